@@ -1,0 +1,74 @@
+package api
+
+import (
+	"encoding/json"
+	"errors"
+	"net/http"
+
+	"citygrid/data"
+)
+
+// errorBody is the JSON body of every error answer.
+type errorBody struct {
+	Error  string                  `json:"error"`
+	Field  string                  `json:"field,omitempty"`
+	Errors []*data.ValidationError `json:"errors,omitempty"`
+}
+
+// badRequest is an error in the request itself (a parameter, a body).
+type badRequest struct {
+	field, reason string
+}
+
+func (e *badRequest) Error() string { return e.field + ": " + e.reason }
+
+// errBadRequest makes an error that maps to 400 naming the field.
+func errBadRequest(field, reason string) error { return &badRequest{field, reason} }
+
+// statusOf maps an error to its HTTP status. It is the only place that
+// knows which domain error means which status.
+func statusOf(err error) int {
+	var br *badRequest
+	var ve *data.ValidationError
+	var ves data.ValidationErrors
+	switch {
+	case errors.As(err, &br), errors.As(err, &ve), errors.As(err, &ves):
+		return http.StatusBadRequest
+	case errors.Is(err, data.ErrNotFound):
+		return http.StatusNotFound
+	case errors.Is(err, data.ErrConflict):
+		return http.StatusConflict
+	}
+	return http.StatusInternalServerError
+}
+
+// writeError answers err as JSON with the status statusOf gives.
+func writeError(w http.ResponseWriter, err error) {
+	status := statusOf(err)
+	body := errorBody{Error: err.Error()}
+	var br *badRequest
+	var ve *data.ValidationError
+	var ves data.ValidationErrors
+	switch {
+	case errors.As(err, &br):
+		body.Field = br.field
+	case errors.As(err, &ve):
+		body.Field = ve.Field
+		body.Errors = []*data.ValidationError{ve}
+	case errors.As(err, &ves):
+		body.Errors = ves
+	}
+	if status == http.StatusInternalServerError {
+		body.Error = "internal error"
+	}
+	writeJSON(w, status, body)
+}
+
+// writeJSON answers v as JSON.
+func writeJSON(w http.ResponseWriter, status int, v any) {
+	w.Header().Set("Content-Type", "application/json; charset=utf-8")
+	w.WriteHeader(status)
+	enc := json.NewEncoder(w)
+	enc.SetEscapeHTML(false)
+	_ = enc.Encode(v)
+}

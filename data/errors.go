@@ -1,0 +1,54 @@
+package data
+
+import (
+	"errors"
+	"fmt"
+)
+
+// Sentinel errors of the domain. The api package maps them to HTTP status
+// codes; everything else wraps them with context.
+var (
+	// ErrNotFound: the thing asked for does not exist.
+	ErrNotFound = errors.New("not found")
+	// ErrConflict: the write collides with stored data (duplicate code,
+	// stale version).
+	ErrConflict = errors.New("conflict")
+)
+
+// ValidationError says which input field is wrong and why. Where names the
+// feature, line or record the field belongs to ("feature 12", "line 40"), or
+// is empty.
+type ValidationError struct {
+	Where  string `json:"where,omitempty"`
+	Field  string `json:"field"`
+	Reason string `json:"reason"`
+}
+
+func (e *ValidationError) Error() string {
+	if e.Where != "" {
+		return fmt.Sprintf("%s: %s: %s", e.Where, e.Field, e.Reason)
+	}
+	return fmt.Sprintf("%s: %s", e.Field, e.Reason)
+}
+
+// ValidationErrors collects every problem found in one input, so a user can
+// fix a bad file in one pass instead of one error at a time.
+type ValidationErrors []*ValidationError
+
+func (es ValidationErrors) Error() string {
+	switch len(es) {
+	case 0:
+		return "no validation errors"
+	case 1:
+		return es[0].Error()
+	}
+	return fmt.Sprintf("%s (and %d more)", es[0].Error(), len(es)-1)
+}
+
+// Err returns es as an error, or nil when it is empty.
+func (es ValidationErrors) Err() error {
+	if len(es) == 0 {
+		return nil
+	}
+	return es
+}
