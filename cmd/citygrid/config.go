@@ -1,0 +1,305 @@
+package main
+
+import (
+	"encoding/json"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"log/slog"
+	"os"
+	"strconv"
+	"strings"
+	"time"
+)
+
+// serverConfig is everything a city changes about a running server. It is
+// filled in this order, each step overriding the one before: built-in
+// defaults, the JSON file named by --config or CITYGRID_CONFIG, CITYGRID_*
+// environment variables, and finally command-line flags.
+type serverConfig struct {
+	// Dir is the data directory (DIR/citygrid.gpkg, DIR/citygrid.mbtiles).
+	Dir string `json:"dir"`
+	// Addr is the HOST:PORT the server listens on.
+	Addr string `json:"addr"`
+
+	// LogLevel is debug, info, warn or error; LogFormat is text or json.
+	LogLevel  string `json:"log_level"`
+	LogFormat string `json:"log_format"`
+	// AccessLog logs one structured line per request.
+	AccessLog bool `json:"access_log"`
+
+	// ReadHeaderTimeout, ReadTimeout, WriteTimeout and IdleTimeout are the
+	// http.Server timeouts; HandlerTimeout bounds the work of one request;
+	// ShutdownTimeout bounds how long in-flight requests may finish after
+	// SIGINT/SIGTERM.
+	ReadHeaderTimeout duration `json:"read_header_timeout"`
+	ReadTimeout       duration `json:"read_timeout"`
+	WriteTimeout      duration `json:"write_timeout"`
+	IdleTimeout       duration `json:"idle_timeout"`
+	HandlerTimeout    duration `json:"handler_timeout"`
+	ShutdownTimeout   duration `json:"shutdown_timeout"`
+
+	// MaxBodyBytes caps a request body; MaxBatchPoints caps one batch.
+	MaxBodyBytes   int64 `json:"max_body_bytes"`
+	MaxBatchPoints int   `json:"max_batch_points"`
+}
+
+// defaultServerConfig is the configuration before any file, variable or flag.
+func defaultServerConfig() serverConfig {
+	return serverConfig{
+		Dir:               "./city",
+		Addr:              "127.0.0.1:8080",
+		LogLevel:          "info",
+		LogFormat:         "text",
+		AccessLog:         true,
+		ReadHeaderTimeout: duration(5 * time.Second),
+		ReadTimeout:       duration(30 * time.Second),
+		WriteTimeout:      duration(60 * time.Second),
+		IdleTimeout:       duration(120 * time.Second),
+		HandlerTimeout:    duration(30 * time.Second),
+		ShutdownTimeout:   duration(15 * time.Second),
+		MaxBodyBytes:      16 << 20,
+		MaxBatchPoints:    100_000,
+	}
+}
+
+// duration is a time.Duration written as "30s" in files and variables.
+type duration time.Duration
+
+func (d duration) String() string { return time.Duration(d).String() }
+
+func (d *duration) Set(s string) error {
+	v, err := time.ParseDuration(s)
+	if err != nil {
+		return err
+	}
+	if v < 0 {
+		return errors.New("must not be negative")
+	}
+	*d = duration(v)
+	return nil
+}
+
+// MarshalJSON writes the duration as text.
+func (d duration) MarshalJSON() ([]byte, error) { return json.Marshal(d.String()) }
+
+// UnmarshalJSON reads "30s" (or a number of seconds).
+func (d *duration) UnmarshalJSON(b []byte) error {
+	var s string
+	if err := json.Unmarshal(b, &s); err != nil {
+		var secs float64
+		if err2 := json.Unmarshal(b, &secs); err2 != nil {
+			return fmt.Errorf("duration: want a string like \"30s\": %w", err)
+		}
+		*d = duration(secs * float64(time.Second))
+		return nil
+	}
+	return d.Set(s)
+}
+
+// setting is one configurable field: its JSON key (also the flag name with
+// '-' for '_', and the environment variable CITYGRID_<KEY>), its usage text
+// and a flag.Value bound to the field.
+type setting struct {
+	key    string
+	usage  string
+	value  flag.Value
+	secret bool
+}
+
+func (s setting) flagName() string { return strings.ReplaceAll(s.key, "_", "-") }
+func (s setting) envName() string  { return "CITYGRID_" + strings.ToUpper(s.key) }
+
+// settings lists the fields of c that files, variables and flags may set.
+func (c *serverConfig) settings() []setting {
+	return []setting{
+		{key: "dir", usage: "data directory holding citygrid.gpkg", value: (*stringValue)(&c.Dir)},
+		{key: "addr", usage: "HOST:PORT to listen on", value: (*stringValue)(&c.Addr)},
+		{key: "log_level", usage: "log level: debug, info, warn or error", value: (*stringValue)(&c.LogLevel)},
+		{key: "log_format", usage: "log format: text or json", value: (*stringValue)(&c.LogFormat)},
+		{key: "access_log", usage: "log one line per request", value: (*boolValue)(&c.AccessLog)},
+		{key: "read_header_timeout", usage: "time allowed to read request headers", value: &c.ReadHeaderTimeout},
+		{key: "read_timeout", usage: "time allowed to read a whole request", value: &c.ReadTimeout},
+		{key: "write_timeout", usage: "time allowed to write a response", value: &c.WriteTimeout},
+		{key: "idle_timeout", usage: "keep-alive idle timeout", value: &c.IdleTimeout},
+		{key: "handler_timeout", usage: "time one request's work may take", value: &c.HandlerTimeout},
+		{key: "shutdown_timeout", usage: "time in-flight requests get to finish on shutdown", value: &c.ShutdownTimeout},
+		{key: "max_body_bytes", usage: "largest request body accepted", value: (*int64Value)(&c.MaxBodyBytes)},
+		{key: "max_batch_points", usage: "most points in one batch request", value: (*intValue)(&c.MaxBatchPoints)},
+	}
+}
+
+// validate checks the values that would otherwise fail late.
+func (c *serverConfig) validate() error {
+	if c.Dir == "" {
+		return errors.New("config: dir is empty")
+	}
+	if c.Addr == "" {
+		return errors.New("config: addr is empty")
+	}
+	if _, err := parseLevel(c.LogLevel); err != nil {
+		return fmt.Errorf("config: log_level: %w", err)
+	}
+	if c.LogFormat != "text" && c.LogFormat != "json" {
+		return fmt.Errorf("config: log_format: %q is neither text nor json", c.LogFormat)
+	}
+	if c.MaxBodyBytes <= 0 {
+		return errors.New("config: max_body_bytes must be positive")
+	}
+	if c.MaxBatchPoints <= 0 {
+		return errors.New("config: max_batch_points must be positive")
+	}
+	if c.HandlerTimeout <= 0 {
+		return errors.New("config: handler_timeout must be positive")
+	}
+	return nil
+}
+
+// logAttrs returns the configuration as log attributes, secrets redacted.
+func (c *serverConfig) logAttrs() []any {
+	var attrs []any
+	for _, s := range c.settings() {
+		v := s.value.String()
+		if s.secret && v != "" {
+			v = "[redacted]"
+		}
+		attrs = append(attrs, slog.String(s.key, v))
+	}
+	return attrs
+}
+
+// configFlags registers --config and one flag per setting on fs. The flags
+// are bound to a scratch configuration: loadConfig applies only the flags
+// that were given, after the file and the environment.
+func configFlags(fs *flag.FlagSet) (configPath *string, scratch *serverConfig) {
+	scratch = new(serverConfig)
+	*scratch = defaultServerConfig()
+	configPath = fs.String("config", "", "JSON configuration file (also CITYGRID_CONFIG)")
+	for _, s := range scratch.settings() {
+		fs.Var(s.value, s.flagName(), s.usage+" (env "+s.envName()+")")
+	}
+	return configPath, scratch
+}
+
+// loadConfig builds the configuration from defaults, the file, the
+// environment and the flags of fs that were set (fs must have been parsed).
+func loadConfig(fs *flag.FlagSet, configPath string, getenv func(string) string) (serverConfig, error) {
+	cfg := defaultServerConfig()
+	if configPath == "" {
+		configPath = getenv("CITYGRID_CONFIG")
+	}
+	if configPath != "" {
+		f, err := os.Open(configPath)
+		if err != nil {
+			return cfg, fmt.Errorf("config: %w", err)
+		}
+		err = decodeConfig(f, &cfg)
+		f.Close()
+		if err != nil {
+			return cfg, fmt.Errorf("config %s: %w", configPath, err)
+		}
+	}
+	byFlag := map[string]setting{}
+	for _, s := range cfg.settings() {
+		byFlag[s.flagName()] = s
+		if v, ok := lookupEnv(getenv, s.envName()); ok {
+			if err := s.value.Set(v); err != nil {
+				return cfg, fmt.Errorf("config: %s=%q: %w", s.envName(), v, err)
+			}
+		}
+	}
+	var ferr error
+	fs.Visit(func(f *flag.Flag) {
+		if s, ok := byFlag[f.Name]; ok && ferr == nil {
+			if err := s.value.Set(f.Value.String()); err != nil {
+				ferr = fmt.Errorf("config: --%s: %w", f.Name, err)
+			}
+		}
+	})
+	if ferr != nil {
+		return cfg, ferr
+	}
+	return cfg, cfg.validate()
+}
+
+// lookupEnv reads a variable through getenv; an empty value counts as unset.
+func lookupEnv(getenv func(string) string, name string) (string, bool) {
+	v := getenv(name)
+	return v, v != ""
+}
+
+// decodeConfig reads a JSON configuration file over cfg, rejecting unknown
+// keys so that a misspelt setting is not silently ignored.
+func decodeConfig(r io.Reader, cfg *serverConfig) error {
+	dec := json.NewDecoder(r)
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(cfg); err != nil {
+		return err
+	}
+	if dec.More() {
+		return errors.New("trailing data after the JSON object")
+	}
+	return nil
+}
+
+// parseLevel reads a log level name.
+func parseLevel(s string) (slog.Level, error) {
+	var l slog.Level
+	err := l.UnmarshalText([]byte(s))
+	return l, err
+}
+
+// newLogger makes the server's logger from the configuration.
+func newLogger(w io.Writer, c *serverConfig) *slog.Logger {
+	level, _ := parseLevel(c.LogLevel)
+	opts := &slog.HandlerOptions{Level: level}
+	if c.LogFormat == "json" {
+		return slog.New(slog.NewJSONHandler(w, opts))
+	}
+	return slog.New(slog.NewTextHandler(w, opts))
+}
+
+type stringValue string
+
+func (v *stringValue) String() string     { return string(*v) }
+func (v *stringValue) Set(s string) error { *v = stringValue(s); return nil }
+
+type boolValue bool
+
+func (v *boolValue) String() string { return strconv.FormatBool(bool(*v)) }
+func (v *boolValue) Set(s string) error {
+	b, err := strconv.ParseBool(s)
+	if err != nil {
+		return errors.New("want true or false")
+	}
+	*v = boolValue(b)
+	return nil
+}
+
+// IsBoolFlag lets --access-log stand alone on the command line.
+func (v *boolValue) IsBoolFlag() bool { return true }
+
+type int64Value int64
+
+func (v *int64Value) String() string { return strconv.FormatInt(int64(*v), 10) }
+func (v *int64Value) Set(s string) error {
+	n, err := strconv.ParseInt(s, 10, 64)
+	if err != nil {
+		return errors.New("want an integer")
+	}
+	*v = int64Value(n)
+	return nil
+}
+
+type intValue int
+
+func (v *intValue) String() string { return strconv.Itoa(int(*v)) }
+func (v *intValue) Set(s string) error {
+	n, err := strconv.Atoi(s)
+	if err != nil {
+		return errors.New("want an integer")
+	}
+	*v = intValue(n)
+	return nil
+}
