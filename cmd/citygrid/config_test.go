@@ -1,0 +1,122 @@
+package main
+
+import (
+	"flag"
+	"io"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+)
+
+func TestLoadConfigLayersFileThenEnvironmentThenFlags(t *testing.T) {
+	dir := t.TempDir()
+	file := filepath.Join(dir, "citygrid.json")
+	writeFile(t, file, `{"dir": "/from/file", "addr": "127.0.0.1:1111", "handler_timeout": "7s", "max_batch_points": 500, "log_level": "debug"}`)
+	env := map[string]string{
+		"CITYGRID_ADDR":            "127.0.0.1:2222",
+		"CITYGRID_HANDLER_TIMEOUT": "9s",
+		"CITYGRID_ACCESS_LOG":      "false",
+	}
+	fs := flag.NewFlagSet("t", flag.ContinueOnError)
+	path, _ := configFlags(fs)
+	if err := fs.Parse([]string{"--config", file, "--addr", "127.0.0.1:3333"}); err != nil {
+		t.Fatal(err)
+	}
+	cfg, err := loadConfig(fs, *path, func(k string) string { return env[k] })
+	if err != nil {
+		t.Fatal(err)
+	}
+	checks := []struct {
+		name      string
+		got, want any
+	}{
+		{"dir comes from the file", cfg.Dir, "/from/file"},
+		{"addr comes from the flag over env and file", cfg.Addr, "127.0.0.1:3333"},
+		{"handler timeout comes from env over the file", time.Duration(cfg.HandlerTimeout), 9 * time.Second},
+		{"access log is switched off by env", cfg.AccessLog, false},
+		{"batch cap comes from the file", cfg.MaxBatchPoints, 500},
+		{"log level comes from the file", cfg.LogLevel, "debug"},
+		{"write timeout keeps its default", time.Duration(cfg.WriteTimeout), 60 * time.Second},
+	}
+	for _, c := range checks {
+		if c.got != c.want {
+			t.Errorf("%s: got %v, want %v", c.name, c.got, c.want)
+		}
+	}
+}
+
+func TestLoadConfigFindsTheFileThroughTheEnvironment(t *testing.T) {
+	file := filepath.Join(t.TempDir(), "c.json")
+	writeFile(t, file, `{"dir": "/env/file"}`)
+	fs := flag.NewFlagSet("t", flag.ContinueOnError)
+	path, _ := configFlags(fs)
+	_ = fs.Parse(nil)
+	cfg, err := loadConfig(fs, *path, func(k string) string {
+		if k == "CITYGRID_CONFIG" {
+			return file
+		}
+		return ""
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if cfg.Dir != "/env/file" {
+		t.Errorf("dir = %q, want /env/file", cfg.Dir)
+	}
+}
+
+func TestLoadConfigRejectsBadInput(t *testing.T) {
+	tests := []struct {
+		name string
+		file string
+		env  map[string]string
+		args []string
+		want string
+	}{
+		{name: "a misspelt key in the file is rejected", file: `{"adr": "x"}`, want: `unknown field "adr"`},
+		{name: "a malformed file is rejected", file: `{"dir": `, want: "citygrid.json"},
+		{name: "a bad duration in the environment names the variable", env: map[string]string{"CITYGRID_READ_TIMEOUT": "soon"}, want: "CITYGRID_READ_TIMEOUT"},
+		{name: "a negative duration is rejected", env: map[string]string{"CITYGRID_READ_TIMEOUT": "-1s"}, want: "negative"},
+		{name: "an unknown log level is rejected", args: []string{"--log-level", "loud"}, want: "log_level"},
+		{name: "an unknown log format is rejected", args: []string{"--log-format", "xml"}, want: "log_format"},
+		{name: "a zero batch cap is rejected", args: []string{"--max-batch-points", "0"}, want: "max_batch_points"},
+		{name: "an empty addr is rejected", args: []string{"--addr", ""}, want: "addr is empty"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			fs := flag.NewFlagSet("t", flag.ContinueOnError)
+			fs.SetOutput(io.Discard)
+			path, _ := configFlags(fs)
+			args := tt.args
+			if tt.file != "" {
+				file := filepath.Join(t.TempDir(), "citygrid.json")
+				writeFile(t, file, tt.file)
+				args = append([]string{"--config", file}, args...)
+			}
+			err := fs.Parse(args)
+			if err == nil {
+				_, err = loadConfig(fs, *path, func(k string) string { return tt.env[k] })
+			}
+			if err == nil || !strings.Contains(err.Error(), tt.want) {
+				t.Fatalf("err = %v, want one containing %q", err, tt.want)
+			}
+		})
+	}
+}
+
+func TestLogAttrsListEverySetting(t *testing.T) {
+	cfg := defaultServerConfig()
+	attrs := cfg.logAttrs()
+	if got, want := len(attrs), len(cfg.settings()); got != want {
+		t.Fatalf("%d log attributes for %d settings", got, want)
+	}
+}
+
+func writeFile(t *testing.T, path, s string) {
+	t.Helper()
+	if err := os.WriteFile(path, []byte(s), 0o644); err != nil {
+		t.Fatal(err)
+	}
+}
