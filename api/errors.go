@@ -1,9 +1,11 @@
 package api
 
 import (
+	"context"
 	"encoding/json"
 	"errors"
 	"net/http"
+	"strconv"
 
 	"citygrid/data"
 )
@@ -22,6 +24,9 @@ type badRequest struct {
 
 func (e *badRequest) Error() string { return e.field + ": " + e.reason }
 
+// errMethodNotAllowed answers a known path asked with the wrong method.
+var errMethodNotAllowed = errors.New("method not allowed")
+
 // errBadRequest makes an error that maps to 400 naming the field.
 func errBadRequest(field, reason string) error { return &badRequest{field, reason} }
 
@@ -31,13 +36,21 @@ func statusOf(err error) int {
 	var br *badRequest
 	var ve *data.ValidationError
 	var ves data.ValidationErrors
+	var mb *http.MaxBytesError
 	switch {
 	case errors.As(err, &br), errors.As(err, &ve), errors.As(err, &ves):
 		return http.StatusBadRequest
+	case errors.As(err, &mb):
+		return http.StatusRequestEntityTooLarge
 	case errors.Is(err, data.ErrNotFound):
 		return http.StatusNotFound
 	case errors.Is(err, data.ErrConflict):
 		return http.StatusConflict
+	case errors.Is(err, context.DeadlineExceeded):
+		// The handler ran out of its time budget (api timeouts middleware).
+		return http.StatusServiceUnavailable
+	case errors.Is(err, errMethodNotAllowed):
+		return http.StatusMethodNotAllowed
 	}
 	return http.StatusInternalServerError
 }
@@ -57,6 +70,14 @@ func writeError(w http.ResponseWriter, err error) {
 		body.Errors = []*data.ValidationError{ve}
 	case errors.As(err, &ves):
 		body.Errors = ves
+		if len(ves) > 0 {
+			body.Field = ves[0].Field
+		}
+	}
+	var mb *http.MaxBytesError
+	if errors.As(err, &mb) {
+		body.Field = "body"
+		body.Error = "request body larger than " + strconv.FormatInt(mb.Limit, 10) + " bytes"
 	}
 	if status == http.StatusInternalServerError {
 		body.Error = "internal error"

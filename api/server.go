@@ -4,8 +4,11 @@
 package api
 
 import (
+	"errors"
+	"fmt"
 	"log/slog"
 	"net/http"
+	"time"
 
 	"citygrid/data"
 	"citygrid/spatial"
@@ -19,17 +22,67 @@ type Config struct {
 	Index  *spatial.Index
 	Dir    string // data directory: citygrid.gpkg, citygrid.mbtiles, uploads
 	Logger *slog.Logger
+
+	// AccessLog logs one line per request at Info level.
+	AccessLog bool
+	// HandlerTimeout bounds one request's work (default 30 s).
+	HandlerTimeout time.Duration
+	// MaxBodyBytes caps request bodies (default 16 MiB).
+	MaxBodyBytes int64
+	// MaxBatchPoints caps the points of one batch request (default 100,000).
+	MaxBatchPoints int
 }
+
+// Defaults of the zero Config fields.
+const (
+	DefaultHandlerTimeout = 30 * time.Second
+	DefaultMaxBodyBytes   = 16 << 20
+	DefaultMaxBatchPoints = 100_000
+)
 
 // New builds the HTTP handler of a citygrid server.
 func New(cfg Config) (http.Handler, error) {
 	if cfg.Logger == nil {
 		cfg.Logger = slog.Default()
 	}
+	if cfg.Index == nil {
+		return nil, errors.New("api: no spatial index")
+	}
+	if cfg.HandlerTimeout <= 0 {
+		cfg.HandlerTimeout = DefaultHandlerTimeout
+	}
+	if cfg.MaxBodyBytes <= 0 {
+		cfg.MaxBodyBytes = DefaultMaxBodyBytes
+	}
+	if cfg.MaxBatchPoints <= 0 {
+		cfg.MaxBatchPoints = DefaultMaxBatchPoints
+	}
 	r := chi.NewRouter()
-	r.Get("/healthz", func(w http.ResponseWriter, r *http.Request) {
-		writeJSON(w, http.StatusOK, map[string]string{"status": "ok"})
+	r.Use(requestIDs())
+	if cfg.AccessLog {
+		r.Use(accessLog(cfg.Logger))
+	}
+	r.Use(recoverPanics(cfg.Logger))
+	r.Use(limitBodies(cfg.MaxBodyBytes))
+	r.Use(timeouts(cfg.HandlerTimeout))
+	r.NotFound(func(w http.ResponseWriter, r *http.Request) {
+		writeError(w, fmt.Errorf("no such path %s: %w", r.URL.Path, data.ErrNotFound))
 	})
+	r.MethodNotAllowed(func(w http.ResponseWriter, r *http.Request) {
+		writeError(w, fmt.Errorf("%s %s: %w", r.Method, r.URL.Path, errMethodNotAllowed))
+	})
+
+	health := func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Cache-Control", "no-store")
+		writeJSON(w, http.StatusOK, healthBody{Status: "ok"})
+	}
+	r.Get("/healthz", health)
+	r.Get("/readyz", health)
+	r.Get("/api/v1/openapi.json", serveOpenAPI)
+
+	s := &spatialService{ix: cfg.Index, store: cfg.Store, maxBatch: cfg.MaxBatchPoints}
+	s.mount(r)
+
 	ms, err := newMapService(cfg)
 	if err != nil {
 		return nil, err
