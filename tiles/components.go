@@ -1,0 +1,214 @@
+package tiles
+
+import (
+	"context"
+	"fmt"
+	"math"
+	"sort"
+
+	"citygrid/data"
+
+	"github.com/paulmach/orb"
+	"github.com/paulmach/orb/geojson"
+)
+
+// Components are dense (hundreds of thousands in a district), so each
+// category is drawn one by one only from the zoom where the busiest tile
+// holds at most categoryBudget of them; below that zoom the category is
+// counted per big class in 32-pixel cells (component_clusters). Lines and
+// polygons start no earlier than zoomComponentShapes, points no earlier
+// than zoomComponentPoints.
+const (
+	categoryBudget      = 300
+	zoomComponentPoints = 14
+	zoomComponentShapes = 15
+	clusterCells        = 16 // cells per tile side
+)
+
+// indexComponents chooses the minimum zoom of every category from the
+// densest tile and keeps each component's Mercator position for the
+// cluster layer.
+func (t *Tileset) indexComponents(ds *data.Dataset) {
+	const probe = 16 // count per tile at this zoom, then add up to coarser ones
+	counts := map[*catInfo]map[tileKey]int{}
+	t.pos = make([]compPos, 0, len(ds.Components))
+	for i := range ds.Components {
+		c := &ds.Components[i]
+		if c.Geometry == nil {
+			continue
+		}
+		cat := t.cats[c.Category]
+		if cat == nil {
+			big := c.Category
+			if len(big) > 2 {
+				big = big[:2]
+			}
+			cat = &catInfo{code: c.Category, big: big, geom: data.GeomPoint}
+			t.cats[c.Category] = cat
+		}
+		mx, my := mercator(c.Geometry.Bound().Center())
+		t.pos = append(t.pos, compPos{mx: mx, my: my, cat: cat})
+		m := counts[cat]
+		if m == nil {
+			m = map[tileKey]int{}
+			counts[cat] = m
+		}
+		n := math.Ldexp(1, probe)
+		m[tileKey{uint32(mx * n), uint32(my * n)}]++
+	}
+	t.componentMin = t.maxZ
+	for _, cat := range t.cats {
+		first := zoomComponentPoints
+		if cat.geom == data.GeomLine || cat.geom == data.GeomPolygon {
+			first = zoomComponentShapes
+		}
+		cat.minZoom = t.maxZ
+		for z := first; z < t.maxZ && z <= probe; z++ {
+			if maxPerTile(counts[cat], probe-z) <= categoryBudget {
+				cat.minZoom = z
+				break
+			}
+		}
+		if cat.minZoom < t.minZ {
+			cat.minZoom = t.minZ
+		}
+		if counts[cat] != nil && cat.minZoom < t.componentMin {
+			t.componentMin = cat.minZoom
+		}
+	}
+}
+
+// maxPerTile is the largest count of any tile shift levels coarser.
+func maxPerTile(m map[tileKey]int, shift int) int {
+	agg := make(map[tileKey]int, len(m))
+	best := 0
+	for k, n := range m {
+		p := tileKey{k.x >> shift, k.y >> shift}
+		agg[p] += n
+		if agg[p] > best {
+			best = agg[p]
+		}
+	}
+	return best
+}
+
+// addComponents adds the components drawn one by one at zoom z.
+func (t *Tileset) addComponents(ctx context.Context, f *tileFrame, z int, qb orb.Bound, lb *layerBuilder) {
+	if z < t.componentMin || ctx.Err() != nil {
+		return
+	}
+	t.src.Components(qb, func(c *data.Component) bool {
+		cat := t.cats[c.Category]
+		if cat == nil || z < cat.minZoom {
+			return true
+		}
+		var g orb.Geometry
+		switch geom := c.Geometry.(type) {
+		case orb.Point:
+			if q, in := f.pointIn(geom); in {
+				g = q
+			}
+		case orb.MultiPoint:
+			if len(geom) > 0 {
+				if q, in := f.pointIn(geom[0]); in {
+					g = q
+				}
+			}
+		case orb.LineString:
+			if mls := f.lineInTile(orb.MultiLineString{geom}); mls != nil {
+				g = mls
+			}
+		case orb.MultiLineString:
+			if mls := f.lineInTile(geom); mls != nil {
+				g = mls
+			}
+		case orb.Polygon:
+			if mp := f.polygonInTile(orb.MultiPolygon{geom}); mp != nil {
+				g = mp
+			}
+		case orb.MultiPolygon:
+			if mp := f.polygonInTile(geom); mp != nil {
+				g = mp
+			}
+		}
+		if g == nil {
+			return true
+		}
+		props := geojson.Properties{"code": c.Code, "category": c.Category, "big": cat.big}
+		if z >= zoomComponentStatus {
+			props["status"] = string(c.Status)
+		}
+		if z >= zoomComponentDetail {
+			props["name"] = c.Name
+			props["department"] = c.Department
+			props["unit_grid"] = c.UnitGrid
+		}
+		lb.add(featureID(LayerComponents, c.Code), g, props)
+		return true
+	})
+}
+
+// addClusters adds the counted components of the tile at zoom z.
+func (t *Tileset) addClusters(f *tileFrame, z int, lb *layerBuilder) {
+	if z >= t.maxZ || z > maxZoomLimit {
+		return
+	}
+	t.clusterOnce[z].Do(func() { t.clusters[z] = t.buildClusters(z) })
+	for _, c := range t.clusters[z][tileKey{f.x, f.y}] {
+		id := featureID(LayerComponentClusters, fmt.Sprintf("%d/%d/%d/%d/%s", z, f.x, f.y, c.cell, c.big))
+		lb.add(id, orb.Point{c.x, c.y}, geojson.Properties{"big": c.big, "big_name": c.name, "count": c.count})
+	}
+}
+
+// buildClusters counts, for every tile of zoom z, the components of the
+// categories not yet drawn one by one, per cell and big class. Sums are
+// taken over integer tile units so the result does not depend on the order
+// of the dataset.
+func (t *Tileset) buildClusters(z int) map[tileKey][]cluster {
+	type key struct {
+		tile tileKey
+		cell uint16
+		big  string
+	}
+	type acc struct {
+		n      int64
+		sx, sy int64
+		name   string
+	}
+	scale := math.Ldexp(Extent, z)
+	cellSize := int64(Extent / clusterCells)
+	accs := map[key]*acc{}
+	for _, p := range t.pos {
+		if p.cat.minZoom <= z {
+			continue
+		}
+		wx, wy := int64(p.mx*scale), int64(p.my*scale)
+		tk := tileKey{uint32(wx / Extent), uint32(wy / Extent)}
+		u, v := wx%Extent, wy%Extent
+		k := key{tk, uint16((v/cellSize)*clusterCells + u/cellSize), p.cat.big}
+		a := accs[k]
+		if a == nil {
+			a = &acc{name: p.cat.bigName}
+			accs[k] = a
+		}
+		a.n++
+		a.sx += u
+		a.sy += v
+	}
+	out := map[tileKey][]cluster{}
+	for k, a := range accs {
+		out[k.tile] = append(out[k.tile], cluster{
+			cell: k.cell, big: k.big, name: a.name, count: a.n,
+			x: float64((a.sx + a.n/2) / a.n), y: float64((a.sy + a.n/2) / a.n),
+		})
+	}
+	for _, cs := range out {
+		sort.Slice(cs, func(i, j int) bool {
+			if cs[i].cell != cs[j].cell {
+				return cs[i].cell < cs[j].cell
+			}
+			return cs[i].big < cs[j].big
+		})
+	}
+	return out
+}
