@@ -1,0 +1,116 @@
+// Package gpkg stores a citygrid city in one SQLite file that is also an OGC
+// GeoPackage 1.4, so the same file a server loads can be opened in QGIS or
+// listed with ogrinfo.
+//
+// Every spatial layer is a GeoPackage feature table in EPSG:4490 (CGCS2000):
+// districts, streets, communities, unit_grids and management_grids
+// (MULTIPOLYGON), components (GEOMETRY: points for most categories, lines
+// or polygons for some), roads (MULTILINESTRING), addresses and pois
+// (POINT). Categories, departments and rules are GeoPackage attribute
+// tables. citygrid_meta holds key/value metadata and citygrid_migrations the
+// applied schema migrations.
+//
+// The store deliberately has no GeoPackage R-tree spatial index extension:
+// citygrid answers spatial queries from the in-memory indexes of package
+// spatial, rebuilt from Load at start-up, and skipping the R-tree triggers
+// keeps bulk inserts fast. GIS clients scan the tables instead, which is
+// quick at city size.
+//
+// Geometries are GeoPackage binary blobs: a little-endian header with an XY
+// envelope (none for points, as GDAL writes them) and little-endian WKB.
+package gpkg
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"net/url"
+	"sync"
+
+	"github.com/mattn/go-sqlite3"
+
+	"citygrid/data"
+)
+
+// Store is a city in a GeoPackage file. It implements data.Store and is
+// safe for concurrent use.
+type Store struct {
+	db   *sql.DB
+	path string
+	// mu serialises Insert, so concurrent imports fail on conflicts rather
+	// than on SQLITE_BUSY.
+	mu sync.Mutex
+}
+
+var _ data.Store = (*Store)(nil)
+
+// Open creates the store at path, or opens the one there, and brings its
+// schema up to date. Opening a current store reads it without writing. A
+// store written by a newer citygrid is refused with an error wrapping
+// ErrNewerSchema; an SQLite file with other tables but no citygrid schema
+// with one wrapping ErrNotStore.
+func Open(ctx context.Context, path string) (*Store, error) {
+	q := url.Values{}
+	q.Set("_journal_mode", "WAL")
+	q.Set("_busy_timeout", "10000")
+	q.Set("_foreign_keys", "on")
+	// Under WAL, NORMAL loses at most the last transactions on power loss
+	// and never corrupts the file; FULL costs an fsync per commit.
+	q.Set("_synchronous", "NORMAL")
+	dsn := "file:" + (&url.URL{Path: path}).EscapedPath() + "?" + q.Encode()
+	db, err := sql.Open("sqlite3", dsn)
+	if err != nil {
+		return nil, fmt.Errorf("open store %s: %w", path, err)
+	}
+	if err := db.PingContext(ctx); err != nil {
+		db.Close()
+		return nil, fmt.Errorf("open store %s: %w", path, err)
+	}
+	if err := migrate(ctx, db); err != nil {
+		db.Close()
+		return nil, fmt.Errorf("open store %s: %w", path, err)
+	}
+	return &Store{db: db, path: path}, nil
+}
+
+// Path returns the file the store lives in.
+func (s *Store) Path() string { return s.path }
+
+// DB returns the underlying database, for tests and maintenance tools.
+func (s *Store) DB() *sql.DB { return s.db }
+
+// Close releases the store; under WAL the last close checkpoints the
+// write-ahead log into the main file.
+func (s *Store) Close() error { return s.db.Close() }
+
+// Meta reads a metadata value, "" when unset.
+func (s *Store) Meta(ctx context.Context, key string) (string, error) {
+	var v string
+	err := s.db.QueryRowContext(ctx, `SELECT value FROM citygrid_meta WHERE key = ?`, key).Scan(&v)
+	if errors.Is(err, sql.ErrNoRows) {
+		return "", nil
+	}
+	if err != nil {
+		return "", fmt.Errorf("read meta %q: %w", key, err)
+	}
+	return v, nil
+}
+
+// SetMeta writes a metadata value.
+func (s *Store) SetMeta(ctx context.Context, key, value string) error {
+	if _, err := s.db.ExecContext(ctx, `INSERT INTO citygrid_meta (key, value) VALUES (?, ?)
+		ON CONFLICT (key) DO UPDATE SET value = excluded.value`, key, value); err != nil {
+		return fmt.Errorf("write meta %q: %w", key, err)
+	}
+	return nil
+}
+
+// isConstraint reports whether err is a UNIQUE or PRIMARY KEY violation.
+func isConstraint(err error) bool {
+	var se sqlite3.Error
+	if errors.As(err, &se) {
+		return se.ExtendedCode == sqlite3.ErrConstraintUnique || se.ExtendedCode == sqlite3.ErrConstraintPrimaryKey
+	}
+	return false
+}
