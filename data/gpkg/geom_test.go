@@ -134,4 +134,3 @@ func FuzzParseGeometry(f *testing.F) {
 		}
 	})
 }
-

@@ -120,12 +120,12 @@ func migrateV1(ctx context.Context, tx *sql.Tx) error {
 		}
 	}
 	srs := []struct {
-		name   string
-		id     int32
-		org    string
-		orgID  int32
-		def    string
-		descr  string
+		name  string
+		id    int32
+		org   string
+		orgID int32
+		def   string
+		descr string
 	}{
 		{"Undefined cartesian SRS", -1, "NONE", -1, "undefined", "undefined cartesian coordinate reference system"},
 		{"Undefined geographic SRS", 0, "NONE", 0, "undefined", "undefined geographic coordinate reference system"},
