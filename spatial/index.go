@@ -1,14 +1,539 @@
 // Package spatial holds citygrid's in-memory indexes over a city and the
-// lookups the dispatch engine relies on: locate, responsible, nearest and
-// within.
+// lookups the dispatch engine relies on: locate (which unit grid,
+// community, street, district and management grids cover a point),
+// responsible (which unit must handle a case there), nearest (k nearest
+// components within a radius) and within (components in a box or polygon),
+// one at a time or in batches.
+//
+// The index is a plain in-memory structure rebuilt from the store at
+// start-up: R-trees (github.com/tidwall/rtree) find candidates, and every
+// polygon is prepared once into horizontal edge slabs so that an exact
+// point-in-polygon test touches only a few edges. Coordinates are
+// CGCS2000/WGS84 lon/lat; package spatial/crs converts from and to the
+// commercial basemaps' GCJ-02 and BD-09.
+//
+// An Index is safe for concurrent use by many readers. It does not copy the
+// dataset: search callbacks receive pointers into the dataset's slices, and
+// the caller must not modify the dataset while the index is in use.
 package spatial
 
-import "citygrid/data"
+import (
+	"fmt"
+	"math"
+	"runtime"
+	"slices"
+	"sync"
+
+	"citygrid/data"
+
+	"github.com/paulmach/orb"
+	"github.com/tidwall/rtree"
+)
+
+// Options tune an index. The zero value is usable.
+type Options struct {
+	// FallbackUnit is the department code of the unit of last resort (兜底)
+	// that Responsible names when no component, rule or competent
+	// department decides. Empty: the lowest-coded department of kind
+	// "centre" (the city-management centre), if any.
+	FallbackUnit string
+	// ComponentToleranceM is how far from the point, in metres, Responsible
+	// looks for a surveyed component of the case's category when no
+	// component code is given. Zero means DefaultComponentToleranceM.
+	ComponentToleranceM float64
+}
+
+// DefaultComponentToleranceM is the default search radius for the component
+// a case is about: a little more than the ±10 m a field report's position is
+// typically off by.
+const DefaultComponentToleranceM = 15
 
 // Index is the in-memory spatial index over a whole city.
 type Index struct {
-	ds *data.Dataset
+	ds  *data.Dataset
+	opt Options
+
+	admin [3]polyLayer // by adminLevelIndex
+	grids polyLayer
+	mgmt  map[string]*polyLayer
+	kinds []string // management-grid kinds, sorted
+
+	comps      map[string]*compTree // by category code
+	compCats   []string             // keys of comps, sorted
+	compByCode map[string]uint32
+
+	roads rtree.RTreeGN[float64, uint32]
+	addrs rtree.RTreeGN[float64, uint32]
+	pois  rtree.RTreeGN[float64, uint32]
+
+	catByCode   map[string]uint32
+	deptByCode  map[string]uint32
+	rulesByCat  map[string][]uint32 // category code ("" = every category) → rule indexes
+	fallback    string
+	tolerance   float64
+	mgmtPerKind int // len(kinds), for sizing answers
 }
 
-// Build indexes a city.
-func Build(ds *data.Dataset) (*Index, error) { return &Index{ds: ds}, nil }
+// compTree is the R-tree of one category's components. Bounds are stored as
+// float32 rounded outwards (16 bytes a rectangle instead of 32); candidates
+// are re-checked against the exact float64 geometry.
+type compTree = rtree.RTreeGN[float32, uint32]
+
+// polyLayer is one polygon layer (a level of administrative units, the unit
+// grids or one kind of management grid): an R-tree of bounds over prepared
+// polygons. Items are numbered in insertion order; ds maps them back to the
+// dataset slice (-1 once deleted).
+type polyLayer struct {
+	tree   rtree.RTreeGN[float64, uint32]
+	prep   []prepared
+	code   []string
+	ds     []int32
+	byCode map[string]uint32
+}
+
+func (l *polyLayer) add(code string, dsIndex int, mp orb.MultiPolygon) error {
+	if l.byCode == nil {
+		l.byCode = map[string]uint32{}
+	}
+	if _, dup := l.byCode[code]; dup {
+		return fmt.Errorf("code %q appears twice: %w", code, data.ErrConflict)
+	}
+	pp := prepare(mp)
+	i := uint32(len(l.prep))
+	l.prep = append(l.prep, pp)
+	l.code = append(l.code, code)
+	l.ds = append(l.ds, int32(dsIndex))
+	l.byCode[code] = i
+	if len(pp.edges) > 0 {
+		l.tree.Insert(pp.bound.Min, pp.bound.Max, i)
+	}
+	return nil
+}
+
+// remove takes a polygon out of the layer by code, for in-place edits.
+func (l *polyLayer) remove(code string) bool {
+	i, ok := l.byCode[code]
+	if !ok {
+		return false
+	}
+	pp := &l.prep[i]
+	if len(pp.edges) > 0 {
+		l.tree.Delete(pp.bound.Min, pp.bound.Max, i)
+	}
+	delete(l.byCode, code)
+	l.ds[i] = -1
+	*pp = prepared{}
+	return true
+}
+
+// covering returns the layer item that covers (x, y) with the lowest code,
+// or -1. This is the tie-break for points on shared edges and vertices.
+func (l *polyLayer) covering(x, y float64) int {
+	best := -1
+	pt := [2]float64{x, y}
+	l.tree.Search(pt, pt, func(_, _ [2]float64, i uint32) bool {
+		if (best < 0 || l.code[i] < l.code[best]) && l.prep[i].covers(x, y) {
+			best = int(i)
+		}
+		return true
+	})
+	return best
+}
+
+// search calls fn with the dataset index of every item whose bound
+// intersects b.
+func (l *polyLayer) search(b orb.Bound, fn func(int) bool) {
+	l.tree.Search(b.Min, b.Max, func(_, _ [2]float64, i uint32) bool {
+		return fn(int(l.ds[i]))
+	})
+}
+
+func adminLevelIndex(level data.AdminLevel) int {
+	switch level {
+	case data.LevelDistrict:
+		return 0
+	case data.LevelStreet:
+		return 1
+	case data.LevelCommunity:
+		return 2
+	}
+	return -1
+}
+
+// Build indexes a city with default options.
+func Build(ds *data.Dataset) (*Index, error) { return BuildOptions(ds, Options{}) }
+
+// BuildOptions indexes a city. It fails on duplicate codes within a layer
+// (wrapping data.ErrConflict) and on a configured fallback unit that is not
+// a department of the city.
+func BuildOptions(ds *data.Dataset, opt Options) (*Index, error) {
+	if ds == nil {
+		ds = &data.Dataset{}
+	}
+	ix := &Index{
+		ds:         ds,
+		opt:        opt,
+		mgmt:       map[string]*polyLayer{},
+		comps:      map[string]*compTree{},
+		catByCode:  make(map[string]uint32, len(ds.Categories)),
+		deptByCode: make(map[string]uint32, len(ds.Departments)),
+		rulesByCat: map[string][]uint32{},
+		tolerance:  opt.ComponentToleranceM,
+	}
+	if ix.tolerance <= 0 {
+		ix.tolerance = DefaultComponentToleranceM
+	}
+	for i, c := range ds.Categories {
+		ix.catByCode[c.Code] = uint32(i)
+	}
+	for i, d := range ds.Departments {
+		ix.deptByCode[d.Code] = uint32(i)
+	}
+	for i, r := range ds.Rules {
+		ix.rulesByCat[r.Category] = append(ix.rulesByCat[r.Category], uint32(i))
+	}
+	ix.fallback = opt.FallbackUnit
+	if ix.fallback == "" {
+		for _, d := range ds.Departments {
+			if d.Kind == data.DeptCentre && (ix.fallback == "" || d.Code < ix.fallback) {
+				ix.fallback = d.Code
+			}
+		}
+	} else if _, ok := ix.deptByCode[ix.fallback]; !ok {
+		return nil, &data.ValidationError{Field: "fallback_unit", Reason: fmt.Sprintf("department %q does not exist", ix.fallback)}
+	}
+
+	// Components are the bulk of the work; index them alongside the
+	// polygon layers.
+	var wg sync.WaitGroup
+	var compErr error
+	wg.Add(1)
+	go func() {
+		defer wg.Done()
+		compErr = ix.buildComponents()
+	}()
+	err := ix.buildPolygons()
+	wg.Wait()
+	if err != nil {
+		return nil, err
+	}
+	if compErr != nil {
+		return nil, compErr
+	}
+	for i, r := range ds.Roads {
+		b := r.Geometry.Bound()
+		if len(r.Geometry) > 0 {
+			ix.roads.Insert(b.Min, b.Max, uint32(i))
+		}
+	}
+	for i, a := range ds.Addresses {
+		ix.addrs.Insert(a.Point, a.Point, uint32(i))
+	}
+	for i, p := range ds.POIs {
+		ix.pois.Insert(p.Point, p.Point, uint32(i))
+	}
+	return ix, nil
+}
+
+func (ix *Index) buildPolygons() error {
+	ds := ix.ds
+	for i := range ds.AdminUnits {
+		u := &ds.AdminUnits[i]
+		li := adminLevelIndex(u.Level)
+		if li < 0 {
+			return fmt.Errorf("administrative unit %s: unknown level %q", u.Code, u.Level)
+		}
+		if err := ix.admin[li].add(u.Code, i, u.Geometry); err != nil {
+			return fmt.Errorf("%s %s: %w", u.Level, u.Code, err)
+		}
+	}
+	for i := range ds.UnitGrids {
+		g := &ds.UnitGrids[i]
+		if err := ix.grids.add(g.Code, i, g.Geometry); err != nil {
+			return fmt.Errorf("unit grid %s: %w", g.Code, err)
+		}
+	}
+	for i := range ds.ManagementGrids {
+		g := &ds.ManagementGrids[i]
+		l := ix.mgmt[g.Kind]
+		if l == nil {
+			l = &polyLayer{}
+			ix.mgmt[g.Kind] = l
+			ix.kinds = append(ix.kinds, g.Kind)
+		}
+		if err := l.add(g.Code, i, g.Geometry); err != nil {
+			return fmt.Errorf("%s management grid %s: %w", g.Kind, g.Code, err)
+		}
+	}
+	slices.Sort(ix.kinds)
+	ix.mgmtPerKind = len(ix.kinds)
+	return nil
+}
+
+// buildComponents fills one R-tree per category, the categories spread over
+// the available cores.
+func (ix *Index) buildComponents() error {
+	cs := ix.ds.Components
+	ix.compByCode = make(map[string]uint32, len(cs))
+	byCat := map[string][]uint32{}
+	for i := range cs {
+		c := &cs[i]
+		if _, dup := ix.compByCode[c.Code]; dup {
+			return fmt.Errorf("component %s appears twice: %w", c.Code, data.ErrConflict)
+		}
+		ix.compByCode[c.Code] = uint32(i)
+		byCat[c.Category] = append(byCat[c.Category], uint32(i))
+	}
+	for cat := range byCat {
+		ix.compCats = append(ix.compCats, cat)
+		ix.comps[cat] = &compTree{}
+	}
+	slices.Sort(ix.compCats)
+	work := make(chan string)
+	var wg sync.WaitGroup
+	for w := 0; w < runtime.GOMAXPROCS(0); w++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for cat := range work {
+				tr := ix.comps[cat]
+				for _, i := range byCat[cat] {
+					lo, hi := componentRect(cs[i].Geometry)
+					tr.Insert(lo, hi, i)
+				}
+			}
+		}()
+	}
+	for _, cat := range ix.compCats {
+		work <- cat
+	}
+	close(work)
+	wg.Wait()
+	return nil
+}
+
+// componentRect is the float32 rectangle of a geometry, rounded outwards so
+// that it contains the float64 bound.
+func componentRect(g orb.Geometry) (lo, hi [2]float32) {
+	var b orb.Bound
+	if p, ok := g.(orb.Point); ok {
+		b = orb.Bound{Min: p, Max: p}
+	} else if g != nil {
+		b = g.Bound()
+	}
+	return [2]float32{down32(b.Min[0]), down32(b.Min[1])}, [2]float32{up32(b.Max[0]), up32(b.Max[1])}
+}
+
+func down32(v float64) float32 {
+	f := float32(v)
+	if float64(f) > v {
+		f = math.Nextafter32(f, float32(math.Inf(-1)))
+	}
+	return f
+}
+
+func up32(v float64) float32 {
+	f := float32(v)
+	if float64(f) < v {
+		f = math.Nextafter32(f, float32(math.Inf(1)))
+	}
+	return f
+}
+
+// Dataset returns the dataset the index was built over.
+func (ix *Index) Dataset() *data.Dataset { return ix.ds }
+
+// AdminUnits calls fn for each administrative unit of the level whose bound
+// intersects b, until fn returns false.
+func (ix *Index) AdminUnits(level data.AdminLevel, b orb.Bound, fn func(*data.AdminUnit) bool) {
+	li := adminLevelIndex(level)
+	if li < 0 {
+		return
+	}
+	ix.admin[li].search(b, func(i int) bool { return fn(&ix.ds.AdminUnits[i]) })
+}
+
+// UnitGrids calls fn for each unit grid whose bound intersects b, until fn
+// returns false.
+func (ix *Index) UnitGrids(b orb.Bound, fn func(*data.UnitGrid) bool) {
+	ix.grids.search(b, func(i int) bool { return fn(&ix.ds.UnitGrids[i]) })
+}
+
+// ManagementGrids calls fn for each management grid of the kind ("" = all
+// kinds) whose bound intersects b, until fn returns false.
+func (ix *Index) ManagementGrids(kind string, b orb.Bound, fn func(*data.ManagementGrid) bool) {
+	for _, k := range ix.kinds {
+		if kind != "" && k != kind {
+			continue
+		}
+		more := true
+		ix.mgmt[k].search(b, func(i int) bool {
+			more = fn(&ix.ds.ManagementGrids[i])
+			return more
+		})
+		if !more {
+			return
+		}
+	}
+}
+
+// ManagementGridKinds lists the management-grid kinds of the city, sorted.
+func (ix *Index) ManagementGridKinds() []string { return slices.Clone(ix.kinds) }
+
+// Components calls fn for each component whose geometry's bound intersects
+// b, category by category (in code order), until fn returns false.
+func (ix *Index) Components(b orb.Bound, fn func(*data.Component) bool) {
+	for _, cat := range ix.compCats {
+		if !ix.componentsOf(cat, b, fn) {
+			return
+		}
+	}
+}
+
+// componentsOf is Components for one category; it returns false when fn
+// stopped the search.
+func (ix *Index) componentsOf(cat string, b orb.Bound, fn func(*data.Component) bool) bool {
+	tr := ix.comps[cat]
+	if tr == nil {
+		return true
+	}
+	more := true
+	lo := [2]float32{down32(b.Min[0]), down32(b.Min[1])}
+	hi := [2]float32{up32(b.Max[0]), up32(b.Max[1])}
+	tr.Search(lo, hi, func(_, _ [2]float32, i uint32) bool {
+		c := &ix.ds.Components[i]
+		if !geometryBoundIntersects(c.Geometry, b) {
+			return true
+		}
+		more = fn(c)
+		return more
+	})
+	return more
+}
+
+func geometryBoundIntersects(g orb.Geometry, b orb.Bound) bool {
+	if p, ok := g.(orb.Point); ok {
+		return p[0] >= b.Min[0] && p[0] <= b.Max[0] && p[1] >= b.Min[1] && p[1] <= b.Max[1]
+	}
+	if g == nil {
+		return false
+	}
+	return g.Bound().Intersects(b)
+}
+
+// Roads calls fn for each road whose bound intersects b, until fn returns
+// false.
+func (ix *Index) Roads(b orb.Bound, fn func(*data.Road) bool) {
+	ix.roads.Search(b.Min, b.Max, func(_, _ [2]float64, i uint32) bool { return fn(&ix.ds.Roads[i]) })
+}
+
+// Addresses calls fn for each door-plate address inside b, until fn returns
+// false.
+func (ix *Index) Addresses(b orb.Bound, fn func(*data.Address) bool) {
+	ix.addrs.Search(b.Min, b.Max, func(_, _ [2]float64, i uint32) bool { return fn(&ix.ds.Addresses[i]) })
+}
+
+// POIs calls fn for each point of interest or landmark inside b, until fn
+// returns false.
+func (ix *Index) POIs(b orb.Bound, fn func(*data.POI) bool) {
+	ix.pois.Search(b.Min, b.Max, func(_, _ [2]float64, i uint32) bool { return fn(&ix.ds.POIs[i]) })
+}
+
+// UnitGrid returns the unit grid with the code.
+func (ix *Index) UnitGrid(code string) (*data.UnitGrid, bool) {
+	i, ok := ix.grids.byCode[code]
+	if !ok || ix.grids.ds[i] < 0 {
+		return nil, false
+	}
+	return &ix.ds.UnitGrids[ix.grids.ds[i]], true
+}
+
+// AdminUnit returns the administrative unit of the level with the code.
+func (ix *Index) AdminUnit(level data.AdminLevel, code string) (*data.AdminUnit, bool) {
+	li := adminLevelIndex(level)
+	if li < 0 {
+		return nil, false
+	}
+	l := &ix.admin[li]
+	i, ok := l.byCode[code]
+	if !ok || l.ds[i] < 0 {
+		return nil, false
+	}
+	return &ix.ds.AdminUnits[l.ds[i]], true
+}
+
+// ManagementGrid returns the management grid of the kind with the code.
+func (ix *Index) ManagementGrid(kind, code string) (*data.ManagementGrid, bool) {
+	l := ix.mgmt[kind]
+	if l == nil {
+		return nil, false
+	}
+	i, ok := l.byCode[code]
+	if !ok || l.ds[i] < 0 {
+		return nil, false
+	}
+	return &ix.ds.ManagementGrids[l.ds[i]], true
+}
+
+// Component returns the component with the code.
+func (ix *Index) Component(code string) (*data.Component, bool) {
+	i, ok := ix.compByCode[code]
+	if !ok {
+		return nil, false
+	}
+	return &ix.ds.Components[i], true
+}
+
+// Category returns the component or event category with the code.
+func (ix *Index) Category(code string) (*data.Category, bool) {
+	i, ok := ix.catByCode[code]
+	if !ok {
+		return nil, false
+	}
+	return &ix.ds.Categories[i], true
+}
+
+// Department returns the department with the code.
+func (ix *Index) Department(code string) (*data.Department, bool) {
+	i, ok := ix.deptByCode[code]
+	if !ok {
+		return nil, false
+	}
+	return &ix.ds.Departments[i], true
+}
+
+// removeComponent takes a component out of the index by code (the dataset
+// slice keeps its entry). It is the primitive in-place edits build on.
+func (ix *Index) removeComponent(code string) bool {
+	i, ok := ix.compByCode[code]
+	if !ok {
+		return false
+	}
+	c := &ix.ds.Components[i]
+	if tr := ix.comps[c.Category]; tr != nil {
+		lo, hi := componentRect(c.Geometry)
+		tr.Delete(lo, hi, i)
+	}
+	delete(ix.compByCode, code)
+	return true
+}
+
+// insertComponent indexes ds.Components[i], which the caller has just
+// appended or replaced. It fails on a duplicate code.
+func (ix *Index) insertComponent(i int) error {
+	c := &ix.ds.Components[i]
+	if _, dup := ix.compByCode[c.Code]; dup {
+		return fmt.Errorf("component %s: %w", c.Code, data.ErrConflict)
+	}
+	tr := ix.comps[c.Category]
+	if tr == nil {
+		tr = &compTree{}
+		ix.comps[c.Category] = tr
+		ix.compCats = append(ix.compCats, c.Category)
+		slices.Sort(ix.compCats)
+	}
+	lo, hi := componentRect(c.Geometry)
+	tr.Insert(lo, hi, uint32(i))
+	ix.compByCode[c.Code] = uint32(i)
+	return nil
+}

@@ -1,0 +1,176 @@
+package spatial
+
+import (
+	"errors"
+	"fmt"
+	"math"
+
+	"citygrid/data"
+	"citygrid/spatial/crs"
+
+	"github.com/paulmach/orb"
+)
+
+// ErrOutside is returned (wrapped) by Locate when no unit grid covers the
+// point. It wraps data.ErrNotFound, so the API answers 404 — with the
+// Location, which still names the nearest unit grid and its distance.
+var ErrOutside = fmt.Errorf("point is outside the city: %w", data.ErrNotFound)
+
+// UnitGridRef names a unit grid in an answer.
+type UnitGridRef struct {
+	Code      string  `json:"code"`
+	Community string  `json:"community,omitempty"`
+	AreaM2    float64 `json:"area_m2,omitempty"`
+}
+
+// AdminRef names an administrative unit in an answer.
+type AdminRef struct {
+	Code string `json:"code"`
+	Name string `json:"name,omitempty"`
+}
+
+// ManagementGridRef names a management grid and its responsible unit.
+type ManagementGridRef struct {
+	Kind string `json:"kind"`
+	Code string `json:"code"`
+	Name string `json:"name,omitempty"`
+	Unit string `json:"unit,omitempty"`
+}
+
+// NearestGrid is the unit grid closest to a point outside the city.
+type NearestGrid struct {
+	Code string `json:"code"`
+	// DistanceM is the great-circle distance in metres from the point to
+	// the grid's boundary.
+	DistanceM float64 `json:"distance_m"`
+}
+
+// Location answers "where is this point": the unit grid, community, street,
+// district and management grids (one per kind) covering it. Absent parts
+// are omitted from JSON; ManagementGrids is always an array.
+type Location struct {
+	// Point is the located point, in CRS.
+	Point orb.Point `json:"point"`
+	// CRS is the coordinate reference system of Point and of every other
+	// coordinate in the answer.
+	CRS crs.CRS `json:"crs"`
+	// Covered reports whether a unit grid covers the point.
+	Covered         bool                `json:"covered"`
+	UnitGrid        UnitGridRef         `json:"unit_grid,omitzero"`
+	Community       AdminRef            `json:"community,omitzero"`
+	Street          AdminRef            `json:"street,omitzero"`
+	District        AdminRef            `json:"district,omitzero"`
+	ManagementGrids []ManagementGridRef `json:"management_grids"`
+	// Nearest is set only when no unit grid covers the point.
+	Nearest NearestGrid `json:"nearest_unit_grid,omitzero"`
+}
+
+// ToCRS converts the answer's coordinates from storage to c and records c.
+func (l *Location) ToCRS(c crs.CRS) {
+	l.Point = crs.FromStorage(c, l.Point)
+	l.CRS = c
+}
+
+// CheckPoint validates a lon/lat point: finite, longitude within ±180 and
+// latitude within ±90. It returns a *data.ValidationError naming the field.
+func CheckPoint(p orb.Point) error {
+	if math.IsNaN(p[0]) || math.IsInf(p[0], 0) || p[0] < -180 || p[0] > 180 {
+		return &data.ValidationError{Field: "lon", Reason: fmt.Sprintf("longitude %v is not within ±180", p[0])}
+	}
+	if math.IsNaN(p[1]) || math.IsInf(p[1], 0) || p[1] < -90 || p[1] > 90 {
+		return &data.ValidationError{Field: "lat", Reason: fmt.Sprintf("latitude %v is not within ±90", p[1])}
+	}
+	return nil
+}
+
+// Locate finds the unit grid, community, street, district and management
+// grids covering p (CGCS2000/WGS84 lon/lat).
+//
+// Boundaries count as covered, as PostGIS ST_Covers has it, and the tests
+// are exact (no epsilon): a point on an edge or vertex shared by several
+// polygons is covered by all of them. The tie-break is deterministic and the
+// same in every layer: among the covering polygons the one with the lowest
+// code (byte-wise string order) wins — for unit grids, communities, streets,
+// districts, and for the management grids of each kind separately. Since a
+// unit grid's code begins with its community's, on consistent data the
+// community of the chosen unit grid is also the chosen community.
+//
+// When no unit grid covers p, Locate returns an error wrapping ErrOutside
+// (and data.ErrNotFound) together with a Location that names the nearest
+// unit grid and its distance. Invalid coordinates give a
+// *data.ValidationError.
+func (ix *Index) Locate(p orb.Point) (Location, error) {
+	loc := Location{ManagementGrids: make([]ManagementGridRef, 0, ix.mgmtPerKind)}
+	err := ix.LocateInto(p, &loc)
+	return loc, err
+}
+
+// LocateInto is Locate writing into loc, reusing the capacity of
+// loc.ManagementGrids; with enough capacity it does not allocate. It is the
+// hot path of single and batch lookups.
+func (ix *Index) LocateInto(p orb.Point, loc *Location) error {
+	mg := loc.ManagementGrids[:0]
+	*loc = Location{Point: p, CRS: crs.Default, ManagementGrids: mg}
+	if err := CheckPoint(p); err != nil {
+		return err
+	}
+	x, y := p[0], p[1]
+	if i := ix.grids.covering(x, y); i >= 0 {
+		g := &ix.ds.UnitGrids[ix.grids.ds[i]]
+		loc.Covered = true
+		loc.UnitGrid = UnitGridRef{Code: g.Code, Community: g.Community, AreaM2: g.AreaM2}
+	}
+	for li, dst := range [3]*AdminRef{&loc.District, &loc.Street, &loc.Community} {
+		l := &ix.admin[li]
+		if i := l.covering(x, y); i >= 0 {
+			u := &ix.ds.AdminUnits[l.ds[i]]
+			*dst = AdminRef{Code: u.Code, Name: u.Name}
+		}
+	}
+	for _, k := range ix.kinds {
+		l := ix.mgmt[k]
+		if i := l.covering(x, y); i >= 0 {
+			g := &ix.ds.ManagementGrids[l.ds[i]]
+			loc.ManagementGrids = append(loc.ManagementGrids, ManagementGridRef{Kind: g.Kind, Code: g.Code, Name: g.Name, Unit: g.Unit})
+		}
+	}
+	if !loc.Covered {
+		loc.Nearest = ix.nearestGrid(p)
+		return ErrOutside
+	}
+	return nil
+}
+
+// IsOutside reports whether err says a point lies outside the city.
+func IsOutside(err error) bool { return errors.Is(err, ErrOutside) }
+
+// nearestGrid finds the unit grid whose boundary is closest to p. The
+// R-tree is walked best-first by a planar lower bound of the distance to
+// each box, in a local projection around p where boxes stay boxes.
+func (ix *Index) nearestGrid(p orb.Point) NearestGrid {
+	lp := newLocalPlane(p)
+	var best NearestGrid
+	bestD := math.Inf(1)
+	ix.grids.tree.Nearby(
+		func(min, max [2]float64, i uint32, item bool) float64 {
+			if !item {
+				return lp.boxDist(min[0], min[1], max[0], max[1])
+			}
+			_, d := ix.grids.prep[i].nearestOnEdges(lp)
+			return d
+		},
+		func(_, _ [2]float64, i uint32, d float64) bool {
+			if d > bestD {
+				return false
+			}
+			q, _ := ix.grids.prep[i].nearestOnEdges(lp)
+			gd := HaversineM(p, q)
+			code := ix.grids.code[i]
+			if d < bestD || code < best.Code {
+				best, bestD = NearestGrid{Code: code, DistanceM: gd}, d
+			}
+			return true
+		},
+	)
+	return best
+}
