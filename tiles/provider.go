@@ -1,0 +1,174 @@
+package tiles
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"fmt"
+	"strconv"
+	"sync"
+
+	"citygrid/tiles/mbtiles"
+)
+
+// Tile is one answered tile.
+type Tile struct {
+	// Data is the gzip-compressed MVT; nil for an empty tile.
+	Data []byte
+	// Hash is a content hash of Data (hex), the base of a strong ETag.
+	Hash string
+	// From tells where the tile came from: "baked", "generated" or "cache".
+	From string
+}
+
+// Provider answers tiles of a tileset: from the in-memory cache, else
+// from a baked MBTiles file when that file was baked from the same data
+// version and covers the zoom, else by generating them. The three paths
+// give the same bytes. It is safe for concurrent use.
+type Provider struct {
+	ts               *Tileset
+	baked            *mbtiles.Reader
+	bakedMin, bakedM int
+	cache            *tileCache
+
+	mu       sync.Mutex
+	inflight map[TileAddress]*call
+}
+
+type call struct {
+	wg  sync.WaitGroup
+	t   Tile
+	err error
+}
+
+// NewProvider serves ts, reading baked tiles from baked (may be nil) and
+// keeping up to cacheBytes of tiles in memory (0: 256 MiB; negative: no
+// cache). A baked file of another data version is ignored; the returned
+// note says why, for the log.
+func NewProvider(ts *Tileset, baked *mbtiles.Reader, cacheBytes int64) (*Provider, string) {
+	p := &Provider{ts: ts, inflight: map[TileAddress]*call{}}
+	if cacheBytes == 0 {
+		cacheBytes = 256 << 20
+	}
+	if cacheBytes > 0 {
+		p.cache = newTileCache(cacheBytes)
+	}
+	note := "no baked tiles; generating on the fly"
+	if baked != nil {
+		m := baked.Metadata()
+		lo, err1 := strconv.Atoi(m["minzoom"])
+		hi, err2 := strconv.Atoi(m["maxzoom"])
+		switch {
+		case m["data_version"] != ts.Version():
+			note = fmt.Sprintf("baked tiles are of data version %q, the data is %q: ignoring them (run citygrid bake)", m["data_version"], ts.Version())
+		case m["name"] != ts.Name() || err1 != nil || err2 != nil:
+			note = "baked tiles are not of this tileset: ignoring them"
+		default:
+			p.baked, p.bakedMin, p.bakedM = baked, lo, hi
+			note = fmt.Sprintf("serving baked tiles z%d-z%d of data version %s", lo, hi, ts.Version())
+		}
+	}
+	return p, note
+}
+
+// Tileset is the tileset served.
+func (p *Provider) Tileset() *Tileset { return p.ts }
+
+// Tile answers one tile; the error wraps ErrOutOfRange for a bad address.
+func (p *Provider) Tile(ctx context.Context, z, x, y int) (Tile, error) {
+	if err := p.ts.Check(z, x, y); err != nil {
+		return Tile{}, err
+	}
+	a := TileAddress{z, x, y}
+	if p.cache != nil {
+		if t, ok := p.cache.get(a); ok {
+			t.From = "cache"
+			return t, nil
+		}
+	}
+	p.mu.Lock()
+	if c, ok := p.inflight[a]; ok {
+		p.mu.Unlock()
+		c.wg.Wait()
+		return c.t, c.err
+	}
+	c := &call{}
+	c.wg.Add(1)
+	p.inflight[a] = c
+	p.mu.Unlock()
+
+	c.t, c.err = p.load(ctx, a)
+	if c.err == nil && p.cache != nil {
+		p.cache.put(a, c.t)
+	}
+	p.mu.Lock()
+	delete(p.inflight, a)
+	p.mu.Unlock()
+	c.wg.Done()
+	return c.t, c.err
+}
+
+func (p *Provider) load(ctx context.Context, a TileAddress) (Tile, error) {
+	if p.baked != nil && a.Z >= p.bakedMin && a.Z <= p.bakedM {
+		b, ok, err := p.baked.Tile(ctx, a.Z, a.X, a.Y)
+		if err != nil {
+			return Tile{}, err
+		}
+		// Bake stores every non-empty tile of its range: a missing one
+		// is empty.
+		_ = ok
+		return Tile{Data: b, Hash: contentHash(b), From: "baked"}, nil
+	}
+	b, err := p.ts.Tile(ctx, a.Z, a.X, a.Y)
+	if err != nil {
+		return Tile{}, err
+	}
+	return Tile{Data: b, Hash: contentHash(b), From: "generated"}, nil
+}
+
+func contentHash(b []byte) string {
+	if b == nil {
+		return ""
+	}
+	s := sha256.Sum256(b)
+	return hex.EncodeToString(s[:12])
+}
+
+// tileCache is a size-bounded map of tiles. When full it drops arbitrary
+// entries (Go's map order), which costs nothing to maintain and, for the
+// access pattern of map clients, does about as well as LRU.
+type tileCache struct {
+	mu    sync.RWMutex
+	m     map[TileAddress]Tile
+	bytes int64
+	limit int64
+}
+
+func newTileCache(limit int64) *tileCache {
+	return &tileCache{m: map[TileAddress]Tile{}, limit: limit}
+}
+
+func (c *tileCache) get(a TileAddress) (Tile, bool) {
+	c.mu.RLock()
+	t, ok := c.m[a]
+	c.mu.RUnlock()
+	return t, ok
+}
+
+func (c *tileCache) put(a TileAddress, t Tile) {
+	size := int64(len(t.Data) + 64)
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if _, ok := c.m[a]; ok {
+		return
+	}
+	for c.bytes+size > c.limit && len(c.m) > 0 {
+		for k, v := range c.m {
+			delete(c.m, k)
+			c.bytes -= int64(len(v.Data) + 64)
+			break
+		}
+	}
+	c.m[a] = t
+	c.bytes += size
+}
