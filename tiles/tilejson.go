@@ -8,18 +8,18 @@ import (
 
 // TileJSON is a TileJSON 3.0.0 document.
 type TileJSON struct {
-	TileJSON     string           `json:"tilejson"`
-	Name         string           `json:"name"`
-	Description  string           `json:"description,omitempty"`
-	Version      string           `json:"version"`
-	Attribution  string           `json:"attribution,omitempty"`
-	Scheme       string           `json:"scheme"`
-	Tiles        []string         `json:"tiles"`
-	MinZoom      int              `json:"minzoom"`
-	MaxZoom      int              `json:"maxzoom"`
-	Bounds       [4]float64       `json:"bounds"`
-	Center       [3]float64       `json:"center"`
-	VectorLayers []TileJSONLayer  `json:"vector_layers"`
+	TileJSON     string          `json:"tilejson"`
+	Name         string          `json:"name"`
+	Description  string          `json:"description,omitempty"`
+	Version      string          `json:"version"`
+	Attribution  string          `json:"attribution,omitempty"`
+	Scheme       string          `json:"scheme"`
+	Tiles        []string        `json:"tiles"`
+	MinZoom      int             `json:"minzoom"`
+	MaxZoom      int             `json:"maxzoom"`
+	Bounds       [4]float64      `json:"bounds"`
+	Center       [3]float64      `json:"center"`
+	VectorLayers []TileJSONLayer `json:"vector_layers"`
 	// DataVersion is citygrid's data version (an extension key; TileJSON
 	// clients ignore unknown keys).
 	DataVersion string `json:"data_version"`
