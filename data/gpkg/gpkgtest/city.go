@@ -62,7 +62,7 @@ func City() *data.Dataset {
 		Departments: []data.Department{
 			{Code: "D0001", Name: "雨花台区城市管理指挥中心", Kind: data.DeptCentre},
 			{Code: "D0002", Name: "雨花街道办事处", Parent: "D0001", Kind: data.DeptStreet},
-			{Code: "D0003", Name: "南京水务集团", CreditCode: "91320100134887461H", Kind: data.DeptUtility},
+			{Code: "D0003", Name: "南京水务集团", CreditCode: "91320100134887461L", Kind: data.DeptUtility},
 		},
 		Components: []data.Component{
 			{Code: "3201140101000001", Category: "0101", Name: "上水井盖", Geometry: orb.Point{118.765, 31.995},
