@@ -18,6 +18,7 @@ type command struct {
 }
 
 var commands = map[string]command{
+	"serve":  {"serve the city stored in a directory", runServe},
 	"import": {"load a GeoJSON, GeoPackage or CSV file into a layer", runImport},
 	"export": {"write a layer as GeoJSON or GeoPackage", runExport},
 	"bake":   {"pre-generate vector tiles into the MBTiles store", runBake},

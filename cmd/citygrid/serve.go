@@ -1,0 +1,187 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/http"
+	"os"
+	"path/filepath"
+	"time"
+
+	"citygrid/api"
+	"citygrid/data"
+	"citygrid/data/gpkg"
+	"citygrid/spatial"
+)
+
+// storeFile and tilesFile are the names of the store and the baked tiles
+// inside a data directory.
+const (
+	storeFile = "citygrid.gpkg"
+	tilesFile = "citygrid.mbtiles"
+)
+
+func runServe(ctx context.Context, args []string) error {
+	fs := flag.NewFlagSet("serve", flag.ContinueOnError)
+	fs.Usage = func() {
+		fmt.Fprint(fs.Output(), `usage: citygrid serve --dir DIR --addr HOST:PORT [flags]
+
+Serves the city stored in DIR/citygrid.gpkg (made by 'citygrid demo' or
+'citygrid import'): the JSON API under /api/v1, vector tiles, styles and the
+map page. /healthz answers 503 while the store loads and 200 once ready.
+SIGINT or SIGTERM shuts down gracefully.
+
+Settings come from defaults, then the --config JSON file, then CITYGRID_*
+environment variables, then flags.
+
+flags:
+`)
+		fs.PrintDefaults()
+	}
+	configPath, _ := configFlags(fs)
+	if err := fs.Parse(args); err != nil {
+		return helpIsNotAnError(err)
+	}
+	if fs.NArg() > 0 {
+		return fmt.Errorf("unexpected arguments %q", fs.Args())
+	}
+	cfg, err := loadConfig(fs, *configPath, os.Getenv)
+	if err != nil {
+		return err
+	}
+	log := newLogger(os.Stderr, &cfg)
+	path := filepath.Join(cfg.Dir, storeFile)
+	if _, err := os.Stat(path); err != nil {
+		if errors.Is(err, os.ErrNotExist) {
+			return fmt.Errorf("no city in %s (%s is missing): run 'citygrid demo --dir %s' or 'citygrid import' first", cfg.Dir, storeFile, cfg.Dir)
+		}
+		return fmt.Errorf("store: %w", err)
+	}
+	return serveCity(ctx, &cfg, log, nil)
+}
+
+// helpIsNotAnError makes --help exit 0 after the usage text was printed.
+func helpIsNotAnError(err error) error {
+	if errors.Is(err, flag.ErrHelp) {
+		return nil
+	}
+	return err
+}
+
+// serveCity listens on cfg.Addr at once, answering 503 while it runs
+// prepare (the demo generation, or nothing) and loads the store, then serves
+// the city until ctx is cancelled and shuts down gracefully.
+func serveCity(ctx context.Context, cfg *serverConfig, log *slog.Logger, prepare func(ctx context.Context, gate *api.Gate) error) error {
+	log.Info("citygrid starting", cfg.logAttrs()...)
+	ln, err := net.Listen("tcp", cfg.Addr)
+	if err != nil {
+		return fmt.Errorf("listen: %w", err)
+	}
+	gate := api.NewGate("starting")
+	srv := &http.Server{
+		Handler:           gate,
+		ReadHeaderTimeout: time.Duration(cfg.ReadHeaderTimeout),
+		ReadTimeout:       time.Duration(cfg.ReadTimeout),
+		WriteTimeout:      time.Duration(cfg.WriteTimeout),
+		IdleTimeout:       time.Duration(cfg.IdleTimeout),
+		MaxHeaderBytes:    64 << 10,
+		ErrorLog:          slog.NewLogLogger(log.Handler(), slog.LevelWarn),
+		BaseContext:       func(net.Listener) context.Context { return context.WithoutCancel(ctx) },
+	}
+	serveErr := make(chan error, 1)
+	go func() { serveErr <- srv.Serve(ln) }()
+	log.Info("listening", "addr", ln.Addr().String())
+
+	var store data.Store
+	startErr := func() error {
+		if prepare != nil {
+			if err := prepare(ctx, gate); err != nil {
+				return err
+			}
+		}
+		h, st, err := loadCity(ctx, cfg, log, gate)
+		store = st
+		if err != nil {
+			return err
+		}
+		gate.Ready(h)
+		return nil
+	}()
+	if startErr == nil {
+		log.Info("ready", "addr", ln.Addr().String(), "url", "http://"+ln.Addr().String()+"/")
+		select {
+		case <-ctx.Done():
+			log.Info("shutting down", "grace", cfg.ShutdownTimeout.String())
+		case err := <-serveErr:
+			startErr = fmt.Errorf("serve: %w", err)
+		}
+	}
+	sctx, cancel := context.WithTimeout(context.Background(), time.Duration(cfg.ShutdownTimeout))
+	defer cancel()
+	shutErr := srv.Shutdown(sctx)
+	if shutErr != nil {
+		shutErr = fmt.Errorf("shutdown: %w", shutErr)
+		_ = srv.Close()
+	}
+	if store != nil {
+		if err := store.Close(); err != nil && shutErr == nil {
+			shutErr = fmt.Errorf("close store: %w", err)
+		}
+	}
+	if startErr != nil {
+		if ctx.Err() != nil && errors.Is(startErr, context.Canceled) {
+			log.Info("start-up interrupted")
+			return shutErr
+		}
+		return startErr
+	}
+	if shutErr == nil {
+		log.Info("stopped")
+	}
+	return shutErr
+}
+
+// loadCity opens the store, loads the city, builds the spatial index and
+// the HTTP handler, logging how long each step took.
+func loadCity(ctx context.Context, cfg *serverConfig, log *slog.Logger, gate *api.Gate) (http.Handler, data.Store, error) {
+	path := filepath.Join(cfg.Dir, storeFile)
+	gate.SetStage("opening store")
+	t := time.Now()
+	st, err := gpkg.Open(ctx, path)
+	if err != nil {
+		return nil, nil, fmt.Errorf("open store %s: %w", path, err)
+	}
+	gate.SetStage("loading store")
+	ds, err := st.Load(ctx)
+	if err != nil {
+		return nil, st, fmt.Errorf("load store %s: %w", path, err)
+	}
+	log.Info("store loaded", "path", path, "took", time.Since(t).Round(time.Millisecond),
+		"unit_grids", len(ds.UnitGrids), "management_grids", len(ds.ManagementGrids),
+		"components", len(ds.Components), "addresses", len(ds.Addresses), "pois", len(ds.POIs))
+	gate.SetStage("building spatial index")
+	t = time.Now()
+	ix, err := spatial.Build(ds)
+	if err != nil {
+		return nil, st, fmt.Errorf("build spatial index: %w", err)
+	}
+	log.Info("spatial index built", "took", time.Since(t).Round(time.Millisecond))
+	h, err := api.New(api.Config{
+		Store:          st,
+		Index:          ix,
+		Dir:            cfg.Dir,
+		Logger:         log,
+		AccessLog:      cfg.AccessLog,
+		HandlerTimeout: time.Duration(cfg.HandlerTimeout),
+		MaxBodyBytes:   cfg.MaxBodyBytes,
+		MaxBatchPoints: cfg.MaxBatchPoints,
+	})
+	if err != nil {
+		return nil, st, fmt.Errorf("api: %w", err)
+	}
+	return h, st, nil
+}
