@@ -1,0 +1,458 @@
+package demo
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"fmt"
+	"math"
+	"sort"
+	"strings"
+	"sync"
+	"testing"
+
+	"citygrid/data"
+
+	"github.com/paulmach/orb"
+	"github.com/paulmach/orb/planar"
+)
+
+// small caches one small city for the invariant tests.
+var small = sync.OnceValues(func() (*data.Dataset, error) {
+	return Generate(context.Background(), Options{Seed: 7, Scale: 0.02})
+})
+
+func smallCity(t *testing.T) *data.Dataset {
+	t.Helper()
+	ds, err := small()
+	if err != nil {
+		t.Fatal(err)
+	}
+	return ds
+}
+
+// hashDataset digests every record of a dataset in slice order.
+func hashDataset(ds *data.Dataset) string {
+	h := sha256.New()
+	for _, a := range ds.AdminUnits {
+		fmt.Fprintf(h, "A%v%s%s%s%v\n", a.Level, a.Code, a.Name, a.Parent, a.Geometry)
+	}
+	for _, g := range ds.UnitGrids {
+		fmt.Fprintf(h, "U%s%s%v%.6f\n", g.Code, g.Community, g.Geometry, g.AreaM2)
+	}
+	for _, g := range ds.ManagementGrids {
+		fmt.Fprintf(h, "M%s%s%s%s%v\n", g.Kind, g.Code, g.Name, g.Unit, g.Geometry)
+	}
+	for _, c := range ds.Categories {
+		fmt.Fprintf(h, "C%+v\n", c)
+	}
+	for _, d := range ds.Departments {
+		fmt.Fprintf(h, "D%+v\n", d)
+	}
+	for _, c := range ds.Components {
+		fmt.Fprintf(h, "P%+v\n", c)
+	}
+	for _, r := range ds.Roads {
+		fmt.Fprintf(h, "R%+v\n", r)
+	}
+	for _, a := range ds.Addresses {
+		fmt.Fprintf(h, "N%+v\n", a)
+	}
+	for _, p := range ds.POIs {
+		fmt.Fprintf(h, "I%+v\n", p)
+	}
+	for _, r := range ds.Rules {
+		fmt.Fprintf(h, "L%+v\n", r)
+	}
+	return hex.EncodeToString(h.Sum(nil))
+}
+
+func TestGenerateIsDeterministic(t *testing.T) {
+	gen := func(seed int64) string {
+		ds, err := Generate(context.Background(), Options{Seed: seed, Scale: 0.01})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return hashDataset(ds)
+	}
+	a, b, c := gen(1), gen(1), gen(2)
+	if a != b {
+		t.Error("the same seed gave two different cities")
+	}
+	if a == c {
+		t.Error("seeds 1 and 2 gave the same city")
+	}
+}
+
+func TestCodesAreValidAndConsistent(t *testing.T) {
+	ds := smallCity(t)
+	units := map[string]data.AdminUnit{}
+	for _, a := range ds.AdminUnits {
+		if err := data.CheckAdminCode(a.Level, a.Code, a.Parent); err != nil {
+			t.Errorf("admin unit %s: %v", a.Code, err)
+		}
+		if _, dup := units[a.Code]; dup {
+			t.Errorf("admin code %s twice", a.Code)
+		}
+		units[a.Code] = a
+	}
+	levels := map[data.AdminLevel]int{}
+	for _, a := range ds.AdminUnits {
+		levels[a.Level]++
+		if a.Level != data.LevelDistrict && units[a.Parent].Code == "" {
+			t.Errorf("%s %s: parent %s missing", a.Level, a.Code, a.Parent)
+		}
+	}
+	if levels[data.LevelDistrict] != 1 || levels[data.LevelStreet] != 9 || levels[data.LevelCommunity] != 98 {
+		t.Errorf("levels = %v, want 1 district, 9 streets, 98 communities", levels)
+	}
+	if units["320114001001"].Name != "雨花社区居委会" || units["320114"].Name != "雨花台区" {
+		t.Error("real names are not used")
+	}
+	grids := map[string]bool{}
+	for _, g := range ds.UnitGrids {
+		code, err := data.NormalizeUnitGridCode(g.Code, g.Community)
+		if err != nil || code != g.Code {
+			t.Errorf("unit grid %s: %v", g.Code, err)
+		}
+		if units[g.Community].Level != data.LevelCommunity {
+			t.Errorf("unit grid %s: community %s unknown", g.Code, g.Community)
+		}
+		if grids[g.Code] {
+			t.Errorf("unit grid code %s twice", g.Code)
+		}
+		grids[g.Code] = true
+	}
+	cats := map[string]data.Category{}
+	for _, c := range ds.Categories {
+		if c.Kind == data.KindComponent {
+			cats[c.Code] = c
+		}
+	}
+	depts := map[string]bool{}
+	for _, d := range ds.Departments {
+		depts[d.Code] = true
+		if d.CreditCode != "" && !validCreditCode(d.CreditCode) {
+			t.Errorf("department %s: credit code %s fails its check", d.Code, d.CreditCode)
+		}
+	}
+	comps := map[string]bool{}
+	for _, c := range ds.Components {
+		if err := data.CheckComponentCode(c.Code, DistrictCode, c.Category); err != nil {
+			t.Fatalf("component %s: %v", c.Code, err)
+		}
+		if comps[c.Code] {
+			t.Fatalf("component code %s twice", c.Code)
+		}
+		comps[c.Code] = true
+		if _, ok := cats[c.Category]; !ok {
+			t.Fatalf("component %s: category %s unknown", c.Code, c.Category)
+		}
+		if !grids[c.UnitGrid] {
+			t.Fatalf("component %s: unit grid %s unknown", c.Code, c.UnitGrid)
+		}
+		if !depts[c.Department] || !depts[c.Owner] || !depts[c.Maintainer] {
+			t.Fatalf("component %s: department/owner/maintainer %s/%s/%s unknown", c.Code, c.Department, c.Owner, c.Maintainer)
+		}
+	}
+	for _, m := range ds.ManagementGrids {
+		if !depts[m.Unit] {
+			t.Errorf("management grid %s: unit %s unknown", m.Code, m.Unit)
+		}
+		if len(m.Code) != 20 || units[m.Code[6:15]].Level != data.LevelStreet {
+			t.Errorf("management grid code %s is not 6 + street + 5", m.Code)
+		}
+	}
+	for _, r := range ds.Rules {
+		if !depts[r.Unit] {
+			t.Errorf("rule %d: unit %s unknown", r.ID, r.Unit)
+		}
+	}
+}
+
+// validCreditCode checks a 统一社会信用代码 against GB 32100's check
+// character, written independently of the generator.
+func validCreditCode(s string) bool {
+	const alpha = "0123456789ABCDEFGHJKLMNPQRTUWXY"
+	if len(s) != 18 {
+		return false
+	}
+	w := 1
+	sum := 0
+	for k := 0; k < 17; k++ {
+		v := strings.IndexByte(alpha, s[k])
+		if v < 0 {
+			return false
+		}
+		sum += v * w
+		w = w * 3 % 31
+	}
+	return alpha[(31-sum%31)%31] == s[17]
+}
+
+func TestUnitGridsPartitionCommunities(t *testing.T) {
+	ds := smallCity(t)
+	byComm := map[string][]*data.UnitGrid{}
+	for k := range ds.UnitGrids {
+		g := &ds.UnitGrids[k]
+		byComm[g.Community] = append(byComm[g.Community], g)
+		if g.AreaM2 < 5000 || g.AreaM2 > 20000 {
+			t.Errorf("unit grid %s has %.0f m², outside 5,000–20,000", g.Code, g.AreaM2)
+		}
+		if math.Abs(g.AreaM2-data.AreaM2(g.Geometry)) > 1e-6 {
+			t.Errorf("unit grid %s: recorded area %.3f differs from its geometry's", g.Code, g.AreaM2)
+		}
+	}
+	var district float64
+	for _, a := range ds.AdminUnits {
+		if a.Level == data.LevelDistrict {
+			district = data.AreaM2(a.Geometry)
+		}
+		if a.Level != data.LevelCommunity {
+			continue
+		}
+		gs := byComm[a.Code]
+		if len(gs) == 0 {
+			t.Errorf("community %s has no unit grids", a.Code)
+			continue
+		}
+		var sum float64
+		for _, g := range gs {
+			sum += g.AreaM2
+		}
+		want := data.AreaM2(a.Geometry)
+		if math.Abs(sum-want) > 0.001*want {
+			t.Errorf("community %s: unit grids cover %.0f m², community has %.0f m²", a.Code, sum, want)
+		}
+		// Sample points: every point of the community lies in exactly one
+		// of its grids (points are kept off the lattice lines by taking
+		// them at random).
+		for _, g := range gs {
+			for _, p := range samplePoints(g.Geometry, 3) {
+				if !planar.MultiPolygonContains(a.Geometry, p) {
+					t.Fatalf("grid %s reaches outside community %s at %v", g.Code, a.Code, p)
+				}
+				n := 0
+				for _, h := range gs {
+					if h.Geometry.Bound().Contains(p) && planar.MultiPolygonContains(h.Geometry, p) {
+						n++
+					}
+				}
+				if n != 1 {
+					t.Fatalf("point %v of grid %s lies in %d grids of its community", p, g.Code, n)
+				}
+			}
+		}
+	}
+	var all float64
+	for _, g := range ds.UnitGrids {
+		all += g.AreaM2
+	}
+	if math.Abs(all-district) > 0.001*district {
+		t.Errorf("unit grids cover %.0f m², the district %.0f m²", all, district)
+	}
+	// Sequences run west→east, north→south.
+	for comm, gs := range byComm {
+		sort.Slice(gs, func(a, b int) bool { return gs[a].Code < gs[b].Code })
+		for k := 1; k < len(gs); k++ {
+			pa, pb := gs[k-1].Geometry.Bound().Center(), gs[k].Geometry.Bound().Center()
+			// next grid is either further east in the same row or in a row
+			// further south (rows are ~100 m apart, centres jitter ≤ 10 m)
+			if !(pb[1] < pa[1]-0.0003 || (math.Abs(pb[1]-pa[1]) < 0.0004 && pb[0] > pa[0])) {
+				t.Fatalf("community %s: grid %s at %v follows %s at %v against west→east, north→south", comm, gs[k].Code, pb, gs[k-1].Code, pa)
+			}
+		}
+	}
+}
+
+// samplePoints draws n pseudo-random points inside a (convex-celled)
+// multipolygon by rejection from its bound.
+func samplePoints(mp orb.MultiPolygon, n int) []orb.Point {
+	b := mp.Bound()
+	var out []orb.Point
+	x := uint64(len(mp[0][0])*7919 + 1)
+	next := func() float64 { x = x*6364136223846793005 + 1442695040888963407; return float64(x>>11) / (1 << 53) }
+	for tries := 0; len(out) < n && tries < 100*n; tries++ {
+		p := orb.Point{b.Min[0] + next()*(b.Max[0]-b.Min[0]), b.Min[1] + next()*(b.Max[1]-b.Min[1])}
+		if planar.MultiPolygonContains(mp, p) {
+			out = append(out, p)
+		}
+	}
+	return out
+}
+
+func TestUnitGridsDoNotOverlap(t *testing.T) {
+	ds := smallCity(t)
+	// Neighbours by bound; two grids overlap if a vertex of one lies
+	// strictly inside the other (cells are convex quadrilaterals sharing
+	// exact vertices, so an overlap shows as a vertex inside) — test the
+	// centre of each grid too.
+	gs := ds.UnitGrids
+	for a := range gs {
+		ba := gs[a].Geometry.Bound()
+		ca := ba.Center()
+		for b := a + 1; b < len(gs); b++ {
+			if !ba.Intersects(gs[b].Geometry.Bound()) {
+				continue
+			}
+			if planar.MultiPolygonContains(gs[b].Geometry, ca) {
+				t.Fatalf("grid %s's centre lies in grid %s", gs[a].Code, gs[b].Code)
+			}
+			for _, p := range gs[a].Geometry[0][0] {
+				if strictlyInside(gs[b].Geometry[0][0], p) {
+					t.Fatalf("grid %s's vertex %v lies inside grid %s", gs[a].Code, p, gs[b].Code)
+				}
+			}
+		}
+	}
+}
+
+// strictlyInside: p inside the convex counter-clockwise ring r and not on
+// its boundary.
+func strictlyInside(r orb.Ring, p orb.Point) bool {
+	for k := 0; k+1 < len(r); k++ {
+		a, b := r[k], r[k+1]
+		if (b[0]-a[0])*(p[1]-a[1])-(b[1]-a[1])*(p[0]-a[0]) <= 0 {
+			return false
+		}
+	}
+	return true
+}
+
+func TestComponentsLieInTheirUnitGrid(t *testing.T) {
+	ds := smallCity(t)
+	grid := map[string]orb.MultiPolygon{}
+	for _, g := range ds.UnitGrids {
+		grid[g.Code] = g.Geometry
+	}
+	for _, c := range ds.Components {
+		mp := grid[c.UnitGrid]
+		var pts []orb.Point
+		switch g := c.Geometry.(type) {
+		case orb.Point:
+			pts = []orb.Point{g}
+		case orb.LineString:
+			pts = g
+		case orb.Polygon:
+			pts = g[0]
+		default:
+			t.Fatalf("component %s has geometry %T", c.Code, c.Geometry)
+		}
+		for _, p := range pts {
+			if !planar.MultiPolygonContains(mp, p) || !strictlyInside(mp[0][0], p) {
+				t.Fatalf("component %s (%s) at %v is not strictly inside unit grid %s", c.Code, c.Name, p, c.UnitGrid)
+			}
+		}
+	}
+}
+
+func TestManagementGridsAreUnionsOfUnitGrids(t *testing.T) {
+	ds := smallCity(t)
+	kinds := map[string][]data.ManagementGrid{}
+	for _, m := range ds.ManagementGrids {
+		kinds[m.Kind] = append(kinds[m.Kind], m)
+	}
+	var district float64
+	for _, a := range ds.AdminUnits {
+		if a.Level == data.LevelDistrict {
+			district = data.AreaM2(a.Geometry)
+		}
+	}
+	for _, kind := range []string{data.KindResponsibility, data.KindInspector} {
+		ms := kinds[kind]
+		if len(ms) == 0 {
+			t.Fatalf("no %s grids", kind)
+		}
+		var total float64
+		for _, m := range ms {
+			if len(m.Geometry) != 1 {
+				t.Errorf("%s grid %s has %d parts, want one contiguous polygon", kind, m.Code, len(m.Geometry))
+			}
+			area := data.AreaM2(m.Geometry)
+			total += area
+			// Every unit grid is either wholly inside or wholly outside:
+			// its centre decides, and the inside ones add up to the area.
+			var sum float64
+			for _, g := range ds.UnitGrids {
+				if !m.Geometry.Bound().Intersects(g.Geometry.Bound()) {
+					continue
+				}
+				if planar.MultiPolygonContains(m.Geometry, g.Geometry.Bound().Center()) {
+					sum += g.AreaM2
+				}
+			}
+			if math.Abs(sum-area) > 1e-6*area+1e-3 {
+				t.Errorf("%s grid %s: %.1f m² but its unit grids add up to %.1f m²", kind, m.Code, area, sum)
+			}
+		}
+		if math.Abs(total-district) > 0.001*district {
+			t.Errorf("%s grids cover %.0f m² of %.0f m²", kind, total, district)
+		}
+	}
+}
+
+func TestFullScaleCounts(t *testing.T) {
+	if testing.Short() {
+		t.Skip("full-scale city takes a second")
+	}
+	ds, err := Generate(context.Background(), Options{Seed: 1, Scale: 1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if n := len(ds.Components); n < 400000 {
+		t.Errorf("%d components, want at least 400,000", n)
+	}
+	perCat := map[string]int{}
+	for _, c := range ds.Components {
+		perCat[c.Category]++
+	}
+	if len(perCat) < 60 {
+		t.Errorf("components cover %d small categories, want at least 60", len(perCat))
+	}
+	var resp, insp int
+	for _, m := range ds.ManagementGrids {
+		switch m.Kind {
+		case data.KindResponsibility:
+			resp++
+		case data.KindInspector:
+			insp++
+		}
+	}
+	checks := []struct {
+		name   string
+		got    int
+		lo, hi int
+	}{
+		{"unit grids", len(ds.UnitGrids), 12000, 15000},
+		{"responsibility grids", resp, 60, 80},
+		{"inspector grids", insp, 85, 115},
+		{"departments", len(ds.Departments), 35, 55},
+		{"POIs", len(ds.POIs), 800, 1500},
+		{"roads", len(ds.Roads), 100, 1000},
+		{"addresses", len(ds.Addresses), 10000, 60000},
+	}
+	for _, c := range checks {
+		if c.got < c.lo || c.got > c.hi {
+			t.Errorf("%d %s, want %d–%d", c.got, c.name, c.lo, c.hi)
+		}
+	}
+	var area float64
+	for _, a := range ds.AdminUnits {
+		if a.Level == data.LevelDistrict {
+			area = data.AreaM2(a.Geometry) / 1e6
+		}
+	}
+	if area < 120 || area > 150 {
+		t.Errorf("district area %.1f km², want about 134", area)
+	}
+	t.Logf("%d components in %d categories, %d unit grids, district %.1f km²", len(ds.Components), len(perCat), len(ds.UnitGrids), area)
+}
+
+func BenchmarkGenerate(b *testing.B) {
+	b.ReportAllocs()
+	for b.Loop() {
+		if _, err := Generate(context.Background(), Options{Seed: 1, Scale: 1}); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
