@@ -1,0 +1,423 @@
+package spatial
+
+import (
+	"cmp"
+	"encoding/json"
+	"fmt"
+	"math"
+	"slices"
+
+	"citygrid/data"
+	"citygrid/spatial/crs"
+
+	"github.com/paulmach/orb"
+	"github.com/paulmach/orb/geojson"
+)
+
+// Limits of the component queries, enforced with *data.ValidationError.
+const (
+	// MaxNearestK is the largest k Nearest accepts.
+	MaxNearestK = 1000
+	// MaxRadiusM is the largest search radius, in metres, Nearest accepts.
+	MaxRadiusM = 50000
+)
+
+// Geometry wraps an orb geometry so that it encodes as GeoJSON.
+type Geometry struct{ orb.Geometry }
+
+// MarshalJSON encodes the geometry as a GeoJSON geometry object (null when
+// empty).
+func (g Geometry) MarshalJSON() ([]byte, error) {
+	if g.Geometry == nil {
+		return []byte("null"), nil
+	}
+	return json.Marshal(geojson.NewGeometry(g.Geometry))
+}
+
+// ComponentHit is a component in a query answer.
+type ComponentHit struct {
+	Code       string               `json:"code"`
+	Category   string               `json:"category"`
+	Name       string               `json:"name,omitempty"`
+	Status     data.ComponentStatus `json:"status,omitempty"`
+	UnitGrid   string               `json:"unit_grid,omitempty"`
+	Owner      string               `json:"owner,omitempty"`
+	Maintainer string               `json:"maintainer,omitempty"`
+	Geometry   Geometry             `json:"geometry"`
+}
+
+func hitOf(c *data.Component) ComponentHit {
+	return ComponentHit{Code: c.Code, Category: c.Category, Name: c.Name, Status: c.Status, UnitGrid: c.UnitGrid,
+		Owner: c.Owner, Maintainer: c.Maintainer, Geometry: Geometry{c.Geometry}}
+}
+
+// Neighbor is a component with its distance from the query point.
+type Neighbor struct {
+	ComponentHit
+	// DistanceM is the great-circle distance in metres from the query
+	// point to the nearest point of the component's geometry.
+	DistanceM float64 `json:"distance_m"`
+}
+
+// NearestResult answers a nearest query: the components nearest first
+// (ties by code).
+type NearestResult struct {
+	CRS        crs.CRS    `json:"crs"`
+	Count      int        `json:"count"`
+	Components []Neighbor `json:"components"`
+}
+
+// ToCRS converts the answer's geometries from storage to c and records c.
+func (r *NearestResult) ToCRS(c crs.CRS) {
+	for i := range r.Components {
+		g := &r.Components[i].Geometry
+		g.Geometry = crs.GeometryFromStorage(c, g.Geometry)
+	}
+	r.CRS = c
+}
+
+// categoryTrees resolves a category filter to the trees to search; an empty
+// filter means every category. Unknown categories are a validation error.
+func (ix *Index) categoryTrees(categories []string) ([]string, error) {
+	if len(categories) == 0 {
+		return ix.compCats, nil
+	}
+	out := make([]string, 0, len(categories))
+	for _, c := range categories {
+		if _, ok := ix.catByCode[c]; !ok {
+			if _, ok := ix.comps[c]; !ok {
+				return nil, &data.ValidationError{Field: "category", Reason: fmt.Sprintf("unknown category %q", c)}
+			}
+		}
+		if !slices.Contains(out, c) {
+			out = append(out, c)
+		}
+	}
+	slices.Sort(out)
+	return out, nil
+}
+
+// componentDistance is the great-circle distance in metres from p to the
+// nearest point of g: exact haversine for points; for lines and polygons
+// the nearest point is found in a local plane around p (0 inside a
+// polygon).
+func componentDistance(p orb.Point, g orb.Geometry) float64 {
+	switch g := g.(type) {
+	case orb.Point:
+		return HaversineM(p, g)
+	case nil:
+		return math.Inf(1)
+	case orb.Polygon:
+		return componentDistance(p, orb.MultiPolygon{g})
+	case orb.MultiPolygon:
+		pp := prepare(g)
+		if pp.covers(p[0], p[1]) {
+			return 0
+		}
+		q, _ := pp.nearestOnEdges(newLocalPlane(p))
+		return HaversineM(p, q)
+	}
+	lp := newLocalPlane(p)
+	best := math.Inf(1)
+	var bq orb.Point
+	visit := func(ls []orb.Point) {
+		for i := range ls {
+			j := i + 1
+			if j == len(ls) {
+				if len(ls) > 1 {
+					break
+				}
+				j = i
+			}
+			ax, ay := lp.project(ls[i][0], ls[i][1])
+			bx, by := lp.project(ls[j][0], ls[j][1])
+			x, y := nearestOnSegment(ax, ay, bx, by)
+			if d := x*x + y*y; d < best {
+				best, bq = d, lp.unproject(x, y)
+			}
+		}
+	}
+	switch g := g.(type) {
+	case orb.LineString:
+		visit(g)
+	case orb.MultiLineString:
+		for _, l := range g {
+			visit(l)
+		}
+	case orb.MultiPoint:
+		visit(g)
+	default:
+		c := g.Bound().Center()
+		return HaversineM(p, c)
+	}
+	if math.IsInf(best, 1) {
+		return best
+	}
+	return HaversineM(p, bq)
+}
+
+type candidate struct {
+	i uint32
+	d float64
+}
+
+// nearestIn walks one category's tree best-first and appends up to k
+// components within radius metres, nearest first. skip filters out
+// components (nil keeps all).
+func (ix *Index) nearestIn(cat string, p orb.Point, k int, radius float64, skip func(*data.Component) bool, out []candidate) []candidate {
+	tr := ix.comps[cat]
+	if tr == nil {
+		return out
+	}
+	n := 0
+	tr.Nearby(
+		func(min, max [2]float32, i uint32, item bool) float64 {
+			if item {
+				return componentDistance(p, ix.ds.Components[i].Geometry)
+			}
+			return geoBoxLowerBound(p, float64(min[0]), float64(min[1]), float64(max[0]), float64(max[1]))
+		},
+		func(_, _ [2]float32, i uint32, d float64) bool {
+			if d > radius {
+				return false
+			}
+			if skip != nil && skip(&ix.ds.Components[i]) {
+				return true
+			}
+			out = append(out, candidate{i, d})
+			n++
+			return n < k
+		},
+	)
+	return out
+}
+
+// Nearest finds the k components nearest to p (CGCS2000/WGS84) within
+// radiusM metres, of the given categories (none = all), nearest first and
+// ties by code. Distances are great-circle metres to the nearest point of
+// each component. Invalid arguments (coordinates, k outside 1..MaxNearestK,
+// radius outside (0, MaxRadiusM], unknown category) give a
+// *data.ValidationError.
+func (ix *Index) Nearest(p orb.Point, k int, radiusM float64, categories []string) (NearestResult, error) {
+	if err := CheckPoint(p); err != nil {
+		return NearestResult{}, err
+	}
+	if k < 1 || k > MaxNearestK {
+		return NearestResult{}, &data.ValidationError{Field: "k", Reason: fmt.Sprintf("k must be between 1 and %d", MaxNearestK)}
+	}
+	if !(radiusM > 0 && radiusM <= MaxRadiusM) {
+		return NearestResult{}, &data.ValidationError{Field: "radius", Reason: fmt.Sprintf("radius must be more than 0 and at most %d metres", MaxRadiusM)}
+	}
+	cats, err := ix.categoryTrees(categories)
+	if err != nil {
+		return NearestResult{}, err
+	}
+	var cands []candidate
+	for _, cat := range cats {
+		cands = ix.nearestIn(cat, p, k, radiusM, nil, cands)
+	}
+	cs := ix.ds.Components
+	slices.SortFunc(cands, func(a, b candidate) int {
+		if c := cmp.Compare(a.d, b.d); c != 0 {
+			return c
+		}
+		return cmp.Compare(cs[a.i].Code, cs[b.i].Code)
+	})
+	if len(cands) > k {
+		cands = cands[:k]
+	}
+	res := NearestResult{CRS: crs.Default, Count: len(cands), Components: make([]Neighbor, len(cands))}
+	for j, c := range cands {
+		res.Components[j] = Neighbor{ComponentHit: hitOf(&cs[c.i]), DistanceM: c.d}
+	}
+	return res, nil
+}
+
+// WithinResult answers a within query: how many components of each
+// category lie in the area, and the components themselves up to a limit
+// (by category, then code).
+type WithinResult struct {
+	CRS crs.CRS `json:"crs"`
+	// Count is the number of components in the area.
+	Count int `json:"count"`
+	// Counts is Count per category code.
+	Counts     map[string]int `json:"counts"`
+	Components []ComponentHit `json:"components"`
+	// Truncated reports that Components holds fewer than Count entries.
+	Truncated bool `json:"truncated"`
+}
+
+// ToCRS converts the answer's geometries from storage to c and records c.
+func (r *WithinResult) ToCRS(c crs.CRS) {
+	for i := range r.Components {
+		g := &r.Components[i].Geometry
+		g.Geometry = crs.GeometryFromStorage(c, g.Geometry)
+	}
+	r.CRS = c
+}
+
+// WithinBound finds the components intersecting the box b (edges
+// included), of the given categories (none = all), listing at most limit of
+// them (limit ≤ 0 lists none; counts are always complete).
+func (ix *Index) WithinBound(b orb.Bound, categories []string, limit int) (WithinResult, error) {
+	if err := CheckPoint(b.Min); err != nil {
+		return WithinResult{}, &data.ValidationError{Field: "bbox", Reason: err.Error()}
+	}
+	if err := CheckPoint(b.Max); err != nil {
+		return WithinResult{}, &data.ValidationError{Field: "bbox", Reason: err.Error()}
+	}
+	if b.Min[0] > b.Max[0] || b.Min[1] > b.Max[1] {
+		return WithinResult{}, &data.ValidationError{Field: "bbox", Reason: "minimum exceeds maximum"}
+	}
+	return ix.within(orb.MultiPolygon{b.ToPolygon()}, b, categories, limit)
+}
+
+// WithinPolygon finds the components intersecting the (multi)polygon mp,
+// boundary included (a point component on the boundary counts; a line or
+// polygon component counts when any part of it touches the area). Other
+// arguments are as for WithinBound.
+func (ix *Index) WithinPolygon(mp orb.MultiPolygon, categories []string, limit int) (WithinResult, error) {
+	if len(mp) == 0 {
+		return WithinResult{}, &data.ValidationError{Field: "polygon", Reason: "empty polygon"}
+	}
+	for _, poly := range mp {
+		if len(poly) == 0 {
+			return WithinResult{}, &data.ValidationError{Field: "polygon", Reason: "polygon without rings"}
+		}
+		for _, r := range poly {
+			if len(r) < 4 || r[0] != r[len(r)-1] {
+				return WithinResult{}, &data.ValidationError{Field: "polygon", Reason: "every ring needs at least four positions, the last equal to the first"}
+			}
+			for _, p := range r {
+				if err := CheckPoint(p); err != nil {
+					return WithinResult{}, &data.ValidationError{Field: "polygon", Reason: err.Error()}
+				}
+			}
+		}
+	}
+	return ix.within(mp, mp.Bound(), categories, limit)
+}
+
+func (ix *Index) within(mp orb.MultiPolygon, b orb.Bound, categories []string, limit int) (WithinResult, error) {
+	cats, err := ix.categoryTrees(categories)
+	if err != nil {
+		return WithinResult{}, err
+	}
+	pp := prepare(mp)
+	res := WithinResult{CRS: crs.Default, Counts: map[string]int{}, Components: []ComponentHit{}}
+	var listed []*data.Component
+	for _, cat := range cats {
+		start := len(listed)
+		ix.componentsOf(cat, b, func(c *data.Component) bool {
+			if !intersectsArea(&pp, mp, c.Geometry) {
+				return true
+			}
+			res.Count++
+			res.Counts[cat]++
+			if len(listed) < limit {
+				listed = append(listed, c)
+			} else {
+				res.Truncated = true
+			}
+			return true
+		})
+		part := listed[start:]
+		slices.SortFunc(part, func(a, b *data.Component) int { return cmp.Compare(a.Code, b.Code) })
+	}
+	res.Components = make([]ComponentHit, len(listed))
+	for i, c := range listed {
+		res.Components[i] = hitOf(c)
+	}
+	return res, nil
+}
+
+// intersectsArea reports whether geometry g has a point in common with the
+// area (pp is mp prepared): a vertex of g covered by the area, an edge of g
+// crossing or touching an edge of the area, or the area lying inside a
+// polygon g.
+func intersectsArea(pp *prepared, mp orb.MultiPolygon, g orb.Geometry) bool {
+	if p, ok := g.(orb.Point); ok {
+		return pp.covers(p[0], p[1])
+	}
+	var lines [][]orb.Point
+	switch g := g.(type) {
+	case orb.MultiPoint:
+		for _, p := range g {
+			if pp.covers(p[0], p[1]) {
+				return true
+			}
+		}
+		return false
+	case orb.LineString:
+		lines = append(lines, g)
+	case orb.MultiLineString:
+		for _, l := range g {
+			lines = append(lines, l)
+		}
+	case orb.Polygon:
+		for _, r := range g {
+			lines = append(lines, r)
+		}
+	case orb.MultiPolygon:
+		for _, p := range g {
+			for _, r := range p {
+				lines = append(lines, r)
+			}
+		}
+	default:
+		return false
+	}
+	for _, l := range lines {
+		for _, p := range l {
+			if pp.covers(p[0], p[1]) {
+				return true
+			}
+		}
+	}
+	for _, l := range lines {
+		for i := 0; i+1 < len(l); i++ {
+			for _, poly := range mp {
+				for _, r := range poly {
+					for j := 0; j+1 < len(r); j++ {
+						if segmentsIntersect(l[i], l[i+1], r[j], r[j+1]) {
+							return true
+						}
+					}
+				}
+			}
+		}
+	}
+	// No vertex inside and no crossing: the area is either disjoint from a
+	// polygon g or wholly inside it.
+	var gp orb.MultiPolygon
+	switch g := g.(type) {
+	case orb.Polygon:
+		gp = orb.MultiPolygon{g}
+	case orb.MultiPolygon:
+		gp = g
+	}
+	if gp != nil && len(mp) > 0 && len(mp[0]) > 0 && len(mp[0][0]) > 0 {
+		q := mp[0][0][0]
+		gpp := prepare(gp)
+		return gpp.covers(q[0], q[1])
+	}
+	return false
+}
+
+// segmentsIntersect reports whether closed segments p1p2 and q1q2 share a
+// point, exactly.
+func segmentsIntersect(p1, p2, q1, q2 orb.Point) bool {
+	o1 := orient(p1[0], p1[1], p2[0], p2[1], q1[0], q1[1])
+	o2 := orient(p1[0], p1[1], p2[0], p2[1], q2[0], q2[1])
+	o3 := orient(q1[0], q1[1], q2[0], q2[1], p1[0], p1[1])
+	o4 := orient(q1[0], q1[1], q2[0], q2[1], p2[0], p2[1])
+	if o1*o2 < 0 && o3*o4 < 0 {
+		return true // proper crossing
+	}
+	onSeg := func(a, b, c orb.Point) bool { // c collinear with ab: within its box?
+		return math.Min(a[0], b[0]) <= c[0] && c[0] <= math.Max(a[0], b[0]) &&
+			math.Min(a[1], b[1]) <= c[1] && c[1] <= math.Max(a[1], b[1])
+	}
+	return o1 == 0 && onSeg(p1, p2, q1) || o2 == 0 && onSeg(p1, p2, q2) ||
+		o3 == 0 && onSeg(q1, q2, p1) || o4 == 0 && onSeg(q1, q2, p2)
+}
