@@ -190,10 +190,10 @@ func TestWithinFindsLinesCrossingTheAreaWithoutAVertexInIt(t *testing.T) {
 	ds := &data.Dataset{
 		Categories: []data.Category{{Code: "0301", Kind: data.KindComponent}},
 		Components: []data.Component{
-			{Code: "3201140301000001", Category: "0301", Geometry: orb.LineString{at(-1, 0.5), at(2, 0.5)}},   // crosses
-			{Code: "3201140301000002", Category: "0301", Geometry: orb.LineString{at(-1, 2), at(2, 2)}},       // north of it
+			{Code: "3201140301000001", Category: "0301", Geometry: orb.LineString{at(-1, 0.5), at(2, 0.5)}},  // crosses
+			{Code: "3201140301000002", Category: "0301", Geometry: orb.LineString{at(-1, 2), at(2, 2)}},      // north of it
 			{Code: "3201140301000003", Category: "0301", Geometry: orb.LineString{at(-1, -1), at(1.5, 1.5)}}, // diagonal, ends inside
-			{Code: "3201140301000004", Category: "0301", Geometry: orb.LineString{at(-1, 1), at(2, 1)}},       // along the top edge
+			{Code: "3201140301000004", Category: "0301", Geometry: orb.LineString{at(-1, 1), at(2, 1)}},      // along the top edge
 			{Code: "3201140301000005", Category: "0301", Geometry: orb.LineString{at(1.5, -1), at(3, 0.5)}},  // bbox overlaps, line misses
 		},
 	}
