@@ -31,11 +31,11 @@ const (
 func (c *city) buildOutline(ctx context.Context) error {
 	rng := c.rng(1)
 	target := math.Round(fullCells * c.areaF)
-	const ex, ey = 1.18, 0.85
+	const ex, ey = 1.25, 0.8
 	type harmonic struct{ k, a, phase float64 }
 	var hs []harmonic
-	for k := 2; k <= 6; k++ {
-		hs = append(hs, harmonic{float64(k), (0.04 + 0.08*rng.Float64()) * 2 / float64(k), rng.Float64() * 2 * math.Pi})
+	for k := 2; k <= 9; k++ {
+		hs = append(hs, harmonic{float64(k), (0.05 + 0.09*rng.Float64()) * 1.6 / float64(k), rng.Float64() * 2 * math.Pi})
 	}
 	g := func(theta float64) float64 {
 		r := 1.0
@@ -170,8 +170,38 @@ func (c *city) insideCells() []int {
 	return cells
 }
 
-// buildDivisions splits the district into its streets, each street into
-// its communities, and traces the district, street and community polygons.
+// between reports what separates neighbouring cells a and b: whether a
+// road or the river runs along their common edge, and whether that is a
+// major road or the river.
+func (c *city) between(a, b int) (any, major bool) {
+	l := c.l
+	if a > b {
+		a, b = b, a
+	}
+	i, j := l.cellIJ(a)
+	var r int32
+	if b == a+1 { // b east of a: vertical edge on line i+1
+		r = c.vRoad[c.vEdge(i+1, j)]
+	} else { // b north of a: horizontal edge on line j+1
+		if j+1 == c.riverJ {
+			return true, true
+		}
+		r = c.hRoad[c.hEdge(i, j+1)]
+	}
+	if r < 0 {
+		return false, false
+	}
+	return true, c.roads[r].major
+}
+
+func (c *city) anyRoadBetween(a, b int) bool   { x, _ := c.between(a, b); return x }
+func (c *city) majorRoadBetween(a, b int) bool { _, x := c.between(a, b); return x }
+
+// buildDivisions splits the district into its streets over blocks bounded
+// by major roads and the river, each street into its communities over
+// blocks bounded by any road, and traces the district, street and
+// community polygons. Where blocks are too coarse for the number of
+// regions (small scales), regions grow cell by cell instead.
 func (c *city) buildDivisions(ctx context.Context) error {
 	l := c.l
 	cells := c.insideCells()
@@ -181,7 +211,6 @@ func (c *city) buildDivisions(ctx context.Context) error {
 	for k := range c.cellStreet {
 		c.cellStreet[k], c.cellComm[k] = -1, -1
 	}
-	// Bounding box of the district in lattice indexes.
 	minI, minJ, maxI, maxJ := l.nx, l.ny, 0, 0
 	for _, k := range cells {
 		i, j := l.cellIJ(k)
@@ -197,11 +226,15 @@ func (c *city) buildDivisions(ctx context.Context) error {
 		}
 		cw = append(cw, w)
 	}
-	// Streets: anchored seeds, growth weighted by the communities' areas.
-	// Growth can box a street in before it reaches its size; try again
-	// with another stream until each street has room for its communities.
+	// Streets: seeds near their real places, growth weighted by their
+	// communities' areas. Growth can box a street in before it reaches
+	// its size; then try another stream, and at last single cells.
+	blocks := newUnitGraph(l, cells, c.majorRoadBetween)
 	for attempt := uint64(0); ; attempt++ {
-		if attempt == 8 {
+		if attempt == 6 {
+			blocks = newUnitGraph(l, cells, nil)
+		}
+		if attempt == 12 {
 			return fmt.Errorf("could not split the district into streets")
 		}
 		rng := c.rng(20 + attempt)
@@ -210,13 +243,14 @@ func (c *city) buildDivisions(ctx context.Context) error {
 		used := map[int]bool{}
 		for s, st := range streets {
 			a := streetAnchor[st.code]
-			ti := minI + int(a[0]*float64(maxI-minI))
-			tj := minJ + int(a[1]*float64(maxJ-minJ))
+			tx := minI + int(a[0]*float64(maxI-minI))
+			ty := minJ + int(a[1]*float64(maxJ-minJ))
 			best, bestD := -1, math.MaxInt
 			for _, k := range cells {
 				i, j := l.cellIJ(k)
-				if d := (i-ti)*(i-ti) + (j-tj)*(j-tj); d < bestD && !used[k] {
-					best, bestD = k, d
+				u := int(blocks.of[k])
+				if d := (i-tx)*(i-tx) + (j-ty)*(j-ty); d < bestD && !used[u] {
+					best, bestD = u, d
 				}
 			}
 			seeds[s] = best
@@ -225,13 +259,12 @@ func (c *city) buildDivisions(ctx context.Context) error {
 				targets[s] += w
 			}
 		}
-		for k := range c.cellStreet {
-			c.cellStreet[k] = -1
-		}
-		grow(l, rng, func(k int) bool { return l.inside[k] }, seeds, targets, c.cellStreet)
+		label := blocks.grow(rng, seeds, targets)
 		counts := make([]int, len(streets))
 		for _, k := range cells {
-			counts[c.cellStreet[k]]++
+			s := label[blocks.of[k]]
+			c.cellStreet[k] = s
+			counts[s]++
 		}
 		ok := true
 		for s := range streets {
@@ -250,15 +283,17 @@ func (c *city) buildDivisions(ctx context.Context) error {
 		s := c.cellStreet[k]
 		streetCells[s] = append(streetCells[s], k)
 	}
-	local := make([]int32, n)
 	for s := range streets {
 		sc := streetCells[s]
-		seeds := farthestSeeds(l, rng, sc, len(cw[s]))
-		st := int32(s)
-		grow(l, rng, func(k int) bool { return c.cellStreet[k] == st }, seeds, cw[s], local)
+		g := newUnitGraph(l, sc, c.anyRoadBetween)
+		if len(g.cells) < 2*len(cw[s]) {
+			g = newUnitGraph(l, sc, nil)
+		}
+		seeds := g.spreadSeeds(rng, len(cw[s]), 6)
+		label := g.grow(rng, seeds, cw[s])
 		base := int32(len(c.comms))
 		for _, k := range sc {
-			c.cellComm[k] = base + local[k]
+			c.cellComm[k] = base + label[g.of[k]]
 		}
 		for _, cm := range c.dv.communities[s] {
 			c.comms = append(c.comms, cm)
@@ -376,15 +411,20 @@ func (c *city) buildManagementGrids(ctx context.Context) error {
 			sc := streetCells[s]
 			n := int(math.Round(kd.total * c.areaF * float64(len(sc)) / float64(len(cells))))
 			n = max(1, min(n, len(sc)/2, 99))
-			seeds := farthestSeeds(l, rng, sc, n)
+			ug := newUnitGraph(l, sc, c.anyRoadBetween)
+			if len(ug.cells) < 2*n {
+				ug = newUnitGraph(l, sc, nil)
+			}
+			seeds := ug.spreadSeeds(rng, n, 6)
 			targets := make([]float64, n)
 			for k := range targets {
 				targets[k] = 0.7 + 0.6*rng.Float64()
 			}
+			ul := ug.grow(rng, seeds, targets)
 			s32 := int32(s)
-			grow(l, rng, func(k int) bool { return c.cellStreet[k] == s32 }, seeds, targets, label)
 			members := make([][]int, n)
 			for _, k := range sc {
+				label[k] = ul[ug.of[k]]
 				members[label[k]] = append(members[label[k]], k)
 			}
 			for g := 0; g < n; g++ {

@@ -31,14 +31,14 @@ type placement struct {
 }
 
 // placements are the point categories. Densities are per kilometre of road
-// side roughly as a surveyed Chinese urban district has them: a tree every
-// 7 m, rain grates every 25 m, lamp posts every 35 m, a cover of each
-// network every 40–120 m.
+// side roughly as a surveyed Chinese urban district has them: a street tree
+// every 12–16 m, rain grates every 45 m, lamp posts every 35 m, a cover of
+// each network every 45–150 m.
 var placements = []placement{
-	{key: "0101", majorM: 40, minorM: 50, sides: 1, offLo: 0.02, offHi: 0.05},
-	{key: "0102", majorM: 40, minorM: 45, sides: 2, offLo: 0.01, offHi: 0.03},
-	{key: "0103", majorM: 40, minorM: 50, sides: 1, offLo: 0.03, offHi: 0.05},
-	{key: "0104", majorM: 25, minorM: 30, sides: 3, offLo: 0.05, offHi: 0.07},
+	{key: "0101", majorM: 50, minorM: 60, sides: 1, offLo: 0.02, offHi: 0.05},
+	{key: "0102", majorM: 45, minorM: 55, sides: 2, offLo: 0.01, offHi: 0.03},
+	{key: "0103", majorM: 50, minorM: 60, sides: 1, offLo: 0.03, offHi: 0.05},
+	{key: "0104", majorM: 45, minorM: 55, sides: 3, offLo: 0.05, offHi: 0.07},
 	{key: "0105", majorM: 50, minorM: 70, sides: 2, offLo: 0.06, offHi: 0.09},
 	{key: "0106", majorM: 70, minorM: 0, sides: 3, offLo: 0.08, offHi: 0.1},
 	{key: "0107", majorM: 60, minorM: 80, sides: 1, offLo: 0.07, offHi: 0.1},
@@ -51,10 +51,10 @@ var placements = []placement{
 	{key: "0114", majorM: 600, minorM: 500, sides: 3, offLo: 0.02, offHi: 0.1},
 	{key: "0115", majorM: 300, minorM: 400, sides: 3, offLo: 0.12, offHi: 0.15},
 	{key: "0116", majorM: 250, minorM: 300, sides: 3, offLo: 0.12, offHi: 0.16},
-	{key: "0117", majorM: 60, minorM: 50, sides: 2, offLo: 0.1, offHi: 0.11},
-	{key: "0118", majorM: 35, minorM: 40, sides: 3, offLo: 0.09, offHi: 0.1},
+	{key: "0117", majorM: 80, minorM: 70, sides: 2, offLo: 0.1, offHi: 0.11},
+	{key: "0118", majorM: 35, minorM: 45, sides: 3, offLo: 0.09, offHi: 0.1},
 	{key: "0119", perCell: 0.08},
-	{key: "0120", majorM: 100, sides: 3, offLo: 0.14, offHi: 0.18},
+	{key: "0120", majorM: 150, sides: 3, offLo: 0.14, offHi: 0.18},
 	{key: "0121", majorM: 1200, sides: 3, offLo: 0.12, offHi: 0.15},
 	{key: "0122", majorM: 600, sides: 3, offLo: 0.12, offHi: 0.15},
 	{key: "0123", majorM: 900, minorM: 1500, sides: 3, offLo: 0.12, offHi: 0.15},
@@ -62,10 +62,10 @@ var placements = []placement{
 	{key: "0125", majorM: 1500, minorM: 2000, sides: 3, offLo: 0.14, offHi: 0.2},
 	{key: "0126", perCell: 0.06},
 	{key: "0127", majorM: 400, sides: 1, offLo: 0.05, offHi: 0.08},
-	{key: "0202", minorM: 60, sides: 1, offLo: 0.08, offHi: 0.1},
+	{key: "0202", minorM: 80, sides: 1, offLo: 0.08, offHi: 0.1},
 	{key: "0203", majorM: 550, sides: 3, offLo: 0.1, offHi: 0.12},
 	{key: "0204", majorM: 2000, sides: 3, offLo: 0.1, offHi: 0.12},
-	{key: "0209", majorM: 150, minorM: 300, sides: 3, offLo: 0.09, offHi: 0.11, perMajorCross: 2},
+	{key: "0209", majorM: 200, minorM: 400, sides: 3, offLo: 0.09, offHi: 0.11, perMajorCross: 2},
 	{key: "0210", perMajorCross: 4},
 	{key: "0212", majorM: 250, minorM: 200, sides: 3, offLo: 0.12, offHi: 0.16},
 	{key: "0213", perCross: 2},
@@ -75,15 +75,15 @@ var placements = []placement{
 	{key: "0301", perCell: 0.012},
 	{key: "0303", majorM: 1500, minorM: 1500, sides: 3, offLo: 0.12, offHi: 0.15},
 	{key: "0304", perCell: 0.02},
-	{key: "0305", majorM: 60, minorM: 90, sides: 3, offLo: 0.11, offHi: 0.13, perCell: 0.2},
+	{key: "0305", majorM: 70, minorM: 110, sides: 3, offLo: 0.11, offHi: 0.13, perCell: 0.2},
 	{key: "0306", minorM: 120, sides: 3, offLo: 0.15, offHi: 0.2},
-	{key: "0307", majorM: 90, minorM: 30, sides: 3, offLo: 0.18, offHi: 0.25},
+	{key: "0307", majorM: 90, minorM: 55, sides: 3, offLo: 0.18, offHi: 0.25},
 	{key: "0308", perCell: 0.0006},
 	{key: "0309", perCell: 0.0003},
 	{key: "0311", perMajorCross: 0.08},
 	{key: "0401", perCell: 0.01},
-	{key: "0402", majorM: 7, minorM: 9, sides: 3, offLo: 0.1, offHi: 0.12},
-	{key: "0403", majorM: 21, minorM: 0, sides: 3, offLo: 0.1, offHi: 0.12},
+	{key: "0402", majorM: 12, minorM: 16, sides: 3, offLo: 0.1, offHi: 0.12},
+	{key: "0403", majorM: 36, minorM: 0, sides: 3, offLo: 0.1, offHi: 0.12},
 	{key: "0404", majorM: 200, sides: 3, offLo: 0.13, offHi: 0.16},
 	{key: "0406", perCell: 0.005},
 	{key: "0407", majorM: 100, minorM: 200, sides: 1, offLo: 0.14, offHi: 0.17, perCell: 0.1},

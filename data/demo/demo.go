@@ -59,11 +59,11 @@ const fullCells = 13400
 // phases, in order, for the progress protocol.
 var phases = []string{
 	"district outline",
+	"roads",
 	"streets and communities",
 	"unit grids",
 	"management grids",
 	"departments and categories",
-	"roads",
 	"addresses",
 	"components",
 	"landmarks and POIs",
@@ -155,11 +155,11 @@ func Generate(ctx context.Context, opt Options) (*data.Dataset, error) {
 
 	steps := []func(context.Context) error{
 		c.buildOutline,
+		c.buildRoads,
 		c.buildDivisions,
 		c.buildUnitGrids,
 		c.buildManagementGrids,
 		c.buildDepartmentsAndCategories,
-		c.buildRoads,
 		c.buildAddresses,
 		c.buildComponents,
 		c.buildPOIs,
