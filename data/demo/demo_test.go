@@ -456,3 +456,172 @@ func BenchmarkGenerate(b *testing.B) {
 		}
 	}
 }
+
+func TestAreaPolygonsAreValidAndNest(t *testing.T) {
+	ds := smallCity(t)
+	check := func(what string, mp orb.MultiPolygon) {
+		if len(mp) == 0 {
+			t.Errorf("%s has no polygon", what)
+		}
+		for _, p := range mp {
+			for k, r := range p {
+				if !ringIsSimple(r) {
+					t.Errorf("%s: ring %d is not a simple closed ring", what, k)
+				}
+				if (k == 0) != data.RingIsCCW(r) {
+					t.Errorf("%s: ring %d is wrongly oriented", what, k)
+				}
+			}
+		}
+	}
+	area := map[string]float64{}
+	childArea := map[string]float64{}
+	geom := map[string]orb.MultiPolygon{}
+	for _, a := range ds.AdminUnits {
+		check(string(a.Level)+" "+a.Code, a.Geometry)
+		area[a.Code] = data.AreaM2(a.Geometry)
+		childArea[a.Parent] += area[a.Code]
+		geom[a.Code] = a.Geometry
+		if a.Level == data.LevelCommunity && len(a.Geometry) != 1 {
+			t.Errorf("community %s has %d parts, want one contiguous polygon", a.Code, len(a.Geometry))
+		}
+	}
+	for _, m := range ds.ManagementGrids {
+		check(m.Kind+" "+m.Code, m.Geometry)
+	}
+	// Streets are the unions of their communities, the district of its
+	// streets: areas add up, and every community's sample points lie in
+	// its street.
+	for _, a := range ds.AdminUnits {
+		if a.Level == data.LevelCommunity {
+			for _, p := range samplePoints(a.Geometry, 20) {
+				if !planar.MultiPolygonContains(geom[a.Parent], p) {
+					t.Fatalf("community %s reaches outside its street %s at %v", a.Code, a.Parent, p)
+				}
+			}
+			continue
+		}
+		if math.Abs(childArea[a.Code]-area[a.Code]) > 1e-6*area[a.Code] {
+			t.Errorf("%s %s: %.1f m², its children add up to %.1f m²", a.Level, a.Code, area[a.Code], childArea[a.Code])
+		}
+	}
+}
+
+// sideOf says on which side of a line a point lies, seen along the line:
+// +1 left, -1 right; and how far along the line its foot is.
+func sideOf(ls orb.LineString, p orb.Point) (side int, along float64) {
+	best := math.Inf(1)
+	var walked float64
+	for k := 0; k+1 < len(ls); k++ {
+		a, b := ls[k], ls[k+1]
+		dx, dy := b[0]-a[0], b[1]-a[1]
+		l2 := dx*dx + dy*dy
+		t := math.Max(0, math.Min(1, ((p[0]-a[0])*dx+(p[1]-a[1])*dy)/l2))
+		fx, fy := a[0]+t*dx, a[1]+t*dy
+		if d := math.Hypot(p[0]-fx, p[1]-fy); d < best {
+			best = d
+			along = walked + t*math.Sqrt(l2)
+			side = -1
+			if dx*(p[1]-a[1])-dy*(p[0]-a[0]) > 0 {
+				side = 1
+			}
+		}
+		walked += math.Sqrt(l2)
+	}
+	return side, along
+}
+
+func TestAddressesAreNumberedBySide(t *testing.T) {
+	ds := smallCity(t)
+	roads := map[string]data.Road{}
+	for _, r := range ds.Roads {
+		roads[r.Code] = r
+	}
+	comms := map[string]data.AdminUnit{}
+	for _, a := range ds.AdminUnits {
+		comms[a.Code] = a
+	}
+	if len(ds.Addresses) == 0 {
+		t.Fatal("no addresses")
+	}
+	type key struct {
+		road string
+		odd  bool
+	}
+	last := map[key]float64{}
+	lastNum := map[key]int{}
+	for _, a := range ds.Addresses {
+		r, ok := roads[a.Road]
+		if !ok {
+			t.Fatalf("address %s: road %s unknown", a.Code, a.Road)
+		}
+		base, _, _ := strings.Cut(a.Number, "-")
+		var n int
+		if _, err := fmt.Sscanf(base, "%d", &n); err != nil || n <= 0 {
+			t.Fatalf("address %s: number %q", a.Code, a.Number)
+		}
+		side, along := sideOf(r.Geometry[0], a.Point)
+		if odd := n%2 == 1; odd != (side == 1) {
+			t.Errorf("address %s %s: number %s is on the %s of the road", a.Code, a.FullAddress, a.Number, map[int]string{1: "left", -1: "right"}[side])
+		}
+		k := key{a.Road, n%2 == 1}
+		if a.Number == base && n > lastNum[k] {
+			if along < last[k] {
+				t.Errorf("address %s: number %d stands before number %d along %s", a.Code, n, lastNum[k], r.Name)
+			}
+			last[k], lastNum[k] = along, n
+		}
+		comm := comms[a.Community]
+		street := comms[comm.Parent]
+		want := "雨花台区" + street.Name + r.Name + a.Number + "号"
+		if a.FullAddress != want {
+			t.Errorf("address %s: full address %q, want %q", a.Code, a.FullAddress, want)
+		}
+		if !planar.MultiPolygonContains(comm.Geometry, a.Point) {
+			t.Errorf("address %s lies outside its community %s", a.Code, a.Community)
+		}
+	}
+}
+
+func TestRulesRouteEventsSensibly(t *testing.T) {
+	ds := smallCity(t)
+	events := map[string]bool{}
+	for _, c := range ds.Categories {
+		if c.Kind == data.KindEvent {
+			events[c.Code] = true
+		}
+	}
+	refs := map[string]bool{}
+	for _, a := range ds.AdminUnits {
+		refs[a.Code] = true
+	}
+	for _, m := range ds.ManagementGrids {
+		refs[m.Code] = true
+	}
+	var fallback, street, grid int
+	for _, r := range ds.Rules {
+		if r.Category != "" && !events[r.Category] {
+			t.Errorf("rule %d names category %s, not an event category", r.ID, r.Category)
+		}
+		switch r.Scope {
+		case data.ScopeCity:
+			fallback++
+			if r.Category != "" || r.Priority != 0 {
+				t.Errorf("rule %d: the city-wide rule should be the lowest-priority catch-all", r.ID)
+			}
+		case data.ScopeStreet:
+			street++
+			if r.Unit != streetOfficeCode(r.ScopeRef) {
+				t.Errorf("rule %d: street-order event in %s goes to %s, not the street office", r.ID, r.ScopeRef, r.Unit)
+			}
+		case data.ScopeManagementGrid:
+			grid++
+		}
+		if r.Scope != data.ScopeCity && !refs[r.ScopeRef] {
+			t.Errorf("rule %d: scope %s %s does not exist", r.ID, r.Scope, r.ScopeRef)
+		}
+	}
+	if fallback != 1 || street == 0 || grid == 0 {
+		t.Errorf("rules: %d fallbacks, %d street rules, %d grid rules", fallback, street, grid)
+	}
+}
