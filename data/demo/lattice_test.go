@@ -60,8 +60,8 @@ func TestTrace(t *testing.T) {
 			inside: [][2]float64{{1.5, 1.5}}, outside: [][2]float64{{2.5, 1.5}},
 		},
 		{
-			name:  "a ring of eight cells has the middle cell as a hole",
-			cells: [][2]int{{1, 1}, {2, 1}, {3, 1}, {1, 2}, {3, 2}, {1, 3}, {2, 3}, {3, 3}},
+			name:     "a ring of eight cells has the middle cell as a hole",
+			cells:    [][2]int{{1, 1}, {2, 1}, {3, 1}, {1, 2}, {3, 2}, {1, 3}, {2, 3}, {3, 3}},
 			polygons: 1, holes: 1, areaCells: 8,
 			inside: [][2]float64{{1.5, 2.5}, {3.5, 3.5}}, outside: [][2]float64{{2.5, 2.5}, {0.5, 0.5}},
 		},
@@ -69,8 +69,8 @@ func TestTrace(t *testing.T) {
 			// The hole (1,1) touches the outside (0,2) at vertex (1,2),
 			// where the set meets itself diagonally: the outer ring and
 			// the hole share that vertex, and neither ring visits it twice.
-			name:  "a hole touching the outer ring at one vertex stays a separate ring",
-			cells: [][2]int{{0, 0}, {1, 0}, {2, 0}, {0, 1}, {2, 1}, {1, 2}, {2, 2}},
+			name:     "a hole touching the outer ring at one vertex stays a separate ring",
+			cells:    [][2]int{{0, 0}, {1, 0}, {2, 0}, {0, 1}, {2, 1}, {1, 2}, {2, 2}},
 			polygons: 1, holes: 1, areaCells: 7,
 			inside: [][2]float64{{0.5, 1.5}, {1.5, 2.5}}, outside: [][2]float64{{1.5, 1.5}, {0.5, 2.5}},
 		},
