@@ -18,6 +18,7 @@ type command struct {
 }
 
 var commands = map[string]command{
+	"demo":   {"generate the demo city into a directory (unless there) and serve it", runDemo},
 	"serve":  {"serve the city stored in a directory", runServe},
 	"import": {"load a GeoJSON, GeoPackage or CSV file into a layer", runImport},
 	"export": {"write a layer as GeoJSON or GeoPackage", runExport},
