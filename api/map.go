@@ -1,10 +1,357 @@
 package api
 
-import "github.com/go-chi/chi/v5"
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net/http"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"sync/atomic"
 
-// mapService serves tiles, TileJSON, styles and the map page.
-type mapService struct{}
+	"citygrid/data"
+	"citygrid/styles"
+	"citygrid/tiles"
+	"citygrid/tiles/mbtiles"
 
-func newMapService(cfg Config) (*mapService, error) { return &mapService{}, nil }
+	"github.com/go-chi/chi/v5"
+)
 
-func (m *mapService) mount(r chi.Router) {}
+// mapService serves vector tiles, TileJSON, styles, glyphs and the map
+// page. Tiles come from the baked MBTiles file when it matches the data,
+// else they are generated on the fly; both give the same bytes.
+type mapService struct {
+	cfg    Config
+	logger *slog.Logger
+	prov   atomic.Pointer[tiles.Provider]
+	baked  *mbtiles.Reader
+	webDir string // MapLibre GL JS dist directory; "" when not installed
+}
+
+// MBTilesFile is the name of the baked tiles file in the data directory.
+const MBTilesFile = "citygrid.mbtiles"
+
+// WebDirEnv names the environment variable that points at MapLibre GL
+// JS's dist directory when it is not under api/web/node_modules relative
+// to the working directory or the executable.
+const WebDirEnv = "CITYGRID_WEB_DIR"
+
+func newMapService(cfg Config) (*mapService, error) {
+	m := &mapService{cfg: cfg, logger: cfg.Logger}
+	if m.logger == nil {
+		m.logger = slog.Default()
+	}
+	if cfg.Dir != "" {
+		path := filepath.Join(cfg.Dir, MBTilesFile)
+		if _, err := os.Stat(path); err == nil {
+			r, err := mbtiles.Open(context.Background(), path)
+			if err != nil {
+				m.logger.Warn("baked tiles unreadable, generating on the fly", "path", path, "err", err)
+			} else {
+				m.baked = r
+			}
+		}
+	}
+	if err := m.reload(); err != nil {
+		return nil, err
+	}
+	m.webDir = findWebDir()
+	if m.webDir == "" {
+		m.logger.Warn("MapLibre GL JS not installed: the map page will say how (npm ci --prefix api/web)")
+	}
+	return m, nil
+}
+
+// reload rebuilds the tileset from the index; the server calls it after
+// every edit of the data, so that the data version, and with it every
+// tile URL, changes.
+func (m *mapService) reload() error {
+	if m.cfg.Index == nil {
+		return errors.New("map: no spatial index")
+	}
+	ts, err := tiles.New(m.cfg.Index, tiles.Options{Attribution: "citygrid"})
+	if err != nil {
+		return fmt.Errorf("map: %w", err)
+	}
+	p, note := tiles.NewProvider(ts, m.baked, 0)
+	m.logger.Info("tiles", "tileset", ts.Name(), "data_version", ts.Version(), "source", note)
+	m.prov.Store(p)
+	return nil
+}
+
+func (m *mapService) mount(r chi.Router) {
+	// chi matches whole segments; the handlers check the .json, .mvt and
+	// .pbf suffixes themselves so a wrong one is a 400 naming the field.
+	r.Get("/tiles/{file}", m.tileJSON)
+	r.Head("/tiles/{file}", m.tileJSON)
+	r.Get("/tiles/{tileset}/{z}/{x}/{y}", m.tile)
+	r.Head("/tiles/{tileset}/{z}/{x}/{y}", m.tile)
+	r.Options("/tiles/*", preflight)
+	r.Get("/styles/{file}", m.style)
+	r.Options("/styles/*", preflight)
+	r.Get("/fonts/{fontstack}/{file}", m.glyphs)
+	r.Options("/fonts/*", preflight)
+	r.Get("/", m.page)
+	r.Get("/web/{file}", m.asset)
+	r.Get("/web/maplibre-gl/*", m.maplibre)
+}
+
+// cors allows any origin to read the map resources: they are public and
+// carry no credentials.
+func cors(w http.ResponseWriter) {
+	h := w.Header()
+	h.Set("Access-Control-Allow-Origin", "*")
+	h.Set("Access-Control-Expose-Headers", "ETag, Content-Encoding, Content-Length")
+}
+
+func preflight(w http.ResponseWriter, r *http.Request) {
+	cors(w)
+	h := w.Header()
+	h.Set("Access-Control-Allow-Methods", "GET, HEAD, OPTIONS")
+	h.Set("Access-Control-Allow-Headers", "If-None-Match, Accept-Encoding, Cache-Control")
+	h.Set("Access-Control-Max-Age", "86400")
+	w.WriteHeader(http.StatusNoContent)
+}
+
+// baseURL is the scheme and host the client reached us by.
+func baseURL(r *http.Request) string {
+	scheme := "http"
+	if r.TLS != nil {
+		scheme = "https"
+	} else if p := r.Header.Get("X-Forwarded-Proto"); p == "https" || p == "http" {
+		scheme = p
+	}
+	host := r.Host
+	if fh := r.Header.Get("X-Forwarded-Host"); fh != "" && validHost(fh) {
+		host = fh
+	}
+	if !validHost(host) {
+		host = "localhost"
+	}
+	return scheme + "://" + host
+}
+
+// validHost accepts host[:port] names and IP literals, nothing that could
+// break out of a URL.
+func validHost(h string) bool {
+	if h == "" || len(h) > 255 {
+		return false
+	}
+	for _, c := range h {
+		switch {
+		case c >= 'a' && c <= 'z', c >= 'A' && c <= 'Z', c >= '0' && c <= '9', c == '.', c == '-', c == ':', c == '[', c == ']', c == '_':
+		default:
+			return false
+		}
+	}
+	return true
+}
+
+// tileJSON answers GET /tiles/{tileset}.json.
+func (m *mapService) tileJSON(w http.ResponseWriter, r *http.Request) {
+	cors(w)
+	name, ok := strings.CutSuffix(chi.URLParam(r, "file"), ".json")
+	if !ok {
+		writeError(w, errBadRequest("path", "want /tiles/{tileset}.json or /tiles/{tileset}/{z}/{x}/{y}.mvt"))
+		return
+	}
+	ts := m.prov.Load().Tileset()
+	if name != ts.Name() {
+		writeError(w, fmt.Errorf("tileset %q: %w", name, data.ErrNotFound))
+		return
+	}
+	url := baseURL(r) + "/tiles/" + ts.Name() + "/{z}/{x}/{y}.mvt?v=" + ts.Version()
+	// The document names the current version, so it must be revalidated.
+	w.Header().Set("Cache-Control", "no-cache")
+	writeJSON(w, http.StatusOK, ts.TileJSON(url))
+}
+
+// tile answers GET /tiles/{tileset}/{z}/{x}/{y}.mvt.
+func (m *mapService) tile(w http.ResponseWriter, r *http.Request) {
+	cors(w)
+	p := m.prov.Load()
+	ts := p.Tileset()
+	if name := chi.URLParam(r, "tileset"); name != ts.Name() {
+		writeError(w, fmt.Errorf("tileset %q: %w", name, data.ErrNotFound))
+		return
+	}
+	ys, ext, _ := strings.Cut(chi.URLParam(r, "y"), ".")
+	if ext != "mvt" && ext != "pbf" {
+		writeError(w, errBadRequest("y", "want {y}.mvt"))
+		return
+	}
+	z, x, y, err := tileAddress(ts, chi.URLParam(r, "z"), chi.URLParam(r, "x"), ys)
+	if err != nil {
+		writeError(w, err)
+		return
+	}
+	t, err := p.Tile(r.Context(), z, x, y)
+	if err != nil {
+		if errors.Is(err, tiles.ErrOutOfRange) {
+			err = errBadRequest("z", err.Error())
+		}
+		writeError(w, err)
+		return
+	}
+	h := w.Header()
+	if r.URL.Query().Get("v") == ts.Version() {
+		// The URL names the data version: its content never changes.
+		h.Set("Cache-Control", "public, max-age=31536000, immutable")
+	} else {
+		h.Set("Cache-Control", "public, max-age=60")
+	}
+	h.Set("Vary", "Accept-Encoding")
+	h.Set("X-Tile-Source", t.From)
+	if t.Data == nil {
+		w.WriteHeader(http.StatusNoContent)
+		return
+	}
+	gz := acceptsGzip(r.Header.Get("Accept-Encoding"))
+	// Each representation has its own strong tag: a cache must not hand a
+	// gzip body to a client that asked for identity.
+	etag := `"` + t.Hash + `"`
+	if !gz {
+		etag = `"` + t.Hash + `-identity"`
+	}
+	h.Set("ETag", etag)
+	h.Set("Content-Type", "application/vnd.mapbox-vector-tile")
+	if etagMatches(r.Header.Get("If-None-Match"), etag) {
+		w.WriteHeader(http.StatusNotModified)
+		return
+	}
+	body := t.Data
+	if gz {
+		h.Set("Content-Encoding", "gzip")
+	} else {
+		body, err = tiles.Gunzip(t.Data)
+		if err != nil {
+			writeError(w, err)
+			return
+		}
+	}
+	h.Set("Content-Length", strconv.Itoa(len(body)))
+	w.WriteHeader(http.StatusOK)
+	if r.Method != http.MethodHead {
+		_, _ = w.Write(body)
+	}
+}
+
+// tileAddress parses and checks z, x and y, naming the field at fault.
+func tileAddress(ts *tiles.Tileset, zs, xs, ys string) (z, x, y int, err error) {
+	parse := func(field, s string) (int, error) {
+		v, err := strconv.Atoi(s)
+		if err != nil || len(s) > 9 {
+			return 0, errBadRequest(field, "not an integer: "+quote(s))
+		}
+		return v, nil
+	}
+	if z, err = parse("z", zs); err != nil {
+		return
+	}
+	if x, err = parse("x", xs); err != nil {
+		return
+	}
+	if y, err = parse("y", ys); err != nil {
+		return
+	}
+	if z < ts.MinZoom() || z > ts.MaxZoom() {
+		return 0, 0, 0, errBadRequest("z", fmt.Sprintf("zoom %d outside %d..%d", z, ts.MinZoom(), ts.MaxZoom()))
+	}
+	n := 1 << z
+	if x < 0 || x >= n {
+		return 0, 0, 0, errBadRequest("x", fmt.Sprintf("x %d outside 0..%d at zoom %d", x, n-1, z))
+	}
+	if y < 0 || y >= n {
+		return 0, 0, 0, errBadRequest("y", fmt.Sprintf("y %d outside 0..%d at zoom %d", y, n-1, z))
+	}
+	return z, x, y, nil
+}
+
+// acceptsGzip reads Accept-Encoding (RFC 9110 §12.5.3): gzip is
+// acceptable when listed, or covered by "*", with a non-zero quality.
+// Without the header a client is taken to accept only identity, the
+// safe reading that tileserver-gl (#314) and mbtileserver get wrong.
+func acceptsGzip(header string) bool {
+	gzipQ, starQ := -1.0, -1.0
+	for _, part := range strings.Split(header, ",") {
+		coding, params, _ := strings.Cut(strings.TrimSpace(part), ";")
+		coding = strings.ToLower(strings.TrimSpace(coding))
+		q := 1.0
+		for _, p := range strings.Split(params, ";") {
+			k, v, ok := strings.Cut(strings.TrimSpace(p), "=")
+			if ok && strings.EqualFold(strings.TrimSpace(k), "q") {
+				if f, err := strconv.ParseFloat(strings.TrimSpace(v), 64); err == nil {
+					q = f
+				} else {
+					q = 0
+				}
+			}
+		}
+		switch coding {
+		case "gzip", "x-gzip":
+			gzipQ = max(gzipQ, q)
+		case "*":
+			starQ = max(starQ, q)
+		}
+	}
+	if gzipQ >= 0 {
+		return gzipQ > 0
+	}
+	return starQ > 0
+}
+
+// etagMatches applies If-None-Match's weak comparison.
+func etagMatches(header, etag string) bool {
+	if header == "" {
+		return false
+	}
+	for _, t := range strings.Split(header, ",") {
+		t = strings.TrimSpace(t)
+		if t == "*" || strings.TrimPrefix(t, "W/") == etag {
+			return true
+		}
+	}
+	return false
+}
+
+// style answers GET /styles/{name}.json.
+func (m *mapService) style(w http.ResponseWriter, r *http.Request) {
+	cors(w)
+	name, ok := strings.CutSuffix(chi.URLParam(r, "file"), ".json")
+	if !ok {
+		writeError(w, errBadRequest("path", "want /styles/{name}.json"))
+		return
+	}
+	b, err := styles.Style(name, baseURL(r))
+	if err != nil {
+		writeError(w, err)
+		return
+	}
+	w.Header().Set("Content-Type", "application/json; charset=utf-8")
+	w.Header().Set("Cache-Control", "no-cache")
+	_, _ = w.Write(b)
+}
+
+// glyphs answers GET /fonts/{fontstack}/{start}-{end}.pbf.
+func (m *mapService) glyphs(w http.ResponseWriter, r *http.Request) {
+	cors(w)
+	rng, ok := strings.CutSuffix(chi.URLParam(r, "file"), ".pbf")
+	lo, hi, ok2 := strings.Cut(rng, "-")
+	start, err1 := strconv.Atoi(lo)
+	end, err2 := strconv.Atoi(hi)
+	if !ok || !ok2 || err1 != nil || err2 != nil || end != start+255 || start%256 != 0 || start < 0 || start > 65280 {
+		writeError(w, errBadRequest("range", "want {start}-{start+255}.pbf with start a multiple of 256 below 65536"))
+		return
+	}
+	b, err := styles.Glyphs(chi.URLParam(r, "fontstack"), start)
+	if err != nil {
+		writeError(w, err)
+		return
+	}
+	w.Header().Set("Content-Type", "application/x-protobuf")
+	w.Header().Set("Cache-Control", "public, max-age=86400")
+	_, _ = w.Write(b)
+}

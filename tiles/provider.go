@@ -1,10 +1,13 @@
 package tiles
 
 import (
+	"bytes"
+	"compress/gzip"
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
 	"fmt"
+	"io"
 	"strconv"
 	"sync"
 
@@ -171,4 +174,17 @@ func (c *tileCache) put(a TileAddress, t Tile) {
 	}
 	c.m[a] = t
 	c.bytes += size
+}
+
+// Gunzip inflates a stored tile for a client that does not accept gzip.
+func Gunzip(b []byte) ([]byte, error) {
+	zr, err := gzip.NewReader(bytes.NewReader(b))
+	if err != nil {
+		return nil, fmt.Errorf("gunzip tile: %w", err)
+	}
+	out, err := io.ReadAll(zr)
+	if err != nil {
+		return nil, fmt.Errorf("gunzip tile: %w", err)
+	}
+	return out, nil
 }
