@@ -2,20 +2,251 @@ package api
 
 import (
 	"net/http"
+	"net/url"
+	"sync"
 
 	"citygrid/data"
 	"citygrid/spatial"
+	"citygrid/spatial/crs"
 
 	"github.com/go-chi/chi/v5"
+	"github.com/paulmach/orb"
 )
 
 // spatialService serves the lookups of package spatial under /api/v1.
+// Handlers are thin: parse and check the input, call the index, encode.
 type spatialService struct {
 	ix       *spatial.Index
 	store    data.Store
 	maxBatch int
+	locs     sync.Pool // *spatial.Location, reused by locate
 }
 
-func (s *spatialService) mount(r chi.Router) {}
+func (s *spatialService) mount(r chi.Router) {
+	r.Get("/api/v1/locate", s.locate)
+	r.Post("/api/v1/locate/batch", s.locateBatch)
+	r.Get("/api/v1/responsible", s.responsible)
+	r.Get("/api/v1/nearest", s.nearest)
+	r.Get("/api/v1/within", s.withinBBox)
+	r.Post("/api/v1/within", s.withinPolygon)
+}
 
-var _ = http.StatusOK
+// Defaults and caps of the component queries.
+const (
+	defaultNearestK = 10
+	defaultRadiusM  = 100
+	defaultLimit    = 1000
+	maxLimit        = 10000
+)
+
+// queryCRS reads the optional crs parameter.
+func queryCRS(q url.Values) (crs.CRS, error) {
+	c, err := crs.Parse(q.Get("crs"))
+	if err != nil {
+		return "", errBadRequest("crs", "unknown CRS "+quote(q.Get("crs"))+": want cgcs2000, wgs84, gcj02 or bd09")
+	}
+	return c, nil
+}
+
+// queryPoint reads lon, lat and crs and returns the point in storage
+// coordinates together with the CRS the answer must use.
+func queryPoint(q url.Values) (orb.Point, crs.CRS, error) {
+	lon, lat, err := queryLonLat(q)
+	if err != nil {
+		return orb.Point{}, "", err
+	}
+	c, err := queryCRS(q)
+	if err != nil {
+		return orb.Point{}, "", err
+	}
+	return crs.ToStorage(c, orb.Point{lon, lat}), c, nil
+}
+
+// outsideBody is the 404 answer of a point outside the city: the error and
+// the location answer with the nearest unit grid.
+type outsideBody struct {
+	Error string `json:"error"`
+	*spatial.Location
+}
+
+// locate answers GET /api/v1/locate.
+func (s *spatialService) locate(w http.ResponseWriter, r *http.Request) {
+	p, c, err := queryPoint(r.URL.Query())
+	if err != nil {
+		writeError(w, err)
+		return
+	}
+	loc, _ := s.locs.Get().(*spatial.Location)
+	if loc == nil {
+		loc = new(spatial.Location)
+	}
+	defer s.locs.Put(loc)
+	err = s.ix.LocateInto(p, loc)
+	loc.ToCRS(c)
+	switch {
+	case err == nil:
+		writeJSON(w, http.StatusOK, loc)
+	case spatial.IsOutside(err):
+		writeJSON(w, statusOf(err), outsideBody{Error: err.Error(), Location: loc})
+	default:
+		writeError(w, err)
+	}
+}
+
+// responsible answers GET /api/v1/responsible.
+func (s *spatialService) responsible(w http.ResponseWriter, r *http.Request) {
+	q := r.URL.Query()
+	component := q.Get("component")
+	c, err := queryCRS(q)
+	if err != nil {
+		writeError(w, err)
+		return
+	}
+	var p orb.Point
+	// A case about a named component may leave out the point: the
+	// component's own position is used.
+	if component == "" || q.Get("lon") != "" || q.Get("lat") != "" {
+		if p, _, err = queryPoint(q); err != nil {
+			writeError(w, err)
+			return
+		}
+	}
+	category := q.Get("category")
+	if category == "" && component == "" {
+		writeError(w, errBadRequest("category", "required (or give component)"))
+		return
+	}
+	res, err := s.ix.Responsible(p, category, component)
+	res.ToCRS(c)
+	switch {
+	case err == nil:
+		writeJSON(w, http.StatusOK, &res)
+	case spatial.IsOutside(err):
+		writeJSON(w, statusOf(err), outsideResponsibility{Error: err.Error(), CRS: res.CRS, Location: &res.Location})
+	default:
+		writeError(w, err)
+	}
+}
+
+// outsideResponsibility is the 404 answer of responsible for a point
+// outside the city: the error and the location with the nearest grid.
+type outsideResponsibility struct {
+	Error    string            `json:"error"`
+	CRS      crs.CRS           `json:"crs"`
+	Location *spatial.Location `json:"location"`
+}
+
+// nearest answers GET /api/v1/nearest.
+func (s *spatialService) nearest(w http.ResponseWriter, r *http.Request) {
+	q := r.URL.Query()
+	p, c, err := queryPoint(q)
+	if err != nil {
+		writeError(w, err)
+		return
+	}
+	k, err := queryInt(q, "k", defaultNearestK, 1, spatial.MaxNearestK)
+	if err != nil {
+		writeError(w, err)
+		return
+	}
+	radius, err := queryPositive(q, "radius", defaultRadiusM, spatial.MaxRadiusM)
+	if err != nil {
+		writeError(w, err)
+		return
+	}
+	res, err := s.ix.Nearest(p, k, radius, queryList(q, "category"))
+	if err != nil {
+		writeError(w, err)
+		return
+	}
+	res.ToCRS(c)
+	writeJSON(w, http.StatusOK, &res)
+}
+
+// withinBBox answers GET /api/v1/within?bbox=.
+func (s *spatialService) withinBBox(w http.ResponseWriter, r *http.Request) {
+	q := r.URL.Query()
+	c, err := queryCRS(q)
+	if err != nil {
+		writeError(w, err)
+		return
+	}
+	b, err := parseBBox("bbox", q.Get("bbox"))
+	if err != nil {
+		writeError(w, err)
+		return
+	}
+	limit, err := queryInt(q, "limit", defaultLimit, 0, maxLimit)
+	if err != nil {
+		writeError(w, err)
+		return
+	}
+	cats := queryList(q, "category")
+	var res spatial.WithinResult
+	if c.Geographic() {
+		res, err = s.ix.WithinBound(orb.Bound{Min: orb.Point{b.minLon, b.minLat}, Max: orb.Point{b.maxLon, b.maxLat}}, cats, limit)
+	} else {
+		// A box drawn on a GCJ-02 or BD-09 basemap is not a box in
+		// CGCS2000: convert its outline and query the polygon.
+		ring := orb.Ring{{b.minLon, b.minLat}, {b.maxLon, b.minLat}, {b.maxLon, b.maxLat}, {b.minLon, b.maxLat}, {b.minLon, b.minLat}}
+		res, err = s.ix.WithinPolygon(toStorage(c, orb.MultiPolygon{{ring}}), cats, limit)
+	}
+	if err != nil {
+		writeError(w, err)
+		return
+	}
+	res.ToCRS(c)
+	writeJSON(w, http.StatusOK, &res)
+}
+
+// withinPolygon answers POST /api/v1/within with a GeoJSON Polygon or
+// MultiPolygon (bare, or as a Feature's geometry) in the body.
+func (s *spatialService) withinPolygon(w http.ResponseWriter, r *http.Request) {
+	q := r.URL.Query()
+	c, err := queryCRS(q)
+	if err != nil {
+		writeError(w, err)
+		return
+	}
+	limit, err := queryInt(q, "limit", defaultLimit, 0, maxLimit)
+	if err != nil {
+		writeError(w, err)
+		return
+	}
+	mp, err := decodePolygon(r)
+	if err != nil {
+		writeError(w, err)
+		return
+	}
+	res, err := s.ix.WithinPolygon(toStorage(c, mp), queryList(q, "category"), limit)
+	if err != nil {
+		writeError(w, err)
+		return
+	}
+	res.ToCRS(c)
+	writeJSON(w, http.StatusOK, &res)
+}
+
+// toStorage converts every coordinate of mp from c to storage coordinates
+// (in place; mp was decoded for this request).
+func toStorage(c crs.CRS, mp orb.MultiPolygon) orb.MultiPolygon {
+	if c.Geographic() {
+		return mp
+	}
+	for _, poly := range mp {
+		for _, ring := range poly {
+			for i := range ring {
+				ring[i] = crs.ToStorage(c, ring[i])
+			}
+		}
+	}
+	return mp
+}
+
+// quote writes s in double quotes, shortened to keep error answers small.
+func quote(s string) string {
+	if len(s) > 40 {
+		s = s[:40] + "…"
+	}
+	return `"` + s + `"`
+}

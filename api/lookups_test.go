@@ -1,0 +1,316 @@
+package api
+
+import (
+	"encoding/json"
+	"fmt"
+	"math"
+	"math/rand/v2"
+	"net/http"
+	"net/http/httptest"
+	"strconv"
+	"strings"
+	"testing"
+)
+
+func num(v any, path string) float64 {
+	f, _ := strconv.ParseFloat(str(v, path), 64)
+	return f
+}
+
+func TestResponsible(t *testing.T) {
+	a := newAPITest(t)
+	tests := []struct {
+		name, query      string
+		unit, rule, comp string
+	}{
+		{"a lamp case at a surveyed lamp goes to the lamp's maintainer",
+			"lon=118.7150&lat=31.9150&category=0201", "D-LIGHT", "component_maintainer", "3201140201000002"},
+		{"a lamp case with no lamp nearby follows the street rule",
+			"lon=118.735&lat=31.915&category=0201", "D-STREET", "rule_table", ""},
+		{"a cover case at a surveyed cover goes to its maintainer, a property company",
+			"lon=118.7050&lat=31.9100&category=0101", "D-OWNER", "component_maintainer", "3201140101000001"},
+		{"a cover case with no cover nearby and no rule goes to the competent department",
+			"lon=118.735&lat=31.915&category=0101", "D-WATER", "category_department", ""},
+		{"a case naming a component needs no point",
+			"component=3201140101000002", "D-WATER", "component_maintainer", "3201140101000002"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			code, v := a.do("GET", "/api/v1/responsible", "/api/v1/responsible?"+tt.query, "")
+			if code != http.StatusOK {
+				t.Fatalf("status %d: %v", code, v)
+			}
+			if str(v, "unit.code") != tt.unit || str(v, "rule") != tt.rule {
+				t.Errorf("unit %s rule %s, want %s %s", str(v, "unit.code"), str(v, "rule"), tt.unit, tt.rule)
+			}
+			if str(v, "component.code") != tt.comp {
+				t.Errorf("component %q, want %q", str(v, "component.code"), tt.comp)
+			}
+			reasons, _ := v["reasons"].([]any)
+			if len(reasons) == 0 || str(reasons[len(reasons)-1], "rule") != tt.rule {
+				t.Errorf("the last reason should be the deciding rule %s: %v", tt.rule, reasons)
+			}
+		})
+	}
+}
+
+func TestResponsibleRejectsBadInput(t *testing.T) {
+	a := newAPITest(t)
+	tests := []struct {
+		name, query string
+		status      int
+		field       string
+	}{
+		{"an unknown category is 400", "lon=118.705&lat=31.91&category=9999", 400, "category"},
+		{"a missing category is 400", "lon=118.705&lat=31.91", 400, "category"},
+		{"an unknown component is 400", "component=3201149999000001", 400, "component"},
+		{"a component of another category is 400", "lon=118.705&lat=31.91&category=0201&component=3201140101000001", 400, "component"},
+		{"a missing lat is 400", "lon=118.705&category=0101", 400, "lat"},
+		{"a point outside the city is 404", "lon=118.80&lat=31.91&category=0101", 404, ""},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			code, v := a.do("GET", "/api/v1/responsible", "/api/v1/responsible?"+tt.query, "")
+			if code != tt.status || str(v, "field") != tt.field {
+				t.Errorf("status %d field %q, want %d %q: %v", code, str(v, "field"), tt.status, tt.field, v)
+			}
+		})
+	}
+}
+
+func TestNearest(t *testing.T) {
+	a := newAPITest(t)
+	// At 31.91°N 0.0001° is about 9.45 m east-west and 11.09 m north-south,
+	// so the lamp at (+0.0001, +0.0001) is about 14.6 m away and the cover
+	// at +0.001° east about 94.5 m.
+	tests := []struct {
+		name, query string
+		want        []string
+		dists       []float64
+	}{
+		{"the two nearest of any category", "lon=118.7050&lat=31.9100&k=2",
+			[]string{"3201140101000001", "3201140201000001"}, []float64{0, 14.6}},
+		{"the two nearest covers", "lon=118.7050&lat=31.9100&k=2&category=0101",
+			[]string{"3201140101000001", "3201140101000002"}, []float64{0, 94.5}},
+		{"a 50 m radius keeps only the close cover", "lon=118.7050&lat=31.9100&k=5&radius=50&category=0101",
+			[]string{"3201140101000001"}, []float64{0}},
+		{"nothing within 1 m of an empty spot", "lon=118.735&lat=31.915&radius=1", nil, nil},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			code, v := a.do("GET", "/api/v1/nearest", "/api/v1/nearest?"+tt.query, "")
+			if code != http.StatusOK {
+				t.Fatalf("status %d: %v", code, v)
+			}
+			comps, _ := v["components"].([]any)
+			var got []string
+			for i, c := range comps {
+				got = append(got, str(c, "code"))
+				if i < len(tt.dists) && math.Abs(num(c, "distance_m")-tt.dists[i]) > 0.3 {
+					t.Errorf("%s at %.2f m, want about %.1f m", str(c, "code"), num(c, "distance_m"), tt.dists[i])
+				}
+			}
+			if fmt.Sprint(got) != fmt.Sprint(tt.want) || int(num(v, "count")) != len(tt.want) {
+				t.Errorf("got %v (count %v), want %v", got, v["count"], tt.want)
+			}
+		})
+	}
+	for _, bad := range []struct{ query, field string }{
+		{"lon=118.705&lat=31.91&k=0", "k"},
+		{"lon=118.705&lat=31.91&k=ten", "k"},
+		{"lon=118.705&lat=31.91&radius=-5", "radius"},
+		{"lon=118.705&lat=31.91&radius=1e9", "radius"},
+		{"lon=118.705&lat=31.91&category=7777", "category"},
+	} {
+		code, v := a.do("GET", "/api/v1/nearest", "/api/v1/nearest?"+bad.query, "")
+		if code != http.StatusBadRequest || str(v, "field") != bad.field {
+			t.Errorf("%s: status %d field %q, want 400 naming %s", bad.query, code, str(v, "field"), bad.field)
+		}
+	}
+}
+
+func TestWithin(t *testing.T) {
+	a := newAPITest(t)
+	polyA2 := `{"type":"Polygon","coordinates":[[[118.71,31.90],[118.72,31.90],[118.72,31.92],[118.71,31.92],[118.71,31.90]]]}`
+	tests := []struct {
+		name, method, query, body string
+		count                     int
+		counts                    string
+		listed                    int
+		truncated                 bool
+	}{
+		{"grid A1's box holds two covers and a lamp", "GET", "bbox=118.70,31.90,118.71,31.92", "", 3, "0101:2 0201:1", 3, false},
+		{"a limit lists fewer but counts all", "GET", "bbox=118.70,31.90,118.71,31.92&limit=1", "", 3, "0101:2 0201:1", 1, true},
+		{"a category filter counts one category", "GET", "bbox=118.70,31.90,118.71,31.92&category=0201", "", 1, "0201:1", 1, false},
+		{"grid A2's polygon holds one lamp", "POST", "", polyA2, 1, "0201:1", 1, false},
+		{"a Feature wrapping the polygon works the same", "POST", "", `{"type":"Feature","properties":{},"geometry":` + polyA2 + `}`, 1, "0201:1", 1, false},
+		{"a MultiPolygon of A2 and B1 holds a lamp and a cover", "POST", "",
+			`{"type":"MultiPolygon","coordinates":[[[[118.71,31.90],[118.72,31.90],[118.72,31.92],[118.71,31.92],[118.71,31.90]]],[[[118.725,31.90],[118.74,31.90],[118.74,31.92],[118.725,31.92],[118.725,31.90]]]]}`,
+			2, "0101:1 0201:1", 2, false},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			code, v := a.do(tt.method, "/api/v1/within", "/api/v1/within?"+tt.query, tt.body)
+			if code != http.StatusOK {
+				t.Fatalf("status %d: %v", code, v)
+			}
+			var counts []string
+			for _, cat := range []string{tCover, tLamp} {
+				if n, ok := v["counts"].(map[string]any)[cat]; ok {
+					counts = append(counts, fmt.Sprintf("%s:%v", cat, n))
+				}
+			}
+			comps, _ := v["components"].([]any)
+			if int(num(v, "count")) != tt.count || strings.Join(counts, " ") != tt.counts ||
+				len(comps) != tt.listed || v["truncated"] != tt.truncated {
+				t.Errorf("count %v counts %v listed %d truncated %v; want %d %s %d %v",
+					v["count"], counts, len(comps), v["truncated"], tt.count, tt.counts, tt.listed, tt.truncated)
+			}
+		})
+	}
+	for _, bad := range []struct{ name, method, query, body, field string }{
+		{"a three-number bbox", "GET", "bbox=1,2,3", "", "bbox"},
+		{"a bbox with min above max", "GET", "bbox=118.72,31.90,118.71,31.92", "", "bbox"},
+		{"a bbox beyond the pole", "GET", "bbox=118,89,119,91", "", "bbox"},
+		{"a missing bbox", "GET", "", "", "bbox"},
+		{"a limit above the cap", "GET", "bbox=118.70,31.90,118.71,31.92&limit=100000", "", "limit"},
+		{"a point instead of a polygon", "POST", "", `{"type":"Point","coordinates":[118.7,31.9]}`, "type"},
+		{"malformed JSON", "POST", "", `{"type":"Polygon","coordinates":[[[118.7,`, "body"},
+		{"an open ring", "POST", "", `{"type":"Polygon","coordinates":[[[118.70,31.90],[118.71,31.90],[118.71,31.92]]]}`, "polygon"},
+		{"an empty body", "POST", "", ``, "body"},
+	} {
+		t.Run("400 for "+bad.name, func(t *testing.T) {
+			code, v := a.do(bad.method, "/api/v1/within", "/api/v1/within?"+bad.query, bad.body)
+			if code != http.StatusBadRequest || str(v, "field") != bad.field {
+				t.Errorf("status %d field %q, want 400 naming %s: %v", code, str(v, "field"), bad.field, v)
+			}
+		})
+	}
+}
+
+func TestLocateBatch(t *testing.T) {
+	a := newAPITest(t)
+	code, v := a.do("POST", "/api/v1/locate/batch", "/api/v1/locate/batch",
+		`{"points": [[118.705, 31.91], [118.715,31.91] ,[118.75,31.91]], "crs": "wgs84"}`)
+	if code != http.StatusOK {
+		t.Fatalf("status %d: %v", code, v)
+	}
+	res := v["results"].([]any)
+	if len(res) != 3 || num(v, "count") != 3 || num(v, "covered") != 2 || str(v, "crs") != "EPSG:4326" {
+		t.Fatalf("answer %v", v)
+	}
+	if str(res[0], "unit_grid.code") != tGridA1 || str(res[1], "unit_grid.code") != tGridA2 ||
+		str(res[1], "street.code") != tStreet || res[2].(map[string]any)["covered"] != false ||
+		str(res[2], "nearest_unit_grid.code") != tGridB1 {
+		t.Errorf("results %v", res)
+	}
+
+	for _, bad := range []struct{ name, body, field string }{
+		{"malformed JSON", `{"points": [[118.7, 31.9]`, "body"},
+		{"no points member", `{"crs":"wgs84"}`, "points"},
+		{"an unknown member", `{"points":[],"pionts":[]}`, "pionts"},
+		{"a point with three numbers", `{"points":[[118.7,31.9,5]]}`, "points[0]"},
+		{"a point with one number", `{"points":[[118.7]]}`, "points[0]"},
+		{"a string coordinate", `{"points":[[118.7,31.9],["118.7",31.9]]}`, "points[1]"},
+		{"a latitude beyond the pole", `{"points":[[118.7,31.9],[118.7,95]]}`, "points[1]"},
+		{"an unknown crs", `{"crs":"mars","points":[[118.7,31.9]]}`, "crs"},
+		{"trailing data", `{"points":[]} []`, "body"},
+		{"more points than the cap", `{"points":[` + strings.Repeat("[118.7,31.9],", 1000) + `[118.7,31.9]]}`, "points"},
+	} {
+		t.Run("400 for "+bad.name, func(t *testing.T) {
+			code, v := a.do("POST", "/api/v1/locate/batch", "/api/v1/locate/batch", bad.body)
+			if code != http.StatusBadRequest || str(v, "field") != bad.field {
+				t.Errorf("status %d field %q, want 400 naming %s: %v", code, str(v, "field"), bad.field, v)
+			}
+		})
+	}
+}
+
+func TestLocateBatchAgreesWithSingleLocates(t *testing.T) {
+	a := newAPITest(t)
+	rng := rand.New(rand.NewPCG(3, 4))
+	var pts [][2]float64
+	for range 700 {
+		// Some points fall outside the city, some on grid edges.
+		lon := 118.695 + rng.Float64()*0.05
+		if rng.IntN(10) == 0 {
+			lon = 118.71
+		}
+		pts = append(pts, [2]float64{lon, 31.895 + rng.Float64()*0.03})
+	}
+	body, _ := json.Marshal(map[string]any{"points": pts, "crs": "gcj02"})
+	code, v := a.do("POST", "/api/v1/locate/batch", "/api/v1/locate/batch", string(body))
+	if code != http.StatusOK {
+		t.Fatalf("status %d", code)
+	}
+	res := v["results"].([]any)
+	if len(res) != len(pts) {
+		t.Fatalf("%d results for %d points", len(res), len(pts))
+	}
+	for i, p := range pts {
+		rec := httptest.NewRecorder()
+		a.h.ServeHTTP(rec, httptest.NewRequest("GET", fmt.Sprintf("/api/v1/locate?lon=%v&lat=%v&crs=gcj02", p[0], p[1]), nil))
+		var single map[string]any
+		_ = json.Unmarshal(rec.Body.Bytes(), &single)
+		for _, k := range []string{"unit_grid.code", "community.code", "street.code", "district.code", "nearest_unit_grid.code"} {
+			if str(single, k) != str(res[i], k) {
+				t.Fatalf("point %d %v: batch %s=%q, single %q", i, p, k, str(res[i], k), str(single, k))
+			}
+		}
+		if (rec.Code == http.StatusOK) != res[i].(map[string]any)["covered"].(bool) {
+			t.Fatalf("point %d: single status %d, batch covered %v", i, rec.Code, res[i].(map[string]any)["covered"])
+		}
+	}
+}
+
+func TestAppendJSONStringMatchesEncodingJSON(t *testing.T) {
+	for _, s := range []string{"", "320114001001001", `a"b\c`, "tab\there\n", "雨花台区", "\x01\x1f", "bad\xffutf8"} {
+		got := appendJSONString(nil, s)
+		var back string
+		if err := json.Unmarshal(got, &back); err != nil {
+			t.Errorf("%q encodes to invalid JSON %s: %v", s, got, err)
+			continue
+		}
+		want := strings.ToValidUTF8(s, "\ufffd")
+		if back != want {
+			t.Errorf("%q round-trips to %q", s, back)
+		}
+	}
+}
+
+// FuzzParseBatch checks the hand-written batch parser against
+// encoding/json: whatever it accepts, encoding/json reads as the same
+// points, and it never panics.
+func FuzzParseBatch(f *testing.F) {
+	for _, s := range []string{
+		`{"points":[[118.7,31.9]]}`, `{"crs":"gcj02","points":[[1,2],[3,4]]}`, `{"points":[]}`,
+		`{"points":[[1e3,-2.5E-3]]}`, `{"points":[[1,2,3]]}`, `{ "crs" : "a\"b" , "points" : [ [ 0 , 0 ] ] }`,
+		`{"points":[[01,2]]}`, `{"points":[[-,2]]}`, `{}`, `[]`,
+	} {
+		f.Add([]byte(s))
+	}
+	f.Fuzz(func(t *testing.T, b []byte) {
+		req, err := parseBatch(b, 1000)
+		if err != nil {
+			if statusOf(err) != http.StatusBadRequest {
+				t.Fatalf("error %v maps to %d, want 400", err, statusOf(err))
+			}
+			return
+		}
+		var v struct {
+			CRS    string      `json:"crs"`
+			Points [][]float64 `json:"points"`
+		}
+		if err := json.Unmarshal(b, &v); err != nil {
+			t.Fatalf("parseBatch accepted %q, encoding/json rejects it: %v", b, err)
+		}
+		if v.CRS != req.crs || len(v.Points) != len(req.points) {
+			t.Fatalf("parseBatch read crs %q and %d points, encoding/json %q and %d", req.crs, len(req.points), v.CRS, len(v.Points))
+		}
+		for i, p := range v.Points {
+			if len(p) != 2 || p[0] != req.points[i][0] || p[1] != req.points[i][1] {
+				t.Fatalf("point %d: parseBatch %v, encoding/json %v", i, req.points[i], p)
+			}
+		}
+	})
+}

@@ -1,0 +1,493 @@
+// Package e2e builds the real citygrid binary, runs it on a free loopback
+// port against a small generated demo city, and speaks HTTP to it.
+package e2e
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"runtime"
+	"sort"
+	"strings"
+	"sync"
+	"syscall"
+	"testing"
+	"time"
+
+	"citygrid/data"
+	"citygrid/data/gpkg"
+
+	"github.com/paulmach/orb"
+	"github.com/paulmach/orb/planar"
+)
+
+// scale of the demo city the tests generate: small enough for CI.
+const scale = "0.02"
+
+var binary string // path of the built citygrid binary
+
+func TestMain(m *testing.M) {
+	dir, err := os.MkdirTemp("", "citygrid-e2e-")
+	if err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		os.Exit(1)
+	}
+	binary = filepath.Join(dir, "citygrid")
+	if runtime.GOOS == "windows" {
+		binary += ".exe"
+	}
+	build := exec.Command("go", "build", "-o", binary, "citygrid/cmd/citygrid")
+	build.Stdout, build.Stderr = os.Stderr, os.Stderr
+	if err := build.Run(); err != nil {
+		fmt.Fprintln(os.Stderr, "go build:", err)
+		os.RemoveAll(dir)
+		os.Exit(1)
+	}
+	code := m.Run()
+	os.RemoveAll(dir)
+	os.Exit(code)
+}
+
+// server is a running citygrid process.
+type server struct {
+	t      *testing.T
+	cmd    *exec.Cmd
+	base   string
+	logs   *syncBuffer
+	exited chan struct{}
+	err    error // exit error, valid after exited is closed
+}
+
+// syncBuffer is a bytes.Buffer safe for the process's writes and the
+// test's reads.
+type syncBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (s *syncBuffer) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.Write(p)
+}
+
+func (s *syncBuffer) String() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.String()
+}
+
+// freeAddr returns a loopback address with a port that was free a moment ago.
+func freeAddr(t *testing.T) string {
+	t.Helper()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	addr := ln.Addr().String()
+	ln.Close()
+	return addr
+}
+
+// start runs citygrid with args plus --addr on a free port.
+func start(t *testing.T, args ...string) *server {
+	t.Helper()
+	addr := freeAddr(t)
+	args = append(args, "--addr", addr)
+	cmd := exec.Command(binary, args...)
+	s := &server{t: t, cmd: cmd, base: "http://" + addr, logs: new(syncBuffer), exited: make(chan struct{})}
+	cmd.Stdout, cmd.Stderr = s.logs, s.logs
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	go func() { s.err = cmd.Wait(); close(s.exited) }()
+	t.Cleanup(func() {
+		select {
+		case <-s.exited:
+		default:
+			_ = cmd.Process.Kill()
+			<-s.exited
+		}
+		if t.Failed() {
+			t.Logf("citygrid %s output:\n%s", strings.Join(args, " "), s.logs)
+		}
+	})
+	return s
+}
+
+// waitReady polls /healthz until it answers 200, the process exits, or the
+// time runs out.
+func (s *server) waitReady(timeout time.Duration) {
+	s.t.Helper()
+	deadline := time.Now().Add(timeout)
+	for time.Now().Before(deadline) {
+		select {
+		case <-s.exited:
+			s.t.Fatalf("citygrid exited before it was ready: %v", s.err)
+		default:
+		}
+		resp, err := http.Get(s.base + "/healthz")
+		if err == nil {
+			io.Copy(io.Discard, resp.Body)
+			resp.Body.Close()
+			if resp.StatusCode == http.StatusOK {
+				return
+			}
+			if resp.StatusCode != http.StatusServiceUnavailable {
+				s.t.Fatalf("/healthz answered %s while starting; want 503 then 200", resp.Status)
+			}
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	s.t.Fatalf("citygrid not ready after %s", timeout)
+}
+
+// stop sends SIGTERM and waits for a clean exit.
+func (s *server) stop() {
+	s.t.Helper()
+	if err := s.cmd.Process.Signal(syscall.SIGTERM); err != nil {
+		s.t.Fatal(err)
+	}
+	select {
+	case <-s.exited:
+	case <-time.After(20 * time.Second):
+		s.t.Fatal("citygrid did not exit within 20 s of SIGTERM")
+	}
+	if s.err != nil {
+		s.t.Fatalf("citygrid exited uncleanly after SIGTERM: %v", s.err)
+	}
+}
+
+// get fetches path and decodes a JSON answer into v (when not nil),
+// returning the status code.
+func (s *server) get(path string, v any) int {
+	s.t.Helper()
+	resp, err := http.Get(s.base + path)
+	if err != nil {
+		s.t.Fatal(err)
+	}
+	return decode(s.t, resp, v)
+}
+
+func (s *server) post(path, body string, v any) int {
+	s.t.Helper()
+	resp, err := http.Post(s.base+path, "application/json", strings.NewReader(body))
+	if err != nil {
+		s.t.Fatal(err)
+	}
+	return decode(s.t, resp, v)
+}
+
+func decode(t *testing.T, resp *http.Response, v any) int {
+	t.Helper()
+	defer resp.Body.Close()
+	b, err := io.ReadAll(resp.Body)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if ct := resp.Header.Get("Content-Type"); !strings.HasPrefix(ct, "application/json") {
+		t.Fatalf("%s %s: Content-Type %q, want JSON; body %.200s", resp.Request.Method, resp.Request.URL.Path, ct, b)
+	}
+	if v != nil {
+		if err := json.Unmarshal(b, v); err != nil {
+			t.Fatalf("%s: %v: %.300s", resp.Request.URL, err, b)
+		}
+	}
+	return resp.StatusCode
+}
+
+// locateAnswer is the part of a locate answer the tests compare.
+type locateAnswer struct {
+	CRS      string  `json:"crs"`
+	UnitGrid codeRef `json:"unit_grid"`
+	Commun   codeRef `json:"community"`
+	Street   codeRef `json:"street"`
+	District codeRef `json:"district"`
+	Mgmt     []struct {
+		Kind string `json:"kind"`
+		Code string `json:"code"`
+	} `json:"management_grids"`
+}
+
+type codeRef struct {
+	Code string `json:"code"`
+}
+
+type errorAnswer struct {
+	Error string `json:"error"`
+	Field string `json:"field"`
+}
+
+// loadCity reads the city the server serves straight from its store.
+func loadCity(t *testing.T, dir string) *data.Dataset {
+	t.Helper()
+	ctx := context.Background()
+	st, err := gpkg.Open(ctx, filepath.Join(dir, "citygrid.gpkg"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	ds, err := st.Load(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return ds
+}
+
+// interiorPoint finds a point well inside a multipolygon: the centre of the
+// widest horizontal run through it at a few latitudes.
+func interiorPoint(mp orb.MultiPolygon) (orb.Point, bool) {
+	b := mp.Bound()
+	best, bestW := orb.Point{}, 0.0
+	for i := 1; i < 8; i++ {
+		lat := b.Min[1] + (b.Max[1]-b.Min[1])*float64(i)/8
+		var xs []float64
+		for _, p := range mp {
+			for _, ring := range p {
+				for j := 0; j+1 < len(ring); j++ {
+					a, c := ring[j], ring[j+1]
+					if (a[1] > lat) != (c[1] > lat) {
+						xs = append(xs, a[0]+(lat-a[1])*(c[0]-a[0])/(c[1]-a[1]))
+					}
+				}
+			}
+		}
+		sort.Float64s(xs)
+		for j := 0; j+1 < len(xs); j += 2 {
+			if w := xs[j+1] - xs[j]; w > bestW {
+				best, bestW = orb.Point{(xs[j] + xs[j+1]) / 2, lat}, w
+			}
+		}
+	}
+	return best, bestW > 0 && planar.MultiPolygonContains(mp, best)
+}
+
+func TestDemoServesTheCityItStored(t *testing.T) {
+	dir := t.TempDir()
+	t0 := time.Now()
+	s := start(t, "demo", "--dir", dir, "--scale", scale, "--seed", "7")
+	s.waitReady(5 * time.Minute)
+	firstStart := time.Since(t0)
+	ds := loadCity(t, dir)
+	if len(ds.UnitGrids) == 0 || len(ds.Components) == 0 {
+		t.Fatalf("stored city has %d unit grids and %d components", len(ds.UnitGrids), len(ds.Components))
+	}
+
+	// Brute-force expectations for a few grids' interior points.
+	var probes []orb.Point
+	var wantGrid []string
+	for i := 0; i < len(ds.UnitGrids) && len(probes) < 25; i += 1 + len(ds.UnitGrids)/25 {
+		g := ds.UnitGrids[i]
+		p, ok := interiorPoint(g.Geometry)
+		if !ok {
+			continue
+		}
+		probes = append(probes, p)
+		wantGrid = append(wantGrid, g.Code)
+	}
+	if len(probes) < 10 {
+		t.Fatalf("found only %d interior probe points", len(probes))
+	}
+	admin := map[string]data.AdminUnit{}
+	for _, a := range ds.AdminUnits {
+		admin[a.Code] = a
+	}
+
+	t.Run("locate at a grid's interior point matches the store", func(t *testing.T) {
+		for i, p := range probes {
+			var got locateAnswer
+			path := fmt.Sprintf("/api/v1/locate?lon=%.9f&lat=%.9f", p[0], p[1])
+			if code := s.get(path, &got); code != http.StatusOK {
+				t.Fatalf("%s: status %d", path, code)
+			}
+			community := wantGrid[i][:12]
+			street := admin[community].Parent
+			district := admin[street].Parent
+			if got.UnitGrid.Code != wantGrid[i] || got.Commun.Code != community ||
+				got.Street.Code != street || got.District.Code != district {
+				t.Errorf("%s: got grid %s community %s street %s district %s; want %s %s %s %s", path,
+					got.UnitGrid.Code, got.Commun.Code, got.Street.Code, got.District.Code,
+					wantGrid[i], community, street, district)
+			}
+			if got.CRS == "" {
+				t.Errorf("%s: answer does not state its CRS", path)
+			}
+			var wantMgmt []string
+			for _, m := range ds.ManagementGrids {
+				if planar.MultiPolygonContains(m.Geometry, p) {
+					wantMgmt = append(wantMgmt, m.Kind+"/"+m.Code)
+				}
+			}
+			var gotMgmt []string
+			for _, m := range got.Mgmt {
+				gotMgmt = append(gotMgmt, m.Kind+"/"+m.Code)
+			}
+			sort.Strings(wantMgmt)
+			sort.Strings(gotMgmt)
+			if strings.Join(gotMgmt, " ") != strings.Join(wantMgmt, " ") {
+				t.Errorf("%s: management grids %v, want %v", path, gotMgmt, wantMgmt)
+			}
+		}
+	})
+
+	t.Run("locate outside the city is 404 JSON with the nearest grid", func(t *testing.T) {
+		var got map[string]any
+		code := s.get("/api/v1/locate?lon=116.39&lat=39.91", &got) // Beijing
+		if code != http.StatusNotFound {
+			t.Fatalf("status %d, want 404: %v", code, got)
+		}
+		if got["error"] == nil {
+			t.Errorf("404 answer has no error text: %v", got)
+		}
+		raw, _ := json.Marshal(got)
+		if !strings.Contains(string(raw), "nearest") || !strings.Contains(string(raw), "distance") {
+			t.Errorf("404 answer names no nearest grid and distance: %s", raw)
+		}
+	})
+
+	t.Run("bad input is 400 JSON naming the field", func(t *testing.T) {
+		tests := []struct {
+			name, method, path, body, field string
+		}{
+			{"missing lat", "GET", "/api/v1/locate?lon=118.78", "", "lat"},
+			{"non-numeric lon", "GET", "/api/v1/locate?lon=east&lat=31.99", "", "lon"},
+			{"lat beyond the pole", "GET", "/api/v1/locate?lon=118.78&lat=91", "", "lat"},
+			{"unknown crs", "GET", "/api/v1/locate?lon=118.78&lat=31.99&crs=mars", "", "crs"},
+			{"unknown category", "GET", "/api/v1/responsible?lon=118.78&lat=31.99&category=9999", "", "category"},
+			{"bad bbox", "GET", "/api/v1/within?bbox=1,2,3", "", "bbox"},
+			{"bad JSON batch", "POST", "/api/v1/locate/batch", `{"points": [[118.7,`, "body"},
+		}
+		for _, tt := range tests {
+			var got errorAnswer
+			var code int
+			if tt.method == "GET" {
+				code = s.get(tt.path, &got)
+			} else {
+				code = s.post(tt.path, tt.body, &got)
+			}
+			if code != http.StatusBadRequest || got.Field != tt.field || got.Error == "" {
+				t.Errorf("%s: status %d field %q error %q; want 400 naming %q", tt.name, code, got.Field, got.Error, tt.field)
+			}
+		}
+	})
+
+	t.Run("an oversize batch is 400", func(t *testing.T) {
+		var b strings.Builder
+		b.WriteString(`{"points":[`)
+		for i := range 100_001 {
+			if i > 0 {
+				b.WriteByte(',')
+			}
+			b.WriteString("[118.78,31.99]")
+		}
+		b.WriteString("]}")
+		var got errorAnswer
+		if code := s.post("/api/v1/locate/batch", b.String(), &got); code != http.StatusBadRequest || got.Field != "points" {
+			t.Errorf("status %d field %q, want 400 naming points", code, got.Field)
+		}
+	})
+
+	t.Run("the OpenAPI document is served", func(t *testing.T) {
+		var doc struct {
+			OpenAPI string         `json:"openapi"`
+			Paths   map[string]any `json:"paths"`
+		}
+		if code := s.get("/api/v1/openapi.json", &doc); code != http.StatusOK || !strings.HasPrefix(doc.OpenAPI, "3.") || doc.Paths["/api/v1/locate"] == nil {
+			t.Errorf("status %d, openapi %q, %d paths", code, doc.OpenAPI, len(doc.Paths))
+		}
+	})
+
+	var before locateAnswer
+	s.get(fmt.Sprintf("/api/v1/locate?lon=%.9f&lat=%.9f", probes[0][0], probes[0][1]), &before)
+	storeInfo, err := os.Stat(filepath.Join(dir, "citygrid.gpkg"))
+	if err != nil {
+		t.Fatal(err)
+	}
+
+	t.Run("SIGTERM shuts down cleanly", func(t *testing.T) {
+		s.stop()
+		if !strings.Contains(s.logs.String(), "stopped") {
+			t.Errorf("no 'stopped' log line after SIGTERM")
+		}
+	})
+
+	t.Run("a second demo run reuses the stored city", func(t *testing.T) {
+		t1 := time.Now()
+		s2 := start(t, "demo", "--dir", dir, "--scale", scale, "--seed", "7")
+		s2.waitReady(2 * time.Minute)
+		second := time.Since(t1)
+		if !strings.Contains(s2.logs.String(), "reusing") {
+			t.Errorf("second run does not say it reuses the city")
+		}
+		info, err := os.Stat(filepath.Join(dir, "citygrid.gpkg"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !info.ModTime().Equal(storeInfo.ModTime()) || info.Size() != storeInfo.Size() {
+			t.Errorf("store was rewritten: %v %d → %v %d", storeInfo.ModTime(), storeInfo.Size(), info.ModTime(), info.Size())
+		}
+		var after locateAnswer
+		s2.get(fmt.Sprintf("/api/v1/locate?lon=%.9f&lat=%.9f", probes[0][0], probes[0][1]), &after)
+		if fmt.Sprint(after) != fmt.Sprint(before) {
+			t.Errorf("answers differ after restart: %v vs %v", before, after)
+		}
+		t.Logf("first start (generate + serve) %s, second start (reuse) %s", firstStart.Round(time.Millisecond), second.Round(time.Millisecond))
+		if second > firstStart {
+			t.Errorf("reusing took %s, longer than generating (%s)", second, firstStart)
+		}
+		s2.stop()
+	})
+
+	t.Run("a demo run with another seed is refused", func(t *testing.T) {
+		s3 := start(t, "demo", "--dir", dir, "--scale", scale, "--seed", "8")
+		select {
+		case <-s3.exited:
+		case <-time.After(time.Minute):
+			t.Fatal("demo with a different seed did not exit")
+		}
+		var ee *exec.ExitError
+		if !errors.As(s3.err, &ee) || ee.ExitCode() == 0 || !strings.Contains(s3.logs.String(), "--regen") {
+			t.Errorf("exit %v, output %s; want a failure that suggests --regen", s3.err, s3.logs)
+		}
+	})
+}
+
+func TestServeWithoutACityFailsClearly(t *testing.T) {
+	dir := t.TempDir()
+	out, err := exec.Command(binary, "serve", "--dir", dir, "--addr", freeAddr(t)).CombinedOutput()
+	var ee *exec.ExitError
+	if !errors.As(err, &ee) || ee.ExitCode() == 0 {
+		t.Fatalf("serve on an empty directory: %v", err)
+	}
+	if !strings.Contains(string(out), "no city in") || !strings.Contains(string(out), "citygrid demo") {
+		t.Errorf("message does not explain what is missing: %s", out)
+	}
+}
+
+func TestEverySubcommandHasHelp(t *testing.T) {
+	for _, sub := range []string{"demo", "serve", "import", "export", "bake"} {
+		t.Run(sub, func(t *testing.T) {
+			out, err := exec.Command(binary, sub, "--help").CombinedOutput()
+			if err != nil {
+				t.Fatalf("citygrid %s --help: %v: %s", sub, err, out)
+			}
+			if !strings.Contains(string(out), "usage") && !strings.Contains(string(out), "Usage") {
+				t.Errorf("citygrid %s --help prints no usage: %s", sub, out)
+			}
+		})
+	}
+	out, _ := exec.Command(binary, "--help").CombinedOutput()
+	for _, sub := range []string{"demo", "serve"} {
+		if !strings.Contains(string(out), sub) {
+			t.Errorf("citygrid --help does not list %s: %s", sub, out)
+		}
+	}
+}
