@@ -14,12 +14,12 @@ import (
 
 // Lattice cell sizes in metres: column widths and row heights are drawn
 // from [cellMin, cellMax] and every vertex is moved by up to ±cellJitter.
-// The extremes give cells between about 5,500 and 18,000 m², inside the
-// 5,000–20,000 m² a unit grid may have.
+// The extremes give cells between about 5,500 and 16,000 m², inside the
+// 5,000–20,000 m² a unit grid may have; the mean is 10,000 m².
 const (
-	cellMin    = 84.0
-	cellMax    = 124.0
-	cellJitter = 5.0
+	cellMin    = 82.0
+	cellMax    = 118.0
+	cellJitter = 4.0
 	cellMean   = (cellMin + cellMax) / 2
 )
 
@@ -336,10 +336,14 @@ func (c *city) buildDivisions(ctx context.Context) error {
 	return nil
 }
 
-// buildUnitGrids makes one unit grid per lattice cell, numbered inside each
-// community west→east, north→south (GB/T 30428.1).
+// buildUnitGrids makes the unit grids: one per lattice cell, except that
+// some small cells are merged with their eastern neighbour in the same
+// block (no road between them) into one grid of up to 16,000 m². Grids are
+// numbered inside each community west→east, north→south (GB/T 30428.1) by
+// their north-western cell.
 func (c *city) buildUnitGrids(ctx context.Context) error {
 	l := c.l
+	rng := c.rng(35)
 	commCells := make([][]int, len(c.comms))
 	for _, k := range c.insideCells() {
 		cm := c.cellComm[k]
@@ -349,6 +353,7 @@ func (c *city) buildUnitGrids(ctx context.Context) error {
 	for k := range c.cellGrid {
 		c.cellGrid[k] = -1
 	}
+	cellArea := func(k int) float64 { return data.AreaM2(orb.MultiPolygon{{l.cellRing(k)}}) }
 	grids := make([]data.UnitGrid, 0, len(c.l.inside))
 	for cm, cc := range commCells {
 		sort.Slice(cc, func(a, b int) bool {
@@ -360,14 +365,30 @@ func (c *city) buildUnitGrids(ctx context.Context) error {
 			return ia < ib // then west first
 		})
 		code := c.comms[cm].code
-		for seq, k := range cc {
+		seq := 0
+		for _, k := range cc {
+			if c.cellGrid[k] >= 0 {
+				continue // merged into its western neighbour's grid
+			}
+			seq++
+			id := int32(len(grids))
+			c.cellGrid[k] = id
 			geom := orb.MultiPolygon{{l.cellRing(k)}}
-			c.cellGrid[k] = int32(len(grids))
+			area := data.AreaM2(geom)
+			i, _ := l.cellIJ(k)
+			if e := k + 1; i+1 < l.nx && c.cellComm[e] == int32(cm) && area < 8500 && !c.anyRoadBetween(k, e) && rng.IntN(3) > 0 {
+				if both := area + cellArea(e); both <= 16000 {
+					c.cellGrid[e] = id
+					pair := []int{k, e}
+					geom = l.trace(pair, func(x int) bool { return x == k || x == e })
+					area = data.AreaM2(geom)
+				}
+			}
 			grids = append(grids, data.UnitGrid{
-				Code:      fmt.Sprintf("%s%03d", code, seq+1),
+				Code:      fmt.Sprintf("%s%03d", code, seq),
 				Community: code,
 				Geometry:  geom,
-				AreaM2:    data.AreaM2(geom),
+				AreaM2:    area,
 			})
 		}
 	}

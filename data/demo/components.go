@@ -95,6 +95,10 @@ var placements = []placement{
 	{key: "0601", perCell: 0.001},
 }
 
+// roadDensity scales every along-road spacing of the placements table, so
+// that a full-size city has 400,000 components whatever its seed.
+const roadDensity = 1.12
+
 // compState carries the per-category sequences and the draws shared by
 // every placement.
 type compState struct {
@@ -153,7 +157,7 @@ func (c *city) buildComponents(ctx context.Context) error {
 			if spacing == 0 || p.sides == 0 {
 				continue
 			}
-			spacing /= d
+			spacing /= d * roadDensity
 			for sd := 0; sd < 2; sd++ {
 				if p.sides&(1<<sd) == 0 {
 					continue

@@ -50,7 +50,7 @@ var poiGroups = []poiGroup{
 	{kind: "park", count: 14, landmark: true, names: func(p string, _ int) string { return p + "公园" }},
 	{kind: "mall", count: 8, landmark: true, names: func(p string, _ int) string { return p + "购物中心" }},
 	{kind: "supermarket", count: 30, names: func(p string, _ int) string { return p + "生活超市" }},
-	{kind: "residential", count: 200, names: func(p string, n int) string {
+	{kind: "residential", count: 160, names: func(p string, n int) string {
 		return p + []string{"花园", "苑", "小区", "佳园", "新村", "雅居", "府"}[n%7]
 	}},
 	{kind: "office", count: 40, street: "320114402", names: func(p string, n int) string {
@@ -139,7 +139,7 @@ func (c *city) buildPOIs(ctx context.Context) error {
 		if !r.major {
 			continue
 		}
-		step := max(2, int(5.5/c.density+0.5))
+		const step = 6 // edges of ~100 m between stops
 		for k := rng.IntN(step); k < len(r.edges); k += step {
 			left, right := c.sides(r, k)
 			s := left
