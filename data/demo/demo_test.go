@@ -4,6 +4,7 @@ import (
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
+	"errors"
 	"fmt"
 	"math"
 	"sort"
@@ -283,24 +284,28 @@ func samplePoints(mp orb.MultiPolygon, n int) []orb.Point {
 
 func TestUnitGridsDoNotOverlap(t *testing.T) {
 	ds := smallCity(t)
-	// Neighbours by bound; two grids overlap if a vertex of one lies
-	// strictly inside the other (cells are convex quadrilaterals sharing
-	// exact vertices, so an overlap shows as a vertex inside) — test the
-	// centre of each grid too.
+	// Grids are polygons whose shared borders use identical vertices, so
+	// two grids overlap exactly when a vertex, an edge midpoint or an
+	// interior sample of one lies strictly inside the other. Check every
+	// pair whose bounds meet.
 	gs := ds.UnitGrids
+	probes := make([][]orb.Point, len(gs))
+	for a := range gs {
+		r := gs[a].Geometry[0][0]
+		for k := 0; k+1 < len(r); k++ {
+			probes[a] = append(probes[a], r[k], orb.Point{(r[k][0] + r[k+1][0]) / 2, (r[k][1] + r[k+1][1]) / 2})
+		}
+		probes[a] = append(probes[a], samplePoints(gs[a].Geometry, 4)...)
+	}
 	for a := range gs {
 		ba := gs[a].Geometry.Bound()
-		ca := ba.Center()
-		for b := a + 1; b < len(gs); b++ {
-			if !ba.Intersects(gs[b].Geometry.Bound()) {
+		for b := range gs {
+			if a == b || !ba.Intersects(gs[b].Geometry.Bound()) {
 				continue
 			}
-			if planar.MultiPolygonContains(gs[b].Geometry, ca) {
-				t.Fatalf("grid %s's centre lies in grid %s", gs[a].Code, gs[b].Code)
-			}
-			for _, p := range gs[a].Geometry[0][0] {
-				if strictlyInside(gs[b].Geometry[0][0], p) {
-					t.Fatalf("grid %s's vertex %v lies inside grid %s", gs[a].Code, p, gs[b].Code)
+			for _, p := range probes[a] {
+				if planar.MultiPolygonContains(gs[b].Geometry, p) && distanceToBoundary(gs[b].Geometry, p) > 1e-9 {
+					t.Fatalf("grid %s's point %v lies inside grid %s", gs[a].Code, p, gs[b].Code)
 				}
 			}
 		}
@@ -322,18 +327,6 @@ func distanceToBoundary(mp orb.MultiPolygon, p orb.Point) float64 {
 		}
 	}
 	return best
-}
-
-// strictlyInside: p inside the convex counter-clockwise ring r and not on
-// its boundary.
-func strictlyInside(r orb.Ring, p orb.Point) bool {
-	for k := 0; k+1 < len(r); k++ {
-		a, b := r[k], r[k+1]
-		if (b[0]-a[0])*(p[1]-a[1])-(b[1]-a[1])*(p[0]-a[0]) <= 0 {
-			return false
-		}
-	}
-	return true
 }
 
 func TestComponentsLieInTheirUnitGrid(t *testing.T) {
@@ -640,5 +633,35 @@ func TestRulesRouteEventsSensibly(t *testing.T) {
 	}
 	if fallback != 1 || street == 0 || grid == 0 {
 		t.Errorf("rules: %d fallbacks, %d street rules, %d grid rules", fallback, street, grid)
+	}
+}
+
+func TestGenerateRejectsBadOptionsAndStopsWhenCancelled(t *testing.T) {
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	if _, err := Generate(ctx, Options{Seed: 1, Scale: 0.01}); !errors.Is(err, context.Canceled) {
+		t.Errorf("cancelled: err = %v, want context.Canceled", err)
+	}
+	for _, o := range []Options{{Scale: -1}, {Scale: math.NaN()}, {Scale: math.Inf(1)}, {Scale: 0.01, Scheme: "CJ/T 214-2007"}} {
+		if _, err := Generate(context.Background(), o); err == nil {
+			t.Errorf("options %+v accepted", o)
+		}
+	}
+}
+
+func TestProgressReportsEveryPhase(t *testing.T) {
+	var buf strings.Builder
+	if _, err := Generate(context.Background(), Options{Seed: 1, Scale: 0.01, Progress: &buf}); err != nil {
+		t.Fatal(err)
+	}
+	lines := strings.Split(strings.TrimSpace(buf.String()), "\n")
+	for k, line := range lines {
+		var step, steps int
+		if _, err := fmt.Sscanf(line, "demo: %d/%d", &step, &steps); err != nil || step != k+1 || steps != len(lines) {
+			t.Errorf("line %d %q does not read as step %d of %d", k, line, k+1, len(lines))
+		}
+	}
+	if len(lines) < 5 {
+		t.Errorf("only %d progress lines", len(lines))
 	}
 }
