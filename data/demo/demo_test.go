@@ -458,12 +458,24 @@ func TestFullScaleCounts(t *testing.T) {
 	t.Logf("%d components in %d categories, %d unit grids, district %.1f km²", len(ds.Components), len(perCat), len(ds.UnitGrids), area)
 }
 
+// BenchmarkGenerate measures generation alone, at full scale and at the
+// benchmark scale of about 1.3 million components.
+//
+//	go test ./data/demo/ -run '^$' -bench 'Generate$' -benchtime 1x
 func BenchmarkGenerate(b *testing.B) {
-	b.ReportAllocs()
-	for b.Loop() {
-		if _, err := Generate(context.Background(), Options{Seed: 1, Scale: 1}); err != nil {
-			b.Fatal(err)
-		}
+	for _, scale := range []float64{1, 3} {
+		b.Run(fmt.Sprintf("scale=%g", scale), func(b *testing.B) {
+			b.ReportAllocs()
+			var n int
+			for b.Loop() {
+				ds, err := Generate(context.Background(), Options{Seed: 1, Scale: scale})
+				if err != nil {
+					b.Fatal(err)
+				}
+				n = len(ds.Components)
+			}
+			b.ReportMetric(float64(n), "components")
+		})
 	}
 }
 
