@@ -56,7 +56,16 @@ type Index struct {
 	admin [3]polyLayer // by adminLevelIndex
 	grids polyLayer
 	mgmt  map[string]*polyLayer
-	kinds []string // management-grid kinds, sorted
+	kinds []string     // management-grid kinds, sorted
+	mgmtK []*polyLayer // mgmt[kinds[i]]
+
+	// Hints for the hot path: the layer item a unit grid (or a community,
+	// or a street) most likely lies in. Locate confirms a hint with one
+	// exact test and searches only when the point is not strictly inside.
+	gridComm     []int32   // grid item → community item
+	commStreet   []int32   // community item → street item
+	streetDist   []int32   // street item → district item
+	gridMgmtHint [][]int32 // kind index → grid item → management grid item
 
 	comps      map[string]*compTree // by category code
 	compCats   []string             // keys of comps, sorted
@@ -89,7 +98,40 @@ type polyLayer struct {
 	code   []string
 	ds     []int32
 	byCode map[string]uint32
+	// cells accelerates point queries once the layer is complete; nil
+	// while building, when covering falls back to the R-tree.
+	cells *buckets
 }
+
+// finish builds the layer's point-query cells over its current extent:
+// about two cells per polygon for the unit grids, which are small and
+// many; a fine raster (fineCells) with interior cells marked for the
+// larger administrative and management polygons, where most points then
+// need no edge test.
+func (l *polyLayer) finish(fine bool) {
+	if len(l.prep) == 0 {
+		return
+	}
+	min, max := l.tree.Bounds()
+	n := 2 * l.tree.Len()
+	if fine {
+		n = fineCells
+	}
+	bk := newBuckets(orb.Bound{Min: min, Max: max}, n)
+	for i := range l.prep {
+		if l.ds[i] >= 0 && len(l.prep[i].edges) > 0 {
+			bk.insert(l.prep[i].bound, uint32(i))
+		}
+	}
+	if fine {
+		bk.markInside(l.prep)
+	}
+	l.cells = &bk
+}
+
+// fineCells is the raster size of the administrative and management layers:
+// 256 × 256 cells, about 50 m square over a district of 130 km².
+const fineCells = 1 << 16
 
 func (l *polyLayer) add(code string, dsIndex int, mp orb.MultiPolygon) error {
 	if l.byCode == nil {
@@ -106,6 +148,9 @@ func (l *polyLayer) add(code string, dsIndex int, mp orb.MultiPolygon) error {
 	l.byCode[code] = i
 	if len(pp.edges) > 0 {
 		l.tree.Insert(pp.bound.Min, pp.bound.Max, i)
+		if l.cells != nil {
+			l.cells.insert(pp.bound, i)
+		}
 	}
 	return nil
 }
@@ -119,6 +164,9 @@ func (l *polyLayer) remove(code string) bool {
 	pp := &l.prep[i]
 	if len(pp.edges) > 0 {
 		l.tree.Delete(pp.bound.Min, pp.bound.Max, i)
+		if l.cells != nil {
+			l.cells.remove(pp.bound, i)
+		}
 	}
 	delete(l.byCode, code)
 	l.ds[i] = -1
@@ -130,6 +178,22 @@ func (l *polyLayer) remove(code string) bool {
 // or -1. This is the tie-break for points on shared edges and vertices.
 func (l *polyLayer) covering(x, y float64) int {
 	best := -1
+	if l.cells != nil {
+		if i := l.insideCell(x, y); i >= 0 {
+			return i
+		}
+		cands := l.cells.at(x, y)
+		for k := range cands {
+			c := &cands[k]
+			if !c.mayContain(x, y) {
+				continue
+			}
+			if i := c.item; (best < 0 || l.code[i] < l.code[best]) && l.prep[i].covers(x, y) {
+				best = int(i)
+			}
+		}
+		return best
+	}
 	pt := [2]float64{x, y}
 	l.tree.Search(pt, pt, func(_, _ [2]float64, i uint32) bool {
 		if (best < 0 || l.code[i] < l.code[best]) && l.prep[i].covers(x, y) {
@@ -138,6 +202,16 @@ func (l *polyLayer) covering(x, y float64) int {
 		return true
 	})
 	return best
+}
+
+// insideCell returns the item covering every point of (x, y)'s raster cell,
+// or -1 when the cell is not marked.
+func (l *polyLayer) insideCell(x, y float64) int {
+	if l.cells == nil || l.cells.inside == nil {
+		return -1
+	}
+	cx, cy := l.cells.cellXY(x, y)
+	return int(l.cells.inside[cy*l.cells.nx+cx])
 }
 
 // search calls fn with the dataset index of every item whose bound
@@ -267,7 +341,52 @@ func (ix *Index) buildPolygons() error {
 	}
 	slices.Sort(ix.kinds)
 	ix.mgmtPerKind = len(ix.kinds)
+	ix.grids.finish(false)
+	for li := range ix.admin {
+		ix.admin[li].finish(true)
+	}
+	for _, l := range ix.mgmt {
+		l.finish(true)
+	}
+	ix.buildHints()
 	return nil
+}
+
+// buildHints links each unit grid to its community (by code) and to the
+// management grid of each kind covering its interior, each community to its
+// street and each street to its district (by parent code). A wrong or
+// missing hint costs only speed: Locate verifies every hint.
+func (ix *Index) buildHints() {
+	link := func(from *polyLayer, parentOf func(ds int) string, to *polyLayer) []int32 {
+		out := make([]int32, len(from.prep))
+		for i := range out {
+			out[i] = -1
+			if from.ds[i] < 0 {
+				continue
+			}
+			if j, ok := to.byCode[parentOf(int(from.ds[i]))]; ok {
+				out[i] = int32(j)
+			}
+		}
+		return out
+	}
+	adminParent := func(i int) string { return ix.ds.AdminUnits[i].Parent }
+	ix.gridComm = link(&ix.grids, func(i int) string { return ix.ds.UnitGrids[i].Community }, &ix.admin[2])
+	ix.commStreet = link(&ix.admin[2], adminParent, &ix.admin[1])
+	ix.streetDist = link(&ix.admin[1], adminParent, &ix.admin[0])
+	ix.mgmtK = make([]*polyLayer, len(ix.kinds))
+	ix.gridMgmtHint = make([][]int32, len(ix.kinds))
+	for k, kind := range ix.kinds {
+		ix.mgmtK[k] = ix.mgmt[kind]
+		hints := make([]int32, len(ix.grids.prep))
+		for i := range hints {
+			hints[i] = -1
+			if p, ok := ix.grids.prep[i].interiorPoint(); ok {
+				hints[i] = int32(ix.mgmtK[k].covering(p[0], p[1]))
+			}
+		}
+		ix.gridMgmtHint[k] = hints
+	}
 }
 
 // buildComponents fills one R-tree per category, the categories spread over

@@ -95,6 +95,13 @@ func CheckPoint(p orb.Point) error {
 // unit grid's code begins with its community's, on consistent data the
 // community of the chosen unit grid is also the chosen community.
 //
+// For speed the community, street, district and management grids are
+// first guessed from the unit grid (its community, that community's street,
+// the management grid covering the unit grid) and accepted when the point is
+// strictly inside the guess; boundary points are always searched. In a
+// layer whose polygons do not overlap (which store validation ensures) this
+// gives exactly the lowest-code answer.
+//
 // When no unit grid covers p, Locate returns an error wrapping ErrOutside
 // (and data.ErrNotFound) together with a Location that names the nearest
 // unit grid and its distance. Invalid coordinates give a
@@ -115,21 +122,29 @@ func (ix *Index) LocateInto(p orb.Point, loc *Location) error {
 		return err
 	}
 	x, y := p[0], p[1]
-	if i := ix.grids.covering(x, y); i >= 0 {
-		g := &ix.ds.UnitGrids[ix.grids.ds[i]]
+	gi := ix.grids.covering(x, y)
+	if gi >= 0 {
+		g := &ix.ds.UnitGrids[ix.grids.ds[gi]]
 		loc.Covered = true
 		loc.UnitGrid = UnitGridRef{Code: g.Code, Community: g.Community, AreaM2: g.AreaM2}
 	}
-	for li, dst := range [3]*AdminRef{&loc.District, &loc.Street, &loc.Community} {
-		l := &ix.admin[li]
-		if i := l.covering(x, y); i >= 0 {
-			u := &ix.ds.AdminUnits[l.ds[i]]
+	// Community, street and district: follow the hints from the unit grid
+	// up the hierarchy; a point strictly inside the hinted polygon is
+	// covered by no other polygon of a non-overlapping layer, so the hint
+	// is the answer. Anything else (no grid, a boundary point, a wrong
+	// hint) falls back to the R-tree search with the lowest-code rule.
+	ci := ix.hinted(&ix.admin[2], ix.gridComm, gi, x, y)
+	si := ix.hinted(&ix.admin[1], ix.commStreet, ci, x, y)
+	di := ix.hinted(&ix.admin[0], ix.streetDist, si, x, y)
+	for li, i := range [3]int{di, si, ci} {
+		if i >= 0 {
+			u := &ix.ds.AdminUnits[ix.admin[li].ds[i]]
+			dst := [3]*AdminRef{&loc.District, &loc.Street, &loc.Community}[li]
 			*dst = AdminRef{Code: u.Code, Name: u.Name}
 		}
 	}
-	for _, k := range ix.kinds {
-		l := ix.mgmt[k]
-		if i := l.covering(x, y); i >= 0 {
+	for k, l := range ix.mgmtK {
+		if i := ix.hinted(l, ix.gridMgmtHint[k], gi, x, y); i >= 0 {
 			g := &ix.ds.ManagementGrids[l.ds[i]]
 			loc.ManagementGrids = append(loc.ManagementGrids, ManagementGridRef{Kind: g.Kind, Code: g.Code, Name: g.Name, Unit: g.Unit})
 		}
@@ -139,6 +154,21 @@ func (ix *Index) LocateInto(p orb.Point, loc *Location) error {
 		return ErrOutside
 	}
 	return nil
+}
+
+// hinted returns the item of layer l covering (x, y): the item of the
+// point's raster cell when the cell is marked, else hints[from] when the
+// point is strictly inside it, else the lowest-code covering item.
+func (ix *Index) hinted(l *polyLayer, hints []int32, from int, x, y float64) int {
+	if i := l.insideCell(x, y); i >= 0 {
+		return i
+	}
+	if from >= 0 && from < len(hints) {
+		if h := hints[from]; h >= 0 && l.prep[h].locate(x, y) == interior {
+			return int(h)
+		}
+	}
+	return l.covering(x, y)
 }
 
 // IsOutside reports whether err says a point lies outside the city.

@@ -2,6 +2,7 @@ package spatial
 
 import (
 	"math"
+	"slices"
 
 	"github.com/paulmach/orb"
 )
@@ -120,11 +121,22 @@ func (pp *prepared) slabOf(y float64, slabs int) int {
 	return s
 }
 
+// Results of prepared.locate.
+const (
+	outside  = 0
+	interior = 1
+	boundary = 2
+)
+
 // covers reports whether the point (x, y) lies in the polygon's interior or
 // on its boundary (PostGIS ST_Covers), exactly.
-func (pp *prepared) covers(x, y float64) bool {
+func (pp *prepared) covers(x, y float64) bool { return pp.locate(x, y) != outside }
+
+// locate classifies the point (x, y) as outside, interior or boundary,
+// exactly.
+func (pp *prepared) locate(x, y float64) int {
 	if x < pp.bound.Min[0] || x > pp.bound.Max[0] || y < pp.bound.Min[1] || y > pp.bound.Max[1] {
-		return false
+		return outside
 	}
 	slabs := len(pp.slabStart) - 1
 	s := pp.slabOf(y, slabs)
@@ -135,18 +147,22 @@ func (pp *prepared) covers(x, y float64) bool {
 			continue // the edge's closed y-range misses the point
 		}
 		if aAbove == bAbove {
-			// Touches y only at an endpoint at or below... or is horizontal
-			// at y: no crossing under the half-open rule, but the point may
-			// lie on it.
-			if (e.ay == y || e.by == y) && orient(e.ax, e.ay, e.bx, e.by, x, y) == 0 &&
-				x >= math.Min(e.ax, e.bx) && x <= math.Max(e.ax, e.bx) {
-				return true
+			// Both ends at or below y, one of them at y (or the edge is
+			// horizontal at y): no crossing under the half-open rule, but
+			// the point may lie on it.
+			if (e.ay == y || e.by == y) && x >= math.Min(e.ax, e.bx) && x <= math.Max(e.ax, e.bx) &&
+				orient(e.ax, e.ay, e.bx, e.by, x, y) == 0 {
+				return boundary
 			}
+			continue
+		}
+		// Quick reject: the edge lies wholly to the point's left.
+		if e.ax < x && e.bx < x {
 			continue
 		}
 		o := orient(e.ax, e.ay, e.bx, e.by, x, y)
 		if o == 0 {
-			return true // on a non-horizontal edge within its y-range
+			return boundary // on a non-horizontal edge within its y-range
 		}
 		// The edge crosses the horizontal line through the point; it is to
 		// the point's right when the point is left of an upward edge or
@@ -155,7 +171,10 @@ func (pp *prepared) covers(x, y float64) bool {
 			inside = !inside
 		}
 	}
-	return inside
+	if inside {
+		return interior
+	}
+	return outside
 }
 
 // localPlane is an equirectangular projection centred on a point, in metres.
@@ -220,4 +239,51 @@ func (pp *prepared) nearestOnEdges(lp localPlane) (orb.Point, float64) {
 		}
 	}
 	return lp.unproject(bx, by), math.Sqrt(best)
+}
+
+// interiorPoint returns a point strictly inside the polygon, or false when
+// none is found (degenerate polygons). It cuts the polygon with the
+// horizontal line halfway across the widest gap between vertex latitudes —
+// a line through no vertex — and takes the middle of the widest inside
+// interval, then confirms it with the exact test.
+func (pp *prepared) interiorPoint() (orb.Point, bool) {
+	if len(pp.edges) == 0 {
+		return orb.Point{}, false
+	}
+	ys := make([]float64, 0, 2*len(pp.edges))
+	for _, e := range pp.edges {
+		ys = append(ys, e.ay, e.by)
+	}
+	slices.Sort(ys)
+	ys = slices.Compact(ys)
+	if len(ys) < 2 {
+		return orb.Point{}, false
+	}
+	gy, gap := 0.0, -1.0
+	for i := 0; i+1 < len(ys); i++ {
+		if d := ys[i+1] - ys[i]; d > gap {
+			gap, gy = d, (ys[i]+ys[i+1])/2
+		}
+	}
+	var xs []float64
+	seen := map[edge]bool{} // edges are duplicated across slabs
+	for _, e := range pp.edges {
+		if (e.ay > gy) == (e.by > gy) || seen[e] {
+			continue
+		}
+		seen[e] = true
+		xs = append(xs, e.ax+(gy-e.ay)*(e.bx-e.ax)/(e.by-e.ay))
+	}
+	slices.Sort(xs)
+	best, bx := -1.0, 0.0
+	for i := 0; i+1 < len(xs); i += 2 {
+		if w := xs[i+1] - xs[i]; w > best {
+			best, bx = w, (xs[i]+xs[i+1])/2
+		}
+	}
+	p := orb.Point{bx, gy}
+	if best <= 0 || pp.locate(p[0], p[1]) != interior {
+		return orb.Point{}, false
+	}
+	return p, true
 }

@@ -1,0 +1,170 @@
+package spatial
+
+import (
+	"math"
+	"slices"
+
+	"github.com/paulmach/orb"
+)
+
+// buckets is a uniform grid of cells over a polygon layer's extent, each
+// listing the items whose bound overlaps it: the point query of the hot
+// path reads one cell instead of descending an R-tree. Cells are sized so
+// that a cell holds about as many items as overlap a typical point (one to
+// four for unit grids). Points and bounds beyond the extent are clamped to
+// the border cells, so an item inserted later outside the original extent is
+// still found.
+type buckets struct {
+	min        orb.Point
+	nx, ny     int
+	invW, invH float64 // cells per degree
+	cells      [][]cand
+	// inside, when set, names for each cell the one item covering every
+	// point that falls in the cell, or -1 (see markInside).
+	inside []int32
+}
+
+// newBuckets lays out about the given number of cells over b.
+func newBuckets(b orb.Bound, cellCount int) buckets {
+	bk := buckets{min: b.Min, nx: 1, ny: 1}
+	w, h := b.Max[0]-b.Min[0], b.Max[1]-b.Min[1]
+	if cellCount > 1 && w > 0 && h > 0 {
+		cells := float64(cellCount)
+		// square-ish cells in degrees is good enough at city latitudes
+		bk.nx = max(1, int(math.Sqrt(cells*w/h)))
+		bk.ny = max(1, int(cells/float64(bk.nx)))
+		bk.nx, bk.ny = min(bk.nx, 4096), min(bk.ny, 4096)
+	}
+	if w > 0 {
+		bk.invW = float64(bk.nx) / w
+	}
+	if h > 0 {
+		bk.invH = float64(bk.ny) / h
+	}
+	bk.cells = make([][]cand, bk.nx*bk.ny)
+	return bk
+}
+
+func clampCell(v float64, n int) int {
+	if !(v > 0) { // also NaN
+		return 0
+	}
+	if v >= float64(n) {
+		return n - 1
+	}
+	return int(v)
+}
+
+// cellXY is the (clamped) cell of a point; monotone in each coordinate, so
+// an item filed under the cells of its bound's corners is in the cell of
+// every point of the bound.
+func (bk *buckets) cellXY(x, y float64) (int, int) {
+	return clampCell((x-bk.min[0])*bk.invW, bk.nx), clampCell((y-bk.min[1])*bk.invH, bk.ny)
+}
+
+func (bk *buckets) insert(b orb.Bound, item uint32) {
+	x0, y0 := bk.cellXY(b.Min[0], b.Min[1])
+	x1, y1 := bk.cellXY(b.Max[0], b.Max[1])
+	bk.unmark(x0, y0, x1, y1)
+	cd := cand{down32(b.Min[0]), down32(b.Min[1]), up32(b.Max[0]), up32(b.Max[1]), item}
+	for cy := y0; cy <= y1; cy++ {
+		for cx := x0; cx <= x1; cx++ {
+			c := &bk.cells[cy*bk.nx+cx]
+			*c = append(*c, cd)
+		}
+	}
+}
+
+func (bk *buckets) remove(b orb.Bound, item uint32) {
+	x0, y0 := bk.cellXY(b.Min[0], b.Min[1])
+	x1, y1 := bk.cellXY(b.Max[0], b.Max[1])
+	bk.unmark(x0, y0, x1, y1)
+	for cy := y0; cy <= y1; cy++ {
+		for cx := x0; cx <= x1; cx++ {
+			c := &bk.cells[cy*bk.nx+cx]
+			if i := slices.IndexFunc(*c, func(cd cand) bool { return cd.item == item }); i >= 0 {
+				*c = slices.Delete(*c, i, i+1)
+			}
+		}
+	}
+}
+
+// unmark clears the interior marks of the cells (and their halo) an
+// inserted or removed item touches, so edits never leave a stale mark.
+func (bk *buckets) unmark(x0, y0, x1, y1 int) {
+	if bk.inside == nil {
+		return
+	}
+	for cy := max(0, y0-1); cy <= min(bk.ny-1, y1+1); cy++ {
+		for cx := max(0, x0-1); cx <= min(bk.nx-1, x1+1); cx++ {
+			bk.inside[cy*bk.nx+cx] = -1
+		}
+	}
+}
+
+// cand is an item in a cell with its bound (rounded outwards to float32),
+// so that most candidates are rejected without touching their polygon.
+type cand struct {
+	minX, minY, maxX, maxY float32
+	item                   uint32
+}
+
+// mayContain reports whether the candidate's bound may contain (x, y).
+func (c *cand) mayContain(x, y float64) bool {
+	return float64(c.minX) <= x && x <= float64(c.maxX) && float64(c.minY) <= y && y <= float64(c.maxY)
+}
+
+// at returns the items whose bound may contain (x, y).
+func (bk *buckets) at(x, y float64) []cand {
+	cx, cy := bk.cellXY(x, y)
+	return bk.cells[cy*bk.nx+cx]
+}
+
+// markInside finds the cells that no polygon boundary passes through and
+// that exactly one item covers, so that a point query there needs no edge
+// test at all. Every edge marks the cells the corners of its bound map to
+// and all cells between. The cell mapping is monotone, so if a cell is
+// unmarked, every real point of every edge lies outside the box spanned by
+// the floats that map to the cell; that box is convex and holds both the
+// query point and the cell's centre, so no boundary separates them and
+// testing the centre decides for every point of the cell.
+// The answer is exact whether or not the layer's polygons overlap (an
+// overlap just leaves the cell unmarked).
+func (bk *buckets) markInside(prep []prepared) {
+	touched := make([]bool, len(bk.cells))
+	for i := range prep {
+		for _, e := range prep[i].edges {
+			x0, y0 := bk.cellXY(math.Min(e.ax, e.bx), math.Min(e.ay, e.by))
+			x1, y1 := bk.cellXY(math.Max(e.ax, e.bx), math.Max(e.ay, e.by))
+			for cy := y0; cy <= y1; cy++ {
+				for cx := x0; cx <= x1; cx++ {
+					touched[cy*bk.nx+cx] = true
+				}
+			}
+		}
+	}
+	bk.inside = make([]int32, len(bk.cells))
+	for c := range bk.inside {
+		bk.inside[c] = -1
+		if touched[c] || len(bk.cells[c]) == 0 {
+			continue
+		}
+		cx, cy := c%bk.nx, c/bk.nx
+		x := bk.min[0] + (float64(cx)+0.5)/bk.invW
+		y := bk.min[1] + (float64(cy)+0.5)/bk.invH
+		if gx, gy := bk.cellXY(x, y); gx != cx || gy != cy {
+			continue // rounding put the centre elsewhere; leave it unmarked
+		}
+		found := int32(-1)
+		for _, cd := range bk.cells[c] {
+			if prep[cd.item].locate(x, y) != outside {
+				if found >= 0 {
+					found = -1 // overlapping items: leave it to the search
+					break
+				}
+				found = int32(cd.item)
+			}
+		}
+		bk.inside[c] = found
+	}
+}
