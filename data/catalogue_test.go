@@ -130,3 +130,29 @@ func TestReadCatalogueRejects(t *testing.T) {
 		t.Fatalf("component and event sharing a code: %v, %d categories", err, len(cats))
 	}
 }
+
+func TestDefaultCatalogueJSONReadsBackAsTheDefault(t *testing.T) {
+	for _, scheme := range []string{SchemeGBT30428, SchemeGBT47678} {
+		b, err := DefaultCatalogueJSON(scheme)
+		if err != nil {
+			t.Fatal(err)
+		}
+		read, err := ReadCatalogue(strings.NewReader(string(b)))
+		if err != nil {
+			t.Fatal(err)
+		}
+		def, _ := DefaultCatalogue(scheme)
+		if len(read) != len(def) {
+			t.Fatalf("%s: %d categories read back, %d by default", scheme, len(read), len(def))
+		}
+		seen := map[Category]bool{}
+		for _, c := range def {
+			seen[c] = true
+		}
+		for _, c := range read {
+			if !seen[c] {
+				t.Errorf("%s: %+v read back is not in the default catalogue", scheme, c)
+			}
+		}
+	}
+}

@@ -5,10 +5,19 @@
 // named road network with door plates, landmarks and POIs, hundreds of
 // thousands of surveyed components and a responsibility rule table.
 //
-// Generation is deterministic: the same Options give the same Dataset, byte
-// for byte, on every machine. Everything with an area is a union of cells of
-// one jittered lattice whose vertices are shared by neighbouring cells (see
-// lattice), which makes every tiling exact by construction.
+// Generation is deterministic: the same Options give the same Dataset, value
+// for value (math/rand/v2 PCG streams, one per phase; no map iteration, no
+// clock). Across CPU architectures the last bits of floating-point results
+// may differ (Go may fuse multiply-adds on some), which can move a
+// coordinate in its last digit but not a code or a count.
+//
+// Everything with an area is a union of cells of one jittered lattice whose
+// vertices are shared by neighbouring cells (see lattice), which makes every
+// tiling exact by construction: unit grids tile communities, communities
+// tile streets, streets tile the district, and management grids are unions
+// of unit grids. Streets are grown over blocks bounded by major roads and
+// communities over blocks bounded by any road, so their borders follow
+// roads as real ones do.
 package demo
 
 import (
