@@ -314,3 +314,44 @@ func FuzzParseBatch(f *testing.F) {
 		}
 	})
 }
+
+func TestResponsibleBatch(t *testing.T) {
+	a := newAPITest(t)
+	code, v := a.do("POST", "/api/v1/responsible/batch", "/api/v1/responsible/batch", `{"crs":"wgs84","cases":[
+		{"point":[118.7150,31.9150],"category":"0201"},
+		{"point":[118.735,31.915],"category":"0101"},
+		{"component":"3201140101000002"},
+		{"point":[118.80,31.91],"category":"0101"}]}`)
+	if code != http.StatusOK {
+		t.Fatalf("status %d: %v", code, v)
+	}
+	res := v["results"].([]any)
+	want := []struct{ unit, rule string }{
+		{"D-LIGHT", "component_maintainer"}, {"D-WATER", "category_department"}, {"D-WATER", "component_maintainer"}, {"", ""},
+	}
+	if len(res) != len(want) || str(v, "crs") != "EPSG:4326" {
+		t.Fatalf("answer %v", v)
+	}
+	for i, w := range want {
+		if str(res[i], "unit.code") != w.unit || str(res[i], "rule") != w.rule {
+			t.Errorf("case %d: unit %q rule %q, want %q %q", i, str(res[i], "unit.code"), str(res[i], "rule"), w.unit, w.rule)
+		}
+	}
+	if str(res[3], "error") == "" || str(res[3], "location.nearest_unit_grid.code") != tGridB1 {
+		t.Errorf("the case outside the city should carry an error and its nearest grid: %v", res[3])
+	}
+	for _, bad := range []struct{ name, body, field string }{
+		{"an unknown category", `{"cases":[{"point":[118.705,31.91],"category":"0101"},{"point":[118.705,31.91],"category":"9999"}]}`, "category"},
+		{"a latitude beyond the pole", `{"cases":[{"point":[118.705,91],"category":"0101"}]}`, "cases[0].point"},
+		{"no cases", `{"cases":[]}`, "cases"},
+		{"a wrongly typed member", `{"cases":{"point":1}}`, "cases"},
+		{"more cases than the cap", `{"cases":[` + strings.Repeat(`{"category":"0101"},`, 1000) + `{"category":"0101"}]}`, "cases"},
+	} {
+		t.Run("400 for "+bad.name, func(t *testing.T) {
+			code, v := a.do("POST", "/api/v1/responsible/batch", "/api/v1/responsible/batch", bad.body)
+			if code != http.StatusBadRequest || str(v, "field") != bad.field {
+				t.Errorf("status %d field %q, want 400 naming %s: %v", code, str(v, "field"), bad.field, v)
+			}
+		})
+	}
+}

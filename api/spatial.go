@@ -1,8 +1,10 @@
 package api
 
 import (
+	"fmt"
 	"net/http"
 	"net/url"
+	"strconv"
 	"sync"
 
 	"citygrid/data"
@@ -25,6 +27,7 @@ type spatialService struct {
 func (s *spatialService) mount(r chi.Router) {
 	r.Get("/api/v1/locate", s.locate)
 	r.Post("/api/v1/locate/batch", s.locateBatch)
+	r.Post("/api/v1/responsible/batch", s.responsibleBatch)
 	r.Get("/api/v1/responsible", s.responsible)
 	r.Get("/api/v1/nearest", s.nearest)
 	r.Get("/api/v1/within", s.withinBBox)
@@ -126,6 +129,68 @@ func (s *spatialService) responsible(w http.ResponseWriter, r *http.Request) {
 	default:
 		writeError(w, err)
 	}
+}
+
+// responsibleBatchRequest is the body of POST /api/v1/responsible/batch.
+type responsibleBatchRequest struct {
+	CRS   string                     `json:"crs"`
+	Cases []spatial.ResponsibleQuery `json:"cases"`
+}
+
+// responsibleBatchAnswer is its answer: one result per case, in order.
+type responsibleBatchAnswer struct {
+	CRS     crs.CRS                       `json:"crs"`
+	Count   int                           `json:"count"`
+	Results []spatial.BatchResponsibility `json:"results"`
+}
+
+// responsibleBatch answers POST /api/v1/responsible/batch: Responsible for
+// many cases at once. Invalid input in any case rejects the whole batch
+// with 400 naming the case; a case outside the city gets an error and its
+// location in its result.
+func (s *spatialService) responsibleBatch(w http.ResponseWriter, r *http.Request) {
+	var req responsibleBatchRequest
+	if err := decodeJSON(r, &req); err != nil {
+		writeError(w, err)
+		return
+	}
+	c, err := crs.Parse(req.CRS)
+	if err != nil {
+		writeError(w, errBadRequest("crs", "unknown CRS "+quote(req.CRS)+": want cgcs2000, wgs84, gcj02 or bd09"))
+		return
+	}
+	if len(req.Cases) > s.maxBatch {
+		writeError(w, errBadRequest("cases", fmt.Sprintf("%d cases exceed the batch limit of %d", len(req.Cases), s.maxBatch)))
+		return
+	}
+	if len(req.Cases) == 0 {
+		writeError(w, errBadRequest("cases", "required: at least one case"))
+		return
+	}
+	for i := range req.Cases {
+		q := &req.Cases[i]
+		if q.Point != (orb.Point{}) {
+			field := "cases[" + strconv.Itoa(i) + "].point"
+			if err := checkLonLat(field, field, q.Point[0], q.Point[1]); err != nil {
+				writeError(w, err)
+				return
+			}
+			q.Point = crs.ToStorage(c, q.Point)
+		}
+	}
+	res, err := s.ix.ResponsibleBatch(req.Cases)
+	if err != nil {
+		writeError(w, err)
+		return
+	}
+	if err := r.Context().Err(); err != nil {
+		writeError(w, err)
+		return
+	}
+	for i := range res {
+		res[i].ToCRS(c)
+	}
+	writeJSON(w, http.StatusOK, responsibleBatchAnswer{CRS: c, Count: len(res), Results: res})
 }
 
 // outsideResponsibility is the 404 answer of responsible for a point
