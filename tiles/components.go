@@ -13,13 +13,12 @@ import (
 )
 
 // Components are dense (hundreds of thousands in a district), so each
-// category is drawn one by one only from the zoom where the busiest tile
-// holds at most categoryBudget of them; below that zoom the category is
-// counted per big class in 32-pixel cells (component_clusters). Lines and
-// polygons start no earlier than zoomComponentShapes, points no earlier
-// than zoomComponentPoints.
+// category is drawn one by one only from a zoom where the busiest tile
+// stays readable (see zoomBudget); below that zoom the category is counted
+// per big class in 32-pixel cells (component_clusters). Lines and polygons
+// start no earlier than zoomComponentShapes, points no earlier than
+// zoomComponentPoints.
 const (
-	categoryBudget      = 300
 	zoomComponentPoints = 14
 	zoomComponentShapes = 15
 	clusterCells        = 16 // cells per tile side
@@ -56,25 +55,72 @@ func (t *Tileset) indexComponents(ds *data.Dataset) {
 		n := math.Ldexp(1, probe)
 		m[tileKey{uint32(mx * n), uint32(my * n)}]++
 	}
-	t.componentMin = t.maxZ
+	// Rare categories come first: at each zoom, categories join in order
+	// of their busiest tile while the sum of those counts (an upper bound
+	// of the busiest tile's total) stays within the zoom's budget.
+	cats := make([]*catInfo, 0, len(t.cats))
 	for _, cat := range t.cats {
-		first := zoomComponentPoints
-		if cat.geom == data.GeomLine || cat.geom == data.GeomPolygon {
-			first = zoomComponentShapes
-		}
 		cat.minZoom = t.maxZ
-		for z := first; z < t.maxZ && z <= probe; z++ {
-			if maxPerTile(counts[cat], probe-z) <= categoryBudget {
-				cat.minZoom = z
-				break
+		if counts[cat] != nil {
+			cats = append(cats, cat)
+		}
+	}
+	placed := map[*catInfo]bool{}
+	for z := zoomComponentPoints; z < t.maxZ && z <= probe; z++ {
+		type cand struct {
+			cat *catInfo
+			n   int
+		}
+		var cs []cand
+		total := 0
+		for _, cat := range cats {
+			n := maxPerTile(counts[cat], probe-z)
+			if placed[cat] {
+				total += n
+				continue
+			}
+			first := zoomComponentPoints
+			if cat.geom == data.GeomLine || cat.geom == data.GeomPolygon {
+				first = zoomComponentShapes
+			}
+			if z >= first {
+				cs = append(cs, cand{cat, n})
 			}
 		}
+		sort.Slice(cs, func(i, j int) bool {
+			if cs[i].n != cs[j].n {
+				return cs[i].n < cs[j].n
+			}
+			return cs[i].cat.code < cs[j].cat.code
+		})
+		for _, c := range cs {
+			if total+c.n > zoomBudget(z) {
+				break
+			}
+			total += c.n
+			placed[c.cat] = true
+			c.cat.minZoom = z
+		}
+	}
+	t.componentMin = t.maxZ
+	for _, cat := range cats {
 		if cat.minZoom < t.minZ {
 			cat.minZoom = t.minZ
 		}
-		if counts[cat] != nil && cat.minZoom < t.componentMin {
-			t.componentMin = cat.minZoom
-		}
+		t.componentMin = min(t.componentMin, cat.minZoom)
+	}
+}
+
+// zoomBudget is how many components the busiest tile of zoom z may draw
+// one by one.
+func zoomBudget(z int) int {
+	switch {
+	case z <= 14:
+		return 800
+	case z == 15:
+		return 2000
+	default:
+		return 5000
 	}
 }
 

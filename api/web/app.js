@@ -1,5 +1,5 @@
 // citygrid map page: MapLibre GL JS served by citygrid itself (no CDN).
-import maplibregl from '/web/maplibre-gl/maplibre-gl.mjs';
+import * as maplibregl from '/web/maplibre-gl/maplibre-gl.mjs';
 
 // Layer groups of the switcher: label, swatch colour, style layer ids.
 const groups = [
