@@ -23,6 +23,27 @@ var small = sync.OnceValues(func() (*data.Dataset, error) {
 	return Generate(context.Background(), Options{Seed: 7, Scale: 0.02})
 })
 
+// full caches the full-size city for the invariant tests outside -short.
+var full = sync.OnceValues(func() (*data.Dataset, error) {
+	return Generate(context.Background(), Options{Seed: 11, Scale: 1})
+})
+
+// eachCity runs an invariant check on the small city and, unless -short,
+// on the full-size one.
+func eachCity(t *testing.T, check func(t *testing.T, ds *data.Dataset)) {
+	t.Run("small city", func(t *testing.T) { check(t, smallCity(t)) })
+	if testing.Short() {
+		return
+	}
+	t.Run("full city", func(t *testing.T) {
+		ds, err := full()
+		if err != nil {
+			t.Fatal(err)
+		}
+		check(t, ds)
+	})
+}
+
 func smallCity(t *testing.T) *data.Dataset {
 	t.Helper()
 	ds, err := small()
@@ -86,89 +107,90 @@ func TestGenerateIsDeterministic(t *testing.T) {
 }
 
 func TestCodesAreValidAndConsistent(t *testing.T) {
-	ds := smallCity(t)
-	units := map[string]data.AdminUnit{}
-	for _, a := range ds.AdminUnits {
-		if err := data.CheckAdminCode(a.Level, a.Code, a.Parent); err != nil {
-			t.Errorf("admin unit %s: %v", a.Code, err)
+	eachCity(t, func(t *testing.T, ds *data.Dataset) {
+		units := map[string]data.AdminUnit{}
+		for _, a := range ds.AdminUnits {
+			if err := data.CheckAdminCode(a.Level, a.Code, a.Parent); err != nil {
+				t.Errorf("admin unit %s: %v", a.Code, err)
+			}
+			if _, dup := units[a.Code]; dup {
+				t.Errorf("admin code %s twice", a.Code)
+			}
+			units[a.Code] = a
 		}
-		if _, dup := units[a.Code]; dup {
-			t.Errorf("admin code %s twice", a.Code)
+		levels := map[data.AdminLevel]int{}
+		for _, a := range ds.AdminUnits {
+			levels[a.Level]++
+			if a.Level != data.LevelDistrict && units[a.Parent].Code == "" {
+				t.Errorf("%s %s: parent %s missing", a.Level, a.Code, a.Parent)
+			}
 		}
-		units[a.Code] = a
-	}
-	levels := map[data.AdminLevel]int{}
-	for _, a := range ds.AdminUnits {
-		levels[a.Level]++
-		if a.Level != data.LevelDistrict && units[a.Parent].Code == "" {
-			t.Errorf("%s %s: parent %s missing", a.Level, a.Code, a.Parent)
+		if levels[data.LevelDistrict] != 1 || levels[data.LevelStreet] != 9 || levels[data.LevelCommunity] != 98 {
+			t.Errorf("levels = %v, want 1 district, 9 streets, 98 communities", levels)
 		}
-	}
-	if levels[data.LevelDistrict] != 1 || levels[data.LevelStreet] != 9 || levels[data.LevelCommunity] != 98 {
-		t.Errorf("levels = %v, want 1 district, 9 streets, 98 communities", levels)
-	}
-	if units["320114001001"].Name != "雨花社区居委会" || units["320114"].Name != "雨花台区" {
-		t.Error("real names are not used")
-	}
-	grids := map[string]bool{}
-	for _, g := range ds.UnitGrids {
-		code, err := data.NormalizeUnitGridCode(g.Code, g.Community)
-		if err != nil || code != g.Code {
-			t.Errorf("unit grid %s: %v", g.Code, err)
+		if units["320114001001"].Name != "雨花社区居委会" || units["320114"].Name != "雨花台区" {
+			t.Error("real names are not used")
 		}
-		if units[g.Community].Level != data.LevelCommunity {
-			t.Errorf("unit grid %s: community %s unknown", g.Code, g.Community)
+		grids := map[string]bool{}
+		for _, g := range ds.UnitGrids {
+			code, err := data.NormalizeUnitGridCode(g.Code, g.Community)
+			if err != nil || code != g.Code {
+				t.Errorf("unit grid %s: %v", g.Code, err)
+			}
+			if units[g.Community].Level != data.LevelCommunity {
+				t.Errorf("unit grid %s: community %s unknown", g.Code, g.Community)
+			}
+			if grids[g.Code] {
+				t.Errorf("unit grid code %s twice", g.Code)
+			}
+			grids[g.Code] = true
 		}
-		if grids[g.Code] {
-			t.Errorf("unit grid code %s twice", g.Code)
+		cats := map[string]data.Category{}
+		for _, c := range ds.Categories {
+			if c.Kind == data.KindComponent {
+				cats[c.Code] = c
+			}
 		}
-		grids[g.Code] = true
-	}
-	cats := map[string]data.Category{}
-	for _, c := range ds.Categories {
-		if c.Kind == data.KindComponent {
-			cats[c.Code] = c
+		depts := map[string]bool{}
+		for _, d := range ds.Departments {
+			depts[d.Code] = true
+			if d.CreditCode != "" && !validCreditCode(d.CreditCode) {
+				t.Errorf("department %s: credit code %s fails its check", d.Code, d.CreditCode)
+			}
 		}
-	}
-	depts := map[string]bool{}
-	for _, d := range ds.Departments {
-		depts[d.Code] = true
-		if d.CreditCode != "" && !validCreditCode(d.CreditCode) {
-			t.Errorf("department %s: credit code %s fails its check", d.Code, d.CreditCode)
+		comps := map[string]bool{}
+		for _, c := range ds.Components {
+			if err := data.CheckComponentCode(c.Code, DistrictCode, c.Category); err != nil {
+				t.Fatalf("component %s: %v", c.Code, err)
+			}
+			if comps[c.Code] {
+				t.Fatalf("component code %s twice", c.Code)
+			}
+			comps[c.Code] = true
+			if _, ok := cats[c.Category]; !ok {
+				t.Fatalf("component %s: category %s unknown", c.Code, c.Category)
+			}
+			if !grids[c.UnitGrid] {
+				t.Fatalf("component %s: unit grid %s unknown", c.Code, c.UnitGrid)
+			}
+			if !depts[c.Department] || !depts[c.Owner] || !depts[c.Maintainer] {
+				t.Fatalf("component %s: department/owner/maintainer %s/%s/%s unknown", c.Code, c.Department, c.Owner, c.Maintainer)
+			}
 		}
-	}
-	comps := map[string]bool{}
-	for _, c := range ds.Components {
-		if err := data.CheckComponentCode(c.Code, DistrictCode, c.Category); err != nil {
-			t.Fatalf("component %s: %v", c.Code, err)
+		for _, m := range ds.ManagementGrids {
+			if !depts[m.Unit] {
+				t.Errorf("management grid %s: unit %s unknown", m.Code, m.Unit)
+			}
+			if len(m.Code) != 20 || units[m.Code[6:15]].Level != data.LevelStreet {
+				t.Errorf("management grid code %s is not 6 + street + 5", m.Code)
+			}
 		}
-		if comps[c.Code] {
-			t.Fatalf("component code %s twice", c.Code)
+		for _, r := range ds.Rules {
+			if !depts[r.Unit] {
+				t.Errorf("rule %d: unit %s unknown", r.ID, r.Unit)
+			}
 		}
-		comps[c.Code] = true
-		if _, ok := cats[c.Category]; !ok {
-			t.Fatalf("component %s: category %s unknown", c.Code, c.Category)
-		}
-		if !grids[c.UnitGrid] {
-			t.Fatalf("component %s: unit grid %s unknown", c.Code, c.UnitGrid)
-		}
-		if !depts[c.Department] || !depts[c.Owner] || !depts[c.Maintainer] {
-			t.Fatalf("component %s: department/owner/maintainer %s/%s/%s unknown", c.Code, c.Department, c.Owner, c.Maintainer)
-		}
-	}
-	for _, m := range ds.ManagementGrids {
-		if !depts[m.Unit] {
-			t.Errorf("management grid %s: unit %s unknown", m.Code, m.Unit)
-		}
-		if len(m.Code) != 20 || units[m.Code[6:15]].Level != data.LevelStreet {
-			t.Errorf("management grid code %s is not 6 + street + 5", m.Code)
-		}
-	}
-	for _, r := range ds.Rules {
-		if !depts[r.Unit] {
-			t.Errorf("rule %d: unit %s unknown", r.ID, r.Unit)
-		}
-	}
+	})
 }
 
 // validCreditCode checks a 统一社会信用代码 against GB 32100's check
@@ -192,78 +214,79 @@ func validCreditCode(s string) bool {
 }
 
 func TestUnitGridsPartitionCommunities(t *testing.T) {
-	ds := smallCity(t)
-	byComm := map[string][]*data.UnitGrid{}
-	for k := range ds.UnitGrids {
-		g := &ds.UnitGrids[k]
-		byComm[g.Community] = append(byComm[g.Community], g)
-		if g.AreaM2 < 5000 || g.AreaM2 > 20000 {
-			t.Errorf("unit grid %s has %.0f m², outside 5,000–20,000", g.Code, g.AreaM2)
+	eachCity(t, func(t *testing.T, ds *data.Dataset) {
+		byComm := map[string][]*data.UnitGrid{}
+		for k := range ds.UnitGrids {
+			g := &ds.UnitGrids[k]
+			byComm[g.Community] = append(byComm[g.Community], g)
+			if g.AreaM2 < 5000 || g.AreaM2 > 20000 {
+				t.Errorf("unit grid %s has %.0f m², outside 5,000–20,000", g.Code, g.AreaM2)
+			}
+			if math.Abs(g.AreaM2-data.AreaM2(g.Geometry)) > 1e-6 {
+				t.Errorf("unit grid %s: recorded area %.3f differs from its geometry's", g.Code, g.AreaM2)
+			}
 		}
-		if math.Abs(g.AreaM2-data.AreaM2(g.Geometry)) > 1e-6 {
-			t.Errorf("unit grid %s: recorded area %.3f differs from its geometry's", g.Code, g.AreaM2)
-		}
-	}
-	var district float64
-	for _, a := range ds.AdminUnits {
-		if a.Level == data.LevelDistrict {
-			district = data.AreaM2(a.Geometry)
-		}
-		if a.Level != data.LevelCommunity {
-			continue
-		}
-		gs := byComm[a.Code]
-		if len(gs) == 0 {
-			t.Errorf("community %s has no unit grids", a.Code)
-			continue
-		}
-		var sum float64
-		for _, g := range gs {
-			sum += g.AreaM2
-		}
-		want := data.AreaM2(a.Geometry)
-		if math.Abs(sum-want) > 0.001*want {
-			t.Errorf("community %s: unit grids cover %.0f m², community has %.0f m²", a.Code, sum, want)
-		}
-		// Sample points: every point of the community lies in exactly one
-		// of its grids (points are kept off the lattice lines by taking
-		// them at random).
-		for _, g := range gs {
-			for _, p := range samplePoints(g.Geometry, 3) {
-				if !planar.MultiPolygonContains(a.Geometry, p) {
-					t.Fatalf("grid %s reaches outside community %s at %v", g.Code, a.Code, p)
-				}
-				n := 0
-				for _, h := range gs {
-					if h.Geometry.Bound().Contains(p) && planar.MultiPolygonContains(h.Geometry, p) {
-						n++
+		var district float64
+		for _, a := range ds.AdminUnits {
+			if a.Level == data.LevelDistrict {
+				district = data.AreaM2(a.Geometry)
+			}
+			if a.Level != data.LevelCommunity {
+				continue
+			}
+			gs := byComm[a.Code]
+			if len(gs) == 0 {
+				t.Errorf("community %s has no unit grids", a.Code)
+				continue
+			}
+			var sum float64
+			for _, g := range gs {
+				sum += g.AreaM2
+			}
+			want := data.AreaM2(a.Geometry)
+			if math.Abs(sum-want) > 0.001*want {
+				t.Errorf("community %s: unit grids cover %.0f m², community has %.0f m²", a.Code, sum, want)
+			}
+			// Sample points: every point of the community lies in exactly one
+			// of its grids (points are kept off the lattice lines by taking
+			// them at random).
+			for _, g := range gs {
+				for _, p := range samplePoints(g.Geometry, 3) {
+					if !planar.MultiPolygonContains(a.Geometry, p) {
+						t.Fatalf("grid %s reaches outside community %s at %v", g.Code, a.Code, p)
+					}
+					n := 0
+					for _, h := range gs {
+						if h.Geometry.Bound().Contains(p) && planar.MultiPolygonContains(h.Geometry, p) {
+							n++
+						}
+					}
+					if n != 1 {
+						t.Fatalf("point %v of grid %s lies in %d grids of its community", p, g.Code, n)
 					}
 				}
-				if n != 1 {
-					t.Fatalf("point %v of grid %s lies in %d grids of its community", p, g.Code, n)
+			}
+		}
+		var all float64
+		for _, g := range ds.UnitGrids {
+			all += g.AreaM2
+		}
+		if math.Abs(all-district) > 0.001*district {
+			t.Errorf("unit grids cover %.0f m², the district %.0f m²", all, district)
+		}
+		// Sequences run west→east, north→south.
+		for comm, gs := range byComm {
+			sort.Slice(gs, func(a, b int) bool { return gs[a].Code < gs[b].Code })
+			for k := 1; k < len(gs); k++ {
+				pa, pb := gs[k-1].Geometry.Bound().Center(), gs[k].Geometry.Bound().Center()
+				// next grid is either further east in the same row or in a row
+				// further south (rows are ~100 m apart, centres jitter ≤ 10 m)
+				if !(pb[1] < pa[1]-0.0003 || (math.Abs(pb[1]-pa[1]) < 0.0004 && pb[0] > pa[0])) {
+					t.Fatalf("community %s: grid %s at %v follows %s at %v against west→east, north→south", comm, gs[k].Code, pb, gs[k-1].Code, pa)
 				}
 			}
 		}
-	}
-	var all float64
-	for _, g := range ds.UnitGrids {
-		all += g.AreaM2
-	}
-	if math.Abs(all-district) > 0.001*district {
-		t.Errorf("unit grids cover %.0f m², the district %.0f m²", all, district)
-	}
-	// Sequences run west→east, north→south.
-	for comm, gs := range byComm {
-		sort.Slice(gs, func(a, b int) bool { return gs[a].Code < gs[b].Code })
-		for k := 1; k < len(gs); k++ {
-			pa, pb := gs[k-1].Geometry.Bound().Center(), gs[k].Geometry.Bound().Center()
-			// next grid is either further east in the same row or in a row
-			// further south (rows are ~100 m apart, centres jitter ≤ 10 m)
-			if !(pb[1] < pa[1]-0.0003 || (math.Abs(pb[1]-pa[1]) < 0.0004 && pb[0] > pa[0])) {
-				t.Fatalf("community %s: grid %s at %v follows %s at %v against west→east, north→south", comm, gs[k].Code, pb, gs[k-1].Code, pa)
-			}
-		}
-	}
+	})
 }
 
 // samplePoints draws n pseudo-random points inside a (convex-celled)
@@ -330,82 +353,93 @@ func distanceToBoundary(mp orb.MultiPolygon, p orb.Point) float64 {
 }
 
 func TestComponentsLieInTheirUnitGrid(t *testing.T) {
-	ds := smallCity(t)
-	grid := map[string]orb.MultiPolygon{}
-	for _, g := range ds.UnitGrids {
-		grid[g.Code] = g.Geometry
-	}
-	for _, c := range ds.Components {
-		mp := grid[c.UnitGrid]
-		var pts []orb.Point
-		switch g := c.Geometry.(type) {
-		case orb.Point:
-			pts = []orb.Point{g}
-		case orb.LineString:
-			pts = g
-		case orb.Polygon:
-			pts = g[0]
-		default:
-			t.Fatalf("component %s has geometry %T", c.Code, c.Geometry)
+	eachCity(t, func(t *testing.T, ds *data.Dataset) {
+		grid := map[string]orb.MultiPolygon{}
+		for _, g := range ds.UnitGrids {
+			grid[g.Code] = g.Geometry
 		}
-		for _, p := range pts {
-			if !planar.MultiPolygonContains(mp, p) || distanceToBoundary(mp, p) < 1e-7 {
-				t.Fatalf("component %s (%s) at %v is not strictly inside unit grid %s", c.Code, c.Name, p, c.UnitGrid)
+		for _, c := range ds.Components {
+			mp := grid[c.UnitGrid]
+			var pts []orb.Point
+			switch g := c.Geometry.(type) {
+			case orb.Point:
+				pts = []orb.Point{g}
+			case orb.LineString:
+				pts = g
+			case orb.Polygon:
+				pts = g[0]
+			default:
+				t.Fatalf("component %s has geometry %T", c.Code, c.Geometry)
+			}
+			for _, p := range pts {
+				if !planar.MultiPolygonContains(mp, p) || distanceToBoundary(mp, p) < 1e-7 {
+					t.Fatalf("component %s (%s) at %v is not strictly inside unit grid %s", c.Code, c.Name, p, c.UnitGrid)
+				}
 			}
 		}
-	}
+	})
 }
 
 func TestManagementGridsAreUnionsOfUnitGrids(t *testing.T) {
-	ds := smallCity(t)
-	kinds := map[string][]data.ManagementGrid{}
-	for _, m := range ds.ManagementGrids {
-		kinds[m.Kind] = append(kinds[m.Kind], m)
-	}
-	var district float64
-	for _, a := range ds.AdminUnits {
-		if a.Level == data.LevelDistrict {
-			district = data.AreaM2(a.Geometry)
+	eachCity(t, func(t *testing.T, ds *data.Dataset) {
+		kinds := map[string][]data.ManagementGrid{}
+		for _, m := range ds.ManagementGrids {
+			kinds[m.Kind] = append(kinds[m.Kind], m)
 		}
-	}
-	for _, kind := range []string{data.KindResponsibility, data.KindInspector} {
-		ms := kinds[kind]
-		if len(ms) == 0 {
-			t.Fatalf("no %s grids", kind)
-		}
-		var total float64
-		for _, m := range ms {
-			if len(m.Geometry) != 1 {
-				t.Errorf("%s grid %s has %d parts, want one contiguous polygon", kind, m.Code, len(m.Geometry))
+		// A unit grid's bound centre lies inside it (cells are convex;
+		// merged pairs are two convex cells side by side).
+		bounds := make([]orb.Bound, len(ds.UnitGrids))
+		centres := make([]orb.Point, len(ds.UnitGrids))
+		for k, g := range ds.UnitGrids {
+			bounds[k] = g.Geometry.Bound()
+			centres[k] = bounds[k].Center()
+			if !planar.MultiPolygonContains(g.Geometry, centres[k]) {
+				t.Fatalf("unit grid %s does not contain its bound's centre", g.Code)
 			}
-			area := data.AreaM2(m.Geometry)
-			total += area
-			// Every unit grid is either wholly inside or wholly outside:
-			// its centre decides, and the inside ones add up to the area.
-			var sum float64
-			for _, g := range ds.UnitGrids {
-				if !m.Geometry.Bound().Intersects(g.Geometry.Bound()) {
-					continue
+		}
+		var district float64
+		for _, a := range ds.AdminUnits {
+			if a.Level == data.LevelDistrict {
+				district = data.AreaM2(a.Geometry)
+			}
+		}
+		for _, kind := range []string{data.KindResponsibility, data.KindInspector} {
+			ms := kinds[kind]
+			if len(ms) == 0 {
+				t.Fatalf("no %s grids", kind)
+			}
+			var total float64
+			for _, m := range ms {
+				if len(m.Geometry) != 1 {
+					t.Errorf("%s grid %s has %d parts, want one contiguous polygon", kind, m.Code, len(m.Geometry))
 				}
-				if planar.MultiPolygonContains(m.Geometry, g.Geometry.Bound().Center()) {
-					sum += g.AreaM2
+				area := data.AreaM2(m.Geometry)
+				total += area
+				// Every unit grid is either wholly inside or wholly outside:
+				// its centre decides, and the inside ones add up to the area.
+				var sum float64
+				mb := m.Geometry.Bound()
+				for k, g := range ds.UnitGrids {
+					if mb.Intersects(bounds[k]) && planar.MultiPolygonContains(m.Geometry, centres[k]) {
+						sum += g.AreaM2
+					}
+				}
+				if math.Abs(sum-area) > 1e-6*area+1e-3 {
+					t.Errorf("%s grid %s: %.1f m² but its unit grids add up to %.1f m²", kind, m.Code, area, sum)
 				}
 			}
-			if math.Abs(sum-area) > 1e-6*area+1e-3 {
-				t.Errorf("%s grid %s: %.1f m² but its unit grids add up to %.1f m²", kind, m.Code, area, sum)
+			if math.Abs(total-district) > 0.001*district {
+				t.Errorf("%s grids cover %.0f m² of %.0f m²", kind, total, district)
 			}
 		}
-		if math.Abs(total-district) > 0.001*district {
-			t.Errorf("%s grids cover %.0f m² of %.0f m²", kind, total, district)
-		}
-	}
+	})
 }
 
 func TestFullScaleCounts(t *testing.T) {
 	if testing.Short() {
 		t.Skip("full-scale city takes a second")
 	}
-	ds, err := Generate(context.Background(), Options{Seed: 1, Scale: 1})
+	ds, err := full()
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -480,53 +514,54 @@ func BenchmarkGenerate(b *testing.B) {
 }
 
 func TestAreaPolygonsAreValidAndNest(t *testing.T) {
-	ds := smallCity(t)
-	check := func(what string, mp orb.MultiPolygon) {
-		if len(mp) == 0 {
-			t.Errorf("%s has no polygon", what)
-		}
-		for _, p := range mp {
-			for k, r := range p {
-				if !ringIsSimple(r) {
-					t.Errorf("%s: ring %d is not a simple closed ring", what, k)
-				}
-				if (k == 0) != data.RingIsCCW(r) {
-					t.Errorf("%s: ring %d is wrongly oriented", what, k)
+	eachCity(t, func(t *testing.T, ds *data.Dataset) {
+		check := func(what string, mp orb.MultiPolygon) {
+			if len(mp) == 0 {
+				t.Errorf("%s has no polygon", what)
+			}
+			for _, p := range mp {
+				for k, r := range p {
+					if !ringIsSimple(r) {
+						t.Errorf("%s: ring %d is not a simple closed ring", what, k)
+					}
+					if (k == 0) != data.RingIsCCW(r) {
+						t.Errorf("%s: ring %d is wrongly oriented", what, k)
+					}
 				}
 			}
 		}
-	}
-	area := map[string]float64{}
-	childArea := map[string]float64{}
-	geom := map[string]orb.MultiPolygon{}
-	for _, a := range ds.AdminUnits {
-		check(string(a.Level)+" "+a.Code, a.Geometry)
-		area[a.Code] = data.AreaM2(a.Geometry)
-		childArea[a.Parent] += area[a.Code]
-		geom[a.Code] = a.Geometry
-		if a.Level == data.LevelCommunity && len(a.Geometry) != 1 {
-			t.Errorf("community %s has %d parts, want one contiguous polygon", a.Code, len(a.Geometry))
-		}
-	}
-	for _, m := range ds.ManagementGrids {
-		check(m.Kind+" "+m.Code, m.Geometry)
-	}
-	// Streets are the unions of their communities, the district of its
-	// streets: areas add up, and every community's sample points lie in
-	// its street.
-	for _, a := range ds.AdminUnits {
-		if a.Level == data.LevelCommunity {
-			for _, p := range samplePoints(a.Geometry, 20) {
-				if !planar.MultiPolygonContains(geom[a.Parent], p) {
-					t.Fatalf("community %s reaches outside its street %s at %v", a.Code, a.Parent, p)
-				}
+		area := map[string]float64{}
+		childArea := map[string]float64{}
+		geom := map[string]orb.MultiPolygon{}
+		for _, a := range ds.AdminUnits {
+			check(string(a.Level)+" "+a.Code, a.Geometry)
+			area[a.Code] = data.AreaM2(a.Geometry)
+			childArea[a.Parent] += area[a.Code]
+			geom[a.Code] = a.Geometry
+			if a.Level == data.LevelCommunity && len(a.Geometry) != 1 {
+				t.Errorf("community %s has %d parts, want one contiguous polygon", a.Code, len(a.Geometry))
 			}
-			continue
 		}
-		if math.Abs(childArea[a.Code]-area[a.Code]) > 1e-6*area[a.Code] {
-			t.Errorf("%s %s: %.1f m², its children add up to %.1f m²", a.Level, a.Code, area[a.Code], childArea[a.Code])
+		for _, m := range ds.ManagementGrids {
+			check(m.Kind+" "+m.Code, m.Geometry)
 		}
-	}
+		// Streets are the unions of their communities, the district of its
+		// streets: areas add up, and every community's sample points lie in
+		// its street.
+		for _, a := range ds.AdminUnits {
+			if a.Level == data.LevelCommunity {
+				for _, p := range samplePoints(a.Geometry, 20) {
+					if !planar.MultiPolygonContains(geom[a.Parent], p) {
+						t.Fatalf("community %s reaches outside its street %s at %v", a.Code, a.Parent, p)
+					}
+				}
+				continue
+			}
+			if math.Abs(childArea[a.Code]-area[a.Code]) > 1e-6*area[a.Code] {
+				t.Errorf("%s %s: %.1f m², its children add up to %.1f m²", a.Level, a.Code, area[a.Code], childArea[a.Code])
+			}
+		}
+	})
 }
 
 // sideOf says on which side of a line a point lies, seen along the line:
@@ -554,98 +589,100 @@ func sideOf(ls orb.LineString, p orb.Point) (side int, along float64) {
 }
 
 func TestAddressesAreNumberedBySide(t *testing.T) {
-	ds := smallCity(t)
-	roads := map[string]data.Road{}
-	for _, r := range ds.Roads {
-		roads[r.Code] = r
-	}
-	comms := map[string]data.AdminUnit{}
-	for _, a := range ds.AdminUnits {
-		comms[a.Code] = a
-	}
-	if len(ds.Addresses) == 0 {
-		t.Fatal("no addresses")
-	}
-	type key struct {
-		road string
-		odd  bool
-	}
-	last := map[key]float64{}
-	lastNum := map[key]int{}
-	for _, a := range ds.Addresses {
-		r, ok := roads[a.Road]
-		if !ok {
-			t.Fatalf("address %s: road %s unknown", a.Code, a.Road)
+	eachCity(t, func(t *testing.T, ds *data.Dataset) {
+		roads := map[string]data.Road{}
+		for _, r := range ds.Roads {
+			roads[r.Code] = r
 		}
-		base, _, _ := strings.Cut(a.Number, "-")
-		var n int
-		if _, err := fmt.Sscanf(base, "%d", &n); err != nil || n <= 0 {
-			t.Fatalf("address %s: number %q", a.Code, a.Number)
+		comms := map[string]data.AdminUnit{}
+		for _, a := range ds.AdminUnits {
+			comms[a.Code] = a
 		}
-		side, along := sideOf(r.Geometry[0], a.Point)
-		if odd := n%2 == 1; odd != (side == 1) {
-			t.Errorf("address %s %s: number %s is on the %s of the road", a.Code, a.FullAddress, a.Number, map[int]string{1: "left", -1: "right"}[side])
+		if len(ds.Addresses) == 0 {
+			t.Fatal("no addresses")
 		}
-		k := key{a.Road, n%2 == 1}
-		if a.Number == base && n > lastNum[k] {
-			if along < last[k] {
-				t.Errorf("address %s: number %d stands before number %d along %s", a.Code, n, lastNum[k], r.Name)
+		type key struct {
+			road string
+			odd  bool
+		}
+		last := map[key]float64{}
+		lastNum := map[key]int{}
+		for _, a := range ds.Addresses {
+			r, ok := roads[a.Road]
+			if !ok {
+				t.Fatalf("address %s: road %s unknown", a.Code, a.Road)
 			}
-			last[k], lastNum[k] = along, n
+			base, _, _ := strings.Cut(a.Number, "-")
+			var n int
+			if _, err := fmt.Sscanf(base, "%d", &n); err != nil || n <= 0 {
+				t.Fatalf("address %s: number %q", a.Code, a.Number)
+			}
+			side, along := sideOf(r.Geometry[0], a.Point)
+			if odd := n%2 == 1; odd != (side == 1) {
+				t.Errorf("address %s %s: number %s is on the %s of the road", a.Code, a.FullAddress, a.Number, map[int]string{1: "left", -1: "right"}[side])
+			}
+			k := key{a.Road, n%2 == 1}
+			if a.Number == base && n > lastNum[k] {
+				if along < last[k] {
+					t.Errorf("address %s: number %d stands before number %d along %s", a.Code, n, lastNum[k], r.Name)
+				}
+				last[k], lastNum[k] = along, n
+			}
+			comm := comms[a.Community]
+			street := comms[comm.Parent]
+			want := "雨花台区" + street.Name + r.Name + a.Number + "号"
+			if a.FullAddress != want {
+				t.Errorf("address %s: full address %q, want %q", a.Code, a.FullAddress, want)
+			}
+			if !planar.MultiPolygonContains(comm.Geometry, a.Point) {
+				t.Errorf("address %s lies outside its community %s", a.Code, a.Community)
+			}
 		}
-		comm := comms[a.Community]
-		street := comms[comm.Parent]
-		want := "雨花台区" + street.Name + r.Name + a.Number + "号"
-		if a.FullAddress != want {
-			t.Errorf("address %s: full address %q, want %q", a.Code, a.FullAddress, want)
-		}
-		if !planar.MultiPolygonContains(comm.Geometry, a.Point) {
-			t.Errorf("address %s lies outside its community %s", a.Code, a.Community)
-		}
-	}
+	})
 }
 
 func TestRulesRouteEventsSensibly(t *testing.T) {
-	ds := smallCity(t)
-	events := map[string]bool{}
-	for _, c := range ds.Categories {
-		if c.Kind == data.KindEvent {
-			events[c.Code] = true
-		}
-	}
-	refs := map[string]bool{}
-	for _, a := range ds.AdminUnits {
-		refs[a.Code] = true
-	}
-	for _, m := range ds.ManagementGrids {
-		refs[m.Code] = true
-	}
-	var fallback, street, grid int
-	for _, r := range ds.Rules {
-		if r.Category != "" && !events[r.Category] {
-			t.Errorf("rule %d names category %s, not an event category", r.ID, r.Category)
-		}
-		switch r.Scope {
-		case data.ScopeCity:
-			fallback++
-			if r.Category != "" || r.Priority != 0 {
-				t.Errorf("rule %d: the city-wide rule should be the lowest-priority catch-all", r.ID)
+	eachCity(t, func(t *testing.T, ds *data.Dataset) {
+		events := map[string]bool{}
+		for _, c := range ds.Categories {
+			if c.Kind == data.KindEvent {
+				events[c.Code] = true
 			}
-		case data.ScopeStreet:
-			street++
-			if r.Unit != streetOfficeCode(r.ScopeRef) {
-				t.Errorf("rule %d: street-order event in %s goes to %s, not the street office", r.ID, r.ScopeRef, r.Unit)
+		}
+		refs := map[string]bool{}
+		for _, a := range ds.AdminUnits {
+			refs[a.Code] = true
+		}
+		for _, m := range ds.ManagementGrids {
+			refs[m.Code] = true
+		}
+		var fallback, street, grid int
+		for _, r := range ds.Rules {
+			if r.Category != "" && !events[r.Category] {
+				t.Errorf("rule %d names category %s, not an event category", r.ID, r.Category)
 			}
-		case data.ScopeManagementGrid:
-			grid++
+			switch r.Scope {
+			case data.ScopeCity:
+				fallback++
+				if r.Category != "" || r.Priority != 0 {
+					t.Errorf("rule %d: the city-wide rule should be the lowest-priority catch-all", r.ID)
+				}
+			case data.ScopeStreet:
+				street++
+				if r.Unit != streetOfficeCode(r.ScopeRef) {
+					t.Errorf("rule %d: street-order event in %s goes to %s, not the street office", r.ID, r.ScopeRef, r.Unit)
+				}
+			case data.ScopeManagementGrid:
+				grid++
+			}
+			if r.Scope != data.ScopeCity && !refs[r.ScopeRef] {
+				t.Errorf("rule %d: scope %s %s does not exist", r.ID, r.Scope, r.ScopeRef)
+			}
 		}
-		if r.Scope != data.ScopeCity && !refs[r.ScopeRef] {
-			t.Errorf("rule %d: scope %s %s does not exist", r.ID, r.Scope, r.ScopeRef)
+		if fallback != 1 || street == 0 || grid == 0 {
+			t.Errorf("rules: %d fallbacks, %d street rules, %d grid rules", fallback, street, grid)
 		}
-	}
-	if fallback != 1 || street == 0 || grid == 0 {
-		t.Errorf("rules: %d fallbacks, %d street rules, %d grid rules", fallback, street, grid)
-	}
+	})
 }
 
 func TestGenerateRejectsBadOptionsAndStopsWhenCancelled(t *testing.T) {
