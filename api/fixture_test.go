@@ -98,7 +98,7 @@ func testCity() *data.Dataset {
 // newTestServer serves testCity through the real router.
 func newTestServer(t testing.TB) http.Handler {
 	t.Helper()
-	ix, err := spatial.Build(testCity())
+	ix, err := newTestIndex()
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -108,3 +108,6 @@ func newTestServer(t testing.TB) http.Handler {
 	}
 	return h
 }
+
+// newTestIndex indexes testCity.
+func newTestIndex() (*spatial.Index, error) { return spatial.Build(testCity()) }

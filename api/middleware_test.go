@@ -3,6 +3,7 @@ package api
 import (
 	"bytes"
 	"encoding/json"
+	"io"
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
@@ -188,4 +189,21 @@ func TestGateAnswers503UntilReady(t *testing.T) {
 	if rec.Code != http.StatusOK {
 		t.Fatalf("after ready: status %d", rec.Code)
 	}
+}
+
+func TestABatchThatOutlivesTheHandlerTimeoutIs503(t *testing.T) {
+	ix, err := newTestIndex()
+	if err != nil {
+		t.Fatal(err)
+	}
+	h, err := New(Config{Index: ix, Logger: slog.New(slog.NewTextHandler(io.Discard, nil)), HandlerTimeout: time.Nanosecond})
+	if err != nil {
+		t.Fatal(err)
+	}
+	rec := httptest.NewRecorder()
+	h.ServeHTTP(rec, httptest.NewRequest("POST", "/api/v1/locate/batch", bytes.NewReader(batchBody(5000))))
+	if rec.Code != http.StatusServiceUnavailable {
+		t.Fatalf("status %d, want 503: %.200s", rec.Code, rec.Body)
+	}
+	decodeError(t, rec)
 }

@@ -458,6 +458,27 @@ func TestDemoServesTheCityItStored(t *testing.T) {
 			t.Errorf("exit %v, output %s; want a failure that suggests --regen", s3.err, s3.logs)
 		}
 	})
+
+	t.Run("--regen replaces the stored city with the one asked for", func(t *testing.T) {
+		s4 := start(t, "demo", "--dir", dir, "--scale", scale, "--seed", "8", "--regen")
+		s4.waitReady(2 * time.Minute)
+		s4.stop()
+		ds8 := loadCity(t, dir)
+		same := len(ds8.Components) == len(ds.Components)
+		for i := 0; same && i < len(ds8.Components); i++ {
+			same = ds8.Components[i].Code == ds.Components[i].Code && ds8.Components[i].Geometry.Bound() == ds.Components[i].Geometry.Bound()
+		}
+		if same {
+			t.Errorf("seed 8 stored the same components as seed 7")
+		}
+		// And the new city is reused by a plain second run.
+		s5 := start(t, "demo", "--dir", dir)
+		s5.waitReady(2 * time.Minute)
+		if !strings.Contains(s5.logs.String(), "reusing") || !strings.Contains(s5.logs.String(), "seed=8") {
+			t.Errorf("a run without --seed should reuse the stored seed-8 city")
+		}
+		s5.stop()
+	})
 }
 
 func TestServeWithoutACityFailsClearly(t *testing.T) {
