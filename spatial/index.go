@@ -68,6 +68,7 @@ type Index struct {
 	gridMgmtHint [][]int32 // kind index → grid item → management grid item
 
 	comps      map[string]*compTree // by category code
+	allComps   compTree             // every component, for unfiltered queries
 	compCats   []string             // keys of comps, sorted
 	compByCode map[string]uint32
 
@@ -410,6 +411,14 @@ func (ix *Index) buildComponents() error {
 	slices.Sort(ix.compCats)
 	work := make(chan string)
 	var wg sync.WaitGroup
+	wg.Add(1)
+	go func() {
+		defer wg.Done()
+		for i := range cs {
+			lo, hi := componentRect(cs[i].Geometry)
+			ix.allComps.Insert(lo, hi, uint32(i))
+		}
+	}()
 	for w := 0; w < runtime.GOMAXPROCS(0); w++ {
 		wg.Add(1)
 		go func() {
@@ -500,13 +509,9 @@ func (ix *Index) ManagementGrids(kind string, b orb.Bound, fn func(*data.Managem
 func (ix *Index) ManagementGridKinds() []string { return slices.Clone(ix.kinds) }
 
 // Components calls fn for each component whose geometry's bound intersects
-// b, category by category (in code order), until fn returns false.
+// b, until fn returns false.
 func (ix *Index) Components(b orb.Bound, fn func(*data.Component) bool) {
-	for _, cat := range ix.compCats {
-		if !ix.componentsOf(cat, b, fn) {
-			return
-		}
-	}
+	ix.componentsIn(&ix.allComps, b, fn)
 }
 
 // componentsOf is Components for one category; it returns false when fn
@@ -516,6 +521,10 @@ func (ix *Index) componentsOf(cat string, b orb.Bound, fn func(*data.Component) 
 	if tr == nil {
 		return true
 	}
+	return ix.componentsIn(tr, b, fn)
+}
+
+func (ix *Index) componentsIn(tr *compTree, b orb.Bound, fn func(*data.Component) bool) bool {
 	more := true
 	lo := [2]float32{down32(b.Min[0]), down32(b.Min[1])}
 	hi := [2]float32{up32(b.Max[0]), up32(b.Max[1])}
@@ -632,6 +641,7 @@ func (ix *Index) removeComponent(code string) bool {
 	if tr := ix.comps[c.Category]; tr != nil {
 		lo, hi := componentRect(c.Geometry)
 		tr.Delete(lo, hi, i)
+		ix.allComps.Delete(lo, hi, i)
 	}
 	delete(ix.compByCode, code)
 	return true
@@ -653,6 +663,7 @@ func (ix *Index) insertComponent(i int) error {
 	}
 	lo, hi := componentRect(c.Geometry)
 	tr.Insert(lo, hi, uint32(i))
+	ix.allComps.Insert(lo, hi, uint32(i))
 	ix.compByCode[c.Code] = uint32(i)
 	return nil
 }

@@ -247,3 +247,19 @@ func TestOrientIsExactOnNearlyCollinearPoints(t *testing.T) {
 		}
 	}
 }
+
+func TestLocateAgreesWithBruteForceOnTheDemoCity(t *testing.T) {
+	ds := demoCity(t, 0.02)
+	ix, err := Build(ds)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, p := range cityPoints(ds, 1500, 17) {
+		checkAgainstBrute(t, ix, ds, p, "random point")
+	}
+	for i := 0; i < len(ds.UnitGrids); i += 3 {
+		for _, v := range ds.UnitGrids[i].Geometry[0][0] {
+			checkAgainstBrute(t, ix, ds, v, "vertex")
+		}
+	}
+}

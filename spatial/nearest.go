@@ -156,6 +156,21 @@ func componentDistance(p orb.Point, g orb.Geometry) float64 {
 	return HaversineM(p, bq)
 }
 
+// sortCandidates orders candidates nearest first, ties by code.
+func (ix *Index) sortCandidates(cands []candidate) {
+	cs := ix.ds.Components
+	slices.SortFunc(cands, func(a, b candidate) int {
+		if c := cmp.Compare(a.d, b.d); c != 0 {
+			return c
+		}
+		return cmp.Compare(cs[a.i].Code, cs[b.i].Code)
+	})
+}
+
+// manyCategories is the size of a category filter above which Nearest
+// walks the tree of all components instead of one tree per category.
+const manyCategories = 4
+
 type candidate struct {
 	i uint32
 	d float64
@@ -169,7 +184,13 @@ func (ix *Index) nearestIn(cat string, p orb.Point, k int, radius float64, skip 
 	if tr == nil {
 		return out
 	}
+	return ix.nearestTree(tr, p, k, radius, skip, out)
+}
+
+// nearestTree is nearestIn over any component tree.
+func (ix *Index) nearestTree(tr *compTree, p orb.Point, k int, radius float64, skip func(*data.Component) bool, out []candidate) []candidate {
 	n := 0
+	kth := math.Inf(1)
 	tr.Nearby(
 		func(min, max [2]float32, i uint32, item bool) float64 {
 			if item {
@@ -178,15 +199,20 @@ func (ix *Index) nearestIn(cat string, p orb.Point, k int, radius float64, skip 
 			return geoBoxLowerBound(p, float64(min[0]), float64(min[1]), float64(max[0]), float64(max[1]))
 		},
 		func(_, _ [2]float32, i uint32, d float64) bool {
-			if d > radius {
+			if d > radius || n >= k && d > kth {
 				return false
 			}
 			if skip != nil && skip(&ix.ds.Components[i]) {
 				return true
 			}
+			// Past the k-th, keep collecting components exactly as far
+			// as the k-th, so the caller's code order settles ties.
 			out = append(out, candidate{i, d})
 			n++
-			return n < k
+			if n == k {
+				kth = d
+			}
+			return true
 		},
 	)
 	return out
@@ -213,16 +239,21 @@ func (ix *Index) Nearest(p orb.Point, k int, radiusM float64, categories []strin
 		return NearestResult{}, err
 	}
 	var cands []candidate
-	for _, cat := range cats {
-		cands = ix.nearestIn(cat, p, k, radiusM, nil, cands)
-	}
-	cs := ix.ds.Components
-	slices.SortFunc(cands, func(a, b candidate) int {
-		if c := cmp.Compare(a.d, b.d); c != 0 {
-			return c
+	if len(categories) == 0 || len(cats) > manyCategories {
+		// One walk of the tree of all components, skipping other
+		// categories, beats merging many per-category walks.
+		var skip func(*data.Component) bool
+		if len(categories) > 0 {
+			skip = func(c *data.Component) bool { _, found := slices.BinarySearch(cats, c.Category); return !found }
 		}
-		return cmp.Compare(cs[a.i].Code, cs[b.i].Code)
-	})
+		cands = ix.nearestTree(&ix.allComps, p, k, radiusM, skip, cands)
+	} else {
+		for _, cat := range cats {
+			cands = ix.nearestIn(cat, p, k, radiusM, nil, cands)
+		}
+	}
+	ix.sortCandidates(cands)
+	cs := ix.ds.Components
 	if len(cands) > k {
 		cands = cands[:k]
 	}

@@ -484,3 +484,42 @@ func TestBuildRefusesDuplicateCodes(t *testing.T) {
 		t.Fatalf("duplicate component: %v", err)
 	}
 }
+
+func TestNearestBreaksDistanceTiesByCode(t *testing.T) {
+	p := at(0, 0)
+	var comps []data.Component
+	// Six components at one spot, inserted in descending code order, in
+	// two categories; and one a little farther away.
+	for _, code := range []string{"3201140101000009", "3201140101000007", "3201140201000005", "3201140101000003", "3201140201000002", "3201140101000004"} {
+		comps = append(comps, data.Component{Code: code, Category: code[6:10], Geometry: at(1, 1)})
+	}
+	comps = append(comps, data.Component{Code: "3201140101000001", Category: "0101", Geometry: at(1.5, 1.5)})
+	ix, err := Build(&data.Dataset{Components: comps, Categories: []data.Category{{Code: "0101"}, {Code: "0201"}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, tc := range []struct {
+		name string
+		cats []string
+		want []string
+	}{
+		{"ties over all categories go to the lowest codes", nil, []string{"3201140101000003", "3201140101000004"}},
+		{"ties within one category go to the lowest codes", []string{"0101"}, []string{"3201140101000003", "3201140101000004"}},
+		{"ties across per-category walks go to the lowest codes", []string{"0201", "0101"}, []string{"3201140101000003", "3201140101000004"}},
+		{"ties in the other category alone", []string{"0201"}, []string{"3201140201000002", "3201140201000005"}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			res, err := ix.Nearest(p, 2, 1000, tc.cats)
+			if err != nil {
+				t.Fatal(err)
+			}
+			var got []string
+			for _, c := range res.Components {
+				got = append(got, c.Code)
+			}
+			if !slices.Equal(got, tc.want) {
+				t.Fatalf("got %v, want %v", got, tc.want)
+			}
+		})
+	}
+}

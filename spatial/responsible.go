@@ -157,7 +157,8 @@ func (ix *Index) Responsible(p orb.Point, category, componentCode string) (Respo
 		res.Component = &ComponentRef{Code: comp.Code, Category: comp.Category, Owner: comp.Owner, Maintainer: comp.Maintainer, ByCode: true}
 	case cat.Kind == data.KindComponent:
 		cands := ix.nearestIn(cat.Code, p, 1, ix.tolerance, func(c *data.Component) bool { return c.Status == data.StatusRemoved }, nil)
-		if len(cands) == 1 {
+		if len(cands) > 0 {
+			ix.sortCandidates(cands)
 			c := &ix.ds.Components[cands[0].i]
 			comp = c
 			res.Component = &ComponentRef{Code: c.Code, Category: c.Category, Owner: c.Owner, Maintainer: c.Maintainer, DistanceM: cands[0].d}
