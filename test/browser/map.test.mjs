@@ -1,0 +1,143 @@
+// Browser test of the map page: builds and starts the real citygrid binary
+// on a small demo city, opens the page in Debian's chromium through
+// playwright-core, waits for tiles, finds a unit grid and a component with
+// queryRenderedFeatures at a known place, clicks the map and saves a
+// screenshot under test/artifacts/. Run: node --test test/browser/
+// Needs: npm ci --prefix test/browser, npm ci --prefix api/web, chromium.
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { spawn, execFileSync } from 'node:child_process';
+import { existsSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join, resolve, dirname } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { chromium } from 'playwright-core';
+import { VectorTile } from '@mapbox/vector-tile';
+import { PbfReader } from 'pbf';
+
+const root = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..');
+const chromiumPath = process.env.CHROMIUM || '/usr/bin/chromium';
+const artifacts = join(root, 'test', 'artifacts');
+const ready = existsSync(chromiumPath) && existsSync(join(root, 'api/web/node_modules/maplibre-gl/dist/maplibre-gl.mjs'));
+const skip = ready ? false : process.env.CI === 'true' ? false : 'chromium or api/web/node_modules missing';
+
+let work, server, base, browser;
+
+function freePort() {
+  return new Promise((res, rej) => {
+    const s = createServer();
+    s.listen(0, '127.0.0.1', () => { const { port } = s.address(); s.close(() => res(port)); });
+    s.on('error', rej);
+  });
+}
+
+async function waitHealthy(url, ms) {
+  const end = Date.now() + ms;
+  while (Date.now() < end) {
+    try { if ((await fetch(url)).ok) return; } catch { /* not up yet */ }
+    if (server.exitCode !== null) throw new Error(`citygrid exited with ${server.exitCode}`);
+    await new Promise((r) => setTimeout(r, 250));
+  }
+  throw new Error(`${url} not healthy after ${ms} ms`);
+}
+
+before(async () => {
+  if (skip) return;
+  work = mkdtempSync(join(tmpdir(), 'citygrid-browser-'));
+  const bin = join(work, 'citygrid');
+  execFileSync('go', ['build', '-o', bin, './cmd/citygrid'], { cwd: root, stdio: 'inherit' });
+  const port = await freePort();
+  base = `http://127.0.0.1:${port}`;
+  server = spawn(bin, ['demo', '--dir', join(work, 'city'), '--addr', `127.0.0.1:${port}`, '--scale', '0.05', '--seed', '7'], { cwd: root, stdio: ['ignore', 'ignore', 'pipe'] });
+  let log = '';
+  server.stderr.on('data', (d) => { log = (log + d).slice(-4000); });
+  server.on('exit', (code) => { if (code) console.error(log); });
+  await waitHealthy(`${base}/healthz`, 180000);
+  browser = await chromium.launch({
+    executablePath: chromiumPath,
+    args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
+  });
+});
+
+after(async () => {
+  if (browser) await browser.close();
+  if (server && server.exitCode === null) {
+    server.kill('SIGTERM');
+    await new Promise((r) => server.once('exit', r));
+  }
+  if (work) rmSync(work, { recursive: true, force: true });
+});
+
+function tileOf(lon, lat, z) {
+  const n = 2 ** z;
+  const s = Math.sin((lat * Math.PI) / 180);
+  return [Math.floor(((lon + 180) / 360) * n), Math.floor((0.5 - Math.log((1 + s) / (1 - s)) / (4 * Math.PI)) * n)];
+}
+
+// knownPlace decodes the z17 tile at the city's centre and returns a point
+// component in it (its lon/lat and code).
+async function knownPlace() {
+  const tj = await (await fetch(`${base}/tiles/city.json`)).json();
+  const [lon, lat] = tj.center;
+  for (const z of [17]) {
+    const [x, y] = tileOf(lon, lat, z);
+    for (const [dx, dy] of [[0, 0], [1, 0], [0, 1], [-1, 0], [0, -1], [1, 1], [-1, -1]]) {
+      const res = await fetch(`${base}/tiles/city/${z}/${x + dx}/${y + dy}.mvt`);
+      if (res.status !== 200) continue;
+      // fetch inflates gzip itself
+      const buf = Buffer.from(await res.arrayBuffer());
+      const vt = new VectorTile(new PbfReader(buf));
+      const comps = vt.layers.components;
+      if (!comps) continue;
+      for (let i = 0; i < comps.length; i++) {
+        const f = comps.feature(i);
+        if (f.type !== 1) continue;
+        const [plon, plat] = f.toGeoJSON(x + dx, y + dy, z).geometry.coordinates;
+        return { lon: plon, lat: plat, code: f.properties.code, tj };
+      }
+    }
+  }
+  throw new Error('no component near the centre');
+}
+
+test('the map page shows unit grids and components at a known place', { skip, timeout: 240000 }, async () => {
+  const place = await knownPlace();
+  const page = await browser.newPage({ viewport: { width: 1280, height: 800 } });
+  const errors = [];
+  page.on('pageerror', (e) => errors.push(e.message));
+  await page.goto(`${base}/#17/${place.lat}/${place.lon}`);
+  await page.waitForFunction(() => window.citygridMap && window.citygridMap.loaded() && window.citygridMap.areTilesLoaded(), null, { timeout: 60000 });
+  const found = await page.evaluate(({ lon, lat }) => {
+    const map = window.citygridMap;
+    const p = map.project([lon, lat]);
+    const near = [[p.x - 6, p.y - 6], [p.x + 6, p.y + 6]];
+    return {
+      grids: map.queryRenderedFeatures(p, { layers: ['unit-grids-fill'] }).map((f) => f.properties.code),
+      comps: map.queryRenderedFeatures(near, { layers: ['components'] }).map((f) => f.properties.code),
+      allGrids: map.queryRenderedFeatures({ layers: ['unit-grids-fill'] }).length,
+      point: [p.x, p.y],
+    };
+  }, place);
+  assert.ok(found.allGrids > 0, 'no unit grid rendered');
+  assert.ok(found.comps.includes(place.code), `component ${place.code} not rendered at its place: ${found.comps}`);
+  const loc = await (await fetch(`${base}/api/v1/locate?lon=${place.lon}&lat=${place.lat}`)).json();
+  assert.ok(loc.unit_grid && found.grids.includes(loc.unit_grid.code), `unit grid under the point ${found.grids} does not hold locate's ${JSON.stringify(loc.unit_grid)}`);
+
+  // Clicking the map shows the feature and the locate answer in the panel.
+  const box = await page.locator('#map').boundingBox();
+  await page.mouse.click(box.x + found.point[0], box.y + found.point[1]);
+  await page.waitForFunction(() => /^200/.test(document.getElementById('locate')?.textContent || ''), null, { timeout: 15000 });
+  const panel = await page.locator('#info').textContent();
+  assert.ok(panel.includes(loc.unit_grid.code), 'the panel does not show the unit grid');
+  assert.ok(panel.includes(place.code), 'the panel does not show the clicked component');
+
+  mkdirSync(artifacts, { recursive: true });
+  await page.screenshot({ path: join(artifacts, 'map-z17.png') });
+  await page.evaluate(({ lon, lat }) => window.citygridMap.jumpTo({ center: [lon, lat], zoom: 14 }), place);
+  await page.waitForFunction(() => window.citygridMap.loaded() && window.citygridMap.areTilesLoaded(), null, { timeout: 60000 });
+  await page.waitForTimeout(500);
+  await page.screenshot({ path: join(artifacts, 'map-z14.png') });
+  assert.deepEqual(errors, []);
+  await page.close();
+});
