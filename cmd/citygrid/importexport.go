@@ -8,7 +8,6 @@ import (
 	"io"
 	"os"
 	"path/filepath"
-	"sort"
 	"strings"
 	"time"
 
@@ -145,6 +144,9 @@ flags:
 		return err
 	}
 	defer st.Close()
+	if n := b.Len(); n >= 10_000 {
+		fmt.Fprintf(os.Stderr, "checking %d features against the city in %s\n", n, storePath)
+	}
 	if *dryRun {
 		city, err := st.Load(ctx)
 		if err != nil {
@@ -190,10 +192,11 @@ func describeCounts(c map[geoio.Layer]int) string {
 		return "no features"
 	}
 	parts := make([]string, 0, len(c))
-	for l, n := range c {
-		parts = append(parts, fmt.Sprintf("%d %s", n, l))
+	for _, l := range geoio.Layers {
+		if n, ok := c[l]; ok {
+			parts = append(parts, fmt.Sprintf("%d %s", n, l))
+		}
 	}
-	sort.Strings(parts)
 	return strings.Join(parts, ", ")
 }
 

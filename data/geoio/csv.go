@@ -30,6 +30,11 @@ type CSVOptions struct {
 // Lines are numbered from 1 with the header as line 1, so errors name the
 // line an editor shows ("line 40"). A UTF-8 byte order mark is skipped.
 func ReadCSV(r io.Reader, layer Layer, m Mapping, opt CSVOptions) (*Batch, error) {
+	return readCSV(r, layer, m, opt, nil)
+}
+
+// readCSV is ReadCSV reporting progress in bytes parsed.
+func readCSV(r io.Reader, layer Layer, m Mapping, opt CSVOptions, progress func(done, total int64)) (*Batch, error) {
 	if layer == All {
 		return nil, fmt.Errorf("a CSV file holds one layer; name it with --layer")
 	}
@@ -117,6 +122,12 @@ func ReadCSV(r io.Reader, layer Layer, m Mapping, opt CSVOptions) (*Batch, error
 			}
 		}
 		b.add(rec, layer)
+		if progress != nil && line%1024 == 0 {
+			progress(cr.InputOffset(), int64(len(src)))
+		}
+	}
+	if progress != nil {
+		progress(int64(len(src)), int64(len(src)))
 	}
 	return b, nil
 }

@@ -33,6 +33,11 @@ var ErrSyntax = errors.New("unreadable input")
 // a number) are collected in the batch and reported by its Validate, so
 // the whole file is reported in one pass.
 func ReadGeoJSON(r io.Reader, layer Layer, m Mapping) (*Batch, error) {
+	return readGeoJSON(r, layer, m, nil)
+}
+
+// readGeoJSON is ReadGeoJSON reporting progress in bytes decoded.
+func readGeoJSON(r io.Reader, layer Layer, m Mapping, progress func(done, total int64)) (*Batch, error) {
 	if err := m.check(layer); err != nil {
 		return nil, err
 	}
@@ -106,6 +111,9 @@ func ReadGeoJSON(r io.Reader, layer Layer, m Mapping) (*Batch, error) {
 					return nil, syntax(fmt.Sprintf("feature %d", i), err)
 				}
 				b.addFeature(i, &raw)
+				if progress != nil && i%1024 == 0 {
+					progress(dec.InputOffset(), int64(len(src)))
+				}
 			}
 			if _, err := dec.Token(); err != nil {
 				return nil, syntax("features", err)
@@ -122,6 +130,9 @@ func ReadGeoJSON(r io.Reader, layer Layer, m Mapping) (*Batch, error) {
 	}
 	if _, err := dec.Token(); err != io.EOF {
 		return nil, syntax("document", fmt.Errorf("data after the end of the FeatureCollection"))
+	}
+	if progress != nil {
+		progress(int64(len(src)), int64(len(src)))
 	}
 	if typ != "FeatureCollection" || !sawFeatures {
 		return nil, fmt.Errorf("%w: not a GeoJSON FeatureCollection (type %q, features present: %v)", ErrSyntax, typ, sawFeatures)

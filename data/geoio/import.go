@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"io"
 	"os"
 	"path/filepath"
 	"strings"
@@ -85,32 +84,12 @@ func Read(ctx context.Context, path string, opt Options) (*Batch, error) {
 			return nil, fmt.Errorf("import: %w", err)
 		}
 		defer f.Close()
-		var r io.Reader = f
-		if opt.Progress != nil {
-			if fi, err := f.Stat(); err == nil {
-				r = &progressReader{r: f, total: fi.Size(), fn: opt.Progress}
-			}
-		}
 		if format == GeoJSON {
-			return ReadGeoJSON(r, opt.Layer, opt.Mapping)
+			return readGeoJSON(f, opt.Layer, opt.Mapping, opt.Progress)
 		}
-		return ReadCSV(r, opt.Layer, opt.Mapping, opt.CSV)
+		return readCSV(f, opt.Layer, opt.Mapping, opt.CSV, opt.Progress)
 	}
 	return nil, fmt.Errorf("unknown format %q", format)
-}
-
-type progressReader struct {
-	r     io.Reader
-	done  int64
-	total int64
-	fn    func(done, total int64)
-}
-
-func (p *progressReader) Read(b []byte) (int, error) {
-	n, err := p.r.Read(b)
-	p.done += int64(n)
-	p.fn(p.done, p.total)
-	return n, err
 }
 
 // Import reads the file at path and adds its features to the store, all
