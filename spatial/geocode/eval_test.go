@@ -1,0 +1,263 @@
+package geocode
+
+import (
+	"context"
+	"fmt"
+	"math/rand/v2"
+	"sort"
+	"strings"
+	"sync"
+	"testing"
+
+	"citygrid/data"
+	"citygrid/data/demo"
+)
+
+var (
+	demoOnce sync.Once
+	demoDS   *data.Dataset
+	demoGC   *Geocoder
+	demoErr  error
+)
+
+// demoCity is a small demo city (fixed seed) and its geocoder, shared by
+// the tests of this package.
+func demoCity(t testing.TB) (*data.Dataset, *Geocoder) {
+	t.Helper()
+	demoOnce.Do(func() {
+		demoDS, demoErr = demo.Generate(context.Background(), demo.Options{Seed: 7, Scale: 0.05})
+		if demoErr == nil {
+			demoGC, demoErr = Build(demoDS)
+		}
+	})
+	if demoErr != nil {
+		t.Fatal(demoErr)
+	}
+	return demoDS, demoGC
+}
+
+// evalQuery is one query of the evaluation set with the code of the
+// feature it means.
+type evalQuery struct {
+	kind, text, want string
+}
+
+// typoPool holds common characters a one-character typo puts in: none of
+// them a road or administrative suffix, so a typo never turns a name into
+// another name's generic form.
+var typoPool = []rune("的一是在不了有和人这中为上个我以要他时来用们生到作于出就分对成会可主发年动同工也能下过子说产种面而方后多定行学法所民得经三之进着等部度家电力如水化高自理起小物现实加量都两体制机当使点从业本去把性好应开它合还因由其些然前外天政四日那义事平形相全表间样与关各重新线内数正心反你明看原又么利比或但质气第向道命此变条只没结解问意建月公无系军很情者最立代想已通并提直题党程展五果料象员革位入常文总次品式活设及管特件长求老头基资边流级少图山统接知较将组见计别她手角期根论运农指几九强放决西被干做必战先回则任取据处府研")
+
+// typo replaces one character of s (not a digit) with a pool character
+// that is not already in s.
+func typo(rng *rand.Rand, s string) string {
+	rs := []rune(s)
+	var pos []int
+	for i, r := range rs {
+		if !isDigit(r) && r > 0x2000 {
+			pos = append(pos, i)
+		}
+	}
+	if len(pos) == 0 {
+		return s
+	}
+	i := pos[rng.IntN(len(pos))]
+	for {
+		c := typoPool[rng.IntN(len(typoPool))]
+		if !strings.ContainsRune(s, c) {
+			rs[i] = c
+			return string(rs)
+		}
+	}
+}
+
+func fullWidth(s string) string {
+	var b strings.Builder
+	for _, r := range s {
+		if r >= '0' && r <= '9' || r >= 'A' && r <= 'Z' || r >= 'a' && r <= 'z' || r == '-' {
+			r += 0xFEE0
+		}
+		b.WriteRune(r)
+	}
+	return b.String()
+}
+
+// buildEvalSet draws queries from the demo city with the perturbations
+// people make: dropped and reordered levels, spaces and punctuation,
+// full-width digits, 號 for 号, one mistyped character in a name, "附近"
+// tails and building parts, POI names with and without their city prefix,
+// community and street names in their short forms.
+func buildEvalSet(ds *data.Dataset, g *Geocoder, n int) []evalQuery {
+	rng := rand.New(rand.NewPCG(2026, 10))
+	admin := map[string]*data.AdminUnit{}
+	for i := range ds.AdminUnits {
+		admin[ds.AdminUnits[i].Code] = &ds.AdminUnits[i]
+	}
+	roads := map[string]*data.Road{}
+	for i := range ds.Roads {
+		roads[ds.Roads[i].Code] = &ds.Roads[i]
+	}
+	isName := map[string]bool{}
+	for _, a := range g.aliases {
+		isName[string(a.text)] = true
+	}
+	adminName := map[string]bool{}
+	for _, u := range ds.AdminUnits {
+		adminName[Normalize(u.Name)] = true
+	}
+	// A typo that makes another real name is not a typo any geocoder can
+	// see; draw again.
+	typoName := func(s string) string {
+		for range 20 {
+			if t := typo(rng, s); !isName[Normalize(t)] {
+				return t
+			}
+		}
+		return s
+	}
+	var out []evalQuery
+	for len(out) < n {
+		switch k := rng.IntN(20); {
+		case k < 13: // door plates
+			a := &ds.Addresses[rng.IntN(len(ds.Addresses))]
+			comm := admin[a.Community]
+			st := admin[comm.Parent]
+			dist := admin[st.Parent]
+			road := roads[a.Road].Name
+			num := a.Number + "号"
+			var q string
+			switch rng.IntN(12) {
+			case 0:
+				q = a.FullAddress
+			case 1:
+				q = road + num
+			case 2:
+				q = dist.Name + road + num
+			case 3:
+				q = st.Name + road + num
+			case 4:
+				q = st.Name + dist.Name + road + num // reordered
+			case 5:
+				q = road + num + "，" + st.Name // reordered
+			case 6:
+				q = dist.Name + " " + st.Name + " " + road + " " + num
+			case 7:
+				q = fullWidth(dist.Name + road + num)
+			case 8:
+				q = dist.Name + st.Name + road + a.Number + "號"
+			case 9:
+				q = dist.Name + st.Name + typoName(road) + num
+			case 10:
+				q = typoName(dist.Name+st.Name) + road + num
+			case 11:
+				q = road + num + []string{"附近", "旁边", "对面", "3栋2单元"}[rng.IntN(4)]
+			}
+			out = append(out, evalQuery{"door_plate", q, a.Code})
+		case k < 17: // POIs and landmarks
+			p := &ds.POIs[rng.IntN(len(ds.POIs))]
+			if adminName[Normalize(p.Name)] {
+				continue // a residents' committee: the community answers first
+			}
+			var q string
+			switch rng.IntN(5) {
+			case 0, 1:
+				q = p.Name
+			case 2:
+				q = typoName(p.Name)
+			case 3:
+				q = p.Name + "附近"
+			case 4:
+				q = strings.TrimPrefix(strings.TrimPrefix(p.Name, "南京市"), "雨花台区")
+			}
+			out = append(out, evalQuery{"poi", q, p.Code})
+		case k < 19: // communities
+			u := &ds.AdminUnits[rng.IntN(len(ds.AdminUnits))]
+			if u.Level != data.LevelCommunity {
+				continue
+			}
+			short := strings.TrimSuffix(strings.TrimSuffix(u.Name, "居委会"), "社区")
+			if strings.HasSuffix(u.Name, "村委会") {
+				short = strings.TrimSuffix(u.Name, "村委会")
+			} else {
+				short += "社区"
+			}
+			var q string
+			switch rng.IntN(4) {
+			case 0:
+				q = u.Name
+			case 1:
+				q = short
+			case 2:
+				q = admin[u.Parent].Name + " " + short + "附近"
+			case 3:
+				q = typoName(short)
+			}
+			out = append(out, evalQuery{"community", q, u.Code})
+		default: // streets
+			u := &ds.AdminUnits[rng.IntN(len(ds.AdminUnits))]
+			if u.Level != data.LevelStreet {
+				continue
+			}
+			out = append(out, evalQuery{"street", u.Name, u.Code})
+		}
+	}
+	return out
+}
+
+// TestForwardEvaluationSet is the acceptance test of forward geocoding:
+// top-1 accuracy at least 95 % and top-5 at least 99 % on an evaluation
+// set drawn from the demo city.
+func TestForwardEvaluationSet(t *testing.T) {
+	ds, g := demoCity(t)
+	set := buildEvalSet(ds, g, 3000)
+	top1, top5 := 0, 0
+	byKind := map[string][3]int{}
+	var misses []string
+	for _, q := range set {
+		res, err := g.Forward(q.text, 5)
+		if err != nil {
+			t.Fatalf("Forward(%q): %v", q.text, err)
+		}
+		c := byKind[q.kind]
+		c[2]++
+		for i, r := range res {
+			if r.Code == q.want {
+				if i == 0 {
+					top1++
+					c[0]++
+				}
+				top5++
+				c[1]++
+				break
+			}
+		}
+		byKind[q.kind] = c
+		if len(res) == 0 || res[0].Code != q.want {
+			got := "nothing"
+			if len(res) > 0 {
+				got = fmt.Sprintf("%s %s (%s %.3f)", res[0].Code, res[0].Label, res[0].Level, res[0].Score)
+			}
+			misses = append(misses, fmt.Sprintf("%q want %s, got %s", q.text, q.want, got))
+		}
+	}
+	n := float64(len(set))
+	p1, p5 := 100*float64(top1)/n, 100*float64(top5)/n
+	kinds := make([]string, 0, len(byKind))
+	for k := range byKind {
+		kinds = append(kinds, k)
+	}
+	sort.Strings(kinds)
+	for _, k := range kinds {
+		c := byKind[k]
+		t.Logf("%-10s %4d queries: top-1 %.1f %%, top-5 %.1f %%", k, c[2], 100*float64(c[0])/float64(c[2]), 100*float64(c[1])/float64(c[2]))
+	}
+	t.Logf("evaluation set of %d queries: top-1 %.2f %%, top-5 %.2f %%", len(set), p1, p5)
+	for i, m := range misses {
+		if i == 40 {
+			break
+		}
+		t.Log("miss:", m)
+	}
+	if p1 < 95 || p5 < 99 {
+		t.Errorf("top-1 %.2f %% (want ≥ 95), top-5 %.2f %% (want ≥ 99)", p1, p5)
+	}
+}

@@ -1,0 +1,603 @@
+// Package geocode turns Chinese address texts into points and points back
+// into address texts (地理编码 and 逆地理编码) over a city's door plates,
+// roads, landmarks and POIs and its districts, streets and communities.
+//
+// Forward geocoding normalises a query (full-width forms, 號/号, spaces,
+// punctuation, "附近"-style tails, building and room parts), finds every
+// indexed name that occurs in it — exactly or within a small edit distance,
+// through an inverted index of character bigrams and skip-bigrams — and
+// ranks interpretations by how much of the query they explain, checking
+// the levels a query names (district, street, community) against where the
+// candidate lies. A door number not surveyed is interpolated between the
+// neighbouring numbers of the same parity on the road. Reverse geocoding
+// finds the nearest door plate, road, landmark and POI through R-trees.
+// Suggest completes prefixes of names, of their pinyin and of their pinyin
+// initials for dispatcher forms.
+//
+// A Geocoder is built once from a dataset and is safe for concurrent use;
+// the dataset must not change while it is in use.
+package geocode
+
+import (
+	"fmt"
+	"math"
+	"slices"
+	"strings"
+	"sync"
+
+	"citygrid/data"
+	"citygrid/spatial"
+
+	"github.com/paulmach/orb"
+	"github.com/paulmach/orb/planar"
+	"github.com/tidwall/rtree"
+)
+
+// Level is what a result stands for, from the finest to the coarsest.
+type Level string
+
+// Match levels.
+const (
+	// LevelDoorPlate is a surveyed door plate (门牌).
+	LevelDoorPlate Level = "door_plate"
+	// LevelInterpolated is a door number not surveyed, placed between the
+	// neighbouring numbers of the same parity on its road.
+	LevelInterpolated Level = "interpolated"
+	// LevelRoad is a road or lane (街巷).
+	LevelRoad Level = "road"
+	// LevelLandmark is a landmark (标志物).
+	LevelLandmark Level = "landmark"
+	// LevelPOI is a point of interest (兴趣点).
+	LevelPOI Level = "poi"
+	// LevelCommunity is a community (社区, 村).
+	LevelCommunity Level = "community"
+	// LevelStreet is a street (街道, 乡镇).
+	LevelStreet Level = "street"
+	// LevelDistrict is a district (区县).
+	LevelDistrict Level = "district"
+)
+
+// rank orders levels when scores tie: the finer, surveyed answer first;
+// an administrative unit before a POI of the same name (a community's
+// residents' committee is named after it).
+func (l Level) rank() int {
+	switch l {
+	case LevelDoorPlate:
+		return 0
+	case LevelInterpolated:
+		return 1
+	case LevelCommunity:
+		return 2
+	case LevelStreet:
+		return 3
+	case LevelDistrict:
+		return 4
+	case LevelRoad:
+		return 5
+	case LevelLandmark:
+		return 6
+	}
+	return 7
+}
+
+// Point is a GeoJSON point geometry.
+type Point orb.Point
+
+// MarshalJSON writes {"type":"Point","coordinates":[lon,lat]}.
+func (p Point) MarshalJSON() ([]byte, error) {
+	b := make([]byte, 0, 64)
+	b = append(b, `{"type":"Point","coordinates":[`...)
+	b = appendFloat(b, p[0])
+	b = append(b, ',')
+	b = appendFloat(b, p[1])
+	return append(b, "]}"...), nil
+}
+
+// Result is one answer of Forward, Reverse or Suggest.
+type Result struct {
+	Label string `json:"label"`
+	// Score is in [0, 1]: the share of the query the answer explains, less
+	// penalties for typos, alias forms and levels that disagree. Reverse
+	// answers score by distance.
+	Score    float64 `json:"score"`
+	Level    Level   `json:"level"`
+	Geometry Point   `json:"geometry"`
+	// UnitGrid is the code of the unit grid the point lies in ("" outside
+	// every grid).
+	UnitGrid string `json:"unit_grid"`
+	// Code is the code of the door plate, road, POI or administrative unit.
+	Code string `json:"code,omitempty"`
+	// Road is the road code of a door plate or an interpolated number.
+	Road      string `json:"road,omitempty"`
+	Number    string `json:"number,omitempty"`
+	Community string `json:"community,omitempty"`
+	Street    string `json:"street,omitempty"`
+	District  string `json:"district,omitempty"`
+	// DistanceM is the distance from a reverse query's point, in metres.
+	DistanceM *float64 `json:"distance_m,omitempty"`
+}
+
+type kind uint8
+
+const (
+	kindDistrict kind = iota
+	kindStreet
+	kindCommunity
+	kindRegion // a province or city name: explains text, locates nothing
+	kindRoad
+	kindPOI
+)
+
+func (k kind) admin() bool { return k <= kindRegion }
+
+// entity is a named feature a query can name.
+type entity struct {
+	kind  kind
+	ref   int32 // index into the dataset slice of its kind (-1 for regions)
+	code  string
+	label string
+	point orb.Point
+	level Level
+	// Where the feature lies, to check the levels a query names.
+	comms    []string
+	streets  []string
+	district string
+	grid     string // unit grid of point when known at build time
+}
+
+// alias is one indexed form of an entity's name.
+type alias struct {
+	text    []rune
+	ent     int32
+	penalty float32
+}
+
+// platePos is a door plate's number on its road.
+type platePos struct {
+	n    int
+	addr int32
+}
+
+type plateKey struct {
+	road int32
+	num  string
+}
+
+// segRef is one segment of a road's centre line.
+type segRef struct {
+	road    int32
+	line, i int32
+}
+
+// Geocoder answers forward, reverse and suggest queries over one city.
+type Geocoder struct {
+	ds *data.Dataset
+	ix *spatial.Index
+
+	ents    []entity
+	aliases []alias
+	grams   map[uint64][]int32 // gram → alias ids
+	admin   map[string]int32   // admin code → entity
+	parent  map[string]string  // admin code → parent code
+	roadEnt []int32            // road index → entity
+
+	plates     map[plateKey]int32
+	roadPlates [][2][]platePos // road → [even, odd] plates by number
+	plateComm  []string        // addr index → community code
+
+	addrTree rtree.RTreeG[int32]
+	poiTree  rtree.RTreeG[int32]
+	markTree rtree.RTreeG[int32] // landmarks only
+	segTree  rtree.RTreeG[segRef]
+
+	sugg    []suggestKey
+	scratch sync.Pool
+}
+
+// Build indexes a dataset. Unit grids of answers come from a spatial index
+// built over the dataset's administrative units and grids.
+func Build(ds *data.Dataset) (*Geocoder, error) {
+	if ds == nil {
+		return nil, fmt.Errorf("geocode: %w", &data.ValidationError{Field: "dataset", Reason: "is nil"})
+	}
+	polys := &data.Dataset{AdminUnits: ds.AdminUnits, UnitGrids: ds.UnitGrids, ManagementGrids: ds.ManagementGrids, Departments: ds.Departments}
+	ix, err := spatial.Build(polys)
+	if err != nil {
+		return nil, fmt.Errorf("geocode: index polygons: %w", err)
+	}
+	return build(ds, ix)
+}
+
+// BuildWithIndex indexes the dataset of a spatial index and uses the index
+// for unit grids and the locate answer of reverse queries.
+func BuildWithIndex(ix *spatial.Index) (*Geocoder, error) {
+	if ix == nil || ix.Dataset() == nil {
+		return nil, fmt.Errorf("geocode: %w", &data.ValidationError{Field: "index", Reason: "is nil"})
+	}
+	return build(ix.Dataset(), ix)
+}
+
+func build(ds *data.Dataset, ix *spatial.Index) (*Geocoder, error) {
+	g := &Geocoder{
+		ds: ds, ix: ix,
+		grams:  map[uint64][]int32{},
+		admin:  map[string]int32{},
+		parent: map[string]string{},
+		plates: make(map[plateKey]int32, len(ds.Addresses)),
+	}
+	if err := g.buildAdmin(); err != nil {
+		return nil, err
+	}
+	if err := g.buildRoads(); err != nil {
+		return nil, err
+	}
+	g.buildPOIs()
+	g.buildRegions()
+	for i := range g.aliases {
+		g.indexAlias(int32(i))
+	}
+	g.buildReverse()
+	g.buildSuggest()
+	n := len(g.aliases)
+	g.scratch.New = func() any { return &scratch{counts: make([]uint16, n)} }
+	return g, nil
+}
+
+func (g *Geocoder) addEntity(e entity) int32 {
+	g.ents = append(g.ents, e)
+	return int32(len(g.ents) - 1)
+}
+
+func (g *Geocoder) addAlias(ent int32, name string, penalty float32) {
+	t := []rune(Normalize(name))
+	if len(t) < 2 {
+		return
+	}
+	for _, a := range g.aliases[max(0, len(g.aliases)-16):] {
+		if a.ent == ent && slices.Equal(a.text, t) {
+			return
+		}
+	}
+	g.aliases = append(g.aliases, alias{text: t, ent: ent, penalty: penalty})
+}
+
+// buildAdmin adds districts, streets and communities with their name
+// forms, placed at the centre of the unit grid nearest their middle.
+func (g *Geocoder) buildAdmin() error {
+	ds := g.ds
+	// Unit grids by community, with centroids and areas.
+	type gridC struct {
+		c    orb.Point
+		a    float64
+		code string
+	}
+	byComm := map[string][]gridC{}
+	for i := range ds.UnitGrids {
+		u := &ds.UnitGrids[i]
+		c, a := planar.CentroidArea(u.Geometry)
+		byComm[u.Community] = append(byComm[u.Community], gridC{c, math.Abs(a), u.Code})
+	}
+	for _, u := range ds.AdminUnits {
+		g.parent[u.Code] = u.Parent
+	}
+	gridsOf := func(u *data.AdminUnit) []gridC {
+		var out []gridC
+		for code, gs := range byComm {
+			if code == u.Code || g.parent[code] == u.Code || g.parent[g.parent[code]] == u.Code {
+				out = append(out, gs...)
+			}
+		}
+		return out
+	}
+	for i := range ds.AdminUnits {
+		u := &ds.AdminUnits[i]
+		e := entity{ref: int32(i), code: u.Code, label: u.Name}
+		switch u.Level {
+		case data.LevelDistrict:
+			e.kind, e.level, e.district = kindDistrict, LevelDistrict, u.Code
+		case data.LevelStreet:
+			e.kind, e.level, e.streets, e.district = kindStreet, LevelStreet, []string{u.Code}, u.Parent
+		case data.LevelCommunity:
+			e.kind, e.level, e.comms, e.streets, e.district = kindCommunity, LevelCommunity, []string{u.Code}, []string{u.Parent}, g.parent[u.Parent]
+		default:
+			return fmt.Errorf("geocode: administrative unit %s: unknown level %q", u.Code, u.Level)
+		}
+		// The representative point: the centre of the unit grid nearest
+		// the area-weighted centre of the unit's grids, which lies inside
+		// the unit even when the unit is not convex.
+		gs := gridsOf(u)
+		if len(gs) > 0 {
+			var sx, sy, sa float64
+			for _, gc := range gs {
+				sx, sy, sa = sx+gc.c[0]*gc.a, sy+gc.c[1]*gc.a, sa+gc.a
+			}
+			m := orb.Point{sx / sa, sy / sa}
+			if sa == 0 {
+				m = gs[0].c
+			}
+			best := 0
+			for k, gc := range gs {
+				if planar.DistanceSquared(gc.c, m) < planar.DistanceSquared(gs[best].c, m) || (planar.DistanceSquared(gc.c, m) == planar.DistanceSquared(gs[best].c, m) && gc.code < gs[best].code) {
+					best = k
+				}
+			}
+			e.point, e.grid = gs[best].c, gs[best].code
+		} else {
+			e.point, _ = planar.CentroidArea(u.Geometry)
+		}
+		id := g.addEntity(e)
+		g.admin[u.Code] = id
+		for _, f := range adminNameForms(u.Level, u.Name) {
+			g.addAlias(id, f.name, f.penalty)
+		}
+	}
+	return nil
+}
+
+type nameForm struct {
+	name    string
+	penalty float32
+}
+
+// adminNameForms lists the ways people write an administrative unit's name:
+// "丁墙社区居委会" is also 丁墙社区, 丁墙居委会 and 丁墙; "雨花街道" also 雨花;
+// "丁墙村村委会" also 丁墙村; "中国（南京）软件谷" also 软件谷.
+func adminNameForms(level data.AdminLevel, name string) []nameForm {
+	n := Normalize(name)
+	out := []nameForm{{n, 0}}
+	add := func(s string, p float32) {
+		if len([]rune(s)) >= 2 {
+			out = append(out, nameForm{s, p})
+		}
+	}
+	for _, prefix := range []string{"中国南京", "中国"} {
+		if strings.HasPrefix(n, prefix) && len([]rune(n)) > len([]rune(prefix))+1 {
+			for _, f := range adminNameForms(level, strings.TrimPrefix(n, prefix)) {
+				add(f.name, f.penalty+0.2)
+			}
+			break
+		}
+	}
+	switch level {
+	case data.LevelDistrict:
+		for _, suf := range []string{"区", "县", "市"} {
+			if s, ok := strings.CutSuffix(n, suf); ok {
+				add(s, 0.3)
+			}
+		}
+	case data.LevelStreet:
+		if s, ok := strings.CutSuffix(n, "街道"); ok {
+			add(s+"街道办", 0)
+			add(s, 0.3)
+		}
+		if s, ok := strings.CutSuffix(n, "经济开发区"); ok {
+			add(s+"开发区", 0.1)
+			add(s+"经开区", 0.1)
+		}
+		for _, suf := range []string{"镇", "乡"} {
+			if s, ok := strings.CutSuffix(n, suf); ok {
+				add(s, 0.3)
+			}
+		}
+	case data.LevelCommunity:
+		switch {
+		case strings.HasSuffix(n, "村村委会"):
+			s := strings.TrimSuffix(n, "村委会")
+			add(s, 0)
+			add(s+"委会", 0.1)
+		case strings.HasSuffix(n, "社区居委会"):
+			s := strings.TrimSuffix(n, "社区居委会")
+			add(s+"社区", 0)
+			add(s+"居委会", 0.1)
+			add(s, 0.3)
+		case strings.HasSuffix(n, "居委会"):
+			s := strings.TrimSuffix(n, "居委会")
+			add(s+"社区", 0)
+			add(s, 0.3)
+		case strings.HasSuffix(n, "社区"):
+			s := strings.TrimSuffix(n, "社区")
+			add(s+"居委会", 0.1)
+			add(s, 0.3)
+		case strings.HasSuffix(n, "村委会"):
+			add(strings.TrimSuffix(n, "委会"), 0)
+		}
+	}
+	return out
+}
+
+// roadSuffixes are the generic road words, longest first.
+var roadSuffixes = []string{"大道", "大街", "路", "街", "巷", "道"}
+
+// roadNameForms lists a road's name and the variants people write:
+// another generic suffix (软件大路 for 软件大道) or none (软件).
+func roadNameForms(name string) []nameForm {
+	n := Normalize(name)
+	out := []nameForm{{n, 0}}
+	for _, suf := range roadSuffixes {
+		stem, ok := strings.CutSuffix(n, suf)
+		if !ok || len([]rune(stem)) < 2 {
+			continue
+		}
+		for _, other := range roadSuffixes {
+			if other != suf {
+				out = append(out, nameForm{stem + other, 0.5})
+			}
+		}
+		out = append(out, nameForm{stem, 0.6})
+		break
+	}
+	return out
+}
+
+// buildRoads adds roads and door plates: the plate of every (road,
+// number), each road's plates by parity for interpolation, and where each
+// road runs.
+func (g *Geocoder) buildRoads() error {
+	ds := g.ds
+	roadByCode := make(map[string]int32, len(ds.Roads))
+	g.roadEnt = make([]int32, len(ds.Roads))
+	g.roadPlates = make([][2][]platePos, len(ds.Roads))
+	for i := range ds.Roads {
+		r := &ds.Roads[i]
+		roadByCode[r.Code] = int32(i)
+		e := entity{kind: kindRoad, ref: int32(i), code: r.Code, label: r.Name, level: LevelRoad, district: r.District, point: lineMiddle(r.Geometry)}
+		id := g.addEntity(e)
+		g.roadEnt[i] = id
+		for _, f := range roadNameForms(r.Name) {
+			g.addAlias(id, f.name, f.penalty)
+		}
+	}
+	g.plateComm = make([]string, len(ds.Addresses))
+	for i := range ds.Addresses {
+		a := &ds.Addresses[i]
+		ri, ok := roadByCode[a.Road]
+		if !ok {
+			continue // a plate on an unknown road can still be found in reverse
+		}
+		num := Normalize(a.Number)
+		num = strings.TrimSuffix(num, "号")
+		g.plates[plateKey{ri, num}] = int32(i)
+		comm := a.Community
+		if comm == "" && g.ix != nil {
+			if loc, err := g.ix.Locate(a.Point); err == nil {
+				comm = loc.Community.Code
+			}
+		}
+		g.plateComm[i] = comm
+		e := &g.ents[g.roadEnt[ri]]
+		if comm != "" && !slices.Contains(e.comms, comm) {
+			e.comms = append(e.comms, comm)
+			if st := g.parent[comm]; st != "" && !slices.Contains(e.streets, st) {
+				e.streets = append(e.streets, st)
+			}
+		}
+		if n, ok := plainNumber(num); ok {
+			g.roadPlates[ri][n%2] = append(g.roadPlates[ri][n%2], platePos{n, int32(i)})
+		}
+	}
+	for ri := range g.roadPlates {
+		for p := range 2 {
+			slices.SortFunc(g.roadPlates[ri][p], func(a, b platePos) int { return a.n - b.n })
+		}
+	}
+	return nil
+}
+
+// plainNumber parses a door number made of digits only.
+func plainNumber(s string) (int, bool) {
+	if s == "" || len(s) > 9 {
+		return 0, false
+	}
+	n := 0
+	for _, c := range s {
+		if c < '0' || c > '9' {
+			return 0, false
+		}
+		n = n*10 + int(c-'0')
+	}
+	return n, true
+}
+
+// lineMiddle is the point halfway along a multi-line string (by planar
+// length in degrees, which at city size orders points as metres do).
+func lineMiddle(ml orb.MultiLineString) orb.Point {
+	var total float64
+	for _, ls := range ml {
+		total += planar.Length(ls)
+	}
+	half := total / 2
+	for _, ls := range ml {
+		for i := 1; i < len(ls); i++ {
+			d := planar.Distance(ls[i-1], ls[i])
+			if d >= half && d > 0 {
+				t := half / d
+				return orb.Point{ls[i-1][0] + t*(ls[i][0]-ls[i-1][0]), ls[i-1][1] + t*(ls[i][1]-ls[i-1][1])}
+			}
+			half -= d
+		}
+	}
+	for _, ls := range ml {
+		if len(ls) > 0 {
+			return ls[0]
+		}
+	}
+	return orb.Point{}
+}
+
+// poiPrefixes are leading words of POI names people leave out.
+var poiPrefixes = []string{"江苏省", "南京市", "中国"}
+
+// buildPOIs adds POIs and landmarks with their names and the names without
+// the leading city, district or street (南京市雨花台区翠竹小学 → 翠竹小学).
+func (g *Geocoder) buildPOIs() {
+	var loc spatial.Location
+	for i := range g.ds.POIs {
+		p := &g.ds.POIs[i]
+		e := entity{kind: kindPOI, ref: int32(i), code: p.Code, label: p.Name, point: p.Point, level: LevelPOI}
+		if p.Landmark {
+			e.level = LevelLandmark
+		}
+		if g.ix != nil && g.ix.LocateInto(p.Point, &loc) == nil {
+			e.grid = loc.UnitGrid.Code
+			e.comms = []string{loc.Community.Code}
+			e.streets = []string{loc.Street.Code}
+			e.district = loc.District.Code
+		}
+		id := g.addEntity(e)
+		n := Normalize(p.Name)
+		g.addAlias(id, n, 0)
+		// Strip leading region and administrative names, repeatedly.
+		for changed := true; changed; {
+			changed = false
+			for _, pre := range g.prefixNames() {
+				if s, ok := strings.CutPrefix(n, pre); ok && len([]rune(s)) >= 2 {
+					n = s
+					g.addAlias(id, n, 0.2)
+					changed = true
+				}
+			}
+		}
+	}
+}
+
+// prefixNames are the names a POI name may start with: regions and the
+// district and street names.
+func (g *Geocoder) prefixNames() []string {
+	out := append([]string(nil), poiPrefixes...)
+	for _, u := range g.ds.AdminUnits {
+		if u.Level != data.LevelCommunity {
+			out = append(out, Normalize(u.Name))
+		}
+	}
+	return out
+}
+
+// regionNames are province and prefecture names by code prefix: text a
+// query may start with that narrows nothing inside one district.
+var regionNames = map[string][]string{
+	"32":   {"江苏省", "江苏"},
+	"3201": {"南京市", "南京"},
+}
+
+func (g *Geocoder) buildRegions() {
+	seen := map[string]bool{}
+	for _, u := range g.ds.AdminUnits {
+		if u.Level != data.LevelDistrict || len(u.Code) < 4 {
+			continue
+		}
+		for _, pre := range []string{u.Code[:2], u.Code[:4]} {
+			for _, n := range regionNames[pre] {
+				if seen[n] {
+					continue
+				}
+				seen[n] = true
+				id := g.addEntity(entity{kind: kindRegion, ref: -1, label: n})
+				g.addAlias(id, n, 0)
+			}
+		}
+	}
+}
+
+func appendFloat(b []byte, f float64) []byte {
+	return appendNum(b, f)
+}
