@@ -9,7 +9,6 @@ import (
 	"citygrid/data"
 
 	"github.com/paulmach/orb"
-	"github.com/paulmach/orb/geojson"
 )
 
 // Components are dense (hundreds of thousands in a district), so each
@@ -180,16 +179,16 @@ func (t *Tileset) addComponents(ctx context.Context, f *tileFrame, z int, qb orb
 		if g == nil {
 			return true
 		}
-		props := geojson.Properties{"code": c.Code, "category": c.Category, "big": cat.big}
-		if z >= zoomComponentStatus {
-			props["status"] = string(c.Status)
+		id := featureID(LayerComponents, c.Code)
+		switch {
+		case z >= zoomComponentDetail:
+			lb.add(id, g, sv("code", c.Code), sv("category", c.Category), sv("big", cat.big), sv("status", string(c.Status)),
+				sv("name", c.Name), sv("department", c.Department), sv("unit_grid", c.UnitGrid))
+		case z >= zoomComponentStatus:
+			lb.add(id, g, sv("code", c.Code), sv("category", c.Category), sv("big", cat.big), sv("status", string(c.Status)))
+		default:
+			lb.add(id, g, sv("code", c.Code), sv("category", c.Category), sv("big", cat.big))
 		}
-		if z >= zoomComponentDetail {
-			props["name"] = c.Name
-			props["department"] = c.Department
-			props["unit_grid"] = c.UnitGrid
-		}
-		lb.add(featureID(LayerComponents, c.Code), g, props)
 		return true
 	})
 }
@@ -201,8 +200,7 @@ func (t *Tileset) addClusters(f *tileFrame, z int, lb *layerBuilder) {
 	}
 	t.clusterOnce[z].Do(func() { t.clusters[z] = t.buildClusters(z) })
 	for _, c := range t.clusters[z][tileKey{f.x, f.y}] {
-		id := featureID(LayerComponentClusters, fmt.Sprintf("%d/%d/%d/%d/%s", z, f.x, f.y, c.cell, c.big))
-		lb.add(id, orb.Point{c.x, c.y}, geojson.Properties{"big": c.big, "big_name": c.name, "count": c.count})
+		lb.add(c.id, orb.Point{c.x, c.y}, sv("big", c.big), sv("big_name", c.name), uv("count", uint64(c.count)))
 	}
 }
 
@@ -246,6 +244,7 @@ func (t *Tileset) buildClusters(z int) map[tileKey][]cluster {
 		out[k.tile] = append(out[k.tile], cluster{
 			cell: k.cell, big: k.big, name: a.name, count: a.n,
 			x: float64((a.sx + a.n/2) / a.n), y: float64((a.sy + a.n/2) / a.n),
+			id: featureID(LayerComponentClusters, fmt.Sprintf("%d/%d/%d/%d", z, k.tile.x, k.tile.y, k.cell), k.big),
 		})
 	}
 	for _, cs := range out {

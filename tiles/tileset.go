@@ -14,16 +14,12 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"hash/fnv"
 	"math"
-	"sort"
 	"sync"
 
 	"citygrid/data"
 
 	"github.com/paulmach/orb"
-	"github.com/paulmach/orb/encoding/mvt"
-	"github.com/paulmach/orb/geojson"
 	"github.com/paulmach/orb/maptile"
 )
 
@@ -61,8 +57,9 @@ type Tileset struct {
 	clusterOnce [maxZoomLimit + 1]sync.Once
 	clusters    [maxZoomLimit + 1]map[tileKey][]cluster
 
-	labels sync.Map // layer+"\x00"+code → orb.Point (or nil when none)
-	gzPool sync.Pool
+	labels    sync.Map // layer+"\x00"+code → orb.Point (or nil when none)
+	gzPool    sync.Pool
+	statePool sync.Pool
 }
 
 // maxZoomLimit is the deepest zoom a tileset may be asked to serve.
@@ -87,6 +84,7 @@ type cluster struct {
 	name  string
 	count int64
 	x, y  float64 // mean position in tile units
+	id    uint64
 }
 
 // New builds a tileset over src. It reads the dataset once to choose each
@@ -200,41 +198,54 @@ func (t *Tileset) Tile(ctx context.Context, z, x, y int) ([]byte, error) {
 	if !t.Covers(z, x, y) {
 		return nil, nil
 	}
-	raw, err := t.encode(ctx, z, uint32(x), uint32(y))
+	st, _ := t.statePool.Get().(*tileState)
+	if st == nil {
+		st = &tileState{enc: newTileEncoder()}
+	}
+	defer t.statePool.Put(st)
+	raw, err := t.encode(ctx, st, z, uint32(x), uint32(y))
 	if err != nil || raw == nil {
 		return nil, err
 	}
 	return t.gzip(raw)
 }
 
-// layerBuilder collects one layer's features before sorting and encoding.
-type layerBuilder struct {
-	name  string
-	feats []*geojson.Feature
+// tileState is the reusable working memory of one tile's encoding.
+type tileState struct {
+	layers [numLayers]layerBuilder
+	enc    *tileEncoder
 }
 
-func (l *layerBuilder) add(id uint64, g orb.Geometry, props geojson.Properties) {
-	f := &geojson.Feature{ID: id, Geometry: g, Properties: props}
-	l.feats = append(l.feats, f)
-}
+// Layer slots in the order they are written.
+const (
+	slotDistricts = iota
+	slotStreets
+	slotCommunities
+	slotUnitGrids
+	slotManagementGrids
+	slotRoads
+	slotComponents
+	slotClusters
+	slotAddresses
+	slotPOIs
+	slotLabels
+	numLayers
+)
 
-func (t *Tileset) encode(ctx context.Context, z int, x, y uint32) ([]byte, error) {
+var slotNames = [numLayers]string{LayerDistricts, LayerStreets, LayerCommunities, LayerUnitGrids, LayerManagementGrids,
+	LayerRoads, LayerComponents, LayerComponentClusters, LayerAddresses, LayerPOIs, LayerLabels}
+
+// encode writes the uncompressed tile into st's buffers and returns them
+// (valid until st is reused); nil when the tile is empty.
+func (t *Tileset) encode(ctx context.Context, st *tileState, z int, x, y uint32) ([]byte, error) {
+	for i := range st.layers {
+		st.layers[i].reset(slotNames[i])
+	}
 	f := newTileFrame(z, x, y)
 	qb := maptile.New(x, y, maptile.Zoom(z)).Bound(float64(Buffer) / Extent)
 	tb := maptile.New(x, y, maptile.Zoom(z)).Bound()
-	var (
-		districts   = &layerBuilder{name: LayerDistricts}
-		streets     = &layerBuilder{name: LayerStreets}
-		communities = &layerBuilder{name: LayerCommunities}
-		unitGrids   = &layerBuilder{name: LayerUnitGrids}
-		mgmt        = &layerBuilder{name: LayerManagementGrids}
-		roads       = &layerBuilder{name: LayerRoads}
-		comps       = &layerBuilder{name: LayerComponents}
-		clusters    = &layerBuilder{name: LayerComponentClusters}
-		addrs       = &layerBuilder{name: LayerAddresses}
-		pois        = &layerBuilder{name: LayerPOIs}
-		labels      = &layerBuilder{name: LayerLabels}
-	)
+	L := &st.layers
+	labels := &L[slotLabels]
 	label := func(layer, code, name, kind string, mp orb.MultiPolygon) {
 		p, ok := t.labelPoint(layer+"/"+kind, code, mp)
 		if !ok || !tb.Contains(p) {
@@ -244,20 +255,21 @@ func (t *Tileset) encode(ctx context.Context, z int, x, y uint32) ([]byte, error
 		if !in {
 			return
 		}
-		props := geojson.Properties{"layer": layer, "code": code, "name": name}
+		id := featureID(LayerLabels, layer, kind, code)
 		if kind != "" {
-			props["kind"] = kind
+			labels.add(id, q, sv("layer", layer), sv("code", code), sv("name", name), sv("kind", kind))
+		} else {
+			labels.add(id, q, sv("layer", layer), sv("code", code), sv("name", name))
 		}
-		labels.add(featureID(LayerLabels, layer+"/"+kind+"/"+code), q, props)
 	}
 	admin := func(level data.AdminLevel, lb *layerBuilder, labelMin int, parentKey string) {
 		t.src.AdminUnits(level, qb, func(u *data.AdminUnit) bool {
 			if g := f.polygonInTile(u.Geometry); g != nil {
-				props := geojson.Properties{"code": u.Code, "name": u.Name}
 				if parentKey != "" {
-					props[parentKey] = u.Parent
+					lb.add(featureID(lb.name, u.Code), g, sv("code", u.Code), sv("name", u.Name), sv(parentKey, u.Parent))
+				} else {
+					lb.add(featureID(lb.name, u.Code), g, sv("code", u.Code), sv("name", u.Name))
 				}
-				lb.add(featureID(lb.name, u.Code), g, props)
 			}
 			if z >= labelMin {
 				label(lb.name, u.Code, u.Name, "", u.Geometry)
@@ -265,24 +277,25 @@ func (t *Tileset) encode(ctx context.Context, z int, x, y uint32) ([]byte, error
 			return true
 		})
 	}
-	admin(data.LevelDistrict, districts, 0, "")
+	admin(data.LevelDistrict, &L[slotDistricts], 0, "")
 	if z >= zoomStreets {
-		admin(data.LevelStreet, streets, zoomLabelStreets, "district")
+		admin(data.LevelStreet, &L[slotStreets], zoomLabelStreets, "district")
 	}
 	if err := ctx.Err(); err != nil {
 		return nil, err
 	}
 	if z >= zoomCommunities {
-		admin(data.LevelCommunity, communities, zoomLabelComm, "street")
+		admin(data.LevelCommunity, &L[slotCommunities], zoomLabelComm, "street")
 	}
 	if z >= zoomUnitGrids {
+		ug := &L[slotUnitGrids]
 		t.src.UnitGrids(qb, func(g *data.UnitGrid) bool {
 			if mp := f.polygonInTile(g.Geometry); mp != nil {
-				props := geojson.Properties{"code": g.Code, "community": g.Community}
 				if z >= zoomAreaAttr {
-					props["area_m2"] = math.Round(g.AreaM2*10) / 10
+					ug.add(featureID(LayerUnitGrids, g.Code), mp, sv("code", g.Code), sv("community", g.Community), dv("area_m2", math.Round(g.AreaM2*10)/10))
+				} else {
+					ug.add(featureID(LayerUnitGrids, g.Code), mp, sv("code", g.Code), sv("community", g.Community))
 				}
-				unitGrids.add(featureID(LayerUnitGrids, g.Code), mp, props)
 			}
 			if z >= zoomLabelUnitGrids {
 				label(LayerUnitGrids, g.Code, g.Code, "", g.Geometry)
@@ -291,10 +304,11 @@ func (t *Tileset) encode(ctx context.Context, z int, x, y uint32) ([]byte, error
 		})
 	}
 	if z >= zoomManagementGrids {
+		mg := &L[slotManagementGrids]
 		t.src.ManagementGrids("", qb, func(g *data.ManagementGrid) bool {
 			if mp := f.polygonInTile(g.Geometry); mp != nil {
-				mgmt.add(featureID(LayerManagementGrids, g.Kind+"/"+g.Code), mp, geojson.Properties{
-					"kind": g.Kind, "code": g.Code, "name": g.Name, "unit": g.Unit})
+				mg.add(featureID(LayerManagementGrids, g.Kind, g.Code), mp,
+					sv("kind", g.Kind), sv("code", g.Code), sv("name", g.Name), sv("unit", g.Unit))
 			}
 			if z >= zoomLabelMgmt {
 				label(LayerManagementGrids, g.Code, g.Name, g.Kind, g.Geometry)
@@ -306,73 +320,74 @@ func (t *Tileset) encode(ctx context.Context, z int, x, y uint32) ([]byte, error
 		return nil, err
 	}
 	if z >= zoomRoads {
+		rl := &L[slotRoads]
 		t.src.Roads(qb, func(r *data.Road) bool {
 			if g := f.lineInTile(r.Geometry); g != nil {
-				roads.add(featureID(LayerRoads, r.Code), g, geojson.Properties{"code": r.Code, "name": r.Name})
+				rl.add(featureID(LayerRoads, r.Code), g, sv("code", r.Code), sv("name", r.Name))
 			}
 			return true
 		})
 	}
-	t.addComponents(ctx, &f, z, qb, comps)
-	t.addClusters(&f, z, clusters)
+	t.addComponents(ctx, &f, z, qb, &L[slotComponents])
+	t.addClusters(&f, z, &L[slotClusters])
 	if err := ctx.Err(); err != nil {
 		return nil, err
 	}
 	if z >= zoomAddresses {
+		al := &L[slotAddresses]
 		t.src.Addresses(tb, func(a *data.Address) bool {
 			if q, in := f.pointIn(a.Point); in {
-				props := geojson.Properties{"code": a.Code, "number": a.Number, "road": a.Road}
 				if z >= zoomAddressFull {
-					props["address"] = a.FullAddress
+					al.add(featureID(LayerAddresses, a.Code), q, sv("code", a.Code), sv("number", a.Number), sv("road", a.Road), sv("address", a.FullAddress))
+				} else {
+					al.add(featureID(LayerAddresses, a.Code), q, sv("code", a.Code), sv("number", a.Number), sv("road", a.Road))
 				}
-				addrs.add(featureID(LayerAddresses, a.Code), q, props)
 			}
 			return true
 		})
 	}
 	if z >= zoomLandmarks {
+		pl := &L[slotPOIs]
 		t.src.POIs(tb, func(p *data.POI) bool {
 			if !p.Landmark && z < zoomPOIs {
 				return true
 			}
 			if q, in := f.pointIn(p.Point); in {
-				pois.add(featureID(LayerPOIs, p.Code), q, geojson.Properties{
-					"code": p.Code, "name": p.Name, "kind": p.Kind, "landmark": p.Landmark})
+				pl.add(featureID(LayerPOIs, p.Code), q, sv("code", p.Code), sv("name", p.Name), sv("kind", p.Kind), bv("landmark", p.Landmark))
 			}
 			return true
 		})
 	}
-	var layers mvt.Layers
-	for _, lb := range []*layerBuilder{districts, streets, communities, unitGrids, mgmt, roads, comps, clusters, addrs, pois, labels} {
-		if len(lb.feats) == 0 {
-			continue
+	e := st.enc
+	e.out = e.out[:0]
+	for i := range L {
+		if len(L[i].feats) > 0 {
+			e.encodeLayer(&L[i])
 		}
-		// The index may hand features out in any order; sorting by id
-		// makes the bytes a function of the data alone.
-		sort.Slice(lb.feats, func(i, j int) bool {
-			a, b := lb.feats[i].ID.(uint64), lb.feats[j].ID.(uint64)
-			return a < b
-		})
-		layers = append(layers, &mvt.Layer{Name: lb.name, Version: 2, Extent: Extent, Features: lb.feats})
 	}
-	if len(layers) == 0 {
+	if len(e.out) == 0 {
 		return nil, nil
 	}
-	raw, err := mvt.Marshal(layers)
-	if err != nil {
-		return nil, fmt.Errorf("encode tile %d/%d/%d: %w", z, x, y, err)
-	}
-	return raw, nil
+	return e.out, nil
 }
 
-// featureID is the stable id of a feature: FNV-1a of its layer and code,
-// cut to 53 bits so JavaScript clients read it exactly.
-func featureID(layer, code string) uint64 {
-	h := fnv.New64a()
-	h.Write([]byte(layer))
-	h.Write([]byte{0})
-	h.Write([]byte(code))
-	return h.Sum64() & (1<<53 - 1)
+// featureID is the stable id of a feature: FNV-1a of its layer and key
+// parts (0-separated), cut to 53 bits so JavaScript clients read it
+// exactly.
+func featureID(parts ...string) uint64 {
+	const offset, prime = 14695981039346656037, 1099511628211
+	h := uint64(offset)
+	for i, p := range parts {
+		if i > 0 {
+			h ^= 0
+			h *= prime
+		}
+		for j := 0; j < len(p); j++ {
+			h ^= uint64(p[j])
+			h *= prime
+		}
+	}
+	return h & (1<<53 - 1)
 }
 
 // labelPoint caches LabelPoint per feature.
@@ -396,7 +411,7 @@ func (t *Tileset) gzip(raw []byte) ([]byte, error) {
 	buf.Grow(len(raw)/3 + 64)
 	zw, _ := t.gzPool.Get().(*gzip.Writer)
 	if zw == nil {
-		zw, _ = gzip.NewWriterLevel(&buf, gzip.DefaultCompression)
+		zw, _ = gzip.NewWriterLevel(&buf, gzip.BestSpeed)
 	} else {
 		zw.Reset(&buf)
 	}

@@ -11,7 +11,6 @@ import (
 
 	"github.com/paulmach/orb"
 	"github.com/paulmach/orb/encoding/mvt"
-	"github.com/paulmach/orb/geojson"
 	"github.com/paulmach/orb/maptile"
 	"github.com/paulmach/orb/planar"
 )
@@ -304,10 +303,31 @@ func TestTilesHoldEveryLayerWithTheAttributesOfTheirZoom(t *testing.T) {
 			}
 		}
 		if l := ls[LayerUnitGrids]; l != nil {
+			areas := map[string]float64{}
+			for _, g := range ds.UnitGrids {
+				areas[g.Code] = g.AreaM2
+			}
 			for _, f := range l.Features {
-				_, hasArea := f.Properties["area_m2"]
+				a, hasArea := f.Properties["area_m2"]
 				if hasArea != (tc.z >= 16) {
 					t.Errorf("z%d: unit grid area attribute present=%v", tc.z, hasArea)
+				}
+				if hasArea && math.Abs(a.(float64)-areas[f.Properties.MustString("code")]) > 0.05 {
+					t.Errorf("z%d: area_m2 %v, store %v", tc.z, a, areas[f.Properties.MustString("code")])
+				}
+			}
+		}
+		if l := ls[LayerPOIs]; l != nil {
+			for _, f := range l.Features {
+				if lm, ok := f.Properties["landmark"].(bool); !ok || lm != (f.Properties["code"] == "P001") {
+					t.Errorf("z%d: POI %v landmark %#v", tc.z, f.Properties["code"], f.Properties["landmark"])
+				}
+			}
+		}
+		if l := ls[LayerComponentClusters]; l != nil {
+			for _, f := range l.Features {
+				if n, ok := f.Properties["count"].(float64); !ok || n < 1 || n != math.Trunc(n) {
+					t.Errorf("z%d: cluster count %#v", tc.z, f.Properties["count"])
 				}
 			}
 		}
@@ -419,5 +439,3 @@ func TestTheDataVersionFollowsTheData(t *testing.T) {
 	}
 }
 
-// featureProps is a helper for tests decoding properties.
-func featureProps(f *geojson.Feature) geojson.Properties { return f.Properties }
