@@ -438,4 +438,3 @@ func TestTheDataVersionFollowsTheData(t *testing.T) {
 		t.Error("a moved vertex left the version unchanged")
 	}
 }
-
