@@ -1,6 +1,7 @@
 package geocode
 
 import (
+	"cmp"
 	"fmt"
 	"math"
 	"slices"
@@ -84,6 +85,13 @@ type match struct {
 }
 
 func (m match) value() float32 { return float32(m.end-m.start) - m.cost - editWeight*float32(m.edits) }
+
+// contradictionWeight is what each character of an administrative name
+// the place does not lie in costs. Nothing beyond the credit it does not
+// earn: callers often misplace street and community boundaries, and a road
+// with a door number is the stronger evidence, so such a plate ties with the
+// bare street and wins on its finer level.
+const contradictionWeight = 0
 
 // editWeight is what an edit costs beyond the character it fails to
 // explain: a mistyped character is evidence against the reading, not
@@ -317,7 +325,7 @@ func (g *Geocoder) forward(p parsed, limit int) []Result {
 		case kindRoad:
 			if p.num.start >= 0 && !overlaps(int(pm.start), int(pm.end), p.num.start, p.num.end) {
 				if res, numCredit, ok := g.doorPlate(e, p.num); ok {
-					credit := base + numCredit + g.adminCredit(pm, admins, res.Community, nil, nil, p.num)
+					credit := base + numCredit + g.adminCredit(pm, admins, res.Community, e.comms, e.streets, p.num)
 					add(res, credit)
 				}
 			}
@@ -380,7 +388,7 @@ func overlaps(a0, a1, b0, b1 int) bool { return a0 < b1 && b0 < a1 }
 // adminCredit scores the administrative names of a query around a primary
 // match: each level named once, best match first, spans not overlapping
 // the primary, the door number or each other. A name the place lies in
-// adds its length; one it does not lie in costs half its length. The place
+// adds its length; one it does not lie in earns nothing (contradictionWeight). The place
 // is given by its community (door plates) or by the communities and
 // streets it lies in (other entities).
 func (g *Geocoder) adminCredit(pm match, admins []match, comm string, comms, streets []string, num doorNumber) float64 {
@@ -398,9 +406,14 @@ func (g *Geocoder) adminCredit(pm match, admins []match, comm string, comms, str
 	if pk.admin() {
 		taken[pk] = true
 	}
+	// A door plate lies in its own community; the road it is on may run
+	// through others. A name the road runs through but the plate does not
+	// lie in is most likely a street boundary the caller misremembers: it
+	// counts, less one character.
+	var plateComms, plateStreets []string
 	if comm != "" {
-		comms = []string{comm}
-		streets = []string{g.parent[comm]}
+		plateComms = []string{comm}
+		plateStreets = []string{g.parent[comm]}
 	}
 	// First the names the place lies in, then, in what is left of the
 	// query, exact names it does not lie in.
@@ -417,6 +430,10 @@ func (g *Geocoder) adminCredit(pm match, admins []match, comm string, comms, str
 				continue
 			}
 			ok := g.consistent(a, comms, streets, pm.ent)
+			partial := false
+			if ok && comm != "" && !g.consistent(a, plateComms, plateStreets, pm.ent) {
+				partial = true
+			}
 			if ok != (pass == 0) {
 				continue
 			}
@@ -435,10 +452,13 @@ func (g *Geocoder) adminCredit(pm match, admins []match, comm string, comms, str
 			if a.kind != kindRegion {
 				taken[a.kind] = true
 			}
-			if ok {
+			switch {
+			case partial:
+				credit += float64(am.value()) - 1
+			case ok:
 				credit += float64(am.value())
-			} else {
-				credit -= 0.5 * float64(am.end-am.start)
+			default:
+				credit -= contradictionWeight * float64(am.end-am.start)
 			}
 		}
 	}
@@ -570,18 +590,19 @@ func (g *Geocoder) roadResult(e *entity, pm match, admins []match, num doorNumbe
 		}
 	}
 	if in != nil {
-		var ps []int32
+		var ps []platePos
 		for par := range 2 {
 			for _, pp := range g.roadPlates[e.ref][par] {
 				c := g.plateComm[pp.addr]
 				if c == in.code || g.parent[c] == in.code {
-					ps = append(ps, pp.addr)
+					ps = append(ps, pp)
 				}
 			}
 		}
 		if len(ps) > 0 {
-			slices.Sort(ps)
-			a := &g.ds.Addresses[ps[len(ps)/2]]
+			// The middle plate by number.
+			slices.SortFunc(ps, func(a, b platePos) int { return cmp.Or(a.n-b.n, int(a.addr-b.addr)) })
+			a := &g.ds.Addresses[ps[len(ps)/2].addr]
 			res.Geometry = Point(a.Point)
 			res.Label = in.label + e.label
 			if in.kind == kindCommunity {

@@ -145,6 +145,12 @@ func stripDistance(q []rune) []rune {
 	if j == 0 {
 		return q
 	}
+	// A bare compass word before a distance is a direction ("北200m").
+	for _, d := range directions {
+		if hasRuneSuffix(q[:j], d) && j > utf8.RuneCountInString(d)+1 {
+			return q[:j-utf8.RuneCountInString(d)]
+		}
+	}
 	return q[:j]
 }
 

@@ -1,0 +1,47 @@
+package geocode
+
+import (
+	"strings"
+	"testing"
+	"unicode/utf8"
+)
+
+// FuzzParse checks the normaliser and parser on arbitrary text: no panic,
+// Normalize idempotent and free of spaces, the door number's span inside
+// the query and equal to its text, and Forward and Suggest on a small city
+// answering without error for any text that is not empty.
+func FuzzParse(f *testing.F) {
+	for _, s := range []string{
+		"雨花台区雨花街道软件大道101号", "软件大道１０１號", "雨花12号路101-1号3栋", "丁墙社区附近",
+		"雨花街道 康盛社区附近", "#-－ 　", "101", "号号号", "东侧约50米", "\xff\xfe",
+	} {
+		f.Add(s)
+	}
+	g := handCity(f)
+	f.Fuzz(func(t *testing.T, s string) {
+		n := Normalize(s)
+		if Normalize(n) != n {
+			t.Fatalf("Normalize not idempotent on %q: %q → %q", s, n, Normalize(n))
+		}
+		if strings.ContainsAny(n, " \t\n\u3000") || !utf8.ValidString(n) {
+			t.Fatalf("Normalize(%q) = %q keeps spaces or invalid UTF-8", s, n)
+		}
+		p := parse(s)
+		if p.num.start >= 0 {
+			if p.num.start > p.num.end || p.num.end > len(p.q) {
+				t.Fatalf("parse(%q): number span %d-%d outside %d runes", s, p.num.start, p.num.end, len(p.q))
+			}
+			if !strings.HasPrefix(string(p.q[p.num.start:p.num.end]), p.num.text) {
+				t.Fatalf("parse(%q): span %q does not start with number %q", s, string(p.q[p.num.start:p.num.end]), p.num.text)
+			}
+		}
+		if checkQuery("q", s) == nil {
+			if _, err := g.Forward(s, 5); err != nil {
+				t.Fatalf("Forward(%q): %v", s, err)
+			}
+			if _, err := g.Suggest(s, 5); err != nil {
+				t.Fatalf("Suggest(%q): %v", s, err)
+			}
+		}
+	})
+}
