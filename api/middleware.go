@@ -27,11 +27,15 @@ func RequestID(ctx context.Context) string {
 	return id
 }
 
-// requestIDs gives every request an id — the client's X-Request-Id when it
-// sent a sane one, else a process prefix and a counter — stores it in the
-// context and echoes it in the X-Request-Id response header so a
-// dispatcher's bug report can be matched to the server's log line.
-func requestIDs() func(http.Handler) http.Handler {
+// requestContext gives every request an id — the client's X-Request-Id
+// when it sent a sane one, else a process prefix and a counter — stores it
+// in the context and echoes it in the X-Request-Id response header, so a
+// dispatcher's bug report can be matched to the server's log line; with a
+// positive timeout it also puts a deadline on the request's context.
+// Handlers doing long work (batches, area queries) check the context and
+// return its error, which statusOf maps to 503. Both are done in one
+// middleware so that a request's context is derived once per request.
+func requestContext(timeout time.Duration) func(http.Handler) http.Handler {
 	var buf [4]byte
 	_, _ = rand.Read(buf[:])
 	prefix := hex.EncodeToString(buf[:]) + "-"
@@ -42,8 +46,14 @@ func requestIDs() func(http.Handler) http.Handler {
 			if !saneRequestID(id) {
 				id = prefix + strconv.FormatUint(n.Add(1), 10)
 			}
-			w.Header().Set("X-Request-Id", id)
-			next.ServeHTTP(w, r.WithContext(context.WithValue(r.Context(), requestIDKey, id)))
+			w.Header()["X-Request-Id"] = []string{id}
+			ctx := context.WithValue(r.Context(), requestIDKey, id)
+			if timeout > 0 {
+				var cancel context.CancelFunc
+				ctx, cancel = context.WithTimeout(ctx, timeout)
+				defer cancel()
+			}
+			next.ServeHTTP(w, r.WithContext(ctx))
 		})
 	}
 }
@@ -141,19 +151,6 @@ func limitBodies(n int64) func(http.Handler) http.Handler {
 				r.Body = http.MaxBytesReader(w, r.Body, n)
 			}
 			next.ServeHTTP(w, r)
-		})
-	}
-}
-
-// timeouts gives every request a context deadline of d. Handlers doing long
-// work (batches, area queries) check the context and return its error,
-// which statusOf maps to 503.
-func timeouts(d time.Duration) func(http.Handler) http.Handler {
-	return func(next http.Handler) http.Handler {
-		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-			ctx, cancel := context.WithTimeout(r.Context(), d)
-			defer cancel()
-			next.ServeHTTP(w, r.WithContext(ctx))
 		})
 	}
 }

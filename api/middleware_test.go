@@ -31,7 +31,7 @@ func TestRecoverPanicsAnswers500JSONAndLogsTheStack(t *testing.T) {
 	var logs bytes.Buffer
 	log := slog.New(slog.NewJSONHandler(&logs, nil))
 	r := chi.NewRouter()
-	r.Use(requestIDs(), recoverPanics(log))
+	r.Use(requestContext(0), recoverPanics(log))
 	r.Get("/boom", func(w http.ResponseWriter, r *http.Request) { panic("kaboom") })
 	rec := httptest.NewRecorder()
 	r.ServeHTTP(rec, httptest.NewRequest("GET", "/boom", nil))
@@ -51,7 +51,7 @@ func TestRecoverPanicsAnswers500JSONAndLogsTheStack(t *testing.T) {
 
 func TestRequestIDs(t *testing.T) {
 	r := chi.NewRouter()
-	r.Use(requestIDs())
+	r.Use(requestContext(0))
 	var seen string
 	r.Get("/", func(w http.ResponseWriter, r *http.Request) { seen = RequestID(r.Context()) })
 	tests := []struct {
@@ -91,7 +91,7 @@ func TestAccessLogRecordsStatusRouteAndID(t *testing.T) {
 	var logs bytes.Buffer
 	log := slog.New(slog.NewJSONHandler(&logs, nil))
 	r := chi.NewRouter()
-	r.Use(requestIDs(), accessLog(log))
+	r.Use(requestContext(0), accessLog(log))
 	r.Get("/things/{id}", func(w http.ResponseWriter, r *http.Request) {
 		writeJSON(w, http.StatusTeapot, map[string]int{"n": 1})
 	})
@@ -156,7 +156,7 @@ func TestLimitBodiesAnswers413NamingTheBody(t *testing.T) {
 
 func TestTimeoutsSetADeadlineThatMapsTo503(t *testing.T) {
 	r := chi.NewRouter()
-	r.Use(timeouts(time.Millisecond))
+	r.Use(requestContext(time.Millisecond))
 	r.Get("/", func(w http.ResponseWriter, r *http.Request) {
 		if _, ok := r.Context().Deadline(); !ok {
 			t.Error("no deadline on the request context")

@@ -12,8 +12,45 @@ import (
 	"strings"
 )
 
+// getter reads one query parameter: url.Values, or rawQuery on hot paths.
+type getter interface{ Get(key string) string }
+
+// rawQuery reads parameters straight from an encoded query string without
+// building a url.Values map; Get returns the first value of key, decoded,
+// as url.Values.Get does.
+type rawQuery string
+
+// Get returns the first value of key ("" when absent).
+func (q rawQuery) Get(key string) string {
+	s := string(q)
+	for s != "" {
+		var part string
+		part, s, _ = strings.Cut(s, "&")
+		k, v, _ := strings.Cut(part, "=")
+		if strings.ContainsAny(k, "%+") {
+			dk, err := url.QueryUnescape(k)
+			if err != nil {
+				continue
+			}
+			k = dk
+		}
+		if k != key {
+			continue
+		}
+		if strings.ContainsAny(v, "%+") {
+			dv, err := url.QueryUnescape(v)
+			if err != nil {
+				continue // url.ParseQuery drops such pairs too
+			}
+			v = dv
+		}
+		return v
+	}
+	return ""
+}
+
 // queryFloat reads a required finite number from the query.
-func queryFloat(q url.Values, field string) (float64, error) {
+func queryFloat(q getter, field string) (float64, error) {
 	s := q.Get(field)
 	if s == "" {
 		return 0, errBadRequest(field, "required")
@@ -26,7 +63,7 @@ func queryFloat(q url.Values, field string) (float64, error) {
 }
 
 // queryLonLat reads lon and lat from the query and checks their ranges.
-func queryLonLat(q url.Values) (lon, lat float64, err error) {
+func queryLonLat(q getter) (lon, lat float64, err error) {
 	if lon, err = queryFloat(q, "lon"); err != nil {
 		return 0, 0, err
 	}
@@ -48,7 +85,7 @@ func checkLonLat(lonField, latField string, lon, lat float64) error {
 }
 
 // queryInt reads an optional integer in [min, max]; def when absent.
-func queryInt(q url.Values, field string, def, min, max int) (int, error) {
+func queryInt(q getter, field string, def, min, max int) (int, error) {
 	s := q.Get(field)
 	if s == "" {
 		return def, nil
@@ -64,7 +101,7 @@ func queryInt(q url.Values, field string, def, min, max int) (int, error) {
 }
 
 // queryPositive reads an optional number in (0, max]; def when absent.
-func queryPositive(q url.Values, field string, def, max float64) (float64, error) {
+func queryPositive(q getter, field string, def, max float64) (float64, error) {
 	if q.Get(field) == "" {
 		return def, nil
 	}

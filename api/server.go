@@ -58,13 +58,12 @@ func New(cfg Config) (http.Handler, error) {
 		cfg.MaxBatchPoints = DefaultMaxBatchPoints
 	}
 	r := chi.NewRouter()
-	r.Use(requestIDs())
+	r.Use(requestContext(cfg.HandlerTimeout))
 	if cfg.AccessLog {
 		r.Use(accessLog(cfg.Logger))
 	}
 	r.Use(recoverPanics(cfg.Logger))
 	r.Use(limitBodies(cfg.MaxBodyBytes))
-	r.Use(timeouts(cfg.HandlerTimeout))
 	r.NotFound(func(w http.ResponseWriter, r *http.Request) {
 		writeError(w, fmt.Errorf("no such path %s: %w", r.URL.Path, data.ErrNotFound))
 	})

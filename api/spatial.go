@@ -3,7 +3,6 @@ package api
 import (
 	"fmt"
 	"net/http"
-	"net/url"
 	"strconv"
 	"sync"
 
@@ -43,7 +42,7 @@ const (
 )
 
 // queryCRS reads the optional crs parameter.
-func queryCRS(q url.Values) (crs.CRS, error) {
+func queryCRS(q getter) (crs.CRS, error) {
 	c, err := crs.Parse(q.Get("crs"))
 	if err != nil {
 		return "", errBadRequest("crs", "unknown CRS "+quote(q.Get("crs"))+": want cgcs2000, wgs84, gcj02 or bd09")
@@ -53,7 +52,7 @@ func queryCRS(q url.Values) (crs.CRS, error) {
 
 // queryPoint reads lon, lat and crs and returns the point in storage
 // coordinates together with the CRS the answer must use.
-func queryPoint(q url.Values) (orb.Point, crs.CRS, error) {
+func queryPoint(q getter) (orb.Point, crs.CRS, error) {
 	lon, lat, err := queryLonLat(q)
 	if err != nil {
 		return orb.Point{}, "", err
@@ -65,32 +64,25 @@ func queryPoint(q url.Values) (orb.Point, crs.CRS, error) {
 	return crs.ToStorage(c, orb.Point{lon, lat}), c, nil
 }
 
-// outsideBody is the 404 answer of a point outside the city: the error and
-// the location answer with the nearest unit grid.
-type outsideBody struct {
-	Error string `json:"error"`
-	*spatial.Location
-}
-
 // locate answers GET /api/v1/locate.
 func (s *spatialService) locate(w http.ResponseWriter, r *http.Request) {
-	p, c, err := queryPoint(r.URL.Query())
+	p, c, err := queryPoint(rawQuery(r.URL.RawQuery))
 	if err != nil {
 		writeError(w, err)
 		return
 	}
 	loc, _ := s.locs.Get().(*spatial.Location)
 	if loc == nil {
-		loc = new(spatial.Location)
+		loc = &spatial.Location{ManagementGrids: make([]spatial.ManagementGridRef, 0, 8)}
 	}
 	defer s.locs.Put(loc)
 	err = s.ix.LocateInto(p, loc)
 	loc.ToCRS(c)
 	switch {
 	case err == nil:
-		writeJSON(w, http.StatusOK, loc)
+		writeLocation(w, http.StatusOK, loc, "")
 	case spatial.IsOutside(err):
-		writeJSON(w, statusOf(err), outsideBody{Error: err.Error(), Location: loc})
+		writeLocation(w, statusOf(err), loc, err.Error())
 	default:
 		writeError(w, err)
 	}
