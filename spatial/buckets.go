@@ -19,9 +19,13 @@ type buckets struct {
 	nx, ny     int
 	invW, invH float64 // cells per degree
 	cells      [][]cand
-	// inside, when set, names for each cell the one item covering every
-	// point that falls in the cell, or -1 (see markInside).
-	inside []int32
+	// inside, when set, names for each cell c the one item covering every
+	// point that falls in the cell, or -1 (see markInside), at
+	// inside[c*stride+off]. Layers that share one raster interleave their
+	// marks in one array, so a point query reads them all from one cache
+	// line.
+	inside      []int32
+	stride, off int
 }
 
 // newBuckets lays out about the given number of cells over b.
@@ -97,7 +101,7 @@ func (bk *buckets) unmark(x0, y0, x1, y1 int) {
 	}
 	for cy := max(0, y0-1); cy <= min(bk.ny-1, y1+1); cy++ {
 		for cx := max(0, x0-1); cx <= min(bk.nx-1, x1+1); cx++ {
-			bk.inside[cy*bk.nx+cx] = -1
+			bk.inside[(cy*bk.nx+cx)*bk.stride+bk.off] = -1
 		}
 	}
 }
@@ -130,7 +134,7 @@ func (bk *buckets) at(x, y float64) []cand {
 // testing the centre decides for every point of the cell.
 // The answer is exact whether or not the layer's polygons overlap (an
 // overlap just leaves the cell unmarked).
-func (bk *buckets) markInside(prep []prepared) {
+func (bk *buckets) markInside(prep []prepared, inside []int32, stride, off int) {
 	touched := make([]bool, len(bk.cells))
 	for i := range prep {
 		for _, e := range prep[i].edges {
@@ -143,9 +147,9 @@ func (bk *buckets) markInside(prep []prepared) {
 			}
 		}
 	}
-	bk.inside = make([]int32, len(bk.cells))
-	for c := range bk.inside {
-		bk.inside[c] = -1
+	bk.inside, bk.stride, bk.off = inside, stride, off
+	for c := range bk.cells {
+		bk.inside[c*stride+off] = -1
 		if touched[c] || len(bk.cells[c]) == 0 {
 			continue
 		}
@@ -165,6 +169,6 @@ func (bk *buckets) markInside(prep []prepared) {
 				found = int32(cd.item)
 			}
 		}
-		bk.inside[c] = found
+		bk.inside[c*stride+off] = found
 	}
 }

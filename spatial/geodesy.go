@@ -26,6 +26,28 @@ func HaversineM(a, b orb.Point) float64 {
 	return 2 * earthRadiusM * math.Asin(math.Sqrt(h))
 }
 
+// haversineFrom computes great-circle distances from one point, with that
+// point's trigonometry done once; to(q) equals HaversineM(p, q).
+type haversineFrom struct {
+	lon, latRad, cosLat float64
+}
+
+func newHaversineFrom(p orb.Point) haversineFrom {
+	la := p[1] * math.Pi / 180
+	return haversineFrom{lon: p[0], latRad: la, cosLat: math.Cos(la)}
+}
+
+func (h haversineFrom) to(q orb.Point) float64 {
+	la2 := q[1] * math.Pi / 180
+	sLat := math.Sin((la2 - h.latRad) / 2)
+	sLon := math.Sin((q[0] - h.lon) * math.Pi / 360)
+	v := sLat*sLat + h.cosLat*math.Cos(la2)*sLon*sLon
+	if v > 1 {
+		v = 1
+	}
+	return 2 * earthRadiusM * math.Asin(math.Sqrt(v))
+}
+
 // boundAround is a lon/lat box containing every point within r metres of p
 // (with a margin), for turning a radius into an R-tree query.
 func boundAround(p orb.Point, r float64) orb.Bound {
@@ -36,17 +58,4 @@ func boundAround(p orb.Point, r float64) orb.Bound {
 		dLon = 180
 	}
 	return orb.Bound{Min: orb.Point{p[0] - dLon, p[1] - dLat}, Max: orb.Point{p[0] + dLon, p[1] + dLat}}
-}
-
-// geoBoxLowerBound is a lower bound of the great-circle distance in metres
-// from p to any point of the lon/lat box. Clamping p into the box gives the
-// closest point up to a second-order term (meridians bend towards the pole
-// by ~Δλ²·sinφ·cosφ/2), which at city distances is below 1e-5 relative; the
-// 0.999 factor keeps the bound valid out to hundreds of kilometres.
-func geoBoxLowerBound(p orb.Point, minX, minY, maxX, maxY float64) float64 {
-	c := orb.Point{math.Min(math.Max(p[0], minX), maxX), math.Min(math.Max(p[1], minY), maxY)}
-	if c == p {
-		return 0
-	}
-	return HaversineM(p, c) * 0.999
 }

@@ -133,9 +133,21 @@ func (ix *Index) LocateInto(p orb.Point, loc *Location) error {
 	// covered by no other polygon of a non-overlapping layer, so the hint
 	// is the answer. Anything else (no grid, a boundary point, a wrong
 	// hint) falls back to the R-tree search with the lowest-code rule.
-	ci := ix.hinted(&ix.admin[2], ix.gridComm, gi, x, y)
-	si := ix.hinted(&ix.admin[1], ix.commStreet, ci, x, y)
-	di := ix.hinted(&ix.admin[0], ix.streetDist, si, x, y)
+	var marks []int32 // this point's cell of the shared raster
+	if r := ix.raster; r != nil && len(r.inside) > 0 {
+		cx, cy := r.geom.cellXY(x, y)
+		base := (cy*r.geom.nx + cx) * r.stride
+		marks = r.inside[base : base+r.stride]
+	}
+	mark := func(layer int) int32 {
+		if layer < len(marks) {
+			return marks[layer]
+		}
+		return -1
+	}
+	ci := ix.hinted(&ix.admin[2], mark(2), ix.gridComm, gi, x, y)
+	si := ix.hinted(&ix.admin[1], mark(1), ix.commStreet, ci, x, y)
+	di := ix.hinted(&ix.admin[0], mark(0), ix.streetDist, si, x, y)
 	for li, i := range [3]int{di, si, ci} {
 		if i >= 0 {
 			u := &ix.ds.AdminUnits[ix.admin[li].ds[i]]
@@ -144,7 +156,7 @@ func (ix *Index) LocateInto(p orb.Point, loc *Location) error {
 		}
 	}
 	for k, l := range ix.mgmtK {
-		if i := ix.hinted(l, ix.gridMgmtHint[k], gi, x, y); i >= 0 {
+		if i := ix.hinted(l, mark(3+k), ix.gridMgmtHint[k], gi, x, y); i >= 0 {
 			g := &ix.ds.ManagementGrids[l.ds[i]]
 			loc.ManagementGrids = append(loc.ManagementGrids, ManagementGridRef{Kind: g.Kind, Code: g.Code, Name: g.Name, Unit: g.Unit})
 		}
@@ -156,12 +168,12 @@ func (ix *Index) LocateInto(p orb.Point, loc *Location) error {
 	return nil
 }
 
-// hinted returns the item of layer l covering (x, y): the item of the
-// point's raster cell when the cell is marked, else hints[from] when the
-// point is strictly inside it, else the lowest-code covering item.
-func (ix *Index) hinted(l *polyLayer, hints []int32, from int, x, y float64) int {
-	if i := l.insideCell(x, y); i >= 0 {
-		return i
+// hinted returns the item of layer l covering (x, y): mark, the item of the
+// point's raster cell, when the cell is marked; else hints[from] when the
+// point is strictly inside it; else the lowest-code covering item.
+func (ix *Index) hinted(l *polyLayer, mark int32, hints []int32, from int, x, y float64) int {
+	if mark >= 0 {
+		return int(mark)
 	}
 	if from >= 0 && from < len(hints) {
 		if h := hints[from]; h >= 0 && l.prep[h].locate(x, y) == interior {

@@ -263,3 +263,27 @@ func TestLocateAgreesWithBruteForceOnTheDemoCity(t *testing.T) {
 		}
 	}
 }
+
+func TestHilbertKeysKeepNeighboursClose(t *testing.T) {
+	ext := orb.Bound{Min: orb.Point{0, 0}, Max: orb.Point{1, 1}}
+	// Along the curve, consecutive keys are adjacent cells: walking all
+	// keys of a 2^k grid must visit each cell once. Check on the order-16
+	// curve that the four quadrants get the four quarters of the key range.
+	q := []orb.Point{{0.25, 0.25}, {0.25, 0.75}, {0.75, 0.75}, {0.75, 0.25}}
+	for i, p := range q {
+		k := hilbertKey(ext, p)
+		if k>>30 != uint32(i) {
+			t.Errorf("quadrant %v has key quarter %d, want %d", p, k>>30, i)
+		}
+	}
+	seen := map[uint32]bool{}
+	for x := 0; x < 64; x++ {
+		for y := 0; y < 64; y++ {
+			k := hilbertKey(ext, orb.Point{(float64(x) + 0.5) / 64, (float64(y) + 0.5) / 64})
+			if seen[k] {
+				t.Fatalf("key %d repeated", k)
+			}
+			seen[k] = true
+		}
+	}
+}

@@ -142,32 +142,10 @@ func (pp *prepared) locate(x, y float64) int {
 	s := pp.slabOf(y, slabs)
 	inside := false
 	for _, e := range pp.edges[pp.slabStart[s]:pp.slabStart[s+1]] {
-		aAbove, bAbove := e.ay > y, e.by > y
-		if aAbove && bAbove || e.ay < y && e.by < y {
-			continue // the edge's closed y-range misses the point
-		}
-		if aAbove == bAbove {
-			// Both ends at or below y, one of them at y (or the edge is
-			// horizontal at y): no crossing under the half-open rule, but
-			// the point may lie on it.
-			if (e.ay == y || e.by == y) && x >= math.Min(e.ax, e.bx) && x <= math.Max(e.ax, e.bx) &&
-				orient(e.ax, e.ay, e.bx, e.by, x, y) == 0 {
-				return boundary
-			}
-			continue
-		}
-		// Quick reject: the edge lies wholly to the point's left.
-		if e.ax < x && e.bx < x {
-			continue
-		}
-		o := orient(e.ax, e.ay, e.bx, e.by, x, y)
-		if o == 0 {
-			return boundary // on a non-horizontal edge within its y-range
-		}
-		// The edge crosses the horizontal line through the point; it is to
-		// the point's right when the point is left of an upward edge or
-		// right of a downward one.
-		if bAbove == (o > 0) {
+		switch edgeCross(e.ax, e.ay, e.bx, e.by, x, y) {
+		case crossBoundary:
+			return boundary
+		case crossToggle:
 			inside = !inside
 		}
 	}
@@ -175,6 +153,75 @@ func (pp *prepared) locate(x, y float64) int {
 		return interior
 	}
 	return outside
+}
+
+// Results of edgeCross.
+const (
+	crossNone = iota
+	crossToggle
+	crossBoundary
+)
+
+// edgeCross tests one edge a→b against the point (x, y): whether the point
+// lies on it, or whether it crosses the horizontal ray from the point to +x
+// (half-open in y, so a vertex on the ray is counted once).
+func edgeCross(ax, ay, bx, by, x, y float64) int {
+	aAbove, bAbove := ay > y, by > y
+	if aAbove && bAbove || ay < y && by < y {
+		return crossNone // the edge's closed y-range misses the point
+	}
+	if aAbove == bAbove {
+		// Both ends at or below y, one of them at y (or the edge is
+		// horizontal at y): no crossing under the half-open rule, but the
+		// point may lie on it.
+		if (ay == y || by == y) && x >= math.Min(ax, bx) && x <= math.Max(ax, bx) &&
+			orient(ax, ay, bx, by, x, y) == 0 {
+			return crossBoundary
+		}
+		return crossNone
+	}
+	// Quick reject: the edge lies wholly to the point's left.
+	if ax < x && bx < x {
+		return crossNone
+	}
+	o := orient(ax, ay, bx, by, x, y)
+	if o == 0 {
+		return crossBoundary // on a non-horizontal edge within its y-range
+	}
+	// The edge is to the point's right when the point is left of an upward
+	// edge or right of a downward one.
+	if bAbove == (o > 0) {
+		return crossToggle
+	}
+	return crossNone
+}
+
+// multiPolygonCovers is the unprepared form of prepared.covers, for
+// geometries tested once (component polygons, query areas): every edge of
+// every ring, no allocation.
+func multiPolygonCovers(mp orb.MultiPolygon, x, y float64) bool {
+	inside := false
+	for _, poly := range mp {
+		for _, ring := range poly {
+			n := len(ring)
+			if n > 1 && ring[0] == ring[n-1] {
+				n--
+			}
+			for i := 0; i < n; i++ {
+				a, b := ring[i], ring[(i+1)%n]
+				if a == b {
+					continue
+				}
+				switch edgeCross(a[0], a[1], b[0], b[1], x, y) {
+				case crossBoundary:
+					return true
+				case crossToggle:
+					inside = !inside
+				}
+			}
+		}
+	}
+	return inside
 }
 
 // localPlane is an equirectangular projection centred on a point, in metres.
