@@ -71,13 +71,13 @@ type Index struct {
 	streetDist   []int32   // street item → district item
 	gridMgmtHint [][]int32 // kind index → grid item → management grid item
 
-	comps      map[string]*compTree // by category code
-	allComps   compTree             // every component, for unfiltered queries
+	comps    map[string]*compTree // by category code
+	allComps compTree             // every component, for unfiltered queries
 	// compPt holds each point component's position (NaN for other
 	// geometries), a compact copy the nearest-neighbour walk reads instead
 	// of the large Component records.
-	compPt []orb.Point
-	compCats   []string             // keys of comps, sorted
+	compPt     []orb.Point
+	compCats   []string // keys of comps, sorted
 	compByCode map[string]uint32
 
 	roads rtree.RTreeGN[float64, uint32]

@@ -199,6 +199,38 @@ func (ix *Index) nearestIn(cat string, p orb.Point, k int, radius float64, skip 
 	return ix.nearestTree(tr, p, k, radius, skip, out)
 }
 
+// nearestInRadius is the component of the category nearest to p within a
+// small radius, by searching the radius' bounding box rather than walking
+// the tree best-first (which computes distances to whole leaves). ok is
+// false when none is in range. Ties go to the lowest code.
+func (ix *Index) nearestInRadius(cat string, p orb.Point, radius float64, skip func(*data.Component) bool) (best candidate, ok bool) {
+	tr := ix.comps[cat]
+	if tr == nil {
+		return best, false
+	}
+	b := boundAround(p, radius)
+	hv := newHaversineFrom(p)
+	cs := ix.ds.Components
+	lo := [2]float32{down32(b.Min[0]), down32(b.Min[1])}
+	hi := [2]float32{up32(b.Max[0]), up32(b.Max[1])}
+	tr.Search(lo, hi, func(_, _ [2]float32, i uint32) bool {
+		var d float64
+		if q := ix.compPt[i]; q[0] == q[0] {
+			d = hv.to(q)
+		} else {
+			d = componentDistance(p, cs[i].Geometry)
+		}
+		if d > radius || skip != nil && skip(&cs[i]) {
+			return true
+		}
+		if !ok || d < best.d || d == best.d && cs[i].Code < cs[best.i].Code {
+			best, ok = candidate{i, d}, true
+		}
+		return true
+	})
+	return best, ok
+}
+
 // nearestTree is nearestIn over any component tree.
 func (ix *Index) nearestTree(tr *compTree, p orb.Point, k int, radius float64, skip func(*data.Component) bool, out []candidate) []candidate {
 	n := 0
@@ -208,6 +240,11 @@ func (ix *Index) nearestTree(tr *compTree, p orb.Point, k int, radius float64, s
 	tr.Nearby(
 		func(min, max [2]float32, i uint32, item bool) float64 {
 			if item {
+				// Items beyond the radius need no exact distance: their
+				// lower bound already ends the walk when it is popped.
+				if lb := lp.boxDist(float64(min[0]), float64(min[1]), float64(max[0]), float64(max[1])) * planarLowerBoundFactor; lb > radius {
+					return lb
+				}
 				if q := ix.compPt[i]; q[0] == q[0] { // not NaN: a point
 					return hv.to(q)
 				}

@@ -523,3 +523,53 @@ func TestNearestBreaksDistanceTiesByCode(t *testing.T) {
 		})
 	}
 }
+
+func TestResponsibleFindsTheNearestLiveComponentWithinTolerance(t *testing.T) {
+	sc, ix := buildSynth(t, 13, 12, 10, 10)
+	ds := sc.ds
+	for i := range ds.Components {
+		if i%7 == 0 {
+			ds.Components[i].Status = data.StatusRemoved
+		}
+	}
+	r := rand.New(rand.NewPCG(21, 22))
+	found := 0
+	for it := 0; it < 2000; it++ {
+		p := orb.Point{sc.bound.Min[0] + r.Float64()*(sc.bound.Max[0]-sc.bound.Min[0]), sc.bound.Min[1] + r.Float64()*(sc.bound.Max[1]-sc.bound.Min[1])}
+		cat := []string{"0101", "0109", "0201", "0301"}[it%4]
+		radius := []float64{5, 15, 40}[it%3]
+		want, wantD := "", math.Inf(1)
+		for _, c := range ds.Components {
+			if c.Category != cat || c.Status == data.StatusRemoved {
+				continue
+			}
+			var d float64
+			if pt, ok := c.Geometry.(orb.Point); ok {
+				d = HaversineM(p, pt)
+			} else {
+				d = bruteLineDistance(p, c.Geometry.(orb.LineString))
+			}
+			if d <= radius && (d < wantD || d == wantD && c.Code < want) {
+				want, wantD = c.Code, d
+			}
+		}
+		got, ok := ix.nearestInRadius(cat, p, radius, isRemoved)
+		if ok != (want != "") {
+			// a line component exactly at the radius may differ by the
+			// sampling error of the brute force
+			if !(cat == "0301" && math.Abs(wantD-radius) < 0.1) {
+				t.Fatalf("%v cat %s r %.0f: found=%v, brute force %q at %.3f", p, cat, radius, ok, want, wantD)
+			}
+			continue
+		}
+		if ok {
+			found++
+			if code := ds.Components[got.i].Code; code != want && math.Abs(got.d-wantD) > 0.05 {
+				t.Fatalf("%v cat %s: %s at %.3f m, brute force %s at %.3f m", p, cat, code, got.d, want, wantD)
+			}
+		}
+	}
+	if found < 100 {
+		t.Fatalf("test setup: only %d searches found a component", found)
+	}
+}

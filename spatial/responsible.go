@@ -156,12 +156,10 @@ func (ix *Index) Responsible(p orb.Point, category, componentCode string) (Respo
 	case comp != nil:
 		res.Component = &ComponentRef{Code: comp.Code, Category: comp.Category, Owner: comp.Owner, Maintainer: comp.Maintainer, ByCode: true}
 	case cat.Kind == data.KindComponent:
-		cands := ix.nearestIn(cat.Code, p, 1, ix.tolerance, func(c *data.Component) bool { return c.Status == data.StatusRemoved }, nil)
-		if len(cands) > 0 {
-			ix.sortCandidates(cands)
-			c := &ix.ds.Components[cands[0].i]
+		if best, ok := ix.nearestInRadius(cat.Code, p, ix.tolerance, isRemoved); ok {
+			c := &ix.ds.Components[best.i]
 			comp = c
-			res.Component = &ComponentRef{Code: c.Code, Category: c.Category, Owner: c.Owner, Maintainer: c.Maintainer, DistanceM: cands[0].d}
+			res.Component = &ComponentRef{Code: c.Code, Category: c.Category, Owner: c.Owner, Maintainer: c.Maintainer, DistanceM: best.d}
 		}
 	}
 	if comp == nil {
@@ -217,6 +215,8 @@ func (ix *Index) Responsible(p orb.Point, category, componentCode string) (Respo
 	}
 	return ix.decide(res, RuleFallback, ix.fallback, 0, "fallback unit (兜底)"), nil
 }
+
+func isRemoved(c *data.Component) bool { return c.Status == data.StatusRemoved }
 
 // decide records the deciding step.
 func (ix *Index) decide(res Responsibility, rule, unit string, ruleID int64, detail string) Responsibility {
