@@ -548,7 +548,7 @@ func (g *Geocoder) plateResult(ai int32, e *entity) Result {
 	if label == "" {
 		label = g.plateLabel(g.plateComm[ai], e.label, a.Number)
 	}
-	return Result{Label: label, Level: LevelDoorPlate, Geometry: Point(a.Point), Code: a.Code, Road: a.Road, Number: a.Number, Community: g.plateComm[ai]}
+	return Result{Label: label, Level: LevelDoorPlate, Geometry: Point(a.Point), Code: a.Code, Road: a.Road, Number: a.Number, Community: g.plateComm[ai], UnitGrid: g.plateGrid[ai]}
 }
 
 // plateLabel writes a door plate's standard text: district, street, road
@@ -619,7 +619,14 @@ func (g *Geocoder) fillAdmin(r *Result, loc *spatial.Location) {
 	if g.ix == nil {
 		return
 	}
-	if r.UnitGrid != "" && r.Community != "" && r.Street != "" && r.District != "" {
+	if r.UnitGrid != "" && r.Community != "" {
+		// Known at build time: the rest follows from the hierarchy.
+		if r.Street == "" {
+			r.Street = g.parent[r.Community]
+		}
+		if r.District == "" {
+			r.District = g.parent[r.Street]
+		}
 		return
 	}
 	if err := g.ix.LocateInto(orb.Point(r.Geometry), loc); err == nil || loc.UnitGrid.Code != "" {

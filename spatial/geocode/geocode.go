@@ -184,6 +184,8 @@ type Geocoder struct {
 	plates     map[plateKey]int32
 	roadPlates [][2][]platePos // road → [even, odd] plates by number
 	plateComm  []string        // addr index → community code
+	plateGrid  []string        // addr index → unit grid code
+	poiEnt     []int32         // POI index → entity
 
 	addrTree rtree.RTreeG[int32]
 	poiTree  rtree.RTreeG[int32]
@@ -448,8 +450,18 @@ func (g *Geocoder) buildRoads() error {
 		}
 	}
 	g.plateComm = make([]string, len(ds.Addresses))
+	g.plateGrid = make([]string, len(ds.Addresses))
+	var loc spatial.Location
 	for i := range ds.Addresses {
 		a := &ds.Addresses[i]
+		comm := a.Community
+		if g.ix != nil && g.ix.LocateInto(a.Point, &loc) == nil {
+			g.plateGrid[i] = loc.UnitGrid.Code
+			if comm == "" {
+				comm = loc.Community.Code
+			}
+		}
+		g.plateComm[i] = comm
 		ri, ok := roadByCode[a.Road]
 		if !ok {
 			continue // a plate on an unknown road can still be found in reverse
@@ -457,13 +469,6 @@ func (g *Geocoder) buildRoads() error {
 		num := Normalize(a.Number)
 		num = strings.TrimSuffix(num, "号")
 		g.plates[plateKey{ri, num}] = int32(i)
-		comm := a.Community
-		if comm == "" && g.ix != nil {
-			if loc, err := g.ix.Locate(a.Point); err == nil {
-				comm = loc.Community.Code
-			}
-		}
-		g.plateComm[i] = comm
 		e := &g.ents[g.roadEnt[ri]]
 		if comm != "" && !slices.Contains(e.comms, comm) {
 			e.comms = append(e.comms, comm)
@@ -544,6 +549,7 @@ func (g *Geocoder) buildPOIs() {
 			e.district = loc.District.Code
 		}
 		id := g.addEntity(e)
+		g.poiEnt = append(g.poiEnt, id)
 		n := Normalize(p.Name)
 		g.addAlias(id, n, 0)
 		// Strip leading region and administrative names, repeatedly.

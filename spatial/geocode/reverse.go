@@ -125,7 +125,7 @@ func (g *Geocoder) Reverse(p orb.Point) (ReverseResult, error) {
 	var loc spatial.Location
 	if ai := nearestPoint(&g.addrTree, pl); ai >= 0 {
 		a := &g.ds.Addresses[ai]
-		r := Result{Label: a.FullAddress, Level: LevelDoorPlate, Geometry: Point(a.Point), Code: a.Code, Road: a.Road, Number: a.Number, Community: g.plateComm[ai]}
+		r := Result{Label: a.FullAddress, Level: LevelDoorPlate, Geometry: Point(a.Point), Code: a.Code, Road: a.Road, Number: a.Number, Community: g.plateComm[ai], UnitGrid: g.plateGrid[ai]}
 		if r.Label == "" {
 			r.Label = a.Number
 		}
@@ -173,7 +173,11 @@ func (g *Geocoder) poiHit(i int32, p orb.Point) Result {
 		lv = LevelLandmark
 	}
 	d := spatial.HaversineM(p, poi.Point)
-	return Result{Label: poi.Name, Level: lv, Geometry: Point(poi.Point), Code: poi.Code, DistanceM: &d}
+	r := Result{Label: poi.Name, Level: lv, Geometry: Point(poi.Point), Code: poi.Code, DistanceM: &d}
+	if e := &g.ents[g.poiEnt[i]]; len(e.comms) == 1 {
+		r.UnitGrid, r.Community = e.grid, e.comms[0]
+	}
+	return r
 }
 
 func cmpF64(a, b float64) int {
