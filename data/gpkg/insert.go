@@ -146,6 +146,12 @@ func insertAll(ctx context.Context, tx *sql.Tx, ds *data.Dataset) error {
 	w = newWriter(tx, "components", []string{"geom", "code", "category", "name", "department", "owner", "maintainer", "status", "unit_grid", "survey_date", "changed_at", "version", "note"}, reset)
 	for i := range ds.Components {
 		c := &ds.Components[i]
+		// Load reads these columns packed around the unit separator.
+		for _, s := range [...]string{c.Category, c.Name, c.Department, c.Owner, c.Maintainer, string(c.Status), c.UnitGrid} {
+			if strings.IndexByte(s, 0x1f) >= 0 {
+				return fmt.Errorf("component %s: text %q holds the control character U+001F", c.Code, s)
+			}
+		}
 		if c.Geometry != nil && !isEmpty(c.Geometry) {
 			grow("components", c.Geometry.Bound())
 		}

@@ -33,6 +33,19 @@ import (
 	"citygrid/data"
 )
 
+// driverName is go-sqlite3 with a connect hook that maps the file into
+// memory: whole-table scans (Load) then read pages without a copy per page.
+const driverName = "sqlite3_citygrid"
+
+func init() {
+	sql.Register(driverName, &sqlite3.SQLiteDriver{
+		ConnectHook: func(c *sqlite3.SQLiteConn) error {
+			_, err := c.Exec(`PRAGMA mmap_size = 4294967296`, nil)
+			return err
+		},
+	})
+}
+
 // Store is a city in a GeoPackage file. It implements data.Store and is
 // safe for concurrent use.
 type Store struct {
@@ -62,7 +75,7 @@ func Open(ctx context.Context, path string) (*Store, error) {
 	// inserts into the code indexes and whole-table loads stay in memory.
 	q.Set("_cache_size", "-65536")
 	dsn := "file:" + (&url.URL{Path: path}).EscapedPath() + "?" + q.Encode()
-	db, err := sql.Open("sqlite3", dsn)
+	db, err := sql.Open(driverName, dsn)
 	if err != nil {
 		return nil, fmt.Errorf("open store %s: %w", path, err)
 	}

@@ -125,6 +125,15 @@ func TestInsertConflicts(t *testing.T) {
 	}
 }
 
+func TestInsertRefusesTheUnitSeparator(t *testing.T) {
+	st, _ := openTemp(t)
+	c := gpkgtest.City().Components[0]
+	c.Owner = "D\x1f1"
+	if err := st.Insert(context.Background(), &data.Dataset{Components: []data.Component{c}}); err == nil {
+		t.Fatal("Insert stored a department code holding U+001F, which Load cannot read back")
+	}
+}
+
 func TestReopenKeepsDataAndMeta(t *testing.T) {
 	ctx := context.Background()
 	path := filepath.Join(t.TempDir(), "citygrid.gpkg")
