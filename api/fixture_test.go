@@ -89,6 +89,16 @@ func testCity() *data.Dataset {
 			comp("3201140201000001", tLamp, 118.7051, 31.9101, tGridA1, "D-LIGHT"),
 			comp("3201140201000002", tLamp, 118.7150, 31.9150, tGridA2, "D-LIGHT"),
 		},
+		Roads: []data.Road{
+			{Code: "320114L0001", Name: "软件大道", District: tDistrict, Geometry: orb.MultiLineString{{{118.70, 31.91}, {118.74, 31.91}}}},
+		},
+		Addresses: []data.Address{
+			{Code: "320114A0000001", Road: "320114L0001", Number: "1", FullAddress: "雨花台区雨花街道软件大道1号", Community: tCommunityA, Point: orb.Point{118.7050, 31.9102}},
+			{Code: "320114A0000003", Road: "320114L0001", Number: "3", FullAddress: "雨花台区雨花街道软件大道3号", Community: tCommunityA, Point: orb.Point{118.7150, 31.9102}},
+		},
+		POIs: []data.POI{
+			{Code: "320114P0001", Name: "雨花中学", Kind: "school", Landmark: true, Point: orb.Point{118.7300, 31.9150}},
+		},
 		Rules: []data.Rule{
 			{ID: 1, Category: tLamp, Scope: data.ScopeStreet, ScopeRef: tStreet, Unit: "D-STREET", Priority: 10, Note: "street lamps are the street office's"},
 		},

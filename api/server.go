@@ -81,6 +81,11 @@ func New(cfg Config) (http.Handler, error) {
 
 	s := &spatialService{ix: cfg.Index, store: cfg.Store, maxBatch: cfg.MaxBatchPoints}
 	s.mount(r)
+	gs, err := newGeocodeService(cfg.Index)
+	if err != nil {
+		return nil, err
+	}
+	gs.mount(r)
 
 	ms, err := newMapService(cfg)
 	if err != nil {
