@@ -114,9 +114,13 @@ func (ix *Index) ResponsibleBatch(qs []ResponsibleQuery) ([]BatchResponsibility,
 	}
 	out := make([]BatchResponsibility, len(qs))
 	errs := make([]error, len(qs))
+	k := ix.mgmtPerKind
+	mgs := make([]ManagementGridRef, len(qs)*k)
+	reasons := make([]Reason, len(qs)*maxReasons)
 	parallel(len(qs), func(lo, hi int) {
 		for i := lo; i < hi; i++ {
-			r, err := ix.Responsible(qs[i].Point, qs[i].Category, qs[i].Component)
+			r, err := ix.responsible(qs[i].Point, qs[i].Category, qs[i].Component,
+				mgs[i*k:i*k:(i+1)*k], reasons[i*maxReasons:i*maxReasons:(i+1)*maxReasons])
 			out[i].Responsibility = r
 			if err != nil {
 				errs[i] = err

@@ -287,3 +287,38 @@ func TestHilbertKeysKeepNeighboursClose(t *testing.T) {
 		}
 	}
 }
+
+// FuzzLocate checks Locate against the brute-force scan at arbitrary
+// points over (and around) a synthetic city, including lattice vertices
+// and edge points the fuzzer reaches through the snap argument.
+func FuzzLocate(f *testing.F) {
+	sc := newSynthCity(7, 12, 10, 0)
+	ix, err := Build(sc.ds)
+	if err != nil {
+		f.Fatal(err)
+	}
+	f.Add(0.5, 0.5, uint8(0))
+	f.Add(0.0, 0.0, uint8(1))
+	f.Add(0.25, 0.75, uint8(2))
+	f.Add(-0.1, 1.1, uint8(0))
+	f.Fuzz(func(t *testing.T, u, v float64, snap uint8) {
+		if math.IsNaN(u) || math.IsNaN(v) || math.IsInf(u, 0) || math.IsInf(v, 0) || math.Abs(u) > 2 || math.Abs(v) > 2 {
+			return
+		}
+		b := sc.bound
+		p := orb.Point{b.Min[0] + u*(b.Max[0]-b.Min[0]), b.Min[1] + v*(b.Max[1]-b.Min[1])}
+		switch snap % 3 {
+		case 1: // nearest lattice vertex
+			i := min(sc.nx, max(0, int(math.Round(u*float64(sc.nx)))))
+			j := min(sc.ny, max(0, int(math.Round(v*float64(sc.ny)))))
+			p = sc.verts[i][j]
+		case 2: // a point on the lattice edge to the east of that vertex
+			i := min(sc.nx-1, max(0, int(u*float64(sc.nx))))
+			j := min(sc.ny, max(0, int(v*float64(sc.ny))))
+			a, c := sc.verts[i][j], sc.verts[i+1][j]
+			t := math.Mod(math.Abs(u*997), 1)
+			p = orb.Point{a[0] + t*(c[0]-a[0]), a[1] + t*(c[1]-a[1])}
+		}
+		checkAgainstBrute(t, ix, sc.ds, p, "fuzzed point")
+	})
+}

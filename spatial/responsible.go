@@ -117,7 +117,19 @@ var scopeRank = map[data.ScopeKind]int{
 // component; no fallback unit configured when one is needed wraps
 // data.ErrNotFound.
 func (ix *Index) Responsible(p orb.Point, category, componentCode string) (Responsibility, error) {
-	var res Responsibility
+	return ix.responsible(p, category, componentCode,
+		make([]ManagementGridRef, 0, ix.mgmtPerKind), make([]Reason, 0, maxReasons))
+}
+
+// maxReasons is the most reasons a Responsibility carries: maintainer,
+// owner, rule table, department, fallback.
+const maxReasons = 5
+
+// responsible is Responsible with the answer's slices supplied by the
+// caller (batches carve them from one allocation).
+func (ix *Index) responsible(p orb.Point, category, componentCode string, mg []ManagementGridRef, reasons []Reason) (Responsibility, error) {
+	res := Responsibility{Reasons: reasons[:0]}
+	res.Location.ManagementGrids = mg[:0]
 	res.CRS = crs.Default
 	var comp *data.Component
 	if componentCode != "" {
@@ -146,7 +158,6 @@ func (ix *Index) Responsible(p orb.Point, category, componentCode string) (Respo
 	if err := CheckPoint(p); err != nil {
 		return res, err
 	}
-	res.Location.ManagementGrids = make([]ManagementGridRef, 0, ix.mgmtPerKind)
 	if err := ix.LocateInto(p, &res.Location); err != nil && (comp == nil || !IsOutside(err)) {
 		return res, err
 	}

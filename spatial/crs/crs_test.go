@@ -124,3 +124,48 @@ func TestGeometryFromStorageCopiesAndConverts(t *testing.T) {
 		t.Fatal("geographic CRS should return the geometry itself")
 	}
 }
+
+func FuzzParse(f *testing.F) {
+	for _, s := range []string{"", "gcj02", "BD-09", "EPSG:4490", "wgs84", "epsg:3857", " gcj02 ", "\x00"} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, s string) {
+		c, err := Parse(s)
+		if err != nil {
+			if c != "" {
+				t.Fatalf("Parse(%q) returned %q with error %v", s, c, err)
+			}
+			return
+		}
+		// Whatever parses is one of the four, and its own name parses
+		// back to itself.
+		switch c {
+		case CGCS2000, WGS84, GCJ02, BD09:
+		default:
+			t.Fatalf("Parse(%q) = %q", s, c)
+		}
+		if back, err := Parse(string(c)); err != nil || back != c {
+			t.Fatalf("Parse(%q) = %q, %v; want %q", c, back, err, c)
+		}
+	})
+}
+
+func FuzzRoundTrip(f *testing.F) {
+	f.Add(118.78, 31.99)
+	f.Add(73.5, 18.2)
+	f.Add(135.0, 53.5)
+	f.Fuzz(func(t *testing.T, lon, lat float64) {
+		p := orb.Point{lon, lat}
+		if !InChina(p) {
+			if WGS84ToGCJ02(p) != p || GCJ02ToWGS84(p) != p {
+				t.Fatalf("%v outside China was shifted", p)
+			}
+			return
+		}
+		for _, c := range []CRS{GCJ02, BD09} {
+			if d := metres(ToStorage(c, FromStorage(c, p)), p); d > 0.01 {
+				t.Fatalf("%s round trip of %v is off by %.4f m", c, p, d)
+			}
+		}
+	})
+}
