@@ -1,0 +1,111 @@
+package api
+
+import (
+	"io"
+	"log/slog"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"testing"
+
+	"citygrid/spatial"
+
+	"github.com/go-chi/chi/v5"
+)
+
+func TestThePageSaysHowToInstallMapLibreWhenItIsMissing(t *testing.T) {
+	ix, err := spatial.Build(testCity())
+	if err != nil {
+		t.Fatal(err)
+	}
+	m, err := newMapService(Config{Index: ix, Logger: slog.New(slog.NewTextHandler(io.Discard, nil))})
+	if err != nil {
+		t.Fatal(err)
+	}
+	r := chi.NewRouter()
+	m.mount(r)
+	m.webDir = ""
+	{
+		rec := httptest.NewRecorder()
+		r.ServeHTTP(rec, httptest.NewRequest(http.MethodGet, "/", nil))
+		if rec.Code != 200 || !strings.Contains(rec.Body.String(), "npm ci --prefix api/web") {
+			t.Errorf("page without MapLibre: %d %.300s", rec.Code, rec.Body.String())
+		}
+		rec = httptest.NewRecorder()
+		r.ServeHTTP(rec, httptest.NewRequest(http.MethodGet, "/web/maplibre-gl/maplibre-gl.mjs", nil))
+		if rec.Code != 404 {
+			t.Errorf("maplibre file without MapLibre: %d", rec.Code)
+		}
+	}
+}
+
+func TestReloadAfterAnEditChangesTheTileURLs(t *testing.T) {
+	ds := testCity()
+	ix, err := spatial.Build(ds)
+	if err != nil {
+		t.Fatal(err)
+	}
+	m, err := newMapService(Config{Index: ix, Logger: slog.New(slog.NewTextHandler(io.Discard, nil))})
+	if err != nil {
+		t.Fatal(err)
+	}
+	r := chi.NewRouter()
+	m.mount(r)
+	before := tileJSONOf(t, r)
+	ds.Components[0].Status = "damaged" // an edit the index shares
+	if err := m.reload(); err != nil {
+		t.Fatal(err)
+	}
+	after := tileJSONOf(t, r)
+	if before.DataVersion == after.DataVersion || before.Tiles[0] == after.Tiles[0] {
+		t.Errorf("version %s → %s, URL %s → %s", before.DataVersion, after.DataVersion, before.Tiles[0], after.Tiles[0])
+	}
+	// A tile asked with the old version is no longer immutable.
+	cc := get(t, r, cityTile()+"?v="+before.DataVersion).Header().Get("Cache-Control")
+	if strings.Contains(cc, "immutable") {
+		t.Errorf("stale version answered %q", cc)
+	}
+}
+
+func FuzzAcceptsGzip(f *testing.F) {
+	for _, s := range []string{"gzip", "gzip;q=0", "*;q=0.5, gzip;q=0", "br;q=1.0, deflate", "", ";;,,", "gzip;q=abc"} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, h string) {
+		got := acceptsGzip(h)
+		lower := strings.ToLower(h)
+		if got && !strings.Contains(lower, "gzip") && !strings.Contains(h, "*") {
+			t.Errorf("%q: gzip accepted though neither gzip nor * is listed", h)
+		}
+		if acceptsGzip(h+",gzip;q=0") && strings.Count(lower, "gzip") == 0 {
+			t.Errorf("%q: an explicit gzip;q=0 was overridden", h)
+		}
+	})
+}
+
+func FuzzTileAddress(f *testing.F) {
+	for _, s := range [][3]string{{"14", "13600", "6650"}, {"-1", "0", "0"}, {"99999999999", "1", "1"}, {"3", "+7", "0x1"}} {
+		f.Add(s[0], s[1], s[2])
+	}
+	ix, err := spatial.Build(testCity())
+	if err != nil {
+		f.Fatal(err)
+	}
+	m, err := newMapService(Config{Index: ix, Logger: slog.New(slog.NewTextHandler(io.Discard, nil))})
+	if err != nil {
+		f.Fatal(err)
+	}
+	ts := m.prov.Load().Tileset()
+	f.Fuzz(func(t *testing.T, zs, xs, ys string) {
+		z, x, y, err := tileAddress(ts, zs, xs, ys)
+		if err != nil {
+			if statusOf(err) != http.StatusBadRequest {
+				t.Errorf("error %v maps to %d", err, statusOf(err))
+			}
+			return
+		}
+		if ts.Check(z, x, y) != nil {
+			t.Errorf("%s/%s/%s accepted as %d/%d/%d outside the tileset", zs, xs, ys, z, x, y)
+		}
+	})
+}
