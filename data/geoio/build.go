@@ -9,6 +9,8 @@ import (
 	"time"
 
 	"github.com/paulmach/orb"
+	"github.com/paulmach/orb/planar"
+	"github.com/tidwall/rtree"
 
 	"citygrid/data"
 )
@@ -517,9 +519,62 @@ func (b *Batch) add(rec *record, l Layer) {
 }
 
 // Complete fills what the file may leave out and the city knows: a
-// component's competent department defaults to its category's. It is
-// called by Import before Validate.
+// component's competent department defaults to its category's, and a point
+// component without a unit grid gets the grid it lies in. It is called by
+// Import before Validate.
 func (b *Batch) Complete(city *data.Dataset) {
+	b.completeDepartments(city)
+	b.locateUnitGrids(city)
+}
+
+// locateUnitGrids assigns a unit grid to each point component that has
+// none, from the grids of the city and of the batch. A point on the shared
+// edge of two grids goes to the one with the lower code.
+func (b *Batch) locateUnitGrids(city *data.Dataset) {
+	need := false
+	for i := range b.Dataset.Components {
+		if _, ok := b.Dataset.Components[i].Geometry.(orb.Point); ok && b.Dataset.Components[i].UnitGrid == "" {
+			need = true
+			break
+		}
+	}
+	if !need {
+		return
+	}
+	var tr rtree.RTreeG[*data.UnitGrid]
+	for _, d := range []*data.Dataset{city, b.Dataset} {
+		if d == nil {
+			continue
+		}
+		for i := range d.UnitGrids {
+			g := &d.UnitGrids[i]
+			if len(g.Geometry) == 0 {
+				continue
+			}
+			bd := g.Geometry.Bound()
+			tr.Insert(bd.Min, bd.Max, g)
+		}
+	}
+	for i := range b.Dataset.Components {
+		c := &b.Dataset.Components[i]
+		p, ok := c.Geometry.(orb.Point)
+		if !ok || c.UnitGrid != "" {
+			continue
+		}
+		var best *data.UnitGrid
+		tr.Search(p, p, func(_, _ [2]float64, g *data.UnitGrid) bool {
+			if planar.MultiPolygonContains(g.Geometry, p) && (best == nil || g.Code < best.Code) {
+				best = g
+			}
+			return true
+		})
+		if best != nil {
+			c.UnitGrid = best.Code
+		}
+	}
+}
+
+func (b *Batch) completeDepartments(city *data.Dataset) {
 	deptOf := map[string]string{}
 	for _, d := range []*data.Dataset{city, b.Dataset} {
 		if d == nil {

@@ -258,7 +258,7 @@ func TestImportCJT214FieldNamesFromCSV(t *testing.T) {
 	// column (the code carries it) and no department (the category's).
 	csv := "ObjID,ObjName,DeptCode2,DeptCode3,BGID,ObjState,ORDate,CHDate,Note,lon,lat\n" +
 		"3201140101000101,上水井盖,D0003,D0003,32011400100101,破损,20240315,2025-06-02T10:00:00Z,\"井盖, 松动\",118.7651,31.9951\n" +
-		"3201140101000102,上水井盖,,,320114001001002,完好,2024-03-16,,,118.7751,31.9951\n"
+		"3201140101000102,上水井盖,,,,完好,2024-03-16,,,118.7751,31.9951\n"
 	in := filepath.Join(t.TempDir(), "covers.csv")
 	os.WriteFile(in, []byte(csv), 0o644)
 	b, err := geoio.Import(ctx, st, in, geoio.Options{Layer: geoio.Components})
@@ -280,6 +280,10 @@ func TestImportCJT214FieldNamesFromCSV(t *testing.T) {
 	}
 	if !reflect.DeepEqual(got, want) {
 		t.Errorf("stored component\n got %#v\nwant %#v", got, want)
+	}
+	// The second row has no BGID: it gets the grid its point lies in.
+	if got, err := st.Component(ctx, "3201140101000102"); err != nil || got.UnitGrid != "320114001001002" {
+		t.Errorf("located component = %+v, %v; want unit grid 320114001001002", got, err)
 	}
 }
 
