@@ -33,11 +33,11 @@ func newGeocodeService(ix *spatial.Index) (*geocodeService, error) {
 	return &geocodeService{g: g}, nil
 }
 
-// mount registers the routes of issue 10.
+// mount registers the routes as api/openapi.json documents them.
 func (s *geocodeService) mount(r chi.Router) {
 	r.Get("/api/v1/geocode", s.forward)
-	r.Get("/api/v1/reverse", s.reverse)
-	r.Get("/api/v1/suggest", s.suggest)
+	r.Get("/api/v1/geocode/suggest", s.suggest)
+	r.Get("/api/v1/geocode/reverse", s.reverse)
 }
 
 // geocodeAnswer is the answer of forward geocoding and suggestions.
@@ -93,7 +93,7 @@ func (s *geocodeService) forward(w http.ResponseWriter, r *http.Request) {
 	}, geocode.DefaultLimit)
 }
 
-// suggest answers GET /api/v1/suggest?q=PREFIX.
+// suggest answers GET /api/v1/geocode/suggest?q=PREFIX.
 func (s *geocodeService) suggest(w http.ResponseWriter, r *http.Request) {
 	q := r.URL.Query()
 	text := q.Get("q")
@@ -128,7 +128,7 @@ func (s *geocodeService) answer(w http.ResponseWriter, q getter, text string, fi
 	writeJSON(w, http.StatusOK, geocodeAnswer{CRS: c, Query: text, Count: len(rs), Results: rs})
 }
 
-// reverse answers GET /api/v1/reverse?lon=&lat=[&crs=].
+// reverse answers GET /api/v1/geocode/reverse?lon=&lat=[&crs=].
 func (s *geocodeService) reverse(w http.ResponseWriter, r *http.Request) {
 	p, c, err := queryPoint(rawQuery(r.URL.RawQuery))
 	if err != nil {
