@@ -156,3 +156,43 @@ func TestDefaultCatalogueJSONReadsBackAsTheDefault(t *testing.T) {
 		}
 	}
 }
+
+// FuzzReadCatalogue: any input is either refused with an error or yields
+// categories that satisfy every rule ReadCatalogue promises.
+func FuzzReadCatalogue(f *testing.F) {
+	for _, s := range []string{SchemeGBT30428, SchemeGBT47678} {
+		b, err := DefaultCatalogueJSON(s)
+		if err != nil {
+			f.Fatal(err)
+		}
+		f.Add(string(b))
+	}
+	f.Add(`{"scheme":"GB/T 30428.2-2013","big_classes":[{"kind":"event","code":"01","name":"市容环境"}],"categories":[{"kind":"event","code":"0110","name":"暴露垃圾","department":"HW","deadline_class":"fast"}]}`)
+	f.Add(`{"scheme":"GB/T 47678.5-2026","big_classes":[],"categories":[]}`)
+	f.Fuzz(func(t *testing.T, doc string) {
+		cats, err := ReadCatalogue(strings.NewReader(doc))
+		if err != nil {
+			return
+		}
+		type key struct {
+			kind CategoryKind
+			code string
+		}
+		seen := map[key]bool{}
+		for _, c := range cats {
+			if err := CheckCategoryCode(c.Scheme, c.Code); err != nil {
+				t.Fatalf("accepted %+v: %v", c, err)
+			}
+			if c.Big != c.Code[:2] || c.BigName == "" || c.Name == "" || c.Department == "" || c.DeadlineClass == "" {
+				t.Fatalf("accepted incomplete %+v", c)
+			}
+			if (c.Kind == KindComponent) == (c.Geometry == "") {
+				t.Fatalf("accepted %+v with the wrong geometry for its kind", c)
+			}
+			if seen[key{c.Kind, c.Code}] {
+				t.Fatalf("accepted duplicate %s %s", c.Kind, c.Code)
+			}
+			seen[key{c.Kind, c.Code}] = true
+		}
+	})
+}
