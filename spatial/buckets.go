@@ -172,3 +172,77 @@ func (bk *buckets) markInside(prep []prepared, inside []int32, stride, off int) 
 		bk.inside[c*stride+off] = found
 	}
 }
+
+// markRaster is a raster of interior marks alone, finer than the candidate
+// cells it is built from: for the unit grids, whose polygons are too small
+// for the candidate cells to lie inside them.
+type markRaster struct {
+	geom   buckets // cell geometry only
+	inside []int32
+}
+
+// newMarkRaster marks, over b in about cellCount cells, each cell that no
+// edge of prep passes through and exactly one item covers (the same
+// argument as buckets.markInside); candidates lists the items whose bound
+// may contain a point.
+func newMarkRaster(b orb.Bound, cellCount int, prep []prepared, candidates func(x, y float64) []cand) *markRaster {
+	m := &markRaster{geom: newBuckets(b, cellCount)}
+	m.geom.cells = nil
+	g := &m.geom
+	n := g.nx * g.ny
+	touched := make([]bool, n)
+	for i := range prep {
+		for _, e := range prep[i].edges {
+			x0, y0 := g.cellXY(math.Min(e.ax, e.bx), math.Min(e.ay, e.by))
+			x1, y1 := g.cellXY(math.Max(e.ax, e.bx), math.Max(e.ay, e.by))
+			for cy := y0; cy <= y1; cy++ {
+				for cx := x0; cx <= x1; cx++ {
+					touched[cy*g.nx+cx] = true
+				}
+			}
+		}
+	}
+	m.inside = make([]int32, n)
+	for c := range m.inside {
+		m.inside[c] = -1
+		if touched[c] {
+			continue
+		}
+		cx, cy := c%g.nx, c/g.nx
+		x := g.min[0] + (float64(cx)+0.5)/g.invW
+		y := g.min[1] + (float64(cy)+0.5)/g.invH
+		if gx, gy := g.cellXY(x, y); gx != cx || gy != cy {
+			continue
+		}
+		found := int32(-1)
+		for _, cd := range candidates(x, y) {
+			if cd.mayContain(x, y) && prep[cd.item].locate(x, y) != outside {
+				if found >= 0 {
+					found = -1
+					break
+				}
+				found = int32(cd.item)
+			}
+		}
+		m.inside[c] = found
+	}
+	return m
+}
+
+// at returns the item marked for (x, y)'s cell, or -1.
+func (m *markRaster) at(x, y float64) int {
+	cx, cy := m.geom.cellXY(x, y)
+	return int(m.inside[cy*m.geom.nx+cx])
+}
+
+// unmark clears the marks of the cells b touches (and a halo), for edits.
+func (m *markRaster) unmark(b orb.Bound) {
+	g := &m.geom
+	x0, y0 := g.cellXY(b.Min[0], b.Min[1])
+	x1, y1 := g.cellXY(b.Max[0], b.Max[1])
+	for cy := max(0, y0-1); cy <= min(g.ny-1, y1+1); cy++ {
+		for cx := max(0, x0-1); cx <= min(g.nx-1, x1+1); cx++ {
+			m.inside[cy*g.nx+cx] = -1
+		}
+	}
+}

@@ -110,6 +110,8 @@ type polyLayer struct {
 	// cells accelerates point queries once the layer is complete; nil
 	// while building, when covering falls back to the R-tree.
 	cells *buckets
+	// marks, for the unit grids, answers most point queries outright.
+	marks *markRaster
 }
 
 // finish builds the layer's point-query cells: about two cells per
@@ -139,6 +141,11 @@ func (l *polyLayer) finish(r *fineRaster, off int) {
 	}
 	l.cells = &bk
 }
+
+// gridMarkCells sizes the unit grids' mark raster: about 80 cells per grid
+// (cells of about 11 m for 10,000 m² grids, half of which lie inside a
+// grid), at most 2^21 cells (8 MiB).
+func gridMarkCells(grids int) int { return min(80*grids, 1<<21) }
 
 // fineRaster is the raster shared by the administrative and management
 // layers: one geometry (bound and cell size) and one array of interior
@@ -172,6 +179,9 @@ func (l *polyLayer) add(code string, dsIndex int, mp orb.MultiPolygon) error {
 		if l.cells != nil {
 			l.cells.insert(pp.bound, i)
 		}
+		if l.marks != nil {
+			l.marks.unmark(pp.bound)
+		}
 	}
 	return nil
 }
@@ -188,6 +198,9 @@ func (l *polyLayer) remove(code string) bool {
 		if l.cells != nil {
 			l.cells.remove(pp.bound, i)
 		}
+		if l.marks != nil {
+			l.marks.unmark(pp.bound)
+		}
 	}
 	delete(l.byCode, code)
 	l.ds[i] = -1
@@ -199,6 +212,11 @@ func (l *polyLayer) remove(code string) bool {
 // or -1. This is the tie-break for points on shared edges and vertices.
 func (l *polyLayer) covering(x, y float64) int {
 	best := -1
+	if l.marks != nil {
+		if i := l.marks.at(x, y); i >= 0 {
+			return i
+		}
+	}
 	if l.cells != nil {
 		if i := l.insideCell(x, y); i >= 0 {
 			return i
@@ -363,6 +381,10 @@ func (ix *Index) buildPolygons() error {
 	slices.Sort(ix.kinds)
 	ix.mgmtPerKind = len(ix.kinds)
 	ix.grids.finish(nil, 0)
+	if n := ix.grids.tree.Len(); n > 0 {
+		min, max := ix.grids.tree.Bounds()
+		ix.grids.marks = newMarkRaster(orb.Bound{Min: min, Max: max}, gridMarkCells(n), ix.grids.prep, ix.grids.cells.at)
+	}
 	// One raster over every administrative and management polygon; its
 	// marks are interleaved district, street, community, then the
 	// management kinds in kind order (Locate reads them in that order).
