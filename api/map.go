@@ -10,6 +10,7 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
+	"sync"
 	"sync/atomic"
 
 	"citygrid/data"
@@ -27,8 +28,11 @@ type mapService struct {
 	cfg    Config
 	logger *slog.Logger
 	prov   atomic.Pointer[tiles.Provider]
-	baked  *mbtiles.Reader
 	webDir string // MapLibre GL JS dist directory; "" when not installed
+
+	mu         sync.Mutex // serialises reload
+	baked      *mbtiles.Reader
+	bakedStamp string // size and modification time of the file baked was opened from
 }
 
 // MBTilesFile is the name of the baked tiles file in the data directory.
@@ -44,17 +48,6 @@ func newMapService(cfg Config) (*mapService, error) {
 	if m.logger == nil {
 		m.logger = slog.Default()
 	}
-	if cfg.Dir != "" {
-		path := filepath.Join(cfg.Dir, MBTilesFile)
-		if _, err := os.Stat(path); err == nil {
-			r, err := mbtiles.Open(context.Background(), path)
-			if err != nil {
-				m.logger.Warn("baked tiles unreadable, generating on the fly", "path", path, "err", err)
-			} else {
-				m.baked = r
-			}
-		}
-	}
 	if err := m.reload(); err != nil {
 		return nil, err
 	}
@@ -65,13 +58,18 @@ func newMapService(cfg Config) (*mapService, error) {
 	return m, nil
 }
 
-// reload rebuilds the tileset from the index; the server calls it after
-// every edit of the data, so that the data version, and with it every
-// tile URL, changes.
+// reload rebuilds the tileset from the index and reopens the baked file
+// when it was replaced (citygrid bake while serving). The server calls it
+// after every edit of the data, so that the data version, and with it
+// every tile URL, changes; a baked file of the old version is then
+// ignored and tiles are generated until the next bake.
 func (m *mapService) reload() error {
 	if m.cfg.Index == nil {
 		return errors.New("map: no spatial index")
 	}
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	m.openBaked()
 	ts, err := tiles.New(m.cfg.Index, tiles.Options{Attribution: "citygrid"})
 	if err != nil {
 		return fmt.Errorf("map: %w", err)
@@ -80,6 +78,30 @@ func (m *mapService) reload() error {
 	m.logger.Info("tiles", "tileset", ts.Name(), "data_version", ts.Version(), "source", note)
 	m.prov.Store(p)
 	return nil
+}
+
+// openBaked opens DIR/citygrid.mbtiles when it exists and is not the file
+// already open. A replaced reader stays open: requests in flight may
+// still read it, and bakes are rare.
+func (m *mapService) openBaked() {
+	if m.cfg.Dir == "" {
+		return
+	}
+	path := filepath.Join(m.cfg.Dir, MBTilesFile)
+	fi, err := os.Stat(path)
+	if err != nil {
+		return
+	}
+	stamp := fmt.Sprintf("%d/%d", fi.Size(), fi.ModTime().UnixNano())
+	if m.baked != nil && stamp == m.bakedStamp {
+		return
+	}
+	r, err := mbtiles.Open(context.Background(), path)
+	if err != nil {
+		m.logger.Warn("baked tiles unreadable, generating on the fly", "path", path, "err", err)
+		return
+	}
+	m.baked, m.bakedStamp = r, stamp
 }
 
 func (m *mapService) mount(r chi.Router) {

@@ -1,14 +1,18 @@
 package api
 
 import (
+	"context"
 	"io"
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
+	"path/filepath"
 	"strings"
 	"testing"
 
 	"citygrid/spatial"
+	"citygrid/tiles"
+	"citygrid/tiles/mbtiles"
 
 	"github.com/go-chi/chi/v5"
 )
@@ -108,4 +112,38 @@ func FuzzTileAddress(f *testing.F) {
 			t.Errorf("%s/%s/%s accepted as %d/%d/%d outside the tileset", zs, xs, ys, z, x, y)
 		}
 	})
+}
+
+func TestABakeWhileServingIsPickedUpOnReload(t *testing.T) {
+	ctx := context.Background()
+	dir := t.TempDir()
+	ix, err := spatial.Build(testCity())
+	if err != nil {
+		t.Fatal(err)
+	}
+	m, err := newMapService(Config{Index: ix, Dir: dir, Logger: slog.New(slog.NewTextHandler(io.Discard, nil))})
+	if err != nil {
+		t.Fatal(err)
+	}
+	r := chi.NewRouter()
+	m.mount(r)
+	if src := get(t, r, cityTile()).Header().Get("X-Tile-Source"); src != "generated" {
+		t.Fatalf("before the bake: %s", src)
+	}
+	w, err := mbtiles.Create(ctx, filepath.Join(dir, MBTilesFile))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := m.prov.Load().Tileset().Bake(ctx, w, tiles.BakeOptions{MinZoom: 14, MaxZoom: 16}); err != nil {
+		t.Fatal(err)
+	}
+	if err := w.Close(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if err := m.reload(); err != nil {
+		t.Fatal(err)
+	}
+	if src := get(t, r, cityTile()).Header().Get("X-Tile-Source"); src != "baked" {
+		t.Errorf("after the bake and a reload: %s", src)
+	}
 }

@@ -1,11 +1,30 @@
 // Package tiles builds citygrid's Mapbox Vector Tiles (MVT 2.1) on the fly
-// from the in-memory spatial index: one tileset holding every layer of the
-// city, projected to Web Mercator, clipped with a buffer, simplified in
-// tile-pixel space per zoom, with exterior rings clockwise on screen,
-// attributes chosen per zoom and stable feature ids. Tiles come out
-// gzip-compressed and byte-for-byte deterministic, so a tile baked into
-// MBTiles (see package tiles/mbtiles and Bake) and one made on request are
-// the same bytes with the same ETag. The package knows nothing of HTTP.
+// from the in-memory spatial index: one tileset, "city", holding every
+// layer of the city (one request per tile for a map client). Geometry is
+// projected to Web Mercator, clipped with orb/clip to a 64-unit buffer,
+// simplified in tile-pixel space per zoom and written with exterior rings
+// clockwise on screen; attributes are chosen per zoom and feature ids are
+// stable hashes of layer and code.
+//
+// Grids are a polygon coverage, so polygons are simplified by snapping
+// vertices to a zoom-dependent grid (1 unit from z14, at most 1 pixel
+// below) and dropping collinear points: the result depends on each vertex
+// alone, so neighbours keep sharing their edges exactly — no gaps or
+// slivers, which Douglas-Peucker run per polygon would open. Lines (roads)
+// use orb/simplify's Douglas-Peucker. Grid outlines are drawn by styles as
+// line layers over the polygons; the clip buffer is wider than any outline,
+// so clip edges never show as seams.
+//
+// Management grids of every kind share the layer management_grids with a
+// kind attribute; label points of polygons are in the layer labels with
+// the labelled layer's name. Components are drawn one by one from a
+// per-category minimum zoom and counted per big class below it
+// (component_clusters); see components.go.
+//
+// Tiles come out gzip-compressed and byte-for-byte deterministic, so a tile
+// baked into MBTiles (package tiles/mbtiles and Bake) and one made on
+// request are the same bytes with the same ETag. The package knows nothing
+// of HTTP.
 package tiles
 
 import (
