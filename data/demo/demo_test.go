@@ -306,33 +306,49 @@ func samplePoints(mp orb.MultiPolygon, n int) []orb.Point {
 }
 
 func TestUnitGridsDoNotOverlap(t *testing.T) {
-	ds := smallCity(t)
 	// Grids are polygons whose shared borders use identical vertices, so
 	// two grids overlap exactly when a vertex, an edge midpoint or an
 	// interior sample of one lies strictly inside the other. Check every
-	// pair whose bounds meet.
-	gs := ds.UnitGrids
-	probes := make([][]orb.Point, len(gs))
-	for a := range gs {
-		r := gs[a].Geometry[0][0]
-		for k := 0; k+1 < len(r); k++ {
-			probes[a] = append(probes[a], r[k], orb.Point{(r[k][0] + r[k+1][0]) / 2, (r[k][1] + r[k+1][1]) / 2})
-		}
-		probes[a] = append(probes[a], samplePoints(gs[a].Geometry, 4)...)
-	}
-	for a := range gs {
-		ba := gs[a].Geometry.Bound()
-		for b := range gs {
-			if a == b || !ba.Intersects(gs[b].Geometry.Bound()) {
-				continue
+	// pair whose bounds meet (found by a sweep along longitude).
+	eachCity(t, func(t *testing.T, ds *data.Dataset) {
+		gs := ds.UnitGrids
+		probes := make([][]orb.Point, len(gs))
+		bounds := make([]orb.Bound, len(gs))
+		order := make([]int, len(gs))
+		for a := range gs {
+			order[a] = a
+			bounds[a] = gs[a].Geometry.Bound()
+			r := gs[a].Geometry[0][0]
+			for k := 0; k+1 < len(r); k++ {
+				probes[a] = append(probes[a], r[k], orb.Point{(r[k][0] + r[k+1][0]) / 2, (r[k][1] + r[k+1][1]) / 2})
 			}
+			probes[a] = append(probes[a], samplePoints(gs[a].Geometry, 4)...)
+		}
+		sort.Slice(order, func(x, y int) bool { return bounds[order[x]].Min[0] < bounds[order[y]].Min[0] })
+		inside := func(a, b int) {
 			for _, p := range probes[a] {
 				if planar.MultiPolygonContains(gs[b].Geometry, p) && distanceToBoundary(gs[b].Geometry, p) > 1e-9 {
 					t.Fatalf("grid %s's point %v lies inside grid %s", gs[a].Code, p, gs[b].Code)
 				}
 			}
 		}
-	}
+		pairs := 0
+		for x, a := range order {
+			for _, b := range order[x+1:] {
+				if bounds[b].Min[0] > bounds[a].Max[0] {
+					break
+				}
+				if bounds[a].Intersects(bounds[b]) {
+					pairs++
+					inside(a, b)
+					inside(b, a)
+				}
+			}
+		}
+		if pairs < len(gs) {
+			t.Fatalf("only %d neighbouring pairs among %d grids", pairs, len(gs))
+		}
+	})
 }
 
 // distanceToBoundary is the planar distance in degrees from p to the
