@@ -470,29 +470,26 @@ func (ix *Index) buildHints() {
 // insertion builds tighter leaves (faster queries) in less time.
 func (ix *Index) buildComponents() error {
 	cs := ix.ds.Components
-	ix.compByCode = make(map[string]uint32, len(cs))
+	type rect32 struct{ lo, hi [2]float32 }
+	rects := make([]rect32, len(cs))
+	ix.compPt = make([]orb.Point, len(cs))
 	var ext orb.Bound
 	for i := range cs {
-		c := &cs[i]
-		if _, dup := ix.compByCode[c.Code]; dup {
-			return fmt.Errorf("component %s appears twice: %w", c.Code, data.ErrConflict)
-		}
-		ix.compByCode[c.Code] = uint32(i)
-		b := geometryBound(c.Geometry)
+		b := geometryBound(cs[i].Geometry)
 		if i == 0 {
 			ext = b
 		} else {
 			ext = ext.Union(b)
 		}
-	}
-	ix.compPt = make([]orb.Point, len(cs))
-	for i := range cs {
+		rects[i].lo, rects[i].hi = boundRect(b)
 		ix.compPt[i] = pointOf(cs[i].Geometry)
 	}
 	type keyed struct{ key, i uint32 }
 	order := make([]keyed, len(cs))
 	for i := range cs {
-		order[i] = keyed{hilbertKey(ext, geometryBound(cs[i].Geometry).Center()), uint32(i)}
+		r := &rects[i]
+		c := orb.Point{(float64(r.lo[0]) + float64(r.hi[0])) / 2, (float64(r.lo[1]) + float64(r.hi[1])) / 2}
+		order[i] = keyed{hilbertKey(ext, c), uint32(i)}
 	}
 	slices.SortFunc(order, func(a, b keyed) int {
 		if a.key != b.key {
@@ -510,20 +507,32 @@ func (ix *Index) buildComponents() error {
 		ix.comps[cat] = &compTree{}
 	}
 	slices.Sort(ix.compCats)
-	// The tree of all components is the biggest job: start it first.
-	work := make(chan func(), len(ix.compCats)+1)
+	// The tree of all components is the biggest job: start it first; the
+	// code map (and the duplicate check) runs beside the trees.
+	var dupErr error
+	work := make(chan func(), len(ix.compCats)+2)
 	work <- func() {
 		for _, o := range order {
-			lo, hi := componentRect(cs[o.i].Geometry)
-			ix.allComps.Insert(lo, hi, o.i)
+			r := &rects[o.i]
+			ix.allComps.Insert(r.lo, r.hi, o.i)
+		}
+	}
+	work <- func() {
+		ix.compByCode = make(map[string]uint32, len(cs))
+		for i := range cs {
+			c := &cs[i]
+			if _, dup := ix.compByCode[c.Code]; dup && dupErr == nil {
+				dupErr = fmt.Errorf("component %s appears twice: %w", c.Code, data.ErrConflict)
+			}
+			ix.compByCode[c.Code] = uint32(i)
 		}
 	}
 	for _, cat := range ix.compCats {
 		tr, items := ix.comps[cat], byCat[cat]
 		work <- func() {
 			for _, i := range items {
-				lo, hi := componentRect(cs[i].Geometry)
-				tr.Insert(lo, hi, i)
+				r := &rects[i]
+				tr.Insert(r.lo, r.hi, i)
 			}
 		}
 	}
@@ -539,7 +548,7 @@ func (ix *Index) buildComponents() error {
 		}()
 	}
 	wg.Wait()
-	return nil
+	return dupErr
 }
 
 // pointOf is the position of a point geometry, or NaN for any other.
@@ -602,12 +611,11 @@ func hilbertKey(ext orb.Bound, p orb.Point) uint32 {
 // componentRect is the float32 rectangle of a geometry, rounded outwards so
 // that it contains the float64 bound.
 func componentRect(g orb.Geometry) (lo, hi [2]float32) {
-	var b orb.Bound
-	if p, ok := g.(orb.Point); ok {
-		b = orb.Bound{Min: p, Max: p}
-	} else if g != nil {
-		b = g.Bound()
-	}
+	return boundRect(geometryBound(g))
+}
+
+// boundRect is b as a float32 rectangle rounded outwards.
+func boundRect(b orb.Bound) (lo, hi [2]float32) {
 	return [2]float32{down32(b.Min[0]), down32(b.Min[1])}, [2]float32{up32(b.Max[0]), up32(b.Max[1])}
 }
 
