@@ -34,10 +34,14 @@ func newGeocodeService(ix *spatial.Index) (*geocodeService, error) {
 }
 
 // mount registers the routes as api/openapi.json documents them.
+// /api/v1/suggest and /api/v1/reverse are the paths issue 10 names; they
+// serve the same handlers as their /api/v1/geocode/... forms.
 func (s *geocodeService) mount(r chi.Router) {
 	r.Get("/api/v1/geocode", s.forward)
 	r.Get("/api/v1/geocode/suggest", s.suggest)
 	r.Get("/api/v1/geocode/reverse", s.reverse)
+	r.Get("/api/v1/suggest", s.suggest)
+	r.Get("/api/v1/reverse", s.reverse)
 }
 
 // geocodeAnswer is the answer of forward geocoding and suggestions.
