@@ -128,6 +128,10 @@ test('the map page shows unit grids and components at a known place', { skip, ti
   const box = await page.locator('#map').boundingBox();
   await page.mouse.click(box.x + found.point[0], box.y + found.point[1]);
   await page.waitForFunction(() => /^200/.test(document.getElementById('locate')?.textContent || ''), null, { timeout: 15000 });
+  await page.waitForFunction(() => /^\d{3}/.test(document.getElementById('responsible')?.textContent || ''), null, { timeout: 15000 });
+  const responsible = await page.locator('#responsible').textContent();
+  assert.match(responsible, /^200\n/, `responsible answered ${responsible.slice(0, 200)}`);
+  assert.match(responsible, /"unit"/);
   const panel = await page.locator('#info').textContent();
   assert.ok(panel.includes(loc.unit_grid.code), 'the panel does not show the unit grid');
   assert.ok(panel.includes(place.code), 'the panel does not show the clicked component');
