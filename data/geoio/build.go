@@ -54,8 +54,6 @@ type Batch struct {
 	layerOf map[string]Layer
 	// src[layer][dst] is the file's name for field dst, when it differs.
 	src map[Layer]map[string]string
-	// seen[layer][dst] is set when at least one record has the field.
-	seen map[Layer]map[string]bool
 }
 
 func newBatch(layer Layer, m Mapping) *Batch {
@@ -65,7 +63,6 @@ func newBatch(layer Layer, m Mapping) *Batch {
 		origin:  map[string][]string{},
 		layerOf: map[string]Layer{},
 		src:     map[Layer]map[string]string{},
-		seen:    map[Layer]map[string]bool{},
 	}
 }
 
@@ -124,28 +121,35 @@ type field struct {
 }
 
 func (f field) get(dst string) (any, bool) {
-	var candidates []string
 	if src, ok := f.b.mapping[dst]; ok && f.b.layer != All {
-		candidates = []string{src}
-	} else {
-		candidates = append([]string{dst}, aliases[f.layer][dst]...)
+		return f.try(dst, src)
 	}
-	for _, c := range candidates {
-		v, name, ok := f.rec.lookup(c)
-		if !ok || v == nil {
-			continue
-		}
-		if f.b.seen[f.layer] == nil {
-			f.b.seen[f.layer] = map[string]bool{}
-			f.b.src[f.layer] = map[string]string{}
-		}
-		f.b.seen[f.layer][dst] = true
-		if name != dst {
-			f.b.src[f.layer][dst] = name
-		}
+	if v, ok := f.try(dst, dst); ok {
 		return v, true
 	}
+	for _, a := range aliases[f.layer][dst] {
+		if v, ok := f.try(dst, a); ok {
+			return v, true
+		}
+	}
 	return nil, false
+}
+
+// try reads field dst under the file's name src.
+func (f field) try(dst, src string) (any, bool) {
+	v, name, ok := f.rec.lookup(src)
+	if !ok || v == nil {
+		return nil, false
+	}
+	if name != dst {
+		if f.b.src[f.layer] == nil {
+			f.b.src[f.layer] = map[string]string{}
+		}
+		if f.b.src[f.layer][dst] != name {
+			f.b.src[f.layer][dst] = name
+		}
+	}
+	return v, true
 }
 
 func (f field) fail(dst, format string, args ...any) {

@@ -153,20 +153,26 @@ func readTable(ctx context.Context, db *sql.DB, t tableInfo, layer Layer, b *Bat
 			return fmt.Errorf("read table %s: %w", t.name, err)
 		}
 	}
+	// Dates and times are read as text, which the field readers parse with
+	// the forms they know; the driver would try a dozen layouts per value.
+	cols, err := selectList(ctx, db, t.name)
+	if err != nil {
+		return fmt.Errorf("read table %s: %w", t.name, err)
+	}
 	// The fid is the INTEGER PRIMARY KEY; rowid reaches it whatever its name.
-	rows, err := db.QueryContext(ctx, "SELECT rowid, * FROM "+quoteIdent(t.name)+" ORDER BY rowid")
+	rows, err := db.QueryContext(ctx, "SELECT rowid, "+cols+" FROM "+quoteIdent(t.name)+" ORDER BY rowid")
 	if err != nil {
 		return fmt.Errorf("read table %s: %w", t.name, err)
 	}
 	defer rows.Close()
-	cols, err := rows.Columns()
+	names, err := rows.Columns()
 	if err != nil {
 		return err
 	}
-	cols = cols[1:]
+	names = names[1:]
 	geomIdx := -1
-	keys := make([]string, 0, len(cols))
-	for i, c := range cols {
+	keys := make([]string, 0, len(names))
+	for i, c := range names {
 		if c == t.geomCol && layer.Spatial() {
 			geomIdx = i
 		}
@@ -175,8 +181,8 @@ func readTable(ctx context.Context, db *sql.DB, t tableInfo, layer Layer, b *Bat
 	var n int64
 	for rows.Next() {
 		var fid int64
-		vals := make([]any, len(cols))
-		ptrs := make([]any, len(cols)+1)
+		vals := make([]any, len(names))
+		ptrs := make([]any, len(names)+1)
 		ptrs[0] = &fid
 		for i := range vals {
 			ptrs[i+1] = &vals[i]
@@ -213,6 +219,35 @@ func readTable(ctx context.Context, db *sql.DB, t tableInfo, layer Layer, b *Bat
 		progress(n, total)
 	}
 	return nil
+}
+
+// selectList lists a table's columns for SELECT, with DATE and DATETIME
+// columns cast to text under their own names.
+func selectList(ctx context.Context, db *sql.DB, table string) (string, error) {
+	rows, err := db.QueryContext(ctx, "SELECT name, upper(type) FROM pragma_table_info(?) ORDER BY cid", table)
+	if err != nil {
+		return "", err
+	}
+	defer rows.Close()
+	var cols []string
+	for rows.Next() {
+		var name, typ string
+		if err := rows.Scan(&name, &typ); err != nil {
+			return "", err
+		}
+		if typ == "DATE" || typ == "DATETIME" || typ == "TIMESTAMP" {
+			cols = append(cols, "CAST("+quoteIdent(name)+" AS TEXT) AS "+quoteIdent(name))
+		} else {
+			cols = append(cols, quoteIdent(name))
+		}
+	}
+	if err := rows.Err(); err != nil {
+		return "", err
+	}
+	if len(cols) == 0 {
+		return "", fmt.Errorf("no columns")
+	}
+	return strings.Join(cols, ", "), nil
 }
 
 // errNoFormat is returned by FormatOf for an unknown extension.

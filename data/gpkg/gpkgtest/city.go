@@ -93,3 +93,24 @@ func City() *data.Dataset {
 		},
 	}
 }
+
+// Components returns n valid point components (category 0101) spread over
+// unit grid 320114001001001 of City, numbered from sequence 1001, for
+// benchmarks of import, validation and the store.
+func Components(n int) []data.Component {
+	survey := time.Date(2024, 3, 15, 0, 0, 0, 0, time.UTC)
+	out := make([]data.Component, n)
+	side := 1
+	for side*side < n {
+		side++
+	}
+	for i := range out {
+		out[i] = data.Component{
+			Code: data.ComponentCode("320114", "0101", 1000+i+1), Category: "0101", Name: "上水井盖",
+			Geometry:   orb.Point{118.7601 + 0.0098*float64(i%side)/float64(side), 31.9901 + 0.0098*float64(i/side)/float64(side)},
+			Department: "D0003", Owner: "D0003", Maintainer: "D0002", Status: data.StatusIntact,
+			UnitGrid: "320114001001001", SurveyDate: survey, ChangedAt: survey.Add(time.Duration(i) * time.Minute), Version: 1,
+		}
+	}
+	return out
+}
