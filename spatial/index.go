@@ -204,7 +204,7 @@ func (l *polyLayer) remove(code string) bool {
 	}
 	delete(l.byCode, code)
 	l.ds[i] = -1
-	*pp = prepared{}
+	*pp = prepare(nil) // covers nothing
 	return true
 }
 

@@ -322,3 +322,43 @@ func FuzzLocate(f *testing.F) {
 		checkAgainstBrute(t, ix, sc.ds, p, "fuzzed point")
 	})
 }
+
+func TestPolygonsCanBeRemovedAndReaddedInPlace(t *testing.T) {
+	sc := newSynthCity(8, 10, 8, 0)
+	ix, err := Build(sc.ds)
+	if err != nil {
+		t.Fatal(err)
+	}
+	g := sc.ds.UnitGrids[sc.gridIndex(5, 5)]
+	c := centroid(g.Geometry[0][0])
+	before, err := ix.Locate(c)
+	if err != nil || before.UnitGrid.Code != g.Code {
+		t.Fatalf("before: %q, %v; want %s", before.UnitGrid.Code, err, g.Code)
+	}
+	if !ix.grids.remove(g.Code) {
+		t.Fatal("remove failed")
+	}
+	if got, err := ix.Locate(c); !IsOutside(err) {
+		t.Fatalf("after removal the point is still in %q (%v)", got.UnitGrid.Code, err)
+	}
+	comm := before.Community.Code
+	if !ix.admin[2].remove(comm) {
+		t.Fatal("community remove failed")
+	}
+	if got, _ := ix.Locate(c); got.Community.Code != "" {
+		t.Fatalf("after removing its community the point is still in %q", got.Community.Code)
+	}
+	if err := ix.grids.add(g.Code, sc.gridIndex(5, 5), g.Geometry); err != nil {
+		t.Fatal(err)
+	}
+	if got, err := ix.Locate(c); err != nil || got.UnitGrid.Code != g.Code {
+		t.Fatalf("after re-adding: %q, %v", got.UnitGrid.Code, err)
+	}
+	if err := ix.grids.add(g.Code, 0, g.Geometry); !errors.Is(err, data.ErrConflict) {
+		t.Fatalf("adding a duplicate: %v", err)
+	}
+	// A point at (0, 0) must not trip over the removed polygons.
+	if _, err := ix.Locate(orb.Point{0, 0}); !IsOutside(err) {
+		t.Fatalf("(0,0): %v", err)
+	}
+}

@@ -11,6 +11,7 @@ import (
 	"testing"
 
 	"citygrid/data"
+	"citygrid/spatial/crs"
 
 	"github.com/paulmach/orb"
 )
@@ -571,5 +572,31 @@ func TestResponsibleFindsTheNearestLiveComponentWithinTolerance(t *testing.T) {
 	}
 	if found < 100 {
 		t.Fatalf("test setup: only %d searches found a component", found)
+	}
+}
+
+func TestToCRSConvertsAnswersWithoutTouchingTheDataset(t *testing.T) {
+	sc, ix := buildSynth(t, 3, 6, 6, 3)
+	p := sc.ds.Components[0].Geometry.(orb.Point)
+	res, err := ix.Nearest(p, 3, 500, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	first := res.Components[0].Geometry.Geometry.(orb.Point)
+	res.ToCRS(crs.GCJ02)
+	if res.CRS != crs.GCJ02 || res.Components[0].Geometry.Geometry.(orb.Point) != crs.WGS84ToGCJ02(first) {
+		t.Fatalf("answer not converted: %v %v", res.CRS, res.Components[0].Geometry)
+	}
+	if sc.ds.Components[0].Geometry.(orb.Point) != p {
+		t.Fatal("converting the answer moved the component in the dataset")
+	}
+	loc, _ := ix.Locate(p)
+	loc.ToCRS(crs.BD09)
+	if loc.CRS != crs.BD09 || loc.Point != crs.WGS84ToBD09(p) {
+		t.Fatalf("location not converted: %+v", loc)
+	}
+	b, _ := json.Marshal(res)
+	if !strings.Contains(string(b), `"crs":"GCJ-02"`) || !strings.Contains(string(b), `"geometry":{"type":"Point"`) {
+		t.Fatalf("JSON %s", b)
 	}
 }
