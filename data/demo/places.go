@@ -127,7 +127,7 @@ func (c *city) buildPOIs(ctx context.Context) error {
 		}
 		add(office, "government", true, sc[rng.IntN(len(sc))], u, v)
 		u, v = mid()
-		add("南京市公安局雨花台分局"+strings.TrimSuffix(strings.TrimSuffix(st.name, "街道"), "经济开发区")+"派出所", "police", false, sc[rng.IntN(len(sc))], u, v)
+		add("南京市公安局雨花台分局"+policeStationName(st.name)+"派出所", "police", false, sc[rng.IntN(len(sc))], u, v)
 	}
 	for _, f := range famousPlaces {
 		u, v := mid()
@@ -173,6 +173,18 @@ func (c *city) buildPOIs(ctx context.Context) error {
 		}
 	}
 	return nil
+}
+
+// policeStationName is the short place name a police station of a street
+// goes by.
+func policeStationName(street string) string {
+	switch street {
+	case "中国（南京）软件谷":
+		return "软件谷"
+	case "雨花经济开发区":
+		return "开发区"
+	}
+	return strings.TrimSuffix(street, "街道")
 }
 
 // extraSuffix tells apart names that reuse a prefix.
@@ -253,16 +265,17 @@ func (c *city) buildRules(ctx context.Context) error {
 	}
 	var rules []data.Rule
 	add := func(key string, scope data.ScopeKind, ref, unit string, prio int, why string) error {
-		code := ""
+		code, note := "", why
 		if key != "" {
 			code = translateCode(c.opt.Scheme, data.KindEvent, key)
 			if eventName[code] == "" {
 				return fmt.Errorf("rule names event category %s, which the catalogue lacks", code)
 			}
+			note = "事件" + eventName[code] + "：" + why
 		}
 		rules = append(rules, data.Rule{
 			ID: int64(len(rules) + 1), Category: code, Scope: scope, ScopeRef: ref, Unit: unit, Priority: prio,
-			Note: strings.TrimSpace("事件" + eventName[code] + "：" + why),
+			Note: note,
 		})
 		return nil
 	}
