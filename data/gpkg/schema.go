@@ -89,7 +89,7 @@ var migrations = []migration{
 }
 
 // SchemaVersion is the schema version this build writes and understands.
-var SchemaVersion = migrations[len(migrations)-1].version
+func SchemaVersion() int { return migrations[len(migrations)-1].version }
 
 func migrateV1(ctx context.Context, tx *sql.Tx) error {
 	now := time.Now().UTC().Format(timestampFormat)
@@ -185,10 +185,10 @@ func migrate(ctx context.Context, db *sql.DB) error {
 	if err != nil {
 		return err
 	}
-	if current > SchemaVersion {
-		return fmt.Errorf("store schema version %d is newer than this citygrid understands (%d): %w", current, SchemaVersion, ErrNewerSchema)
+	if current > SchemaVersion() {
+		return fmt.Errorf("store schema version %d is newer than this citygrid understands (%d): %w", current, SchemaVersion(), ErrNewerSchema)
 	}
-	if current == SchemaVersion {
+	if current == SchemaVersion() {
 		return nil
 	}
 	for _, m := range migrations {

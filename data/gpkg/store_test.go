@@ -199,8 +199,8 @@ func TestMigrationsAreIdempotent(t *testing.T) {
 		if err := st.DB().QueryRow(`SELECT count(*), max(version) FROM citygrid_migrations`).Scan(&n, &max); err != nil {
 			t.Fatal(err)
 		}
-		if n != gpkg.SchemaVersion || max != gpkg.SchemaVersion {
-			t.Fatalf("open #%d: %d migrations up to %d, want %d", i+1, n, max, gpkg.SchemaVersion)
+		if n != gpkg.SchemaVersion() || max != gpkg.SchemaVersion() {
+			t.Fatalf("open #%d: %d migrations up to %d, want %d", i+1, n, max, gpkg.SchemaVersion())
 		}
 		var contents int
 		if err := st.DB().QueryRow(`SELECT count(*) FROM gpkg_contents`).Scan(&contents); err != nil {
@@ -216,7 +216,7 @@ func TestMigrationsAreIdempotent(t *testing.T) {
 func TestOpenRefusesNewerAndForeignFiles(t *testing.T) {
 	ctx := context.Background()
 	st, path := openTemp(t)
-	if _, err := st.DB().Exec(`INSERT INTO citygrid_migrations (version, name, applied_at) VALUES (?, 'from the future', '2030-01-01')`, gpkg.SchemaVersion+1); err != nil {
+	if _, err := st.DB().Exec(`INSERT INTO citygrid_migrations (version, name, applied_at) VALUES (?, 'from the future', '2030-01-01')`, gpkg.SchemaVersion()+1); err != nil {
 		t.Fatal(err)
 	}
 	st.Close()
