@@ -79,8 +79,8 @@ var phases = []string{
 	"responsibility rules",
 }
 
-// surveyEpoch bounds survey and change dates; fixed so that generation does
-// not depend on the clock.
+// Survey dates fall between surveyFrom and surveyTo, change dates no later
+// than changedTo; fixed so that generation does not depend on the clock.
 var (
 	surveyFrom = time.Date(2021, 3, 1, 0, 0, 0, 0, time.UTC)
 	surveyTo   = time.Date(2025, 12, 31, 0, 0, 0, 0, time.UTC)
@@ -106,16 +106,13 @@ type city struct {
 	comms      []division // global community list
 	commStreet []int      // street index of each community
 
-	// per management-grid kind: cell → grid index in ds.ManagementGrids
-	respGrids  []int // indexes into ds.ManagementGrids
-	cats       map[string]*data.Category
-	deptByCode map[string]*data.Department
+	// respGrids indexes the responsibility grids in ds.ManagementGrids.
+	respGrids []int
 
-	roads   []roadInfo
-	hRoad   []int32 // horizontal edge → road index or -1
-	vRoad   []int32 // vertical edge → road index or -1
-	riverJ  int     // lattice row line of the river, -1 if none
-	compSeq map[string]int
+	roads  []roadInfo
+	hRoad  []int32 // horizontal edge → road index or -1
+	vRoad  []int32 // vertical edge → road index or -1
+	riverJ int     // lattice row line of the river, -1 if none
 }
 
 // rng returns a random stream for one phase: phases draw from independent

@@ -71,8 +71,3 @@ func loadDivisions() (*divisions, error) {
 	}
 	return d, nil
 }
-
-// shortStreetName is a street's name as used in department names.
-func shortStreetName(name string) string {
-	return name
-}

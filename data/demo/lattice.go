@@ -236,9 +236,9 @@ func (l *lattice) trace(cells []int, member func(c int) bool) orb.MultiPolygon {
 		rings = append(rings, ring{verts, a2})
 	}
 	toRing := func(r ring) orb.Ring {
-		// Drop vertices where the boundary runs straight on: they would
-		// be collinear in lattice space but not in jittered space, so
-		// they are real corners and must stay. Keep every vertex.
+		// Every lattice vertex stays, even where the boundary runs
+		// straight on in lattice space: jittered, it is a real corner,
+		// and the neighbouring polygon has it too.
 		out := make(orb.Ring, 0, len(r.verts)+1)
 		for _, v := range r.verts {
 			out = append(out, l.ll[v])
