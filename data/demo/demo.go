@@ -18,6 +18,12 @@
 // of unit grids. Streets are grown over blocks bounded by major roads and
 // communities over blocks bounded by any road, so their borders follow
 // roads as real ones do.
+//
+// At scale 1 (seed 1) the city has a 134 km² district, 9 streets, 98
+// communities, about 13,100 unit grids (5,000–16,000 m²), 70 responsibility
+// and 100 inspector work grids, 49 departments, about 600 named roads with
+// 30,000 door plates, 1,200 landmarks and POIs, 470,000 components in 74
+// small categories, and 450 responsibility rules.
 package demo
 
 import (
