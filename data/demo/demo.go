@@ -45,7 +45,8 @@ type Options struct {
 	// grids and 400,000+ components), 0.01 a small town for fast tests
 	// (fewer unit grids, never fewer than a few per community), 3 about
 	// 1.25 million components for benchmarks. Above 1 the district keeps
-	// its real size and components get denser. 0 means 1.
+	// its real size and components get denser. 0 means 1; at most
+	// MaxScale.
 	Scale float64
 	// Progress, when non-nil, receives one line per generation phase:
 	//
@@ -60,6 +61,12 @@ type Options struct {
 	// data.SchemeGBT30428 (the default, when empty) or data.SchemeGBT47678.
 	Scheme string
 }
+
+// MaxScale is the largest Scale Generate accepts: about 4.7 million
+// components, a few gigabytes in memory. Beyond about scale 7 the most
+// common categories (street trees) reach the 999,999 their 6-digit
+// sequence can number and stop growing.
+const MaxScale = 10
 
 // Centre of the demo district (lon, lat, CGCS2000).
 const (
@@ -145,8 +152,8 @@ func Generate(ctx context.Context, opt Options) (*data.Dataset, error) {
 	if opt.Scale == 0 {
 		opt.Scale = 1
 	}
-	if !(opt.Scale > 0) || math.IsInf(opt.Scale, 0) || opt.Scale > 100 {
-		return nil, fmt.Errorf("demo: scale %v must be in (0, 100]", opt.Scale)
+	if !(opt.Scale > 0) || opt.Scale > MaxScale {
+		return nil, fmt.Errorf("demo: scale %v must be in (0, %v]", opt.Scale, MaxScale)
 	}
 	if opt.Scheme == "" {
 		opt.Scheme = data.SchemeGBT30428
