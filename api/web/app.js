@@ -104,3 +104,31 @@ for (const layer of ['components', 'pois', 'addresses']) {
   map.on('mouseenter', layer, () => { map.getCanvas().style.cursor = 'pointer'; });
   map.on('mouseleave', layer, () => { map.getCanvas().style.cursor = ''; });
 }
+
+// Address search through citygrid's geocoder.
+let marker = null;
+document.getElementById('search-form').addEventListener('submit', async (ev) => {
+  ev.preventDefault();
+  const q = document.getElementById('search-q').value.trim();
+  const list = document.getElementById('search-results');
+  list.innerHTML = '';
+  if (!q) return;
+  const r = await fetch(`/api/v1/geocode?q=${encodeURIComponent(q)}&limit=8`).catch(() => null);
+  const body = r ? await r.json().catch(() => null) : null;
+  if (!r || !r.ok || !body) {
+    list.innerHTML = `<li>${esc(body?.error ?? 'search failed')}</li>`;
+    return;
+  }
+  if (!body.results.length) list.innerHTML = '<li>没有结果 no results</li>';
+  for (const res of body.results) {
+    const li = document.createElement('li');
+    li.innerHTML = `${esc(res.label)} <small>${esc(res.level)} ${res.unit_grid ? esc(res.unit_grid) : ''}</small>`;
+    li.addEventListener('click', () => {
+      const c = res.geometry.coordinates;
+      if (marker) marker.remove();
+      marker = new maplibregl.Marker({ color: '#d9480f' }).setLngLat(c).addTo(map);
+      map.flyTo({ center: c, zoom: Math.max(map.getZoom(), 17) });
+    });
+    list.append(li);
+  }
+});

@@ -75,6 +75,15 @@ function tileOf(lon, lat, z) {
   return [Math.floor(((lon + 180) / 360) * n), Math.floor((0.5 - Math.log((1 + s) / (1 - s)) / (4 * Math.PI)) * n)];
 }
 
+// roadName is the name of a road in the z14 tile at lon/lat.
+async function roadName(lon, lat) {
+  const [x, y] = tileOf(lon, lat, 14);
+  const res = await fetch(`${base}/tiles/city/14/${x}/${y}.mvt`);
+  const vt = new VectorTile(new PbfReader(Buffer.from(await res.arrayBuffer())));
+  assert.ok(vt.layers.roads && vt.layers.roads.length, 'no road in the z14 tile at the centre');
+  return vt.layers.roads.feature(0).properties.name;
+}
+
 // knownPlace decodes the z17 tile at the city's centre and returns a point
 // component in it (its lon/lat and code).
 async function knownPlace() {
@@ -94,7 +103,7 @@ async function knownPlace() {
         const f = comps.feature(i);
         if (f.type !== 1) continue;
         const [plon, plat] = f.toGeoJSON(x + dx, y + dy, z).geometry.coordinates;
-        return { lon: plon, lat: plat, code: f.properties.code, tj };
+        return { lon: plon, lat: plat, code: f.properties.code, road: await roadName(lon, lat), tj };
       }
     }
   }
@@ -142,6 +151,13 @@ test('the map page shows unit grids and components at a known place', { skip, ti
   await page.waitForFunction(() => window.citygridMap.loaded() && window.citygridMap.areTilesLoaded(), null, { timeout: 60000 });
   await page.waitForTimeout(500);
   await page.screenshot({ path: join(artifacts, 'map-z14.png') });
+  // The search box finds a road through the geocoder and marks it.
+  await page.fill('#search-q', place.road);
+  await page.click('#search-form button');
+  await page.waitForSelector('#search-results li');
+  assert.ok((await page.locator('#search-results').textContent()).includes(place.road), `search for ${place.road} did not list it`);
+  await page.click('#search-results li >> nth=0');
+  await page.waitForSelector('.maplibregl-marker');
   assert.deepEqual(errors, []);
   await page.close();
 });
