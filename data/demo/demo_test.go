@@ -730,3 +730,28 @@ func TestProgressReportsEveryPhase(t *testing.T) {
 		t.Errorf("only %d progress lines", len(lines))
 	}
 }
+
+func TestManySeedsAndScalesGenerate(t *testing.T) {
+	seeds := int64(20)
+	if testing.Short() {
+		seeds = 4
+	}
+	for seed := int64(-3); seed < seeds; seed++ {
+		for _, scale := range []float64{0.001, 0.05} {
+			ds, err := Generate(context.Background(), Options{Seed: seed, Scale: scale})
+			if err != nil {
+				t.Fatalf("seed %d scale %v: %v", seed, scale, err)
+			}
+			comms := map[string]int{}
+			for _, g := range ds.UnitGrids {
+				comms[g.Community]++
+				if g.AreaM2 < 5000 || g.AreaM2 > 20000 {
+					t.Errorf("seed %d scale %v: grid %s has %.0f m²", seed, scale, g.Code, g.AreaM2)
+				}
+			}
+			if len(comms) != 98 {
+				t.Errorf("seed %d scale %v: %d communities have unit grids, want 98", seed, scale, len(comms))
+			}
+		}
+	}
+}
