@@ -15,7 +15,7 @@ import (
 // the border cells, so an item inserted later outside the original extent is
 // still found.
 type buckets struct {
-	min        orb.Point
+	min, max   orb.Point
 	nx, ny     int
 	invW, invH float64 // cells per degree
 	cells      [][]cand
@@ -30,7 +30,7 @@ type buckets struct {
 
 // newBuckets lays out about the given number of cells over b.
 func newBuckets(b orb.Bound, cellCount int) buckets {
-	bk := buckets{min: b.Min, nx: 1, ny: 1}
+	bk := buckets{min: b.Min, max: b.Max, nx: 1, ny: 1}
 	w, h := b.Max[0]-b.Min[0], b.Max[1]-b.Min[1]
 	if cellCount > 1 && w > 0 && h > 0 {
 		cells := float64(cellCount)
@@ -57,6 +57,12 @@ func clampCell(v float64, n int) int {
 		return n - 1
 	}
 	return int(v)
+}
+
+// covers reports whether (x, y) lies within the extent the cells were laid
+// out over (marks are only consulted there).
+func (bk *buckets) covers(x, y float64) bool {
+	return x >= bk.min[0] && y >= bk.min[1] && x <= bk.max[0] && y <= bk.max[1]
 }
 
 // cellXY is the (clamped) cell of a point; monotone in each coordinate, so
@@ -229,8 +235,12 @@ func newMarkRaster(b orb.Bound, cellCount int, prep []prepared, candidates func(
 	return m
 }
 
-// at returns the item marked for (x, y)'s cell, or -1.
+// at returns the item marked for (x, y)'s cell, or -1. Points beyond the
+// raster's extent get -1 rather than a clamped border cell.
 func (m *markRaster) at(x, y float64) int {
+	if !m.geom.covers(x, y) {
+		return -1
+	}
 	cx, cy := m.geom.cellXY(x, y)
 	return int(m.inside[cy*m.geom.nx+cx])
 }

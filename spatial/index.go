@@ -246,7 +246,7 @@ func (l *polyLayer) covering(x, y float64) int {
 // insideCell returns the item covering every point of (x, y)'s raster cell,
 // or -1 when the cell is not marked.
 func (l *polyLayer) insideCell(x, y float64) int {
-	if l.cells == nil || l.cells.inside == nil {
+	if l.cells == nil || l.cells.inside == nil || !l.cells.covers(x, y) {
 		return -1
 	}
 	cx, cy := l.cells.cellXY(x, y)

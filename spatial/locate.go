@@ -134,7 +134,7 @@ func (ix *Index) LocateInto(p orb.Point, loc *Location) error {
 	// is the answer. Anything else (no grid, a boundary point, a wrong
 	// hint) falls back to the R-tree search with the lowest-code rule.
 	var marks []int32 // this point's cell of the shared raster
-	if r := ix.raster; r != nil && len(r.inside) > 0 {
+	if r := ix.raster; r != nil && len(r.inside) > 0 && r.geom.covers(x, y) {
 		cx, cy := r.geom.cellXY(x, y)
 		base := (cy*r.geom.nx + cx) * r.stride
 		marks = r.inside[base : base+r.stride]
