@@ -2,10 +2,19 @@ package api
 
 import (
 	"bytes"
+	"context"
+	"fmt"
+	"io"
+	"log/slog"
+	"math/rand/v2"
 	"net/http"
 	"net/http/httptest"
 	"strconv"
+	"sync"
 	"testing"
+
+	"citygrid/data/demo"
+	"citygrid/spatial"
 )
 
 // discardWriter is a ResponseWriter that keeps nothing, so the benchmark
@@ -60,3 +69,76 @@ func batchBody(n int) []byte {
 }
 
 func bytesReader(b []byte) *bytes.Reader { return bytes.NewReader(b) }
+
+// demoServer serves the full demo city (scale 1), built once per process.
+var demoServer = sync.OnceValues(func() (http.Handler, error) {
+	ds, err := demo.Generate(context.Background(), demo.Options{Seed: 1, Scale: 1})
+	if err != nil {
+		return nil, err
+	}
+	ix, err := spatial.Build(ds)
+	if err != nil {
+		return nil, err
+	}
+	return New(Config{Index: ix, Logger: slog.New(slog.NewTextHandler(io.Discard, nil))})
+})
+
+// demoBatchBody is a 100,000-point batch over the demo city's extent, about
+// a fifth of it outside the district, as test/load sends.
+func demoBatchBody() []byte {
+	rng := rand.New(rand.NewPCG(1, 1))
+	b := []byte(`{"crs":"wgs84","points":[`)
+	for i := range 100_000 {
+		if i > 0 {
+			b = append(b, ',')
+		}
+		b = append(b, '[')
+		b = strconv.AppendFloat(b, 118.688+rng.Float64()*0.182, 'f', 7, 64)
+		b = append(b, ',')
+		b = strconv.AppendFloat(b, 31.942+rng.Float64()*0.097, 'f', 7, 64)
+		b = append(b, ']')
+	}
+	return append(b, "]}"...)
+}
+
+// BenchmarkLocateBatchDemoCity measures a 100,000-point batch over the full
+// demo city (scale 1) through the handler: parse, locate on all cores,
+// encode. Target: under 200 ms.
+func BenchmarkLocateBatchDemoCity(b *testing.B) {
+	h, err := demoServer()
+	if err != nil {
+		b.Fatal(err)
+	}
+	body := demoBatchBody()
+	w := &discardWriter{h: http.Header{}}
+	b.ReportAllocs()
+	b.ResetTimer()
+	for b.Loop() {
+		clear(w.h)
+		h.ServeHTTP(w, httptest.NewRequest("POST", "/api/v1/locate/batch", bytesReader(body)))
+	}
+}
+
+// BenchmarkServeLocateDemoCity measures one locate request through the
+// whole handler stack over the full demo city, at random points.
+func BenchmarkServeLocateDemoCity(b *testing.B) {
+	h, err := demoServer()
+	if err != nil {
+		b.Fatal(err)
+	}
+	rng := rand.New(rand.NewPCG(2, 2))
+	reqs := make([]*http.Request, 4096)
+	for i := range reqs {
+		reqs[i] = httptest.NewRequest("GET", fmt.Sprintf("/api/v1/locate?lon=%.7f&lat=%.7f",
+			118.688+rng.Float64()*0.182, 31.942+rng.Float64()*0.097), nil)
+	}
+	w := &discardWriter{h: http.Header{}}
+	b.ReportAllocs()
+	b.ResetTimer()
+	i := 0
+	for b.Loop() {
+		clear(w.h)
+		h.ServeHTTP(w, reqs[i%len(reqs)])
+		i++
+	}
+}
