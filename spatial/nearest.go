@@ -323,8 +323,11 @@ func (ix *Index) Nearest(p orb.Point, k int, radiusM float64, categories []strin
 }
 
 // WithinResult answers a within query: how many components of each
-// category lie in the area, and the components themselves up to a limit
-// (by category, then code).
+// category lie in the area, and the components themselves up to a limit,
+// listed by category, then code. When the limit truncates the list, the
+// lowest categories fill it first; which components of the last category
+// make the cut is deterministic for a given index but otherwise
+// unspecified.
 type WithinResult struct {
 	CRS crs.CRS `json:"crs"`
 	// Count is the number of components in the area.
