@@ -755,3 +755,48 @@ func TestManySeedsAndScalesGenerate(t *testing.T) {
 		}
 	}
 }
+
+func TestUtilitiesOwnTheirNetworks(t *testing.T) {
+	ds := smallCity(t)
+	deptName := map[string]string{}
+	kind := map[string]data.DepartmentKind{}
+	for _, d := range ds.Departments {
+		deptName[d.Code], kind[d.Code] = d.Name, d.Kind
+	}
+	tests := []struct {
+		category, name, owner string // owner: a word of the owner's name
+	}{
+		{"0101", "上水井盖", "水务"},
+		{"0102", "污水井盖", "排水"},
+		{"0105", "电力井盖", "供电"},
+		{"0107", "通讯井盖", "电信"},
+		{"0108", "电视井盖", "有线"},
+		{"0111", "燃气井盖", "燃气"},
+		{"0118", "路灯", "照明"},
+		{"0123", "邮筒", "邮政"},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name+" belongs to the "+tc.owner+" company", func(t *testing.T) {
+			n := 0
+			for _, c := range ds.Components {
+				if c.Category != tc.category {
+					continue
+				}
+				n++
+				if c.Name != tc.name || !strings.Contains(deptName[c.Owner], tc.owner) || kind[c.Owner] != data.DeptUtility || c.Owner != c.Department {
+					t.Fatalf("component %s %s is owned by %s %s (competent %s)", c.Code, c.Name, c.Owner, deptName[c.Owner], c.Department)
+				}
+			}
+			if n == 0 {
+				t.Fatalf("no %s in the small city", tc.name)
+			}
+		})
+	}
+	kinds := map[data.DepartmentKind]int{}
+	for _, d := range ds.Departments {
+		kinds[d.Kind]++
+	}
+	if kinds[data.DeptStreet] != 9 || kinds[data.DeptUtility] < 8 || kinds[data.DeptBureau] < 10 || kinds[data.DeptCentre] != 1 {
+		t.Errorf("department kinds %v", kinds)
+	}
+}
