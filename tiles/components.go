@@ -101,12 +101,13 @@ func (t *Tileset) indexComponents(ds *data.Dataset) {
 			c.cat.minZoom = z
 		}
 	}
-	t.componentMin = t.maxZ
+	t.componentMin, t.componentAll = t.maxZ, t.minZ
 	for _, cat := range cats {
 		if cat.minZoom < t.minZ {
 			cat.minZoom = t.minZ
 		}
 		t.componentMin = min(t.componentMin, cat.minZoom)
+		t.componentAll = max(t.componentAll, cat.minZoom)
 	}
 }
 
@@ -137,12 +138,27 @@ func maxPerTile(m map[tileKey]int, shift int) int {
 	return best
 }
 
-// addComponents adds the components drawn one by one at zoom z.
+// addComponents adds the components drawn one by one at zoom z. Where
+// only some categories are drawn (zooms below the last category's minimum)
+// it reads them from per-zoom buckets instead of searching every component
+// of the tile and dropping most.
 func (t *Tileset) addComponents(ctx context.Context, f *tileFrame, z int, qb orb.Bound, lb *layerBuilder) {
 	if z < t.componentMin || ctx.Err() != nil {
 		return
 	}
-	t.src.Components(qb, func(c *data.Component) bool {
+	each := func(fn func(*data.Component) bool) { t.src.Components(qb, fn) }
+	if z < t.componentAll {
+		t.bucketOnce[z].Do(func() { t.buckets[z] = t.buildBuckets(z) })
+		cs := t.buckets[z][tileKey{f.x, f.y}]
+		each = func(fn func(*data.Component) bool) {
+			for _, c := range cs {
+				if !fn(c) {
+					return
+				}
+			}
+		}
+	}
+	each(func(c *data.Component) bool {
 		cat := t.cats[c.Category]
 		if cat == nil || z < cat.minZoom {
 			return true
@@ -191,6 +207,38 @@ func (t *Tileset) addComponents(ctx context.Context, f *tileFrame, z int, qb orb
 		}
 		return true
 	})
+}
+
+// buildBuckets lists, for every tile of zoom z, the components drawn one
+// by one at z: points in the tile holding them, lines and polygons in
+// every tile their buffered bound touches.
+func (t *Tileset) buildBuckets(z int) map[tileKey][]*data.Component {
+	out := map[tileKey][]*data.Component{}
+	ds := t.src.Dataset()
+	if ds == nil {
+		return out
+	}
+	n := math.Ldexp(1, z)
+	buf := float64(Buffer) / Extent
+	for i := range ds.Components {
+		c := &ds.Components[i]
+		cat := t.cats[c.Category]
+		if c.Geometry == nil || cat == nil || cat.minZoom > z {
+			continue
+		}
+		b := c.Geometry.Bound()
+		x0, y1 := mercator(b.Min)
+		x1, y0 := mercator(b.Max)
+		tx0, tx1 := int(math.Floor(x0*n-buf)), int(math.Floor(x1*n+buf))
+		ty0, ty1 := int(math.Floor(y0*n-buf)), int(math.Floor(y1*n+buf))
+		for tx := max(tx0, 0); tx <= tx1 && tx < int(n); tx++ {
+			for ty := max(ty0, 0); ty <= ty1 && ty < int(n); ty++ {
+				k := tileKey{uint32(tx), uint32(ty)}
+				out[k] = append(out[k], c)
+			}
+		}
+	}
+	return out
 }
 
 // addClusters adds the counted components of the tile at zoom z.

@@ -71,7 +71,11 @@ type Tileset struct {
 
 	cats         map[string]*catInfo
 	componentMin int // lowest minimum zoom of any category
+	componentAll int // zoom from which every category is drawn one by one
 	pos          []compPos
+
+	bucketOnce [maxZoomLimit + 1]sync.Once
+	buckets    [maxZoomLimit + 1]map[tileKey][]*data.Component
 
 	clusterOnce [maxZoomLimit + 1]sync.Once
 	clusters    [maxZoomLimit + 1]map[tileKey][]cluster
