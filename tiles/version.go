@@ -16,7 +16,7 @@ import (
 
 // encodingRevision changes whenever this package draws tiles differently,
 // so caches keyed on the data version also drop tiles of an older encoder.
-const encodingRevision = "citygrid-tiles/2"
+const encodingRevision = "citygrid-tiles/3"
 
 // DataVersion is a short hash of everything a tile shows: the encoder's
 // revision and every drawn feature's attributes and coordinates. Equal
