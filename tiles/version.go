@@ -8,6 +8,7 @@ import (
 	"hash"
 	"io"
 	"math"
+	"runtime"
 
 	"citygrid/data"
 
@@ -18,13 +19,16 @@ import (
 // so caches keyed on the data version also drop tiles of an older encoder.
 const encodingRevision = "citygrid-tiles/3"
 
-// DataVersion is a short hash of everything a tile shows: the encoder's
-// revision and every drawn feature's attributes and coordinates. Equal
-// datasets give equal versions on any machine.
+// DataVersion is a short hash of everything a tile's bytes depend on: the
+// encoder's revision, the Go version (gzip) and every drawn feature's
+// attributes and coordinates. Equal datasets give equal versions on any
+// machine running the same build.
 func DataVersion(ds *data.Dataset) string {
 	h := sha256.New()
 	w := &versionWriter{w: bufio.NewWriterSize(h, 1<<16), h: h}
-	w.str(encodingRevision)
+	// The Go version too: compress/flate's output may change with it, and
+	// baked tiles must be the bytes this binary would generate.
+	w.str(encodingRevision, runtime.Version())
 	for _, c := range ds.Categories {
 		w.str(string(c.Kind), c.Code, c.Big, c.BigName, string(c.Geometry))
 	}
