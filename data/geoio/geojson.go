@@ -167,7 +167,7 @@ func position(src []byte, off int64) (line, col int) {
 type rawFeature struct {
 	Type       string          `json:"type"`
 	Geometry   json.RawMessage `json:"geometry"`
-	Properties map[string]any  `json:"properties"`
+	Properties json.RawMessage `json:"properties"`
 }
 
 func (b *Batch) addFeature(i int, raw *rawFeature) {
@@ -188,12 +188,12 @@ func (b *Batch) addFeature(i int, raw *rawFeature) {
 			return
 		}
 	}
-	rec.keys = make([]string, 0, len(raw.Properties))
-	rec.vals = make([]any, 0, len(raw.Properties))
-	for k, v := range raw.Properties {
-		rec.keys = append(rec.keys, k)
-		rec.vals = append(rec.vals, v)
+	keys, vals, err := parseProperties(raw.Properties)
+	if err != nil {
+		b.errs = append(b.errs, &data.ValidationError{Where: rec.where, Field: "properties", Reason: err.Error()})
+		return
 	}
+	rec.keys, rec.vals = keys, vals
 	layer := b.layer
 	if layer == All {
 		v, _, _ := rec.lookup("layer")
