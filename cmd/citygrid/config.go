@@ -11,6 +11,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"citygrid/spatial"
 )
 
 // serverConfig is everything a city changes about a running server. It is
@@ -43,6 +45,13 @@ type serverConfig struct {
 	// MaxBodyBytes caps a request body; MaxBatchPoints caps one batch.
 	MaxBodyBytes   int64 `json:"max_body_bytes"`
 	MaxBatchPoints int   `json:"max_batch_points"`
+
+	// FallbackUnit is the department code of the unit of last resort (兜底)
+	// for responsibility; empty means the city-management centre.
+	FallbackUnit string `json:"fallback_unit"`
+	// ComponentToleranceM is how far from a case's point, in metres, the
+	// responsibility lookup looks for the surveyed component it is about.
+	ComponentToleranceM float64 `json:"component_tolerance_m"`
 }
 
 // defaultServerConfig is the configuration before any file, variable or flag.
@@ -61,6 +70,8 @@ func defaultServerConfig() serverConfig {
 		ShutdownTimeout:   duration(15 * time.Second),
 		MaxBodyBytes:      16 << 20,
 		MaxBatchPoints:    100_000,
+
+		ComponentToleranceM: spatial.DefaultComponentToleranceM,
 	}
 }
 
@@ -127,6 +138,8 @@ func (c *serverConfig) settings() []setting {
 		{key: "shutdown_timeout", usage: "time in-flight requests get to finish on shutdown", value: &c.ShutdownTimeout},
 		{key: "max_body_bytes", usage: "largest request body accepted", value: (*int64Value)(&c.MaxBodyBytes)},
 		{key: "max_batch_points", usage: "most points in one batch request", value: (*intValue)(&c.MaxBatchPoints)},
+		{key: "fallback_unit", usage: "department code of the unit of last resort (兜底); empty: the city-management centre", value: (*stringValue)(&c.FallbackUnit)},
+		{key: "component_tolerance_m", usage: "metres within which a case is attributed to a surveyed component", value: (*float64Value)(&c.ComponentToleranceM)},
 	}
 }
 
@@ -152,6 +165,9 @@ func (c *serverConfig) validate() error {
 	}
 	if c.HandlerTimeout <= 0 {
 		return errors.New("config: handler_timeout must be positive")
+	}
+	if !(c.ComponentToleranceM > 0 && c.ComponentToleranceM <= 1000) {
+		return errors.New("config: component_tolerance_m must be greater than 0 and at most 1000")
 	}
 	return nil
 }
@@ -289,6 +305,18 @@ func (v *int64Value) Set(s string) error {
 		return errors.New("want an integer")
 	}
 	*v = int64Value(n)
+	return nil
+}
+
+type float64Value float64
+
+func (v *float64Value) String() string { return strconv.FormatFloat(float64(*v), 'g', -1, 64) }
+func (v *float64Value) Set(s string) error {
+	f, err := strconv.ParseFloat(s, 64)
+	if err != nil {
+		return errors.New("want a number")
+	}
+	*v = float64Value(f)
 	return nil
 }
 

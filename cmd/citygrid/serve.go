@@ -165,7 +165,7 @@ func loadCity(ctx context.Context, cfg *serverConfig, log *slog.Logger, gate *ap
 		"components", len(ds.Components), "addresses", len(ds.Addresses), "pois", len(ds.POIs))
 	gate.SetStage("building spatial index")
 	t = time.Now()
-	ix, err := spatial.Build(ds)
+	ix, err := spatial.BuildOptions(ds, spatial.Options{FallbackUnit: cfg.FallbackUnit, ComponentToleranceM: cfg.ComponentToleranceM})
 	if err != nil {
 		return nil, st, fmt.Errorf("build spatial index: %w", err)
 	}
