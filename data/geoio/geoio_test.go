@@ -6,6 +6,7 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"errors"
+	"math"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -406,4 +407,69 @@ func mustTime(s string) (t time.Time) {
 		panic(err)
 	}
 	return t
+}
+
+func TestImportRejectsBadGeoPackages(t *testing.T) {
+	ctx := context.Background()
+	nanPOI := func(t *testing.T, path string) {
+		st, err := gpkg.Open(ctx, path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer st.Close()
+		// The store writes what it is given; the import must catch it.
+		bad := data.POI{Code: "P900", Name: "无处", Kind: "park", Point: orb.Point{math.NaN(), 31.99}}
+		good := data.POI{Code: "P901", Name: "雨花阁", Kind: "park", Point: orb.Point{118.77, 31.99}}
+		if err := st.Insert(ctx, &data.Dataset{POIs: []data.POI{good, bad}}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	projected := func(t *testing.T, path string) {
+		if err := geoio.Export(ctx, gpkgtest.City(), geoio.POIs, geoio.GeoPackage, path, false); err != nil {
+			t.Fatal(err)
+		}
+		st, err := gpkg.Open(ctx, path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer st.Close()
+		for _, q := range []string{
+			`INSERT INTO gpkg_spatial_ref_sys VALUES ('CGCS2000 / 3-degree Gauss-Kruger CM 120E', 4549, 'EPSG', 4549, 'PROJCS[...]', '')`,
+			`UPDATE gpkg_geometry_columns SET srs_id = 4549 WHERE table_name = 'pois'`,
+			`UPDATE gpkg_contents SET srs_id = 4549 WHERE table_name = 'pois'`,
+		} {
+			if _, err := st.DB().Exec(q); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+	tests := []struct {
+		name   string
+		make   func(t *testing.T, path string)
+		syntax bool
+		wantIn string
+	}{
+		{"a NaN coordinate in a GeoPackage is refused with the row's fid", nanPOI, false, "fid 2: geometry: coordinate (NaN, 31.99) is not a finite number"},
+		{"a projected GeoPackage table is refused with a hint to reproject", projected, true, "reproject"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			storePath := storeWithCity(t, gpkgtest.City())
+			before := fingerprint(t, storePath)
+			in := filepath.Join(t.TempDir(), "in.gpkg")
+			tt.make(t, in)
+			st, err := gpkg.Open(ctx, storePath)
+			if err != nil {
+				t.Fatal(err)
+			}
+			_, err = geoio.Import(ctx, st, in, geoio.Options{Layer: geoio.POIs})
+			st.Close()
+			if after := fingerprint(t, storePath); after != before {
+				t.Errorf("the store changed")
+			}
+			if err == nil || errors.Is(err, geoio.ErrSyntax) != tt.syntax || !strings.Contains(err.Error(), tt.wantIn) {
+				t.Fatalf("Import = %v, want an error (syntax %v) containing %q", err, tt.syntax, tt.wantIn)
+			}
+		})
+	}
 }
