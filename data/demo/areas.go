@@ -31,11 +31,15 @@ const (
 func (c *city) buildOutline(ctx context.Context) error {
 	rng := c.rng(1)
 	target := math.Round(fullCells * c.areaF)
-	const ex, ey = 1.25, 0.8
+	// An ellipse 2:1, its long axis running north-east to south-west as
+	// the real district's does (from 中华门 down to 板桥 on the Yangtze).
+	const ex, ey = 1.4, 0.7
+	rot := 35 * math.Pi / 180
+	cosR, sinR := math.Cos(rot), math.Sin(rot)
 	type harmonic struct{ k, a, phase float64 }
 	var hs []harmonic
-	for k := 2; k <= 9; k++ {
-		hs = append(hs, harmonic{float64(k), (0.05 + 0.09*rng.Float64()) * 1.6 / float64(k), rng.Float64() * 2 * math.Pi})
+	for k := 2; k <= 11; k++ {
+		hs = append(hs, harmonic{float64(k), (0.06 + 0.12*rng.Float64()) * 2 / float64(k), rng.Float64() * 2 * math.Pi})
 	}
 	g := func(theta float64) float64 {
 		r := 1.0
@@ -54,14 +58,17 @@ func (c *city) buildOutline(ctx context.Context) error {
 	}
 	area := target * cellMean * cellMean
 	r0 := math.Sqrt(2 * area / (int2 * ex * ey))
-	nx := int(math.Ceil(2*r0*gmax*ex*1.15/cellMin)) + 6
-	ny := int(math.Ceil(2*r0*gmax*ey*1.15/cellMin)) + 6
+	reachX := r0 * gmax * math.Hypot(ex*cosR, ey*sinR)
+	reachY := r0 * gmax * math.Hypot(ex*sinR, ey*cosR)
+	nx := int(math.Ceil(2*reachX*1.15/cellMin)) + 6
+	ny := int(math.Ceil(2*reachY*1.15/cellMin)) + 6
 	c.l = newLattice(rng, newLocalProjection(centreLon, centreLat), nx, ny, cellMin, cellMax, cellJitter)
 	l := c.l
 	centres := make([][2]float64, nx*ny)
 	for k := range centres {
 		x, y := l.centre(k)
-		centres[k] = [2]float64{x / ex, y / ey}
+		// rotate back onto the ellipse's axes, then squash
+		centres[k] = [2]float64{(x*cosR + y*sinR) / ex, (-x*sinR + y*cosR) / ey}
 	}
 	mark := func(r float64) int {
 		n := 0
@@ -135,15 +142,15 @@ func (c *city) buildOutline(ctx context.Context) error {
 // streetAnchor places each street roughly where it lies in the real
 // district, as a fraction of the outline's bounding box (x east, y north).
 var streetAnchor = map[string][2]float64{
-	"320114001": {0.62, 0.80}, // 雨花街道
-	"320114002": {0.50, 0.95}, // 赛虹桥街道
-	"320114004": {0.22, 0.66}, // 西善桥街道
-	"320114005": {0.12, 0.30}, // 板桥街道
-	"320114006": {0.88, 0.58}, // 铁心桥街道
-	"320114007": {0.32, 0.08}, // 梅山街道
-	"320114008": {0.58, 0.15}, // 古雄街道
-	"320114400": {0.42, 0.40}, // 雨花经济开发区
-	"320114402": {0.70, 0.50}, // 中国（南京）软件谷
+	"320114001": {0.78, 0.80}, // 雨花街道
+	"320114002": {0.72, 0.95}, // 赛虹桥街道
+	"320114004": {0.40, 0.62}, // 西善桥街道
+	"320114005": {0.10, 0.15}, // 板桥街道
+	"320114006": {0.92, 0.62}, // 铁心桥街道
+	"320114007": {0.30, 0.22}, // 梅山街道
+	"320114008": {0.55, 0.25}, // 古雄街道
+	"320114400": {0.50, 0.42}, // 雨花经济开发区
+	"320114402": {0.70, 0.58}, // 中国（南京）软件谷
 }
 
 // communityWeight is a community's share of area relative to an urban
@@ -234,7 +241,7 @@ func (c *city) buildDivisions(ctx context.Context) error {
 		if attempt == 6 {
 			blocks = newUnitGraph(l, cells, nil)
 		}
-		if attempt == 12 {
+		if attempt == 16 {
 			return fmt.Errorf("could not split the district into streets")
 		}
 		rng := c.rng(20 + attempt)
@@ -268,7 +275,7 @@ func (c *city) buildDivisions(ctx context.Context) error {
 		}
 		ok := true
 		for s := range streets {
-			if counts[s] < 3*len(cw[s]) {
+			if counts[s] < 2*len(cw[s]) {
 				ok = false
 			}
 		}

@@ -168,7 +168,7 @@ func Generate(ctx context.Context, opt Options) (*data.Dataset, error) {
 	c := &city{opt: opt, seed: uint64(opt.Seed), dv: dv, ds: &data.Dataset{}}
 	// Below scale 1 the district shrinks, but never below a few cells per
 	// community; the component density makes up the rest of the scale.
-	minF := float64(5*countCommunities(dv)) / fullCells
+	minF := float64(6*countCommunities(dv)) / fullCells
 	c.areaF = math.Min(1, math.Max(opt.Scale, minF))
 	c.density = opt.Scale / c.areaF
 
