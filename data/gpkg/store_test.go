@@ -268,6 +268,11 @@ func TestFileIsAGeoPackage(t *testing.T) {
 	if journal != "wal" {
 		t.Errorf("journal_mode = %q, want wal", journal)
 	}
+	var pageSize int
+	db.QueryRow(`PRAGMA page_size`).Scan(&pageSize)
+	if pageSize != 16384 {
+		t.Errorf("page_size = %d, want 16384", pageSize)
+	}
 	rows, err := db.Query(`PRAGMA foreign_key_check`)
 	if err != nil {
 		t.Fatal(err)
