@@ -318,6 +318,10 @@ func TestRuleTablePriorityThenNarrowerScope(t *testing.T) {
 			{ID: 2, Category: "Y", Scope: data.ScopeCity, Unit: "B"},
 			{ID: 3, Category: "X", Scope: data.ScopeManagementGrid, ScopeRef: "R2", Unit: "C"},
 		}, 0},
+		{"a rule naming no unit is ignored", []data.Rule{
+			{ID: 1, Category: "X", Scope: data.ScopeCity, Unit: "A"},
+			{ID: 2, Category: "X", Scope: data.ScopeStreet, ScopeRef: "320114001", Unit: ""},
+		}, 1},
 		{"the lowest id breaks a full tie", []data.Rule{
 			{ID: 7, Category: "X", Scope: data.ScopeCity, Unit: "A"},
 			{ID: 4, Category: "X", Scope: data.ScopeCity, Unit: "B"},

@@ -262,7 +262,7 @@ func (ix *Index) matchRule(category string, loc *Location) *data.Rule {
 	for _, key := range [2]string{category, ""} {
 		for _, ri := range ix.rulesByCat[key] {
 			r := &ix.ds.Rules[ri]
-			if ruleApplies(r, loc) && better(r) {
+			if r.Unit != "" && ruleApplies(r, loc) && better(r) {
 				best = r
 			}
 		}
