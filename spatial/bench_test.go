@@ -240,3 +240,23 @@ func BenchmarkResponsible(b *testing.B) {
 	}
 	reportCPU(b, cpu0, i)
 }
+
+// BenchmarkWithin500m counts and lists (up to 100) the components in a
+// 500 m × 500 m box.
+func BenchmarkWithin500m(b *testing.B) {
+	ix := benchIndex(b)
+	pts := insidePoints(ix, 256, 7)
+	const d = 0.0025 // about 250 m either side
+	b.ReportAllocs()
+	b.ResetTimer()
+	cpu0 := cpuTime()
+	i := 0
+	for b.Loop() {
+		p := pts[i%len(pts)]
+		if _, err := ix.WithinBound(orb.Bound{Min: orb.Point{p[0] - d, p[1] - d}, Max: orb.Point{p[0] + d, p[1] + d}}, nil, 100); err != nil {
+			b.Fatal(err)
+		}
+		i++
+	}
+	reportCPU(b, cpu0, i)
+}
