@@ -395,6 +395,93 @@ func TestDemoServesTheCityItStored(t *testing.T) {
 		}
 	})
 
+	t.Run("nearest at a surveyed component finds it", func(t *testing.T) {
+		n := 0
+		for i := 0; i < len(ds.Components) && n < 10; i += 1 + len(ds.Components)/10 {
+			c := ds.Components[i]
+			p, ok := c.Geometry.(orb.Point)
+			if !ok {
+				continue
+			}
+			n++
+			var got struct {
+				Components []struct {
+					Code      string  `json:"code"`
+					Category  string  `json:"category"`
+					DistanceM float64 `json:"distance_m"`
+				} `json:"components"`
+			}
+			path := fmt.Sprintf("/api/v1/nearest?lon=%.9f&lat=%.9f&k=1&radius=5&category=%s", p[0], p[1], c.Category)
+			if code := s.get(path, &got); code != http.StatusOK || len(got.Components) != 1 {
+				t.Fatalf("%s: status %d, %d components", path, code, len(got.Components))
+			}
+			// Another component of the category may stand on the same spot;
+			// then the lowest code wins, at distance 0 too.
+			if g := got.Components[0]; g.DistanceM > 1e-3 || g.Category != c.Category || (g.Code != c.Code && g.Code > c.Code) {
+				t.Errorf("%s: got %+v, want %s at 0 m (to the 1e-9° the URL carries)", path, g, c.Code)
+			}
+		}
+	})
+
+	t.Run("within a box counts what a brute-force scan counts", func(t *testing.T) {
+		g := ds.UnitGrids[len(ds.UnitGrids)/2]
+		b := g.Geometry.Bound().Pad(0.002)
+		want := map[string]int{}
+		for _, c := range ds.Components {
+			if p, ok := c.Geometry.(orb.Point); ok && b.Contains(p) {
+				want[c.Category]++
+			}
+		}
+		var got struct {
+			Counts map[string]int `json:"counts"`
+		}
+		path := fmt.Sprintf("/api/v1/within?bbox=%.9f,%.9f,%.9f,%.9f&limit=0", b.Min[0], b.Min[1], b.Max[0], b.Max[1])
+		if code := s.get(path, &got); code != http.StatusOK {
+			t.Fatalf("%s: status %d", path, code)
+		}
+		pointCats := map[string]bool{}
+		for _, c := range ds.Categories {
+			pointCats[c.Code] = c.Geometry == data.GeomPoint || c.Geometry == ""
+		}
+		checked := 0
+		for cat, n := range want {
+			if !pointCats[cat] {
+				continue // lines and polygons are counted when they cross the box
+			}
+			checked++
+			if got.Counts[cat] != n {
+				t.Errorf("category %s: %d in the box, brute force says %d", cat, got.Counts[cat], n)
+			}
+		}
+		if checked == 0 {
+			t.Fatalf("no point components in %v", b)
+		}
+	})
+
+	t.Run("a batch answers what single locates answer", func(t *testing.T) {
+		pts := make([][2]float64, len(probes))
+		for i, p := range probes {
+			pts[i] = [2]float64{p[0], p[1]}
+		}
+		pts = append(pts, [2]float64{116.39, 39.91})
+		body, _ := json.Marshal(map[string]any{"points": pts})
+		var got struct {
+			Count   int            `json:"count"`
+			Results []locateAnswer `json:"results"`
+		}
+		if code := s.post("/api/v1/locate/batch", string(body), &got); code != http.StatusOK || got.Count != len(pts) {
+			t.Fatalf("status %d count %d", code, got.Count)
+		}
+		for i, p := range pts {
+			var single locateAnswer
+			s.get(fmt.Sprintf("/api/v1/locate?lon=%.9f&lat=%.9f", p[0], p[1]), &single)
+			b, w := got.Results[i], single
+			if b.UnitGrid != w.UnitGrid || b.Commun != w.Commun || b.Street != w.Street || b.District != w.District || fmt.Sprint(b.Mgmt) != fmt.Sprint(w.Mgmt) {
+				t.Errorf("point %d: batch %+v, single %+v", i, b, w)
+			}
+		}
+	})
+
 	t.Run("the OpenAPI document is served", func(t *testing.T) {
 		var doc struct {
 			OpenAPI string         `json:"openapi"`
