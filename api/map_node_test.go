@@ -17,8 +17,8 @@ import (
 	"citygrid/tiles"
 
 	"github.com/paulmach/orb"
-	"github.com/paulmach/orb/clip"
 	"github.com/paulmach/orb/maptile"
+	"github.com/paulmach/orb/planar"
 )
 
 // decodedLayer is a layer as @mapbox/vector-tile reads it.
@@ -130,6 +130,7 @@ func TestServedTilesDecodeWithMapboxVectorTile(t *testing.T) {
 			t.Fatalf("z%d: no unit_grids layer (layers %v)", z, keys(layers))
 		}
 		seen := map[string]bool{}
+		decoded := map[string]orb.MultiPolygon{}
 		for _, f := range ug.Features {
 			code, _ := f.Properties["code"].(string)
 			g := grids[code]
@@ -140,13 +141,41 @@ func TestServedTilesDecodeWithMapboxVectorTile(t *testing.T) {
 			if f.Properties["community"] != g.Community {
 				t.Errorf("z%d %s: community %v, store %s", z, code, f.Properties["community"], g.Community)
 			}
-			got := clip.MultiPolygon(tb, geoPolygons(t, f.Geometry.Type, f.Geometry.Coordinates)).Bound()
-			want := clip.MultiPolygon(tb, g.Geometry).Bound()
-			// Slivers along the tile edge magnify clipping differences;
-			// compare grids that overlap the tile by a few units at least.
-			if want.Max[0]-want.Min[0] > 8*unit && want.Max[1]-want.Min[1] > 8*unit && !near(got, want, 2*unit) {
-				t.Errorf("z%d %s: decoded bound %v, store %v", z, code, got, want)
+			decoded[code] = geoPolygons(t, f.Geometry.Type, f.Geometry.Coordinates)
+		}
+		// Geometry: at sample points of the tile away from grid edges, the
+		// decoded grid holding the point is the stored one holding it.
+		sampled := 0
+		cosLat := math.Cos(at[1] * math.Pi / 180)
+		for i := 0; i < 24; i++ {
+			for j := 0; j < 24; j++ {
+				p := orb.Point{tb.Min[0] + (float64(i)+0.5)/24*(tb.Max[0]-tb.Min[0]), tb.Min[1] + (float64(j)+0.5)/24*(tb.Max[1]-tb.Min[1])}
+				var want string
+				for code, g := range grids {
+					if g.Geometry.Bound().Contains(p) && planar.MultiPolygonContains(g.Geometry, p) {
+						if edgeDistance(g.Geometry, p, unit, unit*cosLat) > 3 {
+							want = code
+						}
+						break
+					}
+				}
+				if want == "" {
+					continue
+				}
+				sampled++
+				var got []string
+				for code, mp := range decoded {
+					if planar.MultiPolygonContains(mp, p) {
+						got = append(got, code)
+					}
+				}
+				if len(got) != 1 || got[0] != want {
+					t.Errorf("z%d: at %v the tile has grids %v, the store %s", z, p, got, want)
+				}
 			}
+		}
+		if sampled < 100 {
+			t.Errorf("z%d: only %d sample points checked", z, sampled)
 		}
 		for code, g := range grids {
 			b := g.Geometry.Bound()
@@ -245,7 +274,23 @@ func geoPolygons(t *testing.T, typ string, raw json.RawMessage) orb.MultiPolygon
 	return mp
 }
 
-func near(a, b orb.Bound, tol float64) bool {
-	return math.Abs(a.Min[0]-b.Min[0]) <= tol && math.Abs(a.Min[1]-b.Min[1]) <= tol &&
-		math.Abs(a.Max[0]-b.Max[0]) <= tol && math.Abs(a.Max[1]-b.Max[1]) <= tol
+// edgeDistance is the distance from p to the nearest edge of mp in tile
+// units, given the size of a unit in degrees of longitude and latitude.
+func edgeDistance(mp orb.MultiPolygon, p orb.Point, ux, uy float64) float64 {
+	best := math.Inf(1)
+	for _, poly := range mp {
+		for _, r := range poly {
+			for i := 0; i+1 < len(r); i++ {
+				ax, ay := (r[i][0]-p[0])/ux, (r[i][1]-p[1])/uy
+				bx, by := (r[i+1][0]-p[0])/ux, (r[i+1][1]-p[1])/uy
+				dx, dy := bx-ax, by-ay
+				t := 0.0
+				if l := dx*dx + dy*dy; l > 0 {
+					t = math.Max(0, math.Min(1, -(ax*dx+ay*dy)/l))
+				}
+				best = math.Min(best, math.Hypot(ax+t*dx, ay+t*dy))
+			}
+		}
+	}
+	return best
 }
