@@ -23,10 +23,15 @@ const (
 	rowsPerStatement = 64
 )
 
+// MetaGeneration is the metadata key counting the inserts a store has
+// committed: a server can poll it to learn that an import changed the city.
+const MetaGeneration = "store.generation"
+
 // Insert stores every feature of ds in one transaction. A code already
 // stored, or present twice in ds, fails the whole insert with an error
 // wrapping data.ErrConflict that names the layer and the code; nothing is
-// written then. Rules with ID 0 get the next free ID.
+// written then. Rules with ID 0 get the next free ID. Each insert adds one
+// to the MetaGeneration counter in the same transaction.
 func (s *Store) Insert(ctx context.Context, ds *data.Dataset) error {
 	if ds == nil {
 		return nil
@@ -39,6 +44,10 @@ func (s *Store) Insert(ctx context.Context, ds *data.Dataset) error {
 	}
 	defer tx.Rollback()
 	if err := insertAll(ctx, tx, ds); err != nil {
+		return fmt.Errorf("insert: %w", err)
+	}
+	if _, err := tx.ExecContext(ctx, `INSERT INTO citygrid_meta (key, value) VALUES (?, '1')
+		ON CONFLICT (key) DO UPDATE SET value = CAST(value AS INTEGER) + 1`, MetaGeneration); err != nil {
 		return fmt.Errorf("insert: %w", err)
 	}
 	if err := tx.Commit(); err != nil {

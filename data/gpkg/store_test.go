@@ -121,6 +121,9 @@ func TestInsertConflicts(t *testing.T) {
 				t.Fatal(err)
 			}
 			compareDatasets(t, got, gpkgtest.City())
+			if g, _ := st.Meta(ctx, gpkg.MetaGeneration); g != "1" {
+				t.Errorf("generation after one good and one failed insert = %q, want 1", g)
+			}
 		})
 	}
 }
