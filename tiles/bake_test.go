@@ -150,3 +150,34 @@ func TestBakedMetadataFollowsMBTiles13(t *testing.T) {
 		t.Errorf("addresses start at z16, outside the file")
 	}
 }
+
+func TestConcurrentRequestsForOneTileGetTheSameBytes(t *testing.T) {
+	ts := mustTileset(t, testCity(1500, 2), Options{})
+	p, _ := NewProvider(ts, nil, 0)
+	a := ts.CoveringTiles(16)[len(ts.CoveringTiles(16))/2]
+	want, err := ts.Tile(context.Background(), a.Z, a.X, a.Y)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel() // a client that went away must not fail the others
+	results := make(chan Tile, 16)
+	for i := 0; i < 16; i++ {
+		go func(i int) {
+			c := context.Background()
+			if i == 0 {
+				c = ctx
+			}
+			got, err := p.Tile(c, a.Z, a.X, a.Y)
+			if err != nil {
+				t.Error(err)
+			}
+			results <- got
+		}(i)
+	}
+	for i := 0; i < 16; i++ {
+		if got := <-results; string(got.Data) != string(want) {
+			t.Fatalf("answer %d differs (%s)", i, got.From)
+		}
+	}
+}

@@ -100,7 +100,9 @@ func (p *Provider) Tile(ctx context.Context, z, x, y int) (Tile, error) {
 	p.inflight[a] = c
 	p.mu.Unlock()
 
-	c.t, c.err = p.load(ctx, a)
+	// Others may be waiting for this tile: one client going away must not
+	// fail them, and a tile takes milliseconds, so finish it regardless.
+	c.t, c.err = p.load(context.WithoutCancel(ctx), a)
 	if c.err == nil && p.cache != nil {
 		p.cache.put(a, c.t)
 	}
