@@ -346,6 +346,17 @@ func TestImportOfAWholeCityIntoAnEmptyStore(t *testing.T) {
 	compare(t, got, gpkgtest.City())
 }
 
+func TestReadGeoJSONAcceptsGeographicCRSMembers(t *testing.T) {
+	for _, crs := range []string{`null`, `{"type":"name","properties":{"name":"urn:ogc:def:crs:OGC:1.3:CRS84"}}`,
+		`{"type":"name","properties":{"name":"EPSG:4490"}}`, `{"type":"name","properties":{"name":"urn:ogc:def:crs:EPSG::4326"}}`} {
+		doc := `{"type":"FeatureCollection","crs":` + crs + `,"features":[{"type":"Feature","geometry":{"type":"Point","coordinates":[118.77,31.99]},"properties":{"code":"P1","name":"x"}}]}`
+		b, err := geoio.ReadGeoJSON(strings.NewReader(doc), geoio.POIs, nil)
+		if err != nil || len(b.Dataset.POIs) != 1 {
+			t.Errorf("crs %s: %v", crs, err)
+		}
+	}
+}
+
 func TestReadUnitGridsFromCSVWithWKT(t *testing.T) {
 	csv := "code,wkt\n" +
 		"32011400100103,\"POLYGON ((118.78 31.99, 118.79 31.99, 118.79 32, 118.78 32, 118.78 31.99))\"\n"
