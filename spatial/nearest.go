@@ -323,11 +323,8 @@ func (ix *Index) Nearest(p orb.Point, k int, radiusM float64, categories []strin
 }
 
 // WithinResult answers a within query: how many components of each
-// category lie in the area, and the components themselves up to a limit,
-// listed by category, then code. When the limit truncates the list, the
-// lowest categories fill it first; which components of the last category
-// make the cut is deterministic for a given index but otherwise
-// unspecified.
+// category lie in the area, and the first of them (by category, then code)
+// up to a limit.
 type WithinResult struct {
 	CRS crs.CRS `json:"crs"`
 	// Count is the number of components in the area.
@@ -397,29 +394,47 @@ func (ix *Index) within(mp orb.MultiPolygon, b orb.Bound, categories []string, l
 	}
 	pp := prepare(mp)
 	res := WithinResult{CRS: crs.Default, Counts: map[string]int{}, Components: []ComponentHit{}}
-	var listed []*data.Component
-	for _, cat := range cats {
-		start := len(listed)
-		ix.componentsOf(cat, b, func(c *data.Component) bool {
-			if !intersectsArea(&pp, mp, c.Geometry) {
-				return true
+	var hits []*data.Component
+	visit := func(c *data.Component) bool {
+		if intersectsArea(&pp, mp, c.Geometry) {
+			hits = append(hits, c)
+		}
+		return true
+	}
+	if len(categories) == 0 || len(cats) > manyCategories {
+		ix.componentsIn(&ix.allComps, b, func(c *data.Component) bool {
+			if len(categories) > 0 {
+				if _, ok := slices.BinarySearch(cats, c.Category); !ok {
+					return true
+				}
 			}
-			res.Count++
-			res.Counts[cat]++
-			if len(listed) < limit {
-				listed = append(listed, c)
-			} else {
-				res.Truncated = true
-			}
-			return true
+			return visit(c)
 		})
-		part := listed[start:]
-		slices.SortFunc(part, func(a, b *data.Component) int { return cmp.Compare(a.Code, b.Code) })
+	} else {
+		for _, cat := range cats {
+			ix.componentsOf(cat, b, visit)
+		}
 	}
-	res.Components = make([]ComponentHit, len(listed))
-	for i, c := range listed {
-		res.Components[i] = hitOf(c)
+	for _, c := range hits {
+		res.Counts[c.Category]++
 	}
+	res.Count = len(hits)
+	if limit > len(hits) {
+		limit = len(hits)
+	}
+	if limit > 0 {
+		slices.SortFunc(hits, func(a, b *data.Component) int {
+			if c := cmp.Compare(a.Category, b.Category); c != 0 {
+				return c
+			}
+			return cmp.Compare(a.Code, b.Code)
+		})
+		res.Components = make([]ComponentHit, limit)
+		for i, c := range hits[:limit] {
+			res.Components[i] = hitOf(c)
+		}
+	}
+	res.Truncated = len(res.Components) < res.Count
 	return res, nil
 }
 
