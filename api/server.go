@@ -59,6 +59,8 @@ func New(cfg Config) (http.Handler, error) {
 	}
 	r := chi.NewRouter()
 	r.Use(requestContext(cfg.HandlerTimeout))
+	m := newMetrics()
+	r.Use(m.middleware)
 	if cfg.AccessLog {
 		r.Use(accessLog(cfg.Logger))
 	}
@@ -78,6 +80,7 @@ func New(cfg Config) (http.Handler, error) {
 	r.Get("/healthz", health)
 	r.Get("/readyz", health)
 	r.Get("/api/v1/openapi.json", serveOpenAPI)
+	r.Get("/metrics", m.serve)
 
 	s := &spatialService{ix: cfg.Index, store: cfg.Store, maxBatch: cfg.MaxBatchPoints}
 	s.mount(r)
