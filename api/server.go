@@ -82,7 +82,7 @@ func New(cfg Config) (http.Handler, error) {
 	r.Get("/api/v1/openapi.json", serveOpenAPI)
 	r.Get("/metrics", m.serve)
 
-	s := &spatialService{ix: cfg.Index, store: cfg.Store, maxBatch: cfg.MaxBatchPoints}
+	s := &spatialService{ix: cfg.Index, maxBatch: cfg.MaxBatchPoints}
 	s.mount(r)
 	gs, err := newGeocodeService(cfg.Index)
 	if err != nil {

@@ -6,7 +6,6 @@ import (
 	"strconv"
 	"sync"
 
-	"citygrid/data"
 	"citygrid/spatial"
 	"citygrid/spatial/crs"
 
@@ -18,7 +17,6 @@ import (
 // Handlers are thin: parse and check the input, call the index, encode.
 type spatialService struct {
 	ix       *spatial.Index
-	store    data.Store
 	maxBatch int
 	locs     sync.Pool // *spatial.Location, reused by locate
 }
