@@ -34,21 +34,19 @@ const (
 var ErrGeometry = errors.New("invalid GeoPackage geometry")
 
 // AppendGeometry appends g as a GeoPackage geometry blob (little-endian
-// header with an XY envelope, srsID, then little-endian WKB) to buf. Points
-// carry no envelope, as GDAL writes them: a point is its own envelope. A nil
-// or empty geometry is written with the empty flag; a nil interface is
-// written as an empty GEOMETRYCOLLECTION.
+// header with an XY envelope, srsID, then little-endian WKB) to buf. Every
+// non-empty geometry carries its envelope, points included (GDAL leaves it
+// out for points; both forms are valid). A nil or empty geometry is written
+// with the empty flag and no envelope; a nil interface is written as an
+// empty GEOMETRYCOLLECTION.
 func AppendGeometry(buf []byte, g orb.Geometry, srsID int32) []byte {
 	if g == nil {
 		g = orb.Collection(nil)
 	}
 	flags := byte(flagLittleEndian)
-	empty := isEmpty(g)
-	_, isPoint := g.(orb.Point)
-	switch {
-	case empty:
+	if isEmpty(g) {
 		flags |= flagEmpty
-	case !isPoint:
+	} else {
 		flags |= flagEnvelopeXY
 	}
 	buf = append(buf, 'G', 'P', 0, flags)

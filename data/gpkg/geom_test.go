@@ -13,10 +13,12 @@ import (
 )
 
 func TestAppendGeometryWritesTheGeoPackageLayout(t *testing.T) {
-	// Point (1, 2) in EPSG:4490: "GP", version 0, flags 0x01 (little-endian,
-	// no envelope), srs 4490 = 0x118a, then WKB: 01, type 1, x, y.
+	// Point (1, 2) in EPSG:4490: "GP", version 0, flags 0x03 (little-endian,
+	// XY envelope), srs 4490 = 0x118a, envelope [1, 1, 2, 2], then WKB: 01,
+	// type 1, x, y.
+	one, two := "000000000000f03f", "0000000000000040"
 	got := hex.EncodeToString(AppendGeometry(nil, orb.Point{1, 2}, 4490))
-	want := "47500001" + "8a110000" + "01" + "01000000" + "000000000000f03f" + "0000000000000040"
+	want := "47500003" + "8a110000" + one + one + two + two + "01" + "01000000" + one + two
 	if got != want {
 		t.Errorf("point blob\n got %s\nwant %s", got, want)
 	}

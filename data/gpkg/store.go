@@ -17,7 +17,7 @@
 // quick at city size.
 //
 // Geometries are GeoPackage binary blobs: a little-endian header with an XY
-// envelope (none for points, as GDAL writes them) and little-endian WKB.
+// envelope and little-endian WKB.
 package gpkg
 
 import (
