@@ -85,6 +85,10 @@ func Open(ctx context.Context, path string) (*Store, error) {
 	if err != nil {
 		return nil, fmt.Errorf("open store %s: %w", path, err)
 	}
+	// SQLite has one writer at a time and each connection keeps its own
+	// page cache: a few connections serve concurrent readers well.
+	db.SetMaxOpenConns(8)
+	db.SetMaxIdleConns(4)
 	if err := db.PingContext(ctx); err != nil {
 		db.Close()
 		return nil, fmt.Errorf("open store %s: %w", path, err)
