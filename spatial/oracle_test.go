@@ -161,7 +161,7 @@ func TestLocateAgreesWithTurf(t *testing.T) {
 		}
 	}
 	t.Logf("%d of %d points covered, %d of them by several grids", covered, len(pts), onVertex)
-	if covered < n/2 || onVertex < n/100 {
+	if covered < n/4 || onVertex < n/100 {
 		t.Fatalf("test setup: %d covered, %d on shared vertices", covered, onVertex)
 	}
 }
