@@ -38,7 +38,41 @@ map.on('load', async () => {
     }
   }
   buildSwitcher();
+  buildBigClasses();
 });
+
+// Component big classes: a legend whose checkboxes hide a class in every
+// component layer (on top of each layer's own filter).
+const componentLayers = ['components', 'components-line', 'components-polygon', 'component-clusters'];
+function buildBigClasses() {
+  const classes = map.getStyle().metadata?.['citygrid:big-classes'] ?? {};
+  const base = Object.fromEntries(componentLayers.filter((id) => map.getLayer(id)).map((id) => [id, map.getFilter(id)]));
+  const hidden = new Set();
+  const apply = () => {
+    for (const [id, f] of Object.entries(base)) {
+      const keep = ['!', ['in', ['get', 'big'], ['literal', [...hidden]]]];
+      map.setFilter(id, f ? ['all', f, keep] : keep);
+    }
+  };
+  const box = document.getElementById('bigclasses');
+  for (const [code, { color, name }] of Object.entries(classes)) {
+    const el = document.createElement('label');
+    const cb = document.createElement('input');
+    cb.type = 'checkbox';
+    cb.checked = true;
+    cb.dataset.big = code;
+    cb.addEventListener('change', () => {
+      if (cb.checked) hidden.delete(code); else hidden.add(code);
+      apply();
+    });
+    const sw = document.createElement('span');
+    sw.className = 'swatch';
+    sw.style.background = color;
+    sw.style.borderRadius = '50%';
+    el.append(cb, sw, document.createTextNode(`${code} ${name}`));
+    box.append(el);
+  }
+}
 
 function buildSwitcher() {
   const box = document.getElementById('layers');

@@ -151,6 +151,13 @@ test('the map page shows unit grids and components at a known place', { skip, ti
   await page.waitForFunction(() => window.citygridMap.loaded() && window.citygridMap.areTilesLoaded(), null, { timeout: 60000 });
   await page.waitForTimeout(500);
   await page.screenshot({ path: join(artifacts, 'map-z14.png') });
+  // The big-class legend hides a class in every component layer.
+  const bigOf = await page.evaluate(() => window.citygridMap.queryRenderedFeatures({ layers: ['components'] })[0]?.properties.big);
+  assert.ok(bigOf, 'no component rendered at z14');
+  await page.click(`input[data-big="${bigOf}"]`);
+  await page.waitForFunction((big) => window.citygridMap.queryRenderedFeatures({ layers: ['components', 'component-clusters'] }).every((f) => f.properties.big !== big), bigOf, { timeout: 15000 });
+  await page.click(`input[data-big="${bigOf}"]`);
+
   // The search box finds a road through the geocoder and marks it.
   await page.fill('#search-q', place.road);
   await page.click('#search-form button');
