@@ -51,6 +51,17 @@ func TestExportThenReadGivesTheLayerBack(t *testing.T) {
 				if err := geoio.Export(ctx, city, layer, format, path, false); err != nil {
 					t.Fatalf("Export: %v", err)
 				}
+				if format == geoio.GeoPackage {
+					// A file to hand on is not in WAL mode (header bytes 18
+					// and 19 are 1 for a rollback journal) and has no -wal.
+					head, _ := os.ReadFile(path)
+					if len(head) < 20 || head[18] != 1 || head[19] != 1 {
+						t.Errorf("exported GeoPackage is in WAL mode")
+					}
+					if _, err := os.Stat(path + "-wal"); err == nil {
+						t.Errorf("exported GeoPackage left a -wal file")
+					}
+				}
 				b, err := geoio.Read(ctx, path, geoio.Options{Layer: layer})
 				if err != nil {
 					t.Fatalf("Read: %v", err)
