@@ -19,6 +19,7 @@ import (
 	"citygrid/data/gpkg"
 
 	"github.com/schollz/progressbar/v3"
+	"golang.org/x/term"
 )
 
 // Store metadata keys recording which demo city a store holds, so that a
@@ -249,9 +250,12 @@ func (p *phaseBar) Write(b []byte) (int, error) {
 	}
 }
 
-// newBar makes a progress bar on stderr (a spinner when max is -1).
+// newBar makes a progress bar on stderr (a spinner when max is -1). When
+// stderr is not a terminal (CI, journald, a log file) the bar stays
+// silent: the structured log lines say the same without carriage returns.
 func newBar(max int64, what string) *progressbar.ProgressBar {
 	return progressbar.NewOptions64(max,
+		progressbar.OptionSetVisibility(term.IsTerminal(int(os.Stderr.Fd()))),
 		progressbar.OptionSetWriter(os.Stderr),
 		progressbar.OptionSetDescription(what),
 		progressbar.OptionShowElapsedTimeOnFinish(),
