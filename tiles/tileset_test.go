@@ -441,3 +441,58 @@ func TestTheDataVersionFollowsTheData(t *testing.T) {
 		t.Error("a moved vertex left the version unchanged")
 	}
 }
+
+func TestCleanRingDropsRepeatsSpikesAndStraightCorners(t *testing.T) {
+	tests := []struct {
+		name string
+		in   orb.Ring
+		snap float64
+		want []orb.Point // nil: the ring collapses
+	}{
+		{"a square stays a square", orb.Ring{{0, 0}, {10, 0}, {10, 10}, {0, 10}, {0, 0}}, 1,
+			[]orb.Point{{0, 0}, {10, 0}, {10, 10}, {0, 10}}},
+		{"a repeated point goes", orb.Ring{{0, 0}, {10, 0}, {10, 0}, {10, 10}, {0, 10}}, 1,
+			[]orb.Point{{0, 0}, {10, 0}, {10, 10}, {0, 10}}},
+		{"a point on a straight edge goes", orb.Ring{{0, 0}, {5, 0}, {10, 0}, {10, 10}, {0, 10}}, 1,
+			[]orb.Point{{0, 0}, {10, 0}, {10, 10}, {0, 10}}},
+		{"a spike out of an edge goes", orb.Ring{{0, 0}, {5, 0}, {5, -7}, {5, 0}, {10, 0}, {10, 10}, {0, 10}}, 1,
+			[]orb.Point{{0, 0}, {10, 0}, {10, 10}, {0, 10}}},
+		{"coordinates round to the grid", orb.Ring{{0.4, 0.2}, {9.6, 0.4}, {10.2, 9.7}, {-0.3, 10.4}}, 1,
+			[]orb.Point{{0, 0}, {10, 0}, {10, 10}, {0, 10}}},
+		{"a coarse grid snaps to its multiples", orb.Ring{{1, 1}, {30, 2}, {31, 29}, {2, 31}}, 8,
+			[]orb.Point{{0, 0}, {32, 0}, {32, 32}, {0, 32}}},
+		{"a ring thinner than the grid collapses", orb.Ring{{0, 0}, {30, 1}, {30, 2}, {0, 1}}, 8, nil},
+		{"a line of points collapses", orb.Ring{{0, 0}, {5, 5}, {10, 10}, {0, 0}}, 1, nil},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			got := cleanRing(tc.in, tc.snap)
+			if tc.want == nil {
+				if got != nil {
+					t.Fatalf("got %v, want nothing", got)
+				}
+				return
+			}
+			if got == nil || got[0] != got[len(got)-1] {
+				t.Fatalf("got %v, want a closed ring", got)
+			}
+			pts := ringPoints(got)
+			if len(pts) != len(tc.want) {
+				t.Fatalf("got %v, want %v", pts, tc.want)
+			}
+			// same cyclic sequence, whatever the start
+			for s := range pts {
+				if pts[s] != tc.want[0] {
+					continue
+				}
+				for i := range tc.want {
+					if pts[(s+i)%len(pts)] != tc.want[i] {
+						t.Fatalf("got %v, want %v", pts, tc.want)
+					}
+				}
+				return
+			}
+			t.Fatalf("got %v, want %v", pts, tc.want)
+		})
+	}
+}
