@@ -1,10 +1,14 @@
 -- wrk script: GET /api/v1/locate at random points over the demo city.
---   wrk -t2 -c32 -d10s -s test/load/locate.lua http://127.0.0.1:8080
--- The box is the demo city's extent (its TileJSON bounds); about a fifth of
--- the points fall outside the district (404 with the nearest grid).
-local minLon, minLat, maxLon, maxLat = 118.688, 31.942, 118.870, 32.039
+--   wrk -t1 -c16 -d10s --latency -s test/load/locate.lua http://127.0.0.1:8080 [-- minLon minLat maxLon maxLat]
+-- The default box is the demo city's extent (the bounds in /tiles/city.json);
+-- points in it that fall outside the district get the 404 answer with the
+-- nearest grid, the costlier path.
+local minLon, minLat, maxLon, maxLat = 118.703, 31.919, 118.865, 32.065
 
 function init(args)
+  if #args == 4 then
+    minLon, minLat, maxLon, maxLat = tonumber(args[1]), tonumber(args[2]), tonumber(args[3]), tonumber(args[4])
+  end
   math.randomseed(os.time() + math.floor(os.clock() * 1e6))
 end
 
