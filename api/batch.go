@@ -10,6 +10,7 @@ import (
 	"strconv"
 	"sync"
 	"unicode/utf8"
+	"unsafe"
 
 	"citygrid/spatial"
 	"citygrid/spatial/crs"
@@ -50,8 +51,9 @@ func (s *spatialService) locateBatch(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	for i, p := range req.points {
-		if err := checkLonLat("points["+strconv.Itoa(i)+"]", "points["+strconv.Itoa(i)+"]", p[0], p[1]); err != nil {
-			writeError(w, err)
+		if !(p[0] >= -180 && p[0] <= 180 && p[1] >= -90 && p[1] <= 90) {
+			field := "points[" + strconv.Itoa(i) + "]"
+			writeError(w, checkLonLat(field, field, p[0], p[1]))
 			return
 		}
 	}
@@ -315,7 +317,7 @@ func (p *batchParser) str() (string, error) {
 
 // num reads a JSON number (RFC 8259 grammar: no leading zeros, '+', hex,
 // NaN or infinities).
-func (p *batchParser) num(field string) (float64, error) {
+func (p *batchParser) num(field func() string) (float64, error) {
 	p.ws()
 	if p.i >= len(p.b) {
 		return 0, p.syntax("a number")
@@ -331,7 +333,7 @@ func (p *batchParser) num(field string) (float64, error) {
 	}
 	bad := func() (float64, error) {
 		end := min(len(p.b), max(p.i, start+1))
-		return 0, errBadRequest(field, fmt.Sprintf("not a JSON number at byte %d: %q", start, p.b[start:end]))
+		return 0, errBadRequest(field(), fmt.Sprintf("not a JSON number at byte %d: %q", start, p.b[start:end]))
 	}
 	if p.i < len(p.b) && p.b[p.i] == '-' {
 		p.i++
@@ -356,10 +358,11 @@ func (p *batchParser) num(field string) (float64, error) {
 			return bad()
 		}
 	}
-	v, err := strconv.ParseFloat(string(p.b[start:p.i]), 64)
+	// The grammar was checked above, so only overflow can fail here; the
+	// number is parsed in place (ParseFloat keeps no reference to it).
+	v, err := strconv.ParseFloat(unsafe.String(&p.b[start], p.i-start), 64)
 	if err != nil {
-		// Only overflow gets here: the grammar was checked above.
-		return 0, errBadRequest(field, fmt.Sprintf("%q is out of range", p.b[start:p.i]))
+		return 0, errBadRequest(field(), fmt.Sprintf("%q is out of range", p.b[start:p.i]))
 	}
 	return v, nil
 }
@@ -432,12 +435,12 @@ func (p *batchParser) points() ([]orb.Point, error) {
 		if len(pts) == p.max {
 			return nil, errBadRequest("points", fmt.Sprintf("more than %d points in one batch", p.max))
 		}
-		field := "points[" + strconv.Itoa(len(pts)) + "]"
+		field := func() string { return "points[" + strconv.Itoa(len(pts)) + "]" }
 		if p.peek() == 0 {
 			return nil, p.syntax("a [lon, lat] pair")
 		}
 		if p.peek() != '[' {
-			return nil, errBadRequest(field, "want a [lon, lat] pair")
+			return nil, errBadRequest(field(), "want a [lon, lat] pair")
 		}
 		p.i++
 		lon, err := p.num(field)
@@ -445,7 +448,7 @@ func (p *batchParser) points() ([]orb.Point, error) {
 			return nil, err
 		}
 		if p.peek() != ',' {
-			return nil, errBadRequest(field, "want exactly two numbers, [lon, lat]")
+			return nil, errBadRequest(field(), "want exactly two numbers, [lon, lat]")
 		}
 		p.i++
 		lat, err := p.num(field)
@@ -453,7 +456,7 @@ func (p *batchParser) points() ([]orb.Point, error) {
 			return nil, err
 		}
 		if p.peek() != ']' {
-			return nil, errBadRequest(field, "want exactly two numbers, [lon, lat]")
+			return nil, errBadRequest(field(), "want exactly two numbers, [lon, lat]")
 		}
 		p.i++
 		pts = append(pts, orb.Point{lon, lat})
