@@ -14,7 +14,6 @@ import (
 	"unicode/utf8"
 
 	"github.com/paulmach/orb"
-	"github.com/paulmach/orb/geojson"
 
 	"citygrid/data"
 )
@@ -177,12 +176,12 @@ func (b *Batch) addFeature(i int, raw *rawFeature) {
 		return
 	}
 	if len(raw.Geometry) > 0 && string(raw.Geometry) != "null" {
-		g, err := geojson.UnmarshalGeometry(raw.Geometry)
+		g, err := parseGeometry(raw.Geometry)
 		if err != nil {
 			b.errs = append(b.errs, &data.ValidationError{Where: rec.where, Field: "geometry", Reason: "is not a GeoJSON geometry: " + err.Error()})
 			return
 		}
-		rec.geom = g.Geometry()
+		rec.geom = g
 		if rec.geom == nil {
 			b.errs = append(b.errs, &data.ValidationError{Where: rec.where, Field: "geometry", Reason: "is not a GeoJSON geometry"})
 			return

@@ -182,3 +182,73 @@ func (p *propParser) skipComposite() (int, error) {
 	}
 	return 0, fmt.Errorf("properties: unterminated value")
 }
+
+// rawValue returns the bytes of the JSON value at p.i and moves past it.
+func (p *propParser) rawValue() ([]byte, error) {
+	if p.eof() {
+		return nil, fmt.Errorf("unexpected end")
+	}
+	start := p.i
+	switch p.b[p.i] {
+	case '"':
+		if _, err := p.string(); err != nil {
+			return nil, err
+		}
+	case '{', '[':
+		end, err := p.skipComposite()
+		if err != nil {
+			return nil, err
+		}
+		p.i = end
+	default:
+		for p.i < len(p.b) {
+			switch p.b[p.i] {
+			case ',', '}', ']', ' ', '\t', '\n', '\r':
+				return p.b[start:p.i], nil
+			}
+			p.i++
+		}
+	}
+	return p.b[start:p.i], nil
+}
+
+// members calls fn with each member of the JSON object raw, which the
+// JSON decoder has already checked for syntax; fn's error stops the walk.
+func members(raw []byte, fn func(key string, val []byte) error) error {
+	p := propParser{b: raw}
+	p.space()
+	if p.eof() || p.b[p.i] != '{' {
+		return fmt.Errorf("not an object")
+	}
+	p.i++
+	for {
+		p.space()
+		if p.eof() {
+			return fmt.Errorf("unexpected end")
+		}
+		switch p.b[p.i] {
+		case '}':
+			return nil
+		case ',':
+			p.i++
+			p.space()
+		}
+		k, err := p.string()
+		if err != nil {
+			return err
+		}
+		p.space()
+		if p.eof() || p.b[p.i] != ':' {
+			return fmt.Errorf("want ':'")
+		}
+		p.i++
+		p.space()
+		v, err := p.rawValue()
+		if err != nil {
+			return err
+		}
+		if err := fn(k.(string), v); err != nil {
+			return err
+		}
+	}
+}
