@@ -43,11 +43,18 @@ func (g *Geocoder) indexAlias(id int32) {
 			}
 		}
 	}
+	g.aliases[id].grams = uint16(min(len(seen), math.MaxUint16))
 }
 
-// gramCount is the number of distinct grams indexIndex files an alias
-// under, at most; the candidate threshold is derived from it.
-func gramCount(m int) int { return max(0, m-1) + max(0, m-2) }
+// minShared is how many of its distinct grams (bigrams and skip-bigrams) a
+// name of m characters keeps after e edits, at least: one substitution,
+// insertion or deletion destroys at most four grams (the two bigrams and
+// two skip-bigrams through the position), and at most m-1 in a name
+// shorter than five. Names sharing fewer grams with the query cannot match
+// within their edit budget and are not aligned.
+func minShared(distinct, m, e int) int {
+	return max(1, distinct-e*min(4, max(1, m-1)))
+}
 
 // maxEdits is how many edits a name of m characters may differ by and
 // still match: none for two characters, one up to four, two beyond.
@@ -119,7 +126,7 @@ func (g *Geocoder) findMatches(q []rune, sc *scratch) []match {
 		a := &g.aliases[id]
 		m := len(a.text)
 		e := maxEdits(m)
-		if c < max(1, gramCount(m)-4*e) {
+		if c < minShared(int(a.grams), m, e) {
 			continue
 		}
 		d, s, end := sc.align(a.text, q, e)

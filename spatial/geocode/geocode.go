@@ -10,7 +10,8 @@
 // the levels a query names (district, street, community) against where the
 // candidate lies. A door number not surveyed is interpolated between the
 // neighbouring numbers of the same parity on the road. Reverse geocoding
-// finds the nearest door plate, road, landmark and POI through R-trees.
+// finds the nearest door plate, road, landmark and POI through uniform
+// cell grids searched ring by ring.
 // Suggest completes prefixes of names, of their pinyin and of their pinyin
 // initials for dispatcher forms.
 //
@@ -30,7 +31,6 @@ import (
 
 	"github.com/paulmach/orb"
 	"github.com/paulmach/orb/planar"
-	"github.com/tidwall/rtree"
 )
 
 // Level is what a result stands for, from the finest to the coarsest.
@@ -150,6 +150,7 @@ type alias struct {
 	text    []rune
 	ent     int32
 	penalty float32
+	grams   uint16 // distinct grams indexed
 }
 
 // platePos is a door plate's number on its road.
@@ -161,12 +162,6 @@ type platePos struct {
 type plateKey struct {
 	road int32
 	num  string
-}
-
-// segRef is one segment of a road's centre line.
-type segRef struct {
-	road    int32
-	line, i int32
 }
 
 // Geocoder answers forward, reverse and suggest queries over one city.
@@ -187,10 +182,11 @@ type Geocoder struct {
 	plateGrid  []string        // addr index → unit grid code
 	poiEnt     []int32         // POI index → entity
 
-	addrTree rtree.RTreeG[int32]
-	poiTree  rtree.RTreeG[int32]
-	markTree rtree.RTreeG[int32] // landmarks only
-	segTree  rtree.RTreeG[segRef]
+	addrLayer pointLayer
+	poiLayer  pointLayer
+	markLayer pointLayer // landmarks only
+	segs      []segment
+	segGrid   cellGrid
 
 	sugg    []suggestKey
 	scratch sync.Pool

@@ -301,3 +301,16 @@ func TestReverseHandCity(t *testing.T) {
 		t.Errorf("longitude 200: %v, want a validation error", err)
 	}
 }
+
+func TestNamesWithRepeatedCharactersMatchExactly(t *testing.T) {
+	ds := handDataset()
+	ds.POIs = append(ds.POIs, data.POI{Code: "320114P09", Name: "哈哈哈哈乐园", Kind: "park", Point: orb.Point{118.71, 31.96}})
+	g, err := Build(ds)
+	if err != nil {
+		t.Fatal(err)
+	}
+	res, err := g.Forward("哈哈哈哈乐园", 1)
+	if err != nil || len(res) == 0 || res[0].Code != "320114P09" || res[0].Score != 1 {
+		t.Fatalf("got %+v %v, want the POI with score 1", res, err)
+	}
+}

@@ -34,7 +34,7 @@ type ReverseResult struct {
 // plane measures distances around one query point: longitude and latitude
 // differences scaled to metres (an equirectangular projection at the
 // point's latitude). Over a city it is within 0.1 % of the geodesic, and it
-// maps boxes to boxes, so R-tree bounds are exact lower bounds in it.
+// maps boxes to boxes, so grid-cell bounds are exact lower bounds in it.
 type plane struct{ x, y, kx, ky float64 }
 
 func newPlane(p orb.Point) plane {
@@ -60,57 +60,112 @@ func (pl plane) segment(a, b orb.Point) (float64, orb.Point) {
 	return math.Hypot(cx, cy), orb.Point{a[0] + t*(b[0]-a[0]), a[1] + t*(b[1]-a[1])}
 }
 
-func (g *Geocoder) buildReverse() {
-	for i := range g.ds.Addresses {
-		p := g.ds.Addresses[i].Point
-		g.addrTree.Insert(p, p, int32(i))
+// pointLayer is a set of points with their grid.
+type pointLayer struct {
+	pts  []orb.Point
+	ids  []int32 // dataset index of each point
+	grid cellGrid
+}
+
+func newPointLayer(pts []orb.Point, ids []int32) pointLayer {
+	l := pointLayer{pts: pts, ids: ids}
+	var b orb.Bound
+	for i, p := range pts {
+		if i == 0 {
+			b = orb.Bound{Min: p, Max: p}
+		}
+		b = b.Extend(p)
 	}
-	for i := range g.ds.POIs {
-		p := g.ds.POIs[i].Point
-		g.poiTree.Insert(p, p, int32(i))
-		if g.ds.POIs[i].Landmark {
-			g.markTree.Insert(p, p, int32(i))
+	l.grid = newCellGrid(b, len(pts), 2)
+	l.grid.fill(len(pts), func(i int) orb.Bound { return orb.Bound{Min: pts[i], Max: pts[i]} })
+	return l
+}
+
+type pointDist struct {
+	pl  plane
+	pts []orb.Point
+}
+
+func (d pointDist) dist(id int32) float64 {
+	p := d.pts[id]
+	return math.Hypot((p[0]-d.pl.x)*d.pl.kx, (p[1]-d.pl.y)*d.pl.ky)
+}
+
+// nearest returns the dataset index of the point nearest the plane's
+// origin, or -1.
+func (l *pointLayer) nearest(pl plane) int32 {
+	i, _ := nearestIn(&l.grid, pl, pointDist{pl, l.pts})
+	if i < 0 {
+		return -1
+	}
+	return l.ids[i]
+}
+
+// segment is one segment of a road's centre line.
+type segment struct {
+	a, b orb.Point
+	road int32
+}
+
+type segDist struct {
+	pl   plane
+	segs []segment
+}
+
+func (d segDist) dist(id int32) float64 {
+	s := &d.segs[id]
+	v, _ := d.pl.segment(s.a, s.b)
+	return v
+}
+
+func (g *Geocoder) buildReverse() {
+	ds := g.ds
+	pts := make([]orb.Point, len(ds.Addresses))
+	ids := make([]int32, len(ds.Addresses))
+	for i := range ds.Addresses {
+		pts[i], ids[i] = ds.Addresses[i].Point, int32(i)
+	}
+	g.addrLayer = newPointLayer(pts, ids)
+	var ppts, mpts []orb.Point
+	var pids, mids []int32
+	for i := range ds.POIs {
+		p := ds.POIs[i].Point
+		ppts, pids = append(ppts, p), append(pids, int32(i))
+		if ds.POIs[i].Landmark {
+			mpts, mids = append(mpts, p), append(mids, int32(i))
 		}
 	}
-	for ri := range g.ds.Roads {
-		for li, ls := range g.ds.Roads[ri].Geometry {
+	g.poiLayer = newPointLayer(ppts, pids)
+	g.markLayer = newPointLayer(mpts, mids)
+	var b orb.Bound
+	for ri := range ds.Roads {
+		for _, ls := range ds.Roads[ri].Geometry {
 			for i := 1; i < len(ls); i++ {
-				b := orb.Bound{Min: ls[i-1], Max: ls[i-1]}.Extend(ls[i])
-				g.segTree.Insert(b.Min, b.Max, segRef{int32(ri), int32(li), int32(i)})
+				sb := orb.Bound{Min: ls[i-1], Max: ls[i-1]}.Extend(ls[i])
+				if len(g.segs) == 0 {
+					b = sb
+				}
+				b = b.Union(sb)
+				g.segs = append(g.segs, segment{ls[i-1], ls[i], int32(ri)})
 			}
 		}
 	}
-}
-
-// nearestPoint finds the item of a point tree nearest to p in the plane
-// metric, or -1 when the tree is empty.
-func nearestPoint(tr interface {
-	Nearby(func(min, max [2]float64, data int32, item bool) float64, func(min, max [2]float64, data int32, dist float64) bool)
-}, pl plane) int32 {
-	found := int32(-1)
-	tr.Nearby(func(min, max [2]float64, _ int32, _ bool) float64 { return pl.boxDist(min, max) },
-		func(_, _ [2]float64, id int32, _ float64) bool { found = id; return false })
-	return found
+	g.segGrid = newCellGrid(b, len(g.segs), 1)
+	g.segGrid.fill(len(g.segs), func(i int) orb.Bound {
+		return orb.Bound{Min: g.segs[i].a, Max: g.segs[i].a}.Extend(g.segs[i].b)
+	})
 }
 
 // nearestRoad finds the road segment nearest to p and the closest point on
 // it.
 func (g *Geocoder) nearestRoad(pl plane) (int32, orb.Point) {
-	road, foot := int32(-1), orb.Point{}
-	g.segTree.Nearby(func(min, max [2]float64, s segRef, item bool) float64 {
-		if !item {
-			return pl.boxDist(min, max)
-		}
-		ls := g.ds.Roads[s.road].Geometry[s.line]
-		d, _ := pl.segment(ls[s.i-1], ls[s.i])
-		return d
-	}, func(_, _ [2]float64, s segRef, _ float64) bool {
-		ls := g.ds.Roads[s.road].Geometry[s.line]
-		_, foot = pl.segment(ls[s.i-1], ls[s.i])
-		road = s.road
-		return false
-	})
-	return road, foot
+	i, _ := nearestIn(&g.segGrid, pl, segDist{pl, g.segs})
+	if i < 0 {
+		return -1, orb.Point{}
+	}
+	s := &g.segs[i]
+	_, foot := pl.segment(s.a, s.b)
+	return s.road, foot
 }
 
 // Reverse describes a point: the nearest door plate, road (distance to its
@@ -123,7 +178,7 @@ func (g *Geocoder) Reverse(p orb.Point) (ReverseResult, error) {
 	out := ReverseResult{Point: Point(p), Results: make([]Result, 0, 4)}
 	pl := newPlane(p)
 	var loc spatial.Location
-	if ai := nearestPoint(&g.addrTree, pl); ai >= 0 {
+	if ai := g.addrLayer.nearest(pl); ai >= 0 {
 		a := &g.ds.Addresses[ai]
 		r := Result{Label: a.FullAddress, Level: LevelDoorPlate, Geometry: Point(a.Point), Code: a.Code, Road: a.Road, Number: a.Number, Community: g.plateComm[ai], UnitGrid: g.plateGrid[ai]}
 		if r.Label == "" {
@@ -142,11 +197,11 @@ func (g *Geocoder) Reverse(p orb.Point) (ReverseResult, error) {
 			out.Description = describe(rd.Name, foot, p, d)
 		}
 	}
-	mark := nearestPoint(&g.markTree, pl)
+	mark := g.markLayer.nearest(pl)
 	if mark >= 0 {
 		out.Results = append(out.Results, g.poiHit(mark, p))
 	}
-	if pi := nearestPoint(&g.poiTree, pl); pi >= 0 && pi != mark {
+	if pi := g.poiLayer.nearest(pl); pi >= 0 && pi != mark {
 		out.Results = append(out.Results, g.poiHit(pi, p))
 	}
 	slices.SortStableFunc(out.Results, func(a, b Result) int { return cmpF64(*a.DistanceM, *b.DistanceM) })
