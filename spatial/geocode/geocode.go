@@ -105,7 +105,8 @@ type Result struct {
 	// UnitGrid is the code of the unit grid the point lies in ("" outside
 	// every grid).
 	UnitGrid string `json:"unit_grid"`
-	// Code is the code of the door plate, road, POI or administrative unit.
+	// Code is the code of the door plate, road, POI or administrative unit;
+	// for an interpolated number, the road's code, "#" and the number.
 	Code string `json:"code,omitempty"`
 	// Road is the road code of a door plate or an interpolated number.
 	Road      string `json:"road,omitempty"`
