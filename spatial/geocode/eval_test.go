@@ -261,3 +261,53 @@ func TestForwardEvaluationSet(t *testing.T) {
 		t.Errorf("top-1 %.2f %% (want ≥ 95), top-5 %.2f %% (want ≥ 99)", p1, p5)
 	}
 }
+
+// TestIssueExamplesOnTheDemoCity runs the examples of the issue on the demo
+// city, with expectations looked up in the dataset.
+func TestIssueExamplesOnTheDemoCity(t *testing.T) {
+	ds, g := demoCity(t)
+	var road *data.Road
+	for i := range ds.Roads {
+		if ds.Roads[i].Name == "软件大道" {
+			road = &ds.Roads[i]
+		}
+	}
+	if road == nil {
+		t.Fatal("the demo city has no 软件大道")
+	}
+	plate := road.Code + "#101"
+	plateLevel := LevelInterpolated
+	for _, a := range ds.Addresses {
+		if a.Road == road.Code && a.Number == "101" {
+			plate, plateLevel = a.Code, LevelDoorPlate
+		}
+	}
+	comm := func(name string) string {
+		for _, u := range ds.AdminUnits {
+			if u.Name == name {
+				return u.Code
+			}
+		}
+		t.Fatalf("no unit %s", name)
+		return ""
+	}
+	for _, c := range []struct {
+		q     string
+		level Level
+		code  string
+	}{
+		{"雨花台区软件大道101号", plateLevel, plate},
+		{"软件大道101号", plateLevel, plate},
+		{"丁墙社区", LevelCommunity, comm("丁墙社区居委会")},
+		{"雨花街道 康盛社区附近", LevelCommunity, comm("康盛社区居委会")},
+	} {
+		res, err := g.Forward(c.q, 5)
+		if err != nil || len(res) == 0 || res[0].Level != c.level || res[0].Code != c.code || res[0].UnitGrid == "" {
+			t.Errorf("Forward(%q) = %+v %v, want %s %s with a unit grid", c.q, res, err, c.level, c.code)
+		}
+	}
+	res, err := g.Suggest("rjdd", 5)
+	if err != nil || len(res) == 0 || res[0].Label != "软件大道" {
+		t.Errorf("Suggest(rjdd) = %v %v, want 软件大道 first", labels(res), err)
+	}
+}
