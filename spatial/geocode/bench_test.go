@@ -107,9 +107,9 @@ func BenchmarkForwardFullAddress(b *testing.B) {
 	reportQPS(b, cpu0)
 }
 
-// BenchmarkReverse describes random points over the city's extent.
-func BenchmarkReverse(b *testing.B) {
-	ds, g := benchCity(b)
+// benchPoints draws random points over the bounding box of the city's unit
+// grids; inside keeps only those a unit grid covers.
+func benchPoints(ds *data.Dataset, g *Geocoder, n int, inside bool) []orb.Point {
 	var bd orb.Bound
 	for i, u := range ds.UnitGrids {
 		if i == 0 {
@@ -118,10 +118,30 @@ func BenchmarkReverse(b *testing.B) {
 		bd = bd.Union(u.Geometry.Bound())
 	}
 	rng := rand.New(rand.NewPCG(3, 4))
-	pts := make([]orb.Point, 4096)
-	for i := range pts {
-		pts[i] = orb.Point{bd.Min[0] + rng.Float64()*(bd.Max[0]-bd.Min[0]), bd.Min[1] + rng.Float64()*(bd.Max[1]-bd.Min[1])}
+	pts := make([]orb.Point, 0, n)
+	for len(pts) < n {
+		p := orb.Point{bd.Min[0] + rng.Float64()*(bd.Max[0]-bd.Min[0]), bd.Min[1] + rng.Float64()*(bd.Max[1]-bd.Min[1])}
+		if inside {
+			if loc, err := g.ix.Locate(p); err != nil || !loc.Covered {
+				continue
+			}
+		}
+		pts = append(pts, p)
 	}
+	return pts
+}
+
+// BenchmarkReverse describes random points inside the city, where
+// inspectors report from.
+func BenchmarkReverse(b *testing.B) { benchReverse(b, true) }
+
+// BenchmarkReverseAnywhere describes random points over the city's
+// bounding box, a third of them outside the district.
+func BenchmarkReverseAnywhere(b *testing.B) { benchReverse(b, false) }
+
+func benchReverse(b *testing.B, inside bool) {
+	ds, g := benchCity(b)
+	pts := benchPoints(ds, g, 4096, inside)
 	b.ReportAllocs()
 	b.ResetTimer()
 	cpu0 := cpuTime()

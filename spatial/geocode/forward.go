@@ -1,7 +1,6 @@
 package geocode
 
 import (
-	"cmp"
 	"fmt"
 	"math"
 	"slices"
@@ -349,7 +348,12 @@ func (g *Geocoder) forward(p parsed, limit int) []Result {
 			add(res, base+g.adminCredit(pm, admins, "", e.comms, e.streets, doorNumber{start: -1}))
 		}
 	}
-	slices.SortFunc(cands, func(a, b candidate) int {
+	order := make([]int32, len(cands))
+	for i := range order {
+		order[i] = int32(i)
+	}
+	slices.SortFunc(order, func(i, j int32) int {
+		a, b := &cands[i], &cands[j]
 		if a.score != b.score {
 			if a.score > b.score {
 				return -1
@@ -364,7 +368,8 @@ func (g *Geocoder) forward(p parsed, limit int) []Result {
 	out := make([]Result, 0, min(limit, len(cands)))
 	seen := make(map[string]bool, limit)
 	var loc spatial.Location
-	for _, c := range cands {
+	for _, i := range order {
+		c := &cands[i]
 		if len(out) == limit {
 			break
 		}
@@ -597,20 +602,8 @@ func (g *Geocoder) roadResult(e *entity, pm match, admins []match, num doorNumbe
 		}
 	}
 	if in != nil {
-		var ps []platePos
-		for par := range 2 {
-			for _, pp := range g.roadPlates[e.ref][par] {
-				c := g.plateComm[pp.addr]
-				if c == in.code || g.parent[c] == in.code {
-					ps = append(ps, pp)
-				}
-			}
-		}
-		if len(ps) > 0 {
-			// The middle plate by number.
-			slices.SortFunc(ps, func(a, b platePos) int { return cmp.Or(a.n-b.n, int(a.addr-b.addr)) })
-			a := &g.ds.Addresses[ps[len(ps)/2].addr]
-			res.Geometry = Point(a.Point)
+		if ai, ok := g.roadMiddle[roadUnit{e.ref, in.code}]; ok {
+			res.Geometry = Point(g.ds.Addresses[ai].Point)
 			res.Label = in.label + e.label
 			if in.kind == kindCommunity {
 				res.Community = in.code

@@ -20,6 +20,7 @@
 package geocode
 
 import (
+	"cmp"
 	"fmt"
 	"math"
 	"slices"
@@ -160,6 +161,12 @@ type platePos struct {
 	addr int32
 }
 
+// roadUnit is a road in a community or street.
+type roadUnit struct {
+	road int32
+	unit string
+}
+
 type plateKey struct {
 	road int32
 	num  string
@@ -178,10 +185,11 @@ type Geocoder struct {
 	roadEnt []int32            // road index → entity
 
 	plates     map[plateKey]int32
-	roadPlates [][2][]platePos // road → [even, odd] plates by number
-	plateComm  []string        // addr index → community code
-	plateGrid  []string        // addr index → unit grid code
-	poiEnt     []int32         // POI index → entity
+	roadPlates [][2][]platePos    // road → [even, odd] plates by number
+	plateComm  []string           // addr index → community code
+	roadMiddle map[roadUnit]int32 // the middle plate by number of a road in a community or street
+	plateGrid  []string           // addr index → unit grid code
+	poiEnt     []int32            // POI index → entity
 
 	addrLayer pointLayer
 	poiLayer  pointLayer
@@ -480,6 +488,28 @@ func (g *Geocoder) buildRoads() error {
 	for ri := range g.roadPlates {
 		for p := range 2 {
 			slices.SortFunc(g.roadPlates[ri][p], func(a, b platePos) int { return a.n - b.n })
+		}
+	}
+	// Where a road named together with a community or street is put: its
+	// middle plate (by number) there.
+	g.roadMiddle = map[roadUnit]int32{}
+	for ri := range g.roadPlates {
+		in := map[string][]platePos{}
+		for par := range 2 {
+			for _, pp := range g.roadPlates[ri][par] {
+				c := g.plateComm[pp.addr]
+				in[c] = append(in[c], pp)
+				if st := g.parent[c]; st != "" {
+					in[st] = append(in[st], pp)
+				}
+			}
+		}
+		for unit, ps := range in {
+			if unit == "" {
+				continue
+			}
+			slices.SortFunc(ps, func(a, b platePos) int { return cmp.Or(a.n-b.n, int(a.addr-b.addr)) })
+			g.roadMiddle[roadUnit{int32(ri), unit}] = ps[len(ps)/2].addr
 		}
 	}
 	return nil

@@ -80,9 +80,9 @@ func (g *cellGrid) fill(n int, bound func(i int) orb.Bound) {
 	}
 }
 
-// distancer measures the distance from the query to one item.
+// distancer measures the squared distance from the query to one item.
 type distancer interface {
-	dist(id int32) float64
+	dist2(id int32) float64
 }
 
 // nearestIn returns the item nearest to the plane's origin by d and its
@@ -111,13 +111,17 @@ func nearestIn[D distancer](g *cellGrid, pl plane, d D) (int32, float64) {
 				if x < 0 || x >= g.nx {
 					continue
 				}
-				x0, y0 := g.minX+float64(x)*g.cw, g.minY+float64(y)*g.ch
-				if pl.boxDist([2]float64{x0, y0}, [2]float64{x0 + g.cw, y0 + g.ch}) > bestD {
+				c := y*g.nx + x
+				lo, hi := g.start[c], g.start[c+1]
+				if lo == hi {
 					continue
 				}
-				c := y*g.nx + x
-				for _, id := range g.items[g.start[c]:g.start[c+1]] {
-					if dd := d.dist(id); dd < bestD || (dd == bestD && id < best) {
+				x0, y0 := g.minX+float64(x)*g.cw, g.minY+float64(y)*g.ch
+				if pl.boxDist2([2]float64{x0, y0}, [2]float64{x0 + g.cw, y0 + g.ch}) > bestD {
+					continue
+				}
+				for _, id := range g.items[lo:hi] {
+					if dd := d.dist2(id); dd < bestD || (dd == bestD && id < best) {
 						best, bestD = id, dd
 					}
 				}
@@ -138,8 +142,8 @@ func nearestIn[D distancer](g *cellGrid, pl plane, d D) (int32, float64) {
 		if cy+r < g.ny-1 {
 			out = math.Min(out, (g.minY+float64(cy+r+1)*g.ch-py)*pl.ky)
 		}
-		if math.IsInf(out, 1) || out > bestD {
-			return best, bestD
+		if math.IsInf(out, 1) || out*out > bestD {
+			return best, math.Sqrt(bestD)
 		}
 	}
 }

@@ -41,13 +41,24 @@ func newPlane(p orb.Point) plane {
 	return plane{x: p[0], y: p[1], kx: metresPerDegree * math.Cos(p[1]*math.Pi/180), ky: metresPerDegree}
 }
 
-func (pl plane) boxDist(min, max [2]float64) float64 {
-	dx := math.Max(0, math.Max(min[0]-pl.x, pl.x-max[0])) * pl.kx
-	dy := math.Max(0, math.Max(min[1]-pl.y, pl.y-max[1])) * pl.ky
-	return math.Hypot(dx, dy)
+// boxDist2 is the squared distance to a lon/lat box.
+func (pl plane) boxDist2(min, max [2]float64) float64 {
+	var dx, dy float64
+	if pl.x < min[0] {
+		dx = (min[0] - pl.x) * pl.kx
+	} else if pl.x > max[0] {
+		dx = (pl.x - max[0]) * pl.kx
+	}
+	if pl.y < min[1] {
+		dy = (min[1] - pl.y) * pl.ky
+	} else if pl.y > max[1] {
+		dy = (pl.y - max[1]) * pl.ky
+	}
+	return dx*dx + dy*dy
 }
 
-// segment returns the distance to segment ab and the closest point on it.
+// segment returns the squared distance to segment ab and the closest point
+// on it.
 func (pl plane) segment(a, b orb.Point) (float64, orb.Point) {
 	ax, ay := (a[0]-pl.x)*pl.kx, (a[1]-pl.y)*pl.ky
 	bx, by := (b[0]-pl.x)*pl.kx, (b[1]-pl.y)*pl.ky
@@ -57,7 +68,7 @@ func (pl plane) segment(a, b orb.Point) (float64, orb.Point) {
 		t = math.Max(0, math.Min(1, -(ax*dx+ay*dy)/l2))
 	}
 	cx, cy := ax+t*dx, ay+t*dy
-	return math.Hypot(cx, cy), orb.Point{a[0] + t*(b[0]-a[0]), a[1] + t*(b[1]-a[1])}
+	return cx*cx + cy*cy, orb.Point{a[0] + t*(b[0]-a[0]), a[1] + t*(b[1]-a[1])}
 }
 
 // pointLayer is a set of points with their grid.
@@ -86,9 +97,10 @@ type pointDist struct {
 	pts []orb.Point
 }
 
-func (d pointDist) dist(id int32) float64 {
+func (d pointDist) dist2(id int32) float64 {
 	p := d.pts[id]
-	return math.Hypot((p[0]-d.pl.x)*d.pl.kx, (p[1]-d.pl.y)*d.pl.ky)
+	dx, dy := (p[0]-d.pl.x)*d.pl.kx, (p[1]-d.pl.y)*d.pl.ky
+	return dx*dx + dy*dy
 }
 
 // nearest returns the dataset index of the point nearest the plane's
@@ -112,7 +124,7 @@ type segDist struct {
 	segs []segment
 }
 
-func (d segDist) dist(id int32) float64 {
+func (d segDist) dist2(id int32) float64 {
 	s := &d.segs[id]
 	v, _ := d.pl.segment(s.a, s.b)
 	return v
