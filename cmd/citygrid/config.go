@@ -52,6 +52,16 @@ type serverConfig struct {
 	// ComponentToleranceM is how far from a case's point, in metres, the
 	// responsibility lookup looks for the surveyed component it is about.
 	ComponentToleranceM float64 `json:"component_tolerance_m"`
+
+	// GCPercent is the garbage collector's target (GOGC). The city's
+	// indexes are a large, long-lived, pointer-rich heap, so every
+	// collection is expensive; collecting less often keeps the latency
+	// tail short at the cost of memory (see README, Performance).
+	GCPercent int `json:"gc_percent"`
+	// MemoryLimit is a soft limit in bytes on the Go heap (GOMEMLIMIT);
+	// near it the collector runs more often whatever GCPercent says.
+	// 0 means none.
+	MemoryLimit int64 `json:"memory_limit"`
 }
 
 // defaultServerConfig is the configuration before any file, variable or flag.
@@ -72,6 +82,7 @@ func defaultServerConfig() serverConfig {
 		MaxBatchPoints:    100_000,
 
 		ComponentToleranceM: spatial.DefaultComponentToleranceM,
+		GCPercent:           400,
 	}
 }
 
@@ -140,6 +151,8 @@ func (c *serverConfig) settings() []setting {
 		{key: "max_batch_points", usage: "most points in one batch request", value: (*intValue)(&c.MaxBatchPoints)},
 		{key: "fallback_unit", usage: "department code of the unit of last resort (兜底); empty: the city-management centre", value: (*stringValue)(&c.FallbackUnit)},
 		{key: "component_tolerance_m", usage: "metres within which a case is attributed to a surveyed component", value: (*float64Value)(&c.ComponentToleranceM)},
+		{key: "gc_percent", usage: "garbage collector target percentage (GOGC); higher: fewer collections, more memory", value: (*intValue)(&c.GCPercent)},
+		{key: "memory_limit", usage: "soft limit on the Go heap in bytes (GOMEMLIMIT); 0: none", value: (*int64Value)(&c.MemoryLimit)},
 	}
 }
 
@@ -165,6 +178,12 @@ func (c *serverConfig) validate() error {
 	}
 	if c.HandlerTimeout <= 0 {
 		return errors.New("config: handler_timeout must be positive")
+	}
+	if c.GCPercent < 10 {
+		return errors.New("config: gc_percent must be at least 10")
+	}
+	if c.MemoryLimit < 0 {
+		return errors.New("config: memory_limit must not be negative")
 	}
 	if !(c.ComponentToleranceM > 0 && c.ComponentToleranceM <= 1000) {
 		return errors.New("config: component_tolerance_m must be greater than 0 and at most 1000")

@@ -83,6 +83,8 @@ func TestLoadConfigRejectsBadInput(t *testing.T) {
 		{name: "an unknown log format is rejected", args: []string{"--log-format", "xml"}, want: "log_format"},
 		{name: "a zero batch cap is rejected", args: []string{"--max-batch-points", "0"}, want: "max_batch_points"},
 		{name: "an empty addr is rejected", args: []string{"--addr", ""}, want: "addr is empty"},
+		{name: "a tiny gc percentage is rejected", args: []string{"--gc-percent", "1"}, want: "gc_percent"},
+		{name: "a negative memory limit is rejected", env: map[string]string{"CITYGRID_MEMORY_LIMIT": "-5"}, want: "memory_limit"},
 		{name: "a zero component tolerance is rejected", env: map[string]string{"CITYGRID_COMPONENT_TOLERANCE_M": "0"}, want: "component_tolerance_m"},
 		{name: "a non-numeric component tolerance names the flag", args: []string{"--component-tolerance-m", "near"}, want: "component-tolerance-m"},
 	}

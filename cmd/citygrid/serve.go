@@ -10,6 +10,7 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
+	"runtime/debug"
 	"time"
 
 	"citygrid/api"
@@ -77,6 +78,10 @@ func helpIsNotAnError(err error) error {
 // the city until ctx is cancelled and shuts down gracefully.
 func serveCity(ctx context.Context, cfg *serverConfig, log *slog.Logger, prepare func(ctx context.Context, gate *api.Gate) error) error {
 	log.Info("citygrid starting", cfg.logAttrs()...)
+	debug.SetGCPercent(cfg.GCPercent)
+	if cfg.MemoryLimit > 0 {
+		debug.SetMemoryLimit(cfg.MemoryLimit)
+	}
 	ln, err := net.Listen("tcp", cfg.Addr)
 	if err != nil {
 		return fmt.Errorf("listen: %w", err)
