@@ -75,6 +75,9 @@ type scratch struct {
 	start   [2][]int32
 	matches []match
 	best    map[bestKey]int
+	admins  []match
+	cands   []candidate
+	order   []int32
 }
 
 type bestKey struct {
@@ -303,7 +306,8 @@ func (g *Geocoder) forward(p parsed, limit int) []Result {
 	ms := g.findMatches(p.q, sc)
 	// Administrative matches, best first: the candidates for the levels a
 	// query names around its main place.
-	var admins []match
+	admins := sc.admins[:0]
+	defer func() { sc.admins = admins[:0] }()
 	for _, m := range ms {
 		if g.ents[m.ent].kind.admin() {
 			admins = append(admins, m)
@@ -315,7 +319,11 @@ func (g *Geocoder) forward(p parsed, limit int) []Result {
 		}
 		return int(a.ent - b.ent)
 	})
-	var cands []candidate
+	cands := sc.cands[:0]
+	defer func() {
+		clear(cands) // drop references into results handed out
+		sc.cands = cands[:0]
+	}()
 	add := func(res Result, credit float64) {
 		s := math.Max(0, math.Min(1, credit/L))
 		res.Score = math.Round(s*1e4) / 1e4
@@ -348,10 +356,11 @@ func (g *Geocoder) forward(p parsed, limit int) []Result {
 			add(res, base+g.adminCredit(pm, admins, "", e.comms, e.streets, doorNumber{start: -1}))
 		}
 	}
-	order := make([]int32, len(cands))
-	for i := range order {
-		order[i] = int32(i)
+	order := sc.order[:0]
+	for i := range cands {
+		order = append(order, int32(i))
 	}
+	defer func() { sc.order = order[:0] }()
 	slices.SortFunc(order, func(i, j int32) int {
 		a, b := &cands[i], &cands[j]
 		if a.score != b.score {
