@@ -311,3 +311,47 @@ func TestIssueExamplesOnTheDemoCity(t *testing.T) {
 		t.Errorf("Suggest(rjdd) = %v %v, want 软件大道 first", labels(res), err)
 	}
 }
+
+// TestInterpolationPredictsRemovedPlates removes every tenth surveyed plate
+// from the demo city and asks for it: the answer must be the interpolated
+// number, close to where the plate really stands.
+func TestInterpolationPredictsRemovedPlates(t *testing.T) {
+	ds, _ := demoCity(t)
+	cut := *ds
+	cut.Addresses = nil
+	var removed []data.Address
+	for i, a := range ds.Addresses {
+		if _, plain := plainNumber(a.Number); plain && i%10 == 5 {
+			removed = append(removed, a)
+			continue
+		}
+		cut.Addresses = append(cut.Addresses, a)
+	}
+	g, err := Build(&cut)
+	if err != nil {
+		t.Fatal(err)
+	}
+	roadName := map[string]string{}
+	for _, r := range ds.Roads {
+		roadName[r.Code] = r.Name
+	}
+	var errs []float64
+	for _, a := range removed {
+		res, err := g.Forward(roadName[a.Road]+a.Number+"号", 1)
+		if err != nil || len(res) == 0 {
+			t.Fatalf("%s%s号: %v %v", roadName[a.Road], a.Number, res, err)
+		}
+		if res[0].Level != LevelInterpolated || res[0].Road != a.Road || res[0].Number != a.Number {
+			t.Fatalf("%s%s号: got %s %s %s, want the interpolated number", roadName[a.Road], a.Number, res[0].Level, res[0].Road, res[0].Number)
+		}
+		errs = append(errs, spatialDistance(a.Point, res[0].Geometry))
+	}
+	sort.Float64s(errs)
+	med, p90 := errs[len(errs)/2], errs[len(errs)*9/10]
+	t.Logf("%d removed plates: interpolation error median %.1f m, 90th percentile %.1f m, max %.1f m", len(errs), med, p90, errs[len(errs)-1])
+	// Plates stand 25–70 m apart on each side: an interpolated point
+	// should fall within one spacing of the truth.
+	if med > 20 || p90 > 50 {
+		t.Errorf("interpolation error median %.1f m, 90th percentile %.1f m; want ≤ 20 and ≤ 50", med, p90)
+	}
+}

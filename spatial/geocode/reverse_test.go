@@ -182,3 +182,5 @@ func bruteDistOf(ds *data.Dataset, level Level, code string, p orb.Point) float6
 	}
 	return d
 }
+
+func spatialDistance(a orb.Point, b Point) float64 { return spatial.HaversineM(a, orb.Point(b)) }
