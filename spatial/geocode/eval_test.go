@@ -125,7 +125,7 @@ func buildEvalSet(ds *data.Dataset, g *Geocoder, n int) []evalQuery {
 			road := roads[a.Road].Name
 			num := a.Number + "号"
 			var q string
-			switch rng.IntN(12) {
+			switch rng.IntN(14) {
 			case 0:
 				q = a.FullAddress
 			case 1:
@@ -150,6 +150,10 @@ func buildEvalSet(ds *data.Dataset, g *Geocoder, n int) []evalQuery {
 				q = typoName(dist.Name+st.Name) + road + num
 			case 11:
 				q = road + num + []string{"附近", "旁边", "对面", "3栋2单元"}[rng.IntN(4)]
+			case 12:
+				q = strings.TrimSuffix(strings.TrimSuffix(comm.Name, "居委会"), "社区") + "社区" + road + num
+			case 13:
+				q = road + a.Number // no 号
 			}
 			out = append(out, evalQuery{"door_plate", q, a.Code})
 		case k < 17: // POIs and landmarks

@@ -282,6 +282,7 @@ func (g *Geocoder) ForwardQuery(q Query, limit int) ([]Result, error) {
 type candidate struct {
 	res   Result
 	score float64
+	cover int16 // characters the main name spans: more is better on ties
 	rank  int
 }
 
@@ -324,12 +325,14 @@ func (g *Geocoder) forward(p parsed, limit int) []Result {
 		clear(cands) // drop references into results handed out
 		sc.cands = cands[:0]
 	}()
+	var cover int16
 	add := func(res Result, credit float64) {
 		s := math.Max(0, math.Min(1, credit/L))
 		res.Score = math.Round(s*1e4) / 1e4
-		cands = append(cands, candidate{res: res, score: s, rank: res.Level.rank()})
+		cands = append(cands, candidate{res: res, score: s, cover: cover, rank: res.Level.rank()})
 	}
 	for _, pm := range ms {
+		cover = pm.end - pm.start
 		e := &g.ents[pm.ent]
 		if e.kind == kindRegion {
 			continue
@@ -340,7 +343,9 @@ func (g *Geocoder) forward(p parsed, limit int) []Result {
 			if p.num.start >= 0 && !overlaps(int(pm.start), int(pm.end), p.num.start, p.num.end) {
 				if res, numCredit, ok := g.doorPlate(e, p.num); ok {
 					credit := base + numCredit + g.adminCredit(pm, admins, res.Community, e.comms, e.streets, p.num)
+					cover += int16(p.num.end - p.num.start)
 					add(res, credit)
+					cover = pm.end - pm.start
 				}
 			}
 			res, ctx := g.roadResult(e, pm, admins, p.num)
@@ -368,6 +373,9 @@ func (g *Geocoder) forward(p parsed, limit int) []Result {
 				return -1
 			}
 			return 1
+		}
+		if a.cover != b.cover {
+			return int(b.cover - a.cover)
 		}
 		if a.rank != b.rank {
 			return a.rank - b.rank
@@ -448,6 +456,11 @@ func (g *Geocoder) adminCredit(pm match, admins []match, comm string, comms, str
 			}
 			a := &g.ents[am.ent]
 			if a.kind != kindRegion && taken[a.kind] {
+				continue
+			}
+			if pk.admin() && a.kind != kindRegion && a.kind > pk {
+				// A finer unit named with a coarser one is the finer
+				// one's reading to explain, not the coarser one's.
 				continue
 			}
 			ok := g.consistent(a, comms, streets, pm.ent)

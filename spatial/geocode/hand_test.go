@@ -314,3 +314,41 @@ func TestNamesWithRepeatedCharactersMatchExactly(t *testing.T) {
 		t.Fatalf("got %+v %v, want the POI with score 1", res, err)
 	}
 }
+
+func TestConcurrentQueriesAnswerAsSequentialOnes(t *testing.T) {
+	g := handCity(t)
+	qs := []string{"软件大道3号", "软件大道6号", "丁墙社区", "雨花客厅", "翠竹小学", "赛虹桥街道软件大道"}
+	want := make([]string, len(qs))
+	for i, q := range qs {
+		res, _ := g.Forward(q, 3)
+		b, _ := json.Marshal(res)
+		want[i] = string(b)
+	}
+	done := make(chan error, 8)
+	for w := range 8 {
+		go func() {
+			for k := range 200 {
+				i := (w + k) % len(qs)
+				res, err := g.Forward(qs[i], 3)
+				if err != nil {
+					done <- err
+					return
+				}
+				if b, _ := json.Marshal(res); string(b) != want[i] {
+					done <- fmt.Errorf("%s: %s, sequentially %s", qs[i], b, want[i])
+					return
+				}
+				if _, err := g.Reverse(orb.Point{118.70 + float64(k)*0.0005, 31.97}); err != nil {
+					done <- err
+					return
+				}
+			}
+			done <- nil
+		}()
+	}
+	for range 8 {
+		if err := <-done; err != nil {
+			t.Fatal(err)
+		}
+	}
+}
