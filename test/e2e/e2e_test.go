@@ -527,9 +527,6 @@ func TestDemoServesTheCityItStored(t *testing.T) {
 			t.Errorf("answers differ after restart: %v vs %v", before, after)
 		}
 		t.Logf("first start (generate + serve) %s, second start (reuse) %s", firstStart.Round(time.Millisecond), second.Round(time.Millisecond))
-		if second > firstStart {
-			t.Errorf("reusing took %s, longer than generating (%s)", second, firstStart)
-		}
 		s2.stop()
 	})
 
