@@ -23,6 +23,7 @@ import (
 	"math"
 	"runtime"
 	"slices"
+	"strconv"
 	"sync"
 
 	"citygrid/data"
@@ -84,12 +85,14 @@ type Index struct {
 	addrs rtree.RTreeGN[float64, uint32]
 	pois  rtree.RTreeGN[float64, uint32]
 
-	catByCode   map[string]uint32
-	deptByCode  map[string]uint32
-	rulesByCat  map[string][]uint32 // category code ("" = every category) → rule indexes
-	fallback    string
-	tolerance   float64
-	mgmtPerKind int // len(kinds), for sizing answers
+	catByCode  map[string]uint32
+	deptByCode map[string]uint32
+	rulesByCat map[string][]uint32 // category code ("" = every category) → rule indexes
+	fallback   string
+	tolerance  float64
+	// toleranceText is tolerance formatted for reasons.
+	toleranceText string
+	mgmtPerKind   int // len(kinds), for sizing answers
 }
 
 // compTree is the R-tree of one category's components. Bounds are stored as
@@ -296,6 +299,7 @@ func BuildOptions(ds *data.Dataset, opt Options) (*Index, error) {
 	if ix.tolerance <= 0 {
 		ix.tolerance = DefaultComponentToleranceM
 	}
+	ix.toleranceText = strconv.FormatFloat(ix.tolerance, 'g', -1, 64)
 	for i, c := range ds.Categories {
 		ix.catByCode[c.Code] = uint32(i)
 	}

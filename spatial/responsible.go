@@ -2,6 +2,7 @@ package spatial
 
 import (
 	"fmt"
+	"strconv"
 
 	"citygrid/data"
 	"citygrid/spatial/crs"
@@ -176,27 +177,28 @@ func (ix *Index) responsible(p orb.Point, category, componentCode string, mg []M
 	if comp == nil {
 		detail := "event category: no surveyed component involved"
 		if cat.Kind == data.KindComponent {
-			detail = fmt.Sprintf("no component of category %s within %g m", cat.Code, ix.tolerance)
+			detail = "no component of category " + cat.Code + " within " + ix.toleranceText + " m"
 		}
 		res.Reasons = append(res.Reasons, Reason{Rule: RuleComponentMaintainer, Detail: detail})
 	} else {
 		how := "named by code"
 		if !res.Component.ByCode {
-			how = fmt.Sprintf("nearest of category %s, %.1f m away", cat.Code, res.Component.DistanceM)
+			how = "nearest of category " + cat.Code + ", " + strconv.FormatFloat(res.Component.DistanceM, 'f', 1, 64) + " m away"
 		}
 		for _, step := range []struct{ rule, unit, role string }{
 			{RuleComponentMaintainer, comp.Maintainer, "maintainer"},
 			{RuleComponentOwner, comp.Owner, "owner"},
 		} {
 			if step.unit == "" {
-				res.Reasons = append(res.Reasons, Reason{Rule: step.rule, Detail: fmt.Sprintf("component %s (%s) has no %s", comp.Code, how, step.role)})
+				res.Reasons = append(res.Reasons, Reason{Rule: step.rule, Detail: "component " + comp.Code + " (" + how + ") has no " + step.role})
 				continue
 			}
 			if _, ok := ix.Department(step.unit); !ok {
 				res.Reasons = append(res.Reasons, Reason{Rule: step.rule, Detail: fmt.Sprintf("component %s (%s) names %s %s, which is not a known department", comp.Code, how, step.role, step.unit)})
 				continue
 			}
-			return ix.decide(res, step.rule, step.unit, 0, fmt.Sprintf("component %s (%s): %s %s", comp.Code, how, step.role, step.unit)), nil
+			ix.decide(&res, step.rule, step.unit, 0, "component "+comp.Code+" ("+how+"): "+step.role+" "+step.unit)
+			return res, nil
 		}
 	}
 
@@ -210,34 +212,36 @@ func (ix *Index) responsible(p orb.Point, category, componentCode string, mg []M
 		if r.Category != "" {
 			catText = "category " + r.Category
 		}
-		return ix.decide(res, RuleTable, r.Unit, r.ID, fmt.Sprintf("rule %d: %s in %s → %s (priority %d)", r.ID, catText, where, r.Unit, r.Priority)), nil
+		ix.decide(&res, RuleTable, r.Unit, r.ID, "rule "+strconv.FormatInt(r.ID, 10)+": "+catText+" in "+where+" → "+r.Unit+" (priority "+strconv.Itoa(r.Priority)+")")
+		return res, nil
 	}
-	res.Reasons = append(res.Reasons, Reason{Rule: RuleTable, Detail: fmt.Sprintf("no rule for category %s matches this location", cat.Code)})
+	res.Reasons = append(res.Reasons, Reason{Rule: RuleTable, Detail: "no rule for category " + cat.Code + " matches this location"})
 
 	// 3. The competent department.
 	if cat.Department != "" {
-		return ix.decide(res, RuleCategoryDepartment, cat.Department, 0, fmt.Sprintf("competent department of category %s (%s)", cat.Code, cat.Name)), nil
+		ix.decide(&res, RuleCategoryDepartment, cat.Department, 0, "competent department of category "+cat.Code+" ("+cat.Name+")")
+		return res, nil
 	}
-	res.Reasons = append(res.Reasons, Reason{Rule: RuleCategoryDepartment, Detail: fmt.Sprintf("category %s has no competent department", cat.Code)})
+	res.Reasons = append(res.Reasons, Reason{Rule: RuleCategoryDepartment, Detail: "category " + cat.Code + " has no competent department"})
 
 	// 4. The fallback unit.
 	if ix.fallback == "" {
 		return res, fmt.Errorf("category %s at %v: nothing decides and no fallback unit is configured: %w", cat.Code, p, data.ErrNotFound)
 	}
-	return ix.decide(res, RuleFallback, ix.fallback, 0, "fallback unit (兜底)"), nil
+	ix.decide(&res, RuleFallback, ix.fallback, 0, "fallback unit (兜底)")
+	return res, nil
 }
 
 func isRemoved(c *data.Component) bool { return c.Status == data.StatusRemoved }
 
 // decide records the deciding step.
-func (ix *Index) decide(res Responsibility, rule, unit string, ruleID int64, detail string) Responsibility {
+func (ix *Index) decide(res *Responsibility, rule, unit string, ruleID int64, detail string) {
 	res.Rule, res.RuleID = rule, ruleID
 	res.Unit = UnitRef{Code: unit}
 	if d, ok := ix.Department(unit); ok {
 		res.Unit.Name, res.Unit.Kind = d.Name, d.Kind
 	}
 	res.Reasons = append(res.Reasons, Reason{Rule: rule, Decided: true, Detail: detail, RuleID: ruleID})
-	return res
 }
 
 // matchRule picks the best rule-table row for the category at the
