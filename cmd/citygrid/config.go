@@ -285,14 +285,20 @@ func parseLevel(s string) (slog.Level, error) {
 	return l, err
 }
 
-// newLogger makes the server's logger from the configuration.
-func newLogger(w io.Writer, c *serverConfig) *slog.Logger {
+// newLogger makes the server's logger from the configuration, writing
+// through a buffer flushed every 100 ms (and at once for warnings and
+// errors); the returned function flushes and stops it.
+func newLogger(w io.Writer, c *serverConfig) (*slog.Logger, func()) {
 	level, _ := parseLevel(c.LogLevel)
 	opts := &slog.HandlerOptions{Level: level}
+	lw := newLogWriter(w, 100*time.Millisecond)
+	var h slog.Handler
 	if c.LogFormat == "json" {
-		return slog.New(slog.NewJSONHandler(w, opts))
+		h = slog.NewJSONHandler(lw, opts)
+	} else {
+		h = slog.NewTextHandler(lw, opts)
 	}
-	return slog.New(slog.NewTextHandler(w, opts))
+	return slog.New(flushingHandler{h, lw}), func() { _ = lw.Close() }
 }
 
 type stringValue string

@@ -6,6 +6,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 )
@@ -123,4 +124,38 @@ func writeFile(t *testing.T, path, s string) {
 	if err := os.WriteFile(path, []byte(s), 0o644); err != nil {
 		t.Fatal(err)
 	}
+}
+
+func TestLoggerFlushesWarningsAtOnceAndInfoOnClose(t *testing.T) {
+	var out syncBuf
+	cfg := defaultServerConfig()
+	log, closeLog := newLogger(&out, &cfg)
+	log.Info("routine")
+	log.Warn("trouble")
+	if s := out.String(); !strings.Contains(s, "routine") || !strings.Contains(s, "trouble") {
+		t.Fatalf("a warning should flush everything before it at once; got %q", s)
+	}
+	log.Info("last words")
+	closeLog()
+	if !strings.Contains(out.String(), "last words") {
+		t.Errorf("close did not flush: %q", out.String())
+	}
+}
+
+// syncBuf is a strings.Builder safe for the flusher goroutine.
+type syncBuf struct {
+	mu sync.Mutex
+	b  strings.Builder
+}
+
+func (s *syncBuf) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.Write(p)
+}
+
+func (s *syncBuf) String() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.String()
 }

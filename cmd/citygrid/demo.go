@@ -75,7 +75,8 @@ flags:
 	if err != nil {
 		return err
 	}
-	log := newLogger(os.Stderr, &cfg)
+	log, closeLog := newLogger(os.Stderr, &cfg)
+	defer closeLog()
 	return serveCity(ctx, &cfg, log, func(ctx context.Context, gate *api.Gate) error {
 		return ensureDemo(ctx, cfg.Dir, opt, log, gate)
 	})

@@ -54,7 +54,8 @@ flags:
 	if err != nil {
 		return err
 	}
-	log := newLogger(os.Stderr, &cfg)
+	log, closeLog := newLogger(os.Stderr, &cfg)
+	defer closeLog()
 	path := filepath.Join(cfg.Dir, storeFile)
 	if _, err := os.Stat(path); err != nil {
 		if errors.Is(err, os.ErrNotExist) {
