@@ -24,6 +24,12 @@ func checkAgainstBrute(t *testing.T, ix *Index, ds *data.Dataset, p orb.Point, w
 			what, p, got.UnitGrid.Code, got.Community.Code, got.Street.Code, got.District.Code,
 			want.grid, want.community, want.street, want.district, want.coveringGrids)
 	}
+	if want.grid == "" {
+		code, d := bruteNearestGrid(ds, p)
+		if math.Abs(got.Nearest.DistanceM-d) > 0.01 || got.Nearest.Code != code && math.Abs(got.Nearest.DistanceM-d) > 1e-6 {
+			t.Fatalf("%s %v: nearest grid %s at %.3f m, scan finds %s at %.3f m", what, p, got.Nearest.Code, got.Nearest.DistanceM, code, d)
+		}
+	}
 	if len(got.ManagementGrids) != len(want.mgmt) {
 		t.Fatalf("%s %v: management grids %v, brute force %v", what, p, got.ManagementGrids, want.mgmt)
 	}
@@ -361,4 +367,29 @@ func TestPolygonsCanBeRemovedAndReaddedInPlace(t *testing.T) {
 	if _, err := ix.Locate(orb.Point{0, 0}); !IsOutside(err) {
 		t.Fatalf("(0,0): %v", err)
 	}
+}
+
+// bruteNearestGrid scans every ring segment of every unit grid for the one
+// closest to p (planar in a local projection, ties to the lower code) and
+// returns the great-circle distance to the closest point found.
+func bruteNearestGrid(ds *data.Dataset, p orb.Point) (string, float64) {
+	lp := newLocalPlane(p)
+	best, bestD := "", math.Inf(1)
+	var bestQ orb.Point
+	for _, g := range ds.UnitGrids {
+		for _, poly := range g.Geometry {
+			for _, ring := range poly {
+				for k := 0; k+1 < len(ring); k++ {
+					ax, ay := lp.project(ring[k][0], ring[k][1])
+					bx, by := lp.project(ring[k+1][0], ring[k+1][1])
+					x, y := nearestOnSegment(ax, ay, bx, by)
+					d := math.Sqrt(x*x + y*y)
+					if d < bestD || d == bestD && g.Code < best {
+						best, bestD, bestQ = g.Code, d, lp.unproject(x, y)
+					}
+				}
+			}
+		}
+	}
+	return best, HaversineM(p, bestQ)
 }
