@@ -640,3 +640,45 @@ func TestEverySubcommandHasHelp(t *testing.T) {
 		}
 	}
 }
+
+func TestSIGTERMDuringGenerationLeavesNoHalfCity(t *testing.T) {
+	dir := t.TempDir()
+	s := start(t, "demo", "--dir", dir, "--scale", "0.3")
+	deadline := time.Now().Add(2 * time.Minute)
+	stage := ""
+	for time.Now().Before(deadline) && stage == "" {
+		var h struct {
+			Status string `json:"status"`
+			Stage  string `json:"stage"`
+		}
+		resp, err := http.Get(s.base + "/healthz")
+		if err != nil {
+			time.Sleep(5 * time.Millisecond)
+			continue
+		}
+		_ = json.NewDecoder(resp.Body).Decode(&h)
+		resp.Body.Close()
+		switch {
+		case h.Status == "ok":
+			s.stop()
+			t.Skip("the city was ready before it could be interrupted")
+		case strings.Contains(h.Stage, "storing"):
+			// The store is half written: the hardest moment to stop.
+			stage = h.Stage
+		}
+	}
+	if stage == "" {
+		t.Fatal("never saw the storing stage")
+	}
+	s.stop() // exits 0: an interrupted start-up is not an error
+	entries, err := os.ReadDir(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, e := range entries {
+		t.Errorf("interrupted during %q, %s was left behind", stage, e.Name())
+	}
+	if !strings.Contains(s.logs.String(), "start-up interrupted") {
+		t.Errorf("no 'start-up interrupted' log line")
+	}
+}
