@@ -12,7 +12,6 @@ import (
 	"time"
 
 	"github.com/go-chi/chi/v5"
-	"github.com/go-chi/chi/v5/middleware"
 )
 
 // metrics counts requests and their latencies per route and status class
@@ -49,7 +48,7 @@ func newMetrics() *metrics { return &metrics{start: time.Now()} }
 func (m *metrics) middleware(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		t0 := time.Now()
-		ww := middleware.NewWrapResponseWriter(w, r.ProtoMajor)
+		ww := wrapWriter(w, r)
 		next.ServeHTTP(ww, r)
 		d := time.Since(t0)
 		status := ww.Status()

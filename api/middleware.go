@@ -72,13 +72,23 @@ func saneRequestID(id string) bool {
 	return true
 }
 
+// wrapWriter returns w as a status- and size-recording writer, reusing the
+// wrapper an outer middleware already made, so that the metrics, the access
+// log and panic recovery share one per request.
+func wrapWriter(w http.ResponseWriter, r *http.Request) middleware.WrapResponseWriter {
+	if ww, ok := w.(middleware.WrapResponseWriter); ok {
+		return ww
+	}
+	return middleware.NewWrapResponseWriter(w, r.ProtoMajor)
+}
+
 // accessLog writes one structured line per request after it is served:
 // method, path, route pattern, status, bytes, duration and request id.
 func accessLog(log *slog.Logger) func(http.Handler) http.Handler {
 	return func(next http.Handler) http.Handler {
 		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 			start := time.Now()
-			ww := middleware.NewWrapResponseWriter(w, r.ProtoMajor)
+			ww := wrapWriter(w, r)
 			next.ServeHTTP(ww, r)
 			status := ww.Status()
 			if status == 0 {
@@ -113,7 +123,7 @@ func accessLog(log *slog.Logger) func(http.Handler) http.Handler {
 func recoverPanics(log *slog.Logger) func(http.Handler) http.Handler {
 	return func(next http.Handler) http.Handler {
 		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-			ww := middleware.NewWrapResponseWriter(w, r.ProtoMajor)
+			ww := wrapWriter(w, r)
 			defer func() {
 				v := recover()
 				if v == nil {
