@@ -18,7 +18,6 @@
 package spatial
 
 import (
-	"cmp"
 	"fmt"
 	"math"
 	"runtime"
@@ -474,9 +473,28 @@ func (ix *Index) buildHints() {
 // insertion builds tighter leaves (faster queries) in less time.
 func (ix *Index) buildComponents() error {
 	cs := ix.ds.Components
+	// The code map (and the duplicate check) needs nothing else: build it
+	// beside everything below.
+	var dupErr error
+	mapDone := make(chan struct{})
+	go func() {
+		defer close(mapDone)
+		ix.compByCode = make(map[string]uint32, len(cs))
+		for i := range cs {
+			c := &cs[i]
+			if _, dup := ix.compByCode[c.Code]; dup && dupErr == nil {
+				dupErr = fmt.Errorf("component %s appears twice: %w", c.Code, data.ErrConflict)
+			}
+			ix.compByCode[c.Code] = uint32(i)
+		}
+	}()
+
 	type rect32 struct{ lo, hi [2]float32 }
 	rects := make([]rect32, len(cs))
 	ix.compPt = make([]orb.Point, len(cs))
+	catOf := make([]uint16, len(cs)) // index into cats
+	catIdx := map[string]uint16{}
+	var cats []string
 	var ext orb.Bound
 	for i := range cs {
 		b := geometryBound(cs[i].Geometry)
@@ -487,52 +505,55 @@ func (ix *Index) buildComponents() error {
 		}
 		rects[i].lo, rects[i].hi = boundRect(b)
 		ix.compPt[i] = pointOf(cs[i].Geometry)
+		cat := cs[i].Category
+		k, ok := catIdx[cat]
+		if !ok {
+			k = uint16(len(cats))
+			catIdx[cat] = k
+			cats = append(cats, cat)
+		}
+		catOf[i] = k
 	}
-	type keyed struct{ key, i uint32 }
-	order := make([]keyed, len(cs))
+	keys := make([]uint64, len(cs)) // Hilbert key << 32 | index
 	for i := range cs {
 		r := &rects[i]
 		c := orb.Point{(float64(r.lo[0]) + float64(r.hi[0])) / 2, (float64(r.lo[1]) + float64(r.hi[1])) / 2}
-		order[i] = keyed{hilbertKey(ext, c), uint32(i)}
+		keys[i] = uint64(hilbertKey(ext, c))<<32 | uint64(i)
 	}
-	slices.SortFunc(order, func(a, b keyed) int {
-		if a.key != b.key {
-			return cmp.Compare(a.key, b.key)
-		}
-		return cmp.Compare(a.i, b.i)
-	})
-	byCat := map[string][]uint32{}
-	for _, o := range order {
-		cat := cs[o.i].Category
-		byCat[cat] = append(byCat[cat], o.i)
+	radixSort64(keys)
+	// Group by category, keeping the Hilbert order within each group
+	// (a counting sort).
+	start := make([]int, len(cats)+1)
+	for _, k := range catOf {
+		start[k+1]++
 	}
-	for cat := range byCat {
-		ix.compCats = append(ix.compCats, cat)
+	for k := 1; k <= len(cats); k++ {
+		start[k] += start[k-1]
+	}
+	grouped := make([]uint32, len(cs))
+	fill := slices.Clone(start[:len(cats)])
+	for _, key := range keys {
+		i := uint32(key)
+		k := catOf[i]
+		grouped[fill[k]] = i
+		fill[k]++
+	}
+	ix.compCats = slices.Clone(cats)
+	slices.Sort(ix.compCats)
+	for _, cat := range cats {
 		ix.comps[cat] = &compTree{}
 	}
-	slices.Sort(ix.compCats)
-	// The tree of all components is the biggest job: start it first; the
-	// code map (and the duplicate check) runs beside the trees.
-	var dupErr error
-	work := make(chan func(), len(ix.compCats)+2)
+	// The tree of all components is the biggest job: start it first.
+	work := make(chan func(), len(cats)+1)
 	work <- func() {
-		for _, o := range order {
-			r := &rects[o.i]
-			ix.allComps.Insert(r.lo, r.hi, o.i)
+		for _, key := range keys {
+			i := uint32(key)
+			r := &rects[i]
+			ix.allComps.Insert(r.lo, r.hi, i)
 		}
 	}
-	work <- func() {
-		ix.compByCode = make(map[string]uint32, len(cs))
-		for i := range cs {
-			c := &cs[i]
-			if _, dup := ix.compByCode[c.Code]; dup && dupErr == nil {
-				dupErr = fmt.Errorf("component %s appears twice: %w", c.Code, data.ErrConflict)
-			}
-			ix.compByCode[c.Code] = uint32(i)
-		}
-	}
-	for _, cat := range ix.compCats {
-		tr, items := ix.comps[cat], byCat[cat]
+	for k, cat := range cats {
+		tr, items := ix.comps[cat], grouped[start[k]:start[k+1]]
 		work <- func() {
 			for _, i := range items {
 				r := &rects[i]
@@ -552,7 +573,34 @@ func (ix *Index) buildComponents() error {
 		}()
 	}
 	wg.Wait()
+	<-mapDone
 	return dupErr
+}
+
+// radixSort64 sorts keys ascending, 16 bits a pass (four passes).
+func radixSort64(keys []uint64) {
+	buf := make([]uint64, len(keys))
+	src, dst := keys, buf
+	var count [1 << 16]int
+	for shift := uint(0); shift < 64; shift += 16 {
+		clear(count[:])
+		for _, k := range src {
+			count[(k>>shift)&0xffff]++
+		}
+		sum := 0
+		for d := range count {
+			c := count[d]
+			count[d] = sum
+			sum += c
+		}
+		for _, k := range src {
+			d := (k >> shift) & 0xffff
+			dst[count[d]] = k
+			count[d]++
+		}
+		src, dst = dst, src
+	}
+	// four passes: the sorted data is back in keys
 }
 
 // pointOf is the position of a point geometry, or NaN for any other.

@@ -4,6 +4,7 @@ import (
 	"errors"
 	"math"
 	"math/rand/v2"
+	"slices"
 	"testing"
 
 	"citygrid/data"
@@ -392,4 +393,21 @@ func bruteNearestGrid(ds *data.Dataset, p orb.Point) (string, float64) {
 		}
 	}
 	return best, HaversineM(p, bestQ)
+}
+
+func TestRadixSortSorts(t *testing.T) {
+	r := rand.New(rand.NewPCG(4, 4))
+	keys := make([]uint64, 10000)
+	for i := range keys {
+		keys[i] = r.Uint64()
+		if i%3 == 0 {
+			keys[i] &= 0xffff0000ffff // repeated zero digits
+		}
+	}
+	want := slices.Clone(keys)
+	slices.Sort(want)
+	radixSort64(keys)
+	if !slices.Equal(keys, want) {
+		t.Fatal("radixSort64 did not sort")
+	}
 }
