@@ -410,7 +410,7 @@ func (p *batchParser) request() (batchRequest, error) {
 			break
 		}
 	}
-	if p.peek() != 0 {
+	if p.ws(); p.i < len(p.b) {
 		return req, errBadRequest("body", "trailing data after the JSON value")
 	}
 	if !seen["points"] {
