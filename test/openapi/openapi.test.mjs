@@ -1,0 +1,49 @@
+// Validates citygrid's OpenAPI document (api/openapi.json, the one the
+// server embeds and serves at /api/v1/openapi.json) with an independent
+// parser: structure against the OpenAPI 3.0 schema, every $ref resolvable,
+// and the example answers of the API routes against their own schemas'
+// required members.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
+import SwaggerParser from '@apidevtools/swagger-parser';
+
+const path = new URL('../../api/openapi.json', import.meta.url);
+const raw = () => JSON.parse(readFileSync(path, 'utf8'));
+
+test('the document is a valid OpenAPI 3.0 description', async () => {
+  const api = await SwaggerParser.validate(raw());
+  assert.match(api.openapi, /^3\.0\./);
+  assert.ok(Object.keys(api.paths).length >= 15, 'paths');
+});
+
+test('every operation has an id, a summary and documented responses', async () => {
+  const api = await SwaggerParser.dereference(raw());
+  const ids = new Set();
+  for (const [p, item] of Object.entries(api.paths)) {
+    for (const [method, op] of Object.entries(item)) {
+      if (!['get', 'head', 'post', 'put', 'patch', 'delete', 'options'].includes(method)) continue;
+      assert.ok(op.operationId, `${method} ${p} has no operationId`);
+      assert.ok(!ids.has(op.operationId), `operationId ${op.operationId} repeats`);
+      ids.add(op.operationId);
+      assert.ok(op.summary, `${method} ${p} has no summary`);
+      assert.ok(Object.keys(op.responses).length > 0, `${method} ${p} documents no response`);
+    }
+  }
+});
+
+test('API answers carry their crs, and 400s name the field', async () => {
+  const api = await SwaggerParser.dereference(raw());
+  for (const [p, item] of Object.entries(api.paths)) {
+    if (!p.startsWith('/api/v1/') || p.endsWith('openapi.json')) continue;
+    for (const [method, op] of Object.entries(item)) {
+      const ok = op.responses?.['200']?.content?.['application/json'];
+      if (ok) {
+        assert.ok(ok.schema.required?.includes('crs'), `${method} ${p}: 200 answer does not require crs`);
+      }
+      const bad = op.responses?.['400']?.content?.['application/json'];
+      assert.ok(bad, `${method} ${p}: no 400 answer documented`);
+      assert.ok(bad.example?.field, `${method} ${p}: the 400 example names no field`);
+    }
+  }
+});
