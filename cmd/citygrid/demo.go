@@ -121,6 +121,16 @@ func ensureDemo(ctx context.Context, dir string, opt demoOptions, log *slog.Logg
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		return fmt.Errorf("data directory: %w", err)
 	}
+	unlock, err := lockDir(dir)
+	if err != nil {
+		return err
+	}
+	defer unlock()
+	if _, err := os.Stat(path); err == nil {
+		// Another run finished the city while this one waited to start.
+		log.Info("reusing the city another run just stored", "path", path)
+		return nil
+	}
 	return generateDemo(ctx, path, opt, log, gate)
 }
 

@@ -676,9 +676,50 @@ func TestSIGTERMDuringGenerationLeavesNoHalfCity(t *testing.T) {
 		t.Fatal(err)
 	}
 	for _, e := range entries {
+		if e.Name() == ".citygrid.lock" {
+			continue // the generation lock stays; it holds nothing
+		}
 		t.Errorf("interrupted during %q, %s was left behind", stage, e.Name())
 	}
 	if !strings.Contains(s.logs.String(), "start-up interrupted") {
 		t.Errorf("no 'start-up interrupted' log line")
 	}
+}
+
+func TestASecondDemoRunOnABusyDirectoryFailsAndSaysWhy(t *testing.T) {
+	dir := t.TempDir()
+	a := start(t, "demo", "--dir", dir, "--scale", "0.3")
+	deadline := time.Now().Add(2 * time.Minute)
+	busy := false
+	for time.Now().Before(deadline) && !busy {
+		var h struct {
+			Status string `json:"status"`
+			Stage  string `json:"stage"`
+		}
+		resp, err := http.Get(a.base + "/healthz")
+		if err != nil {
+			time.Sleep(5 * time.Millisecond)
+			continue
+		}
+		_ = json.NewDecoder(resp.Body).Decode(&h)
+		resp.Body.Close()
+		if h.Status == "ok" {
+			a.stop()
+			t.Skip("the city was ready before a second run could start")
+		}
+		busy = strings.Contains(h.Stage, "storing")
+	}
+	if !busy {
+		t.Fatal("never saw the storing stage")
+	}
+	out, err := exec.Command(binary, "demo", "--dir", dir, "--scale", "0.3", "--addr", freeAddr(t)).CombinedOutput()
+	var ee *exec.ExitError
+	if !errors.As(err, &ee) || !strings.Contains(string(out), "another citygrid is generating") {
+		t.Errorf("second run while the first stores: %v: %s", err, out)
+	}
+	a.waitReady(2 * time.Minute)
+	if ds := loadCity(t, dir); len(ds.UnitGrids) == 0 {
+		t.Errorf("the first run's city is empty")
+	}
+	a.stop()
 }
