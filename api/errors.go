@@ -15,6 +15,9 @@ type errorBody struct {
 	Error  string                  `json:"error"`
 	Field  string                  `json:"field,omitempty"`
 	Errors []*data.ValidationError `json:"errors,omitempty"`
+	// Details carries what a data.Detailer error adds (current version,
+	// current state and allowed transitions, ...).
+	Details any `json:"details,omitempty"`
 }
 
 // badRequest is an error in the request itself (a parameter, a body).
@@ -46,6 +49,16 @@ func statusOf(err error) int {
 		return http.StatusNotFound
 	case errors.Is(err, data.ErrConflict):
 		return http.StatusConflict
+	case errors.Is(err, data.ErrPrecondition):
+		return http.StatusPreconditionFailed
+	case errors.Is(err, data.ErrUnauthorized):
+		return http.StatusUnauthorized
+	case errors.Is(err, data.ErrForbidden):
+		return http.StatusForbidden
+	case errors.Is(err, data.ErrTooManyRequests):
+		return http.StatusTooManyRequests
+	case errors.Is(err, data.ErrUnavailable):
+		return http.StatusServiceUnavailable
 	case errors.Is(err, context.DeadlineExceeded):
 		// The handler ran out of its time budget (api timeouts middleware).
 		return http.StatusServiceUnavailable
@@ -73,6 +86,10 @@ func writeError(w http.ResponseWriter, err error) {
 		if len(ves) > 0 {
 			body.Field = ves[0].Field
 		}
+	}
+	var d data.Detailer
+	if errors.As(err, &d) {
+		body.Details = d.ErrorDetails()
 	}
 	var mb *http.MaxBytesError
 	if errors.As(err, &mb) {

@@ -22,6 +22,9 @@ type Config struct {
 	Index  *spatial.Index
 	Dir    string // data directory: citygrid.gpkg, citygrid.mbtiles, uploads
 	Logger *slog.Logger
+	// Auth checks bearer tokens; nil means no token is valid (every route
+	// behind requireRole answers 401).
+	Auth Authenticator
 
 	// AccessLog logs one line per request at Info level.
 	AccessLog bool
@@ -66,6 +69,7 @@ func New(cfg Config) (http.Handler, error) {
 	}
 	r.Use(recoverPanics(cfg.Logger))
 	r.Use(limitBodies(cfg.MaxBodyBytes))
+	r.Use(authenticate(cfg.Auth))
 	r.NotFound(func(w http.ResponseWriter, r *http.Request) {
 		writeError(w, fmt.Errorf("no such path %s: %w", r.URL.Path, data.ErrNotFound))
 	})

@@ -13,7 +13,29 @@ var (
 	// ErrConflict: the write collides with stored data (duplicate code,
 	// stale version).
 	ErrConflict = errors.New("conflict")
+	// ErrPrecondition: a conditional write (If-Match) named a version that
+	// is no longer current.
+	ErrPrecondition = errors.New("precondition failed")
+	// ErrUnauthorized: the request carries no valid credentials.
+	ErrUnauthorized = errors.New("unauthorized")
+	// ErrForbidden: the credentials are valid but their role or unit may
+	// not do this.
+	ErrForbidden = errors.New("forbidden")
+	// ErrTooManyRequests: a rate limit refused the request.
+	ErrTooManyRequests = errors.New("too many requests")
+	// ErrUnavailable: the store cannot take writes now (read-only, disk
+	// full, shutting down).
+	ErrUnavailable = errors.New("unavailable")
 )
+
+// Detailer is an error that carries structured details for the client
+// (the current version after a 412, the current state and allowed
+// transitions after a 409). The api package puts ErrorDetails() into the
+// "details" member of the error body.
+type Detailer interface {
+	error
+	ErrorDetails() any
+}
 
 // ValidationError says which input field is wrong and why. Where names the
 // feature, line or record the field belongs to ("feature 12", "line 40"), or

@@ -1,0 +1,133 @@
+// Package cases is the case workflow of a digital city-management centre
+// (数字城管 闭环, standards.md §4): a problem reported by an inspector, a
+// hotline or a citizen becomes a case that is verified, registered (立案),
+// dispatched to the unit that must handle it, handled, checked on site and
+// closed — with deadlines counted in working time, rework, returns,
+// extensions and suspensions, every transition recorded.
+//
+// The package holds the model, the state machine, the deadline arithmetic
+// and the Store interface; it does not import spatial: locating and
+// resolving responsibility come in through the Resolver interface.
+package cases
+
+import (
+	"time"
+
+	"citygrid/data"
+
+	"github.com/paulmach/orb"
+)
+
+// State is where a case is in the workflow.
+type State string
+
+// States. The happy path is reported → verified → registered → dispatched →
+// handled → checked → closed.
+const (
+	StateReported      State = "reported"       // 上报/受理: received, not yet verified
+	StateVerified      State = "verified"       // 核实: an inspector confirmed it on site
+	StateRegistered    State = "registered"     // 立案: accepted, waiting for dispatch
+	StateNotRegistered State = "not_registered" // 不予立案 (terminal, with a reason)
+	StateDispatched    State = "dispatched"     // 派遣: with a handling unit
+	StateHandled       State = "handled"        // 处置反馈: the unit says it is done, waiting for check
+	StateChecked       State = "checked"        // 核查 passed, waiting for closure
+	StateClosed        State = "closed"         // 结案 (terminal)
+	StateReturned      State = "returned"       // 回退: the unit says it is not responsible; waiting for redispatch
+	StateArbitration   State = "arbitration"    // returned twice: the shift supervisor fixes the owner
+	StateSuspended     State = "suspended"      // 挂账: cannot be solved now; deadline paused
+	StateCancelled     State = "cancelled"      // 作废 (terminal)
+)
+
+// Terminal reports whether no transition leaves s.
+func (s State) Terminal() bool {
+	return s == StateClosed || s == StateNotRegistered || s == StateCancelled
+}
+
+// Source is where a report came from.
+type Source string
+
+// Sources.
+const (
+	SourceInspector Source = "inspector" // 监督员上报
+	SourceHotline   Source = "hotline"   // 12319 / 12345
+	SourceCitizen   Source = "citizen"   // citizen app, web, Open311
+	SourceVideo     Source = "video"     // video surveillance / AI recognition
+	SourceSelf      Source = "self"      // self-inspection by a street (自查)
+)
+
+// Urgency of a case.
+type Urgency string
+
+// Urgencies.
+const (
+	UrgencyNormal Urgency = "normal"
+	UrgencyUrgent Urgency = "urgent"
+)
+
+// Case is one case (案卷). Fields that the workflow fills in as the case
+// moves on are zero until then.
+type Case struct {
+	ID     int64  `json:"id"`
+	Number string `json:"number"` // 案卷号, system-assigned, unique
+
+	Source      Source            `json:"source"`
+	Kind        data.CategoryKind `json:"kind"`                // component or event
+	Category    string            `json:"category"`            // small-class code, with Kind
+	Condition   string            `json:"condition,omitempty"` // 立案条件 id of the deadline table
+	Urgency     Urgency           `json:"urgency"`
+	Point       orb.Point         `json:"-"` // CGCS2000 lon/lat
+	Address     string            `json:"address,omitempty"`
+	Description string            `json:"description,omitempty"`
+	Reporter    string            `json:"reporter,omitempty"` // user or phone; the first reporter keeps the credit
+	Component   string            `json:"component,omitempty"`
+	DuplicateOf int64             `json:"duplicate_of,omitempty"`
+	AreaClass   string            `json:"area_class,omitempty"` // A/B/C (核心区 ...)
+
+	// Where the point lies, filled by locate at creation.
+	UnitGrid        string   `json:"unit_grid,omitempty"`
+	Community       string   `json:"community,omitempty"`
+	Street          string   `json:"street,omitempty"`
+	District        string   `json:"district,omitempty"`
+	ManagementGrids []string `json:"management_grids,omitempty"`
+
+	State State  `json:"state"`
+	Unit  string `json:"unit,omitempty"` // department code of the current handling unit
+	// Resolution is the reason chain that chose Unit (auto-dispatch or
+	// the dispatcher's candidates), as JSON.
+	Resolution []byte `json:"resolution,omitempty"`
+
+	ReportedAt   time.Time  `json:"reported_at"`
+	VerifiedAt   *time.Time `json:"verified_at,omitempty"`
+	RegisteredAt *time.Time `json:"registered_at,omitempty"`
+	DispatchedAt *time.Time `json:"dispatched_at,omitempty"` // first dispatch
+	HandledAt    *time.Time `json:"handled_at,omitempty"`    // last feedback
+	ClosedAt     *time.Time `json:"closed_at,omitempty"`
+	// DueAt is the handling deadline (处置时限) after extensions and
+	// pauses; nil until dispatched.
+	DueAt *time.Time `json:"due_at,omitempty"`
+	// HandledOnTime is whether the feedback that led to closure came by
+	// DueAt (按期处置); set at closure.
+	HandledOnTime *bool `json:"handled_on_time,omitempty"`
+
+	ReworkCount    int `json:"rework_count"`    // 返工: failed checks
+	ReturnCount    int `json:"return_count"`    // 回退 by units
+	ExtensionCount int `json:"extension_count"` // approved 延期
+
+	Version   int64     `json:"version"`
+	UpdatedAt time.Time `json:"updated_at"`
+}
+
+// Transition is one recorded step of a case: who did what, when, from which
+// state to which.
+type Transition struct {
+	CaseID int64     `json:"case_id"`
+	Seq    int       `json:"seq"`
+	At     time.Time `json:"at"`
+	Action string    `json:"action"`
+	From   State     `json:"from"`
+	To     State     `json:"to"`
+	User   string    `json:"user"`
+	Role   data.Role `json:"role"`
+	Unit   string    `json:"unit,omitempty"` // unit dispatched to / acting
+	Note   string    `json:"note,omitempty"`
+}
