@@ -33,7 +33,7 @@ func newGeocodeService(ix *spatial.Index) (*geocodeService, error) {
 	return &geocodeService{g: g}, nil
 }
 
-// mount registers the routes as api/openapi.json documents them.
+// mount registers the routes as api/openapi/*.json documents them.
 // /api/v1/suggest and /api/v1/reverse are the paths issue 10 names; they
 // serve the same handlers as their /api/v1/geocode/... forms.
 func (s *geocodeService) mount(r chi.Router) {

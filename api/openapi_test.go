@@ -55,7 +55,7 @@ func loadOpenAPI(t *testing.T) *openAPI {
 	t.Helper()
 	var doc openAPI
 	if err := json.Unmarshal(openAPIDoc, &doc); err != nil {
-		t.Fatalf("openapi.json: %v", err)
+		t.Fatalf("merged openapi document: %v", err)
 	}
 	if !strings.HasPrefix(doc.OpenAPI, "3.") {
 		t.Fatalf("openapi = %q, want 3.x", doc.OpenAPI)
@@ -232,7 +232,7 @@ func TestOpenAPIDocumentsExactlyTheRegisteredRoutes(t *testing.T) {
 	documented := doc.operations(t)
 	for r := range registered {
 		if _, ok := documented[r]; !ok {
-			t.Errorf("route %s is registered but not documented in api/openapi.json", r)
+			t.Errorf("route %s is registered but not documented in api/openapi/*.json", r)
 		}
 	}
 	for r := range documented {

@@ -1,15 +1,31 @@
-// Validates citygrid's OpenAPI document (api/openapi.json, the one the
-// server embeds and serves at /api/v1/openapi.json) with an independent
+// Validates citygrid's OpenAPI document (api/openapi/base.json plus the
+// other parts in api/openapi/, merged here as the server merges them before
+// serving /api/v1/openapi.json) with an independent
 // parser: structure against the OpenAPI 3.0 schema, every $ref resolvable,
 // and the example answers of the API routes against their own schemas'
 // required members.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { readFileSync } from 'node:fs';
+import { readFileSync, readdirSync } from 'node:fs';
 import SwaggerParser from '@apidevtools/swagger-parser';
 
-const path = new URL('../../api/openapi.json', import.meta.url);
-const raw = () => JSON.parse(readFileSync(path, 'utf8'));
+const dir = new URL('../../api/openapi/', import.meta.url);
+const read = (name) => JSON.parse(readFileSync(new URL(name, dir), 'utf8'));
+const raw = () => {
+  const doc = read('base.json');
+  for (const name of readdirSync(dir).filter((n) => n.endsWith('.json') && n !== 'base.json').sort()) {
+    const part = read(name);
+    for (const [p, item] of Object.entries(part.paths ?? {})) {
+      assert.ok(!(p in doc.paths), `${name}: path ${p} documented twice`);
+      doc.paths[p] = item;
+    }
+    for (const [k, s] of Object.entries(part.components?.schemas ?? {})) {
+      assert.ok(!(k in doc.components.schemas), `${name}: schema ${k} defined twice`);
+      doc.components.schemas[k] = s;
+    }
+  }
+  return doc;
+};
 
 test('the document is a valid OpenAPI 3.0 description', async () => {
   const api = await SwaggerParser.validate(raw());
