@@ -229,6 +229,10 @@ type Rule struct {
 	Unit     string // department code
 	Priority int
 	Note     string
+	// Kind is the kind of Category (component or event): component and
+	// event codes overlap (component 0101 上水井盖, event 0101 暴露垃圾).
+	// "" matches the code in either kind.
+	Kind CategoryKind
 }
 
 // Dataset is a whole city, or a batch of additions to one.
