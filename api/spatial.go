@@ -6,6 +6,7 @@ import (
 	"strconv"
 	"sync"
 
+	"citygrid/data"
 	"citygrid/spatial"
 	"citygrid/spatial/crs"
 
@@ -109,7 +110,7 @@ func (s *spatialService) responsible(w http.ResponseWriter, r *http.Request) {
 		writeError(w, errBadRequest("category", "required (or give component)"))
 		return
 	}
-	res, err := s.ix.Responsible(p, category, component)
+	res, err := s.ix.Responsible(p, data.CategoryKind(q.Get("kind")), category, component)
 	res.ToCRS(c)
 	switch {
 	case err == nil:

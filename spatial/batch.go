@@ -90,9 +90,12 @@ func (ix *Index) LocateBatch(points []orb.Point) ([]Location, error) {
 
 // ResponsibleQuery is one case of a responsibility batch.
 type ResponsibleQuery struct {
-	Point     orb.Point `json:"point"`
-	Category  string    `json:"category"`
-	Component string    `json:"component,omitempty"`
+	Point    orb.Point `json:"point"`
+	Category string    `json:"category"`
+	// Kind is the category's kind, "component" or "event"; it may be left
+	// out when the code names only one category.
+	Kind      data.CategoryKind `json:"kind,omitempty"`
+	Component string            `json:"component,omitempty"`
 }
 
 // BatchResponsibility is one answer of a responsibility batch: the
@@ -119,7 +122,7 @@ func (ix *Index) ResponsibleBatch(qs []ResponsibleQuery) ([]BatchResponsibility,
 	reasons := make([]Reason, len(qs)*maxReasons)
 	parallel(len(qs), func(lo, hi int) {
 		for i := lo; i < hi; i++ {
-			r, err := ix.responsible(qs[i].Point, qs[i].Category, qs[i].Component,
+			r, err := ix.responsible(qs[i].Point, qs[i].Kind, qs[i].Category, qs[i].Component,
 				mgs[i*k:i*k:(i+1)*k], reasons[i*maxReasons:i*maxReasons:(i+1)*maxReasons])
 			out[i].Responsibility = r
 			if err != nil {

@@ -233,7 +233,7 @@ func BenchmarkResponsible(b *testing.B) {
 	cpu0 := cpuTime()
 	i := 0
 	for b.Loop() {
-		if _, err := ix.Responsible(pts[i%len(pts)], cat, ""); err != nil {
+		if _, err := ix.Responsible(pts[i%len(pts)], data.KindComponent, cat, ""); err != nil {
 			b.Fatal(err)
 		}
 		i++

@@ -84,7 +84,9 @@ type Index struct {
 	addrs rtree.RTreeGN[float64, uint32]
 	pois  rtree.RTreeGN[float64, uint32]
 
-	catByCode  map[string]uint32
+	// catByKey finds a category by kind and code: component and event
+	// codes overlap (component 0101 上水井盖, event 0101 暴露垃圾).
+	catByKey   map[catKey]uint32
 	deptByCode map[string]uint32
 	rulesByCat map[string][]uint32 // category code ("" = every category) → rule indexes
 	fallback   string
@@ -290,7 +292,7 @@ func BuildOptions(ds *data.Dataset, opt Options) (*Index, error) {
 		opt:        opt,
 		mgmt:       map[string]*polyLayer{},
 		comps:      map[string]*compTree{},
-		catByCode:  make(map[string]uint32, len(ds.Categories)),
+		catByKey:   make(map[catKey]uint32, len(ds.Categories)),
 		deptByCode: make(map[string]uint32, len(ds.Departments)),
 		rulesByCat: map[string][]uint32{},
 		tolerance:  opt.ComponentToleranceM,
@@ -300,7 +302,7 @@ func BuildOptions(ds *data.Dataset, opt Options) (*Index, error) {
 	}
 	ix.toleranceText = strconv.FormatFloat(ix.tolerance, 'g', -1, 64)
 	for i, c := range ds.Categories {
-		ix.catByCode[c.Code] = uint32(i)
+		ix.catByKey[catKey{c.Kind, c.Code}] = uint32(i)
 	}
 	for i, d := range ds.Departments {
 		ix.deptByCode[d.Code] = uint32(i)
@@ -831,13 +833,53 @@ func (ix *Index) Component(code string) (*data.Component, bool) {
 	return &ix.ds.Components[i], true
 }
 
-// Category returns the component or event category with the code.
-func (ix *Index) Category(code string) (*data.Category, bool) {
-	i, ok := ix.catByCode[code]
+// catKey identifies a category: its kind and its code.
+type catKey struct {
+	kind data.CategoryKind
+	code string
+}
+
+// Category returns the category of the kind (data.KindComponent or
+// data.KindEvent) with the code. Component and event codes overlap, so a
+// code alone does not name a category; ResolveCategory accepts a missing
+// kind when the code is unambiguous.
+func (ix *Index) Category(kind data.CategoryKind, code string) (*data.Category, bool) {
+	i, ok := ix.catByKey[catKey{kind, code}]
 	if !ok {
 		return nil, false
 	}
 	return &ix.ds.Categories[i], true
+}
+
+// ResolveCategory finds the category a request names by code and an
+// optional kind. With kind "" the code must name exactly one category: a
+// code that is both a component and an event category is ambiguous, and
+// the *data.ValidationError (field "category") names both readings. A kind
+// other than "", "component" or "event" is a *data.ValidationError on
+// field "kind"; an unknown code one on field "category".
+func (ix *Index) ResolveCategory(kind data.CategoryKind, code string) (*data.Category, error) {
+	switch kind {
+	case data.KindComponent, data.KindEvent:
+		if c, ok := ix.Category(kind, code); ok {
+			return c, nil
+		}
+		return nil, &data.ValidationError{Field: "category", Reason: "unknown " + string(kind) + " category " + strconv.Quote(code)}
+	case "":
+	default:
+		return nil, &data.ValidationError{Field: "kind", Reason: "unknown category kind " + strconv.Quote(string(kind)) + " (component or event)"}
+	}
+	comp, okc := ix.Category(data.KindComponent, code)
+	ev, oke := ix.Category(data.KindEvent, code)
+	switch {
+	case okc && oke:
+		return nil, &data.ValidationError{Field: "category", Reason: "category " + code + " is ambiguous: component " + code + " " + comp.Name +
+			" or event " + code + " " + ev.Name + "; give kind=component or kind=event"}
+	case okc:
+		return comp, nil
+	case oke:
+		return ev, nil
+	}
+	return nil, &data.ValidationError{Field: "category", Reason: "unknown category " + strconv.Quote(code)}
 }
 
 // Department returns the department with the code.

@@ -77,16 +77,23 @@ func (r *NearestResult) ToCRS(c crs.CRS) {
 }
 
 // categoryTrees resolves a category filter to the trees to search; an empty
-// filter means every category. Unknown categories are a validation error.
+// filter means every category. The codes are component category codes
+// (components are of component categories; an event category of the same
+// code is not meant). Codes that are not component categories are a
+// validation error.
 func (ix *Index) categoryTrees(categories []string) ([]string, error) {
 	if len(categories) == 0 {
 		return ix.compCats, nil
 	}
 	out := make([]string, 0, len(categories))
 	for _, c := range categories {
-		if _, ok := ix.catByCode[c]; !ok {
+		if _, ok := ix.catByKey[catKey{data.KindComponent, c}]; !ok {
 			if _, ok := ix.comps[c]; !ok {
-				return nil, &data.ValidationError{Field: "category", Reason: fmt.Sprintf("unknown category %q", c)}
+				reason := fmt.Sprintf("unknown component category %q", c)
+				if _, ok := ix.catByKey[catKey{data.KindEvent, c}]; ok {
+					reason += " (it is an event category; events are not surveyed components)"
+				}
+				return nil, &data.ValidationError{Field: "category", Reason: reason}
 			}
 		}
 		if !slices.Contains(out, c) {

@@ -250,7 +250,7 @@ func TestResponsibleChainOfRules(t *testing.T) {
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
-			got, err := ix.Responsible(tc.p, tc.category, tc.component)
+			got, err := ix.Responsible(tc.p, "", tc.category, tc.component)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -333,7 +333,7 @@ func TestRuleTablePriorityThenNarrowerScope(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			r := ix.matchRule("X", loc)
+			r := ix.matchRule(&data.Category{Kind: data.KindEvent, Code: "X"}, loc)
 			var got int64
 			if r != nil {
 				got = r.ID
@@ -361,14 +361,14 @@ func TestResponsibleRejectsBadInput(t *testing.T) {
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
-			_, err := ix.Responsible(tc.p, tc.category, tc.component)
+			_, err := ix.Responsible(tc.p, "", tc.category, tc.component)
 			var ve *data.ValidationError
 			if !errors.As(err, &ve) || ve.Field != tc.field {
 				t.Fatalf("error %v, want a validation error on %s", err, tc.field)
 			}
 		})
 	}
-	if _, err := ix.Responsible(orb.Point{100, 20}, "E0101", ""); !errors.Is(err, data.ErrNotFound) {
+	if _, err := ix.Responsible(orb.Point{100, 20}, "", "E0101", ""); !errors.Is(err, data.ErrNotFound) {
 		t.Fatalf("outside the city: %v, want not found", err)
 	}
 }
@@ -402,7 +402,7 @@ func TestBatchesMatchSingleLookups(t *testing.T) {
 		if string(gotJSON) != string(wantJSON) {
 			t.Fatalf("point %d: batch %s, single %s", i, gotJSON, wantJSON)
 		}
-		wr, rerr := ix.Responsible(p, qs[i].Category, "")
+		wr, rerr := ix.Responsible(p, "", qs[i].Category, "")
 		if (rerr != nil) != (resps[i].Error != "") || wr.Unit != resps[i].Unit || wr.Rule != resps[i].Rule {
 			t.Fatalf("case %d: batch %+v %q, single %+v %v", i, resps[i].Unit, resps[i].Error, wr.Unit, rerr)
 		}

@@ -101,7 +101,8 @@ var scopeRank = map[data.ScopeKind]int{
 //     component of the (component) category within the index's tolerance
 //     (Options.ComponentToleranceM, 15 m by default; removed components are
 //     ignored): its maintainer, or its owner when it has no maintainer;
-//  2. the rule table: rows for the category or for every category whose
+//  2. the rule table: rows for the category (of its kind, or of kind "")
+//     or for every category whose
 //     scope (city, or the district, street, community or a management grid
 //     the point lies in) matches; the highest priority wins, then the
 //     narrower scope (management grid > community > street > district >
@@ -110,15 +111,19 @@ var scopeRank = map[data.ScopeKind]int{
 //  3. the category's competent department;
 //  4. the fallback unit (Options.FallbackUnit).
 //
-// category may be empty when componentCode is given (the component's
-// category is used), and p may be the zero point then (the component's
-// position is used). An unknown category or component, or a component of a
-// different category, is a *data.ValidationError; a point outside the city
+// kind is the category's kind (data.KindComponent or data.KindEvent); ""
+// accepts a code that names only one category, and an ambiguous code (a
+// component and an event category share it) is a *data.ValidationError
+// naming both readings (see ResolveCategory). category may be empty when
+// componentCode is given (the component's category is used), and p may be
+// the zero point then (the component's position is used). An unknown
+// category or component, or a component of a different category or of a
+// case of kind event, is a *data.ValidationError; a point outside the city
 // is ErrOutside (wrapping data.ErrNotFound) unless the case names a
 // component; no fallback unit configured when one is needed wraps
 // data.ErrNotFound.
-func (ix *Index) Responsible(p orb.Point, category, componentCode string) (Responsibility, error) {
-	return ix.responsible(p, category, componentCode,
+func (ix *Index) Responsible(p orb.Point, kind data.CategoryKind, category, componentCode string) (Responsibility, error) {
+	return ix.responsible(p, kind, category, componentCode,
 		make([]ManagementGridRef, 0, ix.mgmtPerKind), make([]Reason, 0, maxReasons))
 }
 
@@ -128,7 +133,7 @@ const maxReasons = 5
 
 // responsible is Responsible with the answer's slices supplied by the
 // caller (batches carve them from one allocation).
-func (ix *Index) responsible(p orb.Point, category, componentCode string, mg []ManagementGridRef, reasons []Reason) (Responsibility, error) {
+func (ix *Index) responsible(p orb.Point, kind data.CategoryKind, category, componentCode string, mg []ManagementGridRef, reasons []Reason) (Responsibility, error) {
 	res := Responsibility{Reasons: reasons[:0]}
 	res.Location.ManagementGrids = mg[:0]
 	res.CRS = crs.Default
@@ -137,6 +142,13 @@ func (ix *Index) responsible(p orb.Point, category, componentCode string, mg []M
 		c, ok := ix.Component(componentCode)
 		if !ok {
 			return res, &data.ValidationError{Field: "component", Reason: fmt.Sprintf("unknown component %q", componentCode)}
+		}
+		switch kind {
+		case "":
+			kind = data.KindComponent
+		case data.KindComponent:
+		case data.KindEvent:
+			return res, &data.ValidationError{Field: "kind", Reason: fmt.Sprintf("component %s is of a component category, not of kind event", c.Code)}
 		}
 		if category == "" {
 			category = c.Category
@@ -148,9 +160,9 @@ func (ix *Index) responsible(p orb.Point, category, componentCode string, mg []M
 	if category == "" {
 		return res, &data.ValidationError{Field: "category", Reason: "category is required"}
 	}
-	cat, ok := ix.Category(category)
-	if !ok {
-		return res, &data.ValidationError{Field: "category", Reason: fmt.Sprintf("unknown category %q", category)}
+	cat, err := ix.ResolveCategory(kind, category)
+	if err != nil {
+		return res, err
 	}
 	res.Category = CategoryRef{Code: cat.Code, Name: cat.Name, Kind: cat.Kind}
 	if comp != nil && p == (orb.Point{}) {
@@ -203,7 +215,7 @@ func (ix *Index) responsible(p orb.Point, category, componentCode string, mg []M
 	}
 
 	// 2. The rule table.
-	if r := ix.matchRule(cat.Code, &res.Location); r != nil {
+	if r := ix.matchRule(cat, &res.Location); r != nil {
 		where := string(r.Scope)
 		if r.ScopeRef != "" {
 			where += " " + r.ScopeRef
@@ -211,6 +223,9 @@ func (ix *Index) responsible(p orb.Point, category, componentCode string, mg []M
 		catText := "every category"
 		if r.Category != "" {
 			catText = "category " + r.Category
+			if r.Kind != "" {
+				catText = string(r.Kind) + " category " + r.Category
+			}
 		}
 		ix.decide(&res, RuleTable, r.Unit, r.ID, "rule "+strconv.FormatInt(r.ID, 10)+": "+catText+" in "+where+" → "+r.Unit+" (priority "+strconv.Itoa(r.Priority)+")")
 		return res, nil
@@ -245,8 +260,9 @@ func (ix *Index) decide(res *Responsibility, rule, unit string, ruleID int64, de
 }
 
 // matchRule picks the best rule-table row for the category at the
-// location, by the order documented on Responsible.
-func (ix *Index) matchRule(category string, loc *Location) *data.Rule {
+// location, by the order documented on Responsible. A row naming the
+// category's code matches when its kind is the category's or "".
+func (ix *Index) matchRule(cat *data.Category, loc *Location) *data.Rule {
 	var best *data.Rule
 	better := func(r *data.Rule) bool {
 		if best == nil {
@@ -263,9 +279,12 @@ func (ix *Index) matchRule(category string, loc *Location) *data.Rule {
 		}
 		return r.ID < best.ID
 	}
-	for _, key := range [2]string{category, ""} {
+	for _, key := range [2]string{cat.Code, ""} {
 		for _, ri := range ix.rulesByCat[key] {
 			r := &ix.ds.Rules[ri]
+			if r.Kind != "" && r.Kind != cat.Kind {
+				continue
+			}
 			if r.Unit != "" && ruleApplies(r, loc) && better(r) {
 				best = r
 			}

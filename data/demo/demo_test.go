@@ -677,6 +677,9 @@ func TestRulesRouteEventsSensibly(t *testing.T) {
 			if r.Category != "" && !events[r.Category] {
 				t.Errorf("rule %d names category %s, not an event category", r.ID, r.Category)
 			}
+			if r.Category != "" && r.Kind != data.KindEvent {
+				t.Errorf("rule %d names code %s with kind %q: event and component codes overlap, so it must say event", r.ID, r.Category, r.Kind)
+			}
 			switch r.Scope {
 			case data.ScopeCity:
 				fallback++

@@ -273,9 +273,15 @@ func (c *city) buildRules(ctx context.Context) error {
 			}
 			note = "事件" + eventName[code] + "：" + why
 		}
+		kind := data.CategoryKind("")
+		if code != "" {
+			// Event and component codes overlap (event 0101 私搭乱建 vs
+			// component 0101 上水井盖): the rule names the event.
+			kind = data.KindEvent
+		}
 		rules = append(rules, data.Rule{
 			ID: int64(len(rules) + 1), Category: code, Scope: scope, ScopeRef: ref, Unit: unit, Priority: prio,
-			Note: note,
+			Note: note, Kind: kind,
 		})
 		return nil
 	}
