@@ -66,6 +66,8 @@ func checkBatchSize(n int) error {
 // invalid point, rejects the whole batch with a *data.ValidationError (its
 // Where names the first bad point).
 func (ix *Index) LocateBatch(points []orb.Point) ([]Location, error) {
+	ix.live.rlock()
+	defer ix.live.runlock()
 	if err := checkBatchSize(len(points)); err != nil {
 		return nil, err
 	}
@@ -112,6 +114,8 @@ type BatchResponsibility struct {
 // *data.ValidationError whose Where names the case; a case outside the city
 // gets an Error and its Location.
 func (ix *Index) ResponsibleBatch(qs []ResponsibleQuery) ([]BatchResponsibility, error) {
+	ix.live.rlock()
+	defer ix.live.runlock()
 	if err := checkBatchSize(len(qs)); err != nil {
 		return nil, err
 	}

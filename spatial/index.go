@@ -53,6 +53,8 @@ const DefaultComponentToleranceM = 15
 type Index struct {
 	ds  *data.Dataset
 	opt Options
+	// live separates lookups from in-place edits (see live.go).
+	live liveLock
 
 	admin [3]polyLayer // by adminLevelIndex
 	grids polyLayer
@@ -705,6 +707,8 @@ func (ix *Index) AdminUnits(level data.AdminLevel, b orb.Bound, fn func(*data.Ad
 // UnitGrids calls fn for each unit grid whose bound intersects b, until fn
 // returns false.
 func (ix *Index) UnitGrids(b orb.Bound, fn func(*data.UnitGrid) bool) {
+	ix.live.rlock()
+	defer ix.live.runlock()
 	ix.grids.search(b, func(i int) bool { return fn(&ix.ds.UnitGrids[i]) })
 }
 
@@ -732,6 +736,8 @@ func (ix *Index) ManagementGridKinds() []string { return slices.Clone(ix.kinds) 
 // Components calls fn for each component whose geometry's bound intersects
 // b, until fn returns false.
 func (ix *Index) Components(b orb.Bound, fn func(*data.Component) bool) {
+	ix.live.rlock()
+	defer ix.live.runlock()
 	ix.componentsIn(&ix.allComps, b, fn)
 }
 
@@ -790,6 +796,8 @@ func (ix *Index) POIs(b orb.Bound, fn func(*data.POI) bool) {
 
 // UnitGrid returns the unit grid with the code.
 func (ix *Index) UnitGrid(code string) (*data.UnitGrid, bool) {
+	ix.live.rlock()
+	defer ix.live.runlock()
 	i, ok := ix.grids.byCode[code]
 	if !ok || ix.grids.ds[i] < 0 {
 		return nil, false
@@ -826,6 +834,8 @@ func (ix *Index) ManagementGrid(kind, code string) (*data.ManagementGrid, bool) 
 
 // Component returns the component with the code.
 func (ix *Index) Component(code string) (*data.Component, bool) {
+	ix.live.rlock()
+	defer ix.live.runlock()
 	i, ok := ix.compByCode[code]
 	if !ok {
 		return nil, false

@@ -116,6 +116,8 @@ func (ix *Index) Locate(p orb.Point) (Location, error) {
 // loc.ManagementGrids; with enough capacity it does not allocate. It is the
 // hot path of single and batch lookups.
 func (ix *Index) LocateInto(p orb.Point, loc *Location) error {
+	ix.live.rlock()
+	defer ix.live.runlock()
 	mg := loc.ManagementGrids[:0]
 	*loc = Location{Point: p, CRS: crs.Default, ManagementGrids: mg}
 	if err := CheckPoint(p); err != nil {

@@ -290,6 +290,8 @@ func (ix *Index) nearestTree(tr *compTree, p orb.Point, k int, radius float64, s
 // radius outside (0, MaxRadiusM], unknown category) give a
 // *data.ValidationError.
 func (ix *Index) Nearest(p orb.Point, k int, radiusM float64, categories []string) (NearestResult, error) {
+	ix.live.rlock()
+	defer ix.live.runlock()
 	if err := CheckPoint(p); err != nil {
 		return NearestResult{}, err
 	}
@@ -356,6 +358,8 @@ func (r *WithinResult) ToCRS(c crs.CRS) {
 // included), of the given categories (none = all), listing at most limit of
 // them (limit ≤ 0 lists none; counts are always complete).
 func (ix *Index) WithinBound(b orb.Bound, categories []string, limit int) (WithinResult, error) {
+	ix.live.rlock()
+	defer ix.live.runlock()
 	if err := CheckPoint(b.Min); err != nil {
 		return WithinResult{}, &data.ValidationError{Field: "bbox", Reason: err.Error()}
 	}
@@ -373,6 +377,8 @@ func (ix *Index) WithinBound(b orb.Bound, categories []string, limit int) (Withi
 // polygon component counts when any part of it touches the area). Other
 // arguments are as for WithinBound.
 func (ix *Index) WithinPolygon(mp orb.MultiPolygon, categories []string, limit int) (WithinResult, error) {
+	ix.live.rlock()
+	defer ix.live.runlock()
 	if len(mp) == 0 {
 		return WithinResult{}, &data.ValidationError{Field: "polygon", Reason: "empty polygon"}
 	}

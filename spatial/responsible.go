@@ -123,6 +123,8 @@ var scopeRank = map[data.ScopeKind]int{
 // component; no fallback unit configured when one is needed wraps
 // data.ErrNotFound.
 func (ix *Index) Responsible(p orb.Point, kind data.CategoryKind, category, componentCode string) (Responsibility, error) {
+	ix.live.rlock()
+	defer ix.live.runlock()
 	return ix.responsible(p, kind, category, componentCode,
 		make([]ManagementGridRef, 0, ix.mgmtPerKind), make([]Reason, 0, maxReasons))
 }

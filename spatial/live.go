@@ -1,0 +1,273 @@
+package spatial
+
+import (
+	"fmt"
+	"runtime"
+	"slices"
+	"sync/atomic"
+	"time"
+
+	"citygrid/data"
+)
+
+// Live edits. The store reports every committed write as data.Changes;
+// Apply replays them on the index in place — the component trees (all and
+// per category), the code map, the unit grids' R-tree, prepared polygons,
+// point-query cells, interior-mark raster and hints — and on the dataset
+// slices, so that the index stays what Build would make of the edited
+// dataset (deletes move the last element of a slice into the hole, so the
+// slices stay dense and a fresh Build over Dataset() is the independent
+// expectation the tests compare against).
+//
+// Readers and Apply are separated by liveLock: a read lock held for the
+// duration of one lookup (tens of nanoseconds of atomic traffic), the write
+// lock for one Apply. Pointers into the dataset handed to callbacks are
+// valid during the callback; a caller that keeps one past the call must
+// copy the value if edits may run meanwhile.
+
+// liveLock is a reader-preferring read/write lock whose read side may be
+// taken recursively (a lookup calling another exported lookup, a batch
+// fanning out to goroutines that lock again): a writer enters only when no
+// reader holds the lock, and readers never wait for a writer that has not
+// yet entered. state counts readers; a writer holding the lock subtracts
+// writerHeld.
+type liveLock struct {
+	state atomic.Int64
+}
+
+const writerHeld = 1 << 40
+
+// rlock takes the read side.
+func (l *liveLock) rlock() {
+	for {
+		if l.state.Add(1) > 0 {
+			return
+		}
+		// A writer is inside: back out and wait for it.
+		l.state.Add(-1)
+		for l.state.Load() < 0 {
+			runtime.Gosched()
+		}
+	}
+}
+
+// runlock releases the read side.
+func (l *liveLock) runlock() { l.state.Add(-1) }
+
+// lock takes the write side, waiting until no reader holds the lock.
+func (l *liveLock) lock() {
+	for spins := 0; !l.state.CompareAndSwap(0, -writerHeld); spins++ {
+		if spins < 64 {
+			runtime.Gosched()
+		} else {
+			time.Sleep(20 * time.Microsecond)
+		}
+	}
+}
+
+// unlock releases the write side.
+func (l *liveLock) unlock() { l.state.Add(writerHeld) }
+
+// View calls fn while holding the index's read lock: edits wait until fn
+// returns, so everything fn reads through the index (and the dataset
+// slices) is one consistent state. The tile encoder draws a whole tile
+// inside one View. fn may call any lookup of the index, but must not call
+// Apply.
+func (ix *Index) View(fn func()) {
+	ix.live.rlock()
+	defer ix.live.runlock()
+	fn()
+}
+
+// Apply replays committed changes on the index in order: components
+// inserted, updated or deleted, unit grids inserted, replaced or deleted
+// (a split or merge is deletes plus inserts). Lookups that start after
+// Apply returns see every change; lookups running meanwhile see the state
+// before or after, never a mixture.
+//
+// The changes are checked first against the index as it is (an insert of
+// an existing code, an update or delete of a missing one, an unknown layer
+// or a missing After feature is an error wrapping data.ErrConflict or a
+// *data.ValidationError) and nothing is applied when one fails.
+func (ix *Index) Apply(changes []data.Change) error {
+	if len(changes) == 0 {
+		return nil
+	}
+	ix.live.lock()
+	defer ix.live.unlock()
+	if err := ix.checkChanges(changes); err != nil {
+		return err
+	}
+	// The unit-grid slice may be shared (the geocoder indexes the same
+	// polygons): edit a copy. Grid edits are rare and the slice small.
+	for i := range changes {
+		if changes[i].Layer == LayerUnitGrids {
+			ix.ds.UnitGrids = slices.Clone(ix.ds.UnitGrids)
+			break
+		}
+	}
+	for i := range changes {
+		ch := &changes[i]
+		switch ch.Layer {
+		case LayerComponents:
+			ix.applyComponent(ch)
+		case LayerUnitGrids:
+			ix.applyUnitGrid(ch)
+		}
+	}
+	return nil
+}
+
+// Layers a data.Change may name.
+const (
+	LayerComponents = "components"
+	LayerUnitGrids  = "unit_grids"
+)
+
+// checkChanges validates a sequence of changes against the current index,
+// following the codes each change adds or removes.
+func (ix *Index) checkChanges(changes []data.Change) error {
+	type key struct {
+		layer, code string
+	}
+	overlay := map[key]bool{} // code → exists after the changes so far
+	exists := func(k key) bool {
+		if v, ok := overlay[k]; ok {
+			return v
+		}
+		switch k.layer {
+		case LayerComponents:
+			_, ok := ix.compByCode[k.code]
+			return ok
+		default:
+			_, ok := ix.grids.byCode[k.code]
+			return ok
+		}
+	}
+	for i := range changes {
+		ch := &changes[i]
+		field := fmt.Sprintf("changes[%d]", i)
+		var after bool
+		switch ch.Layer {
+		case LayerComponents:
+			after = ch.AfterComponent != nil
+			if after && ch.AfterComponent.Code != ch.Code {
+				return &data.ValidationError{Field: field + ".after.code", Reason: fmt.Sprintf("component code %q is not the change's code %q", ch.AfterComponent.Code, ch.Code)}
+			}
+			if after && ch.AfterComponent.Geometry == nil {
+				return &data.ValidationError{Field: field + ".after.geometry", Reason: "component " + ch.Code + " has no geometry"}
+			}
+		case LayerUnitGrids:
+			after = ch.AfterUnitGrid != nil
+			if after && ch.AfterUnitGrid.Code != ch.Code {
+				return &data.ValidationError{Field: field + ".after.code", Reason: fmt.Sprintf("unit grid code %q is not the change's code %q", ch.AfterUnitGrid.Code, ch.Code)}
+			}
+		default:
+			return &data.ValidationError{Field: field + ".layer", Reason: fmt.Sprintf("layer %q is not live-indexed (components, unit_grids)", ch.Layer)}
+		}
+		k := key{ch.Layer, ch.Code}
+		had := exists(k)
+		switch ch.Op {
+		case data.OpInsert:
+			if had {
+				return fmt.Errorf("%s: insert of %s %s, which exists: %w", field, ch.Layer, ch.Code, data.ErrConflict)
+			}
+		case data.OpUpdate, data.OpDelete:
+			if !had {
+				return fmt.Errorf("%s: %s of %s %s, which does not exist: %w", field, ch.Op, ch.Layer, ch.Code, data.ErrConflict)
+			}
+		default:
+			return &data.ValidationError{Field: field + ".op", Reason: fmt.Sprintf("unknown operation %q", ch.Op)}
+		}
+		if ch.Op != data.OpDelete && !after {
+			return &data.ValidationError{Field: field + ".after", Reason: fmt.Sprintf("%s of %s %s without the feature after it", ch.Op, ch.Layer, ch.Code)}
+		}
+		overlay[k] = ch.Op != data.OpDelete
+	}
+	return nil
+}
+
+// applyComponent replays one checked component change.
+func (ix *Index) applyComponent(ch *data.Change) {
+	cs := &ix.ds.Components
+	switch ch.Op {
+	case data.OpInsert:
+		*cs = append(*cs, *ch.AfterComponent)
+		_ = ix.insertComponent(len(*cs) - 1) // checked: the code is new
+	case data.OpUpdate:
+		i := ix.compByCode[ch.Code]
+		ix.removeComponent(ch.Code)
+		(*cs)[i] = *ch.AfterComponent
+		_ = ix.insertComponent(int(i))
+	case data.OpDelete:
+		i := ix.compByCode[ch.Code]
+		ix.removeComponent(ch.Code)
+		last := uint32(len(*cs) - 1)
+		if i != last {
+			// Move the last component into the hole.
+			moved := (*cs)[last].Code
+			ix.removeComponent(moved)
+			(*cs)[i] = (*cs)[last]
+			_ = ix.insertComponent(int(i))
+		}
+		(*cs)[last] = data.Component{}
+		*cs = (*cs)[:last]
+		ix.compPt = ix.compPt[:last]
+	}
+}
+
+// applyUnitGrid replays one checked unit-grid change.
+func (ix *Index) applyUnitGrid(ch *data.Change) {
+	gs := &ix.ds.UnitGrids
+	l := &ix.grids
+	switch ch.Op {
+	case data.OpInsert:
+		*gs = append(*gs, *ch.AfterUnitGrid)
+		ix.addGrid(len(*gs) - 1)
+	case data.OpUpdate:
+		di := l.ds[l.byCode[ch.Code]]
+		l.remove(ch.Code)
+		(*gs)[di] = *ch.AfterUnitGrid
+		ix.addGrid(int(di))
+	case data.OpDelete:
+		di := int(l.ds[l.byCode[ch.Code]])
+		l.remove(ch.Code)
+		last := len(*gs) - 1
+		if di != last {
+			(*gs)[di] = (*gs)[last]
+			l.ds[l.byCode[(*gs)[di].Code]] = int32(di)
+		}
+		(*gs)[last] = data.UnitGrid{}
+		*gs = (*gs)[:last]
+	}
+}
+
+// addGrid indexes ds.UnitGrids[di] as a new layer item and gives it the
+// hints Build would: its community by code and the management grid of each
+// kind covering its interior.
+func (ix *Index) addGrid(di int) {
+	g := &ix.ds.UnitGrids[di]
+	l := &ix.grids
+	_ = l.add(g.Code, di, g.Geometry) // checked: the code is free
+	item := len(l.prep) - 1
+	comm := int32(-1)
+	if j, ok := ix.admin[2].byCode[g.Community]; ok {
+		comm = int32(j)
+	}
+	for len(ix.gridComm) < item {
+		ix.gridComm = append(ix.gridComm, -1)
+	}
+	ix.gridComm = append(ix.gridComm[:item], comm)
+	p, ok := l.prep[item].interiorPoint()
+	for k := range ix.gridMgmtHint {
+		h := int32(-1)
+		if ok {
+			h = int32(ix.mgmtK[k].covering(p[0], p[1]))
+		}
+		hs := ix.gridMgmtHint[k]
+		for len(hs) < item {
+			hs = append(hs, -1)
+		}
+		ix.gridMgmtHint[k] = append(hs[:item], h)
+	}
+}
