@@ -260,3 +260,46 @@ func BenchmarkWithin500m(b *testing.B) {
 	}
 	reportCPU(b, cpu0, i)
 }
+
+// outsidePoints returns n random points outside every unit grid: over the
+// city's bounding box padded by about 2 km, plus one in eight far away
+// (up to 2° off), as a phone with a bad fix or a mistyped coordinate gives.
+func outsidePoints(ix *Index, n int, seed uint64) []orb.Point {
+	b := ix.ds.UnitGrids[0].Geometry.Bound()
+	for _, g := range ix.ds.UnitGrids {
+		b = b.Union(g.Geometry.Bound())
+	}
+	b = b.Pad(0.02)
+	r := rand.New(rand.NewPCG(seed, 7))
+	pts := make([]orb.Point, 0, n)
+	for len(pts) < n {
+		p := orb.Point{b.Min[0] + r.Float64()*(b.Max[0]-b.Min[0]), b.Min[1] + r.Float64()*(b.Max[1]-b.Min[1])}
+		if len(pts)%8 == 7 {
+			p = orb.Point{p[0] + 4*r.Float64() - 2, p[1] + 4*r.Float64() - 2}
+		}
+		if ix.grids.covering(p[0], p[1]) < 0 {
+			pts = append(pts, p)
+		}
+	}
+	return pts
+}
+
+// BenchmarkLocateOutside is locate for points outside the city: the answer
+// names the nearest unit grid and its distance.
+func BenchmarkLocateOutside(b *testing.B) {
+	ix := benchIndex(b)
+	pts := outsidePoints(ix, 1<<12, 5)
+	loc := Location{ManagementGrids: make([]ManagementGridRef, 0, 8)}
+	o := ix.currentOutline() // built on first use; not timed
+	b.ReportAllocs()
+	b.ResetTimer()
+	cpu0, i := cpuTime(), 0
+	for b.Loop() {
+		if err := ix.LocateInto(pts[i&(len(pts)-1)], &loc); !IsOutside(err) {
+			b.Fatal(err)
+		}
+		i++
+	}
+	b.ReportMetric(float64(i)/(cpuTime()-cpu0).Seconds(), "lookups/cpu-s")
+	b.ReportMetric(float64(len(o.edges)), "outline-edges")
+}

@@ -24,6 +24,7 @@ import (
 	"slices"
 	"strconv"
 	"sync"
+	"sync/atomic"
 
 	"citygrid/data"
 
@@ -96,6 +97,10 @@ type Index struct {
 	// toleranceText is tolerance formatted for reasons.
 	toleranceText string
 	mgmtPerKind   int // len(kinds), for sizing answers
+	// outline is the unit grids' outline for the nearest-grid search of
+	// points outside the city, built on first use and again after grid
+	// edits (see outline.go).
+	outline atomic.Pointer[outline]
 }
 
 // compTree is the R-tree of one category's components. Bounds are stored as

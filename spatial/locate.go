@@ -187,35 +187,3 @@ func (ix *Index) hinted(l *polyLayer, mark int32, hints []int32, from int, x, y 
 
 // IsOutside reports whether err says a point lies outside the city.
 func IsOutside(err error) bool { return errors.Is(err, ErrOutside) }
-
-// nearestGrid finds the unit grid whose boundary is closest to p. The
-// R-tree is walked best-first by a planar lower bound (box distance in a
-// local projection around p, where boxes stay boxes) for nodes and grids
-// alike; a grid's exact distance is computed only when it is popped, and
-// the walk ends once the next lower bound exceeds the best exact distance.
-// Ties go to the lowest code.
-func (ix *Index) nearestGrid(p orb.Point) NearestGrid {
-	lp := newLocalPlane(p)
-	var best NearestGrid
-	bestD := math.Inf(1)
-	var bestQ orb.Point
-	ix.grids.tree.Nearby(
-		func(min, max [2]float64, _ uint32, _ bool) float64 {
-			return lp.boxDist(min[0], min[1], max[0], max[1])
-		},
-		func(_, _ [2]float64, i uint32, lb float64) bool {
-			if lb > bestD {
-				return false
-			}
-			q, d := ix.grids.prep[i].nearestOnEdges(lp)
-			if code := ix.grids.code[i]; d < bestD || d == bestD && code < best.Code {
-				best.Code, bestD, bestQ = code, d, q
-			}
-			return true
-		},
-	)
-	if best.Code != "" {
-		best.DistanceM = HaversineM(p, bestQ)
-	}
-	return best
-}
