@@ -2,10 +2,12 @@ package main
 
 import (
 	"bytes"
+	"compress/gzip"
 	"fmt"
 	"net/http"
 	"net/http/httptest"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 )
@@ -79,5 +81,34 @@ func TestRunCountsStatusesAndFailsOnErrors(t *testing.T) {
 	out.Reset()
 	if err := run([]string{"-url", failing.URL, "-c", "1", "-d", "100ms", "-n", "5", "-bbox", "118.7,31.9,118.8,32.0"}, &out); err == nil {
 		t.Errorf("run against a failing server succeeded: %s", out.String())
+	}
+}
+
+func TestRunAsksForGzipAndCountsWireBytes(t *testing.T) {
+	var body bytes.Buffer
+	zw := gzip.NewWriter(&body)
+	fmt.Fprint(zw, strings.Repeat(`{"unit_grid":{"code":"320114001001001"}}`, 50))
+	zw.Close()
+	var wrong atomic.Int64
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.URL.Path == "/api/v1/locate" && r.Header.Get("Accept-Encoding") != "gzip" {
+			wrong.Add(1)
+		}
+		w.Header().Set("Content-Encoding", "gzip")
+		w.Write(body.Bytes())
+	}))
+	defer srv.Close()
+	var out bytes.Buffer
+	if err := run([]string{"-url", srv.URL, "-c", "2", "-d", "2s", "-n", "20", "-bbox", "118.7,31.9,118.8,32.0"}, &out); err != nil {
+		t.Fatalf("run: %v\n%s", err, out.String())
+	}
+	if wrong.Load() != 0 {
+		t.Errorf("%d requests did not say Accept-Encoding: gzip", wrong.Load())
+	}
+	// The compressed size, not the 2,000-byte decompressed body: the
+	// transport must not decompress.
+	want := fmt.Sprintf("gzip=20 bytes/req=%d", body.Len())
+	if !strings.Contains(out.String(), want) {
+		t.Errorf("report %q lacks %q", out.String(), want)
 	}
 }
