@@ -1,0 +1,28 @@
+package stats
+
+import (
+	"testing"
+	"time"
+)
+
+// BenchmarkMonth1_5M is the acceptance benchmark: one month's statistics,
+// grouped by unit and by grid, over 1.5 million cases (a year of a big
+// city). Run with: go test -run XXX -bench Month1_5M ./data/cases/stats/
+func BenchmarkMonth1_5M(b *testing.B) {
+	cs := randomCases(1_500_000, 9)
+	tb := NewTable(Options{})
+	tb.PutAll(cs)
+	cs = nil
+	from, to := time.Date(2026, 3, 1, 0, 0, 0, 0, time.UTC), time.Date(2026, 4, 1, 0, 0, 0, 0, time.UTC)
+	s := DefaultScoring()
+	for _, d := range []Dim{DimUnit, DimGrid} {
+		b.Run(d.String(), func(b *testing.B) {
+			b.ReportAllocs()
+			for b.Loop() {
+				if _, err := tb.Evaluate(Query{Group: d, From: from, To: to}, s, nil); err != nil {
+					b.Fatal(err)
+				}
+			}
+		})
+	}
+}
