@@ -2,10 +2,14 @@ package api
 
 import (
 	"context"
+	"errors"
 	"fmt"
+	"log/slog"
 	"net/http"
+	"net/netip"
 	"slices"
 	"strings"
+	"time"
 
 	"citygrid/data"
 )
@@ -42,8 +46,12 @@ func principalOf(r *http.Request) data.Principal {
 // authenticate reads "Authorization: Bearer <token>" and puts the principal
 // into the request context. A request without the header goes on as
 // anonymous (public routes serve it; requireRole refuses it); a header with
-// a bad token is refused at once with 401.
-func authenticate(a Authenticator) func(http.Handler) http.Handler {
+// a bad token is refused at once with 401. Every failure is logged with
+// the client address and the token's public id (never the token) and
+// spends one token of the client's failed-authentication bucket; a client
+// whose bucket is empty gets 429 with Retry-After for any request carrying
+// a token, before the token is even looked at.
+func authenticate(a Authenticator, fails *limiter, trusted []netip.Prefix, log *slog.Logger, sec *securityMetrics) func(http.Handler) http.Handler {
 	return func(next http.Handler) http.Handler {
 		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 			h := r.Header.Get("Authorization")
@@ -51,21 +59,54 @@ func authenticate(a Authenticator) func(http.Handler) http.Handler {
 				next.ServeHTTP(w, r)
 				return
 			}
+			ip := clientIP(r, trusted)
+			now := time.Now()
+			if blocked, wait := fails.empty(ip, now); blocked {
+				sec.limited[limitAuthFailure].Add(1)
+				tooMany(w, wait, "too many failed authentications from this address")
+				return
+			}
+			fail := func(reason string, err error) {
+				sec.authFailures[reason].Add(1)
+				fails.take(ip, now, 1)
+				log.LogAttrs(r.Context(), slog.LevelWarn, "authentication failed",
+					slog.String("id", RequestID(r.Context())),
+					slog.String("remote", ip),
+					slog.String("method", r.Method),
+					slog.String("path", r.URL.Path),
+					slog.String("reason", reason),
+					slog.String("error", err.Error()))
+				writeError(w, err)
+			}
 			scheme, token, ok := strings.Cut(h, " ")
-			if !ok || !strings.EqualFold(scheme, "Bearer") || strings.TrimSpace(token) == "" {
+			token = strings.TrimSpace(token)
+			if !ok || !strings.EqualFold(scheme, "Bearer") || token == "" {
 				w.Header().Set("WWW-Authenticate", `Bearer realm="citygrid"`)
-				writeError(w, fmt.Errorf("Authorization header is not \"Bearer <token>\": %w", data.ErrUnauthorized))
+				fail(failMalformed, fmt.Errorf("Authorization header is not \"Bearer <token>\": %w", data.ErrUnauthorized))
 				return
 			}
 			if a == nil {
 				w.Header().Set("WWW-Authenticate", `Bearer realm="citygrid"`)
-				writeError(w, fmt.Errorf("this server issues no tokens: %w", data.ErrUnauthorized))
+				fail(failUnknown, fmt.Errorf("this server issues no tokens: %w", data.ErrUnauthorized))
 				return
 			}
-			p, err := a.Authenticate(r.Context(), strings.TrimSpace(token))
+			p, err := a.Authenticate(r.Context(), token)
 			if err != nil {
+				if !errors.Is(err, data.ErrUnauthorized) {
+					// The store failed, not the client: no failure is
+					// counted against it.
+					writeError(w, err)
+					return
+				}
 				w.Header().Set("WWW-Authenticate", `Bearer realm="citygrid", error="invalid_token"`)
-				writeError(w, err)
+				reason := failUnknown
+				switch msg := err.Error(); {
+				case strings.Contains(msg, "revoked"):
+					reason = failRevoked
+				case strings.Contains(msg, "expired"):
+					reason = failExpired
+				}
+				fail(reason, err)
 				return
 			}
 			next.ServeHTTP(w, r.WithContext(context.WithValue(r.Context(), principalKey{}, p)))
@@ -89,6 +130,53 @@ func requireRole(roles ...data.Role) func(http.Handler) http.Handler {
 				return
 			}
 			next.ServeHTTP(w, r)
+		})
+	}
+}
+
+// publicPrefixes and publicPaths are the explicit list of what anyone may
+// read without a token, whatever the configuration: the map (page, assets,
+// tiles, TileJSON, styles, fonts), Open311 GeoReport v2 (read and post —
+// citizens' apps have no accounts here), the probes and the API document.
+var (
+	publicPaths    = []string{"/", "/healthz", "/readyz", "/api/v1/openapi.json"}
+	publicPrefixes = []string{"/tiles/", "/styles/", "/fonts/", "/web/", "/open311/"}
+)
+
+// readOnlyPosts are POST routes that only read (lookups whose input is too
+// big for a query string). They follow the read policy, not the write one.
+var readOnlyPosts = []string{"/api/v1/locate/batch", "/api/v1/responsible/batch", "/api/v1/within"}
+
+// publicPath reports whether path is on the public list.
+func publicPath(path string) bool {
+	if slices.Contains(publicPaths, path) {
+		return true
+	}
+	for _, p := range publicPrefixes {
+		if strings.HasPrefix(path, p) {
+			return true
+		}
+	}
+	return false
+}
+
+// readPolicy enforces Config.PrivateReads: when set, every request
+// outside the public list needs a valid token of some role (401 without),
+// so the internal APIs (lookups, geocoding, statistics, cases, metrics)
+// are closed to the anonymous Internet while the map stays public. Writes
+// are guarded per route by requireRole either way.
+func readPolicy(private bool) func(http.Handler) http.Handler {
+	return func(next http.Handler) http.Handler {
+		if !private {
+			return next
+		}
+		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			if publicPath(r.URL.Path) || !principalOf(r).Anonymous() {
+				next.ServeHTTP(w, r)
+				return
+			}
+			w.Header().Set("WWW-Authenticate", `Bearer realm="citygrid"`)
+			writeError(w, fmt.Errorf("%s needs a bearer token on this server (public_lookups is off): %w", r.URL.Path, data.ErrUnauthorized))
 		})
 	}
 }

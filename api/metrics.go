@@ -11,6 +11,8 @@ import (
 	"sync/atomic"
 	"time"
 
+	"citygrid/spatial"
+
 	"github.com/go-chi/chi/v5"
 )
 
@@ -21,6 +23,9 @@ import (
 type metrics struct {
 	start  time.Time
 	routes sync.Map // routeKey → *routeStats
+
+	mu       sync.Mutex
+	families []family
 }
 
 // routeKey identifies one series family member.
@@ -142,6 +147,7 @@ func (m *metrics) serve(w http.ResponseWriter, r *http.Request) {
 	fmt.Fprintln(bw, "# HELP citygrid_uptime_seconds Seconds since the HTTP handler was built.")
 	fmt.Fprintln(bw, "# TYPE citygrid_uptime_seconds gauge")
 	fmt.Fprintf(bw, "citygrid_uptime_seconds %g\n", time.Since(m.start).Seconds())
+	m.writeFamilies(bw)
 	_ = bw.Flush()
 }
 
@@ -159,4 +165,118 @@ func compareStrings(a, b string) int {
 		return 1
 	}
 	return 0
+}
+
+// Kinds of rate limit, for citygrid_rate_limited_total.
+const (
+	limitIP = iota
+	limitToken
+	limitAuthFailure
+	nLimits
+)
+
+var limitNames = [nLimits]string{"ip", "token", "auth_failure"}
+
+// Reasons of failed authentication, for citygrid_auth_failures_total.
+const (
+	failMalformed = "malformed"
+	failUnknown   = "unknown"
+	failRevoked   = "revoked"
+	failExpired   = "expired"
+)
+
+// securityMetrics counts what the security middleware refused.
+type securityMetrics struct {
+	limited      [nLimits]atomic.Uint64
+	authFailures map[string]*atomic.Uint64
+}
+
+func newSecurityMetrics() *securityMetrics {
+	s := &securityMetrics{authFailures: map[string]*atomic.Uint64{}}
+	for _, r := range []string{failMalformed, failUnknown, failRevoked, failExpired} {
+		s.authFailures[r] = new(atomic.Uint64)
+	}
+	return s
+}
+
+// family is one extra metric family: a name, help text, type and a
+// function that reports its samples (labels in exposition syntax without
+// braces, "" for none).
+type family struct {
+	name, help, typ string
+	collect         func(emit func(labels string, v float64))
+}
+
+// addFamily registers an extra metric family served after the built-in
+// ones. Services expose their gauges through it from New, e.g.
+//
+//	m.addGauge("citygrid_case_queue_length", "Open cases per queue.", func(emit func(string, float64)) { ... })
+func (m *metrics) addFamily(name, help, typ string, collect func(emit func(labels string, v float64))) {
+	m.mu.Lock()
+	m.families = append(m.families, family{name, help, typ, collect})
+	m.mu.Unlock()
+}
+
+// addGauge registers a gauge family.
+func (m *metrics) addGauge(name, help string, collect func(emit func(labels string, v float64))) {
+	m.addFamily(name, help, "gauge", collect)
+}
+
+// addCounter registers a counter family.
+func (m *metrics) addCounter(name, help string, collect func(emit func(labels string, v float64))) {
+	m.addFamily(name, help, "counter", collect)
+}
+
+// writeFamilies writes the registered extra families.
+func (m *metrics) writeFamilies(bw *bufio.Writer) {
+	m.mu.Lock()
+	fams := slices.Clone(m.families)
+	m.mu.Unlock()
+	for _, f := range fams {
+		fmt.Fprintf(bw, "# HELP %s %s\n# TYPE %s %s\n", f.name, f.help, f.name, f.typ)
+		f.collect(func(labels string, v float64) {
+			if labels != "" {
+				fmt.Fprintf(bw, "%s{%s} %s\n", f.name, labels, strconv.FormatFloat(v, 'g', -1, 64))
+			} else {
+				fmt.Fprintf(bw, "%s %s\n", f.name, strconv.FormatFloat(v, 'g', -1, 64))
+			}
+		})
+	}
+}
+
+// registerSecurity exposes the security counters.
+func (m *metrics) registerSecurity(s *securityMetrics, tokens *StoreTokens) {
+	m.addCounter("citygrid_rate_limited_total", "Requests refused with 429, by limit (ip, token, auth_failure).", func(emit func(string, float64)) {
+		for i, n := range limitNames {
+			emit(`limit="`+n+`"`, float64(s.limited[i].Load()))
+		}
+	})
+	m.addCounter("citygrid_auth_failures_total", "Failed authentications, by reason.", func(emit func(string, float64)) {
+		for _, r := range []string{failExpired, failMalformed, failRevoked, failUnknown} {
+			emit(`reason="`+r+`"`, float64(s.authFailures[r].Load()))
+		}
+	})
+	if tokens != nil {
+		m.addCounter("citygrid_token_cache_lookups_total", "Token authentications, by whether the token cache answered.", func(emit func(string, float64)) {
+			h, mi := tokens.CacheStats()
+			emit(`result="hit"`, float64(h))
+			emit(`result="miss"`, float64(mi))
+		})
+	}
+}
+
+// registerIndexGauges exposes the sizes of the spatial index's layers.
+func registerIndexGauges(m *metrics, ix *spatial.Index) {
+	m.addGauge("citygrid_index_features", "Features in the in-memory spatial index, by layer.", func(emit func(string, float64)) {
+		ix.View(func() {
+			ds := ix.Dataset()
+			emit(`layer="admin_units"`, float64(len(ds.AdminUnits)))
+			emit(`layer="unit_grids"`, float64(len(ds.UnitGrids)))
+			emit(`layer="management_grids"`, float64(len(ds.ManagementGrids)))
+			emit(`layer="components"`, float64(len(ds.Components)))
+			emit(`layer="roads"`, float64(len(ds.Roads)))
+			emit(`layer="addresses"`, float64(len(ds.Addresses)))
+			emit(`layer="pois"`, float64(len(ds.POIs)))
+		})
+	})
 }

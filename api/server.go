@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"log/slog"
 	"net/http"
+	"net/netip"
 	"time"
 
 	"citygrid/data"
@@ -22,9 +23,24 @@ type Config struct {
 	Index  *spatial.Index
 	Dir    string // data directory: citygrid.gpkg, citygrid.mbtiles, uploads
 	Logger *slog.Logger
-	// Auth checks bearer tokens; nil means no token is valid (every route
-	// behind requireRole answers 401).
+	// Auth checks bearer tokens; nil means the tokens of Tokens when that
+	// is set, else no token is valid (every route behind requireRole
+	// answers 401).
 	Auth Authenticator
+	// Tokens is where API tokens are issued (`citygrid token`, the
+	// /api/v1/tokens admin API); nil: no token API.
+	Tokens data.TokenStore
+	// PrivateReads closes every route outside the public list (map, tiles,
+	// styles, fonts, Open311, probes) to requests without a valid token:
+	// the production setting. The zero value (the demo's) lets anyone read
+	// the lookups; writes need their role either way.
+	PrivateReads bool
+	// RateLimits are the per-IP, per-user and failed-authentication
+	// limits (zero Rate: off, except the failed-authentication default).
+	RateLimits RateLimits
+	// TrustedProxies are the reverse proxies whose X-Forwarded-For names
+	// the client for rate limits and logs.
+	TrustedProxies []netip.Prefix
 
 	// AccessLog logs one line per request at Info level.
 	AccessLog bool
@@ -69,7 +85,21 @@ func New(cfg Config) (http.Handler, error) {
 	}
 	r.Use(recoverPanics(cfg.Logger))
 	r.Use(limitBodies(cfg.MaxBodyBytes))
-	r.Use(authenticate(cfg.Auth))
+	sec := newSecurityMetrics()
+	storeAuth, _ := cfg.Auth.(*StoreTokens)
+	if cfg.Auth == nil && cfg.Tokens != nil {
+		storeAuth = NewStoreTokens(cfg.Tokens)
+		cfg.Auth = storeAuth
+	}
+	m.registerSecurity(sec, storeAuth)
+	registerIndexGauges(m, cfg.Index)
+	fails := cfg.RateLimits.AuthFailures
+	if fails.Rate <= 0 {
+		fails = defaultAuthFailures
+	}
+	r.Use(authenticate(cfg.Auth, newLimiter(fails), cfg.TrustedProxies, cfg.Logger, sec))
+	r.Use(rateLimit(cfg.RateLimits, cfg.TrustedProxies, sec))
+	r.Use(readPolicy(cfg.PrivateReads))
 	r.NotFound(func(w http.ResponseWriter, r *http.Request) {
 		writeError(w, fmt.Errorf("no such path %s: %w", r.URL.Path, data.ErrNotFound))
 	})
@@ -85,6 +115,7 @@ func New(cfg Config) (http.Handler, error) {
 	r.Get("/readyz", health)
 	r.Get("/api/v1/openapi.json", serveOpenAPI)
 	r.Get("/metrics", m.serve)
+	(&tokenService{store: cfg.Tokens, auth: storeAuth}).mount(r)
 
 	s := &spatialService{ix: cfg.Index, maxBatch: cfg.MaxBatchPoints}
 	s.mount(r)
