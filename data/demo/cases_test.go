@@ -1,0 +1,129 @@
+package demo
+
+import (
+	"reflect"
+	"testing"
+	"time"
+
+	"citygrid/data"
+	"citygrid/data/cases"
+	"citygrid/data/cases/stats"
+
+	"github.com/paulmach/orb/planar"
+)
+
+func TestAddWorkingHours(t *testing.T) {
+	cst := func(d, h, m int) time.Time { return time.Date(2026, 3, d, h, m, 0, 0, shanghai) }
+	for _, tc := range []struct {
+		name  string
+		from  time.Time
+		hours float64
+		want  time.Time
+	}{
+		{"inside the morning", cst(2, 9, 0), 2, cst(2, 11, 0)},
+		{"across lunch", cst(2, 11, 0), 2, cst(2, 15, 0)},
+		{"from the evening to the next morning", cst(2, 19, 0), 1, cst(3, 9, 0)},
+		{"one working day from 10:00", cst(2, 10, 0), 8, cst(3, 10, 0)},
+		{"Friday afternoon over the weekend", cst(6, 17, 0), 2, cst(9, 9, 0)}, // 6 March 2026 is a Friday
+		{"from Saturday", cst(7, 10, 0), 1, cst(9, 9, 0)},
+		{"three working days from Wednesday lunch", cst(4, 12, 30), 24, cst(9, 12, 0)},
+	} {
+		if got := addWorkingHours(tc.from, tc.hours); !got.Equal(tc.want) {
+			t.Errorf("%s: got %v, want %v", tc.name, got.In(shanghai), tc.want)
+		}
+	}
+}
+
+func TestCaseHistory(t *testing.T) {
+	ds := smallCity(t)
+	end := time.Date(2026, 7, 1, 0, 0, 0, 0, time.UTC)
+	cs, trs, err := Cases(ds, CaseOptions{Seed: 3, End: end})
+	if err != nil {
+		t.Fatal(err)
+	}
+	cs2, trs2, _ := Cases(ds, CaseOptions{Seed: 3, End: end})
+	if !reflect.DeepEqual(cs, cs2) || !reflect.DeepEqual(trs, trs2) {
+		t.Fatal("the same seed must give the same history")
+	}
+	grids := map[string]*data.UnitGrid{}
+	for i := range ds.UnitGrids {
+		grids[ds.UnitGrids[i].Code] = &ds.UnitGrids[i]
+	}
+	var events, registered int
+	units := map[string]bool{}
+	for i := range cs {
+		c := &cs[i]
+		if c.ID != int64(i+1) || (i > 0 && c.ReportedAt.Before(cs[i-1].ReportedAt)) {
+			t.Fatalf("case %d: ids must count from 1 in report order", i)
+		}
+		g := grids[c.UnitGrid]
+		if g == nil || !planar.MultiPolygonContains(g.Geometry, c.Point) && c.Kind == data.KindEvent {
+			t.Fatalf("case %d: point %v not in its grid %s", c.ID, c.Point, c.UnitGrid)
+		}
+		if c.Community != g.Community || c.Street == "" || c.District == "" {
+			t.Fatalf("case %d: community %s street %s district %s", c.ID, c.Community, c.Street, c.District)
+		}
+		if c.Kind == data.KindEvent {
+			events++
+		}
+		if c.RegisteredAt != nil {
+			registered++
+		}
+		if c.Unit != "" {
+			units[c.Unit] = true
+		}
+		if c.ClosedAt != nil && (c.HandledAt == nil || c.ClosedAt.Before(*c.HandledAt) || c.HandledAt.Before(*c.DispatchedAt)) {
+			t.Fatalf("case %d: times out of order", c.ID)
+		}
+		if !c.ReportedAt.Before(end) || (c.ClosedAt != nil && !c.ClosedAt.Before(end)) {
+			t.Fatalf("case %d: after the end of the history", c.ID)
+		}
+	}
+	// Transitions chain: each starts where the previous ended, in time
+	// order, and the last one is the case's state.
+	last := map[int64]cases.Transition{}
+	for _, tr := range trs {
+		p, ok := last[tr.CaseID]
+		if ok && (tr.From != p.To || tr.At.Before(p.At) || tr.Seq != p.Seq+1) {
+			t.Fatalf("case %d: transition %d %s→%s after %s→%s", tr.CaseID, tr.Seq, tr.From, tr.To, p.From, p.To)
+		}
+		last[tr.CaseID] = tr
+	}
+	for i := range cs {
+		if last[cs[i].ID].To != cs[i].State {
+			t.Fatalf("case %d: state %s, last transition to %s", cs[i].ID, cs[i].State, last[cs[i].ID].To)
+		}
+	}
+	if registered < 15500 || registered > 18500 {
+		t.Errorf("%d registered cases in a year, want about 17,000", registered)
+	}
+	if len(cs) <= registered*11/10 {
+		t.Errorf("%d reported for %d registered: more must be reported", len(cs), registered)
+	}
+	if share := float64(events) / float64(len(cs)); share < 0.7 || share > 0.9 {
+		t.Errorf("events are %.0f %% of cases, want street order and environment to dominate", share*100)
+	}
+	if len(units) < 5 {
+		t.Errorf("only %d handling units", len(units))
+	}
+	tb := stats.NewTable(stats.Options{})
+	tb.PutAll(cs)
+	res, err := tb.Compute(stats.Query{Group: stats.DimStreet, From: end.AddDate(-1, 0, 0), To: end})
+	if err != nil {
+		t.Fatal(err)
+	}
+	tot := res.Total
+	if r := *tot.OnTimeClosureRate; r < 0.85 || r > 0.95 {
+		t.Errorf("on-time closure rate %.3f, want 0.85–0.95", r)
+	}
+	if tot.Reworked == 0 || tot.Returned == 0 || tot.Overdue == 0 || tot.NotRegistered == 0 {
+		t.Errorf("want some rework, returns, overdue and refused cases: %+v", tot.Counts)
+	}
+	top, _ := tb.Top(stats.Query{Group: stats.DimGrid, From: end.AddDate(-1, 0, 0), To: end}, 10)
+	mean := float64(registered) / float64(len(ds.UnitGrids))
+	if float64(top[0].Registered) < 4*mean {
+		t.Errorf("the busiest grid has %d registered cases, mean %.1f: want hotspots", top[0].Registered, mean)
+	}
+	t.Logf("%d reported, %d registered, on time %.3f, closure %.3f, rework %d, returned %d, overdue %d, top grid %d (mean %.1f)",
+		len(cs), registered, *tot.OnTimeClosureRate, *tot.ClosureRate, tot.Reworked, tot.Returned, tot.Overdue, top[0].Registered, mean)
+}
