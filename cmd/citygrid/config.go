@@ -7,11 +7,13 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"net/netip"
 	"os"
 	"strconv"
 	"strings"
 	"time"
 
+	"citygrid/api"
 	"citygrid/spatial"
 )
 
@@ -62,6 +64,24 @@ type serverConfig struct {
 	// near it the collector runs more often whatever GCPercent says.
 	// 0 means none.
 	MemoryLimit int64 `json:"memory_limit"`
+
+	// PublicLookups lets requests without a token read the lookups
+	// (locate, responsible, nearest, within, geocode) and every other
+	// read route; off, only the public list (map page and assets, tiles,
+	// styles, fonts, Open311, probes) is open and everything else needs a
+	// token of some role. On for the demo; turn it off in production.
+	PublicLookups bool `json:"public_lookups"`
+	// RateLimitIP and RateLimitIPBurst limit anonymous requests per
+	// client address (requests per second, burst); RateLimitToken and
+	// RateLimitTokenBurst limit each user's authenticated requests.
+	// 0 switches a limit off.
+	RateLimitIP         float64 `json:"rate_limit_ip"`
+	RateLimitIPBurst    int     `json:"rate_limit_ip_burst"`
+	RateLimitToken      float64 `json:"rate_limit_token"`
+	RateLimitTokenBurst int     `json:"rate_limit_token_burst"`
+	// TrustedProxies is a comma-separated list of CIDRs of reverse
+	// proxies whose X-Forwarded-For names the client.
+	TrustedProxies string `json:"trusted_proxies"`
 }
 
 // defaultServerConfig is the configuration before any file, variable or flag.
@@ -83,6 +103,8 @@ func defaultServerConfig() serverConfig {
 
 		ComponentToleranceM: spatial.DefaultComponentToleranceM,
 		GCPercent:           400,
+
+		PublicLookups: true,
 	}
 }
 
@@ -153,6 +175,12 @@ func (c *serverConfig) settings() []setting {
 		{key: "component_tolerance_m", usage: "metres within which a case is attributed to a surveyed component", value: (*float64Value)(&c.ComponentToleranceM)},
 		{key: "gc_percent", usage: "garbage collector target percentage (GOGC); higher: fewer collections, more memory", value: (*intValue)(&c.GCPercent)},
 		{key: "memory_limit", usage: "soft limit on the Go heap in bytes (GOMEMLIMIT); 0: none", value: (*int64Value)(&c.MemoryLimit)},
+		{key: "public_lookups", usage: "let requests without a token read lookups and other read routes (off in production: only map, tiles, Open311 and probes stay public)", value: (*boolValue)(&c.PublicLookups)},
+		{key: "rate_limit_ip", usage: "anonymous requests per second per client address; 0: no limit", value: (*float64Value)(&c.RateLimitIP)},
+		{key: "rate_limit_ip_burst", usage: "burst of the per-address limit (default: one second's worth)", value: (*intValue)(&c.RateLimitIPBurst)},
+		{key: "rate_limit_token", usage: "authenticated requests per second per user; 0: no limit", value: (*float64Value)(&c.RateLimitToken)},
+		{key: "rate_limit_token_burst", usage: "burst of the per-user limit (default: one second's worth)", value: (*intValue)(&c.RateLimitTokenBurst)},
+		{key: "trusted_proxies", usage: "comma-separated CIDRs of reverse proxies whose X-Forwarded-For is believed", value: (*stringValue)(&c.TrustedProxies)},
 	}
 }
 
@@ -188,7 +216,46 @@ func (c *serverConfig) validate() error {
 	if !(c.ComponentToleranceM > 0 && c.ComponentToleranceM <= 1000) {
 		return errors.New("config: component_tolerance_m must be greater than 0 and at most 1000")
 	}
+	if c.RateLimitIP < 0 || c.RateLimitToken < 0 || c.RateLimitIPBurst < 0 || c.RateLimitTokenBurst < 0 {
+		return errors.New("config: rate limits must not be negative")
+	}
+	if _, err := c.trustedProxies(); err != nil {
+		return fmt.Errorf("config: trusted_proxies: %w", err)
+	}
 	return nil
+}
+
+// trustedProxies parses TrustedProxies; a bare address is a /32 or /128.
+func (c *serverConfig) trustedProxies() ([]netip.Prefix, error) {
+	var out []netip.Prefix
+	for _, f := range strings.Split(c.TrustedProxies, ",") {
+		f = strings.TrimSpace(f)
+		if f == "" {
+			continue
+		}
+		if !strings.Contains(f, "/") {
+			a, err := netip.ParseAddr(f)
+			if err != nil {
+				return nil, err
+			}
+			out = append(out, netip.PrefixFrom(a, a.BitLen()))
+			continue
+		}
+		p, err := netip.ParsePrefix(f)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, p.Masked())
+	}
+	return out, nil
+}
+
+// rateLimits returns the configured limits for the api package.
+func (c *serverConfig) rateLimits() api.RateLimits {
+	return api.RateLimits{
+		PerIP:    api.RateLimit{Rate: c.RateLimitIP, Burst: c.RateLimitIPBurst},
+		PerToken: api.RateLimit{Rate: c.RateLimitToken, Burst: c.RateLimitTokenBurst},
+	}
 }
 
 // logAttrs returns the configuration as log attributes, secrets redacted.

@@ -31,3 +31,32 @@ func lockDir(dir string) (unlock func(), err error) {
 		_ = f.Close()
 	}, nil
 }
+
+// lockServing takes the serving lock of dir: shared by every server of the
+// directory for as long as it runs, exclusive for a restore, so a restore
+// never swaps the store under a running server. Both fail at once instead
+// of waiting.
+func lockServing(dir string, exclusive bool) (unlock func(), err error) {
+	f, err := os.OpenFile(filepath.Join(dir, ".citygrid.serving"), os.O_CREATE|os.O_RDWR, 0o644)
+	if err != nil {
+		return nil, fmt.Errorf("lock %s: %w", dir, err)
+	}
+	how := syscall.LOCK_SH
+	if exclusive {
+		how = syscall.LOCK_EX
+	}
+	if err := syscall.Flock(int(f.Fd()), how|syscall.LOCK_NB); err != nil {
+		f.Close()
+		if errors.Is(err, syscall.EWOULDBLOCK) {
+			if exclusive {
+				return nil, fmt.Errorf("a citygrid server is serving %s; stop it first", dir)
+			}
+			return nil, fmt.Errorf("a restore is replacing the store in %s; start the server when it is done", dir)
+		}
+		return nil, fmt.Errorf("lock %s: %w", dir, err)
+	}
+	return func() {
+		_ = syscall.Flock(int(f.Fd()), syscall.LOCK_UN)
+		_ = f.Close()
+	}, nil
+}

@@ -18,11 +18,14 @@ type command struct {
 }
 
 var commands = map[string]command{
-	"demo":   {"generate the demo city into a directory (unless there) and serve it", runDemo},
-	"serve":  {"serve the city stored in a directory", runServe},
-	"import": {"load a GeoJSON, GeoPackage or CSV file into a layer", runImport},
-	"export": {"write a layer as GeoJSON or GeoPackage", runExport},
-	"bake":   {"pre-generate vector tiles into the MBTiles store", runBake},
+	"demo":    {"generate the demo city into a directory (unless there) and serve it", runDemo},
+	"serve":   {"serve the city stored in a directory", runServe},
+	"import":  {"load a GeoJSON, GeoPackage or CSV file into a layer", runImport},
+	"export":  {"write a layer as GeoJSON or GeoPackage", runExport},
+	"bake":    {"pre-generate vector tiles into the MBTiles store", runBake},
+	"token":   {"create, list and revoke API tokens", runToken},
+	"backup":  {"copy the store consistently while the server runs", runBackup},
+	"restore": {"replace the store by a backup (server stopped)", runRestore},
 }
 
 func usage() {
@@ -33,7 +36,7 @@ func usage() {
 	}
 	sort.Strings(names)
 	for _, n := range names {
-		fmt.Fprintf(os.Stderr, "  %-8s %s\n", n, commands[n].summary)
+		fmt.Fprintf(os.Stderr, "  %-9s %s\n", n, commands[n].summary)
 	}
 	fmt.Fprintln(os.Stderr, "\nRun 'citygrid <command> --help' for a command's flags.")
 }

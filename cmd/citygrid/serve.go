@@ -103,12 +103,21 @@ func serveCity(ctx context.Context, cfg *serverConfig, log *slog.Logger, prepare
 	log.Info("listening", "addr", ln.Addr().String())
 
 	var store data.Store
+	// The serving lock is released after the store is closed, when
+	// serveCity returns.
+	unlockServing := func() {}
+	defer func() { unlockServing() }()
 	startErr := func() error {
 		if prepare != nil {
 			if err := prepare(ctx, gate); err != nil {
 				return err
 			}
 		}
+		unlock, err := lockServing(cfg.Dir, false)
+		if err != nil {
+			return err
+		}
+		defer func() { unlockServing = unlock }()
 		h, st, err := loadCity(ctx, cfg, log, gate)
 		store = st
 		if err != nil {
@@ -176,8 +185,13 @@ func loadCity(ctx context.Context, cfg *serverConfig, log *slog.Logger, gate *ap
 		return nil, st, fmt.Errorf("build spatial index: %w", err)
 	}
 	log.Info("spatial index built", "took", time.Since(t).Round(time.Millisecond))
+	proxies, _ := cfg.trustedProxies() // validated with the configuration
 	h, err := api.New(api.Config{
 		Store:          st,
+		Tokens:         st,
+		PrivateReads:   !cfg.PublicLookups,
+		RateLimits:     cfg.rateLimits(),
+		TrustedProxies: proxies,
 		Index:          ix,
 		Dir:            cfg.Dir,
 		Logger:         log,
