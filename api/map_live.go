@@ -1,19 +1,17 @@
 package api
 
 import (
-	"fmt"
-
 	"citygrid/data"
 )
 
 // applyChanges replays committed changes on the index (applyIndex) and
-// brings the tiles along. First version: the tileset is rebuilt, which
-// drops every cached tile and moves the data version on; the incremental
-// invalidation of only the touched tiles replaces it.
+// the tiles: the provider holds tile drawing still while both change, then
+// drops the touched tiles from its cache and marks the baked ones for
+// rewriting (see tiles.Provider.Apply). m.mu keeps a reload from building
+// a tileset meanwhile.
 func (m *mapService) applyChanges(changes []data.Change, applyIndex func([]data.Change) error) error {
-	err := applyIndex(changes)
-	if rerr := m.reload(); rerr != nil {
-		return fmt.Errorf("live tiles: %w", rerr)
-	}
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	_, err := m.prov.Load().Apply(changes, applyIndex)
 	return err
 }

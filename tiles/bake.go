@@ -37,6 +37,8 @@ type TileAddress struct{ Z, X, Y int }
 // CoveringTiles lists the tiles of zoom z that touch the city (buffer
 // included), row by row.
 func (t *Tileset) CoveringTiles(z int) []TileAddress {
+	t.mu.RLock()
+	defer t.mu.RUnlock()
 	if t.empty {
 		return nil
 	}
@@ -47,7 +49,7 @@ func (t *Tileset) CoveringTiles(z int) []TileAddress {
 	var out []TileAddress
 	for y := max(int(lo.Y)-1, 0); y <= min(int(hi.Y)+1, n-1); y++ {
 		for x := max(int(lo.X)-1, 0); x <= min(int(hi.X)+1, n-1); x++ {
-			if t.Covers(z, x, y) {
+			if t.covers(z, x, y) {
 				out = append(out, TileAddress{z, x, y})
 			}
 		}

@@ -23,29 +23,36 @@ const (
 	clusterCells        = 16 // cells per tile side
 )
 
+// catOf is the category record of a component's category code, made up
+// (drawn as points, big class from the code's first two digits) for a code
+// the catalogue does not know.
+func (t *Tileset) catOf(code string) *catInfo {
+	cat := t.cats[code]
+	if cat == nil {
+		big := code
+		if len(big) > 2 {
+			big = big[:2]
+		}
+		cat = &catInfo{code: code, big: big, geom: data.GeomPoint, minZoom: t.maxZ}
+		t.cats[code] = cat
+	}
+	return cat
+}
+
 // indexComponents chooses the minimum zoom of every category from the
-// densest tile and keeps each component's Mercator position for the
-// cluster layer.
+// densest tile. The zooms stay as chosen while edits come in (a category
+// first seen in an edit is drawn from the deepest zoom): moving one would
+// change every tile of the zooms in between.
 func (t *Tileset) indexComponents(ds *data.Dataset) {
 	const probe = 16 // count per tile at this zoom, then add up to coarser ones
 	counts := map[*catInfo]map[tileKey]int{}
-	t.pos = make([]compPos, 0, len(ds.Components))
 	for i := range ds.Components {
 		c := &ds.Components[i]
 		if c.Geometry == nil {
 			continue
 		}
-		cat := t.cats[c.Category]
-		if cat == nil {
-			big := c.Category
-			if len(big) > 2 {
-				big = big[:2]
-			}
-			cat = &catInfo{code: c.Category, big: big, geom: data.GeomPoint}
-			t.cats[c.Category] = cat
-		}
+		cat := t.catOf(c.Category)
 		mx, my := mercator(c.Geometry.Bound().Center())
-		t.pos = append(t.pos, compPos{mx: mx, my: my, cat: cat})
 		m := counts[cat]
 		if m == nil {
 			m = map[tileKey]int{}
@@ -138,27 +145,13 @@ func maxPerTile(m map[tileKey]int, shift int) int {
 	return best
 }
 
-// addComponents adds the components drawn one by one at zoom z. Where
-// only some categories are drawn (zooms below the last category's minimum)
-// it reads them from per-zoom buckets instead of searching every component
-// of the tile and dropping most.
+// addComponents adds the components drawn one by one at zoom z: those of
+// the tile (buffer included) whose category's minimum zoom is reached.
 func (t *Tileset) addComponents(ctx context.Context, f *tileFrame, z int, qb orb.Bound, lb *layerBuilder) {
 	if z < t.componentMin || ctx.Err() != nil {
 		return
 	}
-	each := func(fn func(*data.Component) bool) { t.src.Components(qb, fn) }
-	if z < t.componentAll {
-		t.bucketOnce[z].Do(func() { t.buckets[z] = t.buildBuckets(z) })
-		cs := t.buckets[z][tileKey{f.x, f.y}]
-		each = func(fn func(*data.Component) bool) {
-			for _, c := range cs {
-				if !fn(c) {
-					return
-				}
-			}
-		}
-	}
-	each(func(c *data.Component) bool {
+	t.src.Components(qb, func(c *data.Component) bool {
 		cat := t.cats[c.Category]
 		if cat == nil || z < cat.minZoom {
 			return true
@@ -209,99 +202,118 @@ func (t *Tileset) addComponents(ctx context.Context, f *tileFrame, z int, qb orb
 	})
 }
 
-// buildBuckets lists, for every tile of zoom z, the components drawn one
-// by one at z: points in the tile holding them, lines and polygons in
-// every tile their buffered bound touches.
-func (t *Tileset) buildBuckets(z int) map[tileKey][]*data.Component {
-	out := map[tileKey][]*data.Component{}
-	ds := t.src.Dataset()
-	if ds == nil {
-		return out
-	}
-	n := math.Ldexp(1, z)
-	buf := float64(Buffer) / Extent
-	for i := range ds.Components {
-		c := &ds.Components[i]
-		cat := t.cats[c.Category]
-		if c.Geometry == nil || cat == nil || cat.minZoom > z {
-			continue
-		}
-		b := c.Geometry.Bound()
-		x0, y1 := mercator(b.Min)
-		x1, y0 := mercator(b.Max)
-		tx0, tx1 := int(math.Floor(x0*n-buf)), int(math.Floor(x1*n+buf))
-		ty0, ty1 := int(math.Floor(y0*n-buf)), int(math.Floor(y1*n+buf))
-		for tx := max(tx0, 0); tx <= tx1 && tx < int(n); tx++ {
-			for ty := max(ty0, 0); ty <= ty1 && ty < int(n); ty++ {
-				k := tileKey{uint32(tx), uint32(ty)}
-				out[k] = append(out[k], c)
-			}
-		}
-	}
-	return out
-}
-
 // addClusters adds the counted components of the tile at zoom z.
 func (t *Tileset) addClusters(f *tileFrame, z int, lb *layerBuilder) {
 	if z >= t.maxZ || z > maxZoomLimit {
 		return
 	}
-	t.clusterOnce[z].Do(func() { t.clusters[z] = t.buildClusters(z) })
+	t.clusterOnce[z].Do(func() { t.buildClusters(z) })
 	for _, c := range t.clusters[z][tileKey{f.x, f.y}] {
 		lb.add(c.id, orb.Point{c.x, c.y}, sv("big", c.big), sv("big_name", c.name), uv("count", uint64(c.count)))
 	}
 }
 
-// buildClusters counts, for every tile of zoom z, the components of the
-// categories not yet drawn one by one, per cell and big class. Sums are
-// taken over integer tile units so the result does not depend on the order
-// of the dataset.
-func (t *Tileset) buildClusters(z int) map[tileKey][]cluster {
-	type key struct {
-		tile tileKey
-		cell uint16
-		big  string
+// clusterKey is one cell of a tile and one big class.
+type clusterKey struct {
+	cell uint16
+	big  string
+}
+
+// clusterAcc sums the components of one cell and big class in integer
+// tile units, so the result does not depend on the order of the dataset
+// and an edit can take a component out again exactly.
+type clusterAcc struct {
+	n, sx, sy int64
+	name      string
+}
+
+// clusterPlace is where a component is counted at zoom z: its tile, cell
+// and position in tile units; ok is false for components drawn one by one
+// at z (or without geometry).
+func (t *Tileset) clusterPlace(c *data.Component, z int) (tileKey, clusterKey, int64, int64, *catInfo, bool) {
+	if c.Geometry == nil {
+		return tileKey{}, clusterKey{}, 0, 0, nil, false
 	}
-	type acc struct {
-		n      int64
-		sx, sy int64
-		name   string
+	cat := t.catOf(c.Category)
+	if cat.minZoom <= z {
+		return tileKey{}, clusterKey{}, 0, 0, nil, false
 	}
+	mx, my := mercator(c.Geometry.Bound().Center())
 	scale := math.Ldexp(Extent, z)
 	cellSize := int64(Extent / clusterCells)
-	accs := map[key]*acc{}
-	for _, p := range t.pos {
-		if p.cat.minZoom <= z {
-			continue
-		}
-		wx, wy := int64(p.mx*scale), int64(p.my*scale)
-		tk := tileKey{uint32(wx / Extent), uint32(wy / Extent)}
-		u, v := wx%Extent, wy%Extent
-		k := key{tk, uint16((v/cellSize)*clusterCells + u/cellSize), p.cat.big}
-		a := accs[k]
-		if a == nil {
-			a = &acc{name: p.cat.bigName}
-			accs[k] = a
-		}
-		a.n++
-		a.sx += u
-		a.sy += v
+	wx, wy := int64(mx*scale), int64(my*scale)
+	tk := tileKey{uint32(wx / Extent), uint32(wy / Extent)}
+	u, v := wx%Extent, wy%Extent
+	return tk, clusterKey{uint16((v/cellSize)*clusterCells + u/cellSize), cat.big}, u, v, cat, true
+}
+
+// countCluster adds (sign 1) or takes away (sign -1) a component from the
+// counts of zoom z and returns the tile it is counted in.
+func (t *Tileset) countCluster(c *data.Component, z int, sign int64) (tileKey, bool) {
+	tk, k, u, v, cat, ok := t.clusterPlace(c, z)
+	if !ok {
+		return tk, false
 	}
-	out := map[tileKey][]cluster{}
-	for k, a := range accs {
-		out[k.tile] = append(out[k.tile], cluster{
+	accs := t.clusterAccs[z]
+	cells := accs[tk]
+	if cells == nil {
+		cells = map[clusterKey]*clusterAcc{}
+		accs[tk] = cells
+	}
+	a := cells[k]
+	if a == nil {
+		a = &clusterAcc{name: cat.bigName}
+		cells[k] = a
+	}
+	a.n += sign
+	a.sx += sign * u
+	a.sy += sign * v
+	if a.n == 0 {
+		delete(cells, k)
+		if len(cells) == 0 {
+			delete(accs, tk)
+		}
+	}
+	return tk, true
+}
+
+// buildClusters counts, for every tile of zoom z, the components of the
+// categories not yet drawn one by one, per cell and big class.
+func (t *Tileset) buildClusters(z int) {
+	t.clusterAccs[z] = map[tileKey]map[clusterKey]*clusterAcc{}
+	t.clusters[z] = map[tileKey][]cluster{}
+	ds := t.src.Dataset()
+	if ds == nil {
+		return
+	}
+	for i := range ds.Components {
+		t.countCluster(&ds.Components[i], z, 1)
+	}
+	for tk := range t.clusterAccs[z] {
+		t.refreshClusters(z, tk)
+	}
+}
+
+// refreshClusters remakes the cluster features of one tile from its counts.
+func (t *Tileset) refreshClusters(z int, tk tileKey) {
+	cells := t.clusterAccs[z][tk]
+	if len(cells) == 0 {
+		delete(t.clusters[z], tk)
+		return
+	}
+	cs := make([]cluster, 0, len(cells))
+	for k, a := range cells {
+		cs = append(cs, cluster{
 			cell: k.cell, big: k.big, name: a.name, count: a.n,
 			x: float64((a.sx + a.n/2) / a.n), y: float64((a.sy + a.n/2) / a.n),
-			id: featureID(LayerComponentClusters, fmt.Sprintf("%d/%d/%d/%d", z, k.tile.x, k.tile.y, k.cell), k.big),
+			id: featureID(LayerComponentClusters, fmt.Sprintf("%d/%d/%d/%d", z, tk.x, tk.y, k.cell), k.big),
 		})
 	}
-	for _, cs := range out {
-		sort.Slice(cs, func(i, j int) bool {
-			if cs[i].cell != cs[j].cell {
-				return cs[i].cell < cs[j].cell
-			}
-			return cs[i].big < cs[j].big
-		})
-	}
-	return out
+	sort.Slice(cs, func(i, j int) bool {
+		if cs[i].cell != cs[j].cell {
+			return cs[i].cell < cs[j].cell
+		}
+		return cs[i].big < cs[j].big
+	})
+	t.clusters[z][tk] = cs
 }

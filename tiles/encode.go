@@ -1,6 +1,7 @@
 package tiles
 
 import (
+	"cmp"
 	"encoding/binary"
 	"math"
 	"slices"
@@ -59,6 +60,14 @@ type layerBuilder struct {
 	feats []feature
 	attrs []attr
 	geom  []uint32
+}
+
+// sortByID orders the features by id (a no-op when they already are).
+func (l *layerBuilder) sortByID() {
+	less := func(a, b feature) int { return cmp.Compare(a.id, b.id) }
+	if !slices.IsSortedFunc(l.feats, less) {
+		slices.SortFunc(l.feats, less)
+	}
 }
 
 func (l *layerBuilder) reset(name string) {

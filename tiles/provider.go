@@ -10,6 +10,7 @@ import (
 	"io"
 	"strconv"
 	"sync"
+	"sync/atomic"
 
 	"citygrid/tiles/mbtiles"
 )
@@ -35,7 +36,23 @@ type Provider struct {
 	cache            *tileCache
 
 	mu       sync.Mutex
-	inflight map[TileAddress]*call
+	inflight map[flightKey]*call
+	// gen counts edits; a tile drawn under an older gen is answered but
+	// neither cached nor shared with requests that arrive after the edit.
+	gen atomic.Uint64
+
+	// dirty lists the baked tiles an edit touched since they were last
+	// written, with the edit's sequence number: they are drawn on the fly
+	// until the rewriter has stored them anew (see live_bake.go).
+	dirtyMu sync.RWMutex
+	dirty   map[TileAddress]uint64
+	rw      atomic.Pointer[rewriter]
+	rewriterState
+}
+
+type flightKey struct {
+	a   TileAddress
+	gen uint64
 }
 
 type call struct {
@@ -49,7 +66,7 @@ type call struct {
 // cache). A baked file of another data version is ignored; the returned
 // note says why, for the log.
 func NewProvider(ts *Tileset, baked *mbtiles.Reader, cacheBytes int64) (*Provider, string) {
-	p := &Provider{ts: ts, inflight: map[TileAddress]*call{}}
+	p := &Provider{ts: ts, inflight: map[flightKey]*call{}, dirty: map[TileAddress]uint64{}}
 	if cacheBytes == 0 {
 		cacheBytes = 256 << 20
 	}
@@ -89,32 +106,33 @@ func (p *Provider) Tile(ctx context.Context, z, x, y int) (Tile, error) {
 			return t, nil
 		}
 	}
+	k := flightKey{a, p.gen.Load()}
 	p.mu.Lock()
-	if c, ok := p.inflight[a]; ok {
+	if c, ok := p.inflight[k]; ok {
 		p.mu.Unlock()
 		c.wg.Wait()
 		return c.t, c.err
 	}
 	c := &call{}
 	c.wg.Add(1)
-	p.inflight[a] = c
+	p.inflight[k] = c
 	p.mu.Unlock()
 
 	// Others may be waiting for this tile: one client going away must not
 	// fail them, and a tile takes milliseconds, so finish it regardless.
 	c.t, c.err = p.load(context.WithoutCancel(ctx), a)
 	if c.err == nil && p.cache != nil {
-		p.cache.put(a, c.t)
+		p.cache.putIf(a, c.t, &p.gen, k.gen)
 	}
 	p.mu.Lock()
-	delete(p.inflight, a)
+	delete(p.inflight, k)
 	p.mu.Unlock()
 	c.wg.Done()
 	return c.t, c.err
 }
 
 func (p *Provider) load(ctx context.Context, a TileAddress) (Tile, error) {
-	if p.baked != nil && a.Z >= p.bakedMin && a.Z <= p.bakedM {
+	if p.baked != nil && a.Z >= p.bakedMin && a.Z <= p.bakedM && !p.isDirty(a) {
 		b, ok, err := p.baked.Tile(ctx, a.Z, a.X, a.Y)
 		if err != nil {
 			return Tile{}, err
@@ -160,10 +178,16 @@ func (c *tileCache) get(a TileAddress) (Tile, bool) {
 	return t, ok
 }
 
-func (c *tileCache) put(a TileAddress, t Tile) {
+// putIf caches a tile drawn under edit generation drawn, unless an edit
+// has come in since (the check and the store are atomic with respect to
+// drop, which edits call after bumping gen).
+func (c *tileCache) putIf(a TileAddress, t Tile, gen *atomic.Uint64, drawn uint64) {
 	size := int64(len(t.Data) + 64)
 	c.mu.Lock()
 	defer c.mu.Unlock()
+	if gen.Load() != drawn {
+		return
+	}
 	if _, ok := c.m[a]; ok {
 		return
 	}
@@ -176,6 +200,18 @@ func (c *tileCache) put(a TileAddress, t Tile) {
 	}
 	c.m[a] = t
 	c.bytes += size
+}
+
+// drop removes tiles from the cache.
+func (c *tileCache) drop(as []TileAddress) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	for _, a := range as {
+		if t, ok := c.m[a]; ok {
+			delete(c.m, a)
+			c.bytes -= int64(len(t.Data) + 64)
+		}
+	}
 }
 
 // Gunzip inflates a stored tile for a client that does not accept gzip.

@@ -39,7 +39,7 @@ type TileJSONLayer struct {
 // carry the data version so that caches never mix tiles of two versions.
 func (t *Tileset) TileJSON(tileURL string) TileJSON {
 	c, cz := t.Center()
-	b := t.bounds
+	b := t.Bounds()
 	tj := TileJSON{
 		TileJSON:    "3.0.0",
 		Name:        t.name,
@@ -52,7 +52,7 @@ func (t *Tileset) TileJSON(tileURL string) TileJSON {
 		MaxZoom:     t.maxZ,
 		Bounds:      [4]float64{round6(b.Min[0]), round6(b.Min[1]), round6(b.Max[0]), round6(b.Max[1])},
 		Center:      [3]float64{round6(c[0]), round6(c[1]), float64(cz)},
-		DataVersion: t.version,
+		DataVersion: t.Version(),
 	}
 	for _, l := range t.VectorLayers() {
 		fields := make(map[string]string, len(l.Fields))
@@ -99,7 +99,7 @@ func (t *Tileset) MBTilesMetadata(minZoom, maxZoom int) (map[string]string, erro
 	}
 	c, cz := t.Center()
 	cz = min(max(cz, minZoom), maxZoom)
-	b := t.bounds
+	b := t.Bounds()
 	m := map[string]string{
 		"name":         t.name,
 		"format":       "pbf",
@@ -110,7 +110,7 @@ func (t *Tileset) MBTilesMetadata(minZoom, maxZoom int) (map[string]string, erro
 		"minzoom":      strconv.Itoa(minZoom),
 		"maxzoom":      strconv.Itoa(maxZoom),
 		"json":         string(js),
-		"data_version": t.version,
+		"data_version": t.Version(),
 	}
 	if t.attribution != "" {
 		m["attribution"] = t.attribution

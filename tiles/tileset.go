@@ -35,6 +35,7 @@ import (
 	"fmt"
 	"math"
 	"sync"
+	"sync/atomic"
 
 	"citygrid/data"
 
@@ -64,20 +65,23 @@ type Tileset struct {
 	src         Source
 	name        string
 	minZ, maxZ  int
-	version     string
 	attribution string
-	bounds      orb.Bound
-	empty       bool
+
+	// mu separates tile encoding (read side) from live edits (Apply, the
+	// write side): a tile is drawn from one state of the data.
+	mu      sync.RWMutex
+	version atomic.Pointer[string]
+	sum     versionSum // nil sum when the version was given in Options
+	fixedV  bool
+	bounds  orb.Bound
+	empty   bool
 
 	cats         map[string]*catInfo
 	componentMin int // lowest minimum zoom of any category
 	componentAll int // zoom from which every category is drawn one by one
-	pos          []compPos
-
-	bucketOnce [maxZoomLimit + 1]sync.Once
-	buckets    [maxZoomLimit + 1]map[tileKey][]*data.Component
 
 	clusterOnce [maxZoomLimit + 1]sync.Once
+	clusterAccs [maxZoomLimit + 1]map[tileKey]map[clusterKey]*clusterAcc
 	clusters    [maxZoomLimit + 1]map[tileKey][]cluster
 
 	labels    sync.Map // layer+"\x00"+code → orb.Point (or nil when none)
@@ -92,11 +96,6 @@ type catInfo struct {
 	code, big, bigName string
 	geom               data.GeometryType
 	minZoom            int
-}
-
-type compPos struct {
-	mx, my float64
-	cat    *catInfo
 }
 
 type tileKey struct{ x, y uint32 }
@@ -122,15 +121,25 @@ func New(src Source, opt Options) (*Tileset, error) {
 	if opt.MinZoom < 0 || opt.MaxZoom > maxZoomLimit || opt.MinZoom > opt.MaxZoom {
 		return nil, fmt.Errorf("tileset %s: zoom range %d..%d outside 0..%d", opt.Name, opt.MinZoom, opt.MaxZoom, maxZoomLimit)
 	}
-	ds := src.Dataset()
-	if ds == nil {
-		ds = &data.Dataset{}
-	}
 	t := &Tileset{
 		src: src, name: opt.Name, minZ: opt.MinZoom, maxZ: opt.MaxZoom,
 		attribution: opt.Attribution,
-		cats:        make(map[string]*catInfo, len(ds.Categories)),
 	}
+	if v, ok := src.(viewer); ok {
+		v.View(func() { t.init(src.Dataset(), opt) })
+	} else {
+		t.init(src.Dataset(), opt)
+	}
+	return t, nil
+}
+
+// init reads the dataset: categories, bounds, components' minimum zooms
+// and the data version.
+func (t *Tileset) init(ds *data.Dataset, opt Options) {
+	if ds == nil {
+		ds = &data.Dataset{}
+	}
+	t.cats = make(map[string]*catInfo, len(ds.Categories))
 	for _, c := range ds.Categories {
 		if c.Kind != data.KindComponent && c.Kind != "" {
 			continue
@@ -139,21 +148,28 @@ func New(src Source, opt Options) (*Tileset, error) {
 	}
 	t.bounds, t.empty = datasetBounds(ds)
 	t.indexComponents(ds)
-	t.version = opt.Version
-	if t.version == "" {
-		t.version = DataVersion(ds)
+	v := opt.Version
+	if v == "" {
+		t.sum = newVersionSum(ds)
+		v = t.sum.String()
+	} else {
+		t.fixedV = true
 	}
-	return t, nil
+	t.version.Store(&v)
 }
 
 // Name is the tileset's name.
 func (t *Tileset) Name() string { return t.name }
 
 // Version is the data version: it changes whenever any tile may change.
-func (t *Tileset) Version() string { return t.version }
+func (t *Tileset) Version() string { return *t.version.Load() }
 
 // Bounds is the lon/lat extent of the city.
-func (t *Tileset) Bounds() orb.Bound { return t.bounds }
+func (t *Tileset) Bounds() orb.Bound {
+	t.mu.RLock()
+	defer t.mu.RUnlock()
+	return t.bounds
+}
 
 // MinZoom is the lowest zoom served.
 func (t *Tileset) MinZoom() int { return t.minZ }
@@ -167,6 +183,7 @@ func (t *Tileset) Attribution() string { return t.attribution }
 // Center is a point to open a map at: the middle of the bounds, at a zoom
 // where unit grids show.
 func (t *Tileset) Center() (orb.Point, int) {
+	b := t.Bounds()
 	z := zoomUnitGrids
 	if z > t.maxZ {
 		z = t.maxZ
@@ -174,7 +191,7 @@ func (t *Tileset) Center() (orb.Point, int) {
 	if z < t.minZ {
 		z = t.minZ
 	}
-	return t.bounds.Center(), z
+	return b.Center(), z
 }
 
 // VectorLayers describes the layers of the tileset.
@@ -205,6 +222,12 @@ func (t *Tileset) Check(z, x, y int) error {
 
 // Covers reports whether the tile, buffer included, touches the city.
 func (t *Tileset) Covers(z, x, y int) bool {
+	t.mu.RLock()
+	defer t.mu.RUnlock()
+	return t.covers(z, x, y)
+}
+
+func (t *Tileset) covers(z, x, y int) bool {
 	if t.empty {
 		return false
 	}
@@ -218,7 +241,9 @@ func (t *Tileset) Tile(ctx context.Context, z, x, y int) ([]byte, error) {
 	if err := t.Check(z, x, y); err != nil {
 		return nil, err
 	}
-	if !t.Covers(z, x, y) {
+	t.mu.RLock()
+	defer t.mu.RUnlock()
+	if !t.covers(z, x, y) {
 		return nil, nil
 	}
 	st, _ := t.statePool.Get().(*tileState)
@@ -226,11 +251,24 @@ func (t *Tileset) Tile(ctx context.Context, z, x, y int) ([]byte, error) {
 		st = &tileState{enc: newTileEncoder()}
 	}
 	defer t.statePool.Put(st)
-	raw, err := t.encode(ctx, st, z, uint32(x), uint32(y))
+	var raw []byte
+	var err error
+	if v, ok := t.src.(viewer); ok {
+		// One consistent state of the index for the whole tile.
+		v.View(func() { raw, err = t.encode(ctx, st, z, uint32(x), uint32(y)) })
+	} else {
+		raw, err = t.encode(ctx, st, z, uint32(x), uint32(y))
+	}
 	if err != nil || raw == nil {
 		return nil, err
 	}
 	return t.gzip(raw)
+}
+
+// viewer is a Source that can hold its state still while a tile is drawn
+// (*spatial.Index, whose View holds its read lock).
+type viewer interface {
+	View(fn func())
 }
 
 // tileState is the reusable working memory of one tile's encoding.
@@ -380,6 +418,13 @@ func (t *Tileset) encode(ctx context.Context, st *tileState, z int, x, y uint32)
 			}
 			return true
 		})
+	}
+	// Layers edits touch come out in feature-id order: their features are
+	// found by R-tree searches whose order depends on the history of
+	// inserts and deletes, and a tile's bytes (its ETag, the baked copy)
+	// must depend on the data alone.
+	for _, i := range [...]int{slotUnitGrids, slotComponents, slotLabels} {
+		L[i].sortByID()
 	}
 	e := st.enc
 	e.out = e.out[:0]

@@ -153,6 +153,7 @@ func TMSRow(z, y int) int { return (1 << z) - 1 - y }
 
 // Reader reads tiles from an MBTiles file. It is safe for concurrent use.
 type Reader struct {
+	path string
 	db   *sql.DB
 	get  *sql.Stmt
 	meta map[string]string
@@ -169,7 +170,7 @@ func Open(ctx context.Context, path string) (*Reader, error) {
 	}
 	db.SetMaxOpenConns(8)
 	db.SetMaxIdleConns(8)
-	r := &Reader{db: db, meta: map[string]string{}}
+	r := &Reader{path: path, db: db, meta: map[string]string{}}
 	rows, err := db.QueryContext(ctx, `SELECT name, value FROM metadata`)
 	if err != nil {
 		db.Close()
@@ -197,6 +198,9 @@ func Open(ctx context.Context, path string) (*Reader, error) {
 	}
 	return r, nil
 }
+
+// Path is the file the reader reads.
+func (r *Reader) Path() string { return r.path }
 
 // Metadata returns the metadata rows (the caller must not modify the map).
 func (r *Reader) Metadata() map[string]string { return r.meta }
@@ -227,3 +231,78 @@ func (r *Reader) Close() error {
 	r.get.Close()
 	return r.db.Close()
 }
+
+// Updater rewrites tiles of an existing MBTiles file in place, each batch
+// in one transaction, while Readers of the same file keep reading: the
+// file is switched to write-ahead logging, so readers see a batch whole or
+// not at all and are never blocked by it.
+type Updater struct {
+	db *sql.DB
+}
+
+// TileData is one tile to store in XYZ order; nil Data deletes the tile
+// (an empty tile is not stored).
+type TileData struct {
+	Z, X, Y int
+	Data    []byte
+}
+
+// OpenUpdater opens an MBTiles file (made by Writer) for in-place updates.
+func OpenUpdater(ctx context.Context, path string) (*Updater, error) {
+	if _, err := os.Stat(path); err != nil {
+		return nil, fmt.Errorf("mbtiles update: %w", err)
+	}
+	db, err := sql.Open("sqlite3", "file:"+url.PathEscape(path)+"?_journal_mode=WAL&_synchronous=NORMAL&_busy_timeout=10000")
+	if err != nil {
+		return nil, fmt.Errorf("mbtiles update %s: %w", path, err)
+	}
+	db.SetMaxOpenConns(1)
+	if _, err := db.ExecContext(ctx, `CREATE UNIQUE INDEX IF NOT EXISTS tile_index ON tiles (zoom_level, tile_column, tile_row)`); err != nil {
+		db.Close()
+		return nil, fmt.Errorf("mbtiles update %s: %w", path, err)
+	}
+	return &Updater{db: db}, nil
+}
+
+// Write stores the tiles and the metadata rows in one transaction.
+func (u *Updater) Write(ctx context.Context, tiles []TileData, meta map[string]string) error {
+	tx, err := u.db.BeginTx(ctx, nil)
+	if err != nil {
+		return fmt.Errorf("mbtiles update: %w", err)
+	}
+	defer tx.Rollback()
+	if len(tiles) > 0 {
+		put, err := tx.PrepareContext(ctx, `INSERT OR REPLACE INTO tiles (zoom_level, tile_column, tile_row, tile_data) VALUES (?, ?, ?, ?)`)
+		if err != nil {
+			return fmt.Errorf("mbtiles update: %w", err)
+		}
+		defer put.Close()
+		del, err := tx.PrepareContext(ctx, `DELETE FROM tiles WHERE zoom_level = ? AND tile_column = ? AND tile_row = ?`)
+		if err != nil {
+			return fmt.Errorf("mbtiles update: %w", err)
+		}
+		defer del.Close()
+		for _, t := range tiles {
+			if t.Data == nil {
+				_, err = del.ExecContext(ctx, t.Z, t.X, TMSRow(t.Z, t.Y))
+			} else {
+				_, err = put.ExecContext(ctx, t.Z, t.X, TMSRow(t.Z, t.Y), t.Data)
+			}
+			if err != nil {
+				return fmt.Errorf("mbtiles update %d/%d/%d: %w", t.Z, t.X, t.Y, err)
+			}
+		}
+	}
+	for n, v := range meta {
+		if _, err := tx.ExecContext(ctx, `INSERT OR REPLACE INTO metadata (name, value) VALUES (?, ?)`, n, v); err != nil {
+			return fmt.Errorf("mbtiles metadata %s: %w", n, err)
+		}
+	}
+	if err := tx.Commit(); err != nil {
+		return fmt.Errorf("mbtiles update commit: %w", err)
+	}
+	return nil
+}
+
+// Close releases the file.
+func (u *Updater) Close() error { return u.db.Close() }

@@ -1,0 +1,246 @@
+package tiles
+
+import (
+	"context"
+	"fmt"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"citygrid/data"
+	"citygrid/tiles/mbtiles"
+)
+
+// Apply replays committed changes: applyData (the spatial index's Apply)
+// and the tileset's own state change while no tile is drawn; then, before
+// any tile is drawn again, the touched tiles leave the cache and the baked
+// ones among them are marked dirty — drawn on the fly until the background
+// rewriter has stored them in the MBTiles file anew. A request that starts
+// after Apply returns gets the new content (read-your-writes); tiles the
+// change does not touch keep their cache entries and their bytes.
+func (p *Provider) Apply(changes []data.Change, applyData func([]data.Change) error) ([]TileAddress, error) {
+	t := p.ts
+	t.mu.Lock()
+	touched, err := t.applyLocked(changes, applyData)
+	if err != nil {
+		t.mu.Unlock()
+		return nil, err
+	}
+	p.gen.Add(1)
+	if p.cache != nil {
+		p.cache.drop(touched)
+	}
+	baked := 0
+	if p.baked != nil {
+		p.dirtyMu.Lock()
+		p.seq++
+		for _, a := range touched {
+			if a.Z >= p.bakedMin && a.Z <= p.bakedM {
+				p.dirty[a] = p.seq
+				baked++
+			}
+		}
+		p.dirtyMu.Unlock()
+	}
+	t.mu.Unlock()
+	if baked > 0 {
+		p.wakeRewriter()
+	}
+	return touched, nil
+}
+
+func (p *Provider) isDirty(a TileAddress) bool {
+	p.dirtyMu.RLock()
+	_, d := p.dirty[a]
+	p.dirtyMu.RUnlock()
+	return d
+}
+
+// Dirty is the number of baked tiles waiting to be rewritten.
+func (p *Provider) Dirty() int {
+	p.dirtyMu.RLock()
+	defer p.dirtyMu.RUnlock()
+	return len(p.dirty)
+}
+
+// RewriteStats report the background rewriting of baked tiles.
+type RewriteStats struct {
+	Rounds  int64  // batches written
+	Written int64  // tiles stored or deleted
+	Err     string // the last error, if any
+}
+
+// RewriteStats reports the rewriter's work so far.
+func (p *Provider) RewriteStats() RewriteStats {
+	rw := p.rw.Load()
+	if rw == nil {
+		return RewriteStats{}
+	}
+	st := RewriteStats{Rounds: rw.rounds.Load(), Written: rw.written.Load()}
+	if e := rw.lastErr.Load(); e != nil {
+		st.Err = *e
+	}
+	return st
+}
+
+// WaitRewritten blocks until no baked tile is dirty (or ctx ends).
+func (p *Provider) WaitRewritten(ctx context.Context) error {
+	for p.Dirty() > 0 {
+		select {
+		case <-ctx.Done():
+			return fmt.Errorf("baked tiles: %d still to rewrite: %w", p.Dirty(), ctx.Err())
+		case <-time.After(2 * time.Millisecond):
+		}
+	}
+	return nil
+}
+
+// Close stops the rewriter (tiles still dirty stay so: the file's data
+// version says it is being rewritten, so no server trusts it until the next
+// bake or a rewriter finishes).
+func (p *Provider) Close() {
+	p.rwOnce.Do(func() {})
+	if rw := p.rw.Load(); rw != nil {
+		close(rw.stop)
+		<-rw.done
+		rw.up.Close()
+	}
+}
+
+// rewriter stores dirty tiles into the baked file in the background, in
+// batches: first the tiles (one transaction, the file's data_version set to
+// "rewriting" in the same transaction), then, once nothing is dirty, the
+// data version the file now holds. A server restarted meanwhile trusts the
+// file only when its data_version equals the data's, so it never serves a
+// tile the rewriter had not caught up with.
+type rewriter struct {
+	p       *Provider
+	up      *mbtiles.Updater
+	wake    chan struct{}
+	stop    chan struct{}
+	done    chan struct{}
+	rounds  atomic.Int64
+	written atomic.Int64
+	lastErr atomic.Pointer[string]
+}
+
+// rewriteBatch is how many tiles one transaction stores.
+const rewriteBatch = 256
+
+// RewritingVersion is the data_version of a baked file while tiles are
+// being rewritten in place.
+const RewritingVersion = "rewriting"
+
+func (p *Provider) wakeRewriter() {
+	p.rwOnce.Do(func() {
+		up, err := mbtiles.OpenUpdater(context.Background(), p.baked.Path())
+		if err != nil {
+			msg := err.Error()
+			p.rwErr.Store(&msg)
+			return
+		}
+		rw := &rewriter{p: p, up: up, wake: make(chan struct{}, 1), stop: make(chan struct{}), done: make(chan struct{})}
+		p.rw.Store(rw)
+		go rw.run()
+	})
+	if rw := p.rw.Load(); rw != nil {
+		select {
+		case rw.wake <- struct{}{}:
+		default:
+		}
+	}
+}
+
+func (rw *rewriter) run() {
+	defer close(rw.done)
+	for {
+		select {
+		case <-rw.stop:
+			return
+		case <-rw.wake:
+		}
+		for {
+			select {
+			case <-rw.stop:
+				return
+			default:
+			}
+			more, err := rw.round()
+			if err != nil {
+				msg := err.Error()
+				rw.lastErr.Store(&msg)
+				time.Sleep(100 * time.Millisecond) // and try again
+				continue
+			}
+			if !more {
+				break
+			}
+		}
+	}
+}
+
+// round rewrites one batch of dirty tiles; more reports whether dirty
+// tiles remain.
+func (rw *rewriter) round() (more bool, err error) {
+	p := rw.p
+	type job struct {
+		a   TileAddress
+		seq uint64
+	}
+	var jobs []job
+	p.dirtyMu.RLock()
+	for a, seq := range p.dirty {
+		jobs = append(jobs, job{a, seq})
+		if len(jobs) == rewriteBatch {
+			break
+		}
+	}
+	p.dirtyMu.RUnlock()
+	if len(jobs) == 0 {
+		return false, nil
+	}
+	ctx := context.Background()
+	out := make([]mbtiles.TileData, len(jobs))
+	for i, j := range jobs {
+		// Drawn after the edit of sequence j.seq: the bytes are at least
+		// that new; a later edit re-dirties the tile with a higher seq.
+		b, err := p.ts.Tile(ctx, j.a.Z, j.a.X, j.a.Y)
+		if err != nil {
+			return true, err
+		}
+		out[i] = mbtiles.TileData{Z: j.a.Z, X: j.a.X, Y: j.a.Y, Data: b}
+	}
+	if err := rw.up.Write(ctx, out, map[string]string{"data_version": RewritingVersion}); err != nil {
+		return true, err
+	}
+	rw.rounds.Add(1)
+	rw.written.Add(int64(len(out)))
+	// Stored: the tiles not dirtied again meanwhile may be read from the
+	// file. With the tileset held still, an empty dirty set means the file
+	// holds exactly the current version.
+	p.ts.mu.RLock()
+	p.dirtyMu.Lock()
+	for _, j := range jobs {
+		if p.dirty[j.a] == j.seq {
+			delete(p.dirty, j.a)
+		}
+	}
+	left := len(p.dirty)
+	p.dirtyMu.Unlock()
+	version := p.ts.Version()
+	p.ts.mu.RUnlock()
+	if left > 0 {
+		return true, nil
+	}
+	if err := rw.up.Write(ctx, nil, map[string]string{"data_version": version}); err != nil {
+		return false, err
+	}
+	return false, nil
+}
+
+// rewriterState is the Provider's part of the rewriter.
+type rewriterState struct {
+	rwOnce sync.Once
+	rwErr  atomic.Pointer[string]
+	seq    uint64
+}
