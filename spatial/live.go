@@ -8,6 +8,8 @@ import (
 	"time"
 
 	"citygrid/data"
+
+	"github.com/paulmach/orb"
 )
 
 // Live edits. The store reports every committed write as data.Changes;
@@ -269,5 +271,19 @@ func (ix *Index) addGrid(di int) {
 			hs = append(hs, -1)
 		}
 		ix.gridMgmtHint[k] = append(hs[:item], h)
+	}
+}
+
+// ComponentsIn calls fn for each component of the given categories whose
+// geometry's bound intersects b, until fn returns false: Components over
+// the per-category trees, for callers (the tile encoder at zooms where only
+// some categories are drawn) that want a few categories of a large area.
+func (ix *Index) ComponentsIn(categories []string, b orb.Bound, fn func(*data.Component) bool) {
+	ix.live.rlock()
+	defer ix.live.runlock()
+	for _, cat := range categories {
+		if !ix.componentsOf(cat, b, fn) {
+			return
+		}
 	}
 }

@@ -118,6 +118,29 @@ func (t *Tileset) indexComponents(ds *data.Dataset) {
 	}
 }
 
+// categorySource is a Source that searches the components of some
+// categories only (*spatial.Index).
+type categorySource interface {
+	ComponentsIn(categories []string, b orb.Bound, fn func(*data.Component) bool)
+}
+
+// listDrawnCats lists, for each zoom below componentAll, the categories
+// drawn one by one there, sorted.
+func (t *Tileset) listDrawnCats() {
+	for z := range t.drawnCats {
+		t.drawnCats[z] = nil
+		if z >= t.componentAll {
+			continue
+		}
+		for code, cat := range t.cats {
+			if cat.minZoom <= z {
+				t.drawnCats[z] = append(t.drawnCats[z], code)
+			}
+		}
+		sort.Strings(t.drawnCats[z])
+	}
+}
+
 // zoomBudget is how many components the busiest tile of zoom z may draw
 // one by one.
 func zoomBudget(z int) int {
@@ -151,7 +174,13 @@ func (t *Tileset) addComponents(ctx context.Context, f *tileFrame, z int, qb orb
 	if z < t.componentMin || ctx.Err() != nil {
 		return
 	}
-	t.src.Components(qb, func(c *data.Component) bool {
+	each := func(fn func(*data.Component) bool) { t.src.Components(qb, fn) }
+	if cs, ok := t.src.(categorySource); ok && z < t.componentAll {
+		// Only some categories are drawn: search their own trees.
+		cats := t.drawnCats[z]
+		each = func(fn func(*data.Component) bool) { cs.ComponentsIn(cats, qb, fn) }
+	}
+	each(func(c *data.Component) bool {
 		cat := t.cats[c.Category]
 		if cat == nil || z < cat.minZoom {
 			return true

@@ -79,6 +79,10 @@ type Tileset struct {
 	cats         map[string]*catInfo
 	componentMin int // lowest minimum zoom of any category
 	componentAll int // zoom from which every category is drawn one by one
+	// drawnCats lists the categories drawn one by one at each zoom below
+	// componentAll (a category first seen in an edit starts at the
+	// deepest zoom, so edits never change these lists).
+	drawnCats [maxZoomLimit + 1][]string
 
 	clusterOnce [maxZoomLimit + 1]sync.Once
 	clusterAccs [maxZoomLimit + 1]map[tileKey]map[clusterKey]*clusterAcc
@@ -148,6 +152,7 @@ func (t *Tileset) init(ds *data.Dataset, opt Options) {
 	}
 	t.bounds, t.empty = datasetBounds(ds)
 	t.indexComponents(ds)
+	t.listDrawnCats()
 	v := opt.Version
 	if v == "" {
 		t.sum = newVersionSum(ds)
