@@ -175,13 +175,12 @@ func BenchmarkLocateBatch100k(b *testing.B) {
 func BenchmarkResponsibleBatch100k(b *testing.B) {
 	ix := benchIndex(b)
 	pts := insidePoints(ix, MaxBatch, 4)
-	var cats []string
-	for _, c := range ix.ds.Categories {
-		cats = append(cats, c.Code)
-	}
+	var cats []data.Category
+	cats = append(cats, ix.ds.Categories...)
 	qs := make([]ResponsibleQuery, len(pts))
 	for i, p := range pts {
-		qs[i] = ResponsibleQuery{Point: p, Category: cats[i%len(cats)]}
+		c := &cats[i%len(cats)]
+		qs[i] = ResponsibleQuery{Point: p, Kind: c.Kind, Category: c.Code}
 	}
 	b.ReportAllocs()
 	b.ResetTimer()

@@ -130,7 +130,10 @@ map.on('click', async (e) => {
   };
   const category = component ? component.category : document.getElementById('category').value;
   let rq = `/api/v1/responsible?${q}&category=${encodeURIComponent(category)}`;
+  // Component and event codes overlap (0101 is 上水井盖 and 私搭乱建): a
+  // clicked component implies kind component, else the form says which.
   if (component) rq += `&component=${encodeURIComponent(component.code)}`;
+  else rq += `&kind=${encodeURIComponent(document.getElementById('kind').value)}`;
   await Promise.all([show('locate', `/api/v1/locate?${q}`), show('responsible', rq)]);
 });
 
