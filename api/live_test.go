@@ -1,0 +1,118 @@
+package api
+
+import (
+	"encoding/json"
+	"io"
+	"log/slog"
+	"net/http"
+	"strings"
+	"testing"
+
+	"citygrid/data"
+
+	"github.com/go-chi/chi/v5"
+	"github.com/paulmach/orb"
+	"github.com/paulmach/orb/encoding/mvt"
+	"github.com/paulmach/orb/maptile"
+)
+
+// newLiveTestServer serves testCity's tiles and lookups and returns the
+// live updater edit handlers would call.
+func newLiveTestServer(t *testing.T) (http.Handler, *liveUpdater) {
+	t.Helper()
+	ix, err := newTestIndex()
+	if err != nil {
+		t.Fatal(err)
+	}
+	cfg := Config{Index: ix, Logger: slog.New(slog.NewTextHandler(io.Discard, nil)), MaxBatchPoints: 1000}
+	ms, err := newMapService(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	r := chi.NewRouter()
+	ms.mount(r)
+	(&spatialService{ix: ix, maxBatch: 1000}).mount(r)
+	return r, newLiveUpdater(cfg, ix, ms)
+}
+
+func tileURL(p orb.Point, z int) string {
+	t := maptile.At(p, maptile.Zoom(z))
+	return "/tiles/city/" + itoa(z) + "/" + itoa(int(t.X)) + "/" + itoa(int(t.Y)) + ".mvt"
+}
+
+// TestLiveEditsReachTilesAndLookupsOverHTTP: after Apply returns, the tile
+// holding a new lamp answers 200 with a new ETag (an If-None-Match with the
+// old one is not 304) and draws it, at z15 and z17; the tile over grid B1
+// answers 304 to its old ETag; TileJSON names a new data version;
+// /api/v1/nearest finds the lamp.
+func TestLiveEditsReachTilesAndLookupsOverHTTP(t *testing.T) {
+	h, live := newLiveTestServer(t)
+	at := orb.Point{118.7080, 31.9120} // in grid A1, no component there
+	far := orb.Point{118.7350, 31.9050}
+	gz := []string{"Accept-Encoding", "gzip"}
+	v0 := tileJSONOf(t, h).DataVersion
+	etags := map[string]string{}
+	for _, u := range []string{tileURL(at, 15), tileURL(at, 17), tileURL(far, 17)} {
+		rec := get(t, h, u, gz...)
+		if rec.Code != 200 && rec.Code != 204 {
+			t.Fatalf("%s: %d", u, rec.Code)
+		}
+		etags[u] = rec.Header().Get("ETag")
+	}
+	lamp := data.Component{Code: "3201140201000099", Category: tLamp, Name: "新路灯", Geometry: at,
+		Department: "D-LIGHT", Status: data.StatusIntact, UnitGrid: tGridA1, Version: 1}
+	live.Apply([]data.Change{{Layer: "components", Op: data.OpInsert, Code: lamp.Code, Version: 1, AfterComponent: &lamp}})
+
+	for _, z := range []int{15, 17} {
+		u := tileURL(at, z)
+		rec := get(t, h, u, "Accept-Encoding", "gzip", "If-None-Match", etags[u])
+		if rec.Code != 200 || rec.Header().Get("ETag") == etags[u] {
+			t.Fatalf("%s after the edit: %d, ETag %s (was %s)", u, rec.Code, rec.Header().Get("ETag"), etags[u])
+		}
+		ls, err := mvt.UnmarshalGzipped(rec.Body.Bytes())
+		if err != nil {
+			t.Fatal(err)
+		}
+		found := false
+		for _, l := range ls {
+			for _, f := range l.Features {
+				if l.Name == "components" && f.Properties["code"] == lamp.Code {
+					found = true
+				}
+			}
+		}
+		if !found {
+			t.Errorf("%s does not draw the new lamp", u)
+		}
+	}
+	if u := tileURL(far, 17); etags[u] != "" {
+		if rec := get(t, h, u, "Accept-Encoding", "gzip", "If-None-Match", etags[u]); rec.Code != http.StatusNotModified {
+			t.Errorf("untouched %s: %d, want 304", u, rec.Code)
+		}
+	} else {
+		t.Fatal("the far tile is empty: the fixture changed")
+	}
+	tj := tileJSONOf(t, h)
+	if tj.DataVersion == v0 || !strings.HasSuffix(tj.Tiles[0], "?v="+tj.DataVersion) {
+		t.Errorf("TileJSON after the edit: version %s (was %s), URL %s", tj.DataVersion, v0, tj.Tiles[0])
+	}
+	rec := get(t, h, "/api/v1/nearest?lon=118.7080&lat=31.9120&k=1&radius=5")
+	var res struct {
+		Components []struct{ Code string } `json:"components"`
+	}
+	if err := json.Unmarshal(rec.Body.Bytes(), &res); err != nil || len(res.Components) != 1 || res.Components[0].Code != lamp.Code {
+		t.Errorf("nearest after the edit: %d %s", rec.Code, rec.Body)
+	}
+}
+
+// TestLiveApplyOfAnInconsistentChangeIsLoggedAndChangesNothing: a delete
+// of a code the index does not hold is refused by the index; the tiles and
+// version stay as they were.
+func TestLiveApplyOfAnInconsistentChangeChangesNothing(t *testing.T) {
+	h, live := newLiveTestServer(t)
+	v0 := tileJSONOf(t, h).DataVersion
+	live.Apply([]data.Change{{Layer: "components", Op: data.OpDelete, Code: "nope"}})
+	if v := tileJSONOf(t, h).DataVersion; v != v0 {
+		t.Errorf("version moved on a refused change: %s → %s", v0, v)
+	}
+}
