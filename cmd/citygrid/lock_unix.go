@@ -38,6 +38,11 @@ func lockDir(dir string) (unlock func(), err error) {
 // of waiting.
 func lockServing(dir string, exclusive bool) (unlock func(), err error) {
 	f, err := os.OpenFile(filepath.Join(dir, ".citygrid.serving"), os.O_CREATE|os.O_RDWR, 0o644)
+	if err != nil && !exclusive && errors.Is(err, syscall.EROFS) {
+		// A read-only directory cannot be restored into either: serve
+		// it (read-only) without the lock.
+		return func() {}, nil
+	}
 	if err != nil {
 		return nil, fmt.Errorf("lock %s: %w", dir, err)
 	}

@@ -168,6 +168,11 @@ func loadCity(ctx context.Context, cfg *serverConfig, log *slog.Logger, gate *ap
 	t := time.Now()
 	st, err := gpkg.Open(ctx, path)
 	if err != nil {
+		if werr := dirWritable(cfg.Dir); werr != nil {
+			// SQLite's error for this case ("unable to open database
+			// file") does not say why.
+			return nil, nil, fmt.Errorf("open store %s: the data directory is not writable (%v); citygrid needs to write the store's -wal and -shm files beside it: %w", path, werr, err)
+		}
 		return nil, nil, fmt.Errorf("open store %s: %w", path, err)
 	}
 	gate.SetStage("loading store")
@@ -204,4 +209,15 @@ func loadCity(ctx context.Context, cfg *serverConfig, log *slog.Logger, gate *ap
 		return nil, st, fmt.Errorf("api: %w", err)
 	}
 	return h, st, nil
+}
+
+// dirWritable reports why dir cannot take new files, or nil.
+func dirWritable(dir string) error {
+	f, err := os.CreateTemp(dir, ".citygrid-probe-*")
+	if err != nil {
+		return err
+	}
+	name := f.Name()
+	f.Close()
+	return os.Remove(name)
 }
