@@ -227,3 +227,20 @@ func TestGeocode(t *testing.T) {
 		}
 	}
 }
+
+// TestTheIssueRoutesAnswerAsTheGeocodeOnes checks the short routes the
+// issue names, /api/v1/reverse and /api/v1/suggest, give the same answers
+// as /api/v1/geocode/reverse and /api/v1/geocode/suggest.
+func TestTheIssueRoutesAnswerAsTheGeocodeOnes(t *testing.T) {
+	h := geocodeRouter(t)
+	for _, pair := range [][2]string{
+		{"/api/v1/reverse?lon=118.715&lat=31.9104", "/api/v1/geocode/reverse?lon=118.715&lat=31.9104"},
+		{"/api/v1/suggest?q=rjdd", "/api/v1/geocode/suggest?q=rjdd"},
+	} {
+		s1, a1 := getGeo(t, h, pair[0])
+		s2, a2 := getGeo(t, h, pair[1])
+		if s1 != http.StatusOK || s1 != s2 || len(a1.Results) == 0 || len(a1.Results) != len(a2.Results) || a1.Results[0].Code != a2.Results[0].Code {
+			t.Errorf("%s: %d %+v; %s: %d %+v", pair[0], s1, a1.Results, pair[1], s2, a2.Results)
+		}
+	}
+}
