@@ -511,7 +511,7 @@ func (b *Batch) add(rec *record, l Layer) {
 		origin("categories")
 		ds.Categories = append(ds.Categories, c)
 	case Rules:
-		r := data.Rule{Category: f.str("category"), Scope: data.ScopeKind(strings.ToLower(f.str("scope"))), ScopeRef: f.str("scope_ref"), Unit: f.str("unit"), Note: f.str("note")}
+		r := data.Rule{Category: f.str("category"), Scope: data.ScopeKind(strings.ToLower(f.str("scope"))), ScopeRef: f.str("scope_ref"), Unit: f.str("unit"), Note: f.str("note"), Kind: data.CategoryKind(strings.ToLower(f.str("kind")))}
 		r.ID, _ = f.int("id")
 		p, _ := f.int("priority")
 		r.Priority = int(p)

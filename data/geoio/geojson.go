@@ -437,6 +437,7 @@ func (e *jsonEncoder) layer(ds *data.Dataset, l Layer) error {
 			e.str("unit", r.Unit)
 			e.int("priority", int64(r.Priority))
 			e.str("note", r.Note)
+			e.str("kind", string(r.Kind))
 			e.end()
 		}
 	default:

@@ -213,14 +213,14 @@ func insertAll(ctx context.Context, tx *sql.Tx, ds *data.Dataset) error {
 	}
 
 	// Rules: an ID of 0 means "assign one", so those rows leave the id out.
-	w = newWriter(tx, "rules", []string{"id", "category", "scope", "scope_ref", "unit", "priority", "note"}, reset)
+	w = newWriter(tx, "rules", []string{"id", "category", "scope", "scope_ref", "unit", "priority", "note", "kind"}, reset)
 	for i := range ds.Rules {
 		r := &ds.Rules[i]
 		var id any
 		if r.ID != 0 {
 			id = r.ID
 		}
-		if err := w.add(ctx, func() string { return fmt.Sprintf("id %d", r.ID) }, id, r.Category, string(r.Scope), r.ScopeRef, r.Unit, r.Priority, r.Note); err != nil {
+		if err := w.add(ctx, func() string { return fmt.Sprintf("id %d", r.ID) }, id, r.Category, string(r.Scope), r.ScopeRef, r.Unit, r.Priority, r.Note, string(r.Kind)); err != nil {
 			return err
 		}
 	}

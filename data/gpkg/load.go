@@ -418,18 +418,19 @@ func (l *loader) pois(ctx context.Context, ds *data.Dataset) error {
 }
 
 func (l *loader) rules(ctx context.Context, ds *data.Dataset) error {
-	rows, err := l.tx.QueryContext(ctx, `SELECT id, category, scope, scope_ref, unit, priority, note FROM rules ORDER BY id`)
+	rows, err := l.tx.QueryContext(ctx, `SELECT id, category, scope, scope_ref, unit, priority, note, kind FROM rules ORDER BY id`)
 	if err != nil {
 		return err
 	}
 	defer rows.Close()
-	var category, scope, ref, unit, note sql.RawBytes
+	var category, scope, ref, unit, note, kind sql.RawBytes
 	for rows.Next() {
 		var r data.Rule
-		if err := rows.Scan(&r.ID, &category, &scope, &ref, &unit, &r.Priority, &note); err != nil {
+		if err := rows.Scan(&r.ID, &category, &scope, &ref, &unit, &r.Priority, &note, &kind); err != nil {
 			return err
 		}
 		r.Category, r.Scope, r.ScopeRef, r.Unit, r.Note = l.str(category), data.ScopeKind(l.str(scope)), l.str(ref), l.str(unit), string(note)
+		r.Kind = data.CategoryKind(l.str(kind))
 		ds.Rules = append(ds.Rules, r)
 	}
 	return rows.Err()

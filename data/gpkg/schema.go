@@ -86,6 +86,7 @@ type migration struct {
 
 var migrations = []migration{
 	{1, "GeoPackage core tables and citygrid layers", migrateV1},
+	{2, "rules.kind: the category kind a rule names", migrateV2},
 }
 
 // SchemaVersion is the schema version this build writes and understands.
@@ -175,6 +176,14 @@ func migrateV1(ctx context.Context, tx *sql.Tx) error {
 		}
 	}
 	return nil
+}
+
+// migrateV2 adds the category kind to the rules table: component and event
+// category codes overlap, so a rule names the kind of its category ("" =
+// the code in either kind, which is what every rule written before meant).
+func migrateV2(ctx context.Context, tx *sql.Tx) error {
+	_, err := tx.ExecContext(ctx, `ALTER TABLE rules ADD COLUMN kind TEXT NOT NULL DEFAULT ''`)
+	return err
 }
 
 // migrate brings the database to SchemaVersion. A database already at the
