@@ -24,7 +24,17 @@ type liveUpdater struct {
 	ms     *mapService
 	logger *slog.Logger
 
-	mu sync.Mutex // one Apply at a time, in commit order
+	// Group commit: concurrent Apply calls queue their changes; one of them
+	// (the leader) applies everything queued in one pass, so that under
+	// load many edits share one wait for tile drawing to pause.
+	qmu     sync.Mutex
+	queue   []*liveReq
+	leading bool
+}
+
+type liveReq struct {
+	changes []data.Change
+	done    chan struct{}
 }
 
 func newLiveUpdater(cfg Config, ix *spatial.Index, ms *mapService) *liveUpdater {
@@ -35,25 +45,76 @@ func newLiveUpdater(cfg Config, ix *spatial.Index, ms *mapService) *liveUpdater 
 	return l
 }
 
-// Apply replays committed changes on the index and the tiles. The changes
-// are already durable, so Apply cannot refuse them: a change the index
-// cannot replay (which means the index had drifted from the store) is
-// logged at Error level and the tiles are still invalidated.
+// Apply replays committed changes on the index and the tiles and returns
+// once lookups and tiles show them. Changes from concurrent calls are
+// applied in the order the calls queued (each call's changes stay together
+// and in order). The changes are already durable, so Apply cannot refuse
+// them: a change the index cannot replay (which means the index had
+// drifted from the store) is logged at Error level and leaves the index
+// and tiles as they were.
 func (l *liveUpdater) Apply(changes []data.Change) {
 	if l == nil || len(changes) == 0 {
 		return
 	}
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	if l.ms != nil {
-		if err := l.ms.applyChanges(changes, l.ix.Apply); err != nil {
-			l.logger.Error("live update: the index could not replay a committed change; restart to reload from the store",
-				"changes", len(changes), "first", changes[0].Code, "err", err)
-		}
+	req := &liveReq{changes: changes, done: make(chan struct{})}
+	l.qmu.Lock()
+	l.queue = append(l.queue, req)
+	if l.leading {
+		l.qmu.Unlock()
+		<-req.done
 		return
 	}
-	if err := l.ix.Apply(changes); err != nil {
+	l.leading = true
+	l.qmu.Unlock()
+	for {
+		l.qmu.Lock()
+		batch := l.queue
+		l.queue = nil
+		if len(batch) == 0 {
+			l.leading = false
+			l.qmu.Unlock()
+			return
+		}
+		l.qmu.Unlock()
+		l.applyBatch(batch)
+	}
+}
+
+// applyBatch applies queued requests in one pass; when the whole refuses
+// (one request's changes do not fit the index), each request is applied
+// on its own so that the others still go through.
+func (l *liveUpdater) applyBatch(batch []*liveReq) {
+	defer func() {
+		for _, r := range batch {
+			close(r.done)
+		}
+	}()
+	if len(batch) == 1 {
+		l.applyOne(batch[0].changes)
+		return
+	}
+	var all []data.Change
+	for _, r := range batch {
+		all = append(all, r.changes...)
+	}
+	if l.apply(all) == nil {
+		return
+	}
+	for _, r := range batch {
+		l.applyOne(r.changes)
+	}
+}
+
+func (l *liveUpdater) applyOne(changes []data.Change) {
+	if err := l.apply(changes); err != nil {
 		l.logger.Error("live update: the index could not replay a committed change; restart to reload from the store",
 			"changes", len(changes), "first", changes[0].Code, "err", err)
 	}
+}
+
+func (l *liveUpdater) apply(changes []data.Change) error {
+	if l.ms != nil {
+		return l.ms.applyChanges(changes, l.ix.Apply)
+	}
+	return l.ix.Apply(changes)
 }

@@ -2,10 +2,12 @@ package api
 
 import (
 	"encoding/json"
+	"fmt"
 	"io"
 	"log/slog"
 	"net/http"
 	"strings"
+	"sync"
 	"testing"
 
 	"citygrid/data"
@@ -114,5 +116,35 @@ func TestLiveApplyOfAnInconsistentChangeChangesNothing(t *testing.T) {
 	live.Apply([]data.Change{{Layer: "components", Op: data.OpDelete, Code: "nope"}})
 	if v := tileJSONOf(t, h).DataVersion; v != v0 {
 		t.Errorf("version moved on a refused change: %s → %s", v0, v)
+	}
+}
+
+// TestConcurrentLiveAppliesAllLand: edits from many goroutines at once
+// (grouped into shared passes) are each visible when their Apply returns;
+// one refused change among them does not hold the others back.
+func TestConcurrentLiveAppliesAllLand(t *testing.T) {
+	_, live := newLiveTestServer(t)
+	var wg sync.WaitGroup
+	errs := make(chan string, 64)
+	for i := 0; i < 40; i++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			if i == 7 {
+				live.Apply([]data.Change{{Layer: "components", Op: data.OpDelete, Code: "nope"}})
+				return
+			}
+			c := data.Component{Code: fmt.Sprintf("32011402019%05d", i), Category: tLamp, Name: "灯",
+				Geometry: orb.Point{118.701 + float64(i)*0.0005, 31.905}, Status: data.StatusIntact, Version: 1}
+			live.Apply([]data.Change{{Layer: "components", Op: data.OpInsert, Code: c.Code, AfterComponent: &c}})
+			if got, ok := live.ix.Component(c.Code); !ok || got.Geometry != c.Geometry {
+				errs <- "component " + c.Code + " not indexed when Apply returned"
+			}
+		}()
+	}
+	wg.Wait()
+	close(errs)
+	for e := range errs {
+		t.Error(e)
 	}
 }
