@@ -100,6 +100,8 @@ func New(cfg Config) (http.Handler, error) {
 	r.Use(authenticate(cfg.Auth, newLimiter(fails), cfg.TrustedProxies, cfg.Logger, sec))
 	r.Use(rateLimit(cfg.RateLimits, cfg.TrustedProxies, sec))
 	r.Use(readPolicy(cfg.PrivateReads))
+	sw := newStoreWatch(cfg) // notices imports by other processes (api/reload.go)
+	r.Use(sw.middleware)
 	r.NotFound(func(w http.ResponseWriter, r *http.Request) {
 		writeError(w, fmt.Errorf("no such path %s: %w", r.URL.Path, data.ErrNotFound))
 	})
@@ -133,6 +135,7 @@ func New(cfg Config) (http.Handler, error) {
 	// live follows committed edits: edit services get it and call
 	// live.Apply(changes) after each committed write, before answering.
 	live := newLiveUpdater(cfg, cfg.Index, ms)
+	sw.live = live
 	_ = live
 	return r, nil
 }

@@ -1,0 +1,171 @@
+package api
+
+import (
+	"context"
+	"log/slog"
+	"net/http"
+	"strings"
+	"sync/atomic"
+	"time"
+
+	"citygrid/data"
+	"citygrid/spatial"
+)
+
+// storeGenerationKey is the store metadata key every Insert (citygrid
+// import, the demo's first store) adds one to: gpkg.MetaGeneration.
+const storeGenerationKey = "store.generation"
+
+// storeWatchEvery is how often, at most, a server reads the store's
+// generation to notice an import made by another process. Tests set it
+// lower.
+var storeWatchEvery = time.Second
+
+// storeWatch makes a running server notice `citygrid import` run by
+// another process on the same store. Requests poke it; at most once per
+// storeWatchEvery one of them starts a check in the background (the
+// request itself is not delayed): the store's generation is read, and when
+// it moved, the whole store is loaded and every unit grid and component
+// the index lacks is applied through the live updater as an insert, so
+// lookups and tiles (new data version, touched tiles invalidated) follow.
+// Imports only add features, so inserts are all there is to replay.
+//
+// Limits: other layers (administrative units, management grids, roads,
+// addresses, POIs, categories, departments, rules) imported by another
+// process are not replayed — the server logs a warning naming them, and a
+// restart serves them. An import whose reload overlaps an API edit of the
+// same code (within the second or so a reload takes) can make the live
+// updater log a conflict; a restart resynchronises.
+type storeWatch struct {
+	store  data.Store
+	ix     *spatial.Index
+	logger *slog.Logger
+	live   *liveUpdater // set once New has built it
+
+	next    atomic.Int64 // unix nanoseconds of the next allowed check
+	running atomic.Bool  // one check at a time
+	gen     string       // generation the index reflects; owned by the running check
+}
+
+// newStoreWatch reads the store's current generation, the one the index
+// was loaded at (an import between the server's Load and this read is
+// missed until the next import). Without a store it watches nothing.
+func newStoreWatch(cfg Config) *storeWatch {
+	w := &storeWatch{store: cfg.Store, ix: cfg.Index, logger: cfg.Logger}
+	if w.logger == nil {
+		w.logger = slog.Default()
+	}
+	if w.store != nil {
+		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		defer cancel()
+		w.gen, _ = w.store.Meta(ctx, storeGenerationKey)
+	}
+	return w
+}
+
+// middleware pokes the watch on every request.
+func (w *storeWatch) middleware(next http.Handler) http.Handler {
+	if w.store == nil {
+		return next
+	}
+	return http.HandlerFunc(func(rw http.ResponseWriter, r *http.Request) {
+		w.poke()
+		next.ServeHTTP(rw, r)
+	})
+}
+
+// poke starts a background check when one is due and none is running.
+func (w *storeWatch) poke() {
+	now := time.Now().UnixNano()
+	if now < w.next.Load() || !w.running.CompareAndSwap(false, true) {
+		return
+	}
+	w.next.Store(now + int64(storeWatchEvery))
+	go func() {
+		defer w.running.Store(false)
+		w.check(context.Background())
+	}()
+}
+
+// check reloads what another process imported, if anything.
+func (w *storeWatch) check(ctx context.Context) {
+	ctx, cancel := context.WithTimeout(ctx, 5*time.Minute)
+	defer cancel()
+	gen, err := w.store.Meta(ctx, storeGenerationKey)
+	if err != nil || gen == w.gen {
+		return
+	}
+	start := time.Now()
+	ds, err := w.store.Load(ctx)
+	if err != nil {
+		w.logger.Warn("store changed by another process, but it could not be read; will retry", "generation", gen, "err", err)
+		return
+	}
+	changes, others := w.imported(ctx, ds)
+	if len(changes) > 0 {
+		if w.live != nil {
+			w.live.Apply(changes)
+		} else if err := w.ix.Apply(changes); err != nil {
+			w.logger.Error("store changed by another process; the index could not follow it: restart to reload", "err", err)
+		}
+	}
+	w.gen = gen
+	w.logger.Info("store changed by another process: imported features applied", "generation", gen,
+		"changes", len(changes), "took", time.Since(start).Round(time.Millisecond))
+	if len(others) > 0 {
+		w.logger.Warn("store changed by another process in layers a running server does not reload: restart to serve them",
+			"layers", strings.Join(others, ", "))
+	}
+}
+
+// imported lists, as insert changes, the unit grids and components of ds
+// the index lacks (unit grids first: components name their grid), and
+// names the other layers whose size differs from the index's dataset. A
+// component is confirmed in the store before it is listed, so one an API
+// edit deleted after ds was loaded is not brought back.
+func (w *storeWatch) imported(ctx context.Context, ds *data.Dataset) ([]data.Change, []string) {
+	var changes []data.Change
+	var others []string
+	w.ix.View(func() {
+		for i := range ds.UnitGrids {
+			g := &ds.UnitGrids[i]
+			if _, ok := w.ix.UnitGrid(g.Code); !ok {
+				changes = append(changes, data.Change{Layer: spatial.LayerUnitGrids, Op: data.OpInsert, Code: g.Code, AfterUnitGrid: g})
+			}
+		}
+		for i := range ds.Components {
+			c := &ds.Components[i]
+			if _, ok := w.ix.Component(c.Code); !ok {
+				changes = append(changes, data.Change{Layer: spatial.LayerComponents, Op: data.OpInsert, Code: c.Code, Version: c.Version, AfterComponent: c})
+			}
+		}
+		old := w.ix.Dataset()
+		for _, l := range []struct {
+			name     string
+			old, new int
+		}{
+			{"admin_units", len(old.AdminUnits), len(ds.AdminUnits)},
+			{"management_grids", len(old.ManagementGrids), len(ds.ManagementGrids)},
+			{"roads", len(old.Roads), len(ds.Roads)},
+			{"addresses", len(old.Addresses), len(ds.Addresses)},
+			{"pois", len(old.POIs), len(ds.POIs)},
+			{"categories", len(old.Categories), len(ds.Categories)},
+			{"departments", len(old.Departments), len(ds.Departments)},
+			{"rules", len(old.Rules), len(ds.Rules)},
+		} {
+			if l.old != l.new {
+				others = append(others, l.name)
+			}
+		}
+	})
+	kept := changes[:0]
+	for _, ch := range changes {
+		if ch.Layer == spatial.LayerComponents {
+			if _, err := w.store.Component(ctx, ch.Code); err != nil {
+				continue
+			}
+		}
+		kept = append(kept, ch)
+	}
+	return kept, others
+}
