@@ -4,7 +4,9 @@ import (
 	"context"
 	"fmt"
 	"math"
+	"slices"
 	"sort"
+	"strings"
 
 	"citygrid/data"
 
@@ -279,9 +281,15 @@ func (t *Tileset) clusterPlace(c *data.Component, z int) (tileKey, clusterKey, i
 // countCluster adds (sign 1) or takes away (sign -1) a component from the
 // counts of zoom z and returns the tile it is counted in.
 func (t *Tileset) countCluster(c *data.Component, z int, sign int64) (tileKey, bool) {
+	tk, _, ok := t.countClusterKey(c, z, sign)
+	return tk, ok
+}
+
+// countClusterKey is countCluster also naming the cell and big class.
+func (t *Tileset) countClusterKey(c *data.Component, z int, sign int64) (tileKey, clusterKey, bool) {
 	tk, k, u, v, cat, ok := t.clusterPlace(c, z)
 	if !ok {
-		return tk, false
+		return tk, k, false
 	}
 	accs := t.clusterAccs[z]
 	cells := accs[tk]
@@ -303,7 +311,7 @@ func (t *Tileset) countCluster(c *data.Component, z int, sign int64) (tileKey, b
 			delete(accs, tk)
 		}
 	}
-	return tk, true
+	return tk, k, true
 }
 
 // buildClusters counts, for every tile of zoom z, the components of the
@@ -323,6 +331,47 @@ func (t *Tileset) buildClusters(z int) {
 	}
 }
 
+// refreshCluster remakes the one cluster feature of a tile's cell and big
+// class from its counts, keeping the tile's list in (cell, big) order.
+func (t *Tileset) refreshCluster(z int, tk tileKey, k clusterKey) {
+	cs := t.clusters[z][tk]
+	i, found := sort.Find(len(cs), func(i int) int {
+		if k.cell != cs[i].cell {
+			return int(k.cell) - int(cs[i].cell)
+		}
+		return strings.Compare(k.big, cs[i].big)
+	})
+	a := t.clusterAccs[z][tk][k]
+	switch {
+	case a == nil && found:
+		cs = slices.Delete(cs, i, i+1)
+	case a == nil:
+		return
+	default:
+		// In place: Apply holds the tileset's write lock, no tile is
+		// being drawn.
+		c := t.clusterOf(z, tk, k, a)
+		if found {
+			cs[i] = c
+		} else {
+			cs = slices.Insert(cs, i, c)
+		}
+	}
+	if len(cs) == 0 {
+		delete(t.clusters[z], tk)
+		return
+	}
+	t.clusters[z][tk] = cs
+}
+
+func (t *Tileset) clusterOf(z int, tk tileKey, k clusterKey, a *clusterAcc) cluster {
+	return cluster{
+		cell: k.cell, big: k.big, name: a.name, count: a.n,
+		x: float64((a.sx + a.n/2) / a.n), y: float64((a.sy + a.n/2) / a.n),
+		id: featureID(LayerComponentClusters, fmt.Sprintf("%d/%d/%d/%d", z, tk.x, tk.y, k.cell), k.big),
+	}
+}
+
 // refreshClusters remakes the cluster features of one tile from its counts.
 func (t *Tileset) refreshClusters(z int, tk tileKey) {
 	cells := t.clusterAccs[z][tk]
@@ -332,11 +381,7 @@ func (t *Tileset) refreshClusters(z int, tk tileKey) {
 	}
 	cs := make([]cluster, 0, len(cells))
 	for k, a := range cells {
-		cs = append(cs, cluster{
-			cell: k.cell, big: k.big, name: a.name, count: a.n,
-			x: float64((a.sx + a.n/2) / a.n), y: float64((a.sy + a.n/2) / a.n),
-			id: featureID(LayerComponentClusters, fmt.Sprintf("%d/%d/%d/%d", z, tk.x, tk.y, k.cell), k.big),
-		})
+		cs = append(cs, t.clusterOf(z, tk, k, a))
 	}
 	sort.Slice(cs, func(i, j int) bool {
 		if cs[i].cell != cs[j].cell {

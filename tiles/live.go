@@ -97,8 +97,8 @@ func (t *Tileset) countAll(c *data.Component, sign int64, touched map[TileAddres
 		if t.clusterAccs[z] == nil {
 			continue // not built yet: it will be counted from the data
 		}
-		if tk, ok := t.countCluster(c, z, sign); ok {
-			t.refreshClusters(z, tk)
+		if tk, k, ok := t.countClusterKey(c, z, sign); ok {
+			t.refreshCluster(z, tk, k)
 			touched[TileAddress{z, int(tk.x), int(tk.y)}] = struct{}{}
 		}
 	}
