@@ -240,12 +240,16 @@ flags:
 	formatName := fs.String("format", "", "geojson or gpkg (default: from the --out extension)")
 	out := fs.String("out", "", "file to write (required)")
 	force := fs.Bool("force", false, "replace --out if it exists")
+	postgis := fs.Bool("postgis", false, "write the whole city as a psql script for PostgreSQL + PostGIS (see export_postgis.go)")
 	pos, err := parseInterspersed(fs, args)
 	if err != nil {
 		if errors.Is(err, flag.ErrHelp) {
 			return nil
 		}
 		return err
+	}
+	if *postgis {
+		return exportPostGIS(ctx, *dir, *layerName, *out, *force, len(pos))
 	}
 	if *dir == "" || *layerName == "" || *out == "" || len(pos) > 0 {
 		fs.Usage()
