@@ -34,9 +34,15 @@ func (p *Provider) Apply(changes []data.Change, applyData func([]data.Change) er
 	if p.baked != nil {
 		p.dirtyMu.Lock()
 		p.seq++
+		now := time.Now()
 		for _, a := range touched {
 			if a.Z >= p.bakedMin && a.Z <= p.bakedM {
-				p.dirty[a] = p.seq
+				d, ok := p.dirty[a]
+				if !ok {
+					d.first = now
+				}
+				d.seq, d.last = p.seq, now
+				p.dirty[a] = d
 				baked++
 			}
 		}
@@ -127,6 +133,24 @@ type rewriter struct {
 // rewriteBatch is how many tiles one transaction stores.
 const rewriteBatch = 256
 
+// A dirty tile is rewritten once no edit has touched it for rewriteQuiet,
+// or at the latest rewriteMaxAge after the first edit that dirtied it.
+// Under a stream of edits the low-zoom tiles, which every edit touches,
+// would otherwise be drawn again and again for nothing; clients get them
+// drawn on the fly meanwhile, so this only bounds how far the file lags.
+const (
+	rewriteQuiet  = 300 * time.Millisecond
+	rewriteMaxAge = 10 * time.Second
+)
+
+// dirtyTile records the edits that touched a baked tile since it was last
+// written: the latest one's sequence number and time, and the first one's
+// time.
+type dirtyTile struct {
+	seq         uint64
+	first, last time.Time
+}
+
 // RewritingVersion is the data_version of a baked file while tiles are
 // being rewritten in place.
 const RewritingVersion = "rewriting"
@@ -165,7 +189,7 @@ func (rw *rewriter) run() {
 				return
 			default:
 			}
-			more, err := rw.round()
+			more, wait, err := rw.round()
 			if err != nil {
 				msg := err.Error()
 				rw.lastErr.Store(&msg)
@@ -175,43 +199,70 @@ func (rw *rewriter) run() {
 			if !more {
 				break
 			}
+			if wait > 0 {
+				select {
+				case <-rw.stop:
+					return
+				case <-time.After(wait):
+				}
+			}
 		}
 	}
 }
 
-// round rewrites one batch of dirty tiles; more reports whether dirty
-// tiles remain.
-func (rw *rewriter) round() (more bool, err error) {
+// round rewrites one batch of dirty tiles that are due; more reports
+// whether dirty tiles remain, wait how long to wait before the next round
+// when none was due.
+func (rw *rewriter) round() (more bool, wait time.Duration, err error) {
 	p := rw.p
 	type job struct {
 		a   TileAddress
 		seq uint64
 	}
 	var jobs []job
+	now := time.Now()
+	wait = rewriteQuiet
 	p.dirtyMu.RLock()
-	for a, seq := range p.dirty {
-		jobs = append(jobs, job{a, seq})
+	n := len(p.dirty)
+	for a, d := range p.dirty {
+		due := d.last.Add(rewriteQuiet)
+		if cap := d.first.Add(rewriteMaxAge); cap.Before(due) {
+			due = cap
+		}
+		if due.After(now) {
+			wait = min(wait, due.Sub(now))
+			continue
+		}
+		jobs = append(jobs, job{a, d.seq})
 		if len(jobs) == rewriteBatch {
 			break
 		}
 	}
 	p.dirtyMu.RUnlock()
+	if n == 0 {
+		return false, 0, nil
+	}
 	if len(jobs) == 0 {
-		return false, nil
+		return true, wait, nil
 	}
 	ctx := context.Background()
 	out := make([]mbtiles.TileData, len(jobs))
 	for i, j := range jobs {
-		// Drawn after the edit of sequence j.seq: the bytes are at least
-		// that new; a later edit re-dirties the tile with a higher seq.
-		b, err := p.ts.Tile(ctx, j.a.Z, j.a.X, j.a.Y)
-		if err != nil {
-			return true, err
+		// A cached tile was drawn after the last edit that touched it
+		// (edits drop the tiles they touch; tiles drawn across an edit
+		// are not cached): take it. Else draw it, after the edit of
+		// sequence j.seq, so at least that new; a later edit re-dirties
+		// the tile with a higher seq.
+		var b []byte
+		if t, ok := p.cachedTile(j.a); ok {
+			b = t.Data
+		} else if b, err = p.ts.Tile(ctx, j.a.Z, j.a.X, j.a.Y); err != nil {
+			return true, 0, err
 		}
 		out[i] = mbtiles.TileData{Z: j.a.Z, X: j.a.X, Y: j.a.Y, Data: b}
 	}
 	if err := rw.up.Write(ctx, out, map[string]string{"data_version": RewritingVersion}); err != nil {
-		return true, err
+		return true, 0, err
 	}
 	rw.rounds.Add(1)
 	rw.written.Add(int64(len(out)))
@@ -221,7 +272,7 @@ func (rw *rewriter) round() (more bool, err error) {
 	p.ts.mu.RLock()
 	p.dirtyMu.Lock()
 	for _, j := range jobs {
-		if p.dirty[j.a] == j.seq {
+		if p.dirty[j.a].seq == j.seq {
 			delete(p.dirty, j.a)
 		}
 	}
@@ -230,12 +281,20 @@ func (rw *rewriter) round() (more bool, err error) {
 	version := p.ts.Version()
 	p.ts.mu.RUnlock()
 	if left > 0 {
-		return true, nil
+		return true, 0, nil
 	}
 	if err := rw.up.Write(ctx, nil, map[string]string{"data_version": version}); err != nil {
-		return false, err
+		return false, 0, err
 	}
-	return false, nil
+	return false, 0, nil
+}
+
+// cachedTile is the tile in the memory cache, if any.
+func (p *Provider) cachedTile(a TileAddress) (Tile, bool) {
+	if p.cache == nil {
+		return Tile{}, false
+	}
+	return p.cache.get(a)
 }
 
 // rewriterState is the Provider's part of the rewriter.

@@ -45,7 +45,7 @@ type Provider struct {
 	// written, with the edit's sequence number: they are drawn on the fly
 	// until the rewriter has stored them anew (see live_bake.go).
 	dirtyMu sync.RWMutex
-	dirty   map[TileAddress]uint64
+	dirty   map[TileAddress]dirtyTile
 	rw      atomic.Pointer[rewriter]
 	rewriterState
 }
@@ -66,7 +66,7 @@ type call struct {
 // cache). A baked file of another data version is ignored; the returned
 // note says why, for the log.
 func NewProvider(ts *Tileset, baked *mbtiles.Reader, cacheBytes int64) (*Provider, string) {
-	p := &Provider{ts: ts, inflight: map[flightKey]*call{}, dirty: map[TileAddress]uint64{}}
+	p := &Provider{ts: ts, inflight: map[flightKey]*call{}, dirty: map[TileAddress]dirtyTile{}}
 	if cacheBytes == 0 {
 		cacheBytes = 256 << 20
 	}
