@@ -106,10 +106,60 @@ func (l *liveUpdater) applyBatch(batch []*liveReq) {
 }
 
 func (l *liveUpdater) applyOne(changes []data.Change) {
-	if err := l.apply(changes); err != nil {
-		l.logger.Error("live update: the index could not replay a committed change; restart to reload from the store",
-			"changes", len(changes), "first", changes[0].Code, "err", err)
+	err := l.apply(changes)
+	if err == nil {
+		return
 	}
+	// The store has committed these changes, so they are the truth: when
+	// the index disagrees about what exists (it missed an earlier write, or
+	// saw this one already), replay them as what they make the feature.
+	fixed := l.reconcile(changes)
+	if err2 := l.apply(fixed); err2 != nil {
+		l.logger.Error("live update: the index could not replay a committed change; restart to reload from the store",
+			"changes", len(changes), "first", changes[0].Code, "err", err2)
+		return
+	}
+	l.logger.Warn("live update: the index had drifted from the store; replayed the changes as upserts and deletes",
+		"changes", len(changes), "first", changes[0].Code, "err", err)
+}
+
+// reconcile turns changes into ones that fit the index: an insert of a
+// code the index holds becomes an update, an update of a code it lacks an
+// insert, a delete of a code it lacks is dropped (following earlier changes
+// of the same list).
+func (l *liveUpdater) reconcile(changes []data.Change) []data.Change {
+	type key struct{ layer, code string }
+	have := map[key]bool{}
+	exists := func(k key) bool {
+		if v, ok := have[k]; ok {
+			return v
+		}
+		switch k.layer {
+		case spatial.LayerComponents:
+			_, ok := l.ix.Component(k.code)
+			return ok
+		case spatial.LayerUnitGrids:
+			_, ok := l.ix.UnitGrid(k.code)
+			return ok
+		}
+		return false
+	}
+	out := make([]data.Change, 0, len(changes))
+	for _, ch := range changes {
+		k := key{ch.Layer, ch.Code}
+		had := exists(k)
+		switch {
+		case ch.Op == data.OpDelete && !had:
+			continue
+		case ch.Op == data.OpInsert && had:
+			ch.Op = data.OpUpdate
+		case ch.Op == data.OpUpdate && !had:
+			ch.Op = data.OpInsert
+		}
+		have[k] = ch.Op != data.OpDelete
+		out = append(out, ch)
+	}
+	return out
 }
 
 func (l *liveUpdater) apply(changes []data.Change) error {

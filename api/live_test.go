@@ -107,15 +107,34 @@ func TestLiveEditsReachTilesAndLookupsOverHTTP(t *testing.T) {
 	}
 }
 
-// TestLiveApplyOfAnInconsistentChangeIsLoggedAndChangesNothing: a delete
-// of a code the index does not hold is refused by the index; the tiles and
-// version stay as they were.
-func TestLiveApplyOfAnInconsistentChangeChangesNothing(t *testing.T) {
+// TestLiveApplyFollowsTheStoreWhenTheIndexDrifted: committed changes that
+// do not fit the index (a delete of a code it lacks, an update of a code
+// it lacks, an insert of one it has) are replayed as what they make the
+// feature, so the index ends as the store is; a malformed change (no
+// geometry) is refused and changes nothing.
+func TestLiveApplyFollowsTheStoreWhenTheIndexDrifted(t *testing.T) {
 	h, live := newLiveTestServer(t)
 	v0 := tileJSONOf(t, h).DataVersion
 	live.Apply([]data.Change{{Layer: "components", Op: data.OpDelete, Code: "nope"}})
 	if v := tileJSONOf(t, h).DataVersion; v != v0 {
-		t.Errorf("version moved on a refused change: %s → %s", v0, v)
+		t.Errorf("version moved on a delete of nothing: %s → %s", v0, v)
+	}
+	lost := data.Component{Code: "3201140201000077", Category: tLamp, Geometry: orb.Point{118.709, 31.911}, Status: data.StatusIntact}
+	live.Apply([]data.Change{{Layer: "components", Op: data.OpUpdate, Code: lost.Code, AfterComponent: &lost}})
+	if got, ok := live.ix.Component(lost.Code); !ok || got.Geometry != lost.Geometry {
+		t.Errorf("update of a component the index lacked: %+v %v", got, ok)
+	}
+	again := lost
+	again.Geometry = orb.Point{118.7091, 31.9111}
+	live.Apply([]data.Change{{Layer: "components", Op: data.OpInsert, Code: lost.Code, AfterComponent: &again}})
+	if got, _ := live.ix.Component(lost.Code); got.Geometry != again.Geometry {
+		t.Errorf("insert of a component the index had: %+v", got)
+	}
+	v1 := tileJSONOf(t, h).DataVersion
+	bad := data.Component{Code: "3201140201000078", Category: tLamp}
+	live.Apply([]data.Change{{Layer: "components", Op: data.OpInsert, Code: bad.Code, AfterComponent: &bad}})
+	if _, ok := live.ix.Component(bad.Code); ok || tileJSONOf(t, h).DataVersion != v1 {
+		t.Error("a component without geometry was applied")
 	}
 }
 
