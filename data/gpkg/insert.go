@@ -53,6 +53,7 @@ func (s *Store) Insert(ctx context.Context, ds *data.Dataset) error {
 	if err := tx.Commit(); err != nil {
 		return fmt.Errorf("insert: commit: %w", err)
 	}
+	s.dropReference() // an import may add grids, categories, departments
 	return nil
 }
 

@@ -87,6 +87,7 @@ type migration struct {
 var migrations = []migration{
 	{1, "GeoPackage core tables and citygrid layers", migrateV1},
 	{2, "rules.kind: the category kind a rule names", migrateV2},
+	{3, "edit history and survey changesets", migrateV3},
 }
 
 // SchemaVersion is the schema version this build writes and understands.

@@ -27,6 +27,7 @@ import (
 	"fmt"
 	"net/url"
 	"sync"
+	"time"
 
 	"github.com/mattn/go-sqlite3"
 
@@ -60,6 +61,11 @@ type Store struct {
 	// mu serialises Insert, so concurrent imports fail on conflicts rather
 	// than on SQLITE_BUSY.
 	mu sync.Mutex
+	// refs caches the reference layers edits are checked against.
+	refs refCache
+	// lastMu guards last, the time of the latest edit.
+	lastMu sync.Mutex
+	last   time.Time
 }
 
 var _ data.Store = (*Store)(nil)

@@ -1,0 +1,731 @@
+package gpkg
+
+import (
+	"context"
+	"database/sql"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"sort"
+	"strconv"
+	"sync"
+	"time"
+
+	"github.com/paulmach/orb"
+	"github.com/paulmach/orb/geojson"
+	"github.com/paulmach/orb/planar"
+
+	"citygrid/data"
+)
+
+var _ data.Editor = (*Store)(nil)
+
+// Layers the history records.
+const (
+	layerComponents = "components"
+	layerUnitGrids  = "unit_grids"
+)
+
+// migrateV3 adds the edit history and the survey changesets. They are
+// citygrid tables, not GeoPackage layers (GIS clients list only the city's
+// layers); before and after are the feature as JSON (GeoJSON geometry),
+// NULL for the side of an insert or delete that has none.
+func migrateV3(ctx context.Context, tx *sql.Tx) error {
+	stmts := []string{
+		`CREATE TABLE citygrid_history (
+			id INTEGER PRIMARY KEY AUTOINCREMENT,
+			layer TEXT NOT NULL, code TEXT NOT NULL, op TEXT NOT NULL, version INTEGER NOT NULL,
+			at DATETIME NOT NULL, user TEXT NOT NULL, reason TEXT NOT NULL,
+			changeset TEXT NOT NULL DEFAULT '', before TEXT, after TEXT)`,
+		`CREATE INDEX citygrid_history_code ON citygrid_history (layer, code, id)`,
+		`CREATE INDEX citygrid_history_at ON citygrid_history (layer, at)`,
+		`CREATE TABLE citygrid_changesets (
+			id TEXT NOT NULL PRIMARY KEY, created_at DATETIME NOT NULL, user TEXT NOT NULL,
+			base_time TEXT NOT NULL, status TEXT NOT NULL, items BLOB NOT NULL, applied_at DATETIME)`,
+	}
+	for _, s := range stmts {
+		if _, err := tx.ExecContext(ctx, s); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// reference is what edits are checked against: the city's reference
+// layers, read once and kept until an import or a grid edit changes them.
+type reference struct {
+	checker   *data.ComponentChecker
+	grids     []data.UnitGrid // sorted by code
+	bounds    []orb.Bound
+	districts []string
+}
+
+type refCache struct {
+	mu  sync.Mutex
+	ref *reference
+}
+
+// reference returns the cached reference layers, reading them on first use.
+func (s *Store) reference(ctx context.Context) (*reference, error) {
+	s.refs.mu.Lock()
+	defer s.refs.mu.Unlock()
+	if s.refs.ref != nil {
+		return s.refs.ref, nil
+	}
+	tx, err := s.db.BeginTx(ctx, &sql.TxOptions{ReadOnly: true})
+	if err != nil {
+		return nil, err
+	}
+	defer tx.Rollback()
+	l := loader{tx: tx, intern: map[string]string{}}
+	ds := &data.Dataset{}
+	for _, level := range []data.AdminLevel{data.LevelDistrict, data.LevelStreet, data.LevelCommunity} {
+		if err := l.admin(ctx, ds, level); err != nil {
+			return nil, err
+		}
+	}
+	for _, fn := range []func(context.Context, *data.Dataset) error{l.unitGrids, l.categories, l.departments} {
+		if err := fn(ctx, ds); err != nil {
+			return nil, err
+		}
+	}
+	s.refs.ref = newReference(ds)
+	return s.refs.ref, nil
+}
+
+func newReference(ds *data.Dataset) *reference {
+	r := &reference{checker: data.NewComponentChecker(ds)}
+	r.grids = append([]data.UnitGrid(nil), ds.UnitGrids...)
+	sort.Slice(r.grids, func(i, j int) bool { return r.grids[i].Code < r.grids[j].Code })
+	r.bounds = make([]orb.Bound, len(r.grids))
+	for i := range r.grids {
+		r.bounds[i] = r.grids[i].Geometry.Bound()
+	}
+	for _, u := range ds.AdminUnits {
+		if u.Level == data.LevelDistrict {
+			r.districts = append(r.districts, u.Code)
+		}
+	}
+	return r
+}
+
+// dropReference makes the next edit read the reference layers again.
+func (s *Store) dropReference() {
+	s.refs.mu.Lock()
+	s.refs.ref = nil
+	s.refs.mu.Unlock()
+}
+
+// gridAt is the lowest-coded unit grid containing p, "" when none does.
+func (r *reference) gridAt(p orb.Point) string {
+	for i := range r.grids {
+		if r.bounds[i].Contains(p) && planar.MultiPolygonContains(r.grids[i].Geometry, p) {
+			return r.grids[i].Code
+		}
+	}
+	return ""
+}
+
+// editTx is one write transaction with its history.
+type editTx struct {
+	ctx       context.Context
+	tx        *sql.Tx
+	ref       *reference
+	meta      data.EditMeta
+	at        time.Time
+	changeset string
+	changes   []data.Change
+	stmts     map[string]*sql.Stmt
+	bound     orb.Bound
+	hasBound  bool
+	touched   map[string]bool
+}
+
+// write runs fn in one write transaction and returns the changes it made
+// once they are committed.
+func (s *Store) write(ctx context.Context, m data.EditMeta, changeset string, fn func(*editTx) error) ([]data.Change, error) {
+	ref, err := s.reference(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("read reference layers: %w", err)
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	tx, err := s.db.BeginTx(ctx, nil)
+	if err != nil {
+		return nil, WriteError(err)
+	}
+	defer tx.Rollback()
+	et := &editTx{ctx: ctx, tx: tx, ref: ref, meta: m, at: s.now(), changeset: changeset, stmts: map[string]*sql.Stmt{}, touched: map[string]bool{}}
+	defer et.close()
+	if err := fn(et); err != nil {
+		return nil, err
+	}
+	if err := et.touchContents(); err != nil {
+		return nil, WriteError(err)
+	}
+	if err := tx.Commit(); err != nil {
+		return nil, WriteError(fmt.Errorf("commit: %w", err))
+	}
+	if et.touched[layerUnitGrids] {
+		s.dropReference()
+	}
+	return et.changes, nil
+}
+
+// now is the time of the next change: the wall clock, but never before the
+// previous change (as-of reads order the history by time).
+func (s *Store) now() time.Time {
+	t := time.Now().UTC().Truncate(time.Millisecond)
+	s.lastMu.Lock()
+	defer s.lastMu.Unlock()
+	if !t.After(s.last) {
+		t = s.last.Add(time.Millisecond)
+	}
+	s.last = t
+	return t
+}
+
+func (e *editTx) close() {
+	for _, st := range e.stmts {
+		st.Close()
+	}
+}
+
+func (e *editTx) stmt(q string) (*sql.Stmt, error) {
+	if st, ok := e.stmts[q]; ok {
+		return st, nil
+	}
+	st, err := e.tx.PrepareContext(e.ctx, q)
+	if err != nil {
+		return nil, err
+	}
+	e.stmts[q] = st
+	return st, nil
+}
+
+func (e *editTx) exec(q string, args ...any) error {
+	st, err := e.stmt(q)
+	if err != nil {
+		return err
+	}
+	return execFused(e.ctx, st, args)
+}
+
+func (e *editTx) grow(table string, g orb.Geometry) {
+	e.touched[table] = true
+	if table != layerComponents || g == nil {
+		return
+	}
+	b := g.Bound()
+	if !e.hasBound {
+		e.bound, e.hasBound = b, true
+	} else {
+		e.bound = e.bound.Union(b)
+	}
+}
+
+func (e *editTx) touchContents() error {
+	now := e.at.Format(timestampFormat)
+	for table := range e.touched {
+		if _, err := e.tx.ExecContext(e.ctx, `UPDATE gpkg_contents SET last_change = ? WHERE table_name = ?`, now, table); err != nil {
+			return err
+		}
+	}
+	if e.hasBound {
+		b := e.bound
+		if _, err := e.tx.ExecContext(e.ctx, `UPDATE gpkg_contents SET
+			min_x = min(coalesce(min_x, ?1), ?1), min_y = min(coalesce(min_y, ?2), ?2),
+			max_x = max(coalesce(max_x, ?3), ?3), max_y = max(coalesce(max_y, ?4), ?4)
+			WHERE table_name = 'components'`, b.Min[0], b.Min[1], b.Max[0], b.Max[1]); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// record appends a change and its history row.
+func (e *editTx) record(c data.Change) error {
+	c.At, c.User, c.Reason = e.at, e.meta.User, e.meta.Reason
+	var before, after []byte
+	var err error
+	switch c.Layer {
+	case layerComponents:
+		if before, err = componentJSON(c.BeforeComponent); err != nil {
+			return err
+		}
+		if after, err = componentJSON(c.AfterComponent); err != nil {
+			return err
+		}
+	case layerUnitGrids:
+		if before, err = unitGridJSON(c.BeforeUnitGrid); err != nil {
+			return err
+		}
+		if after, err = unitGridJSON(c.AfterUnitGrid); err != nil {
+			return err
+		}
+	}
+	if err := e.exec(`INSERT INTO citygrid_history (layer, code, op, version, at, user, reason, changeset, before, after)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`, c.Layer, c.Code, string(c.Op), c.Version, e.at.Format(timestampFormat),
+		e.meta.User, e.meta.Reason, e.changeset, nullText(before), nullText(after)); err != nil {
+		return fmt.Errorf("write history: %w", err)
+	}
+	e.changes = append(e.changes, c)
+	return nil
+}
+
+func isNoRows(err error) bool { return errors.Is(err, sql.ErrNoRows) }
+
+func nullText(b []byte) any {
+	if b == nil {
+		return nil
+	}
+	return string(b)
+}
+
+// stored reads one component inside the transaction.
+func (e *editTx) stored(code string) (*data.Component, error) {
+	l := loader{tx: e.tx, intern: map[string]string{}}
+	var out *data.Component
+	err := l.scanComponents(e.ctx, `WHERE code = ?`, []any{code}, func(c *data.Component) {
+		cc := *c
+		out = &cc
+	})
+	return out, err
+}
+
+// lastVersion is the highest version code ever had (0: never stored).
+func (e *editTx) lastVersion(code string) (int64, error) {
+	st, err := e.stmt(`SELECT coalesce(max(version), 0) FROM citygrid_history WHERE layer = 'components' AND code = ?`)
+	if err != nil {
+		return 0, err
+	}
+	var v int64
+	err = st.QueryRowContext(e.ctx, code).Scan(&v)
+	return v, err
+}
+
+// nextCode assigns the next free sequence of county+category, counting
+// codes that were deleted too, so a code is never reused.
+func (e *editTx) nextCode(county, category string, taken map[string]int) (string, error) {
+	prefix := county + category
+	if n, ok := taken[prefix]; ok {
+		taken[prefix] = n + 1
+		return data.ComponentCode(county, category, n+1), nil
+	}
+	lo, hi := prefix+"000000", prefix+"999999"
+	var a, b sql.NullString
+	if err := e.tx.QueryRowContext(e.ctx, `SELECT max(code) FROM components WHERE code BETWEEN ? AND ?`, lo, hi).Scan(&a); err != nil {
+		return "", err
+	}
+	if err := e.tx.QueryRowContext(e.ctx, `SELECT max(code) FROM citygrid_history WHERE layer = 'components' AND code BETWEEN ? AND ?`, lo, hi).Scan(&b); err != nil {
+		return "", err
+	}
+	last := max(a.String, b.String)
+	n := 0
+	if last != "" {
+		n, _ = strconv.Atoi(last[len(prefix):])
+	}
+	if n >= 999999 {
+		return "", &data.ValidationError{Field: "code", Reason: fmt.Sprintf("every sequence of %s is used", prefix)}
+	}
+	taken[prefix] = n + 1
+	return data.ComponentCode(county, category, n+1), nil
+}
+
+// prepare derives what the store owns (unit grid, change time) and checks
+// the component. where names it in errors.
+func (e *editTx) prepare(c *data.Component, where string, taken map[string]int) error {
+	if len(e.ref.grids) > 0 && c.Geometry != nil {
+		if p, ok := data.Representative(c.Geometry); ok {
+			c.UnitGrid = e.ref.gridAt(p)
+		}
+	}
+	if c.Code == "" && c.Category != "" {
+		county := ""
+		switch {
+		case len(c.UnitGrid) >= 6:
+			county = c.UnitGrid[:6]
+		case len(e.ref.districts) == 1:
+			county = e.ref.districts[0]
+		}
+		if county == "" {
+			return data.ValidationErrors{{Where: where, Field: "code", Reason: "is missing and no unit grid contains the geometry to derive the county from"}}
+		}
+		code, err := e.nextCode(county, c.Category, taken)
+		if err != nil {
+			return err
+		}
+		c.Code = code
+	}
+	c.ChangedAt = e.at
+	errs := e.ref.checker.Check([]data.Component{*c}, func(int) string { return where })
+	if len(e.ref.grids) > 0 && c.UnitGrid == "" && c.Geometry != nil && len(errs) == 0 {
+		errs = append(errs, &data.ValidationError{Where: where, Field: "geometry", Reason: "lies in no unit grid of the city"})
+	}
+	return errs.Err()
+}
+
+var componentColumns = `geom, code, category, name, department, owner, maintainer, status, unit_grid, survey_date, changed_at, version, note`
+
+func componentArgs(c *data.Component) []any {
+	var g any
+	if c.Geometry != nil {
+		g = AppendGeometry(nil, c.Geometry, SRSCGCS2000)
+	}
+	return []any{g, c.Code, c.Category, c.Name, c.Department, c.Owner, c.Maintainer, string(c.Status), c.UnitGrid,
+		formatDate(c.SurveyDate), formatTimestamp(c.ChangedAt), c.Version, c.Note}
+}
+
+func (e *editTx) insertComponent(c *data.Component) error {
+	if err := e.exec(`INSERT INTO components (`+componentColumns+`) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`, componentArgs(c)...); err != nil {
+		if isConstraint(err) {
+			return fmt.Errorf("component %s is already stored: %w", c.Code, data.ErrConflict)
+		}
+		return WriteError(err)
+	}
+	e.grow(layerComponents, c.Geometry)
+	return e.record(data.Change{Layer: layerComponents, Op: data.OpInsert, Code: c.Code, Version: c.Version, AfterComponent: c})
+}
+
+func (e *editTx) updateComponent(before, c *data.Component) error {
+	args := componentArgs(c)
+	if err := e.exec(`UPDATE components SET geom = ?, code = ?, category = ?, name = ?, department = ?, owner = ?, maintainer = ?,
+		status = ?, unit_grid = ?, survey_date = ?, changed_at = ?, version = ?, note = ? WHERE code = ?`, append(args, before.Code)...); err != nil {
+		return WriteError(err)
+	}
+	e.grow(layerComponents, c.Geometry)
+	return e.record(data.Change{Layer: layerComponents, Op: data.OpUpdate, Code: c.Code, Version: c.Version, BeforeComponent: before, AfterComponent: c})
+}
+
+func (e *editTx) deleteComponent(before *data.Component) error {
+	if err := e.exec(`DELETE FROM components WHERE code = ?`, before.Code); err != nil {
+		return WriteError(err)
+	}
+	e.grow(layerComponents, nil)
+	return e.record(data.Change{Layer: layerComponents, Op: data.OpDelete, Code: before.Code, Version: before.Version, BeforeComponent: before})
+}
+
+// check compares the stored version with the expected one.
+func check(code string, cur *data.Component, expected int64) error {
+	if cur == nil {
+		if expected != data.AnyVersion {
+			return &data.PreconditionError{Layer: layerComponents, Code: code, Expected: expected}
+		}
+		return fmt.Errorf("component %s: %w", code, data.ErrNotFound)
+	}
+	if expected != data.AnyVersion && cur.Version != expected {
+		return &data.PreconditionError{Layer: layerComponents, Code: code, Expected: expected, Current: cur.Version, Exists: true}
+	}
+	return nil
+}
+
+// CreateComponent stores a new component (see data.Editor).
+func (s *Store) CreateComponent(ctx context.Context, c data.Component, m data.EditMeta) ([]data.Change, error) {
+	return s.write(ctx, m, "", func(e *editTx) error {
+		if err := e.prepare(&c, "", map[string]int{}); err != nil {
+			return err
+		}
+		cur, err := e.stored(c.Code)
+		if err != nil {
+			return err
+		}
+		if cur != nil {
+			return fmt.Errorf("component %s is already stored (version %d): %w", c.Code, cur.Version, data.ErrConflict)
+		}
+		last, err := e.lastVersion(c.Code)
+		if err != nil {
+			return err
+		}
+		c.Version = last + 1
+		return e.insertComponent(&c)
+	})
+}
+
+// UpdateComponent replaces a stored component (see data.Editor).
+func (s *Store) UpdateComponent(ctx context.Context, c data.Component, expected int64, m data.EditMeta) ([]data.Change, error) {
+	return s.PatchComponent(ctx, c.Code, expected, func(cur *data.Component) error {
+		code := cur.Code
+		*cur = c
+		cur.Code = code
+		return nil
+	}, m)
+}
+
+// PatchComponent changes a stored component in one transaction (see
+// data.Editor). The code cannot change.
+func (s *Store) PatchComponent(ctx context.Context, code string, expected int64, patch func(*data.Component) error, m data.EditMeta) ([]data.Change, error) {
+	return s.write(ctx, m, "", func(e *editTx) error {
+		cur, err := e.stored(code)
+		if err != nil {
+			return err
+		}
+		if err := check(code, cur, expected); err != nil {
+			return err
+		}
+		next := *cur
+		if err := patch(&next); err != nil {
+			return err
+		}
+		if next.Code != code {
+			return data.ValidationErrors{{Field: "code", Reason: fmt.Sprintf("is %s in the body but %s in the path; a code cannot change", next.Code, code)}}
+		}
+		if err := e.prepare(&next, "", nil); err != nil {
+			return err
+		}
+		next.Version = cur.Version + 1
+		return e.updateComponent(cur, &next)
+	})
+}
+
+// DeleteComponent removes a stored component (see data.Editor).
+func (s *Store) DeleteComponent(ctx context.Context, code string, expected int64, m data.EditMeta) ([]data.Change, error) {
+	return s.write(ctx, m, "", func(e *editTx) error {
+		cur, err := e.stored(code)
+		if err != nil {
+			return err
+		}
+		if err := check(code, cur, expected); err != nil {
+			return err
+		}
+		return e.deleteComponent(cur)
+	})
+}
+
+// History lists the changes of one feature, oldest first.
+func (s *Store) History(ctx context.Context, layer, code string) ([]data.HistoryEntry, error) {
+	rows, err := s.db.QueryContext(ctx, `SELECT id, op, version, at, user, reason, changeset, before, after
+		FROM citygrid_history WHERE layer = ? AND code = ? ORDER BY id`, layer, code)
+	if err != nil {
+		return nil, fmt.Errorf("history of %s %s: %w", layer, code, err)
+	}
+	defer rows.Close()
+	var out []data.HistoryEntry
+	for rows.Next() {
+		h := data.HistoryEntry{Layer: layer, Code: code}
+		var op, at string
+		var before, after sql.NullString
+		if err := rows.Scan(&h.ID, &op, &h.Version, &at, &h.User, &h.Reason, &h.Changeset, &before, &after); err != nil {
+			return nil, err
+		}
+		h.Op = data.ChangeOp(op)
+		if h.At, err = parseTimestamp([]byte(at)); err != nil {
+			return nil, err
+		}
+		switch layer {
+		case layerComponents:
+			if h.BeforeComponent, err = parseComponentJSON(before); err != nil {
+				return nil, err
+			}
+			if h.AfterComponent, err = parseComponentJSON(after); err != nil {
+				return nil, err
+			}
+		case layerUnitGrids:
+			if h.BeforeUnitGrid, err = parseUnitGridJSON(before); err != nil {
+				return nil, err
+			}
+			if h.AfterUnitGrid, err = parseUnitGridJSON(after); err != nil {
+				return nil, err
+			}
+		}
+		out = append(out, h)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, err
+	}
+	if len(out) == 0 {
+		if layer == layerComponents {
+			if _, err := s.Component(ctx, code); err != nil {
+				return nil, err
+			}
+		} else {
+			var n int
+			if err := s.db.QueryRowContext(ctx, `SELECT count(*) FROM unit_grids WHERE code = ?`, code).Scan(&n); err != nil {
+				return nil, err
+			}
+			if n == 0 {
+				return nil, fmt.Errorf("unit grid %s: %w", code, data.ErrNotFound)
+			}
+		}
+	}
+	return out, nil
+}
+
+// ComponentsAsOf reads the component layer as it was at t: the current
+// components, with every component changed after t put back as it was
+// before its first change after t. Features imported (not edited) count as
+// present since the store began.
+func (s *Store) ComponentsAsOf(ctx context.Context, t time.Time) ([]data.Component, error) {
+	return s.asOf(ctx, t, "")
+}
+
+// ComponentAsOf reads one component as it was at t.
+func (s *Store) ComponentAsOf(ctx context.Context, code string, t time.Time) (data.Component, error) {
+	cs, err := s.asOf(ctx, t, code)
+	if err != nil {
+		return data.Component{}, err
+	}
+	if len(cs) == 0 {
+		return data.Component{}, fmt.Errorf("component %s as of %s: %w", code, t.UTC().Format(time.RFC3339), data.ErrNotFound)
+	}
+	return cs[0], nil
+}
+
+func (s *Store) asOf(ctx context.Context, t time.Time, code string) ([]data.Component, error) {
+	tx, err := s.db.BeginTx(ctx, &sql.TxOptions{ReadOnly: true})
+	if err != nil {
+		return nil, err
+	}
+	defer tx.Rollback()
+	q := `SELECT code, before FROM citygrid_history WHERE layer = 'components' AND at > ?`
+	args := []any{t.UTC().Format(timestampFormat)}
+	if code != "" {
+		q += ` AND code = ?`
+		args = append(args, code)
+	}
+	rows, err := tx.QueryContext(ctx, q+` ORDER BY id`, args...)
+	if err != nil {
+		return nil, fmt.Errorf("as of %s: %w", t, err)
+	}
+	then := map[string]*data.Component{}
+	for rows.Next() {
+		var c string
+		var before sql.NullString
+		if err := rows.Scan(&c, &before); err != nil {
+			rows.Close()
+			return nil, err
+		}
+		if _, seen := then[c]; seen {
+			continue
+		}
+		bc, err := parseComponentJSON(before)
+		if err != nil {
+			rows.Close()
+			return nil, err
+		}
+		then[c] = bc
+	}
+	rows.Close()
+	if err := rows.Err(); err != nil {
+		return nil, err
+	}
+	l := loader{tx: tx, intern: map[string]string{}}
+	var out []data.Component
+	tail, targs := `ORDER BY code`, []any(nil)
+	if code != "" {
+		tail, targs = `WHERE code = ?`, []any{code}
+	}
+	err = l.scanComponents(ctx, tail, targs, func(c *data.Component) {
+		if _, changed := then[c.Code]; changed {
+			return
+		}
+		out = append(out, *c)
+	})
+	if err != nil {
+		return nil, err
+	}
+	for _, c := range then {
+		if c != nil {
+			out = append(out, *c)
+		}
+	}
+	sort.Slice(out, func(i, j int) bool { return out[i].Code < out[j].Code })
+	return out, nil
+}
+
+// componentDoc is how the history keeps a component.
+type componentDoc struct {
+	Code       string            `json:"code"`
+	Category   string            `json:"category"`
+	Name       string            `json:"name"`
+	Geometry   *geojson.Geometry `json:"geometry"`
+	Department string            `json:"department"`
+	Owner      string            `json:"owner"`
+	Maintainer string            `json:"maintainer"`
+	Status     string            `json:"status"`
+	UnitGrid   string            `json:"unit_grid"`
+	SurveyDate string            `json:"survey_date,omitempty"`
+	ChangedAt  string            `json:"changed_at,omitempty"`
+	Version    int64             `json:"version"`
+	Note       string            `json:"note,omitempty"`
+}
+
+func componentJSON(c *data.Component) ([]byte, error) {
+	if c == nil {
+		return nil, nil
+	}
+	d := componentDoc{Code: c.Code, Category: c.Category, Name: c.Name, Department: c.Department, Owner: c.Owner,
+		Maintainer: c.Maintainer, Status: string(c.Status), UnitGrid: c.UnitGrid, Version: c.Version, Note: c.Note}
+	if c.Geometry != nil {
+		d.Geometry = geojson.NewGeometry(c.Geometry)
+	}
+	if !c.SurveyDate.IsZero() {
+		d.SurveyDate = c.SurveyDate.Format(dateFormat)
+	}
+	if !c.ChangedAt.IsZero() {
+		d.ChangedAt = c.ChangedAt.UTC().Format(timestampFormat)
+	}
+	return json.Marshal(d)
+}
+
+func parseComponentJSON(s sql.NullString) (*data.Component, error) {
+	if !s.Valid {
+		return nil, nil
+	}
+	var d componentDoc
+	if err := json.Unmarshal([]byte(s.String), &d); err != nil {
+		return nil, fmt.Errorf("history row: %w", err)
+	}
+	c := &data.Component{Code: d.Code, Category: d.Category, Name: d.Name, Department: d.Department, Owner: d.Owner,
+		Maintainer: d.Maintainer, Status: data.ComponentStatus(d.Status), UnitGrid: d.UnitGrid, Version: d.Version, Note: d.Note}
+	if d.Geometry != nil {
+		c.Geometry = d.Geometry.Geometry()
+	}
+	var err error
+	if d.SurveyDate != "" {
+		if c.SurveyDate, err = parseDate([]byte(d.SurveyDate)); err != nil {
+			return nil, err
+		}
+	}
+	if d.ChangedAt != "" {
+		if c.ChangedAt, err = parseTimestamp([]byte(d.ChangedAt)); err != nil {
+			return nil, err
+		}
+	}
+	return c, nil
+}
+
+type unitGridDoc struct {
+	Code      string            `json:"code"`
+	Community string            `json:"community"`
+	AreaM2    float64           `json:"area_m2"`
+	Geometry  *geojson.Geometry `json:"geometry"`
+}
+
+func unitGridJSON(g *data.UnitGrid) ([]byte, error) {
+	if g == nil {
+		return nil, nil
+	}
+	return json.Marshal(unitGridDoc{Code: g.Code, Community: g.Community, AreaM2: g.AreaM2, Geometry: geojson.NewGeometry(g.Geometry)})
+}
+
+func parseUnitGridJSON(s sql.NullString) (*data.UnitGrid, error) {
+	if !s.Valid {
+		return nil, nil
+	}
+	var d unitGridDoc
+	if err := json.Unmarshal([]byte(s.String), &d); err != nil {
+		return nil, fmt.Errorf("history row: %w", err)
+	}
+	g := &data.UnitGrid{Code: d.Code, Community: d.Community, AreaM2: d.AreaM2}
+	if d.Geometry != nil {
+		switch x := d.Geometry.Geometry().(type) {
+		case orb.MultiPolygon:
+			g.Geometry = x
+		case orb.Polygon:
+			g.Geometry = orb.MultiPolygon{x}
+		default:
+			return nil, errors.New("history row: a unit grid that is not a polygon")
+		}
+	}
+	return g, nil
+}

@@ -1,0 +1,456 @@
+package gpkg
+
+import (
+	"context"
+	"errors"
+	"math"
+	"path/filepath"
+	"reflect"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/paulmach/orb"
+
+	"citygrid/data"
+	"citygrid/data/gpkg/gpkgtest"
+)
+
+func openCity(t testing.TB) *Store {
+	t.Helper()
+	ctx := context.Background()
+	st, err := Open(ctx, filepath.Join(t.TempDir(), "citygrid.gpkg"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { st.Close() })
+	if err := st.Insert(ctx, gpkgtest.City()); err != nil {
+		t.Fatal(err)
+	}
+	return st
+}
+
+func lamp(code string, p orb.Point) data.Component {
+	return data.Component{Code: code, Category: "0101", Name: "上水井盖", Geometry: p,
+		Department: "D0003", Owner: "D0003", Status: data.StatusIntact}
+}
+
+var who = data.EditMeta{User: "surveyor1", Reason: "2026 普查"}
+
+func TestEditVersionsHistoryAndPreconditions(t *testing.T) {
+	ctx := context.Background()
+	st := openCity(t)
+	t0 := time.Now().UTC()
+	time.Sleep(3 * time.Millisecond)
+
+	ch, err := st.CreateComponent(ctx, lamp("3201140101000100", orb.Point{118.775, 31.995}), who)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(ch) != 1 || ch[0].Op != data.OpInsert || ch[0].Version != 1 || ch[0].AfterComponent.UnitGrid != "320114001001002" || ch[0].User != "surveyor1" {
+		t.Fatalf("create changes %+v", ch)
+	}
+	time.Sleep(3 * time.Millisecond)
+	t1 := time.Now().UTC()
+	time.Sleep(3 * time.Millisecond)
+
+	// A stale version is refused with the current one in the details.
+	_, err = st.PatchComponent(ctx, "3201140101000100", 7, func(c *data.Component) error { c.Name = "x"; return nil }, who)
+	var pe *data.PreconditionError
+	if !errors.As(err, &pe) || !errors.Is(err, data.ErrPrecondition) || pe.Current != 1 {
+		t.Fatalf("stale patch: %v", err)
+	}
+	if d := pe.ErrorDetails().(map[string]any); d["current_version"] != int64(1) || d["etag"] != `"3201140101000100-v1"` {
+		t.Fatalf("details %v", d)
+	}
+
+	// Moving it into the other grid re-derives the unit grid.
+	ch, err = st.PatchComponent(ctx, "3201140101000100", 1, func(c *data.Component) error {
+		c.Geometry = orb.Point{118.765, 31.996}
+		c.Status = data.StatusDamaged
+		return nil
+	}, data.EditMeta{User: "surveyor2", Reason: "moved"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if ch[0].Op != data.OpUpdate || ch[0].Version != 2 || ch[0].BeforeComponent.UnitGrid != "320114001001002" || ch[0].AfterComponent.UnitGrid != "320114001001001" {
+		t.Fatalf("update changes %+v", ch[0])
+	}
+	time.Sleep(3 * time.Millisecond)
+	t2 := time.Now().UTC()
+	time.Sleep(3 * time.Millisecond)
+
+	if _, err := st.DeleteComponent(ctx, "3201140101000100", 1, who); !errors.Is(err, data.ErrPrecondition) {
+		t.Fatalf("stale delete: %v", err)
+	}
+	if _, err := st.DeleteComponent(ctx, "3201140101000100", 2, who); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := st.Component(ctx, "3201140101000100"); !errors.Is(err, data.ErrNotFound) {
+		t.Fatalf("deleted component still read: %v", err)
+	}
+	// A conditional write on a deleted component is a precondition failure.
+	if _, err := st.PatchComponent(ctx, "3201140101000100", 2, func(*data.Component) error { return nil }, who); !errors.As(err, &pe) || pe.Exists {
+		t.Fatalf("patch of deleted: %v", err)
+	}
+
+	h, err := st.History(ctx, "components", "3201140101000100")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var ops []string
+	for _, e := range h {
+		ops = append(ops, string(e.Op)+"/"+e.User)
+	}
+	if want := []string{"insert/surveyor1", "update/surveyor2", "delete/surveyor1"}; !reflect.DeepEqual(ops, want) {
+		t.Fatalf("history %v, want %v", ops, want)
+	}
+	if h[1].Reason != "moved" || h[1].BeforeComponent.Status != data.StatusIntact || h[1].AfterComponent.Status != data.StatusDamaged || h[2].AfterComponent != nil {
+		t.Fatalf("history rows %+v", h)
+	}
+
+	// As-of reads.
+	if _, err := st.ComponentAsOf(ctx, "3201140101000100", t0); !errors.Is(err, data.ErrNotFound) {
+		t.Fatalf("as of before creation: %v", err)
+	}
+	c1, err := st.ComponentAsOf(ctx, "3201140101000100", t1)
+	if err != nil || c1.Version != 1 || c1.Status != data.StatusIntact || c1.Geometry != (orb.Point{118.775, 31.995}) {
+		t.Fatalf("as of t1: %+v %v", c1, err)
+	}
+	c2, err := st.ComponentAsOf(ctx, "3201140101000100", t2)
+	if err != nil || c2.Version != 2 || c2.Status != data.StatusDamaged {
+		t.Fatalf("as of t2: %+v %v", c2, err)
+	}
+	layer, err := st.ComponentsAsOf(ctx, t1)
+	if err != nil || len(layer) != 4 {
+		t.Fatalf("layer as of t1: %d components, %v", len(layer), err)
+	}
+	if layer, _ := st.ComponentsAsOf(ctx, time.Now()); len(layer) != 3 {
+		t.Fatalf("layer now: %d components, want 3", len(layer))
+	}
+
+	// A deleted code that comes back continues its versions.
+	ch, err = st.CreateComponent(ctx, lamp("3201140101000100", orb.Point{118.775, 31.995}), who)
+	if err != nil || ch[0].Version != 3 {
+		t.Fatalf("re-create: %+v %v", ch, err)
+	}
+	// Without a code, the next free sequence of county+category (never a
+	// deleted one): 000100 is the highest, so 000101.
+	ch, err = st.CreateComponent(ctx, lamp("", orb.Point{118.775, 31.995}), who)
+	if err != nil || ch[0].Code != "3201140101000101" {
+		t.Fatalf("assigned code: %+v %v", ch, err)
+	}
+	if _, err := st.CreateComponent(ctx, lamp("3201140101000100", orb.Point{118.775, 31.995}), who); !errors.Is(err, data.ErrConflict) {
+		t.Fatalf("duplicate create: %v", err)
+	}
+}
+
+func TestEditValidationNamesTheField(t *testing.T) {
+	ctx := context.Background()
+	st := openCity(t)
+	cases := []struct {
+		name  string
+		edit  func(*data.Component)
+		field string
+	}{
+		{"unknown category", func(c *data.Component) { c.Category = "0999"; c.Code = "3201140999000001" }, "category"},
+		{"line for a point category", func(c *data.Component) { c.Geometry = orb.LineString{{118.771, 31.991}, {118.772, 31.992}} }, "geometry"},
+		{"outside the city", func(c *data.Component) { c.Geometry = orb.Point{119.5, 31.995} }, "geometry"},
+		{"NaN", func(c *data.Component) { c.Geometry = orb.Point{math.NaN(), 31.995} }, "geometry"},
+		{"Inf", func(c *data.Component) { c.Geometry = orb.Point{118.77, math.Inf(1)} }, "geometry"},
+		{"code of another category", func(c *data.Component) { c.Code = "3201140213000100" }, "code"},
+		{"code of another county", func(c *data.Component) { c.Code = "3201150101000100" }, "code"},
+		{"long name", func(c *data.Component) { c.Name = strings.Repeat("井", 101) }, "name"},
+		{"long note", func(c *data.Component) { c.Note = strings.Repeat("x", 1001) }, "note"},
+		{"unknown department", func(c *data.Component) { c.Department = "D9999" }, "department"},
+		{"bad status", func(c *data.Component) { c.Status = "gone" }, "status"},
+		{"in no grid", func(c *data.Component) { c.Geometry = orb.Point{118.85, 31.92} }, "geometry"},
+	}
+	before := snapshot(t, st)
+	for _, tc := range cases {
+		c := lamp("3201140101000100", orb.Point{118.775, 31.995})
+		tc.edit(&c)
+		_, err := st.CreateComponent(ctx, c, who)
+		var ves data.ValidationErrors
+		if !errors.As(err, &ves) || ves[0].Field != tc.field {
+			t.Errorf("%s: %v, want a validation error on %s", tc.name, err, tc.field)
+		}
+	}
+	if after := snapshot(t, st); after != before {
+		t.Fatal("refused edits changed the store")
+	}
+}
+
+// snapshot is every row of the edited tables, as text.
+func snapshot(t testing.TB, st *Store) string {
+	t.Helper()
+	var b strings.Builder
+	for _, q := range []string{
+		`SELECT code || version || hex(geom) || unit_grid || status || name FROM components ORDER BY code`,
+		`SELECT code || hex(geom) || area_m2 FROM unit_grids ORDER BY code`,
+		`SELECT id || code || op FROM citygrid_history ORDER BY id`,
+	} {
+		rows, err := st.DB().Query(q)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for rows.Next() {
+			var s string
+			rows.Scan(&s)
+			b.WriteString(s + "\n")
+		}
+		rows.Close()
+	}
+	return b.String()
+}
+
+func TestSplitUnitGridReattributes(t *testing.T) {
+	ctx := context.Background()
+	st := openCity(t)
+	// Grid 001 is lon 118.76–118.77, lat 31.99–32.00. Cut at lon 118.7625:
+	// the manhole (118.765, 31.995) lies in the east part, the green
+	// (centroid 118.7615, 31.9915) in the west part. Same row: west is
+	// numbered first, after the community's highest sequence (002).
+	east := orb.MultiPolygon{{gpkgtest.Rect(118.7625, 31.99, 118.77, 32.00)}}
+	west := orb.MultiPolygon{{gpkgtest.Rect(118.76, 31.99, 118.7625, 32.00)}}
+	ch, err := st.SplitUnitGrid(ctx, "320114001001001", []orb.MultiPolygon{east, west}, who)
+	if err != nil {
+		t.Fatal(err)
+	}
+	got := map[string]string{}
+	var grids []string
+	for _, c := range ch {
+		if c.Layer == "components" {
+			got[c.Code] = c.AfterComponent.UnitGrid
+			if c.Version != c.BeforeComponent.Version+1 {
+				t.Errorf("%s: version %d after %d", c.Code, c.Version, c.BeforeComponent.Version)
+			}
+		} else {
+			grids = append(grids, string(c.Op)+" "+c.Code)
+		}
+	}
+	if want := []string{"delete 320114001001001", "insert 320114001001003", "insert 320114001001004"}; !reflect.DeepEqual(grids, want) {
+		t.Fatalf("grid changes %v, want %v", grids, want)
+	}
+	if want := map[string]string{"3201140101000001": "320114001001004", "3201140501000001": "320114001001003"}; !reflect.DeepEqual(got, want) {
+		t.Fatalf("re-attribution %v, want %v", got, want)
+	}
+	ds, _ := st.Load(ctx)
+	for _, g := range ds.UnitGrids {
+		if g.Code == "320114001001003" && math.Abs(g.AreaM2-data.AreaM2(west)) > 1e-6 {
+			t.Errorf("west area %v", g.AreaM2)
+		}
+	}
+	c, _ := st.Component(ctx, "3201140101000001")
+	if c.UnitGrid != "320114001001004" {
+		t.Fatalf("stored unit grid %s", c.UnitGrid)
+	}
+	// The edit layer follows: a new lamp in the west part is placed there.
+	ch, err = st.CreateComponent(ctx, lamp("", orb.Point{118.761, 31.999}), who)
+	if err != nil || ch[0].AfterComponent.UnitGrid != "320114001001003" {
+		t.Fatalf("after split: %+v %v", ch, err)
+	}
+
+	// Parts that do not cover the grid are refused, naming the field.
+	before := snapshot(t, st)
+	_, err = st.SplitUnitGrid(ctx, "320114001001002", []orb.MultiPolygon{
+		{{gpkgtest.Rect(118.77, 31.99, 118.775, 32.00)}}, {{gpkgtest.Rect(118.775, 31.99, 118.778, 32.00)}}}, who)
+	var ves data.ValidationErrors
+	if !errors.As(err, &ves) || ves[0].Field != "parts" {
+		t.Fatalf("uncovered split: %v", err)
+	}
+	if snapshot(t, st) != before {
+		t.Fatal("a refused split changed the store")
+	}
+}
+
+func TestSplitNumbersRowsNorthToSouth(t *testing.T) {
+	// Three parts of grid 002 (lon 118.77–118.78, lat 31.99–32.00): two in
+	// the northern half (west, east), one across the southern half. Given
+	// in scrambled order, they are numbered NW 003, NE 004, S 005.
+	ctx := context.Background()
+	st := openCity(t)
+	s := orb.MultiPolygon{{gpkgtest.Rect(118.77, 31.99, 118.78, 31.995)}}
+	ne := orb.MultiPolygon{{gpkgtest.Rect(118.775, 31.995, 118.78, 32.00)}}
+	nw := orb.MultiPolygon{{gpkgtest.Rect(118.77, 31.995, 118.775, 32.00)}}
+	ch, err := st.SplitUnitGrid(ctx, "320114001001002", []orb.MultiPolygon{s, ne, nw}, who)
+	if err != nil {
+		t.Fatal(err)
+	}
+	got := map[string]orb.Bound{}
+	for _, c := range ch {
+		if c.Layer == "unit_grids" && c.Op == data.OpInsert {
+			got[c.Code] = c.AfterUnitGrid.Geometry.Bound()
+		}
+	}
+	want := map[string]orb.Bound{"320114001001003": nw.Bound(), "320114001001004": ne.Bound(), "320114001001005": s.Bound()}
+	if !reflect.DeepEqual(got, want) {
+		t.Fatalf("numbering %v, want %v", got, want)
+	}
+	// The guard rail (middle vertex 118.775, 31.992) moved to the south part.
+	c, _ := st.Component(ctx, "3201140213000001")
+	if c.UnitGrid != "320114001001005" {
+		t.Fatalf("guard rail in %s", c.UnitGrid)
+	}
+}
+
+func TestMergeUnitGridsDissolvesAndReattributes(t *testing.T) {
+	ctx := context.Background()
+	st := openCity(t)
+	ch, err := st.MergeUnitGrids(ctx, []string{"320114001001002", "320114001001001"}, who)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var merged *data.UnitGrid
+	moved := map[string]string{}
+	for _, c := range ch {
+		if c.Layer == "unit_grids" && c.Op == data.OpInsert {
+			merged = c.AfterUnitGrid
+		}
+		if c.Layer == "components" {
+			moved[c.Code] = c.AfterComponent.UnitGrid
+		}
+	}
+	if merged == nil || merged.Code != "320114001001003" {
+		t.Fatalf("merged grid %+v", merged)
+	}
+	// One polygon, one ring: the shared edge at lon 118.77 is gone.
+	if len(merged.Geometry) != 1 || len(merged.Geometry[0]) != 1 {
+		t.Fatalf("merged geometry has %d polygons", len(merged.Geometry))
+	}
+	if b := merged.Geometry.Bound(); b != (orb.Bound{Min: orb.Point{118.76, 31.99}, Max: orb.Point{118.78, 32.00}}) {
+		t.Fatalf("merged bound %v", b)
+	}
+	whole := data.AreaM2(orb.MultiPolygon{{gpkgtest.Rect(118.76, 31.99, 118.78, 32.00)}})
+	if math.Abs(merged.AreaM2-whole) > 1e-6*whole {
+		t.Fatalf("merged area %v, want %v", merged.AreaM2, whole)
+	}
+	want := map[string]string{"3201140101000001": "320114001001003", "3201140213000001": "320114001001003", "3201140501000001": "320114001001003"}
+	if !reflect.DeepEqual(moved, want) {
+		t.Fatalf("moved %v", moved)
+	}
+	if _, err := st.MergeUnitGrids(ctx, []string{"320114001001003", "320114001001001"}, who); !errors.Is(err, data.ErrNotFound) {
+		t.Fatalf("merge of a retired grid: %v", err)
+	}
+	h, err := st.History(ctx, "unit_grids", "320114001001001")
+	if err != nil || len(h) != 1 || h[0].Op != data.OpDelete || h[0].BeforeUnitGrid == nil {
+		t.Fatalf("grid history %+v %v", h, err)
+	}
+}
+
+func TestChangesetDryRunAndAtomicApply(t *testing.T) {
+	ctx := context.Background()
+	st := openCity(t)
+	mod := data.Component{Code: "3201140101000001", Status: data.StatusDamaged}
+	cs := &data.Changeset{Items: []data.ChangesetItem{
+		{Component: lamp("3201140101000200", orb.Point{118.775, 31.995})},                       // add (not stored)
+		{Component: mod, Fields: map[string]bool{"code": true, "status": true}, BaseVersion: 3}, // modify
+		{Op: data.CSDelete, Component: data.Component{Code: "3201140213000001"}},                // delete
+		{Op: data.CSModify, Component: data.Component{Code: "3201140501000001", Status: data.StatusIntact}, // unchanged
+			Fields: map[string]bool{"code": true, "status": true}},
+	}}
+	rep, err := st.PlanChangeset(ctx, cs)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if rep.Adds != 1 || rep.Modifies != 1 || rep.Deletes != 1 || rep.Unchanged != 1 || !rep.Applicable {
+		t.Fatalf("dry run %+v", rep)
+	}
+
+	// A bad feature in the middle, and a conflict: nothing is applied.
+	bad := *cs
+	bad.Items = append([]data.ChangesetItem{}, cs.Items...)
+	bad.Items = append(bad.Items[:2], append([]data.ChangesetItem{{Where: "feature 99", Component: lamp("3201140101000201", orb.Point{200, 31.995})}}, bad.Items[2:]...)...)
+	bad.Items[1].BaseVersion = 2
+	before := snapshot(t, st)
+	rep, ch, err := st.ApplyChangeset(ctx, &bad, who)
+	if err == nil || ch != nil || rep.Applied {
+		t.Fatalf("bad changeset applied: %v", err)
+	}
+	if len(rep.Invalid) != 1 || rep.Invalid[0].Where != "feature 99" || rep.Invalid[0].Field != "geometry" {
+		t.Fatalf("invalid %+v", rep.Invalid)
+	}
+	if len(rep.Conflicts) != 1 || rep.Conflicts[0].Code != "3201140101000001" || rep.Conflicts[0].CurrentVersion != 3 {
+		t.Fatalf("conflicts %+v", rep.Conflicts)
+	}
+	if snapshot(t, st) != before {
+		t.Fatal("a refused changeset changed the store")
+	}
+
+	if err := st.SaveChangeset(ctx, cs, who); err != nil {
+		t.Fatal(err)
+	}
+	loaded, status, err := st.LoadChangeset(ctx, cs.ID)
+	if err != nil || status != "pending" || len(loaded.Items) != 4 {
+		t.Fatalf("load changeset: %v %s", err, status)
+	}
+	rep, ch, err = st.ApplyChangeset(ctx, loaded, who)
+	if err != nil || !rep.Applied || len(ch) != 3 {
+		t.Fatalf("apply: %+v %d changes, %v", rep, len(ch), err)
+	}
+	c, _ := st.Component(ctx, "3201140101000001")
+	if c.Status != data.StatusDamaged || c.Version != 4 || c.Name != "上水井盖" || c.Note != "铸铁, 700 mm" {
+		t.Fatalf("modified %+v", c)
+	}
+	if _, err := st.Component(ctx, "3201140213000001"); !errors.Is(err, data.ErrNotFound) {
+		t.Fatal("delete not applied")
+	}
+	if _, _, err := st.ApplyChangeset(ctx, loaded, who); !errors.Is(err, data.ErrConflict) {
+		t.Fatalf("second apply: %v", err)
+	}
+	h, _ := st.History(ctx, "components", "3201140101000001")
+	if len(h) != 1 || h[0].Changeset != cs.ID {
+		t.Fatalf("history %+v", h)
+	}
+
+	// A base time after which the store changed makes a conflict.
+	late := &data.Changeset{BaseTime: time.Now().Add(-time.Hour), Items: []data.ChangesetItem{
+		{Component: data.Component{Code: "3201140101000001", Name: "井盖"}, Fields: map[string]bool{"code": true, "name": true}}}}
+	rep, err = st.PlanChangeset(ctx, late)
+	if err != nil || len(rep.Conflicts) != 1 || rep.Applicable {
+		t.Fatalf("base time conflict: %+v %v", rep, err)
+	}
+}
+
+func BenchmarkSingleEdit(b *testing.B) {
+	ctx := context.Background()
+	st := openCity(b)
+	if _, err := st.CreateComponent(ctx, lamp("3201140101000100", orb.Point{118.775, 31.995}), who); err != nil {
+		b.Fatal(err)
+	}
+	b.ReportAllocs()
+	b.ResetTimer()
+	for i := 0; i < b.N; i++ {
+		x := 118.7701 + float64(i%97)*0.0001
+		if _, err := st.PatchComponent(ctx, "3201140101000100", int64(i+1), func(c *data.Component) error {
+			c.Geometry = orb.Point{x, 31.995}
+			return nil
+		}, who); err != nil {
+			b.Fatal(err)
+		}
+	}
+	b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "edits/s")
+}
+
+func BenchmarkChangeset50k(b *testing.B) {
+	ctx := context.Background()
+	for i := 0; i < b.N; i++ {
+		b.StopTimer()
+		st := openCity(b)
+		comps := gpkgtest.Components(50000)
+		if err := st.Insert(ctx, &data.Dataset{Components: comps[:25000]}); err != nil {
+			b.Fatal(err)
+		}
+		cs := &data.Changeset{}
+		for k := range comps {
+			c := comps[k]
+			c.Status = data.StatusDamaged
+			cs.Items = append(cs.Items, data.ChangesetItem{Component: c})
+		}
+		b.StartTimer()
+		rep, ch, err := st.ApplyChangeset(ctx, cs, who)
+		if err != nil || rep.Adds != 25000 || rep.Modifies != 25000 || len(ch) != 50000 {
+			b.Fatalf("%+v %v", rep, err)
+		}
+	}
+}

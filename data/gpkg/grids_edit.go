@@ -1,0 +1,317 @@
+package gpkg
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"math"
+	"sort"
+	"strconv"
+
+	"github.com/paulmach/orb"
+	"github.com/paulmach/orb/planar"
+
+	"citygrid/data"
+)
+
+// splitAreaTolerance is how far, relatively, the parts' areas may sum away
+// from the split grid's area (rounding of surveyed coordinates).
+const splitAreaTolerance = 0.005
+
+// SplitUnitGrid replaces the unit grid code by parts, in one transaction:
+// the old grid is retired (its code is never reused), the parts get the
+// next unused sequences of the community, numbered in GB/T 30428.1 order
+// (north→south by rows, west→east inside a row), and every component of
+// the old grid moves to the part containing it (its representative point;
+// a component on no part goes to whatever grid contains it). The parts
+// must lie inside the old grid and cover it: their areas must sum to its
+// area within 0.5 %.
+func (s *Store) SplitUnitGrid(ctx context.Context, code string, parts []orb.MultiPolygon, m data.EditMeta) ([]data.Change, error) {
+	return s.write(ctx, m, "", func(e *editTx) error {
+		old, err := e.unitGrid(code)
+		if err != nil {
+			return err
+		}
+		var errs data.ValidationErrors
+		bad := func(i int, format string, args ...any) {
+			errs = append(errs, &data.ValidationError{Where: fmt.Sprintf("parts[%d]", i), Field: "geometry", Reason: fmt.Sprintf(format, args...)})
+		}
+		if len(parts) < 2 {
+			return data.ValidationErrors{{Field: "parts", Reason: fmt.Sprintf("a split needs at least 2 parts, has %d", len(parts))}}
+		}
+		ob := old.Geometry.Bound().Pad(1e-9)
+		sum := 0.0
+		for i, p := range parts {
+			if msg := polygonProblem(p); msg != "" {
+				bad(i, "%s", msg)
+				continue
+			}
+			if !ob.Contains(p.Bound().Min) || !ob.Contains(p.Bound().Max) {
+				bad(i, "extends outside unit grid %s", code)
+				continue
+			}
+			if rp, _ := data.Representative(p); !planar.MultiPolygonContains(old.Geometry, rp) {
+				bad(i, "lies outside unit grid %s", code)
+				continue
+			}
+			sum += data.AreaM2(p)
+		}
+		if len(errs) > 0 {
+			return errs
+		}
+		if math.Abs(sum-old.AreaM2) > splitAreaTolerance*old.AreaM2 {
+			return data.ValidationErrors{{Field: "parts", Reason: fmt.Sprintf("the parts cover %.1f m² but unit grid %s is %.1f m²: parts must cover the grid without overlap", sum, code, old.AreaM2)}}
+		}
+		ordered := readingOrder(parts)
+		seq, err := e.lastGridSequence(old.Community)
+		if err != nil {
+			return err
+		}
+		if err := e.deleteUnitGrid(old); err != nil {
+			return err
+		}
+		news := make([]*data.UnitGrid, len(ordered))
+		for i, p := range ordered {
+			seq++
+			if seq > 999 {
+				return data.ValidationErrors{{Field: "parts", Reason: fmt.Sprintf("community %s has no free unit-grid sequence left", old.Community)}}
+			}
+			g := &data.UnitGrid{Code: old.Community + fmt.Sprintf("%03d", seq), Community: old.Community, Geometry: data.OrientRFC7946(p)}
+			g.AreaM2 = data.AreaM2(g.Geometry)
+			if err := e.insertUnitGrid(g); err != nil {
+				return err
+			}
+			news[i] = g
+		}
+		return e.reattribute([]string{code}, news)
+	})
+}
+
+// MergeUnitGrids replaces grids of one community by their union (shared
+// edges dissolved) under the next unused sequence of the community, and
+// moves their components to it, in one transaction.
+func (s *Store) MergeUnitGrids(ctx context.Context, codes []string, m data.EditMeta) ([]data.Change, error) {
+	return s.write(ctx, m, "", func(e *editTx) error {
+		if len(codes) < 2 {
+			return data.ValidationErrors{{Field: "codes", Reason: fmt.Sprintf("a merge needs at least 2 unit grids, has %d", len(codes))}}
+		}
+		var olds []*data.UnitGrid
+		seen := map[string]bool{}
+		var all orb.MultiPolygon
+		for _, c := range codes {
+			if seen[c] {
+				return data.ValidationErrors{{Field: "codes", Reason: fmt.Sprintf("%s is given twice", c)}}
+			}
+			seen[c] = true
+			g, err := e.unitGrid(c)
+			if err != nil {
+				return err
+			}
+			if len(olds) > 0 && g.Community != olds[0].Community {
+				return data.ValidationErrors{{Field: "codes", Reason: fmt.Sprintf("%s lies in community %s but %s in %s: a unit grid never crosses a community border", c, g.Community, olds[0].Code, olds[0].Community)}}
+			}
+			olds = append(olds, g)
+			all = append(all, g.Geometry...)
+		}
+		seq, err := e.lastGridSequence(olds[0].Community)
+		if err != nil {
+			return err
+		}
+		if seq >= 999 {
+			return data.ValidationErrors{{Field: "codes", Reason: fmt.Sprintf("community %s has no free unit-grid sequence left", olds[0].Community)}}
+		}
+		for _, g := range olds {
+			if err := e.deleteUnitGrid(g); err != nil {
+				return err
+			}
+		}
+		merged := &data.UnitGrid{Code: olds[0].Community + fmt.Sprintf("%03d", seq+1), Community: olds[0].Community, Geometry: data.Dissolve(all)}
+		merged.AreaM2 = data.AreaM2(merged.Geometry)
+		if err := e.insertUnitGrid(merged); err != nil {
+			return err
+		}
+		return e.reattribute(codes, []*data.UnitGrid{merged})
+	})
+}
+
+// polygonProblem says what is wrong with a part's geometry, "" if nothing.
+func polygonProblem(mp orb.MultiPolygon) string {
+	if len(mp) == 0 {
+		return "is empty"
+	}
+	for _, p := range mp {
+		if len(p) == 0 {
+			return "a polygon needs an outer ring"
+		}
+		for _, r := range p {
+			if len(r) < 4 {
+				return fmt.Sprintf("a ring has %d points; a closed ring needs at least 4", len(r))
+			}
+			if r[0] != r[len(r)-1] {
+				return "a ring is not closed"
+			}
+			for _, q := range r {
+				if math.IsNaN(q[0]) || math.IsNaN(q[1]) || math.IsInf(q[0], 0) || math.IsInf(q[1], 0) {
+					return fmt.Sprintf("coordinate (%v, %v) is not a finite number", q[0], q[1])
+				}
+			}
+		}
+	}
+	return ""
+}
+
+// readingOrder sorts parts north→south by rows, then west→east: a part
+// joins the current row when its representative point's latitude lies
+// within the latitude span of the row's first part.
+func readingOrder(parts []orb.MultiPolygon) []orb.MultiPolygon {
+	type item struct {
+		p  orb.MultiPolygon
+		rp orb.Point
+		b  orb.Bound
+	}
+	items := make([]item, len(parts))
+	for i, p := range parts {
+		rp, _ := data.Representative(p)
+		if c, a := planar.CentroidArea(p); a > 0 {
+			rp = c
+		}
+		items[i] = item{p, rp, p.Bound()}
+	}
+	sort.SliceStable(items, func(i, j int) bool { return items[i].rp[1] > items[j].rp[1] })
+	var out []orb.MultiPolygon
+	for i := 0; i < len(items); {
+		row := items[i].b
+		j := i + 1
+		for j < len(items) && items[j].rp[1] >= row.Min[1] && items[j].rp[1] <= row.Max[1] {
+			j++
+		}
+		r := items[i:j]
+		sort.SliceStable(r, func(a, b int) bool { return r[a].rp[0] < r[b].rp[0] })
+		for _, it := range r {
+			out = append(out, it.p)
+		}
+		i = j
+	}
+	return out
+}
+
+// unitGrid reads one unit grid inside the transaction.
+func (e *editTx) unitGrid(code string) (*data.UnitGrid, error) {
+	var blob []byte
+	g := &data.UnitGrid{Code: code}
+	err := e.tx.QueryRowContext(e.ctx, `SELECT geom, community, area_m2 FROM unit_grids WHERE code = ?`, code).Scan(&blob, &g.Community, &g.AreaM2)
+	if err != nil {
+		if isNoRows(err) {
+			return nil, fmt.Errorf("unit grid %s: %w", code, data.ErrNotFound)
+		}
+		return nil, err
+	}
+	if g.Geometry, err = multiPolygon(blob); err != nil {
+		return nil, fmt.Errorf("unit grid %s: %w", code, err)
+	}
+	return g, nil
+}
+
+// lastGridSequence is the highest sequence a unit grid of the community
+// ever had, stored or retired.
+func (e *editTx) lastGridSequence(community string) (int, error) {
+	var a, b string
+	if err := e.tx.QueryRowContext(e.ctx, `SELECT coalesce(max(code), '') FROM unit_grids WHERE community = ?`, community).Scan(&a); err != nil {
+		return 0, err
+	}
+	if err := e.tx.QueryRowContext(e.ctx, `SELECT coalesce(max(code), '') FROM citygrid_history WHERE layer = 'unit_grids' AND code LIKE ? || '%'`, community).Scan(&b); err != nil {
+		return 0, err
+	}
+	last := max(a, b)
+	if len(last) <= len(community) {
+		return 0, nil
+	}
+	n, err := strconv.Atoi(last[len(community):])
+	if err != nil {
+		return 0, fmt.Errorf("unit grid code %s: %w", last, err)
+	}
+	return n, nil
+}
+
+func (e *editTx) deleteUnitGrid(g *data.UnitGrid) error {
+	if err := e.exec(`DELETE FROM unit_grids WHERE code = ?`, g.Code); err != nil {
+		return WriteError(err)
+	}
+	e.touched[layerUnitGrids] = true
+	return e.record(data.Change{Layer: layerUnitGrids, Op: data.OpDelete, Code: g.Code, Version: 1, BeforeUnitGrid: g})
+}
+
+func (e *editTx) insertUnitGrid(g *data.UnitGrid) error {
+	if err := e.exec(`INSERT INTO unit_grids (geom, code, community, area_m2) VALUES (?, ?, ?, ?)`,
+		AppendGeometry(nil, g.Geometry, SRSCGCS2000), g.Code, g.Community, g.AreaM2); err != nil {
+		if isConstraint(err) {
+			return fmt.Errorf("unit grid %s is already stored: %w", g.Code, data.ErrConflict)
+		}
+		return WriteError(err)
+	}
+	e.touched[layerUnitGrids] = true
+	return e.record(data.Change{Layer: layerUnitGrids, Op: data.OpInsert, Code: g.Code, Version: 1, AfterUnitGrid: g})
+}
+
+// reattribute moves the components of the retired grids to the new grid
+// containing them; one left on none goes to any other grid containing it.
+func (e *editTx) reattribute(retired []string, news []*data.UnitGrid) error {
+	gone := map[string]bool{}
+	for _, c := range retired {
+		gone[c] = true
+	}
+	b, _ := json.Marshal(retired)
+	l := loader{tx: e.tx, intern: map[string]string{}}
+	var comps []data.Component
+	if err := l.scanComponents(e.ctx, `WHERE unit_grid IN (SELECT value FROM json_each(?)) ORDER BY code`, []any{string(b)}, func(c *data.Component) {
+		comps = append(comps, *c)
+	}); err != nil {
+		return err
+	}
+	for i := range comps {
+		cur := &comps[i]
+		target := ""
+		if len(news) == 1 {
+			target = news[0].Code
+		} else if p, ok := data.Representative(cur.Geometry); ok {
+			for _, g := range news {
+				if planar.MultiPolygonContains(g.Geometry, p) {
+					target = g.Code
+					break
+				}
+			}
+			if target == "" {
+				for k := range e.ref.grids {
+					if g := &e.ref.grids[k]; !gone[g.Code] && e.ref.bounds[k].Contains(p) && planar.MultiPolygonContains(g.Geometry, p) {
+						target = g.Code
+						break
+					}
+				}
+			}
+		}
+		if target == "" { // on the seam of the parts: the nearest part
+			target = news[nearestGrid(news, cur.Geometry)].Code
+		}
+		next := *cur
+		next.UnitGrid = target
+		next.ChangedAt = e.at
+		next.Version = cur.Version + 1
+		before := *cur
+		if err := e.updateComponent(&before, &next); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// nearestGrid is the index of the grid whose bound centre is nearest to g.
+func nearestGrid(grids []*data.UnitGrid, g orb.Geometry) int {
+	p, _ := data.Representative(g)
+	best, bd := 0, math.Inf(1)
+	for i, gr := range grids {
+		if d := planar.DistanceSquared(gr.Geometry.Bound().Center(), p); d < bd {
+			best, bd = i, d
+		}
+	}
+	return best
+}
