@@ -132,6 +132,8 @@ func New(cfg Config) (http.Handler, error) {
 		return nil, err
 	}
 	ms.mount(r)
+	board := newCaseBoard(cfg) // case map, statistics, /command (api/command.go); workflow: board.attach(ctx, store) and board.Apply as the store's listener
+	board.mount(r)
 	// live follows committed edits: edit services get it and call
 	// live.Apply(changes) after each committed write, before answering.
 	live := newLiveUpdater(cfg, cfg.Index, ms)

@@ -307,3 +307,48 @@ rows:
 
 // dictID is the id of s in dimension d, 0 when absent (0 is also "").
 func (t *Table) dictID(d Dim, s string) uint32 { return t.dicts[d].ids[s] }
+
+// Day is one day's counts of a daily series.
+type Day struct {
+	Date       string `json:"date"` // YYYY-MM-DD in the series' zone
+	Reported   int    `json:"reported"`
+	Registered int    `json:"registered"`
+	Closed     int    `json:"closed"`
+}
+
+// Daily counts reported, registered and closed cases per day for days
+// days from the midnight of from in loc, in one pass.
+func (t *Table) Daily(from time.Time, days int, loc *time.Location) []Day {
+	y, m, d := from.In(loc).Date()
+	start := time.Date(y, m, d, 0, 0, 0, 0, loc)
+	out := make([]Day, days)
+	for i := range out {
+		out[i].Date = start.AddDate(0, 0, i).Format("2006-01-02")
+	}
+	// Day boundaries (DST-free zones make this exact; others are close).
+	bounds := make([]uint32, days+1)
+	for i := range bounds {
+		bounds[i] = uint32(max(start.AddDate(0, 0, i).Unix(), 1))
+	}
+	day := func(s uint32) int {
+		if s == 0 || s < bounds[0] || s >= bounds[days] {
+			return -1
+		}
+		i, _ := slices.BinarySearch(bounds, s+1)
+		return i - 1
+	}
+	t.mu.RLock()
+	defer t.mu.RUnlock()
+	for i := range t.ids {
+		if k := day(t.reported[i]); k >= 0 {
+			out[k].Reported++
+		}
+		if k := day(t.registered[i]); k >= 0 {
+			out[k].Registered++
+		}
+		if k := day(t.closed[i]); k >= 0 {
+			out[k].Closed++
+		}
+	}
+	return out
+}

@@ -85,7 +85,7 @@ func DefaultScoring() Scoring {
 		Department: Scheme{Name: "department", Terms: []Term{
 			{IndDeptRegistered, 1}, {IndClosureRate, 0.3}, {IndOnTimeHandlingRate, 0.3}, {IndNoRework, 0.3}}},
 		Post:      Scheme{Name: "post", Terms: []Term{{IndValidReportRate, 1}}},
-		Bands:     []Band{{"A", 90}, {"B", 75}, {"C", 60}, {"D", 40}, {"E", math.Inf(-1)}},
+		Bands:     []Band{{"A", 90}, {"B", 75}, {"C", 60}, {"D", 40}, {"E", 0}},
 		MinSample: 5,
 	}
 }

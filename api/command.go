@@ -1,0 +1,329 @@
+package api
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"log/slog"
+	"net/http"
+	"sync"
+	"time"
+
+	"citygrid/data"
+	"citygrid/data/cases"
+	"citygrid/data/cases/stats"
+	"citygrid/tiles"
+
+	"github.com/go-chi/chi/v5"
+	"github.com/paulmach/orb"
+)
+
+// The supervision and command side of the case workflow: the case map
+// (tileset "cases"), the statistics and evaluation API, the live event
+// stream and the command-display page (/command). All of it reads one
+// caseBoard: the in-memory statistics table and case map, filled once
+// from the case store (attach) and kept current by the store's change
+// listener (Apply), which also pushes server-sent events to open pages.
+
+// CaseFeed is what the board reads from the case store at start-up.
+type CaseFeed interface {
+	// All calls fn for every stored case; fn returning false stops.
+	All(ctx context.Context, fn func(*cases.Case) bool) error
+}
+
+// caseBoard is the server's live view of the cases.
+type caseBoard struct {
+	log     *slog.Logger
+	table   *stats.Table
+	layer   *tiles.CaseLayer
+	hub     *eventHub
+	names   map[stats.Dim]map[string]string // display names per dimension
+	gridsOf map[stats.Dim]map[string]int    // unit grids per street and community
+	store   data.Store                      // for the scoring configuration (metadata); may be nil
+	now     func() time.Time
+
+	mu      sync.RWMutex
+	scoring stats.Scoring
+
+	openMu sync.RWMutex
+	open   map[int64]*cases.Case // cases not closed, cancelled or refused
+
+	echartsOnce sync.Once
+	echartsPath string
+}
+
+// metaScoring is the store metadata key of the scoring configuration.
+const metaScoring = "stats.scoring"
+
+// commandZone is the zone days and months are counted in (China Standard
+// Time; a fixed zone, so no tz database is needed).
+var commandZone = time.FixedZone("CST", 8*3600)
+
+// newCaseBoard builds an empty board over the city of cfg.
+func newCaseBoard(cfg Config) *caseBoard {
+	b := &caseBoard{log: cfg.Logger, hub: newEventHub(), store: cfg.Store, now: time.Now, open: map[int64]*cases.Case{},
+		names: map[stats.Dim]map[string]string{}, gridsOf: map[stats.Dim]map[string]int{}}
+	if b.log == nil {
+		b.log = slog.Default()
+	}
+	var ds *data.Dataset
+	if cfg.Index != nil {
+		ds = cfg.Index.Dataset()
+	}
+	if ds == nil {
+		ds = &data.Dataset{}
+	}
+	parent := map[string]string{}
+	for _, d := range ds.Departments {
+		parent[d.Code] = d.Parent
+	}
+	// A unit is evaluated under its top bureau below the district
+	// government (a maintenance company stays itself: it has no parent).
+	dept := func(unit string) string {
+		u := unit
+		for i := 0; i < 8; i++ {
+			p := parent[u]
+			if p == "" || parent[p] == "" {
+				return u
+			}
+			u = p
+		}
+		return u
+	}
+	b.table = stats.NewTable(stats.Options{Department: dept})
+	for _, d := range []stats.Dim{stats.DimUnit, stats.DimDepartment, stats.DimStreet, stats.DimCommunity, stats.DimCategory} {
+		b.names[d] = map[string]string{}
+	}
+	for _, d := range ds.Departments {
+		b.names[stats.DimUnit][d.Code] = d.Name
+		b.names[stats.DimDepartment][d.Code] = d.Name
+	}
+	for _, u := range ds.AdminUnits {
+		switch u.Level {
+		case data.LevelStreet:
+			b.names[stats.DimStreet][u.Code] = u.Name
+		case data.LevelCommunity:
+			b.names[stats.DimCommunity][u.Code] = u.Name
+		}
+	}
+	for _, c := range ds.Categories {
+		b.names[stats.DimCategory][string(c.Kind)+"/"+c.Code] = c.Name
+	}
+	commStreet := map[string]string{}
+	for _, u := range ds.AdminUnits {
+		if u.Level == data.LevelCommunity {
+			commStreet[u.Code] = u.Parent
+		}
+	}
+	b.gridsOf[stats.DimCommunity], b.gridsOf[stats.DimStreet] = map[string]int{}, map[string]int{}
+	centres := make(map[string]orb.Point, len(ds.UnitGrids))
+	for i := range ds.UnitGrids {
+		g := &ds.UnitGrids[i]
+		b.gridsOf[stats.DimCommunity][g.Community]++
+		b.gridsOf[stats.DimStreet][commStreet[g.Community]]++
+		if p, ok := tiles.LabelPoint(g.Geometry); ok {
+			centres[g.Code] = p
+		}
+	}
+	b.layer = tiles.NewCaseLayer(tiles.CaseLayerOptions{GridCentre: func(code string) (orb.Point, bool) {
+		p, ok := centres[code]
+		return p, ok
+	}})
+	b.scoring = stats.DefaultScoring()
+	if b.store != nil {
+		if s, err := b.store.Meta(context.Background(), metaScoring); err == nil && s != "" {
+			var sc stats.Scoring
+			if err := json.Unmarshal([]byte(s), &sc); err == nil && sc.Validate() == nil {
+				b.scoring = sc
+			} else {
+				b.log.Warn("stored scoring configuration unusable, using the default", "err", err)
+			}
+		}
+	}
+	return b
+}
+
+// attach loads every case of feed; the case store then calls Apply after
+// each committed transition.
+func (b *caseBoard) attach(ctx context.Context, feed CaseFeed) error {
+	var all []cases.Case
+	err := feed.All(ctx, func(c *cases.Case) bool {
+		all = append(all, *c)
+		return true
+	})
+	if err != nil {
+		return fmt.Errorf("load cases for statistics: %w", err)
+	}
+	b.load(all)
+	return nil
+}
+
+// load replaces the board's cases.
+func (b *caseBoard) load(all []cases.Case) {
+	b.table.PutAll(all)
+	b.layer.Load(all)
+	b.openMu.Lock()
+	b.open = map[int64]*cases.Case{}
+	for i := range all {
+		if !all[i].State.Terminal() {
+			c := all[i]
+			b.open[c.ID] = &c
+		}
+	}
+	b.openMu.Unlock()
+	b.log.Info("case board loaded", "cases", len(all))
+}
+
+// Apply is the case store's change listener: it updates the statistics
+// and the case map and tells open pages, before the transition's HTTP
+// answer is sent.
+func (b *caseBoard) Apply(c *cases.Case, t *cases.Transition) {
+	b.table.Put(c)
+	b.layer.Put(c)
+	b.openMu.Lock()
+	if c.State.Terminal() {
+		delete(b.open, c.ID)
+	} else {
+		cc := *c
+		b.open[c.ID] = &cc
+	}
+	b.openMu.Unlock()
+	ev := caseEvent{Type: "case", ID: c.ID, Number: c.Number, State: c.State, Kind: c.Kind, Category: c.Category,
+		Unit: c.Unit, Lon: c.Point[0], Lat: c.Point[1], Generation: b.layer.Generation()}
+	if c.DueAt != nil {
+		ev.Overdue = c.DueAt.Before(b.now()) && !c.State.Terminal() && c.State != cases.StateSuspended
+	}
+	if t != nil {
+		ev.Action, ev.At = t.Action, t.At
+	} else {
+		ev.At = c.UpdatedAt
+	}
+	b.hub.publish(ev)
+}
+
+// caseEvent is one server-sent event.
+type caseEvent struct {
+	Type       string            `json:"type"`
+	ID         int64             `json:"id"`
+	Number     string            `json:"number,omitempty"`
+	Action     string            `json:"action,omitempty"`
+	State      cases.State       `json:"state"`
+	Kind       data.CategoryKind `json:"kind"`
+	Category   string            `json:"category"`
+	Unit       string            `json:"unit,omitempty"`
+	Lon        float64           `json:"lon"`
+	Lat        float64           `json:"lat"`
+	Overdue    bool              `json:"overdue"`
+	At         time.Time         `json:"at"`
+	Generation uint64            `json:"generation"`
+}
+
+// eventHub fans events out to subscribers; a slow subscriber loses
+// events (its buffer is full) rather than holding up the store.
+type eventHub struct {
+	mu   sync.Mutex
+	subs map[chan []byte]struct{}
+}
+
+func newEventHub() *eventHub { return &eventHub{subs: map[chan []byte]struct{}{}} }
+
+func (h *eventHub) subscribe() chan []byte {
+	ch := make(chan []byte, 64)
+	h.mu.Lock()
+	h.subs[ch] = struct{}{}
+	h.mu.Unlock()
+	return ch
+}
+
+func (h *eventHub) unsubscribe(ch chan []byte) {
+	h.mu.Lock()
+	delete(h.subs, ch)
+	h.mu.Unlock()
+}
+
+func (h *eventHub) publish(ev caseEvent) {
+	b, err := json.Marshal(ev)
+	if err != nil {
+		return
+	}
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	for ch := range h.subs {
+		select {
+		case ch <- b:
+		default:
+		}
+	}
+}
+
+// events answers GET /api/v1/case-events: a text/event-stream of case
+// changes ("event: case"), with a comment line every 15 s to keep
+// proxies from closing it. Browsers read it with fetch (EventSource
+// cannot send the bearer token).
+func (b *caseBoard) events(w http.ResponseWriter, r *http.Request) {
+	fl, ok := w.(http.Flusher)
+	if !ok {
+		writeError(w, fmt.Errorf("event stream: %w", data.ErrUnavailable))
+		return
+	}
+	// The stream outlives the handler timeout by design.
+	rc := http.NewResponseController(w)
+	_ = rc.SetWriteDeadline(time.Time{})
+	ch := b.hub.subscribe()
+	defer b.hub.unsubscribe(ch)
+	h := w.Header()
+	h.Set("Content-Type", "text/event-stream; charset=utf-8")
+	h.Set("Cache-Control", "no-store")
+	h.Set("X-Accel-Buffering", "no")
+	w.WriteHeader(http.StatusOK)
+	fmt.Fprintf(w, "retry: 2000\nevent: hello\ndata: {\"generation\":%d}\n\n", b.layer.Generation())
+	fl.Flush()
+	tick := time.NewTicker(15 * time.Second)
+	defer tick.Stop()
+	for {
+		select {
+		case <-r.Context().Done():
+			return
+		case <-tick.C:
+			if _, err := fmt.Fprint(w, ": keep-alive\n\n"); err != nil {
+				return
+			}
+			fl.Flush()
+		case msg := <-ch:
+			if _, err := fmt.Fprintf(w, "event: case\ndata: %s\n\n", msg); err != nil {
+				return
+			}
+			fl.Flush()
+		}
+	}
+}
+
+// readRoles are the roles that may read the case map, the statistics and
+// the command page's data: every internal role that works on cases.
+// Citizens (who see their own reports through Open311) and surveyors
+// (component editing) may not.
+var readRoles = []data.Role{data.RoleViewer, data.RoleInspector, data.RoleOperator, data.RoleSupervisor,
+	data.RoleDispatcher, data.RoleUnit}
+
+// mount adds the board's routes. The page shells (/command, its report
+// page and assets) hold no data and ask for a token; the case tiles are
+// public; the statistics and the event stream need one of readRoles;
+// changing the scoring configuration needs admin.
+func (b *caseBoard) mount(r chi.Router) {
+	read := r.With(requireRole(readRoles...))
+	read.Get("/api/v1/stats", b.statsHandler)
+	read.Get("/api/v1/stats/top", b.topHandler)
+	read.Get("/api/v1/stats/today", b.todayHandler)
+	read.Get("/api/v1/stats/scoring", b.getScoring)
+	r.With(requireRole(data.RoleAdmin)).Put("/api/v1/stats/scoring", b.putScoring)
+	read.Get("/api/v1/case-events", b.events)
+	// Case tiles are public like the rest of /tiles/ and like Open311's
+	// request list, which publishes the same facts (place, category,
+	// state, agency responsible).
+	r.Get("/tiles/cases.json", b.caseTileJSON)
+	r.Get("/tiles/cases/{z}/{x}/{y}", b.caseTile)
+	r.Get("/command", b.page)
+	r.Get("/command/report", b.reportPage)
+	r.Get("/command/assets/{file}", b.asset)
+	r.Get("/command/echarts/{file}", b.echarts)
+}

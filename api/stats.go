@@ -1,0 +1,359 @@
+package api
+
+import (
+	"bytes"
+	"cmp"
+	"encoding/json"
+	"fmt"
+	"net/http"
+	"net/url"
+	"slices"
+	"strings"
+	"time"
+
+	"citygrid/data/cases"
+	"citygrid/data/cases/stats"
+)
+
+// statsRow is a statistics row with the display name of its key.
+type statsRow struct {
+	Name string `json:"name"`
+	stats.Row
+}
+
+// statsAnswer is the body of GET /api/v1/stats.
+type statsAnswer struct {
+	Group string     `json:"group"`
+	From  time.Time  `json:"from"`
+	To    time.Time  `json:"to"`
+	AsOf  time.Time  `json:"as_of"`
+	Rows  []statsRow `json:"rows"`
+	Total stats.Row  `json:"total"`
+}
+
+// parseDay reads YYYY-MM-DD (midnight, China Standard Time) or RFC 3339.
+func parseDay(field, s string) (time.Time, error) {
+	if t, err := time.ParseInLocation("2006-01-02", s, commandZone); err == nil {
+		return t, nil
+	}
+	if t, err := time.Parse(time.RFC3339, s); err == nil {
+		return t, nil
+	}
+	return time.Time{}, errBadRequest(field, fmt.Sprintf("%q is neither YYYY-MM-DD nor an RFC 3339 time", s))
+}
+
+// statsPeriod reads the period: from and to (to exclusive; a bare date
+// in to means the end of that day is included: to=2026-03-31 covers March
+// 31), or period=day|week|month with date (default today); without any,
+// the current month.
+func (b *caseBoard) statsPeriod(q url.Values) (from, to, asOf time.Time, err error) {
+	asOf = b.now()
+	if s := q.Get("as_of"); s != "" {
+		if asOf, err = parseDay("as_of", s); err != nil {
+			return
+		}
+	}
+	fs, ts, ps := q.Get("from"), q.Get("to"), q.Get("period")
+	switch {
+	case fs != "" || ts != "":
+		if ps != "" {
+			return from, to, asOf, errBadRequest("period", "give either period or from and to")
+		}
+		if fs == "" || ts == "" {
+			field := "from"
+			if fs != "" {
+				field = "to"
+			}
+			return from, to, asOf, errBadRequest(field, "required with "+map[string]string{"from": "to", "to": "from"}[field])
+		}
+		if from, err = parseDay("from", fs); err != nil {
+			return
+		}
+		if to, err = parseDay("to", ts); err != nil {
+			return
+		}
+		if len(ts) == len("2006-01-02") {
+			to = to.AddDate(0, 0, 1)
+		}
+		if !to.After(from) {
+			return from, to, asOf, errBadRequest("to", "must be after from")
+		}
+	default:
+		day := asOf.In(commandZone)
+		if s := q.Get("date"); s != "" {
+			if day, err = parseDay("date", s); err != nil {
+				return
+			}
+		}
+		y, m, d := day.Date()
+		switch ps {
+		case "day":
+			from = time.Date(y, m, d, 0, 0, 0, 0, commandZone)
+			to = from.AddDate(0, 0, 1)
+		case "week":
+			from = time.Date(y, m, d, 0, 0, 0, 0, commandZone)
+			from = from.AddDate(0, 0, -((int(from.Weekday()) + 6) % 7)) // Monday
+			to = from.AddDate(0, 0, 7)
+		case "month", "":
+			from = time.Date(y, m, 1, 0, 0, 0, 0, commandZone)
+			to = from.AddDate(0, 1, 0)
+		default:
+			return from, to, asOf, errBadRequest("period", fmt.Sprintf("%q: want day, week or month", ps))
+		}
+	}
+	if to.Sub(from) > 5*366*24*time.Hour {
+		return from, to, asOf, errBadRequest("to", "a period may span at most five years")
+	}
+	return from, to, asOf, nil
+}
+
+// statsFilter reads the drill-down filters: one value per dimension.
+func statsFilter(q url.Values) (map[stats.Dim]string, error) {
+	f := map[stats.Dim]string{}
+	for _, name := range stats.DimNames() {
+		if v := q.Get(name); v != "" {
+			d, _ := stats.ParseDim(name)
+			f[d] = v
+		}
+	}
+	return f, nil
+}
+
+func (b *caseBoard) statsQuery(r *http.Request) (stats.Query, time.Time, error) {
+	q := r.URL.Query()
+	g := q.Get("group")
+	if g == "" {
+		return stats.Query{}, time.Time{}, errBadRequest("group", "required: one of "+strings.Join(stats.DimNames(), ", "))
+	}
+	dim, ok := stats.ParseDim(g)
+	if !ok {
+		return stats.Query{}, time.Time{}, errBadRequest("group", fmt.Sprintf("%q: want one of %s", g, strings.Join(stats.DimNames(), ", ")))
+	}
+	from, to, asOf, err := b.statsPeriod(q)
+	if err != nil {
+		return stats.Query{}, time.Time{}, err
+	}
+	f, err := statsFilter(q)
+	if err != nil {
+		return stats.Query{}, time.Time{}, err
+	}
+	return stats.Query{Group: dim, From: from, To: to, Now: asOf, Filter: f}, asOf, nil
+}
+
+func (b *caseBoard) name(d stats.Dim, key string) string { return b.names[d][key] }
+
+func (b *caseBoard) currentScoring() stats.Scoring {
+	b.mu.RLock()
+	defer b.mu.RUnlock()
+	return b.scoring
+}
+
+// statsHandler answers GET /api/v1/stats: the indicators per group with
+// scores, ranks and the month-over-month change, as JSON, CSV
+// (format=csv) or XLSX (format=xlsx).
+func (b *caseBoard) statsHandler(w http.ResponseWriter, r *http.Request) {
+	q, asOf, err := b.statsQuery(r)
+	if err != nil {
+		writeError(w, err)
+		return
+	}
+	format := r.URL.Query().Get("format")
+	if format != "" && format != "json" && format != "csv" && format != "xlsx" {
+		writeError(w, errBadRequest("format", fmt.Sprintf("%q: want json, csv or xlsx", format)))
+		return
+	}
+	res, err := b.table.Evaluate(q, b.currentScoring(), func(d stats.Dim, key string) int { return b.gridsOf[d][key] })
+	if err != nil {
+		writeError(w, err)
+		return
+	}
+	w.Header().Set("Cache-Control", "no-store")
+	switch format {
+	case "csv", "xlsx":
+		sheet := stats.SheetOf(res, func(k string) string { return b.name(q.Group, k) })
+		fname := fmt.Sprintf("citygrid-stats-%s-%s-%s", res.Group, q.From.In(commandZone).Format("20060102"),
+			q.To.Add(-time.Second).In(commandZone).Format("20060102"))
+		var buf bytes.Buffer
+		if format == "csv" {
+			err = stats.WriteCSV(&buf, sheet)
+			w.Header().Set("Content-Type", "text/csv; charset=utf-8")
+		} else {
+			err = stats.WriteXLSX(&buf, sheet, asOf)
+			w.Header().Set("Content-Type", "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
+		}
+		if err != nil {
+			writeError(w, err)
+			return
+		}
+		w.Header().Set("Content-Disposition", fmt.Sprintf(`attachment; filename="%s.%s"`, fname, format))
+		_, _ = w.Write(buf.Bytes())
+		return
+	}
+	ans := statsAnswer{Group: res.Group, From: res.From, To: res.To, AsOf: asOf, Total: res.Total, Rows: make([]statsRow, len(res.Rows))}
+	for i, row := range res.Rows {
+		ans.Rows[i] = statsRow{Name: b.name(q.Group, row.Key), Row: row}
+	}
+	writeJSON(w, http.StatusOK, ans)
+}
+
+// topHandler answers GET /api/v1/stats/top: the groups with the most
+// registered cases (高发问题: group=category; high-incidence grids:
+// group=grid).
+func (b *caseBoard) topHandler(w http.ResponseWriter, r *http.Request) {
+	q, asOf, err := b.statsQuery(r)
+	if err != nil {
+		writeError(w, err)
+		return
+	}
+	n, err := queryInt(r.URL.Query(), "n", 10, 1, 1000)
+	if err != nil {
+		writeError(w, err)
+		return
+	}
+	rows, err := b.table.Top(q, n)
+	if err != nil {
+		writeError(w, err)
+		return
+	}
+	ans := statsAnswer{Group: q.Group.String(), From: q.From, To: q.To, AsOf: asOf, Rows: make([]statsRow, len(rows))}
+	for i, row := range rows {
+		ans.Rows[i] = statsRow{Name: b.name(q.Group, row.Key), Row: row}
+	}
+	w.Header().Set("Cache-Control", "no-store")
+	writeJSON(w, http.StatusOK, ans)
+}
+
+// todayAnswer is the command page's summary.
+type todayAnswer struct {
+	Date          string         `json:"date"`
+	AsOf          time.Time      `json:"as_of"`
+	Today         stats.Row      `json:"today"`
+	Open          int            `json:"open"`
+	OverdueNow    int            `json:"overdue_now"`
+	OverdueList   []overdueCase  `json:"overdue_list"`
+	TopCategories []statsRow     `json:"top_categories"`
+	TopGrids      []statsRow     `json:"top_grids"`
+	Daily         []stats.Day    `json:"daily"`
+	Sources       map[string]int `json:"sources_today"`
+	Generation    uint64         `json:"generation"`
+}
+
+// overdueCase is one line of the overdue list.
+type overdueCase struct {
+	ID           int64       `json:"id"`
+	Number       string      `json:"number"`
+	Category     string      `json:"category"`
+	CategoryName string      `json:"category_name"`
+	Unit         string      `json:"unit"`
+	UnitName     string      `json:"unit_name"`
+	State        cases.State `json:"state"`
+	DueAt        time.Time   `json:"due_at"`
+	OverdueHours float64     `json:"overdue_hours"`
+	Lon          float64     `json:"lon"`
+	Lat          float64     `json:"lat"`
+}
+
+// todayHandler answers GET /api/v1/stats/today: today's counts (China
+// Standard Time), open and overdue cases now, the longest-overdue list,
+// the top categories and grids of the last 30 days and a 30-day series.
+func (b *caseBoard) todayHandler(w http.ResponseWriter, r *http.Request) {
+	now := b.now()
+	q := r.URL.Query()
+	if s := q.Get("as_of"); s != "" {
+		var err error
+		if now, err = parseDay("as_of", s); err != nil {
+			writeError(w, err)
+			return
+		}
+	}
+	n, err := queryInt(q, "n", 10, 1, 100)
+	if err != nil {
+		writeError(w, err)
+		return
+	}
+	y, m, d := now.In(commandZone).Date()
+	day := time.Date(y, m, d, 0, 0, 0, 0, commandZone)
+	res, err := b.table.Compute(stats.Query{Group: stats.DimSource, From: day, To: day.AddDate(0, 0, 1), Now: now})
+	if err != nil {
+		writeError(w, err)
+		return
+	}
+	ans := todayAnswer{Date: day.Format("2006-01-02"), AsOf: now, Today: res.Total, Sources: map[string]int{},
+		Generation: b.layer.Generation()}
+	for _, row := range res.Rows {
+		ans.Sources[row.Key] = row.Reported
+	}
+	month := stats.Query{From: day.AddDate(0, 0, -29), To: day.AddDate(0, 0, 1), Now: now}
+	month.Group = stats.DimCategory
+	cats, _ := b.table.Top(month, n)
+	month.Group = stats.DimGrid
+	grids, _ := b.table.Top(month, n)
+	for _, c := range cats {
+		ans.TopCategories = append(ans.TopCategories, statsRow{Name: b.name(stats.DimCategory, c.Key), Row: c})
+	}
+	for _, g := range grids {
+		ans.TopGrids = append(ans.TopGrids, statsRow{Name: g.Key, Row: g})
+	}
+	ans.Daily = b.table.Daily(day.AddDate(0, 0, -29), 30, commandZone)
+	ans.Open, ans.OverdueNow, ans.OverdueList = b.openNow(now, 50)
+	w.Header().Set("Cache-Control", "no-store")
+	writeJSON(w, http.StatusOK, ans)
+}
+
+// openNow counts the open cases and lists the longest-overdue ones.
+func (b *caseBoard) openNow(now time.Time, limit int) (open, overdue int, list []overdueCase) {
+	b.openMu.RLock()
+	defer b.openMu.RUnlock()
+	for _, c := range b.open {
+		open++
+		if c.DueAt == nil || !c.DueAt.Before(now) || c.State == cases.StateSuspended {
+			continue
+		}
+		overdue++
+		list = append(list, overdueCase{ID: c.ID, Number: c.Number, Category: string(c.Kind) + "/" + c.Category,
+			CategoryName: b.name(stats.DimCategory, string(c.Kind)+"/"+c.Category), Unit: c.Unit,
+			UnitName: b.name(stats.DimUnit, c.Unit), State: c.State, DueAt: *c.DueAt,
+			OverdueHours: float64(int(now.Sub(*c.DueAt).Hours()*10)) / 10, Lon: c.Point[0], Lat: c.Point[1]})
+	}
+	slices.SortFunc(list, func(a, b overdueCase) int {
+		if c := a.DueAt.Compare(b.DueAt); c != 0 {
+			return c
+		}
+		return cmp.Compare(a.ID, b.ID)
+	})
+	if len(list) > limit {
+		list = list[:limit]
+	}
+	return open, overdue, list
+}
+
+// getScoring answers GET /api/v1/stats/scoring.
+func (b *caseBoard) getScoring(w http.ResponseWriter, r *http.Request) {
+	w.Header().Set("Cache-Control", "no-store")
+	writeJSON(w, http.StatusOK, b.currentScoring())
+}
+
+// putScoring answers PUT /api/v1/stats/scoring (admin): new weights and
+// grade bands, checked, stored in the store's metadata and used at once.
+func (b *caseBoard) putScoring(w http.ResponseWriter, r *http.Request) {
+	var sc stats.Scoring
+	if err := decodeJSON(r, &sc); err != nil {
+		writeError(w, err)
+		return
+	}
+	if err := sc.Validate(); err != nil {
+		writeError(w, errBadRequest("body", err.Error()))
+		return
+	}
+	if b.store != nil {
+		body, _ := json.Marshal(sc)
+		if err := b.store.SetMeta(r.Context(), metaScoring, string(body)); err != nil {
+			writeError(w, fmt.Errorf("store scoring: %w", err))
+			return
+		}
+	}
+	b.mu.Lock()
+	b.scoring = sc
+	b.mu.Unlock()
+	writeJSON(w, http.StatusOK, sc)
+}

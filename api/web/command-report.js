@@ -1,0 +1,72 @@
+// Printable monthly evaluation report (月度综合评价报告) from
+// GET /api/v1/stats, with CSV and XLSX downloads. The token is the one the
+// command page keeps in this browser (or ?token=).
+const params = new URLSearchParams(location.search);
+if (params.get('token')) localStorage.setItem('citygrid.token', params.get('token'));
+const token = localStorage.getItem('citygrid.token') || '';
+const auth = { Authorization: 'Bearer ' + token };
+const pct = (v) => (v === null || v === undefined ? '—' : (v * 100).toFixed(2) + '%');
+const pp = (v) => (v === null || v === undefined ? '' : (v >= 0 ? '+' : '') + (v * 100).toFixed(2));
+const month = document.getElementById('month');
+const now = new Date(Date.now() + 8 * 3600000);
+month.value = params.get('month') || new Date(Date.UTC(now.getUTCFullYear(), now.getUTCMonth() - 1, 1)).toISOString().slice(0, 7);
+
+async function get(q) {
+  const r = await fetch('/api/v1/stats?' + q, { headers: auth });
+  if (!r.ok) throw new Error((await r.json().catch(() => ({}))).error || r.status);
+  return r;
+}
+
+function table(id, rows, cols) {
+  const t = document.getElementById(id);
+  const head = '<thead><tr>' + cols.map((c) => `<th>${c[0]}</th>`).join('') + '</tr></thead>';
+  const esc = (s) => String(s).replace(/[&<>"]/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;' })[c]);
+  t.innerHTML = head + '<tbody>' + rows.map((r) => '<tr>' + cols.map((c) => `<td>${esc(c[1](r))}</td>`).join('') + '</tr>').join('') + '</tbody>';
+}
+
+const scored = [
+  ['排名', (r) => r.rank || '—'], ['名称', (r) => r.name || r.key || '(未派遣)'], ['立案', (r) => r.registered],
+  ['应结案', (r) => r.due_for_closure], ['结案', (r) => r.closed], ['按期结案', (r) => r.closed_on_time],
+  ['超期', (r) => r.overdue], ['结案率', (r) => pct(r.closure_rate)], ['按期结案率', (r) => pct(r.on_time_closure_rate)],
+  ['返工率', (r) => pct(r.rework_rate)], ['综合指标值', (r) => (r.score ?? '—')], ['等级', (r) => r.grade || ''],
+  ['结案率环比', (r) => pp(r.change?.closure_rate)],
+];
+const byRank = (a, b) => (a.rank || 1e9) - (b.rank || 1e9) || b.registered - a.registered;
+
+async function load() {
+  const [y, m] = month.value.split('-').map(Number);
+  document.getElementById('title').textContent = `${y} 年 ${m} 月 城市管理综合评价报告`;
+  const q = `period=month&date=${month.value}-01`;
+  try {
+    const [st, dp, un, ca, gr] = await Promise.all(['street', 'department', 'unit', 'category', 'grid'].map((g) => get(`group=${g}&${q}`).then((r) => r.json())));
+    const t = st.total;
+    document.getElementById('summary').textContent =
+      `上报 ${t.reported} 件，立案 ${t.registered} 件，应结案 ${t.due_for_closure} 件，结案 ${t.closed} 件（结案率 ${pct(t.closure_rate)}），` +
+      `按期结案 ${t.closed_on_time} 件（按期结案率 ${pct(t.on_time_closure_rate)}），超期未结案 ${t.overdue} 件，返工 ${t.reworked} 次，回退 ${t.returned} 次，平均处置 ${t.avg_handling_hours ?? '—'} 小时。`;
+    table('t-street', st.rows.filter((r) => r.key).sort(byRank), scored);
+    table('t-department', dp.rows.filter((r) => r.key).sort(byRank), scored);
+    table('t-unit', un.rows.filter((r) => r.key).sort(byRank), scored);
+    const top = (rows) => rows.filter((r) => r.key && r.registered).sort((a, b) => b.registered - a.registered).slice(0, 10);
+    const topCols = [['名称', (r) => r.name || r.key], ['代码', (r) => r.key], ['立案', (r) => r.registered], ['环比', (r) => (r.change ? (r.change.registered >= 0 ? '+' : '') + r.change.registered : '')], ['结案率', (r) => pct(r.closure_rate)]];
+    table('t-category', top(ca.rows), topCols);
+    table('t-grid', top(gr.rows), topCols);
+    document.body.dataset.loaded = month.value;
+  } catch (e) {
+    document.getElementById('error').textContent = '加载失败: ' + e.message;
+  }
+}
+
+month.addEventListener('change', load);
+document.getElementById('print').addEventListener('click', () => window.print());
+for (const b of document.querySelectorAll('button[data-format]')) {
+  b.addEventListener('click', async () => {
+    const r = await get(`group=${b.dataset.group}&period=month&date=${month.value}-01&format=${b.dataset.format}`);
+    const url = URL.createObjectURL(await r.blob());
+    const a = document.createElement('a');
+    a.href = url;
+    a.download = `citygrid-${b.dataset.group}-${month.value}.${b.dataset.format}`;
+    a.click();
+    URL.revokeObjectURL(url);
+  });
+}
+load();
