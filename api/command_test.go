@@ -339,4 +339,3 @@ func TestLiveCaseReachesTilesAndEvents(t *testing.T) {
 		t.Errorf("tilejson tiles %v", tj.Tiles)
 	}
 }
-
