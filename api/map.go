@@ -58,11 +58,12 @@ func newMapService(cfg Config) (*mapService, error) {
 	return m, nil
 }
 
-// reload rebuilds the tileset from the index and reopens the baked file
-// when it was replaced (citygrid bake while serving). The server calls it
-// after every edit of the data, so that the data version, and with it
-// every tile URL, changes; a baked file of the old version is then
-// ignored and tiles are generated until the next bake.
+// reload builds the tileset from the index and opens the baked file (or
+// reopens it when it was replaced, as by citygrid bake while serving). It
+// runs at start; edits do not rebuild anything — they go through
+// applyChanges (map_live.go), which moves the data version on and
+// invalidates only the touched tiles. A baked file of another data
+// version is ignored and tiles are generated until the next bake.
 func (m *mapService) reload() error {
 	if m.cfg.Index == nil {
 		return errors.New("map: no spatial index")
