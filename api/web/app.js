@@ -39,7 +39,28 @@ map.on('load', async () => {
   }
   buildSwitcher();
   buildBigClasses();
+  if (tj) followEdits(tj.data_version);
 });
+
+// Edits reach the server's tiles at once; the page follows them: it reads
+// TileJSON every few seconds and, when the data version moved on, points
+// the source at the new versioned tile URLs, so MapLibre fetches the tiles
+// again (unchanged ones answer from the browser cache or with 304).
+function followEdits(version) {
+  let current = version;
+  const check = async () => {
+    if (document.hidden) return;
+    const tj = await fetch('/tiles/city.json', { cache: 'no-cache' }).then((r) => r.json()).catch(() => null);
+    if (!tj || tj.data_version === current) return;
+    current = tj.data_version;
+    const src = map.getSource('city');
+    if (src && src.setTiles) src.setTiles(tj.tiles);
+    document.getElementById('version').textContent = 'data ' + tj.data_version;
+  };
+  window.citygridCheckEdits = check;
+  setInterval(check, 3000);
+  document.addEventListener('visibilitychange', check);
+}
 
 // Component big classes: a legend whose checkboxes hide a class in every
 // component layer (on top of each layer's own filter).
