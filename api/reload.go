@@ -4,6 +4,7 @@ import (
 	"context"
 	"log/slog"
 	"net/http"
+	"slices"
 	"strings"
 	"sync/atomic"
 	"time"
@@ -28,11 +29,12 @@ var storeWatchEvery = time.Second
 // it moved, the whole store is loaded and every unit grid and component
 // the index lacks is applied through the live updater as an insert, so
 // lookups and tiles (new data version, touched tiles invalidated) follow.
-// Imports only add features, so inserts are all there is to replay.
+// Imports only add features, so inserts are all there is to replay. A
+// changed rule table replaces the index's (responsible follows it).
 //
 // Limits: other layers (administrative units, management grids, roads,
-// addresses, POIs, categories, departments, rules) imported by another
-// process are not replayed — the server logs a warning naming them, and a
+// addresses, POIs, categories, departments) imported by another process
+// are not replayed — the server logs a warning naming them, and a
 // restart serves them. An import whose reload overlaps an API edit of the
 // same code (within the second or so a reload takes) can make the live
 // updater log a conflict; a restart resynchronises.
@@ -101,7 +103,10 @@ func (w *storeWatch) check(ctx context.Context) {
 		w.logger.Warn("store changed by another process, but it could not be read; will retry", "generation", gen, "err", err)
 		return
 	}
-	changes, others := w.imported(ctx, ds)
+	changes, rules, others := w.imported(ctx, ds)
+	if rules {
+		w.ix.SetRules(ds.Rules)
+	}
 	if len(changes) > 0 {
 		if w.live != nil {
 			w.live.Apply(changes)
@@ -111,7 +116,7 @@ func (w *storeWatch) check(ctx context.Context) {
 	}
 	w.gen = gen
 	w.logger.Info("store changed by another process: imported features applied", "generation", gen,
-		"changes", len(changes), "took", time.Since(start).Round(time.Millisecond))
+		"changes", len(changes), "rules_replaced", rules, "took", time.Since(start).Round(time.Millisecond))
 	if len(others) > 0 {
 		w.logger.Warn("store changed by another process in layers a running server does not reload: restart to serve them",
 			"layers", strings.Join(others, ", "))
@@ -119,13 +124,15 @@ func (w *storeWatch) check(ctx context.Context) {
 }
 
 // imported lists, as insert changes, the unit grids and components of ds
-// the index lacks (unit grids first: components name their grid), and
-// names the other layers whose size differs from the index's dataset. A
+// the index lacks (unit grids first: components name their grid), says
+// whether the rule table differs, and names the other layers whose size
+// differs from the index's dataset. A
 // component is confirmed in the store before it is listed, so one an API
 // edit deleted after ds was loaded is not brought back.
-func (w *storeWatch) imported(ctx context.Context, ds *data.Dataset) ([]data.Change, []string) {
+func (w *storeWatch) imported(ctx context.Context, ds *data.Dataset) ([]data.Change, bool, []string) {
 	var changes []data.Change
 	var others []string
+	var rules bool
 	w.ix.View(func() {
 		for i := range ds.UnitGrids {
 			g := &ds.UnitGrids[i]
@@ -140,6 +147,7 @@ func (w *storeWatch) imported(ctx context.Context, ds *data.Dataset) ([]data.Cha
 			}
 		}
 		old := w.ix.Dataset()
+		rules = !slices.Equal(old.Rules, ds.Rules)
 		for _, l := range []struct {
 			name     string
 			old, new int
@@ -151,7 +159,6 @@ func (w *storeWatch) imported(ctx context.Context, ds *data.Dataset) ([]data.Cha
 			{"pois", len(old.POIs), len(ds.POIs)},
 			{"categories", len(old.Categories), len(ds.Categories)},
 			{"departments", len(old.Departments), len(ds.Departments)},
-			{"rules", len(old.Rules), len(ds.Rules)},
 		} {
 			if l.old != l.new {
 				others = append(others, l.name)
@@ -167,5 +174,5 @@ func (w *storeWatch) imported(ctx context.Context, ds *data.Dataset) ([]data.Cha
 		}
 		kept = append(kept, ch)
 	}
-	return kept, others
+	return kept, rules, others
 }

@@ -84,6 +84,12 @@ func TestAServerFollowsAnImportByAnotherProcess(t *testing.T) {
 	if code, _ := get("/api/v1/locate?" + at); code != http.StatusNotFound {
 		t.Fatalf("before the import the point is outside the city: status %d", code)
 	}
+	// Event 0101 in the sample city: rule 1 (0101, either kind, priority
+	// 10) sends it to D0003.
+	const event = "/api/v1/responsible?lon=118.775&lat=31.995&category=0101&kind=event"
+	if _, v := get(event); str(v, "unit.code") != "D0003" {
+		t.Fatalf("before the import: %v", v)
+	}
 	_, tj := get("/tiles/city.json")
 	tilesBefore := tj["tiles"].([]any)[0].(string)
 
@@ -102,6 +108,7 @@ func TestAServerFollowsAnImportByAnotherProcess(t *testing.T) {
 		UnitGrids:  []data.UnitGrid{{Code: "320114001001003", Community: "320114001001", Geometry: grid, AreaM2: data.AreaM2(grid)}},
 		Components: []data.Component{cover},
 		Roads:      []data.Road{{Code: "R009", Name: "新建路", District: "320114", Geometry: orb.MultiLineString{{{118.781, 31.991}, {118.784, 31.991}}}}},
+		Rules:      []data.Rule{{Kind: data.KindEvent, Category: "0101", Scope: data.ScopeCity, Unit: "D0001", Priority: 20}},
 	})
 	if cerr := other.Close(); err != nil || cerr != nil {
 		t.Fatal(err, cerr)
@@ -123,6 +130,9 @@ func TestAServerFollowsAnImportByAnotherProcess(t *testing.T) {
 	comps, _ := v["components"].([]any)
 	if code != http.StatusOK || len(comps) != 1 || str(comps[0], "code") != cover.Code {
 		t.Fatalf("nearest after the import: %d %v, want %s", code, v, cover.Code)
+	}
+	if _, v := get(event); str(v, "unit.code") != "D0001" || str(v, "rule") != "rule_table" {
+		t.Errorf("the imported rule (priority 20 → D0001) does not decide: %v", v)
 	}
 	_, tj = get("/tiles/city.json")
 	if after := tj["tiles"].([]any)[0].(string); after == tilesBefore {
