@@ -269,8 +269,11 @@ func (g *caseGen) run() ([]cases.Case, []cases.Transition, error) {
 	perDay := float64(opt.RegisteredPerYear) / 365 / 0.83 / ((5 + 2*0.55) / 7)
 	var out []cases.Case
 	var trs []cases.Transition
-	for day := start; day.Before(opt.End); day = day.AddDate(0, 0, 1) {
-		local := day.In(shanghai)
+	// Calendar days in China Standard Time, from the start's to the end's
+	// (inclusive: the end's day has its cases up to End).
+	sy, sm, sd := start.In(shanghai).Date()
+	for day := time.Date(sy, sm, sd, 0, 0, 0, 0, shanghai); day.Before(opt.End); day = day.AddDate(0, 0, 1) {
+		local := day
 		f := 1.0
 		switch local.Weekday() {
 		case time.Saturday, time.Sunday:
@@ -488,7 +491,7 @@ func (g *caseGen) walk(c *cases.Case, trs []cases.Transition) []cases.Transition
 		step(t.Add(hours(2+r.Float64()*20)), "suspend", cases.StateSuspended, "pqy01", data.RoleDispatcher, unit, "需统筹解决")
 		return trs
 	}
-	stuck := r.Float64() < 0.012
+	stuck := r.Float64() < 0.005
 	for round := 0; ; round++ {
 		// Handling takes a share of the limit; about 7 % run late.
 		var took time.Duration
@@ -496,7 +499,7 @@ func (g *caseGen) walk(c *cases.Case, trs []cases.Transition) []cases.Transition
 		case round > 0:
 			took = hours(0.5 + r.ExpFloat64()*limit.hours*0.4)
 		case stuck:
-			took = hours(24 * (20 + r.Float64()*200))
+			took = hours(24 * (5 + r.Float64()*55))
 		case r.Float64() < 0.07:
 			took = c.DueAt.Sub(t) + hours(0.5+r.ExpFloat64()*limit.hours)
 		default:

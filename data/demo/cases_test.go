@@ -127,3 +127,24 @@ func TestCaseHistory(t *testing.T) {
 	t.Logf("%d reported, %d registered, on time %.3f, closure %.3f, rework %d, returned %d, overdue %d, top grid %d (mean %.1f)",
 		len(cs), registered, *tot.OnTimeClosureRate, *tot.ClosureRate, tot.Reworked, tot.Returned, tot.Overdue, top[0].Registered, mean)
 }
+
+func TestCaseHistoryReachesItsEnd(t *testing.T) {
+	ds := smallCity(t)
+	end := time.Date(2026, 7, 1, 16, 0, 0, 0, shanghai)
+	cs, _, err := Cases(ds, CaseOptions{Seed: 1, End: end, Days: 10})
+	if err != nil {
+		t.Fatal(err)
+	}
+	today := 0
+	for i := range cs {
+		if !cs[i].ReportedAt.Before(time.Date(2026, 7, 1, 0, 0, 0, 0, shanghai)) {
+			today++
+		}
+		if !cs[i].ReportedAt.Before(end) {
+			t.Fatalf("case %d reported after the end", cs[i].ID)
+		}
+	}
+	if today < 20 {
+		t.Errorf("%d cases on the end's day by 16:00, want the day's work so far", today)
+	}
+}
