@@ -6,12 +6,15 @@ import (
 	"fmt"
 	"log/slog"
 	"net/http"
+	"strconv"
 	"sync"
 	"time"
 
 	"citygrid/data"
 	"citygrid/data/cases"
 	"citygrid/data/cases/stats"
+	"citygrid/data/demo"
+	"citygrid/spatial"
 	"citygrid/tiles"
 
 	"github.com/go-chi/chi/v5"
@@ -33,8 +36,12 @@ type CaseFeed interface {
 
 // caseBoard is the server's live view of the cases.
 type caseBoard struct {
-	log     *slog.Logger
-	table   *stats.Table
+	log      *slog.Logger
+	tableMu  sync.RWMutex // guards the table pointer (load swaps it)
+	table    *stats.Table
+	tableOpt stats.Options
+	attachMu sync.Mutex
+	attached bool // a case store feeds the board
 	layer   *tiles.CaseLayer
 	hub     *eventHub
 	names   map[stats.Dim]map[string]string // display names per dimension
@@ -90,7 +97,8 @@ func newCaseBoard(cfg Config) *caseBoard {
 		}
 		return u
 	}
-	b.table = stats.NewTable(stats.Options{Department: dept})
+	b.tableOpt = stats.Options{Department: dept}
+	b.table = stats.NewTable(b.tableOpt)
 	for _, d := range []stats.Dim{stats.DimUnit, stats.DimDepartment, stats.DimStreet, stats.DimCommunity, stats.DimCategory} {
 		b.names[d] = map[string]string{}
 	}
@@ -140,12 +148,18 @@ func newCaseBoard(cfg Config) *caseBoard {
 			}
 		}
 	}
+	if ds != nil && len(ds.UnitGrids) > 0 {
+		go b.demoHistory(context.Background(), cfg.Index)
+	}
 	return b
 }
 
 // attach loads every case of feed; the case store then calls Apply after
-// each committed transition.
+// each committed transition. It replaces an in-memory demo history.
 func (b *caseBoard) attach(ctx context.Context, feed CaseFeed) error {
+	b.attachMu.Lock()
+	b.attached = true
+	b.attachMu.Unlock()
 	var all []cases.Case
 	err := feed.All(ctx, func(c *cases.Case) bool {
 		all = append(all, *c)
@@ -160,7 +174,11 @@ func (b *caseBoard) attach(ctx context.Context, feed CaseFeed) error {
 
 // load replaces the board's cases.
 func (b *caseBoard) load(all []cases.Case) {
-	b.table.PutAll(all)
+	t := stats.NewTable(b.tableOpt)
+	t.PutAll(all)
+	b.tableMu.Lock()
+	b.table = t
+	b.tableMu.Unlock()
 	b.layer.Load(all)
 	b.openMu.Lock()
 	b.open = map[int64]*cases.Case{}
@@ -178,7 +196,7 @@ func (b *caseBoard) load(all []cases.Case) {
 // and the case map and tells open pages, before the transition's HTTP
 // answer is sent.
 func (b *caseBoard) Apply(c *cases.Case, t *cases.Transition) {
-	b.table.Put(c)
+	b.stats().Put(c)
 	b.layer.Put(c)
 	b.openMu.Lock()
 	if c.State.Terminal() {
@@ -199,6 +217,56 @@ func (b *caseBoard) Apply(c *cases.Case, t *cases.Transition) {
 		ev.At = c.UpdatedAt
 	}
 	b.hub.publish(ev)
+}
+
+// stats is the current statistics table.
+func (b *caseBoard) stats() *stats.Table {
+	b.tableMu.RLock()
+	defer b.tableMu.RUnlock()
+	return b.table
+}
+
+// metaDemoSeed is the store metadata key 'citygrid demo' records its seed
+// under (cmd/citygrid/demo.go).
+const metaDemoSeed = "demo.seed"
+
+// demoHistory fills the board with the generated case history of the demo
+// city (data/demo.Cases, ending now) when the store holds a demo city and
+// no case store has attached: the command page and the statistics show a
+// year of work on first run. It runs in the background; a case store
+// attaching later replaces it.
+func (b *caseBoard) demoHistory(ctx context.Context, ix *spatial.Index) {
+	if b.store == nil || ix == nil {
+		return
+	}
+	seed, err := b.store.Meta(ctx, metaDemoSeed)
+	if err != nil || seed == "" {
+		return
+	}
+	n, err := strconv.ParseInt(seed, 10, 64)
+	if err != nil {
+		return
+	}
+	t0 := time.Now()
+	resolve := func(p orb.Point, kind data.CategoryKind, category, component string) string {
+		r, err := ix.Responsible(p, kind, category, component)
+		if err != nil {
+			return ""
+		}
+		return r.Unit.Code
+	}
+	all, _, err := demo.Cases(ix.Dataset(), demo.CaseOptions{Seed: n, End: b.now().Truncate(time.Minute), Responsible: resolve})
+	if err != nil {
+		b.log.Warn("demo case history not generated", "err", err)
+		return
+	}
+	b.attachMu.Lock()
+	defer b.attachMu.Unlock()
+	if b.attached {
+		return
+	}
+	b.load(all)
+	b.log.Info("demo case history generated in memory (no case store attached)", "cases", len(all), "took", time.Since(t0).Round(time.Millisecond))
 }
 
 // caseEvent is one server-sent event.

@@ -162,7 +162,7 @@ func (b *caseBoard) statsHandler(w http.ResponseWriter, r *http.Request) {
 		writeError(w, errBadRequest("format", fmt.Sprintf("%q: want json, csv or xlsx", format)))
 		return
 	}
-	res, err := b.table.Evaluate(q, b.currentScoring(), func(d stats.Dim, key string) int { return b.gridsOf[d][key] })
+	res, err := b.stats().Evaluate(q, b.currentScoring(), func(d stats.Dim, key string) int { return b.gridsOf[d][key] })
 	if err != nil {
 		writeError(w, err)
 		return
@@ -210,7 +210,7 @@ func (b *caseBoard) topHandler(w http.ResponseWriter, r *http.Request) {
 		writeError(w, err)
 		return
 	}
-	rows, err := b.table.Top(q, n)
+	rows, err := b.stats().Top(q, n)
 	if err != nil {
 		writeError(w, err)
 		return
@@ -273,7 +273,7 @@ func (b *caseBoard) todayHandler(w http.ResponseWriter, r *http.Request) {
 	}
 	y, m, d := now.In(commandZone).Date()
 	day := time.Date(y, m, d, 0, 0, 0, 0, commandZone)
-	res, err := b.table.Compute(stats.Query{Group: stats.DimSource, From: day, To: day.AddDate(0, 0, 1), Now: now})
+	res, err := b.stats().Compute(stats.Query{Group: stats.DimSource, From: day, To: day.AddDate(0, 0, 1), Now: now})
 	if err != nil {
 		writeError(w, err)
 		return
@@ -285,16 +285,16 @@ func (b *caseBoard) todayHandler(w http.ResponseWriter, r *http.Request) {
 	}
 	month := stats.Query{From: day.AddDate(0, 0, -29), To: day.AddDate(0, 0, 1), Now: now}
 	month.Group = stats.DimCategory
-	cats, _ := b.table.Top(month, n)
+	cats, _ := b.stats().Top(month, n)
 	month.Group = stats.DimGrid
-	grids, _ := b.table.Top(month, n)
+	grids, _ := b.stats().Top(month, n)
 	for _, c := range cats {
 		ans.TopCategories = append(ans.TopCategories, statsRow{Name: b.name(stats.DimCategory, c.Key), Row: c})
 	}
 	for _, g := range grids {
 		ans.TopGrids = append(ans.TopGrids, statsRow{Name: g.Key, Row: g})
 	}
-	ans.Daily = b.table.Daily(day.AddDate(0, 0, -29), 30, commandZone)
+	ans.Daily = b.stats().Daily(day.AddDate(0, 0, -29), 30, commandZone)
 	ans.Open, ans.OverdueNow, ans.OverdueList = b.openNow(now, 50)
 	w.Header().Set("Cache-Control", "no-store")
 	writeJSON(w, http.StatusOK, ans)
