@@ -197,7 +197,11 @@ function handle(chunk) {
   if (!data) return;
   const msg = JSON.parse(data);
   if (ev === 'hello') {
-    refreshTiles(msg.generation);
+    // A (re)connection: catch up on anything missed in between.
+    if (msg.generation !== state.generation) {
+      refreshTiles(msg.generation);
+      refreshSoon();
+    }
     return;
   }
   if (ev === 'case') {
@@ -211,6 +215,7 @@ function handle(chunk) {
 async function stream() {
   const live = document.getElementById('live');
   for (;;) {
+    let ended = false;
     if (token) {
       try {
         const res = await fetch('/api/v1/case-events', { headers: auth(), cache: 'no-store' });
@@ -220,7 +225,10 @@ async function stream() {
           let buf = '';
           for (;;) {
             const { value, done } = await reader.read();
-            if (done) break;
+            if (done) {
+              ended = true;
+              break;
+            }
             buf += value;
             let i;
             while ((i = buf.indexOf('\n\n')) >= 0) {
@@ -233,8 +241,10 @@ async function stream() {
         console.warn('event stream', e);
       }
     }
+    // The server ends each stream with its request timeout: reconnect at
+    // once after a clean end, after 2 s after an error.
     live.className = 'off';
-    await new Promise((r) => setTimeout(r, 2000));
+    await new Promise((r) => setTimeout(r, ended ? 100 : 2000));
   }
 }
 stream();

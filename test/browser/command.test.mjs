@@ -11,12 +11,13 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn, execFileSync } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join, resolve, dirname } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { chromium } from 'playwright-core';
+import { validateStyleMin } from '@maplibre/maplibre-gl-style-spec';
 
 const root = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..');
 const chromiumPath = process.env.CHROMIUM || '/usr/bin/chromium';
@@ -165,4 +166,12 @@ test('the monthly report page renders the evaluation tables', { skip, timeout: 1
   await page.screenshot({ path: join(artifacts, 'command-report.png'), fullPage: true });
   assert.deepEqual(errors, []);
   await page.close();
+});
+
+test('the case layers style passes the MapLibre style validator', () => {
+  const text = readFileSync(join(root, 'api/web/command-style.json'), 'utf8').replaceAll('@BASE@', 'http://example.test');
+  const style = JSON.parse(text);
+  assert.deepEqual(validateStyleMin(style).map((e) => e.message), []);
+  const layers = new Set(style.layers.map((l) => l['source-layer']));
+  for (const l of ['cases', 'case_clusters', 'case_density']) assert.ok(layers.has(l), `tile layer ${l} is not drawn`);
 });

@@ -474,3 +474,51 @@ func inTop(rows []Row, k string) bool {
 	}
 	return false
 }
+
+func TestDailyAgainstNaive(t *testing.T) {
+	cs := randomCases(5000, 4)
+	tb := NewTable(Options{})
+	tb.PutAll(cs)
+	cst := time.FixedZone("CST", 8*3600)
+	from := time.Date(2026, 2, 10, 15, 0, 0, 0, cst) // mid-day: the series starts at that day's midnight
+	days := tb.Daily(from, 20, cst)
+	if len(days) != 20 || days[0].Date != "2026-02-10" || days[19].Date != "2026-03-01" {
+		t.Fatalf("dates: %v … %v", days[0], days[len(days)-1])
+	}
+	want := map[string]*Day{}
+	for i := range days {
+		want[days[i].Date] = &Day{}
+	}
+	key := func(tp *time.Time) *Day {
+		if tp == nil {
+			return nil
+		}
+		return want[tp.In(cst).Format("2006-01-02")]
+	}
+	for i := range cs {
+		c := &cs[i]
+		rep := c.ReportedAt
+		if d := key(&rep); d != nil {
+			d.Reported++
+		}
+		if d := key(c.RegisteredAt); d != nil {
+			d.Registered++
+		}
+		if c.State == cases.StateClosed {
+			if d := key(c.ClosedAt); d != nil {
+				d.Closed++
+			}
+		}
+	}
+	total := 0
+	for _, d := range days {
+		w := want[d.Date]
+		if d.Reported != w.Reported || d.Registered != w.Registered || d.Closed != w.Closed {
+			t.Errorf("%s: got %+v, want %+v", d.Date, d, *w)
+		}
+		total += d.Reported
+	}
+	if total == 0 {
+		t.Error("no case in the series: the test checks nothing")
+	}
+}
