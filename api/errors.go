@@ -51,6 +51,8 @@ func statusOf(err error) int {
 		return http.StatusConflict
 	case errors.Is(err, data.ErrPrecondition):
 		return http.StatusPreconditionFailed
+	case errors.Is(err, errPreconditionRequired):
+		return http.StatusPreconditionRequired
 	case errors.Is(err, data.ErrUnauthorized):
 		return http.StatusUnauthorized
 	case errors.Is(err, data.ErrForbidden):

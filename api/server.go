@@ -138,6 +138,6 @@ func New(cfg Config) (http.Handler, error) {
 	// live.Apply(changes) after each committed write, before answering.
 	live := newLiveUpdater(cfg, cfg.Index, ms)
 	sw.live = live
-	_ = live
+	newEditService(cfg, live).mount(r)
 	return r, nil
 }

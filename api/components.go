@@ -1,0 +1,516 @@
+package api
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"net/http"
+	"sort"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/go-chi/chi/v5"
+	"github.com/paulmach/orb"
+	"github.com/paulmach/orb/geojson"
+
+	"citygrid/data"
+)
+
+// editService serves surveyor editing (issue 5): single component edits
+// with ETags and If-Match, history and as-of reads (this file), survey
+// changesets (changesets.go) and unit-grid split and merge (grids_edit.go).
+// Every committed write is replayed on the live index and tiles through
+// live.Apply before the answer is written, so the client reads its write
+// back at once.
+type editService struct {
+	ed   data.Editor // nil when the store cannot edit: every route answers 503
+	live *liveUpdater
+	dir  string
+}
+
+func newEditService(cfg Config, live *liveUpdater) *editService {
+	ed, _ := cfg.Store.(data.Editor)
+	return &editService{ed: ed, live: live, dir: cfg.Dir}
+}
+
+// errPreconditionRequired: a conditional write came without If-Match (428).
+var errPreconditionRequired = errors.New("precondition required")
+
+// errNoEditor: the store behind this server does not support editing.
+var errNoEditor = fmt.Errorf("this server's store does not support editing: %w", data.ErrUnavailable)
+
+func (s *editService) mount(r chi.Router) {
+	w := r.With(requireRole(data.RoleSurveyor))
+	r.Get("/api/v1/components", s.list)
+	w.Post("/api/v1/components", s.create)
+	r.Get("/api/v1/components/{code}", s.get)
+	w.Put("/api/v1/components/{code}", s.put)
+	w.Patch("/api/v1/components/{code}", s.patch)
+	w.Delete("/api/v1/components/{code}", s.delete)
+	r.Get("/api/v1/components/{code}/history", s.history)
+	s.mountChangesets(r, w)
+	s.mountGrids(r, w)
+}
+
+// committed replays changes on the live index and tiles; the store has
+// already committed them.
+func (s *editService) committed(changes []data.Change) {
+	if s.live != nil {
+		s.live.Apply(changes)
+	}
+}
+
+func (s *editService) meta(r *http.Request) data.EditMeta {
+	p := principalOf(r)
+	return data.EditMeta{User: p.User, Reason: strings.TrimSpace(r.URL.Query().Get("reason"))}
+}
+
+// componentFeature is a component as a GeoJSON Feature.
+type componentFeature struct {
+	Type       string            `json:"type"`
+	ID         string            `json:"id"`
+	Geometry   *geojson.Geometry `json:"geometry"`
+	Properties componentProps    `json:"properties"`
+}
+
+type componentProps struct {
+	Code       string `json:"code"`
+	Category   string `json:"category"`
+	Name       string `json:"name"`
+	Department string `json:"department"`
+	Owner      string `json:"owner"`
+	Maintainer string `json:"maintainer"`
+	Status     string `json:"status"`
+	UnitGrid   string `json:"unit_grid"`
+	SurveyDate string `json:"survey_date,omitempty"`
+	ChangedAt  string `json:"changed_at,omitempty"`
+	Version    int64  `json:"version"`
+	Note       string `json:"note"`
+}
+
+func featureOf(c *data.Component) *componentFeature {
+	if c == nil {
+		return nil
+	}
+	f := &componentFeature{Type: "Feature", ID: c.Code, Properties: componentProps{
+		Code: c.Code, Category: c.Category, Name: c.Name, Department: c.Department, Owner: c.Owner,
+		Maintainer: c.Maintainer, Status: string(c.Status), UnitGrid: c.UnitGrid, Version: c.Version, Note: c.Note,
+	}}
+	if c.Geometry != nil {
+		f.Geometry = geojson.NewGeometry(c.Geometry)
+	}
+	if !c.SurveyDate.IsZero() {
+		f.Properties.SurveyDate = c.SurveyDate.Format("2006-01-02")
+	}
+	if !c.ChangedAt.IsZero() {
+		f.Properties.ChangedAt = c.ChangedAt.UTC().Format(time.RFC3339Nano)
+	}
+	return f
+}
+
+// editableProps are the properties a body may set; version, unit_grid and
+// changed_at are the store's and are ignored when sent back.
+var editableProps = map[string]bool{"code": true, "category": true, "name": true, "department": true, "owner": true,
+	"maintainer": true, "status": true, "survey_date": true, "note": true,
+	"version": false, "unit_grid": false, "changed_at": false}
+
+// featureBody is a decoded request Feature: the geometry when given (or
+// explicitly null), and the properties present.
+type featureBody struct {
+	geometry    orb.Geometry
+	hasGeometry bool
+	props       map[string]*string // nil value: the property is null
+}
+
+// readFeature decodes a GeoJSON Feature body, naming the field of any
+// problem: unknown properties and non-string values are refused.
+func readFeature(r *http.Request) (*featureBody, error) {
+	var raw struct {
+		Type       string                     `json:"type"`
+		Geometry   json.RawMessage            `json:"geometry"`
+		Properties map[string]json.RawMessage `json:"properties"`
+	}
+	if err := decodeJSON(r, &raw); err != nil {
+		return nil, err
+	}
+	if raw.Type != "Feature" {
+		return nil, errBadRequest("type", fmt.Sprintf("want a GeoJSON Feature, not %q", raw.Type))
+	}
+	fb := &featureBody{props: map[string]*string{}}
+	if raw.Geometry != nil {
+		fb.hasGeometry = true
+		if string(raw.Geometry) != "null" {
+			g, err := geojson.UnmarshalGeometry(raw.Geometry)
+			if err != nil {
+				return nil, errBadRequest("geometry", "invalid GeoJSON geometry: "+err.Error())
+			}
+			fb.geometry = g.Geometry()
+		}
+	}
+	names := make([]string, 0, len(raw.Properties))
+	for k := range raw.Properties {
+		names = append(names, k)
+	}
+	sort.Strings(names)
+	for _, k := range names {
+		editable, known := editableProps[k]
+		if !known {
+			return nil, errBadRequest("properties."+k, "unknown property")
+		}
+		if !editable {
+			continue
+		}
+		v := raw.Properties[k]
+		if string(v) == "null" {
+			fb.props[k] = nil
+			continue
+		}
+		var s string
+		if err := json.Unmarshal(v, &s); err != nil {
+			return nil, errBadRequest("properties."+k, "must be a string")
+		}
+		fb.props[k] = &s
+	}
+	return fb, nil
+}
+
+// apply sets the fields the body gives on c (null clears a field).
+func (fb *featureBody) apply(c *data.Component) error {
+	if fb.hasGeometry {
+		c.Geometry = fb.geometry
+	}
+	for k, p := range fb.props {
+		v := ""
+		if p != nil {
+			v = *p
+		}
+		switch k {
+		case "code":
+			c.Code = v
+		case "category":
+			c.Category = v
+		case "name":
+			c.Name = v
+		case "department":
+			c.Department = v
+		case "owner":
+			c.Owner = v
+		case "maintainer":
+			c.Maintainer = v
+		case "status":
+			c.Status = data.ComponentStatus(v)
+		case "note":
+			c.Note = v
+		case "survey_date":
+			if v == "" {
+				c.SurveyDate = time.Time{}
+				continue
+			}
+			t, err := time.Parse("2006-01-02", v)
+			if err != nil {
+				return errBadRequest("properties.survey_date", fmt.Sprintf("%q is not a YYYY-MM-DD date", v))
+			}
+			c.SurveyDate = t
+		}
+	}
+	return nil
+}
+
+// ifMatch reads the expected version from If-Match: "<code>-v<n>", or *
+// for any version. It is required: a write without it answers 428.
+func ifMatch(r *http.Request, code string) (int64, error) {
+	h := strings.TrimSpace(r.Header.Get("If-Match"))
+	if h == "" {
+		return 0, fmt.Errorf("If-Match: required: send the ETag of the version you edited (or * to overwrite whatever is stored): %w", errPreconditionRequired)
+	}
+	if h == "*" {
+		return data.AnyVersion, nil
+	}
+	if strings.HasPrefix(h, "W/") || strings.Contains(h, ",") {
+		return 0, errBadRequest("If-Match", "give one strong entity tag")
+	}
+	tag := strings.Trim(h, `"`)
+	i := strings.LastIndex(tag, "-v")
+	n, err := strconv.ParseInt(tag[max(i, 0)+2:], 10, 64)
+	if i < 0 || err != nil || n <= 0 {
+		return 0, errBadRequest("If-Match", fmt.Sprintf("%s is not an entity tag of this server", h))
+	}
+	if tag[:i] != code {
+		return -1, nil // the tag of another component: never the current version (412)
+	}
+	return n, nil
+}
+
+// asOf reads the optional as_of parameter.
+func asOf(r *http.Request) (time.Time, bool, error) {
+	v := r.URL.Query().Get("as_of")
+	if v == "" {
+		return time.Time{}, false, nil
+	}
+	t, err := time.Parse(time.RFC3339Nano, v)
+	if err != nil {
+		return time.Time{}, false, errBadRequest("as_of", "want an RFC 3339 time such as 2026-01-31T12:00:00Z")
+	}
+	return t, true, nil
+}
+
+func writeFeature(w http.ResponseWriter, status int, c *data.Component) {
+	w.Header().Set("ETag", data.ETag(c.Code, c.Version))
+	w.Header().Set("Cache-Control", "no-cache")
+	w.Header().Set("Content-Type", "application/geo+json")
+	w.WriteHeader(status)
+	enc := json.NewEncoder(w)
+	enc.SetEscapeHTML(false)
+	_ = enc.Encode(featureOf(c))
+}
+
+func (s *editService) get(w http.ResponseWriter, r *http.Request) {
+	if s.ed == nil {
+		writeError(w, errNoEditor)
+		return
+	}
+	code := chi.URLParam(r, "code")
+	t, has, err := asOf(r)
+	if err != nil {
+		writeError(w, err)
+		return
+	}
+	var c data.Component
+	if has {
+		c, err = s.ed.ComponentAsOf(r.Context(), code, t)
+	} else {
+		c, err = s.ed.(data.Store).Component(r.Context(), code)
+	}
+	if err != nil {
+		writeError(w, err)
+		return
+	}
+	if inm := r.Header.Get("If-None-Match"); inm != "" && strings.TrimSpace(inm) == data.ETag(c.Code, c.Version) {
+		w.Header().Set("ETag", data.ETag(c.Code, c.Version))
+		w.WriteHeader(http.StatusNotModified)
+		return
+	}
+	writeFeature(w, http.StatusOK, &c)
+}
+
+// componentList is the answer of GET /api/v1/components.
+type componentList struct {
+	Type     string              `json:"type"`
+	Features []*componentFeature `json:"features"`
+	// Next is the code to pass as after= for the next page ("" at the end).
+	Next string `json:"next,omitempty"`
+}
+
+// list answers the components (as of a time, or now) filtered by bbox,
+// unit grid and category, in code order, a page at a time.
+func (s *editService) list(w http.ResponseWriter, r *http.Request) {
+	if s.ed == nil {
+		writeError(w, errNoEditor)
+		return
+	}
+	q := r.URL.Query()
+	t, has, err := asOf(r)
+	if err != nil {
+		writeError(w, err)
+		return
+	}
+	if !has {
+		t = time.Now().Add(time.Hour) // after every change: the current layer
+	}
+	limit := 1000
+	if v := q.Get("limit"); v != "" {
+		n, err := strconv.Atoi(v)
+		if err != nil || n < 1 || n > 10000 {
+			writeError(w, errBadRequest("limit", "want 1 to 10000"))
+			return
+		}
+		limit = n
+	}
+	var bbox *orb.Bound
+	if v := q.Get("bbox"); v != "" {
+		p := strings.Split(v, ",")
+		var f [4]float64
+		ok := len(p) == 4
+		for i := 0; ok && i < 4; i++ {
+			f[i], err = strconv.ParseFloat(strings.TrimSpace(p[i]), 64)
+			ok = err == nil
+		}
+		if !ok || f[0] > f[2] || f[1] > f[3] {
+			writeError(w, errBadRequest("bbox", "want minLon,minLat,maxLon,maxLat"))
+			return
+		}
+		bbox = &orb.Bound{Min: orb.Point{f[0], f[1]}, Max: orb.Point{f[2], f[3]}}
+	}
+	grid, category, after := q.Get("unit_grid"), q.Get("category"), q.Get("after")
+	all, err := s.ed.ComponentsAsOf(r.Context(), t)
+	if err != nil {
+		writeError(w, err)
+		return
+	}
+	out := componentList{Type: "FeatureCollection", Features: []*componentFeature{}}
+	for i := range all {
+		c := &all[i]
+		if c.Code <= after || (grid != "" && c.UnitGrid != grid) || (category != "" && c.Category != category) {
+			continue
+		}
+		if bbox != nil && (c.Geometry == nil || !bbox.Intersects(c.Geometry.Bound())) {
+			continue
+		}
+		if len(out.Features) == limit {
+			out.Next = out.Features[limit-1].ID
+			break
+		}
+		out.Features = append(out.Features, featureOf(c))
+	}
+	w.Header().Set("Content-Type", "application/geo+json")
+	enc := json.NewEncoder(w)
+	enc.SetEscapeHTML(false)
+	_ = enc.Encode(out)
+}
+
+func (s *editService) create(w http.ResponseWriter, r *http.Request) {
+	if s.ed == nil {
+		writeError(w, errNoEditor)
+		return
+	}
+	fb, err := readFeature(r)
+	if err != nil {
+		writeError(w, err)
+		return
+	}
+	var c data.Component
+	if err := fb.apply(&c); err != nil {
+		writeError(w, err)
+		return
+	}
+	if c.Status == "" {
+		c.Status = data.StatusIntact
+	}
+	changes, err := s.ed.CreateComponent(r.Context(), c, s.meta(r))
+	if err != nil {
+		writeError(w, err)
+		return
+	}
+	s.committed(changes)
+	after := changes[len(changes)-1].AfterComponent
+	w.Header().Set("Location", "/api/v1/components/"+after.Code)
+	writeFeature(w, http.StatusCreated, after)
+}
+
+func (s *editService) put(w http.ResponseWriter, r *http.Request) {
+	s.update(w, r, true)
+}
+
+func (s *editService) patch(w http.ResponseWriter, r *http.Request) {
+	s.update(w, r, false)
+}
+
+// update replaces (PUT: every editable property from the body, absent ones
+// empty) or merges (PATCH, RFC 7396 on the Feature: absent properties
+// kept, null ones cleared) the component.
+func (s *editService) update(w http.ResponseWriter, r *http.Request, replace bool) {
+	if s.ed == nil {
+		writeError(w, errNoEditor)
+		return
+	}
+	code := chi.URLParam(r, "code")
+	expected, err := ifMatch(r, code)
+	if err != nil {
+		writeError(w, err)
+		return
+	}
+	fb, err := readFeature(r)
+	if err != nil {
+		writeError(w, err)
+		return
+	}
+	if replace && !fb.hasGeometry {
+		writeError(w, errBadRequest("geometry", "is missing: PUT replaces the whole component"))
+		return
+	}
+	changes, err := s.ed.PatchComponent(r.Context(), code, expected, func(c *data.Component) error {
+		if replace {
+			*c = data.Component{Code: c.Code, Version: c.Version}
+		}
+		return fb.apply(c)
+	}, s.meta(r))
+	if err != nil {
+		writeError(w, err)
+		return
+	}
+	s.committed(changes)
+	writeFeature(w, http.StatusOK, changes[len(changes)-1].AfterComponent)
+}
+
+func (s *editService) delete(w http.ResponseWriter, r *http.Request) {
+	if s.ed == nil {
+		writeError(w, errNoEditor)
+		return
+	}
+	code := chi.URLParam(r, "code")
+	expected, err := ifMatch(r, code)
+	if err != nil {
+		writeError(w, err)
+		return
+	}
+	changes, err := s.ed.DeleteComponent(r.Context(), code, expected, s.meta(r))
+	if err != nil {
+		writeError(w, err)
+		return
+	}
+	s.committed(changes)
+	w.WriteHeader(http.StatusNoContent)
+}
+
+// historyEntry is one change in a history answer.
+type historyEntry struct {
+	data.HistoryEntry
+	Before any `json:"before"`
+	After  any `json:"after"`
+}
+
+// historyAnswer is the answer of the history routes.
+type historyAnswer struct {
+	Layer   string         `json:"layer"`
+	Code    string         `json:"code"`
+	History []historyEntry `json:"history"`
+}
+
+func (s *editService) history(w http.ResponseWriter, r *http.Request) {
+	s.writeHistory(w, r, "components")
+}
+
+func (s *editService) writeHistory(w http.ResponseWriter, r *http.Request, layer string) {
+	if s.ed == nil {
+		writeError(w, errNoEditor)
+		return
+	}
+	code := chi.URLParam(r, "code")
+	hs, err := s.ed.History(r.Context(), layer, code)
+	if err != nil {
+		writeError(w, err)
+		return
+	}
+	out := historyAnswer{Layer: layer, Code: code, History: make([]historyEntry, len(hs))}
+	for i, h := range hs {
+		e := historyEntry{HistoryEntry: h}
+		if layer == "components" {
+			if h.BeforeComponent != nil {
+				e.Before = featureOf(h.BeforeComponent)
+			}
+			if h.AfterComponent != nil {
+				e.After = featureOf(h.AfterComponent)
+			}
+		} else {
+			if h.BeforeUnitGrid != nil {
+				e.Before = gridFeatureOf(h.BeforeUnitGrid)
+			}
+			if h.AfterUnitGrid != nil {
+				e.After = gridFeatureOf(h.AfterUnitGrid)
+			}
+		}
+		out.History[i] = e
+	}
+	writeJSON(w, http.StatusOK, out)
+}
