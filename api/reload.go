@@ -35,9 +35,10 @@ var storeWatchEvery = time.Second
 // Limits: other layers (administrative units, management grids, roads,
 // addresses, POIs, categories, departments) imported by another process
 // are not replayed — the server logs a warning naming them, and a
-// restart serves them. An import whose reload overlaps an API edit of the
-// same code (within the second or so a reload takes) can make the live
-// updater log a conflict; a restart resynchronises.
+// restart serves them; nor is the geocoder rebuilt. An import whose reload
+// overlaps an API edit of the same code (within the second or so a reload
+// takes) is settled by the live updater, which replays a refused change as
+// what it makes the feature and logs a warning.
 type storeWatch struct {
 	store  data.Store
 	ix     *spatial.Index
