@@ -2,6 +2,7 @@ package tiles
 
 import (
 	"math"
+	"slices"
 
 	"github.com/paulmach/orb"
 	"github.com/paulmach/orb/clip"
@@ -114,7 +115,7 @@ func (f *tileFrame) polygonInTile(mp orb.MultiPolygon) orb.MultiPolygon {
 	if b := proj.Bound(); !b.Intersects(f.clipBox) {
 		return nil
 	}
-	proj = clip.MultiPolygon(f.clipBox, proj)
+	proj = clipPolygons(f.clipBox, proj)
 	s := snapGrid(f.z)
 	out := proj[:0]
 	for _, p := range proj {
@@ -143,6 +144,64 @@ func (f *tileFrame) polygonInTile(mp orb.MultiPolygon) orb.MultiPolygon {
 		return nil
 	}
 	return out
+}
+
+// clipPolygons clips polygons to the box as areas. Clipping ring by ring
+// is right for an exterior and for holes wholly inside or outside the box,
+// but a hole crossing the box's edge would come out sharing that edge with
+// the clipped exterior (an invalid MVT polygon), and a box lying wholly in
+// a hole would give an exterior and a hole that are both the box (an empty
+// area drawn as a feature). So: a polygon whose hole covers the whole box
+// is left out; otherwise the box is widened for that polygon until every
+// hole lies strictly inside it or wholly outside it, and the polygon is
+// clipped to the widened box — it reaches a little further past the tile
+// than the buffer, which MVT allows and renderers clip.
+func clipPolygons(box orb.Bound, mp orb.MultiPolygon) orb.MultiPolygon {
+	var out orb.MultiPolygon
+	for _, p := range mp {
+		if len(p) == 0 || !p[0].Bound().Intersects(box) {
+			continue
+		}
+		inHole := false
+		for _, h := range p[1:] {
+			if hb := h.Bound(); hb.Intersects(box) && !strictlyInside(hb, box) && ringCoversBox(h, box) {
+				inHole = true
+				break
+			}
+		}
+		if inHole {
+			continue
+		}
+		b := box
+		for changed := true; changed; {
+			changed = false
+			for _, h := range p[1:] {
+				if hb := h.Bound(); hb.Intersects(b) && !strictlyInside(hb, b) {
+					b = b.Union(hb.Pad(1))
+					changed = true
+				}
+			}
+		}
+		if q := clip.Polygon(b, p); q != nil {
+			out = append(out, q)
+		}
+	}
+	return out
+}
+
+func strictlyInside(in, b orb.Bound) bool {
+	return in.Min[0] > b.Min[0] && in.Min[1] > b.Min[1] && in.Max[0] < b.Max[0] && in.Max[1] < b.Max[1]
+}
+
+// ringCoversBox reports whether the ring's area holds the whole box: the
+// ring clipped to the box is the box.
+func ringCoversBox(r orb.Ring, box orb.Bound) bool {
+	c := clip.Ring(box, slices.Clone(r))
+	if c == nil {
+		return false
+	}
+	w, h := box.Max[0]-box.Min[0], box.Max[1]-box.Min[1]
+	return math.Abs(math.Abs(ringArea(c))-w*h) <= 1e-9*w*h
 }
 
 // cleanRing snaps a ring to grid s and drops repeated points and points on

@@ -14,7 +14,7 @@ import (
 
 // encodingRevision changes whenever this package draws tiles differently,
 // so caches keyed on the data version also drop tiles of an older encoder.
-const encodingRevision = "citygrid-tiles/4"
+const encodingRevision = "citygrid-tiles/5"
 
 // DataVersion is a short hash of everything a tile's bytes depend on: the
 // encoder's revision, the Go version (gzip), the categories and every drawn
