@@ -124,6 +124,16 @@ func walkRoutes(t *testing.T, h http.Handler) []authRoute {
 var wantWriteRoles = map[string][]data.Role{
 	"POST /api/v1/tokens":        {data.RoleAdmin},
 	"DELETE /api/v1/tokens/{id}": {data.RoleAdmin},
+	// Surveyors keep the component and grid layers (issue 5).
+	"POST /api/v1/components":              {data.RoleSurveyor, data.RoleAdmin},
+	"PUT /api/v1/components/{code}":        {data.RoleSurveyor, data.RoleAdmin},
+	"PATCH /api/v1/components/{code}":      {data.RoleSurveyor, data.RoleAdmin},
+	"DELETE /api/v1/components/{code}":     {data.RoleSurveyor, data.RoleAdmin},
+	"POST /api/v1/changesets":              {data.RoleSurveyor, data.RoleAdmin},
+	"POST /api/v1/changesets/{id}/apply":   {data.RoleSurveyor, data.RoleAdmin},
+	"POST /api/v1/unit_grids/{code}/split": {data.RoleSurveyor, data.RoleAdmin},
+	"POST /api/v1/unit_grids/merge":        {data.RoleSurveyor, data.RoleAdmin},
+	"PUT /api/v1/stats/scoring":            {data.RoleAdmin},
 }
 
 // TestEveryWriteRouteRefusesAnonymousAndWrongRoles walks the router, so a
