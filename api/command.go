@@ -36,18 +36,20 @@ type CaseFeed interface {
 
 // caseBoard is the server's live view of the cases.
 type caseBoard struct {
-	log      *slog.Logger
-	tableMu  sync.RWMutex // guards the table pointer (load swaps it)
-	table    *stats.Table
-	tableOpt stats.Options
-	attachMu sync.Mutex
-	attached bool // a case store feeds the board
-	layer   *tiles.CaseLayer
-	hub     *eventHub
-	names   map[stats.Dim]map[string]string // display names per dimension
-	gridsOf map[stats.Dim]map[string]int    // unit grids per street and community
-	store   data.Store                      // for the scoring configuration (metadata); may be nil
-	now     func() time.Time
+	log        *slog.Logger
+	tableMu    sync.RWMutex // guards the table pointer (load swaps it)
+	table      *stats.Table
+	tableOpt   stats.Options
+	attachMu   sync.Mutex
+	attached   bool // a case store feeds the board
+	demoLoaded bool // the board shows an in-memory demo history
+	storeEmpty bool // the attached case store had no case
+	layer      *tiles.CaseLayer
+	hub        *eventHub
+	names      map[stats.Dim]map[string]string // display names per dimension
+	gridsOf    map[stats.Dim]map[string]int    // unit grids per street and community
+	store      data.Store                      // for the scoring configuration (metadata); may be nil
+	now        func() time.Time
 
 	mu      sync.RWMutex
 	scoring stats.Scoring
@@ -158,8 +160,8 @@ func newCaseBoard(cfg Config) *caseBoard {
 // each committed transition. It replaces an in-memory demo history.
 func (b *caseBoard) attach(ctx context.Context, feed CaseFeed) error {
 	b.attachMu.Lock()
+	defer b.attachMu.Unlock()
 	b.attached = true
-	b.attachMu.Unlock()
 	var all []cases.Case
 	err := feed.All(ctx, func(c *cases.Case) bool {
 		all = append(all, *c)
@@ -168,9 +170,22 @@ func (b *caseBoard) attach(ctx context.Context, feed CaseFeed) error {
 	if err != nil {
 		return fmt.Errorf("load cases for statistics: %w", err)
 	}
+	b.storeEmpty = len(all) == 0
+	if len(all) == 0 && b.demoLoaded {
+		// An empty case store in a demo city: keep the generated history
+		// (its ids start at demoIDBase, clear of the store's) and add the
+		// store's cases as they come.
+		b.log.Info("case store empty: the generated demo history stays on the board")
+		return nil
+	}
 	b.load(all)
 	return nil
 }
+
+// demoIDBase is where the ids of an in-memory demo history start, far
+// above any id a case store hands out, so that live cases never replace
+// generated ones.
+const demoIDBase = 1 << 40
 
 // load replaces the board's cases.
 func (b *caseBoard) load(all []cases.Case) {
@@ -260,12 +275,31 @@ func (b *caseBoard) demoHistory(ctx context.Context, ix *spatial.Index) {
 		b.log.Warn("demo case history not generated", "err", err)
 		return
 	}
+	for i := range all {
+		all[i].ID += demoIDBase
+	}
 	b.attachMu.Lock()
 	defer b.attachMu.Unlock()
-	if b.attached {
+	switch {
+	case b.attached && !b.storeEmpty:
 		return
+	case b.attached:
+		// An empty case store attached first: add the history beside the
+		// live cases it may already have reported.
+		b.stats().PutAll(all)
+		b.openMu.Lock()
+		for i := range all {
+			b.layer.Put(&all[i])
+			if !all[i].State.Terminal() {
+				c := all[i]
+				b.open[c.ID] = &c
+			}
+		}
+		b.openMu.Unlock()
+	default:
+		b.load(all)
 	}
-	b.load(all)
+	b.demoLoaded = true
 	b.log.Info("demo case history generated in memory (no case store attached)", "cases", len(all), "took", time.Since(t0).Round(time.Millisecond))
 }
 

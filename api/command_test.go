@@ -17,6 +17,8 @@ import (
 
 	"citygrid/data"
 	"citygrid/data/cases"
+	"citygrid/data/demo"
+	"citygrid/spatial"
 
 	"github.com/go-chi/chi/v5"
 	"github.com/paulmach/orb"
@@ -337,5 +339,60 @@ func TestLiveCaseReachesTilesAndEvents(t *testing.T) {
 	_ = json.Unmarshal(w.Body.Bytes(), &tj)
 	if len(tj.Tiles) != 1 || !strings.Contains(tj.Tiles[0], "state=open") || !strings.Contains(tj.Tiles[0], "unit=D-LIGHT") || !strings.Contains(tj.Tiles[0], "g=") {
 		t.Errorf("tilejson tiles %v", tj.Tiles)
+	}
+}
+
+// metaStore is a data.Store whose metadata says it holds demo city 7.
+type metaStore struct{ data.Store }
+
+func (metaStore) Meta(_ context.Context, key string) (string, error) {
+	if key == metaDemoSeed {
+		return "7", nil
+	}
+	return "", nil
+}
+
+func TestDemoHistoryUntilACaseStoreAttaches(t *testing.T) {
+	ds, err := demo.Generate(context.Background(), demo.Options{Seed: 7, Scale: 0.01})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ix, err := spatial.Build(ds)
+	if err != nil {
+		t.Fatal(err)
+	}
+	b := newCaseBoard(Config{Index: ix, Store: metaStore{}, Logger: slog.New(slog.NewTextHandler(io.Discard, nil))})
+	deadline := time.Now().Add(30 * time.Second)
+	for {
+		b.attachMu.Lock()
+		loaded := b.demoLoaded
+		b.attachMu.Unlock()
+		if loaded {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatal("the demo history was not generated")
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	n := b.stats().Len()
+	if n < 15000 {
+		t.Fatalf("demo history of %d cases", n)
+	}
+	// An empty store keeps the history; its first case joins it.
+	if err := b.attach(context.Background(), sliceFeed(nil)); err != nil {
+		t.Fatal(err)
+	}
+	live := boardCases()[0]
+	b.Apply(&live, nil)
+	if b.stats().Len() != n+1 || b.layer.Len() != n+1 {
+		t.Errorf("after a live case: %d in the table, %d on the map, want %d", b.stats().Len(), b.layer.Len(), n+1)
+	}
+	// A store with cases replaces the history.
+	if err := b.attach(context.Background(), sliceFeed(boardCases())); err != nil {
+		t.Fatal(err)
+	}
+	if b.stats().Len() != 3 || b.layer.Len() != 3 {
+		t.Errorf("after attaching a store of 3 cases: %d in the table, %d on the map", b.stats().Len(), b.layer.Len())
 	}
 }
