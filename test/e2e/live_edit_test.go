@@ -127,7 +127,7 @@ func TestHTTPEditsReachTilesAndBakedFileLive(t *testing.T) {
 				for y := lo.Y - 1; y <= hi.Y+1; y++ {
 					tl := maptile.New(x, y, z)
 					probe = append(probe, tl)
-					if tl.Bound(64.0/4096).Intersects(b) {
+					if tl.Bound(64.0 / 4096).Intersects(b) {
 						reach[tl] = true
 					}
 				}
