@@ -9,6 +9,7 @@ import (
 	"log/slog"
 	"net/netip"
 	"os"
+	"path/filepath"
 	"strconv"
 	"strings"
 	"time"
@@ -19,7 +20,8 @@ import (
 
 // serverConfig is everything a city changes about a running server. It is
 // filled in this order, each step overriding the one before: built-in
-// defaults, the JSON file named by --config or CITYGRID_CONFIG, CITYGRID_*
+// defaults, the JSON file named by --config or CITYGRID_CONFIG (else
+// DIR/citygrid.json when the data directory has one), CITYGRID_*
 // environment variables, and finally command-line flags.
 type serverConfig struct {
 	// Dir is the data directory (DIR/citygrid.gpkg, DIR/citygrid.mbtiles).
@@ -291,6 +293,20 @@ func loadConfig(fs *flag.FlagSet, configPath string, getenv func(string) string)
 	if configPath == "" {
 		configPath = getenv("CITYGRID_CONFIG")
 	}
+	if configPath == "" {
+		// The data directory's own file, when it has one: a city's
+		// settings travel with its data.
+		dir := cfg.Dir
+		if v, ok := lookupEnv(getenv, "CITYGRID_DIR"); ok {
+			dir = v
+		}
+		if f := fs.Lookup("dir"); f != nil && flagSet(fs, "dir") {
+			dir = f.Value.String()
+		}
+		if p := filepath.Join(dir, cityConfigFile); fileExists(p) {
+			configPath = p
+		}
+	}
 	if configPath != "" {
 		f, err := os.Open(configPath)
 		if err != nil {
@@ -323,6 +339,21 @@ func loadConfig(fs *flag.FlagSet, configPath string, getenv func(string) string)
 		return cfg, ferr
 	}
 	return cfg, cfg.validate()
+}
+
+// cityConfigFile is the configuration file a data directory may hold;
+// it is read when neither --config nor CITYGRID_CONFIG names another.
+const cityConfigFile = "citygrid.json"
+
+func flagSet(fs *flag.FlagSet, name string) bool {
+	set := false
+	fs.Visit(func(f *flag.Flag) { set = set || f.Name == name })
+	return set
+}
+
+func fileExists(path string) bool {
+	fi, err := os.Stat(path)
+	return err == nil && fi.Mode().IsRegular()
 }
 
 // lookupEnv reads a variable through getenv; an empty value counts as unset.

@@ -159,3 +159,37 @@ func (s *syncBuf) String() string {
 	defer s.mu.Unlock()
 	return s.b.String()
 }
+
+func TestLoadConfigReadsTheDataDirectorysOwnFile(t *testing.T) {
+	dir := t.TempDir()
+	writeFile(t, filepath.Join(dir, "citygrid.json"), `{"public_lookups": false, "rate_limit_ip": 50, "trusted_proxies": "10.0.0.0/8, 192.0.2.1"}`)
+	fs := flag.NewFlagSet("t", flag.ContinueOnError)
+	path, _ := configFlags(fs)
+	if err := fs.Parse([]string{"--dir", dir, "--rate-limit-ip", "70"}); err != nil {
+		t.Fatal(err)
+	}
+	cfg, err := loadConfig(fs, *path, func(string) string { return "" })
+	if err != nil {
+		t.Fatal(err)
+	}
+	if cfg.PublicLookups || cfg.RateLimitIP != 70 {
+		t.Fatalf("public_lookups %v (want false from DIR/citygrid.json), rate_limit_ip %v (want 70 from the flag)", cfg.PublicLookups, cfg.RateLimitIP)
+	}
+	ps, err := cfg.trustedProxies()
+	if err != nil || len(ps) != 2 || ps[1].String() != "192.0.2.1/32" {
+		t.Fatalf("trusted proxies %v, %v", ps, err)
+	}
+	// A file named explicitly wins over the directory's.
+	other := filepath.Join(t.TempDir(), "o.json")
+	writeFile(t, other, `{"rate_limit_token": 5}`)
+	cfg, err = loadConfig(fs, other, func(string) string { return "" })
+	if err != nil || !cfg.PublicLookups || cfg.RateLimitToken != 5 {
+		t.Fatalf("explicit file: %+v %v", cfg, err)
+	}
+	bad := flag.NewFlagSet("t", flag.ContinueOnError)
+	bpath, _ := configFlags(bad)
+	_ = bad.Parse([]string{"--trusted-proxies", "10.0.0.0/33"})
+	if _, err := loadConfig(bad, *bpath, func(string) string { return "" }); err == nil || !strings.Contains(err.Error(), "trusted_proxies") {
+		t.Fatalf("bad proxy CIDR: %v", err)
+	}
+}
