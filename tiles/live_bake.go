@@ -286,6 +286,8 @@ func (rw *rewriter) round() (more bool, wait time.Duration, err error) {
 	if err := rw.up.Write(ctx, nil, map[string]string{"data_version": version}); err != nil {
 		return false, 0, err
 	}
+	// Caught up: fold the log into the file (best effort).
+	_ = rw.up.Checkpoint(ctx)
 	return false, 0, nil
 }
 

@@ -304,5 +304,15 @@ func (u *Updater) Write(ctx context.Context, tiles []TileData, meta map[string]s
 	return nil
 }
 
+// Checkpoint copies what the write-ahead log holds into the file itself
+// as far as readers allow (without waiting for them), so that a copy of
+// the .mbtiles file alone is close to current.
+func (u *Updater) Checkpoint(ctx context.Context) error {
+	if _, err := u.db.ExecContext(ctx, `PRAGMA wal_checkpoint(PASSIVE)`); err != nil {
+		return fmt.Errorf("mbtiles checkpoint: %w", err)
+	}
+	return nil
+}
+
 // Close releases the file.
 func (u *Updater) Close() error { return u.db.Close() }
