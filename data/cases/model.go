@@ -115,6 +115,38 @@ type Case struct {
 
 	Version   int64     `json:"version"`
 	UpdatedAt time.Time `json:"updated_at"`
+
+	// Appended by the workflow.
+
+	// Dispatcher is the user who dispatched the case last ("system" for
+	// auto-dispatch); the per-dispatcher queue filters on it.
+	Dispatcher string `json:"dispatcher,omitempty"`
+	// OwnerFixed: the shift supervisor fixed the owner after arbitration;
+	// the unit can no longer return the case.
+	OwnerFixed bool `json:"owner_fixed,omitempty"`
+	// Limit is the handling limit applied at dispatch (from the deadline
+	// table), ClockStart when its clock started (the latest dispatch).
+	Limit      *Limit     `json:"limit,omitempty"`
+	ClockStart *time.Time `json:"clock_start,omitempty"`
+	// ExtendedBy is the approved extension total, in Limit's unit.
+	ExtendedBy float64 `json:"extended_by,omitempty"`
+	// Pauses are the suspensions since ClockStart; DueAt leaves them out.
+	Pauses []Pause `json:"pauses,omitempty"`
+	// PendingExtension is a unit's request waiting for the dispatcher.
+	PendingExtension *ExtensionRequest `json:"pending_extension,omitempty"`
+	// StepDueAt is the deadline of the centre's current step (verify,
+	// register, dispatch, check), nil when the current state has none.
+	StepDueAt *time.Time `json:"step_due_at,omitempty"`
+	// Duplicates counts later reports linked to this case.
+	Duplicates int `json:"duplicates,omitempty"`
+	// ReturnedBy lists the units that returned the case (回退), in order.
+	ReturnedBy []string `json:"returned_by,omitempty"`
+	// Reason is the reason of the last not-registered, return,
+	// suspension or cancellation.
+	Reason string `json:"reason,omitempty"`
+	// Lon and Lat repeat Point for JSON clients.
+	Lon float64 `json:"lon"`
+	Lat float64 `json:"lat"`
 }
 
 // Transition is one recorded step of a case: who did what, when, from which
@@ -130,4 +162,39 @@ type Transition struct {
 	Role   data.Role `json:"role"`
 	Unit   string    `json:"unit,omitempty"` // unit dispatched to / acting
 	Note   string    `json:"note,omitempty"`
+}
+
+// Fields appended in round 2 by the workflow (deadline clock, pauses,
+// extension requests, dispatcher). They live on Case so that one row holds
+// everything the deadline arithmetic needs.
+
+// LimitUnit is how a time limit counts.
+type LimitUnit string
+
+// Limit units (standards.md §4.4).
+const (
+	WorkingHours    LimitUnit = "working_hours" // 工作时: only the calendar's working periods count
+	WorkingDays     LimitUnit = "working_days"  // 工作日: 1 working day = 8 working hours
+	ContinuousHours LimitUnit = "hours"         // 小时: every hour counts (urgent safety items)
+)
+
+// Limit is a time limit: an amount in a unit.
+type Limit struct {
+	Amount float64   `json:"amount"`
+	Unit   LimitUnit `json:"unit"`
+}
+
+// Pause is an interval during which a case's clock stood still (挂账).
+// To is nil while the case is still suspended.
+type Pause struct {
+	From time.Time  `json:"from"`
+	To   *time.Time `json:"to,omitempty"`
+}
+
+// ExtensionRequest is a unit's pending request for more time (延期申请).
+type ExtensionRequest struct {
+	Amount float64   `json:"amount"` // in the unit of the case's limit
+	Reason string    `json:"reason"`
+	By     string    `json:"by"`
+	At     time.Time `json:"at"`
 }
