@@ -26,7 +26,8 @@ import (
 // that is merged when it grows. Below CaseClusterZoom cases are counted in
 // 32×32 cells per tile (case_clusters); from it they are drawn one by one
 // (cases). case_density counts cases per unit grid at the grid's centre,
-// for a heatmap. Overdue (open past the deadline at the time of the
+// for a heatmap, from zoom 12 (below, a whole city's grids would be tens
+// of thousands of points per tile; the clusters carry the heat there). Overdue (open past the deadline at the time of the
 // request) is an attribute of every layer, so a style makes it stand out.
 
 // Layer names and zooms of the case tileset.
@@ -38,6 +39,7 @@ const (
 	CaseMinZoom          = 8
 	CaseMaxZoom          = 18
 	CaseClusterZoom      = 15 // first zoom with single cases
+	CaseDensityMinZoom   = 12 // below, a heatmap reads case_clusters
 	CaseDensityMaxZoom   = 16
 	caseCellsPerSide     = 32
 	caseMortonZoom       = 16
@@ -519,7 +521,7 @@ func (l *CaseLayer) encode(z, x, y int, m *matcher) ([]byte, error) {
 		st.grids = make([]gridAgg, ng+ng/4)
 	}
 	f := newTileFrame(z, uint32(x), uint32(y))
-	density := z <= CaseDensityMaxZoom
+	density := z >= CaseDensityMinZoom && z <= CaseDensityMaxZoom
 	clustered := z < CaseClusterZoom
 	names := &l.dicts
 	addGrid := func(p *casePoint, tx, ty float64, od bool) {
@@ -722,7 +724,7 @@ func CaseTileJSON(tileURL string, b orb.Bound) TileJSON {
 		Bounds: [4]float64{round6(b.Min[0]), round6(b.Min[1]), round6(b.Max[0]), round6(b.Max[1])},
 		Center: [3]float64{round6(c[0]), round6(c[1]), 12},
 		VectorLayers: []TileJSONLayer{
-			{ID: LayerCaseDensity, Description: "cases per unit grid, at the grid's centre (heatmap weight)", MinZoom: CaseMinZoom, MaxZoom: CaseDensityMaxZoom,
+			{ID: LayerCaseDensity, Description: "cases per unit grid, at the grid's centre (heatmap weight)", MinZoom: CaseDensityMinZoom, MaxZoom: CaseDensityMaxZoom,
 				Fields: map[string]string{"grid": "unit grid code", "count": "cases", "overdue": "overdue cases"}},
 			{ID: LayerCaseClusters, Description: "cases counted per 1/32 of a tile", MinZoom: CaseMinZoom, MaxZoom: CaseClusterZoom - 1,
 				Fields: map[string]string{"count": "cases", "overdue": "overdue cases", "urgent": "urgent cases", "has_overdue": "whether any is overdue"}},
