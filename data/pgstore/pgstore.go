@@ -256,13 +256,41 @@ VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)`, []any{c.Scheme, string(c.Kind), c.
 			rows = append(rows, row{"departments", `INSERT INTO departments (code, name, credit_code, parent, kind) VALUES ($1, $2, $3, $4, $5)`,
 				[]any{d.Code, d.Name, d.CreditCode, d.Parent, string(d.Kind)}})
 		}
-		for _, c := range ds.Components {
-			if err := add("components", fmt.Sprintf(`INSERT INTO components (code, category, name, department, owner, maintainer, status, unit_grid,
-survey_date, changed_at, version, note, geom) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, `+g+`)`, 13),
-				c.Geometry, c.Code, c.Category, c.Name, c.Department, c.Owner, c.Maintainer, string(c.Status), c.UnitGrid,
-				timeArg(c.SurveyDate), timeArg(c.ChangedAt), c.Version, c.Note); err != nil {
-				return err
+		// Components are the bulk of a city: one statement per chunk of
+		// rows passed as arrays (unnest keeps their order for fid).
+		const compChunk = 5000
+		for lo := 0; lo < len(ds.Components); lo += compChunk {
+			cs := ds.Components[lo:min(lo+compChunk, len(ds.Components))]
+			cols := make([][]string, 9)
+			for i := range cols {
+				cols[i] = make([]string, len(cs))
 			}
+			survey, changed := make([]*time.Time, len(cs)), make([]*time.Time, len(cs))
+			versions, geoms := make([]int64, len(cs)), make([][]byte, len(cs))
+			for i, c := range cs {
+				for j, v := range []string{c.Code, c.Category, c.Name, c.Department, c.Owner, c.Maintainer, string(c.Status), c.UnitGrid, c.Note} {
+					cols[j][i] = v
+				}
+				if !c.SurveyDate.IsZero() {
+					survey[i] = &cs[i].SurveyDate
+				}
+				if !c.ChangedAt.IsZero() {
+					changed[i] = &cs[i].ChangedAt
+				}
+				versions[i] = c.Version
+				b, err := geomArg(c.Geometry)
+				if err != nil {
+					return fmt.Errorf("component %s: geometry: %w", c.Code, err)
+				}
+				geoms[i] = b
+			}
+			rows = append(rows, row{"components", `INSERT INTO components (code, category, name, department, owner, maintainer, status, unit_grid,
+survey_date, changed_at, version, note, geom)
+SELECT code, category, name, department, owner, maintainer, status, unit_grid, survey_date, changed_at, version, note, ST_GeomFromWKB(geom, 4490)
+FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[], $7::text[], $8::text[], $9::text[],
+  $10::timestamptz[], $11::timestamptz[], $12::bigint[], $13::bytea[]) WITH ORDINALITY
+  AS t(code, category, name, department, owner, maintainer, status, unit_grid, note, survey_date, changed_at, version, geom, ord)
+ORDER BY ord`, []any{cols[0], cols[1], cols[2], cols[3], cols[4], cols[5], cols[6], cols[7], cols[8], survey, changed, versions, geoms}})
 		}
 		for _, r := range ds.Roads {
 			if err := add("roads", fmt.Sprintf(`INSERT INTO roads (code, name, district, geom) VALUES ($1, $2, $3, `+g+`)`, 4),

@@ -17,6 +17,7 @@ import (
 	"math"
 	"math/rand/v2"
 	"os"
+	"reflect"
 	"runtime"
 	"sort"
 	"strings"
@@ -28,6 +29,7 @@ import (
 
 	"citygrid/data"
 	"citygrid/data/gpkg"
+	"citygrid/data/pgstore"
 	"citygrid/spatial"
 	"citygrid/tiles"
 )
@@ -43,6 +45,7 @@ type config struct {
 	throughputTiles    int
 	vertexShare        float64
 	skipHTTP, skipTile bool
+	pgstoreSchema      string
 }
 
 // row is one line of the printed table.
@@ -72,6 +75,7 @@ func main() {
 	flag.Float64Var(&cfg.vertexShare, "vertex-share", 0.02, "share of the locate points placed exactly on unit grid vertices (shared corners: the tie-break)")
 	flag.BoolVar(&cfg.skipHTTP, "skip-http", false, "in-process rows only")
 	flag.BoolVar(&cfg.skipTile, "skip-tiles", false, "no tile rows")
+	flag.StringVar(&cfg.pgstoreSchema, "pgstore-schema", "", "schema of a PostgreSQL store (citygrid migrate-store) holding the same city: adds the start-up load row")
 	flag.Parse()
 	if cfg.dir == "" || cfg.pg == "" || (cfg.url == "" && !cfg.skipHTTP) {
 		flag.Usage()
@@ -88,12 +92,38 @@ func run(ctx context.Context, cfg config) error {
 	if err != nil {
 		return err
 	}
+	t0 := time.Now()
 	ds, err := st.Load(ctx)
+	gpkgLoad := time.Since(t0)
 	st.Close()
 	if err != nil {
 		return err
 	}
-	t0 := time.Now()
+	var rows []row
+	if cfg.pgstoreSchema != "" {
+		ps, err := pgstore.Open(ctx, cfg.pg, pgstore.Options{Schema: cfg.pgstoreSchema})
+		if err != nil {
+			return err
+		}
+		t0 = time.Now()
+		pds, err := ps.Load(ctx)
+		pgLoad := time.Since(t0)
+		ps.Close()
+		if err != nil {
+			return err
+		}
+		bad := 0
+		dv, pv := reflect.ValueOf(ds).Elem(), reflect.ValueOf(pds).Elem()
+		for i := 0; i < dv.NumField(); i++ {
+			if !reflect.DeepEqual(dv.Field(i).Interface(), pv.Field(i).Interface()) {
+				log.Printf("DISAGREE store load: layer %s differs", dv.Type().Field(i).Name)
+				bad++
+			}
+		}
+		rows = append(rows, row{op: "start-up load of the whole city: GeoPackage store vs PostgreSQL store (data/pgstore)", cg: gpkgLoad, pg: pgLoad, n: 1,
+			compared: dv.NumField(), disagree: bad, note: "both Load the whole city into memory at start-up (the spatial index is then built from it either way); agreement counted in layers, compared field by field"})
+	}
+	t0 = time.Now()
 	ix, err := spatial.Build(ds)
 	if err != nil {
 		return err
@@ -113,7 +143,6 @@ func run(ctx context.Context, cfg config) error {
 	}
 	log.Printf("PostGIS %s", ver)
 	b := &bench{cfg: cfg, ds: ds, ix: ix, pool: pool, rng: rand.New(rand.NewPCG(cfg.seed, 7))}
-	var rows []row
 	r, err := b.locate(ctx)
 	if err != nil {
 		return err
