@@ -385,6 +385,22 @@ func TestFullDiskGivesClearErrorsAndNoCorruption(t *testing.T) {
 		t.Fatalf("write on a full disk: %d %s, want 503 JSON saying disk full", full.status, full.body)
 	}
 	t.Logf("disk full after %d writes: %s", len(acked), eb.Error)
+	// A component edit on the full disk fails the same way.
+	code := componentCodes(t, s.base, 1)[0]
+	resp0, err := client.Get(s.base + "/api/v1/components/" + code)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp0.Body.Close()
+	st, _, body, err := patchComponentBody(s.base, admin, code, resp0.Header.Get("ETag"), "damaged")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if st != http.StatusServiceUnavailable || !strings.Contains(body, "full") {
+		t.Errorf("component edit on a full disk: %d %s, want 503 saying the disk is full", st, body)
+	} else {
+		t.Logf("component edit on a full disk: %d %s", st, strings.TrimSpace(body))
+	}
 	// Reads still work, and so does the server's health.
 	resp, err := client.Get(s.base + "/api/v1/locate?lon=118.75&lat=31.98")
 	if err != nil {
@@ -423,4 +439,143 @@ func TestReadOnlyStoreFailsClearly(t *testing.T) {
 	t.Logf("%s", out[bytes.LastIndex(bytes.TrimSpace(out), []byte("\n"))+1:])
 	// No -wal exists after a copy, so the file alone is the store.
 	checkStoreDSN(t, "file:"+filepath.Join(dir, "citygrid.gpkg")+"?immutable=1", nil)
+}
+
+// componentCodes returns n component codes of category 0101 in the city.
+func componentCodes(t *testing.T, base string, n int) []string {
+	t.Helper()
+	var tj struct {
+		Bounds []float64 `json:"bounds"`
+	}
+	resp, err := client.Get(base + "/tiles/city.json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	_ = json.NewDecoder(resp.Body).Decode(&tj)
+	resp.Body.Close()
+	if len(tj.Bounds) != 4 {
+		t.Fatalf("TileJSON bounds %v", tj.Bounds)
+	}
+	resp, err = client.Get(fmt.Sprintf("%s/api/v1/within?bbox=%g,%g,%g,%g&category=0101&limit=%d", base, tj.Bounds[0], tj.Bounds[1], tj.Bounds[2], tj.Bounds[3], n))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	var w struct {
+		Components []struct{ Code string } `json:"components"`
+	}
+	if err := json.NewDecoder(resp.Body).Decode(&w); err != nil || len(w.Components) < n {
+		t.Fatalf("within: %v, %d components", err, len(w.Components))
+	}
+	var codes []string
+	for _, c := range w.Components {
+		codes = append(codes, c.Code)
+	}
+	return codes
+}
+
+// patchComponent sends one conditional edit and returns the status and
+// the new ETag.
+func patchComponent(base, token, code, etag, status string) (int, string, error) {
+	st, et, _, err := patchComponentBody(base, token, code, etag, status)
+	return st, et, err
+}
+
+func patchComponentBody(base, token, code, etag, status string) (int, string, string, error) {
+	req, _ := http.NewRequest("PATCH", base+"/api/v1/components/"+code, strings.NewReader(`{"type":"Feature","properties":{"status":"`+status+`"}}`))
+	req.Header.Set("Authorization", "Bearer "+token)
+	req.Header.Set("If-Match", etag)
+	req.Header.Set("Content-Type", "application/geo+json")
+	resp, err := client.Do(req)
+	if err != nil {
+		return 0, "", "", err
+	}
+	b, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	return resp.StatusCode, resp.Header.Get("ETag"), string(b), nil
+}
+
+// TestSIGKILLDuringComponentEditsKeepsEveryAcknowledgedVersion: six
+// surveyors edit their own component in a loop with If-Match; the server
+// is killed with SIGKILL; after a restart every component is at least at
+// the version last acknowledged to its surveyor (at most one further,
+// the edit in flight), and the store passes integrity_check.
+func TestSIGKILLDuringComponentEditsKeepsEveryAcknowledgedVersion(t *testing.T) {
+	dir := t.TempDir()
+	copyCity(t, dir)
+	out, err := exec.Command(binary, "token", "create", "--dir", dir, "--user", "fault-surveyor", "--role", "surveyor").Output()
+	if err != nil {
+		t.Fatal(err)
+	}
+	tok := strings.TrimSpace(string(out))
+	s := serve(t, dir)
+	codes := componentCodes(t, s.base, 6)
+	acked := make([]string, len(codes)) // last acknowledged ETag per code
+	first := make([]string, len(codes)) // ETag before the first edit
+	var wg sync.WaitGroup
+	var mu sync.Mutex
+	var bad []string
+	for i, code := range codes {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			resp, err := client.Get(s.base + "/api/v1/components/" + code)
+			if err != nil {
+				return
+			}
+			resp.Body.Close()
+			etag := resp.Header.Get("ETag")
+			mu.Lock()
+			first[i] = etag
+			mu.Unlock()
+			for n := 0; ; n++ {
+				st, next, err := patchComponent(s.base, tok, code, etag, []string{"damaged", "intact"}[n%2])
+				if err != nil {
+					return // the server is gone
+				}
+				if st != http.StatusOK {
+					mu.Lock()
+					bad = append(bad, fmt.Sprintf("%s: %d", code, st))
+					mu.Unlock()
+					return
+				}
+				etag = next
+				mu.Lock()
+				acked[i] = etag
+				mu.Unlock()
+			}
+		}()
+	}
+	time.Sleep(1500 * time.Millisecond)
+	_ = s.cmd.Process.Signal(syscall.SIGKILL)
+	<-s.exited
+	wg.Wait()
+	if len(bad) > 0 {
+		t.Fatalf("edits answered other than 200: %v", bad)
+	}
+	checkStore(t, dir, nil)
+	s2 := serve(t, dir)
+	total := 0
+	for i, code := range codes {
+		var want, v0 int
+		if _, err := fmt.Sscanf(strings.TrimPrefix(acked[i], `"`+code+`-v`), "%d", &want); err != nil {
+			t.Fatalf("%s: acknowledged ETag %q", code, acked[i])
+		}
+		_, _ = fmt.Sscanf(strings.TrimPrefix(first[i], `"`+code+`-v`), "%d", &v0)
+		total += want - v0
+		resp, err := client.Get(s2.base + "/api/v1/components/" + code)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		var got int
+		_, _ = fmt.Sscanf(strings.TrimPrefix(resp.Header.Get("ETag"), `"`+code+`-v`), "%d", &got)
+		if got < want || got > want+1 {
+			t.Errorf("%s: version %d after restart, acknowledged %d", code, got, want)
+		}
+	}
+	if total < 20 {
+		t.Fatalf("only %d edits acknowledged before the kill", total)
+	}
+	t.Logf("%d component edits acknowledged before SIGKILL, all kept", total)
 }
