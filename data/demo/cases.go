@@ -410,12 +410,15 @@ func (g *caseGen) walk(c *cases.Case, trs []cases.Transition) []cases.Transition
 		state = to
 		c.State = to
 		c.UpdatedAt = at
-		c.Version = int64(seq + 1)
+		c.Version = int64(seq)
 		return true
 	}
-	c.State, c.UpdatedAt, c.Version = cases.StateReported, c.ReportedAt, 1
-	trs = append(trs, cases.Transition{CaseID: c.ID, Seq: 0, At: c.ReportedAt, Action: "report", To: cases.StateReported,
+	c.State, c.UpdatedAt = cases.StateReported, c.ReportedAt
+	c.Lon, c.Lat = c.Point[0], c.Point[1]
+	seq++
+	trs = append(trs, cases.Transition{CaseID: c.ID, Seq: seq, At: c.ReportedAt, Action: "report", To: cases.StateReported,
 		User: c.Reporter, Role: reporterRole(c.Source)})
+	c.Version = 1
 	hours := func(h float64) time.Duration { return time.Duration(h * float64(time.Hour)) }
 	t := c.ReportedAt
 	public := c.Source == cases.SourceHotline || c.Source == cases.SourceCitizen
@@ -437,7 +440,9 @@ func (g *caseGen) walk(c *cases.Case, trs []cases.Transition) []cases.Transition
 	}
 	t = t.Add(hours(0.1 + r.ExpFloat64()*0.5))
 	if r.Float64() > accept {
-		step(t, "refuse", cases.StateNotRegistered, "zbz01", data.RoleSupervisor, "", "不符合立案条件")
+		if step(t, "refuse", cases.StateNotRegistered, "zbz01", data.RoleSupervisor, "", "不符合立案条件") {
+			c.Reason = "不符合立案条件"
+		}
 		return trs
 	}
 	if !step(t, "register", cases.StateRegistered, "zbz01", data.RoleSupervisor, "", "") {
@@ -455,6 +460,7 @@ func (g *caseGen) walk(c *cases.Case, trs []cases.Transition) []cases.Transition
 	}
 	c.Unit = unit
 	c.DispatchedAt = ptr(t)
+	c.Dispatcher = "pqy01"
 	cat := g.cats[string(c.Kind)+"/"+c.Category]
 	limit := deadlineHours["normal"]
 	if cat != nil {
@@ -469,6 +475,11 @@ func (g *caseGen) walk(c *cases.Case, trs []cases.Transition) []cases.Transition
 		return addWorkingHours(from, limit.hours)
 	}
 	c.DueAt = ptr(due(t))
+	c.ClockStart = ptr(t)
+	c.Limit = &cases.Limit{Amount: limit.hours, Unit: cases.ContinuousHours}
+	if !limit.continuous {
+		c.Limit = &cases.Limit{Amount: limit.hours / 8, Unit: cases.WorkingDays}
+	}
 	// Returns: a unit that is not responsible sends the case back; the
 	// dispatcher redispatches to another unit and the clock restarts.
 	if r.Float64() < 0.035 {
@@ -477,6 +488,8 @@ func (g *caseGen) walk(c *cases.Case, trs []cases.Transition) []cases.Transition
 			return trs
 		}
 		c.ReturnCount++
+		c.ReturnedBy = append(c.ReturnedBy, unit)
+		c.Reason = "非本单位职责"
 		unit = g.otherUnit(unit)
 		t = t.Add(hours(0.2 + r.ExpFloat64()*1))
 		if !step(t, "dispatch", cases.StateDispatched, "pqy01", data.RoleDispatcher, unit, "改派") {
@@ -484,11 +497,16 @@ func (g *caseGen) walk(c *cases.Case, trs []cases.Transition) []cases.Transition
 		}
 		c.Unit = unit
 		c.DueAt = ptr(due(t))
+		c.ClockStart = ptr(t)
 	}
 	// Suspension (挂账) of a few hard cases, and a few stuck ones that
 	// stay open far past their deadline.
 	if r.Float64() < 0.004 {
-		step(t.Add(hours(2+r.Float64()*20)), "suspend", cases.StateSuspended, "pqy01", data.RoleDispatcher, unit, "需统筹解决")
+		at := t.Add(hours(2 + r.Float64()*20))
+		if step(at, "suspend", cases.StateSuspended, "pqy01", data.RoleDispatcher, unit, "需统筹解决") {
+			c.Pauses = []cases.Pause{{From: at}}
+			c.Reason = "需统筹解决"
+		}
 		return trs
 	}
 	stuck := r.Float64() < 0.005
