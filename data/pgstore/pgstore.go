@@ -52,8 +52,7 @@ var ident = regexp.MustCompile(`^[a-z_][a-z0-9_]{0,62}$`)
 // migrations are applied in order; migration i brings the schema to
 // version i+1. Never edit an applied one: append.
 var migrations = []string{
-	`CREATE EXTENSION IF NOT EXISTS postgis;
-CREATE TABLE meta (key text PRIMARY KEY, value text NOT NULL);
+	`CREATE TABLE meta (key text PRIMARY KEY, value text NOT NULL);
 CREATE TABLE admin_units (fid bigserial, level text NOT NULL, code text PRIMARY KEY, name text NOT NULL, parent text NOT NULL,
   geom geometry(MultiPolygon, 4490));
 CREATE INDEX admin_units_geom_idx ON admin_units USING gist (geom);
@@ -116,9 +115,14 @@ func SchemaVersion() int { return len(migrations) }
 
 func (s *Store) migrate(ctx context.Context) error {
 	return pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) error {
-		// One migrator at a time across replicas.
-		if _, err := tx.Exec(ctx, `SELECT pg_advisory_xact_lock(hashtext('citygrid pgstore ' || $1))`, s.schema); err != nil {
+		// One migrator at a time across replicas and schemas. PostGIS
+		// goes into public, shared by every store schema of the database
+		// (created inside a store schema it would go when that is dropped).
+		if _, err := tx.Exec(ctx, `SELECT pg_advisory_xact_lock(hashtext('citygrid pgstore'))`); err != nil {
 			return fmt.Errorf("pgstore: migrate: %w", err)
+		}
+		if _, err := tx.Exec(ctx, `CREATE EXTENSION IF NOT EXISTS postgis SCHEMA public`); err != nil {
+			return fmt.Errorf("pgstore: postgis: %w", err)
 		}
 		if _, err := tx.Exec(ctx, `CREATE SCHEMA IF NOT EXISTS `+s.schema+`;
 CREATE TABLE IF NOT EXISTS `+s.schema+`.store_schema (version integer PRIMARY KEY, applied_at timestamptz NOT NULL DEFAULT now())`); err != nil {
