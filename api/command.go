@@ -2,6 +2,7 @@ package api
 
 import (
 	"context"
+	"database/sql"
 	"encoding/json"
 	"fmt"
 	"log/slog"
@@ -245,11 +246,19 @@ func (b *caseBoard) stats() *stats.Table {
 // under (cmd/citygrid/demo.go).
 const metaDemoSeed = "demo.seed"
 
-// demoHistory fills the board with the generated case history of the demo
-// city (data/demo.Cases, ending now) when the store holds a demo city and
-// no case store has attached: the command page and the statistics show a
-// year of work on first run. It runs in the background; a case store
-// attaching later replaces it.
+// metaDemoCases records that the demo's generated case history is in the
+// case store (its number of cases).
+const metaDemoCases = "demo.cases"
+
+// demoHistory gives a demo city its case history on first serve, so that
+// the command page and the statistics show a year of work at once: when
+// the store holds a demo city ('citygrid demo' recorded its seed) and the
+// history is not stored yet, it generates it (data/demo.Cases, ending
+// now, handling units from the responsible lookup) and writes it into the
+// workflow's case tables with the bulk path (demo.StoreCases), then loads
+// the board from the case store unless the workflow attached it already.
+// A store without SQL (or a failed write) gets the history in memory only.
+// It runs in the background at start-up.
 func (b *caseBoard) demoHistory(ctx context.Context, ix *spatial.Index) {
 	if b.store == nil || ix == nil {
 		return
@@ -262,15 +271,26 @@ func (b *caseBoard) demoHistory(ctx context.Context, ix *spatial.Index) {
 	if err != nil {
 		return
 	}
-	t0 := time.Now()
-	resolve := func(p orb.Point, kind data.CategoryKind, category, component string) string {
-		r, err := ix.Responsible(p, kind, category, component)
-		if err != nil {
-			return ""
+	generate := func() ([]cases.Case, []cases.Transition, error) {
+		resolve := func(p orb.Point, kind data.CategoryKind, category, component string) string {
+			r, err := ix.Responsible(p, kind, category, component)
+			if err != nil {
+				return ""
+			}
+			return r.Unit.Code
 		}
-		return r.Unit.Code
+		return demo.Cases(ix.Dataset(), demo.CaseOptions{Seed: n, End: b.now().Truncate(time.Minute), Responsible: resolve})
 	}
-	all, _, err := demo.Cases(ix.Dataset(), demo.CaseOptions{Seed: n, End: b.now().Truncate(time.Minute), Responsible: resolve})
+	t0 := time.Now()
+	if sq, ok := b.store.(interface{ DB() *sql.DB }); ok {
+		if err := b.storedDemoHistory(ctx, sq.DB(), generate); err == nil {
+			b.log.Info("demo case history ready", "took", time.Since(t0).Round(time.Millisecond))
+			return
+		} else {
+			b.log.Warn("demo case history not stored; keeping it in memory", "err", err)
+		}
+	}
+	all, _, err := generate()
 	if err != nil {
 		b.log.Warn("demo case history not generated", "err", err)
 		return
@@ -284,23 +304,67 @@ func (b *caseBoard) demoHistory(ctx context.Context, ix *spatial.Index) {
 	case b.attached && !b.storeEmpty:
 		return
 	case b.attached:
-		// An empty case store attached first: add the history beside the
-		// live cases it may already have reported.
-		b.stats().PutAll(all)
-		b.openMu.Lock()
-		for i := range all {
-			b.layer.Put(&all[i])
-			if !all[i].State.Terminal() {
-				c := all[i]
-				b.open[c.ID] = &c
-			}
-		}
-		b.openMu.Unlock()
+		b.add(all)
 	default:
 		b.load(all)
 	}
 	b.demoLoaded = true
-	b.log.Info("demo case history generated in memory (no case store attached)", "cases", len(all), "took", time.Since(t0).Round(time.Millisecond))
+	b.log.Info("demo case history generated in memory", "cases", len(all), "took", time.Since(t0).Round(time.Millisecond))
+}
+
+// storedDemoHistory stores the generated history unless it is stored
+// already, then makes sure the board shows the store's cases.
+func (b *caseBoard) storedDemoHistory(ctx context.Context, db *sql.DB, generate func() ([]cases.Case, []cases.Transition, error)) error {
+	store, err := cases.NewSQLStore(ctx, db)
+	if err != nil {
+		return err
+	}
+	done, err := b.store.Meta(ctx, metaDemoCases)
+	if err != nil {
+		return err
+	}
+	var added []cases.Case
+	if done == "" {
+		all, trs, err := generate()
+		if err != nil {
+			return err
+		}
+		if err := demo.StoreCases(ctx, db, all, trs); err != nil {
+			return err
+		}
+		if err := b.store.SetMeta(ctx, metaDemoCases, strconv.Itoa(len(all))); err != nil {
+			return err
+		}
+		b.log.Info("demo case history stored in the case store", "cases", len(all), "transitions", len(trs))
+		added = all
+	}
+	b.attachMu.Lock()
+	attached, empty := b.attached, b.storeEmpty
+	b.attachMu.Unlock()
+	switch {
+	case !attached:
+		return b.attach(ctx, store)
+	case empty && added != nil:
+		// The workflow attached the store before the history was in it.
+		b.attachMu.Lock()
+		b.add(added)
+		b.attachMu.Unlock()
+	}
+	return nil
+}
+
+// add puts cases beside the board's current ones.
+func (b *caseBoard) add(all []cases.Case) {
+	b.stats().PutAll(all)
+	b.openMu.Lock()
+	defer b.openMu.Unlock()
+	for i := range all {
+		b.layer.Put(&all[i])
+		if !all[i].State.Terminal() {
+			c := all[i]
+			b.open[c.ID] = &c
+		}
+	}
 }
 
 // caseEvent is one server-sent event.

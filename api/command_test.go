@@ -11,6 +11,8 @@ import (
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
+	"path/filepath"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -18,6 +20,7 @@ import (
 	"citygrid/data"
 	"citygrid/data/cases"
 	"citygrid/data/demo"
+	"citygrid/data/gpkg"
 	"citygrid/spatial"
 
 	"github.com/go-chi/chi/v5"
@@ -394,5 +397,56 @@ func TestDemoHistoryUntilACaseStoreAttaches(t *testing.T) {
 	}
 	if b.stats().Len() != 3 || b.layer.Len() != 3 {
 		t.Errorf("after attaching a store of 3 cases: %d in the table, %d on the map", b.stats().Len(), b.layer.Len())
+	}
+}
+
+// TestDemoHistoryIsStoredOnce: a demo city's first serve writes the
+// generated history into the case store and shows it; the next serve
+// reads it back instead of generating it again.
+func TestDemoHistoryIsStoredOnce(t *testing.T) {
+	ctx := context.Background()
+	ds, err := demo.Generate(ctx, demo.Options{Seed: 7, Scale: 0.01})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ix, err := spatial.Build(ds)
+	if err != nil {
+		t.Fatal(err)
+	}
+	st, err := gpkg.Open(ctx, filepath.Join(t.TempDir(), "city.gpkg"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	if err := st.SetMeta(ctx, metaDemoSeed, "7"); err != nil {
+		t.Fatal(err)
+	}
+	logger := slog.New(slog.NewTextHandler(io.Discard, nil))
+	waitLoaded := func(b *caseBoard) int {
+		deadline := time.Now().Add(60 * time.Second)
+		for time.Now().Before(deadline) {
+			if n := b.stats().Len(); n > 0 {
+				return n
+			}
+			time.Sleep(20 * time.Millisecond)
+		}
+		t.Fatal("no history on the board")
+		return 0
+	}
+	b1 := newCaseBoard(Config{Index: ix, Store: st, Logger: logger})
+	n := waitLoaded(b1)
+	var stored int
+	if err := st.DB().QueryRow(`SELECT COUNT(*) FROM case_cases`).Scan(&stored); err != nil || stored != n {
+		t.Fatalf("%d cases on the board, %d stored (%v)", n, stored, err)
+	}
+	if v, _ := st.Meta(ctx, metaDemoCases); v != strconv.Itoa(n) {
+		t.Errorf("meta %s = %q", metaDemoCases, v)
+	}
+	b2 := newCaseBoard(Config{Index: ix, Store: st, Logger: logger})
+	if n2 := waitLoaded(b2); n2 != n {
+		t.Errorf("second serve: %d cases, want %d", n2, n)
+	}
+	if err := st.DB().QueryRow(`SELECT COUNT(*) FROM case_cases`).Scan(&stored); err != nil || stored != n {
+		t.Errorf("the history was stored twice: %d rows", stored)
 	}
 }
