@@ -206,6 +206,7 @@ func (b *bench) locate(ctx context.Context) ([]row, error) {
 	client := newClient(b.cfg.clients)
 	// citygrid over HTTP, one request per point, c clients; PostGIS c connections.
 	cgh := make([]answer, n)
+	cgMeter := b.startCPU()
 	cgHTTP, err := parallel(n, b.cfg.clients, func(_, i int) error {
 		u := b.cfg.url + "/api/v1/locate?lon=" + strconv.FormatFloat(pts[i][0], 'g', -1, 64) + "&lat=" + strconv.FormatFloat(pts[i][1], 'g', -1, 64)
 		var loc spatial.Location
@@ -219,6 +220,8 @@ func (b *bench) locate(ctx context.Context) ([]row, error) {
 		return nil, fmt.Errorf("citygrid http locate: %w", err)
 	}
 	pgc := make([]answer, n)
+	cgCPU := cgMeter.cgDone()
+	pgMeter := b.startCPU()
 	pgConc, err := parallel(n, b.cfg.clients, func(_, i int) error {
 		a, err := scanAnswer(b.pool.QueryRow(ctx, locateSQL, pts[i][0], pts[i][1]).Scan)
 		pgc[i] = a
@@ -227,8 +230,10 @@ func (b *bench) locate(ctx context.Context) ([]row, error) {
 	if err != nil {
 		return nil, fmt.Errorf("postgis locate: %w", err)
 	}
+	pgCPU := pgMeter.pgDone()
 	rows = append(rows, row{op: fmt.Sprintf("locate, c%d: HTTP GET /api/v1/locate vs SQL per point", b.cfg.clients), cg: cgHTTP, pg: pgConc, n: n, compared: n,
 		disagree: compareAnswers("HTTP locate vs ST_Covers", pts, cgh, pgc)})
+	rows = append(rows, b.cpuRow(fmt.Sprintf("locate, c%d: server CPU per point (citygrid process vs PostgreSQL processes)", b.cfg.clients), cgCPU, pgCPU, n))
 
 	// citygrid HTTP batch: one POST of every point.
 	var body bytes.Buffer

@@ -46,6 +46,7 @@ type config struct {
 	vertexShare        float64
 	skipHTTP, skipTile bool
 	pgstoreSchema      string
+	servePID, pgPID    int
 }
 
 // row is one line of the printed table.
@@ -75,6 +76,8 @@ func main() {
 	flag.Float64Var(&cfg.vertexShare, "vertex-share", 0.02, "share of the locate points placed exactly on unit grid vertices (shared corners: the tie-break)")
 	flag.BoolVar(&cfg.skipHTTP, "skip-http", false, "in-process rows only")
 	flag.BoolVar(&cfg.skipTile, "skip-tiles", false, "no tile rows")
+	flag.IntVar(&cfg.servePID, "serve-pid", 0, "pid of the citygrid server at -url, for the server CPU rows")
+	flag.IntVar(&cfg.pgPID, "pg-pid", 0, "pid of the PostgreSQL postmaster, for the server CPU rows")
 	flag.StringVar(&cfg.pgstoreSchema, "pgstore-schema", "", "schema of a PostgreSQL store (citygrid migrate-store) holding the same city: adds the start-up load row")
 	flag.Parse()
 	if cfg.dir == "" || cfg.pg == "" || (cfg.url == "" && !cfg.skipHTTP) {

@@ -98,6 +98,7 @@ func (b *bench) nearest(ctx context.Context) ([]row, error) {
 	}
 	client := newClient(b.cfg.clients)
 	cgh := make([][]hit, n)
+	cgMeter := b.startCPU()
 	cgHTTP, err := parallel(n, b.cfg.clients, func(_, i int) error {
 		u := fmt.Sprintf("%s/api/v1/nearest?lon=%s&lat=%s&k=%d&radius=%s", b.cfg.url, strconv.FormatFloat(pts[i][0], 'g', -1, 64),
 			strconv.FormatFloat(pts[i][1], 'g', -1, 64), k, strconv.FormatFloat(radius, 'g', -1, 64))
@@ -116,6 +117,8 @@ func (b *bench) nearest(ctx context.Context) ([]row, error) {
 		return nil, fmt.Errorf("citygrid http nearest: %w", err)
 	}
 	pgc := make([][]hit, n)
+	cgCPU := cgMeter.cgDone()
+	pgMeter := b.startCPU()
 	pgConc, err := parallel(n, b.cfg.clients, func(_, i int) (err error) {
 		pgc[i], err = query(pts[i])
 		return err
@@ -123,8 +126,10 @@ func (b *bench) nearest(ctx context.Context) ([]row, error) {
 	if err != nil {
 		return nil, fmt.Errorf("postgis nearest: %w", err)
 	}
+	pgCPU := pgMeter.pgDone()
 	dis, _ = compareNearest(pts, cgh, pgc, k)
 	rows = append(rows, row{op: fmt.Sprintf("nearest, c%d: HTTP GET /api/v1/nearest vs SQL <-> KNN", b.cfg.clients), cg: cgHTTP, pg: pgConc, n: n, compared: n, disagree: dis})
+	rows = append(rows, b.cpuRow(fmt.Sprintf("nearest, c%d: server CPU per query", b.cfg.clients), cgCPU, pgCPU, n))
 	return rows, nil
 }
 

@@ -449,6 +449,7 @@ func (b *bench) tiles(ctx context.Context) ([]row, error) {
 	client := newClient(b.cfg.clients)
 	n := len(thrList)
 	cgh := make([][]byte, n)
+	cgMeter := b.startCPU()
 	cgHTTP, err := parallel(n, b.cfg.clients, func(_, i int) error {
 		t := thrList[i]
 		req, _ := http.NewRequest("GET", fmt.Sprintf("%s/tiles/city/%d/%d/%d.mvt", b.cfg.url, t.z, t.x, t.y), nil)
@@ -472,6 +473,8 @@ func (b *bench) tiles(ctx context.Context) ([]row, error) {
 		return nil, fmt.Errorf("citygrid http tiles: %w", err)
 	}
 	pgh := make([][]byte, n)
+	cgCPU := cgMeter.cgDone()
+	pgMeter := b.startCPU()
 	pgHTTP, err := parallel(n, b.cfg.clients, func(_, i int) (err error) {
 		pgh[i], err = b.pgTile(ctx, thrList[i])
 		return err
@@ -479,6 +482,7 @@ func (b *bench) tiles(ctx context.Context) ([]row, error) {
 	if err != nil {
 		return nil, fmt.Errorf("postgis tiles: %w", err)
 	}
+	pgCPU := pgMeter.pgDone()
 	st := newTileStats()
 	for i, t := range thrList {
 		if err := compareTile(t, cgh[i], pgh[i], st); err != nil {
@@ -488,6 +492,7 @@ func (b *bench) tiles(ctx context.Context) ([]row, error) {
 	rows = append(rows, row{op: fmt.Sprintf("tile throughput z15-z16, c%d: HTTP GET /tiles/city (on the fly, each tile once) vs SQL ST_AsMVT", b.cfg.clients),
 		cg: cgHTTP, pg: pgHTTP, n: n, compared: st.features, disagree: st.bad,
 		note: "no PostGIS-backed tile server (pg_tileserv, martin, tegola) is packaged in Debian 12 or installable here, so the PostGIS side is the SQL alone over pooled connections (no HTTP, no gzip): a lower bound of such a server's time; " + st.summary()})
+	rows = append(rows, b.cpuRow(fmt.Sprintf("tile throughput, c%d: server CPU per tile", b.cfg.clients), cgCPU, pgCPU, n))
 	return rows, nil
 }
 
