@@ -247,8 +247,9 @@ func (t *Tileset) Tile(ctx context.Context, z, x, y int) ([]byte, error) {
 		return nil, err
 	}
 	t.mu.RLock()
-	defer t.mu.RUnlock()
-	if !t.covers(z, x, y) {
+	covered := t.covers(z, x, y)
+	t.mu.RUnlock()
+	if !covered {
 		return nil, nil
 	}
 	st, _ := t.statePool.Get().(*tileState)
@@ -256,18 +257,26 @@ func (t *Tileset) Tile(ctx context.Context, z, x, y int) ([]byte, error) {
 		st = &tileState{enc: newTileEncoder()}
 	}
 	defer t.statePool.Put(st)
-	var raw []byte
-	var err error
-	if v, ok := t.src.(viewer); ok {
-		// One consistent state of the index for the whole tile.
-		v.View(func() { raw, err = t.encode(ctx, st, z, uint32(x), uint32(y)) })
-	} else {
-		raw, err = t.encode(ctx, st, z, uint32(x), uint32(y))
-	}
+	raw, err := t.encode(ctx, st, z, uint32(x), uint32(y))
 	if err != nil || raw == nil {
 		return nil, err
 	}
 	return t.gzip(raw)
+}
+
+// edited runs fn, the part of a tile drawn from the layers edits change
+// (unit grids, components, component clusters), with edits held off: the
+// tileset's read lock and the index's View, so those layers come from one
+// state of the data. The other layers are never edited and are drawn
+// without holding edits up.
+func (t *Tileset) edited(fn func()) {
+	t.mu.RLock()
+	defer t.mu.RUnlock()
+	if v, ok := t.src.(viewer); ok {
+		v.View(fn)
+		return
+	}
+	fn()
 }
 
 // viewer is a Source that can hold its state still while a tile is drawn
@@ -353,22 +362,6 @@ func (t *Tileset) encode(ctx context.Context, st *tileState, z int, x, y uint32)
 	if z >= zoomCommunities {
 		admin(data.LevelCommunity, &L[slotCommunities], zoomLabelComm, "street")
 	}
-	if z >= zoomUnitGrids {
-		ug := &L[slotUnitGrids]
-		t.src.UnitGrids(qb, func(g *data.UnitGrid) bool {
-			if mp := f.polygonInTile(g.Geometry); mp != nil {
-				if z >= zoomAreaAttr {
-					ug.add(featureID(LayerUnitGrids, g.Code), mp, sv("code", g.Code), sv("community", g.Community), dv("area_m2", math.Round(g.AreaM2*10)/10))
-				} else {
-					ug.add(featureID(LayerUnitGrids, g.Code), mp, sv("code", g.Code), sv("community", g.Community))
-				}
-			}
-			if z >= zoomLabelUnitGrids {
-				label(LayerUnitGrids, g.Code, g.Code, "", g.Geometry)
-			}
-			return true
-		})
-	}
 	if z >= zoomManagementGrids {
 		mg := &L[slotManagementGrids]
 		t.src.ManagementGrids("", qb, func(g *data.ManagementGrid) bool {
@@ -394,8 +387,26 @@ func (t *Tileset) encode(ctx context.Context, st *tileState, z int, x, y uint32)
 			return true
 		})
 	}
-	t.addComponents(ctx, &f, z, qb, &L[slotComponents])
-	t.addClusters(&f, z, &L[slotClusters])
+	t.edited(func() {
+		if z >= zoomUnitGrids {
+			ug := &L[slotUnitGrids]
+			t.src.UnitGrids(qb, func(g *data.UnitGrid) bool {
+				if mp := f.polygonInTile(g.Geometry); mp != nil {
+					if z >= zoomAreaAttr {
+						ug.add(featureID(LayerUnitGrids, g.Code), mp, sv("code", g.Code), sv("community", g.Community), dv("area_m2", math.Round(g.AreaM2*10)/10))
+					} else {
+						ug.add(featureID(LayerUnitGrids, g.Code), mp, sv("code", g.Code), sv("community", g.Community))
+					}
+				}
+				if z >= zoomLabelUnitGrids {
+					label(LayerUnitGrids, g.Code, g.Code, "", g.Geometry)
+				}
+				return true
+			})
+		}
+		t.addComponents(ctx, &f, z, qb, &L[slotComponents])
+		t.addClusters(&f, z, &L[slotClusters])
+	})
 	if err := ctx.Err(); err != nil {
 		return nil, err
 	}
