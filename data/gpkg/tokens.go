@@ -32,6 +32,8 @@ func (s *Store) ensureTokens(ctx context.Context) error {
 		}
 		return nil
 	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
 	tx, err := s.db.BeginTx(ctx, nil)
 	if err != nil {
 		return fmt.Errorf("token tables: %w", writeError(err))
@@ -112,6 +114,11 @@ func (s *Store) CreateToken(ctx context.Context, p data.Principal, note string, 
 		return "", data.Token{}, err
 	}
 	t := data.Token{ID: h.ID(), Principal: p, Note: note, CreatedAt: now, ExpiresAt: expiresAt.UTC()}
+	// Token writes take the store's writer lock like the edits do: an
+	// edit's deferred transaction that read before this commit could not
+	// upgrade to a write and would fail with "database is locked".
+	s.mu.Lock()
+	defer s.mu.Unlock()
 	exp := ""
 	if !expiresAt.IsZero() {
 		exp = t.ExpiresAt.Format(tokenTime)
@@ -196,9 +203,11 @@ func (s *Store) RevokeToken(ctx context.Context, id string) (data.Token, error) 
 		return data.Token{}, err
 	}
 	now := time.Now().UTC().Format(tokenTime)
+	s.mu.Lock()
 	_, err := s.db.ExecContext(ctx, `UPDATE citygrid_tokens
 		SET revoked_at = ?, revocation = (SELECT COALESCE(MAX(revocation), 0) + 1 FROM citygrid_tokens)
 		WHERE id = ? AND revoked_at = ''`, now, id)
+	s.mu.Unlock()
 	if err != nil {
 		return data.Token{}, fmt.Errorf("revoke token %s: %w", id, writeError(err))
 	}

@@ -1,7 +1,8 @@
 // Package soak drives mixed traffic against the real citygrid binary for a
 // bounded time and checks that nothing fails and memory stays flat:
 // vector tiles, locate, responsible, geocode (forward and reverse), token
-// writes through the admin API and authenticated reads. Run longer with
+// writes through the admin API, component edits (PATCH with If-Match, which
+// also invalidate tiles and update the live index) and authenticated reads. Run longer with
 //
 //	go test ./test/soak/ -run Soak -v -soak.duration=10m
 //
@@ -13,6 +14,7 @@ import (
 	"encoding/json"
 	"flag"
 	"fmt"
+	"io"
 
 	"math/rand/v2"
 	"net"
@@ -142,11 +144,23 @@ func TestSoakMixedTraffic(t *testing.T) {
 		}
 		time.Sleep(100 * time.Millisecond)
 	}
+	// The first start stores the demo city's case history in the
+	// background (one long write); the soak measures the steady state
+	// after it. (Edits racing it fail with "database is locked": the
+	// edit transactions must begin IMMEDIATE to wait for the writer.)
+	for end := time.Now().Add(60 * time.Second); time.Now().Before(end) && !strings.Contains(logs.String(), "demo case history"); {
+		time.Sleep(100 * time.Millisecond)
+	}
 	out, err := exec.Command(binary, "token", "create", "--dir", dir, "--user", "soak", "--role", "admin").Output()
 	if err != nil {
 		t.Fatalf("token create: %v", err)
 	}
 	admin := strings.TrimSpace(string(out))
+	out, err = exec.Command(binary, "token", "create", "--dir", dir, "--user", "soak-surveyor", "--role", "surveyor").Output()
+	if err != nil {
+		t.Fatalf("token create: %v", err)
+	}
+	surveyor := strings.TrimSpace(string(out))
 
 	// The city's extent and tile URL template from the TileJSON.
 	var tj struct {
@@ -202,8 +216,34 @@ func TestSoakMixedTraffic(t *testing.T) {
 		t.Fatal("reverse geocoding found no address to geocode")
 	}
 
+	// Each worker edits its own components (no If-Match races between
+	// workers): codes and current ETags.
+	var within struct {
+		Components []struct{ Code string } `json:"components"`
+	}
+	resp, err = client.Get(fmt.Sprintf("%s/api/v1/within?bbox=%g,%g,%g,%g&category=0101&limit=%d", base, box[0], box[1], box[2], box[3], *workers*4))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := json.NewDecoder(resp.Body).Decode(&within); err != nil || len(within.Components) < *workers*4 {
+		t.Fatalf("within: %v, %d components", err, len(within.Components))
+	}
+	resp.Body.Close()
+	type owned struct{ code, etag string }
+	mine := make([][]owned, *workers)
+	for i, c := range within.Components {
+		resp, err := client.Get(base + "/api/v1/components/" + c.Code)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		mine[i%*workers] = append(mine[i%*workers], owned{c.Code, resp.Header.Get("ETag")})
+	}
+	var edits atomic.Int64
+
 	var tokensIssued atomic.Int64
 	ops := []op{
+		{"component-edit", 5, nil}, // built per worker below
 		{"tile", 30, func(r *rand.Rand) (*http.Request, []int) {
 			req, _ := http.NewRequest("GET", tiles[r.IntN(len(tiles))], nil)
 			req.Header.Set("Accept-Encoding", "gzip")
@@ -278,7 +318,20 @@ func TestSoakMixedTraffic(t *testing.T) {
 				default:
 				}
 				i := pick[r.IntN(len(pick))]
-				req, ok := ops[i].do(r)
+				var req *http.Request
+				var ok []int
+				var edited *owned
+				if ops[i].do == nil {
+					edited = &mine[w][r.IntN(len(mine[w]))]
+					status := []string{"damaged", "intact"}[edits.Add(1)%2]
+					req, _ = http.NewRequest("PATCH", base+"/api/v1/components/"+edited.code, strings.NewReader(`{"type":"Feature","properties":{"status":"`+status+`"}}`))
+					req.Header.Set("Authorization", "Bearer "+surveyor)
+					req.Header.Set("If-Match", edited.etag)
+					req.Header.Set("Content-Type", "application/geo+json")
+					ok = []int{200}
+				} else {
+					req, ok = ops[i].do(r)
+				}
 				resp, err := client.Do(req)
 				local[i].n++
 				if err != nil {
@@ -290,17 +343,21 @@ func TestSoakMixedTraffic(t *testing.T) {
 					mu.Unlock()
 					continue
 				}
+				n, _ := io.ReadFull(resp.Body, buf)
 				for {
-					if _, err := resp.Body.Read(buf); err != nil {
+					if _, err := resp.Body.Read(buf[n:]); err != nil {
 						break
 					}
 				}
 				resp.Body.Close()
+				if edited != nil && resp.StatusCode == 200 {
+					edited.etag = resp.Header.Get("ETag")
+				}
 				if !slices.Contains(ok, resp.StatusCode) {
 					local[i].errs++
 					mu.Lock()
 					if len(firstErrs) < 5 {
-						firstErrs = append(firstErrs, fmt.Sprintf("%s %s: %d", ops[i].name, req.URL, resp.StatusCode))
+						firstErrs = append(firstErrs, fmt.Sprintf("%s %s: %d %.200s", ops[i].name, req.URL, resp.StatusCode, buf[:n]))
 					}
 					mu.Unlock()
 				}
