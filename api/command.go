@@ -60,6 +60,9 @@ type caseBoard struct {
 
 	echartsOnce sync.Once
 	echartsPath string
+
+	index    *spatial.Index
+	demoDays int // length of a generated demo history; 0 = a year
 }
 
 // metaScoring is the store metadata key of the scoring configuration.
@@ -151,9 +154,7 @@ func newCaseBoard(cfg Config) *caseBoard {
 			}
 		}
 	}
-	if ds != nil && len(ds.UnitGrids) > 0 {
-		go b.demoHistory(context.Background(), cfg.Index)
-	}
+	b.index = cfg.Index
 	return b
 }
 
@@ -279,7 +280,7 @@ func (b *caseBoard) demoHistory(ctx context.Context, ix *spatial.Index) {
 			}
 			return r.Unit.Code
 		}
-		return demo.Cases(ix.Dataset(), demo.CaseOptions{Seed: n, End: b.now().Truncate(time.Minute), Responsible: resolve})
+		return demo.Cases(ix.Dataset(), demo.CaseOptions{Seed: n, End: b.now().Truncate(time.Minute), Days: b.demoDays, Responsible: resolve})
 	}
 	t0 := time.Now()
 	if sq, ok := b.store.(interface{ DB() *sql.DB }); ok {
@@ -476,6 +477,7 @@ var readRoles = []data.Role{data.RoleViewer, data.RoleInspector, data.RoleOperat
 // public; the statistics and the event stream need one of readRoles;
 // changing the scoring configuration needs admin.
 func (b *caseBoard) mount(r chi.Router) {
+	go b.demoHistory(context.Background(), b.index)
 	read := r.With(requireRole(readRoles...))
 	read.Get("/api/v1/stats", b.statsHandler)
 	read.Get("/api/v1/stats/top", b.topHandler)
