@@ -108,16 +108,36 @@ func (ix *Index) Apply(changes []data.Change) error {
 			break
 		}
 	}
+	var remark []orb.Bound
 	for i := range changes {
 		ch := &changes[i]
 		switch ch.Layer {
 		case LayerComponents:
 			ix.applyComponent(ch)
 		case LayerUnitGrids:
+			if g, ok := ix.gridByCode(ch.Code); ok && len(g.Geometry) > 0 {
+				remark = append(remark, g.Geometry.Bound())
+			}
 			ix.applyUnitGrid(ch)
+			if g := ch.AfterUnitGrid; g != nil && len(g.Geometry) > 0 {
+				remark = append(remark, g.Geometry.Bound())
+			}
 		}
 	}
+	for _, b := range remark {
+		ix.remarkGrids(b)
+	}
 	return nil
+}
+
+// gridByCode is UnitGrid for callers already holding the lock (UnitGrid
+// itself would wait for Apply).
+func (ix *Index) gridByCode(code string) (*data.UnitGrid, bool) {
+	i, ok := ix.grids.byCode[code]
+	if !ok || ix.grids.ds[i] < 0 {
+		return nil, false
+	}
+	return &ix.ds.UnitGrids[ix.grids.ds[i]], true
 }
 
 // Layers a data.Change may name.
@@ -284,6 +304,79 @@ func (ix *Index) ComponentsIn(categories []string, b orb.Bound, fn func(*data.Co
 	for _, cat := range categories {
 		if !ix.componentsOf(cat, b, fn) {
 			return
+		}
+	}
+}
+
+// remarkGrids restores the unit grids' interior marks over b (and the halo
+// add and remove cleared around it) after edits: each cell of the window
+// that no edge of a nearby grid passes through and exactly one grid covers
+// is marked again, by the same rule newMarkRaster follows, so that
+// locate's fast path survives edits instead of wearing away.
+func (ix *Index) remarkGrids(b orb.Bound) {
+	l := &ix.grids
+	m := l.marks
+	if m == nil || l.cells == nil {
+		return
+	}
+	g := &m.geom
+	x0, y0 := g.cellXY(b.Min[0], b.Min[1])
+	x1, y1 := g.cellXY(b.Max[0], b.Max[1])
+	x0, y0 = max(0, x0-1), max(0, y0-1)
+	x1, y1 = min(g.nx-1, x1+1), min(g.ny-1, y1+1)
+	w := x1 - x0 + 1
+	touched := make([]bool, w*(y1-y0+1))
+	// The grids whose bound reaches the window: those filed in the
+	// candidate cells the window overlaps.
+	win := orb.Bound{
+		Min: orb.Point{g.min[0] + float64(x0)/g.invW, g.min[1] + float64(y0)/g.invH},
+		Max: orb.Point{g.min[0] + float64(x1+1)/g.invW, g.min[1] + float64(y1+1)/g.invH},
+	}
+	seen := map[uint32]bool{}
+	bx0, by0 := l.cells.cellXY(win.Min[0], win.Min[1])
+	bx1, by1 := l.cells.cellXY(win.Max[0], win.Max[1])
+	for by := by0; by <= by1; by++ {
+		for bx := bx0; bx <= bx1; bx++ {
+			for _, cd := range l.cells.cells[by*l.cells.nx+bx] {
+				if seen[cd.item] {
+					continue
+				}
+				seen[cd.item] = true
+				for _, e := range l.prep[cd.item].edges {
+					ex0, ey0 := g.cellXY(min(e.ax, e.bx), min(e.ay, e.by))
+					ex1, ey1 := g.cellXY(max(e.ax, e.bx), max(e.ay, e.by))
+					for cy := max(ey0, y0); cy <= min(ey1, y1); cy++ {
+						for cx := max(ex0, x0); cx <= min(ex1, x1); cx++ {
+							touched[(cy-y0)*w+cx-x0] = true
+						}
+					}
+				}
+			}
+		}
+	}
+	for cy := y0; cy <= y1; cy++ {
+		for cx := x0; cx <= x1; cx++ {
+			c := cy*g.nx + cx
+			m.inside[c] = -1
+			if touched[(cy-y0)*w+cx-x0] {
+				continue
+			}
+			x := g.min[0] + (float64(cx)+0.5)/g.invW
+			y := g.min[1] + (float64(cy)+0.5)/g.invH
+			if gx, gy := g.cellXY(x, y); gx != cx || gy != cy {
+				continue
+			}
+			found := int32(-1)
+			for _, cd := range l.cells.at(x, y) {
+				if cd.mayContain(x, y) && l.prep[cd.item].locate(x, y) != outside {
+					if found >= 0 {
+						found = -1
+						break
+					}
+					found = int32(cd.item)
+				}
+			}
+			m.inside[c] = found
 		}
 	}
 }

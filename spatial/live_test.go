@@ -301,3 +301,47 @@ func TestLookupsRunWhileEditsApply(t *testing.T) {
 		t.Fatalf("after the edits: %+v", got)
 	}
 }
+
+// TestGridEditsKeepTheLocateFastPath: re-attributing a grid (same outline,
+// new community) replaces its layer item; the interior marks that add and
+// remove clear around it are restored, cell by cell naming the same grids
+// as before the edit, so locate's raster fast path does not wear away.
+func TestGridEditsKeepTheLocateFastPath(t *testing.T) {
+	sc, ix := buildSynth(t, 21, 12, 12, 1)
+	g := sc.ds.UnitGrids[len(sc.ds.UnitGrids)/2]
+	m := ix.grids.marks
+	codeAt := func() map[int]string {
+		out := map[int]string{}
+		for c, it := range m.inside {
+			if it >= 0 {
+				out[c] = ix.grids.code[it]
+			}
+		}
+		return out
+	}
+	before := codeAt()
+	after := g
+	after.Community = g.Community + "X"
+	if err := ix.Apply([]data.Change{{Layer: LayerUnitGrids, Op: data.OpUpdate, Code: g.Code, AfterUnitGrid: &after}}); err != nil {
+		t.Fatal(err)
+	}
+	got := codeAt()
+	if !reflect.DeepEqual(got, before) {
+		lost := 0
+		for c := range before {
+			if got[c] != before[c] {
+				lost++
+			}
+		}
+		t.Fatalf("%d of %d marked cells differ after the edit", lost, len(before))
+	}
+	inGrid := 0
+	for _, code := range got {
+		if code == g.Code {
+			inGrid++
+		}
+	}
+	if inGrid == 0 {
+		t.Fatal("the edited grid has no marked cell: the test proves nothing")
+	}
+}
