@@ -324,12 +324,14 @@ func BenchmarkCaseTile(b *testing.B) {
 		tc := busiest(bc.z)
 		b.Run(bc.name, func(b *testing.B) {
 			b.ReportAllocs()
+			cpu0 := processCPU()
 			for b.Loop() {
 				l.dropCache()
 				if _, err := l.Tile(bc.z, int(tc.X), int(tc.Y), &bc.f); err != nil {
 					b.Fatal(err)
 				}
 			}
+			b.ReportMetric(float64((processCPU()-cpu0).Microseconds())/1000/float64(b.N), "cpu-ms/op")
 		})
 	}
 }

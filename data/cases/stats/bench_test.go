@@ -18,11 +18,13 @@ func BenchmarkMonth1_5M(b *testing.B) {
 	for _, d := range []Dim{DimUnit, DimGrid} {
 		b.Run(d.String(), func(b *testing.B) {
 			b.ReportAllocs()
+			cpu0 := processCPU()
 			for b.Loop() {
 				if _, err := tb.Evaluate(Query{Group: d, From: from, To: to}, s, nil); err != nil {
 					b.Fatal(err)
 				}
 			}
+			b.ReportMetric(float64((processCPU()-cpu0).Microseconds())/1000/float64(b.N), "cpu-ms/op")
 		})
 	}
 }
