@@ -109,6 +109,7 @@ func authenticate(a Authenticator, fails *limiter, trusted []netip.Prefix, log *
 				fail(reason, err)
 				return
 			}
+			noteUser(r, p.User, string(p.Role))
 			next.ServeHTTP(w, r.WithContext(context.WithValue(r.Context(), principalKey{}, p)))
 		})
 	}

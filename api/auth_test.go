@@ -488,3 +488,21 @@ func TestClientIPTrustsOnlyConfiguredProxies(t *testing.T) {
 		}
 	}
 }
+
+func TestAccessLogNamesTheAuthenticatedUser(t *testing.T) {
+	f := newAuthFixture(t, func(c *Config) { c.AccessLog = true })
+	f.do("GET", "/api/v1/whoami", f.tokens[data.RoleDispatcher], "")
+	f.do("GET", "/healthz", "", "")
+	var lines []string
+	for _, l := range strings.Split(f.log.String(), "\n") {
+		if strings.Contains(l, "msg=request ") {
+			lines = append(lines, l)
+		}
+	}
+	if len(lines) != 2 || !strings.Contains(lines[0], "user=user-dispatcher role=dispatcher") || !strings.Contains(lines[1], `user="" role=""`) {
+		t.Fatalf("access log:\n%s", f.log)
+	}
+	if strings.Contains(f.log.String(), f.tokens[data.RoleDispatcher]) {
+		t.Fatal("the token is in the access log")
+	}
+}

@@ -19,7 +19,25 @@ import (
 // ctxKey keys the values this package stores in a request context.
 type ctxKey int
 
-const requestIDKey ctxKey = iota
+const (
+	requestIDKey ctxKey = iota
+	requestInfoKey
+)
+
+// requestInfo is what inner middleware learns about a request that the
+// outer access log reports: authenticate records the user here, because
+// the context it derives is not the one the access log holds.
+type requestInfo struct {
+	user string
+	role string
+}
+
+// noteUser records the authenticated principal for the access log.
+func noteUser(r *http.Request, user, role string) {
+	if ri, ok := r.Context().Value(requestInfoKey).(*requestInfo); ok {
+		ri.user, ri.role = user, role
+	}
+}
 
 // RequestID returns the id of the request ctx belongs to, or "".
 func RequestID(ctx context.Context) string {
@@ -47,7 +65,7 @@ func requestContext(timeout time.Duration) func(http.Handler) http.Handler {
 				id = prefix + strconv.FormatUint(n.Add(1), 10)
 			}
 			w.Header()["X-Request-Id"] = []string{id}
-			ctx := context.WithValue(r.Context(), requestIDKey, id)
+			ctx := context.WithValue(context.WithValue(r.Context(), requestIDKey, id), requestInfoKey, new(requestInfo))
 			if timeout > 0 {
 				var cancel context.CancelFunc
 				ctx, cancel = context.WithTimeout(ctx, timeout)
@@ -102,8 +120,14 @@ func accessLog(log *slog.Logger) func(http.Handler) http.Handler {
 			if rc := chi.RouteContext(r.Context()); rc != nil {
 				route = rc.RoutePattern()
 			}
+			user, role := "", ""
+			if ri, ok := r.Context().Value(requestInfoKey).(*requestInfo); ok {
+				user, role = ri.user, ri.role
+			}
 			log.LogAttrs(r.Context(), level, "request",
 				slog.String("id", RequestID(r.Context())),
+				slog.String("user", user),
+				slog.String("role", role),
 				slog.String("method", r.Method),
 				slog.String("path", r.URL.Path),
 				slog.String("route", route),
