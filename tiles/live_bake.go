@@ -80,7 +80,11 @@ type RewriteStats struct {
 func (p *Provider) RewriteStats() RewriteStats {
 	rw := p.rw.Load()
 	if rw == nil {
-		return RewriteStats{}
+		var st RewriteStats
+		if e := p.rwErr.Load(); e != nil {
+			st.Err = "cannot open the baked file for rewriting (touched tiles stay generated on the fly): " + *e
+		}
+		return st
 	}
 	st := RewriteStats{Rounds: rw.rounds.Load(), Written: rw.written.Load()}
 	if e := rw.lastErr.Load(); e != nil {
