@@ -147,6 +147,10 @@ type Case struct {
 	// Lon and Lat repeat Point for JSON clients.
 	Lon float64 `json:"lon"`
 	Lat float64 `json:"lat"`
+	// MediaURL is a photo URL given with the report (Open311 media_url).
+	MediaURL string `json:"media_url,omitempty"`
+	// Geocoded: the point came from geocoding Address.
+	Geocoded bool `json:"geocoded,omitempty"`
 }
 
 // Transition is one recorded step of a case: who did what, when, from which

@@ -71,6 +71,9 @@ type Resolution struct {
 type Service struct {
 	Store    Store
 	Resolver Resolver // nil: no locate, no auto-dispatch
+	// Geocode turns an address into a point for reports without one; nil:
+	// a location is required.
+	Geocode func(address string) (orb.Point, bool)
 	// Now is the clock (tests set it); nil: time.Now.
 	Now func() time.Time
 
@@ -149,6 +152,7 @@ type NewCase struct {
 	Reporter    string            `json:"reporter,omitempty"`
 	Component   string            `json:"component,omitempty"`
 	AreaClass   string            `json:"area_class,omitempty"`
+	MediaURL    string            `json:"media_url,omitempty"`
 }
 
 // Report creates a case from a report by p. Inspectors' reports start
@@ -201,7 +205,11 @@ func (s *Service) Report(ctx context.Context, p data.Principal, in NewCase) (*Ca
 	if len(in.Address) > 500 {
 		bad("address", "at most 500 bytes")
 	}
+	if in.MediaURL != "" && (len(in.MediaURL) > 2000 || !(strings.HasPrefix(in.MediaURL, "https://") || strings.HasPrefix(in.MediaURL, "http://"))) {
+		bad("media_url", "an http(s) URL of at most 2000 bytes")
+	}
 	var pt orb.Point
+	geocoded := false
 	switch {
 	case in.Lon != nil && in.Lat != nil:
 		pt = orb.Point{*in.Lon, *in.Lat}
@@ -213,8 +221,14 @@ func (s *Service) Report(ctx context.Context, p data.Principal, in NewCase) (*Ca
 		}
 	case in.Lon != nil || in.Lat != nil:
 		bad("lat", "lon and lat go together")
+	case strings.TrimSpace(in.Address) != "" && s.Geocode != nil:
+		if p, ok := s.Geocode(in.Address); ok {
+			pt, geocoded = p, true
+		} else {
+			bad("address", "could not be geocoded; give lon and lat")
+		}
 	default:
-		bad("lon", "a location (lon and lat) is required; geocode an address first")
+		bad("lon", "a location (lon and lat, or an address) is required")
 	}
 	if err := es.Err(); err != nil {
 		return nil, err
@@ -223,7 +237,7 @@ func (s *Service) Report(ctx context.Context, p data.Principal, in NewCase) (*Ca
 	c := &Case{
 		Source: in.Source, Kind: in.Kind, Category: in.Category, Condition: in.Condition, Urgency: in.Urgency,
 		Point: pt, Address: in.Address, Description: in.Description, Reporter: in.Reporter, Component: in.Component,
-		AreaClass: in.AreaClass, State: StateReported, ReportedAt: now, UpdatedAt: now,
+		AreaClass: in.AreaClass, State: StateReported, ReportedAt: now, UpdatedAt: now, MediaURL: in.MediaURL, Geocoded: geocoded,
 	}
 	if c.Reporter == "" {
 		c.Reporter = p.User

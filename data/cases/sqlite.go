@@ -669,3 +669,24 @@ func (e *VersionError) ErrorDetails() any { return map[string]any{"version": e.C
 
 // chinaTZ is UTC+8 for case numbers (no DST in China).
 var chinaTZ = time.FixedZone("CST", 8*3600)
+
+// TransitionsBetween returns the transitions recorded in [from, to), oldest
+// first, at most limit (the Open311 updates feed).
+func (s *SQLStore) TransitionsBetween(ctx context.Context, from, to time.Time, limit int) ([]Transition, error) {
+	rows, err := s.db.QueryContext(ctx, `SELECT case_id, seq, at, action, from_state, to_state, user, role, unit, note FROM case_transitions WHERE at >= ? AND at < ? ORDER BY at, case_id, seq LIMIT ?`, ms(from), ms(to), limit)
+	if err != nil {
+		return nil, fmt.Errorf("transitions: %w", err)
+	}
+	defer rows.Close()
+	out := []Transition{}
+	for rows.Next() {
+		var t Transition
+		var at int64
+		if err := rows.Scan(&t.CaseID, &t.Seq, &at, &t.Action, &t.From, &t.To, &t.User, &t.Role, &t.Unit, &t.Note); err != nil {
+			return nil, fmt.Errorf("transitions: %w", err)
+		}
+		t.At = fromMS(at)
+		out = append(out, t)
+	}
+	return out, rows.Err()
+}

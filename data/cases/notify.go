@@ -1,0 +1,165 @@
+package cases
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"net/http"
+	"time"
+)
+
+// Notification is the webhook body for a case that is due soon or overdue,
+// so an SMS or messaging gateway can warn the unit's person in charge.
+type Notification struct {
+	Kind     string    `json:"kind"` // due_soon or overdue
+	CaseID   int64     `json:"case_id"`
+	Number   string    `json:"number"`
+	Unit     string    `json:"unit"`
+	Category string    `json:"category"`
+	State    State     `json:"state"`
+	DueAt    time.Time `json:"due_at"`
+	Used     float64   `json:"used"`
+	At       time.Time `json:"at"`
+}
+
+// Notification kinds.
+const (
+	NotifyDueSoon = "due_soon"
+	NotifyOverdue = "overdue"
+)
+
+// Notifier posts due-soon and overdue notifications to a webhook, at most
+// once per case, kind and deadline (recorded in the store), retrying a
+// failed delivery with exponential backoff, a bounded number of times.
+type Notifier struct {
+	Service *Service
+	Store   *SQLStore
+	Client  *http.Client
+	// Attempts per notification (default 5) and the first retry delay
+	// (default 1 s, doubled each time, at most 1 min).
+	Attempts  int
+	BaseDelay time.Duration
+	// Sleep waits between attempts (tests replace it); nil: a timer
+	// honouring ctx.
+	Sleep func(ctx context.Context, d time.Duration) error
+}
+
+// Sweep finds the handling cases whose deadline is due soon or passed at
+// now and delivers one notification for each not yet sent. It returns how
+// many were delivered; a delivery that fails after every attempt is not
+// recorded (the next sweep tries again) and its error is returned last.
+func (n *Notifier) Sweep(ctx context.Context, url string, now time.Time) (int, error) {
+	if url == "" {
+		return 0, nil
+	}
+	sent := 0
+	var lastErr error
+	f := Filter{States: []State{StateDispatched}, Sort: SortDue, Limit: MaxPageSize, NoTotal: true}
+	for off := 0; ; off += MaxPageSize {
+		f.Offset = off
+		p, err := n.Store.List(ctx, f)
+		if err != nil {
+			return sent, err
+		}
+		stop := false
+		for _, c := range p.Cases {
+			if c.DueAt == nil {
+				stop = true
+				break
+			}
+			pr := n.Service.Progress(c, now)
+			kind := ""
+			switch pr.Light {
+			case LightRed:
+				kind = NotifyOverdue
+			case LightYellow:
+				kind = NotifyDueSoon
+			default:
+				// Sorted by deadline: once the deadline is far enough
+				// that the clock is green, later ones mostly are too, but
+				// limits differ in length, so keep scanning this page.
+				continue
+			}
+			body := Notification{Kind: kind, CaseID: c.ID, Number: c.Number, Unit: c.Unit, Category: c.Category, State: c.State, DueAt: *c.DueAt, Used: pr.Used, At: now}
+			if err := n.deliver(ctx, url, body); err != nil {
+				lastErr = err
+				continue
+			}
+			if fresh, err := n.Store.MarkNotified(ctx, c.ID, kind, *c.DueAt); err != nil {
+				return sent, err
+			} else if fresh {
+				sent++
+			}
+		}
+		if stop || len(p.Cases) < MaxPageSize {
+			break
+		}
+	}
+	return sent, lastErr
+}
+
+// deliver posts one notification unless it was already sent.
+func (n *Notifier) deliver(ctx context.Context, url string, body Notification) error {
+	var done int
+	if err := n.Store.DB().QueryRowContext(ctx, `SELECT COUNT(*) FROM case_notifications WHERE case_id = ? AND kind = ? AND due_at = ?`, body.CaseID, body.Kind, ms(body.DueAt)).Scan(&done); err != nil {
+		return err
+	}
+	if done > 0 {
+		return nil
+	}
+	b, _ := json.Marshal(body)
+	attempts := n.Attempts
+	if attempts <= 0 {
+		attempts = 5
+	}
+	delay := n.BaseDelay
+	if delay <= 0 {
+		delay = time.Second
+	}
+	client := n.Client
+	if client == nil {
+		client = &http.Client{Timeout: 10 * time.Second}
+	}
+	sleep := n.Sleep
+	if sleep == nil {
+		sleep = func(ctx context.Context, d time.Duration) error {
+			t := time.NewTimer(d)
+			defer t.Stop()
+			select {
+			case <-ctx.Done():
+				return ctx.Err()
+			case <-t.C:
+				return nil
+			}
+		}
+	}
+	var err error
+	for i := 0; i < attempts; i++ {
+		if i > 0 {
+			if serr := sleep(ctx, delay); serr != nil {
+				return serr
+			}
+			delay = min(delay*2, time.Minute)
+		}
+		var req *http.Request
+		req, err = http.NewRequestWithContext(ctx, http.MethodPost, url, bytes.NewReader(b))
+		if err != nil {
+			return fmt.Errorf("notify case %d: %w", body.CaseID, err)
+		}
+		req.Header.Set("Content-Type", "application/json")
+		var resp *http.Response
+		resp, err = client.Do(req)
+		if err == nil {
+			resp.Body.Close()
+			if resp.StatusCode < 300 {
+				return nil
+			}
+			err = fmt.Errorf("webhook answered %s", resp.Status)
+			if resp.StatusCode < 500 && resp.StatusCode != http.StatusTooManyRequests {
+				break // the receiver refuses it: retrying will not help
+			}
+		}
+	}
+	return fmt.Errorf("notify case %d (%s): %w", body.CaseID, body.Kind, err)
+}
