@@ -84,6 +84,11 @@ function refreshTiles(gen) {
 }
 
 map.on('load', async () => {
+  // The big screen shows cases over the grids and roads: the base
+  // style's components, door plates and POIs would drown them.
+  for (const id of ['components', 'components-line', 'components-polygon', 'component-clusters', 'addresses', 'address-labels', 'pois', 'poi-labels']) {
+    if (map.getLayer(id)) map.setLayoutProperty(id, 'visibility', 'none');
+  }
   const style = await fetch('/command/assets/command-style.json').then((r) => r.json());
   map.addSource('cases', { type: 'vector', tiles: caseTiles(state.generation), minzoom: 8, maxzoom: 18 });
   for (const l of style.layers) map.addLayer(l);
