@@ -455,3 +455,47 @@ func TestDemoHistoryIsStoredOnce(t *testing.T) {
 		t.Errorf("the history was stored twice: %d rows", stored)
 	}
 }
+
+// TestBoardFollowsTheCaseStore wires the board to the workflow's SQL store
+// as the server does and checks that a created and then updated case is
+// in the statistics, the open list and the next tile at once.
+func TestBoardFollowsTheCaseStore(t *testing.T) {
+	ctx := context.Background()
+	st, err := gpkg.Open(ctx, filepath.Join(t.TempDir(), "city.gpkg"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	store, err := cases.NewSQLStore(ctx, st.DB())
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, h := newBoardServer(t, data.RoleViewer)
+	if err := b.attach(ctx, store); err != nil {
+		t.Fatal(err)
+	}
+	store.OnChange(b.Apply)
+	if b.stats().Len() != 0 {
+		t.Fatalf("an empty store must empty the board: %d", b.stats().Len())
+	}
+	c := boardCases()[1] // dispatched, overdue since 6 March
+	c.ID = 0
+	c.Number = ""
+	if err := store.Create(ctx, &c, &cases.Transition{Action: "report", To: c.State, User: "u", Role: data.RoleOperator}); err != nil {
+		t.Fatal(err)
+	}
+	var today todayAnswer
+	_ = json.Unmarshal(boardGet(t, h, "/api/v1/stats/today").Body.Bytes(), &today)
+	if today.Open != 1 || today.OverdueNow != 1 || len(today.OverdueList) != 1 || today.OverdueList[0].ID != c.ID {
+		t.Errorf("after create: %+v", today)
+	}
+	c.State = cases.StateClosed
+	c.HandledAt, c.ClosedAt = tp(boardNow.Add(-time.Hour)), tp(boardNow.Add(-time.Minute))
+	if err := store.Update(ctx, &c, &cases.Transition{Action: "close", From: cases.StateChecked, To: cases.StateClosed, User: "u", Role: data.RoleSupervisor}); err != nil {
+		t.Fatal(err)
+	}
+	_ = json.Unmarshal(boardGet(t, h, "/api/v1/stats/today").Body.Bytes(), &today)
+	if today.Open != 0 || today.OverdueNow != 0 || today.Today.Closed != 1 {
+		t.Errorf("after close: open %d overdue %d closed today %d", today.Open, today.OverdueNow, today.Today.Closed)
+	}
+}
