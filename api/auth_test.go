@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"fmt"
 
 	"log/slog"
 	"net/http"
@@ -504,5 +505,26 @@ func TestAccessLogNamesTheAuthenticatedUser(t *testing.T) {
 	}
 	if strings.Contains(f.log.String(), f.tokens[data.RoleDispatcher]) {
 		t.Fatal("the token is in the access log")
+	}
+}
+
+func TestQueryPolygonsHaveAVertexCap(t *testing.T) {
+	f := newAuthFixture(t, nil)
+	ring := func(n int) string {
+		var b strings.Builder
+		b.WriteString(`{"type":"Polygon","coordinates":[[`)
+		for i := range n - 1 {
+			// A fan of points along two edges of the test city.
+			fmt.Fprintf(&b, "[%.7f,31.905],", 118.705+0.03*float64(i)/float64(n))
+		}
+		b.WriteString(`[118.72,31.915],[118.705,31.905]]]}`)
+		return b.String()
+	}
+	if w := f.do("POST", "/api/v1/within", "", ring(MaxPolygonVertices-1)); w.Code != 200 {
+		t.Fatalf("%d vertices: %d %.300s", MaxPolygonVertices, w.Code, w.Body)
+	}
+	w := f.do("POST", "/api/v1/within", "", ring(MaxPolygonVertices+1))
+	if w.Code != 400 || !strings.Contains(w.Body.String(), `"geometry"`) {
+		t.Fatalf("%d vertices: %d %.300s", MaxPolygonVertices+2, w.Code, w.Body)
 	}
 }

@@ -54,9 +54,9 @@ func decodePolygon(r *http.Request) (orb.MultiPolygon, error) {
 	}
 	switch g := g.(type) {
 	case orb.Polygon:
-		return orb.MultiPolygon{g}, nil
+		return orb.MultiPolygon{g}, checkVertices(orb.MultiPolygon{g})
 	case orb.MultiPolygon:
-		return g, nil
+		return g, checkVertices(g)
 	case nil:
 		return nil, errBadRequest("geometry", "missing geometry")
 	default:
