@@ -175,7 +175,12 @@ func (s *editService) applyChangeset(w http.ResponseWriter, r *http.Request) {
 // apply applies cs; a refusal answers 409 (conflicts, already applied) or
 // 400 (invalid features) with the report in the error details.
 func (s *editService) apply(w http.ResponseWriter, r *http.Request, cs *data.Changeset, status int) {
-	rep, changes, err := s.ed.ApplyChangeset(r.Context(), cs, s.meta(r))
+	var rep *data.ChangesetReport
+	_, err := s.commit(func() ([]data.Change, error) {
+		r2, changes, err := s.ed.ApplyChangeset(r.Context(), cs, s.meta(r))
+		rep = r2
+		return changes, err
+	})
 	if err != nil {
 		if rep != nil {
 			err = &changesetError{err: err, rep: rep}
@@ -183,6 +188,5 @@ func (s *editService) apply(w http.ResponseWriter, r *http.Request, cs *data.Cha
 		writeError(w, err)
 		return
 	}
-	s.committed(changes)
 	writeJSON(w, status, changesetAnswer{ID: cs.ID, Status: "applied", Report: rep})
 }

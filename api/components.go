@@ -8,6 +8,7 @@ import (
 	"sort"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/go-chi/chi/v5"
@@ -27,6 +28,10 @@ type editService struct {
 	ed   data.Editor // nil when the store cannot edit: every route answers 503
 	live *liveUpdater
 	dir  string
+	// order keeps the live index replaying changes in the order the store
+	// committed them: two edits of one component answered out of order
+	// would otherwise leave the index on the older version.
+	order sync.Mutex
 }
 
 func newEditService(cfg Config, live *liveUpdater) *editService {
@@ -53,12 +58,19 @@ func (s *editService) mount(r chi.Router) {
 	s.mountGrids(r, w)
 }
 
-// committed replays changes on the live index and tiles; the store has
-// already committed them.
-func (s *editService) committed(changes []data.Change) {
+// commit runs one store write and replays the changes it committed on the
+// live index and tiles before returning, writes and replays in one order.
+func (s *editService) commit(write func() ([]data.Change, error)) ([]data.Change, error) {
+	s.order.Lock()
+	defer s.order.Unlock()
+	changes, err := write()
+	if err != nil {
+		return nil, err
+	}
 	if s.live != nil {
 		s.live.Apply(changes)
 	}
+	return changes, nil
 }
 
 func (s *editService) meta(r *http.Request) data.EditMeta {
@@ -387,12 +399,11 @@ func (s *editService) create(w http.ResponseWriter, r *http.Request) {
 	if c.Status == "" {
 		c.Status = data.StatusIntact
 	}
-	changes, err := s.ed.CreateComponent(r.Context(), c, s.meta(r))
+	changes, err := s.commit(func() ([]data.Change, error) { return s.ed.CreateComponent(r.Context(), c, s.meta(r)) })
 	if err != nil {
 		writeError(w, err)
 		return
 	}
-	s.committed(changes)
 	after := changes[len(changes)-1].AfterComponent
 	w.Header().Set("Location", "/api/v1/components/"+after.Code)
 	writeFeature(w, http.StatusCreated, after)
@@ -429,17 +440,18 @@ func (s *editService) update(w http.ResponseWriter, r *http.Request, replace boo
 		writeError(w, errBadRequest("geometry", "is missing: PUT replaces the whole component"))
 		return
 	}
-	changes, err := s.ed.PatchComponent(r.Context(), code, expected, func(c *data.Component) error {
-		if replace {
-			*c = data.Component{Code: c.Code, Version: c.Version}
-		}
-		return fb.apply(c)
-	}, s.meta(r))
+	changes, err := s.commit(func() ([]data.Change, error) {
+		return s.ed.PatchComponent(r.Context(), code, expected, func(c *data.Component) error {
+			if replace {
+				*c = data.Component{Code: c.Code, Version: c.Version}
+			}
+			return fb.apply(c)
+		}, s.meta(r))
+	})
 	if err != nil {
 		writeError(w, err)
 		return
 	}
-	s.committed(changes)
 	writeFeature(w, http.StatusOK, changes[len(changes)-1].AfterComponent)
 }
 
@@ -454,12 +466,11 @@ func (s *editService) delete(w http.ResponseWriter, r *http.Request) {
 		writeError(w, err)
 		return
 	}
-	changes, err := s.ed.DeleteComponent(r.Context(), code, expected, s.meta(r))
+	_, err = s.commit(func() ([]data.Change, error) { return s.ed.DeleteComponent(r.Context(), code, expected, s.meta(r)) })
 	if err != nil {
 		writeError(w, err)
 		return
 	}
-	s.committed(changes)
 	w.WriteHeader(http.StatusNoContent)
 }
 

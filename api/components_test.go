@@ -3,18 +3,22 @@ package api
 import (
 	"context"
 	"encoding/json"
+	"fmt"
 	"io"
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
 	"path/filepath"
 	"strings"
+	"sync"
 	"testing"
 
 	"citygrid/data"
 	"citygrid/data/gpkg"
 	"citygrid/data/gpkg/gpkgtest"
 	"citygrid/spatial"
+
+	"github.com/paulmach/orb"
 )
 
 // newEditTestServer serves gpkgtest.City from a real store with a
@@ -249,5 +253,34 @@ func TestChangesetsAndGridEditsOverHTTP(t *testing.T) {
 	rec = call(t, h, "GET", "/api/v1/unit_grids/320114001001003/history", "", "")
 	if n := len(decodeBody(t, rec)["history"].([]any)); n != 2 {
 		t.Fatalf("grid history: %s", rec.Body)
+	}
+}
+
+// TestConcurrentEditsLeaveTheIndexOnTheStoredVersion: many surveyors move
+// one component at once (If-Match: *); afterwards the index finds it where
+// the store has it, at the last committed version.
+func TestConcurrentEditsLeaveTheIndexOnTheStoredVersion(t *testing.T) {
+	h, st := newEditTestServer(t)
+	const code = "3201140101000001"
+	var wg sync.WaitGroup
+	for i := 0; i < 40; i++ {
+		wg.Add(1)
+		go func(i int) {
+			defer wg.Done()
+			body := fmt.Sprintf(`{"type":"Feature","geometry":{"type":"Point","coordinates":[%.6f,31.995]}}`, 118.7605+float64(i)*0.0002)
+			if rec := call(t, h, "PATCH", "/api/v1/components/"+code, "sur", body, "If-Match", "*"); rec.Code != 200 {
+				t.Errorf("patch %d: %d %s", i, rec.Code, rec.Body)
+			}
+		}(i)
+	}
+	wg.Wait()
+	c, err := st.Component(context.Background(), code)
+	if err != nil || c.Version != 3+40 {
+		t.Fatalf("stored %+v %v", c, err)
+	}
+	p := c.Geometry.(orb.Point)
+	rec := call(t, h, "GET", fmt.Sprintf("/api/v1/nearest?lon=%.6f&lat=%.6f&k=1&category=0101&radius=2", p[0], p[1]), "", "")
+	if !strings.Contains(rec.Body.String(), code) {
+		t.Fatalf("the index lost the last version: %s", rec.Body)
 	}
 }

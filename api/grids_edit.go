@@ -89,12 +89,13 @@ func (s *editService) split(w http.ResponseWriter, r *http.Request) {
 		}
 		parts[i] = mp
 	}
-	changes, err := s.ed.SplitUnitGrid(r.Context(), chi.URLParam(r, "code"), parts, s.meta(r))
+	changes, err := s.commit(func() ([]data.Change, error) {
+		return s.ed.SplitUnitGrid(r.Context(), chi.URLParam(r, "code"), parts, s.meta(r))
+	})
 	if err != nil {
 		writeError(w, err)
 		return
 	}
-	s.committed(changes)
 	writeJSON(w, http.StatusOK, gridAnswer(changes))
 }
 
@@ -141,12 +142,11 @@ func (s *editService) merge(w http.ResponseWriter, r *http.Request) {
 		writeError(w, err)
 		return
 	}
-	changes, err := s.ed.MergeUnitGrids(r.Context(), body.Codes, s.meta(r))
+	changes, err := s.commit(func() ([]data.Change, error) { return s.ed.MergeUnitGrids(r.Context(), body.Codes, s.meta(r)) })
 	if err != nil {
 		writeError(w, err)
 		return
 	}
-	s.committed(changes)
 	writeJSON(w, http.StatusOK, gridAnswer(changes))
 }
 
