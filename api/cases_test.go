@@ -1,0 +1,207 @@
+package api
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"log/slog"
+	"net/http"
+	"net/http/httptest"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"citygrid/data"
+	"citygrid/data/gpkg"
+	"citygrid/data/gpkg/gpkgtest"
+	"citygrid/spatial"
+)
+
+// newCaseTestServer serves gpkgtest.City (known owners: the manhole cover
+// 3201140101000001 is maintained by D0003, the guardrail by D0002) from a
+// real store, with a token per role.
+func newCaseTestServer(t *testing.T) (http.Handler, string) {
+	t.Helper()
+	ctx := context.Background()
+	st, err := gpkg.Open(ctx, filepath.Join(t.TempDir(), "citygrid.gpkg"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { st.Close() })
+	if err := st.Insert(ctx, gpkgtest.City()); err != nil {
+		t.Fatal(err)
+	}
+	ds, err := st.Load(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ix, err := spatial.Build(ds)
+	if err != nil {
+		t.Fatal(err)
+	}
+	dir := t.TempDir()
+	h, err := New(Config{Store: st, Index: ix, Dir: dir, Logger: slog.New(slog.NewTextHandler(io.Discard, nil)),
+		Auth: StaticTokens{
+			"ins": {User: "insp1", Role: data.RoleInspector},
+			"opr": {User: "op1", Role: data.RoleOperator},
+			"sup": {User: "boss", Role: data.RoleSupervisor},
+			"dis": {User: "disp1", Role: data.RoleDispatcher},
+			"u3":  {User: "water", Role: data.RoleUnit, Unit: "D0003"},
+			"u2":  {User: "street", Role: data.RoleUnit, Unit: "D0002"},
+			"cit": {User: "13800000000", Role: data.RoleCitizen},
+			"vie": {User: "viewer1", Role: data.RoleViewer},
+			"adm": {User: "root", Role: data.RoleAdmin},
+		}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return h, dir
+}
+
+func mustStatus(t *testing.T, rec *httptest.ResponseRecorder, want int) map[string]any {
+	t.Helper()
+	if rec.Code != want {
+		t.Fatalf("status %d, want %d: %s", rec.Code, want, rec.Body.String())
+	}
+	if strings.HasPrefix(rec.Header().Get("Content-Type"), "application/json") && rec.Body.Len() > 0 && rec.Body.Bytes()[0] == '{' {
+		return decodeBody(t, rec)
+	}
+	return nil
+}
+
+func TestCasesHTTPAutoDispatchToComponentMaintainer(t *testing.T) {
+	h, _ := newCaseTestServer(t)
+	// A broken manhole cover 5 m from the surveyed one: its maintainer D0003.
+	m := mustStatus(t, call(t, h, "POST", "/api/v1/cases", "ins", `{"kind":"component","category":"0101","lon":118.76505,"lat":31.99502,"description":"井盖破损"}`), 201)
+	id := int64(m["id"].(float64))
+	if m["state"] != "verified" || m["unit_grid"] != "320114001001001" || m["street"] != "320114001" || m["community"] != "320114001001" {
+		t.Fatalf("created %v", m)
+	}
+	// The operator may not register; the supervisor may.
+	mustStatus(t, call(t, h, "POST", fmt.Sprintf("/api/v1/cases/%d/actions/register", id), "opr", ""), 403)
+	r := mustStatus(t, call(t, h, "POST", fmt.Sprintf("/api/v1/cases/%d/actions/register", id), "sup", ""), 200)
+	c := r["case"].(map[string]any)
+	if c["state"] != "dispatched" || c["unit"] != "D0003" || c["dispatcher"] != "system" {
+		t.Fatalf("auto-dispatch: %v", c)
+	}
+	var res struct {
+		Auto    bool   `json:"auto"`
+		Rule    string `json:"rule"`
+		Unit    string `json:"unit"`
+		Reasons []struct {
+			Rule    string `json:"rule"`
+			Decided bool   `json:"decided"`
+		} `json:"reasons"`
+	}
+	raw, _ := json.Marshal(c["resolution"])
+	var b []byte
+	json.Unmarshal(raw, &b)
+	if err := json.Unmarshal(b, &res); err != nil || !res.Auto || res.Rule != "component_maintainer" || res.Unit != "D0003" || len(res.Reasons) == 0 || !res.Reasons[0].Decided {
+		t.Fatalf("resolution %s: %+v %v", b, res, err)
+	}
+	// Another unit can neither see nor handle it; the owner can.
+	mustStatus(t, call(t, h, "GET", fmt.Sprintf("/api/v1/cases/%d", id), "u2", ""), 404)
+	mustStatus(t, call(t, h, "POST", fmt.Sprintf("/api/v1/cases/%d/actions/handle", id), "u2", `{"note":"x"}`), 403)
+	// 409 names the state and the allowed actions.
+	rec := call(t, h, "POST", fmt.Sprintf("/api/v1/cases/%d/actions/close", id), "sup", "")
+	e := mustStatus(t, rec, 409)
+	d := e["details"].(map[string]any)
+	if d["state"] != "dispatched" || !strings.Contains(fmt.Sprint(d["allowed_actions"]), "cancel") {
+		t.Fatalf("409 details %v", e)
+	}
+	// Stale If-Match: 409.
+	mustStatus(t, call(t, h, "POST", fmt.Sprintf("/api/v1/cases/%d/actions/handle", id), "u3", `{"note":"fixed"}`, "If-Match", `"1"`), 409)
+	mustStatus(t, call(t, h, "POST", fmt.Sprintf("/api/v1/cases/%d/actions/handle", id), "u3", `{"note":"fixed"}`), 200)
+	// Photo: PNG accepted, text refused.
+	png := "\x89PNG\r\n\x1a\n" + strings.Repeat("\x00", 64)
+	a := mustStatus(t, call(t, h, "POST", fmt.Sprintf("/api/v1/cases/%d/attachments", id), "u3", png), 201)
+	if a["type"] != "image/png" || !strings.HasSuffix(a["name"].(string), ".png") || strings.Contains(a["name"].(string), "/") {
+		t.Fatalf("attachment %v", a)
+	}
+	mustStatus(t, call(t, h, "POST", fmt.Sprintf("/api/v1/cases/%d/attachments", id), "u3", "<svg onload=alert(1)>"), 400)
+	got := call(t, h, "GET", fmt.Sprintf("/api/v1/cases/%d/attachments/%d", id, int(a["id"].(float64))), "vie", "")
+	if got.Code != 200 || got.Body.String() != png || got.Header().Get("Content-Type") != "image/png" {
+		t.Fatalf("attachment read back %d %q", got.Code, got.Header().Get("Content-Type"))
+	}
+	mustStatus(t, call(t, h, "POST", fmt.Sprintf("/api/v1/cases/%d/actions/check_pass", id), "ins", ""), 200)
+	mustStatus(t, call(t, h, "POST", fmt.Sprintf("/api/v1/cases/%d/actions/close", id), "sup", ""), 200)
+	tr := mustStatus(t, call(t, h, "GET", fmt.Sprintf("/api/v1/cases/%d/transitions", id), "vie", ""), 200)
+	var acts []string
+	for _, x := range tr["transitions"].([]any) {
+		acts = append(acts, x.(map[string]any)["action"].(string))
+	}
+	if strings.Join(acts, ",") != "report,register,dispatch,handle,check_pass,close" {
+		t.Fatalf("transitions %v", acts)
+	}
+	// Listing filters.
+	l := mustStatus(t, call(t, h, "GET", "/api/v1/cases?state=closed&unit=D0003&category=0101&kind=component", "vie", ""), 200)
+	if l["total"].(float64) != 1 {
+		t.Fatalf("list %v", l)
+	}
+	mustStatus(t, call(t, h, "GET", "/api/v1/cases?state=bogus", "vie", ""), 400)
+	mustStatus(t, call(t, h, "GET", "/api/v1/cases", "", ""), 401)
+}
+
+func TestCasesHTTPConfigAndDispatcherQueue(t *testing.T) {
+	h, _ := newCaseTestServer(t)
+	// Admin narrows auto-dispatch to component rules: events decided by
+	// the rule table go to the dispatcher queue with ranked candidates.
+	mustStatus(t, call(t, h, "PUT", "/api/v1/cases/config/settings", "sup", `{}`), 403)
+	bad := mustStatus(t, call(t, h, "PUT", "/api/v1/cases/config/settings", "adm", `{"max_extensions":-1}`), 400)
+	if !strings.Contains(fmt.Sprint(bad), "max_extensions") {
+		t.Fatalf("bad settings %v", bad)
+	}
+	set := `{"max_extensions":2,"max_extension_factor":1,"arbitration_after":2,"duplicate_radius_m":30,"duplicate_window_h":72,"auto_dispatch_rules":["component_maintainer","component_owner"],"due_soon_fraction":0.8,"max_photo_bytes":1048576}`
+	v := mustStatus(t, call(t, h, "PUT", "/api/v1/cases/config/settings", "adm", set, "If-Match", `"0"`), 200)
+	if v["version"].(float64) != 1 {
+		t.Fatalf("version %v", v)
+	}
+	mustStatus(t, call(t, h, "PUT", "/api/v1/cases/config/settings", "adm", set, "If-Match", `"0"`), 412)
+	vs := mustStatus(t, call(t, h, "GET", "/api/v1/cases/config/settings/versions", "vie", ""), 200)
+	if len(vs["versions"].([]any)) != 1 {
+		t.Fatalf("versions %v", vs)
+	}
+	m := mustStatus(t, call(t, h, "POST", "/api/v1/cases", "opr", `{"kind":"event","category":"0101","lon":118.79,"lat":31.995,"description":"垃圾"}`), 201)
+	id := int64(m["id"].(float64))
+	mustStatus(t, call(t, h, "POST", fmt.Sprintf("/api/v1/cases/%d/actions/verify", id), "ins", ""), 200)
+	r := mustStatus(t, call(t, h, "POST", fmt.Sprintf("/api/v1/cases/%d/actions/register", id), "sup", ""), 200)
+	if r["case"].(map[string]any)["state"] != "registered" {
+		t.Fatalf("should wait for a dispatcher: %v", r)
+	}
+	q := mustStatus(t, call(t, h, "GET", "/api/v1/cases/queue", "dis", ""), 200)
+	if q["total"].(float64) != 1 {
+		t.Fatalf("dispatch queue %v", q)
+	}
+	mustStatus(t, call(t, h, "POST", fmt.Sprintf("/api/v1/cases/%d/actions/dispatch", id), "dis", `{}`), 400)
+	mustStatus(t, call(t, h, "POST", fmt.Sprintf("/api/v1/cases/%d/actions/dispatch", id), "dis", `{"unit":"D0002"}`), 200)
+	uq := mustStatus(t, call(t, h, "GET", "/api/v1/cases/queue?unit=D0002", "u2", ""), 200)
+	cs := uq["cases"].([]any)
+	if len(cs) != 1 || cs[0].(map[string]any)["progress"].(map[string]any)["light"] != "green" {
+		t.Fatalf("unit queue %v", uq)
+	}
+	// Calendar: a bad one is refused naming the field; the default has 2026 holidays.
+	mustStatus(t, call(t, h, "PUT", "/api/v1/cases/config/calendar", "adm", `{"periods":[{"start":"12:00","end":"08:00"}]}`), 400)
+	cal := mustStatus(t, call(t, h, "GET", "/api/v1/cases/config/calendar", "vie", ""), 200)
+	if !strings.Contains(fmt.Sprint(cal["config"]), "2026-10-10") {
+		t.Fatalf("calendar %v", cal)
+	}
+}
+
+func TestCasesHTTPUploadsDirHoldsOnlyGeneratedNames(t *testing.T) {
+	h, dir := newCaseTestServer(t)
+	m := mustStatus(t, call(t, h, "POST", "/api/v1/cases", "cit", `{"kind":"event","category":"0101","lon":118.765,"lat":31.993}`), 201)
+	id := int64(m["id"].(float64))
+	jpg := "\xff\xd8\xff\xe0" + strings.Repeat("a", 100)
+	mustStatus(t, call(t, h, "POST", fmt.Sprintf("/api/v1/cases/%d/attachments", id), "cit", jpg, "Content-Disposition", `attachment; filename="../../etc/passwd"`), 201)
+	ents, _ := os.ReadDir(filepath.Join(dir, "uploads", "cases"))
+	if len(ents) != 1 || !strings.HasSuffix(ents[0].Name(), ".jpg") || len(ents[0].Name()) != 36 {
+		t.Fatalf("uploads %v", ents)
+	}
+	// The citizen sees their own report only.
+	l := mustStatus(t, call(t, h, "GET", "/api/v1/cases", "cit", ""), 200)
+	if l["total"].(float64) != 1 {
+		t.Fatalf("citizen list %v", l)
+	}
+}
