@@ -265,6 +265,37 @@ func TestAGridSplitRedrawsItsTiles(t *testing.T) {
 	if err != nil || loc.UnitGrid.Code != a.Code {
 		t.Errorf("locate in the first half: %+v %v", loc.UnitGrid, err)
 	}
+	// Each half is labelled at its own label point (the old grid's cached
+	// label point is not reused).
+	for _, half := range []data.UnitGrid{a, b} {
+		lp, ok := tiles.LabelPoint(half.Geometry)
+		if !ok {
+			continue
+		}
+		lt := maptile.At(lp, 17)
+		tl, err := p.Tile(context.Background(), 17, int(lt.X), int(lt.Y))
+		if err != nil {
+			t.Fatal(err)
+		}
+		ls, _ := mvt.UnmarshalGzipped(tl.Data)
+		found := false
+		for _, l := range ls {
+			if l.Name != tiles.LayerLabels {
+				continue
+			}
+			for _, f := range l.Features {
+				if f.Properties["layer"] == tiles.LayerUnitGrids && f.Properties["code"] == half.Code {
+					found = true
+				}
+				if f.Properties["layer"] == tiles.LayerUnitGrids && f.Properties["code"] == g.Code {
+					t.Errorf("the split grid %s is still labelled", g.Code)
+				}
+			}
+		}
+		if !found {
+			t.Errorf("grid %s is not labelled in tile %v", half.Code, lt)
+		}
+	}
 }
 
 func centroidOf(r orb.Ring) orb.Point {
