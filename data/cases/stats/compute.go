@@ -39,6 +39,7 @@ type Counts struct {
 	DueForHandling int `json:"due_for_handling"`
 	Reworked       int `json:"reworked"`
 	Returned       int `json:"returned"`
+	ReturnedCases  int `json:"returned_cases"`
 	Overdue        int `json:"overdue"`
 	// PublicVerified counts hotline and citizen reports in the period
 	// that were verified (监督举报核实数, for the region score).
@@ -61,6 +62,7 @@ func (c *Counts) add(o *Counts) {
 	c.DueForHandling += o.DueForHandling
 	c.Reworked += o.Reworked
 	c.Returned += o.Returned
+	c.ReturnedCases += o.ReturnedCases
 	c.Overdue += o.Overdue
 	c.PublicVerified += o.PublicVerified
 	c.handlingSecs += o.handlingSecs
@@ -264,6 +266,9 @@ rows:
 		if in(dis) {
 			c.Dispatched++
 			c.Returned += int(t.returns[i])
+			if t.returns[i] > 0 {
+				c.ReturnedCases++
+			}
 		}
 		// The feedback that counts is the last one; the workflow records
 		// whether it came by the deadline when the case closes.

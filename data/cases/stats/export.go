@@ -189,7 +189,7 @@ func xmlSafe(s string) string {
 
 // Columns are the export columns of a statistics row, in order.
 var Columns = []string{"key", "name", "reported", "registered", "not_registered", "dispatched", "due_for_closure",
-	"closed", "closed_on_time", "handled", "handled_on_time", "due_for_handling", "reworked", "returned", "overdue",
+	"closed", "closed_on_time", "handled", "handled_on_time", "due_for_handling", "reworked", "returned", "returned_cases", "overdue",
 	"closure_rate", "on_time_closure_rate", "handling_rate", "on_time_handling_rate", "rework_rate",
 	"avg_handling_hours", "score", "grade", "rank", "registered_change", "closure_rate_change"}
 
@@ -211,7 +211,7 @@ func SheetOf(res *Result, name func(string) string) *Sheet {
 			rank = r.Rank
 		}
 		s.Rows = append(s.Rows, []any{r.Key, nm, r.Reported, r.Registered, r.NotRegistered, r.Dispatched, r.DueForClosure,
-			r.Closed, r.ClosedOnTime, r.Handled, r.HandledOnTime, r.DueForHandling, r.Reworked, r.Returned, r.Overdue,
+			r.Closed, r.ClosedOnTime, r.Handled, r.HandledOnTime, r.DueForHandling, r.Reworked, r.Returned, r.ReturnedCases, r.Overdue,
 			r.ClosureRate, r.OnTimeClosureRate, r.HandlingRate, r.OnTimeHandlingRate, r.ReworkRate, r.AvgHandlingHours,
 			r.Score, r.Grade, rank, regCh, crCh})
 	}

@@ -24,6 +24,11 @@ import (
 //	post (reporter, i.e. 监督员): 有效上报率 × 1.0, 有效上报率 = registered / reported.
 //	  The standard's other 监督员 terms (漏报率, 按时核实率, 按时核查率) need the
 //	  inspection step deadlines, which the case model does not carry yet.
+//	dispatcher (派遣员): 派遣数分值 × 0.2 + 准确派遣率 × 0.8, 派遣数分值 from dispatched
+//	  cases per month (≥ 2001 → 100, ≥ 1201 → 90, ≥ 501 → 75, ≥ 301 → 60, ≥ 101 → 40,
+//	  else 0), 准确派遣率 = (dispatched − returned_cases) / dispatched. The standard's
+//	  按时派遣率 (weight 0.4, with 派遣数分值 0.2 and 准确派遣率 0.4) needs the dispatch
+//	  step deadline of each case, not recorded yet; its weight goes to 准确派遣率.
 //
 // Rates enter as percentages. A rate without a denominator (nothing was
 // due) scores 100: nothing failed. Grades: A ≥ 90, B ≥ 75, C ≥ 60,
@@ -44,6 +49,8 @@ const (
 	IndDeptRegistered     Indicator = "dept_registered"    // 立案数分值 of a department (0–10)
 	IndValidReportRate    Indicator = "valid_report_rate"  // registered / reported
 	IndOnTimeHandledShare Indicator = "on_time_of_handled" // handled_on_time / handled
+	IndAccurateDispatch   Indicator = "accurate_dispatch"  // 准确派遣率 (dispatched − returned_cases) / dispatched
+	IndDispatchCount      Indicator = "dispatch_count"     // 派遣数分值 per month
 )
 
 // Term is one weighted term.
@@ -68,7 +75,10 @@ type Scheme struct {
 type Scoring struct {
 	Region     Scheme `json:"region"`
 	Department Scheme `json:"department"`
-	Post       Scheme `json:"post"`
+	// Post scores 监督员 (group reporter).
+	Post Scheme `json:"post"`
+	// Dispatcher scores 派遣员 (group dispatcher).
+	Dispatcher Scheme `json:"dispatcher"`
 	// Bands, best first (highest Min first).
 	Bands []Band `json:"bands"`
 	// MinSample is the smallest due_for_closure (reported, for posts) a
@@ -84,15 +94,16 @@ func DefaultScoring() Scoring {
 			{IndNoPublicReport, 0.1}, {IndRegionRegistered, 0.2}, {IndClosureRate, 0.3}, {IndOnTimeClosureRate, 0.4}}},
 		Department: Scheme{Name: "department", Terms: []Term{
 			{IndDeptRegistered, 1}, {IndClosureRate, 0.3}, {IndOnTimeHandlingRate, 0.3}, {IndNoRework, 0.3}}},
-		Post:      Scheme{Name: "post", Terms: []Term{{IndValidReportRate, 1}}},
-		Bands:     []Band{{"A", 90}, {"B", 75}, {"C", 60}, {"D", 40}, {"E", 0}},
-		MinSample: 5,
+		Post:       Scheme{Name: "post", Terms: []Term{{IndValidReportRate, 1}}},
+		Dispatcher: Scheme{Name: "dispatcher", Terms: []Term{{IndDispatchCount, 0.2}, {IndAccurateDispatch, 0.8}}},
+		Bands:      []Band{{"A", 90}, {"B", 75}, {"C", 60}, {"D", 40}, {"E", 0}},
+		MinSample:  5,
 	}
 }
 
 // Validate checks indicator names and bands.
 func (s *Scoring) Validate() error {
-	for _, sc := range []Scheme{s.Region, s.Department, s.Post} {
+	for _, sc := range []Scheme{s.Region, s.Department, s.Post, s.Dispatcher} {
 		for _, t := range sc.Terms {
 			if _, ok := indicatorFuncs[t.Indicator]; !ok {
 				return fmt.Errorf("stats: scheme %s: unknown indicator %q", sc.Name, t.Indicator)
@@ -156,6 +167,28 @@ var indicatorFuncs = map[Indicator]func(in *scoreInput) float64{
 	},
 	IndValidReportRate:    func(in *scoreInput) float64 { return pct(ratio(in.c.Registered, in.c.Reported)) },
 	IndOnTimeHandledShare: func(in *scoreInput) float64 { return pct(ratio(in.c.HandledOnTime, in.c.Handled)) },
+	IndAccurateDispatch: func(in *scoreInput) float64 {
+		return pct(ratio(in.c.Dispatched-in.c.ReturnedCases, in.c.Dispatched))
+	},
+	IndDispatchCount: func(in *scoreInput) float64 { return CountScore(float64(in.c.Dispatched) / in.months) },
+}
+
+// CountScore is a post's 受理数分值 / 派遣数分值 for n cases a month:
+// ≥ 2001 → 100, ≥ 1201 → 90, ≥ 501 → 75, ≥ 301 → 60, ≥ 101 → 40, else 0.
+func CountScore(n float64) float64 {
+	switch {
+	case n >= 2001:
+		return 100
+	case n >= 1201:
+		return 90
+	case n >= 501:
+		return 75
+	case n >= 301:
+		return 60
+	case n >= 101:
+		return 40
+	}
+	return 0
 }
 
 func pct0(v *float64) float64 {
@@ -212,6 +245,8 @@ func (s *Scoring) schemeFor(d Dim) *Scheme {
 		return &s.Department
 	case DimReporter:
 		return &s.Post
+	case DimDispatcher:
+		return &s.Dispatcher
 	}
 	return nil
 }
@@ -299,7 +334,7 @@ func (t *Table) Evaluate(q Query, s Scoring, grids func(Dim, string) int) (*Resu
 		}
 		r.Change = change(r, r.Previous)
 	}
-	rankRows(res.Rows, sc != nil, s.MinSample, q.Group == DimReporter)
+	rankRows(res.Rows, sc != nil, s.MinSample, q.Group == DimReporter || q.Group == DimDispatcher)
 	return res, nil
 }
 

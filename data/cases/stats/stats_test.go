@@ -73,7 +73,7 @@ func TestHandComputed(t *testing.T) {
 	}
 	// Unit A: cases 1, 2, 3, 8.
 	wantA := Counts{Reported: 4, Registered: 4, Dispatched: 4, Closed: 2, ClosedOnTime: 1, Overdue: 2, DueForClosure: 4,
-		Handled: 3, HandledOnTime: 2, DueForHandling: 4, Reworked: 1, Returned: 1}
+		Handled: 3, HandledOnTime: 2, DueForHandling: 4, Reworked: 1, Returned: 1, ReturnedCases: 1}
 	// Unit B: cases 4, 5, 7. Case 5 is overdue (open at the end); 7 is suspended; 4 is not due.
 	wantB := Counts{Reported: 2, Registered: 2, Dispatched: 2, Overdue: 1, DueForClosure: 1, DueForHandling: 1}
 	// No unit: case 6.
@@ -157,6 +157,7 @@ func randomCases(n int, seed uint64) []cases.Case {
 		c.Category = fmt.Sprintf("%04d", 101+r.IntN(5))
 		c.Source = sources[r.IntN(len(sources))]
 		c.Reporter = fmt.Sprintf("r%d", r.IntN(6))
+		c.Dispatcher = fmt.Sprintf("d%d", r.IntN(3))
 		c.State = states[r.IntN(len(states))]
 		c.ReportedAt = base.Add(time.Duration(r.Int64N(int64(120 * 24 * time.Hour))))
 		h := func(max float64) *time.Time {
@@ -239,6 +240,9 @@ func naive(cs []cases.Case, key func(*cases.Case) string, from, to, now time.Tim
 		if in(c.DispatchedAt) {
 			n.Dispatched++
 			n.Returned += c.ReturnCount
+			if c.ReturnCount > 0 {
+				n.ReturnedCases++
+			}
 		}
 		if in(c.HandledAt) {
 			n.Handled++
@@ -304,6 +308,7 @@ func TestAgainstNaive(t *testing.T) {
 		DimCategory:   func(c *cases.Case) string { return string(c.Kind) + "/" + c.Category },
 		DimSource:     func(c *cases.Case) string { return string(c.Source) },
 		DimReporter:   func(c *cases.Case) string { return c.Reporter },
+		DimDispatcher: func(c *cases.Case) string { return c.Dispatcher },
 	}
 	periods := [][3]time.Time{
 		{time.Date(2026, 2, 1, 0, 0, 0, 0, time.UTC), time.Date(2026, 3, 1, 0, 0, 0, 0, time.UTC), {}},
@@ -430,6 +435,22 @@ func TestEvaluateScoresRanksAndChange(t *testing.T) {
 			0.2*RegionRegisteredScore(float64(r.Registered)/(31.0/30)) + 0.3*pct(r.ClosureRate) + 0.4*pct(r.OnTimeClosureRate)
 		if math.Abs(*r.Score-want) > 0.006 {
 			t.Errorf("grid %q score %v, want %v", r.Key, *r.Score, want)
+		}
+	}
+	// Dispatcher (派遣员) score from hand numbers.
+	dres, _ := tb.Evaluate(Query{Group: DimDispatcher, From: from, To: to}, s, nil)
+	if len(dres.Rows) != 3 {
+		t.Fatalf("%d dispatchers", len(dres.Rows))
+	}
+	for _, r := range dres.Rows {
+		want := 0.2*CountScore(float64(r.Dispatched)/(31.0/30)) + 0.8*pct(ratio(r.Dispatched-r.ReturnedCases, r.Dispatched))
+		if r.ReturnedCases == 0 || math.Abs(*r.Score-want) > 0.006 || r.Rank == 0 {
+			t.Errorf("dispatcher %q: score %v, want %v (returned cases %d, rank %d)", r.Key, *r.Score, want, r.ReturnedCases, r.Rank)
+		}
+	}
+	for n, want := range map[float64]float64{2001: 100, 2000: 90, 1201: 90, 501: 75, 500: 60, 301: 60, 300: 40, 101: 40, 100: 0} {
+		if CountScore(n) != want {
+			t.Errorf("CountScore(%v) = %v, want %v", n, CountScore(n), want)
 		}
 	}
 	bad := DefaultScoring()

@@ -33,6 +33,8 @@
 //	reworked         Σ ReworkCount of the cases closed in the period (返工数: failed checks,
 //	                 counted in times as CJ/T 292 does, once, when the case closes)
 //	returned         Σ ReturnCount of the cases first dispatched in the period (回退数)
+//	returned_cases   cases first dispatched in the period that were returned at least once
+//	                 (错派: for the dispatcher's 准确派遣率 = (dispatched − returned_cases) / dispatched)
 //	avg_handling_hours mean of HandledAt − DispatchedAt over the closed cases that have both,
 //	                 in continuous hours
 //
@@ -73,10 +75,11 @@ const (
 	DimCategory              // kind/code, e.g. "event/0406"
 	DimSource                // report source
 	DimReporter              // reporter (监督员 for inspector cases)
+	DimDispatcher            // the dispatcher (派遣员) who last dispatched the case
 	numDims
 )
 
-var dimNames = [numDims]string{"unit", "department", "street", "community", "grid", "category", "source", "reporter"}
+var dimNames = [numDims]string{"unit", "department", "street", "community", "grid", "category", "source", "reporter", "dispatcher"}
 
 // String is the dimension's name as the API spells it.
 func (d Dim) String() string {
@@ -300,4 +303,5 @@ func (t *Table) put(c *cases.Case) {
 	t.keys[DimCategory][i] = t.dicts[DimCategory].id(CategoryKey(c))
 	t.keys[DimSource][i] = t.dicts[DimSource].id(string(c.Source))
 	t.keys[DimReporter][i] = t.dicts[DimReporter].id(c.Reporter)
+	t.keys[DimDispatcher][i] = t.dicts[DimDispatcher].id(c.Dispatcher)
 }
