@@ -1,0 +1,186 @@
+package cases_test
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"math/rand/v2"
+	"os"
+	"path/filepath"
+	"testing"
+	"time"
+
+	"citygrid/data"
+	"citygrid/data/cases"
+	"citygrid/data/gpkg"
+
+	"github.com/paulmach/orb"
+)
+
+// BenchmarkTransitions measures sustained case transitions on the SQLite
+// store through the service (read, role and state checks, deadline
+// arithmetic, optimistic write of the case and its transition, listener):
+// dispatched cases are suspended and resumed in turn by concurrent
+// dispatchers, each on its own cases.
+//
+//	go test ./data/cases/ -run '^$' -bench Transitions -benchtime 10s
+func BenchmarkTransitions(b *testing.B) {
+	ctx := context.Background()
+	st := openStore(b)
+	svc := cases.NewService(st, nil)
+	const n = 256
+	ids := make([]int64, n)
+	lon, lat := 118.7, 31.9
+	for i := range ids {
+		l := lon + float64(i)*0.01
+		c, err := svc.Report(ctx, data.Principal{User: "i", Role: data.RoleInspector}, cases.NewCase{Kind: data.KindEvent, Category: "0101", Lon: &l, Lat: &lat})
+		if err != nil {
+			b.Fatal(err)
+		}
+		svc.Act(ctx, data.Principal{User: "s", Role: data.RoleSupervisor}, c.ID, cases.ActionRequest{Action: cases.ActRegister})
+		if _, _, err := svc.Act(ctx, data.Principal{User: "d", Role: data.RoleDispatcher}, c.ID, cases.ActionRequest{Action: cases.ActDispatch, Unit: "U1"}); err != nil {
+			b.Fatal(err)
+		}
+		ids[i] = c.ID
+	}
+	notified := 0
+	st.OnChange(func(*cases.Case, *cases.Transition) { notified++ })
+	b.ReportAllocs()
+	b.ResetTimer()
+	t0 := time.Now()
+	next := make(chan int, n)
+	for i := range n {
+		next <- i
+	}
+	b.SetParallelism(4)
+	b.RunParallel(func(pb *testing.PB) {
+		p := data.Principal{User: "d", Role: data.RoleDispatcher}
+		for pb.Next() {
+			i := <-next
+			c, err := st.Get(ctx, ids[i])
+			if err != nil {
+				b.Error(err)
+				return
+			}
+			req := cases.ActionRequest{Action: cases.ActSuspend, Note: "bench"}
+			if c.State == cases.StateSuspended {
+				req = cases.ActionRequest{Action: cases.ActResume}
+			}
+			if _, _, err := svc.Act(ctx, p, ids[i], req); err != nil {
+				b.Error(err)
+			}
+			next <- i
+		}
+	})
+	b.ReportMetric(float64(b.N)/time.Since(t0).Seconds(), "transitions/s")
+}
+
+// bigStore opens (or builds once, in $CITYGRID_BENCH_DIR or the temp dir)
+// a store holding n generated cases: 200 units, 50 dispatchers, 80 % closed,
+// the rest spread over the open states with deadlines around now.
+func bigStore(b *testing.B, n int) *cases.SQLStore {
+	ctx := context.Background()
+	dir := os.Getenv("CITYGRID_BENCH_DIR")
+	if dir == "" {
+		dir = os.TempDir()
+	}
+	path := filepath.Join(dir, fmt.Sprintf("citygrid-cases-%d.gpkg", n))
+	_, statErr := os.Stat(path)
+	g, err := gpkg.Open(ctx, path)
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.Cleanup(func() { g.Close() })
+	st, err := cases.NewSQLStore(ctx, g.DB())
+	if err != nil {
+		b.Fatal(err)
+	}
+	var have int
+	g.DB().QueryRow(`SELECT COUNT(*) FROM case_cases`).Scan(&have)
+	if statErr == nil && have == n {
+		return st
+	}
+	t0 := time.Now()
+	db := g.DB()
+	db.Exec(`DELETE FROM case_transitions`)
+	db.Exec(`DELETE FROM case_cases`)
+	rng := rand.New(rand.NewPCG(1, 2))
+	now := time.Now().UTC()
+	tx, err := db.Begin()
+	if err != nil {
+		b.Fatal(err)
+	}
+	ins, err := tx.Prepare(`INSERT INTO case_cases(id, number, state, kind, category, source, unit, street, community, unit_grid, dispatcher, reporter, lon, lat, reported_at, updated_at, due_at, version, doc) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`)
+	if err != nil {
+		b.Fatal(err)
+	}
+	open := []cases.State{cases.StateReported, cases.StateVerified, cases.StateRegistered, cases.StateDispatched, cases.StateDispatched, cases.StateDispatched,
+		cases.StateHandled, cases.StateChecked, cases.StateReturned, cases.StateSuspended}
+	for i := 1; i <= n; i++ {
+		c := &cases.Case{ID: int64(i), Number: fmt.Sprintf("B%09d", i), Kind: data.KindEvent, Category: fmt.Sprintf("%02d%02d", 1+rng.IntN(9), 1+rng.IntN(20)),
+			Source: cases.SourceInspector, Urgency: cases.UrgencyNormal, State: cases.StateClosed,
+			Unit: fmt.Sprintf("U%03d", rng.IntN(200)), Street: fmt.Sprintf("S%02d", rng.IntN(10)), Community: fmt.Sprintf("C%03d", rng.IntN(100)),
+			UnitGrid: fmt.Sprintf("G%05d", rng.IntN(5000)), Dispatcher: fmt.Sprintf("d%02d", rng.IntN(50)),
+			Point: orb.Point{118.7 + rng.Float64()*0.2, 31.9 + rng.Float64()*0.15}, Version: 5}
+		c.ReportedAt = now.Add(-time.Duration(rng.IntN(2*365*24)) * time.Hour)
+		c.UpdatedAt = c.ReportedAt.Add(time.Hour)
+		if rng.IntN(5) == 0 {
+			c.State = open[rng.IntN(len(open))]
+		}
+		var due any
+		if c.State != cases.StateReported && c.State != cases.StateVerified && c.State != cases.StateRegistered {
+			d := now.Add(time.Duration(rng.IntN(14*24)-7*24) * time.Hour)
+			c.DueAt = &d
+			due = d.UnixMilli()
+		}
+		doc, _ := json.Marshal(c)
+		if _, err := ins.Exec(c.ID, c.Number, c.State, c.Kind, c.Category, c.Source, c.Unit, c.Street, c.Community, c.UnitGrid, c.Dispatcher, "",
+			c.Point[0], c.Point[1], c.ReportedAt.UnixMilli(), c.UpdatedAt.UnixMilli(), due, c.Version, string(doc)); err != nil {
+			b.Fatal(err)
+		}
+	}
+	if err := tx.Commit(); err != nil {
+		b.Fatal(err)
+	}
+	db.Exec(`ANALYZE`)
+	b.Logf("generated %d cases in %s (%s)", n, time.Since(t0).Round(time.Second), path)
+	return st
+}
+
+// BenchmarkQueueListing1M lists work queues (50 rows and the total) from
+// a store of 1 million cases.
+//
+//	go test ./data/cases/ -run '^$' -bench QueueListing -benchtime 200x
+func BenchmarkQueueListing1M(b *testing.B) {
+	st := bigStore(b, 1_000_000)
+	ctx := context.Background()
+	now := time.Now()
+	for _, q := range []struct {
+		name string
+		f    cases.Filter
+	}{
+		{"unit", cases.Filter{Unit: "U017", States: []cases.State{cases.StateDispatched}, Sort: cases.SortDue}},
+		{"unit_overdue", cases.Filter{Unit: "U017", Overdue: true, Sort: cases.SortDue}},
+		{"dispatcher", cases.Filter{Dispatcher: "d07", States: []cases.State{cases.StateDispatched, cases.StateHandled, cases.StateSuspended}, Sort: cases.SortDue}},
+		{"dispatch_queue", cases.Filter{States: []cases.State{cases.StateRegistered, cases.StateReturned, cases.StateArbitration}, Sort: cases.SortDue}},
+		{"all_overdue", cases.Filter{Overdue: true, Sort: cases.SortDue}},
+		{"street_open_newest", cases.Filter{Street: "S03", States: []cases.State{cases.StateDispatched}}},
+		{"newest_page_100", cases.Filter{Offset: 5000}},
+	} {
+		b.Run(q.name, func(b *testing.B) {
+			b.ReportAllocs()
+			f := q.f
+			f.Now = now
+			f.Limit = 50
+			var total int
+			for b.Loop() {
+				p, err := st.List(ctx, f)
+				if err != nil {
+					b.Fatal(err)
+				}
+				total = p.Total
+			}
+			b.ReportMetric(float64(total), "matches")
+		})
+	}
+}
