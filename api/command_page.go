@@ -30,12 +30,20 @@ const EChartsDirEnv = "CITYGRID_ECHARTS_DIR"
 // MapLibre: $CITYGRID_ECHARTS_DIR, then api/command/node_modules/... under
 // the working directory, the executable's directory and their parents.
 func findEChartsDir() string {
+	return findInstalledDir(os.Getenv(EChartsDirEnv), echartsDist, "echarts.min.js")
+}
+
+// findInstalledDir finds an npm package's dist directory holding marker:
+// override when it holds it, else rel (relative to the repository root)
+// under the working directory, the executable's directory or one of their
+// five nearest parents.
+func findInstalledDir(override, rel, marker string) string {
 	ok := func(dir string) bool {
-		_, err := os.Stat(filepath.Join(dir, "echarts.min.js"))
+		_, err := os.Stat(filepath.Join(dir, marker))
 		return err == nil
 	}
-	if d := os.Getenv(EChartsDirEnv); d != "" && ok(d) {
-		return d
+	if override != "" && ok(override) {
+		return override
 	}
 	var roots []string
 	if wd, err := os.Getwd(); err == nil {
@@ -46,7 +54,7 @@ func findEChartsDir() string {
 	}
 	for _, root := range roots {
 		for dir, i := root, 0; i < 6; i, dir = i+1, filepath.Dir(dir) {
-			if cand := filepath.Join(dir, echartsDist); ok(cand) {
+			if cand := filepath.Join(dir, rel); ok(cand) {
 				return cand
 			}
 		}
