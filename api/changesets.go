@@ -176,7 +176,7 @@ func (s *editService) applyChangeset(w http.ResponseWriter, r *http.Request) {
 // 400 (invalid features) with the report in the error details.
 func (s *editService) apply(w http.ResponseWriter, r *http.Request, cs *data.Changeset, status int) {
 	var rep *data.ChangesetReport
-	_, err := s.commit(func() ([]data.Change, error) {
+	_, err := s.commitBulk(func() ([]data.Change, error) {
 		r2, changes, err := s.ed.ApplyChangeset(r.Context(), cs, s.meta(r))
 		rep = r2
 		return changes, err

@@ -28,10 +28,15 @@ type editService struct {
 	ed   data.Editor // nil when the store cannot edit: every route answers 503
 	live *liveUpdater
 	dir  string
-	// order keeps the live index replaying changes in the order the store
-	// committed them: two edits of one component answered out of order
-	// would otherwise leave the index on the older version.
-	order sync.Mutex
+	// The live index must replay the changes of one feature in the order
+	// the store committed them (two edits of one component replayed out of
+	// order would leave the index on the older version), while edits of
+	// different components run concurrently so the live updater can
+	// group their replays. A single-component write holds bulk for reading
+	// and its code's stripe across write and replay; a write of many
+	// features (changeset, split, merge) holds bulk for writing.
+	bulk    sync.RWMutex
+	stripes [64]sync.Mutex
 }
 
 func newEditService(cfg Config, live *liveUpdater) *editService {
@@ -58,11 +63,28 @@ func (s *editService) mount(r chi.Router) {
 	s.mountGrids(r, w)
 }
 
-// commit runs one store write and replays the changes it committed on the
-// live index and tiles before returning, writes and replays in one order.
-func (s *editService) commit(write func() ([]data.Change, error)) ([]data.Change, error) {
-	s.order.Lock()
-	defer s.order.Unlock()
+// commit runs a store write of the component code ("" for a new code the
+// store assigns) and replays the changes it committed on the live index and
+// tiles before returning, in commit order for that component.
+func (s *editService) commit(code string, write func() ([]data.Change, error)) ([]data.Change, error) {
+	s.bulk.RLock()
+	defer s.bulk.RUnlock()
+	if code != "" {
+		m := &s.stripes[fnv32(code)%uint32(len(s.stripes))]
+		m.Lock()
+		defer m.Unlock()
+	}
+	return s.writeAndReplay(write)
+}
+
+// commitBulk is commit for writes of many features: nothing else runs.
+func (s *editService) commitBulk(write func() ([]data.Change, error)) ([]data.Change, error) {
+	s.bulk.Lock()
+	defer s.bulk.Unlock()
+	return s.writeAndReplay(write)
+}
+
+func (s *editService) writeAndReplay(write func() ([]data.Change, error)) ([]data.Change, error) {
 	changes, err := write()
 	if err != nil {
 		return nil, err
@@ -71,6 +93,14 @@ func (s *editService) commit(write func() ([]data.Change, error)) ([]data.Change
 		s.live.Apply(changes)
 	}
 	return changes, nil
+}
+
+func fnv32(s string) uint32 {
+	h := uint32(2166136261)
+	for i := 0; i < len(s); i++ {
+		h = (h ^ uint32(s[i])) * 16777619
+	}
+	return h
 }
 
 func (s *editService) meta(r *http.Request) data.EditMeta {
@@ -399,7 +429,7 @@ func (s *editService) create(w http.ResponseWriter, r *http.Request) {
 	if c.Status == "" {
 		c.Status = data.StatusIntact
 	}
-	changes, err := s.commit(func() ([]data.Change, error) { return s.ed.CreateComponent(r.Context(), c, s.meta(r)) })
+	changes, err := s.commit(c.Code, func() ([]data.Change, error) { return s.ed.CreateComponent(r.Context(), c, s.meta(r)) })
 	if err != nil {
 		writeError(w, err)
 		return
@@ -440,7 +470,7 @@ func (s *editService) update(w http.ResponseWriter, r *http.Request, replace boo
 		writeError(w, errBadRequest("geometry", "is missing: PUT replaces the whole component"))
 		return
 	}
-	changes, err := s.commit(func() ([]data.Change, error) {
+	changes, err := s.commit(code, func() ([]data.Change, error) {
 		return s.ed.PatchComponent(r.Context(), code, expected, func(c *data.Component) error {
 			if replace {
 				*c = data.Component{Code: c.Code, Version: c.Version}
@@ -466,7 +496,7 @@ func (s *editService) delete(w http.ResponseWriter, r *http.Request) {
 		writeError(w, err)
 		return
 	}
-	_, err = s.commit(func() ([]data.Change, error) { return s.ed.DeleteComponent(r.Context(), code, expected, s.meta(r)) })
+	_, err = s.commit(code, func() ([]data.Change, error) { return s.ed.DeleteComponent(r.Context(), code, expected, s.meta(r)) })
 	if err != nil {
 		writeError(w, err)
 		return

@@ -89,7 +89,7 @@ func (s *editService) split(w http.ResponseWriter, r *http.Request) {
 		}
 		parts[i] = mp
 	}
-	changes, err := s.commit(func() ([]data.Change, error) {
+	changes, err := s.commitBulk(func() ([]data.Change, error) {
 		return s.ed.SplitUnitGrid(r.Context(), chi.URLParam(r, "code"), parts, s.meta(r))
 	})
 	if err != nil {
@@ -142,7 +142,7 @@ func (s *editService) merge(w http.ResponseWriter, r *http.Request) {
 		writeError(w, err)
 		return
 	}
-	changes, err := s.commit(func() ([]data.Change, error) { return s.ed.MergeUnitGrids(r.Context(), body.Codes, s.meta(r)) })
+	changes, err := s.commitBulk(func() ([]data.Change, error) { return s.ed.MergeUnitGrids(r.Context(), body.Codes, s.meta(r)) })
 	if err != nil {
 		writeError(w, err)
 		return
