@@ -66,8 +66,6 @@ func checkBatchSize(n int) error {
 // invalid point, rejects the whole batch with a *data.ValidationError (its
 // Where names the first bad point).
 func (ix *Index) LocateBatch(points []orb.Point) ([]Location, error) {
-	ix.live.rlock()
-	defer ix.live.runlock()
 	if err := checkBatchSize(len(points)); err != nil {
 		return nil, err
 	}
@@ -114,8 +112,6 @@ type BatchResponsibility struct {
 // *data.ValidationError whose Where names the case; a case outside the city
 // gets an Error and its Location.
 func (ix *Index) ResponsibleBatch(qs []ResponsibleQuery) ([]BatchResponsibility, error) {
-	ix.live.rlock()
-	defer ix.live.runlock()
 	if err := checkBatchSize(len(qs)); err != nil {
 		return nil, err
 	}
@@ -126,8 +122,12 @@ func (ix *Index) ResponsibleBatch(qs []ResponsibleQuery) ([]BatchResponsibility,
 	reasons := make([]Reason, len(qs)*maxReasons)
 	parallel(len(qs), func(lo, hi int) {
 		for i := lo; i < hi; i++ {
+			// Locked case by case (as LocateBatch's LocateInto is), not for
+			// the whole batch: a long batch must not hold edits off.
+			ix.live.rlock()
 			r, err := ix.responsible(qs[i].Point, qs[i].Kind, qs[i].Category, qs[i].Component,
 				mgs[i*k:i*k:(i+1)*k], reasons[i*maxReasons:i*maxReasons:(i+1)*maxReasons])
+			ix.live.runlock()
 			out[i].Responsibility = r
 			if err != nil {
 				errs[i] = err

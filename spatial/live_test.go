@@ -8,6 +8,7 @@ import (
 	"slices"
 	"sync"
 	"testing"
+	"time"
 
 	"citygrid/data"
 
@@ -344,4 +345,54 @@ func TestGridEditsKeepTheLocateFastPath(t *testing.T) {
 	if inGrid == 0 {
 		t.Fatal("the edited grid has no marked cell: the test proves nothing")
 	}
+}
+
+// TestEditsGetInBetweenBatches: batches run back to back on several
+// goroutines (their lookups always overlapping) while edits are applied;
+// every edit must get in. Batches lock per lookup, not per batch, so the
+// lock falls free between lookups (a batch-long read lock held by two
+// overlapping batch loops would starve the writer). The watchdog only
+// turns a hang into a failure.
+func TestEditsGetInBetweenBatches(t *testing.T) {
+	sc, ix := buildSynth(t, 8, 10, 10, 2)
+	pts := cityPoints(sc.ds, 5000, 3)
+	stop := make(chan struct{})
+	var wg sync.WaitGroup
+	for w := 0; w < 3; w++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for {
+				select {
+				case <-stop:
+					return
+				default:
+				}
+				if _, err := ix.LocateBatch(pts); err != nil {
+					t.Error(err)
+					return
+				}
+			}
+		}()
+	}
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		c := sc.ds.Components[0]
+		for i := 0; i < 20; i++ {
+			after := c
+			after.Version = int64(i + 2)
+			if err := ix.Apply([]data.Change{{Layer: LayerComponents, Op: data.OpUpdate, Code: c.Code, AfterComponent: &after}}); err != nil {
+				t.Error(err)
+				return
+			}
+		}
+	}()
+	select {
+	case <-done:
+	case <-time.After(2 * time.Minute):
+		t.Error("edits starved by back-to-back batches")
+	}
+	close(stop)
+	wg.Wait()
 }
