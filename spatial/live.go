@@ -45,10 +45,15 @@ func (l *liveLock) rlock() {
 		if l.state.Add(1) > 0 {
 			return
 		}
-		// A writer is inside: back out and wait for it.
+		// A writer is inside: back out and wait for it (yielding first,
+		// then sleeping, as a large changeset holds the lock for longer).
 		l.state.Add(-1)
-		for l.state.Load() < 0 {
-			runtime.Gosched()
+		for spins := 0; l.state.Load() < 0; spins++ {
+			if spins < 64 {
+				runtime.Gosched()
+			} else {
+				time.Sleep(20 * time.Microsecond)
+			}
 		}
 	}
 }
