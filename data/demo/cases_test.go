@@ -1,6 +1,8 @@
 package demo
 
 import (
+	"encoding/json"
+	"math"
 	"reflect"
 	"testing"
 	"time"
@@ -8,6 +10,7 @@ import (
 	"citygrid/data"
 	"citygrid/data/cases"
 	"citygrid/data/cases/stats"
+	"citygrid/data/cases/stats/statstest"
 
 	"github.com/paulmach/orb/planar"
 )
@@ -146,5 +149,93 @@ func TestCaseHistoryReachesItsEnd(t *testing.T) {
 	}
 	if today < 20 {
 		t.Errorf("%d cases on the end's day by 16:00, want the day's work so far", today)
+	}
+}
+
+// TestEveryIndicatorOfTheGeneratedHistory computes every indicator of
+// the generated history per unit, department, street, community, grid,
+// category, source and reporter for a day, a week, a month and the year,
+// and compares each count and rate with the straightforward second
+// computation of package statstest.
+func TestEveryIndicatorOfTheGeneratedHistory(t *testing.T) {
+	ds := smallCity(t)
+	end := time.Date(2026, 7, 1, 0, 0, 0, 0, time.UTC)
+	cs, _, err := Cases(ds, CaseOptions{Seed: 5, End: end})
+	if err != nil {
+		t.Fatal(err)
+	}
+	parent := map[string]string{}
+	for _, d := range ds.Departments {
+		parent[d.Code] = d.Parent
+	}
+	dept := func(u string) string {
+		if p := parent[u]; p != "" {
+			return p
+		}
+		return u
+	}
+	tb := stats.NewTable(stats.Options{Department: dept})
+	tb.PutAll(cs)
+	keys := map[stats.Dim]func(*cases.Case) string{
+		stats.DimUnit:       func(c *cases.Case) string { return c.Unit },
+		stats.DimDepartment: func(c *cases.Case) string { return dept(c.Unit) },
+		stats.DimStreet:     func(c *cases.Case) string { return c.Street },
+		stats.DimCommunity:  func(c *cases.Case) string { return c.Community },
+		stats.DimGrid:       func(c *cases.Case) string { return c.UnitGrid },
+		stats.DimCategory:   func(c *cases.Case) string { return string(c.Kind) + "/" + c.Category },
+		stats.DimSource:     func(c *cases.Case) string { return string(c.Source) },
+		stats.DimReporter:   func(c *cases.Case) string { return c.Reporter },
+		stats.DimDispatcher: func(c *cases.Case) string { return c.Dispatcher },
+	}
+	cst := shanghai
+	periods := [][2]time.Time{
+		{time.Date(2026, 6, 10, 0, 0, 0, 0, cst), time.Date(2026, 6, 11, 0, 0, 0, 0, cst)},
+		{time.Date(2026, 6, 1, 0, 0, 0, 0, cst), time.Date(2026, 6, 8, 0, 0, 0, 0, cst)},
+		{time.Date(2026, 5, 1, 0, 0, 0, 0, cst), time.Date(2026, 6, 1, 0, 0, 0, 0, cst)},
+		{end.AddDate(-1, 0, 0), end},
+	}
+	compared := 0
+	for d, key := range keys {
+		for _, p := range periods {
+			res, err := tb.Compute(stats.Query{Group: d, From: p[0], To: p[1], Now: end})
+			if err != nil {
+				t.Fatal(err)
+			}
+			want := statstest.Naive(cs, key, p[0], p[1], end)
+			got := map[string]stats.Row{}
+			for _, r := range res.Rows {
+				got[r.Key] = r
+			}
+			for k, w := range want {
+				g, ok := got[k]
+				if *w == (statstest.Row{}) {
+					if ok {
+						t.Errorf("%s %v: empty group %q listed", d, p[0], k)
+					}
+					continue
+				}
+				gj, _ := json.Marshal(g)
+				var gm map[string]any
+				_ = json.Unmarshal(gj, &gm)
+				wj, _ := json.Marshal(w)
+				var wm map[string]any
+				_ = json.Unmarshal(wj, &wm)
+				for f, wv := range wm {
+					if gm[f] != wv {
+						t.Errorf("%s %v %q: %s = %v, want %v", d, p[0], k, f, gm[f], wv)
+					}
+				}
+				for f, wr := range w.Rates() {
+					gr, _ := gm[f].(float64)
+					if (wr == nil) != (gm[f] == nil) || (wr != nil && math.Abs(gr-*wr) > 1e-12) {
+						t.Errorf("%s %v %q: %s = %v, want %v", d, p[0], k, f, gm[f], wr)
+					}
+				}
+				compared++
+			}
+		}
+	}
+	if compared < 1000 {
+		t.Errorf("only %d groups compared", compared)
 	}
 }

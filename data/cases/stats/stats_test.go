@@ -10,6 +10,7 @@ import (
 
 	"citygrid/data"
 	"citygrid/data/cases"
+	"citygrid/data/cases/stats/statstest"
 )
 
 var t0 = time.Date(2026, 3, 1, 0, 0, 0, 0, time.UTC)
@@ -203,77 +204,15 @@ func randomCases(n int, seed uint64) []cases.Case {
 	return out
 }
 
-// naive is the straightforward second computation: the package doc's
-// definitions applied to each case with time.Time values and maps.
+// naive is statstest.Naive with its rows as Counts.
 func naive(cs []cases.Case, key func(*cases.Case) string, from, to, now time.Time) map[string]*Counts {
-	end := to
-	if !now.IsZero() && now.Before(to) {
-		end = now
-	}
-	in := func(tp *time.Time) bool { return tp != nil && !tp.Before(from) && tp.Before(to) }
 	out := map[string]*Counts{}
-	for i := range cs {
-		c := &cs[i]
-		k := key(c)
-		if out[k] == nil {
-			out[k] = &Counts{}
-		}
-		n := out[k]
-		closed := c.State == cases.StateClosed && c.ClosedAt != nil
-		onTime := c.DueAt == nil || (c.HandledAt != nil && !c.HandledAt.After(*c.DueAt))
-		if c.HandledOnTime != nil {
-			onTime = *c.HandledOnTime
-		}
-		rep := c.ReportedAt
-		if in(&rep) {
-			n.Reported++
-			if c.State == cases.StateNotRegistered {
-				n.NotRegistered++
-			}
-			if c.VerifiedAt != nil && (c.Source == cases.SourceHotline || c.Source == cases.SourceCitizen) {
-				n.PublicVerified++
-			}
-		}
-		if in(c.RegisteredAt) {
-			n.Registered++
-		}
-		if in(c.DispatchedAt) {
-			n.Dispatched++
-			n.Returned += c.ReturnCount
-			if c.ReturnCount > 0 {
-				n.ReturnedCases++
-			}
-		}
-		if in(c.HandledAt) {
-			n.Handled++
-			if onTime {
-				n.HandledOnTime++
-			}
-		}
-		if closed && in(c.ClosedAt) {
-			n.Closed++
-			if onTime {
-				n.ClosedOnTime++
-			}
-			n.Reworked += c.ReworkCount
-			if c.HandledAt != nil && c.DispatchedAt != nil && !c.HandledAt.Before(*c.DispatchedAt) {
-				n.handlingSecs += float64(c.HandledAt.Unix() - c.DispatchedAt.Unix())
-				n.handlingN++
-			}
-		}
-		openAtEnd := !closed || !c.ClosedAt.Before(end)
-		excluded := c.State == cases.StateCancelled || c.State == cases.StateNotRegistered || c.State == cases.StateSuspended
-		if c.DueAt != nil && c.DueAt.Before(end) && openAtEnd && !excluded {
-			n.Overdue++
-			n.DueForClosure++
-			if c.HandledAt == nil || !c.HandledAt.Before(end) {
-				n.DueForHandling++
-			}
-		}
-	}
-	for _, n := range out {
-		n.DueForClosure += n.Closed
-		n.DueForHandling += n.Handled
+	for k, r := range statstest.Naive(cs, key, from, to, now) {
+		out[k] = &Counts{Reported: r.Reported, Registered: r.Registered, NotRegistered: r.NotRegistered, Dispatched: r.Dispatched,
+			DueForClosure: r.DueForClosure, Closed: r.Closed, ClosedOnTime: r.ClosedOnTime, Handled: r.Handled,
+			HandledOnTime: r.HandledOnTime, DueForHandling: r.DueForHandling, Reworked: r.Reworked, Returned: r.Returned,
+			ReturnedCases: r.ReturnedCases, Overdue: r.Overdue, PublicVerified: r.PublicVerified,
+			handlingSecs: r.HandlingSecs, handlingN: r.HandlingN}
 	}
 	return out
 }
