@@ -357,9 +357,6 @@ func (s *editService) list(w http.ResponseWriter, r *http.Request) {
 		writeError(w, err)
 		return
 	}
-	if !has {
-		t = time.Now().Add(time.Hour) // after every change: the current layer
-	}
 	limit := 1000
 	if v := q.Get("limit"); v != "" {
 		n, err := strconv.Atoi(v)
@@ -385,25 +382,38 @@ func (s *editService) list(w http.ResponseWriter, r *http.Request) {
 		bbox = &orb.Bound{Min: orb.Point{f[0], f[1]}, Max: orb.Point{f[2], f[3]}}
 	}
 	grid, category, after := q.Get("unit_grid"), q.Get("category"), q.Get("after")
-	all, err := s.ed.ComponentsAsOf(r.Context(), t)
-	if err != nil {
-		writeError(w, err)
-		return
-	}
 	out := componentList{Type: "FeatureCollection", Features: []*componentFeature{}}
-	for i := range all {
-		c := &all[i]
+	take := func(c *data.Component) bool {
 		if c.Code <= after || (grid != "" && c.UnitGrid != grid) || (category != "" && c.Category != category) {
-			continue
+			return true
 		}
 		if bbox != nil && (c.Geometry == nil || !bbox.Intersects(c.Geometry.Bound())) {
-			continue
+			return true
 		}
 		if len(out.Features) == limit {
 			out.Next = out.Features[limit-1].ID
-			break
+			return false
 		}
 		out.Features = append(out.Features, featureOf(c))
+		return true
+	}
+	if has {
+		all, err := s.ed.ComponentsAsOf(r.Context(), t)
+		if err != nil {
+			writeError(w, err)
+			return
+		}
+		for i := range all {
+			if !take(&all[i]) {
+				break
+			}
+		}
+	} else if err := s.ed.ScanComponents(r.Context(), after, grid, category, func(c *data.Component) bool {
+		cc := *c
+		return take(&cc)
+	}); err != nil {
+		writeError(w, err)
+		return
 	}
 	w.Header().Set("Content-Type", "application/geo+json")
 	enc := json.NewEncoder(w)

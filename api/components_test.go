@@ -284,3 +284,45 @@ func TestConcurrentEditsLeaveTheIndexOnTheStoredVersion(t *testing.T) {
 		t.Fatalf("the index lost the last version: %s", rec.Body)
 	}
 }
+
+func TestListComponentsPagesAndFilters(t *testing.T) {
+	h, _ := newEditTestServer(t)
+	page := func(url string) (codes []string, next string) {
+		rec := call(t, h, "GET", url, "", "")
+		if rec.Code != 200 {
+			t.Fatalf("%s: %d %s", url, rec.Code, rec.Body)
+		}
+		m := decodeBody(t, rec)
+		for _, f := range m["features"].([]any) {
+			codes = append(codes, f.(map[string]any)["id"].(string))
+		}
+		next, _ = m["next"].(string)
+		return
+	}
+	codes, next := page("/api/v1/components?limit=2")
+	if strings.Join(codes, ",") != "3201140101000001,3201140213000001" || next != "3201140213000001" {
+		t.Fatalf("page 1 %v next %q", codes, next)
+	}
+	if codes, next = page("/api/v1/components?limit=2&after=" + next); strings.Join(codes, ",") != "3201140501000001" || next != "" {
+		t.Fatalf("page 2 %v next %q", codes, next)
+	}
+	if codes, _ = page("/api/v1/components?unit_grid=320114001001001"); strings.Join(codes, ",") != "3201140101000001,3201140501000001" {
+		t.Fatalf("unit grid filter %v", codes)
+	}
+	if codes, _ = page("/api/v1/components?bbox=118.770,31.990,118.780,32.0"); strings.Join(codes, ",") != "3201140213000001" {
+		t.Fatalf("bbox filter %v", codes)
+	}
+	rec := call(t, h, "DELETE", "/api/v1/components/3201140213000001", "sur", "", "If-Match", `"3201140213000001-v1"`)
+	if rec.Code != 204 {
+		t.Fatalf("delete: %d", rec.Code)
+	}
+	if codes, _ = page("/api/v1/components"); len(codes) != 2 {
+		t.Fatalf("after delete %v", codes)
+	}
+	if codes, _ = page("/api/v1/components?as_of=2020-01-01T00:00:00Z"); len(codes) != 3 {
+		t.Fatalf("as of before the delete %v", codes)
+	}
+	if rec := call(t, h, "GET", "/api/v1/components?bbox=1,2", "", ""); rec.Code != 400 || decodeBody(t, rec)["field"] != "bbox" {
+		t.Fatalf("bad bbox: %d", rec.Code)
+	}
+}

@@ -44,6 +44,10 @@ type Editor interface {
 
 	// History lists the changes of one feature of a layer, oldest first.
 	History(ctx context.Context, layer, code string) ([]HistoryEntry, error)
+	// ScanComponents hands the stored components with codes after after
+	// (and, when not empty, of unitGrid and category) to fn in code order
+	// until fn returns false.
+	ScanComponents(ctx context.Context, after, unitGrid, category string, fn func(*Component) bool) error
 	// ComponentsAsOf reads the component layer as it was at t.
 	ComponentsAsOf(ctx context.Context, t time.Time) ([]Component, error)
 	// ComponentAsOf reads one component as it was at t (ErrNotFound when it

@@ -550,6 +550,34 @@ func (s *Store) History(ctx context.Context, layer, code string) ([]data.History
 	return out, nil
 }
 
+// ScanComponents streams stored components in code order (see
+// data.Editor); fn's pointer is only valid during the call.
+func (s *Store) ScanComponents(ctx context.Context, after, unitGrid, category string, fn func(*data.Component) bool) error {
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	tail, args := `WHERE code > ?`, []any{after}
+	if unitGrid != "" {
+		tail += ` AND unit_grid = ?`
+		args = append(args, unitGrid)
+	}
+	if category != "" {
+		tail += ` AND category = ?`
+		args = append(args, category)
+	}
+	l := loader{tx: s.db, intern: map[string]string{}}
+	stop := errors.New("stop")
+	err := l.scanComponentsErr(ctx, tail+` ORDER BY code`, args, func(c *data.Component) error {
+		if !fn(c) {
+			return stop
+		}
+		return nil
+	})
+	if err == stop {
+		return nil
+	}
+	return err
+}
+
 // ComponentsAsOf reads the component layer as it was at t: the current
 // components, with every component changed after t put back as it was
 // before its first change after t. Features imported (not edited) count as

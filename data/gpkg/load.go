@@ -253,6 +253,12 @@ func (l *loader) components(ctx context.Context, ds *data.Dataset) error {
 // unit separator: the driver allocates a string and an interface per text
 // column, and packing cuts a million-row load's allocations by half.
 func (l *loader) scanComponents(ctx context.Context, tail string, args []any, fn func(*data.Component)) error {
+	return l.scanComponentsErr(ctx, tail, args, func(c *data.Component) error { fn(c); return nil })
+}
+
+// scanComponentsErr is scanComponents stopping at fn's first error, which
+// it returns.
+func (l *loader) scanComponentsErr(ctx context.Context, tail string, args []any, fn func(*data.Component) error) error {
 	rows, err := l.tx.QueryContext(ctx, `SELECT geom, code, version, note,
 		category || char(31) || name || char(31) || department || char(31) || owner || char(31) ||
 		maintainer || char(31) || status || char(31) || unit_grid || char(31) ||
@@ -310,7 +316,9 @@ func (l *loader) scanComponents(ctx context.Context, tail string, args []any, fn
 		} else {
 			c.Note = string(note)
 		}
-		fn(&c)
+		if err := fn(&c); err != nil {
+			return err
+		}
 	}
 	return rows.Err()
 }
