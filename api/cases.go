@@ -130,10 +130,28 @@ func newCaseService(cfg Config, board *caseBoard, gs *geocodeService) *caseServi
 	}
 	cs.notifier = &cases.Notifier{Service: cs.svc, Store: st}
 	if board != nil {
-		if err := board.attach(ctx, st); err != nil {
-			cfg.Logger.Error("case board not fed from the case store", "err", err)
+		// An empty case store leaves the board its demo history until the
+		// first real case: then the board switches to the store.
+		var n int
+		st.DB().QueryRowContext(ctx, `SELECT COUNT(*) FROM case_cases`).Scan(&n)
+		attach := func() {
+			if err := board.attach(ctx, st); err != nil {
+				cfg.Logger.Error("case board not fed from the case store", "err", err)
+			}
 		}
-		st.OnChange(board.Apply)
+		if n > 0 {
+			attach()
+			st.OnChange(board.Apply)
+		} else {
+			var once sync.Once
+			st.OnChange(func(c *cases.Case, t *cases.Transition) {
+				first := false
+				once.Do(func() { attach(); first = true })
+				if !first {
+					board.Apply(c, t)
+				}
+			})
+		}
 	}
 	cs.startSweeps()
 	return cs

@@ -673,7 +673,9 @@ func (s *caseService) o311Updates(w http.ResponseWriter, r *http.Request, f stri
 		return
 	}
 	q := r.URL.Query()
-	to := time.Now()
+	// The default window ends a second ahead, so a step recorded in the
+	// current millisecond is not missed.
+	to := time.Now().Add(time.Second)
 	from := to.Add(-24 * time.Hour)
 	var err error
 	if v := q.Get("start_date"); v != "" {

@@ -196,6 +196,22 @@ func TestOpen311ClientFlow(t *testing.T) {
 	if err := xml.Unmarshal(get("requests/999999.xml", 404), &xe); err != nil || len(xe.Errors) != 1 || xe.Errors[0].Code != 404 {
 		t.Fatalf("xml error %v %+v", err, xe)
 	}
+	// address_string alone is geocoded (雨花路101号 is at 118.768, 31.9955).
+	resp, err = http.PostForm(base+"requests.json", url.Values{"service_code": {"C0101"}, "address_string": {"雨花台区雨花街道雨花路101号"}, "description": {"井盖缺失"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, _ = io.ReadAll(resp.Body)
+	resp.Body.Close()
+	created = nil
+	if resp.StatusCode != 201 || json.Unmarshal(b, &created) != nil || len(created) != 1 {
+		t.Fatalf("address post: %d %s", resp.StatusCode, b)
+	}
+	reqs = nil
+	json.Unmarshal(get("requests/"+created[0].ID+".json", 200), &reqs)
+	if lon, lat := reqs[0]["long"].(float64), reqs[0]["lat"].(float64); lon < 118.7675 || lon > 118.7685 || lat < 31.995 || lat > 31.996 || reqs[0]["address"] != "雨花台区雨花街道雨花路101号" {
+		t.Fatalf("geocoded %v", reqs[0])
+	}
 	get("requests.json?start_date=yesterday", 400)
 	get("requests.json?start_date=2026-01-01T00:00:00Z&end_date=2026-06-01T00:00:00Z", 400)
 }
