@@ -489,7 +489,9 @@ func (b *caseBoard) mount(r chi.Router) {
 	// request list, which publishes the same facts (place, category,
 	// state, agency responsible).
 	r.Get("/tiles/cases.json", b.caseTileJSON)
+	r.Head("/tiles/cases.json", b.caseTileJSON)
 	r.Get("/tiles/cases/{z}/{x}/{y}", b.caseTile)
+	r.Head("/tiles/cases/{z}/{x}/{y}", b.caseTile)
 	r.Get("/command", b.page)
 	r.Get("/command/report", b.reportPage)
 	r.Get("/command/assets/{file}", b.asset)

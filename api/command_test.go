@@ -336,6 +336,11 @@ func TestLiveCaseReachesTilesAndEvents(t *testing.T) {
 	if today.Today.Reported != 2 || today.Open != 3 {
 		t.Errorf("counts after the new case: %+v", today.Today.Counts)
 	}
+	hw := httptest.NewRecorder()
+	h.ServeHTTP(hw, httptest.NewRequest("HEAD", "/tiles/cases/16/"+itoa(int(tc.X))+"/"+itoa(int(tc.Y))+".mvt?state=open", nil))
+	if hw.Code != 200 || hw.Header().Get("ETag") == "" {
+		t.Errorf("HEAD of the tile: %d %v", hw.Code, hw.Header())
+	}
 	// TileJSON carries the filter and the generation into the tile URL.
 	w = boardGet(t, h, "/tiles/cases.json?state=open&unit=D-LIGHT")
 	var tj struct{ Tiles []string }
