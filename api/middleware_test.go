@@ -2,7 +2,10 @@ package api
 
 import (
 	"bytes"
+	"context"
 	"encoding/json"
+	"errors"
+	"fmt"
 	"io"
 	"log/slog"
 	"net/http"
@@ -206,4 +209,29 @@ func TestABatchThatOutlivesTheHandlerTimeoutIs503(t *testing.T) {
 		t.Fatalf("status %d, want 503: %.200s", rec.Code, rec.Body)
 	}
 	decodeError(t, rec)
+}
+
+func TestServerCloseRunsShutdownFunctionsLastFirst(t *testing.T) {
+	h := newTestServer(t)
+	srv, ok := h.(*Server)
+	if !ok {
+		t.Fatalf("New returned %T, want *Server", h)
+	}
+	var order []int
+	for i := range 3 {
+		srv.onClose(func(ctx context.Context) error {
+			order = append(order, i)
+			if i == 1 {
+				return errors.New("flush failed")
+			}
+			return nil
+		})
+	}
+	err := srv.Close(context.Background())
+	if fmt.Sprint(order) != "[2 1 0]" || err == nil || err.Error() != "flush failed" {
+		t.Fatalf("order %v, err %v", order, err)
+	}
+	if err := srv.Close(context.Background()); err != nil {
+		t.Fatalf("second Close: %v", err)
+	}
 }

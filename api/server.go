@@ -4,11 +4,13 @@
 package api
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"log/slog"
 	"net/http"
 	"net/netip"
+	"sync"
 	"time"
 
 	"citygrid/data"
@@ -77,6 +79,8 @@ func New(cfg Config) (http.Handler, error) {
 		cfg.MaxBatchPoints = DefaultMaxBatchPoints
 	}
 	r := chi.NewRouter()
+	srv := &Server{Mux: r}
+	_ = srv.onClose // services with background writers: srv.onClose(wait)
 	r.Use(requestContext(cfg.HandlerTimeout))
 	m := newMetrics()
 	r.Use(m.middleware)
@@ -140,5 +144,39 @@ func New(cfg Config) (http.Handler, error) {
 	live := newLiveUpdater(cfg, cfg.Index, ms)
 	sw.live = live
 	newEditService(cfg, live).mount(r)
-	return r, nil
+	return srv, nil
+}
+
+// Server is the handler New returns: the router, and what has to be
+// stopped or flushed when the process shuts down (background writers,
+// sweeps). It satisfies chi.Routes, so tests can walk its routes.
+type Server struct {
+	*chi.Mux
+	mu      sync.Mutex
+	closers []func(context.Context) error
+}
+
+// onClose registers fn to run on Close (services call it from New for
+// background work that writes: wait for it or stop it within ctx).
+func (s *Server) onClose(fn func(context.Context) error) {
+	s.mu.Lock()
+	s.closers = append(s.closers, fn)
+	s.mu.Unlock()
+}
+
+// Close runs the registered shutdown functions, last registered first,
+// after the HTTP server has stopped taking requests and before the store
+// is closed; ctx bounds them. It returns the first error.
+func (s *Server) Close(ctx context.Context) error {
+	s.mu.Lock()
+	fns := s.closers
+	s.closers = nil
+	s.mu.Unlock()
+	var first error
+	for i := len(fns) - 1; i >= 0; i-- {
+		if err := fns[i](ctx); err != nil && first == nil {
+			first = err
+		}
+	}
+	return first
 }

@@ -103,6 +103,7 @@ func serveCity(ctx context.Context, cfg *serverConfig, log *slog.Logger, prepare
 	log.Info("listening", "addr", ln.Addr().String())
 
 	var store data.Store
+	var handler http.Handler
 	// The serving lock is released after the store is closed, when
 	// serveCity returns.
 	unlockServing := func() {}
@@ -119,7 +120,7 @@ func serveCity(ctx context.Context, cfg *serverConfig, log *slog.Logger, prepare
 		}
 		defer func() { unlockServing = unlock }()
 		h, st, err := loadCity(ctx, cfg, log, gate)
-		store = st
+		store, handler = st, h
 		if err != nil {
 			return err
 		}
@@ -141,6 +142,13 @@ func serveCity(ctx context.Context, cfg *serverConfig, log *slog.Logger, prepare
 	if shutErr != nil {
 		shutErr = fmt.Errorf("shutdown: %w", shutErr)
 		_ = srv.Close()
+	}
+	// Background writers of the API finish (within the same grace)
+	// before the store closes under them.
+	if c, ok := handler.(interface{ Close(context.Context) error }); ok {
+		if err := c.Close(sctx); err != nil && shutErr == nil {
+			shutErr = fmt.Errorf("shutdown: %w", err)
+		}
 	}
 	if store != nil {
 		if err := store.Close(); err != nil && shutErr == nil {
