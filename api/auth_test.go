@@ -135,6 +135,13 @@ var wantWriteRoles = map[string][]data.Role{
 	"POST /api/v1/unit_grids/{code}/split": {data.RoleSurveyor, data.RoleAdmin},
 	"POST /api/v1/unit_grids/merge":        {data.RoleSurveyor, data.RoleAdmin},
 	"PUT /api/v1/stats/scoring":            {data.RoleAdmin},
+	// Cases (issue 6): reporters report and attach photos; the action
+	// route admits every role the state machine names and the service
+	// checks the action's own roles (and a unit handler's own unit).
+	"POST /api/v1/cases":                       {data.RoleCitizen, data.RoleInspector, data.RoleOperator, data.RoleSupervisor, data.RoleDispatcher, data.RoleUnit, data.RoleAdmin},
+	"POST /api/v1/cases/{id}/attachments":      {data.RoleCitizen, data.RoleInspector, data.RoleOperator, data.RoleSupervisor, data.RoleDispatcher, data.RoleUnit, data.RoleAdmin},
+	"POST /api/v1/cases/{id}/actions/{action}": {data.RoleInspector, data.RoleOperator, data.RoleSupervisor, data.RoleDispatcher, data.RoleUnit, data.RoleAdmin},
+	"PUT /api/v1/cases/config/{name}":          {data.RoleAdmin},
 }
 
 // TestEveryWriteRouteRefusesAnonymousAndWrongRoles walks the router, so a
