@@ -131,6 +131,23 @@ func TestSurveyorEditsOnTheRealBinary(t *testing.T) {
 	}
 	tl := maptile.At(moved, 17)
 	before := fetchTile(t, s.base, tl)
+	// Lower zooms that draw the component must change too.
+	lows := map[maptile.Zoom]tileAnswer{}
+	for z := maptile.Zoom(14); z < 17; z++ {
+		if a := fetchTile(t, s.base, maptile.At(moved, z)); hasComponent(a.body, c.Code) {
+			lows[z] = a
+		}
+	}
+	// A non-empty z17 tile two tiles away, beyond any buffer of the edit.
+	var nb maptile.Tile
+	var nbTag string
+	for _, d := range [][2]int{{3, 0}, {-3, 0}, {0, 3}, {0, -3}, {3, 3}, {-3, -3}} {
+		cand := maptile.New(uint32(int(tl.X)+d[0]), uint32(int(tl.Y)+d[1]), tl.Z)
+		if a := fetchTile(t, s.base, cand); a.status == http.StatusOK {
+			nb, nbTag = cand, a.etag
+			break
+		}
+	}
 	st, h = s.do("PATCH", path+"?reason=e2e", token, body, &f, "If-Match", etag)
 	if st != 200 || h.Get("ETag") != data.ETag(c.Code, c.Version+1) {
 		t.Fatalf("patch: %d %s", st, h.Get("ETag"))
@@ -150,6 +167,17 @@ func TestSurveyorEditsOnTheRealBinary(t *testing.T) {
 	}
 	if got := s.nearestCodes(moved, 1); !contains(got, c.Code) {
 		t.Fatalf("nearest after the move: %v", got)
+	}
+	for z, b := range lows {
+		if a := fetchTile(t, s.base, maptile.At(moved, z), "If-None-Match", b.etag); a.status == http.StatusNotModified || a.etag == b.etag {
+			t.Errorf("z%d tile drawing the component kept ETag %s after the edit", z, a.etag)
+		}
+	}
+	t.Logf("lower zooms drawing the component: %d; untouched neighbour checked: %v", len(lows), nbTag != "")
+	if nbTag != "" {
+		if a := fetchTile(t, s.base, nb, "If-None-Match", nbTag); a.status != http.StatusNotModified {
+			t.Errorf("untouched tile %v: %d (ETag %s → %s), want 304", nb, a.status, nbTag, a.etag)
+		}
 	}
 
 	// A changeset: one add (same place as c), one delete; dry run first.
