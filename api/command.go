@@ -1,6 +1,7 @@
 package api
 
 import (
+	"bytes"
 	"context"
 	"database/sql"
 	"encoding/json"
@@ -189,8 +190,9 @@ func (b *caseBoard) attach(ctx context.Context, feed CaseFeed) error {
 // generated ones.
 const demoIDBase = 1 << 40
 
-// load replaces the board's cases.
+// load replaces the board's cases and tells open pages to redraw.
 func (b *caseBoard) load(all []cases.Case) {
+	defer b.hub.publish(caseEvent{Type: "reload", Generation: b.layer.Generation() + 1})
 	t := stats.NewTable(b.tableOpt)
 	t.PutAll(all)
 	b.tableMu.Lock()
@@ -413,6 +415,11 @@ func (h *eventHub) publish(ev caseEvent) {
 	if err != nil {
 		return
 	}
+	name := "case"
+	if ev.Type != "" {
+		name = ev.Type
+	}
+	b = append([]byte(name+"\n"), b...)
 	h.mu.Lock()
 	defer h.mu.Unlock()
 	for ch := range h.subs {
@@ -424,7 +431,8 @@ func (h *eventHub) publish(ev caseEvent) {
 }
 
 // events answers GET /api/v1/case-events: a text/event-stream of case
-// changes ("event: case"), with a comment line every 15 s to keep
+// changes ("event: case"; "event: reload" when the board reloaded every
+// case from the store), with a comment line every 15 s to keep
 // proxies from closing it. Browsers read it with fetch (EventSource
 // cannot send the bearer token).
 func (b *caseBoard) events(w http.ResponseWriter, r *http.Request) {
@@ -457,7 +465,8 @@ func (b *caseBoard) events(w http.ResponseWriter, r *http.Request) {
 			}
 			fl.Flush()
 		case msg := <-ch:
-			if _, err := fmt.Fprintf(w, "event: case\ndata: %s\n\n", msg); err != nil {
+			name, body, _ := bytes.Cut(msg, []byte("\n"))
+			if _, err := fmt.Fprintf(w, "event: %s\ndata: %s\n\n", name, body); err != nil {
 				return
 			}
 			fl.Flush()

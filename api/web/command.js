@@ -209,6 +209,11 @@ function handle(chunk) {
     }
     return;
   }
+  if (ev === 'reload') {
+    refreshTiles(msg.generation);
+    refreshSoon();
+    return;
+  }
   if (ev === 'case') {
     state.events++;
     state.lastEvent = msg;

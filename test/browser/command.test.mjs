@@ -144,7 +144,8 @@ test('the command page shows counts, charts and the case map, and a new case wit
   const created = JSON.parse(body);
   const id = created.id ?? created.case?.id;
   assert.ok(id, `no id in ${JSON.stringify(created)}`);
-  await page.waitForFunction((id) => window.commandState.lastEvent?.id === id, id, { timeout: 2000 });
+  // The counts go up within 2 s of the answer (through the case event,
+  // or a reload event when the board switched to the case store).
   await page.waitForFunction((n) => window.commandState.counts.today.reported === n + 1, before.reported, { timeout: 2000 });
   const seenAfter = Date.now() - answered;
   assert.ok(seenAfter <= 2000, `the new case took ${seenAfter} ms to reach the page`);
