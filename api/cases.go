@@ -381,19 +381,27 @@ func scope(p data.Principal, f *cases.Filter) {
 	}
 }
 
-func (s *caseService) list(w http.ResponseWriter, r *http.Request) {
+// listRequest reads a listing's filters narrowed to what the caller may
+// see, answering the error itself.
+func (s *caseService) listRequest(w http.ResponseWriter, r *http.Request) (cases.Filter, data.Principal, bool) {
 	if s.svc == nil {
 		writeError(w, errNoCases)
-		return
+		return cases.Filter{}, data.Principal{}, false
 	}
 	f, err := filterOf(r)
 	if err != nil {
 		writeError(w, err)
-		return
+		return f, data.Principal{}, false
 	}
 	p := principalOf(r)
 	scope(p, &f)
-	s.writePage(w, r, f, p)
+	return f, p, true
+}
+
+func (s *caseService) list(w http.ResponseWriter, r *http.Request) {
+	if f, p, ok := s.listRequest(w, r); ok {
+		s.writePage(w, r, f, p)
+	}
 }
 
 func (s *caseService) writePage(w http.ResponseWriter, r *http.Request, f cases.Filter, p data.Principal) {
@@ -421,17 +429,10 @@ func (s *caseService) writePage(w http.ResponseWriter, r *http.Request, f cases.
 // Units see their own queue; without unit or dispatcher it is the
 // dispatch queue: registered, returned and arbitration cases.
 func (s *caseService) queue(w http.ResponseWriter, r *http.Request) {
-	if s.svc == nil {
-		writeError(w, errNoCases)
+	f, p, ok := s.listRequest(w, r)
+	if !ok {
 		return
 	}
-	f, err := filterOf(r)
-	if err != nil {
-		writeError(w, err)
-		return
-	}
-	p := principalOf(r)
-	scope(p, &f)
 	f.Sort = cases.SortDue
 	if len(f.States) == 0 {
 		switch {

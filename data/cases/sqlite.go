@@ -453,18 +453,8 @@ func (s *SQLStore) Transitions(ctx context.Context, id int64) ([]Transition, err
 	if err != nil {
 		return nil, fmt.Errorf("transitions of case %d: %w", id, err)
 	}
-	defer rows.Close()
-	out := []Transition{}
-	for rows.Next() {
-		var t Transition
-		var at int64
-		if err := rows.Scan(&t.CaseID, &t.Seq, &at, &t.Action, &t.From, &t.To, &t.User, &t.Role, &t.Unit, &t.Note); err != nil {
-			return nil, fmt.Errorf("transitions of case %d: %w", id, err)
-		}
-		t.At = fromMS(at)
-		out = append(out, t)
-	}
-	if err := rows.Err(); err != nil {
+	out, err := scanTransitions(rows)
+	if err != nil {
 		return nil, fmt.Errorf("transitions of case %d: %w", id, err)
 	}
 	if len(out) == 0 {
@@ -677,13 +667,23 @@ func (s *SQLStore) TransitionsBetween(ctx context.Context, from, to time.Time, l
 	if err != nil {
 		return nil, fmt.Errorf("transitions: %w", err)
 	}
+	out, err := scanTransitions(rows)
+	if err != nil {
+		return nil, fmt.Errorf("transitions: %w", err)
+	}
+	return out, nil
+}
+
+// scanTransitions reads transition rows (the columns of insertTransition)
+// and closes them.
+func scanTransitions(rows *sql.Rows) ([]Transition, error) {
 	defer rows.Close()
 	out := []Transition{}
 	for rows.Next() {
 		var t Transition
 		var at int64
 		if err := rows.Scan(&t.CaseID, &t.Seq, &at, &t.Action, &t.From, &t.To, &t.User, &t.Role, &t.Unit, &t.Note); err != nil {
-			return nil, fmt.Errorf("transitions: %w", err)
+			return nil, err
 		}
 		t.At = fromMS(at)
 		out = append(out, t)
