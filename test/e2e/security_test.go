@@ -73,6 +73,16 @@ func TestTokensBackupAndRestoreOnTheRealBinary(t *testing.T) {
 		t.Fatalf("a unit token without --unit: %v", err)
 	}
 
+	// A unit handler sees its own unit's cases only (the demo city's
+	// case history is stored in the background at first start).
+	for end := time.Now().Add(60 * time.Second); !strings.Contains(s.logs.String(), "demo case history"); {
+		if time.Now().After(end) {
+			t.Fatal("no demo case history after 60 s")
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+	checkUnitScope(t, s, dir)
+
 	// Writers run while the backup is taken.
 	var mu sync.Mutex
 	acked := map[string]string{} // id → token
@@ -182,4 +192,78 @@ func TestTokensBackupAndRestoreOnTheRealBinary(t *testing.T) {
 		t.Fatalf("locate after restore: %d", code)
 	}
 	s2.stop()
+}
+
+// checkUnitScope lists cases as a unit handler of the unit with the most
+// cases: every case listed is that unit's, and another unit's handler
+// cannot read one of them.
+func checkUnitScope(t *testing.T, s *server, dir string) {
+	t.Helper()
+	out, err := cli(t, "token", "create", "--dir", dir, "--user", "e2e-viewer", "--role", "viewer")
+	if err != nil {
+		t.Fatal(err)
+	}
+	viewer := strings.TrimSpace(out)
+	type page struct {
+		Cases []struct {
+			ID   int64  `json:"id"`
+			Unit string `json:"unit"`
+		} `json:"cases"`
+	}
+	get := func(path, token string, v any) int {
+		req, _ := http.NewRequest("GET", s.base+path, nil)
+		req.Header.Set("Authorization", "Bearer "+token)
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return decode(t, resp, v)
+	}
+	var all page
+	if code := get("/api/v1/cases?limit=200", viewer, &all); code != 200 || len(all.Cases) == 0 {
+		t.Fatalf("cases as a viewer: %d, %d cases", code, len(all.Cases))
+	}
+	count := map[string]int{}
+	for _, c := range all.Cases {
+		if c.Unit != "" {
+			count[c.Unit]++
+		}
+	}
+	unit, other := "", ""
+	for u, n := range count {
+		if unit == "" || n > count[unit] {
+			unit = u
+		}
+	}
+	for u := range count {
+		if u != unit {
+			other = u
+		}
+	}
+	if unit == "" || other == "" {
+		t.Fatalf("want cases of two units, have %v", count)
+	}
+	out, err = cli(t, "token", "create", "--dir", dir, "--user", "e2e-unit", "--role", "unit", "--unit", unit)
+	if err != nil {
+		t.Fatal(err)
+	}
+	mine := strings.TrimSpace(out)
+	var own page
+	if code := get("/api/v1/cases?limit=200", mine, &own); code != 200 || len(own.Cases) == 0 {
+		t.Fatalf("cases as unit %s: %d, %d cases", unit, code, len(own.Cases))
+	}
+	for _, c := range own.Cases {
+		if c.Unit != unit {
+			t.Fatalf("unit %s's handler sees case %d of unit %q", unit, c.ID, c.Unit)
+		}
+	}
+	for _, c := range all.Cases {
+		if c.Unit == other {
+			if code := get(fmt.Sprintf("/api/v1/cases/%d", c.ID), mine, nil); code != http.StatusForbidden && code != http.StatusNotFound {
+				t.Fatalf("unit %s's handler reads case %d of unit %s: %d", unit, c.ID, other, code)
+			}
+			break
+		}
+	}
+	t.Logf("unit %s's handler sees %d cases, all its own; another unit's case is refused", unit, len(own.Cases))
 }
