@@ -18,14 +18,15 @@ type command struct {
 }
 
 var commands = map[string]command{
-	"demo":    {"generate the demo city into a directory (unless there) and serve it", runDemo},
-	"serve":   {"serve the city stored in a directory", runServe},
-	"import":  {"load a GeoJSON, GeoPackage or CSV file into a layer", runImport},
-	"export":  {"write a layer as GeoJSON or GeoPackage", runExport},
-	"bake":    {"pre-generate vector tiles into the MBTiles store", runBake},
-	"token":   {"create, list and revoke API tokens", runToken},
-	"backup":  {"copy the store consistently while the server runs", runBackup},
-	"restore": {"replace the store by a backup (server stopped)", runRestore},
+	"demo":      {"generate the demo city into a directory (unless there) and serve it", runDemo},
+	"serve":     {"serve the city stored in a directory", runServe},
+	"import":    {"load a GeoJSON, GeoPackage or CSV file into a layer", runImport},
+	"export":    {"write a layer as GeoJSON or GeoPackage", runExport},
+	"bake":      {"pre-generate vector tiles into the MBTiles store", runBake},
+	"token":     {"create, list and revoke API tokens", runToken},
+	"backup":    {"copy the store consistently while the server runs", runBackup},
+	"restore":   {"replace the store by a backup (server stopped)", runRestore},
+	"changeset": {"check (dry run) or apply a survey changeset file", runChangeset},
 }
 
 func usage() {

@@ -5,6 +5,8 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -238,5 +240,27 @@ func TestSurveyorEditsOnTheRealBinary(t *testing.T) {
 	}
 	if st, _ := s.do("GET", "/api/v1/components?limit=5", "", "", &list); st != 200 || len(list.Features) != 5 {
 		t.Fatalf("list: %d %d", st, len(list.Features))
+	}
+
+	// The CLI: a dry run while the server runs; apply only once it stopped.
+	file := filepath.Join(t.TempDir(), "survey.geojson")
+	doc := fmt.Sprintf(`{"type":"FeatureCollection","features":[{"type":"Feature","geometry":null,"properties":{"code":%q,"status":"lost","version":%d}}]}`, c.Code, c.Version+1)
+	if err := os.WriteFile(file, []byte(doc), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	out, err := cli(t, "changeset", "--dir", dir, file)
+	var rep data.ChangesetReport
+	if err != nil || json.Unmarshal([]byte(out), &rep) != nil || rep.Modifies != 1 || !rep.Applicable {
+		t.Fatalf("changeset dry run: %v %s", err, out)
+	}
+	if _, err := cli(t, "changeset", "--dir", dir, "--apply", file); err == nil || !strings.Contains(err.Error(), "serving") {
+		t.Fatalf("apply under a running server: %v", err)
+	}
+	s.stop()
+	if out, err := cli(t, "changeset", "--dir", dir, "--apply", "--user", "cli", file); err != nil || !strings.Contains(out, `"applied": true`) {
+		t.Fatalf("changeset apply: %v %s", err, out)
+	}
+	if _, err := cli(t, "changeset", "--dir", dir, "--apply", file); err == nil {
+		t.Fatal("a stale changeset applied twice")
 	}
 }
