@@ -184,3 +184,19 @@ func BenchmarkQueueListing1M(b *testing.B) {
 		})
 	}
 }
+
+// BenchmarkAll1M reads every case of the 1M-case store through All (what
+// the statistics board does at start-up).
+//
+//	go test ./data/cases/ -run '^$' -bench All1M -benchtime 1x
+func BenchmarkAll1M(b *testing.B) {
+	st := bigStore(b, 1_000_000)
+	ctx := context.Background()
+	b.ReportAllocs()
+	for b.Loop() {
+		n := 0
+		if err := st.All(ctx, func(*cases.Case) bool { n++; return true }); err != nil || n != 1_000_000 {
+			b.Fatal(n, err)
+		}
+	}
+}

@@ -8,25 +8,27 @@ import (
 
 // Actions of the workflow.
 const (
-	ActReport           = "report"            // create (the first transition)
-	ActVerify           = "verify"            // 核实: reported → verified
-	ActRegister         = "register"          // 立案: verified → registered
-	ActNotRegister      = "not_register"      // 不予立案 (reason)
-	ActDispatch         = "dispatch"          // 派遣: registered → dispatched (unit)
-	ActHandle           = "handle"            // 处置反馈: dispatched → handled
-	ActCheckPass        = "check_pass"        // 核查通过: handled → checked
-	ActCheckFail        = "check_fail"        // 核查不通过 → 返工: handled → dispatched, same unit
-	ActClose            = "close"             // 结案: checked → closed
-	ActReturn           = "return"            // 回退 by the unit (reason): → returned, or arbitration
-	ActRedispatch       = "redispatch"        // returned → dispatched (unit)
-	ActArbitrate        = "arbitrate"         // arbitration → dispatched (unit fixed)
-	ActRequestExtension = "request_extension" // 延期申请 (amount, reason)
-	ActApproveExtension = "approve_extension" // 延期审批通过
-	ActRejectExtension  = "reject_extension"  // 延期审批不通过
-	ActSuspend          = "suspend"           // 挂账 (reason): deadline paused
-	ActResume           = "resume"            // 挂账恢复
-	ActCancel           = "cancel"            // 作废 (reason)
-	ActLinkDuplicate    = "link_duplicate"    // a later report was linked (no state change)
+	ActReport            = "report"             // create (the first transition)
+	ActVerify            = "verify"             // 核实: reported → verified
+	ActRegister          = "register"           // 立案: verified → registered
+	ActNotRegister       = "not_register"       // 不予立案 (reason)
+	ActDispatch          = "dispatch"           // 派遣: registered → dispatched (unit)
+	ActHandle            = "handle"             // 处置反馈: dispatched → handled
+	ActCheckPass         = "check_pass"         // 核查通过: handled → checked
+	ActCheckFail         = "check_fail"         // 核查不通过 → 返工: handled → dispatched, same unit
+	ActClose             = "close"              // 结案: checked → closed
+	ActReturn            = "return"             // 回退 by the unit (reason): → returned, or arbitration
+	ActRedispatch        = "redispatch"         // returned → dispatched (unit)
+	ActArbitrate         = "arbitrate"          // arbitration → dispatched (unit fixed)
+	ActRequestExtension  = "request_extension"  // 延期申请 (amount, reason)
+	ActApproveExtension  = "approve_extension"  // 延期审批通过
+	ActRejectExtension   = "reject_extension"   // 延期审批不通过
+	ActSuspend           = "suspend"            // 挂账 (reason): deadline paused
+	ActResume            = "resume"             // 挂账恢复
+	ActCancel            = "cancel"             // 作废 (reason)
+	ActRequestSuspension = "request_suspension" // 挂账申请 by the unit (reason)
+	ActRejectSuspension  = "reject_suspension"  // 挂账审批不通过 (reason)
+	ActLinkDuplicate     = "link_duplicate"     // a later report was linked (no state change)
 )
 
 // Rule is one action of the state machine: the states it leaves, the
@@ -64,6 +66,8 @@ var Machine = []Rule{
 	{Action: ActRequestExtension, From: []State{StateDispatched}, Stay: true, Roles: []data.Role{data.RoleUnit}, Reason: true, OwnUnit: true},
 	{Action: ActApproveExtension, From: []State{StateDispatched}, Stay: true, Roles: []data.Role{data.RoleDispatcher}},
 	{Action: ActRejectExtension, From: []State{StateDispatched}, Stay: true, Roles: []data.Role{data.RoleDispatcher}, Reason: true},
+	{Action: ActRequestSuspension, From: []State{StateDispatched}, Stay: true, Roles: []data.Role{data.RoleUnit}, Reason: true, OwnUnit: true},
+	{Action: ActRejectSuspension, From: []State{StateDispatched}, Stay: true, Roles: []data.Role{data.RoleDispatcher}, Reason: true},
 	{Action: ActSuspend, From: []State{StateDispatched}, To: StateSuspended, Roles: []data.Role{data.RoleDispatcher}, Reason: true},
 	{Action: ActResume, From: []State{StateSuspended}, To: StateDispatched, Roles: []data.Role{data.RoleDispatcher}},
 	{Action: ActCancel, From: openStates, To: StateCancelled, Roles: []data.Role{data.RoleSupervisor}, Reason: true},

@@ -151,6 +151,10 @@ type Case struct {
 	MediaURL string `json:"media_url,omitempty"`
 	// Geocoded: the point came from geocoding Address.
 	Geocoded bool `json:"geocoded,omitempty"`
+	// SuspensionRequested is a unit's pending request for 挂账, with its
+	// reason, waiting for the dispatcher (suspend approves it,
+	// reject_suspension refuses it).
+	SuspensionRequested string `json:"suspension_requested,omitempty"`
 }
 
 // Transition is one recorded step of a case: who did what, when, from which

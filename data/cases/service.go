@@ -454,6 +454,7 @@ func (s *Service) apply(c *Case, t *Transition, req ActionRequest, now time.Time
 	case ActHandle:
 		c.HandledAt = &now
 		c.PendingExtension = nil
+		c.SuspensionRequested = ""
 		t.Unit = c.Unit
 	case ActCheckPass:
 	case ActCheckFail:
@@ -475,6 +476,7 @@ func (s *Service) apply(c *Case, t *Transition, req ActionRequest, now time.Time
 		c.Reason = req.Note
 		t.Unit = c.Unit
 		c.PendingExtension = nil
+		c.SuspensionRequested = ""
 		if c.ReturnCount >= set.ArbitrationAfter {
 			t.To = StateArbitration
 		}
@@ -515,7 +517,21 @@ func (s *Service) apply(c *Case, t *Transition, req ActionRequest, now time.Time
 			return conflict(c, t.Action, "no extension request is waiting", data.RoleDispatcher)
 		}
 		c.PendingExtension = nil
+	case ActRequestSuspension:
+		if c.SuspensionRequested != "" {
+			return conflict(c, t.Action, "a suspension request is already waiting for approval", data.RoleUnit)
+		}
+		c.SuspensionRequested = req.Note
+		t.Unit = c.Unit
+	case ActRejectSuspension:
+		if c.SuspensionRequested == "" {
+			return conflict(c, t.Action, "no suspension request is waiting", data.RoleDispatcher)
+		}
+		c.SuspensionRequested = ""
 	case ActSuspend:
+		// The dispatcher approves the unit's request, or suspends on
+		// their own authority.
+		c.SuspensionRequested = ""
 		c.Reason = req.Note
 		c.PendingExtension = nil
 		c.Pauses = append(c.Pauses, Pause{From: now})

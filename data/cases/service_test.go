@@ -152,9 +152,12 @@ func TestEveryTransitionAndForbidden(t *testing.T) {
 			if c.State != s {
 				t.Fatalf("reach %s gave %s", s, c.State)
 			}
-			if rule.Action == cases.ActApproveExtension || rule.Action == cases.ActRejectExtension {
-				if s == cases.StateDispatched {
+			if s == cases.StateDispatched {
+				switch rule.Action {
+				case cases.ActApproveExtension, cases.ActRejectExtension:
 					act(t, svc, unit1, c.ID, cases.ActRequestExtension, note("more"), func(r *cases.ActionRequest) { r.Amount = 1 })
+				case cases.ActRejectSuspension:
+					act(t, svc, unit1, c.ID, cases.ActRequestSuspension, note("budget"))
 				}
 			}
 			got, tr, err := svc.Act(ctx, admin, c.ID, cases.ActionRequest{Action: rule.Action, Note: "n", Unit: "U9", Amount: 1})
@@ -324,6 +327,41 @@ func TestExtensionCapsAndOverdue(t *testing.T) {
 	}
 	if p := svc.Progress(d, ck.now()); p.Light != cases.LightRed || !p.Overdue {
 		t.Fatalf("overdue progress %+v", p)
+	}
+}
+
+func TestSuspensionRequestAndStepDeadlines(t *testing.T) {
+	svc, ck := newService(t)
+	ctx := context.Background()
+	c := report(t, svc, citizen, "manual") // Mon 09:00; verify within 1 working hour
+	if c.StepDueAt == nil || !c.StepDueAt.Equal(at(3, 2, 10, 0)) {
+		t.Fatalf("verify step due %v", c.StepDueAt)
+	}
+	ck.t = at(3, 2, 11, 30)
+	c = act(t, svc, inspector, c.ID, cases.ActVerify) // register within 1 h: 11:30–12:00, 14:00–14:30
+	if !c.StepDueAt.Equal(at(3, 2, 14, 30)) {
+		t.Fatalf("register step due %v", c.StepDueAt.In(cst))
+	}
+	act(t, svc, supervisor, c.ID, cases.ActRegister)
+	c = act(t, svc, dispatcher, c.ID, cases.ActDispatch, toUnit("U1"))
+	if c.StepDueAt != nil {
+		t.Fatal("no centre step runs while the unit handles the case")
+	}
+	c = act(t, svc, unit1, c.ID, cases.ActRequestSuspension, note("needs a budget"))
+	if c.State != cases.StateDispatched || c.SuspensionRequested != "needs a budget" {
+		t.Fatalf("requested %+v", c)
+	}
+	if _, _, err := svc.Act(ctx, unit1, c.ID, cases.ActionRequest{Action: cases.ActRequestSuspension, Note: "again"}); !errors.Is(err, data.ErrConflict) {
+		t.Fatalf("second request: %v", err)
+	}
+	c = act(t, svc, dispatcher, c.ID, cases.ActRejectSuspension, note("do it now"))
+	if c.SuspensionRequested != "" || c.State != cases.StateDispatched {
+		t.Fatalf("rejected %+v", c)
+	}
+	act(t, svc, unit1, c.ID, cases.ActRequestSuspension, note("winter"))
+	c = act(t, svc, dispatcher, c.ID, cases.ActSuspend, note("approved: winter"))
+	if c.State != cases.StateSuspended || c.SuspensionRequested != "" || c.DueAt != nil {
+		t.Fatalf("suspended %+v", c)
 	}
 }
 
