@@ -144,12 +144,13 @@ type editTx struct {
 // write runs fn in one write transaction and returns the changes it made
 // once they are committed.
 func (s *Store) write(ctx context.Context, m data.EditMeta, changeset string, fn func(*editTx) error) ([]data.Change, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	// Under the write lock: a grid edit committed just before must be seen.
 	ref, err := s.reference(ctx)
 	if err != nil {
 		return nil, fmt.Errorf("read reference layers: %w", err)
 	}
-	s.mu.Lock()
-	defer s.mu.Unlock()
 	tx, err := s.db.BeginTx(ctx, nil)
 	if err != nil {
 		return nil, WriteError(err)

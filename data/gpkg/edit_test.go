@@ -125,7 +125,7 @@ func TestEditVersionsHistoryAndPreconditions(t *testing.T) {
 	if err != nil || len(layer) != 4 {
 		t.Fatalf("layer as of t1: %d components, %v", len(layer), err)
 	}
-	if layer, _ := st.ComponentsAsOf(ctx, time.Now()); len(layer) != 3 {
+	if layer, _ := st.ComponentsAsOf(ctx, time.Now().Add(time.Second)); len(layer) != 3 {
 		t.Fatalf("layer now: %d components, want 3", len(layer))
 	}
 

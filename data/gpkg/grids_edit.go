@@ -7,6 +7,7 @@ import (
 	"math"
 	"sort"
 	"strconv"
+	"strings"
 
 	"github.com/paulmach/orb"
 	"github.com/paulmach/orb/planar"
@@ -58,6 +59,20 @@ func (s *Store) SplitUnitGrid(ctx context.Context, code string, parts []orb.Mult
 		}
 		if len(errs) > 0 {
 			return errs
+		}
+		for i := range parts {
+			rp, _ := data.Representative(parts[i])
+			for j := range parts {
+				if i != j && planar.MultiPolygonContains(parts[j], rp) {
+					bad(i, "overlaps part %d", j)
+				}
+			}
+		}
+		if len(errs) > 0 {
+			return errs
+		}
+		if m.Reason == "" {
+			e.meta.Reason = "unit grid " + code + " split"
 		}
 		if math.Abs(sum-old.AreaM2) > splitAreaTolerance*old.AreaM2 {
 			return data.ValidationErrors{{Field: "parts", Reason: fmt.Sprintf("the parts cover %.1f m² but unit grid %s is %.1f m²: parts must cover the grid without overlap", sum, code, old.AreaM2)}}
@@ -112,6 +127,9 @@ func (s *Store) MergeUnitGrids(ctx context.Context, codes []string, m data.EditM
 			}
 			olds = append(olds, g)
 			all = append(all, g.Geometry...)
+		}
+		if m.Reason == "" {
+			e.meta.Reason = "unit grids " + strings.Join(codes, ", ") + " merged"
 		}
 		seq, err := e.lastGridSequence(olds[0].Community)
 		if err != nil {
