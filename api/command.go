@@ -318,6 +318,17 @@ func (b *caseBoard) demoHistory(ctx context.Context, ix *spatial.Index) {
 // storedDemoHistory stores the generated history unless it is stored
 // already, then makes sure the board shows the store's cases.
 func (b *caseBoard) storedDemoHistory(ctx context.Context, db *sql.DB, generate func() ([]cases.Case, []cases.Transition, error)) error {
+	// The workflow's case service creates the case tables while the
+	// server starts; migrating them from here at the same moment would
+	// make one of the two fail. Wait for them (up to 5 s, then create
+	// them here: a server without the workflow service).
+	for i := 0; i < 50; i++ {
+		var n int
+		if err := db.QueryRowContext(ctx, `SELECT COUNT(*) FROM sqlite_master WHERE type = 'table' AND name = 'case_cases'`).Scan(&n); err == nil && n > 0 {
+			break
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
 	store, err := cases.NewSQLStore(ctx, db)
 	if err != nil {
 		return err
