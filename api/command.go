@@ -62,8 +62,9 @@ type caseBoard struct {
 	echartsOnce sync.Once
 	echartsPath string
 
-	index    *spatial.Index
-	demoDays int // length of a generated demo history; 0 = a year
+	index      *spatial.Index
+	demoDays   int           // length of a generated demo history; 0 = a year
+	tablesWait time.Duration // how long the demo history waits for the case tables
 }
 
 // metaScoring is the store metadata key of the scoring configuration.
@@ -156,6 +157,7 @@ func newCaseBoard(cfg Config) *caseBoard {
 		}
 	}
 	b.index = cfg.Index
+	b.tablesWait = 5 * time.Second
 	return b
 }
 
@@ -322,12 +324,12 @@ func (b *caseBoard) storedDemoHistory(ctx context.Context, db *sql.DB, generate 
 	// server starts; migrating them from here at the same moment would
 	// make one of the two fail. Wait for them (up to 5 s, then create
 	// them here: a server without the workflow service).
-	for i := 0; i < 50; i++ {
+	for deadline := time.Now().Add(b.tablesWait); ; {
 		var n int
-		if err := db.QueryRowContext(ctx, `SELECT COUNT(*) FROM sqlite_master WHERE type = 'table' AND name = 'case_cases'`).Scan(&n); err == nil && n > 0 {
+		if err := db.QueryRowContext(ctx, `SELECT COUNT(*) FROM sqlite_master WHERE type = 'table' AND name = 'case_cases'`).Scan(&n); (err == nil && n > 0) || time.Now().After(deadline) {
 			break
 		}
-		time.Sleep(100 * time.Millisecond)
+		time.Sleep(50 * time.Millisecond)
 	}
 	store, err := cases.NewSQLStore(ctx, db)
 	if err != nil {

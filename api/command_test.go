@@ -442,6 +442,7 @@ func TestDemoHistoryIsStoredOnce(t *testing.T) {
 	}
 	b1 := newCaseBoard(Config{Index: ix, Store: st, Logger: logger})
 	b1.demoDays = 30
+	b1.tablesWait = 0
 	go b1.demoHistory(ctx, ix)
 	n := waitLoaded(b1)
 	var stored int
@@ -452,6 +453,7 @@ func TestDemoHistoryIsStoredOnce(t *testing.T) {
 		t.Errorf("meta %s = %q", metaDemoCases, v)
 	}
 	b2 := newCaseBoard(Config{Index: ix, Store: st, Logger: logger})
+	b2.tablesWait = 0
 	go b2.demoHistory(ctx, ix)
 	if n2 := waitLoaded(b2); n2 != n {
 		t.Errorf("second serve: %d cases, want %d", n2, n)
