@@ -173,14 +173,16 @@ func (s *Store) write(ctx context.Context, m data.EditMeta, changeset string, fn
 	return et.changes, nil
 }
 
-// now is the time of the next change: the wall clock, but never before the
-// previous change (as-of reads order the history by time).
+// now is the time of the next change: the wall clock at millisecond
+// precision, but never before the previous change (as-of reads compare
+// history times, so they must not go back when the clock does). Changes in
+// one millisecond share its time.
 func (s *Store) now() time.Time {
 	t := time.Now().UTC().Truncate(time.Millisecond)
 	s.lastMu.Lock()
 	defer s.lastMu.Unlock()
-	if !t.After(s.last) {
-		t = s.last.Add(time.Millisecond)
+	if t.Before(s.last) {
+		t = s.last
 	}
 	s.last = t
 	return t
