@@ -130,31 +130,63 @@ func newCaseService(cfg Config, board *caseBoard, gs *geocodeService) *caseServi
 	}
 	cs.notifier = &cases.Notifier{Service: cs.svc, Store: st}
 	if board != nil {
-		// An empty case store leaves the board its demo history until the
-		// first real case: then the board switches to the store.
-		var n int
-		st.DB().QueryRowContext(ctx, `SELECT COUNT(*) FROM case_cases`).Scan(&n)
-		attach := func() {
-			if err := board.attach(ctx, st); err != nil {
-				cfg.Logger.Error("case board not fed from the case store", "err", err)
-			}
-		}
-		if n > 0 {
-			attach()
-			st.OnChange(board.Apply)
-		} else {
-			var once sync.Once
-			st.OnChange(func(c *cases.Case, t *cases.Transition) {
-				first := false
-				once.Do(func() { attach(); first = true })
-				if !first {
-					board.Apply(c, t)
-				}
-			})
-		}
+		cs.feedBoard(ctx, cfg, board)
 	}
 	cs.startSweeps()
 	return cs
+}
+
+// feedBoard connects the case board to the store (the board decides what
+// an empty store means for its demo history). A full store is loaded in
+// the background (a million cases take seconds): changes committed
+// meanwhile are held and replayed after the load, so none is lost and the
+// server is ready at once.
+func (s *caseService) feedBoard(ctx context.Context, cfg Config, board *caseBoard) {
+	st := s.st
+	var n int
+	st.DB().QueryRowContext(ctx, `SELECT COUNT(*) FROM case_cases`).Scan(&n)
+	var mu sync.Mutex
+	loaded := false
+	var held []func()
+	load := func() {
+		t0 := time.Now()
+		if err := board.attach(ctx, st); err != nil {
+			cfg.Logger.Error("case board not fed from the case store", "err", err)
+		} else {
+			cfg.Logger.Info("case board loaded from the case store", "took", time.Since(t0).Round(time.Millisecond))
+		}
+		// Replay what was held, in commit order; changes keep being held
+		// until the backlog is drained.
+		for {
+			mu.Lock()
+			h := held
+			held = nil
+			if len(h) == 0 {
+				loaded = true
+				mu.Unlock()
+				return
+			}
+			mu.Unlock()
+			for _, f := range h {
+				f()
+			}
+		}
+	}
+	st.OnChange(func(c *cases.Case, t *cases.Transition) {
+		mu.Lock()
+		if !loaded {
+			held = append(held, func() { board.Apply(c, t) })
+			mu.Unlock()
+			return
+		}
+		mu.Unlock()
+		board.Apply(c, t)
+	})
+	if n == 0 {
+		load()
+		return
+	}
+	go load()
 }
 
 // startSweeps starts the notification loop once a webhook is configured.
