@@ -6,6 +6,8 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"runtime"
+	"strconv"
 	"strings"
 	"sync"
 	"time"
@@ -479,42 +481,79 @@ func (s *SQLStore) All(ctx context.Context, fn func(*Case) bool) error {
 
 func (s *SQLStore) scan(ctx context.Context, where string, args []any, fn func(*Case) bool) error {
 	// Pages by ID so that no read transaction stays open across a long
-	// scan (it would hold the WAL back).
+	// scan (it would hold the WAL back); each page's JSON is decoded on
+	// every core, then handed to fn in ID order.
+	type raw struct {
+		doc      string
+		lon, lat float64
+	}
 	var after int64
+	page := make([]raw, 0, scanPage)
+	out := make([]*Case, scanPage)
+	workers := max(1, runtime.GOMAXPROCS(0))
 	for {
-		rows, err := s.db.QueryContext(ctx, `SELECT id, doc, lon, lat FROM case_cases`+andWhere(where, "id > ?")+` ORDER BY id LIMIT 10000`, append(append([]any{}, args...), after)...)
+		rows, err := s.db.QueryContext(ctx, `SELECT id, doc, lon, lat FROM case_cases`+andWhere(where, "id > ?")+` ORDER BY id LIMIT `+strconv.Itoa(scanPage), append(append([]any{}, args...), after)...)
 		if err != nil {
 			return fmt.Errorf("scan cases: %w", err)
 		}
-		n := 0
+		page = page[:0]
 		for rows.Next() {
-			var doc string
-			var lon, lat float64
-			if err := rows.Scan(&after, &doc, &lon, &lat); err != nil {
+			var r raw
+			if err := rows.Scan(&after, &r.doc, &r.lon, &r.lat); err != nil {
 				rows.Close()
 				return fmt.Errorf("scan cases: %w", err)
 			}
-			n++
-			c, err := decodeCase(doc, lon, lat)
-			if err != nil {
-				rows.Close()
-				return err
-			}
-			if !fn(c) {
-				rows.Close()
-				return nil
-			}
+			page = append(page, r)
 		}
 		err = rows.Err()
 		rows.Close()
 		if err != nil {
 			return fmt.Errorf("scan cases: %w", err)
 		}
-		if n == 0 {
+		if len(page) == 0 {
+			return nil
+		}
+		errs := make([]error, workers)
+		var wg sync.WaitGroup
+		chunk := (len(page) + workers - 1) / workers
+		for w := 0; w < workers; w++ {
+			lo, hi := w*chunk, min(len(page), (w+1)*chunk)
+			if lo >= hi {
+				continue
+			}
+			wg.Add(1)
+			go func(w, lo, hi int) {
+				defer wg.Done()
+				for i := lo; i < hi; i++ {
+					c, err := decodeCase(page[i].doc, page[i].lon, page[i].lat)
+					if err != nil {
+						errs[w] = err
+						return
+					}
+					out[i] = c
+				}
+			}(w, lo, hi)
+		}
+		wg.Wait()
+		for _, err := range errs {
+			if err != nil {
+				return err
+			}
+		}
+		for i := range page {
+			if !fn(out[i]) {
+				return nil
+			}
+			out[i] = nil
+		}
+		if len(page) < scanPage {
 			return nil
 		}
 	}
 }
+
+// scanPage is how many cases one scan query reads.
+const scanPage = 10000
 
 func andWhere(where, cond string) string {
 	if where == "" {
