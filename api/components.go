@@ -274,8 +274,11 @@ func ifMatch(r *http.Request, code string) (int64, error) {
 	}
 	tag := strings.Trim(h, `"`)
 	i := strings.LastIndex(tag, "-v")
-	n, err := strconv.ParseInt(tag[max(i, 0)+2:], 10, 64)
-	if i < 0 || err != nil || n <= 0 {
+	if i < 0 {
+		return 0, errBadRequest("If-Match", fmt.Sprintf("%s is not an entity tag of this server", h))
+	}
+	n, err := strconv.ParseInt(tag[i+2:], 10, 64)
+	if err != nil || n <= 0 {
 		return 0, errBadRequest("If-Match", fmt.Sprintf("%s is not an entity tag of this server", h))
 	}
 	if tag[:i] != code {

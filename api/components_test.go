@@ -126,6 +126,15 @@ func TestComponentEditsOverHTTP(t *testing.T) {
 	if rec := call(t, h, "PATCH", "/api/v1/components/"+code, "sur", patch); rec.Code != 428 {
 		t.Fatalf("patch without If-Match: %d %s", rec.Code, rec.Body)
 	}
+	for _, bad := range []string{`"a"`, `x`, `"` + code + `-v"`, `"` + code + `-v0"`, `W/"` + code + `-v1"`} {
+		if rec := call(t, h, "PATCH", "/api/v1/components/"+code, "sur", patch, "If-Match", bad); rec.Code != 400 || decodeBody(t, rec)["field"] != "If-Match" {
+			t.Fatalf("If-Match %s: %d %s", bad, rec.Code, rec.Body)
+		}
+	}
+	// The tag of another component is never current.
+	if rec := call(t, h, "PATCH", "/api/v1/components/"+code, "sur", patch, "If-Match", `"3201140101000001-v1"`); rec.Code != 412 {
+		t.Fatalf("If-Match of another component: %d", rec.Code)
+	}
 	time.Sleep(2 * time.Millisecond) // history times have millisecond precision; as_of below tells them apart
 	rec = call(t, h, "PATCH", "/api/v1/components/"+code, "sur", patch, "If-Match", etag)
 	if rec.Code != 200 || rec.Header().Get("ETag") != `"`+code+`-v2"` {
