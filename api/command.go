@@ -59,6 +59,8 @@ type caseBoard struct {
 	openMu sync.RWMutex
 	open   map[int64]*cases.Case // cases not closed, cancelled or refused
 
+	gridCommunity map[string]string // unit grid → community
+
 	echartsOnce sync.Once
 	echartsPath string
 
@@ -133,8 +135,10 @@ func newCaseBoard(cfg Config) *caseBoard {
 	}
 	b.gridsOf[stats.DimCommunity], b.gridsOf[stats.DimStreet] = map[string]int{}, map[string]int{}
 	centres := make(map[string]orb.Point, len(ds.UnitGrids))
+	b.gridCommunity = make(map[string]string, len(ds.UnitGrids))
 	for i := range ds.UnitGrids {
 		g := &ds.UnitGrids[i]
+		b.gridCommunity[g.Code] = g.Community
 		b.gridsOf[stats.DimCommunity][g.Community]++
 		b.gridsOf[stats.DimStreet][commStreet[g.Community]]++
 		if p, ok := tiles.LabelPoint(g.Geometry); ok {

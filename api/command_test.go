@@ -258,7 +258,7 @@ func TestTodayAndTopAPI(t *testing.T) {
 	w = boardGet(t, h, "/api/v1/stats/top?group=grid&period=month&date=2026-03-01&n=1")
 	var top statsAnswer
 	_ = json.Unmarshal(w.Body.Bytes(), &top)
-	if len(top.Rows) != 1 || top.Rows[0].Rank != 1 || top.Rows[0].Registered != 1 {
+	if len(top.Rows) != 1 || top.Rows[0].Rank != 1 || top.Rows[0].Registered != 1 || !strings.HasSuffix(top.Rows[0].Name, "号网格") {
 		t.Errorf("top grid: %+v", top.Rows)
 	}
 }

@@ -140,7 +140,19 @@ func (b *caseBoard) statsQuery(r *http.Request) (stats.Query, time.Time, error) 
 	return stats.Query{Group: dim, From: from, To: to, Now: asOf, Filter: f}, asOf, nil
 }
 
-func (b *caseBoard) name(d stats.Dim, key string) string { return b.names[d][key] }
+func (b *caseBoard) name(d stats.Dim, key string) string {
+	if d == stats.DimGrid {
+		// A unit grid has no name: its community's name and its own
+		// sequence number (the code's last three digits) say where it is.
+		if c, ok := b.gridCommunity[key]; ok {
+			if n := b.names[stats.DimCommunity][c]; n != "" && len(key) > 3 {
+				return n + " " + key[len(key)-3:] + "号网格"
+			}
+		}
+		return ""
+	}
+	return b.names[d][key]
+}
 
 func (b *caseBoard) currentScoring() stats.Scoring {
 	b.mu.RLock()
@@ -292,7 +304,7 @@ func (b *caseBoard) todayHandler(w http.ResponseWriter, r *http.Request) {
 		ans.TopCategories = append(ans.TopCategories, statsRow{Name: b.name(stats.DimCategory, c.Key), Row: c})
 	}
 	for _, g := range grids {
-		ans.TopGrids = append(ans.TopGrids, statsRow{Name: g.Key, Row: g})
+		ans.TopGrids = append(ans.TopGrids, statsRow{Name: b.name(stats.DimGrid, g.Key), Row: g})
 	}
 	ans.Daily = b.stats().Daily(day.AddDate(0, 0, -29), 30, commandZone)
 	ans.Open, ans.OverdueNow, ans.OverdueList = b.openNow(now, 50)
