@@ -227,33 +227,12 @@ func (fb *featureBody) apply(c *data.Component) error {
 		if p != nil {
 			v = *p
 		}
-		switch k {
-		case "code":
-			c.Code = v
-		case "category":
-			c.Category = v
-		case "name":
-			c.Name = v
-		case "department":
-			c.Department = v
-		case "owner":
-			c.Owner = v
-		case "maintainer":
-			c.Maintainer = v
-		case "status":
-			c.Status = data.ComponentStatus(v)
-		case "note":
-			c.Note = v
-		case "survey_date":
-			if v == "" {
-				c.SurveyDate = time.Time{}
-				continue
+		if err := data.SetComponentField(c, k, v); err != nil {
+			var ve *data.ValidationError
+			if errors.As(err, &ve) {
+				return errBadRequest("properties."+k, ve.Reason)
 			}
-			t, err := time.Parse("2006-01-02", v)
-			if err != nil {
-				return errBadRequest("properties.survey_date", fmt.Sprintf("%q is not a YYYY-MM-DD date", v))
-			}
-			c.SurveyDate = t
+			return err
 		}
 	}
 	return nil

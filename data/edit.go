@@ -3,6 +3,7 @@ package data
 import (
 	"context"
 	"fmt"
+	"strings"
 	"time"
 
 	"github.com/paulmach/orb"
@@ -224,6 +225,48 @@ func (c *ComponentChecker) Check(comps []Component, where func(i int) string) Va
 // Extent is the city's extent (the bound of its administrative units) and
 // whether it has one.
 func (c *ComponentChecker) Extent() (orb.Bound, bool) { return c.v.extent, c.v.hasExtent }
+
+// ComponentFields are the component properties a client or a survey file
+// may set, by their GeoJSON property names; unit_grid, changed_at and
+// version belong to the store.
+var ComponentFields = []string{"code", "category", "name", "department", "owner", "maintainer", "status", "survey_date", "note"}
+
+// SetComponentField sets one of ComponentFields from its text form ("" clears
+// it; status is lower-cased; survey_date is YYYY-MM-DD). An unknown field or
+// a bad date is a *ValidationError naming the field.
+func SetComponentField(c *Component, field, v string) error {
+	switch field {
+	case "code":
+		c.Code = v
+	case "category":
+		c.Category = v
+	case "name":
+		c.Name = v
+	case "department":
+		c.Department = v
+	case "owner":
+		c.Owner = v
+	case "maintainer":
+		c.Maintainer = v
+	case "status":
+		c.Status = ComponentStatus(strings.ToLower(v))
+	case "note":
+		c.Note = v
+	case "survey_date":
+		if v == "" {
+			c.SurveyDate = time.Time{}
+			return nil
+		}
+		t, err := time.Parse("2006-01-02", v)
+		if err != nil {
+			return &ValidationError{Field: field, Reason: fmt.Sprintf("%q is not a YYYY-MM-DD date", v)}
+		}
+		c.SurveyDate = t
+	default:
+		return &ValidationError{Field: field, Reason: "not a component property one may set"}
+	}
+	return nil
+}
 
 // Representative is the point that places a geometry in a unit grid: the
 // point itself, the middle vertex of a line, the centroid of a polygon (or,

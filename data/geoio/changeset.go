@@ -42,9 +42,6 @@ import (
 // geometry keeps the stored one); unit_grid and changed_at are derived by
 // the store and ignored.
 
-// changesetFields are the component properties a changeset may set.
-var changesetFields = []string{"code", "category", "name", "department", "owner", "maintainer", "status", "survey_date", "note"}
-
 // ReadChangesetGeoJSON reads a GeoJSON FeatureCollection changeset.
 func ReadChangesetGeoJSON(r io.Reader) (*data.Changeset, error) {
 	var doc struct {
@@ -177,36 +174,19 @@ func fillItem(it *data.ChangesetItem, vals map[string]any) error {
 	} else if v, ok := number("version"); ok {
 		it.BaseVersion = v
 	}
-	c := &it.Component
-	for _, f := range changesetFields {
+	for _, f := range data.ComponentFields {
 		s, ok := text(f)
 		if !ok {
 			continue
 		}
 		it.Fields[f] = true
-		switch f {
-		case "code":
-			c.Code = s
-		case "category":
-			c.Category = s
-		case "name":
-			c.Name = s
-		case "department":
-			c.Department = s
-		case "owner":
-			c.Owner = s
-		case "maintainer":
-			c.Maintainer = s
-		case "status":
-			c.Status = data.ComponentStatus(strings.ToLower(s))
-		case "survey_date":
-			t, err := time.Parse("2006-01-02", s)
-			if err != nil {
-				errs = append(errs, &data.ValidationError{Field: f, Reason: fmt.Sprintf("%q is not a YYYY-MM-DD date", s)})
+		if err := data.SetComponentField(&it.Component, f, s); err != nil {
+			var ve *data.ValidationError
+			if errors.As(err, &ve) {
+				errs = append(errs, ve)
+			} else {
+				errs = append(errs, &data.ValidationError{Field: f, Reason: err.Error()})
 			}
-			c.SurveyDate = t
-		case "note":
-			c.Note = s
 		}
 	}
 	return errs.Err()
