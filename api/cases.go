@@ -10,6 +10,8 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"mime"
+	"mime/multipart"
 	"net/http"
 	"os"
 	"path/filepath"
@@ -564,7 +566,23 @@ func (s *caseService) attach(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	max := s.svc.Settings().MaxPhotoBytes
-	body, err := io.ReadAll(io.LimitReader(r.Body, max+1))
+	src := io.Reader(r.Body)
+	if mt, params, _ := mime.ParseMediaType(r.Header.Get("Content-Type")); mt == "multipart/form-data" {
+		// A browser form: the first file part is the photo.
+		mr := multipart.NewReader(r.Body, params["boundary"])
+		for {
+			part, err := mr.NextPart()
+			if err != nil {
+				writeError(w, errBadRequest("body", "a multipart form with one image file part"))
+				return
+			}
+			if part.FileName() != "" || part.FormName() == "file" {
+				src = part
+				break
+			}
+		}
+	}
+	body, err := io.ReadAll(io.LimitReader(src, max+1))
 	if err != nil {
 		writeError(w, err)
 		return

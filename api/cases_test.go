@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"mime/multipart"
 	"net/http"
 	"net/http/httptest"
 	"os"
@@ -163,12 +164,25 @@ func TestCasesHTTPConfigAndDispatcherQueue(t *testing.T) {
 	if len(vs["versions"].([]any)) != 1 {
 		t.Fatalf("versions %v", vs)
 	}
-	m := mustStatus(t, call(t, h, "POST", "/api/v1/cases", "opr", `{"kind":"event","category":"0101","lon":118.79,"lat":31.995,"description":"垃圾"}`), 201)
+	m := mustStatus(t, call(t, h, "POST", "/api/v1/cases", "opr", `{"kind":"event","category":"0101","lon":118.775,"lat":31.998,"description":"垃圾"}`), 201)
 	id := int64(m["id"].(float64))
 	mustStatus(t, call(t, h, "POST", fmt.Sprintf("/api/v1/cases/%d/actions/verify", id), "ins", ""), 200)
 	r := mustStatus(t, call(t, h, "POST", fmt.Sprintf("/api/v1/cases/%d/actions/register", id), "sup", ""), 200)
-	if r["case"].(map[string]any)["state"] != "registered" {
-		t.Fatalf("should wait for a dispatcher: %v", r)
+	rc := r["case"].(map[string]any)
+	var res struct {
+		Rule       string `json:"rule"`
+		Auto       bool   `json:"auto"`
+		Candidates []struct {
+			Unit string `json:"unit"`
+			Rank int    `json:"rank"`
+		} `json:"candidates"`
+	}
+	raw, _ := json.Marshal(rc["resolution"])
+	var b []byte
+	json.Unmarshal(raw, &b)
+	json.Unmarshal(b, &res)
+	if rc["state"] != "registered" || res.Rule != "rule_table" || res.Auto || len(res.Candidates) < 2 || res.Candidates[0].Unit != "D0003" {
+		t.Fatalf("should wait for a dispatcher with ranked candidates: %v %s", rc, b)
 	}
 	q := mustStatus(t, call(t, h, "GET", "/api/v1/cases/queue", "dis", ""), 200)
 	if q["total"].(float64) != 1 {
@@ -189,14 +203,34 @@ func TestCasesHTTPConfigAndDispatcherQueue(t *testing.T) {
 	}
 }
 
+// With the default settings a rule-table decision is unambiguous: event
+// 0101 is named by rule 1 (category 0101, city scope, priority 10) for
+// D0003, so registering dispatches it there.
+func TestCasesHTTPAutoDispatchByRule(t *testing.T) {
+	h, _ := newCaseTestServer(t)
+	m := mustStatus(t, call(t, h, "POST", "/api/v1/cases", "ins", `{"kind":"event","category":"0101","lon":118.775,"lat":31.998}`), 201)
+	r := mustStatus(t, call(t, h, "POST", fmt.Sprintf("/api/v1/cases/%d/actions/register", int64(m["id"].(float64))), "sup", ""), 200)
+	c := r["case"].(map[string]any)
+	if c["state"] != "dispatched" || c["unit"] != "D0003" {
+		t.Fatalf("rule auto-dispatch %v", c)
+	}
+}
+
 func TestCasesHTTPUploadsDirHoldsOnlyGeneratedNames(t *testing.T) {
 	h, dir := newCaseTestServer(t)
 	m := mustStatus(t, call(t, h, "POST", "/api/v1/cases", "cit", `{"kind":"event","category":"0101","lon":118.765,"lat":31.993}`), 201)
 	id := int64(m["id"].(float64))
 	jpg := "\xff\xd8\xff\xe0" + strings.Repeat("a", 100)
 	mustStatus(t, call(t, h, "POST", fmt.Sprintf("/api/v1/cases/%d/attachments", id), "cit", jpg, "Content-Disposition", `attachment; filename="../../etc/passwd"`), 201)
+	// A browser's multipart form works too; the part's file name is ignored.
+	var mp strings.Builder
+	mw := multipart.NewWriter(&mp)
+	fw, _ := mw.CreateFormFile("file", "../evil.php")
+	fw.Write([]byte("\x89PNG\r\n\x1a\n0000"))
+	mw.Close()
+	mustStatus(t, call(t, h, "POST", fmt.Sprintf("/api/v1/cases/%d/attachments", id), "cit", mp.String(), "Content-Type", mw.FormDataContentType()), 201)
 	ents, _ := os.ReadDir(filepath.Join(dir, "uploads", "cases"))
-	if len(ents) != 1 || !strings.HasSuffix(ents[0].Name(), ".jpg") || len(ents[0].Name()) != 36 {
+	if len(ents) != 2 || len(ents[0].Name()) != 36 || len(ents[1].Name()) != 36 {
 		t.Fatalf("uploads %v", ents)
 	}
 	// The citizen sees their own report only.
