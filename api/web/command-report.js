@@ -38,7 +38,7 @@ async function load() {
   document.getElementById('title').textContent = `${y} 年 ${m} 月 城市管理综合评价报告`;
   const q = `period=month&date=${month.value}-01`;
   try {
-    const [st, dp, un, ca, gr] = await Promise.all(['street', 'department', 'unit', 'category', 'grid'].map((g) => get(`group=${g}&${q}`).then((r) => r.json())));
+    const [st, dp, un, ca, gr, rp, ds] = await Promise.all(['street', 'department', 'unit', 'category', 'grid', 'reporter&source=inspector', 'dispatcher'].map((g) => get(`group=${g}&${q}`).then((r) => r.json())));
     const t = st.total;
     document.getElementById('summary').textContent =
       `上报 ${t.reported} 件，立案 ${t.registered} 件，应结案 ${t.due_for_closure} 件，结案 ${t.closed} 件（结案率 ${pct(t.closure_rate)}），` +
@@ -50,6 +50,13 @@ async function load() {
     const topCols = [['名称', (r) => r.name || r.key], ['代码', (r) => r.key], ['立案', (r) => r.registered], ['环比', (r) => (r.change ? (r.change.registered >= 0 ? '+' : '') + r.change.registered : '')], ['结案率', (r) => pct(r.closure_rate)]];
     table('t-category', top(ca.rows), topCols);
     table('t-grid', top(gr.rows), topCols);
+    const post = (rows) => rows.filter((r) => r.key && r.rank).sort(byRank).slice(0, 30);
+    table('t-reporter', post(rp.rows), [
+      ['排名', (r) => r.rank], ['监督员', (r) => r.key], ['上报', (r) => r.reported], ['立案', (r) => r.registered],
+      ['有效上报率', (r) => pct(r.reported ? r.registered / r.reported : null)], ['综合指标值', (r) => r.score ?? '—'], ['等级', (r) => r.grade || '']]);
+    table('t-dispatcher', post(ds.rows), [
+      ['排名', (r) => r.rank], ['派遣员', (r) => r.key], ['派遣', (r) => r.dispatched], ['被回退案件', (r) => r.returned_cases],
+      ['准确派遣率', (r) => pct(r.dispatched ? (r.dispatched - r.returned_cases) / r.dispatched : null)], ['综合指标值', (r) => r.score ?? '—'], ['等级', (r) => r.grade || '']]);
     document.body.dataset.loaded = month.value;
   } catch (e) {
     document.getElementById('error').textContent = '加载失败: ' + e.message;

@@ -171,6 +171,8 @@ test('the monthly report page renders the evaluation tables', { skip, timeout: 1
   assert.equal(await page.locator('#error').textContent(), '');
   assert.ok(await page.locator('#t-street tbody tr').count() > 0, 'no street rows');
   assert.ok(await page.locator('#t-category tbody tr').count() > 0, 'no category rows');
+  assert.ok(await page.locator('#t-reporter tbody tr').count() > 0, 'no inspector (post) rows');
+  assert.ok(await page.locator('#t-dispatcher tbody tr').count() > 0, 'no dispatcher (post) rows');
   assert.match(await page.locator('#summary').textContent(), /应结案 \d+ 件/);
   await page.screenshot({ path: join(artifacts, 'command-report.png'), fullPage: true });
   assert.deepEqual(errors, []);
