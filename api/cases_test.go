@@ -23,7 +23,7 @@ import (
 // newCaseTestServer serves gpkgtest.City (known owners: the manhole cover
 // 3201140101000001 is maintained by D0003, the guardrail by D0002) from a
 // real store, with a token per role.
-func newCaseTestServer(t *testing.T) (http.Handler, string) {
+func newCaseTestServer(t testing.TB) (http.Handler, string) {
 	t.Helper()
 	ctx := context.Background()
 	st, err := gpkg.Open(ctx, filepath.Join(t.TempDir(), "citygrid.gpkg"))
