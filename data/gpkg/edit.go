@@ -63,15 +63,23 @@ type reference struct {
 type refCache struct {
 	mu  sync.Mutex
 	ref *reference
+	gen string // the store's MetaGeneration the reference was read at
 }
 
-// reference returns the cached reference layers, reading them on first use.
+// reference returns the cached reference layers, reading them on first use
+// and again after an import, by this process or another (MetaGeneration
+// moved).
 func (s *Store) reference(ctx context.Context) (*reference, error) {
 	s.refs.mu.Lock()
 	defer s.refs.mu.Unlock()
-	if s.refs.ref != nil {
+	gen, err := s.Meta(ctx, MetaGeneration)
+	if err != nil {
+		return nil, err
+	}
+	if s.refs.ref != nil && gen == s.refs.gen {
 		return s.refs.ref, nil
 	}
+	s.refs.gen = gen
 	tx, err := s.db.BeginTx(ctx, &sql.TxOptions{ReadOnly: true})
 	if err != nil {
 		return nil, err

@@ -454,3 +454,32 @@ func BenchmarkChangeset50k(b *testing.B) {
 		}
 	}
 }
+
+// TestEditsSeeCategoriesImportedByAnotherProcess: a category imported
+// through a second handle on the file (another process) is known to the
+// next edit.
+func TestEditsSeeCategoriesImportedByAnotherProcess(t *testing.T) {
+	ctx := context.Background()
+	st := openCity(t)
+	if _, err := st.CreateComponent(ctx, lamp("", orb.Point{118.775, 31.995}), who); err != nil {
+		t.Fatal(err)
+	}
+	hydrant := lamp("", orb.Point{118.776, 31.995})
+	hydrant.Category = "0110"
+	if _, err := st.CreateComponent(ctx, hydrant, who); err == nil {
+		t.Fatal("an unknown category was accepted")
+	}
+	other, err := Open(ctx, st.Path())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer other.Close()
+	if err := other.Insert(ctx, &data.Dataset{Categories: []data.Category{{Scheme: data.SchemeGBT30428, Kind: data.KindComponent,
+		Code: "0110", Name: "消防设施", Big: "01", BigName: "公用设施", Geometry: data.GeomPoint, Department: "D0003", DeadlineClass: "A"}}}); err != nil {
+		t.Fatal(err)
+	}
+	ch, err := st.CreateComponent(ctx, hydrant, who)
+	if err != nil || ch[0].Code != "3201140110000001" {
+		t.Fatalf("after the import: %+v %v", ch, err)
+	}
+}
