@@ -1,6 +1,7 @@
 package cases_test
 
 import (
+	"math/rand/v2"
 	"testing"
 	"time"
 
@@ -98,6 +99,72 @@ func TestCalendarValidation(t *testing.T) {
 	} {
 		if err := c.Compile(); err == nil {
 			t.Errorf("%+v compiled", c)
+		}
+	}
+}
+
+var (
+	bruteOff = func() map[string]bool {
+		m := map[string]bool{}
+		for _, h := range cases.Holidays2026 {
+			m[h] = true
+		}
+		return m
+	}()
+	bruteMakeup = map[string]bool{"2026-01-04": true, "2026-02-14": true, "2026-02-28": true, "2026-05-09": true, "2026-09-20": true, "2026-10-10": true}
+)
+
+// bruteWorking reports whether the minute starting at t is working time,
+// from the 2026 schedule written out independently of Calendar.
+func bruteWorking(t time.Time) bool {
+	t = t.In(cst)
+	d := t.Format("2006-01-02")
+	work := bruteMakeup[d] || (!bruteOff[d] && t.Weekday() != time.Saturday && t.Weekday() != time.Sunday)
+	m := t.Hour()*60 + t.Minute()
+	return work && ((m >= 8*60 && m < 12*60) || (m >= 14*60 && m < 18*60))
+}
+
+// A second implementation, minute by minute, agrees with the calendar's
+// interval arithmetic on random starts, lengths and pauses.
+func TestDeadlineAgainstMinuteWalk(t *testing.T) {
+	cal := cases.DefaultCalendar()
+	rng := rand.New(rand.NewPCG(7, 11))
+	base := at(1, 1, 0, 0)
+	for i := 0; i < 150; i++ {
+		start := base.Add(time.Duration(rng.IntN(330*24*60)) * time.Minute)
+		limit := cases.Limit{Amount: float64(1 + rng.IntN(24)), Unit: cases.WorkingHours}
+		var pauses []cases.Pause
+		cur := start
+		for k := 0; k < rng.IntN(3); k++ {
+			from := cur.Add(time.Duration(rng.IntN(2*24*60)) * time.Minute)
+			to := from.Add(time.Duration(1+rng.IntN(3*24*60)) * time.Minute)
+			pauses = append(pauses, cases.Pause{From: from, To: &to})
+			cur = to
+		}
+		// Oracle: walk minutes from start, counting working minutes outside
+		// pauses, until the limit is used up.
+		need := int(limit.Duration() / time.Minute)
+		m := start
+		for need > 0 {
+			paused := false
+			for _, p := range pauses {
+				if !m.Before(p.From) && m.Before(*p.To) {
+					paused = true
+				}
+			}
+			if !paused && bruteWorking(m) {
+				need--
+			}
+			m = m.Add(time.Minute)
+		}
+		due, ok := cal.Deadline(limit, 0, start, pauses)
+		if !ok || !due.Equal(m) {
+			t.Fatalf("case %d: start %s limit %v pauses %d: got %s, walk %s", i, start.In(cst), limit, len(pauses), due.In(cst), m.In(cst))
+		}
+		if len(pauses) == 0 {
+			if w := cal.WorkBetween(start, m); w != limit.Duration() {
+				t.Fatalf("case %d: WorkBetween %s", i, w)
+			}
 		}
 	}
 }
