@@ -212,6 +212,35 @@ func TestOpen311ClientFlow(t *testing.T) {
 	if lon, lat := reqs[0]["long"].(float64), reqs[0]["lat"].(float64); lon < 118.7675 || lon > 118.7685 || lat < 31.995 || lat > 31.996 || reqs[0]["address"] != "雨花台区雨花街道雨花路101号" {
 		t.Fatalf("geocoded %v", reqs[0])
 	}
+	// POST answering XML, and the token (the case number) naming the id.
+	resp, err = http.PostForm(base+"requests.xml", url.Values{"service_code": {"C0213"}, "lat": {"31.9915"}, "long": {"118.773"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, _ = io.ReadAll(resp.Body)
+	resp.Body.Close()
+	var xc struct {
+		Requests []struct {
+			ID string `xml:"service_request_id"`
+		} `xml:"request"`
+	}
+	if resp.StatusCode != 201 || !strings.HasPrefix(resp.Header.Get("Content-Type"), "text/xml") || xml.Unmarshal(b, &xc) != nil || len(xc.Requests) != 1 {
+		t.Fatalf("xml post: %d %s", resp.StatusCode, b)
+	}
+	rec = call(t, h, "GET", "/api/v1/cases/"+xc.Requests[0].ID, "ins", "")
+	var cs struct {
+		Number string `json:"number"`
+	}
+	json.Unmarshal(rec.Body.Bytes(), &cs)
+	var toks []struct {
+		ID    string `json:"service_request_id"`
+		Token string `json:"token"`
+	}
+	json.Unmarshal(get("tokens/"+cs.Number+".json", 200), &toks)
+	if len(toks) != 1 || toks[0].ID != xc.Requests[0].ID {
+		t.Fatalf("token %s: %+v", cs.Number, toks)
+	}
+	get("tokens/nope.json", 404)
 	get("requests.json?start_date=yesterday", 400)
 	get("requests.json?start_date=2026-01-01T00:00:00Z&end_date=2026-06-01T00:00:00Z", 400)
 }
