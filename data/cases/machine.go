@@ -28,6 +28,7 @@ const (
 	ActCancel            = "cancel"             // 作废 (reason)
 	ActRequestSuspension = "request_suspension" // 挂账申请 by the unit (reason)
 	ActRejectSuspension  = "reject_suspension"  // 挂账审批不通过 (reason)
+	ActRecalculate       = "recalculate"        // re-read the limit from the current deadline table; pauses and extensions kept
 	ActLinkDuplicate     = "link_duplicate"     // a later report was linked (no state change)
 )
 
@@ -70,6 +71,7 @@ var Machine = []Rule{
 	{Action: ActRejectSuspension, From: []State{StateDispatched}, Stay: true, Roles: []data.Role{data.RoleDispatcher}, Reason: true},
 	{Action: ActSuspend, From: []State{StateDispatched}, To: StateSuspended, Roles: []data.Role{data.RoleDispatcher}, Reason: true},
 	{Action: ActResume, From: []State{StateSuspended}, To: StateDispatched, Roles: []data.Role{data.RoleDispatcher}},
+	{Action: ActRecalculate, From: []State{StateDispatched, StateSuspended}, Stay: true, Roles: []data.Role{data.RoleDispatcher, data.RoleSupervisor}},
 	{Action: ActCancel, From: openStates, To: StateCancelled, Roles: []data.Role{data.RoleSupervisor}, Reason: true},
 }
 

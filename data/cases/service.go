@@ -539,6 +539,17 @@ func (s *Service) apply(c *Case, t *Transition, req ActionRequest, now time.Time
 	case ActResume:
 		closePause(c, now)
 		s.recompute(c)
+	case ActRecalculate:
+		// After the deadline table changed: the new limit from the same
+		// clock start, every earlier pause and approved extension kept.
+		l, _ := s.Deadlines().For(c)
+		old := "none"
+		if c.Limit != nil {
+			old = fmt.Sprintf("%g %s", c.Limit.Amount, c.Limit.Unit)
+		}
+		c.Limit = &l
+		s.recompute(c)
+		t.Note = strings.TrimSpace(fmt.Sprintf("limit %s → %g %s. %s", old, l.Amount, l.Unit, req.Note))
 	}
 	return nil
 }

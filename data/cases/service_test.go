@@ -365,6 +365,29 @@ func TestSuspensionRequestAndStepDeadlines(t *testing.T) {
 	}
 }
 
+// A limit changed after a pause: recalculation keeps the pause (GLPI
+// #15605 forgot it).
+func TestRecalculateKeepsPauses(t *testing.T) {
+	svc, ck := newService(t)
+	c := reach(t, svc, cases.StateDispatched) // Mon 03-02 09:00, 8 working hours
+	ck.t = at(3, 2, 11, 0)
+	act(t, svc, dispatcher, c.ID, cases.ActSuspend, note("x"))
+	ck.t = at(3, 3, 11, 0) // paused Mon 11–12, 14–18, Tue 08–11: 8 working hours
+	act(t, svc, dispatcher, c.ID, cases.ActResume)
+	tbl := cases.DefaultDeadlines()
+	tbl.Rules = append(tbl.Rules, cases.LimitRule{Kind: data.KindEvent, Category: "manual", Limit: cases.Limit{Amount: 2, Unit: cases.WorkingDays}})
+	if err := svc.SetDeadlines(tbl); err != nil {
+		t.Fatal(err)
+	}
+	c = act(t, svc, supervisor, c.ID, cases.ActRecalculate)
+	// 16 working hours from Mon 09:00 with 8 paused: used 2 h before the
+	// pause, 14 h left from Tue 11:00: Tue 11–12, 14–18 (5), Wed 8 (13),
+	// Thu 08–09 → Thu 03-05 09:00.
+	if c.Limit.Amount != 2 || !c.DueAt.Equal(at(3, 5, 9, 0)) {
+		t.Fatalf("recalculated due %v limit %+v", c.DueAt.In(cst), c.Limit)
+	}
+}
+
 func TestSuspensionPausesOnlyWorkingTime(t *testing.T) {
 	svc, ck := newService(t)
 	c := reach(t, svc, cases.StateDispatched) // Mon 03-02 09:00, due Tue 09:00 (8 working hours)
