@@ -106,3 +106,73 @@ func BenchmarkHTTPEditsWithStore(b *testing.B) {
 	b.ReportMetric(float64(lat[len(lat)/2].Microseconds())/1000, "p50-ms")
 	b.ReportMetric(float64(lat[len(lat)*99/100].Microseconds())/1000, "p99-ms")
 }
+
+// BenchmarkHTTPChangeset50k uploads a 50,000-feature survey batch (25k
+// modifications, 25k additions) as GeoJSON with apply=true through the
+// handlers: parse, store, plan, one transaction, live index and tiles.
+// Scale from CITYGRID_BENCH_SCALE (default 1).
+//
+//	go test ./api -run XXX -bench HTTPChangeset50k -benchtime 1x
+func BenchmarkHTTPChangeset50k(b *testing.B) {
+	scale := 1.0
+	if s := os.Getenv("CITYGRID_BENCH_SCALE"); s != "" {
+		scale, _ = strconv.ParseFloat(s, 64)
+	}
+	ctx := context.Background()
+	for i := 0; i < b.N; i++ {
+		b.StopTimer()
+		ds, err := demo.Generate(ctx, demo.Options{Seed: 1, Scale: scale})
+		if err != nil {
+			b.Fatal(err)
+		}
+		dir := b.TempDir()
+		st, err := gpkg.Open(ctx, filepath.Join(dir, "citygrid.gpkg"))
+		if err != nil {
+			b.Fatal(err)
+		}
+		if err := st.Insert(ctx, ds); err != nil {
+			b.Fatal(err)
+		}
+		ix, err := spatial.Build(ds)
+		if err != nil {
+			b.Fatal(err)
+		}
+		h, err := New(Config{Store: st, Index: ix, Dir: dir, Logger: slog.New(slog.NewTextHandler(io.Discard, nil)),
+			Auth: StaticTokens{"sur": {User: "bench", Role: data.RoleSurveyor}}})
+		if err != nil {
+			b.Fatal(err)
+		}
+		var body strings.Builder
+		body.WriteString(`{"type":"FeatureCollection","features":[`)
+		n := 0
+		for _, c := range ds.Components {
+			p, ok := c.Geometry.(orb.Point)
+			if !ok {
+				continue
+			}
+			if n > 0 {
+				body.WriteByte(',')
+			}
+			fmt.Fprintf(&body, `{"type":"Feature","geometry":null,"properties":{"code":%q,"status":"damaged","version":%d}},`, c.Code, c.Version)
+			fmt.Fprintf(&body, `{"type":"Feature","geometry":{"type":"Point","coordinates":[%.7f,%.7f]},"properties":{"_op":"add","code":%q,"category":%q,"name":"普查新增","department":%q,"status":"intact"}}`,
+				p[0]+1e-6, p[1], data.ComponentCode(c.Code[:6], c.Category, 900000+n), c.Category, c.Department)
+			n += 2
+			if n >= 50000 {
+				break
+			}
+		}
+		body.WriteString(`]}`)
+		req := httptest.NewRequest("POST", "/api/v1/changesets?apply=true", strings.NewReader(body.String()))
+		req.Header.Set("Authorization", "Bearer sur")
+		req.Header.Set("Content-Type", "application/geo+json")
+		rec := httptest.NewRecorder()
+		b.StartTimer()
+		h.ServeHTTP(rec, req)
+		b.StopTimer()
+		if rec.Code != 201 {
+			b.Fatalf("%d %.500s", rec.Code, rec.Body)
+		}
+		b.ReportMetric(float64(body.Len())/1e6, "MB")
+		st.Close()
+	}
+}
