@@ -109,6 +109,17 @@ func newCaseService(cfg Config, board *caseBoard, gs *geocodeService) *caseServi
 		ix = indexResolver{cfg.Index}
 	}
 	cs.st, cs.svc = st, cases.NewService(st, ix)
+	if cfg.Index != nil {
+		ix := cfg.Index
+		cs.svc.UnitExists = func(code string) bool {
+			for _, d := range ix.Dataset().Departments {
+				if d.Code == code {
+					return true
+				}
+			}
+			return false
+		}
+	}
 	if gs != nil && gs.g != nil {
 		if g := gs.g; g != nil {
 			cs.svc.Geocode = func(addr string) (orb.Point, bool) {

@@ -189,6 +189,9 @@ func TestCasesHTTPConfigAndDispatcherQueue(t *testing.T) {
 		t.Fatalf("dispatch queue %v", q)
 	}
 	mustStatus(t, call(t, h, "POST", fmt.Sprintf("/api/v1/cases/%d/actions/dispatch", id), "dis", `{}`), 400)
+	if e := mustStatus(t, call(t, h, "POST", fmt.Sprintf("/api/v1/cases/%d/actions/dispatch", id), "dis", `{"unit":"D9999"}`), 400); e["field"] != "unit" {
+		t.Fatalf("unknown unit: %v", e)
+	}
 	mustStatus(t, call(t, h, "POST", fmt.Sprintf("/api/v1/cases/%d/actions/dispatch", id), "dis", `{"unit":"D0002"}`), 200)
 	uq := mustStatus(t, call(t, h, "GET", "/api/v1/cases/queue?unit=D0002", "u2", ""), 200)
 	cs := uq["cases"].([]any)

@@ -74,6 +74,9 @@ type Service struct {
 	// Geocode turns an address into a point for reports without one; nil:
 	// a location is required.
 	Geocode func(address string) (orb.Point, bool)
+	// UnitExists tells whether a department code names a handling unit;
+	// nil accepts any code.
+	UnitExists func(code string) bool
 	// Now is the clock (tests set it); nil: time.Now.
 	Now func() time.Time
 
@@ -384,6 +387,9 @@ func (s *Service) Act(ctx context.Context, p data.Principal, id int64, req Actio
 	}
 	if rule.Unit && strings.TrimSpace(req.Unit) == "" {
 		return nil, nil, &data.ValidationError{Field: "unit", Reason: "the unit to dispatch to is required for " + rule.Action}
+	}
+	if rule.Unit && s.UnitExists != nil && !s.UnitExists(strings.TrimSpace(req.Unit)) {
+		return nil, nil, &data.ValidationError{Field: "unit", Reason: fmt.Sprintf("no department %q", req.Unit)}
 	}
 	c, err := s.Store.Get(ctx, id)
 	if err != nil {

@@ -62,7 +62,7 @@ func TestCaseWorkflowOnTheRealBinary(t *testing.T) {
 	act(tokens[data.RoleInspector], "verify", "")
 	c := act(tokens[data.RoleSupervisor], "register", "")
 	if c["state"] == "registered" {
-		c = act(tokens[data.RoleDispatcher], "dispatch", `{"unit":"E2EUNIT"}`)
+		c = act(tokens[data.RoleDispatcher], "dispatch", `{"unit":"`+ds.Departments[len(ds.Departments)-1].Code+`"}`)
 	}
 	unit, _ := c["unit"].(string)
 	if c["state"] != "dispatched" || unit == "" {
