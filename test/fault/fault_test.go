@@ -59,14 +59,19 @@ func setup(m *testing.M) (int, error) {
 		return 0, err
 	}
 	cmd := exec.Command(binary, "demo", "--dir", template, "--scale", "0.02", "--addr", addr, "--access-log=false")
-	var logs bytes.Buffer
-	cmd.Stdout, cmd.Stderr = &logs, &logs
+	logs := new(syncBuffer)
+	cmd.Stdout, cmd.Stderr = logs, logs
 	if err := cmd.Start(); err != nil {
 		return 0, err
 	}
 	if err := waitReady("http://"+addr, 120*time.Second); err != nil {
 		_ = cmd.Process.Kill()
 		return 0, fmt.Errorf("demo city: %w\n%s", err, logs.String())
+	}
+	// The first serve stores the demo case history in the background;
+	// the template includes it, so that the tests' servers start settled.
+	for end := time.Now().Add(60 * time.Second); time.Now().Before(end) && !strings.Contains(logs.String(), "demo case history"); {
+		time.Sleep(100 * time.Millisecond)
 	}
 	_ = cmd.Process.Signal(syscall.SIGTERM)
 	if err := cmd.Wait(); err != nil {
