@@ -96,9 +96,7 @@ func TestCasesHTTPAutoDispatchToComponentMaintainer(t *testing.T) {
 			Decided bool   `json:"decided"`
 		} `json:"reasons"`
 	}
-	raw, _ := json.Marshal(c["resolution"])
-	var b []byte
-	json.Unmarshal(raw, &b)
+	b, _ := json.Marshal(c["resolution"])
 	if err := json.Unmarshal(b, &res); err != nil || !res.Auto || res.Rule != "component_maintainer" || res.Unit != "D0003" || len(res.Reasons) == 0 || !res.Reasons[0].Decided {
 		t.Fatalf("resolution %s: %+v %v", b, res, err)
 	}
@@ -177,9 +175,7 @@ func TestCasesHTTPConfigAndDispatcherQueue(t *testing.T) {
 			Rank int    `json:"rank"`
 		} `json:"candidates"`
 	}
-	raw, _ := json.Marshal(rc["resolution"])
-	var b []byte
-	json.Unmarshal(raw, &b)
+	b, _ := json.Marshal(rc["resolution"])
 	json.Unmarshal(b, &res)
 	if rc["state"] != "registered" || res.Rule != "rule_table" || res.Auto || len(res.Candidates) < 2 || res.Candidates[0].Unit != "D0003" {
 		t.Fatalf("should wait for a dispatcher with ranked candidates: %v %s", rc, b)

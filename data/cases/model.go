@@ -11,6 +11,7 @@
 package cases
 
 import (
+	"encoding/json"
 	"time"
 
 	"citygrid/data"
@@ -94,7 +95,7 @@ type Case struct {
 	Unit  string `json:"unit,omitempty"` // department code of the current handling unit
 	// Resolution is the reason chain that chose Unit (auto-dispatch or
 	// the dispatcher's candidates), as JSON.
-	Resolution []byte `json:"resolution,omitempty"`
+	Resolution json.RawMessage `json:"resolution,omitempty"`
 
 	ReportedAt   time.Time  `json:"reported_at"`
 	VerifiedAt   *time.Time `json:"verified_at,omitempty"`
