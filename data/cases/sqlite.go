@@ -315,8 +315,10 @@ func (s *SQLStore) Get(ctx context.Context, id int64) (*Case, error) {
 	return decodeCase(doc, lon, lat)
 }
 
-// handlingStates are the states in which a handling deadline runs.
-var handlingStates = []State{StateDispatched, StateHandled, StateReturned, StateArbitration}
+// handlingStates are the states in which a handling deadline runs and
+// the unit still owes the work (a handled case waits for the check; a
+// suspended one has no running deadline).
+var handlingStates = []State{StateDispatched}
 
 func (f *Filter) where() (string, []any) {
 	var w []string

@@ -138,7 +138,9 @@ func TestSQLStoreListFilters(t *testing.T) {
 	check("source", cases.Filter{Source: cases.SourceCitizen}, func(c *cases.Case) bool { return c.Source == cases.SourceCitizen })
 	from, to := base.Add(10*time.Hour), base.Add(20*time.Hour)
 	check("window", cases.Filter{ReportedFrom: from, ReportedTo: to}, func(c *cases.Case) bool { return !c.ReportedAt.Before(from) && c.ReportedAt.Before(to) })
-	check("overdue", cases.Filter{Overdue: true, Now: now}, func(c *cases.Case) bool { return c.DueAt != nil && c.DueAt.Before(now) })
+	check("overdue", cases.Filter{Overdue: true, Now: now}, func(c *cases.Case) bool {
+		return c.State == cases.StateDispatched && c.DueAt != nil && c.DueAt.Before(now)
+	})
 	check("open", cases.Filter{Open: true}, func(c *cases.Case) bool { return !c.State.Terminal() })
 	p, _ := s.List(ctx, cases.Filter{Sort: cases.SortDue, States: []cases.State{cases.StateDispatched, cases.StateHandled}, Limit: 100})
 	for i := 1; i < len(p.Cases); i++ {

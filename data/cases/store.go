@@ -64,8 +64,8 @@ type Filter struct {
 	ReportedFrom, ReportedTo time.Time
 	// UpdatedFrom/UpdatedTo bound UpdatedAt to [from, to).
 	UpdatedFrom, UpdatedTo time.Time
-	// Overdue: only cases still in the handling stage (dispatched,
-	// handled, returned or arbitration) whose DueAt is before Now.
+	// Overdue: only cases with the unit (dispatched; not suspended, not
+	// yet handled) whose DueAt is before Now.
 	Overdue bool
 	// Open: only cases in a non-terminal state.
 	Open bool
