@@ -182,30 +182,34 @@ func (s *SQLStore) Create(ctx context.Context, c *Case, t *Transition) error {
 		return fmt.Errorf("create case: %w", err)
 	}
 	defer tx.Rollback()
-	var id int64
-	if err := tx.QueryRowContext(ctx, `SELECT COALESCE(MAX(id), 0) + 1 FROM case_cases`).Scan(&id); err != nil {
-		return fmt.Errorf("create case: %w", err)
-	}
-	c.ID = id
+	// The first statement writes, so the transaction takes the write lock
+	// at once (waiting out other writers of the shared file) instead of
+	// upgrading a read snapshot, which SQLite refuses with SQLITE_BUSY
+	// when another connection wrote in between.
 	if c.ReportedAt.IsZero() {
 		c.ReportedAt = time.Now().UTC()
 	}
-	if c.Number == "" {
-		c.Number = fmt.Sprintf("%s%07d", c.ReportedAt.In(chinaTZ).Format("20060102"), id)
-	}
-	c.Version = 1
 	if c.UpdatedAt.IsZero() {
 		c.UpdatedAt = c.ReportedAt
 	}
+	c.Version = 1
 	c.Lon, c.Lat = c.Point[0], c.Point[1]
+	res, err := tx.ExecContext(ctx, `INSERT INTO case_cases(number, state, kind, category, source, unit, street, community, unit_grid, dispatcher, reporter, lon, lat, reported_at, updated_at, due_at, version, doc)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, '{}')`,
+		fmt.Sprintf("pending-%d", time.Now().UnixNano()), c.State, c.Kind, c.Category, c.Source, c.Unit, c.Street, c.Community, c.UnitGrid, c.Dispatcher, c.Reporter,
+		c.Point[0], c.Point[1], ms(c.ReportedAt), ms(c.UpdatedAt), msPtr(c.DueAt), c.Version)
+	if err != nil {
+		return fmt.Errorf("create case: %w", err)
+	}
+	c.ID, _ = res.LastInsertId()
+	if c.Number == "" {
+		c.Number = fmt.Sprintf("%s%07d", c.ReportedAt.In(chinaTZ).Format("20060102"), c.ID)
+	}
 	doc, err := json.Marshal(c)
 	if err != nil {
 		return fmt.Errorf("create case: %w", err)
 	}
-	if _, err := tx.ExecContext(ctx, `INSERT INTO case_cases(id, number, state, kind, category, source, unit, street, community, unit_grid, dispatcher, reporter, lon, lat, reported_at, updated_at, due_at, version, doc)
-		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
-		c.ID, c.Number, c.State, c.Kind, c.Category, c.Source, c.Unit, c.Street, c.Community, c.UnitGrid, c.Dispatcher, c.Reporter,
-		c.Point[0], c.Point[1], ms(c.ReportedAt), ms(c.UpdatedAt), msPtr(c.DueAt), c.Version, string(doc)); err != nil {
+	if _, err := tx.ExecContext(ctx, `UPDATE case_cases SET number = ?, doc = ? WHERE id = ?`, c.Number, string(doc), c.ID); err != nil {
 		if strings.Contains(err.Error(), "UNIQUE") {
 			return fmt.Errorf("create case: number %q exists: %w", c.Number, data.ErrConflict)
 		}
@@ -608,17 +612,20 @@ func (s *SQLStore) PutConfig(ctx context.Context, name string, body []byte, user
 		return ConfigDoc{}, fmt.Errorf("config %s: %w", name, err)
 	}
 	defer tx.Rollback()
-	var cur int64
-	if err := tx.QueryRowContext(ctx, `SELECT COALESCE(MAX(version), 0) FROM case_config WHERE name = ?`, name).Scan(&cur); err != nil {
+	// Write first (see Create), then check the version it got.
+	at := time.Now().UTC()
+	if _, err := tx.ExecContext(ctx, `INSERT INTO case_config(name, version, body, user, at) SELECT ?, COALESCE(MAX(version), 0) + 1, ?, ?, ? FROM case_config WHERE name = ?`,
+		name, string(body), user, ms(at), name); err != nil {
 		return ConfigDoc{}, fmt.Errorf("config %s: %w", name, err)
 	}
-	if ifVersion != 0 && ifVersion != cur {
-		return ConfigDoc{}, &VersionError{Name: name, Current: cur}
-	}
-	d := ConfigDoc{Name: name, Version: cur + 1, Body: body, User: user, At: time.Now().UTC()}
-	if _, err := tx.ExecContext(ctx, `INSERT INTO case_config(name, version, body, user, at) VALUES (?, ?, ?, ?, ?)`, name, d.Version, string(body), user, ms(d.At)); err != nil {
+	var v int64
+	if err := tx.QueryRowContext(ctx, `SELECT MAX(version) FROM case_config WHERE name = ?`, name).Scan(&v); err != nil {
 		return ConfigDoc{}, fmt.Errorf("config %s: %w", name, err)
 	}
+	if ifVersion != 0 && ifVersion != v-1 {
+		return ConfigDoc{}, &VersionError{Name: name, Current: v - 1}
+	}
+	d := ConfigDoc{Name: name, Version: v, Body: body, User: user, At: at}
 	if err := tx.Commit(); err != nil {
 		return ConfigDoc{}, fmt.Errorf("config %s: %w", name, err)
 	}
