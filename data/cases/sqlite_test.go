@@ -3,6 +3,7 @@ package cases_test
 import (
 	"context"
 	"errors"
+	"fmt"
 	"path/filepath"
 	"testing"
 	"time"
@@ -156,5 +157,52 @@ func TestSQLStoreListFilters(t *testing.T) {
 	s.All(ctx, func(*cases.Case) bool { n++; return n < 5 })
 	if n != 5 {
 		t.Fatalf("All did not stop: %d", n)
+	}
+}
+
+// Case writes share the GeoPackage file with the city's own writers: both
+// going at once, neither fails with SQLITE_BUSY.
+func TestSQLStoreSharesTheFileWithOtherWriters(t *testing.T) {
+	ctx := context.Background()
+	g, err := gpkg.Open(ctx, filepath.Join(t.TempDir(), "c.gpkg"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer g.Close()
+	s, err := cases.NewSQLStore(ctx, g.DB())
+	if err != nil {
+		t.Fatal(err)
+	}
+	done := make(chan error, 1)
+	go func() {
+		for i := 0; i < 200; i++ {
+			if err := g.SetMeta(ctx, "bench", fmt.Sprint(i)); err != nil {
+				done <- err
+				return
+			}
+		}
+		done <- nil
+	}()
+	for i := 0; i < 200; i++ {
+		c := &cases.Case{Kind: data.KindEvent, Category: "0101", State: cases.StateReported, Point: orb.Point{118, 32}}
+		if err := s.Create(ctx, c, &cases.Transition{Action: "report", To: c.State}); err != nil {
+			t.Fatal(err)
+		}
+		if i%2 == 0 {
+			c.State = cases.StateCancelled
+			if err := s.Update(ctx, c, &cases.Transition{Action: "cancel", From: cases.StateReported, To: c.State}); err != nil {
+				t.Fatal(err)
+			}
+		}
+		if _, err := s.PutConfig(ctx, "settings", []byte(`{}`), "x", 0); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := <-done; err != nil {
+		t.Fatal(err)
+	}
+	p, _ := s.List(ctx, cases.Filter{States: []cases.State{cases.StateCancelled}})
+	if p.Total != 100 {
+		t.Fatalf("cancelled %d", p.Total)
 	}
 }
