@@ -442,9 +442,10 @@ func (s *Service) apply(c *Case, t *Transition, req ActionRequest, now time.Time
 	case ActRegister:
 		c.RegisteredAt = &now
 	case ActNotRegister, ActCancel:
+		// Terminal but not 结案: ClosedAt stays for closure proper.
 		c.Reason = req.Note
-		c.ClosedAt = &now
 		c.PendingExtension = nil
+		c.SuspensionRequested = ""
 		if c.State == StateSuspended {
 			closePause(c, now)
 		}
