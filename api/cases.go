@@ -384,6 +384,11 @@ func filterOf(r *http.Request) (cases.Filter, error) {
 			}
 		}
 	}
+	if v := q.Get("due_before"); v != "" {
+		if f.DueBefore, err = time.Parse(time.RFC3339, v); err != nil {
+			return f, errBadRequest("due_before", "an RFC 3339 time")
+		}
+	}
 	for _, b := range []struct {
 		name string
 		dst  *bool

@@ -55,7 +55,7 @@ func (n *Notifier) Sweep(ctx context.Context, url string, now time.Time) (int, e
 	}
 	sent := 0
 	var lastErr error
-	f := Filter{States: []State{StateDispatched}, Sort: SortDue, Limit: MaxPageSize, NoTotal: true}
+	f := Filter{States: []State{StateDispatched}, Sort: SortDue, Limit: MaxPageSize, NoTotal: true, DueBefore: n.horizon(now)}
 	for off := 0; ; off += MaxPageSize {
 		f.Offset = off
 		p, err := n.Store.List(ctx, f)
@@ -97,6 +97,28 @@ func (n *Notifier) Sweep(ctx context.Context, url string, now time.Time) (int, e
 		}
 	}
 	return sent, lastErr
+}
+
+// horizon bounds the deadlines that can be yellow at now: a case is
+// yellow when at most (1 − DueSoonFraction) of its clock is left, and its
+// clock is at most the longest limit of the table with every extension
+// allowed; twice that, for limits of older table versions.
+func (n *Notifier) horizon(now time.Time) time.Time {
+	t := n.Service.Deadlines()
+	set := n.Service.Settings()
+	cal := n.Service.Calendar()
+	grow := 2 * (1 - set.DueSoonFraction) * (1 + set.MaxExtensionFactor*float64(set.MaxExtensions))
+	far := now
+	limits := []Limit{t.Default}
+	for _, r := range t.Rules {
+		limits = append(limits, r.Limit)
+	}
+	for _, l := range limits {
+		if h := cal.Add(l, now, time.Duration(float64(l.Duration())*grow)); h.After(far) {
+			far = h
+		}
+	}
+	return far.Add(time.Minute)
 }
 
 // deliver posts one notification unless it was already sent.

@@ -394,6 +394,10 @@ func (f *Filter) where() (string, []any) {
 			args = append(args, ms(to))
 		}
 	}
+	if !f.DueBefore.IsZero() {
+		w = append(w, "due_at < ?")
+		args = append(args, ms(f.DueBefore))
+	}
 	rng("reported_at", f.ReportedFrom, f.ReportedTo)
 	rng("updated_at", f.UpdatedFrom, f.UpdatedTo)
 	if f.Overdue {

@@ -142,6 +142,8 @@ func TestSQLStoreListFilters(t *testing.T) {
 	check("overdue", cases.Filter{Overdue: true, Now: now}, func(c *cases.Case) bool {
 		return c.State == cases.StateDispatched && c.DueAt != nil && c.DueAt.Before(now)
 	})
+	due := base.Add(50 * time.Hour)
+	check("due before", cases.Filter{DueBefore: due}, func(c *cases.Case) bool { return c.DueAt != nil && c.DueAt.Before(due) })
 	check("open", cases.Filter{Open: true}, func(c *cases.Case) bool { return !c.State.Terminal() })
 	p, _ := s.List(ctx, cases.Filter{Sort: cases.SortDue, States: []cases.State{cases.StateDispatched, cases.StateHandled}, Limit: 100})
 	for i := 1; i < len(p.Cases); i++ {

@@ -67,6 +67,8 @@ type Filter struct {
 	// Overdue: only cases with the unit (dispatched; not suspended, not
 	// yet handled) whose DueAt is before Now.
 	Overdue bool
+	// DueBefore: only cases with a deadline before this time.
+	DueBefore time.Time
 	// Open: only cases in a non-terminal state.
 	Open bool
 	// Reporter: only this reporter's cases (citizens follow their own).
