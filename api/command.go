@@ -63,6 +63,8 @@ type caseBoard struct {
 
 	echartsOnce sync.Once
 	echartsPath string
+	webOnce     sync.Once
+	webPath     string
 
 	index      *spatial.Index
 	demoDays   int           // length of a generated demo history; 0 = a year

@@ -71,7 +71,7 @@ func (b *caseBoard) page(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	var missing []string
-	if findWebDir() == "" {
+	if b.webDir() == "" {
 		missing = append(missing, "MapLibre GL JS (npm ci --prefix api/web)")
 	}
 	if b.echartsDir() == "" {
@@ -128,6 +128,12 @@ func (b *caseBoard) asset(w http.ResponseWriter, r *http.Request) {
 func (b *caseBoard) echartsDir() string {
 	b.echartsOnce.Do(func() { b.echartsPath = findEChartsDir() })
 	return b.echartsPath
+}
+
+// webDir is MapLibre's directory, looked up once like echartsDir.
+func (b *caseBoard) webDir() string {
+	b.webOnce.Do(func() { b.webPath = findWebDir() })
+	return b.webPath
 }
 
 // echarts answers GET /command/echarts/{file} from the installed dist

@@ -26,28 +26,7 @@ const maplibreDist = "api/web/node_modules/maplibre-gl/dist"
 // parents, then under the executable's directory and its parents. The
 // files are served from disk, never from a CDN, so the map works offline.
 func findWebDir() string {
-	ok := func(dir string) bool {
-		_, err := os.Stat(filepath.Join(dir, "maplibre-gl.mjs"))
-		return err == nil
-	}
-	if d := os.Getenv(WebDirEnv); d != "" && ok(d) {
-		return d
-	}
-	var roots []string
-	if wd, err := os.Getwd(); err == nil {
-		roots = append(roots, wd)
-	}
-	if exe, err := os.Executable(); err == nil {
-		roots = append(roots, filepath.Dir(exe))
-	}
-	for _, root := range roots {
-		for dir, i := root, 0; i < 6; i, dir = i+1, filepath.Dir(dir) {
-			if cand := filepath.Join(dir, maplibreDist); ok(cand) {
-				return cand
-			}
-		}
-	}
-	return ""
+	return findInstalledDir(os.Getenv(WebDirEnv), maplibreDist, "maplibre-gl.mjs")
 }
 
 // page answers GET /: the map page, or instructions when MapLibre GL JS
