@@ -6,67 +6,22 @@
 // Run: node --test test/browser/
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn, execFileSync } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { createServer } from 'node:net';
-import { tmpdir } from 'node:os';
-import { join, resolve, dirname } from 'node:path';
-import { fileURLToPath } from 'node:url';
-import { chromium } from 'playwright-core';
+import { execFileSync } from 'node:child_process';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { artifacts, launchBrowser, skipUnless, startCity, stopCity } from './harness.mjs';
 
-const root = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..');
-const chromiumPath = process.env.CHROMIUM || '/usr/bin/chromium';
-const artifacts = join(root, 'test', 'artifacts');
-const ready = existsSync(chromiumPath) && existsSync(join(root, 'api/web/node_modules/maplibre-gl/dist/maplibre-gl.mjs'));
-const skip = ready ? false : process.env.CI === 'true' ? false : 'chromium or api/web/node_modules missing';
+const skip = skipUnless(['api/web/node_modules/maplibre-gl/dist/maplibre-gl.mjs'], 'chromium or api/web/node_modules');
 
 let work, bin, dir, server, base, browser;
 
-function freePort() {
-  return new Promise((res, rej) => {
-    const s = createServer();
-    s.listen(0, '127.0.0.1', () => { const { port } = s.address(); s.close(() => res(port)); });
-    s.on('error', rej);
-  });
-}
-
-async function waitHealthy(url, ms) {
-  const end = Date.now() + ms;
-  while (Date.now() < end) {
-    try { if ((await fetch(url)).ok) return; } catch { /* not up yet */ }
-    if (server.exitCode !== null) throw new Error(`citygrid exited with ${server.exitCode}`);
-    await new Promise((r) => setTimeout(r, 250));
-  }
-  throw new Error(`${url} not healthy after ${ms} ms`);
-}
-
 before(async () => {
   if (skip) return;
-  work = mkdtempSync(join(tmpdir(), 'citygrid-browser-live-'));
-  bin = join(work, 'citygrid');
-  dir = join(work, 'city');
-  execFileSync('go', ['build', '-o', bin, './cmd/citygrid'], { cwd: root, stdio: 'inherit' });
-  const port = await freePort();
-  base = `http://127.0.0.1:${port}`;
-  server = spawn(bin, ['demo', '--dir', dir, '--addr', `127.0.0.1:${port}`, '--scale', '0.05', '--seed', '7'], { cwd: root, stdio: ['ignore', 'ignore', 'pipe'] });
-  let log = '';
-  server.stderr.on('data', (d) => { log = (log + d).slice(-4000); });
-  server.on('exit', (code) => { if (code) console.error(log); });
-  await waitHealthy(`${base}/healthz`, 180000);
-  browser = await chromium.launch({
-    executablePath: chromiumPath,
-    args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
-  });
+  ({ work, bin, dir, base, server } = await startCity('citygrid-browser-live-'));
+  browser = await launchBrowser();
 });
 
-after(async () => {
-  if (browser) await browser.close();
-  if (server && server.exitCode === null) {
-    server.kill('SIGTERM');
-    await new Promise((r) => server.once('exit', r));
-  }
-  if (work) rmSync(work, { recursive: true, force: true });
-});
+after(() => stopCity(browser, server, work));
 
 test('an imported component appears on the open map without a reload', { skip, timeout: 240000 }, async () => {
   const tj = await (await fetch(`${base}/tiles/city.json`)).json();

@@ -6,68 +6,23 @@
 // Needs: npm ci --prefix test/browser, npm ci --prefix api/web, chromium.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn, execFileSync } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
-import { createServer } from 'node:net';
-import { tmpdir } from 'node:os';
-import { join, resolve, dirname } from 'node:path';
-import { fileURLToPath } from 'node:url';
-import { chromium } from 'playwright-core';
+import { mkdirSync } from 'node:fs';
+import { join } from 'node:path';
 import { VectorTile } from '@mapbox/vector-tile';
 import { PbfReader } from 'pbf';
+import { artifacts, launchBrowser, skipUnless, startCity, stopCity } from './harness.mjs';
 
-const root = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..');
-const chromiumPath = process.env.CHROMIUM || '/usr/bin/chromium';
-const artifacts = join(root, 'test', 'artifacts');
-const ready = existsSync(chromiumPath) && existsSync(join(root, 'api/web/node_modules/maplibre-gl/dist/maplibre-gl.mjs'));
-const skip = ready ? false : process.env.CI === 'true' ? false : 'chromium or api/web/node_modules missing';
+const skip = skipUnless(['api/web/node_modules/maplibre-gl/dist/maplibre-gl.mjs'], 'chromium or api/web/node_modules');
 
 let work, server, base, browser;
 
-function freePort() {
-  return new Promise((res, rej) => {
-    const s = createServer();
-    s.listen(0, '127.0.0.1', () => { const { port } = s.address(); s.close(() => res(port)); });
-    s.on('error', rej);
-  });
-}
-
-async function waitHealthy(url, ms) {
-  const end = Date.now() + ms;
-  while (Date.now() < end) {
-    try { if ((await fetch(url)).ok) return; } catch { /* not up yet */ }
-    if (server.exitCode !== null) throw new Error(`citygrid exited with ${server.exitCode}`);
-    await new Promise((r) => setTimeout(r, 250));
-  }
-  throw new Error(`${url} not healthy after ${ms} ms`);
-}
-
 before(async () => {
   if (skip) return;
-  work = mkdtempSync(join(tmpdir(), 'citygrid-browser-'));
-  const bin = join(work, 'citygrid');
-  execFileSync('go', ['build', '-o', bin, './cmd/citygrid'], { cwd: root, stdio: 'inherit' });
-  const port = await freePort();
-  base = `http://127.0.0.1:${port}`;
-  server = spawn(bin, ['demo', '--dir', join(work, 'city'), '--addr', `127.0.0.1:${port}`, '--scale', '0.05', '--seed', '7'], { cwd: root, stdio: ['ignore', 'ignore', 'pipe'] });
-  let log = '';
-  server.stderr.on('data', (d) => { log = (log + d).slice(-4000); });
-  server.on('exit', (code) => { if (code) console.error(log); });
-  await waitHealthy(`${base}/healthz`, 180000);
-  browser = await chromium.launch({
-    executablePath: chromiumPath,
-    args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
-  });
+  ({ work, base, server } = await startCity('citygrid-browser-'));
+  browser = await launchBrowser();
 });
 
-after(async () => {
-  if (browser) await browser.close();
-  if (server && server.exitCode === null) {
-    server.kill('SIGTERM');
-    await new Promise((r) => server.once('exit', r));
-  }
-  if (work) rmSync(work, { recursive: true, force: true });
-});
+after(() => stopCity(browser, server, work));
 
 function tileOf(lon, lat, z) {
   const n = 2 ** z;
