@@ -1,7 +1,6 @@
 package api
 
 import (
-	"context"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -15,9 +14,6 @@ import (
 	"testing"
 
 	"citygrid/data"
-	"citygrid/data/gpkg"
-	"citygrid/data/gpkg/gpkgtest"
-	"citygrid/spatial"
 )
 
 // newCaseTestServer serves gpkgtest.City (known owners: the manhole cover
@@ -25,23 +21,7 @@ import (
 // real store, with a token per role.
 func newCaseTestServer(t testing.TB) (http.Handler, string) {
 	t.Helper()
-	ctx := context.Background()
-	st, err := gpkg.Open(ctx, filepath.Join(t.TempDir(), "citygrid.gpkg"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { st.Close() })
-	if err := st.Insert(ctx, gpkgtest.City()); err != nil {
-		t.Fatal(err)
-	}
-	ds, err := st.Load(ctx)
-	if err != nil {
-		t.Fatal(err)
-	}
-	ix, err := spatial.Build(ds)
-	if err != nil {
-		t.Fatal(err)
-	}
+	st, ix := storedTestCity(t, t.TempDir())
 	dir := t.TempDir()
 	h, err := New(Config{Store: st, Index: ix, Dir: dir, Logger: slog.New(slog.NewTextHandler(io.Discard, nil)),
 		Auth: StaticTokens{

@@ -8,7 +8,6 @@ import (
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
-	"path/filepath"
 	"strings"
 	"sync"
 	"testing"
@@ -16,8 +15,6 @@ import (
 
 	"citygrid/data"
 	"citygrid/data/gpkg"
-	"citygrid/data/gpkg/gpkgtest"
-	"citygrid/spatial"
 
 	"github.com/paulmach/orb"
 )
@@ -26,23 +23,7 @@ import (
 // surveyor, a viewer and an admin token.
 func newEditTestServer(t *testing.T) (http.Handler, *gpkg.Store) {
 	t.Helper()
-	ctx := context.Background()
-	st, err := gpkg.Open(ctx, filepath.Join(t.TempDir(), "citygrid.gpkg"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { st.Close() })
-	if err := st.Insert(ctx, gpkgtest.City()); err != nil {
-		t.Fatal(err)
-	}
-	ds, err := st.Load(ctx)
-	if err != nil {
-		t.Fatal(err)
-	}
-	ix, err := spatial.Build(ds)
-	if err != nil {
-		t.Fatal(err)
-	}
+	st, ix := storedTestCity(t, t.TempDir())
 	h, err := New(Config{Store: st, Index: ix, Dir: t.TempDir(), Logger: slog.New(slog.NewTextHandler(io.Discard, nil)),
 		Auth: StaticTokens{
 			"sur": {User: "surveyor1", Role: data.RoleSurveyor},

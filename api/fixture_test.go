@@ -1,13 +1,17 @@
 package api
 
 import (
+	"context"
 	"io"
 	"log/slog"
 	"net/http"
+	"path/filepath"
 	"testing"
 	"time"
 
 	"citygrid/data"
+	"citygrid/data/gpkg"
+	"citygrid/data/gpkg/gpkgtest"
 	"citygrid/spatial"
 
 	"github.com/paulmach/orb"
@@ -121,3 +125,28 @@ func newTestServer(t testing.TB) http.Handler {
 
 // newTestIndex indexes testCity.
 func newTestIndex() (*spatial.Index, error) { return spatial.Build(testCity()) }
+
+// storedTestCity stores gpkgtest.City in a new GeoPackage under dir (closed
+// at the end of the test) and indexes what the store loads back, as serve
+// does at start-up.
+func storedTestCity(t testing.TB, dir string) (*gpkg.Store, *spatial.Index) {
+	t.Helper()
+	ctx := context.Background()
+	st, err := gpkg.Open(ctx, filepath.Join(dir, "citygrid.gpkg"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { st.Close() })
+	if err := st.Insert(ctx, gpkgtest.City()); err != nil {
+		t.Fatal(err)
+	}
+	ds, err := st.Load(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ix, err := spatial.Build(ds)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return st, ix
+}

@@ -16,7 +16,6 @@ import (
 	"citygrid/data"
 	"citygrid/data/gpkg"
 	"citygrid/data/gpkg/gpkgtest"
-	"citygrid/spatial"
 
 	"github.com/paulmach/orb"
 )
@@ -52,22 +51,7 @@ func TestAServerFollowsAnImportByAnotherProcess(t *testing.T) {
 	ctx := context.Background()
 	dir := t.TempDir()
 	path := filepath.Join(dir, "citygrid.gpkg")
-	st, err := gpkg.Open(ctx, path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer st.Close()
-	if err := st.Insert(ctx, gpkgtest.City()); err != nil {
-		t.Fatal(err)
-	}
-	ds, err := st.Load(ctx)
-	if err != nil {
-		t.Fatal(err)
-	}
-	ix, err := spatial.Build(ds)
-	if err != nil {
-		t.Fatal(err)
-	}
+	st, ix := storedTestCity(t, dir)
 	var logs syncBuffer
 	h, err := New(Config{Store: st, Index: ix, Dir: dir, Logger: slog.New(slog.NewTextHandler(&logs, nil))})
 	if err != nil {
