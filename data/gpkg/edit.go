@@ -159,7 +159,7 @@ func (s *Store) write(ctx context.Context, m data.EditMeta, changeset string, fn
 	if err != nil {
 		return nil, fmt.Errorf("read reference layers: %w", err)
 	}
-	tx, err := s.db.BeginTx(ctx, nil)
+	tx, err := s.wdb.BeginTx(ctx, nil)
 	if err != nil {
 		return nil, WriteError(err)
 	}

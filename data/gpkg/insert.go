@@ -38,7 +38,7 @@ func (s *Store) Insert(ctx context.Context, ds *data.Dataset) error {
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	tx, err := s.db.BeginTx(ctx, nil)
+	tx, err := s.wdb.BeginTx(ctx, nil)
 	if err != nil {
 		return fmt.Errorf("insert: begin: %w", err)
 	}

@@ -56,7 +56,8 @@ func init() {
 // Store is a city in a GeoPackage file. It implements data.Store and is
 // safe for concurrent use.
 type Store struct {
-	db   *sql.DB
+	db   *sql.DB // reads
+	wdb  *sql.DB // write transactions (BEGIN IMMEDIATE)
 	path string
 	// mu serialises Insert, so concurrent imports fail on conflicts rather
 	// than on SQLITE_BUSY.
@@ -87,6 +88,15 @@ func Open(ctx context.Context, path string) (*Store, error) {
 	q.Set("_cache_size", "-65536")
 	// WAL mode is set by the connect hook, after the page size.
 	dsn := "file:" + (&url.URL{Path: path}).EscapedPath() + "?" + q.Encode()
+	// Write transactions run on a pool of their own whose BEGIN is
+	// IMMEDIATE: they take SQLite's write lock when they start (waiting
+	// up to the busy timeout for other writers, in this process or
+	// another) instead of upgrading a read snapshot at their first write,
+	// which SQLite refuses with SQLITE_BUSY when another connection
+	// committed in between. Read transactions stay on db and never block
+	// writers.
+	q.Set("_txlock", "immediate")
+	wdsn := "file:" + (&url.URL{Path: path}).EscapedPath() + "?" + q.Encode()
 	db, err := sql.Open(driverName, dsn)
 	if err != nil {
 		return nil, fmt.Errorf("open store %s: %w", path, err)
@@ -103,18 +113,37 @@ func Open(ctx context.Context, path string) (*Store, error) {
 		db.Close()
 		return nil, fmt.Errorf("open store %s: %w", path, err)
 	}
-	return &Store{db: db, path: path}, nil
+	wdb, err := sql.Open(driverName, wdsn)
+	if err != nil {
+		db.Close()
+		return nil, fmt.Errorf("open store %s: %w", path, err)
+	}
+	wdb.SetMaxOpenConns(2)
+	wdb.SetMaxIdleConns(1)
+	return &Store{db: db, wdb: wdb, path: path}, nil
 }
 
 // Path returns the file the store lives in.
 func (s *Store) Path() string { return s.path }
 
-// DB returns the underlying database, for tests and maintenance tools.
+// DB returns the underlying database, for reads, tests and maintenance
+// tools.
 func (s *Store) DB() *sql.DB { return s.db }
+
+// WriteDB returns the pool for write transactions on the same file: its
+// transactions begin IMMEDIATE, so they never fail with SQLITE_BUSY on
+// their first write after another connection committed.
+func (s *Store) WriteDB() *sql.DB { return s.wdb }
 
 // Close releases the store; under WAL the last close checkpoints the
 // write-ahead log into the main file.
-func (s *Store) Close() error { return s.db.Close() }
+func (s *Store) Close() error {
+	werr := s.wdb.Close()
+	if err := s.db.Close(); err != nil {
+		return err
+	}
+	return werr
+}
 
 // Meta reads a metadata value, "" when unset.
 func (s *Store) Meta(ctx context.Context, key string) (string, error) {

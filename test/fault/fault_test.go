@@ -627,17 +627,12 @@ func TestSIGTERMDuringWritesFinishesThemAndExitsCleanly(t *testing.T) {
 }
 
 // TestConcurrentWritersOfDifferentKinds runs case reports and component
-// edits at the same time: every write must succeed. It is skipped unless
-// CITYGRID_TEST_CROSS_WRITERS=1 while a known bug stands: the case store's
-// and the edit store's write transactions begin DEFERRED, read, and then
-// cannot upgrade to a write when the other store committed meanwhile
-// (SQLite answers "database is locked" at once, skipping the busy
-// timeout): measured 3 of 160 case reports answered 500 and 10 of 160
-// edits 503. The fix is to begin write transactions IMMEDIATE.
+// edits at the same time: every write must succeed. Write transactions
+// that began DEFERRED, read, and then tried to upgrade to a write after the
+// other store committed failed at once with "database is locked" (3 of 160
+// case reports answered 500 and 10 of 160 edits 503); the stores' write
+// transactions now begin IMMEDIATE.
 func TestConcurrentWritersOfDifferentKinds(t *testing.T) {
-	if os.Getenv("CITYGRID_TEST_CROSS_WRITERS") != "1" {
-		t.Skip("known bug: DEFERRED write transactions of the case and edit stores collide; set CITYGRID_TEST_CROSS_WRITERS=1 to run")
-	}
 	dir := t.TempDir()
 	copyCity(t, dir)
 	tokenFor := func(role string) string {
