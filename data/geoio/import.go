@@ -205,7 +205,7 @@ func Export(ctx context.Context, ds *data.Dataset, layer Layer, format Format, p
 		}
 		// A file to hand on is better self-contained: leave WAL mode, which
 		// checkpoints the log, so readers on read-only media can open it.
-		if _, err := st.DB().ExecContext(ctx, `PRAGMA journal_mode = DELETE`); err != nil {
+		if err := st.LeaveWAL(ctx); err != nil {
 			st.Close()
 			return fmt.Errorf("export: %w", err)
 		}

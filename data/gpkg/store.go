@@ -135,6 +135,21 @@ func (s *Store) DB() *sql.DB { return s.db }
 // their first write after another connection committed.
 func (s *Store) WriteDB() *sql.DB { return s.wdb }
 
+// LeaveWAL switches the file out of WAL mode, which checkpoints the log
+// into the main file, so that the file is self-contained (an export to hand
+// on, a file on read-only media). Nothing else may be using the store: the
+// switch needs the only connection to the file.
+func (s *Store) LeaveWAL(ctx context.Context) error {
+	// Close the idle connections of the write pool and all but one of the
+	// read pool; the PRAGMA runs on that one.
+	s.wdb.SetMaxIdleConns(0)
+	s.db.SetMaxIdleConns(1)
+	if _, err := s.db.ExecContext(ctx, `PRAGMA journal_mode = DELETE`); err != nil {
+		return fmt.Errorf("leave WAL mode: %w", err)
+	}
+	return nil
+}
+
 // Close releases the store; under WAL the last close checkpoints the
 // write-ahead log into the main file.
 func (s *Store) Close() error {
