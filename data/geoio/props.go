@@ -16,7 +16,7 @@ import (
 func parseProperties(raw []byte) ([]string, []any, error) {
 	p := propParser{b: raw}
 	p.space()
-	if p.eof() || bytes.Equal(p.b[p.i:], []byte("null")) {
+	if p.eof() || bytes.Equal(bytes.TrimRight(p.b[p.i:], " \t\r\n"), []byte("null")) {
 		return nil, nil, nil
 	}
 	if p.b[p.i] != '{' {
