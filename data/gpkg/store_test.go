@@ -28,20 +28,6 @@ func openTemp(t testing.TB) (*gpkg.Store, string) {
 	return st, path
 }
 
-func TestRoundTripKeepsEveryLayer(t *testing.T) {
-	ctx := context.Background()
-	st, _ := openTemp(t)
-	want := gpkgtest.City()
-	if err := st.Insert(ctx, want); err != nil {
-		t.Fatalf("Insert: %v", err)
-	}
-	got, err := st.Load(ctx)
-	if err != nil {
-		t.Fatalf("Load: %v", err)
-	}
-	compareDatasets(t, got, gpkgtest.City())
-}
-
 // compareDatasets compares layer by layer so a failure names the layer.
 func compareDatasets(t *testing.T, got, want *data.Dataset) {
 	t.Helper()
@@ -60,73 +46,9 @@ func compareDatasets(t *testing.T, got, want *data.Dataset) {
 	}
 }
 
-func TestInsertConflicts(t *testing.T) {
-	tests := []struct {
-		name     string
-		batch    func() *data.Dataset
-		wantCode string
-	}{
-		{"a component code already stored is refused", func() *data.Dataset {
-			c := gpkgtest.City().Components[0]
-			return &data.Dataset{Components: []data.Component{c}}
-		}, "3201140101000001"},
-		{"a component code given twice in one batch is refused", func() *data.Dataset {
-			c := gpkgtest.City().Components[0]
-			c.Code = "3201140101000099"
-			return &data.Dataset{Components: []data.Component{c, c}}
-		}, "3201140101000099"},
-		{"a duplicate deep inside a large batch is refused", func() *data.Dataset {
-			base := gpkgtest.City().Components[0]
-			var cs []data.Component
-			for i := 1; i <= 500; i++ {
-				c := base
-				c.Code = data.ComponentCode("320114", "0101", 1000+i)
-				cs = append(cs, c)
-			}
-			cs[431].Code = cs[17].Code
-			return &data.Dataset{Components: cs}
-		}, "3201140101001018"},
-		{"a unit grid already stored is refused after other layers were written", func() *data.Dataset {
-			c := gpkgtest.City().Components[0]
-			c.Code = "3201140101000777"
-			return &data.Dataset{
-				Departments: []data.Department{{Code: "D0100", Name: "新部门", Kind: data.DeptBureau}},
-				UnitGrids:   gpkgtest.City().UnitGrids[1:],
-				Components:  []data.Component{c},
-			}
-		}, "320114001001002"},
-		{"a rule id already stored is refused", func() *data.Dataset {
-			return &data.Dataset{Rules: gpkgtest.City().Rules[:1]}
-		}, "id 1"},
-		{"a management grid of the same kind and code is refused", func() *data.Dataset {
-			return &data.Dataset{ManagementGrids: gpkgtest.City().ManagementGrids[:1]}
-		}, "ZR001"},
-	}
-	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			ctx := context.Background()
-			st, _ := openTemp(t)
-			if err := st.Insert(ctx, gpkgtest.City()); err != nil {
-				t.Fatal(err)
-			}
-			err := st.Insert(ctx, tt.batch())
-			if !errors.Is(err, data.ErrConflict) {
-				t.Fatalf("Insert = %v, want ErrConflict", err)
-			}
-			if !strings.Contains(err.Error(), tt.wantCode) {
-				t.Errorf("error %q does not name %s", err, tt.wantCode)
-			}
-			got, err := st.Load(ctx)
-			if err != nil {
-				t.Fatal(err)
-			}
-			compareDatasets(t, got, gpkgtest.City())
-			if g, _ := st.Meta(ctx, gpkg.MetaGeneration); g != "1" {
-				t.Errorf("generation after one good and one failed insert = %q, want 1", g)
-			}
-		})
-	}
-}
+// The layer round trip, insert conflicts, component lookup and meta of
+// the Store interface are the shared suite in data/storetest, run against
+// this store by data/storetest/gpkg_test.go.
 
 func TestInsertRefusesTheUnitSeparator(t *testing.T) {
 	st, _ := openTemp(t)
@@ -171,22 +93,6 @@ func TestReopenKeepsDataAndMeta(t *testing.T) {
 	}
 	if v, err := st.Meta(ctx, "absent"); err != nil || v != "" {
 		t.Errorf("Meta(absent) = %q, %v; want empty", v, err)
-	}
-}
-
-func TestComponentLookup(t *testing.T) {
-	ctx := context.Background()
-	st, _ := openTemp(t)
-	if err := st.Insert(ctx, gpkgtest.City()); err != nil {
-		t.Fatal(err)
-	}
-	want := gpkgtest.City().Components[1]
-	got, err := st.Component(ctx, want.Code)
-	if err != nil || !reflect.DeepEqual(got, want) {
-		t.Fatalf("Component(%s) = %#v, %v; want %#v", want.Code, got, err, want)
-	}
-	if _, err := st.Component(ctx, "3201140101999999"); !errors.Is(err, data.ErrNotFound) {
-		t.Fatalf("Component(absent) = %v, want ErrNotFound", err)
 	}
 }
 

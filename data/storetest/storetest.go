@@ -81,6 +81,20 @@ func conflicts(t *testing.T, open Open) {
 			c.Code = "3201140101000099"
 			return &data.Dataset{Components: []data.Component{c, c}}
 		}, "3201140101000099"},
+		{"a duplicate deep inside a large batch", func() *data.Dataset {
+			base := gpkgtest.City().Components[0]
+			var cs []data.Component
+			for i := 1; i <= 500; i++ {
+				c := base
+				c.Code = data.ComponentCode("320114", "0101", 1000+i)
+				cs = append(cs, c)
+			}
+			cs[431].Code = cs[17].Code
+			return &data.Dataset{Components: cs}
+		}, "3201140101001018"},
+		{"rule id already stored", func() *data.Dataset {
+			return &data.Dataset{Rules: gpkgtest.City().Rules[:1]}
+		}, "id 1"},
 		{"unit grid already stored, after other layers were written", func() *data.Dataset {
 			c := gpkgtest.City().Components[0]
 			c.Code = "3201140101000777"
