@@ -171,6 +171,11 @@ type Transition struct {
 	Role   data.Role `json:"role"`
 	Unit   string    `json:"unit,omitempty"` // unit dispatched to / acting
 	Note   string    `json:"note,omitempty"`
+	// StepDueAt is the deadline the centre's step that this transition
+	// completes had (the case's StepDueAt before it: verify, register,
+	// dispatch or check), nil when that step had none. Post (岗位) scores
+	// count a step as on time when At is not after it.
+	StepDueAt *time.Time `json:"step_due_at,omitempty"`
 }
 
 // Fields appended in round 2 by the workflow (deadline clock, pauses,

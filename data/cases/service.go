@@ -406,6 +406,7 @@ func (s *Service) Act(ctx context.Context, p data.Principal, id int64, req Actio
 	}
 	now := s.now()
 	t := &Transition{At: now, Action: rule.Action, From: c.State, To: rule.To, User: p.User, Role: p.Role, Note: req.Note}
+	t.StepDueAt = copyTime(c.StepDueAt)
 	if rule.Stay {
 		t.To = c.State
 	}
@@ -683,6 +684,7 @@ func (s *Service) autoDispatch(ctx context.Context, c *Case, now time.Time) (*Ca
 	var res Resolution
 	_ = json.Unmarshal(c.Resolution, &res)
 	t := &Transition{At: now, Action: ActDispatch, From: c.State, To: StateDispatched, User: "system", Role: data.RoleDispatcher, Unit: res.Unit, Note: res.Why}
+	t.StepDueAt = copyTime(c.StepDueAt)
 	c.Unit = res.Unit
 	c.Dispatcher = "system"
 	s.startClock(c, now)
@@ -693,4 +695,13 @@ func (s *Service) autoDispatch(ctx context.Context, c *Case, now time.Time) (*Ca
 		return nil, nil, err
 	}
 	return c, t, nil
+}
+
+// copyTime returns a copy of *p, or nil.
+func copyTime(p *time.Time) *time.Time {
+	if p == nil {
+		return nil
+	}
+	v := *p
+	return &v
 }

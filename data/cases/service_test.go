@@ -347,6 +347,23 @@ func TestSuspensionRequestAndStepDeadlines(t *testing.T) {
 	if c.StepDueAt != nil {
 		t.Fatal("no centre step runs while the unit handles the case")
 	}
+	// Each transition keeps the deadline of the step it completed: the
+	// verify came at 11:30 against 10:00 (late), the register before
+	// 14:30.
+	ts, err := svc.Store.Transitions(ctx, c.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	due := map[string]*time.Time{}
+	for _, tr := range ts {
+		due[tr.Action] = tr.StepDueAt
+	}
+	if d := due[cases.ActVerify]; d == nil || !d.Equal(at(3, 2, 10, 0)) {
+		t.Fatalf("verify transition step due %v", d)
+	}
+	if d := due[cases.ActRegister]; d == nil || !d.Equal(at(3, 2, 14, 30)) {
+		t.Fatalf("register transition step due %v", d)
+	}
 	c = act(t, svc, unit1, c.ID, cases.ActRequestSuspension, note("needs a budget"))
 	if c.State != cases.StateDispatched || c.SuspensionRequested != "needs a budget" {
 		t.Fatalf("requested %+v", c)

@@ -107,6 +107,7 @@ var migrations = []string{
 		sent_at INTEGER NOT NULL,
 		PRIMARY KEY (case_id, kind, due_at)
 	) WITHOUT ROWID;`,
+	`ALTER TABLE case_transitions ADD COLUMN step_due_at INTEGER`,
 }
 
 // NewSQLStore opens the case tables in db, creating or migrating them.
@@ -231,8 +232,8 @@ func insertTransition(ctx context.Context, tx *sql.Tx, t *Transition) error {
 	if t.At.IsZero() {
 		t.At = time.Now().UTC()
 	}
-	_, err := tx.ExecContext(ctx, `INSERT INTO case_transitions(case_id, seq, at, action, from_state, to_state, user, role, unit, note) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
-		t.CaseID, t.Seq, ms(t.At), t.Action, t.From, t.To, t.User, t.Role, t.Unit, t.Note)
+	_, err := tx.ExecContext(ctx, `INSERT INTO case_transitions(case_id, seq, at, action, from_state, to_state, user, role, unit, note, step_due_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+		t.CaseID, t.Seq, ms(t.At), t.Action, t.From, t.To, t.User, t.Role, t.Unit, t.Note, msPtr(t.StepDueAt))
 	if err != nil {
 		return fmt.Errorf("record transition of case %d: %w", t.CaseID, err)
 	}
@@ -461,7 +462,7 @@ func (s *SQLStore) List(ctx context.Context, f Filter) (Page, error) {
 
 // Transitions returns a case's transitions in order.
 func (s *SQLStore) Transitions(ctx context.Context, id int64) ([]Transition, error) {
-	rows, err := s.db.QueryContext(ctx, `SELECT case_id, seq, at, action, from_state, to_state, user, role, unit, note FROM case_transitions WHERE case_id = ? ORDER BY seq`, id)
+	rows, err := s.db.QueryContext(ctx, `SELECT case_id, seq, at, action, from_state, to_state, user, role, unit, note, step_due_at FROM case_transitions WHERE case_id = ? ORDER BY seq`, id)
 	if err != nil {
 		return nil, fmt.Errorf("transitions of case %d: %w", id, err)
 	}
@@ -715,7 +716,7 @@ var chinaTZ = time.FixedZone("CST", 8*3600)
 // TransitionsBetween returns the transitions recorded in [from, to), oldest
 // first, at most limit (the Open311 updates feed).
 func (s *SQLStore) TransitionsBetween(ctx context.Context, from, to time.Time, limit int) ([]Transition, error) {
-	rows, err := s.db.QueryContext(ctx, `SELECT case_id, seq, at, action, from_state, to_state, user, role, unit, note FROM case_transitions WHERE at >= ? AND at < ? ORDER BY at, case_id, seq LIMIT ?`, ms(from), ms(to), limit)
+	rows, err := s.db.QueryContext(ctx, `SELECT case_id, seq, at, action, from_state, to_state, user, role, unit, note, step_due_at FROM case_transitions WHERE at >= ? AND at < ? ORDER BY at, case_id, seq LIMIT ?`, ms(from), ms(to), limit)
 	if err != nil {
 		return nil, fmt.Errorf("transitions: %w", err)
 	}
@@ -734,10 +735,15 @@ func scanTransitions(rows *sql.Rows) ([]Transition, error) {
 	for rows.Next() {
 		var t Transition
 		var at int64
-		if err := rows.Scan(&t.CaseID, &t.Seq, &at, &t.Action, &t.From, &t.To, &t.User, &t.Role, &t.Unit, &t.Note); err != nil {
+		var due sql.NullInt64
+		if err := rows.Scan(&t.CaseID, &t.Seq, &at, &t.Action, &t.From, &t.To, &t.User, &t.Role, &t.Unit, &t.Note, &due); err != nil {
 			return nil, err
 		}
 		t.At = fromMS(at)
+		if due.Valid {
+			d := fromMS(due.Int64)
+			t.StepDueAt = &d
+		}
 		out = append(out, t)
 	}
 	return out, rows.Err()
