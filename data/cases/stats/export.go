@@ -222,3 +222,40 @@ func SheetOf(res *Result, name func(string) string) *Sheet {
 	add(&t)
 	return s
 }
+
+// PostColumns are the export columns of a post row, in order.
+var PostColumns = []string{"post", "user", "reports", "valid_reports", "missed", "verified", "verified_on_time",
+	"checked", "checked_on_time", "accepted", "verify_sent", "verify_sent_on_time", "check_sent", "check_sent_on_time",
+	"registered", "registered_on_time", "registered_cancelled", "closed", "closed_on_time",
+	"dispatched", "dispatched_on_time", "dispatched_returned",
+	"valid_report_rate", "missed_report_rate", "on_time_verify_rate", "on_time_check_rate",
+	"verify_sent_on_time_rate", "check_sent_on_time_rate", "on_time_register_rate", "accurate_register_rate",
+	"on_time_close_rate", "on_time_dispatch_rate", "accurate_dispatch_rate",
+	"score", "grade", "rank", "previous_score", "score_change"}
+
+// PostSheetOf lays post statistics out for export: the people of each
+// post, then one total row per post (user "total").
+func PostSheetOf(res *PostResult) *Sheet {
+	s := &Sheet{Name: "post", Header: PostColumns}
+	add := func(r *PostRow, user string) {
+		var rank any
+		if r.Rank > 0 {
+			rank = r.Rank
+		}
+		s.Rows = append(s.Rows, []any{string(r.Post), user, r.Reports, r.ValidReports, r.Missed, r.Verified, r.VerifiedOnTime,
+			r.Checked, r.CheckedOnTime, r.Accepted, r.VerifySent, r.VerifySentOnTime, r.CheckSent, r.CheckSentOnTime,
+			r.Registered, r.RegisteredOnTime, r.RegisteredCancelled, r.Closed, r.ClosedOnTime,
+			r.Dispatched, r.DispatchedOnTime, r.DispatchedReturned,
+			r.ValidReportRate, r.MissedReportRate, r.OnTimeVerifyRate, r.OnTimeCheckRate,
+			r.VerifySentOnTimeRate, r.CheckSentOnTimeRate, r.OnTimeRegisterRate, r.AccurateRegisterRate,
+			r.OnTimeCloseRate, r.OnTimeDispatchRate, r.AccurateDispatchRate,
+			r.Score, r.Grade, rank, r.PreviousScore, r.ScoreChange})
+	}
+	for i := range res.Rows {
+		add(&res.Rows[i], res.Rows[i].User)
+	}
+	for i := range res.Totals {
+		add(&res.Totals[i], "total")
+	}
+	return s
+}

@@ -21,14 +21,14 @@ import (
 //	department (unit, department):
 //	  立案数分值 (≤ 50 → 10, ≤ 100 → 9, ≤ 200 → 7.5, ≤ 500 → 6, ≤ 1000 → 4, else 0; per 30 days)
 //	  + 结案率 × 0.3 + 按期处置率 × 0.3 + (100 − 返工率) × 0.3
-//	post (reporter, i.e. 监督员): 有效上报率 × 1.0, 有效上报率 = registered / reported.
-//	  The standard's other 监督员 terms (漏报率, 按时核实率, 按时核查率) need the
-//	  inspection step deadlines, which the case model does not carry yet.
-//	dispatcher (派遣员): 派遣数分值 × 0.2 + 准确派遣率 × 0.8, 派遣数分值 from dispatched
-//	  cases per month (≥ 2001 → 100, ≥ 1201 → 90, ≥ 501 → 75, ≥ 301 → 60, ≥ 101 → 40,
-//	  else 0), 准确派遣率 = (dispatched − returned_cases) / dispatched. The standard's
-//	  按时派遣率 (weight 0.4, with 派遣数分值 0.2 and 准确派遣率 0.4) needs the dispatch
-//	  step deadline of each case, not recorded yet; its weight goes to 准确派遣率.
+//	posts (岗位; PostTable, see posts.go for the counts):
+//	  监督员 inspector:  有效上报率 × 0.4 + 漏报率分值 × 0.2 + 按时核实率 × 0.2 + 按时核查率 × 0.2,
+//	                    漏报率分值 = 100 − 漏报率
+//	  受理员 operator:   受理数分值 × 0.25 + 核实按时派发率 × 0.4 + 核查按时派发率 × 0.35
+//	  值班长 supervisor: 按时立案率 × 0.25 + 准确立案率 × 0.4 + 按时结案率 × 0.35
+//	  派遣员 dispatcher: 派遣数分值 × 0.2 + 按时派遣率 × 0.4 + 准确派遣率 × 0.4
+//	  受理数分值 / 派遣数分值 from the person's cases per 30 days: ≥ 2001 → 100,
+//	  ≥ 1201 → 90, ≥ 501 → 75, ≥ 301 → 60, ≥ 101 → 40, else 0 (CountScore)
 //
 // Rates enter as percentages. A rate without a denominator (nothing was
 // due) scores 100: nothing failed. Grades: A ≥ 90, B ≥ 75, C ≥ 60,
@@ -47,10 +47,7 @@ const (
 	IndNoPublicReport     Indicator = "no_public_report"   // 100 − 监督举报率, at least 0
 	IndRegionRegistered   Indicator = "region_registered"  // 立案数分值 per grid
 	IndDeptRegistered     Indicator = "dept_registered"    // 立案数分值 of a department (0–10)
-	IndValidReportRate    Indicator = "valid_report_rate"  // registered / reported
 	IndOnTimeHandledShare Indicator = "on_time_of_handled" // handled_on_time / handled
-	IndAccurateDispatch   Indicator = "accurate_dispatch"  // 准确派遣率 (dispatched − returned_cases) / dispatched
-	IndDispatchCount      Indicator = "dispatch_count"     // 派遣数分值 per month
 )
 
 // Term is one weighted term.
@@ -75,14 +72,16 @@ type Scheme struct {
 type Scoring struct {
 	Region     Scheme `json:"region"`
 	Department Scheme `json:"department"`
-	// Post scores 监督员 (group reporter).
-	Post Scheme `json:"post"`
-	// Dispatcher scores 派遣员 (group dispatcher).
+	// Inspector, Operator, Supervisor and Dispatcher score the posts
+	// (监督员, 受理员, 值班长, 派遣员) with the post indicators.
+	Inspector  Scheme `json:"inspector"`
+	Operator   Scheme `json:"operator"`
+	Supervisor Scheme `json:"supervisor"`
 	Dispatcher Scheme `json:"dispatcher"`
 	// Bands, best first (highest Min first).
 	Bands []Band `json:"bands"`
-	// MinSample is the smallest due_for_closure (reported, for posts) a
-	// group needs to be ranked: one fast case must not top a ranking
+	// MinSample is the smallest due_for_closure (for a post: the number
+	// of the post's own events, PostCounts.Sample) a group needs to be ranked: one fast case must not top a ranking
 	// (FixMyStreet #1957). Unranked rows still carry their score.
 	MinSample int `json:"min_sample"`
 }
@@ -94,22 +93,39 @@ func DefaultScoring() Scoring {
 			{IndNoPublicReport, 0.1}, {IndRegionRegistered, 0.2}, {IndClosureRate, 0.3}, {IndOnTimeClosureRate, 0.4}}},
 		Department: Scheme{Name: "department", Terms: []Term{
 			{IndDeptRegistered, 1}, {IndClosureRate, 0.3}, {IndOnTimeHandlingRate, 0.3}, {IndNoRework, 0.3}}},
-		Post:       Scheme{Name: "post", Terms: []Term{{IndValidReportRate, 1}}},
-		Dispatcher: Scheme{Name: "dispatcher", Terms: []Term{{IndDispatchCount, 0.2}, {IndAccurateDispatch, 0.8}}},
-		Bands:      []Band{{"A", 90}, {"B", 75}, {"C", 60}, {"D", 40}, {"E", 0}},
-		MinSample:  5,
+		Inspector: Scheme{Name: "inspector", Terms: []Term{
+			{IndValidReportRate, 0.4}, {IndNoMissedReport, 0.2}, {IndOnTimeVerifyRate, 0.2}, {IndOnTimeCheckRate, 0.2}}},
+		Operator: Scheme{Name: "operator", Terms: []Term{
+			{IndAcceptCount, 0.25}, {IndVerifySentOnTimeRate, 0.4}, {IndCheckSentOnTimeRate, 0.35}}},
+		Supervisor: Scheme{Name: "supervisor", Terms: []Term{
+			{IndOnTimeRegisterRate, 0.25}, {IndAccurateRegisterRate, 0.4}, {IndOnTimeCloseRate, 0.35}}},
+		Dispatcher: Scheme{Name: "dispatcher", Terms: []Term{
+			{IndDispatchCount, 0.2}, {IndOnTimeDispatchRate, 0.4}, {IndAccurateDispatchRate, 0.4}}},
+		Bands:     []Band{{"A", 90}, {"B", 75}, {"C", 60}, {"D", 40}, {"E", 0}},
+		MinSample: 5,
 	}
 }
 
 // Validate checks indicator names and bands.
 func (s *Scoring) Validate() error {
-	for _, sc := range []Scheme{s.Region, s.Department, s.Post, s.Dispatcher} {
+	for i, sc := range []Scheme{s.Region, s.Department, s.Inspector, s.Operator, s.Supervisor, s.Dispatcher} {
+		name := []string{"region", "department", "inspector", "operator", "supervisor", "dispatcher"}[i]
 		for _, t := range sc.Terms {
-			if _, ok := indicatorFuncs[t.Indicator]; !ok {
-				return fmt.Errorf("stats: scheme %s: unknown indicator %q", sc.Name, t.Indicator)
+			known := false
+			if i < 2 {
+				_, known = indicatorFuncs[t.Indicator]
+			} else {
+				_, known = postIndicatorFuncs[t.Indicator]
+			}
+			if !known {
+				kind := "a region or department"
+				if i >= 2 {
+					kind = "a post"
+				}
+				return fmt.Errorf("stats: scheme %s: %q is not %s indicator", name, t.Indicator, kind)
 			}
 			if t.Weight < 0 || math.IsNaN(t.Weight) || math.IsInf(t.Weight, 0) {
-				return fmt.Errorf("stats: scheme %s: weight of %s must be a finite non-negative number", sc.Name, t.Indicator)
+				return fmt.Errorf("stats: scheme %s: weight of %s must be a finite non-negative number", name, t.Indicator)
 			}
 		}
 	}
@@ -165,12 +181,7 @@ var indicatorFuncs = map[Indicator]func(in *scoreInput) float64{
 	IndDeptRegistered: func(in *scoreInput) float64 {
 		return DepartmentRegisteredScore(float64(in.c.Registered) / in.months)
 	},
-	IndValidReportRate:    func(in *scoreInput) float64 { return pct(ratio(in.c.Registered, in.c.Reported)) },
 	IndOnTimeHandledShare: func(in *scoreInput) float64 { return pct(ratio(in.c.HandledOnTime, in.c.Handled)) },
-	IndAccurateDispatch: func(in *scoreInput) float64 {
-		return pct(ratio(in.c.Dispatched-in.c.ReturnedCases, in.c.Dispatched))
-	},
-	IndDispatchCount: func(in *scoreInput) float64 { return CountScore(float64(in.c.Dispatched) / in.months) },
 }
 
 // CountScore is a post's 受理数分值 / 派遣数分值 for n cases a month:
@@ -243,11 +254,9 @@ func (s *Scoring) schemeFor(d Dim) *Scheme {
 		return &s.Region
 	case DimUnit, DimDepartment:
 		return &s.Department
-	case DimReporter:
-		return &s.Post
-	case DimDispatcher:
-		return &s.Dispatcher
 	}
+	// Reporter and dispatcher rows count cases; people are scored by
+	// their posts (PostTable.Evaluate).
 	return nil
 }
 
