@@ -394,73 +394,138 @@ func (g *caseGen) responsible(c *cases.Case) string {
 	return deptCityMgmt
 }
 
+// Step limits of the centre, in working hours, as the workflow's
+// default deadline table has them (cases.DefaultDeadlines: verify,
+// register and dispatch 1, check 4).
+const (
+	stepVerifyH   = 1.0
+	stepRegisterH = 1.0
+	stepDispatchH = 1.0
+	stepCheckH    = 4.0
+)
+
+// Posts of the centre: who is on duty. Operators (受理员) and dispatchers
+// (派遣员) work in turns, the shift supervisor (值班长) changes by day.
+// Each person takes a typical time for a step (mean of an exponential,
+// in working hours), so some are late more often than others and the
+// post scores spread as they do in a real centre.
+var (
+	demoOperators   = []string{"slj01", "slj02", "slj03", "slj04"}
+	demoSupervisors = []string{"zbz01", "zbz02", "zbz03"}
+	demoDispatchers = []string{"pqy01", "pqy02", "pqy03", "pqy04"}
+	demoPace        = []float64{0.28, 0.38, 0.5, 0.62}
+)
+
+// onDuty picks the person of a post on duty at t: turns of half a day.
+func onDuty(people []string, t time.Time) (string, float64) {
+	l := t.In(shanghai)
+	turn := l.YearDay()*2 + l.Hour()/12
+	i := turn % len(people)
+	return people[i], demoPace[i%len(demoPace)]
+}
+
+// inspectorPace is an inspector's typical time for a step.
+func inspectorPace(user string) float64 {
+	h := 0
+	for _, r := range user {
+		h = h*31 + int(r)
+	}
+	return demoPace[(h&0xffff)%len(demoPace)]
+}
+
 // walk plays the case through the workflow up to End, filling the case's
-// times, counts and state, and appends its transitions.
+// times, counts and state, and appends its transitions. The actions,
+// roles and step deadlines are the workflow's (data/cases: report,
+// verify, register or not_register, dispatch, return and redispatch,
+// handle, check_fail or check_pass, close, cancel, suspend); each
+// transition of a centre step records the step's deadline (StepDueAt).
 func (g *caseGen) walk(c *cases.Case, trs []cases.Transition) []cases.Transition {
 	r, end := g.r, g.opt.End
 	state := cases.StateReported
 	seq := 0
+	var stepDue *time.Time // the deadline of the centre's current step
 	step := func(at time.Time, action string, to cases.State, user string, role data.Role, unit, note string) bool {
 		if !at.Before(end) {
+			c.StepDueAt = stepDue
 			return false
 		}
 		seq++
 		trs = append(trs, cases.Transition{CaseID: c.ID, Seq: seq, At: at, Action: action, From: state, To: to,
-			User: user, Role: role, Unit: unit, Note: note})
+			User: user, Role: role, Unit: unit, Note: note, StepDueAt: stepDue})
+		stepDue = nil
 		state = to
 		c.State = to
 		c.UpdatedAt = at
 		c.Version = int64(seq)
 		return true
 	}
+	due := func(from time.Time, h float64) *time.Time { return ptr(addWorkingHours(from, h)) }
+	// stepTime draws the working hours a person with pace p takes for a step.
+	stepTime := func(p float64) float64 { return 0.05 + r.ExpFloat64()*p }
 	c.State, c.UpdatedAt = cases.StateReported, c.ReportedAt
 	c.Lon, c.Lat = c.Point[0], c.Point[1]
 	seq++
-	trs = append(trs, cases.Transition{CaseID: c.ID, Seq: seq, At: c.ReportedAt, Action: "report", To: cases.StateReported,
-		User: c.Reporter, Role: reporterRole(c.Source)})
+	first := cases.Transition{CaseID: c.ID, Seq: seq, At: c.ReportedAt, Action: cases.ActReport, To: cases.StateReported,
+		User: c.Reporter, Role: reporterRole(c.Source)}
+	if first.Role == data.RoleOperator {
+		// The hotline's and the video platform's reports are taken in by
+		// the operator on duty; the caller stays the case's reporter.
+		first.User, _ = onDuty(demoOperators, c.ReportedAt)
+	}
 	c.Version = 1
 	hours := func(h float64) time.Duration { return time.Duration(h * float64(time.Hour)) }
 	t := c.ReportedAt
 	public := c.Source == cases.SourceHotline || c.Source == cases.SourceCitizen
-	// Verification: inspectors' own reports are verified at once.
-	if public || c.Source == cases.SourceVideo {
-		t = t.Add(hours(0.3 + r.ExpFloat64()*1.5))
+	if c.Source == cases.SourceInspector {
+		// An inspector on site reports a verified case (the workflow's
+		// Report does the same).
+		first.To = cases.StateVerified
+		state, c.State = cases.StateVerified, cases.StateVerified
+		c.VerifiedAt = ptr(t)
+		trs = append(trs, first)
 	} else {
-		t = t.Add(hours(0.05 + r.Float64()*0.2))
+		trs = append(trs, first)
+		stepDue = due(t, stepVerifyH)
+		ins := g.inspector(c)
+		t = addWorkingHours(t, stepTime(inspectorPace(ins)))
+		if !step(t, cases.ActVerify, cases.StateVerified, ins, data.RoleInspector, "", "") {
+			return trs
+		}
+		c.VerifiedAt = ptr(t)
 	}
-	if !step(t, "verify", cases.StateVerified, g.inspector(c), data.RoleInspector, "", "") {
-		return trs
-	}
-	c.VerifiedAt = ptr(t)
 	accept := 0.93
 	if public {
 		accept = 0.62
 	} else if c.Source == cases.SourceVideo {
 		accept = 0.75
 	}
-	t = t.Add(hours(0.1 + r.ExpFloat64()*0.5))
+	stepDue = due(t, stepRegisterH)
+	sup, pace := onDuty(demoSupervisors, t)
+	t = addWorkingHours(t, stepTime(pace))
 	if r.Float64() > accept {
-		if step(t, "refuse", cases.StateNotRegistered, "zbz01", data.RoleSupervisor, "", "不符合立案条件") {
+		if step(t, cases.ActNotRegister, cases.StateNotRegistered, sup, data.RoleSupervisor, "", "不符合立案条件") {
 			c.Reason = "不符合立案条件"
 		}
 		return trs
 	}
-	if !step(t, "register", cases.StateRegistered, "zbz01", data.RoleSupervisor, "", "") {
+	if !step(t, cases.ActRegister, cases.StateRegistered, sup, data.RoleSupervisor, "", "") {
 		return trs
 	}
 	c.RegisteredAt = ptr(t)
 	if r.Float64() < 0.006 {
-		step(t.Add(hours(1+r.Float64()*24)), "cancel", cases.StateCancelled, "zbz01", data.RoleSupervisor, "", "重复案件")
+		step(t.Add(hours(1+r.Float64()*24)), cases.ActCancel, cases.StateCancelled, sup, data.RoleSupervisor, "", "重复案件")
 		return trs
 	}
 	unit := g.responsible(c)
-	t = t.Add(hours(0.05 + r.ExpFloat64()*0.4))
-	if !step(t, "dispatch", cases.StateDispatched, "pqy01", data.RoleDispatcher, unit, "") {
+	stepDue = due(t, stepDispatchH)
+	dis, pace := onDuty(demoDispatchers, t)
+	t = addWorkingHours(t, stepTime(pace))
+	if !step(t, cases.ActDispatch, cases.StateDispatched, dis, data.RoleDispatcher, unit, "") {
 		return trs
 	}
 	c.Unit = unit
 	c.DispatchedAt = ptr(t)
-	c.Dispatcher = "pqy01"
+	c.Dispatcher = dis
 	cat := g.cats[string(c.Kind)+"/"+c.Category]
 	limit := deadlineHours["normal"]
 	if cat != nil {
@@ -468,13 +533,13 @@ func (g *caseGen) walk(c *cases.Case, trs []cases.Transition) []cases.Transition
 			limit = l
 		}
 	}
-	due := func(from time.Time) time.Time {
+	dueAt := func(from time.Time) time.Time {
 		if limit.continuous {
 			return from.Add(hours(limit.hours))
 		}
 		return addWorkingHours(from, limit.hours)
 	}
-	c.DueAt = ptr(due(t))
+	c.DueAt = ptr(dueAt(t))
 	c.ClockStart = ptr(t)
 	c.Limit = &cases.Limit{Amount: limit.hours, Unit: cases.ContinuousHours}
 	if !limit.continuous {
@@ -482,28 +547,32 @@ func (g *caseGen) walk(c *cases.Case, trs []cases.Transition) []cases.Transition
 	}
 	// Returns: a unit that is not responsible sends the case back; the
 	// dispatcher redispatches to another unit and the clock restarts.
-	if r.Float64() < 0.035 {
+	// Hasty dispatchers send more cases to the wrong unit.
+	if r.Float64() < 0.035*pace/0.45 {
 		t = t.Add(hours(0.5 + r.ExpFloat64()*3))
-		if !step(t, "return", cases.StateReturned, unit+"01", data.RoleUnit, unit, "非本单位职责") {
+		if !step(t, cases.ActReturn, cases.StateReturned, unit+"01", data.RoleUnit, unit, "非本单位职责") {
 			return trs
 		}
 		c.ReturnCount++
 		c.ReturnedBy = append(c.ReturnedBy, unit)
 		c.Reason = "非本单位职责"
 		unit = g.otherUnit(unit)
-		t = t.Add(hours(0.2 + r.ExpFloat64()*1))
-		if !step(t, "dispatch", cases.StateDispatched, "pqy01", data.RoleDispatcher, unit, "改派") {
+		stepDue = due(t, stepDispatchH)
+		dis, pace = onDuty(demoDispatchers, t)
+		t = addWorkingHours(t, stepTime(pace))
+		if !step(t, cases.ActRedispatch, cases.StateDispatched, dis, data.RoleDispatcher, unit, "改派") {
 			return trs
 		}
 		c.Unit = unit
-		c.DueAt = ptr(due(t))
+		c.Dispatcher = dis
+		c.DueAt = ptr(dueAt(t))
 		c.ClockStart = ptr(t)
 	}
 	// Suspension (挂账) of a few hard cases, and a few stuck ones that
 	// stay open far past their deadline.
 	if r.Float64() < 0.004 {
 		at := t.Add(hours(2 + r.Float64()*20))
-		if step(at, "suspend", cases.StateSuspended, "pqy01", data.RoleDispatcher, unit, "需统筹解决") {
+		if step(at, cases.ActSuspend, cases.StateSuspended, dis, data.RoleDispatcher, unit, "需统筹解决") {
 			c.Pauses = []cases.Pause{{From: at}}
 			c.Reason = "需统筹解决"
 		}
@@ -524,26 +593,29 @@ func (g *caseGen) walk(c *cases.Case, trs []cases.Transition) []cases.Transition
 			took = time.Duration(float64(c.DueAt.Sub(t)) * (0.15 + r.Float64()*0.8))
 		}
 		t = t.Add(took)
-		if !step(t, "handle", cases.StateHandled, unit+"01", data.RoleUnit, unit, "已处置") {
+		if !step(t, cases.ActHandle, cases.StateHandled, unit+"01", data.RoleUnit, unit, "已处置") {
 			return trs
 		}
 		c.HandledAt = ptr(t)
-		t = t.Add(hours(0.3 + r.ExpFloat64()*2))
+		stepDue = due(t, stepCheckH)
+		ins := g.inspector(c)
+		t = addWorkingHours(t, 0.1+r.ExpFloat64()*inspectorPace(ins)*3)
 		// The check fails now and then: rework (返工).
 		if round < 2 && r.Float64() < 0.05 {
-			if !step(t, "rework", cases.StateDispatched, g.inspector(c), data.RoleInspector, unit, "核查未通过") {
+			if !step(t, cases.ActCheckFail, cases.StateDispatched, ins, data.RoleInspector, unit, "核查未通过") {
 				return trs
 			}
 			c.ReworkCount++
 			continue
 		}
-		if !step(t, "check", cases.StateChecked, g.inspector(c), data.RoleInspector, "", "") {
+		if !step(t, cases.ActCheckPass, cases.StateChecked, ins, data.RoleInspector, "", "") {
 			return trs
 		}
 		break
 	}
+	sup, _ = onDuty(demoSupervisors, t)
 	t = t.Add(hours(0.1 + r.ExpFloat64()*0.8))
-	if !step(t, "close", cases.StateClosed, "zbz01", data.RoleSupervisor, "", "") {
+	if !step(t, cases.ActClose, cases.StateClosed, sup, data.RoleSupervisor, "", "") {
 		return trs
 	}
 	c.ClosedAt = ptr(t)

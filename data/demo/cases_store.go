@@ -40,8 +40,8 @@ func StoreCases(ctx context.Context, db *sql.DB, cs []cases.Case, trs []cases.Tr
 		return fmt.Errorf("store demo cases: %w", err)
 	}
 	defer insCase.Close()
-	insTr, err := tx.PrepareContext(ctx, `INSERT INTO case_transitions(case_id, seq, at, action, from_state, to_state, user, role, unit, note)
-		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`)
+	insTr, err := tx.PrepareContext(ctx, `INSERT INTO case_transitions(case_id, seq, at, action, from_state, to_state, user, role, unit, note, step_due_at)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`)
 	if err != nil {
 		return fmt.Errorf("store demo cases: %w", err)
 	}
@@ -71,7 +71,11 @@ func StoreCases(ctx context.Context, db *sql.DB, cs []cases.Case, trs []cases.Tr
 			return fmt.Errorf("store demo cases: transition of unknown case %d", t.CaseID)
 		}
 		t.CaseID = id
-		if _, err := insTr.ExecContext(ctx, t.CaseID, t.Seq, t.At.UnixMilli(), t.Action, t.From, t.To, t.User, t.Role, t.Unit, t.Note); err != nil {
+		var stepDue any
+		if t.StepDueAt != nil {
+			stepDue = t.StepDueAt.UnixMilli()
+		}
+		if _, err := insTr.ExecContext(ctx, t.CaseID, t.Seq, t.At.UnixMilli(), t.Action, t.From, t.To, t.User, t.Role, t.Unit, t.Note, stepDue); err != nil {
 			return fmt.Errorf("store transition %d of demo case %d: %w", t.Seq, t.CaseID, err)
 		}
 	}

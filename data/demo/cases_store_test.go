@@ -80,7 +80,8 @@ func TestStoreCasesReadsBackThroughTheCaseStore(t *testing.T) {
 		}
 		for i := range got {
 			w := perCase[id][i]
-			if got[i].Seq != w.Seq || got[i].Action != w.Action || got[i].To != w.To || !got[i].At.Equal(w.At.Truncate(time.Millisecond)) {
+			if got[i].Seq != w.Seq || got[i].Action != w.Action || got[i].To != w.To || !got[i].At.Equal(w.At.Truncate(time.Millisecond)) ||
+				(got[i].StepDueAt == nil) != (w.StepDueAt == nil) || (w.StepDueAt != nil && !got[i].StepDueAt.Equal(w.StepDueAt.Truncate(time.Millisecond))) {
 				t.Errorf("case %d transition %d: %+v, want %+v", id, i, got[i], w)
 			}
 		}

@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"math"
 	"reflect"
+	"slices"
 	"testing"
 	"time"
 
@@ -238,4 +239,91 @@ func TestEveryIndicatorOfTheGeneratedHistory(t *testing.T) {
 	if compared < 1000 {
 		t.Errorf("only %d groups compared", compared)
 	}
+}
+
+// TestGeneratedPostHistory: the generated history follows the workflow
+// (every action allowed from its state for its role, centre steps with
+// their step deadlines), and the post scores it gives agree with the
+// second computation and look like a centre's: several people per post,
+// most steps on time but not all, scores spread over grades.
+func TestGeneratedPostHistory(t *testing.T) {
+	ds := smallCity(t)
+	end := time.Date(2026, 7, 1, 0, 0, 0, 0, time.UTC)
+	cs, trs, err := Cases(ds, CaseOptions{Seed: 5, End: end})
+	if err != nil {
+		t.Fatal(err)
+	}
+	withDue := 0
+	for _, tr := range trs {
+		if tr.Action == cases.ActReport {
+			continue
+		}
+		rule, ok := cases.RuleOf(tr.Action)
+		if !ok || !slices.Contains(rule.From, tr.From) || !slices.Contains(rule.Roles, tr.Role) {
+			t.Fatalf("case %d: %s by %s from %s is not a workflow step", tr.CaseID, tr.Action, tr.Role, tr.From)
+		}
+		switch tr.Action {
+		case cases.ActVerify, cases.ActRegister, cases.ActNotRegister, cases.ActDispatch, cases.ActRedispatch,
+			cases.ActCheckPass, cases.ActCheckFail:
+			if tr.StepDueAt == nil || !tr.StepDueAt.After(tr.At.Add(-400*24*time.Hour)) {
+				t.Fatalf("case %d: %s without a step deadline", tr.CaseID, tr.Action)
+			}
+			withDue++
+		default:
+			if tr.StepDueAt != nil {
+				t.Fatalf("case %d: %s has a step deadline", tr.CaseID, tr.Action)
+			}
+		}
+	}
+	byID := map[int64]*cases.Case{}
+	for i := range cs {
+		byID[cs[i].ID] = &cs[i]
+	}
+	pt := stats.NewPostTable()
+	pt.AddAll(trs, func(id int64) *cases.Case { return byID[id] })
+	from, to := time.Date(2026, 6, 1, 0, 0, 0, 0, shanghai), time.Date(2026, 7, 1, 0, 0, 0, 0, shanghai)
+	res, err := pt.Evaluate(stats.PostQuery{From: from, To: to}, stats.DefaultScoring())
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := statstest.NaivePosts(cs, trs, from, to)
+	people := map[stats.Post]int{}
+	grades := map[string]bool{}
+	for _, r := range res.Rows {
+		people[r.Post]++
+		grades[r.Grade] = true
+		var m map[string]int
+		b, _ := json.Marshal(r.PostCounts)
+		_ = json.Unmarshal(b, &m)
+		for k, v := range want[statstest.PostKey{Post: string(r.Post), User: r.User}] {
+			if m[k] != v {
+				t.Errorf("%s %s: %s = %d, want %d", r.Post, r.User, k, m[k], v)
+			}
+		}
+	}
+	for _, p := range stats.Posts {
+		if people[p] < 3 {
+			t.Errorf("%d people on post %s", people[p], p)
+		}
+	}
+	if len(grades) < 2 {
+		t.Errorf("every score in one grade: %v", grades)
+	}
+	for _, tot := range res.Totals {
+		for name, r := range map[string]*float64{"verify": tot.OnTimeVerifyRate, "check": tot.OnTimeCheckRate,
+			"register": tot.OnTimeRegisterRate, "dispatch": tot.OnTimeDispatchRate, "verify sent": tot.VerifySentOnTimeRate} {
+			if r != nil && (*r < 0.7 || *r > 0.99) {
+				t.Errorf("%s: on-time %s %.3f, want most but not all on time", tot.Post, name, *r)
+			}
+		}
+	}
+	ins := res.Totals[0]
+	if ins.Reports == 0 || ins.Missed == 0 || *ins.ValidReportRate < 0.85 || ins.Checked == 0 {
+		t.Errorf("inspectors %+v", ins.PostCounts)
+	}
+	if d := res.Totals[3]; d.DispatchedReturned == 0 || d.Dispatched < 500 {
+		t.Errorf("dispatchers %+v", d.PostCounts)
+	}
+	t.Logf("%d transitions with a step deadline; June: %d inspectors, %d operators, %d supervisors, %d dispatchers", withDue,
+		people[stats.PostInspector], people[stats.PostOperator], people[stats.PostSupervisor], people[stats.PostDispatcher])
 }
