@@ -138,10 +138,12 @@ func requireRole(roles ...data.Role) func(http.Handler) http.Handler {
 // publicPrefixes and publicPaths are the explicit list of what anyone may
 // read without a token, whatever the configuration: the map (page, assets,
 // tiles, TileJSON, styles, fonts), Open311 GeoReport v2 (read and post —
-// citizens' apps have no accounts here), the probes and the API document.
+// citizens' apps have no accounts here), the probes, the API document and
+// the command pages' shells (/command, /command/report and their assets:
+// no data; the page asks for a token and its data calls keep their rules).
 var (
-	publicPaths    = []string{"/", "/healthz", "/readyz", "/api/v1/openapi.json"}
-	publicPrefixes = []string{"/tiles/", "/styles/", "/fonts/", "/web/", "/open311/"}
+	publicPaths    = []string{"/", "/healthz", "/readyz", "/api/v1/openapi.json", "/command", "/command/report"}
+	publicPrefixes = []string{"/tiles/", "/styles/", "/fonts/", "/web/", "/open311/", "/command/assets/", "/command/echarts/"}
 )
 
 // readOnlyPosts are POST routes that only read (lookups whose input is too

@@ -36,11 +36,21 @@ type CaseFeed interface {
 	All(ctx context.Context, fn func(*cases.Case) bool) error
 }
 
+// TransitionFeed is the optional part of a CaseFeed that gives the
+// recorded transitions, oldest first, for the post (岗位) scores: the
+// SQLite case store serves it (Open311's updates feed reads the same
+// method), and a PostgreSQL case store must too, or the post scores stay
+// empty until transitions happen.
+type TransitionFeed interface {
+	TransitionsBetween(ctx context.Context, from, to time.Time, limit int) ([]cases.Transition, error)
+}
+
 // caseBoard is the server's live view of the cases.
 type caseBoard struct {
 	log        *slog.Logger
 	tableMu    sync.RWMutex // guards the table pointer (load swaps it)
 	table      *stats.Table
+	posts      *stats.PostTable // post scores, swapped with table
 	tableOpt   stats.Options
 	attachMu   sync.Mutex
 	attached   bool // a case store feeds the board
@@ -111,6 +121,7 @@ func newCaseBoard(cfg Config) *caseBoard {
 	}
 	b.tableOpt = stats.Options{Department: dept}
 	b.table = stats.NewTable(b.tableOpt)
+	b.posts = stats.NewPostTable()
 	for _, d := range []stats.Dim{stats.DimUnit, stats.DimDepartment, stats.DimStreet, stats.DimCommunity, stats.DimCategory} {
 		b.names[d] = map[string]string{}
 	}
@@ -189,8 +200,54 @@ func (b *caseBoard) attach(ctx context.Context, feed CaseFeed) error {
 		b.log.Info("case store empty: the generated demo history stays on the board")
 		return nil
 	}
-	b.load(all)
+	pt := stats.NewPostTable()
+	if tf, ok := feed.(TransitionFeed); ok {
+		if err := loadTransitions(ctx, tf, pt, all); err != nil {
+			return fmt.Errorf("load transitions for post scores: %w", err)
+		}
+	} else {
+		b.log.Warn("the case store lists no transitions: post scores count only new ones")
+	}
+	b.load(all, pt)
 	return nil
+}
+
+// transitionPage is how many transitions loadTransitions reads at once.
+var transitionPage = 20000
+
+// loadTransitions feeds every stored transition into pt, a page at a
+// time (memory stays bounded for millions of transitions). Pages follow
+// the store's order (at, case, seq); a page goes in sorted by case and
+// Seq, and the table ignores a Seq it has passed, so a case's steps
+// count in order as long as its At values grow with Seq (one writer's
+// clock; replicas' clocks must agree to well under a step's duration).
+func loadTransitions(ctx context.Context, tf TransitionFeed, pt *stats.PostTable, all []cases.Case) error {
+	caseOf := caseIndex(all)
+	from, to := time.UnixMilli(0), time.Date(9999, 1, 1, 0, 0, 0, 0, time.UTC)
+	// skip is how many rows at the instant from were read already: the
+	// next page starts at that instant and leaves them out (the store's
+	// order within an instant is by case and seq, so they come first).
+	skip := 0
+	for {
+		page, err := tf.TransitionsBetween(ctx, from, to, transitionPage+skip)
+		if err != nil {
+			return err
+		}
+		pt.AddAll(page[min(skip, len(page)):], caseOf)
+		if len(page) < transitionPage+skip {
+			return nil
+		}
+		last := page[len(page)-1].At
+		n := 0
+		for i := len(page) - 1; i >= 0 && page[i].At.Equal(last); i-- {
+			n++
+		}
+		if last.Equal(from) {
+			skip = len(page)
+		} else {
+			from, skip = last, n
+		}
+	}
 }
 
 // demoIDBase is where the ids of an in-memory demo history start, far
@@ -198,13 +255,14 @@ func (b *caseBoard) attach(ctx context.Context, feed CaseFeed) error {
 // generated ones.
 const demoIDBase = 1 << 40
 
-// load replaces the board's cases and tells open pages to redraw.
-func (b *caseBoard) load(all []cases.Case) {
+// load replaces the board's cases and post table and tells open pages
+// to redraw.
+func (b *caseBoard) load(all []cases.Case, pt *stats.PostTable) {
 	defer b.hub.publish(caseEvent{Type: "reload", Generation: b.layer.Generation() + 1})
 	t := stats.NewTable(b.tableOpt)
 	t.PutAll(all)
 	b.tableMu.Lock()
-	b.table = t
+	b.table, b.posts = t, pt
 	b.tableMu.Unlock()
 	b.layer.Load(all)
 	b.openMu.Lock()
@@ -224,6 +282,9 @@ func (b *caseBoard) load(all []cases.Case) {
 // answer is sent.
 func (b *caseBoard) Apply(c *cases.Case, t *cases.Transition) {
 	b.stats().Put(c)
+	if t != nil {
+		b.postTable().Add(c, t)
+	}
 	b.layer.Put(c)
 	b.openMu.Lock()
 	if c.State.Terminal() {
@@ -251,6 +312,13 @@ func (b *caseBoard) stats() *stats.Table {
 	b.tableMu.RLock()
 	defer b.tableMu.RUnlock()
 	return b.table
+}
+
+// postTable is the current post table.
+func (b *caseBoard) postTable() *stats.PostTable {
+	b.tableMu.RLock()
+	defer b.tableMu.RUnlock()
+	return b.posts
 }
 
 // metaDemoSeed is the store metadata key 'citygrid demo' records its seed
@@ -301,7 +369,7 @@ func (b *caseBoard) demoHistory(ctx context.Context, ix *spatial.Index) {
 			b.log.Warn("demo case history not stored; keeping it in memory", "err", err)
 		}
 	}
-	all, _, err := generate()
+	all, trs, err := generate()
 	if err != nil {
 		b.log.Warn("demo case history not generated", "err", err)
 		return
@@ -309,15 +377,20 @@ func (b *caseBoard) demoHistory(ctx context.Context, ix *spatial.Index) {
 	for i := range all {
 		all[i].ID += demoIDBase
 	}
+	for i := range trs {
+		trs[i].CaseID += demoIDBase
+	}
 	b.attachMu.Lock()
 	defer b.attachMu.Unlock()
 	switch {
 	case b.attached && !b.storeEmpty:
 		return
 	case b.attached:
-		b.add(all)
+		b.add(all, trs)
 	default:
-		b.load(all)
+		pt := stats.NewPostTable()
+		pt.AddAll(trs, caseIndex(all))
+		b.load(all, pt)
 	}
 	b.demoLoaded = true
 	b.log.Info("demo case history generated in memory", "cases", len(all), "took", time.Since(t0).Round(time.Millisecond))
@@ -346,6 +419,7 @@ func (b *caseBoard) storedDemoHistory(ctx context.Context, db *sql.DB, generate 
 		return err
 	}
 	var added []cases.Case
+	var addedTrs []cases.Transition
 	if done == "" {
 		all, trs, err := generate()
 		if err != nil {
@@ -358,7 +432,7 @@ func (b *caseBoard) storedDemoHistory(ctx context.Context, db *sql.DB, generate 
 			return err
 		}
 		b.log.Info("demo case history stored in the case store", "cases", len(all), "transitions", len(trs))
-		added = all
+		added, addedTrs = all, trs
 	}
 	b.attachMu.Lock()
 	attached, empty := b.attached, b.storeEmpty
@@ -369,15 +443,30 @@ func (b *caseBoard) storedDemoHistory(ctx context.Context, db *sql.DB, generate 
 	case empty && added != nil:
 		// The workflow attached the store before the history was in it.
 		b.attachMu.Lock()
-		b.add(added)
+		b.add(added, addedTrs)
 		b.attachMu.Unlock()
 	}
 	return nil
 }
 
-// add puts cases beside the board's current ones.
-func (b *caseBoard) add(all []cases.Case) {
+// caseIndex finds a case of all by id.
+func caseIndex(all []cases.Case) func(int64) *cases.Case {
+	pos := make(map[int64]int, len(all))
+	for i := range all {
+		pos[all[i].ID] = i
+	}
+	return func(id int64) *cases.Case {
+		if i, ok := pos[id]; ok {
+			return &all[i]
+		}
+		return nil
+	}
+}
+
+// add puts cases and their transitions beside the board's current ones.
+func (b *caseBoard) add(all []cases.Case, trs []cases.Transition) {
 	b.stats().PutAll(all)
+	b.postTable().AddAll(trs, caseIndex(all))
 	b.openMu.Lock()
 	defer b.openMu.Unlock()
 	for i := range all {

@@ -7,6 +7,7 @@ import (
 	"context"
 	"encoding/csv"
 	"encoding/json"
+	"fmt"
 	"io"
 	"log/slog"
 	"net/http"
@@ -19,6 +20,7 @@ import (
 
 	"citygrid/data"
 	"citygrid/data/cases"
+	"citygrid/data/cases/stats"
 	"citygrid/data/demo"
 	"citygrid/data/gpkg"
 	"citygrid/spatial"
@@ -216,7 +218,7 @@ func TestScoringConfiguration(t *testing.T) {
 	}
 	// Only the closure rate counts for departments: D-WATER scores 100.
 	body := `{"region":{"terms":[{"indicator":"closure_rate","weight":1}]},"department":{"terms":[{"indicator":"closure_rate","weight":1}]},` +
-		`"post":{"terms":[]},"bands":[{"grade":"好","min":80},{"grade":"差","min":0}],"min_sample":1}`
+		`"inspector":{"terms":[]},"bands":[{"grade":"好","min":80},{"grade":"差","min":0}],"min_sample":1}`
 	if w := put(body); w.Code != 200 {
 		t.Fatalf("%d %s", w.Code, w.Body)
 	}
@@ -505,4 +507,156 @@ func TestBoardFollowsTheCaseStore(t *testing.T) {
 	if today.Open != 0 || today.OverdueNow != 0 || today.Today.Closed != 1 {
 		t.Errorf("after close: open %d overdue %d closed today %d", today.Open, today.OverdueNow, today.Today.Closed)
 	}
+}
+
+// TestPostScoresFromTheCaseStore: the board loads the stored transitions
+// (paged, with several at one instant across a page boundary), then
+// follows new ones through the store's listener; GET /api/v1/stats
+// ?group=post answers the hand-counted post rows, as JSON and CSV, and
+// names the field of a bad request.
+func TestPostScoresFromTheCaseStore(t *testing.T) {
+	ctx := context.Background()
+	st, err := gpkg.Open(ctx, filepath.Join(t.TempDir(), "city.gpkg"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	store, err := cases.NewSQLStore(ctx, st.DB())
+	if err != nil {
+		t.Fatal(err)
+	}
+	h0 := time.Date(2026, 3, 2, 9, 0, 0, 0, commandZone)
+	at := func(m int) time.Time { return h0.Add(time.Duration(m) * time.Minute) }
+	due := func(m int) *time.Time { v := at(m); return &v }
+	act := func(c *cases.Case, tr cases.Transition) {
+		t.Helper()
+		tr.From, c.State = c.State, tr.To
+		if err := store.Update(ctx, c, &tr); err != nil {
+			t.Fatal(err)
+		}
+	}
+	// Three hotline cases op1 took in at the same instant, each verified
+	// by ins1 (two on time, one late) and registered by sup1 on time.
+	var cs []*cases.Case
+	for i := range 3 {
+		c := &cases.Case{Source: cases.SourceHotline, Kind: data.KindEvent, Category: "0406", State: cases.StateReported,
+			ReportedAt: at(0), Point: orb.Point{118.73, 31.91}}
+		if err := store.Create(ctx, c, &cases.Transition{At: at(0), Action: cases.ActReport, To: c.State, User: "op1", Role: data.RoleOperator}); err != nil {
+			t.Fatal(err)
+		}
+		late := 60
+		if i == 2 {
+			late = 10
+		}
+		act(c, cases.Transition{At: at(30), Action: cases.ActVerify, To: cases.StateVerified, User: "ins1", Role: data.RoleInspector, StepDueAt: due(late)})
+		act(c, cases.Transition{At: at(40), Action: cases.ActRegister, To: cases.StateRegistered, User: "sup1", Role: data.RoleSupervisor, StepDueAt: due(90)})
+		cs = append(cs, c)
+	}
+	defer func(n int) { transitionPage = n }(transitionPage)
+	transitionPage = 2
+	b, h := newBoardServer(t, data.RoleViewer)
+	if err := b.attach(ctx, store); err != nil {
+		t.Fatal(err)
+	}
+	store.OnChange(b.Apply)
+	// After the load: dis1 dispatches two cases, one late; the unit
+	// returns one (错派); an admin dispatches the third (no post event).
+	act(cs[0], cases.Transition{At: at(50), Action: cases.ActDispatch, To: cases.StateDispatched, User: "dis1", Role: data.RoleDispatcher, StepDueAt: due(100), Unit: "D-WATER"})
+	act(cs[1], cases.Transition{At: at(120), Action: cases.ActDispatch, To: cases.StateDispatched, User: "dis1", Role: data.RoleDispatcher, StepDueAt: due(100), Unit: "D-WATER"})
+	act(cs[2], cases.Transition{At: at(50), Action: cases.ActDispatch, To: cases.StateDispatched, User: "root", Role: data.RoleAdmin, StepDueAt: due(100), Unit: "D-WATER"})
+	act(cs[1], cases.Transition{At: at(130), Action: cases.ActReturn, To: cases.StateReturned, User: "water", Role: data.RoleUnit})
+	w := boardGet(t, h, "/api/v1/stats?group=post&from=2026-03-01&to=2026-03-31")
+	var ans postsAnswer
+	if err := json.Unmarshal(w.Body.Bytes(), &ans); w.Code != 200 || err != nil {
+		t.Fatalf("%d %v %s", w.Code, err, w.Body)
+	}
+	got := map[string]stats.PostCounts{}
+	for _, r := range ans.Rows {
+		got[string(r.Post)+"/"+r.User] = r.PostCounts
+		if r.Score == nil || r.Grade == "" {
+			t.Errorf("%s/%s unscored", r.Post, r.User)
+		}
+	}
+	want := map[string]stats.PostCounts{
+		"inspector/ins1":  {Verified: 3, VerifiedOnTime: 2, Missed: 3},
+		"operator/op1":    {Accepted: 3, VerifySent: 3, VerifySentOnTime: 2},
+		"supervisor/sup1": {Registered: 3, RegisteredOnTime: 3},
+		"dispatcher/dis1": {Dispatched: 2, DispatchedOnTime: 1, DispatchedReturned: 1},
+	}
+	if len(got) != len(want) {
+		t.Errorf("rows %v", got)
+	}
+	for k, wc := range want {
+		if got[k] != wc {
+			t.Errorf("%s: %+v, want %+v", k, got[k], wc)
+		}
+	}
+	if len(ans.Totals) != 4 || ans.Group != "post" {
+		t.Errorf("totals %+v", ans.Totals)
+	}
+	w = boardGet(t, h, "/api/v1/stats?group=post&post=dispatcher&from=2026-03-01&to=2026-03-31&format=csv")
+	if w.Code != 200 || !strings.Contains(w.Body.String(), "\ndispatcher,dis1,") || !strings.HasPrefix(w.Header().Get("Content-Type"), "text/csv") ||
+		strings.Contains(w.Body.String(), "ins1") {
+		t.Errorf("csv: %d %q", w.Code, w.Body)
+	}
+	w = boardGet(t, h, "/api/v1/stats?group=post&post=dispatcher&period=month&date=2026-03-05&format=xlsx")
+	if w.Code != 200 || !bytes.HasPrefix(w.Body.Bytes(), []byte("PK")) {
+		t.Errorf("xlsx: %d", w.Code)
+	}
+	for url, field := range map[string]string{
+		"/api/v1/stats?group=post&post=boss":                     "post",
+		"/api/v1/stats?group=post&format=pdf":                    "format",
+		"/api/v1/stats?group=post&from=2026-03-05&to=2026-03-01": "to",
+		"/api/v1/stats?group=posts":                              "group",
+	} {
+		w := boardGet(t, h, url)
+		if w.Code != 400 || !strings.Contains(w.Body.String(), `"`+field+`"`) {
+			t.Errorf("%s: %d %s", url, w.Code, w.Body)
+		}
+	}
+}
+
+// TestPostScoresThroughTheWorkflow: the real workflow over HTTP records
+// who did each step and its step deadline, and the post rows count them.
+func TestPostScoresThroughTheWorkflow(t *testing.T) {
+	h, _ := newCaseTestServer(t)
+	m := mustStatus(t, call(t, h, "POST", "/api/v1/cases", "opr", `{"kind":"component","category":"0101","lon":118.76505,"lat":31.99502,"description":"井盖破损"}`), 201)
+	id := int64(m["id"].(float64))
+	if m["state"] != "reported" {
+		t.Fatalf("hotline report: %v", m["state"])
+	}
+	mustStatus(t, call(t, h, "POST", fmt.Sprintf("/api/v1/cases/%d/actions/verify", id), "ins", ""), 200)
+	r := mustStatus(t, call(t, h, "POST", fmt.Sprintf("/api/v1/cases/%d/actions/register", id), "sup", ""), 200)
+	// The surveyed cover's maintainer takes it at once ("system"
+	// dispatches: no post event); it returns the case and the dispatcher
+	// redispatches it.
+	if st := r["case"].(map[string]any)["state"]; st != "dispatched" {
+		t.Fatalf("registered case not auto-dispatched: %v", st)
+	}
+	mustStatus(t, call(t, h, "POST", fmt.Sprintf("/api/v1/cases/%d/actions/return", id), "u3", `{"note":"不归我们管"}`), 200)
+	mustStatus(t, call(t, h, "POST", fmt.Sprintf("/api/v1/cases/%d/actions/redispatch", id), "dis", `{"unit":"D0002"}`), 200)
+	rec := call(t, h, "GET", "/api/v1/stats?group=post&period=day", "vie", "")
+	var ans postsAnswer
+	if err := json.Unmarshal(rec.Body.Bytes(), &ans); rec.Code != 200 || err != nil {
+		t.Fatalf("%d %s", rec.Code, rec.Body)
+	}
+	got := map[string]stats.PostCounts{}
+	for _, r := range ans.Rows {
+		got[string(r.Post)+"/"+r.User] = r.PostCounts
+	}
+	// Acting at once, every step is on time (a step due outside working
+	// hours is due later still).
+	want := map[string]stats.PostCounts{
+		"operator/op1":     {Accepted: 1, VerifySent: 1, VerifySentOnTime: 1},
+		"inspector/insp1":  {Verified: 1, VerifiedOnTime: 1, Missed: 1},
+		"supervisor/boss":  {Registered: 1, RegisteredOnTime: 1},
+		"dispatcher/disp1": {Dispatched: 1, DispatchedOnTime: 1},
+	}
+	for k, wc := range want {
+		if got[k] != wc {
+			t.Errorf("%s: %+v, want %+v (all %v)", k, got[k], wc, got)
+		}
+	}
+	// A citizen may not read post scores.
+	mustStatus(t, call(t, h, "GET", "/api/v1/stats?group=post", "cit", ""), 403)
 }

@@ -123,11 +123,11 @@ func (b *caseBoard) statsQuery(r *http.Request) (stats.Query, time.Time, error) 
 	q := r.URL.Query()
 	g := q.Get("group")
 	if g == "" {
-		return stats.Query{}, time.Time{}, errBadRequest("group", "required: one of "+strings.Join(stats.DimNames(), ", "))
+		return stats.Query{}, time.Time{}, errBadRequest("group", "required: one of "+groupNames())
 	}
 	dim, ok := stats.ParseDim(g)
 	if !ok {
-		return stats.Query{}, time.Time{}, errBadRequest("group", fmt.Sprintf("%q: want one of %s", g, strings.Join(stats.DimNames(), ", ")))
+		return stats.Query{}, time.Time{}, errBadRequest("group", fmt.Sprintf("%q: want one of %s", g, groupNames()))
 	}
 	from, to, asOf, err := b.statsPeriod(q)
 	if err != nil {
@@ -164,14 +164,18 @@ func (b *caseBoard) currentScoring() stats.Scoring {
 // scores, ranks and the month-over-month change, as JSON, CSV
 // (format=csv) or XLSX (format=xlsx).
 func (b *caseBoard) statsHandler(w http.ResponseWriter, r *http.Request) {
+	if r.URL.Query().Get("group") == "post" {
+		b.postsHandler(w, r)
+		return
+	}
 	q, asOf, err := b.statsQuery(r)
 	if err != nil {
 		writeError(w, err)
 		return
 	}
-	format := r.URL.Query().Get("format")
-	if format != "" && format != "json" && format != "csv" && format != "xlsx" {
-		writeError(w, errBadRequest("format", fmt.Sprintf("%q: want json, csv or xlsx", format)))
+	format, err := statsFormat(r)
+	if err != nil {
+		writeError(w, err)
 		return
 	}
 	res, err := b.stats().Evaluate(q, b.currentScoring(), func(d stats.Dim, key string) int { return b.gridsOf[d][key] })
@@ -182,23 +186,7 @@ func (b *caseBoard) statsHandler(w http.ResponseWriter, r *http.Request) {
 	w.Header().Set("Cache-Control", "no-store")
 	switch format {
 	case "csv", "xlsx":
-		sheet := stats.SheetOf(res, func(k string) string { return b.name(q.Group, k) })
-		fname := fmt.Sprintf("citygrid-stats-%s-%s-%s", res.Group, q.From.In(commandZone).Format("20060102"),
-			q.To.Add(-time.Second).In(commandZone).Format("20060102"))
-		var buf bytes.Buffer
-		if format == "csv" {
-			err = stats.WriteCSV(&buf, sheet)
-			w.Header().Set("Content-Type", "text/csv; charset=utf-8")
-		} else {
-			err = stats.WriteXLSX(&buf, sheet, asOf)
-			w.Header().Set("Content-Type", "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
-		}
-		if err != nil {
-			writeError(w, err)
-			return
-		}
-		w.Header().Set("Content-Disposition", fmt.Sprintf(`attachment; filename="%s.%s"`, fname, format))
-		_, _ = w.Write(buf.Bytes())
+		writeSheet(w, format, stats.SheetOf(res, func(k string) string { return b.name(q.Group, k) }), res.Group, q.From, q.To, asOf)
 		return
 	}
 	ans := statsAnswer{Group: res.Group, From: res.From, To: res.To, AsOf: asOf, Total: res.Total, Rows: make([]statsRow, len(res.Rows))}
@@ -368,4 +356,86 @@ func (b *caseBoard) putScoring(w http.ResponseWriter, r *http.Request) {
 	b.scoring = sc
 	b.mu.Unlock()
 	writeJSON(w, http.StatusOK, sc)
+}
+
+// groupNames lists the groups GET /api/v1/stats takes.
+func groupNames() string { return strings.Join(append(stats.DimNames(), "post"), ", ") }
+
+// statsFormat reads the format parameter: "" (JSON), json, csv or xlsx.
+func statsFormat(r *http.Request) (string, error) {
+	format := r.URL.Query().Get("format")
+	if format != "" && format != "json" && format != "csv" && format != "xlsx" {
+		return "", errBadRequest("format", fmt.Sprintf("%q: want json, csv or xlsx", format))
+	}
+	return format, nil
+}
+
+// writeSheet answers with a sheet as a CSV or XLSX download named after
+// the group and the period.
+func writeSheet(w http.ResponseWriter, format string, sheet *stats.Sheet, group string, from, to, asOf time.Time) {
+	fname := fmt.Sprintf("citygrid-stats-%s-%s-%s", group, from.In(commandZone).Format("20060102"),
+		to.Add(-time.Second).In(commandZone).Format("20060102"))
+	var buf bytes.Buffer
+	var err error
+	if format == "csv" {
+		err = stats.WriteCSV(&buf, sheet)
+		w.Header().Set("Content-Type", "text/csv; charset=utf-8")
+	} else {
+		err = stats.WriteXLSX(&buf, sheet, asOf)
+		w.Header().Set("Content-Type", "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
+	}
+	if err != nil {
+		w.Header().Del("Content-Type")
+		writeError(w, err)
+		return
+	}
+	w.Header().Set("Content-Disposition", fmt.Sprintf(`attachment; filename="%s.%s"`, fname, format))
+	_, _ = w.Write(buf.Bytes())
+}
+
+// postsAnswer is the body of GET /api/v1/stats?group=post.
+type postsAnswer struct {
+	Group  string          `json:"group"`
+	From   time.Time       `json:"from"`
+	To     time.Time       `json:"to"`
+	AsOf   time.Time       `json:"as_of"`
+	Rows   []stats.PostRow `json:"rows"`
+	Totals []stats.PostRow `json:"totals"`
+}
+
+// postsHandler answers GET /api/v1/stats?group=post: every person's post
+// (岗位) counts, rates, composite score, grade and rank, optionally of one
+// post (post=inspector|operator|supervisor|dispatcher), for the same
+// periods as the other groups, as JSON, CSV or XLSX.
+func (b *caseBoard) postsHandler(w http.ResponseWriter, r *http.Request) {
+	q := r.URL.Query()
+	from, to, asOf, err := b.statsPeriod(q)
+	if err != nil {
+		writeError(w, err)
+		return
+	}
+	var post stats.Post
+	if s := q.Get("post"); s != "" {
+		var ok bool
+		if post, ok = stats.ParsePost(s); !ok {
+			writeError(w, errBadRequest("post", fmt.Sprintf("%q: want inspector, operator, supervisor or dispatcher", s)))
+			return
+		}
+	}
+	format, err := statsFormat(r)
+	if err != nil {
+		writeError(w, err)
+		return
+	}
+	res, err := b.postTable().Evaluate(stats.PostQuery{Post: post, From: from, To: to}, b.currentScoring())
+	if err != nil {
+		writeError(w, err)
+		return
+	}
+	w.Header().Set("Cache-Control", "no-store")
+	if format == "csv" || format == "xlsx" {
+		writeSheet(w, format, stats.PostSheetOf(res), "post", from, to, asOf)
+		return
+	}
+	writeJSON(w, http.StatusOK, postsAnswer{Group: "post", From: from, To: to, AsOf: asOf, Rows: res.Rows, Totals: res.Totals})
 }
