@@ -38,7 +38,7 @@ async function load() {
   document.getElementById('title').textContent = `${y} 年 ${m} 月 城市管理综合评价报告`;
   const q = `period=month&date=${month.value}-01`;
   try {
-    const [st, dp, un, ca, gr, rp, ds] = await Promise.all(['street', 'department', 'unit', 'category', 'grid', 'reporter&source=inspector', 'dispatcher'].map((g) => get(`group=${g}&${q}`).then((r) => r.json())));
+    const [st, dp, un, ca, gr, ps] = await Promise.all(['street', 'department', 'unit', 'category', 'grid', 'post'].map((g) => get(`group=${g}&${q}`).then((r) => r.json())));
     const t = st.total;
     document.getElementById('summary').textContent =
       `上报 ${t.reported} 件，立案 ${t.registered} 件，应结案 ${t.due_for_closure} 件，结案 ${t.closed} 件（结案率 ${pct(t.closure_rate)}），` +
@@ -50,13 +50,19 @@ async function load() {
     const topCols = [['名称', (r) => r.name || r.key], ['代码', (r) => r.key], ['立案', (r) => r.registered], ['环比', (r) => (r.change ? (r.change.registered >= 0 ? '+' : '') + r.change.registered : '')], ['结案率', (r) => pct(r.closure_rate)]];
     table('t-category', top(ca.rows), topCols);
     table('t-grid', top(gr.rows), topCols);
-    const post = (rows) => rows.filter((r) => r.key && r.rank).sort(byRank).slice(0, 30);
-    table('t-reporter', post(rp.rows), [
-      ['排名', (r) => r.rank], ['监督员', (r) => r.key], ['上报', (r) => r.reported], ['立案', (r) => r.registered],
-      ['有效上报率', (r) => pct(r.reported ? r.registered / r.reported : null)], ['综合指标值', (r) => r.score ?? '—'], ['等级', (r) => r.grade || '']]);
-    table('t-dispatcher', post(ds.rows), [
-      ['排名', (r) => r.rank], ['派遣员', (r) => r.key], ['派遣', (r) => r.dispatched], ['被回退案件', (r) => r.returned_cases],
-      ['准确派遣率', (r) => pct(r.dispatched ? (r.dispatched - r.returned_cases) / r.dispatched : null)], ['综合指标值', (r) => r.score ?? '—'], ['等级', (r) => r.grade || '']]);
+    // 岗位评价 (group=post): ranked people of each post, best first.
+    const post = (name) => ps.rows.filter((r) => r.post === name && r.rank).slice(0, 30);
+    const score = [['综合指标值', (r) => r.score ?? '—'], ['等级', (r) => r.grade || ''], ['环比', (r) => (r.score_change == null ? '' : (r.score_change >= 0 ? '+' : '') + r.score_change.toFixed(2))]];
+    const first = (label) => [['排名', (r) => r.rank], [label, (r) => r.user]];
+    table('t-inspector', post('inspector'), [...first('监督员'), ['上报', (r) => r.reports], ['有效上报率', (r) => pct(r.valid_report_rate)],
+      ['漏报率', (r) => pct(r.missed_report_rate)], ['核实', (r) => r.verified], ['按时核实率', (r) => pct(r.on_time_verify_rate)],
+      ['核查', (r) => r.checked], ['按时核查率', (r) => pct(r.on_time_check_rate)], ...score]);
+    table('t-operator', post('operator'), [...first('受理员'), ['受理', (r) => r.accepted], ['核实派发', (r) => r.verify_sent],
+      ['核实按时派发率', (r) => pct(r.verify_sent_on_time_rate)], ['核查派发', (r) => r.check_sent], ['核查按时派发率', (r) => pct(r.check_sent_on_time_rate)], ...score]);
+    table('t-supervisor', post('supervisor'), [...first('值班长'), ['立案', (r) => r.registered], ['按时立案率', (r) => pct(r.on_time_register_rate)],
+      ['作废', (r) => r.registered_cancelled], ['准确立案率', (r) => pct(r.accurate_register_rate)], ['结案', (r) => r.closed], ['按时结案率', (r) => pct(r.on_time_close_rate)], ...score]);
+    table('t-dispatcher', post('dispatcher'), [...first('派遣员'), ['派遣', (r) => r.dispatched], ['按时派遣率', (r) => pct(r.on_time_dispatch_rate)],
+      ['被回退', (r) => r.dispatched_returned], ['准确派遣率', (r) => pct(r.accurate_dispatch_rate)], ...score]);
     document.body.dataset.loaded = month.value;
   } catch (e) {
     document.getElementById('error').textContent = '加载失败: ' + e.message;

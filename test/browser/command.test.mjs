@@ -124,12 +124,33 @@ test('the monthly report page renders the evaluation tables', { skip, timeout: 1
   assert.equal(await page.locator('#error').textContent(), '');
   assert.ok(await page.locator('#t-street tbody tr').count() > 0, 'no street rows');
   assert.ok(await page.locator('#t-category tbody tr').count() > 0, 'no category rows');
-  assert.ok(await page.locator('#t-reporter tbody tr').count() > 0, 'no inspector (post) rows');
-  assert.ok(await page.locator('#t-dispatcher tbody tr').count() > 0, 'no dispatcher (post) rows');
+  for (const post of ['inspector', 'operator', 'supervisor', 'dispatcher']) {
+    assert.ok(await page.locator(`#t-${post} tbody tr`).count() > 1, `fewer than two ${post} (post) rows`);
+  }
+  // The page shows the API's post ranking: the best dispatcher of the
+  // month, with the score the API gives.
+  const month = await page.locator('#month').inputValue();
+  const r = await fetch(`${base}/api/v1/stats?group=post&post=dispatcher&period=month&date=${month}-01`, { headers: authed() });
+  assert.equal(r.status, 200);
+  const best = (await r.json()).rows.find((x) => x.rank === 1);
+  const cells = await page.locator('#t-dispatcher tbody tr').first().locator('td').allTextContents();
+  assert.equal(cells[1], best.user);
+  assert.ok(cells.includes(String(best.score)), `score ${best.score} not in ${cells}`);
   assert.match(await page.locator('#summary').textContent(), /应结案 \d+ 件/);
   await page.screenshot({ path: join(artifacts, 'command-report.png'), fullPage: true });
   assert.deepEqual(errors, []);
   await page.close();
+});
+
+test('the command pages are public, their data is not', { skip }, async () => {
+  for (const path of ['/command', '/command/report', '/command/assets/command-report.js']) {
+    const r = await fetch(base + path);
+    assert.equal(r.status, 200, `${path} without a token: ${r.status}`);
+  }
+  for (const path of ['/api/v1/stats?group=post', '/api/v1/stats/today']) {
+    const r = await fetch(base + path);
+    assert.equal(r.status, 401, `${path} without a token: ${r.status}`);
+  }
 });
 
 test('the case layers style passes the MapLibre style validator', () => {
