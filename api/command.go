@@ -53,9 +53,10 @@ type caseBoard struct {
 	posts      *stats.PostTable // post scores, swapped with table
 	tableOpt   stats.Options
 	attachMu   sync.Mutex
-	attached   bool // a case store feeds the board
-	demoLoaded bool // the board shows an in-memory demo history
-	storeEmpty bool // the attached case store had no case
+	attached   bool     // a case store feeds the board
+	feed       CaseFeed // the attached case store
+	demoLoaded bool     // the board shows an in-memory demo history
+	storeEmpty bool     // the attached case store had no case
 	layer      *tiles.CaseLayer
 	hub        *eventHub
 	names      map[stats.Dim]map[string]string // display names per dimension
@@ -184,6 +185,7 @@ func (b *caseBoard) attach(ctx context.Context, feed CaseFeed) error {
 	b.attachMu.Lock()
 	defer b.attachMu.Unlock()
 	b.attached = true
+	b.feed = feed
 	var all []cases.Case
 	err := feed.All(ctx, func(c *cases.Case) bool {
 		all = append(all, *c)
@@ -361,7 +363,12 @@ func (b *caseBoard) demoHistory(ctx context.Context, ix *spatial.Index) {
 		return demo.Cases(ix.Dataset(), demo.CaseOptions{Seed: n, End: b.now().Truncate(time.Minute), Days: b.demoDays, Responsible: resolve})
 	}
 	t0 := time.Now()
-	if sq, ok := b.store.(interface{ DB() *sql.DB }); ok {
+	if done, err := b.importedDemoHistory(ctx, generate); done {
+		b.log.Info("demo case history ready", "took", time.Since(t0).Round(time.Millisecond))
+		return
+	} else if err != nil {
+		b.log.Warn("demo case history not imported; keeping it in memory", "err", err)
+	} else if sq, ok := b.store.(interface{ DB() *sql.DB }); ok {
 		if err := b.storedDemoHistory(ctx, sq.DB(), generate); err == nil {
 			b.log.Info("demo case history ready", "took", time.Since(t0).Round(time.Millisecond))
 			return
@@ -394,6 +401,56 @@ func (b *caseBoard) demoHistory(ctx context.Context, ix *spatial.Index) {
 	}
 	b.demoLoaded = true
 	b.log.Info("demo case history generated in memory", "cases", len(all), "took", time.Since(t0).Round(time.Millisecond))
+}
+
+// importedDemoHistory stores the generated history through the attached
+// case store's bulk import (demo.CaseImporter: a case store that is not
+// the GeoPackage's SQLite tables, e.g. PostgreSQL), when the store has
+// one: it waits up to tablesWait for the workflow to attach its store.
+// done is false (and err nil) when no such store is attached.
+func (b *caseBoard) importedDemoHistory(ctx context.Context, generate func() ([]cases.Case, []cases.Transition, error)) (done bool, err error) {
+	var imp demo.CaseImporter
+	for deadline := time.Now().Add(b.tablesWait); ; {
+		b.attachMu.Lock()
+		attached := b.attached
+		imp, _ = b.feed.(demo.CaseImporter)
+		b.attachMu.Unlock()
+		if attached || !time.Now().Before(deadline) {
+			break
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	if imp == nil {
+		return false, nil
+	}
+	stored, err := b.store.Meta(ctx, metaDemoCases)
+	if err != nil || stored != "" {
+		return err == nil, err
+	}
+	all, trs, err := generate()
+	if err != nil {
+		return false, err
+	}
+	if err := imp.ImportCases(ctx, all, trs); err != nil {
+		return false, err
+	}
+	if err := b.store.SetMeta(ctx, metaDemoCases, strconv.Itoa(len(all))); err != nil {
+		return false, err
+	}
+	b.log.Info("demo case history imported into the case store", "cases", len(all), "transitions", len(trs))
+	b.attachMu.Lock()
+	defer b.attachMu.Unlock()
+	if b.storeEmpty {
+		b.add(all, trs)
+		b.storeEmpty = false
+	} else {
+		// Live cases came first: reload everything from the store.
+		b.attachMu.Unlock()
+		err := b.attach(ctx, b.feed)
+		b.attachMu.Lock()
+		return err == nil, err
+	}
+	return true, nil
 }
 
 // storedDemoHistory stores the generated history unless it is stored

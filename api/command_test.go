@@ -13,8 +13,10 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -373,6 +375,7 @@ func TestDemoHistoryUntilACaseStoreAttaches(t *testing.T) {
 	}
 	b := newCaseBoard(Config{Index: ix, Store: metaStore{}, Logger: slog.New(slog.NewTextHandler(io.Discard, nil))})
 	b.demoDays = 30
+	b.tablesWait = 0
 	go b.demoHistory(context.Background(), ix)
 	deadline := time.Now().Add(30 * time.Second)
 	for {
@@ -390,6 +393,9 @@ func TestDemoHistoryUntilACaseStoreAttaches(t *testing.T) {
 	n := b.stats().Len()
 	if n < 1000 {
 		t.Fatalf("demo history of %d cases", n)
+	}
+	if b.postTable().Len() < n {
+		t.Fatalf("%d post events for %d cases", b.postTable().Len(), n)
 	}
 	// An empty store keeps the history; its first case joins it.
 	if err := b.attach(context.Background(), sliceFeed(nil)); err != nil {
@@ -659,4 +665,142 @@ func TestPostScoresThroughTheWorkflow(t *testing.T) {
 	}
 	// A citizen may not read post scores.
 	mustStatus(t, call(t, h, "GET", "/api/v1/stats?group=post", "cit", ""), 403)
+}
+
+// memCases is an in-memory case store with a bulk import, as a case
+// store other than the GeoPackage's (PostgreSQL) offers it.
+type memCases struct {
+	mu  sync.Mutex
+	cs  []cases.Case
+	trs []cases.Transition
+}
+
+func (m *memCases) All(_ context.Context, fn func(*cases.Case) bool) error {
+	m.mu.Lock()
+	cs := slices.Clone(m.cs)
+	m.mu.Unlock()
+	for i := range cs {
+		if !fn(&cs[i]) {
+			break
+		}
+	}
+	return nil
+}
+
+func (m *memCases) ImportCases(_ context.Context, cs []cases.Case, trs []cases.Transition) error {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	base := int64(len(m.cs))
+	for i := range trs {
+		trs[i].CaseID += base
+	}
+	for i := range cs {
+		cs[i].ID += base
+	}
+	m.cs = append(m.cs, cs...)
+	m.trs = append(m.trs, trs...)
+	return nil
+}
+
+func (m *memCases) TransitionsBetween(_ context.Context, from, to time.Time, limit int) ([]cases.Transition, error) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	var out []cases.Transition
+	for _, t := range m.trs {
+		if !t.At.Before(from) && t.At.Before(to) {
+			out = append(out, t)
+		}
+	}
+	slices.SortFunc(out, func(a, b cases.Transition) int {
+		if c := a.At.Compare(b.At); c != 0 {
+			return c
+		}
+		if a.CaseID != b.CaseID {
+			return int(a.CaseID - b.CaseID)
+		}
+		return a.Seq - b.Seq
+	})
+	return out[:min(limit, len(out))], nil
+}
+
+// memMeta is a data.Store whose metadata says it holds demo city 7 and
+// keeps what is set.
+type memMeta struct {
+	data.Store
+	mu sync.Mutex
+	m  map[string]string
+}
+
+func (s *memMeta) Meta(_ context.Context, key string) (string, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if key == metaDemoSeed {
+		return "7", nil
+	}
+	return s.m[key], nil
+}
+
+func (s *memMeta) SetMeta(_ context.Context, key, v string) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.m[key] = v
+	return nil
+}
+
+// TestDemoHistoryImportedIntoAnotherCaseStore: with a case store that
+// offers demo.CaseImporter (not the GeoPackage's tables), the demo
+// history goes into it once and onto the board; a second board loading
+// that store (cases, then transitions in pages) shows the same post
+// scores as the first, which took the generated transitions directly.
+func TestDemoHistoryImportedIntoAnotherCaseStore(t *testing.T) {
+	ctx := context.Background()
+	ds, err := demo.Generate(ctx, demo.Options{Seed: 7, Scale: 0.01})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ix, err := spatial.Build(ds)
+	if err != nil {
+		t.Fatal(err)
+	}
+	logger := slog.New(slog.NewTextHandler(io.Discard, nil))
+	store, meta := &memCases{}, &memMeta{m: map[string]string{}}
+	b1 := newCaseBoard(Config{Index: ix, Store: meta, Logger: logger})
+	b1.demoDays = 30
+	if err := b1.attach(ctx, store); err != nil {
+		t.Fatal(err)
+	}
+	b1.demoHistory(ctx, ix)
+	n := b1.stats().Len()
+	if n < 1000 || len(store.cs) != n || meta.m[metaDemoCases] != strconv.Itoa(n) {
+		t.Fatalf("%d cases on the board, %d imported, meta %q", n, len(store.cs), meta.m[metaDemoCases])
+	}
+	if b1.demoLoaded {
+		t.Error("the history stayed in memory only")
+	}
+	defer func(p int) { transitionPage = p }(transitionPage)
+	transitionPage = 777
+	b2 := newCaseBoard(Config{Index: ix, Store: meta, Logger: logger})
+	b2.demoDays = 30
+	if err := b2.attach(ctx, store); err != nil {
+		t.Fatal(err)
+	}
+	b2.demoHistory(ctx, ix) // stored already: nothing to do
+	if len(store.cs) != n || b2.stats().Len() != n {
+		t.Fatalf("second serve: %d stored, %d on the board, want %d", len(store.cs), b2.stats().Len(), n)
+	}
+	q := stats.PostQuery{From: time.Now().AddDate(0, 0, -31), To: time.Now().Add(time.Hour)}
+	r1, err1 := b1.postTable().Evaluate(q, stats.DefaultScoring())
+	r2, err2 := b2.postTable().Evaluate(q, stats.DefaultScoring())
+	j1, _ := json.Marshal(r1)
+	j2, _ := json.Marshal(r2)
+	if err1 != nil || err2 != nil || string(j1) != string(j2) {
+		t.Fatalf("post scores differ between the generating and the loading board: %v %v", err1, err2)
+	}
+	posts := map[stats.Post]int{}
+	for _, r := range r1.Rows {
+		posts[r.Post]++
+	}
+	if len(posts) != 4 {
+		t.Errorf("posts with people: %v", posts)
+	}
 }

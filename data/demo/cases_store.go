@@ -9,6 +9,17 @@ import (
 	"citygrid/data/cases"
 )
 
+// CaseImporter is a case store that takes a generated history in bulk,
+// in one transaction, with its own SQL (the server's board uses it to
+// store the demo history in a case store other than the GeoPackage's
+// SQLite tables, which StoreCases writes). Like StoreCases it renumbers
+// the ids to follow the store's largest, updating cs and trs in place,
+// and writes nothing on error; it assigns no new Number, Version or Seq
+// and calls no change listener.
+type CaseImporter interface {
+	ImportCases(ctx context.Context, cs []cases.Case, trs []cases.Transition) error
+}
+
 // StoreCases writes a generated case history into the workflow's case
 // tables (the schema of cases.NewSQLStore, which it applies first) in one
 // transaction with prepared statements: tens of thousands of cases and
