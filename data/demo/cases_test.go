@@ -295,10 +295,53 @@ func TestGeneratedPostHistory(t *testing.T) {
 		var m map[string]int
 		b, _ := json.Marshal(r.PostCounts)
 		_ = json.Unmarshal(b, &m)
-		for k, v := range want[statstest.PostKey{Post: string(r.Post), User: r.User}] {
+		w := want[statstest.PostKey{Post: string(r.Post), User: r.User}]
+		for k, v := range w {
 			if m[k] != v {
 				t.Errorf("%s %s: %s = %d, want %d", r.Post, r.User, k, m[k], v)
 			}
+		}
+		// The score by the standard's formulas from the naive counts (a
+		// rate without a denominator scores 100; June has 30 days).
+		rate := func(n, d string) float64 {
+			if w[d] == 0 {
+				return 100
+			}
+			return 100 * float64(w[n]) / float64(w[d])
+		}
+		count := func(n int) float64 {
+			for _, b := range []struct{ min, score float64 }{{2001, 100}, {1201, 90}, {501, 75}, {301, 60}, {101, 40}} {
+				if float64(n) >= b.min {
+					return b.score
+				}
+			}
+			return 0
+		}
+		var score float64
+		switch r.Post {
+		case stats.PostInspector:
+			missed := 0.0
+			if d := w["valid_reports"] + w["missed"]; d > 0 {
+				missed = 100 * float64(w["missed"]) / float64(d)
+			}
+			score = 0.4*rate("valid_reports", "reports") + 0.2*(100-missed) + 0.2*rate("verified_on_time", "verified") + 0.2*rate("checked_on_time", "checked")
+		case stats.PostOperator:
+			score = 0.25*count(w["accepted"]) + 0.4*rate("verify_sent_on_time", "verify_sent") + 0.35*rate("check_sent_on_time", "check_sent")
+		case stats.PostSupervisor:
+			accurate := 100.0
+			if w["registered"] > 0 {
+				accurate = 100 * float64(w["registered"]-w["registered_cancelled"]) / float64(w["registered"])
+			}
+			score = 0.25*rate("registered_on_time", "registered") + 0.4*accurate + 0.35*rate("closed_on_time", "closed")
+		case stats.PostDispatcher:
+			accurate := 100.0
+			if w["dispatched"] > 0 {
+				accurate = 100 * float64(w["dispatched"]-w["dispatched_returned"]) / float64(w["dispatched"])
+			}
+			score = 0.2*count(w["dispatched"]) + 0.4*rate("dispatched_on_time", "dispatched") + 0.4*accurate
+		}
+		if r.Score == nil || math.Abs(*r.Score-score) > 0.006 {
+			t.Errorf("%s %s: score %v, want %.3f", r.Post, r.User, r.Score, score)
 		}
 	}
 	for _, p := range stats.Posts {
