@@ -167,7 +167,11 @@ func newCaseBoard(cfg Config) *caseBoard {
 	if b.store != nil {
 		if s, err := b.store.Meta(context.Background(), metaScoring); err == nil && s != "" {
 			var sc stats.Scoring
-			if err := json.Unmarshal([]byte(s), &sc); err == nil && sc.Validate() == nil {
+			err := json.Unmarshal([]byte(s), &sc)
+			if err == nil && sc.Validate() != nil && sc.UpgradePosts() {
+				b.log.Info("stored scoring configuration predates post scores: default post schemes added")
+			}
+			if err == nil && sc.Validate() == nil {
 				b.scoring = sc
 			} else {
 				b.log.Warn("stored scoring configuration unusable, using the default", "err", err)

@@ -436,3 +436,29 @@ func jsonCell(v any) any {
 	}
 	return v
 }
+
+// TestUpgradePosts: a configuration stored before post scores (a
+// "dispatcher" scheme of case indicators, no other post schemes) keeps
+// its region scheme and bands and gets the default post schemes.
+func TestUpgradePosts(t *testing.T) {
+	var s Scoring
+	old := `{"region":{"terms":[{"indicator":"closure_rate","weight":1}]},"department":{"terms":[]},` +
+		`"post":{"terms":[{"indicator":"valid_report_rate","weight":1}]},` +
+		`"dispatcher":{"terms":[{"indicator":"accurate_dispatch","weight":0.8}]},"bands":[{"grade":"好","min":80},{"grade":"差","min":0}]}`
+	if err := json.Unmarshal([]byte(old), &s); err != nil {
+		t.Fatal(err)
+	}
+	if s.Validate() == nil {
+		t.Fatal("the old dispatcher scheme passed validation")
+	}
+	if !s.UpgradePosts() || s.Validate() != nil {
+		t.Fatalf("upgrade: %v", s.Validate())
+	}
+	def := DefaultScoring()
+	if len(s.Region.Terms) != 1 || s.Bands[0].Grade != "好" || len(s.Dispatcher.Terms) != len(def.Dispatcher.Terms) || len(s.Inspector.Terms) != 4 {
+		t.Errorf("upgraded %+v", s)
+	}
+	if s.UpgradePosts() {
+		t.Error("a second upgrade changed something")
+	}
+}

@@ -140,6 +140,31 @@ func (s *Scoring) Validate() error {
 	return nil
 }
 
+// UpgradePosts replaces every post scheme (inspector, operator,
+// supervisor, dispatcher) that has no terms or a term that is not a post
+// indicator by the default, and reports whether it changed any: a
+// configuration stored before post scores (its "dispatcher" scheme
+// scored dispatchers' cases) keeps its region and department schemes and
+// bands.
+func (s *Scoring) UpgradePosts() bool {
+	def := DefaultScoring()
+	changed := false
+	for _, pair := range [][2]*Scheme{{&s.Inspector, &def.Inspector}, {&s.Operator, &def.Operator},
+		{&s.Supervisor, &def.Supervisor}, {&s.Dispatcher, &def.Dispatcher}} {
+		ok := len(pair[0].Terms) > 0
+		for _, t := range pair[0].Terms {
+			if _, known := postIndicatorFuncs[t.Indicator]; !known {
+				ok = false
+			}
+		}
+		if !ok {
+			*pair[0] = *pair[1]
+			changed = true
+		}
+	}
+	return changed
+}
+
 // Grade is the band a score falls in ("" when below every band).
 func (s *Scoring) Grade(score float64) string {
 	for _, b := range s.Bands {
