@@ -47,6 +47,8 @@ func statusOf(err error) int {
 		return http.StatusRequestEntityTooLarge
 	case errors.Is(err, data.ErrNotFound):
 		return http.StatusNotFound
+	case errors.Is(err, data.ErrGone):
+		return http.StatusGone
 	case errors.Is(err, data.ErrConflict):
 		return http.StatusConflict
 	case errors.Is(err, data.ErrPrecondition):

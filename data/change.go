@@ -31,4 +31,8 @@ type Change struct {
 
 	BeforeComponent, AfterComponent *Component
 	BeforeUnitGrid, AfterUnitGrid   *UnitGrid
+
+	// Seq is the change's place in the store's ChangeLog: strictly
+	// increasing in commit order. 0 when the store keeps no log.
+	Seq int64
 }

@@ -26,6 +26,9 @@ var (
 	// ErrUnavailable: the store cannot take writes now (read-only, disk
 	// full, shutting down).
 	ErrUnavailable = errors.New("unavailable")
+	// ErrGone: what was asked for existed once but is no longer kept (a
+	// pruned stretch of the change log).
+	ErrGone = errors.New("gone")
 )
 
 // Detailer is an error that carries structured details for the client

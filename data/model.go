@@ -247,4 +247,9 @@ type Dataset struct {
 	Addresses       []Address
 	POIs            []POI
 	Rules           []Rule
+
+	// ChangeSeq is the Seq of the newest change of the store's ChangeLog
+	// that the loaded data includes, read in the same snapshot as the
+	// data (0: the store keeps no log, or nothing was edited yet).
+	ChangeSeq int64
 }

@@ -83,3 +83,17 @@ type Editor interface {
 	// "applied"), or fails with ErrNotFound.
 	LoadChangeset(ctx context.Context, id string) (*Changeset, string, error)
 }
+
+// ChangeLog is the ordered log of a store's committed changes. Replicas
+// sharing one store follow it: each applies the changes after the last
+// Seq it has seen to its in-memory indexes and tile caches, and a replica
+// that was down catches up from it instead of reloading everything.
+type ChangeLog interface {
+	// LastChangeSeq is the Seq of the newest committed change (0: none).
+	LastChangeSeq(ctx context.Context) (int64, error)
+	// ChangesSince returns at most limit committed changes with Seq >
+	// after, in commit order (Seq order). When the log no longer holds
+	// the change after+1 (it was pruned) it fails wrapping ErrGone, and
+	// the follower must reload.
+	ChangesSince(ctx context.Context, after int64, limit int) ([]Change, error)
+}
