@@ -17,13 +17,16 @@ import (
 //	POST /api/v1/unit_grids/{code}/split  {"parts": [GeoJSON (Multi)Polygon | Feature, ...]}
 //	POST /api/v1/unit_grids/merge         {"codes": ["...", "..."]}
 //	GET  /api/v1/unit_grids/{code}/history
+//	GET  /api/v1/unit_grids[/{code}]          (grids_asof.go)
 //
 // Both writes answer the new grids and the components that moved.
 
 func (s *editService) mountGrids(r, w chi.Router) {
 	w.Post("/api/v1/unit_grids/{code}/split", s.split)
 	w.Post("/api/v1/unit_grids/merge", s.merge)
-	r.Get("/api/v1/unit_grids/{code}/history", s.gridHistory)
+	r.Get("/api/v1/unit_grids/{code}/history", s.gridChanges)
+	r.Get("/api/v1/unit_grids", s.listGrids)
+	r.Get("/api/v1/unit_grids/{code}", s.getGrid)
 }
 
 // gridFeature is a unit grid as a GeoJSON Feature.
@@ -150,6 +153,6 @@ func (s *editService) merge(w http.ResponseWriter, r *http.Request) {
 	writeJSON(w, http.StatusOK, gridAnswer(changes))
 }
 
-func (s *editService) gridHistory(w http.ResponseWriter, r *http.Request) {
+func (s *editService) gridChanges(w http.ResponseWriter, r *http.Request) {
 	s.writeHistory(w, r, "unit_grids")
 }

@@ -97,3 +97,14 @@ type ChangeLog interface {
 	// the follower must reload.
 	ChangesSince(ctx context.Context, after int64, limit int) ([]Change, error)
 }
+
+// UnitGridHistory reads the unit-grid layer as it was at a past time, from
+// the edit history kept by an Editor (splits and merges retire grids and
+// create new ones).
+type UnitGridHistory interface {
+	// UnitGridsAsOf reads every unit grid as it was at t, in code order.
+	UnitGridsAsOf(ctx context.Context, t time.Time) ([]UnitGrid, error)
+	// UnitGridAsOf reads one unit grid as it was at t (ErrNotFound when
+	// it did not exist then).
+	UnitGridAsOf(ctx context.Context, code string, t time.Time) (UnitGrid, error)
+}

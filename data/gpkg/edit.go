@@ -615,37 +615,17 @@ func (s *Store) asOf(ctx context.Context, t time.Time, code string) ([]data.Comp
 		return nil, err
 	}
 	defer tx.Rollback()
-	q := `SELECT code, before FROM citygrid_history WHERE layer = 'components' AND at > ?`
-	args := []any{t.UTC().Format(timestampFormat)}
-	if code != "" {
-		q += ` AND code = ?`
-		args = append(args, code)
-	}
-	rows, err := tx.QueryContext(ctx, q+` ORDER BY id`, args...)
+	before, err := firstBefore(ctx, tx, "components", code, t)
 	if err != nil {
 		return nil, fmt.Errorf("as of %s: %w", t, err)
 	}
-	then := map[string]*data.Component{}
-	for rows.Next() {
-		var c string
-		var before sql.NullString
-		if err := rows.Scan(&c, &before); err != nil {
-			rows.Close()
-			return nil, err
-		}
-		if _, seen := then[c]; seen {
-			continue
-		}
-		bc, err := parseComponentJSON(before)
+	then := make(map[string]*data.Component, len(before))
+	for c, doc := range before {
+		bc, err := parseComponentJSON(doc)
 		if err != nil {
-			rows.Close()
 			return nil, err
 		}
 		then[c] = bc
-	}
-	rows.Close()
-	if err := rows.Err(); err != nil {
-		return nil, err
 	}
 	l := loader{tx: tx, intern: map[string]string{}}
 	var out []data.Component
