@@ -80,6 +80,7 @@ CREATE TABLE pois (fid bigserial, code text PRIMARY KEY, name text NOT NULL, kin
 CREATE INDEX pois_geom_idx ON pois USING gist (geom);
 CREATE TABLE rules (id bigint PRIMARY KEY, category text NOT NULL, kind text NOT NULL, scope text NOT NULL, scope_ref text NOT NULL,
   unit text NOT NULL, priority integer NOT NULL, note text NOT NULL);`,
+	migrationChangeLog,
 }
 
 // Open connects to the database at url (postgres://...), creates the
@@ -500,6 +501,11 @@ ORDER BY CASE level WHEN 'district' THEN 0 WHEN 'street' THEN 1 ELSE 2 END, fid`
 			return nil
 		}); err != nil {
 			return fmt.Errorf("departments: %w", err)
+		}
+		// The log's last seq in the same snapshot: the data includes
+		// exactly the changes up to it.
+		if err := tx.QueryRow(ctx, `SELECT seq FROM change_counter`).Scan(&ds.ChangeSeq); err != nil {
+			return fmt.Errorf("change log: %w", err)
 		}
 		if err := s.components(ctx, tx, "", nil, func(c data.Component) { ds.Components = append(ds.Components, c) }); err != nil {
 			return err

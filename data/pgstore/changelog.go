@@ -1,0 +1,393 @@
+package pgstore
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"strconv"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+	"github.com/paulmach/orb"
+	"github.com/paulmach/orb/geojson"
+
+	"citygrid/data"
+)
+
+var _ data.ChangeLog = (*Store)(nil)
+
+// migrationChangeLog (migration 2) adds the change log, which is also the
+// edit history: one row per committed change of a feature, numbered by
+// seq, with the feature before and after as JSON (GeoJSON geometry; NULL
+// for the side of an insert or delete that has none).
+//
+// change_counter is one row holding the last seq and the time of the last
+// change. Every writing transaction updates it first, so it holds the row
+// lock until it commits: writers are serialised across every replica, the
+// seqs a transaction takes follow those of the transaction committed
+// before it (Seq order = commit order, no gap a follower could see), and
+// change times never go back even when replicas' clocks disagree.
+const migrationChangeLog = `CREATE TABLE change_counter (one boolean PRIMARY KEY DEFAULT true CHECK (one),
+  seq bigint NOT NULL, at timestamptz NOT NULL);
+INSERT INTO change_counter (seq, at) VALUES (0, '1970-01-01 00:00:00+00');
+CREATE TABLE changes (seq bigint PRIMARY KEY, layer text NOT NULL, code text NOT NULL, op text NOT NULL, version bigint NOT NULL,
+  at timestamptz NOT NULL, "user" text NOT NULL, reason text NOT NULL, changeset text NOT NULL DEFAULT '', before jsonb, after jsonb);
+CREATE INDEX changes_code_idx ON changes (layer, code, seq);
+CREATE INDEX changes_at_idx ON changes (layer, at);`
+
+// Channel is the PostgreSQL notification channel of the store's change
+// log: every transaction that commits changes runs
+// NOTIFY "<Channel()>", '<seq>' with the Seq of its last change.
+// It is "citygrid_changes" followed by "_" and the schema when the schema
+// is not the default one (replicas of different stores in one database
+// do not wake each other), cut to PostgreSQL's 63-byte name limit.
+func (s *Store) Channel() string {
+	c := "citygrid_changes"
+	if s.schema != "citygrid_store" {
+		c += "_" + s.schema
+	}
+	if len(c) > 63 {
+		c = c[:63]
+	}
+	return c
+}
+
+// LastChangeSeq is the Seq of the newest committed change (0: none).
+func (s *Store) LastChangeSeq(ctx context.Context) (int64, error) {
+	var seq int64
+	if err := s.pool.QueryRow(ctx, `SELECT seq FROM change_counter`).Scan(&seq); err != nil {
+		return 0, fmt.Errorf("pgstore: last change: %w", err)
+	}
+	return seq, nil
+}
+
+// ChangesSince returns at most limit committed changes with Seq > after in
+// Seq (commit) order. It fails wrapping data.ErrGone when the log no
+// longer holds after+1 (pruned) or when after is beyond the store's last
+// Seq (the store was recreated since the follower read it): the follower
+// must reload.
+func (s *Store) ChangesSince(ctx context.Context, after int64, limit int) ([]data.Change, error) {
+	if limit <= 0 {
+		limit = 1000
+	}
+	var out []data.Change
+	err := pgx.BeginTxFunc(ctx, s.pool, pgx.TxOptions{IsoLevel: pgx.RepeatableRead, AccessMode: pgx.ReadOnly}, func(tx pgx.Tx) error {
+		var last int64
+		if err := tx.QueryRow(ctx, `SELECT seq FROM change_counter`).Scan(&last); err != nil {
+			return err
+		}
+		if after > last {
+			return fmt.Errorf("change %d is beyond the store's last change %d (store recreated): %w", after, last, data.ErrGone)
+		}
+		rows, err := tx.Query(ctx, `SELECT seq, layer, code, op, version, at, "user", reason, changeset, before, after
+FROM changes WHERE seq > $1 ORDER BY seq LIMIT $2`, after, limit)
+		if err != nil {
+			return err
+		}
+		hs, err := scanChanges(rows)
+		if err != nil {
+			return err
+		}
+		if after < last && (len(hs) == 0 || hs[0].ID != after+1) {
+			return fmt.Errorf("change %d is no longer in the log: %w", after+1, data.ErrGone)
+		}
+		out = make([]data.Change, len(hs))
+		for i, h := range hs {
+			out[i] = data.Change{Layer: h.Layer, Op: h.Op, Code: h.Code, Version: h.Version, At: h.At, User: h.User, Reason: h.Reason,
+				BeforeComponent: h.BeforeComponent, AfterComponent: h.AfterComponent,
+				BeforeUnitGrid: h.BeforeUnitGrid, AfterUnitGrid: h.AfterUnitGrid, Seq: h.ID}
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, fmt.Errorf("pgstore: changes since %d: %w", after, err)
+	}
+	return out, nil
+}
+
+// scanChanges reads change rows (seq, layer, code, op, version, at, user,
+// reason, changeset, before, after) as history entries (ID = seq).
+func scanChanges(rows pgx.Rows) ([]data.HistoryEntry, error) {
+	defer rows.Close()
+	var out []data.HistoryEntry
+	for rows.Next() {
+		var h data.HistoryEntry
+		var op string
+		var before, after []byte
+		if err := rows.Scan(&h.ID, &h.Layer, &h.Code, &op, &h.Version, &h.At, &h.User, &h.Reason, &h.Changeset, &before, &after); err != nil {
+			return nil, err
+		}
+		h.Op, h.At = data.ChangeOp(op), h.At.UTC()
+		var err error
+		switch h.Layer {
+		case layerComponents:
+			if h.BeforeComponent, err = parseComponentJSON(before); err == nil {
+				h.AfterComponent, err = parseComponentJSON(after)
+			}
+		case layerUnitGrids:
+			if h.BeforeUnitGrid, err = parseUnitGridJSON(before); err == nil {
+				h.AfterUnitGrid, err = parseUnitGridJSON(after)
+			}
+		}
+		if err != nil {
+			return nil, fmt.Errorf("change %d: %w", h.ID, err)
+		}
+		out = append(out, h)
+	}
+	return out, rows.Err()
+}
+
+// Listen follows the change log: on a dedicated connection it LISTENs on
+// Channel(), then calls fn once with the last committed Seq (so nothing
+// committed before the LISTEN took effect is missed) and again with the
+// Seq of every notification, in order, from this goroutine. It returns nil
+// when ctx ends, and an error (the connection failed or was lost) the
+// caller retries on after a pause; fn must then read ChangesSince its last
+// Seq again, which it does anyway on the first call.
+func (s *Store) Listen(ctx context.Context, fn func(seq int64)) error {
+	conn, err := pgx.ConnectConfig(ctx, s.pool.Config().ConnConfig.Copy())
+	if err != nil {
+		if ctx.Err() != nil {
+			return nil
+		}
+		return fmt.Errorf("pgstore: listen: %w", err)
+	}
+	defer func() {
+		c, cancel := context.WithTimeout(context.Background(), 2*time.Second)
+		defer cancel()
+		conn.Close(c)
+	}()
+	if _, err := conn.Exec(ctx, `LISTEN `+pgx.Identifier{s.Channel()}.Sanitize()); err != nil {
+		if ctx.Err() != nil {
+			return nil
+		}
+		return fmt.Errorf("pgstore: listen: %w", err)
+	}
+	var last int64
+	if err := conn.QueryRow(ctx, `SELECT seq FROM change_counter`).Scan(&last); err != nil {
+		if ctx.Err() != nil {
+			return nil
+		}
+		return fmt.Errorf("pgstore: listen: %w", err)
+	}
+	fn(last)
+	for {
+		n, err := conn.WaitForNotification(ctx)
+		if err != nil {
+			if ctx.Err() != nil {
+				return nil
+			}
+			return fmt.Errorf("pgstore: listen: %w", err)
+		}
+		seq, err := strconv.ParseInt(n.Payload, 10, 64)
+		if err != nil {
+			continue // not ours
+		}
+		fn(seq)
+	}
+}
+
+// Layers the change log records.
+const (
+	layerComponents = "components"
+	layerUnitGrids  = "unit_grids"
+)
+
+// writeTx is one writing transaction: it holds the change counter's lock
+// from its start, so its reads see every change committed before it and
+// its changes take the next seqs.
+type writeTx struct {
+	ctx     context.Context
+	tx      pgx.Tx
+	meta    data.EditMeta
+	seq     int64 // last seq taken
+	at      time.Time
+	changes []data.Change
+	batch   pgx.Batch
+}
+
+// errStop ends a write transaction without writing (rolled back) while
+// returning no error to the caller.
+var errStop = errors.New("nothing to write")
+
+// write runs fn in one transaction that locks the change counter first,
+// then records fn's changes in the log, advances the counter and notifies
+// Channel(), and returns the changes with their Seqs once committed.
+func (s *Store) write(ctx context.Context, m data.EditMeta, fn func(*writeTx) error) ([]data.Change, error) {
+	var out []data.Change
+	err := pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) error {
+		w := &writeTx{ctx: ctx, tx: tx, meta: m}
+		now := time.Now().UTC().Truncate(time.Millisecond)
+		if err := tx.QueryRow(ctx, `UPDATE change_counter SET at = greatest(at, $1) RETURNING seq, at`, now).Scan(&w.seq, &w.at); err != nil {
+			return fmt.Errorf("lock the change log: %w", err)
+		}
+		w.at = w.at.UTC()
+		if err := fn(w); err != nil {
+			return err
+		}
+		if len(w.changes) == 0 {
+			return errStop
+		}
+		w.batch.Queue(`UPDATE change_counter SET seq = $1`, w.seq)
+		w.batch.Queue(`SELECT pg_notify($1, $2)`, s.Channel(), strconv.FormatInt(w.seq, 10))
+		if err := tx.SendBatch(ctx, &w.batch).Close(); err != nil {
+			return fmt.Errorf("write the change log: %w", err)
+		}
+		out = w.changes
+		return nil
+	})
+	if errors.Is(err, errStop) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+// record appends a change: its log row is queued and sent with the
+// counter update at commit.
+func (w *writeTx) record(c data.Change) error {
+	w.seq++
+	c.Seq, c.At, c.User, c.Reason = w.seq, w.at, w.meta.User, w.meta.Reason
+	var before, after []byte
+	var err error
+	switch c.Layer {
+	case layerComponents:
+		if before, err = componentJSON(c.BeforeComponent); err == nil {
+			after, err = componentJSON(c.AfterComponent)
+		}
+	case layerUnitGrids:
+		if before, err = unitGridJSON(c.BeforeUnitGrid); err == nil {
+			after, err = unitGridJSON(c.AfterUnitGrid)
+		}
+	}
+	if err != nil {
+		return fmt.Errorf("change %s %s: %w", c.Layer, c.Code, err)
+	}
+	w.batch.Queue(`INSERT INTO changes (seq, layer, code, op, version, at, "user", reason, before, after)
+VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9::jsonb, $10::jsonb)`, c.Seq, c.Layer, c.Code, string(c.Op), c.Version, c.At,
+		c.User, c.Reason, jsonArg(before), jsonArg(after))
+	w.changes = append(w.changes, c)
+	return nil
+}
+
+func jsonArg(b []byte) any {
+	if b == nil {
+		return nil
+	}
+	return string(b)
+}
+
+// componentDoc is how the log keeps a component (the GeoPackage store's
+// history uses the same fields).
+type componentDoc struct {
+	Code       string            `json:"code"`
+	Category   string            `json:"category"`
+	Name       string            `json:"name"`
+	Geometry   *geojson.Geometry `json:"geometry"`
+	Department string            `json:"department"`
+	Owner      string            `json:"owner"`
+	Maintainer string            `json:"maintainer"`
+	Status     string            `json:"status"`
+	UnitGrid   string            `json:"unit_grid"`
+	SurveyDate string            `json:"survey_date,omitempty"`
+	ChangedAt  string            `json:"changed_at,omitempty"`
+	Version    int64             `json:"version"`
+	Note       string            `json:"note,omitempty"`
+}
+
+const (
+	dateFormat = "2006-01-02"
+	timeFormat = "2006-01-02T15:04:05.000000Z07:00"
+)
+
+func componentJSON(c *data.Component) ([]byte, error) {
+	if c == nil {
+		return nil, nil
+	}
+	d := componentDoc{Code: c.Code, Category: c.Category, Name: c.Name, Department: c.Department, Owner: c.Owner,
+		Maintainer: c.Maintainer, Status: string(c.Status), UnitGrid: c.UnitGrid, Version: c.Version, Note: c.Note}
+	if c.Geometry != nil {
+		d.Geometry = geojson.NewGeometry(c.Geometry)
+	}
+	if !c.SurveyDate.IsZero() {
+		d.SurveyDate = c.SurveyDate.UTC().Format(dateFormat)
+	}
+	if !c.ChangedAt.IsZero() {
+		d.ChangedAt = c.ChangedAt.UTC().Format(timeFormat)
+	}
+	return json.Marshal(d)
+}
+
+func parseComponentJSON(b []byte) (*data.Component, error) {
+	if b == nil {
+		return nil, nil
+	}
+	var d componentDoc
+	if err := json.Unmarshal(b, &d); err != nil {
+		return nil, err
+	}
+	c := &data.Component{Code: d.Code, Category: d.Category, Name: d.Name, Department: d.Department, Owner: d.Owner,
+		Maintainer: d.Maintainer, Status: data.ComponentStatus(d.Status), UnitGrid: d.UnitGrid, Version: d.Version, Note: d.Note}
+	if d.Geometry != nil {
+		c.Geometry = d.Geometry.Geometry()
+	}
+	var err error
+	if d.SurveyDate != "" {
+		if c.SurveyDate, err = time.Parse(dateFormat, d.SurveyDate); err != nil {
+			return nil, err
+		}
+	}
+	if d.ChangedAt != "" {
+		if c.ChangedAt, err = time.Parse(timeFormat, d.ChangedAt); err != nil {
+			return nil, err
+		}
+		c.ChangedAt = c.ChangedAt.UTC()
+	}
+	return c, nil
+}
+
+type unitGridDoc struct {
+	Code      string            `json:"code"`
+	Community string            `json:"community"`
+	AreaM2    float64           `json:"area_m2"`
+	Geometry  *geojson.Geometry `json:"geometry"`
+}
+
+func unitGridJSON(g *data.UnitGrid) ([]byte, error) {
+	if g == nil {
+		return nil, nil
+	}
+	d := unitGridDoc{Code: g.Code, Community: g.Community, AreaM2: g.AreaM2}
+	if g.Geometry != nil {
+		d.Geometry = geojson.NewGeometry(g.Geometry)
+	}
+	return json.Marshal(d)
+}
+
+func parseUnitGridJSON(b []byte) (*data.UnitGrid, error) {
+	if b == nil {
+		return nil, nil
+	}
+	var d unitGridDoc
+	if err := json.Unmarshal(b, &d); err != nil {
+		return nil, err
+	}
+	g := &data.UnitGrid{Code: d.Code, Community: d.Community, AreaM2: d.AreaM2}
+	if d.Geometry != nil {
+		switch x := d.Geometry.Geometry().(type) {
+		case orb.MultiPolygon:
+			g.Geometry = x
+		case orb.Polygon:
+			g.Geometry = orb.MultiPolygon{x}
+		default:
+			return nil, errors.New("a unit grid that is not a polygon")
+		}
+	}
+	return g, nil
+}
+
+// Schema is the PostgreSQL schema holding the store's tables.
+func (s *Store) Schema() string { return s.schema }
