@@ -10,13 +10,16 @@ import (
 	"path/filepath"
 	"sort"
 	"strconv"
+	"strings"
 	"testing"
 )
 
 // TestMain gives the tests a PostgreSQL server: the one CITYGRID_TEST_POSTGRES
 // names, or else a throwaway cluster on loopback when PostgreSQL and PostGIS
 // are installed (Debian: postgresql-15-postgis-3), stopped and removed after
-// the tests. Without either the tests skip.
+// the tests. Without either the tests skip, except in CI (the CI
+// environment variable set, as .ci/run sets it), where they fail: CI
+// installs PostgreSQL and PostGIS so that these tests run.
 func TestMain(m *testing.M) {
 	flag.Parse()
 	if os.Getenv("CITYGRID_TEST_POSTGRES") != "" || testing.Short() {
@@ -24,6 +27,10 @@ func TestMain(m *testing.M) {
 	}
 	stop, err := startCluster()
 	if err != nil {
+		if inCI() {
+			fmt.Fprintf(os.Stderr, "pgstore tests: CI is set and there is no PostgreSQL to test against (.ci/run installs postgresql and postgresql-*-postgis-3): %v\n", err)
+			os.Exit(1)
+		}
 		fmt.Fprintf(os.Stderr, "pgstore tests: no PostgreSQL: %v\n", err)
 		os.Exit(m.Run())
 	}
@@ -93,4 +100,14 @@ func startCluster() (stop func(), err error) {
 		run(filepath.Join(bin, "pg_ctl"), "-D", data, "-m", "immediate", "-w", "stop")
 		os.RemoveAll(dir)
 	}, nil
+}
+
+// inCI reports whether the tests run in CI: the CI environment variable is
+// set to anything but "", "0" or "false" (.ci/run exports CI=true).
+func inCI() bool {
+	switch strings.ToLower(os.Getenv("CI")) {
+	case "", "0", "false":
+		return false
+	}
+	return true
 }

@@ -18,6 +18,9 @@ import (
 func testURL(t *testing.T) string {
 	u := os.Getenv("CITYGRID_TEST_POSTGRES")
 	if u == "" {
+		if inCI() {
+			t.Fatal("CI is set and CITYGRID_TEST_POSTGRES is not: the PostgreSQL tests must run in CI, not skip")
+		}
 		t.Skip("CITYGRID_TEST_POSTGRES (postgres://...) not set: no PostgreSQL to test against")
 	}
 	return u
