@@ -30,6 +30,11 @@ type liveUpdater struct {
 	qmu     sync.Mutex
 	queue   []*liveReq
 	leading bool
+
+	// seqs, set on replicas following a change log (api/replica.go),
+	// drops changes of a feature already applied at the same or a newer
+	// Seq, under qmu: a replica's own edits come back from the log.
+	seqs *appliedSeqs
 }
 
 type liveReq struct {
@@ -56,8 +61,12 @@ func (l *liveUpdater) Apply(changes []data.Change) {
 	if l == nil || len(changes) == 0 {
 		return
 	}
-	req := &liveReq{changes: changes, done: make(chan struct{})}
 	l.qmu.Lock()
+	if changes = l.seqs.filter(changes); len(changes) == 0 {
+		l.qmu.Unlock()
+		return
+	}
+	req := &liveReq{changes: changes, done: make(chan struct{})}
 	l.queue = append(l.queue, req)
 	if l.leading {
 		l.qmu.Unlock()

@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"citygrid/data"
+	"citygrid/data/cases"
 	"citygrid/spatial"
 
 	"github.com/go-chi/chi/v5"
@@ -32,6 +33,12 @@ type Config struct {
 	// Tokens is where API tokens are issued (`citygrid token`, the
 	// /api/v1/tokens admin API); nil: no token API.
 	Tokens data.TokenStore
+	// Cases is the case workflow's store (e.g. cases.OpenPG for replicas
+	// sharing PostgreSQL); nil: the SQLite case tables in the GeoPackage
+	// of Store (cases.NewSQLStore on its DB()), or no workflow when Store
+	// has no SQL database. A store that is a cases.RemoteFollower also
+	// feeds the case board with other replicas' case writes.
+	Cases cases.ServerStore
 	// PrivateReads closes every route outside the public list (map, tiles,
 	// styles, fonts, Open311, probes) to requests without a valid token:
 	// the production setting. The zero value (the demo's) lets anyone read
@@ -52,6 +59,20 @@ type Config struct {
 	MaxBodyBytes int64
 	// MaxBatchPoints caps the points of one batch request (default 100,000).
 	MaxBatchPoints int
+
+	// ChangeLog, when set, is the log of the store shared with other
+	// replicas: the server follows it from ChangeSeq (the Seq the Index
+	// reflects, Dataset.ChangeSeq) and applies every change committed
+	// through another replica to its index and tiles (api/replica.go).
+	ChangeLog data.ChangeLog
+	ChangeSeq int64
+	// ChangeNotify, when set with ChangeLog, calls fn on every committed
+	// change's notification until ctx ends (pgstore.Store.Listen); the
+	// follower reads the log then instead of waiting for FollowEvery.
+	ChangeNotify func(ctx context.Context, fn func(seq int64)) error
+	// FollowEvery is how often the change log is read without a
+	// notification (default DefaultFollowEvery).
+	FollowEvery time.Duration
 }
 
 // Defaults of the zero Config fields.
@@ -143,6 +164,12 @@ func New(cfg Config) (http.Handler, error) {
 	// live.Apply(changes) after each committed write, before answering.
 	live := newLiveUpdater(cfg, cfg.Index, ms)
 	sw.live = live
+	if cfg.ChangeLog != nil { // a replica: follow the shared store's change log (api/replica.go)
+		live.seqs = newAppliedSeqs()
+		f := newFollower(cfg, live)
+		registerFollowerMetrics(m, f)
+		srv.onClose(f.Close)
+	}
 	newEditService(cfg, live).mount(r)
 	return srv, nil
 }

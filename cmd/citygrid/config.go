@@ -8,6 +8,7 @@ import (
 	"io"
 	"log/slog"
 	"net/netip"
+	"net/url"
 	"os"
 	"path/filepath"
 	"strconv"
@@ -28,6 +29,17 @@ type serverConfig struct {
 	Dir string `json:"dir"`
 	// Addr is the HOST:PORT the server listens on.
 	Addr string `json:"addr"`
+	// Store is where the city is stored: empty (the default) for the
+	// GeoPackage DIR/citygrid.gpkg, or a postgres://user@host:port/db URL
+	// of a PostgreSQL + PostGIS store shared by several replicas (DIR then
+	// holds this replica's baked tiles and uploads). StoreSchema is the
+	// PostgreSQL schema of the store's tables.
+	Store       string `json:"store"`
+	StoreSchema string `json:"store_schema"`
+	// FollowEvery is how often a replica reads the shared store's change
+	// log when no notification woke it (a safety net; PostgreSQL NOTIFY
+	// normally wakes it within milliseconds).
+	FollowEvery duration `json:"follow_every"`
 
 	// LogLevel is debug, info, warn or error; LogFormat is text or json.
 	LogLevel  string `json:"log_level"`
@@ -102,6 +114,8 @@ func defaultServerConfig() serverConfig {
 		ShutdownTimeout:   duration(15 * time.Second),
 		MaxBodyBytes:      16 << 20,
 		MaxBatchPoints:    100_000,
+		StoreSchema:       "citygrid_store",
+		FollowEvery:       duration(api.DefaultFollowEvery),
 
 		ComponentToleranceM: spatial.DefaultComponentToleranceM,
 		GCPercent:           400,
@@ -162,6 +176,9 @@ func (c *serverConfig) settings() []setting {
 	return []setting{
 		{key: "dir", usage: "data directory holding citygrid.gpkg", value: (*stringValue)(&c.Dir)},
 		{key: "addr", usage: "HOST:PORT to listen on", value: (*stringValue)(&c.Addr)},
+		{key: "store", usage: "store: empty for DIR/citygrid.gpkg, or postgres://user@host:port/db for a PostgreSQL + PostGIS store shared by replicas", value: (*stringValue)(&c.Store), secret: true},
+		{key: "store_schema", usage: "PostgreSQL schema of the store's tables", value: (*stringValue)(&c.StoreSchema)},
+		{key: "follow_every", usage: "how often a replica reads the shared store's change log without a notification", value: &c.FollowEvery},
 		{key: "log_level", usage: "log level: debug, info, warn or error", value: (*stringValue)(&c.LogLevel)},
 		{key: "log_format", usage: "log format: text or json", value: (*stringValue)(&c.LogFormat)},
 		{key: "access_log", usage: "log one line per request", value: (*boolValue)(&c.AccessLog)},
@@ -193,6 +210,12 @@ func (c *serverConfig) validate() error {
 	}
 	if c.Addr == "" {
 		return errors.New("config: addr is empty")
+	}
+	if c.Store != "" && c.Store != "gpkg" && !isPostgresURL(c.Store) {
+		return errors.New("config: store: want empty (the GeoPackage in dir) or a postgres:// URL")
+	}
+	if c.FollowEvery <= 0 {
+		return errors.New("config: follow_every must be positive")
 	}
 	if _, err := parseLevel(c.LogLevel); err != nil {
 		return fmt.Errorf("config: log_level: %w", err)
@@ -266,7 +289,11 @@ func (c *serverConfig) logAttrs() []any {
 	for _, s := range c.settings() {
 		v := s.value.String()
 		if s.secret && v != "" {
-			v = "[redacted]"
+			if u, err := url.Parse(v); err == nil && u.Scheme != "" {
+				v = u.Redacted() // a store URL: its password only
+			} else {
+				v = "[redacted]"
+			}
 		}
 		attrs = append(attrs, slog.String(s.key, v))
 	}

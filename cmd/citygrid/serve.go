@@ -16,6 +16,7 @@ import (
 	"citygrid/api"
 	"citygrid/data"
 	"citygrid/data/gpkg"
+	"citygrid/data/pgstore"
 	"citygrid/spatial"
 )
 
@@ -56,6 +57,14 @@ flags:
 	}
 	log, closeLog := newLogger(os.Stderr, &cfg)
 	defer closeLog()
+	if isPostgresURL(cfg.Store) {
+		// A replica of a shared store: DIR holds only its own tiles
+		// and uploads.
+		if err := os.MkdirAll(cfg.Dir, 0o755); err != nil {
+			return fmt.Errorf("data directory: %w", err)
+		}
+		return serveCity(ctx, &cfg, log, nil)
+	}
 	path := filepath.Join(cfg.Dir, storeFile)
 	if _, err := os.Stat(path); err != nil {
 		if errors.Is(err, os.ErrNotExist) {
@@ -174,8 +183,15 @@ func loadCity(ctx context.Context, cfg *serverConfig, log *slog.Logger, gate *ap
 	path := filepath.Join(cfg.Dir, storeFile)
 	gate.SetStage("opening store")
 	t := time.Now()
-	st, err := gpkg.Open(ctx, path)
-	if err != nil {
+	var st data.Store
+	var err error
+	if isPostgresURL(cfg.Store) {
+		path = redactURL(cfg.Store)
+		st, err = pgstore.Open(ctx, cfg.Store, pgstore.Options{Schema: cfg.StoreSchema})
+		if err != nil {
+			return nil, nil, fmt.Errorf("open store %s: %w", path, err)
+		}
+	} else if st, err = gpkg.Open(ctx, path); err != nil {
 		if werr := dirWritable(cfg.Dir); werr != nil {
 			// SQLite's error for this case ("unable to open database
 			// file") does not say why.
@@ -190,7 +206,7 @@ func loadCity(ctx context.Context, cfg *serverConfig, log *slog.Logger, gate *ap
 	}
 	log.Info("store loaded", "path", path, "took", time.Since(t).Round(time.Millisecond),
 		"unit_grids", len(ds.UnitGrids), "management_grids", len(ds.ManagementGrids),
-		"components", len(ds.Components), "addresses", len(ds.Addresses), "pois", len(ds.POIs))
+		"components", len(ds.Components), "addresses", len(ds.Addresses), "pois", len(ds.POIs), "change_seq", ds.ChangeSeq)
 	gate.SetStage("building spatial index")
 	t = time.Now()
 	ix, err := spatial.BuildOptions(ds, spatial.Options{FallbackUnit: cfg.FallbackUnit, ComponentToleranceM: cfg.ComponentToleranceM})
@@ -199,9 +215,8 @@ func loadCity(ctx context.Context, cfg *serverConfig, log *slog.Logger, gate *ap
 	}
 	log.Info("spatial index built", "took", time.Since(t).Round(time.Millisecond))
 	proxies, _ := cfg.trustedProxies() // validated with the configuration
-	h, err := api.New(api.Config{
+	acfg := api.Config{
 		Store:          st,
-		Tokens:         st,
 		PrivateReads:   !cfg.PublicLookups,
 		RateLimits:     cfg.rateLimits(),
 		TrustedProxies: proxies,
@@ -212,7 +227,16 @@ func loadCity(ctx context.Context, cfg *serverConfig, log *slog.Logger, gate *ap
 		HandlerTimeout: time.Duration(cfg.HandlerTimeout),
 		MaxBodyBytes:   cfg.MaxBodyBytes,
 		MaxBatchPoints: cfg.MaxBatchPoints,
-	})
+	}
+	if ts, ok := st.(data.TokenStore); ok {
+		acfg.Tokens = ts
+	}
+	if isPostgresURL(cfg.Store) {
+		if err := replicaConfig(&acfg, st, ds, cfg, log); err != nil {
+			return nil, st, err
+		}
+	}
+	h, err := api.New(acfg)
 	if err != nil {
 		return nil, st, fmt.Errorf("api: %w", err)
 	}
