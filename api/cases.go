@@ -77,12 +77,13 @@ func (r indexResolver) Responsible(p orb.Point, kind data.CategoryKind, category
 // caseService serves the case workflow (issue 6) under /api/v1/cases.
 type caseService struct {
 	svc      *cases.Service // nil: no case store (every route answers 503)
-	st       *cases.SQLStore
+	st       cases.ServerStore
 	ix       *spatial.Index
 	uploads  string
 	log      *slog.Logger
 	notifier *cases.Notifier
 	sweepMu  sync.Mutex
+	stop     func(context.Context) error // ends followRemote; nil when not following
 	sweeping bool
 }
 
@@ -94,15 +95,19 @@ var errNoCases = fmt.Errorf("this server has no case store: %w", data.ErrUnavail
 // case map) and registers the board as the store's change listener.
 func newCaseService(cfg Config, board *caseBoard, gs *geocodeService) *caseService {
 	cs := &caseService{log: cfg.Logger, ix: cfg.Index}
-	dbs, ok := cfg.Store.(interface{ DB() *sql.DB })
-	if !ok || dbs.DB() == nil {
-		return cs
-	}
 	ctx := context.Background()
-	st, err := cases.NewSQLStore(ctx, dbs.DB())
-	if err != nil {
-		cfg.Logger.Error("case store unavailable", "err", err)
-		return cs
+	st := cfg.Cases
+	if st == nil {
+		dbs, ok := cfg.Store.(interface{ DB() *sql.DB })
+		if !ok || dbs.DB() == nil {
+			return cs
+		}
+		sq, err := cases.NewSQLStore(ctx, dbs.DB())
+		if err != nil {
+			cfg.Logger.Error("case store unavailable", "err", err)
+			return cs
+		}
+		st = sq
 	}
 	var ix cases.Resolver
 	if cfg.Index != nil {
@@ -156,8 +161,10 @@ func newCaseService(cfg Config, board *caseBoard, gs *geocodeService) *caseServi
 // server is ready at once.
 func (s *caseService) feedBoard(ctx context.Context, cfg Config, board *caseBoard) {
 	st := s.st
-	var n int
-	st.DB().QueryRowContext(ctx, `SELECT COUNT(*) FROM case_cases`).Scan(&n)
+	n := 0
+	if p, err := st.List(ctx, cases.Filter{Limit: 1}); err == nil {
+		n = p.Total
+	}
 	var mu sync.Mutex
 	loaded := false
 	var held []func()
@@ -185,7 +192,7 @@ func (s *caseService) feedBoard(ctx context.Context, cfg Config, board *caseBoar
 			}
 		}
 	}
-	st.OnChange(func(c *cases.Case, t *cases.Transition) {
+	apply := func(c *cases.Case, t *cases.Transition) {
 		mu.Lock()
 		if !loaded {
 			held = append(held, func() { board.Apply(c, t) })
@@ -194,12 +201,56 @@ func (s *caseService) feedBoard(ctx context.Context, cfg Config, board *caseBoar
 		}
 		mu.Unlock()
 		board.Apply(c, t)
-	})
+	}
+	st.OnChange(apply)
+	if rf, ok := st.(cases.RemoteFollower); ok {
+		s.followRemote(cfg, rf, board, apply)
+	}
 	if n == 0 {
 		load()
 		return
 	}
 	go load()
+}
+
+// followRemote feeds the board with the case writes other replicas commit
+// to a shared case store, until Close. When the follow connection is lost
+// the board is reloaded from the store (writes may have been missed) and
+// the follow starts again.
+func (s *caseService) followRemote(cfg Config, rf cases.RemoteFollower, board *caseBoard, apply func(*cases.Case, *cases.Transition)) {
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan struct{})
+	s.stop = func(context.Context) error {
+		cancel()
+		<-done
+		return nil
+	}
+	go func() {
+		defer close(done)
+		for {
+			err := rf.ListenRemote(ctx, apply)
+			if ctx.Err() != nil {
+				return
+			}
+			cfg.Logger.Warn("following other replicas' case writes failed; retrying", "err", err)
+			select {
+			case <-ctx.Done():
+				return
+			case <-time.After(time.Second):
+			}
+			if err := board.attach(ctx, s.st); err != nil {
+				cfg.Logger.Error("case board not reloaded", "err", err)
+			}
+		}
+	}()
+}
+
+// close stops the case service's background work (the remote follow).
+func (s *caseService) close(ctx context.Context) error {
+	if s.stop == nil {
+		return nil
+	}
+	return s.stop(ctx)
 }
 
 // startSweeps starts the notification loop once a webhook is configured.

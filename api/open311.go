@@ -618,8 +618,7 @@ func (s *caseService) o311Token(w http.ResponseWriter, r *http.Request, f string
 		return
 	}
 	tok := chi.URLParam(r, "token")
-	var id int64
-	err := s.st.DB().QueryRowContext(r.Context(), `SELECT id FROM case_cases WHERE number = ?`, tok).Scan(&id)
+	id, err := s.st.CaseIDByNumber(r.Context(), tok)
 	if err != nil {
 		open311Fail(w, f, fmt.Errorf("token %q: %w", tok, data.ErrNotFound))
 		return

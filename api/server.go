@@ -159,7 +159,9 @@ func New(cfg Config) (http.Handler, error) {
 	ms.mount(r)
 	board := newCaseBoard(cfg) // case map, statistics, /command (api/command.go); workflow: board.attach(ctx, store) and board.Apply as the store's listener
 	board.mount(r)
-	newCaseService(cfg, board, gs).mount(r) // case workflow and Open311 (api/cases.go, api/open311.go): feeds the board and registers board.Apply
+	cs := newCaseService(cfg, board, gs) // case workflow and Open311 (api/cases.go, api/open311.go): feeds the board and registers board.Apply
+	cs.mount(r)
+	srv.onClose(cs.close) // stops following other replicas' case writes
 	// live follows committed edits: edit services get it and call
 	// live.Apply(changes) after each committed write, before answering.
 	live := newLiveUpdater(cfg, cfg.Index, ms)

@@ -34,7 +34,7 @@ const (
 // failed delivery with exponential backoff, a bounded number of times.
 type Notifier struct {
 	Service *Service
-	Store   *SQLStore
+	Store   ServerStore
 	Client  *http.Client
 	// Attempts per notification (default 5) and the first retry delay
 	// (default 1 s, doubled each time, at most 1 min).
@@ -123,11 +123,9 @@ func (n *Notifier) horizon(now time.Time) time.Time {
 
 // deliver posts one notification unless it was already sent.
 func (n *Notifier) deliver(ctx context.Context, url string, body Notification) error {
-	var done int
-	if err := n.Store.DB().QueryRowContext(ctx, `SELECT COUNT(*) FROM case_notifications WHERE case_id = ? AND kind = ? AND due_at = ?`, body.CaseID, body.Kind, ms(body.DueAt)).Scan(&done); err != nil {
+	if done, err := n.Store.Notified(ctx, body.CaseID, body.Kind, body.DueAt); err != nil {
 		return err
-	}
-	if done > 0 {
+	} else if done {
 		return nil
 	}
 	b, _ := json.Marshal(body)

@@ -364,7 +364,7 @@ func (f *Filter) where() (string, []any) {
 			}
 			states = keep
 			if len(states) == 0 {
-				w = append(w, "0")
+				w = append(w, "1 = 0")
 			}
 		}
 	}
@@ -747,4 +747,29 @@ func scanTransitions(rows *sql.Rows) ([]Transition, error) {
 		out = append(out, t)
 	}
 	return out, rows.Err()
+}
+
+var _ ServerStore = (*SQLStore)(nil)
+
+// Notified reports whether a notification of kind for the case's deadline
+// dueAt was recorded by MarkNotified.
+func (s *SQLStore) Notified(ctx context.Context, caseID int64, kind string, dueAt time.Time) (bool, error) {
+	var n int
+	if err := s.db.QueryRowContext(ctx, `SELECT COUNT(*) FROM case_notifications WHERE case_id = ? AND kind = ? AND due_at = ?`, caseID, kind, ms(dueAt)).Scan(&n); err != nil {
+		return false, fmt.Errorf("notification of case %d: %w", caseID, err)
+	}
+	return n > 0, nil
+}
+
+// CaseIDByNumber finds a case by its number.
+func (s *SQLStore) CaseIDByNumber(ctx context.Context, number string) (int64, error) {
+	var id int64
+	err := s.db.QueryRowContext(ctx, `SELECT id FROM case_cases WHERE number = ?`, number).Scan(&id)
+	if errors.Is(err, sql.ErrNoRows) {
+		return 0, fmt.Errorf("case number %q: %w", number, data.ErrNotFound)
+	}
+	if err != nil {
+		return 0, fmt.Errorf("case number %q: %w", number, err)
+	}
+	return id, nil
 }

@@ -147,3 +147,44 @@ type ConfigDoc struct {
 	User    string    `json:"user"`
 	At      time.Time `json:"at"`
 }
+
+// ServerStore is a Store with everything the API server keeps next to the
+// cases: attachments, versioned configuration documents, the record of
+// sent notifications and the transition feed. SQLStore (SQLite, in the
+// GeoPackage) and PGStore (PostgreSQL, shared by replicas) implement it;
+// data/cases/casestest runs one suite against both.
+type ServerStore interface {
+	Store
+	// AddAttachment records a stored file of a case and assigns its ID.
+	AddAttachment(ctx context.Context, a *Attachment) error
+	// Attachments lists a case's files in ID order.
+	Attachments(ctx context.Context, caseID int64) ([]Attachment, error)
+	// PutConfig stores a new version of a configuration document; a
+	// non-zero ifVersion that is not current fails with *VersionError.
+	PutConfig(ctx context.Context, name string, body []byte, user string, ifVersion int64) (ConfigDoc, error)
+	// Config returns a document at version (0: the latest).
+	Config(ctx context.Context, name string, version int64) (ConfigDoc, error)
+	// ConfigVersions lists a document's versions, newest first.
+	ConfigVersions(ctx context.Context, name string) ([]ConfigDoc, error)
+	// MarkNotified records a sent notification; false when it was
+	// recorded already.
+	MarkNotified(ctx context.Context, caseID int64, kind string, dueAt time.Time) (bool, error)
+	// Notified reports whether MarkNotified recorded this notification.
+	Notified(ctx context.Context, caseID int64, kind string, dueAt time.Time) (bool, error)
+	// TransitionsBetween returns the transitions recorded in [from, to),
+	// ordered by time, case and seq, at most limit.
+	TransitionsBetween(ctx context.Context, from, to time.Time, limit int) ([]Transition, error)
+	// CaseIDByNumber finds a case by its number (data.ErrNotFound if none).
+	CaseIDByNumber(ctx context.Context, number string) (int64, error)
+}
+
+// RemoteFollower is a case store shared by several processes that can
+// report the case writes committed by the others.
+type RemoteFollower interface {
+	// ListenRemote calls fn, on one goroutine and in notification order,
+	// for every case write committed by another process: the case as
+	// stored when read and the transition that write recorded. It returns
+	// when ctx ends (nil) or when the connection is lost (an error: the
+	// caller reloads what it shows and calls again).
+	ListenRemote(ctx context.Context, fn func(c *Case, t *Transition)) error
+}
