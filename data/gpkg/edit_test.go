@@ -37,149 +37,10 @@ func lamp(code string, p orb.Point) data.Component {
 
 var who = data.EditMeta{User: "surveyor1", Reason: "2026 普查"}
 
-func TestEditVersionsHistoryAndPreconditions(t *testing.T) {
-	ctx := context.Background()
-	st := openCity(t)
-	t0 := time.Now().UTC()
-	time.Sleep(3 * time.Millisecond)
-
-	ch, err := st.CreateComponent(ctx, lamp("3201140101000100", orb.Point{118.775, 31.995}), who)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if len(ch) != 1 || ch[0].Op != data.OpInsert || ch[0].Version != 1 || ch[0].AfterComponent.UnitGrid != "320114001001002" || ch[0].User != "surveyor1" {
-		t.Fatalf("create changes %+v", ch)
-	}
-	time.Sleep(3 * time.Millisecond)
-	t1 := time.Now().UTC()
-	time.Sleep(3 * time.Millisecond)
-
-	// A stale version is refused with the current one in the details.
-	_, err = st.PatchComponent(ctx, "3201140101000100", 7, func(c *data.Component) error { c.Name = "x"; return nil }, who)
-	var pe *data.PreconditionError
-	if !errors.As(err, &pe) || !errors.Is(err, data.ErrPrecondition) || pe.Current != 1 {
-		t.Fatalf("stale patch: %v", err)
-	}
-	if d := pe.ErrorDetails().(map[string]any); d["current_version"] != int64(1) || d["etag"] != `"3201140101000100-v1"` {
-		t.Fatalf("details %v", d)
-	}
-
-	// Moving it into the other grid re-derives the unit grid.
-	ch, err = st.PatchComponent(ctx, "3201140101000100", 1, func(c *data.Component) error {
-		c.Geometry = orb.Point{118.765, 31.996}
-		c.Status = data.StatusDamaged
-		return nil
-	}, data.EditMeta{User: "surveyor2", Reason: "moved"})
-	if err != nil {
-		t.Fatal(err)
-	}
-	if ch[0].Op != data.OpUpdate || ch[0].Version != 2 || ch[0].BeforeComponent.UnitGrid != "320114001001002" || ch[0].AfterComponent.UnitGrid != "320114001001001" {
-		t.Fatalf("update changes %+v", ch[0])
-	}
-	time.Sleep(3 * time.Millisecond)
-	t2 := time.Now().UTC()
-	time.Sleep(3 * time.Millisecond)
-
-	if _, err := st.DeleteComponent(ctx, "3201140101000100", 1, who); !errors.Is(err, data.ErrPrecondition) {
-		t.Fatalf("stale delete: %v", err)
-	}
-	if _, err := st.DeleteComponent(ctx, "3201140101000100", 2, who); err != nil {
-		t.Fatal(err)
-	}
-	if _, err := st.Component(ctx, "3201140101000100"); !errors.Is(err, data.ErrNotFound) {
-		t.Fatalf("deleted component still read: %v", err)
-	}
-	// A conditional write on a deleted component is a precondition failure.
-	if _, err := st.PatchComponent(ctx, "3201140101000100", 2, func(*data.Component) error { return nil }, who); !errors.As(err, &pe) || pe.Exists {
-		t.Fatalf("patch of deleted: %v", err)
-	}
-
-	h, err := st.History(ctx, "components", "3201140101000100")
-	if err != nil {
-		t.Fatal(err)
-	}
-	var ops []string
-	for _, e := range h {
-		ops = append(ops, string(e.Op)+"/"+e.User)
-	}
-	if want := []string{"insert/surveyor1", "update/surveyor2", "delete/surveyor1"}; !reflect.DeepEqual(ops, want) {
-		t.Fatalf("history %v, want %v", ops, want)
-	}
-	if h[1].Reason != "moved" || h[1].BeforeComponent.Status != data.StatusIntact || h[1].AfterComponent.Status != data.StatusDamaged || h[2].AfterComponent != nil {
-		t.Fatalf("history rows %+v", h)
-	}
-
-	// As-of reads.
-	if _, err := st.ComponentAsOf(ctx, "3201140101000100", t0); !errors.Is(err, data.ErrNotFound) {
-		t.Fatalf("as of before creation: %v", err)
-	}
-	c1, err := st.ComponentAsOf(ctx, "3201140101000100", t1)
-	if err != nil || c1.Version != 1 || c1.Status != data.StatusIntact || c1.Geometry != (orb.Point{118.775, 31.995}) {
-		t.Fatalf("as of t1: %+v %v", c1, err)
-	}
-	c2, err := st.ComponentAsOf(ctx, "3201140101000100", t2)
-	if err != nil || c2.Version != 2 || c2.Status != data.StatusDamaged {
-		t.Fatalf("as of t2: %+v %v", c2, err)
-	}
-	layer, err := st.ComponentsAsOf(ctx, t1)
-	if err != nil || len(layer) != 4 {
-		t.Fatalf("layer as of t1: %d components, %v", len(layer), err)
-	}
-	if layer, _ := st.ComponentsAsOf(ctx, time.Now().Add(time.Second)); len(layer) != 3 {
-		t.Fatalf("layer now: %d components, want 3", len(layer))
-	}
-
-	// A deleted code that comes back continues its versions.
-	ch, err = st.CreateComponent(ctx, lamp("3201140101000100", orb.Point{118.775, 31.995}), who)
-	if err != nil || ch[0].Version != 3 {
-		t.Fatalf("re-create: %+v %v", ch, err)
-	}
-	// Without a code, the next free sequence of county+category (never a
-	// deleted one): 000100 is the highest, so 000101.
-	ch, err = st.CreateComponent(ctx, lamp("", orb.Point{118.775, 31.995}), who)
-	if err != nil || ch[0].Code != "3201140101000101" {
-		t.Fatalf("assigned code: %+v %v", ch, err)
-	}
-	if _, err := st.CreateComponent(ctx, lamp("3201140101000100", orb.Point{118.775, 31.995}), who); !errors.Is(err, data.ErrConflict) {
-		t.Fatalf("duplicate create: %v", err)
-	}
-}
-
-func TestEditValidationNamesTheField(t *testing.T) {
-	ctx := context.Background()
-	st := openCity(t)
-	cases := []struct {
-		name  string
-		edit  func(*data.Component)
-		field string
-	}{
-		{"unknown category", func(c *data.Component) { c.Category = "0999"; c.Code = "3201140999000001" }, "category"},
-		{"line for a point category", func(c *data.Component) { c.Geometry = orb.LineString{{118.771, 31.991}, {118.772, 31.992}} }, "geometry"},
-		{"outside the city", func(c *data.Component) { c.Geometry = orb.Point{119.5, 31.995} }, "geometry"},
-		{"NaN", func(c *data.Component) { c.Geometry = orb.Point{math.NaN(), 31.995} }, "geometry"},
-		{"Inf", func(c *data.Component) { c.Geometry = orb.Point{118.77, math.Inf(1)} }, "geometry"},
-		{"code of another category", func(c *data.Component) { c.Code = "3201140213000100" }, "code"},
-		{"code of another county", func(c *data.Component) { c.Code = "3201150101000100" }, "code"},
-		{"long name", func(c *data.Component) { c.Name = strings.Repeat("井", 101) }, "name"},
-		{"long note", func(c *data.Component) { c.Note = strings.Repeat("x", 1001) }, "note"},
-		{"unknown department", func(c *data.Component) { c.Department = "D9999" }, "department"},
-		{"bad status", func(c *data.Component) { c.Status = "gone" }, "status"},
-		{"in no grid", func(c *data.Component) { c.Geometry = orb.Point{118.85, 31.92} }, "geometry"},
-	}
-	before := snapshot(t, st)
-	for _, tc := range cases {
-		c := lamp("3201140101000100", orb.Point{118.775, 31.995})
-		tc.edit(&c)
-		_, err := st.CreateComponent(ctx, c, who)
-		var ves data.ValidationErrors
-		if !errors.As(err, &ves) || ves[0].Field != tc.field {
-			t.Errorf("%s: %v, want a validation error on %s", tc.name, err, tc.field)
-		}
-	}
-	if after := snapshot(t, st); after != before {
-		t.Fatal("refused edits changed the store")
-	}
-}
+// The single-edit tests (versions, history, preconditions, validation,
+// imports seen by another handle, racing handles, scans) and the single
+// edit benchmark are the shared editor suite: storetest.RunEditor, run
+// against this store and the PostgreSQL one.
 
 // snapshot is every row of the edited tables, as text.
 func snapshot(t testing.TB, st *Store) string {
@@ -412,26 +273,6 @@ func TestChangesetDryRunAndAtomicApply(t *testing.T) {
 	}
 }
 
-func BenchmarkSingleEdit(b *testing.B) {
-	ctx := context.Background()
-	st := openCity(b)
-	if _, err := st.CreateComponent(ctx, lamp("3201140101000100", orb.Point{118.775, 31.995}), who); err != nil {
-		b.Fatal(err)
-	}
-	b.ReportAllocs()
-	b.ResetTimer()
-	for i := 0; i < b.N; i++ {
-		x := 118.7701 + float64(i%97)*0.0001
-		if _, err := st.PatchComponent(ctx, "3201140101000100", int64(i+1), func(c *data.Component) error {
-			c.Geometry = orb.Point{x, 31.995}
-			return nil
-		}, who); err != nil {
-			b.Fatal(err)
-		}
-	}
-	b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "edits/s")
-}
-
 func BenchmarkChangeset50k(b *testing.B) {
 	ctx := context.Background()
 	for i := 0; i < b.N; i++ {
@@ -452,34 +293,5 @@ func BenchmarkChangeset50k(b *testing.B) {
 		if err != nil || rep.Adds != 25000 || rep.Modifies != 25000 || len(ch) != 50000 {
 			b.Fatalf("%+v %v", rep, err)
 		}
-	}
-}
-
-// TestEditsSeeCategoriesImportedByAnotherProcess: a category imported
-// through a second handle on the file (another process) is known to the
-// next edit.
-func TestEditsSeeCategoriesImportedByAnotherProcess(t *testing.T) {
-	ctx := context.Background()
-	st := openCity(t)
-	if _, err := st.CreateComponent(ctx, lamp("", orb.Point{118.775, 31.995}), who); err != nil {
-		t.Fatal(err)
-	}
-	hydrant := lamp("", orb.Point{118.776, 31.995})
-	hydrant.Category = "0110"
-	if _, err := st.CreateComponent(ctx, hydrant, who); err == nil {
-		t.Fatal("an unknown category was accepted")
-	}
-	other, err := Open(ctx, st.Path())
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer other.Close()
-	if err := other.Insert(ctx, &data.Dataset{Categories: []data.Category{{Scheme: data.SchemeGBT30428, Kind: data.KindComponent,
-		Code: "0110", Name: "消防设施", Big: "01", BigName: "公用设施", Geometry: data.GeomPoint, Department: "D0003", DeadlineClass: "A"}}}); err != nil {
-		t.Fatal(err)
-	}
-	ch, err := st.CreateComponent(ctx, hydrant, who)
-	if err != nil || ch[0].Code != "3201140110000001" {
-		t.Fatalf("after the import: %+v %v", ch, err)
 	}
 }

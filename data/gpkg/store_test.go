@@ -34,6 +34,9 @@ func compareDatasets(t *testing.T, got, want *data.Dataset) {
 	gv, wv := reflect.ValueOf(got).Elem(), reflect.ValueOf(want).Elem()
 	for i := 0; i < gv.NumField(); i++ {
 		g, w := gv.Field(i), wv.Field(i)
+		if g.Kind() != reflect.Slice {
+			continue // ChangeSeq: where the store's log stood, not city data
+		}
 		if g.Len() != w.Len() {
 			t.Errorf("%s: %d features, want %d", gv.Type().Field(i).Name, g.Len(), w.Len())
 			continue
