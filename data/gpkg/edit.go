@@ -172,6 +172,9 @@ func (s *Store) write(ctx context.Context, m data.EditMeta, changeset string, fn
 	if err := et.touchContents(); err != nil {
 		return nil, WriteError(err)
 	}
+	if err := et.numberChanges(); err != nil {
+		return nil, WriteError(err)
+	}
 	if err := tx.Commit(); err != nil {
 		return nil, WriteError(fmt.Errorf("commit: %w", err))
 	}
@@ -504,44 +507,14 @@ func (s *Store) DeleteComponent(ctx context.Context, code string, expected int64
 
 // History lists the changes of one feature, oldest first.
 func (s *Store) History(ctx context.Context, layer, code string) ([]data.HistoryEntry, error) {
-	rows, err := s.db.QueryContext(ctx, `SELECT id, op, version, at, user, reason, changeset, before, after
+	rows, err := s.db.QueryContext(ctx, `SELECT id, layer, code, op, version, at, user, reason, changeset, before, after
 		FROM citygrid_history WHERE layer = ? AND code = ? ORDER BY id`, layer, code)
 	if err != nil {
 		return nil, fmt.Errorf("history of %s %s: %w", layer, code, err)
 	}
-	defer rows.Close()
-	var out []data.HistoryEntry
-	for rows.Next() {
-		h := data.HistoryEntry{Layer: layer, Code: code}
-		var op, at string
-		var before, after sql.NullString
-		if err := rows.Scan(&h.ID, &op, &h.Version, &at, &h.User, &h.Reason, &h.Changeset, &before, &after); err != nil {
-			return nil, err
-		}
-		h.Op = data.ChangeOp(op)
-		if h.At, err = parseTimestamp([]byte(at)); err != nil {
-			return nil, err
-		}
-		switch layer {
-		case layerComponents:
-			if h.BeforeComponent, err = parseComponentJSON(before); err != nil {
-				return nil, err
-			}
-			if h.AfterComponent, err = parseComponentJSON(after); err != nil {
-				return nil, err
-			}
-		case layerUnitGrids:
-			if h.BeforeUnitGrid, err = parseUnitGridJSON(before); err != nil {
-				return nil, err
-			}
-			if h.AfterUnitGrid, err = parseUnitGridJSON(after); err != nil {
-				return nil, err
-			}
-		}
-		out = append(out, h)
-	}
-	if err := rows.Err(); err != nil {
-		return nil, err
+	out, err := historyRows(rows)
+	if err != nil {
+		return nil, fmt.Errorf("history of %s %s: %w", layer, code, err)
 	}
 	if len(out) == 0 {
 		if layer == layerComponents {

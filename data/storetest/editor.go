@@ -125,6 +125,16 @@ func checkLog(t *testing.T, st Editable, returned []data.Change) {
 	if last, err := l.LastChangeSeq(context.Background()); err != nil || last != int64(len(returned)) {
 		t.Errorf("LastChangeSeq = %d, %v; want %d", last, err, len(returned))
 	}
+	n := int64(len(returned))
+	if part, err := l.ChangesSince(context.Background(), 1, 2); err != nil || len(part) != 2 || part[0].Seq != 2 || part[1].Seq != 3 {
+		t.Errorf("ChangesSince(1, limit 2) = %d changes, %v; want seqs 2, 3", len(part), err)
+	}
+	if part, err := l.ChangesSince(context.Background(), n, 10); err != nil || len(part) != 0 {
+		t.Errorf("ChangesSince(last) = %d changes, %v; want none", len(part), err)
+	}
+	if _, err := l.ChangesSince(context.Background(), n+1, 10); !errors.Is(err, data.ErrGone) {
+		t.Errorf("ChangesSince beyond the last seq: %v, want ErrGone (the store was replaced: reload)", err)
+	}
 }
 
 func editVersions(t *testing.T, open OpenEditor) {
