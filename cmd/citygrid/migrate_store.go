@@ -169,7 +169,9 @@ func datasetSize(ds *data.Dataset) int {
 	n := 0
 	v := reflect.ValueOf(ds).Elem()
 	for i := 0; i < v.NumField(); i++ {
-		n += v.Field(i).Len()
+		if v.Field(i).Kind() == reflect.Slice { // layers; not ChangeSeq
+			n += v.Field(i).Len()
+		}
 	}
 	return n
 }
@@ -180,8 +182,11 @@ func datasetDigest(ds *data.Dataset) []layerDigest {
 	v := reflect.ValueOf(ds).Elem()
 	out := make([]layerDigest, 0, v.NumField())
 	for i := 0; i < v.NumField(); i++ {
-		h := sha256.New()
 		f := v.Field(i)
+		if f.Kind() != reflect.Slice { // ChangeSeq: where each store's own log stands, not data
+			continue
+		}
+		h := sha256.New()
 		enc := json.NewEncoder(h)
 		for j := 0; j < f.Len(); j++ {
 			item := f.Index(j).Interface()
