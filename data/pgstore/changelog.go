@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgconn"
 	"github.com/paulmach/orb"
 	"github.com/paulmach/orb/geojson"
 
@@ -198,13 +199,18 @@ const (
 // from its start, so its reads see every change committed before it and
 // its changes take the next seqs.
 type writeTx struct {
-	ctx     context.Context
-	tx      pgx.Tx
-	meta    data.EditMeta
-	seq     int64 // last seq taken
-	at      time.Time
-	changes []data.Change
-	batch   pgx.Batch
+	ctx       context.Context
+	tx        pgx.Tx
+	meta      data.EditMeta
+	changeset string // the stored changeset being applied, if any
+	seq       int64  // last seq taken
+	at        time.Time
+	changes   []data.Change
+	batch     pgx.Batch
+	ref       *reference // reference layers as of this transaction
+	grids     bool       // unit grids changed
+
+	lastVersions map[string]int64 // changeset plans: last version of each given code
 }
 
 // errStop ends a write transaction without writing (rolled back) while
@@ -214,24 +220,35 @@ var errStop = errors.New("nothing to write")
 // write runs fn in one transaction that locks the change counter first,
 // then records fn's changes in the log, advances the counter and notifies
 // Channel(), and returns the changes with their Seqs once committed.
-func (s *Store) write(ctx context.Context, m data.EditMeta, fn func(*writeTx) error) ([]data.Change, error) {
+// changeset names the stored changeset being applied ("" for none).
+func (s *Store) write(ctx context.Context, m data.EditMeta, changeset string, fn func(*writeTx) error) ([]data.Change, error) {
 	var out []data.Change
 	err := pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) error {
-		w := &writeTx{ctx: ctx, tx: tx, meta: m}
+		w := &writeTx{ctx: ctx, tx: tx, meta: m, changeset: changeset}
 		now := time.Now().UTC().Truncate(time.Millisecond)
-		if err := tx.QueryRow(ctx, `UPDATE change_counter SET at = greatest(at, $1) RETURNING seq, at`, now).Scan(&w.seq, &w.at); err != nil {
+		var key refKey
+		if err := tx.QueryRow(ctx, `UPDATE change_counter SET at = greatest(at, $1)
+RETURNING seq, at, grids_seq, coalesce((SELECT value FROM meta WHERE key = $2), '')`, now, MetaGeneration).Scan(&w.seq, &w.at, &key.grids, &key.gen); err != nil {
 			return fmt.Errorf("lock the change log: %w", err)
 		}
 		w.at = w.at.UTC()
+		var err error
+		if w.ref, err = s.reference(ctx, tx, key); err != nil {
+			return fmt.Errorf("read reference layers: %w", err)
+		}
 		if err := fn(w); err != nil {
 			return err
 		}
 		if len(w.changes) == 0 {
 			return errStop
 		}
-		w.batch.Queue(`UPDATE change_counter SET seq = $1`, w.seq)
+		if w.grids {
+			w.batch.Queue(`UPDATE change_counter SET seq = $1, grids_seq = $1`, w.seq)
+		} else {
+			w.batch.Queue(`UPDATE change_counter SET seq = $1`, w.seq)
+		}
 		w.batch.Queue(`SELECT pg_notify($1, $2)`, s.Channel(), strconv.FormatInt(w.seq, 10))
-		if err := tx.SendBatch(ctx, &w.batch).Close(); err != nil {
+		if err := w.flush(); err != nil {
 			return fmt.Errorf("write the change log: %w", err)
 		}
 		out = w.changes
@@ -266,11 +283,29 @@ func (w *writeTx) record(c data.Change) error {
 	if err != nil {
 		return fmt.Errorf("change %s %s: %w", c.Layer, c.Code, err)
 	}
-	w.batch.Queue(`INSERT INTO changes (seq, layer, code, op, version, at, "user", reason, before, after)
-VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9::jsonb, $10::jsonb)`, c.Seq, c.Layer, c.Code, string(c.Op), c.Version, c.At,
-		c.User, c.Reason, jsonArg(before), jsonArg(after))
+	w.batch.Queue(`INSERT INTO changes (seq, layer, code, op, version, at, "user", reason, changeset, before, after)
+VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10::jsonb, $11::jsonb)`, c.Seq, c.Layer, c.Code, string(c.Op), c.Version, c.At,
+		c.User, c.Reason, w.changeset, jsonArg(before), jsonArg(after))
 	w.changes = append(w.changes, c)
+	if w.batch.Len() >= 4000 {
+		return w.flush()
+	}
 	return nil
+}
+
+// flush sends the queued statements; their errors (a unique violation is
+// a conflict) come back here.
+func (w *writeTx) flush() error {
+	if w.batch.Len() == 0 {
+		return nil
+	}
+	err := w.tx.SendBatch(w.ctx, &w.batch).Close()
+	w.batch = pgx.Batch{}
+	var pe *pgconn.PgError
+	if errors.As(err, &pe) && pe.Code == "23505" {
+		return insertError("the store", err)
+	}
+	return err
 }
 
 func jsonArg(b []byte) any {

@@ -9,7 +9,7 @@ import (
 // RecordForTest commits the given changes to the log in one writing
 // transaction, as an edit would, without touching any layer.
 func RecordForTest(ctx context.Context, s *Store, cs ...data.Change) ([]data.Change, error) {
-	return s.write(ctx, data.EditMeta{User: "test", Reason: "log"}, func(w *writeTx) error {
+	return s.write(ctx, data.EditMeta{User: "test", Reason: "log"}, "", func(w *writeTx) error {
 		for _, c := range cs {
 			if err := w.record(c); err != nil {
 				return err

@@ -43,6 +43,7 @@ type Options struct {
 type Store struct {
 	pool   *pgxpool.Pool
 	schema string
+	refs   refCache // reference layers edits are checked against
 }
 
 var _ data.Store = (*Store)(nil)
@@ -81,6 +82,7 @@ CREATE INDEX pois_geom_idx ON pois USING gist (geom);
 CREATE TABLE rules (id bigint PRIMARY KEY, category text NOT NULL, kind text NOT NULL, scope text NOT NULL, scope_ref text NOT NULL,
   unit text NOT NULL, priority integer NOT NULL, note text NOT NULL);`,
 	migrationChangeLog,
+	migrationEdit,
 }
 
 // Open connects to the database at url (postgres://...), creates the
@@ -370,8 +372,22 @@ type querier interface {
 }
 
 func (s *Store) components(ctx context.Context, q querier, where string, args []any, fn func(data.Component)) error {
+	return scanComponents(ctx, q, where+` ORDER BY fid`, args, fn)
+}
+
+// scanComponents hands fn the components the query tail (WHERE, ORDER
+// BY, FOR UPDATE...) selects.
+func scanComponents(ctx context.Context, q querier, tail string, args []any, fn func(data.Component)) error {
+	return scanComponentsErr(ctx, q, tail, args, func(c *data.Component) error {
+		fn(*c)
+		return nil
+	})
+}
+
+// scanComponentsErr is scanComponents stopping at fn's first error.
+func scanComponentsErr(ctx context.Context, q querier, tail string, args []any, fn func(*data.Component) error) error {
 	rows, err := q.Query(ctx, `SELECT code, category, name, department, owner, maintainer, status, unit_grid, survey_date, changed_at,
-version, note, ST_AsBinary(geom) FROM components `+where+` ORDER BY fid`, args...)
+version, note, ST_AsBinary(geom) FROM components `+tail, args...)
 	if err != nil {
 		return fmt.Errorf("pgstore: components: %w", err)
 	}
@@ -395,7 +411,9 @@ version, note, ST_AsBinary(geom) FROM components `+where+` ORDER BY fid`, args..
 		if c.Geometry, err = decodeGeom(g); err != nil {
 			return fmt.Errorf("pgstore: component %s: %w", c.Code, err)
 		}
-		fn(c)
+		if err := fn(&c); err != nil {
+			return err
+		}
 	}
 	return rows.Err()
 }
@@ -410,8 +428,28 @@ func decodeGeom(b []byte) (orb.Geometry, error) {
 // Load reads the whole city in one repeatable-read snapshot, every layer
 // in insertion order (administrative units district, street, community).
 func (s *Store) Load(ctx context.Context) (*data.Dataset, error) {
-	ds := &data.Dataset{}
+	return s.load(ctx, true)
+}
+
+// load reads the city; without full only the layers edits are checked
+// against (administrative units, unit grids, categories, departments).
+func (s *Store) load(ctx context.Context, full bool) (*data.Dataset, error) {
+	var ds *data.Dataset
 	err := pgx.BeginTxFunc(ctx, s.pool, pgx.TxOptions{IsoLevel: pgx.RepeatableRead, AccessMode: pgx.ReadOnly}, func(tx pgx.Tx) error {
+		var err error
+		ds, err = s.loadIn(ctx, tx, full)
+		return err
+	})
+	if err != nil {
+		return nil, fmt.Errorf("pgstore: load: %w", err)
+	}
+	return ds, nil
+}
+
+// loadIn reads the city inside tx (see load).
+func (s *Store) loadIn(ctx context.Context, tx pgx.Tx, full bool) (*data.Dataset, error) {
+	ds := &data.Dataset{}
+	err := func() error {
 		scan := func(sql string, fn func(rows pgx.Rows) error) error {
 			rows, err := tx.Query(ctx, sql)
 			if err != nil {
@@ -502,12 +540,15 @@ ORDER BY CASE level WHEN 'district' THEN 0 WHEN 'street' THEN 1 ELSE 2 END, fid`
 		}); err != nil {
 			return fmt.Errorf("departments: %w", err)
 		}
+		if !full {
+			return nil
+		}
 		// The log's last seq in the same snapshot: the data includes
 		// exactly the changes up to it.
 		if err := tx.QueryRow(ctx, `SELECT seq FROM change_counter`).Scan(&ds.ChangeSeq); err != nil {
 			return fmt.Errorf("change log: %w", err)
 		}
-		if err := s.components(ctx, tx, "", nil, func(c data.Component) { ds.Components = append(ds.Components, c) }); err != nil {
+		if err := scanComponents(ctx, tx, "ORDER BY fid", nil, func(c data.Component) { ds.Components = append(ds.Components, c) }); err != nil {
 			return err
 		}
 		if err := scan(`SELECT code, name, district, ST_AsBinary(geom) FROM roads ORDER BY fid`, func(r pgx.Rows) error {
@@ -566,11 +607,8 @@ ORDER BY CASE level WHEN 'district' THEN 0 WHEN 'street' THEN 1 ELSE 2 END, fid`
 			ds.Rules = append(ds.Rules, ru)
 			return nil
 		})
-	})
-	if err != nil {
-		return nil, fmt.Errorf("pgstore: load: %w", err)
-	}
-	return ds, nil
+	}()
+	return ds, err
 }
 
 // DropSchema removes the store's schema and everything in it (tests and

@@ -1,0 +1,446 @@
+package pgstore
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"sort"
+	"strconv"
+	"sync"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgconn"
+	"github.com/paulmach/orb"
+	"github.com/paulmach/orb/planar"
+
+	"citygrid/data"
+)
+
+var _ data.Editor = (*Store)(nil)
+
+// migrationEdit (migration 3) adds the stored survey changesets and
+// grids_seq, the seq of the last unit-grid change: the reference layers
+// an edit is checked against are cached per (MetaGeneration, grids_seq),
+// so a grid split on one replica is seen by the next edit on every other.
+const migrationEdit = `ALTER TABLE change_counter ADD COLUMN grids_seq bigint NOT NULL DEFAULT 0;
+CREATE TABLE changesets (id text PRIMARY KEY, created_at timestamptz NOT NULL, "user" text NOT NULL, base_time text NOT NULL,
+  status text NOT NULL, items jsonb NOT NULL, applied_at timestamptz);`
+
+// refKey identifies a version of the reference layers.
+type refKey struct {
+	gen   string // MetaGeneration (imports)
+	grids int64  // change_counter.grids_seq (grid edits)
+}
+
+// reference is what edits are checked against: the city's reference
+// layers, read once per refKey.
+type reference struct {
+	checker   *data.ComponentChecker
+	grids     []data.UnitGrid // sorted by code
+	bounds    []orb.Bound
+	districts []string
+}
+
+type refCache struct {
+	mu  sync.Mutex
+	key refKey
+	ref *reference
+}
+
+// reference returns the reference layers as of key, reading them in tx
+// when the cached ones are older.
+func (s *Store) reference(ctx context.Context, tx pgx.Tx, key refKey) (*reference, error) {
+	s.refs.mu.Lock()
+	defer s.refs.mu.Unlock()
+	if s.refs.ref != nil && s.refs.key == key {
+		return s.refs.ref, nil
+	}
+	ds, err := s.loadIn(ctx, tx, false)
+	if err != nil {
+		return nil, err
+	}
+	r := &reference{checker: data.NewComponentChecker(ds), grids: ds.UnitGrids}
+	sort.Slice(r.grids, func(i, j int) bool { return r.grids[i].Code < r.grids[j].Code })
+	r.bounds = make([]orb.Bound, len(r.grids))
+	for i := range r.grids {
+		r.bounds[i] = r.grids[i].Geometry.Bound()
+	}
+	for _, u := range ds.AdminUnits {
+		if u.Level == data.LevelDistrict {
+			r.districts = append(r.districts, u.Code)
+		}
+	}
+	s.refs.ref, s.refs.key = r, key
+	return r, nil
+}
+
+// readKey reads the reference key inside tx.
+func readKey(ctx context.Context, tx pgx.Tx) (refKey, error) {
+	var k refKey
+	err := tx.QueryRow(ctx, `SELECT grids_seq, coalesce((SELECT value FROM meta WHERE key = $1), '') FROM change_counter`, MetaGeneration).Scan(&k.grids, &k.gen)
+	return k, err
+}
+
+// gridAt is the lowest-coded unit grid containing p, "" when none does.
+func (r *reference) gridAt(p orb.Point) string {
+	for i := range r.grids {
+		if r.bounds[i].Contains(p) && planar.MultiPolygonContains(r.grids[i].Geometry, p) {
+			return r.grids[i].Code
+		}
+	}
+	return ""
+}
+
+// stored reads one component inside the transaction (nil: not stored).
+func (w *writeTx) stored(code string) (*data.Component, error) {
+	if err := w.flush(); err != nil {
+		return nil, err
+	}
+	var out *data.Component
+	err := scanComponentsErr(w.ctx, w.tx, `WHERE code = $1`, []any{code}, func(c *data.Component) error { cc := *c; out = &cc; return nil })
+	return out, err
+}
+
+// lastVersion is the highest version code ever had (0: never stored).
+func (w *writeTx) lastVersion(code string) (int64, error) {
+	var v int64
+	err := w.tx.QueryRow(w.ctx, `SELECT coalesce(max(version), 0) FROM changes WHERE layer = 'components' AND code = $1`, code).Scan(&v)
+	return v, err
+}
+
+// nextCode assigns the next free sequence of county+category, counting
+// deleted codes too, so a code is never reused.
+func (w *writeTx) nextCode(county, category string, taken map[string]int) (string, error) {
+	prefix := county + category
+	if n, ok := taken[prefix]; ok {
+		taken[prefix] = n + 1
+		return data.ComponentCode(county, category, n+1), nil
+	}
+	var last string
+	if err := w.tx.QueryRow(w.ctx, `SELECT greatest(
+  (SELECT coalesce(max(code), '') FROM components WHERE code BETWEEN $1 AND $2),
+  (SELECT coalesce(max(code), '') FROM changes WHERE layer = 'components' AND code BETWEEN $1 AND $2))`,
+		prefix+"000000", prefix+"999999").Scan(&last); err != nil {
+		return "", err
+	}
+	n := 0
+	if last != "" {
+		n, _ = strconv.Atoi(last[len(prefix):])
+	}
+	if n >= 999999 {
+		return "", &data.ValidationError{Field: "code", Reason: fmt.Sprintf("every sequence of %s is used", prefix)}
+	}
+	taken[prefix] = n + 1
+	return data.ComponentCode(county, category, n+1), nil
+}
+
+// prepare derives what the store owns (unit grid, code, change time) and
+// checks the component; where names it in errors.
+func (w *writeTx) prepare(c *data.Component, where string, taken map[string]int) error {
+	if len(w.ref.grids) > 0 && c.Geometry != nil {
+		if p, ok := data.Representative(c.Geometry); ok {
+			c.UnitGrid = w.ref.gridAt(p)
+		}
+	}
+	if c.Code == "" && c.Category != "" {
+		county := ""
+		switch {
+		case len(c.UnitGrid) >= 6:
+			county = c.UnitGrid[:6]
+		case len(w.ref.districts) == 1:
+			county = w.ref.districts[0]
+		}
+		if county == "" {
+			return data.ValidationErrors{{Where: where, Field: "code", Reason: "is missing and no unit grid contains the geometry to derive the county from"}}
+		}
+		code, err := w.nextCode(county, c.Category, taken)
+		if err != nil {
+			return err
+		}
+		c.Code = code
+	}
+	c.ChangedAt = w.at
+	errs := w.ref.checker.Check([]data.Component{*c}, func(int) string { return where })
+	if len(w.ref.grids) > 0 && c.UnitGrid == "" && c.Geometry != nil && len(errs) == 0 {
+		errs = append(errs, &data.ValidationError{Where: where, Field: "geometry", Reason: "lies in no unit grid of the city"})
+	}
+	return errs.Err()
+}
+
+func componentRow(c *data.Component) ([]any, error) {
+	g, err := geomArg(c.Geometry)
+	if err != nil {
+		return nil, fmt.Errorf("component %s: geometry: %w", c.Code, err)
+	}
+	return []any{c.Code, c.Category, c.Name, c.Department, c.Owner, c.Maintainer, string(c.Status), c.UnitGrid,
+		timeArg(c.SurveyDate), timeArg(c.ChangedAt), c.Version, c.Note, g}, nil
+}
+
+func (w *writeTx) insertComponent(c *data.Component) error {
+	args, err := componentRow(c)
+	if err != nil {
+		return err
+	}
+	w.batch.Queue(`INSERT INTO components (code, category, name, department, owner, maintainer, status, unit_grid, survey_date, changed_at,
+version, note, geom) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, ST_GeomFromWKB($13, 4490))`, args...)
+	return w.record(data.Change{Layer: layerComponents, Op: data.OpInsert, Code: c.Code, Version: c.Version, AfterComponent: c})
+}
+
+// precondition is the answer of a conditional write that found another
+// version than the one it read (a writer outside this store's protocol).
+func precondition(code string, expected int64) func(pgconn.CommandTag) error {
+	return func(ct pgconn.CommandTag) error {
+		if ct.RowsAffected() != 1 {
+			return &data.PreconditionError{Layer: layerComponents, Code: code, Expected: expected, Exists: true}
+		}
+		return nil
+	}
+}
+
+// updateComponent replaces before by c, on the condition (checked by
+// PostgreSQL) that the stored row still has before's version.
+func (w *writeTx) updateComponent(before, c *data.Component) error {
+	args, err := componentRow(c)
+	if err != nil {
+		return err
+	}
+	w.batch.Queue(`UPDATE components SET code = $1, category = $2, name = $3, department = $4, owner = $5, maintainer = $6, status = $7,
+unit_grid = $8, survey_date = $9, changed_at = $10, version = $11, note = $12, geom = ST_GeomFromWKB($13, 4490)
+WHERE code = $14 AND version = $15`, append(args, before.Code, before.Version)...).Exec(precondition(before.Code, before.Version))
+	return w.record(data.Change{Layer: layerComponents, Op: data.OpUpdate, Code: c.Code, Version: c.Version, BeforeComponent: before, AfterComponent: c})
+}
+
+func (w *writeTx) deleteComponent(before *data.Component) error {
+	w.batch.Queue(`DELETE FROM components WHERE code = $1 AND version = $2`, before.Code, before.Version).Exec(precondition(before.Code, before.Version))
+	return w.record(data.Change{Layer: layerComponents, Op: data.OpDelete, Code: before.Code, Version: before.Version, BeforeComponent: before})
+}
+
+// check compares the stored version with the expected one.
+func check(code string, cur *data.Component, expected int64) error {
+	if cur == nil {
+		if expected != data.AnyVersion {
+			return &data.PreconditionError{Layer: layerComponents, Code: code, Expected: expected}
+		}
+		return fmt.Errorf("component %s: %w", code, data.ErrNotFound)
+	}
+	if expected != data.AnyVersion && cur.Version != expected {
+		return &data.PreconditionError{Layer: layerComponents, Code: code, Expected: expected, Current: cur.Version, Exists: true}
+	}
+	return nil
+}
+
+// CreateComponent stores a new component (see data.Editor).
+func (s *Store) CreateComponent(ctx context.Context, c data.Component, m data.EditMeta) ([]data.Change, error) {
+	return s.write(ctx, m, "", func(w *writeTx) error {
+		if err := w.prepare(&c, "", map[string]int{}); err != nil {
+			return err
+		}
+		cur, err := w.stored(c.Code)
+		if err != nil {
+			return err
+		}
+		if cur != nil {
+			return fmt.Errorf("component %s is already stored (version %d): %w", c.Code, cur.Version, data.ErrConflict)
+		}
+		last, err := w.lastVersion(c.Code)
+		if err != nil {
+			return err
+		}
+		c.Version = last + 1
+		return w.insertComponent(&c)
+	})
+}
+
+// UpdateComponent replaces a stored component (see data.Editor).
+func (s *Store) UpdateComponent(ctx context.Context, c data.Component, expected int64, m data.EditMeta) ([]data.Change, error) {
+	return s.PatchComponent(ctx, c.Code, expected, func(cur *data.Component) error {
+		code := cur.Code
+		*cur = c
+		cur.Code = code
+		return nil
+	}, m)
+}
+
+// PatchComponent changes a stored component in one transaction (see
+// data.Editor). The code cannot change.
+func (s *Store) PatchComponent(ctx context.Context, code string, expected int64, patch func(*data.Component) error, m data.EditMeta) ([]data.Change, error) {
+	return s.write(ctx, m, "", func(w *writeTx) error {
+		cur, err := w.stored(code)
+		if err != nil {
+			return err
+		}
+		if err := check(code, cur, expected); err != nil {
+			return err
+		}
+		next := *cur
+		if err := patch(&next); err != nil {
+			return err
+		}
+		if next.Code != code {
+			return data.ValidationErrors{{Field: "code", Reason: fmt.Sprintf("is %s in the body but %s in the path; a code cannot change", next.Code, code)}}
+		}
+		if err := w.prepare(&next, "", nil); err != nil {
+			return err
+		}
+		next.Version = cur.Version + 1
+		return w.updateComponent(cur, &next)
+	})
+}
+
+// DeleteComponent removes a stored component (see data.Editor).
+func (s *Store) DeleteComponent(ctx context.Context, code string, expected int64, m data.EditMeta) ([]data.Change, error) {
+	return s.write(ctx, m, "", func(w *writeTx) error {
+		cur, err := w.stored(code)
+		if err != nil {
+			return err
+		}
+		if err := check(code, cur, expected); err != nil {
+			return err
+		}
+		return w.deleteComponent(cur)
+	})
+}
+
+// History lists the changes of one feature, oldest first.
+func (s *Store) History(ctx context.Context, layer, code string) ([]data.HistoryEntry, error) {
+	rows, err := s.pool.Query(ctx, `SELECT seq, layer, code, op, version, at, "user", reason, changeset, before, after
+FROM changes WHERE layer = $1 AND code = $2 ORDER BY seq`, layer, code)
+	if err != nil {
+		return nil, fmt.Errorf("pgstore: history of %s %s: %w", layer, code, err)
+	}
+	out, err := scanChanges(rows)
+	if err != nil {
+		return nil, fmt.Errorf("pgstore: history of %s %s: %w", layer, code, err)
+	}
+	if len(out) == 0 {
+		table := "components"
+		if layer == layerUnitGrids {
+			table = "unit_grids"
+		}
+		var n int
+		if err := s.pool.QueryRow(ctx, `SELECT count(*) FROM `+table+` WHERE code = $1`, code).Scan(&n); err != nil {
+			return nil, fmt.Errorf("pgstore: history of %s %s: %w", layer, code, err)
+		}
+		if n == 0 {
+			return nil, fmt.Errorf("%s %s: %w", layer, code, data.ErrNotFound)
+		}
+	}
+	return out, nil
+}
+
+var errStopScan = errors.New("stop")
+
+// ScanComponents streams stored components in code order (see
+// data.Editor).
+func (s *Store) ScanComponents(ctx context.Context, after, unitGrid, category string, fn func(*data.Component) bool) error {
+	tail, args := `WHERE code > $1`, []any{after}
+	if unitGrid != "" {
+		args = append(args, unitGrid)
+		tail += ` AND unit_grid = $` + strconv.Itoa(len(args))
+	}
+	if category != "" {
+		args = append(args, category)
+		tail += ` AND category = $` + strconv.Itoa(len(args))
+	}
+	err := scanComponentsErr(ctx, s.pool, tail+` ORDER BY code`, args, func(c *data.Component) error {
+		if !fn(c) {
+			return errStopScan
+		}
+		return nil
+	})
+	if errors.Is(err, errStopScan) {
+		return nil
+	}
+	return err
+}
+
+// ComponentsAsOf reads the component layer as it was at t: the current
+// components, with every component changed after t put back as it was
+// before its first change after t (see data.Editor).
+func (s *Store) ComponentsAsOf(ctx context.Context, t time.Time) ([]data.Component, error) {
+	return s.componentsAsOf(ctx, t, "")
+}
+
+// ComponentAsOf reads one component as it was at t.
+func (s *Store) ComponentAsOf(ctx context.Context, code string, t time.Time) (data.Component, error) {
+	cs, err := s.componentsAsOf(ctx, t, code)
+	if err != nil {
+		return data.Component{}, err
+	}
+	if len(cs) == 0 {
+		return data.Component{}, fmt.Errorf("component %s as of %s: %w", code, t.UTC().Format(time.RFC3339), data.ErrNotFound)
+	}
+	return cs[0], nil
+}
+
+// readTx runs fn in a repeatable-read read-only transaction.
+func (s *Store) readTx(ctx context.Context, fn func(pgx.Tx) error) error {
+	return pgx.BeginTxFunc(ctx, s.pool, pgx.TxOptions{IsoLevel: pgx.RepeatableRead, AccessMode: pgx.ReadOnly}, fn)
+}
+
+func (s *Store) componentsAsOf(ctx context.Context, t time.Time, code string) ([]data.Component, error) {
+	var out []data.Component
+	err := s.readTx(ctx, func(tx pgx.Tx) error {
+		before, err := firstBefore(ctx, tx, layerComponents, code, t)
+		if err != nil {
+			return err
+		}
+		then := make(map[string]*data.Component, len(before))
+		for c, doc := range before {
+			if then[c], err = parseComponentJSON(doc); err != nil {
+				return err
+			}
+		}
+		tail, args := `ORDER BY code`, []any(nil)
+		if code != "" {
+			tail, args = `WHERE code = $1`, []any{code}
+		}
+		if err := scanComponentsErr(ctx, tx, tail, args, func(c *data.Component) error {
+			if _, changed := then[c.Code]; !changed {
+				out = append(out, *c)
+			}
+			return nil
+		}); err != nil {
+			return err
+		}
+		for _, c := range then {
+			if c != nil {
+				out = append(out, *c)
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, fmt.Errorf("pgstore: components as of %s: %w", t.UTC().Format(time.RFC3339), err)
+	}
+	sort.Slice(out, func(i, j int) bool { return out[i].Code < out[j].Code })
+	return out, nil
+}
+
+// firstBefore reads, for every feature of layer (or only code, when not
+// empty) changed after t, its state before the first of those changes
+// (nil when that change created it).
+func firstBefore(ctx context.Context, tx pgx.Tx, layer, code string, t time.Time) (map[string][]byte, error) {
+	q := `SELECT DISTINCT ON (code) code, before FROM changes WHERE layer = $1 AND at > $2`
+	args := []any{layer, t.UTC()}
+	if code != "" {
+		q += ` AND code = $3`
+		args = append(args, code)
+	}
+	rows, err := tx.Query(ctx, q+` ORDER BY code, seq`, args...)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	out := map[string][]byte{}
+	for rows.Next() {
+		var c string
+		var before []byte
+		if err := rows.Scan(&c, &before); err != nil {
+			return nil, err
+		}
+		out[c] = before
+	}
+	return out, rows.Err()
+}

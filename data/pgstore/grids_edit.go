@@ -1,0 +1,419 @@
+package pgstore
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"math"
+	"sort"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+	"github.com/paulmach/orb"
+	"github.com/paulmach/orb/planar"
+
+	"citygrid/data"
+)
+
+var _ data.UnitGridHistory = (*Store)(nil)
+
+// splitAreaTolerance is how far, relatively, the parts' areas may sum away
+// from the split grid's area (rounding of surveyed coordinates).
+const splitAreaTolerance = 0.005
+
+// SplitUnitGrid replaces the unit grid code by parts in one transaction,
+// as the GeoPackage store does: the old grid is retired (its code never
+// reused), the parts take the next unused sequences of the community in
+// GB/T 30428.1 order (north→south by rows, west→east in a row), and every
+// component of the old grid moves to the part containing it. The parts
+// must lie inside the old grid and cover it (areas summing to its area
+// within 0.5 %).
+func (s *Store) SplitUnitGrid(ctx context.Context, code string, parts []orb.MultiPolygon, m data.EditMeta) ([]data.Change, error) {
+	return s.write(ctx, m, "", func(w *writeTx) error {
+		old, err := w.unitGrid(code)
+		if err != nil {
+			return err
+		}
+		if len(parts) < 2 {
+			return data.ValidationErrors{{Field: "parts", Reason: fmt.Sprintf("a split needs at least 2 parts, has %d", len(parts))}}
+		}
+		var errs data.ValidationErrors
+		bad := func(i int, format string, args ...any) {
+			errs = append(errs, &data.ValidationError{Where: fmt.Sprintf("parts[%d]", i), Field: "geometry", Reason: fmt.Sprintf(format, args...)})
+		}
+		ob := old.Geometry.Bound().Pad(1e-9)
+		sum := 0.0
+		for i, p := range parts {
+			if msg := polygonProblem(p); msg != "" {
+				bad(i, "%s", msg)
+				continue
+			}
+			if !ob.Contains(p.Bound().Min) || !ob.Contains(p.Bound().Max) {
+				bad(i, "extends outside unit grid %s", code)
+				continue
+			}
+			if rp, _ := data.Representative(p); !planar.MultiPolygonContains(old.Geometry, rp) {
+				bad(i, "lies outside unit grid %s", code)
+				continue
+			}
+			sum += data.AreaM2(p)
+		}
+		if len(errs) > 0 {
+			return errs
+		}
+		for i := range parts {
+			rp, _ := data.Representative(parts[i])
+			for j := range parts {
+				if i != j && planar.MultiPolygonContains(parts[j], rp) {
+					bad(i, "overlaps part %d", j)
+				}
+			}
+		}
+		if len(errs) > 0 {
+			return errs
+		}
+		if math.Abs(sum-old.AreaM2) > splitAreaTolerance*old.AreaM2 {
+			return data.ValidationErrors{{Field: "parts", Reason: fmt.Sprintf("the parts cover %.1f m² but unit grid %s is %.1f m²: parts must cover the grid without overlap", sum, code, old.AreaM2)}}
+		}
+		if m.Reason == "" {
+			w.meta.Reason = "unit grid " + code + " split"
+		}
+		seq, err := w.lastGridSequence(old.Community)
+		if err != nil {
+			return err
+		}
+		if seq+len(parts) > 999 {
+			return data.ValidationErrors{{Field: "parts", Reason: fmt.Sprintf("community %s has no free unit-grid sequence left", old.Community)}}
+		}
+		if err := w.deleteUnitGrid(old); err != nil {
+			return err
+		}
+		ordered := readingOrder(parts)
+		news := make([]*data.UnitGrid, len(ordered))
+		for i, p := range ordered {
+			seq++
+			g := &data.UnitGrid{Code: old.Community + fmt.Sprintf("%03d", seq), Community: old.Community, Geometry: data.OrientRFC7946(p)}
+			g.AreaM2 = data.AreaM2(g.Geometry)
+			if err := w.insertUnitGrid(g); err != nil {
+				return err
+			}
+			news[i] = g
+		}
+		return w.reattribute([]string{code}, news)
+	})
+}
+
+// MergeUnitGrids replaces grids of one community by their union (shared
+// edges dissolved) under the next unused sequence of the community and
+// moves their components to it, in one transaction.
+func (s *Store) MergeUnitGrids(ctx context.Context, codes []string, m data.EditMeta) ([]data.Change, error) {
+	return s.write(ctx, m, "", func(w *writeTx) error {
+		if len(codes) < 2 {
+			return data.ValidationErrors{{Field: "codes", Reason: fmt.Sprintf("a merge needs at least 2 unit grids, has %d", len(codes))}}
+		}
+		var olds []*data.UnitGrid
+		seen := map[string]bool{}
+		var all orb.MultiPolygon
+		for _, c := range codes {
+			if seen[c] {
+				return data.ValidationErrors{{Field: "codes", Reason: fmt.Sprintf("%s is given twice", c)}}
+			}
+			seen[c] = true
+			g, err := w.unitGrid(c)
+			if err != nil {
+				return err
+			}
+			if len(olds) > 0 && g.Community != olds[0].Community {
+				return data.ValidationErrors{{Field: "codes", Reason: fmt.Sprintf("%s lies in community %s but %s in %s: a unit grid never crosses a community border", c, g.Community, olds[0].Code, olds[0].Community)}}
+			}
+			olds = append(olds, g)
+			all = append(all, g.Geometry...)
+		}
+		if m.Reason == "" {
+			w.meta.Reason = "unit grids " + strings.Join(codes, ", ") + " merged"
+		}
+		seq, err := w.lastGridSequence(olds[0].Community)
+		if err != nil {
+			return err
+		}
+		if seq >= 999 {
+			return data.ValidationErrors{{Field: "codes", Reason: fmt.Sprintf("community %s has no free unit-grid sequence left", olds[0].Community)}}
+		}
+		for _, g := range olds {
+			if err := w.deleteUnitGrid(g); err != nil {
+				return err
+			}
+		}
+		merged := &data.UnitGrid{Code: olds[0].Community + fmt.Sprintf("%03d", seq+1), Community: olds[0].Community, Geometry: data.Dissolve(all)}
+		merged.AreaM2 = data.AreaM2(merged.Geometry)
+		if err := w.insertUnitGrid(merged); err != nil {
+			return err
+		}
+		return w.reattribute(codes, []*data.UnitGrid{merged})
+	})
+}
+
+// polygonProblem says what is wrong with a part's geometry, "" if nothing.
+func polygonProblem(mp orb.MultiPolygon) string {
+	if len(mp) == 0 {
+		return "is empty"
+	}
+	for _, p := range mp {
+		if len(p) == 0 {
+			return "a polygon needs an outer ring"
+		}
+		for _, r := range p {
+			if len(r) < 4 {
+				return fmt.Sprintf("a ring has %d points; a closed ring needs at least 4", len(r))
+			}
+			if r[0] != r[len(r)-1] {
+				return "a ring is not closed"
+			}
+			for _, q := range r {
+				if math.IsNaN(q[0]) || math.IsNaN(q[1]) || math.IsInf(q[0], 0) || math.IsInf(q[1], 0) {
+					return fmt.Sprintf("coordinate (%v, %v) is not a finite number", q[0], q[1])
+				}
+			}
+		}
+	}
+	return ""
+}
+
+// readingOrder sorts parts north→south by rows, then west→east: a part
+// joins the current row when its centroid's latitude lies within the
+// latitude span of the row's first part.
+func readingOrder(parts []orb.MultiPolygon) []orb.MultiPolygon {
+	type item struct {
+		p  orb.MultiPolygon
+		rp orb.Point
+		b  orb.Bound
+	}
+	items := make([]item, len(parts))
+	for i, p := range parts {
+		rp, _ := data.Representative(p)
+		if c, a := planar.CentroidArea(p); a > 0 {
+			rp = c
+		}
+		items[i] = item{p, rp, p.Bound()}
+	}
+	sort.SliceStable(items, func(i, j int) bool { return items[i].rp[1] > items[j].rp[1] })
+	out := make([]orb.MultiPolygon, 0, len(parts))
+	for i := 0; i < len(items); {
+		row := items[i].b
+		j := i + 1
+		for j < len(items) && items[j].rp[1] >= row.Min[1] && items[j].rp[1] <= row.Max[1] {
+			j++
+		}
+		r := items[i:j]
+		sort.SliceStable(r, func(a, b int) bool { return r[a].rp[0] < r[b].rp[0] })
+		for _, it := range r {
+			out = append(out, it.p)
+		}
+		i = j
+	}
+	return out
+}
+
+// unitGrid reads one unit grid inside the transaction.
+func (w *writeTx) unitGrid(code string) (*data.UnitGrid, error) {
+	if err := w.flush(); err != nil {
+		return nil, err
+	}
+	g := &data.UnitGrid{Code: code}
+	var b []byte
+	err := w.tx.QueryRow(w.ctx, `SELECT community, area_m2, ST_AsBinary(geom) FROM unit_grids WHERE code = $1`, code).Scan(&g.Community, &g.AreaM2, &b)
+	if errors.Is(err, pgx.ErrNoRows) {
+		return nil, fmt.Errorf("unit grid %s: %w", code, data.ErrNotFound)
+	}
+	if err != nil {
+		return nil, err
+	}
+	geom, err := decodeGeom(b)
+	if err != nil {
+		return nil, fmt.Errorf("unit grid %s: %w", code, err)
+	}
+	mp, ok := geom.(orb.MultiPolygon)
+	if !ok {
+		return nil, fmt.Errorf("unit grid %s: geometry is not a MultiPolygon", code)
+	}
+	g.Geometry = mp
+	return g, nil
+}
+
+// lastGridSequence is the highest sequence a unit grid of the community
+// ever had, stored or retired.
+func (w *writeTx) lastGridSequence(community string) (int, error) {
+	var last string
+	if err := w.tx.QueryRow(w.ctx, `SELECT greatest(
+  (SELECT coalesce(max(code), '') FROM unit_grids WHERE community = $1),
+  (SELECT coalesce(max(code), '') FROM changes WHERE layer = 'unit_grids' AND starts_with(code, $1)))`, community).Scan(&last); err != nil {
+		return 0, err
+	}
+	if len(last) <= len(community) {
+		return 0, nil
+	}
+	n, err := strconv.Atoi(last[len(community):])
+	if err != nil {
+		return 0, fmt.Errorf("unit grid code %s: %w", last, err)
+	}
+	return n, nil
+}
+
+func (w *writeTx) deleteUnitGrid(g *data.UnitGrid) error {
+	w.batch.Queue(`DELETE FROM unit_grids WHERE code = $1`, g.Code)
+	w.grids = true
+	return w.record(data.Change{Layer: layerUnitGrids, Op: data.OpDelete, Code: g.Code, Version: 1, BeforeUnitGrid: g})
+}
+
+func (w *writeTx) insertUnitGrid(g *data.UnitGrid) error {
+	b, err := geomArg(g.Geometry)
+	if err != nil {
+		return fmt.Errorf("unit grid %s: %w", g.Code, err)
+	}
+	w.batch.Queue(`INSERT INTO unit_grids (code, community, area_m2, geom) VALUES ($1, $2, $3, ST_GeomFromWKB($4, 4490))`,
+		g.Code, g.Community, g.AreaM2, b)
+	w.grids = true
+	return w.record(data.Change{Layer: layerUnitGrids, Op: data.OpInsert, Code: g.Code, Version: 1, AfterUnitGrid: g})
+}
+
+// reattribute moves the components of the retired grids to the new grid
+// containing them; one on none goes to any other grid containing it, one
+// on the parts' seams to the nearest part.
+func (w *writeTx) reattribute(retired []string, news []*data.UnitGrid) error {
+	if err := w.flush(); err != nil {
+		return err
+	}
+	gone := map[string]bool{}
+	for _, c := range retired {
+		gone[c] = true
+	}
+	var comps []data.Component
+	if err := scanComponentsErr(w.ctx, w.tx, `WHERE unit_grid = ANY($1) ORDER BY code`, []any{retired}, func(c *data.Component) error {
+		comps = append(comps, *c)
+		return nil
+	}); err != nil {
+		return err
+	}
+	for i := range comps {
+		cur := &comps[i]
+		target := ""
+		if len(news) == 1 {
+			target = news[0].Code
+		} else if p, ok := data.Representative(cur.Geometry); ok {
+			for _, g := range news {
+				if planar.MultiPolygonContains(g.Geometry, p) {
+					target = g.Code
+					break
+				}
+			}
+			if target == "" {
+				for k := range w.ref.grids {
+					if g := &w.ref.grids[k]; !gone[g.Code] && w.ref.bounds[k].Contains(p) && planar.MultiPolygonContains(g.Geometry, p) {
+						target = g.Code
+						break
+					}
+				}
+			}
+		}
+		if target == "" {
+			target = news[nearestGrid(news, cur.Geometry)].Code
+		}
+		next := *cur
+		next.UnitGrid, next.ChangedAt, next.Version = target, w.at, cur.Version+1
+		if err := w.updateComponent(cur, &next); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// nearestGrid is the index of the grid whose bound centre is nearest to g.
+func nearestGrid(grids []*data.UnitGrid, g orb.Geometry) int {
+	p, _ := data.Representative(g)
+	best, bd := 0, math.Inf(1)
+	for i, gr := range grids {
+		if d := planar.DistanceSquared(gr.Geometry.Bound().Center(), p); d < bd {
+			best, bd = i, d
+		}
+	}
+	return best
+}
+
+// UnitGridsAsOf reads the unit-grid layer as it was at t: the current
+// grids, with every grid changed after t put back as it was before its
+// first change after t (retired grids come back, grids created since are
+// left out); imported grids count as present since the store began. The
+// answer is in code order.
+func (s *Store) UnitGridsAsOf(ctx context.Context, t time.Time) ([]data.UnitGrid, error) {
+	return s.gridsAsOf(ctx, t, "")
+}
+
+// UnitGridAsOf reads one unit grid as it was at t (ErrNotFound when it
+// did not exist then).
+func (s *Store) UnitGridAsOf(ctx context.Context, code string, t time.Time) (data.UnitGrid, error) {
+	gs, err := s.gridsAsOf(ctx, t, code)
+	if err != nil {
+		return data.UnitGrid{}, err
+	}
+	if len(gs) == 0 {
+		return data.UnitGrid{}, fmt.Errorf("unit grid %s as of %s: %w", code, t.UTC().Format(time.RFC3339), data.ErrNotFound)
+	}
+	return gs[0], nil
+}
+
+func (s *Store) gridsAsOf(ctx context.Context, t time.Time, code string) ([]data.UnitGrid, error) {
+	var out []data.UnitGrid
+	err := s.readTx(ctx, func(tx pgx.Tx) error {
+		before, err := firstBefore(ctx, tx, layerUnitGrids, code, t)
+		if err != nil {
+			return err
+		}
+		then := make(map[string]*data.UnitGrid, len(before))
+		for c, doc := range before {
+			if then[c], err = parseUnitGridJSON(doc); err != nil {
+				return err
+			}
+		}
+		q, args := `SELECT code, community, area_m2, ST_AsBinary(geom) FROM unit_grids`, []any(nil)
+		if code != "" {
+			q, args = q+` WHERE code = $1`, []any{code}
+		}
+		rows, err := tx.Query(ctx, q, args...)
+		if err != nil {
+			return err
+		}
+		defer rows.Close()
+		for rows.Next() {
+			var g data.UnitGrid
+			var b []byte
+			if err := rows.Scan(&g.Code, &g.Community, &g.AreaM2, &b); err != nil {
+				return err
+			}
+			if _, changed := then[g.Code]; changed {
+				continue
+			}
+			geom, err := decodeGeom(b)
+			if err != nil {
+				return fmt.Errorf("unit grid %s: %w", g.Code, err)
+			}
+			g.Geometry, _ = geom.(orb.MultiPolygon)
+			out = append(out, g)
+		}
+		if err := rows.Err(); err != nil {
+			return err
+		}
+		for _, g := range then {
+			if g != nil {
+				out = append(out, *g)
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, fmt.Errorf("pgstore: unit grids as of %s: %w", t.UTC().Format(time.RFC3339), err)
+	}
+	sort.Slice(out, func(i, j int) bool { return out[i].Code < out[j].Code })
+	return out, nil
+}
