@@ -2,6 +2,7 @@
 // throughput and latency percentiles for locate and tile requests:
 //
 //	go run ./test/load -url http://127.0.0.1:8080 -c 64 -d 10s [-mode locate|tiles|mixed]
+//	go run ./test/load -mode edit -token $TOKEN -rate 1000 -c 64 -d 60s  (see edit.go)
 //
 // It only talks to loopback addresses, stops after -d or -n requests,
 // whichever comes first, and exits non-zero if any request failed.
@@ -67,6 +68,7 @@ func run(args []string, out io.Writer) error {
 	zooms := fs.String("zooms", "14,15,16", "tile zooms to request")
 	tileset := fs.String("tileset", "city", "tileset name")
 	seed := fs.Uint64("seed", 1, "random seed of the request mix")
+	eo := addEditFlags(fs)
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
@@ -96,6 +98,9 @@ func run(args []string, out io.Writer) error {
 		DisableCompression: true,
 	}
 	client := &http.Client{Transport: tr, Timeout: 10 * time.Second}
+	if *mode == "edit" {
+		return runEdits(eo, client, baseURL, *tileset, *conc, *dur, *maxN, *seed, *bboxFlag, out)
+	}
 	rng := rand.New(rand.NewPCG(*seed, 0x5eed))
 
 	tj, tjErr := fetchTileJSON(client, baseURL+"/tiles/"+*tileset+".json")
