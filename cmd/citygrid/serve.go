@@ -232,7 +232,11 @@ func loadCity(ctx context.Context, cfg *serverConfig, log *slog.Logger, gate *ap
 		acfg.Tokens = ts
 	}
 	if isPostgresURL(cfg.Store) {
-		if err := replicaConfig(&acfg, st, ds, cfg, log); err != nil {
+		cs, err := replicaConfig(ctx, &acfg, st, ds, cfg, log)
+		if cs != nil {
+			st = storeAndCases{st, cs} // closed together when serving ends
+		}
+		if err != nil {
 			return nil, st, err
 		}
 	}

@@ -2,23 +2,33 @@ package main
 
 import (
 	"context"
+	"errors"
 	"fmt"
+	"io"
 	"log/slog"
 	"net/url"
 	"time"
 
 	"citygrid/api"
 	"citygrid/data"
+	"citygrid/data/cases"
 )
 
-// replicaConfig makes the server a replica of a shared store: it follows
-// the store's change log from the Seq the loaded city reflects, woken by
-// the store's notifications when it sends them.
-func replicaConfig(acfg *api.Config, st data.Store, ds *data.Dataset, cfg *serverConfig, log *slog.Logger) error {
+// replicaConfig makes the server a replica of a shared PostgreSQL store:
+// cases and API tokens in the same database (cases.OpenPG, returned for
+// closing), and the store's change log followed from the Seq the loaded
+// city reflects, woken by the store's notifications when it sends them.
+func replicaConfig(ctx context.Context, acfg *api.Config, st data.Store, ds *data.Dataset, cfg *serverConfig, log *slog.Logger) (io.Closer, error) {
+	cs, err := cases.OpenPG(ctx, cfg.Store, "")
+	if err != nil {
+		return nil, fmt.Errorf("open case store %s: %w", redactURL(cfg.Store), err)
+	}
+	acfg.Cases = cs
+	acfg.Tokens = cs
 	cl, ok := st.(data.ChangeLog)
 	if !ok {
 		log.Warn("replica: the store keeps no change log; edits made through other replicas are not followed until a restart")
-		return nil
+		return cs, nil
 	}
 	acfg.ChangeLog = cl
 	acfg.ChangeSeq = ds.ChangeSeq
@@ -31,7 +41,18 @@ func replicaConfig(acfg *api.Config, st data.Store, ds *data.Dataset, cfg *serve
 		log.Warn("replica: the store sends no change notifications; reading its change log every follow_every", "follow_every", cfg.FollowEvery.String())
 	}
 	log.Info("replica: following the store's change log", "from_seq", ds.ChangeSeq)
-	return nil
+	return cs, nil
+}
+
+// storeAndCases closes a replica's case store with its city store.
+type storeAndCases struct {
+	data.Store
+	cases io.Closer
+}
+
+// Close closes the case store, then the city store.
+func (s storeAndCases) Close() error {
+	return errors.Join(s.cases.Close(), s.Store.Close())
 }
 
 // redactURL hides a URL's password for logs and errors.
