@@ -7,6 +7,7 @@ import (
 	"math/rand/v2"
 	"os"
 	"path/filepath"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -25,8 +26,14 @@ import (
 //
 //	go test ./data/cases/ -run '^$' -bench Transitions -benchtime 10s
 func BenchmarkTransitions(b *testing.B) {
+	benchTransitions(b, openStore(b))
+}
+
+// benchTransitions is BenchmarkTransitions on any store; more than one
+// store (replicas on one database) take the dispatchers in turn.
+func benchTransitions(b *testing.B, stores ...cases.Store) {
 	ctx := context.Background()
-	st := openStore(b)
+	st := stores[0]
 	svc := cases.NewService(st, nil)
 	const n = 256
 	ids := make([]int64, n)
@@ -45,6 +52,11 @@ func BenchmarkTransitions(b *testing.B) {
 	}
 	notified := 0
 	st.OnChange(func(*cases.Case, *cases.Transition) { notified++ })
+	svcs := []*cases.Service{svc}
+	for _, o := range stores[1:] {
+		svcs = append(svcs, cases.NewService(o, nil))
+	}
+	var turn atomic.Int64
 	b.ReportAllocs()
 	b.ResetTimer()
 	t0 := time.Now()
@@ -54,6 +66,8 @@ func BenchmarkTransitions(b *testing.B) {
 	}
 	b.SetParallelism(4)
 	b.RunParallel(func(pb *testing.PB) {
+		w := int(turn.Add(1)) % len(stores)
+		st, svc := stores[w], svcs[w]
 		p := data.Principal{User: "d", Role: data.RoleDispatcher}
 		for pb.Next() {
 			i := <-next
