@@ -149,3 +149,19 @@ func startCluster() (url string, stop func(), err error) {
 		os.RemoveAll(dir)
 	}, nil
 }
+
+// BenchmarkTransitionsPG is BenchmarkTransitions on PostgreSQL: "1" one
+// store, "2replicas" two stores on one database taking the dispatchers
+// in turn.
+//
+//	go test ./data/cases/ -run '^$' -bench TransitionsPG -benchtime 5s
+func BenchmarkTransitionsPG(b *testing.B) {
+	b.Run("1", func(b *testing.B) {
+		s := openPG(b, 1)
+		benchTransitions(b, s[0])
+	})
+	b.Run("2replicas", func(b *testing.B) {
+		s := openPG(b, 2)
+		benchTransitions(b, s[0], s[1])
+	})
+}
