@@ -41,40 +41,77 @@ func (t *Tileset) catOf(code string) *catInfo {
 	return cat
 }
 
+// probeZoom is the zoom whose per-tile counts the placement of categories
+// adds up to coarser zooms.
+const probeZoom = 16
+
 // indexComponents chooses the minimum zoom of every category from the
-// densest tile. The zooms stay as chosen while edits come in (a category
-// first seen in an edit is drawn from the deepest zoom): moving one would
-// change every tile of the zooms in between.
+// densest tile. The zooms of categories with components stay as chosen
+// while edits come in (moving one would change every tile of the zooms in
+// between); a category first seen in an edit gets the zoom a full bake
+// would give it (see placeFresh).
 func (t *Tileset) indexComponents(ds *data.Dataset) {
-	const probe = 16 // count per tile at this zoom, then add up to coarser ones
-	counts := map[*catInfo]map[tileKey]int{}
+	t.probe = map[*catInfo]map[tileKey]int{}
 	for i := range ds.Components {
-		c := &ds.Components[i]
-		if c.Geometry == nil {
-			continue
-		}
-		cat := t.catOf(c.Category)
-		mx, my := mercator(c.Geometry.Bound().Center())
-		m := counts[cat]
-		if m == nil {
-			m = map[tileKey]int{}
-			counts[cat] = m
-		}
-		n := math.Ldexp(1, probe)
-		m[tileKey{uint32(mx * n), uint32(my * n)}]++
+		t.probeCount(&ds.Components[i], 1)
 	}
-	// Rare categories come first: at each zoom, categories join in order
-	// of their busiest tile while the sum of those counts (an upper bound
-	// of the busiest tile's total) stays within the zoom's budget.
-	cats := make([]*catInfo, 0, len(t.cats))
 	for _, cat := range t.cats {
 		cat.minZoom = t.maxZ
-		if counts[cat] != nil {
-			cats = append(cats, cat)
+	}
+	for cat, z := range t.placement() {
+		cat.minZoom = z
+	}
+	t.componentMin, t.componentAll = t.maxZ, t.minZ
+	for cat := range t.probe {
+		if cat.minZoom < t.minZ {
+			cat.minZoom = t.minZ
+		}
+		t.componentMin = min(t.componentMin, cat.minZoom)
+		t.componentAll = max(t.componentAll, cat.minZoom)
+	}
+}
+
+// probeCount adds (sign 1) or takes away (sign -1) a component from its
+// category's per-tile counts at probeZoom; a category left with none is
+// dropped from t.probe. It reports whether the category had none before.
+func (t *Tileset) probeCount(c *data.Component, sign int) bool {
+	if c == nil || c.Geometry == nil {
+		return false
+	}
+	cat := t.catOf(c.Category)
+	mx, my := mercator(c.Geometry.Bound().Center())
+	n := math.Ldexp(1, probeZoom)
+	k := tileKey{uint32(mx * n), uint32(my * n)}
+	m := t.probe[cat]
+	fresh := m == nil
+	if m == nil {
+		if sign < 0 {
+			return false
+		}
+		m = map[tileKey]int{}
+		t.probe[cat] = m
+	}
+	if m[k] += sign; m[k] <= 0 {
+		delete(m, k)
+		if len(m) == 0 {
+			delete(t.probe, cat)
 		}
 	}
-	placed := map[*catInfo]bool{}
-	for z := zoomComponentPoints; z < t.maxZ && z <= probe; z++ {
+	return fresh && sign > 0
+}
+
+// placement is the minimum zoom of every category with components, from
+// the counts in t.probe (categories not placed below the deepest zoom are
+// left out). Rare categories come first: at each zoom, categories join in
+// order of their busiest tile while the sum of those counts (an upper bound
+// of the busiest tile's total) stays within the zoom's budget.
+func (t *Tileset) placement() map[*catInfo]int {
+	cats := make([]*catInfo, 0, len(t.probe))
+	for cat := range t.probe {
+		cats = append(cats, cat)
+	}
+	placed := map[*catInfo]int{}
+	for z := zoomComponentPoints; z < t.maxZ && z <= probeZoom; z++ {
 		type cand struct {
 			cat *catInfo
 			n   int
@@ -82,8 +119,8 @@ func (t *Tileset) indexComponents(ds *data.Dataset) {
 		var cs []cand
 		total := 0
 		for _, cat := range cats {
-			n := maxPerTile(counts[cat], probe-z)
-			if placed[cat] {
+			n := maxPerTile(t.probe[cat], probeZoom-z)
+			if _, ok := placed[cat]; ok {
 				total += n
 				continue
 			}
@@ -106,18 +143,30 @@ func (t *Tileset) indexComponents(ds *data.Dataset) {
 				break
 			}
 			total += c.n
-			placed[c.cat] = true
-			c.cat.minZoom = z
+			placed[c.cat] = z
 		}
 	}
-	t.componentMin, t.componentAll = t.maxZ, t.minZ
-	for _, cat := range cats {
-		if cat.minZoom < t.minZ {
-			cat.minZoom = t.minZ
+	return placed
+}
+
+// placeFresh gives categories that have just got their first components
+// (none of which is counted in clusters yet) the minimum zoom a full bake
+// of the edited data would choose, and updates the zoom lists. Categories
+// that already had components keep theirs, even when a full bake would now
+// move one: that would change every tile of the zooms in between, so it
+// waits for the next bake or start.
+func (t *Tileset) placeFresh(fresh []*catInfo) {
+	zs := t.placement()
+	for _, cat := range fresh {
+		z, ok := zs[cat]
+		if !ok {
+			z = t.maxZ
 		}
+		cat.minZoom = max(z, t.minZ)
 		t.componentMin = min(t.componentMin, cat.minZoom)
 		t.componentAll = max(t.componentAll, cat.minZoom)
 	}
+	t.listDrawnCats()
 }
 
 // categorySource is a Source that searches the components of some

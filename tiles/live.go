@@ -32,6 +32,21 @@ func (t *Tileset) applyLocked(changes []data.Change, applyData func([]data.Chang
 			return nil, err
 		}
 	}
+	// Per-category counts first, so that a category getting its first
+	// components is placed before any of them is counted in clusters.
+	var fresh []*catInfo
+	for i := range changes {
+		if changes[i].Layer != "components" {
+			continue
+		}
+		t.probeCount(befores[i].comp, -1)
+		if c := changes[i].AfterComponent; c != nil && t.probeCount(c, 1) {
+			fresh = append(fresh, t.catOf(c.Category))
+		}
+	}
+	if len(fresh) > 0 {
+		t.placeFresh(fresh)
+	}
 	touched := map[TileAddress]struct{}{}
 	var w versionWriter
 	mark := func(g orb.Geometry) {

@@ -462,3 +462,75 @@ func TestBakedTilesAreRewrittenIncrementally(t *testing.T) {
 		t.Errorf("restarted server does not serve the rewritten file (%s): %v", note, err)
 	}
 }
+
+// TestACategoryFirstSeenInAnEditIsDrawnAsAFullBakeWould builds the city
+// without any component of one point category, inserts one, and checks that
+// the category's minimum zoom is what a tileset built afresh over the edited
+// city chooses (a zoom above the deepest), and that at every zoom the tile
+// holding the new component has the same bytes as that fresh tileset's.
+func TestACategoryFirstSeenInAnEditIsDrawnAsAFullBakeWould(t *testing.T) {
+	ds, err := demo.Generate(context.Background(), demo.Options{Seed: 3, Scale: 0.02})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var cat data.Category
+	for _, c := range ds.Categories {
+		if c.Kind == data.KindComponent && c.Geometry == data.GeomPoint {
+			cat = c
+			break
+		}
+	}
+	kept := ds.Components[:0]
+	for _, c := range ds.Components {
+		if c.Category != cat.Code {
+			kept = append(kept, c)
+		}
+	}
+	ds.Components = kept
+	ix, err := spatial.Build(ds)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ts, err := tiles.New(ix, tiles.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	p, _ := tiles.NewProvider(ts, nil, 0)
+	if z := ts.CategoryMinZoom(cat.Code); z != ts.MaxZoom() {
+		t.Fatalf("category %s without components starts at z%d, want the deepest z%d", cat.Code, z, ts.MaxZoom())
+	}
+	c := liveCity{ds, ix, ts}
+	pt := c.inside(t, len(ds.UnitGrids)/3)
+	for z := ts.MinZoom(); z <= ts.MaxZoom(); z++ {
+		fetch(t, p, maptile.At(pt, maptile.Zoom(z))) // cached before the edit
+	}
+	comp := data.Component{Code: "320114NEWC000001", Category: cat.Code, Name: cat.Name, Geometry: pt,
+		Status: data.StatusIntact, Department: cat.Department, Version: 1}
+	ins := []data.Change{{Layer: "components", Op: data.OpInsert, Code: comp.Code, Version: 1, AfterComponent: &comp}}
+	if _, err := p.Apply(ins, ix.Apply); err != nil {
+		t.Fatal(err)
+	}
+	fresh, err := tiles.New(ix, tiles.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := fresh.CategoryMinZoom(cat.Code)
+	if want >= ts.MaxZoom() {
+		t.Fatalf("a fresh tileset draws the category from z%d only: the test needs a shallower zoom", want)
+	}
+	if got := ts.CategoryMinZoom(cat.Code); got != want {
+		t.Errorf("category %s first seen in an edit drawn from z%d, a fresh tileset from z%d", cat.Code, got, want)
+	}
+	fp, _ := tiles.NewProvider(fresh, nil, 0)
+	for z := ts.MinZoom(); z <= ts.MaxZoom(); z++ {
+		a := maptile.At(pt, maptile.Zoom(z))
+		tl, s := fetch(t, p, a)
+		ft, _ := fetch(t, fp, a)
+		if tl.Hash != ft.Hash {
+			t.Errorf("z%d: tile %v differs from the fresh tileset's (from %s)", z, a, tl.From)
+		}
+		if z >= want && !s.codes[comp.Code] {
+			t.Errorf("z%d: the new component is not drawn in tile %v", z, a)
+		}
+	}
+}

@@ -80,9 +80,12 @@ type Tileset struct {
 	componentMin int // lowest minimum zoom of any category
 	componentAll int // zoom from which every category is drawn one by one
 	// drawnCats lists the categories drawn one by one at each zoom below
-	// componentAll (a category first seen in an edit starts at the
-	// deepest zoom, so edits never change these lists).
+	// componentAll (edits change them only when a category gets its first
+	// components, see placeFresh).
 	drawnCats [maxZoomLimit + 1][]string
+	// probe counts each category's components per tile of probeZoom
+	// (categories without components are absent); edits keep it current.
+	probe map[*catInfo]map[tileKey]int
 
 	clusterOnce [maxZoomLimit + 1]sync.Once
 	clusterAccs [maxZoomLimit + 1]map[tileKey]map[clusterKey]*clusterAcc
