@@ -26,7 +26,10 @@ func openGeoPackage(t testing.TB) (storetest.Editable, func(testing.TB) storetes
 	}
 }
 
-func TestGeoPackageEditor(t *testing.T) { storetest.RunEditor(t, openGeoPackage) }
+func TestGeoPackageEditor(t *testing.T) {
+	storetest.RunEditor(t, openGeoPackage)
+	storetest.RunEditorBatch(t, openGeoPackage)
+}
 
 // go test -run '^$' -bench SingleEdit -benchtime 2s ./data/storetest
 func BenchmarkGeoPackageSingleEdit(b *testing.B) { storetest.BenchSingleEdit(b, openGeoPackage) }
