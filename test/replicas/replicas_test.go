@@ -362,10 +362,10 @@ func TestEditThroughOneReplicaReachesTheOther(t *testing.T) {
 	var f struct{}
 	_, h := b.do("GET", "/api/v1/components/"+coverCode(0), "", "", &f)
 	q := orb.Point{p[0] + 0.002, p[1] + 0.002}
-	body := fmt.Sprintf(`{"geometry":{"type":"Point","coordinates":[%.9f,%.9f]}}`, q[0], q[1])
-	if st, _ := b.do("PATCH", "/api/v1/components/"+coverCode(0), tokens[data.RoleSurveyor], body, nil,
-		"If-Match", h.Get("ETag"), "Content-Type", "application/merge-patch+json"); st != 200 {
-		t.Fatalf("move through B: %d", st)
+	body := fmt.Sprintf(`{"type":"Feature","geometry":{"type":"Point","coordinates":[%.9f,%.9f]},"properties":{}}`, q[0], q[1])
+	var e map[string]any
+	if st, _ := b.do("PATCH", "/api/v1/components/"+coverCode(0), tokens[data.RoleSurveyor], body, &e, "If-Match", h.Get("ETag")); st != 200 {
+		t.Fatalf("move through B: %d %v", st, e)
 	}
 	d3 := within("nearest on A finds the cover where B moved it", func() bool { return a.nearest(q) == coverCode(0) && a.nearest(p) == "" })
 	d4 := within("A's tiles follow the move", func() bool { return a.tileHas(q, coverCode(0)) && !a.tileHas(p, coverCode(0)) })
