@@ -15,7 +15,7 @@ import (
 
 // testURL is the PostgreSQL + PostGIS server the tests use; they are
 // skipped without one. test/bench/run shows how to start one on loopback.
-func testURL(t *testing.T) string {
+func testURL(t testing.TB) string {
 	u := os.Getenv("CITYGRID_TEST_POSTGRES")
 	if u == "" {
 		if inCI() {
@@ -29,7 +29,7 @@ func testURL(t *testing.T) string {
 var schemas atomic.Int64
 
 // openTemp opens a store in a schema of its own, dropped after the test.
-func openTemp(t *testing.T, url string) *pgstore.Store {
+func openTemp(t testing.TB, url string) *pgstore.Store {
 	schema := fmt.Sprintf("t_%d_%d", time.Now().UnixNano()%1e9, schemas.Add(1))
 	st, err := pgstore.Open(context.Background(), url, pgstore.Options{Schema: schema})
 	if err != nil {
