@@ -26,6 +26,7 @@ func openEditor(url string) storetest.OpenEditor {
 func TestPostgresEditor(t *testing.T) {
 	storetest.RunEditor(t, openEditor(testURL(t)))
 	storetest.RunEditorBatch(t, openEditor(testURL(t)))
+	storetest.RunUnitGridHistory(t, openEditor(testURL(t)))
 }
 
 // BenchmarkPostgresSingleEdit: single conditional edits (PatchComponent)

@@ -421,6 +421,17 @@ func editRace(t *testing.T, open OpenEditor) {
 	if err != nil || len(h) != 3 {
 		t.Fatalf("history after 3 rounds: %d entries, %v; want 3", len(h), err)
 	}
+	if l, ok := st.(data.ChangeLog); ok {
+		cs, err := l.ChangesSince(ctx, 0, 100)
+		if err != nil || len(cs) != 3 {
+			t.Fatalf("log after 3 rounds: %d changes, %v; want 3", len(cs), err)
+		}
+		for i, c := range cs {
+			if c.Seq != int64(i+1) || c.Code != code || c.Version != h[i].Version {
+				t.Errorf("log entry %d: seq %d %s v%d, want seq %d v%d", i, c.Seq, c.Code, c.Version, i+1, h[i].Version)
+			}
+		}
+	}
 }
 
 func editScan(t *testing.T, open OpenEditor) {

@@ -236,3 +236,85 @@ func editChangeset(t *testing.T, open OpenEditor) {
 		t.Fatalf("base time conflict: %+v %v", rep, err)
 	}
 }
+
+// RunUnitGridHistory runs the unit-grid as-of part of the suite against
+// stores that are a data.UnitGridHistory: a split, then a merge, read back
+// as of before, between and after them.
+func RunUnitGridHistory(t *testing.T, open OpenEditor) {
+	t.Run("UnitGridsAsOfSplitAndMerge", func(t *testing.T) { gridsAsOf(t, open) })
+}
+
+func gridsAsOf(t *testing.T, open OpenEditor) {
+	ctx := context.Background()
+	st, _ := OpenCity(t, open)
+	h, ok := st.(data.UnitGridHistory)
+	if !ok {
+		t.Fatalf("%T is not a data.UnitGridHistory", st)
+	}
+	city := gpkgtest.City().UnitGrids // 001 and 002
+	pause := func() time.Time {
+		time.Sleep(3 * time.Millisecond)
+		now := time.Now().UTC()
+		time.Sleep(3 * time.Millisecond)
+		return now
+	}
+	t0 := pause()
+	east := orb.MultiPolygon{{gpkgtest.Rect(118.7625, 31.99, 118.77, 32.00)}}
+	west := orb.MultiPolygon{{gpkgtest.Rect(118.76, 31.99, 118.7625, 32.00)}}
+	if _, err := st.SplitUnitGrid(ctx, "320114001001001", []orb.MultiPolygon{east, west}, Who); err != nil {
+		t.Fatal(err)
+	}
+	t1 := pause()
+	if _, err := st.MergeUnitGrids(ctx, []string{"320114001001002", "320114001001004"}, Who); err != nil {
+		t.Fatal(err)
+	}
+	t2 := pause()
+	codes := func(gs []data.UnitGrid) []string {
+		var out []string
+		for _, g := range gs {
+			out = append(out, g.Code)
+		}
+		return out
+	}
+	for _, c := range []struct {
+		at   time.Time
+		want []string
+	}{
+		{t0, []string{"320114001001001", "320114001001002"}},
+		{t1, []string{"320114001001002", "320114001001003", "320114001001004"}},
+		{t2, []string{"320114001001003", "320114001001005"}},
+	} {
+		gs, err := h.UnitGridsAsOf(ctx, c.at)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got := codes(gs); !reflect.DeepEqual(got, c.want) {
+			t.Errorf("unit grids as of %v: %v, want %v", c.at, got, c.want)
+		}
+	}
+	// Before the edits the layer is the imported one, geometry and area.
+	gs, _ := h.UnitGridsAsOf(ctx, t0)
+	for i := range gs {
+		if i < len(city) && (!reflect.DeepEqual(gs[i].Geometry, city[i].Geometry) || gs[i].AreaM2 != city[i].AreaM2 || gs[i].Community != city[i].Community) {
+			t.Errorf("grid %s as of before the edits: %+v, want %+v", gs[i].Code, gs[i], city[i])
+		}
+	}
+	g, err := h.UnitGridAsOf(ctx, "320114001001004", t1)
+	if err != nil || g.Geometry.Bound() != east.Bound() {
+		t.Errorf("grid 004 (east part) as of t1: %+v %v", g, err)
+	}
+	if _, err := h.UnitGridAsOf(ctx, "320114001001004", t0); !errors.Is(err, data.ErrNotFound) {
+		t.Errorf("grid 004 before it was made: %v, want ErrNotFound", err)
+	}
+	if _, err := h.UnitGridAsOf(ctx, "320114001001001", t1); !errors.Is(err, data.ErrNotFound) {
+		t.Errorf("grid 001 after it was split: %v, want ErrNotFound", err)
+	}
+	g, err = h.UnitGridAsOf(ctx, "320114001001005", t2)
+	want := orb.Bound{Min: orb.Point{118.7625, 31.99}, Max: orb.Point{118.78, 32.00}}
+	if err != nil || g.Geometry.Bound() != want {
+		t.Errorf("merged grid 005 as of t2: bound %v %v, want %v", g.Geometry.Bound(), err, want)
+	}
+	if g, err := h.UnitGridAsOf(ctx, "320114001001002", t0); err != nil || !reflect.DeepEqual(g.Geometry, city[1].Geometry) {
+		t.Errorf("grid 002 as of t0: %+v %v", g, err)
+	}
+}

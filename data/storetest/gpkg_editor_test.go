@@ -29,6 +29,7 @@ func openGeoPackage(t testing.TB) (storetest.Editable, func(testing.TB) storetes
 func TestGeoPackageEditor(t *testing.T) {
 	storetest.RunEditor(t, openGeoPackage)
 	storetest.RunEditorBatch(t, openGeoPackage)
+	storetest.RunUnitGridHistory(t, openGeoPackage)
 }
 
 // go test -run '^$' -bench SingleEdit -benchtime 2s ./data/storetest
