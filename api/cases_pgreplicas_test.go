@@ -1,0 +1,136 @@
+package api
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"log/slog"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"citygrid/data"
+	"citygrid/data/cases"
+	"citygrid/test/pgtest"
+)
+
+// Two replicas serve one PostgreSQL case store (Config.Cases): a case
+// reported through one is handled through the other; two dispatchers on
+// the two replicas race on it — one 200, one 409 — and each replica's case
+// board (statistics) shows the winner's dispatch, the other replica's
+// through the remote follow.
+func TestCasesOnPostgreSQLAcrossReplicas(t *testing.T) {
+	cl, err := pgtest.Start()
+	if err != nil {
+		if pgtest.InCI() {
+			t.Fatalf("no PostgreSQL in CI: %v", err)
+		}
+		t.Skipf("no PostgreSQL: %v", err)
+	}
+	t.Cleanup(cl.Stop)
+	ctx := context.Background()
+	st, ix := storedTestCity(t, t.TempDir())
+	tokens := StaticTokens{
+		"ins": {User: "insp1", Role: data.RoleInspector},
+		"opr": {User: "op1", Role: data.RoleOperator},
+		"sup": {User: "boss", Role: data.RoleSupervisor},
+		"d1":  {User: "disp1", Role: data.RoleDispatcher},
+		"d2":  {User: "disp2", Role: data.RoleDispatcher},
+		"vie": {User: "viewer1", Role: data.RoleViewer},
+		"adm": {User: "root", Role: data.RoleAdmin},
+	}
+	replica := func() http.Handler {
+		cs, err := cases.OpenPG(ctx, cl.URL, "")
+		if err != nil {
+			t.Fatal(err)
+		}
+		h, err := New(Config{Store: st, Index: ix, Dir: t.TempDir(), Logger: slog.New(slog.NewTextHandler(io.Discard, nil)), Auth: tokens, Cases: cs})
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() {
+			h.(*Server).Close(ctx)
+			cs.Close()
+		})
+		return h
+	}
+	a := replica()
+	// Events decided by the rule table wait for a dispatcher.
+	set := `{"max_extensions":2,"max_extension_factor":1,"arbitration_after":2,"duplicate_radius_m":30,"duplicate_window_h":72,"auto_dispatch_rules":["component_maintainer","component_owner"],"due_soon_fraction":0.8,"max_photo_bytes":1048576}`
+	mustStatus(t, call(t, a, "PUT", "/api/v1/cases/config/settings", "adm", set, "If-Match", `"0"`), 200)
+	b := replica() // loads the stored settings
+	m := mustStatus(t, call(t, a, "POST", "/api/v1/cases", "opr", `{"kind":"event","category":"0101","lon":118.775,"lat":31.998,"description":"垃圾"}`), 201)
+	id := int64(m["id"].(float64))
+	mustStatus(t, call(t, b, "POST", fmt.Sprintf("/api/v1/cases/%d/actions/verify", id), "ins", ""), 200)
+	r := mustStatus(t, call(t, a, "POST", fmt.Sprintf("/api/v1/cases/%d/actions/register", id), "sup", ""), 200)
+	if st := r["case"].(map[string]any)["state"]; st != "registered" {
+		t.Fatalf("registered case is %v", st)
+	}
+	// The number names the case on both replicas (Open311 tokens).
+	for _, h := range []http.Handler{a, b} {
+		w := call(t, h, "GET", "/open311/v2/tokens/"+m["number"].(string)+".json", "", "")
+		if w.Code != 200 || !strings.Contains(w.Body.String(), fmt.Sprintf(`"%d"`, id)) {
+			t.Fatalf("Open311 token: %d %s", w.Code, w.Body)
+		}
+	}
+	var wg sync.WaitGroup
+	codes := make([]int, 2)
+	bodies := make([]string, 2)
+	for i, h := range []http.Handler{a, b} {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			w := httptest.NewRecorder()
+			req := httptest.NewRequest("POST", fmt.Sprintf("/api/v1/cases/%d/actions/dispatch", id), strings.NewReader(fmt.Sprintf(`{"unit":"%s"}`, []string{"D0003", "D0002"}[i])))
+			req.Header.Set("Authorization", "Bearer "+[]string{"d1", "d2"}[i])
+			req.Header.Set("Content-Type", "application/json")
+			h.ServeHTTP(w, req)
+			codes[i], bodies[i] = w.Code, w.Body.String()
+		}()
+	}
+	wg.Wait()
+	winner := -1
+	switch {
+	case codes[0] == 200 && codes[1] == 409:
+		winner = 0
+	case codes[0] == 409 && codes[1] == 200:
+		winner = 1
+	default:
+		t.Fatalf("two dispatchers on two replicas: %d %s / %d %s; want one 200 and one 409", codes[0], bodies[0], codes[1], bodies[1])
+	}
+	unit := []string{"D0003", "D0002"}[winner]
+	for name, h := range map[string]http.Handler{"a": a, "b": b} {
+		c := mustStatus(t, call(t, h, "GET", fmt.Sprintf("/api/v1/cases/%d", id), "vie", ""), 200)
+		if c["unit"] != unit || c["state"] != "dispatched" {
+			t.Fatalf("replica %s reads %v %v, want dispatched to %s", name, c["state"], c["unit"], unit)
+		}
+	}
+	// Both boards count the dispatch to the winner's unit (the losing
+	// replica's through the remote follow; wait for the notification).
+	day := time.Now().In(commandZone).Format("2006-01-02")
+	for name, h := range map[string]http.Handler{"a": a, "b": b} {
+		deadline := time.Now().Add(10 * time.Second)
+		for {
+			w := call(t, h, "GET", "/api/v1/stats?group=unit&from="+day+"&to="+day, "vie", "")
+			var ans struct {
+				Rows []map[string]any `json:"rows"`
+			}
+			json.Unmarshal(w.Body.Bytes(), &ans)
+			found := false
+			for _, row := range ans.Rows {
+				found = found || row["key"] == unit
+			}
+			if found {
+				break
+			}
+			if time.Now().After(deadline) {
+				t.Fatalf("replica %s's board has no row for %s: %s", name, unit, w.Body)
+			}
+			time.Sleep(20 * time.Millisecond)
+		}
+	}
+}
