@@ -125,15 +125,13 @@ func newCaseService(cfg Config, board *caseBoard, gs *geocodeService) *caseServi
 			return false
 		}
 	}
-	if gs != nil && gs.g != nil {
-		if g := gs.g; g != nil {
-			cs.svc.Geocode = func(addr string) (orb.Point, bool) {
-				rs, err := g.Forward(addr, 1)
-				if err != nil || len(rs) == 0 || rs[0].Score < 0.5 {
-					return orb.Point{}, false
-				}
-				return orb.Point(rs[0].Geometry), true
+	if gs != nil {
+		cs.svc.Geocode = func(addr string) (orb.Point, bool) {
+			rs, err := gs.current().Forward(addr, 1)
+			if err != nil || len(rs) == 0 || rs[0].Score < 0.5 {
+				return orb.Point{}, false
 			}
+			return orb.Point(rs[0].Geometry), true
 		}
 	}
 	if cfg.Dir != "" {

@@ -4,6 +4,8 @@ import (
 	"fmt"
 	"net/http"
 	"strings"
+	"sync"
+	"sync/atomic"
 
 	"citygrid/spatial"
 	"citygrid/spatial/crs"
@@ -15,8 +17,19 @@ import (
 
 // geocodeService serves address search (地理编码), reverse geocoding and
 // suggestions for dispatcher forms over package spatial/geocode.
+//
+// The geocoder places door plates, POIs and admin names in unit grids when
+// it is built, so unit-grid edits (split, merge, redraw) rebuild it: the
+// live updater calls gridsChanged, then refresh before the edit's answer,
+// and later requests use the new geocoder (read-your-writes). Component
+// edits do not concern it: it indexes no components.
 type geocodeService struct {
-	g *geocode.Geocoder
+	ix *spatial.Index
+	g  atomic.Pointer[geocode.Geocoder]
+
+	want  atomic.Int64 // bumped by every applied unit-grid change
+	mu    sync.Mutex   // one rebuild at a time
+	built int64        // the want the current geocoder reflects, under mu
 }
 
 // newGeocodeService indexes the city's names once at start-up, over the
@@ -30,7 +43,45 @@ func newGeocodeService(ix *spatial.Index) (*geocodeService, error) {
 	if err != nil {
 		return nil, fmt.Errorf("geocode: %w", err)
 	}
-	return &geocodeService{g: g}, nil
+	s := &geocodeService{ix: ix}
+	s.g.Store(g)
+	return s, nil
+}
+
+// current is the geocoder requests use now.
+func (s *geocodeService) current() *geocode.Geocoder { return s.g.Load() }
+
+// gridsChanged records that unit grids were edited (after the index has
+// them); refresh then rebuilds.
+func (s *geocodeService) gridsChanged() {
+	if s != nil {
+		s.want.Add(1)
+	}
+}
+
+// refresh rebuilds the geocoder over the index when unit grids changed
+// since it was built, and returns once requests use a geocoder that
+// reflects every change recorded before the call. Concurrent callers share
+// one rebuild. On failure the previous geocoder stays in use and the next
+// refresh tries again.
+func (s *geocodeService) refresh() error {
+	if s == nil {
+		return nil
+	}
+	target := s.want.Load()
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.built >= target {
+		return nil
+	}
+	target = s.want.Load()
+	g, err := geocode.BuildWithIndex(s.ix)
+	if err != nil {
+		return fmt.Errorf("geocode: rebuild after unit-grid edits: %w", err)
+	}
+	s.g.Store(g)
+	s.built = target
+	return nil
 }
 
 // mount registers the routes as api/openapi/*.json documents them.
@@ -89,11 +140,11 @@ func (s *geocodeService) forward(w http.ResponseWriter, r *http.Request) {
 	s.answer(w, q, text, func(limit int) ([]geocode.Result, error) {
 		switch {
 		case !structured:
-			return s.g.Forward(text, limit)
+			return s.current().Forward(text, limit)
 		case strings.TrimSpace(text) == "":
-			return s.g.ForwardQuery(sq, limit)
+			return s.current().ForwardQuery(sq, limit)
 		}
-		return s.g.Forward(text+" "+sq.Text(), limit)
+		return s.current().Forward(text+" "+sq.Text(), limit)
 	}, geocode.DefaultLimit)
 }
 
@@ -105,7 +156,7 @@ func (s *geocodeService) suggest(w http.ResponseWriter, r *http.Request) {
 		writeError(w, errBadRequest("q", "required"))
 		return
 	}
-	s.answer(w, q, text, func(limit int) ([]geocode.Result, error) { return s.g.Suggest(text, limit) }, 10)
+	s.answer(w, q, text, func(limit int) ([]geocode.Result, error) { return s.current().Suggest(text, limit) }, 10)
 }
 
 // answer reads crs and limit, runs find and writes the results.
@@ -139,7 +190,7 @@ func (s *geocodeService) reverse(w http.ResponseWriter, r *http.Request) {
 		writeError(w, err)
 		return
 	}
-	res, err := s.g.Reverse(p)
+	res, err := s.current().Reverse(p)
 	if err != nil {
 		writeError(w, err)
 		return

@@ -2,6 +2,7 @@ package api
 
 import (
 	"log/slog"
+	"slices"
 	"sync"
 
 	"citygrid/data"
@@ -30,6 +31,9 @@ type liveUpdater struct {
 	qmu     sync.Mutex
 	queue   []*liveReq
 	leading bool
+
+	// geo is rebuilt after unit-grid changes (nil: no geocoder).
+	geo *geocodeService
 
 	// seqs, set on replicas following a change log (api/replica.go),
 	// drops changes of a feature already applied at the same or a newer
@@ -61,11 +65,18 @@ func (l *liveUpdater) Apply(changes []data.Change) {
 	if l == nil || len(changes) == 0 {
 		return
 	}
+	grids := false
+	defer func() {
+		if grids {
+			l.refreshGeocoder()
+		}
+	}()
 	l.qmu.Lock()
 	if changes = l.seqs.filter(changes); len(changes) == 0 {
 		l.qmu.Unlock()
 		return
 	}
+	grids = l.geo != nil && slices.ContainsFunc(changes, func(ch data.Change) bool { return ch.Layer == spatial.LayerUnitGrids })
 	req := &liveReq{changes: changes, done: make(chan struct{})}
 	l.queue = append(l.queue, req)
 	if l.leading {
@@ -86,6 +97,16 @@ func (l *liveUpdater) Apply(changes []data.Change) {
 		}
 		l.qmu.Unlock()
 		l.applyBatch(batch)
+	}
+}
+
+// refreshGeocoder rebuilds the geocoder after unit-grid changes the index
+// now holds, so that the caller's answer is followed by geocoding with the
+// edited grids.
+func (l *liveUpdater) refreshGeocoder() {
+	l.geo.gridsChanged()
+	if err := l.geo.refresh(); err != nil {
+		l.logger.Error("live update: the geocoder keeps the unit grids it had", "err", err)
 	}
 }
 

@@ -6,6 +6,7 @@ import (
 	"io"
 	"log/slog"
 	"net/http"
+	"net/url"
 	"strings"
 	"sync"
 	"testing"
@@ -165,5 +166,88 @@ func TestConcurrentLiveAppliesAllLand(t *testing.T) {
 	close(errs)
 	for e := range errs {
 		t.Error(e)
+	}
+}
+
+// TestGeocodingFollowsUnitGridEdits splits the unit grid holding door plate
+// A001 and POI P002 over HTTP: right after the split's answer, forward
+// geocoding of the plate and reverse geocoding at the POI name the new
+// grids that locate gives at their points (before: the old grid), and a
+// merge back to one grid is followed the same way.
+func TestGeocodingFollowsUnitGridEdits(t *testing.T) {
+	h, _ := newEditTestServer(t)
+	plate := orb.Point{118.768, 31.9955} // A001, 雨花路101号
+	poi := orb.Point{118.762, 31.996}    // P002, 雨花小学
+	gridAt := func(p orb.Point) string {
+		t.Helper()
+		rec := call(t, h, "GET", fmt.Sprintf("/api/v1/locate?lon=%g&lat=%g", p[0], p[1]), "", "")
+		var loc struct {
+			UnitGrid struct {
+				Code string `json:"code"`
+			} `json:"unit_grid"`
+		}
+		if rec.Code != 200 || json.Unmarshal(rec.Body.Bytes(), &loc) != nil || loc.UnitGrid.Code == "" {
+			t.Fatalf("locate %v: %d %s", p, rec.Code, rec.Body)
+		}
+		return loc.UnitGrid.Code
+	}
+	type result struct {
+		Code     string `json:"code"`
+		UnitGrid string `json:"unit_grid"`
+	}
+	forwardGrid := func() string {
+		t.Helper()
+		rec := call(t, h, "GET", "/api/v1/geocode?q="+url.QueryEscape("雨花路101号"), "", "")
+		var ans struct{ Results []result }
+		if rec.Code != 200 || json.Unmarshal(rec.Body.Bytes(), &ans) != nil || len(ans.Results) == 0 || ans.Results[0].Code != "A001" {
+			t.Fatalf("geocode: %d %s", rec.Code, rec.Body)
+		}
+		return ans.Results[0].UnitGrid
+	}
+	reverseGrid := func() string {
+		t.Helper()
+		rec := call(t, h, "GET", fmt.Sprintf("/api/v1/reverse?lon=%g&lat=%g", poi[0], poi[1]), "", "")
+		var ans struct{ Results []result }
+		if rec.Code != 200 || json.Unmarshal(rec.Body.Bytes(), &ans) != nil {
+			t.Fatalf("reverse: %d %s", rec.Code, rec.Body)
+		}
+		for _, r := range ans.Results {
+			if r.Code == "P002" {
+				return r.UnitGrid
+			}
+		}
+		t.Fatalf("reverse at P002 does not answer it: %s", rec.Body)
+		return ""
+	}
+	const old = "320114001001001"
+	if f, r := forwardGrid(), reverseGrid(); f != old || r != old {
+		t.Fatalf("before the split: plate in %q, POI in %q, want %s", f, r, old)
+	}
+	rec := call(t, h, "POST", "/api/v1/unit_grids/"+old+"/split", "sur", `{"parts":[
+	 {"type":"Polygon","coordinates":[[[118.76,31.99],[118.765,31.99],[118.765,32.0],[118.76,32.0],[118.76,31.99]]]},
+	 {"type":"Polygon","coordinates":[[[118.765,31.99],[118.77,31.99],[118.77,32.0],[118.765,32.0],[118.765,31.99]]]}]}`)
+	if rec.Code != 200 {
+		t.Fatalf("split: %d %s", rec.Code, rec.Body)
+	}
+	east, west := gridAt(plate), gridAt(poi)
+	if east == old || west == old || east == west {
+		t.Fatalf("locate after the split: plate in %s, POI in %s", east, west)
+	}
+	if f := forwardGrid(); f != east {
+		t.Errorf("geocoding the plate after the split answers grid %s, locate %s", f, east)
+	}
+	if r := reverseGrid(); r != west {
+		t.Errorf("reverse geocoding at the POI after the split answers grid %s, locate %s", r, west)
+	}
+	rec = call(t, h, "POST", "/api/v1/unit_grids/merge", "sur", fmt.Sprintf(`{"codes":[%q,%q]}`, west, east))
+	if rec.Code != 200 {
+		t.Fatalf("merge: %d %s", rec.Code, rec.Body)
+	}
+	merged := gridAt(plate)
+	if merged == east || merged == west || gridAt(poi) != merged {
+		t.Fatalf("locate after the merge: plate in %s, POI in %s", merged, gridAt(poi))
+	}
+	if f, r := forwardGrid(), reverseGrid(); f != merged || r != merged {
+		t.Errorf("after the merge: plate in %s, POI in %s, locate %s", f, r, merged)
 	}
 }

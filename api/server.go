@@ -165,6 +165,7 @@ func New(cfg Config) (http.Handler, error) {
 	// live follows committed edits: edit services get it and call
 	// live.Apply(changes) after each committed write, before answering.
 	live := newLiveUpdater(cfg, cfg.Index, ms)
+	live.geo = gs // unit-grid edits rebuild the geocoder
 	sw.live = live
 	if cfg.ChangeLog != nil { // a replica: follow the shared store's change log (api/replica.go)
 		live.seqs = newAppliedSeqs()

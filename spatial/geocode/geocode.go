@@ -215,13 +215,24 @@ func Build(ds *data.Dataset) (*Geocoder, error) {
 	return build(ds, ix)
 }
 
-// BuildWithIndex indexes the dataset of a spatial index and uses the index
+// BuildWithIndex indexes the dataset of a spatial index as it is now (a
+// geocoder built before unit-grid edits keeps the grids it was built with:
+// build again to follow them) and uses the index
 // for unit grids and the locate answer of reverse queries.
 func BuildWithIndex(ix *spatial.Index) (*Geocoder, error) {
 	if ix == nil || ix.Dataset() == nil {
 		return nil, fmt.Errorf("geocode: %w", &data.ValidationError{Field: "index", Reason: "is nil"})
 	}
-	return build(ix.Dataset(), ix)
+	// Live edits change the unit grids (and components, which the
+	// geocoder does not index) in place: build from a copy taken in one
+	// consistent state, so that edits may go on meanwhile.
+	var ds data.Dataset
+	ix.View(func() {
+		ds = *ix.Dataset()
+		ds.UnitGrids = slices.Clone(ds.UnitGrids)
+		ds.Components = nil
+	})
+	return build(&ds, ix)
 }
 
 func build(ds *data.Dataset, ix *spatial.Index) (*Geocoder, error) {
