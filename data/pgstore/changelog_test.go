@@ -8,6 +8,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/jackc/pgx/v5"
 	"github.com/paulmach/orb"
 
 	"citygrid/data"
@@ -180,4 +181,68 @@ func seqs(cs []data.Change) []int64 {
 		out[i] = c.Seq
 	}
 	return out
+}
+
+// A listener whose connection is lost returns an error (the follower
+// retries and re-reads the log) instead of waiting forever.
+func TestListenReturnsWhenTheConnectionIsLost(t *testing.T) {
+	url := testURL(t)
+	ctx := context.Background()
+	st := openTemp(t, url)
+	defer st.Close()
+	heard := make(chan int64, 10)
+	done := make(chan error, 1)
+	// The listener's connection is the one whose last statement read the
+	// counter (only this test's backends: a shared server keeps others').
+	start := time.Now()
+	go func() { done <- st.Listen(ctx, func(seq int64) { heard <- seq }) }()
+	<-heard // listening
+	killer, err := pgx.Connect(ctx, url)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer killer.Close(ctx)
+	var n int
+	if err := killer.QueryRow(ctx, `SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity
+WHERE datname = current_database() AND backend_type = 'client backend' AND pid <> pg_backend_pid()
+  AND state = 'idle' AND query = 'SELECT seq FROM change_counter' AND backend_start > $1`, start).Scan(&n); err != nil {
+		t.Fatal(err)
+	}
+	if n == 0 {
+		t.Fatal("no backend to terminate")
+	}
+	select {
+	case err := <-done:
+		if err == nil {
+			t.Fatal("Listen returned nil after its connection was lost; want an error to retry on")
+		}
+	case <-time.After(10 * time.Second):
+		t.Fatal("Listen still waiting 10 s after its connection was terminated")
+	}
+	// The store itself recovers (the pool reconnects), and a new listener
+	// hears the next change.
+	lctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	go func() { done <- st.Listen(lctx, func(seq int64) { heard <- seq }) }()
+	if first := <-heard; first != 0 {
+		t.Fatalf("new listener's first call %d, want 0", first)
+	}
+	c := gpkgtest.City().Components[0]
+	var got []data.Change
+	for range 3 { // the pool may hand out a terminated connection first
+		if got, err = pgstore.RecordForTest(ctx, st, data.Change{Layer: "components", Op: data.OpInsert, Code: c.Code, Version: 1, AfterComponent: &c}); err == nil {
+			break
+		}
+	}
+	if err != nil || len(got) != 1 || got[0].Seq != 1 {
+		t.Fatalf("write after the connection loss: %v %v", got, err)
+	}
+	select {
+	case seq := <-heard:
+		if seq != 1 {
+			t.Fatalf("heard %d, want 1", seq)
+		}
+	case <-time.After(10 * time.Second):
+		t.Fatal("the new listener heard nothing")
+	}
 }
