@@ -3,7 +3,12 @@ package api
 import (
 	"context"
 	"errors"
+	"fmt"
 	"log/slog"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -41,7 +46,8 @@ const followBatch = 1000
 // touched. It is used under the live updater's queue lock, so changes are
 // filtered in the order they are applied.
 type appliedSeqs struct {
-	m map[appliedKey]int64
+	m   map[appliedKey]int64
+	max int64 // newest Seq kept
 }
 
 type appliedKey struct{ layer, code string }
@@ -77,6 +83,7 @@ func (a *appliedSeqs) filter(changes []data.Change) []data.Change {
 				continue
 			}
 			a.m[k] = ch.Seq
+			a.max = max(a.max, ch.Seq)
 		}
 		if drop > 0 {
 			out = append(out, ch)
@@ -101,6 +108,12 @@ type follower struct {
 
 	cancel context.CancelFunc
 	wg     sync.WaitGroup
+
+	// journal, when set (a replica with a data directory), records after
+	// every applied batch the Seq and the tiles' data version it gave, so
+	// a restarted replica can find the Seq its baked tiles reflect
+	// (ReplicaJournal).
+	journal *ReplicaJournal
 }
 
 // newFollower starts following cfg.ChangeLog from cfg.ChangeSeq; Close
@@ -115,6 +128,10 @@ func newFollower(cfg Config, live *liveUpdater) *follower {
 	}
 	f.last.Store(cfg.ChangeSeq)
 	f.newest.Store(cfg.ChangeSeq)
+	if cfg.Dir != "" && live != nil && live.ms != nil {
+		f.journal = &ReplicaJournal{Path: filepath.Join(cfg.Dir, ReplicaJournalFile)}
+		f.record(cfg.ChangeSeq)
+	}
 	ctx, cancel := context.WithCancel(context.Background())
 	f.cancel = cancel
 	f.wg.Add(1)
@@ -233,12 +250,112 @@ func (f *follower) catchUp(ctx context.Context) {
 			f.newest.Store(seq)
 		}
 		f.applied.Add(int64(len(changes)))
+		f.record(seq)
 		f.logger.Debug("replica: applied changes from the store", "changes", len(changes), "seq", seq,
 			"took", time.Since(start).Round(time.Microsecond))
 		if len(changes) < followBatch {
 			return
 		}
 	}
+}
+
+// record journals the tiles' data version at seq, when the index holds no
+// own edit newer than seq (its version would not be seq's).
+func (f *follower) record(seq int64) {
+	if f.journal == nil {
+		return
+	}
+	l := f.live
+	l.qmu.Lock()
+	newer := l.seqs != nil && l.seqs.max > seq
+	l.qmu.Unlock()
+	if newer {
+		return
+	}
+	p := l.ms.prov.Load()
+	if p == nil {
+		return
+	}
+	if err := f.journal.Append(seq, p.Tileset().Version()); err != nil {
+		f.logger.Warn("replica: could not write the replica journal (a restart will not reuse the baked tiles)", "err", err)
+	}
+}
+
+// ReplicaJournalFile is the replica journal's name in the data directory.
+const ReplicaJournalFile = "citygrid.replica"
+
+// replicaJournalKeep is how many entries the journal keeps.
+const replicaJournalKeep = 2000
+
+// ReplicaJournal is a replica's record of which tiles data version each
+// change-log Seq it applied gave: one "seq version" line per applied
+// batch, the newest last, trimmed to the last replicaJournalKeep. A
+// restarted replica looks up its baked file's data_version in it to learn
+// the Seq the file reflects, rewinds the freshly loaded city to that Seq
+// and follows the log from there, so the baked tiles stay in use and only
+// the tiles the missed changes touch are redrawn.
+type ReplicaJournal struct {
+	Path string
+
+	mu sync.Mutex
+	n  int // lines appended since the last trim
+}
+
+// Append records that the data at seq has the tiles data version v.
+func (j *ReplicaJournal) Append(seq int64, v string) error {
+	j.mu.Lock()
+	defer j.mu.Unlock()
+	f, err := os.OpenFile(j.Path, os.O_APPEND|os.O_CREATE|os.O_WRONLY, 0o644)
+	if err != nil {
+		return err
+	}
+	_, err = fmt.Fprintf(f, "%d %s\n", seq, v)
+	if cerr := f.Close(); err == nil {
+		err = cerr
+	}
+	if j.n++; err == nil && j.n >= replicaJournalKeep {
+		j.n = 0
+		err = j.trim()
+	}
+	return err
+}
+
+// trim keeps the last replicaJournalKeep lines (write and rename).
+func (j *ReplicaJournal) trim() error {
+	b, err := os.ReadFile(j.Path)
+	if err != nil {
+		return err
+	}
+	lines := strings.SplitAfter(string(b), "\n")
+	if len(lines) <= replicaJournalKeep+1 {
+		return nil
+	}
+	tmp := j.Path + ".tmp"
+	if err := os.WriteFile(tmp, []byte(strings.Join(lines[len(lines)-replicaJournalKeep-1:], "")), 0o644); err != nil {
+		return err
+	}
+	return os.Rename(tmp, j.Path)
+}
+
+// SeqOf returns the newest Seq journalled with data version v.
+func (j *ReplicaJournal) SeqOf(v string) (int64, bool) {
+	j.mu.Lock()
+	defer j.mu.Unlock()
+	b, err := os.ReadFile(j.Path)
+	if err != nil || v == "" {
+		return 0, false
+	}
+	seq, found := int64(0), false
+	for _, line := range strings.Split(string(b), "\n") {
+		f := strings.Fields(line)
+		if len(f) != 2 || f[1] != v {
+			continue
+		}
+		if n, err := strconv.ParseInt(f[0], 10, 64); err == nil {
+			seq, found = n, true
+		}
+	}
+	return seq, found
 }
 
 // registerFollowerMetrics exposes where the follower is in the log.

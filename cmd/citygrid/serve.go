@@ -207,6 +207,9 @@ func loadCity(ctx context.Context, cfg *serverConfig, log *slog.Logger, gate *ap
 	log.Info("store loaded", "path", path, "took", time.Since(t).Round(time.Millisecond),
 		"unit_grids", len(ds.UnitGrids), "management_grids", len(ds.ManagementGrids),
 		"components", len(ds.Components), "addresses", len(ds.Addresses), "pois", len(ds.POIs), "change_seq", ds.ChangeSeq)
+	if isPostgresURL(cfg.Store) {
+		rewindToBaked(ctx, cfg.Dir, st, ds, log) // keep this replica's baked tiles (serve_replica.go)
+	}
 	gate.SetStage("building spatial index")
 	t = time.Now()
 	ix, err := spatial.BuildOptions(ds, spatial.Options{FallbackUnit: cfg.FallbackUnit, ComponentToleranceM: cfg.ComponentToleranceM})
