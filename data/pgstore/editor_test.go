@@ -36,3 +36,11 @@ func TestPostgresEditor(t *testing.T) {
 func BenchmarkPostgresSingleEdit(b *testing.B) {
 	storetest.BenchSingleEdit(b, openEditor(testURL(b)))
 }
+
+// BenchmarkPostgresParallelEdits: single edits from 16 concurrent clients
+// through one Store (writers serialised by the change counter):
+//
+//	go test -run '^$' -bench ParallelEdits -benchtime 2s ./data/pgstore
+func BenchmarkPostgresParallelEdits(b *testing.B) {
+	storetest.BenchParallelEdits(b, openEditor(testURL(b)))
+}

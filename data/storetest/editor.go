@@ -514,3 +514,45 @@ func BenchSingleEdit(b *testing.B, open OpenEditor) {
 	}
 	b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "edits/s")
 }
+
+// BenchParallelEdits measures single edits from 16 concurrent clients
+// (8 per GOMAXPROCS on 2 cores), each patching a component of its own
+// unconditionally: what a store sustains when many surveyors (or replicas)
+// write at once.
+func BenchParallelEdits(b *testing.B, open OpenEditor) {
+	ctx := context.Background()
+	st, _ := OpenCity(b, open)
+	const comps = 64
+	codes := make([]string, comps)
+	for i := range codes {
+		ch, err := st.CreateComponent(ctx, Lamp("", orb.Point{118.7701 + float64(i)*0.0001, 31.995}), Who)
+		if err != nil {
+			b.Fatal(err)
+		}
+		codes[i] = ch[0].Code
+	}
+	var next sync.Mutex
+	n := 0
+	b.ReportAllocs()
+	b.SetParallelism(8)
+	b.ResetTimer()
+	b.RunParallel(func(pb *testing.PB) {
+		next.Lock()
+		code := codes[n%comps]
+		n++
+		next.Unlock()
+		i := 0
+		for pb.Next() {
+			i++
+			y := 31.991 + float64(i%89)*0.0001
+			if _, err := st.PatchComponent(ctx, code, data.AnyVersion, func(c *data.Component) error {
+				c.Geometry = orb.Point{c.Geometry.(orb.Point)[0], y}
+				return nil
+			}, Who); err != nil {
+				b.Error(err)
+				return
+			}
+		}
+	})
+	b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "edits/s")
+}

@@ -34,3 +34,6 @@ func TestGeoPackageEditor(t *testing.T) {
 
 // go test -run '^$' -bench SingleEdit -benchtime 2s ./data/storetest
 func BenchmarkGeoPackageSingleEdit(b *testing.B) { storetest.BenchSingleEdit(b, openGeoPackage) }
+
+// go test -run '^$' -bench ParallelEdits -benchtime 2s ./data/storetest
+func BenchmarkGeoPackageParallelEdits(b *testing.B) { storetest.BenchParallelEdits(b, openGeoPackage) }
