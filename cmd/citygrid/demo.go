@@ -75,6 +75,9 @@ flags:
 	if err != nil {
 		return err
 	}
+	if isPostgresURL(cfg.Store) {
+		return fmt.Errorf("demo generates into %s/%s: copy it into PostgreSQL with 'citygrid migrate-store --from %s --to URL' and run 'citygrid serve --store URL'", cfg.Dir, storeFile, cfg.Dir)
+	}
 	log, closeLog := newLogger(os.Stderr, &cfg)
 	defer closeLog()
 	return serveCity(ctx, &cfg, log, func(ctx context.Context, gate *api.Gate) error {
