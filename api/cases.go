@@ -144,6 +144,18 @@ func newCaseService(cfg Config, board *caseBoard, gs *geocodeService) *caseServi
 			}
 		}
 	}
+	if cf, ok := st.(cases.ConfigFollower); ok {
+		// Another replica stored a new configuration version: apply it.
+		cf.OnRemoteConfig(func(name string) {
+			d, err := st.Config(ctx, name, 0)
+			if err == nil {
+				err = cs.applyConfig(name, d.Body)
+			}
+			if err != nil {
+				cfg.Logger.Error("case configuration stored by another replica not applied", "name", name, "err", err)
+			}
+		})
+	}
 	cs.notifier = &cases.Notifier{Service: cs.svc, Store: st}
 	if board != nil {
 		cs.feedBoard(ctx, cfg, board)

@@ -133,4 +133,21 @@ func TestCasesOnPostgreSQLAcrossReplicas(t *testing.T) {
 			time.Sleep(20 * time.Millisecond)
 		}
 	}
+	// Settings stored through B reach A's workflow: a photo A took before
+	// is refused once B lowered the size limit.
+	png := "\x89PNG\r\n\x1a\n" + strings.Repeat("\x00", 2000)
+	attach := fmt.Sprintf("/api/v1/cases/%d/attachments", id)
+	mustStatus(t, call(t, a, "POST", attach, "adm", png), 201)
+	mustStatus(t, call(t, b, "PUT", "/api/v1/cases/config/settings", "adm", strings.Replace(set, "1048576", "1024", 1), "If-Match", `"1"`), 200)
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		w := call(t, a, "POST", attach, "adm", png)
+		if w.Code == 400 || w.Code == 413 {
+			break
+		}
+		if w.Code != 201 || time.Now().After(deadline) {
+			t.Fatalf("replica a after b lowered max_photo_bytes: %d %s", w.Code, w.Body)
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
 }

@@ -33,7 +33,8 @@ import (
 //
 // Every committed case write sends `NOTIFY <schema>, '<id>:<seq>'` (the
 // channel is the schema name, "citygrid_cases" by default; seq is the
-// transition's); ListenRemote follows the writes of other processes.
+// transition's), every configuration version `'config:<name>'`;
+// ListenRemote follows the writes of other processes.
 type PGStore struct {
 	pool    *pgxpool.Pool
 	schema  string
@@ -41,6 +42,7 @@ type PGStore struct {
 
 	lmu       sync.RWMutex
 	listeners []func(*Case, *Transition)
+	configFns []func(name string)
 
 	// own holds the backend PIDs of the pool's connections: their
 	// notifications are this process's own writes, already reported to
@@ -575,6 +577,9 @@ func (s *PGStore) PutConfig(ctx context.Context, name string, body []byte, user 
 		if _, err := tx.Exec(ctx, `INSERT INTO case_config(name, version, body, "user", at) VALUES ($1, $2, $3, $4, $5)`, name, cur+1, string(body), user, ms(at)); err != nil {
 			return err
 		}
+		if _, err := tx.Exec(ctx, `SELECT pg_notify($1, 'config:' || $2)`, s.channel, name); err != nil {
+			return err
+		}
 		d = ConfigDoc{Name: name, Version: cur + 1, Body: body, User: user, At: at}
 		return nil
 	})
@@ -743,6 +748,15 @@ func (s *PGStore) ListenRemote(ctx context.Context, fn func(c *Case, t *Transiti
 		if _, mine := s.own.Load(n.PID); mine {
 			continue
 		}
+		if name, ok := strings.CutPrefix(n.Payload, "config:"); ok {
+			s.lmu.RLock()
+			fns := s.configFns
+			s.lmu.RUnlock()
+			for _, fn := range fns {
+				fn(name)
+			}
+			continue
+		}
 		id, seq, ok := parseCasePayload(n.Payload)
 		if !ok {
 			continue
@@ -763,6 +777,14 @@ func (s *PGStore) ListenRemote(ctx context.Context, fn func(c *Case, t *Transiti
 		}
 		fn(c, &ts[0])
 	}
+}
+
+// OnRemoteConfig registers fn for configuration documents stored by other
+// processes (see ConfigFollower).
+func (s *PGStore) OnRemoteConfig(fn func(name string)) {
+	s.lmu.Lock()
+	s.configFns = append(s.configFns, fn)
+	s.lmu.Unlock()
 }
 
 // parseCasePayload reads a notification's '<id>:<seq>'.

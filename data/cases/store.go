@@ -188,3 +188,13 @@ type RemoteFollower interface {
 	// caller reloads what it shows and calls again).
 	ListenRemote(ctx context.Context, fn func(c *Case, t *Transition)) error
 }
+
+// ConfigFollower is a case store shared by several processes that reports
+// configuration documents stored by the others, so that every replica
+// works with the same deadline table, calendar and settings.
+type ConfigFollower interface {
+	// OnRemoteConfig registers fn, called (on the ListenRemote goroutine)
+	// with the name of a document another process stored a new version
+	// of. It is called only while ListenRemote runs.
+	OnRemoteConfig(fn func(name string))
+}

@@ -591,6 +591,27 @@ func testRemote(t *testing.T, open Opener) {
 	case <-time.After(10 * time.Second):
 		t.Fatal("remote update not seen")
 	}
+	// configuration documents stored by a reach b's config listeners
+	cf, ok := b.(cases.ConfigFollower)
+	if !ok {
+		return
+	}
+	names := make(chan string, 4)
+	cf.OnRemoteConfig(func(name string) { names <- name })
+	if _, err := b.PutConfig(bg, "calendar", []byte(`{}`), "own", 0); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := a.PutConfig(bg, "deadlines", []byte(`{}`), "other", 0); err != nil {
+		t.Fatal(err)
+	}
+	select {
+	case name := <-names:
+		if name != "deadlines" {
+			t.Fatalf("after b's own calendar and a's deadlines the config listener saw %s", name)
+		}
+	case <-time.After(10 * time.Second):
+		t.Fatal("remote configuration not seen")
+	}
 }
 
 func testTokens(t *testing.T, open Opener) {
