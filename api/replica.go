@@ -358,6 +358,16 @@ func (j *ReplicaJournal) SeqOf(v string) (int64, bool) {
 	return seq, found
 }
 
+// staleStage is why the replica is out of service ("" when it is not): the
+// store's change log was pruned past it, so its index can no longer follow
+// the store and it answers /readyz 503 until restarted.
+func (f *follower) staleStage() string {
+	if f.gone.Load() {
+		return "the store's change log was pruned past this replica: restart it"
+	}
+	return ""
+}
+
 // registerFollowerMetrics exposes where the follower is in the log.
 func registerFollowerMetrics(m *metrics, f *follower) {
 	m.addGauge("citygrid_replica_seq", "Seq of the newest store change this replica applied from the change log.", func(emit func(string, float64)) {

@@ -230,6 +230,9 @@ func TestFollowerStopsAtAPrunedLog(t *testing.T) {
 	if _, ok := live.ix.Component(lamp.Code); ok {
 		t.Error("a change past a gap was applied")
 	}
+	if f.staleStage() == "" {
+		t.Error("a replica behind a pruned log does not say it is stale")
+	}
 	if n := strings.Count(logs.String(), "level=ERROR"); n != 1 {
 		t.Errorf("%d errors logged, want 1: %s", n, logs)
 	}

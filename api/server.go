@@ -139,7 +139,19 @@ func New(cfg Config) (http.Handler, error) {
 		writeJSON(w, http.StatusOK, healthBody{Status: "ok"})
 	}
 	r.Get("/healthz", health)
-	r.Get("/readyz", health)
+	// notReady lists what may take a running server out of service (a
+	// replica whose change log was pruned past it: api/replica.go).
+	var notReady []func() string
+	r.Get("/readyz", func(w http.ResponseWriter, r *http.Request) {
+		for _, f := range notReady {
+			if stage := f(); stage != "" {
+				w.Header().Set("Cache-Control", "no-store")
+				writeJSON(w, http.StatusServiceUnavailable, healthBody{Status: "stale", Stage: stage})
+				return
+			}
+		}
+		health(w, r)
+	})
 	r.Get("/api/v1/openapi.json", serveOpenAPI)
 	r.Get("/metrics", m.serve)
 	(&tokenService{store: cfg.Tokens, auth: storeAuth}).mount(r)
@@ -171,6 +183,7 @@ func New(cfg Config) (http.Handler, error) {
 		live.seqs = newAppliedSeqs()
 		f := newFollower(cfg, live)
 		registerFollowerMetrics(m, f)
+		notReady = append(notReady, f.staleStage)
 		srv.onClose(f.Close)
 	}
 	newEditService(cfg, live).mount(r)
