@@ -82,6 +82,25 @@ func (n *Notifier) Sweep(ctx context.Context, url string, now time.Time) (int, e
 				continue
 			}
 			body := Notification{Kind: kind, CaseID: c.ID, Number: c.Number, Unit: c.Unit, Category: c.Category, State: c.State, DueAt: *c.DueAt, Used: pr.Used, At: now}
+			if cl, shared := n.Store.(NotificationClaimer); shared {
+				// Replicas share the store: the record is the claim, taken
+				// before sending, so one replica sends; a failed delivery
+				// gives it back for the next sweep.
+				if claimed, err := n.Store.MarkNotified(ctx, c.ID, kind, *c.DueAt); err != nil {
+					return sent, err
+				} else if !claimed {
+					continue
+				}
+				if err := n.post(ctx, url, body); err != nil {
+					lastErr = err
+					if rerr := cl.ReleaseNotification(ctx, c.ID, kind, *c.DueAt); rerr != nil {
+						return sent, rerr
+					}
+					continue
+				}
+				sent++
+				continue
+			}
 			if err := n.deliver(ctx, url, body); err != nil {
 				lastErr = err
 				continue
@@ -128,6 +147,21 @@ func (n *Notifier) deliver(ctx context.Context, url string, body Notification) e
 	} else if done {
 		return nil
 	}
+	return n.post(ctx, url, body)
+}
+
+// NotificationClaimer is a store shared by several replicas: the Notifier
+// records a notification (MarkNotified) before sending it, so that only
+// the replica whose record went in sends, and releases the record when
+// every attempt failed. A replica dying between the record and the post
+// loses that one notification (at most once across replicas).
+type NotificationClaimer interface {
+	// ReleaseNotification removes the record MarkNotified made.
+	ReleaseNotification(ctx context.Context, caseID int64, kind string, dueAt time.Time) error
+}
+
+// post sends one notification, retrying with backoff.
+func (n *Notifier) post(ctx context.Context, url string, body Notification) error {
 	b, _ := json.Marshal(body)
 	attempts := n.Attempts
 	if attempts <= 0 {

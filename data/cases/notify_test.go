@@ -14,7 +14,12 @@ import (
 
 func TestNotifierRetriesWithBackoffOnce(t *testing.T) {
 	svc, ck := newService(t)
-	st := svc.Store.(*cases.SQLStore)
+	testNotifier(t, svc, ck)
+}
+
+// testNotifier runs the notifier's checks on the service's store.
+func testNotifier(t *testing.T, svc *cases.Service, ck *clock) {
+	st := svc.Store.(cases.ServerStore)
 	soon := reach(t, svc, cases.StateDispatched) // Mon 09:00, due Tue 09:00 (8 working hours)
 	reach(t, svc, cases.StateDispatched)
 	ck.t = at(3, 3, 8, 0) // Mon 09–12, 14–18 = 7 of 8 working hours used: 87.5 %, yellow for both
@@ -69,5 +74,9 @@ func TestNotifierRetriesWithBackoffOnce(t *testing.T) {
 	}
 	if len(delays) != 2 {
 		t.Fatalf("attempts: %v", delays)
+	}
+	// nothing recorded: a working receiver gets it at the next sweep
+	if sent, err := n.Sweep(context.Background(), srv.URL, ck.now()); err != nil || sent != 1 {
+		t.Fatalf("after the failed delivery: sent %d, %v", sent, err)
 	}
 }

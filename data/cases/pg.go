@@ -43,6 +43,7 @@ type PGStore struct {
 	lmu       sync.RWMutex
 	listeners []func(*Case, *Transition)
 	configFns []func(name string)
+	readyFns  []func()
 
 	// own holds the backend PIDs of the pool's connections: their
 	// notifications are this process's own writes, already reported to
@@ -645,6 +646,15 @@ func (s *PGStore) MarkNotified(ctx context.Context, caseID int64, kind string, d
 	return tag.RowsAffected() == 1, nil
 }
 
+// ReleaseNotification removes a notification record (the Notifier's
+// claim when its delivery failed; see NotificationClaimer).
+func (s *PGStore) ReleaseNotification(ctx context.Context, caseID int64, kind string, dueAt time.Time) error {
+	if _, err := s.pool.Exec(ctx, `DELETE FROM case_notifications WHERE case_id = $1 AND kind = $2 AND due_at = $3`, caseID, kind, ms(dueAt)); err != nil {
+		return fmt.Errorf("notification of case %d: %w", caseID, err)
+	}
+	return nil
+}
+
 // Notified reports whether the notification was recorded.
 func (s *PGStore) Notified(ctx context.Context, caseID int64, kind string, dueAt time.Time) (bool, error) {
 	var ok bool
@@ -737,6 +747,12 @@ func (s *PGStore) ListenRemote(ctx context.Context, fn func(c *Case, t *Transiti
 	if _, err := conn.Exec(ctx, `LISTEN `+pgx.Identifier{s.channel}.Sanitize()); err != nil {
 		return fmt.Errorf("listen for case writes: %w", err)
 	}
+	s.lmu.RLock()
+	ready := s.readyFns
+	s.lmu.RUnlock()
+	for _, r := range ready {
+		r()
+	}
 	for {
 		n, err := conn.WaitForNotification(ctx)
 		if ctx.Err() != nil {
@@ -784,6 +800,18 @@ func (s *PGStore) ListenRemote(ctx context.Context, fn func(c *Case, t *Transiti
 func (s *PGStore) OnRemoteConfig(fn func(name string)) {
 	s.lmu.Lock()
 	s.configFns = append(s.configFns, fn)
+	s.lmu.Unlock()
+}
+
+// OnRemoteReady registers fn, called by ListenRemote each time its LISTEN
+// is in place, before it reports any write: writes committed before that
+// moment are not reported, so a caller that loaded what it shows earlier
+// (or lost the connection) reloads it then. A replica starting while
+// others write would otherwise miss the writes between its load and its
+// LISTEN.
+func (s *PGStore) OnRemoteReady(fn func()) {
+	s.lmu.Lock()
+	s.readyFns = append(s.readyFns, fn)
 	s.lmu.Unlock()
 }
 

@@ -2,8 +2,11 @@ package cases_test
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"net"
+	"net/http"
+	"net/http/httptest"
 	"os"
 	"os/exec"
 	"os/user"
@@ -164,4 +167,60 @@ func BenchmarkTransitionsPG(b *testing.B) {
 		s := openPG(b, 2)
 		benchTransitions(b, s[0], s[1])
 	})
+}
+
+// The notifier's checks on PostgreSQL (records claimed before sending).
+func TestNotifierOnPostgreSQL(t *testing.T) {
+	svc := cases.NewService(openPG(t, 1)[0], fakeResolver{})
+	ck := &clock{t: at(3, 2, 9, 0)}
+	svc.Now = ck.now
+	testNotifier(t, svc, ck)
+}
+
+// Two replicas sweeping at once send each notification once.
+func TestNotifierTwoReplicasSendOnce(t *testing.T) {
+	stores := openPG(t, 2)
+	ck := &clock{t: at(3, 2, 9, 0)}
+	var svcs []*cases.Service
+	for _, s := range stores {
+		svc := cases.NewService(s, fakeResolver{})
+		svc.Now = ck.now
+		svcs = append(svcs, svc)
+	}
+	for range 20 {
+		reach(t, svcs[0], cases.StateDispatched)
+	}
+	ck.t = at(3, 3, 8, 0) // yellow for all
+	var mu sync.Mutex
+	got := map[int64]int{}
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		var n cases.Notification
+		json.NewDecoder(r.Body).Decode(&n)
+		mu.Lock()
+		got[n.CaseID]++
+		mu.Unlock()
+	}))
+	defer srv.Close()
+	var wg sync.WaitGroup
+	sent := make([]int, 2)
+	for i, s := range stores {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			n := &cases.Notifier{Service: svcs[i], Store: s}
+			var err error
+			if sent[i], err = n.Sweep(context.Background(), srv.URL, ck.now()); err != nil {
+				t.Error(err)
+			}
+		}()
+	}
+	wg.Wait()
+	if len(got) != 20 || sent[0]+sent[1] != 20 {
+		t.Fatalf("%d cases notified, sent %v", len(got), sent)
+	}
+	for id, k := range got {
+		if k != 1 {
+			t.Fatalf("case %d notified %d times", id, k)
+		}
+	}
 }
