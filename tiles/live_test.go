@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"fmt"
+	"math"
 	"path/filepath"
 	"testing"
 	"time"
@@ -532,5 +533,104 @@ func TestACategoryFirstSeenInAnEditIsDrawnAsAFullBakeWould(t *testing.T) {
 		if z >= want && !s.codes[comp.Code] {
 			t.Errorf("z%d: the new component is not drawn in tile %v", z, a)
 		}
+	}
+}
+
+// TestAnEditInANeighboursBufferRedrawsTheNeighbour inserts a line
+// component that starts a quarter of a deepest-zoom pixel from a z14 tile
+// edge and runs 40 pixels away from it, so that at every zoom from 14 on
+// it lies in one tile and in the buffer of the neighbour across the edge.
+// On the very next request both tiles change, and where the category is
+// drawn one by one the neighbour draws it in its buffer; the tile two
+// columns away, beyond any buffer, keeps its cached bytes. (Points are
+// drawn in their own tile only, so a symbol is never drawn twice.)
+func TestAnEditInANeighboursBufferRedrawsTheNeighbour(t *testing.T) {
+	c := newLiveCity(t)
+	p, _ := tiles.NewProvider(c.ts, nil, 0)
+	var cat data.Category
+	for _, k := range c.ds.Categories {
+		if k.Kind == data.KindComponent && k.Geometry == data.GeomLine && c.ts.CategoryMinZoom(k.Code) < c.ts.MaxZoom() {
+			cat = k
+			break
+		}
+	}
+	if cat.Code == "" {
+		t.Fatal("no line category drawn above the deepest zoom")
+	}
+	// Among components, so that the tiles around hold some.
+	var in orb.Point
+	for _, k := range c.ds.Components[len(c.ds.Components)/2:] {
+		if q, ok := k.Geometry.(orb.Point); ok {
+			in = q
+			break
+		}
+	}
+	const edgeZoom = 14
+	px := 360 / math.Ldexp(tiles.Extent, c.ts.MaxZoom()) // a deepest-zoom pixel in degrees
+	b := maptile.At(in, edgeZoom).Bound()
+	// The nearer edge of the z14 tile; dir points from it into the tile.
+	edge, dir, side := b.Min.Lon(), 1.0, -1
+	if b.Max.Lon()-in.Lon() < in.Lon()-b.Min.Lon() {
+		edge, dir, side = b.Max.Lon(), -1.0, 1
+	}
+	line := orb.LineString{{edge + dir*0.25*px, in.Lat()}, {edge + dir*40*px, in.Lat()}}
+	type probe struct {
+		at, nb, far             maptile.Tile
+		atHash, nbHash, farHash string
+	}
+	var probes []probe
+	for z := edgeZoom; z <= c.ts.MaxZoom(); z++ {
+		at := maptile.At(line[0], maptile.Zoom(z))
+		if !at.Bound().Contains(line[1]) {
+			t.Fatalf("z%d: line %v not within tile %v", z, line, at)
+		}
+		nb := maptile.New(uint32(int(at.X)+side), at.Y, at.Z)
+		if !nb.Bound(float64(tiles.Buffer) / tiles.Extent).Contains(line[1]) {
+			t.Fatalf("z%d: line %v not within the buffer of %v", z, line, nb)
+		}
+		pr := probe{at: at, nb: nb, far: maptile.New(uint32(int(at.X)+2*side), at.Y, at.Z)}
+		for _, x := range []struct {
+			a maptile.Tile
+			h *string
+		}{{pr.at, &pr.atHash}, {pr.nb, &pr.nbHash}, {pr.far, &pr.farHash}} {
+			tl, _ := fetch(t, p, x.a)
+			*x.h = tl.Hash
+		}
+		probes = append(probes, pr)
+	}
+	comp := data.Component{Code: "320114EDGE000001", Category: cat.Code, Name: cat.Name, Geometry: line,
+		Status: data.StatusIntact, Department: cat.Department, Version: 1}
+	ins := []data.Change{{Layer: "components", Op: data.OpInsert, Code: comp.Code, Version: 1, AfterComponent: &comp}}
+	if _, err := p.Apply(ins, c.ix.Apply); err != nil {
+		t.Fatal(err)
+	}
+	minZ := c.ts.CategoryMinZoom(cat.Code)
+	fars, drawn := 0, 0
+	for _, pr := range probes {
+		z := int(pr.at.Z)
+		at, sa := fetch(t, p, pr.at)
+		if at.Hash == pr.atHash {
+			t.Errorf("z%d: the tile holding the edit is unchanged", z)
+		}
+		if z >= minZ {
+			drawn++
+			nb, sn := fetch(t, p, pr.nb)
+			if nb.Hash == pr.nbHash || !sn.codes[comp.Code] {
+				t.Errorf("z%d: the neighbour %v does not draw the edit in its buffer (from %s)", z, pr.nb, nb.From)
+			}
+			if !sa.codes[comp.Code] {
+				t.Errorf("z%d: the tile holding the edit does not draw it", z)
+			}
+		}
+		if pr.farHash != "" {
+			fars++
+			far, _ := fetch(t, p, pr.far)
+			if far.From != "cache" || far.Hash != pr.farHash {
+				t.Errorf("z%d: the tile two columns away changed (from %s)", z, far.From)
+			}
+		}
+	}
+	if drawn < 2 || fars < 2 {
+		t.Errorf("drawn one by one at %d zooms, %d non-empty far tiles: the test checks too little", drawn, fars)
 	}
 }
