@@ -23,6 +23,8 @@ func runToken(ctx context.Context, args []string) error {
   citygrid token create --dir DIR --user USER --role ROLE [--unit CODE] [--expires 720h] [--note TEXT]
   citygrid token list   --dir DIR [--json]
   citygrid token revoke --dir DIR ID
+  (--store postgres://... instead of --dir: the tokens of replicas serving
+  from PostgreSQL, kept beside the cases in that database)
 
 create prints the new token once, on standard output; the store keeps only
 its SHA-256 hash. Roles: viewer, citizen, inspector, operator, supervisor,
@@ -39,6 +41,7 @@ dispatcher, unit (needs --unit, the department code), surveyor, admin.
 	fs := flag.NewFlagSet("token "+sub, flag.ContinueOnError)
 	fs.Usage = func() { fmt.Fprint(fs.Output(), usage+"\nflags:\n"); fs.PrintDefaults() }
 	dir := fs.String("dir", "./city", "data directory holding citygrid.gpkg")
+	store := fs.String("store", "", "postgres:// URL of a PostgreSQL deployment: the tokens every serve --store replica of it accepts (instead of --dir)")
 	switch sub {
 	case "create":
 		user := fs.String("user", "", "user the token is issued to (required)")
@@ -55,7 +58,7 @@ dispatcher, unit (needs --unit, the department code), surveyor, admin.
 		if *expires < 0 {
 			return errors.New("--expires must not be negative")
 		}
-		st, err := openExisting(ctx, *dir)
+		st, err := openTokenStore(ctx, *dir, *store)
 		if err != nil {
 			return err
 		}
@@ -76,7 +79,7 @@ dispatcher, unit (needs --unit, the department code), surveyor, admin.
 		if err := fs.Parse(args); err != nil {
 			return helpIsNotAnError(err)
 		}
-		st, err := openExisting(ctx, *dir)
+		st, err := openTokenStore(ctx, *dir, *store)
 		if err != nil {
 			return err
 		}
@@ -116,7 +119,7 @@ dispatcher, unit (needs --unit, the department code), surveyor, admin.
 		if fs.NArg() != 1 {
 			return errors.New("token revoke: want one token id (see 'citygrid token list')")
 		}
-		st, err := openExisting(ctx, *dir)
+		st, err := openTokenStore(ctx, *dir, *store)
 		if err != nil {
 			return err
 		}
