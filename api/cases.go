@@ -214,7 +214,31 @@ func (s *caseService) feedBoard(ctx context.Context, cfg Config, board *caseBoar
 	}
 	st.OnChange(apply)
 	if rf, ok := st.(cases.RemoteFollower); ok {
+		// Another replica's write committed after the board's load and
+		// before the LISTEN would never reach the board: the load waits
+		// (a while) until the follow is in place, and a re-established
+		// follow reloads the board.
+		ready := make(chan struct{})
+		if rr, ok := st.(interface{ OnRemoteReady(func()) }); ok {
+			var first sync.Once
+			rr.OnRemoteReady(func() {
+				again := true
+				first.Do(func() { close(ready); again = false })
+				if again {
+					if err := board.attach(ctx, st); err != nil {
+						cfg.Logger.Error("case board not reloaded", "err", err)
+					}
+				}
+			})
+		} else {
+			close(ready)
+		}
 		s.followRemote(cfg, rf, board, apply)
+		select {
+		case <-ready:
+		case <-time.After(remoteReadyWait):
+			cfg.Logger.Warn("not yet following other replicas' case writes; loading the case board anyway", "waited", remoteReadyWait)
+		}
 	}
 	if n == 0 {
 		load()
@@ -222,6 +246,10 @@ func (s *caseService) feedBoard(ctx context.Context, cfg Config, board *caseBoar
 	}
 	go load()
 }
+
+// remoteReadyWait is how long the case board's load waits for the follow
+// of other replicas' writes to be in place.
+const remoteReadyWait = 5 * time.Second
 
 // followRemote feeds the board with the case writes other replicas commit
 // to a shared case store, until Close. When the follow connection is lost
