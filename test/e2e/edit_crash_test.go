@@ -7,12 +7,15 @@ import (
 	"math/rand"
 	"net/http"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/paulmach/orb"
+	"github.com/paulmach/orb/encoding/mvt"
+	"github.com/paulmach/orb/maptile"
 
 	"citygrid/data"
 )
@@ -22,11 +25,21 @@ import (
 // is uploaded, then applied while the server is killed with SIGKILL part
 // way through. After a restart the batch is wholly applied or wholly
 // absent (components, history rows and the changeset's status agree),
-// PRAGMA integrity_check is ok, and the rebuilt index agrees with the
-// store: nearest finds sampled stored components at their places, locate
-// names their stored unit grids, and absent batch features are nowhere.
+// PRAGMA integrity_check is ok, and the rebuilt index and the tiles agree
+// with the store: nearest finds sampled stored components at their places,
+// locate names their stored unit grids, the z17 tile at each draws it, and
+// absent batch features are nowhere (no nearest answer or drawn component
+// is one the store does not hold). The city serves a baked z14–z17 file.
 func TestSIGKILLDuringAChangesetApplyLosesNothingHalfway(t *testing.T) {
 	s, dir, token := editCity(t)
+	// Serve baked tiles, so the apply also sets the baked file's rewriting
+	// going when it is killed.
+	s.stop()
+	if out, err := exec.Command(binary, "bake", "--dir", dir, "--minzoom", "14", "--maxzoom", "17", "--quiet").CombinedOutput(); err != nil {
+		t.Fatalf("bake: %v\n%s", err, out)
+	}
+	s = start(t, "serve", "--dir", dir, "--access-log=false")
+	s.waitReady(2 * time.Minute)
 	ds := loadCity(t, dir)
 	const note = "crash-batch"
 	var b strings.Builder
@@ -175,9 +188,43 @@ func checkIndexAgrees(t *testing.T, s *server, dir, note string) {
 		if st := s.get(fmt.Sprintf("/api/v1/locate?lon=%.9f&lat=%.9f", p[0], p[1]), &loc); st != 200 || loc.UnitGrid.Code != c.UnitGrid {
 			t.Fatalf("locate at %s: %d grid %s, stored %s", c.Code, st, loc.UnitGrid.Code, c.UnitGrid)
 		}
+		if i%3 != 0 {
+			continue
+		}
+		tl := maptile.At(p, 17)
+		a := fetchTile(t, s.base, tl)
+		if a.status != 200 || !hasComponent(a.body, c.Code) {
+			t.Fatalf("tile %v (%s, %d) does not draw stored component %s", tl, a.source, a.status, c.Code)
+		}
+		for _, code := range drawnComponents(t, a.body) {
+			if !stored[code] {
+				t.Fatalf("tile %v (%s) draws %s, which the store does not hold", tl, a.source, code)
+			}
+		}
 	}
 	var f json.RawMessage
 	if st, _ := s.do("GET", "/api/v1/components/"+points[0].Code, "", "", &f); st != 200 {
 		t.Fatalf("get %s: %d", points[0].Code, st)
 	}
+}
+
+// drawnComponents lists the codes of a gzipped tile's components layer.
+func drawnComponents(t *testing.T, gz []byte) []string {
+	t.Helper()
+	ls, err := mvt.UnmarshalGzipped(gz)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var out []string
+	for _, l := range ls {
+		if l.Name != "components" {
+			continue
+		}
+		for _, f := range l.Features {
+			if code, ok := f.Properties["code"].(string); ok {
+				out = append(out, code)
+			}
+		}
+	}
+	return out
 }
