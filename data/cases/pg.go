@@ -680,8 +680,9 @@ func (s *PGStore) CaseIDByNumber(ctx context.Context, number string) (int64, err
 // ImportCases writes a generated history in bulk (data/demo.CaseImporter):
 // one transaction, COPY for both tables, ids taken from the case sequence
 // (so they never collide with other replicas' cases) and written back into
-// cs and trs. Numbers, versions and seqs are kept; no listener is called
-// and no NOTIFY sent (followers reload on their own terms).
+// cs and trs. Numbers, versions and seqs are kept; no listener is called;
+// one NOTIFY 'reload' tells other processes' ListenRemote to end with
+// ErrReload.
 func (s *PGStore) ImportCases(ctx context.Context, cs []Case, trs []Transition) error {
 	if len(cs) == 0 {
 		return nil
@@ -730,9 +731,18 @@ func (s *PGStore) ImportCases(ctx context.Context, cs []Case, trs []Transition) 
 			pgx.CopyFromRows(trRows)); err != nil {
 			return fmt.Errorf("import transitions: %w", err)
 		}
+		// Followers reload (ListenRemote ends with ErrReload).
+		if _, err := tx.Exec(ctx, `SELECT pg_notify($1, 'reload')`, s.channel); err != nil {
+			return fmt.Errorf("import cases: %w", err)
+		}
 		return nil
 	})
 }
+
+// ErrReload ends ListenRemote when another process wrote in bulk
+// (ImportCases) instead of case by case: the follower reloads what it
+// shows from the store and listens again.
+var ErrReload = errors.New("cases written in bulk by another process: reload")
 
 // ListenRemote follows the case writes of other processes (see
 // RemoteFollower): a dedicated connection LISTENs on the store's channel;
@@ -763,6 +773,9 @@ func (s *PGStore) ListenRemote(ctx context.Context, fn func(c *Case, t *Transiti
 		}
 		if _, mine := s.own.Load(n.PID); mine {
 			continue
+		}
+		if n.Payload == "reload" {
+			return ErrReload
 		}
 		if name, ok := strings.CutPrefix(n.Payload, "config:"); ok {
 			s.lmu.RLock()

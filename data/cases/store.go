@@ -184,8 +184,9 @@ type RemoteFollower interface {
 	// ListenRemote calls fn, on one goroutine and in notification order,
 	// for every case write committed by another process: the case as
 	// stored when read and the transition that write recorded. It returns
-	// when ctx ends (nil) or when the connection is lost (an error: the
-	// caller reloads what it shows and calls again).
+	// when ctx ends (nil), or with an error when the connection is lost
+	// or another process wrote in bulk (PGStore: ErrReload): the caller
+	// reloads what it shows and calls again.
 	ListenRemote(ctx context.Context, fn func(c *Case, t *Transition)) error
 }
 

@@ -545,9 +545,10 @@ func testRemote(t *testing.T, open Opener) {
 			got <- fmt.Sprintf("%d:%d:%s:%s", c.ID, t.Seq, t.Action, c.State)
 		})
 	}()
+	ended := false
 	defer func() {
 		cancel()
-		if err := <-done; err != nil {
+		if err := <-done; !ended && err != nil {
 			t.Errorf("ListenRemote after cancel: %v", err)
 		}
 	}()
@@ -611,6 +612,26 @@ func testRemote(t *testing.T, open Opener) {
 		}
 	case <-time.After(10 * time.Second):
 		t.Fatal("remote configuration not seen")
+	}
+	// a bulk import by a ends b's follow: b must reload
+	imp, ok := a.(importer)
+	if !ok {
+		return
+	}
+	at := time.Date(2025, 6, 1, 9, 0, 0, 0, time.UTC)
+	if err := imp.ImportCases(bg, []cases.Case{{ID: 1, Number: "R1", Kind: data.KindEvent, Category: "0101", State: cases.StateReported, Point: orb.Point{118, 32}, ReportedAt: at, UpdatedAt: at, Version: 1}},
+		[]cases.Transition{{CaseID: 1, Seq: 1, At: at, Action: "report", To: cases.StateReported}}); err != nil {
+		t.Fatal(err)
+	}
+	select {
+	case err := <-done:
+		ended = true
+		done <- nil
+		if err == nil {
+			t.Fatal("ListenRemote ended without error after a bulk import")
+		}
+	case <-time.After(10 * time.Second):
+		t.Fatal("ListenRemote went on after another replica's bulk import")
 	}
 }
 
