@@ -47,6 +47,7 @@ func (p *Provider) Apply(changes []data.Change, applyData func([]data.Change) er
 			}
 		}
 		p.dirtyMu.Unlock()
+		p.lastEdit.Store(time.Now().UnixNano())
 	}
 	t.mu.Unlock()
 	if baked > 0 {
@@ -146,6 +147,16 @@ const (
 	rewriteQuiet  = 300 * time.Millisecond
 	rewriteMaxAge = 10 * time.Second
 )
+
+// While edits keep coming (the last within rewriteQuiet), the rewriter
+// spends at most rewriteShare of its time drawing and writing: under a
+// sustained stream of edits it would otherwise redraw every touched tile
+// each rewriteMaxAge and take about a core from the edits and the readers
+// (measured: 23 % of all CPU at 500 edits/s, the largest item after the
+// readers' own tiles). Tiles waiting longer stay dirty, so they are drawn
+// on the fly, never served stale; once edits pause it catches up at full
+// speed.
+const rewriteShare = 0.25
 
 // dirtyTile records the edits that touched a baked tile since it was last
 // written: the latest one's sequence number and time, and the first one's
@@ -250,6 +261,7 @@ func (rw *rewriter) round() (more bool, wait time.Duration, err error) {
 		return true, wait, nil
 	}
 	ctx := context.Background()
+	began := time.Now()
 	out := make([]mbtiles.TileData, len(jobs))
 	for i, j := range jobs {
 		// A cached tile was drawn after the last edit that touched it
@@ -285,7 +297,7 @@ func (rw *rewriter) round() (more bool, wait time.Duration, err error) {
 	version := p.ts.Version()
 	p.ts.mu.RUnlock()
 	if left > 0 {
-		return true, 0, nil
+		return true, rw.pause(time.Since(began), now), nil
 	}
 	if err := rw.up.Write(ctx, nil, map[string]string{"data_version": version}); err != nil {
 		return false, 0, err
@@ -293,6 +305,17 @@ func (rw *rewriter) round() (more bool, wait time.Duration, err error) {
 	// Caught up: fold the log into the file (best effort).
 	_ = rw.up.Checkpoint(ctx)
 	return false, 0, nil
+}
+
+// pause is how long to rest after a round that took spent, begun at now:
+// while edits keep coming, long enough that rounds take rewriteShare of
+// the time; else nothing.
+func (rw *rewriter) pause(spent time.Duration, now time.Time) time.Duration {
+	last := rw.p.lastEdit.Load()
+	if last == 0 || now.Sub(time.Unix(0, last)) > rewriteQuiet {
+		return 0
+	}
+	return time.Duration(float64(spent) * (1 - rewriteShare) / rewriteShare)
 }
 
 // cachedTile is the tile in the memory cache, if any.
@@ -308,4 +331,6 @@ type rewriterState struct {
 	rwOnce sync.Once
 	rwErr  atomic.Pointer[string]
 	seq    uint64
+	// lastEdit is when Apply last dirtied baked tiles (Unix nanoseconds).
+	lastEdit atomic.Int64
 }

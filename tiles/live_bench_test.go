@@ -134,7 +134,10 @@ func BenchmarkLiveEdit(b *testing.B) {
 // content: read-your-writes) and the rewriter stores dirty tiles in the
 // background. It reports the rate reached, the Apply latency, the largest
 // backlog of dirty baked tiles, the time the rewriter needs after the last
-// edit until the file is current again, and tiles rewritten a second.
+// edit until the file is current again, and tiles rewritten a second; and
+// the process's CPU time per edit while edits come in (Apply, the reader,
+// the rewriter) and in all, drain included — measures of work that other
+// jobs on a shared machine do not inflate.
 // Run: go test ./tiles -run XXX -bench LiveEditsAt1000 -benchtime=5000x
 func BenchmarkLiveEditsAt1000PerSecond(b *testing.B) {
 	lb := newLiveBench(b, true)
@@ -147,7 +150,7 @@ func BenchmarkLiveEditsAt1000PerSecond(b *testing.B) {
 	maxDirty := 0
 	ctx := context.Background()
 	b.ResetTimer()
-	start := time.Now()
+	start, cpu0 := time.Now(), cpuTime()
 	for i, chs := range edits {
 		if d := time.Until(start.Add(time.Duration(i) * time.Millisecond)); d > 0 {
 			time.Sleep(d)
@@ -170,13 +173,14 @@ func BenchmarkLiveEditsAt1000PerSecond(b *testing.B) {
 		maxDirty = max(maxDirty, lb.p.Dirty())
 	}
 	elapsed := time.Since(start)
-	endEdits := time.Now()
+	endEdits, cpu1 := time.Now(), cpuTime()
 	wctx, cancel := context.WithTimeout(ctx, 5*time.Minute)
 	defer cancel()
 	if err := lb.p.WaitRewritten(wctx); err != nil {
 		b.Fatal(err)
 	}
 	drain := time.Since(endEdits)
+	cpu2 := cpuTime()
 	b.StopTimer()
 	slices.Sort(lat)
 	st := lb.p.RewriteStats()
@@ -186,6 +190,8 @@ func BenchmarkLiveEditsAt1000PerSecond(b *testing.B) {
 	b.ReportMetric(float64(maxDirty), "max-dirty-tiles")
 	b.ReportMetric(drain.Seconds(), "drain-s")
 	b.ReportMetric(float64(st.Written)/(elapsed+drain).Seconds(), "rewritten-tiles/s")
+	b.ReportMetric(float64((cpu1-cpu0).Microseconds())/float64(b.N), "cpu-µs/edit")
+	b.ReportMetric(float64((cpu2-cpu0).Microseconds())/float64(b.N), "cpu-µs/edit-with-drain")
 	if st.Err != "" {
 		b.Errorf("rewriter: %s", st.Err)
 	}
