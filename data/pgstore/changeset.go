@@ -14,12 +14,6 @@ import (
 	"citygrid/data"
 )
 
-// planned is one changeset item resolved against the store.
-type planned struct {
-	op            data.ChangesetOp
-	before, after *data.Component
-}
-
 // Changeset status values in the changesets table.
 const (
 	csPending = "pending"
@@ -81,13 +75,13 @@ func (s *Store) ApplyChangeset(ctx context.Context, cs *data.Changeset, m data.E
 		}
 		for _, p := range plan {
 			var err error
-			switch p.op {
+			switch p.Op {
 			case data.CSAdd:
-				err = w.insertComponent(p.after)
+				err = w.insertComponent(p.After)
 			case data.CSModify:
-				err = w.updateComponent(p.before, p.after)
+				err = w.updateComponent(p.Before, p.After)
 			case data.CSDelete:
-				err = w.deleteComponent(p.before)
+				err = w.deleteComponent(p.Before)
 			}
 			if err != nil {
 				return err
@@ -108,186 +102,30 @@ func (s *Store) ApplyChangeset(ctx context.Context, cs *data.Changeset, m data.E
 	return rep, changes, nil
 }
 
-// plan resolves every item: its op, the stored component it replaces, the
-// component it stores, conflicts and invalid features.
-func (w *writeTx) plan(cs *data.Changeset) (*data.ChangesetReport, []planned, error) {
-	rep := &data.ChangesetReport{ID: cs.ID, Features: len(cs.Items), Conflicts: []data.ChangesetConflict{}, Invalid: data.ValidationErrors{}}
-	codes := make([]string, 0, len(cs.Items))
-	for i := range cs.Items {
-		if c := cs.Items[i].Component.Code; c != "" {
-			codes = append(codes, c)
-		}
-	}
-	stored, err := w.storedMany(codes)
-	if err != nil {
-		return nil, nil, err
-	}
-	var since map[string]historyMark
-	if !cs.BaseTime.IsZero() {
-		if since, err = w.changedSince(cs.BaseTime); err != nil {
-			return nil, nil, err
-		}
-	}
-	seen := map[string]string{}
-	taken := map[string]int{}
-	var plan []planned
-	invalid := func(where, field, format string, args ...any) {
-		rep.Invalid = append(rep.Invalid, &data.ValidationError{Where: where, Field: field, Reason: fmt.Sprintf(format, args...)})
-	}
-	for i := range cs.Items {
-		it := &cs.Items[i]
-		where := it.Where
-		if where == "" {
-			where = fmt.Sprintf("feature %d", i)
-		}
-		code := it.Component.Code
-		if code != "" {
-			if first, dup := seen[code]; dup {
-				invalid(where, "code", "%s is given twice (also at %s)", code, first)
-				continue
-			}
-			seen[code] = where
-		}
-		cur := stored[code]
-		op := it.Op
-		if op == "" {
-			op = data.CSAdd
-			if cur != nil {
-				op = data.CSModify
-			}
-		}
-		conflict := func(reason string) bool {
-			if cur == nil {
-				return false
-			}
-			c := data.ChangesetConflict{Where: where, Code: code, Op: string(op), BaseVersion: it.BaseVersion, CurrentVersion: cur.Version}
-			if it.BaseVersion > 0 && cur.Version != it.BaseVersion {
-				c.Reason = fmt.Sprintf("the survey started from version %d, the store holds version %d", it.BaseVersion, cur.Version)
-			} else if h, ok := since[code]; ok && it.BaseVersion == 0 {
-				c.Reason = fmt.Sprintf("changed in the store at %s by %s, after the survey's base time", h.at.Format(time.RFC3339), h.user)
-				c.ChangedAt, c.ChangedBy = h.at, h.user
-			} else {
-				return false
-			}
-			if reason != "" {
-				c.Reason = reason + ": " + c.Reason
-			}
-			rep.Conflicts = append(rep.Conflicts, c)
-			return true
-		}
-		switch op {
-		case data.CSDelete:
-			if code == "" {
-				invalid(where, "code", "is missing: a deletion names the component by code")
-				continue
-			}
-			if cur == nil {
-				invalid(where, "code", "component %s is not stored, so it cannot be deleted", code)
-				continue
-			}
-			if conflict("") {
-				continue
-			}
-			rep.Deletes++
-			plan = append(plan, planned{op: op, before: cur})
-		case data.CSModify, data.CSAdd:
-			var next data.Component
-			if op == data.CSModify {
-				if code == "" {
-					invalid(where, "code", "is missing: a modification names the component by code")
-					continue
-				}
-				if cur == nil {
-					invalid(where, "code", "component %s is not stored, so it cannot be modified", code)
-					continue
-				}
-				if conflict("") {
-					continue
-				}
-				next = overlay(*cur, it.Component, it.Fields)
-			} else {
-				if cur != nil {
-					if !conflict("added in the store since the survey") {
-						invalid(where, "code", "component %s is already stored (version %d); modify it instead", code, cur.Version)
-					}
-					continue
-				}
-				next = it.Component
-			}
-			if err := w.prepare(&next, where, taken); err != nil {
-				var ves data.ValidationErrors
-				if !errors.As(err, &ves) {
-					return nil, nil, err
-				}
-				rep.Invalid = append(rep.Invalid, ves...)
-				continue
-			}
-			if op == data.CSModify {
-				if sameComponent(cur, &next) {
-					rep.Unchanged++
-					continue
-				}
-				next.Version = cur.Version + 1
-				rep.Modifies++
-			} else {
-				// Codes given were looked up by storedMany; codes assigned
-				// by nextCode were never used.
-				next.Version = w.lastVersions[next.Code] + 1
-				rep.Adds++
-			}
-			n := next
-			plan = append(plan, planned{op: op, before: cur, after: &n})
-		default:
-			invalid(where, "_op", "unknown operation %q (add, modify, delete)", op)
-		}
-	}
-	rep.Applicable = len(rep.Invalid) == 0 && len(rep.Conflicts) == 0
-	return rep, plan, nil
+// plan resolves every item against the store (see data.PlanChangeset).
+func (w *writeTx) plan(cs *data.Changeset) (*data.ChangesetReport, []data.PlannedChange, error) {
+	return data.PlanChangeset(cs, changesetBase{w})
 }
 
-// overlay is cur with the fields the changeset feature gives.
-func overlay(cur, in data.Component, fields map[string]bool) data.Component {
-	has := func(f string) bool { return fields == nil || fields[f] }
-	if has("geometry") && in.Geometry != nil {
-		cur.Geometry = in.Geometry
-	}
-	if has("category") {
-		cur.Category = in.Category
-	}
-	if has("name") {
-		cur.Name = in.Name
-	}
-	if has("department") {
-		cur.Department = in.Department
-	}
-	if has("owner") {
-		cur.Owner = in.Owner
-	}
-	if has("maintainer") {
-		cur.Maintainer = in.Maintainer
-	}
-	if has("status") {
-		cur.Status = in.Status
-	}
-	if has("survey_date") {
-		cur.SurveyDate = in.SurveyDate
-	}
-	if has("note") {
-		cur.Note = in.Note
-	}
-	return cur
+// changesetBase is a transaction as data.PlanChangeset reads it.
+type changesetBase struct{ w *writeTx }
+
+func (b changesetBase) StoredComponents(codes []string) (map[string]*data.Component, error) {
+	return b.w.storedMany(codes)
 }
 
-// sameComponent compares what a survey can change.
-func sameComponent(a, b *data.Component) bool {
-	if a.Category != b.Category || a.Name != b.Name || a.Department != b.Department || a.Owner != b.Owner ||
-		a.Maintainer != b.Maintainer || a.Status != b.Status || a.Note != b.Note || a.UnitGrid != b.UnitGrid ||
-		!a.SurveyDate.Equal(b.SurveyDate) {
-		return false
-	}
-	ga, err1 := componentJSON(&data.Component{Geometry: a.Geometry})
-	gb, err2 := componentJSON(&data.Component{Geometry: b.Geometry})
-	return err1 == nil && err2 == nil && string(ga) == string(gb)
+func (b changesetBase) ChangedSince(t time.Time) (map[string]data.ChangeMark, error) {
+	return b.w.changedSince(t)
+}
+
+func (b changesetBase) Prepare(c *data.Component, where string, taken map[string]int) error {
+	return b.w.prepare(c, where, taken)
+}
+
+// LastVersion answers from what storedMany read for the codes given; a
+// code assigned by nextCode was never used.
+func (b changesetBase) LastVersion(code string) (int64, error) {
+	return b.w.lastVersions[code], nil
 }
 
 // storedMany reads the stored components among codes, and the last
@@ -318,27 +156,22 @@ func (w *writeTx) storedMany(codes []string) (map[string]*data.Component, error)
 	return out, rows.Err()
 }
 
-type historyMark struct {
-	at   time.Time
-	user string
-}
-
 // changedSince maps the components changed after t to their first change.
-func (w *writeTx) changedSince(t time.Time) (map[string]historyMark, error) {
+func (w *writeTx) changedSince(t time.Time) (map[string]data.ChangeMark, error) {
 	rows, err := w.tx.Query(w.ctx, `SELECT DISTINCT ON (code) code, at, "user" FROM changes
 WHERE layer = 'components' AND at > $1 ORDER BY code, seq`, t.UTC())
 	if err != nil {
 		return nil, err
 	}
 	defer rows.Close()
-	out := map[string]historyMark{}
+	out := map[string]data.ChangeMark{}
 	for rows.Next() {
 		var code string
-		var h historyMark
-		if err := rows.Scan(&code, &h.at, &h.user); err != nil {
+		var h data.ChangeMark
+		if err := rows.Scan(&code, &h.At, &h.User); err != nil {
 			return nil, err
 		}
-		h.at = h.at.UTC()
+		h.At = h.At.UTC()
 		out[code] = h
 	}
 	return out, rows.Err()

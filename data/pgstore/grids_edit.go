@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"math"
 	"sort"
 	"strconv"
 	"strings"
@@ -19,10 +18,6 @@ import (
 
 var _ data.UnitGridHistory = (*Store)(nil)
 
-// splitAreaTolerance is how far, relatively, the parts' areas may sum away
-// from the split grid's area (rounding of surveyed coordinates).
-const splitAreaTolerance = 0.005
-
 // SplitUnitGrid replaces the unit grid code by parts in one transaction,
 // as the GeoPackage store does: the old grid is retired (its code never
 // reused), the parts take the next unused sequences of the community in
@@ -36,46 +31,9 @@ func (s *Store) SplitUnitGrid(ctx context.Context, code string, parts []orb.Mult
 		if err != nil {
 			return err
 		}
-		if len(parts) < 2 {
-			return data.ValidationErrors{{Field: "parts", Reason: fmt.Sprintf("a split needs at least 2 parts, has %d", len(parts))}}
-		}
-		var errs data.ValidationErrors
-		bad := func(i int, format string, args ...any) {
-			errs = append(errs, &data.ValidationError{Where: fmt.Sprintf("parts[%d]", i), Field: "geometry", Reason: fmt.Sprintf(format, args...)})
-		}
-		ob := old.Geometry.Bound().Pad(1e-9)
-		sum := 0.0
-		for i, p := range parts {
-			if msg := polygonProblem(p); msg != "" {
-				bad(i, "%s", msg)
-				continue
-			}
-			if !ob.Contains(p.Bound().Min) || !ob.Contains(p.Bound().Max) {
-				bad(i, "extends outside unit grid %s", code)
-				continue
-			}
-			if rp, _ := data.Representative(p); !planar.MultiPolygonContains(old.Geometry, rp) {
-				bad(i, "lies outside unit grid %s", code)
-				continue
-			}
-			sum += data.AreaM2(p)
-		}
-		if len(errs) > 0 {
-			return errs
-		}
-		for i := range parts {
-			rp, _ := data.Representative(parts[i])
-			for j := range parts {
-				if i != j && planar.MultiPolygonContains(parts[j], rp) {
-					bad(i, "overlaps part %d", j)
-				}
-			}
-		}
-		if len(errs) > 0 {
-			return errs
-		}
-		if math.Abs(sum-old.AreaM2) > splitAreaTolerance*old.AreaM2 {
-			return data.ValidationErrors{{Field: "parts", Reason: fmt.Sprintf("the parts cover %.1f m² but unit grid %s is %.1f m²: parts must cover the grid without overlap", sum, code, old.AreaM2)}}
+		ordered, err := data.SplitParts(old, parts)
+		if err != nil {
+			return err
 		}
 		if m.Reason == "" {
 			w.meta.Reason = "unit grid " + code + " split"
@@ -90,7 +48,6 @@ func (s *Store) SplitUnitGrid(ctx context.Context, code string, parts []orb.Mult
 		if err := w.deleteUnitGrid(old); err != nil {
 			return err
 		}
-		ordered := readingOrder(parts)
 		news := make([]*data.UnitGrid, len(ordered))
 		for i, p := range ordered {
 			seq++
@@ -153,67 +110,6 @@ func (s *Store) MergeUnitGrids(ctx context.Context, codes []string, m data.EditM
 		}
 		return w.reattribute(codes, []*data.UnitGrid{merged})
 	})
-}
-
-// polygonProblem says what is wrong with a part's geometry, "" if nothing.
-func polygonProblem(mp orb.MultiPolygon) string {
-	if len(mp) == 0 {
-		return "is empty"
-	}
-	for _, p := range mp {
-		if len(p) == 0 {
-			return "a polygon needs an outer ring"
-		}
-		for _, r := range p {
-			if len(r) < 4 {
-				return fmt.Sprintf("a ring has %d points; a closed ring needs at least 4", len(r))
-			}
-			if r[0] != r[len(r)-1] {
-				return "a ring is not closed"
-			}
-			for _, q := range r {
-				if math.IsNaN(q[0]) || math.IsNaN(q[1]) || math.IsInf(q[0], 0) || math.IsInf(q[1], 0) {
-					return fmt.Sprintf("coordinate (%v, %v) is not a finite number", q[0], q[1])
-				}
-			}
-		}
-	}
-	return ""
-}
-
-// readingOrder sorts parts north→south by rows, then west→east: a part
-// joins the current row when its centroid's latitude lies within the
-// latitude span of the row's first part.
-func readingOrder(parts []orb.MultiPolygon) []orb.MultiPolygon {
-	type item struct {
-		p  orb.MultiPolygon
-		rp orb.Point
-		b  orb.Bound
-	}
-	items := make([]item, len(parts))
-	for i, p := range parts {
-		rp, _ := data.Representative(p)
-		if c, a := planar.CentroidArea(p); a > 0 {
-			rp = c
-		}
-		items[i] = item{p, rp, p.Bound()}
-	}
-	sort.SliceStable(items, func(i, j int) bool { return items[i].rp[1] > items[j].rp[1] })
-	out := make([]orb.MultiPolygon, 0, len(parts))
-	for i := 0; i < len(items); {
-		row := items[i].b
-		j := i + 1
-		for j < len(items) && items[j].rp[1] >= row.Min[1] && items[j].rp[1] <= row.Max[1] {
-			j++
-		}
-		r := items[i:j]
-		sort.SliceStable(r, func(a, b int) bool { return r[a].rp[0] < r[b].rp[0] })
-		for _, it := range r {
-			out = append(out, it.p)
-		}
-		i = j
-	}
-	return out
 }
 
 // unitGrid reads one unit grid inside the transaction.
@@ -296,30 +192,17 @@ func (w *writeTx) reattribute(retired []string, news []*data.UnitGrid) error {
 	}); err != nil {
 		return err
 	}
+	elsewhere := func(p orb.Point) string {
+		for k := range w.ref.grids {
+			if g := &w.ref.grids[k]; !gone[g.Code] && w.ref.bounds[k].Contains(p) && planar.MultiPolygonContains(g.Geometry, p) {
+				return g.Code
+			}
+		}
+		return ""
+	}
 	for i := range comps {
 		cur := &comps[i]
-		target := ""
-		if len(news) == 1 {
-			target = news[0].Code
-		} else if p, ok := data.Representative(cur.Geometry); ok {
-			for _, g := range news {
-				if planar.MultiPolygonContains(g.Geometry, p) {
-					target = g.Code
-					break
-				}
-			}
-			if target == "" {
-				for k := range w.ref.grids {
-					if g := &w.ref.grids[k]; !gone[g.Code] && w.ref.bounds[k].Contains(p) && planar.MultiPolygonContains(g.Geometry, p) {
-						target = g.Code
-						break
-					}
-				}
-			}
-		}
-		if target == "" {
-			target = news[nearestGrid(news, cur.Geometry)].Code
-		}
+		target := data.ReattributeTo(cur.Geometry, news, elsewhere)
 		next := *cur
 		next.UnitGrid, next.ChangedAt, next.Version = target, w.at, cur.Version+1
 		if err := w.updateComponent(cur, &next); err != nil {
@@ -327,18 +210,6 @@ func (w *writeTx) reattribute(retired []string, news []*data.UnitGrid) error {
 		}
 	}
 	return nil
-}
-
-// nearestGrid is the index of the grid whose bound centre is nearest to g.
-func nearestGrid(grids []*data.UnitGrid, g orb.Geometry) int {
-	p, _ := data.Representative(g)
-	best, bd := 0, math.Inf(1)
-	for i, gr := range grids {
-		if d := planar.DistanceSquared(gr.Geometry.Bound().Center(), p); d < bd {
-			best, bd = i, d
-		}
-	}
-	return best
 }
 
 // UnitGridsAsOf reads the unit-grid layer as it was at t: the current
