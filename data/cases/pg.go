@@ -20,8 +20,10 @@ import (
 
 // PGStore is the case Store on PostgreSQL, shared by every citygrid
 // replica of a city: the tables of SQLStore (same names, same columns,
-// times as epoch milliseconds, the case as JSON in a jsonb column) in a
-// schema of their own (default DefaultPGSchema), migrated through
+// times as epoch milliseconds, the case as JSON in a json column: kept
+// byte for byte, as SQLite keeps it, where jsonb would reorder the keys of
+// its raw parts such as Resolution) in a schema of their own (default
+// DefaultPGSchema), migrated through
 // case_schema under an advisory lock, plus the API tokens
 // (citygrid_tokens; PGStore is a data.TokenStore).
 //
@@ -85,7 +87,7 @@ var pgMigrations = []string{
 		updated_at bigint NOT NULL,
 		due_at bigint,
 		version bigint NOT NULL,
-		doc jsonb NOT NULL
+		doc json NOT NULL
 	);
 	CREATE INDEX case_cases_state_due ON case_cases(state, due_at);
 	CREATE INDEX case_cases_unit_state_due ON case_cases(unit, state, due_at);
@@ -152,6 +154,8 @@ var pgMigrations = []string{
 		revoked_at timestamptz,
 		revocation bigint NOT NULL DEFAULT 0
 	);`,
+	// 2: attachments' bytes (replicas share no disk; pg_attachments.go).
+	`ALTER TABLE case_attachments ADD COLUMN content bytea`,
 }
 
 // OpenPG connects to the PostgreSQL database at url (a postgres:// URL or

@@ -224,3 +224,67 @@ func TestNotifierTwoReplicasSendOnce(t *testing.T) {
 		}
 	}
 }
+
+// A city's cases move from its GeoPackage (SQLite) to PostgreSQL intact.
+func TestPGStoreCopyFromSQLite(t *testing.T) {
+	svc, _ := newService(t)
+	src := svc.Store.(*cases.SQLStore)
+	ctx := context.Background()
+	for _, s := range allStates {
+		reach(t, svc, s)
+	}
+	for i, name := range []string{"deadlines", "deadlines", "settings"} {
+		if _, err := src.PutConfig(ctx, name, fmt.Appendf(nil, `{"v":%d}`, i), "admin", 0); err != nil {
+			t.Fatal(err)
+		}
+	}
+	a := &cases.Attachment{CaseID: 2, Name: "x.png", Type: "image/png", Size: 9, SHA256: "ff", Stage: cases.StateReported, User: "u", Uploaded: at(3, 2, 9, 30)}
+	if err := src.AddAttachment(ctx, a); err != nil {
+		t.Fatal(err)
+	}
+	dst := openPG(t, 1)[0]
+	st, err := dst.CopyFrom(ctx, src, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var want, got []string
+	dump := func(s cases.ServerStore, out *[]string) {
+		s.All(ctx, func(c *cases.Case) bool {
+			j, _ := json.Marshal(c)
+			ts, _ := s.Transitions(ctx, c.ID)
+			tj, _ := json.Marshal(ts)
+			as, _ := s.Attachments(ctx, c.ID)
+			aj, _ := json.Marshal(as)
+			*out = append(*out, string(j)+string(tj)+string(aj))
+			return true
+		})
+		for _, name := range cases.ConfigNames {
+			vs, _ := s.ConfigVersions(ctx, name)
+			for _, v := range vs {
+				d, _ := s.Config(ctx, name, v.Version)
+				*out = append(*out, fmt.Sprintf("%s %d %s %s %d", name, d.Version, d.Body, d.User, d.At.UnixMilli()))
+			}
+		}
+	}
+	dump(src, &want)
+	dump(dst, &got)
+	if len(want) != len(allStates)+3 || st.Cases != len(allStates) || st.Attachments != 1 || st.ConfigVersions != 3 {
+		t.Fatalf("copied %+v; source dump has %d entries", st, len(want))
+	}
+	for i := range want {
+		if i >= len(got) || got[i] != want[i] {
+			t.Fatalf("entry %d differs after the copy:\n%s\n%s", i, want[i], got[min(i, len(got)-1)])
+		}
+	}
+	if len(got) != len(want) {
+		t.Fatalf("%d entries copied, want %d", len(got), len(want))
+	}
+	// ids go on after the copied ones; a second copy is refused
+	c := &cases.Case{Kind: "event", Category: "0101", State: cases.StateReported, Point: [2]float64{118, 32}}
+	if err := dst.Create(ctx, c, &cases.Transition{Action: "report", To: c.State}); err != nil || c.ID != int64(len(allStates)+1) {
+		t.Fatalf("next case id %d, %v", c.ID, err)
+	}
+	if _, err := dst.CopyFrom(ctx, src, nil); err == nil {
+		t.Fatal("copied into a store that holds cases")
+	}
+}
