@@ -1,12 +1,14 @@
 package api
 
 import (
+	"bytes"
 	"context"
 	"crypto/rand"
 	"crypto/sha256"
 	"database/sql"
 	"encoding/hex"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"log/slog"
@@ -662,7 +664,8 @@ func (s *caseService) attach(w http.ResponseWriter, r *http.Request) {
 	if !ok {
 		return
 	}
-	if s.uploads == "" {
+	blobs, inStore := s.st.(cases.AttachmentContent)
+	if s.uploads == "" && !inStore {
 		writeError(w, fmt.Errorf("no data directory for uploads: %w", data.ErrUnavailable))
 		return
 	}
@@ -701,14 +704,24 @@ func (s *caseService) attach(w http.ResponseWriter, r *http.Request) {
 		writeError(w, errBadRequest("body", "a JPEG, PNG or WebP image"))
 		return
 	}
+	if inStore {
+		// A store shared by replicas keeps the bytes: every replica
+		// serves the photo, whichever took it.
+		a := newAttachment(r, c, body, typ, ext)
+		if err := blobs.AddAttachmentContent(r.Context(), a, body); err != nil {
+			writeError(w, err)
+			return
+		}
+		w.Header().Set("Location", fmt.Sprintf("/api/v1/cases/%d/attachments/%d", c.ID, a.ID))
+		writeJSON(w, http.StatusCreated, a)
+		return
+	}
 	if err := os.MkdirAll(s.uploads, 0o750); err != nil {
 		writeError(w, err)
 		return
 	}
-	var rnd [16]byte
-	rand.Read(rnd[:])
-	name := hex.EncodeToString(rnd[:]) + ext
-	sum := sha256.Sum256(body)
+	a := newAttachment(r, c, body, typ, ext)
+	name := a.Name
 	tmp := filepath.Join(s.uploads, "."+name+".tmp")
 	if err := os.WriteFile(tmp, body, 0o640); err != nil {
 		writeError(w, err)
@@ -719,7 +732,6 @@ func (s *caseService) attach(w http.ResponseWriter, r *http.Request) {
 		writeError(w, err)
 		return
 	}
-	a := &cases.Attachment{CaseID: c.ID, Name: name, Type: typ, Size: int64(len(body)), SHA256: hex.EncodeToString(sum[:]), Stage: c.State, User: principalOf(r).User, Uploaded: time.Now().UTC()}
 	if err := s.st.AddAttachment(r.Context(), a); err != nil {
 		os.Remove(filepath.Join(s.uploads, name))
 		writeError(w, err)
@@ -727,6 +739,16 @@ func (s *caseService) attach(w http.ResponseWriter, r *http.Request) {
 	}
 	w.Header().Set("Location", fmt.Sprintf("/api/v1/cases/%d/attachments/%d", c.ID, a.ID))
 	writeJSON(w, http.StatusCreated, a)
+}
+
+// newAttachment describes an uploaded image of case c under a generated
+// name (the client's file name is never used).
+func newAttachment(r *http.Request, c *cases.Case, body []byte, typ, ext string) *cases.Attachment {
+	var rnd [16]byte
+	rand.Read(rnd[:])
+	sum := sha256.Sum256(body)
+	return &cases.Attachment{CaseID: c.ID, Name: hex.EncodeToString(rnd[:]) + ext, Type: typ, Size: int64(len(body)), SHA256: hex.EncodeToString(sum[:]),
+		Stage: c.State, User: principalOf(r).User, Uploaded: time.Now().UTC()}
 }
 
 func (s *caseService) attachments(w http.ResponseWriter, r *http.Request) {
@@ -759,6 +781,19 @@ func (s *caseService) attachment(w http.ResponseWriter, r *http.Request) {
 	}
 	for _, a := range as {
 		if a.ID == aid {
+			w.Header().Set("X-Content-Type-Options", "nosniff")
+			if blobs, ok := s.st.(cases.AttachmentContent); ok {
+				// Kept by a shared store; older ones may be files.
+				if body, err := blobs.AttachmentContent(r.Context(), c.ID, a.Name); err == nil {
+					w.Header().Set("Content-Type", a.Type)
+					w.Header().Set("Cache-Control", "private, max-age=86400, immutable")
+					http.ServeContent(w, r, "", a.Uploaded, bytes.NewReader(body))
+					return
+				} else if !errors.Is(err, data.ErrNotFound) {
+					writeError(w, err)
+					return
+				}
+			}
 			f, err := os.Open(filepath.Join(s.uploads, a.Name))
 			if err != nil {
 				writeError(w, fmt.Errorf("attachment %d: %w", aid, data.ErrNotFound))

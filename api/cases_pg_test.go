@@ -2,6 +2,8 @@ package api
 
 import (
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -264,4 +266,31 @@ func TestCasesHTTPTwoReplicasOnPostgres(t *testing.T) {
 	mustStatus(t, call(t, b, "POST", "/api/v1/cases", "opr", `{"kind":"event","category":"0101","lon":118.776,"lat":31.997}`), 201)
 	waitOpen(t, a, 2, "a case reported through B")
 	waitOpen(t, b, 2, "B's own case")
+}
+
+// TestCaseAttachmentsAcrossReplicasOnPostgres: a photo uploaded through
+// one replica is served, byte for byte, by the other (the shared case
+// store keeps the bytes: the replicas share no disk).
+func TestCaseAttachmentsAcrossReplicasOnPostgres(t *testing.T) {
+	a, b := pgCaseServers(t)
+	m := mustStatus(t, call(t, a, "POST", "/api/v1/cases", "opr", `{"kind":"event","category":"0101","lon":118.775,"lat":31.998}`), 201)
+	id := int64(m["id"].(float64))
+	png := "\x89PNG\r\n\x1a\n" + strings.Repeat("\x01\x02", 500)
+	at := mustStatus(t, call(t, a, "POST", fmt.Sprintf("/api/v1/cases/%d/attachments", id), "opr", png), 201)
+	sum := sha256.Sum256([]byte(png))
+	if at["sha256"] != hex.EncodeToString(sum[:]) || at["size"].(float64) != float64(len(png)) || at["type"] != "image/png" {
+		t.Fatalf("attachment %v", at)
+	}
+	url := fmt.Sprintf("/api/v1/cases/%d/attachments/%d", id, int64(at["id"].(float64)))
+	for name, h := range map[string]http.Handler{"the replica that took it": a, "the other replica": b} {
+		got := call(t, h, "GET", url, "vie", "")
+		if got.Code != 200 || got.Body.String() != png || got.Header().Get("Content-Type") != "image/png" || got.Header().Get("X-Content-Type-Options") != "nosniff" {
+			t.Errorf("%s: %d %q, %d bytes", name, got.Code, got.Header().Get("Content-Type"), got.Body.Len())
+		}
+	}
+	list := mustStatus(t, call(t, b, "GET", fmt.Sprintf("/api/v1/cases/%d/attachments", id), "vie", ""), 200)
+	if n := len(list["attachments"].([]any)); n != 1 {
+		t.Errorf("the other replica lists %d attachments", n)
+	}
+	mustStatus(t, call(t, b, "GET", url+"0", "vie", ""), 404)
 }

@@ -199,3 +199,15 @@ type ConfigFollower interface {
 	// of. It is called only while ListenRemote runs.
 	OnRemoteConfig(fn func(name string))
 }
+
+// AttachmentContent is a case store that keeps the attachments' bytes
+// itself (PGStore: replicas share no disk, so a photo uploaded through one
+// must be served by every other). The server then writes no upload file.
+type AttachmentContent interface {
+	// AddAttachmentContent records a and its bytes in one statement and
+	// assigns a.ID.
+	AddAttachmentContent(ctx context.Context, a *Attachment, body []byte) error
+	// AttachmentContent returns the bytes of a case's attachment by its
+	// stored name; data.ErrNotFound when the store does not hold them.
+	AttachmentContent(ctx context.Context, caseID int64, name string) ([]byte, error)
+}
