@@ -131,12 +131,12 @@ func TestFollowerAppliesRemoteChangesOnNotification(t *testing.T) {
 	live, log, f, logs := newFollowerTest(t, 0)
 	lamp := lampAt("3201140201000091", orb.Point{118.7080, 31.9120}, 1)
 	log.commit(data.Change{Layer: "components", Op: data.OpInsert, Code: lamp.Code, Version: 1, AfterComponent: lamp, Seq: 1})
-	waitFor(t, "the remote lamp is in the index", func() bool { _, ok := live.ix.Component(lamp.Code); return ok })
+	waitFor(t, "the remote lamp is in the index", func() bool { _, ok := indexComponent(live, lamp.Code); return ok })
 	waitFor(t, "the follower is at Seq 1", func() bool { return f.last.Load() == 1 })
 	moved := lampAt(lamp.Code, orb.Point{118.7085, 31.9125}, 2)
 	log.commit(data.Change{Layer: "components", Op: data.OpUpdate, Code: lamp.Code, Version: 2, BeforeComponent: lamp, AfterComponent: moved, Seq: 2})
-	waitFor(t, "the remote move is in the index", func() bool { c, _ := live.ix.Component(lamp.Code); return c.Version == 2 })
-	if c, _ := live.ix.Component(lamp.Code); c.Geometry != moved.Geometry {
+	waitFor(t, "the remote move is in the index", func() bool { c, _ := indexComponent(live, lamp.Code); return c.Version == 2 })
+	if c, _ := indexComponent(live, lamp.Code); c.Geometry != moved.Geometry {
 		t.Errorf("moved lamp at %v, want %v", c.Geometry, moved.Geometry)
 	}
 	if s := logs.String(); s != "" {
@@ -169,10 +169,10 @@ func TestFollowerSkipsOwnChangesAndOlderOnes(t *testing.T) {
 		data.Change{Layer: "components", Op: data.OpInsert, Code: b1.Code, Version: 1, AfterComponent: b1, Seq: 14},
 	)
 	waitFor(t, "the follower is at Seq 14", func() bool { return f.last.Load() == 14 })
-	if c, ok := live.ix.Component(a1.Code); !ok || c.Version != 3 || c.Geometry != a3.Geometry {
+	if c, ok := indexComponent(live, a1.Code); !ok || c.Version != 3 || c.Geometry != a3.Geometry {
 		t.Errorf("lamp a after following: %+v %v, want version 3 at %v", c, ok, a3.Geometry)
 	}
-	if _, ok := live.ix.Component(b1.Code); !ok {
+	if _, ok := indexComponent(live, b1.Code); !ok {
 		t.Error("the remote lamp b was not applied")
 	}
 	if s := logs.String(); strings.Contains(s, "drifted") || strings.Contains(s, "could not replay") {
@@ -227,7 +227,7 @@ func TestFollowerStopsAtAPrunedLog(t *testing.T) {
 	waitFor(t, "the follower gives up", f.gone.Load)
 	log.commit(data.Change{Layer: "components", Op: data.OpInsert, Code: lamp.Code + "1", Version: 1, AfterComponent: lamp, Seq: 7})
 	waitFor(t, "the second read", func() bool { log.mu.Lock(); defer log.mu.Unlock(); return log.reads >= 3 })
-	if _, ok := live.ix.Component(lamp.Code); ok {
+	if _, ok := indexComponent(live, lamp.Code); ok {
 		t.Error("a change past a gap was applied")
 	}
 	if f.staleStage() == "" {
@@ -236,4 +236,18 @@ func TestFollowerStopsAtAPrunedLog(t *testing.T) {
 	if n := strings.Count(logs.String(), "level=ERROR"); n != 1 {
 		t.Errorf("%d errors logged, want 1: %s", n, logs)
 	}
+}
+
+// indexComponent reads a component from the live index the way handlers
+// do, under the index's read view (the follower applies concurrently).
+func indexComponent(live *liveUpdater, code string) (data.Component, bool) {
+	var c data.Component
+	var ok bool
+	live.ix.View(func() {
+		var p *data.Component
+		if p, ok = live.ix.Component(code); ok {
+			c = *p
+		}
+	})
+	return c, ok
 }
