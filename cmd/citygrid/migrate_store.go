@@ -115,6 +115,10 @@ flags:
 			}
 		}
 	}
+	copied, err := copyHistory(ctx, src, dst)
+	if err != nil {
+		return fmt.Errorf("edit history: %w", err)
+	}
 	// Verify: both read back anew.
 	a, err := src.Load(ctx)
 	if err != nil {
@@ -139,6 +143,18 @@ flags:
 			bad++
 		}
 		fmt.Printf("%-16s %8d %8d  %s…  %s\n", l.Layer, l.Count, o.Count, l.SHA256[:16], status)
+	}
+	if copied >= 0 {
+		n, err := historyLen(ctx, dst.(data.ChangeLog))
+		if err != nil {
+			return err
+		}
+		status := "ok"
+		if n != copied {
+			status = "DIFFERS"
+			bad++
+		}
+		fmt.Printf("%-16s %8d %8d  %s\n", "edit history", copied, n, status)
 	}
 	if bad > 0 {
 		return fmt.Errorf("%d layer(s) differ after the copy", bad)
@@ -202,4 +218,62 @@ func datasetDigest(ds *data.Dataset) []layerDigest {
 		out = append(out, layerDigest{Layer: v.Type().Field(i).Name, Count: f.Len(), SHA256: hex.EncodeToString(h.Sum(nil))})
 	}
 	return out
+}
+
+// changeImporter is a store that takes another store's edit history
+// (pgstore.Store.ImportChanges).
+type changeImporter interface {
+	ImportChanges(ctx context.Context, changes []data.Change) error
+}
+
+// copyHistory copies the source's edit history (its data.ChangeLog, in
+// order) into the destination, so that feature histories, as-of reads and
+// never-reused codes survive the move. It returns how many changes it
+// copied, or -1 when there was nothing to copy or the destination keeps
+// no importable log (said on stderr when the source has history).
+func copyHistory(ctx context.Context, src, dst data.Store) (int, error) {
+	log, ok := src.(data.ChangeLog)
+	if !ok {
+		return -1, nil
+	}
+	var all []data.Change
+	for after := int64(0); ; {
+		page, err := log.ChangesSince(ctx, after, 10000)
+		if err != nil {
+			return 0, fmt.Errorf("source: %w", err)
+		}
+		if len(page) == 0 {
+			break
+		}
+		all = append(all, page...)
+		after = page[len(page)-1].Seq
+	}
+	if len(all) == 0 {
+		return -1, nil
+	}
+	imp, ok := dst.(changeImporter)
+	if !ok {
+		fmt.Fprintf(os.Stderr, "warning: the source's %d edit-history entries are not copied: only a PostgreSQL destination imports history (the source keeps them)\n", len(all))
+		return -1, nil
+	}
+	if err := imp.ImportChanges(ctx, all); err != nil {
+		return 0, fmt.Errorf("destination: %w", err)
+	}
+	return len(all), nil
+}
+
+// historyLen counts the changes a log holds.
+func historyLen(ctx context.Context, log data.ChangeLog) (int, error) {
+	n := 0
+	for after := int64(0); ; {
+		page, err := log.ChangesSince(ctx, after, 10000)
+		if err != nil {
+			return 0, err
+		}
+		if len(page) == 0 {
+			return n, nil
+		}
+		n += len(page)
+		after = page[len(page)-1].Seq
+	}
 }

@@ -266,8 +266,42 @@ RETURNING seq, at, grids_seq, coalesce((SELECT value FROM meta WHERE key = $2), 
 // record appends a change: its log row is queued and sent with the
 // counter update at commit.
 func (w *writeTx) record(c data.Change) error {
+	c.At, c.User, c.Reason = w.at, w.meta.User, w.meta.Reason
+	return w.log(c)
+}
+
+// ImportChanges appends changes another store kept (migrate-store copies
+// a GeoPackage's edit history) to the empty log in one transaction, in
+// order, each keeping its time, user and reason and taking the next Seq,
+// so that History, as-of reads and the rule that a code is never reused
+// hold after the move. A log that already holds changes fails with
+// data.ErrConflict.
+func (s *Store) ImportChanges(ctx context.Context, changes []data.Change) error {
+	_, err := s.write(ctx, data.EditMeta{}, "", func(w *writeTx) error {
+		if w.seq != 0 {
+			return fmt.Errorf("the change log already holds %d changes: %w", w.seq, data.ErrConflict)
+		}
+		for _, c := range changes {
+			if c.Layer == layerUnitGrids {
+				w.grids = true
+			}
+			c.At = c.At.UTC()
+			if err := w.log(c); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		return fmt.Errorf("pgstore: import changes: %w", err)
+	}
+	return nil
+}
+
+// log queues c's row under the next seq.
+func (w *writeTx) log(c data.Change) error {
 	w.seq++
-	c.Seq, c.At, c.User, c.Reason = w.seq, w.at, w.meta.User, w.meta.Reason
+	c.Seq = w.seq
 	var before, after []byte
 	var err error
 	switch c.Layer {
