@@ -129,6 +129,16 @@ func (w *Writer) Close(ctx context.Context) error {
 		os.Remove(w.tmp)
 		return fmt.Errorf("mbtiles close: %w", err)
 	}
+	// A log and index the file being replaced left behind (a server
+	// killed while rewriting tiles in place) belong to that file: SQLite
+	// checks a log's frames against the log's own header, not against the
+	// database, so it would replay them onto the new file.
+	for _, p := range []string{w.path + "-wal", w.path + "-shm"} {
+		if err := os.Remove(p); err != nil && !errors.Is(err, os.ErrNotExist) {
+			os.Remove(w.tmp)
+			return fmt.Errorf("mbtiles close: %w", err)
+		}
+	}
 	if err := os.Rename(w.tmp, w.path); err != nil {
 		os.Remove(w.tmp)
 		return fmt.Errorf("mbtiles close: %w", err)
