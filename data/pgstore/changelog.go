@@ -211,7 +211,16 @@ type writeTx struct {
 	grids     bool       // unit grids changed
 
 	lastVersions map[string]int64 // changeset plans: last version of each given code
+
+	preCode string          // read with the counter lock (writeCode)
+	pre     *data.Component // its stored state, nil when not stored
 }
+
+// batchRows answers the next query of a batch whatever SQL it is asked
+// for: the batch queued that SQL already.
+type batchRows struct{ br pgx.BatchResults }
+
+func (b batchRows) Query(context.Context, string, ...any) (pgx.Rows, error) { return b.br.Query() }
 
 // errStop ends a write transaction without writing (rolled back) while
 // returning no error to the caller.
@@ -222,17 +231,42 @@ var errStop = errors.New("nothing to write")
 // Channel(), and returns the changes with their Seqs once committed.
 // changeset names the stored changeset being applied ("" for none).
 func (s *Store) write(ctx context.Context, m data.EditMeta, changeset string, fn func(*writeTx) error) ([]data.Change, error) {
+	return s.writeCode(ctx, m, changeset, "", fn)
+}
+
+// writeCode is write reading component code (when not "") together with
+// the counter lock, in one round trip: the read is a statement after the
+// lock in the same pipeline, so it sees every commit before the lock.
+// fn's first w.stored(code) answers from it.
+func (s *Store) writeCode(ctx context.Context, m data.EditMeta, changeset, code string, fn func(*writeTx) error) ([]data.Change, error) {
 	var out []data.Change
 	err := pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) error {
 		w := &writeTx{ctx: ctx, tx: tx, meta: m, changeset: changeset}
 		now := time.Now().UTC().Truncate(time.Millisecond)
 		var key refKey
-		if err := tx.QueryRow(ctx, `UPDATE change_counter SET at = greatest(at, $1)
-RETURNING seq, at, grids_seq, coalesce((SELECT value FROM meta WHERE key = $2), '')`, now, MetaGeneration).Scan(&w.seq, &w.at, &key.grids, &key.gen); err != nil {
+		var b pgx.Batch
+		b.Queue(`UPDATE change_counter SET at = greatest(at, $1)
+RETURNING seq, at, grids_seq, coalesce((SELECT value FROM meta WHERE key = $2), '')`, now, MetaGeneration)
+		if code != "" {
+			b.Queue(selectComponents+`WHERE code = $1`, code)
+		}
+		br := tx.SendBatch(ctx, &b)
+		err := br.QueryRow().Scan(&w.seq, &w.at, &key.grids, &key.gen)
+		if err == nil && code != "" {
+			w.preCode = code
+			err = scanComponentsErr(ctx, batchRows{br}, "", nil, func(c *data.Component) error {
+				cc := *c
+				w.pre = &cc
+				return nil
+			})
+		}
+		if cerr := br.Close(); err == nil {
+			err = cerr
+		}
+		if err != nil {
 			return fmt.Errorf("lock the change log: %w", err)
 		}
 		w.at = w.at.UTC()
-		var err error
 		if w.ref, err = s.reference(ctx, tx, key); err != nil {
 			return fmt.Errorf("read reference layers: %w", err)
 		}

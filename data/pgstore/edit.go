@@ -94,6 +94,10 @@ func (r *reference) gridAt(p orb.Point) string {
 
 // stored reads one component inside the transaction (nil: not stored).
 func (w *writeTx) stored(code string) (*data.Component, error) {
+	if w.preCode != "" && w.preCode == code && w.batch.Len() == 0 {
+		w.preCode = "" // once: later reads see this transaction's writes
+		return w.pre, nil
+	}
 	if err := w.flush(); err != nil {
 		return nil, err
 	}
@@ -232,7 +236,7 @@ func check(code string, cur *data.Component, expected int64) error {
 
 // CreateComponent stores a new component (see data.Editor).
 func (s *Store) CreateComponent(ctx context.Context, c data.Component, m data.EditMeta) ([]data.Change, error) {
-	return s.write(ctx, m, "", func(w *writeTx) error {
+	return s.writeCode(ctx, m, "", c.Code, func(w *writeTx) error {
 		if err := w.prepare(&c, "", map[string]int{}); err != nil {
 			return err
 		}
@@ -265,7 +269,7 @@ func (s *Store) UpdateComponent(ctx context.Context, c data.Component, expected 
 // PatchComponent changes a stored component in one transaction (see
 // data.Editor). The code cannot change.
 func (s *Store) PatchComponent(ctx context.Context, code string, expected int64, patch func(*data.Component) error, m data.EditMeta) ([]data.Change, error) {
-	return s.write(ctx, m, "", func(w *writeTx) error {
+	return s.writeCode(ctx, m, "", code, func(w *writeTx) error {
 		cur, err := w.stored(code)
 		if err != nil {
 			return err
@@ -290,7 +294,7 @@ func (s *Store) PatchComponent(ctx context.Context, code string, expected int64,
 
 // DeleteComponent removes a stored component (see data.Editor).
 func (s *Store) DeleteComponent(ctx context.Context, code string, expected int64, m data.EditMeta) ([]data.Change, error) {
-	return s.write(ctx, m, "", func(w *writeTx) error {
+	return s.writeCode(ctx, m, "", code, func(w *writeTx) error {
 		cur, err := w.stored(code)
 		if err != nil {
 			return err

@@ -385,9 +385,13 @@ func scanComponents(ctx context.Context, q querier, tail string, args []any, fn 
 }
 
 // scanComponentsErr is scanComponents stopping at fn's first error.
+// selectComponents is the start of every component query; a WHERE and
+// ORDER BY tail follows.
+const selectComponents = `SELECT code, category, name, department, owner, maintainer, status, unit_grid, survey_date, changed_at,
+version, note, ST_AsBinary(geom) FROM components `
+
 func scanComponentsErr(ctx context.Context, q querier, tail string, args []any, fn func(*data.Component) error) error {
-	rows, err := q.Query(ctx, `SELECT code, category, name, department, owner, maintainer, status, unit_grid, survey_date, changed_at,
-version, note, ST_AsBinary(geom) FROM components `+tail, args...)
+	rows, err := q.Query(ctx, selectComponents+tail, args...)
 	if err != nil {
 		return fmt.Errorf("pgstore: components: %w", err)
 	}
