@@ -28,10 +28,22 @@ type liveCity struct {
 
 func newLiveCity(t *testing.T) liveCity {
 	t.Helper()
+	return liveCityOf(t, liveDemo(t))
+}
+
+// liveDemo is the small demo city the live tests edit.
+func liveDemo(t *testing.T) *data.Dataset {
+	t.Helper()
 	ds, err := demo.Generate(context.Background(), demo.Options{Seed: 3, Scale: 0.02})
 	if err != nil {
 		t.Fatal(err)
 	}
+	return ds
+}
+
+// liveCityOf indexes ds and builds its tileset.
+func liveCityOf(t *testing.T, ds *data.Dataset) liveCity {
+	t.Helper()
 	ix, err := spatial.Build(ds)
 	if err != nil {
 		t.Fatal(err)
@@ -470,10 +482,7 @@ func TestBakedTilesAreRewrittenIncrementally(t *testing.T) {
 // city chooses (a zoom above the deepest), and that at every zoom the tile
 // holding the new component has the same bytes as that fresh tileset's.
 func TestACategoryFirstSeenInAnEditIsDrawnAsAFullBakeWould(t *testing.T) {
-	ds, err := demo.Generate(context.Background(), demo.Options{Seed: 3, Scale: 0.02})
-	if err != nil {
-		t.Fatal(err)
-	}
+	ds := liveDemo(t)
 	var cat data.Category
 	for _, c := range ds.Categories {
 		if c.Kind == data.KindComponent && c.Geometry == data.GeomPoint {
@@ -488,19 +497,12 @@ func TestACategoryFirstSeenInAnEditIsDrawnAsAFullBakeWould(t *testing.T) {
 		}
 	}
 	ds.Components = kept
-	ix, err := spatial.Build(ds)
-	if err != nil {
-		t.Fatal(err)
-	}
-	ts, err := tiles.New(ix, tiles.Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
+	c := liveCityOf(t, ds)
+	ix, ts := c.ix, c.ts
 	p, _ := tiles.NewProvider(ts, nil, 0)
 	if z := ts.CategoryMinZoom(cat.Code); z != ts.MaxZoom() {
 		t.Fatalf("category %s without components starts at z%d, want the deepest z%d", cat.Code, z, ts.MaxZoom())
 	}
-	c := liveCity{ds, ix, ts}
 	pt := c.inside(t, len(ds.UnitGrids)/3)
 	for z := ts.MinZoom(); z <= ts.MaxZoom(); z++ {
 		fetch(t, p, maptile.At(pt, maptile.Zoom(z))) // cached before the edit
