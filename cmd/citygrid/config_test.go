@@ -3,6 +3,7 @@ package main
 import (
 	"flag"
 	"io"
+	"log/slog"
 	"os"
 	"path/filepath"
 	"strings"
@@ -88,6 +89,8 @@ func TestLoadConfigRejectsBadInput(t *testing.T) {
 		{name: "a negative memory limit is rejected", env: map[string]string{"CITYGRID_MEMORY_LIMIT": "-5"}, want: "memory_limit"},
 		{name: "a zero component tolerance is rejected", env: map[string]string{"CITYGRID_COMPONENT_TOLERANCE_M": "0"}, want: "component_tolerance_m"},
 		{name: "a non-numeric component tolerance names the flag", args: []string{"--component-tolerance-m", "near"}, want: "component-tolerance-m"},
+		{name: "a store that is neither the GeoPackage nor a postgres URL is rejected", args: []string{"--store", "mysql://db/city"}, want: "config: store"},
+		{name: "a zero follow interval is rejected", env: map[string]string{"CITYGRID_FOLLOW_EVERY": "0s"}, want: "follow_every"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -116,6 +119,36 @@ func TestLogAttrsListEverySetting(t *testing.T) {
 	attrs := cfg.logAttrs()
 	if got, want := len(attrs), len(cfg.settings()); got != want {
 		t.Fatalf("%d log attributes for %d settings", got, want)
+	}
+}
+
+// TestStoreSettingFromTheFileWithItsPasswordRedacted: the store URL and
+// the follow interval come from the file like any setting (the
+// environment overriding the schema), and the log shows the URL with its
+// password replaced.
+func TestStoreSettingFromTheFileWithItsPasswordRedacted(t *testing.T) {
+	fs := flag.NewFlagSet("t", flag.ContinueOnError)
+	path, _ := configFlags(fs)
+	file := filepath.Join(t.TempDir(), "citygrid.json")
+	writeFile(t, file, `{"store": "postgres://city:s3cret@db:5432/city", "follow_every": "500ms"}`)
+	if err := fs.Parse([]string{"--config", file}); err != nil {
+		t.Fatal(err)
+	}
+	cfg, err := loadConfig(fs, *path, func(k string) string { return map[string]string{"CITYGRID_STORE_SCHEMA": "city_a"}[k] })
+	if err != nil {
+		t.Fatal(err)
+	}
+	if cfg.Store != "postgres://city:s3cret@db:5432/city" || cfg.StoreSchema != "city_a" || time.Duration(cfg.FollowEvery) != 500*time.Millisecond {
+		t.Fatalf("store %q schema %q follow_every %v", cfg.Store, cfg.StoreSchema, cfg.FollowEvery)
+	}
+	var logged string
+	for _, a := range cfg.logAttrs() {
+		if a := a.(slog.Attr); a.Key == "store" {
+			logged = a.Value.String()
+		}
+	}
+	if strings.Contains(logged, "s3cret") || !strings.Contains(logged, "city:xxxxx@db:5432") {
+		t.Errorf("store logged as %q, want the URL with the password redacted", logged)
 	}
 }
 
