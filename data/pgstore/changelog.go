@@ -212,6 +212,7 @@ type writeTx struct {
 
 	lastVersions map[string]int64 // changeset plans: last version of each given code
 
+	logs    logRows         // change-log rows not yet sent
 	preCode string          // read with the counter lock (writeCode)
 	pre     *data.Component // its stored state, nil when not stored
 }
@@ -351,19 +352,46 @@ func (w *writeTx) log(c data.Change) error {
 	if err != nil {
 		return fmt.Errorf("change %s %s: %w", c.Layer, c.Code, err)
 	}
-	w.batch.Queue(`INSERT INTO changes (seq, layer, code, op, version, at, "user", reason, changeset, before, after)
-VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10::jsonb, $11::jsonb)`, c.Seq, c.Layer, c.Code, string(c.Op), c.Version, c.At,
-		c.User, c.Reason, w.changeset, jsonArg(before), jsonArg(after))
+	l := &w.logs
+	l.seq, l.version, l.at = append(l.seq, c.Seq), append(l.version, c.Version), append(l.at, c.At)
+	l.layer, l.code, l.op = append(l.layer, c.Layer), append(l.code, c.Code), append(l.op, string(c.Op))
+	l.user, l.reason = append(l.user, c.User), append(l.reason, c.Reason)
+	l.before, l.after = append(l.before, jsonText(before)), append(l.after, jsonText(after))
 	w.changes = append(w.changes, c)
-	if w.batch.Len() >= 4000 {
+	if w.batch.Len() >= 4000 || len(l.seq) >= 5000 {
 		return w.flush()
 	}
 	return nil
 }
 
+// logRows are change-log rows waiting for the next flush, column by
+// column: they go in as one INSERT ... SELECT FROM unnest.
+type logRows struct {
+	seq, version                  []int64
+	at                            []time.Time
+	layer, code, op, user, reason []string
+	before, after                 []*string
+}
+
+func jsonText(b []byte) *string {
+	if b == nil {
+		return nil
+	}
+	s := string(b)
+	return &s
+}
+
 // flush sends the queued statements; their errors (a unique violation is
 // a conflict) come back here.
 func (w *writeTx) flush() error {
+	if l := &w.logs; len(l.seq) > 0 {
+		w.batch.Queue(`INSERT INTO changes (seq, layer, code, op, version, at, "user", reason, changeset, before, after)
+SELECT seq, layer, code, op, version, at, "user", reason, $10, before::jsonb, after::jsonb
+FROM unnest($1::bigint[], $2::text[], $3::text[], $4::text[], $5::bigint[], $6::timestamptz[], $7::text[], $8::text[], $9::text[], $11::text[])
+  AS t(seq, layer, code, op, version, at, "user", reason, before, after)`,
+			l.seq, l.layer, l.code, l.op, l.version, l.at, l.user, l.reason, l.before, w.changeset, l.after)
+		w.logs = logRows{}
+	}
 	if w.batch.Len() == 0 {
 		return nil
 	}
@@ -374,13 +402,6 @@ func (w *writeTx) flush() error {
 		return insertError("the store", err)
 	}
 	return err
-}
-
-func jsonArg(b []byte) any {
-	if b == nil {
-		return nil
-	}
-	return string(b)
 }
 
 // componentDoc is how the log keeps a component (the GeoPackage store's
