@@ -42,15 +42,17 @@ func storeHas(t *testing.T, codes map[string]bool) (int, int) {
 // is in the store whole or not at all, replica B ends with exactly what the
 // store holds (every feature of the changeset found or none, the same
 // component count), and A restarted serves the same. A first changeset is
-// applied whole (B follows a 2,000-change batch) and times the apply;
-// three more are killed at random moments from a third into the apply to
-// just after it.
+// applied whole and times the apply; B is SIGKILLed as A answers it
+// (while B takes in the 2,000-change batch) and restarted, and must hold
+// all of it. Three more are killed at random moments from a third into
+// the apply to just after it.
 func TestReplicaKilledMidChangeset(t *testing.T) {
 	tokens := city(t)
 	tok := tokens[data.RoleSurveyor]
 	dirA := t.TempDir()
 	a := startReplica(t, "A", dirA)
-	b := startReplica(t, "B", t.TempDir())
+	dirB := t.TempDir()
+	b := startReplica(t, "B", dirB)
 	const n = 2000
 	outcomes := map[string]int{}
 	var took time.Duration // round 0 is applied whole, timing the apply
@@ -89,9 +91,13 @@ func TestReplicaKilledMidChangeset(t *testing.T) {
 				t.Fatalf("changeset through A: %d\n%s", st, a.logs)
 			}
 			took = time.Since(start)
+			// B is SIGKILLed as A answers, while it takes in the
+			// 2,000-change batch; restarted, it must hold all of it.
+			b.kill()
+			b = startReplica(t, "B", dirB)
 		} else {
-			// Anywhere from a third into the apply to just after it.
-			time.Sleep(took/3 + time.Duration(rand.Int64N(int64(took))))
+			// Anywhere from a third into the apply to after it.
+			time.Sleep(took/3 + time.Duration(rand.Int64N(int64(took)*3/2)))
 			a.kill()
 			st = <-answered
 		}
