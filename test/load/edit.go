@@ -14,7 +14,9 @@ package main
 //
 // After the run (nothing else is edited by the tool then), every edited
 // component is checked: the tile of the deepest zoom holding its last
-// position draws it there (within two tile units), nearest at that point
+// position draws it there (within two tile units) and exactly once, the
+// tiles of the three zooms above draw it there too or not at all (below
+// its category's minimum zoom it is counted in a cluster), nearest at that point
 // with its category answers it at under half a metre, and GET answers the
 // ETag the last PATCH returned. Any failed edit or inconsistency makes the
 // tool exit non-zero.
@@ -253,8 +255,9 @@ func runEdits(o *editOpts, client *http.Client, baseURL, tileset string, conc in
 		edited = edited[:*o.check]
 	}
 	c0 := time.Now()
-	bad, firstBad := checkEdits(client, baseURL, token, tj, edited)
-	fmt.Fprintf(out, "check   components=%d inconsistent=%d (tile z%d, nearest, ETag) in %s\n", len(edited), bad, tj.MaxZoom, time.Since(c0).Round(time.Millisecond))
+	bad, lower, firstBad := checkEdits(client, baseURL, token, tj, edited)
+	fmt.Fprintf(out, "check   components=%d inconsistent=%d (tile z%d, nearest, ETag; drawn at z%d–%d %d times, all at the last position) in %s\n",
+		len(edited), bad, tj.MaxZoom, max(0, tj.MaxZoom-3), tj.MaxZoom-1, lower, time.Since(c0).Round(time.Millisecond))
 	if firstBad != "" {
 		fmt.Fprintf(out, "first inconsistency: %s\n", firstBad)
 	}
@@ -325,11 +328,11 @@ func listPointComponents(c *http.Client, baseURL, token string, box [4]float64, 
 
 // checkEdits checks every edited component against the tile, nearest and
 // GET; it returns how many disagree and the first disagreement.
-func checkEdits(c *http.Client, baseURL, token string, tj editTileJSON, ts []*editTarget) (int, string) {
+func checkEdits(c *http.Client, baseURL, token string, tj editTileJSON, ts []*editTarget) (int, int64, string) {
 	// A tile unit of the deepest zoom, in degrees of longitude; latitude
 	// units are smaller, so this bounds both.
 	tol := 2 * 360 / math.Ldexp(4096, tj.MaxZoom)
-	var bad atomic.Int64
+	var bad, lower atomic.Int64
 	var firstMu sync.Mutex
 	first := ""
 	report := func(format string, a ...any) {
@@ -347,7 +350,7 @@ func checkEdits(c *http.Client, baseURL, token string, tj editTileJSON, ts []*ed
 		go func() {
 			defer wg.Done()
 			for t := range jobs {
-				if msg := checkOne(c, baseURL, token, tj, t, tol); msg != "" {
+				if msg := checkOne(c, baseURL, token, tj, t, tol, &lower); msg != "" {
 					report("%s: %s", t.code, msg)
 				}
 			}
@@ -358,11 +361,35 @@ func checkEdits(c *http.Client, baseURL, token string, tj editTileJSON, ts []*ed
 	}
 	close(jobs)
 	wg.Wait()
-	return int(bad.Load()), first
+	return int(bad.Load()), lower.Load(), first
 }
 
-func checkOne(c *http.Client, baseURL, token string, tj editTileJSON, t *editTarget, tol float64) string {
-	z := tj.MaxZoom
+func checkOne(c *http.Client, baseURL, token string, tj editTileJSON, t *editTarget, tol float64, lower *atomic.Int64) string {
+	if msg, found := checkTile(c, baseURL, token, tj, t, tj.MaxZoom, tol); msg != "" {
+		return msg
+	} else if found != 1 {
+		return fmt.Sprintf("tile %d draws it %d times, want once", tj.MaxZoom, found)
+	}
+	// Coarser zooms draw it only from its category's minimum zoom (else
+	// it is counted in a cluster): where they draw it, it must be at its
+	// last position too.
+	for z := tj.MaxZoom - 1; z >= max(0, tj.MaxZoom-3); z-- {
+		msg, found := checkTile(c, baseURL, token, tj, t, z, tol*math.Ldexp(1, tj.MaxZoom-z))
+		if msg != "" {
+			return msg
+		}
+		if found > 1 {
+			return fmt.Sprintf("tile %d draws it %d times", z, found)
+		}
+		lower.Add(int64(found))
+	}
+	return checkLookups(c, baseURL, token, t)
+}
+
+// checkTile fetches the tile of zoom z holding the component's last
+// position; it reports how often the tile draws the component and a
+// message when a drawing is elsewhere than the last position.
+func checkTile(c *http.Client, baseURL, token string, tj editTileJSON, t *editTarget, z int, tol float64) (string, int) {
 	x, y := lonLatToTile(t.lon, t.lat, z)
 	u := tj.Tiles[0]
 	u = strings.NewReplacer("{z}", fmt.Sprint(z), "{x}", fmt.Sprint(x), "{y}", fmt.Sprint(y)).Replace(u)
@@ -371,11 +398,11 @@ func checkOne(c *http.Client, baseURL, token string, tj editTileJSON, t *editTar
 	}
 	b, err := getBytes(c, u, token)
 	if err != nil {
-		return err.Error()
+		return err.Error(), 0
 	}
 	layers, err := mvt.Unmarshal(b)
 	if err != nil {
-		return fmt.Sprintf("tile %d/%d/%d: %v", z, x, y, err)
+		return fmt.Sprintf("tile %d/%d/%d: %v", z, x, y, err), 0
 	}
 	layers.ProjectToWGS84(maptile.New(uint32(x), uint32(y), maptile.Zoom(z)))
 	found := 0
@@ -394,12 +421,14 @@ func checkOne(c *http.Client, baseURL, token string, tj editTileJSON, t *editTar
 			}
 		}
 	}
-	if found != 1 {
-		return fmt.Sprintf("tile %d/%d/%d draws it %d times, want once", z, x, y, found)
+	if found > 0 && (math.Abs(at[0]-t.lon) > tol || math.Abs(at[1]-t.lat) > tol) {
+		return fmt.Sprintf("tile %d/%d/%d draws it at %.7f,%.7f, the last edit put it at %.7f,%.7f", z, x, y, at[0], at[1], t.lon, t.lat), found
 	}
-	if math.Abs(at[0]-t.lon) > tol || math.Abs(at[1]-t.lat) > tol {
-		return fmt.Sprintf("tile %d/%d/%d draws it at %.7f,%.7f, the last edit put it at %.7f,%.7f", z, x, y, at[0], at[1], t.lon, t.lat)
-	}
+	return "", found
+}
+
+// checkLookups checks nearest and GET against the last edit.
+func checkLookups(c *http.Client, baseURL, token string, t *editTarget) string {
 	var near struct {
 		Components []struct {
 			Code      string  `json:"code"`

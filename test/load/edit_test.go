@@ -7,6 +7,7 @@ import (
 	"io"
 	"net/http"
 	"net/http/httptest"
+	"regexp"
 	"strconv"
 	"strings"
 	"sync"
@@ -20,15 +21,15 @@ import (
 
 // fakeEditServer is a minimal citygrid for the edit mode: point
 // components with versions and If-Match, z17 tiles drawing them, nearest
-// and GET. stale makes the tiles draw every component where it was before
-// the run (a server that forgot to invalidate them).
+// and GET. Tiles of zooms below staleBelow draw every component where it
+// was before the run (a server that forgot to invalidate them).
 type fakeEditServer struct {
-	mu      sync.Mutex
-	pos     map[string]orb.Point
-	orig    map[string]orb.Point
-	version map[string]int
-	stale   bool
-	badTag  int // PATCHes with a wrong If-Match
+	mu         sync.Mutex
+	pos        map[string]orb.Point
+	orig       map[string]orb.Point
+	version    map[string]int
+	staleBelow int
+	badTag     int // PATCHes with a wrong If-Match
 }
 
 func newFakeEditServer(n int) *fakeEditServer {
@@ -89,7 +90,7 @@ func (f *fakeEditServer) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		tile := maptile.New(uint32(x), uint32(y), maptile.Zoom(z))
 		fc := geojson.NewFeatureCollection()
 		for code, p := range f.pos {
-			if f.stale {
+			if z < f.staleBelow {
 				p = f.orig[code]
 			}
 			if tile.Bound().Contains(p) {
@@ -147,7 +148,7 @@ func TestEditModeEditsAndChecksConsistency(t *testing.T) {
 	if total != 60 {
 		t.Errorf("%d edits stored, want 60", total)
 	}
-	for _, want := range []string{"requests=60 ", "errors=0", "check   components=6 inconsistent=0"} {
+	for _, want := range []string{"requests=60 ", "errors=0", "check   components=6 inconsistent=0", "drawn at z14–16 18 times"} {
 		if !strings.Contains(out.String(), want) {
 			t.Errorf("report lacks %q:\n%s", want, out.String())
 		}
@@ -155,7 +156,7 @@ func TestEditModeEditsAndChecksConsistency(t *testing.T) {
 
 	// A server whose tiles still draw the old positions fails the check.
 	f.mu.Lock()
-	f.stale = true
+	f.staleBelow = 18
 	f.mu.Unlock()
 	out.Reset()
 	err := run(args, &out)
@@ -164,6 +165,16 @@ func TestEditModeEditsAndChecksConsistency(t *testing.T) {
 	}
 	if !strings.Contains(out.String(), "first inconsistency: 32011401010") || !strings.Contains(out.String(), ": tile 17/") {
 		t.Errorf("report does not say where the tile drew it:\n%s", out.String())
+	}
+
+	// Only the coarser zooms stale: found there.
+	f.mu.Lock()
+	f.staleBelow = 17
+	f.mu.Unlock()
+	out.Reset()
+	err = run(args, &out)
+	if err == nil || !strings.Contains(err.Error(), "6 edited components inconsistent") || !regexp.MustCompile(`: tile 1[456]/`).MatchString(out.String()) {
+		t.Errorf("stale tiles below z17: err %v\n%s", err, out.String())
 	}
 
 	out.Reset()
