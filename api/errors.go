@@ -4,8 +4,10 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"log/slog"
 	"net/http"
 	"strconv"
+	"sync/atomic"
 
 	"citygrid/data"
 )
@@ -101,10 +103,20 @@ func writeError(w http.ResponseWriter, err error) {
 		body.Error = "request body larger than " + strconv.FormatInt(mb.Limit, 10) + " bytes"
 	}
 	if status == http.StatusInternalServerError {
+		// The client learns nothing of the cause; the log keeps it.
 		body.Error = "internal error"
+		logger := errorLog.Load()
+		if logger == nil {
+			logger = slog.Default()
+		}
+		logger.Error("internal error", "err", err)
 	}
 	writeJSON(w, status, body)
 }
+
+// errorLog is where writeError logs the causes of 500 answers: the logger
+// of the server built last (New sets it).
+var errorLog atomic.Pointer[slog.Logger]
 
 // writeJSON answers v as JSON.
 func writeJSON(w http.ResponseWriter, status int, v any) {

@@ -87,6 +87,7 @@ func New(cfg Config) (http.Handler, error) {
 	if cfg.Logger == nil {
 		cfg.Logger = slog.Default()
 	}
+	errorLog.Store(cfg.Logger)
 	if cfg.Index == nil {
 		return nil, errors.New("api: no spatial index")
 	}
