@@ -60,7 +60,10 @@ Copies the whole city from one store to another: a data directory holding
 tables live in --schema, created and migrated when missing). The destination
 must hold no city yet. The copy is one transaction; then both stores are read
 back and compared layer by layer by feature count and SHA-256 of the
-features, and the command fails if anything differs.
+features, and the command fails if anything differs. The edit history goes
+along. From a data directory into PostgreSQL the case workflow goes along
+too (cases, transitions, configuration, photos; API tokens must be issued
+anew with citygrid token --store).
 
 flags:
 `, storeFile)
@@ -118,6 +121,13 @@ flags:
 	copied, err := copyHistory(ctx, src, dst)
 	if err != nil {
 		return fmt.Errorf("edit history: %w", err)
+	}
+	if g, ok := src.(*gpkg.Store); ok && isPostgresURL(*to) {
+		if err := migrateCases(ctx, g, *from, *to); err != nil {
+			return fmt.Errorf("cases: %w", err)
+		}
+	} else if isPostgresURL(*from) {
+		fmt.Println("cases stay in PostgreSQL: migrate-store copies cases only from a data directory into PostgreSQL")
 	}
 	// Verify: both read back anew.
 	a, err := src.Load(ctx)
