@@ -29,6 +29,9 @@ func compare(t *testing.T, got, want *data.Dataset) {
 	gv, wv := reflect.ValueOf(got).Elem(), reflect.ValueOf(want).Elem()
 	for i := 0; i < gv.NumField(); i++ {
 		g, w := gv.Field(i), wv.Field(i)
+		if g.Kind() != reflect.Slice { // ChangeSeq: the store's log position, not a layer
+			continue
+		}
 		if g.Len() != w.Len() {
 			t.Errorf("%s: %d features, want %d", gv.Type().Field(i).Name, g.Len(), w.Len())
 			continue
