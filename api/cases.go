@@ -180,7 +180,16 @@ func (s *caseService) feedBoard(ctx context.Context, cfg Config, board *caseBoar
 	var mu sync.Mutex
 	loaded := false
 	var held []func()
+	// load (re)reads the board from the store. Changes committed while it
+	// reads are held and replayed after it, so a reload never drops a
+	// write that lands during it; reloads run one at a time.
+	var loadMu sync.Mutex
 	load := func() {
+		loadMu.Lock()
+		defer loadMu.Unlock()
+		mu.Lock()
+		loaded = false
+		mu.Unlock()
 		t0 := time.Now()
 		if err := board.attach(ctx, st); err != nil {
 			cfg.Logger.Error("case board not fed from the case store", "err", err)
@@ -227,15 +236,13 @@ func (s *caseService) feedBoard(ctx context.Context, cfg Config, board *caseBoar
 				again := true
 				first.Do(func() { close(ready); again = false })
 				if again {
-					if err := board.attach(ctx, st); err != nil {
-						cfg.Logger.Error("case board not reloaded", "err", err)
-					}
+					load()
 				}
 			})
 		} else {
 			close(ready)
 		}
-		s.followRemote(cfg, rf, board, apply)
+		s.followRemote(cfg, rf, load, apply)
 		select {
 		case <-ready:
 		case <-time.After(remoteReadyWait):
@@ -257,7 +264,7 @@ const remoteReadyWait = 5 * time.Second
 // to a shared case store, until Close. When the follow connection is lost
 // the board is reloaded from the store (writes may have been missed) and
 // the follow starts again.
-func (s *caseService) followRemote(cfg Config, rf cases.RemoteFollower, board *caseBoard, apply func(*cases.Case, *cases.Transition)) {
+func (s *caseService) followRemote(cfg Config, rf cases.RemoteFollower, reload func(), apply func(*cases.Case, *cases.Transition)) {
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan struct{})
 	s.stop = func(context.Context) error {
@@ -278,9 +285,7 @@ func (s *caseService) followRemote(cfg Config, rf cases.RemoteFollower, board *c
 				return
 			case <-time.After(time.Second):
 			}
-			if err := board.attach(ctx, s.st); err != nil {
-				cfg.Logger.Error("case board not reloaded", "err", err)
-			}
+			reload()
 		}
 	}()
 }
