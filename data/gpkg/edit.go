@@ -13,7 +13,6 @@ import (
 
 	"github.com/paulmach/orb"
 	"github.com/paulmach/orb/geojson"
-	"github.com/paulmach/orb/planar"
 
 	"citygrid/data"
 )
@@ -51,25 +50,19 @@ func migrateV3(ctx context.Context, tx *sql.Tx) error {
 	return nil
 }
 
-// reference is what edits are checked against: the city's reference
-// layers, read once and kept until an import or a grid edit changes them.
-type reference struct {
-	checker   *data.ComponentChecker
-	grids     []data.UnitGrid // sorted by code
-	bounds    []orb.Bound
-	districts []string
-}
-
+// refCache keeps the reference layers edits are checked against (see
+// data.EditReference), read once and kept until an import or a grid edit
+// changes them.
 type refCache struct {
 	mu  sync.Mutex
-	ref *reference
+	ref *data.EditReference
 	gen string // the store's MetaGeneration the reference was read at
 }
 
 // reference returns the cached reference layers, reading them on first use
 // and again after an import, by this process or another (MetaGeneration
 // moved).
-func (s *Store) reference(ctx context.Context) (*reference, error) {
+func (s *Store) reference(ctx context.Context) (*data.EditReference, error) {
 	s.refs.mu.Lock()
 	defer s.refs.mu.Unlock()
 	gen, err := s.Meta(ctx, MetaGeneration)
@@ -97,24 +90,8 @@ func (s *Store) reference(ctx context.Context) (*reference, error) {
 			return nil, err
 		}
 	}
-	s.refs.ref = newReference(ds)
+	s.refs.ref = data.NewEditReference(ds)
 	return s.refs.ref, nil
-}
-
-func newReference(ds *data.Dataset) *reference {
-	r := &reference{checker: data.NewComponentChecker(ds)}
-	r.grids = append([]data.UnitGrid(nil), ds.UnitGrids...)
-	sort.Slice(r.grids, func(i, j int) bool { return r.grids[i].Code < r.grids[j].Code })
-	r.bounds = make([]orb.Bound, len(r.grids))
-	for i := range r.grids {
-		r.bounds[i] = r.grids[i].Geometry.Bound()
-	}
-	for _, u := range ds.AdminUnits {
-		if u.Level == data.LevelDistrict {
-			r.districts = append(r.districts, u.Code)
-		}
-	}
-	return r
 }
 
 // dropReference makes the next edit read the reference layers again.
@@ -124,21 +101,11 @@ func (s *Store) dropReference() {
 	s.refs.mu.Unlock()
 }
 
-// gridAt is the lowest-coded unit grid containing p, "" when none does.
-func (r *reference) gridAt(p orb.Point) string {
-	for i := range r.grids {
-		if r.bounds[i].Contains(p) && planar.MultiPolygonContains(r.grids[i].Geometry, p) {
-			return r.grids[i].Code
-		}
-	}
-	return ""
-}
-
 // editTx is one write transaction with its history.
 type editTx struct {
 	ctx       context.Context
 	tx        *sql.Tx
-	ref       *reference
+	ref       *data.EditReference
 	meta      data.EditMeta
 	at        time.Time
 	changeset string
@@ -346,37 +313,12 @@ func (e *editTx) nextCode(county, category string, taken map[string]int) (string
 	return data.ComponentCode(county, category, n+1), nil
 }
 
-// prepare derives what the store owns (unit grid, change time) and checks
-// the component. where names it in errors.
+// prepare derives what the store owns (unit grid, code, change time) and
+// checks the component. where names it in errors.
 func (e *editTx) prepare(c *data.Component, where string, taken map[string]int) error {
-	if len(e.ref.grids) > 0 && c.Geometry != nil {
-		if p, ok := data.Representative(c.Geometry); ok {
-			c.UnitGrid = e.ref.gridAt(p)
-		}
-	}
-	if c.Code == "" && c.Category != "" {
-		county := ""
-		switch {
-		case len(c.UnitGrid) >= 6:
-			county = c.UnitGrid[:6]
-		case len(e.ref.districts) == 1:
-			county = e.ref.districts[0]
-		}
-		if county == "" {
-			return data.ValidationErrors{{Where: where, Field: "code", Reason: "is missing and no unit grid contains the geometry to derive the county from"}}
-		}
-		code, err := e.nextCode(county, c.Category, taken)
-		if err != nil {
-			return err
-		}
-		c.Code = code
-	}
-	c.ChangedAt = e.at
-	errs := e.ref.checker.Check([]data.Component{*c}, func(int) string { return where })
-	if len(e.ref.grids) > 0 && c.UnitGrid == "" && c.Geometry != nil && len(errs) == 0 {
-		errs = append(errs, &data.ValidationError{Where: where, Field: "geometry", Reason: "lies in no unit grid of the city"})
-	}
-	return errs.Err()
+	return e.ref.Prepare(c, where, e.at, func(county, category string) (string, error) {
+		return e.nextCode(county, category, taken)
+	})
 }
 
 var componentColumns = `geom, code, category, name, department, owner, maintainer, status, unit_grid, survey_date, changed_at, version, note`

@@ -8,7 +8,6 @@ import (
 	"strings"
 
 	"github.com/paulmach/orb"
-	"github.com/paulmach/orb/planar"
 
 	"citygrid/data"
 )
@@ -181,14 +180,7 @@ func (e *editTx) reattribute(retired []string, news []*data.UnitGrid) error {
 	}); err != nil {
 		return err
 	}
-	elsewhere := func(p orb.Point) string {
-		for k := range e.ref.grids {
-			if g := &e.ref.grids[k]; !gone[g.Code] && e.ref.bounds[k].Contains(p) && planar.MultiPolygonContains(g.Geometry, p) {
-				return g.Code
-			}
-		}
-		return ""
-	}
+	elsewhere := func(p orb.Point) string { return e.ref.GridAt(p, gone) }
 	for i := range comps {
 		cur := &comps[i]
 		target := data.ReattributeTo(cur.Geometry, news, elsewhere)

@@ -207,8 +207,8 @@ type writeTx struct {
 	at        time.Time
 	changes   []data.Change
 	batch     pgx.Batch
-	ref       *reference // reference layers as of this transaction
-	grids     bool       // unit grids changed
+	ref       *data.EditReference // reference layers as of this transaction
+	grids     bool                // unit grids changed
 
 	lastVersions map[string]int64 // changeset plans: last version of each given code
 

@@ -11,8 +11,6 @@ import (
 
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgconn"
-	"github.com/paulmach/orb"
-	"github.com/paulmach/orb/planar"
 
 	"citygrid/data"
 )
@@ -33,24 +31,17 @@ type refKey struct {
 	grids int64  // change_counter.grids_seq (grid edits)
 }
 
-// reference is what edits are checked against: the city's reference
-// layers, read once per refKey.
-type reference struct {
-	checker   *data.ComponentChecker
-	grids     []data.UnitGrid // sorted by code
-	bounds    []orb.Bound
-	districts []string
-}
-
+// refCache keeps the reference layers edits are checked against, read
+// once per refKey.
 type refCache struct {
 	mu  sync.Mutex
 	key refKey
-	ref *reference
+	ref *data.EditReference
 }
 
 // reference returns the reference layers as of key, reading them in tx
 // when the cached ones are older.
-func (s *Store) reference(ctx context.Context, tx pgx.Tx, key refKey) (*reference, error) {
+func (s *Store) reference(ctx context.Context, tx pgx.Tx, key refKey) (*data.EditReference, error) {
 	s.refs.mu.Lock()
 	defer s.refs.mu.Unlock()
 	if s.refs.ref != nil && s.refs.key == key {
@@ -60,17 +51,7 @@ func (s *Store) reference(ctx context.Context, tx pgx.Tx, key refKey) (*referenc
 	if err != nil {
 		return nil, err
 	}
-	r := &reference{checker: data.NewComponentChecker(ds), grids: ds.UnitGrids}
-	sort.Slice(r.grids, func(i, j int) bool { return r.grids[i].Code < r.grids[j].Code })
-	r.bounds = make([]orb.Bound, len(r.grids))
-	for i := range r.grids {
-		r.bounds[i] = r.grids[i].Geometry.Bound()
-	}
-	for _, u := range ds.AdminUnits {
-		if u.Level == data.LevelDistrict {
-			r.districts = append(r.districts, u.Code)
-		}
-	}
+	r := data.NewEditReference(ds)
 	s.refs.ref, s.refs.key = r, key
 	return r, nil
 }
@@ -80,16 +61,6 @@ func readKey(ctx context.Context, tx pgx.Tx) (refKey, error) {
 	var k refKey
 	err := tx.QueryRow(ctx, `SELECT grids_seq, coalesce((SELECT value FROM meta WHERE key = $1), '') FROM change_counter`, MetaGeneration).Scan(&k.grids, &k.gen)
 	return k, err
-}
-
-// gridAt is the lowest-coded unit grid containing p, "" when none does.
-func (r *reference) gridAt(p orb.Point) string {
-	for i := range r.grids {
-		if r.bounds[i].Contains(p) && planar.MultiPolygonContains(r.grids[i].Geometry, p) {
-			return r.grids[i].Code
-		}
-	}
-	return ""
 }
 
 // stored reads one component inside the transaction (nil: not stored).
@@ -142,34 +113,9 @@ func (w *writeTx) nextCode(county, category string, taken map[string]int) (strin
 // prepare derives what the store owns (unit grid, code, change time) and
 // checks the component; where names it in errors.
 func (w *writeTx) prepare(c *data.Component, where string, taken map[string]int) error {
-	if len(w.ref.grids) > 0 && c.Geometry != nil {
-		if p, ok := data.Representative(c.Geometry); ok {
-			c.UnitGrid = w.ref.gridAt(p)
-		}
-	}
-	if c.Code == "" && c.Category != "" {
-		county := ""
-		switch {
-		case len(c.UnitGrid) >= 6:
-			county = c.UnitGrid[:6]
-		case len(w.ref.districts) == 1:
-			county = w.ref.districts[0]
-		}
-		if county == "" {
-			return data.ValidationErrors{{Where: where, Field: "code", Reason: "is missing and no unit grid contains the geometry to derive the county from"}}
-		}
-		code, err := w.nextCode(county, c.Category, taken)
-		if err != nil {
-			return err
-		}
-		c.Code = code
-	}
-	c.ChangedAt = w.at
-	errs := w.ref.checker.Check([]data.Component{*c}, func(int) string { return where })
-	if len(w.ref.grids) > 0 && c.UnitGrid == "" && c.Geometry != nil && len(errs) == 0 {
-		errs = append(errs, &data.ValidationError{Where: where, Field: "geometry", Reason: "lies in no unit grid of the city"})
-	}
-	return errs.Err()
+	return w.ref.Prepare(c, where, w.at, func(county, category string) (string, error) {
+		return w.nextCode(county, category, taken)
+	})
 }
 
 func componentRow(c *data.Component) ([]any, error) {

@@ -11,7 +11,6 @@ import (
 
 	"github.com/jackc/pgx/v5"
 	"github.com/paulmach/orb"
-	"github.com/paulmach/orb/planar"
 
 	"citygrid/data"
 )
@@ -192,14 +191,7 @@ func (w *writeTx) reattribute(retired []string, news []*data.UnitGrid) error {
 	}); err != nil {
 		return err
 	}
-	elsewhere := func(p orb.Point) string {
-		for k := range w.ref.grids {
-			if g := &w.ref.grids[k]; !gone[g.Code] && w.ref.bounds[k].Contains(p) && planar.MultiPolygonContains(g.Geometry, p) {
-				return g.Code
-			}
-		}
-		return ""
-	}
+	elsewhere := func(p orb.Point) string { return w.ref.GridAt(p, gone) }
 	for i := range comps {
 		cur := &comps[i]
 		target := data.ReattributeTo(cur.Geometry, news, elsewhere)
