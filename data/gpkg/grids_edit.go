@@ -5,7 +5,6 @@ import (
 	"encoding/json"
 	"fmt"
 	"strconv"
-	"strings"
 
 	"github.com/paulmach/orb"
 
@@ -21,94 +20,18 @@ import (
 // must lie inside the old grid and cover it: their areas must sum to its
 // area within 0.5 %.
 func (s *Store) SplitUnitGrid(ctx context.Context, code string, parts []orb.MultiPolygon, m data.EditMeta) ([]data.Change, error) {
-	return s.write(ctx, m, "", func(e *editTx) error {
-		old, err := e.unitGrid(code)
-		if err != nil {
-			return err
-		}
-		ordered, err := data.SplitParts(old, parts)
-		if err != nil {
-			return err
-		}
-		if m.Reason == "" {
-			e.meta.Reason = "unit grid " + code + " split"
-		}
-		seq, err := e.lastGridSequence(old.Community)
-		if err != nil {
-			return err
-		}
-		if err := e.deleteUnitGrid(old); err != nil {
-			return err
-		}
-		news := make([]*data.UnitGrid, len(ordered))
-		for i, p := range ordered {
-			seq++
-			if seq > 999 {
-				return data.ValidationErrors{{Field: "parts", Reason: fmt.Sprintf("community %s has no free unit-grid sequence left", old.Community)}}
-			}
-			g := &data.UnitGrid{Code: old.Community + fmt.Sprintf("%03d", seq), Community: old.Community, Geometry: data.OrientRFC7946(p)}
-			g.AreaM2 = data.AreaM2(g.Geometry)
-			if err := e.insertUnitGrid(g); err != nil {
-				return err
-			}
-			news[i] = g
-		}
-		return e.reattribute([]string{code}, news)
-	})
+	return s.write(ctx, m, "", func(e *editTx) error { return data.SplitUnitGridIn(e, code, parts) })
 }
 
 // MergeUnitGrids replaces grids of one community by their union (shared
 // edges dissolved) under the next unused sequence of the community, and
 // moves their components to it, in one transaction.
 func (s *Store) MergeUnitGrids(ctx context.Context, codes []string, m data.EditMeta) ([]data.Change, error) {
-	return s.write(ctx, m, "", func(e *editTx) error {
-		if len(codes) < 2 {
-			return data.ValidationErrors{{Field: "codes", Reason: fmt.Sprintf("a merge needs at least 2 unit grids, has %d", len(codes))}}
-		}
-		var olds []*data.UnitGrid
-		seen := map[string]bool{}
-		var all orb.MultiPolygon
-		for _, c := range codes {
-			if seen[c] {
-				return data.ValidationErrors{{Field: "codes", Reason: fmt.Sprintf("%s is given twice", c)}}
-			}
-			seen[c] = true
-			g, err := e.unitGrid(c)
-			if err != nil {
-				return err
-			}
-			if len(olds) > 0 && g.Community != olds[0].Community {
-				return data.ValidationErrors{{Field: "codes", Reason: fmt.Sprintf("%s lies in community %s but %s in %s: a unit grid never crosses a community border", c, g.Community, olds[0].Code, olds[0].Community)}}
-			}
-			olds = append(olds, g)
-			all = append(all, g.Geometry...)
-		}
-		if m.Reason == "" {
-			e.meta.Reason = "unit grids " + strings.Join(codes, ", ") + " merged"
-		}
-		seq, err := e.lastGridSequence(olds[0].Community)
-		if err != nil {
-			return err
-		}
-		if seq >= 999 {
-			return data.ValidationErrors{{Field: "codes", Reason: fmt.Sprintf("community %s has no free unit-grid sequence left", olds[0].Community)}}
-		}
-		for _, g := range olds {
-			if err := e.deleteUnitGrid(g); err != nil {
-				return err
-			}
-		}
-		merged := &data.UnitGrid{Code: olds[0].Community + fmt.Sprintf("%03d", seq+1), Community: olds[0].Community, Geometry: data.Dissolve(all)}
-		merged.AreaM2 = data.AreaM2(merged.Geometry)
-		if err := e.insertUnitGrid(merged); err != nil {
-			return err
-		}
-		return e.reattribute(codes, []*data.UnitGrid{merged})
-	})
+	return s.write(ctx, m, "", func(e *editTx) error { return data.MergeUnitGridsIn(e, codes) })
 }
 
-// unitGrid reads one unit grid inside the transaction.
-func (e *editTx) unitGrid(code string) (*data.UnitGrid, error) {
+// UnitGrid reads one unit grid inside the transaction.
+func (e *editTx) UnitGrid(code string) (*data.UnitGrid, error) {
 	var blob []byte
 	g := &data.UnitGrid{Code: code}
 	err := e.tx.QueryRowContext(e.ctx, `SELECT geom, community, area_m2 FROM unit_grids WHERE code = ?`, code).Scan(&blob, &g.Community, &g.AreaM2)
@@ -124,9 +47,9 @@ func (e *editTx) unitGrid(code string) (*data.UnitGrid, error) {
 	return g, nil
 }
 
-// lastGridSequence is the highest sequence a unit grid of the community
+// LastGridSequence is the highest sequence a unit grid of the community
 // ever had, stored or retired.
-func (e *editTx) lastGridSequence(community string) (int, error) {
+func (e *editTx) LastGridSequence(community string) (int, error) {
 	var a, b string
 	if err := e.tx.QueryRowContext(e.ctx, `SELECT coalesce(max(code), '') FROM unit_grids WHERE community = ?`, community).Scan(&a); err != nil {
 		return 0, err
@@ -145,7 +68,7 @@ func (e *editTx) lastGridSequence(community string) (int, error) {
 	return n, nil
 }
 
-func (e *editTx) deleteUnitGrid(g *data.UnitGrid) error {
+func (e *editTx) DeleteUnitGrid(g *data.UnitGrid) error {
 	if err := e.exec(`DELETE FROM unit_grids WHERE code = ?`, g.Code); err != nil {
 		return WriteError(err)
 	}
@@ -153,7 +76,7 @@ func (e *editTx) deleteUnitGrid(g *data.UnitGrid) error {
 	return e.record(data.Change{Layer: layerUnitGrids, Op: data.OpDelete, Code: g.Code, Version: 1, BeforeUnitGrid: g})
 }
 
-func (e *editTx) insertUnitGrid(g *data.UnitGrid) error {
+func (e *editTx) InsertUnitGrid(g *data.UnitGrid) error {
 	if err := e.exec(`INSERT INTO unit_grids (geom, code, community, area_m2) VALUES (?, ?, ?, ?)`,
 		AppendGeometry(nil, g.Geometry, SRSCGCS2000), g.Code, g.Community, g.AreaM2); err != nil {
 		if isConstraint(err) {
@@ -165,9 +88,9 @@ func (e *editTx) insertUnitGrid(g *data.UnitGrid) error {
 	return e.record(data.Change{Layer: layerUnitGrids, Op: data.OpInsert, Code: g.Code, Version: 1, AfterUnitGrid: g})
 }
 
-// reattribute moves the components of the retired grids to the new grid
+// Reattribute moves the components of the retired grids to the new grid
 // containing them; one left on none goes to any other grid containing it.
-func (e *editTx) reattribute(retired []string, news []*data.UnitGrid) error {
+func (e *editTx) Reattribute(retired []string, news []*data.UnitGrid) error {
 	gone := map[string]bool{}
 	for _, c := range retired {
 		gone[c] = true
@@ -195,3 +118,12 @@ func (e *editTx) reattribute(retired []string, news []*data.UnitGrid) error {
 	}
 	return nil
 }
+
+// DefaultReason sets the history reason when the editor gave none.
+func (e *editTx) DefaultReason(reason string) {
+	if e.meta.Reason == "" {
+		e.meta.Reason = reason
+	}
+}
+
+var _ data.GridWriter = (*editTx)(nil)

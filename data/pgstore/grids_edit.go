@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"sort"
 	"strconv"
-	"strings"
 	"time"
 
 	"github.com/jackc/pgx/v5"
@@ -25,94 +24,18 @@ var _ data.UnitGridHistory = (*Store)(nil)
 // must lie inside the old grid and cover it (areas summing to its area
 // within 0.5 %).
 func (s *Store) SplitUnitGrid(ctx context.Context, code string, parts []orb.MultiPolygon, m data.EditMeta) ([]data.Change, error) {
-	return s.write(ctx, m, "", func(w *writeTx) error {
-		old, err := w.unitGrid(code)
-		if err != nil {
-			return err
-		}
-		ordered, err := data.SplitParts(old, parts)
-		if err != nil {
-			return err
-		}
-		if m.Reason == "" {
-			w.meta.Reason = "unit grid " + code + " split"
-		}
-		seq, err := w.lastGridSequence(old.Community)
-		if err != nil {
-			return err
-		}
-		if seq+len(parts) > 999 {
-			return data.ValidationErrors{{Field: "parts", Reason: fmt.Sprintf("community %s has no free unit-grid sequence left", old.Community)}}
-		}
-		if err := w.deleteUnitGrid(old); err != nil {
-			return err
-		}
-		news := make([]*data.UnitGrid, len(ordered))
-		for i, p := range ordered {
-			seq++
-			g := &data.UnitGrid{Code: old.Community + fmt.Sprintf("%03d", seq), Community: old.Community, Geometry: data.OrientRFC7946(p)}
-			g.AreaM2 = data.AreaM2(g.Geometry)
-			if err := w.insertUnitGrid(g); err != nil {
-				return err
-			}
-			news[i] = g
-		}
-		return w.reattribute([]string{code}, news)
-	})
+	return s.write(ctx, m, "", func(w *writeTx) error { return data.SplitUnitGridIn(w, code, parts) })
 }
 
 // MergeUnitGrids replaces grids of one community by their union (shared
 // edges dissolved) under the next unused sequence of the community and
 // moves their components to it, in one transaction.
 func (s *Store) MergeUnitGrids(ctx context.Context, codes []string, m data.EditMeta) ([]data.Change, error) {
-	return s.write(ctx, m, "", func(w *writeTx) error {
-		if len(codes) < 2 {
-			return data.ValidationErrors{{Field: "codes", Reason: fmt.Sprintf("a merge needs at least 2 unit grids, has %d", len(codes))}}
-		}
-		var olds []*data.UnitGrid
-		seen := map[string]bool{}
-		var all orb.MultiPolygon
-		for _, c := range codes {
-			if seen[c] {
-				return data.ValidationErrors{{Field: "codes", Reason: fmt.Sprintf("%s is given twice", c)}}
-			}
-			seen[c] = true
-			g, err := w.unitGrid(c)
-			if err != nil {
-				return err
-			}
-			if len(olds) > 0 && g.Community != olds[0].Community {
-				return data.ValidationErrors{{Field: "codes", Reason: fmt.Sprintf("%s lies in community %s but %s in %s: a unit grid never crosses a community border", c, g.Community, olds[0].Code, olds[0].Community)}}
-			}
-			olds = append(olds, g)
-			all = append(all, g.Geometry...)
-		}
-		if m.Reason == "" {
-			w.meta.Reason = "unit grids " + strings.Join(codes, ", ") + " merged"
-		}
-		seq, err := w.lastGridSequence(olds[0].Community)
-		if err != nil {
-			return err
-		}
-		if seq >= 999 {
-			return data.ValidationErrors{{Field: "codes", Reason: fmt.Sprintf("community %s has no free unit-grid sequence left", olds[0].Community)}}
-		}
-		for _, g := range olds {
-			if err := w.deleteUnitGrid(g); err != nil {
-				return err
-			}
-		}
-		merged := &data.UnitGrid{Code: olds[0].Community + fmt.Sprintf("%03d", seq+1), Community: olds[0].Community, Geometry: data.Dissolve(all)}
-		merged.AreaM2 = data.AreaM2(merged.Geometry)
-		if err := w.insertUnitGrid(merged); err != nil {
-			return err
-		}
-		return w.reattribute(codes, []*data.UnitGrid{merged})
-	})
+	return s.write(ctx, m, "", func(w *writeTx) error { return data.MergeUnitGridsIn(w, codes) })
 }
 
-// unitGrid reads one unit grid inside the transaction.
-func (w *writeTx) unitGrid(code string) (*data.UnitGrid, error) {
+// UnitGrid reads one unit grid inside the transaction.
+func (w *writeTx) UnitGrid(code string) (*data.UnitGrid, error) {
 	if err := w.flush(); err != nil {
 		return nil, err
 	}
@@ -137,9 +60,9 @@ func (w *writeTx) unitGrid(code string) (*data.UnitGrid, error) {
 	return g, nil
 }
 
-// lastGridSequence is the highest sequence a unit grid of the community
+// LastGridSequence is the highest sequence a unit grid of the community
 // ever had, stored or retired.
-func (w *writeTx) lastGridSequence(community string) (int, error) {
+func (w *writeTx) LastGridSequence(community string) (int, error) {
 	var last string
 	if err := w.tx.QueryRow(w.ctx, `SELECT greatest(
   (SELECT coalesce(max(code), '') FROM unit_grids WHERE community = $1),
@@ -156,13 +79,13 @@ func (w *writeTx) lastGridSequence(community string) (int, error) {
 	return n, nil
 }
 
-func (w *writeTx) deleteUnitGrid(g *data.UnitGrid) error {
+func (w *writeTx) DeleteUnitGrid(g *data.UnitGrid) error {
 	w.batch.Queue(`DELETE FROM unit_grids WHERE code = $1`, g.Code)
 	w.grids = true
 	return w.record(data.Change{Layer: layerUnitGrids, Op: data.OpDelete, Code: g.Code, Version: 1, BeforeUnitGrid: g})
 }
 
-func (w *writeTx) insertUnitGrid(g *data.UnitGrid) error {
+func (w *writeTx) InsertUnitGrid(g *data.UnitGrid) error {
 	b, err := geomArg(g.Geometry)
 	if err != nil {
 		return fmt.Errorf("unit grid %s: %w", g.Code, err)
@@ -173,10 +96,10 @@ func (w *writeTx) insertUnitGrid(g *data.UnitGrid) error {
 	return w.record(data.Change{Layer: layerUnitGrids, Op: data.OpInsert, Code: g.Code, Version: 1, AfterUnitGrid: g})
 }
 
-// reattribute moves the components of the retired grids to the new grid
+// Reattribute moves the components of the retired grids to the new grid
 // containing them; one on none goes to any other grid containing it, one
 // on the parts' seams to the nearest part.
-func (w *writeTx) reattribute(retired []string, news []*data.UnitGrid) error {
+func (w *writeTx) Reattribute(retired []string, news []*data.UnitGrid) error {
 	if err := w.flush(); err != nil {
 		return err
 	}
@@ -280,3 +203,12 @@ func (s *Store) gridsAsOf(ctx context.Context, t time.Time, code string) ([]data
 	sort.Slice(out, func(i, j int) bool { return out[i].Code < out[j].Code })
 	return out, nil
 }
+
+// DefaultReason sets the history reason when the editor gave none.
+func (w *writeTx) DefaultReason(reason string) {
+	if w.meta.Reason == "" {
+		w.meta.Reason = reason
+	}
+}
+
+var _ data.GridWriter = (*writeTx)(nil)
