@@ -3,7 +3,6 @@ package gpkg
 import (
 	"context"
 	"database/sql"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"sort"
@@ -12,7 +11,6 @@ import (
 	"time"
 
 	"github.com/paulmach/orb"
-	"github.com/paulmach/orb/geojson"
 
 	"citygrid/data"
 )
@@ -566,100 +564,23 @@ func (s *Store) asOf(ctx context.Context, t time.Time, code string) ([]data.Comp
 	return out, nil
 }
 
-// componentDoc is how the history keeps a component.
-type componentDoc struct {
-	Code       string            `json:"code"`
-	Category   string            `json:"category"`
-	Name       string            `json:"name"`
-	Geometry   *geojson.Geometry `json:"geometry"`
-	Department string            `json:"department"`
-	Owner      string            `json:"owner"`
-	Maintainer string            `json:"maintainer"`
-	Status     string            `json:"status"`
-	UnitGrid   string            `json:"unit_grid"`
-	SurveyDate string            `json:"survey_date,omitempty"`
-	ChangedAt  string            `json:"changed_at,omitempty"`
-	Version    int64             `json:"version"`
-	Note       string            `json:"note,omitempty"`
-}
-
-func componentJSON(c *data.Component) ([]byte, error) {
-	if c == nil {
-		return nil, nil
-	}
-	d := componentDoc{Code: c.Code, Category: c.Category, Name: c.Name, Department: c.Department, Owner: c.Owner,
-		Maintainer: c.Maintainer, Status: string(c.Status), UnitGrid: c.UnitGrid, Version: c.Version, Note: c.Note}
-	if c.Geometry != nil {
-		d.Geometry = geojson.NewGeometry(c.Geometry)
-	}
-	if !c.SurveyDate.IsZero() {
-		d.SurveyDate = c.SurveyDate.Format(dateFormat)
-	}
-	if !c.ChangedAt.IsZero() {
-		d.ChangedAt = c.ChangedAt.UTC().Format(timestampFormat)
-	}
-	return json.Marshal(d)
-}
+// The history documents (data.MarshalComponentDoc and friends); NULL
+// columns are the side of an insert or delete without a feature.
+var (
+	componentJSON = data.MarshalComponentDoc
+	unitGridJSON  = data.MarshalUnitGridDoc
+)
 
 func parseComponentJSON(s sql.NullString) (*data.Component, error) {
 	if !s.Valid {
 		return nil, nil
 	}
-	var d componentDoc
-	if err := json.Unmarshal([]byte(s.String), &d); err != nil {
-		return nil, fmt.Errorf("history row: %w", err)
-	}
-	c := &data.Component{Code: d.Code, Category: d.Category, Name: d.Name, Department: d.Department, Owner: d.Owner,
-		Maintainer: d.Maintainer, Status: data.ComponentStatus(d.Status), UnitGrid: d.UnitGrid, Version: d.Version, Note: d.Note}
-	if d.Geometry != nil {
-		c.Geometry = d.Geometry.Geometry()
-	}
-	var err error
-	if d.SurveyDate != "" {
-		if c.SurveyDate, err = parseDate([]byte(d.SurveyDate)); err != nil {
-			return nil, err
-		}
-	}
-	if d.ChangedAt != "" {
-		if c.ChangedAt, err = parseTimestamp([]byte(d.ChangedAt)); err != nil {
-			return nil, err
-		}
-	}
-	return c, nil
-}
-
-type unitGridDoc struct {
-	Code      string            `json:"code"`
-	Community string            `json:"community"`
-	AreaM2    float64           `json:"area_m2"`
-	Geometry  *geojson.Geometry `json:"geometry"`
-}
-
-func unitGridJSON(g *data.UnitGrid) ([]byte, error) {
-	if g == nil {
-		return nil, nil
-	}
-	return json.Marshal(unitGridDoc{Code: g.Code, Community: g.Community, AreaM2: g.AreaM2, Geometry: geojson.NewGeometry(g.Geometry)})
+	return data.UnmarshalComponentDoc([]byte(s.String))
 }
 
 func parseUnitGridJSON(s sql.NullString) (*data.UnitGrid, error) {
 	if !s.Valid {
 		return nil, nil
 	}
-	var d unitGridDoc
-	if err := json.Unmarshal([]byte(s.String), &d); err != nil {
-		return nil, fmt.Errorf("history row: %w", err)
-	}
-	g := &data.UnitGrid{Code: d.Code, Community: d.Community, AreaM2: d.AreaM2}
-	if d.Geometry != nil {
-		switch x := d.Geometry.Geometry().(type) {
-		case orb.MultiPolygon:
-			g.Geometry = x
-		case orb.Polygon:
-			g.Geometry = orb.MultiPolygon{x}
-		default:
-			return nil, errors.New("history row: a unit grid that is not a polygon")
-		}
-	}
-	return g, nil
+	return data.UnmarshalUnitGridDoc([]byte(s.String))
 }

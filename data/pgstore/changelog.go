@@ -2,7 +2,6 @@ package pgstore
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"strconv"
@@ -10,8 +9,6 @@ import (
 
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgconn"
-	"github.com/paulmach/orb"
-	"github.com/paulmach/orb/geojson"
 
 	"citygrid/data"
 )
@@ -404,114 +401,13 @@ FROM unnest($1::bigint[], $2::text[], $3::text[], $4::text[], $5::bigint[], $6::
 	return err
 }
 
-// componentDoc is how the log keeps a component (the GeoPackage store's
-// history uses the same fields).
-type componentDoc struct {
-	Code       string            `json:"code"`
-	Category   string            `json:"category"`
-	Name       string            `json:"name"`
-	Geometry   *geojson.Geometry `json:"geometry"`
-	Department string            `json:"department"`
-	Owner      string            `json:"owner"`
-	Maintainer string            `json:"maintainer"`
-	Status     string            `json:"status"`
-	UnitGrid   string            `json:"unit_grid"`
-	SurveyDate string            `json:"survey_date,omitempty"`
-	ChangedAt  string            `json:"changed_at,omitempty"`
-	Version    int64             `json:"version"`
-	Note       string            `json:"note,omitempty"`
-}
-
-const (
-	dateFormat = "2006-01-02"
-	timeFormat = "2006-01-02T15:04:05.000000Z07:00"
+// The history documents (data.MarshalComponentDoc and friends).
+var (
+	componentJSON      = data.MarshalComponentDoc
+	parseComponentJSON = data.UnmarshalComponentDoc
+	unitGridJSON       = data.MarshalUnitGridDoc
+	parseUnitGridJSON  = data.UnmarshalUnitGridDoc
 )
-
-func componentJSON(c *data.Component) ([]byte, error) {
-	if c == nil {
-		return nil, nil
-	}
-	d := componentDoc{Code: c.Code, Category: c.Category, Name: c.Name, Department: c.Department, Owner: c.Owner,
-		Maintainer: c.Maintainer, Status: string(c.Status), UnitGrid: c.UnitGrid, Version: c.Version, Note: c.Note}
-	if c.Geometry != nil {
-		d.Geometry = geojson.NewGeometry(c.Geometry)
-	}
-	if !c.SurveyDate.IsZero() {
-		d.SurveyDate = c.SurveyDate.UTC().Format(dateFormat)
-	}
-	if !c.ChangedAt.IsZero() {
-		d.ChangedAt = c.ChangedAt.UTC().Format(timeFormat)
-	}
-	return json.Marshal(d)
-}
-
-func parseComponentJSON(b []byte) (*data.Component, error) {
-	if b == nil {
-		return nil, nil
-	}
-	var d componentDoc
-	if err := json.Unmarshal(b, &d); err != nil {
-		return nil, err
-	}
-	c := &data.Component{Code: d.Code, Category: d.Category, Name: d.Name, Department: d.Department, Owner: d.Owner,
-		Maintainer: d.Maintainer, Status: data.ComponentStatus(d.Status), UnitGrid: d.UnitGrid, Version: d.Version, Note: d.Note}
-	if d.Geometry != nil {
-		c.Geometry = d.Geometry.Geometry()
-	}
-	var err error
-	if d.SurveyDate != "" {
-		if c.SurveyDate, err = time.Parse(dateFormat, d.SurveyDate); err != nil {
-			return nil, err
-		}
-	}
-	if d.ChangedAt != "" {
-		if c.ChangedAt, err = time.Parse(timeFormat, d.ChangedAt); err != nil {
-			return nil, err
-		}
-		c.ChangedAt = c.ChangedAt.UTC()
-	}
-	return c, nil
-}
-
-type unitGridDoc struct {
-	Code      string            `json:"code"`
-	Community string            `json:"community"`
-	AreaM2    float64           `json:"area_m2"`
-	Geometry  *geojson.Geometry `json:"geometry"`
-}
-
-func unitGridJSON(g *data.UnitGrid) ([]byte, error) {
-	if g == nil {
-		return nil, nil
-	}
-	d := unitGridDoc{Code: g.Code, Community: g.Community, AreaM2: g.AreaM2}
-	if g.Geometry != nil {
-		d.Geometry = geojson.NewGeometry(g.Geometry)
-	}
-	return json.Marshal(d)
-}
-
-func parseUnitGridJSON(b []byte) (*data.UnitGrid, error) {
-	if b == nil {
-		return nil, nil
-	}
-	var d unitGridDoc
-	if err := json.Unmarshal(b, &d); err != nil {
-		return nil, err
-	}
-	g := &data.UnitGrid{Code: d.Code, Community: d.Community, AreaM2: d.AreaM2}
-	if d.Geometry != nil {
-		switch x := d.Geometry.Geometry().(type) {
-		case orb.MultiPolygon:
-			g.Geometry = x
-		case orb.Polygon:
-			g.Geometry = orb.MultiPolygon{x}
-		default:
-			return nil, errors.New("a unit grid that is not a polygon")
-		}
-	}
-	return g, nil
-}
 
 // Schema is the PostgreSQL schema holding the store's tables.
 func (s *Store) Schema() string { return s.schema }
