@@ -6,16 +6,6 @@ import (
 	"unicode/utf8"
 )
 
-// traditional maps the traditional forms that turn up in typed addresses to
-// the simplified forms the standard names use.
-var traditional = map[rune]rune{
-	'號': '号', '區': '区', '門': '门', '園': '园', '東': '东', '廣': '广', '橋': '桥',
-	'鳳': '凤', '龍': '龙', '華': '华', '寧': '宁', '臺': '台', '處': '处', '學': '学',
-	'醫': '医', '國': '国', '陽': '阳', '場': '场', '軟': '软', '體': '体', '鎮': '镇',
-	'鄉': '乡', '縣': '县', '電': '电', '長': '长', '灣': '湾', '雲': '云', '裏': '里',
-	'莊': '庄', '樓': '楼', '單': '单', '層': '层', '館': '馆', '廠': '厂', '濱': '滨',
-}
-
 // isDash reports whether r is one of the dashes people type between a door
 // number and its sub-number ("101-1", "101－1", "101—1").
 func isDash(r rune) bool {
@@ -28,13 +18,19 @@ func isDash(r rune) bool {
 
 // Normalize folds an address text into the form the index holds: the
 // full-width ASCII block (digits, letters, punctuation) and the ideographic
-// space become ASCII, ASCII letters lower case, common traditional forms
-// simplified (號 → 号), "#" after a digit read as 号, dashes between digits
-// kept as "-", and every space, punctuation mark and symbol dropped. It is
-// idempotent.
+// space become ASCII, ASCII letters lower case, traditional and variant
+// characters simplified (號 → 号, 楓 → 枫), Chinese numerals written where a
+// number stands become digits (一百零五号 → 105号, 翠竹一路 → 翠竹1路), "#"
+// after a digit is read as 号, dashes between digits are kept as "-", and
+// every space, punctuation mark and symbol is dropped. It is idempotent.
 func Normalize(s string) string {
-	var b strings.Builder
-	b.Grow(len(s))
+	return string(normalizeRunes(s, true))
+}
+
+// normalizeRunes is Normalize as runes; numerals false keeps Chinese
+// numerals as they are (for the pinyin of a name).
+func normalizeRunes(s string, numerals bool) []rune {
+	out := make([]rune, 0, len(s)/2+1)
 	var prev rune // last rune written
 	pendingDash := false
 	for _, r := range s {
@@ -42,20 +38,20 @@ func Normalize(s string) string {
 		switch {
 		case r >= '0' && r <= '9':
 			if pendingDash && prev >= '0' && prev <= '9' {
-				b.WriteByte('-')
+				out = append(out, '-')
 			}
 			pendingDash = false
-			b.WriteRune(r)
+			out = append(out, r)
 			prev = r
 		case isDash(r):
 			pendingDash = prev >= '0' && prev <= '9'
 		case r == '#' && prev >= '0' && prev <= '9':
 			pendingDash = false
-			b.WriteRune('号')
+			out = append(out, '号')
 			prev = '号'
 		case unicode.IsLetter(r) || unicode.Is(unicode.Han, r):
 			pendingDash = false
-			b.WriteRune(r)
+			out = append(out, r)
 			prev = r
 		default:
 			// Spaces, punctuation and symbols separate nothing in a
@@ -65,11 +61,14 @@ func Normalize(s string) string {
 			}
 		}
 	}
-	return b.String()
+	if numerals {
+		out = convertNumerals(out)
+	}
+	return out
 }
 
 // foldRune maps one rune: full-width ASCII to ASCII, upper-case ASCII to
-// lower case, traditional to simplified.
+// lower case, traditional and variant Chinese to simplified.
 func foldRune(r rune) rune {
 	switch {
 	case r >= 0xFF01 && r <= 0xFF5E:
@@ -82,30 +81,41 @@ func foldRune(r rune) rune {
 	if r >= 'A' && r <= 'Z' {
 		return r + ('a' - 'A')
 	}
-	if t, ok := traditional[r]; ok {
-		return t
+	if r >= 0x3400 {
+		return foldHan(r)
 	}
 	return r
 }
 
 // tails are words after a place that say "near it" rather than name it.
 var tails = []string{
-	"附近的", "附近", "旁边", "周边", "周围", "一带", "对面", "门口", "路口", "交叉口", "这里", "那里",
+	"附近的", "附近", "旁边", "周边", "周围", "一带", "对面", "门口", "这里", "那里",
 	"边上", "旁", "里面",
 }
 
 // directions are the compass words of a position description (方位).
 var directions = []string{"东北", "东南", "西北", "西南", "东", "南", "西", "北"}
 
-// stripTails removes trailing "near" words and position descriptions
-// ("东侧约50米", "南200m") from a normalised text and reports whether it
-// removed any. The place before them is what the text locates.
-func stripTails(q []rune) ([]rune, bool) {
-	near := false
+// crossMarkers end a text that names a road crossing ("…与…交叉口").
+// "路口" and a bare "口" after a road name are read in stripCross.
+var crossMarkers = []string{"交叉路口", "十字路口", "丁字路口", "交叉口", "交汇处", "交界处", "交汇口", "交口"}
+
+// stripTails removes trailing "near" words, position descriptions
+// ("东侧约50米", "南200m") and crossing markers from a normalised text. It
+// returns the text left, the position words removed, in text order, and
+// whether a crossing marker was among them. The place before them is what
+// the text locates.
+func stripTails(q []rune) ([]rune, string, bool) {
+	end := len(q)
+	cross := false
 	for {
 		n := len(q)
 		q = stripDistance(q)
 		q = stripDirection(q)
+		var c bool
+		if q, c = stripCross(q); c {
+			cross = true
+		}
 		for _, t := range tails {
 			if hasRuneSuffix(q, t) && len(q) > utf8.RuneCountInString(t)+1 {
 				q = q[:len(q)-utf8.RuneCountInString(t)]
@@ -113,10 +123,29 @@ func stripTails(q []rune) ([]rune, bool) {
 			}
 		}
 		if len(q) == n {
-			return q, near
+			return q, string(q[len(q):end]), cross
 		}
-		near = true
 	}
+}
+
+// stripCross removes a crossing marker: 交叉口 and its kin, "路口" after a
+// road name ("A路与B路路口"), or the "口" of "A路B路口".
+func stripCross(q []rune) ([]rune, bool) {
+	for _, m := range crossMarkers {
+		if n := utf8.RuneCountInString(m); hasRuneSuffix(q, m) && len(q) > n+1 {
+			return q[:len(q)-n], true
+		}
+	}
+	if hasRuneSuffix(q, "口") && len(q) > 3 {
+		rest := q[:len(q)-1]
+		if hasRuneSuffix(rest, "路") && containsRune(roadEnds, rest[len(rest)-2]) {
+			return rest[:len(rest)-1], true // …B路路口
+		}
+		if containsRune(roadEnds, rest[len(rest)-1]) {
+			return rest, true // …B路口
+		}
+	}
+	return q, false
 }
 
 // stripDistance removes a trailing "约50米", "50m", "1公里".
@@ -192,7 +221,7 @@ func hasRuneSuffix(q []rune, s string) bool {
 var buildingWords = []string{"号楼", "栋", "幢", "单元", "室", "层", "楼", "座"}
 
 // roadWords after "N号" make the number part of a road name ("雨花12号路").
-var roadWords = []string{"路", "街", "巷", "大道", "线", "弄", "院"}
+var roadWords = []string{"路", "街", "巷", "大道", "线", "弄", "园区", "地块"}
 
 // doorNumber is the door number a query names.
 type doorNumber struct {
@@ -203,9 +232,17 @@ type doorNumber struct {
 
 // parsed is a normalised, tail-stripped query.
 type parsed struct {
-	q    []rune
-	near bool
-	num  doorNumber // start < 0 when the query names no door number
+	q []rune
+	// near holds the position words removed from the text ("附近",
+	// "东侧50米", "门口有垃圾" after a door number), "" when none.
+	near string
+	// cross is set when the text names a road crossing: a marker such as
+	// 交叉口 or 路口 ended it, or a connector (与, 和, 交) stands between
+	// two names.
+	cross bool
+	// compound is set for "N号院": the compound at door number N.
+	compound bool
+	num      doorNumber // start < 0 when the query names no door number
 }
 
 // maxQueryRunes bounds a query; no real address is longer.
@@ -221,7 +258,7 @@ func parse(s string) parsed {
 		r = r[:maxQueryRunes]
 	}
 	p := parsed{num: doorNumber{start: -1}}
-	p.q, p.near = stripTails(r)
+	p.q, p.near, p.cross = stripTails(r)
 	q := p.q
 	for i := 0; i < len(q); {
 		if !isDigit(q[i]) {
@@ -252,8 +289,20 @@ func parse(s string) parsed {
 			continue
 		}
 		// What follows a door number and starts with a building word is
-		// the building part: drop it.
+		// the building part, and 院 makes the number a compound's: drop
+		// them. A position word after the number ("门口", "对面") starts
+		// the description of what is there: drop it too.
 		rest := q[p.num.end:]
+		if len(rest) > 0 && rest[0] == '院' {
+			p.compound = true
+			p.q = q[:p.num.end]
+			return p
+		}
+		if startsWithAny(rest, tails) || startsWithAny(rest, directions) {
+			p.near = string(rest) + p.near
+			p.q = q[:p.num.end]
+			return p
+		}
 		for t := 0; t < len(rest); t++ {
 			if !isDigit(rest[t]) {
 				if t > 0 && startsWithAny(rest[t:], buildingWords) {
