@@ -13,28 +13,35 @@ import (
 	"citygrid/data/demo"
 )
 
-var (
-	demoOnce sync.Once
-	demoDS   *data.Dataset
-	demoGC   *Geocoder
-	demoErr  error
-)
+// testCity is a demo city and its geocoder, generated once for the tests
+// of this package that share it.
+type testCity struct {
+	seed  int64
+	scale float64
+	once  sync.Once
+	ds    *data.Dataset
+	g     *Geocoder
+	err   error
+}
 
-// demoCity is a small demo city (fixed seed) and its geocoder, shared by
-// the tests of this package.
-func demoCity(t testing.TB) (*data.Dataset, *Geocoder) {
+func (c *testCity) get(t testing.TB) (*data.Dataset, *Geocoder) {
 	t.Helper()
-	demoOnce.Do(func() {
-		demoDS, demoErr = demo.Generate(context.Background(), demo.Options{Seed: 7, Scale: 0.05})
-		if demoErr == nil {
-			demoGC, demoErr = Build(demoDS)
+	c.once.Do(func() {
+		c.ds, c.err = demo.Generate(context.Background(), demo.Options{Seed: c.seed, Scale: c.scale})
+		if c.err == nil {
+			c.g, c.err = Build(c.ds)
 		}
 	})
-	if demoErr != nil {
-		t.Fatal(demoErr)
+	if c.err != nil {
+		t.Fatal(c.err)
 	}
-	return demoDS, demoGC
+	return c.ds, c.g
 }
+
+var smallCity = &testCity{seed: 7, scale: 0.05}
+
+// demoCity is a small demo city (seed 7, scale 0.05) and its geocoder.
+func demoCity(t testing.TB) (*data.Dataset, *Geocoder) { return smallCity.get(t) }
 
 // evalQuery is one query of the evaluation set with the code of the
 // feature it means.
@@ -81,13 +88,8 @@ func fullWidth(s string) string {
 	return b.String()
 }
 
-// buildEvalSet draws queries from the demo city with the perturbations
-// people make: dropped and reordered levels, spaces and punctuation,
-// full-width digits, 號 for 号, one mistyped character in a name, "附近"
-// tails and building parts, POI names with and without their city prefix,
-// community and street names in their short forms.
-func buildEvalSet(ds *data.Dataset, g *Geocoder, n int) []evalQuery {
-	rng := rand.New(rand.NewPCG(2026, 10))
+// byCode indexes a dataset's administrative units and roads by code.
+func byCode(ds *data.Dataset) (map[string]*data.AdminUnit, map[string]*data.Road) {
 	admin := map[string]*data.AdminUnit{}
 	for i := range ds.AdminUnits {
 		admin[ds.AdminUnits[i].Code] = &ds.AdminUnits[i]
@@ -96,6 +98,17 @@ func buildEvalSet(ds *data.Dataset, g *Geocoder, n int) []evalQuery {
 	for i := range ds.Roads {
 		roads[ds.Roads[i].Code] = &ds.Roads[i]
 	}
+	return admin, roads
+}
+
+// buildEvalSet draws queries from the demo city with the perturbations
+// people make: dropped and reordered levels, spaces and punctuation,
+// full-width digits, 號 for 号, one mistyped character in a name, "附近"
+// tails and building parts, POI names with and without their city prefix,
+// community and street names in their short forms.
+func buildEvalSet(ds *data.Dataset, g *Geocoder, n int) []evalQuery {
+	rng := rand.New(rand.NewPCG(2026, 10))
+	admin, roads := byCode(ds)
 	isName := map[string]bool{}
 	for _, a := range g.aliases {
 		isName[string(a.text)] = true

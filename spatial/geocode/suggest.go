@@ -1,6 +1,7 @@
 package geocode
 
 import (
+	"cmp"
 	"math"
 	"slices"
 	"sort"
@@ -155,7 +156,7 @@ func (g *Geocoder) Suggest(prefix string, limit int) ([]Result, error) {
 	}
 	slices.SortFunc(hits, func(a, b hit) int {
 		if a.score != b.score {
-			return cmpF64(b.score, a.score)
+			return cmp.Compare(b.score, a.score)
 		}
 		ea, eb := &g.ents[a.ent], &g.ents[b.ent]
 		if c := len(ea.label) - len(eb.label); c != 0 {
