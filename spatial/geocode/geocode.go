@@ -270,6 +270,7 @@ type Geocoder struct {
 	plateOff  []orb.Point // addr index → offset of the plate from its foot, degrees
 
 	sugg    []suggestKey
+	py      *pinyinIndex
 	scratch sync.Pool
 }
 
@@ -353,6 +354,7 @@ func build(ds *data.Dataset, ix *spatial.Index, opts []Option) (*Geocoder, error
 	g.buildReverse()
 	g.buildMeasures()
 	g.buildSuggest()
+	g.buildPinyin()
 	n := len(g.aliases)
 	g.scratch.New = func() any { return &scratch{counts: make([]uint16, n)} }
 	return g, nil

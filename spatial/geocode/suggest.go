@@ -8,91 +8,24 @@ import (
 	"strings"
 
 	"citygrid/spatial"
-
-	"github.com/mozillazg/go-pinyin"
 )
 
-// How a suggestion key spells a name.
-const (
-	spellName     uint8 = iota // the name itself
-	spellPinyin                // full pinyin without tones: ruanjiandadao
-	spellInitials              // pinyin initials: rjdd
-)
-
-// suggestKey is one sorted key of the suggest index.
+// suggestKey is one sorted key of the suggest index: a name form.
 type suggestKey struct {
 	key     string
 	ent     int32
-	spell   uint8
 	penalty float32
 }
 
-// maxSpellings caps the pinyin readings kept per name when characters have
-// several (长 cháng/zhǎng): combinations beyond it are dropped.
-const maxSpellings = 4
-
-// buildSuggest precomputes every name form's text, full pinyin and pinyin
-// initials, sorted for prefix search.
+// buildSuggest sorts every name form's text for prefix search; pinyin is
+// matched by buildPinyin's index.
 func (g *Geocoder) buildSuggest() {
-	args := pinyin.NewArgs()
-	args.Heteronym = true
-	cache := map[rune][]string{}
-	readings := func(r rune) []string {
-		if v, ok := cache[r]; ok {
-			return v
-		}
-		var v []string
-		if r < 0x80 {
-			v = []string{string(r)}
-		} else if ps := pinyin.SinglePinyin(r, args); len(ps) > 0 {
-			for _, p := range ps {
-				if !slices.Contains(v, p) {
-					v = append(v, p)
-				}
-			}
-		}
-		cache[r] = v
-		return v
-	}
 	for _, a := range g.aliases {
 		e := &g.ents[a.ent]
 		if e.kind == kindRegion || a.penalty > 0.3 {
 			continue
 		}
-		g.sugg = append(g.sugg, suggestKey{string(a.text), a.ent, spellName, a.penalty})
-		full, ini := []string{""}, []string{""}
-		for _, r := range a.text {
-			rs := readings(r)
-			if len(rs) == 0 {
-				continue
-			}
-			var nf, ni []string
-			for _, f := range full {
-				for _, p := range rs {
-					if len(nf) < maxSpellings {
-						nf = append(nf, f+p)
-					}
-				}
-			}
-			for _, f := range ini {
-				for _, p := range rs {
-					if s := f + p[:1]; len(ni) < maxSpellings && !slices.Contains(ni, s) {
-						ni = append(ni, s)
-					}
-				}
-			}
-			full, ini = nf, ni
-		}
-		for _, f := range full {
-			if f != "" && f != string(a.text) {
-				g.sugg = append(g.sugg, suggestKey{f, a.ent, spellPinyin, a.penalty})
-			}
-		}
-		for _, f := range ini {
-			if len(f) > 1 && f != string(a.text) {
-				g.sugg = append(g.sugg, suggestKey{f, a.ent, spellInitials, a.penalty})
-			}
-		}
+		g.sugg = append(g.sugg, suggestKey{string(a.text), a.ent, a.penalty})
 	}
 	slices.SortFunc(g.sugg, func(a, b suggestKey) int {
 		if c := strings.Compare(a.key, b.key); c != 0 {
@@ -138,7 +71,6 @@ func (g *Geocoder) Suggest(prefix string, limit int) ([]Result, error) {
 		// Closer to a whole word, spelt as the name rather than as pinyin,
 		// in its main form: better.
 		s := 0.5 + 0.5*float64(len(n))/float64(len(k.key))
-		s *= [3]float64{1, 0.95, 0.9}[k.spell]
 		s -= 0.1 * float64(k.penalty)
 		if k.key == n {
 			s += 0.05
@@ -150,6 +82,7 @@ func (g *Geocoder) Suggest(prefix string, limit int) ([]Result, error) {
 			best[k.ent] = s
 		}
 	}
+	g.suggestPinyin(n, best)
 	hits := make([]hit, 0, len(best))
 	for e, s := range best {
 		hits = append(hits, hit{e, s})
@@ -227,9 +160,7 @@ func (g *Geocoder) aliasesNamed(s string) []alias {
 	lo := sort.Search(len(g.sugg), func(i int) bool { return g.sugg[i].key >= s })
 	var out []alias
 	for i := lo; i < len(g.sugg) && g.sugg[i].key == s; i++ {
-		if g.sugg[i].spell == spellName {
-			out = append(out, alias{ent: g.sugg[i].ent})
-		}
+		out = append(out, alias{ent: g.sugg[i].ent})
 	}
 	return out
 }
