@@ -2,18 +2,26 @@
 // into address texts (地理编码 and 逆地理编码) over a city's door plates,
 // roads, landmarks and POIs and its districts, streets and communities.
 //
-// Forward geocoding normalises a query (full-width forms, 號/号, spaces,
-// punctuation, "附近"-style tails, building and room parts), finds every
-// indexed name that occurs in it — exactly or within a small edit distance,
-// through an inverted index of character bigrams and skip-bigrams — and
-// ranks interpretations by how much of the query they explain, checking
-// the levels a query names (district, street, community) against where the
-// candidate lies. A door number not surveyed is interpolated between the
-// neighbouring numbers of the same parity on the road. Reverse geocoding
-// finds the nearest door plate, road, landmark and POI through uniform
-// cell grids searched ring by ring.
-// Suggest completes prefixes of names, of their pinyin and of their pinyin
-// initials for dispatcher forms.
+// Forward geocoding normalises a query (full-width forms, traditional and
+// variant characters through OpenCC's tables, Chinese numerals where a
+// number stands, spaces, punctuation, "附近"-style tails, crossing markers,
+// building and room parts), finds every indexed name that occurs in it —
+// exactly or within a small edit distance, through an inverted index of
+// character bigrams and skip-bigrams — and ranks interpretations by how
+// much of the query they explain. Administrative names a query gives
+// (district, street, community) rank the candidates and never exclude one:
+// a name the place does not lie in is reported as ignored. A door number
+// not surveyed is interpolated between the neighbouring numbers of the same
+// parity, or placed along the road past the last one; two road names read
+// as their crossing, computed from the road network. POI names are also
+// found by the words of a vocabulary (菜场 for 农贸市场, 工行, 街办) a city
+// can extend. Every answer says how exact it is (Precision) and which parts
+// of the query it used and set aside (Matched, Ignored).
+//
+// Reverse geocoding finds the nearest door plate, road, landmark and POI
+// through uniform cell grids searched ring by ring. Suggest completes
+// prefixes of names, and of their pinyin syllable by syllable (polyphones,
+// initials, fuzzy n/l, zh/z, in/ing pairs), for dispatcher forms.
 //
 // A Geocoder is built once from a dataset and is safe for concurrent use;
 // the dataset must not change while it is in use.

@@ -224,6 +224,7 @@ func (g *Geocoder) Reverse(p orb.Point) (ReverseResult, error) {
 	for i := range out.Results {
 		r := &out.Results[i]
 		r.Score = math.Round(1e4*100/(100+*r.DistanceM)) / 1e4
+		r.Precision = r.Level.precision()
 		g.fillAdmin(r, &loc)
 	}
 	if g.ix != nil {

@@ -108,6 +108,7 @@ func (g *Geocoder) Suggest(prefix string, limit int) ([]Result, error) {
 		if len(e.comms) == 1 {
 			r.Community = e.comms[0]
 		}
+		r.Precision = r.Level.precision()
 		g.fillAdmin(&r, &loc)
 		out = append(out, r)
 	}
@@ -148,6 +149,7 @@ func (g *Geocoder) suggestPlates(n string, limit int) []Result {
 			}
 			r := g.plateResult(pp.addr, e)
 			r.Score = math.Round(1e4*(0.5+0.5*float64(len(digits))/float64(len(r.Number)))) / 1e4
+			r.Precision = PrecisionPlate
 			g.fillAdmin(&r, &loc)
 			out = append(out, r)
 		}
