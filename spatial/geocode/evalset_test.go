@@ -158,6 +158,25 @@ func buildWrittenSet(t testing.TB, ds *data.Dataset, perCategory int) []writtenQ
 		}
 	}
 	pick := func() *data.Address { return plain[rng.IntN(len(plain))] }
+	// A typo that makes another name of the store is no typo: draw again.
+	names := map[string]bool{}
+	for _, r := range ds.Roads {
+		names[r.Name] = true
+	}
+	for _, p := range ds.POIs {
+		names[p.Name] = true
+	}
+	for _, u := range ds.AdminUnits {
+		names[u.Name] = true
+	}
+	mistype := func(s string) string {
+		for range 20 {
+			if t := typo(rng, s); !names[t] {
+				return t
+			}
+		}
+		return s
+	}
 	streetOf := func(a *data.Address) *data.AdminUnit { return admin[admin[a.Community].Parent] }
 	short := func(u *data.AdminUnit) string {
 		n := strings.TrimSuffix(u.Name, "街道")
@@ -214,7 +233,8 @@ func buildWrittenSet(t testing.TB, ds *data.Dataset, perCategory int) []writtenQ
 			a, b = b, a
 		}
 		forms := []string{a + "与" + b + "交叉口", a + "和" + b + "路口", a + b + "交叉口", a + "与" + b + "交汇处",
-			a + "交" + b, a + "、" + b + "交叉口附近", a + "与" + b + "十字路口", a + " " + b + " 路口"}
+			a + "交" + b, a + "、" + b + "交叉口附近", a + "与" + b + "十字路口", a + " " + b + " 路口",
+			mistype(a) + "与" + b + "交叉口", "在" + a + "和" + b + "交叉口东北角", "雨花台区" + a + "与" + b + "路口"}
 		if strings.ContainsAny(string([]rune(b)[len([]rune(b))-1:]), "路街道") {
 			forms = append(forms, a+b+"口")
 		}
@@ -232,6 +252,9 @@ func buildWrittenSet(t testing.TB, ds *data.Dataset, perCategory int) []writtenQ
 		case 1:
 			return plateQ("chinese_numeral", streetOf(a).Name+r+digitByDigit(a.Number)+"号", a)
 		case 2:
+			if rng.IntN(2) == 0 {
+				return plateQ("chinese_numeral", r+chineseNumber(n)+"号三栋二单元", a)
+			}
 			return plateQ("chinese_numeral", r+chineseNumber(n), a)
 		}
 		return writtenQuery{category: "chinese_numeral", query: &Query{Road: r, Number: chineseNumber(n)}, want: a.Code}, true
@@ -361,7 +384,14 @@ func buildWrittenSet(t testing.TB, ds *data.Dataset, perCategory int) []writtenQ
 	}
 	add(perCategory, func() (writtenQuery, bool) {
 		pf := poiForms[rng.IntN(len(poiForms))]
-		return writtenQuery{category: "poi_alias", text: pf.forms[rng.IntN(len(pf.forms))], want: pf.poi.Code}, true
+		text := pf.forms[rng.IntN(len(pf.forms))]
+		switch rng.IntN(4) {
+		case 0:
+			text += "附近"
+		case 1:
+			text = "雨花台区" + text
+		}
+		return writtenQuery{category: "poi_alias", text: text, want: pf.poi.Code}, true
 	})
 	// Compounds by door number.
 	add(perCategory, func() (writtenQuery, bool) {
@@ -389,11 +419,15 @@ func buildWrittenSet(t testing.TB, ds *data.Dataset, perCategory int) []writtenQ
 			last = max(last, n)
 			have[n] = true
 		}
-		n := last + 2*(1+rng.IntN(4))
+		n := last + 2*(1+rng.IntN(10))
 		if have[n] {
 			return writtenQuery{}, false
 		}
-		return writtenQuery{category: "past_last_plate", text: r.Name + strconv.Itoa(n) + "号", road: r.Code}, true
+		text := r.Name + strconv.Itoa(n) + "号"
+		if rng.IntN(3) == 0 {
+			text = "雨花台区" + text + "附近"
+		}
+		return writtenQuery{category: "past_last_plate", text: text, road: r.Code}, true
 	})
 	// Traditional characters.
 	add(perCategory, func() (writtenQuery, bool) {
@@ -466,7 +500,8 @@ func buildWrittenSet(t testing.TB, ds *data.Dataset, perCategory int) []writtenQ
 			place, want = roads[a.Road].Name+a.Number+"号", a.Code
 		}
 		pre := []string{"", "", "在", "位于", "地址：", "事发地点：", "我在"}[rng.IntN(7)]
-		post := []string{"附近", "对面", "旁边", "门口", "门口有垃圾", "东侧约50米", "西南角", "北面", "周边", "门口占道经营"}[rng.IntN(10)]
+		post := []string{"附近", "对面", "旁边", "门口", "门口有垃圾", "东侧约50米", "西南角", "北面", "周边", "门口占道经营",
+			"门前", "楼下", "斜对面", "后面", "往东100米", "附近的路灯不亮"}[rng.IntN(16)]
 		return writtenQuery{category: "around_text", text: pre + place + post, want: want}, true
 	})
 	return out

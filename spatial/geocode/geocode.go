@@ -374,7 +374,19 @@ func (g *Geocoder) addEntity(e entity) int32 {
 }
 
 func (g *Geocoder) addAlias(ent int32, name string, penalty float32) {
-	t := []rune(Normalize(name))
+	g.addAliasText(ent, []rune(Normalize(name)), penalty)
+}
+
+// addNumeralForm adds a name's form with its Chinese numerals kept
+// (华盛二路 beside 华盛2路), for a query whose numeral the normaliser cannot
+// read as a number because the character after it is mistyped.
+func (g *Geocoder) addNumeralForm(ent int32, name string, penalty float32) {
+	if raw := normalizeRunes(name, false); string(raw) != Normalize(name) {
+		g.addAliasText(ent, raw, penalty+0.1)
+	}
+}
+
+func (g *Geocoder) addAliasText(ent int32, t []rune, penalty float32) {
 	if len(t) < 2 {
 		return
 	}
@@ -459,6 +471,7 @@ func (g *Geocoder) buildAdmin() error {
 		for _, f := range g.vocab.abbrForms(forms) {
 			g.addAlias(id, f.name, f.penalty)
 		}
+		g.addNumeralForm(id, u.Name, 0)
 	}
 	return nil
 }
@@ -604,6 +617,7 @@ func (g *Geocoder) buildRoads() error {
 		for _, f := range roadNameForms(r.Name) {
 			g.addAlias(id, f.name, f.penalty)
 		}
+		g.addNumeralForm(id, r.Name, 0)
 	}
 	g.plateComm = make([]string, len(ds.Addresses))
 	g.plateGrid = make([]string, len(ds.Addresses))

@@ -220,6 +220,10 @@ func hasRuneSuffix(q []rune, s string) bool {
 // number ("3栋2单元501室"), which locates nothing finer than the door plate.
 var buildingWords = []string{"号楼", "栋", "幢", "单元", "室", "层", "楼", "座"}
 
+// besideBuilding are the words after "N号楼" that place something by the
+// building rather than name a building of a compound.
+var besideBuilding = []string{"下", "前", "后", "旁", "门口", "门前", "对面", "附近", "边"}
+
 // roadWords after "N号" make the number part of a road name ("雨花12号路").
 var roadWords = []string{"路", "街", "巷", "大道", "线", "弄", "园区", "地块"}
 
@@ -284,6 +288,12 @@ func parse(s string) parsed {
 			p.num = doorNumber{start: i, end: k, text: string(q[i:k]), base: atoi(q[i:j])}
 		case q[k] == '号' && !startsWithAny(q[k+1:], roadWords) && !startsWithAny(q[k:], buildingWords):
 			p.num = doorNumber{start: i, end: k + 1, text: string(q[i:k]), base: atoi(q[i:j])}
+		case q[k] == '号' && k+2 < len(q) && q[k+1] == '楼' && i > 0 && !isDigit(q[i-1]) && startsWithAny(q[k+2:], besideBuilding):
+			// "软件大道11号楼下": the building of door number 11.
+			p.num = doorNumber{start: i, end: k + 1, text: string(q[i:k]), base: atoi(q[i:j])}
+			p.near = string(q[k+1:]) + p.near
+			p.q = q[:k+1]
+			return p
 		default:
 			i = k
 			continue

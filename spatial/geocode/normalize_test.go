@@ -67,6 +67,7 @@ func TestParse(t *testing.T) {
 		{"a name with no number has none", "丁墙社区", "丁墙社区", "", 0, "", false, false},
 		{"a tail alone is not stripped to nothing", "附近", "附近", "", 0, "", false, false},
 		{"what follows 门口 after a number is a description", "软件大道101号门口有垃圾", "软件大道101号", "101", 101, "门口有垃圾", false, false},
+		{"N号楼下 after a road is by the building of door number N", "软件大道11号楼下", "软件大道11号", "11", 11, "楼下", false, false},
 		{"a Chinese door number is read", "软件大道一百零五号", "软件大道105号", "105", 105, "", false, false},
 		{"号院 is the compound at a door number", "软件大道12号院3栋", "软件大道12号", "12", 12, "", false, true},
 		{"a numbered park area is no door number", "软件谷十三号园区", "软件谷13号园区", "", 0, "", false, false},
