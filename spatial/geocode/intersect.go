@@ -52,19 +52,33 @@ func footXY(p, a, b xy) (xy, float64) {
 // crossing returns where roads ra and rb meet: the first crossing along
 // ra's centre line, with gap 0; or, when they do not meet, the middle of
 // their nearest approach and its length in metres. ok is false when a road
-// has no geometry.
+// has no geometry. Segment pairs whose boxes lie further apart than the
+// nearest approach found so far are not measured.
 func (g *Geocoder) crossing(ra, rb int32) (pt orb.Point, gapM float64, ok bool) {
 	sa, sb := g.roadSegs[ra], g.roadSegs[rb]
 	if sa[0] == sa[1] || sb[0] == sb[1] {
 		return orb.Point{}, 0, false
 	}
 	pl := newPlane(g.segs[sa[0]].a)
+	bs := make([][2]xy, 0, sb[1]-sb[0])
+	for j := sb[0]; j < sb[1]; j++ {
+		bs = append(bs, [2]xy{pl.project(g.segs[j].a), pl.project(g.segs[j].b)})
+	}
 	best := math.Inf(1)
 	var mid xy
 	for i := sa[0]; i < sa[1]; i++ {
 		a, b := pl.project(g.segs[i].a), pl.project(g.segs[i].b)
-		for j := sb[0]; j < sb[1]; j++ {
-			c, d := pl.project(g.segs[j].a), pl.project(g.segs[j].b)
+		ax0, ax1 := math.Min(a.x, b.x), math.Max(a.x, b.x)
+		ay0, ay1 := math.Min(a.y, b.y), math.Max(a.y, b.y)
+		for _, cd := range bs {
+			c, d := cd[0], cd[1]
+			// The gap between the two segments' boxes bounds their distance
+			// from below.
+			dx := math.Max(0, math.Max(math.Min(c.x, d.x)-ax1, ax0-math.Max(c.x, d.x)))
+			dy := math.Max(0, math.Max(math.Min(c.y, d.y)-ay1, ay0-math.Max(c.y, d.y)))
+			if dx*dx+dy*dy > best {
+				continue
+			}
 			if p, hit := segCrossXY(a, b, c, d); hit {
 				return pl.unproject(p), 0, true
 			}

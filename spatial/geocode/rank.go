@@ -171,7 +171,11 @@ func (g *Geocoder) forward(p parsed, limit int) []Result {
 		}
 	}
 	if roads >= 2 {
-		g.crossings(p, ms, admins, add)
+		best := 0.0
+		for i := range cands {
+			best = math.Max(best, cands[i].score*L)
+		}
+		g.crossings(p, ms, admins, best, add)
 	}
 	order := sc.order[:0]
 	for i := range cands {
@@ -220,7 +224,11 @@ func (g *Geocoder) forward(p parsed, limit int) []Result {
 // but connectors (与, 和, 交) between them, in a query that names a
 // crossing (交叉口, 路口) or writes a connector. Two road names side by
 // side with neither still read as a crossing, a little less surely.
-func (g *Geocoder) crossings(p parsed, ms []match, admins []match, add func(Result, float64, int16, *explain)) {
+//
+// A pair that could not outscore the best reading so far (bestCredit),
+// even with every other character of the query explained, is not
+// computed: a full address often holds two road-like names side by side.
+func (g *Geocoder) crossings(p parsed, ms []match, admins []match, bestCredit float64, add func(Result, float64, int16, *explain)) {
 	// Each pair of roads is computed once, however many name forms of
 	// the two the query matches.
 	type met struct {
@@ -262,6 +270,9 @@ func (g *Geocoder) crossings(p parsed, ms []match, admins []match, add func(Resu
 			credit := float64(a.value()) + float64(b.value()) + float64(len(gap))
 			if !p.cross && len(gap) == 0 {
 				credit -= 0.5
+			}
+			if rest := len(p.q) - int(b.end-a.start); credit+float64(rest) < bestCredit {
+				continue
 			}
 			pt, gapM, ok := meet(ea.ref, eb.ref)
 			if !ok {
