@@ -10,10 +10,6 @@ import (
 // names two roads: the point where their centre lines cross or touch, or,
 // for roads that do not meet, the middle of their nearest approach.
 
-// connectors are the words written between the two roads of a crossing
-// ("A路与B路", "A路交B路").
-const connectors = "与和及跟同交至"
-
 // xy is a point in metres on a plane around a reference point.
 type xy struct{ x, y float64 }
 
@@ -103,7 +99,9 @@ func (g *Geocoder) crossing(ra, rb int32) (pt orb.Point, gapM float64, ok bool) 
 // onlyConnectors reports whether q holds nothing but crossing connectors.
 func onlyConnectors(q []rune) bool {
 	for _, r := range q {
-		if !containsRune(connectors, r) {
+		switch r {
+		case '与', '和', '及', '跟', '同', '交', '至':
+		default:
 			return false
 		}
 	}

@@ -255,18 +255,18 @@ func (g *Geocoder) crossings(p parsed, ms []match, admins []match, bestCredit fl
 	var loc spatial.Location
 	for _, a := range ms {
 		ea := &g.ents[a.ent]
-		if ea.kind != kindRoad {
+		if ea.kind != kindRoad || int(a.end) >= len(p.q) {
 			continue
 		}
 		for _, b := range ms {
+			if b.start < a.end || !onlyConnectors(p.q[a.end:b.start]) {
+				continue
+			}
 			eb := &g.ents[b.ent]
-			if eb.kind != kindRoad || eb.ref == ea.ref || b.start < a.end {
+			if eb.kind != kindRoad || eb.ref == ea.ref {
 				continue
 			}
 			gap := p.q[a.end:b.start]
-			if !onlyConnectors(gap) {
-				continue
-			}
 			credit := float64(a.value()) + float64(b.value()) + float64(len(gap))
 			if !p.cross && len(gap) == 0 {
 				credit -= 0.5
