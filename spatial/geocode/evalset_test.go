@@ -234,7 +234,8 @@ func buildWrittenSet(t testing.TB, ds *data.Dataset, perCategory int) []writtenQ
 		}
 		forms := []string{a + "与" + b + "交叉口", a + "和" + b + "路口", a + b + "交叉口", a + "与" + b + "交汇处",
 			a + "交" + b, a + "、" + b + "交叉口附近", a + "与" + b + "十字路口", a + " " + b + " 路口",
-			mistype(a) + "与" + b + "交叉口", "在" + a + "和" + b + "交叉口东北角", "雨花台区" + a + "与" + b + "路口"}
+			mistype(a) + "与" + b + "交叉口", "在" + a + "和" + b + "交叉口东北角", "雨花台区" + a + "与" + b + "路口",
+			a + b + "交叉口西南角", a + "近" + b, a + "与" + b + "路口往北50米"}
 		if strings.ContainsAny(string([]rune(b)[len([]rune(b))-1:]), "路街道") {
 			forms = append(forms, a+b+"口")
 		}

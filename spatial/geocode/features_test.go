@@ -29,6 +29,8 @@ func TestIntersectionsOnTheHandCity(t *testing.T) {
 		{"A与B交叉口", "软件大道与翠竹路交叉口", []string{"road:软件大道", "connector:与", "road:翠竹路", "position:交叉口"}},
 		{"AB口, the other way round", "翠竹路软件大道口", []string{"road:翠竹路", "road:软件大道", "position:口"}},
 		{"a connector alone", "软件大道和翠竹路", []string{"road:软件大道", "connector:和", "road:翠竹路"}},
+		{"on one road near the other", "软件大道靠近翠竹路", []string{"road:软件大道", "connector:靠近", "road:翠竹路"}},
+		{"a corner of the crossing", "软件大道翠竹路交叉口西南角", []string{"road:软件大道", "road:翠竹路", "position:交叉口西南角"}},
 		{"a crossing with a near tail and traditional characters", "軟件大道交翠竹路路口附近", []string{"road:软件大道", "connector:交", "road:翠竹路", "position:路口附近"}},
 	} {
 		t.Run(c.name, func(t *testing.T) {

@@ -96,11 +96,12 @@ func (g *Geocoder) crossing(ra, rb int32) (pt orb.Point, gapM float64, ok bool) 
 	return pl.unproject(mid), math.Sqrt(best), true
 }
 
-// onlyConnectors reports whether q holds nothing but crossing connectors.
+// onlyConnectors reports whether q holds nothing but the words written
+// between the two roads of a crossing ("A路与B路", "A路交B路", "A路近B路").
 func onlyConnectors(q []rune) bool {
 	for _, r := range q {
 		switch r {
-		case '与', '和', '及', '跟', '同', '交', '至':
+		case '与', '和', '及', '跟', '同', '交', '至', '近', '靠':
 		default:
 			return false
 		}

@@ -174,20 +174,25 @@ func stripDistance(q []rune) []rune {
 	if j == 0 {
 		return q
 	}
-	// A bare compass word before a distance is a direction ("北200m").
+	// A bare compass word before a distance is a direction ("北200m"),
+	// and a heading word may stand before it ("往北50米").
 	for _, d := range directions {
 		if hasRuneSuffix(q[:j], d) && j > utf8.RuneCountInString(d)+1 {
-			return q[:j-utf8.RuneCountInString(d)]
+			j -= utf8.RuneCountInString(d)
+			if j > 2 && containsRune("往向朝", q[j-1]) {
+				j--
+			}
+			return q[:j]
 		}
 	}
 	return q[:j]
 }
 
-// stripDirection removes a trailing "东侧", "西南方向", "北面" — only with the
+// stripDirection removes a trailing "东侧", "西南方向", "北面", "东北角" — only with the
 // marker after it, since a bare 东/南/西/北 usually ends a name (雨花东路 is
 // not 雨花 + 东).
 func stripDirection(q []rune) []rune {
-	for _, m := range []string{"方向", "侧", "面", "边", "方"} {
+	for _, m := range []string{"方向", "侧", "面", "边", "方", "角"} {
 		if !hasRuneSuffix(q, m) {
 			continue
 		}

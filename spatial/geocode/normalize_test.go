@@ -74,6 +74,8 @@ func TestParse(t *testing.T) {
 		{"交叉口 marks a crossing", "软件大道与花神大道交叉口", "软件大道与花神大道", "", 0, "交叉口", true, false},
 		{"路口 after a road name marks a crossing", "软件大道和花神大道路口", "软件大道和花神大道", "", 0, "路口", true, false},
 		{"the 口 of A路B路口 marks a crossing", "宁丹路花神大道口", "宁丹路花神大道", "", 0, "口", true, false},
+		{"a corner of a crossing", "宁丹路软件大道交叉口东北角", "宁丹路软件大道", "", 0, "交叉口东北角", true, false},
+		{"a heading and distance from a crossing", "宁丹路与软件大道路口往北50米", "宁丹路与软件大道", "", 0, "路口往北50米", true, false},
 		{"a crossing with a near tail", "宁丹路与软件大道交叉口附近", "宁丹路与软件大道", "", 0, "交叉口附近", true, false},
 	} {
 		t.Run(c.name, func(t *testing.T) {
