@@ -328,7 +328,7 @@ func TestNamesWithRepeatedCharactersMatchExactly(t *testing.T) {
 
 func TestConcurrentQueriesAnswerAsSequentialOnes(t *testing.T) {
 	g := handCity(t)
-	qs := []string{"软件大道3号", "软件大道6号", "丁墙社区", "雨花客厅", "翠竹小学", "赛虹桥街道软件大道"}
+	qs := []string{"软件大道3号", "软件大道6号", "丁墙社区", "雨花客厅", "翠竹小学", "赛虹桥街道软件大道", "软件大道与翠竹路交叉口", "赛虹桥街道翠竹路1号", "软件大道十七号"}
 	want := make([]string, len(qs))
 	for i, q := range qs {
 		res, _ := g.Forward(q, 3)
@@ -351,6 +351,10 @@ func TestConcurrentQueriesAnswerAsSequentialOnes(t *testing.T) {
 				}
 				if _, err := g.Reverse(orb.Point{118.70 + float64(k)*0.0005, 31.97}); err != nil {
 					done <- err
+					return
+				}
+				if res, err := g.Suggest([]string{"rjdd", "ruanjiang", "软件"}[k%3], 3); err != nil || len(res) == 0 {
+					done <- fmt.Errorf("suggest: %v %v", res, err)
 					return
 				}
 			}
