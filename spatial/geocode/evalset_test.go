@@ -355,6 +355,12 @@ func buildWrittenSet(t testing.TB, ds *data.Dataset, perCategory int) []writtenQ
 		case "police":
 			if _, after, ok := strings.Cut(n, "分局"); ok {
 				f = []string{after, "雨花台分局" + after}
+				core := strings.TrimSuffix(after, "派出所")
+				for _, st := range streets {
+					if strings.TrimSuffix(st.Name, "街道") == core && st.Name != core {
+						f = append(f, st.Name+"派出所") // 铁心桥街道派出所
+					}
+				}
 			}
 		case "supermarket":
 			core := strings.TrimSuffix(n, "生活超市")

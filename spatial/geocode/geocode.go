@@ -729,6 +729,7 @@ var poiPrefixes = []string{"江苏省", "南京市", "中国"}
 func (g *Geocoder) buildPOIs() {
 	var loc spatial.Location
 	prefixes := g.prefixNames()
+	streetNames := g.streetNames()
 	for i := range g.ds.POIs {
 		p := &g.ds.POIs[i]
 		e := entity{kind: kindPOI, ref: int32(i), code: p.Code, label: p.Name, point: p.Point, level: LevelPOI}
@@ -759,8 +760,35 @@ func (g *Geocoder) buildPOIs() {
 		}
 		for _, f := range g.vocab.poiForms(p.Kind, forms) {
 			g.addAlias(id, f.name, f.penalty)
+			// A POI named after its street by the street's short name is
+			// also named with the full one: 铁心桥派出所, 铁心桥街道派出所.
+			for _, sn := range streetNames {
+				if rest, ok := strings.CutPrefix(f.name, sn.short); ok && g.vocab.isCategoryWord(rest) {
+					g.addAlias(id, sn.full+rest, f.penalty+0.1)
+				}
+			}
 		}
 	}
+}
+
+// streetName is a street's name in full and short (雨花街道, 雨花).
+type streetName struct{ short, full string }
+
+// streetNames lists the short and full names of the dataset's streets.
+func (g *Geocoder) streetNames() []streetName {
+	var out []streetName
+	for _, u := range g.ds.AdminUnits {
+		if u.Level != data.LevelStreet {
+			continue
+		}
+		full := Normalize(u.Name)
+		for _, f := range adminNameForms(u.Level, u.Name) {
+			if f.name != full && strings.HasPrefix(full, f.name) {
+				out = append(out, streetName{f.name, full})
+			}
+		}
+	}
+	return out
 }
 
 // prefixNames are the names a POI name may start with: regions and the
