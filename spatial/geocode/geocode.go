@@ -271,11 +271,12 @@ type Geocoder struct {
 	markLayer pointLayer // landmarks only
 	segs      []segment
 	segGrid   cellGrid
-	roadSegs  [][2]int32  // road → its segments, segs[from:to]
-	segM      []float64   // measure at the start of each segment along its road, metres
-	roadLen   []float64   // road → length, metres
-	plateM    []float64   // addr index → measure of its foot along its road
-	plateOff  []orb.Point // addr index → offset of the plate from its foot, degrees
+	roadSegs  [][2]int32             // road → its segments, segs[from:to]
+	meets     map[roadPair]orb.Point // where two roads cross or touch
+	segM      []float64              // measure at the start of each segment along its road, metres
+	roadLen   []float64              // road → length, metres
+	plateM    []float64              // addr index → measure of its foot along its road
+	plateOff  []orb.Point            // addr index → offset of the plate from its foot, degrees
 
 	sugg    []suggestKey
 	py      *pinyinIndex
@@ -360,6 +361,7 @@ func build(ds *data.Dataset, ix *spatial.Index, opts []Option) (*Geocoder, error
 		g.indexAlias(int32(i))
 	}
 	g.buildReverse()
+	g.buildCrossings()
 	g.buildMeasures()
 	g.buildSuggest()
 	g.buildPinyin()
