@@ -11,6 +11,7 @@ import (
 
 	"citygrid/data"
 	"citygrid/data/demo"
+	"citygrid/spatial/geocode/addrtext"
 )
 
 // testCity is a demo city and its geocoder, generated once for the tests
@@ -60,7 +61,7 @@ func typo(rng *rand.Rand, s string) string {
 	rs := []rune(s)
 	var pos []int
 	for i, r := range rs {
-		if !isDigit(r) && r > 0x2000 {
+		if !addrtext.IsDigit(r) && r > 0x2000 {
 			pos = append(pos, i)
 		}
 	}
@@ -115,13 +116,13 @@ func buildEvalSet(ds *data.Dataset, g *Geocoder, n int) []evalQuery {
 	}
 	adminName := map[string]bool{}
 	for _, u := range ds.AdminUnits {
-		adminName[Normalize(u.Name)] = true
+		adminName[addrtext.Normalize(u.Name)] = true
 	}
 	// A typo that makes another real name is not a typo any geocoder can
 	// see; draw again.
 	typoName := func(s string) string {
 		for range 20 {
-			if t := typo(rng, s); !isName[Normalize(t)] {
+			if t := typo(rng, s); !isName[addrtext.Normalize(t)] {
 				return t
 			}
 		}
@@ -171,7 +172,7 @@ func buildEvalSet(ds *data.Dataset, g *Geocoder, n int) []evalQuery {
 			out = append(out, evalQuery{"door_plate", q, a.Code})
 		case k < 17: // POIs and landmarks
 			p := &ds.POIs[rng.IntN(len(ds.POIs))]
-			if adminName[Normalize(p.Name)] {
+			if adminName[addrtext.Normalize(p.Name)] {
 				continue // a residents' committee: the community answers first
 			}
 			var q string

@@ -9,6 +9,7 @@ import (
 
 	"citygrid/data"
 	"citygrid/spatial"
+	"citygrid/spatial/geocode/addrtext"
 
 	"github.com/paulmach/orb"
 )
@@ -249,8 +250,8 @@ func checkQuery(field, s string) error {
 	if !utf8.ValidString(s) {
 		return &data.ValidationError{Field: field, Reason: "is not valid UTF-8"}
 	}
-	if n := utf8.RuneCountInString(s); n > 2*maxQueryRunes {
-		return &data.ValidationError{Field: field, Reason: fmt.Sprintf("has %d characters, more than %d", n, 2*maxQueryRunes)}
+	if n := utf8.RuneCountInString(s); n > 2*addrtext.MaxQueryRunes {
+		return &data.ValidationError{Field: field, Reason: fmt.Sprintf("has %d characters, more than %d", n, 2*addrtext.MaxQueryRunes)}
 	}
 	return nil
 }
@@ -263,7 +264,7 @@ func (g *Geocoder) Forward(text string, limit int) ([]Result, error) {
 	if err := checkQuery("q", text); err != nil {
 		return nil, err
 	}
-	return g.forward(parse(text), limit), nil
+	return g.forward(addrtext.Parse(text), limit), nil
 }
 
 // ForwardQuery geocodes a structured query. Its fields are joined in the
@@ -274,7 +275,7 @@ func (g *Geocoder) ForwardQuery(q Query, limit int) ([]Result, error) {
 	if err := checkQuery("query", q.Text()); err != nil {
 		return nil, err
 	}
-	return g.forward(parse(q.Text()), limit), nil
+	return g.forward(addrtext.Parse(q.Text()), limit), nil
 }
 
 // fillAdmin completes a result's unit grid, community, street and district

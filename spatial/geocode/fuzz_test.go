@@ -4,6 +4,8 @@ import (
 	"strings"
 	"testing"
 	"unicode/utf8"
+
+	"citygrid/spatial/geocode/addrtext"
 )
 
 // FuzzParse checks the normaliser and parser on arbitrary text: no panic,
@@ -21,20 +23,20 @@ func FuzzParse(f *testing.F) {
 	}
 	g := handCity(f)
 	f.Fuzz(func(t *testing.T, s string) {
-		n := Normalize(s)
-		if Normalize(n) != n {
-			t.Fatalf("Normalize not idempotent on %q: %q → %q", s, n, Normalize(n))
+		n := addrtext.Normalize(s)
+		if addrtext.Normalize(n) != n {
+			t.Fatalf("Normalize not idempotent on %q: %q → %q", s, n, addrtext.Normalize(n))
 		}
 		if strings.ContainsAny(n, " \t\n\u3000") || !utf8.ValidString(n) {
-			t.Fatalf("Normalize(%q) = %q keeps spaces or invalid UTF-8", s, n)
+			t.Fatalf("addrtext.Normalize(%q) = %q keeps spaces or invalid UTF-8", s, n)
 		}
-		p := parse(s)
-		if p.num.start >= 0 {
-			if p.num.start > p.num.end || p.num.end > len(p.q) {
-				t.Fatalf("parse(%q): number span %d-%d outside %d runes", s, p.num.start, p.num.end, len(p.q))
+		p := addrtext.Parse(s)
+		if p.Num.Start >= 0 {
+			if p.Num.Start > p.Num.End || p.Num.End > len(p.Q) {
+				t.Fatalf("parse(%q): number span %d-%d outside %d runes", s, p.Num.Start, p.Num.End, len(p.Q))
 			}
-			if !strings.HasPrefix(string(p.q[p.num.start:p.num.end]), p.num.text) {
-				t.Fatalf("parse(%q): span %q does not start with number %q", s, string(p.q[p.num.start:p.num.end]), p.num.text)
+			if !strings.HasPrefix(string(p.Q[p.Num.Start:p.Num.End]), p.Num.Text) {
+				t.Fatalf("parse(%q): span %q does not start with number %q", s, string(p.Q[p.Num.Start:p.Num.End]), p.Num.Text)
 			}
 		}
 		if checkQuery("q", s) == nil {

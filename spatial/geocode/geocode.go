@@ -37,6 +37,7 @@ import (
 
 	"citygrid/data"
 	"citygrid/spatial"
+	"citygrid/spatial/geocode/addrtext"
 
 	"github.com/paulmach/orb"
 	"github.com/paulmach/orb/planar"
@@ -331,7 +332,7 @@ func BuildWithIndex(ix *spatial.Index, opts ...Option) (*Geocoder, error) {
 }
 
 func build(ds *data.Dataset, ix *spatial.Index, opts []Option) (*Geocoder, error) {
-	if _, err := hanFolder(); err != nil {
+	if err := addrtext.Ready(); err != nil {
 		return nil, err
 	}
 	cfg := buildConfig{}
@@ -376,14 +377,14 @@ func (g *Geocoder) addEntity(e entity) int32 {
 }
 
 func (g *Geocoder) addAlias(ent int32, name string, penalty float32) {
-	g.addAliasText(ent, []rune(Normalize(name)), penalty)
+	g.addAliasText(ent, []rune(addrtext.Normalize(name)), penalty)
 }
 
 // addNumeralForm adds a name's form with its Chinese numerals kept
 // (华盛二路 beside 华盛2路), for a query whose numeral the normaliser cannot
 // read as a number because the character after it is mistyped.
 func (g *Geocoder) addNumeralForm(ent int32, name string, penalty float32) {
-	if raw := normalizeRunes(name, false); string(raw) != Normalize(name) {
+	if raw := addrtext.NormalizeRunes(name, false); string(raw) != addrtext.Normalize(name) {
 		g.addAliasText(ent, raw, penalty+0.1)
 	}
 }
@@ -491,7 +492,7 @@ func (g *Geocoder) withoutStreet(u *data.AdminUnit) []nameForm {
 	if st == nil {
 		return nil
 	}
-	n := Normalize(u.Name)
+	n := addrtext.Normalize(u.Name)
 	for _, sf := range adminNameForms(st.Level, st.Name) {
 		if rest, ok := strings.CutPrefix(n, sf.name); ok && len([]rune(rest)) >= 4 {
 			var out []nameForm
@@ -513,7 +514,7 @@ type nameForm struct {
 // "丁墙社区居委会" is also 丁墙社区, 丁墙居委会 and 丁墙; "雨花街道" also 雨花;
 // "丁墙村村委会" also 丁墙村; "中国（南京）软件谷" also 软件谷.
 func adminNameForms(level data.AdminLevel, name string) []nameForm {
-	n := Normalize(name)
+	n := addrtext.Normalize(name)
 	out := []nameForm{{n, 0}}
 	add := func(s string, p float32) {
 		if len([]rune(s)) >= 2 {
@@ -581,7 +582,7 @@ var roadSuffixes = []string{"大道", "大街", "路", "街", "巷", "道"}
 // roadNameForms lists a road's name and the variants people write:
 // another generic suffix (软件大路 for 软件大道) or none (软件).
 func roadNameForms(name string) []nameForm {
-	n := Normalize(name)
+	n := addrtext.Normalize(name)
 	out := []nameForm{{n, 0}}
 	for _, suf := range roadSuffixes {
 		stem, ok := strings.CutSuffix(n, suf)
@@ -638,7 +639,7 @@ func (g *Geocoder) buildRoads() error {
 		if !ok {
 			continue // a plate on an unknown road can still be found in reverse
 		}
-		num := Normalize(a.Number)
+		num := addrtext.Normalize(a.Number)
 		num = strings.TrimSuffix(num, "号")
 		g.plates[plateKey{ri, num}] = int32(i)
 		e := &g.ents[g.roadEnt[ri]]
@@ -746,7 +747,7 @@ func (g *Geocoder) buildPOIs() {
 		}
 		id := g.addEntity(e)
 		g.poiEnt = append(g.poiEnt, id)
-		n := Normalize(p.Name)
+		n := addrtext.Normalize(p.Name)
 		forms := []nameForm{{n, 0}}
 		// Strip leading region and administrative names, repeatedly.
 		for changed := true; changed; {
@@ -783,7 +784,7 @@ func (g *Geocoder) streetNames() []streetName {
 		if u.Level != data.LevelStreet {
 			continue
 		}
-		full := Normalize(u.Name)
+		full := addrtext.Normalize(u.Name)
 		for _, f := range adminNameForms(u.Level, u.Name) {
 			if f.name != full && strings.HasPrefix(full, f.name) {
 				out = append(out, streetName{f.name, full})

@@ -5,6 +5,8 @@ import (
 	"strings"
 
 	"github.com/mozillazg/go-pinyin"
+
+	"citygrid/spatial/geocode/addrtext"
 )
 
 // Pinyin completion for dispatcher forms. Each name is kept as the list of
@@ -106,7 +108,7 @@ func spokenNumber(ds []rune) []rune {
 		}
 		return out
 	}
-	n := atoi(ds)
+	n := addrtext.Atoi(ds)
 	if n == 0 {
 		return []rune{'零'}
 	}
@@ -138,13 +140,13 @@ func spokenNumber(ds []rune) []rune {
 func spoken(t []rune) []rune {
 	var out []rune
 	for i := 0; i < len(t); {
-		if !isDigit(t[i]) {
+		if !addrtext.IsDigit(t[i]) {
 			out = append(out, t[i])
 			i++
 			continue
 		}
 		j := i
-		for j < len(t) && isDigit(t[j]) {
+		for j < len(t) && addrtext.IsDigit(t[j]) {
 			j++
 		}
 		out = append(out, spokenNumber(t[i:j])...)

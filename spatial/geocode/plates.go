@@ -6,6 +6,8 @@ import (
 	"strings"
 
 	"github.com/paulmach/orb"
+
+	"citygrid/spatial/geocode/addrtext"
 )
 
 // defaultMetresPerNumber is how far apart consecutive door numbers stand
@@ -111,18 +113,18 @@ func (g *Geocoder) beyond(ri int32, ps []platePos, n int) (pt orb.Point, near in
 // neighbouring plates of the same parity, or one placed along the road
 // beyond the surveyed numbers. numCredit is what the number explains of
 // the query; nt says how the number was read.
-func (g *Geocoder) doorPlate(e *entity, num doorNumber) (res Result, numCredit float64, nt note, ok bool) {
+func (g *Geocoder) doorPlate(e *entity, num addrtext.DoorNumber) (res Result, numCredit float64, nt note, ok bool) {
 	ri := e.ref
-	span := float64(num.end - num.start)
-	if ai, ok := g.plates[plateKey{ri, num.text}]; ok {
+	span := float64(num.End - num.Start)
+	if ai, ok := g.plates[plateKey{ri, num.Text}]; ok {
 		return g.plateResult(ai, e), span, noteNone, true
 	}
-	if i := strings.IndexAny(num.text, "-甲乙丙丁"); i > 0 {
-		if ai, ok := g.plates[plateKey{ri, num.text[:i]}]; ok {
+	if i := strings.IndexAny(num.Text, "-甲乙丙丁"); i > 0 {
+		if ai, ok := g.plates[plateKey{ri, num.Text[:i]}]; ok {
 			return g.plateResult(ai, e), span - 0.5, noteMainNumber, true
 		}
 	}
-	n := num.base
+	n := num.Base
 	ps := g.roadPlates[ri][n%2]
 	if len(ps) == 0 {
 		ps = g.roadPlates[ri][1-n%2] // a road numbered on one side only
@@ -159,8 +161,8 @@ func (g *Geocoder) doorPlate(e *entity, num doorNumber) (res Result, numCredit f
 	}
 	comm := g.plateComm[near]
 	res = Result{
-		Label: g.plateLabel(comm, e.label, num.text), Level: LevelInterpolated, Geometry: Point(pt),
-		Code: e.code + "#" + num.text, Road: e.code, Number: num.text, Community: comm,
+		Label: g.plateLabel(comm, e.label, num.Text), Level: LevelInterpolated, Geometry: Point(pt),
+		Code: e.code + "#" + num.Text, Road: e.code, Number: num.Text, Community: comm,
 	}
 	return res, credit, nt, true
 }
@@ -196,7 +198,7 @@ func (g *Geocoder) plateLabel(comm, road, number string) string {
 // roadResult is the road reading of a match. When the query names a
 // community or street the road runs through, the point is the middle door
 // plate of the road there; otherwise the middle of the road.
-func (g *Geocoder) roadResult(e *entity, pm match, admins []match, num doorNumber, why *explain) (Result, float64) {
+func (g *Geocoder) roadResult(e *entity, pm match, admins []match, num addrtext.DoorNumber, why *explain) (Result, float64) {
 	res := Result{Label: e.label, Level: LevelRoad, Code: e.code, Road: e.code, Geometry: Point(e.point), District: e.district}
 	ctx := g.adminCredit(pm, admins, "", e.comms, e.streets, num, why)
 	// Narrow to the smallest named unit the road runs through.

@@ -7,6 +7,7 @@ import (
 	"strings"
 
 	"citygrid/spatial"
+	"citygrid/spatial/geocode/addrtext"
 
 	"github.com/paulmach/orb"
 )
@@ -93,18 +94,18 @@ const partlyCost = 0.3
 // door-plate or interpolated reading, and two road names with crossing
 // words make an intersection. The score is the share of the query's
 // characters explained, less edits and penalties.
-func (g *Geocoder) forward(p parsed, limit int) []Result {
+func (g *Geocoder) forward(p addrtext.Parsed, limit int) []Result {
 	if limit <= 0 {
 		limit = DefaultLimit
 	}
 	limit = min(limit, MaxLimit)
-	L := float64(len(p.q))
+	L := float64(len(p.Q))
 	if L == 0 {
 		return []Result{}
 	}
 	sc := g.scratch.Get().(*scratch)
 	defer g.scratch.Put(sc)
-	ms := g.findMatches(p.q, sc)
+	ms := g.findMatches(p.Q, sc)
 	// Administrative matches, best first: the candidates for the levels a
 	// query names around its main place.
 	admins := sc.admins[:0]
@@ -134,7 +135,7 @@ func (g *Geocoder) forward(p parsed, limit int) []Result {
 		res.Score = math.Round(s*1e4) / 1e4
 		cands = append(cands, candidate{res: res, score: s, cover: cover, rank: res.Level.rank(), why: *why})
 	}
-	noSpan := doorNumber{start: -1}
+	noSpan := addrtext.DoorNumber{Start: -1}
 	for _, pm := range ms {
 		cover := pm.end - pm.start
 		e := &g.ents[pm.ent]
@@ -146,18 +147,18 @@ func (g *Geocoder) forward(p parsed, limit int) []Result {
 		why.add(span{start: pm.start, end: pm.end, kind: e.kind})
 		switch e.kind {
 		case kindRoad:
-			if p.num.start >= 0 && !overlaps(int(pm.start), int(pm.end), p.num.start, p.num.end) {
-				if res, numCredit, nt, ok := g.doorPlate(e, p.num); ok {
+			if p.Num.Start >= 0 && !overlaps(int(pm.start), int(pm.end), p.Num.Start, p.Num.End) {
+				if res, numCredit, nt, ok := g.doorPlate(e, p.Num); ok {
 					w := why
-					if p.compound && nt == noteNone {
+					if p.Compound && nt == noteNone {
 						nt = noteCompound
 					}
-					w.add(span{start: int16(p.num.start), end: int16(p.num.end), kind: kindNumber, note: nt})
-					credit := base + numCredit + g.adminCredit(pm, admins, res.Community, e.comms, e.streets, p.num, &w)
-					add(res, credit, cover+int16(p.num.end-p.num.start), &w)
+					w.add(span{start: int16(p.Num.Start), end: int16(p.Num.End), kind: kindNumber, note: nt})
+					credit := base + numCredit + g.adminCredit(pm, admins, res.Community, e.comms, e.streets, p.Num, &w)
+					add(res, credit, cover+int16(p.Num.End-p.Num.Start), &w)
 				}
 			}
-			res, ctx := g.roadResult(e, pm, admins, p.num, &why)
+			res, ctx := g.roadResult(e, pm, admins, p.Num, &why)
 			add(res, base+ctx, cover, &why)
 		default:
 			res := Result{Label: e.label, Level: e.level, Code: e.code, Geometry: Point(e.point), UnitGrid: e.grid, District: e.district}
@@ -228,7 +229,7 @@ func (g *Geocoder) forward(p parsed, limit int) []Result {
 // A pair that could not outscore the best reading so far (bestCredit),
 // even with every other character of the query explained, is not
 // computed: a full address often holds two road-like names side by side.
-func (g *Geocoder) crossings(p parsed, ms []match, admins []match, bestCredit float64, add func(Result, float64, int16, *explain)) {
+func (g *Geocoder) crossings(p addrtext.Parsed, ms []match, admins []match, bestCredit float64, add func(Result, float64, int16, *explain)) {
 	// Each pair of roads is computed once, however many name forms of
 	// the two the query matches.
 	type met struct {
@@ -255,23 +256,23 @@ func (g *Geocoder) crossings(p parsed, ms []match, admins []match, bestCredit fl
 	var loc spatial.Location
 	for _, a := range ms {
 		ea := &g.ents[a.ent]
-		if ea.kind != kindRoad || int(a.end) >= len(p.q) {
+		if ea.kind != kindRoad || int(a.end) >= len(p.Q) {
 			continue
 		}
 		for _, b := range ms {
-			if b.start < a.end || !onlyConnectors(p.q[a.end:b.start]) {
+			if b.start < a.end || !onlyConnectors(p.Q[a.end:b.start]) {
 				continue
 			}
 			eb := &g.ents[b.ent]
 			if eb.kind != kindRoad || eb.ref == ea.ref {
 				continue
 			}
-			gap := p.q[a.end:b.start]
+			gap := p.Q[a.end:b.start]
 			credit := float64(a.value()) + float64(b.value()) + float64(len(gap))
-			if !p.cross && len(gap) == 0 {
+			if !p.Cross && len(gap) == 0 {
 				credit -= 0.5
 			}
-			if rest := len(p.q) - int(b.end-a.start); credit+float64(rest) < bestCredit {
+			if rest := len(p.Q) - int(b.end-a.start); credit+float64(rest) < bestCredit {
 				continue
 			}
 			pt, gapM, ok := meet(ea.ref, eb.ref)
@@ -303,7 +304,7 @@ func (g *Geocoder) crossings(p parsed, ms []match, admins []match, bestCredit fl
 			if g.ix != nil && g.ix.LocateInto(pt, &loc) == nil {
 				comms, streets = []string{loc.Community.Code}, []string{loc.Street.Code}
 			}
-			credit += g.adminCredit(a, admins, "", comms, streets, doorNumber{start: int(b.start), end: int(b.end)}, &why)
+			credit += g.adminCredit(a, admins, "", comms, streets, addrtext.DoorNumber{Start: int(b.start), End: int(b.end)}, &why)
 			add(res, credit, a.end-a.start+b.end-b.start, &why)
 		}
 	}
@@ -333,10 +334,10 @@ func roleOf(k kind) string {
 // explainParts writes the matched and ignored parts of a result: the
 // spans its reading used, the position words stripped, and the runs of
 // the query no span covers.
-func (g *Geocoder) explainParts(r *Result, p parsed, why *explain) {
+func (g *Geocoder) explainParts(r *Result, p addrtext.Parsed, why *explain) {
 	spans := why.spans[:why.n]
 	slices.SortFunc(spans, func(a, b span) int { return int(a.start - b.start) })
-	text := func(s, e int16) string { return string(p.q[s:e]) }
+	text := func(s, e int16) string { return string(p.Q[s:e]) }
 	covered := 0
 	for _, s := range spans {
 		if int(s.start) > covered {
@@ -354,11 +355,11 @@ func (g *Geocoder) explainParts(r *Result, p parsed, why *explain) {
 			r.Matched = append(r.Matched, pt)
 		}
 	}
-	if covered < len(p.q) {
-		r.Ignored = append(r.Ignored, Part{Text: string(p.q[covered:]), Role: "text"})
+	if covered < len(p.Q) {
+		r.Ignored = append(r.Ignored, Part{Text: string(p.Q[covered:]), Role: "text"})
 	}
-	if p.near != "" {
-		r.Matched = append(r.Matched, Part{Text: p.near, Role: "position"})
+	if p.Near != "" {
+		r.Matched = append(r.Matched, Part{Text: p.Near, Role: "position"})
 	}
 }
 
@@ -374,13 +375,13 @@ func overlaps(a0, a1, b0, b1 int) bool { return a0 < b1 && b0 < a1 }
 // name the place lies in does not crowd out a longer exact one it does not.
 // The place is given by its community (door plates) or by the communities
 // and streets it lies in (other entities).
-func (g *Geocoder) adminCredit(pm match, admins []match, comm string, comms, streets []string, other doorNumber, why *explain) float64 {
+func (g *Geocoder) adminCredit(pm match, admins []match, comm string, comms, streets []string, other addrtext.DoorNumber, why *explain) float64 {
 	var spans [6][2]int
 	ns := 0
 	spans[ns] = [2]int{int(pm.start), int(pm.end)}
 	ns++
-	if other.start >= 0 {
-		spans[ns] = [2]int{other.start, other.end}
+	if other.Start >= 0 {
+		spans[ns] = [2]int{other.Start, other.End}
 		ns++
 	}
 	var taken [4]bool
@@ -413,7 +414,7 @@ func (g *Geocoder) adminCredit(pm match, admins []match, comm string, comms, str
 			continue
 		}
 		if overlaps(int(am.start), int(am.end), int(pm.start), int(pm.end)) ||
-			(other.start >= 0 && overlaps(int(am.start), int(am.end), other.start, other.end)) {
+			(other.Start >= 0 && overlaps(int(am.start), int(am.end), other.Start, other.End)) {
 			continue
 		}
 		o := option{credit: float64(am.value()), s: span{start: am.start, end: am.end, kind: a.kind}}

@@ -8,6 +8,7 @@ import (
 	"strings"
 
 	"citygrid/spatial"
+	"citygrid/spatial/geocode/addrtext"
 )
 
 // suggestKey is one sorted key of the suggest index: a name form.
@@ -53,7 +54,7 @@ func (g *Geocoder) Suggest(prefix string, limit int) ([]Result, error) {
 		limit = 10
 	}
 	limit = min(limit, MaxLimit)
-	n := Normalize(prefix)
+	n := addrtext.Normalize(prefix)
 	if n == "" {
 		return []Result{}, nil
 	}
@@ -120,7 +121,7 @@ func (g *Geocoder) Suggest(prefix string, limit int) ([]Result, error) {
 func (g *Geocoder) suggestPlates(n string, limit int) []Result {
 	rs := []rune(n)
 	i := len(rs)
-	for i > 0 && isDigit(rs[i-1]) {
+	for i > 0 && addrtext.IsDigit(rs[i-1]) {
 		i--
 	}
 	if i == len(rs) || i < 2 {

@@ -11,6 +11,7 @@ import (
 	"unicode/utf8"
 
 	"citygrid/data"
+	"citygrid/spatial/geocode/addrtext"
 )
 
 // Vocabulary is what the geocoder knows of how people name places beyond
@@ -72,7 +73,7 @@ func ParseVocabulary(r io.Reader) (*Vocabulary, error) {
 			start = 2
 		}
 		for _, w := range f[min(start, len(f)):] {
-			if nw := Normalize(w); nw != "" {
+			if nw := addrtext.Normalize(w); nw != "" {
 				words = append(words, nw)
 			}
 		}

@@ -1,4 +1,11 @@
-package geocode
+// Package addrtext reads Chinese address texts as people and systems write
+// them: it folds a text into the form an address index holds (half-width,
+// simplified through OpenCC's tables, numerals as digits, no spaces or
+// punctuation) and parses a query into the text to match, its door
+// number, and the words around it that say "near", "at the corner of" or
+// "at the crossing" rather than name a place. It knows nothing of the
+// names of a city.
+package addrtext
 
 import (
 	"strings"
@@ -24,12 +31,12 @@ func isDash(r rune) bool {
 // after a digit is read as 号, dashes between digits are kept as "-", and
 // every space, punctuation mark and symbol is dropped. It is idempotent.
 func Normalize(s string) string {
-	return string(normalizeRunes(s, true))
+	return string(NormalizeRunes(s, true))
 }
 
-// normalizeRunes is Normalize as runes; numerals false keeps Chinese
+// NormalizeRunes is Normalize as runes; numerals false keeps Chinese
 // numerals as they are (for the pinyin of a name).
-func normalizeRunes(s string, numerals bool) []rune {
+func NormalizeRunes(s string, numerals bool) []rune {
 	out := make([]rune, 0, len(s)/2+1)
 	var prev rune // last rune written
 	pendingDash := false
@@ -232,56 +239,58 @@ var besideBuilding = []string{"下", "前", "后", "旁", "门口", "门前", "�
 // roadWords after "N号" make the number part of a road name ("雨花12号路").
 var roadWords = []string{"路", "街", "巷", "大道", "线", "弄", "园区", "地块"}
 
-// doorNumber is the door number a query names.
-type doorNumber struct {
-	start, end int    // rune span in the query, including 号
-	text       string // "101", "101-1", "12甲"
-	base       int    // leading integer, for interpolation
+// DoorNumber is the door number a query names.
+type DoorNumber struct {
+	Start, End int    // rune span in the query, including 号
+	Text       string // "101", "101-1", "12甲"
+	Base       int    // leading integer, for interpolation
 }
 
-// parsed is a normalised, tail-stripped query.
-type parsed struct {
-	q []rune
-	// near holds the position words removed from the text ("附近",
+// Parsed is a normalised, tail-stripped query.
+type Parsed struct {
+	// Q is the text left to match: normalised, without position words
+	// and the building part.
+	Q []rune
+	// Near holds the position words removed from the text ("附近",
 	// "东侧50米", "门口有垃圾" after a door number), "" when none.
-	near string
-	// cross is set when the text names a road crossing: a marker such as
-	// 交叉口 or 路口 ended it, or a connector (与, 和, 交) stands between
-	// two names.
-	cross bool
-	// compound is set for "N号院": the compound at door number N.
-	compound bool
-	num      doorNumber // start < 0 when the query names no door number
+	Near string
+	// Cross is set when a crossing marker (交叉口, 路口, A路B路口) ended
+	// the text.
+	Cross bool
+	// Compound is set for "N号院": the compound at door number N.
+	Compound bool
+	// Num is the door number; Num.Start < 0 when the text names none.
+	Num DoorNumber
 }
 
-// maxQueryRunes bounds a query; no real address is longer.
-const maxQueryRunes = 128
+// MaxQueryRunes bounds a query; no real address is longer.
+const MaxQueryRunes = 128
 
-// parse normalises a free-text query, strips "near" tails and the building
+// Parse normalises a free-text query, strips "near" tails and the building
 // part, and finds its door number: the first run of digits (with an
 // optional "-sub" number or 甲乙丙丁) followed by 号 — not 号路 or 号楼 — or
 // ending the text.
-func parse(s string) parsed {
+func Parse(s string) Parsed {
 	r := []rune(Normalize(s))
-	if len(r) > maxQueryRunes {
-		r = r[:maxQueryRunes]
+	if len(r) > MaxQueryRunes {
+		r = r[:MaxQueryRunes]
 	}
-	p := parsed{num: doorNumber{start: -1}}
-	p.q, p.near, p.cross = stripTails(r)
-	q := p.q
+	p := Parsed{Num: DoorNumber{Start: -1}}
+	p.Q, p.Near, p.Cross = stripTails(r)
+	q := p.Q
 	for i := 0; i < len(q); {
-		if !isDigit(q[i]) {
+		if !IsDigit(q[i]) {
 			i++
 			continue
 		}
 		j := i
-		for j < len(q) && isDigit(q[j]) {
+		for j < len(q) && IsDigit(q[j]) {
 			j++
 		}
 		k := j
-		if k+1 < len(q) && q[k] == '-' && isDigit(q[k+1]) {
+		if k+1 < len(q) && q[k] == '-' && IsDigit(q[k+1]) {
 			k++
-			for k < len(q) && isDigit(q[k]) {
+			for k < len(q) && IsDigit(q[k]) {
 				k++
 			}
 		}
@@ -290,14 +299,14 @@ func parse(s string) parsed {
 		}
 		switch {
 		case k == len(q):
-			p.num = doorNumber{start: i, end: k, text: string(q[i:k]), base: atoi(q[i:j])}
+			p.Num = DoorNumber{Start: i, End: k, Text: string(q[i:k]), Base: Atoi(q[i:j])}
 		case q[k] == '号' && !startsWithAny(q[k+1:], roadWords) && !startsWithAny(q[k:], buildingWords):
-			p.num = doorNumber{start: i, end: k + 1, text: string(q[i:k]), base: atoi(q[i:j])}
-		case q[k] == '号' && k+2 < len(q) && q[k+1] == '楼' && i > 0 && !isDigit(q[i-1]) && startsWithAny(q[k+2:], besideBuilding):
+			p.Num = DoorNumber{Start: i, End: k + 1, Text: string(q[i:k]), Base: Atoi(q[i:j])}
+		case q[k] == '号' && k+2 < len(q) && q[k+1] == '楼' && i > 0 && !IsDigit(q[i-1]) && startsWithAny(q[k+2:], besideBuilding):
 			// "软件大道11号楼下": the building of door number 11.
-			p.num = doorNumber{start: i, end: k + 1, text: string(q[i:k]), base: atoi(q[i:j])}
-			p.near = string(q[k+1:]) + p.near
-			p.q = q[:k+1]
+			p.Num = DoorNumber{Start: i, End: k + 1, Text: string(q[i:k]), Base: Atoi(q[i:j])}
+			p.Near = string(q[k+1:]) + p.Near
+			p.Q = q[:k+1]
 			return p
 		default:
 			i = k
@@ -307,21 +316,21 @@ func parse(s string) parsed {
 		// the building part, and 院 makes the number a compound's: drop
 		// them. A position word after the number ("门口", "对面") starts
 		// the description of what is there: drop it too.
-		rest := q[p.num.end:]
+		rest := q[p.Num.End:]
 		if len(rest) > 0 && rest[0] == '院' {
-			p.compound = true
-			p.q = q[:p.num.end]
+			p.Compound = true
+			p.Q = q[:p.Num.End]
 			return p
 		}
 		if startsWithAny(rest, tails) || startsWithAny(rest, directions) {
-			p.near = string(rest) + p.near
-			p.q = q[:p.num.end]
+			p.Near = string(rest) + p.Near
+			p.Q = q[:p.Num.End]
 			return p
 		}
 		for t := 0; t < len(rest); t++ {
-			if !isDigit(rest[t]) {
+			if !IsDigit(rest[t]) {
 				if t > 0 && startsWithAny(rest[t:], buildingWords) {
-					p.q = q[:p.num.end]
+					p.Q = q[:p.Num.End]
 				}
 				break
 			}
@@ -331,9 +340,11 @@ func parse(s string) parsed {
 	return p
 }
 
-func isDigit(r rune) bool { return r >= '0' && r <= '9' }
+// IsDigit reports whether r is an ASCII digit.
+func IsDigit(r rune) bool { return r >= '0' && r <= '9' }
 
-func atoi(ds []rune) int {
+// Atoi reads a run of ASCII digits, saturating past nine digits.
+func Atoi(ds []rune) int {
 	n := 0
 	for _, d := range ds {
 		if n > 1e8 {

@@ -1,4 +1,4 @@
-package geocode
+package addrtext
 
 // Chinese numerals in addresses: door numbers (一百零五号), ordinal roads
 // (翠竹一路), numbered compounds and park areas (十三号园区), building parts

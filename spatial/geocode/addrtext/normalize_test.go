@@ -1,4 +1,4 @@
-package geocode
+package addrtext
 
 import (
 	"testing"
@@ -79,49 +79,13 @@ func TestParse(t *testing.T) {
 		{"a crossing with a near tail", "宁丹路与软件大道交叉口附近", "宁丹路与软件大道", "", 0, "交叉口附近", true, false},
 	} {
 		t.Run(c.name, func(t *testing.T) {
-			p := parse(c.in)
-			if string(p.q) != c.q || p.num.text != c.num || p.num.base != c.base || p.near != c.near || p.cross != c.cross || p.compound != c.compound {
-				t.Errorf("parse(%q) = q %q num %q base %d near %q cross %v compound %v; want q %q num %q base %d near %q cross %v compound %v",
-					c.in, string(p.q), p.num.text, p.num.base, p.near, p.cross, p.compound, c.q, c.num, c.base, c.near, c.cross, c.compound)
+			p := Parse(c.in)
+			if string(p.Q) != c.q || p.Num.Text != c.num || p.Num.Base != c.base || p.Near != c.near || p.Cross != c.cross || p.Compound != c.compound {
+				t.Errorf("Parse(%q) = q %q num %q base %d near %q cross %v compound %v; want q %q num %q base %d near %q cross %v compound %v",
+					c.in, string(p.Q), p.Num.Text, p.Num.Base, p.Near, p.Cross, p.Compound, c.q, c.num, c.base, c.near, c.cross, c.compound)
 			}
-			if c.num != "" && string(p.q[p.num.start:p.num.start+utf8.RuneCountInString(c.num)]) != c.num {
-				t.Errorf("number span %d-%d does not cover %q in %q", p.num.start, p.num.end, c.num, string(p.q))
-			}
-		})
-	}
-}
-
-func TestAdminNameForms(t *testing.T) {
-	has := func(forms []nameForm, s string) bool {
-		for _, f := range forms {
-			if f.name == s {
-				return true
-			}
-		}
-		return false
-	}
-	for _, c := range []struct {
-		name, unit string
-		level      string
-		want, not  []string
-	}{
-		{"a 社区居委会 is also written 社区, 居委会 and bare", "丁墙社区居委会", "community", []string{"丁墙社区", "丁墙居委会", "丁墙"}, nil},
-		{"a village committee is written as the village, never bare", "丁墙村村委会", "community", []string{"丁墙村"}, []string{"丁墙"}},
-		{"a 街道 is also written bare", "雨花街道", "street", []string{"雨花"}, nil},
-		{"the 中国（南京） prefix may be left out", "中国（南京）软件谷", "street", []string{"中国南京软件谷", "软件谷"}, nil},
-		{"a district is also written without 区", "雨花台区", "district", []string{"雨花台"}, nil},
-	} {
-		t.Run(c.name, func(t *testing.T) {
-			forms := adminNameForms(levelOf(c.level), c.unit)
-			for _, w := range c.want {
-				if !has(forms, w) {
-					t.Errorf("forms of %s lack %q: %v", c.unit, w, forms)
-				}
-			}
-			for _, w := range c.not {
-				if has(forms, w) {
-					t.Errorf("forms of %s include %q: %v", c.unit, w, forms)
-				}
+			if c.num != "" && string(p.Q[p.Num.Start:p.Num.Start+utf8.RuneCountInString(c.num)]) != c.num {
+				t.Errorf("number span %d-%d does not cover %q in %q", p.Num.Start, p.Num.End, c.num, string(p.Q))
 			}
 		})
 	}

@@ -1,4 +1,4 @@
-package geocode
+package addrtext
 
 import (
 	"fmt"
@@ -61,15 +61,15 @@ func loadHanFold() (*hanFold, error) {
 	for _, conv := range []string{"t2s", "tw2s", "hk2s"} {
 		cc, err := opencc.New(conv)
 		if err != nil {
-			return nil, fmt.Errorf("geocode: OpenCC %s: %w", conv, err)
+			return nil, fmt.Errorf("addrtext: OpenCC %s: %w", conv, err)
 		}
 		out, err := cc.Convert(in)
 		if err != nil {
-			return nil, fmt.Errorf("geocode: OpenCC %s: %w", conv, err)
+			return nil, fmt.Errorf("addrtext: OpenCC %s: %w", conv, err)
 		}
 		lines := strings.Split(out, "\n")
 		if len(lines) < len(chars) {
-			return nil, fmt.Errorf("geocode: OpenCC %s gave %d lines for %d characters", conv, len(lines), len(chars))
+			return nil, fmt.Errorf("addrtext: OpenCC %s gave %d lines for %d characters", conv, len(lines), len(chars))
 		}
 		for i, r := range chars {
 			s := lines[i]
@@ -102,8 +102,15 @@ func loadHanFold() (*hanFold, error) {
 // hanFolder is the process's fold table, loaded on first use.
 var hanFolder = sync.OnceValues(loadHanFold)
 
+// Ready loads the fold table and reports whether OpenCC's dictionaries
+// could be read; until they can, characters fold to themselves.
+func Ready() error {
+	_, err := hanFolder()
+	return err
+}
+
 // foldHan folds one character with the process's table (characters pass
-// unchanged if the table could not be loaded: Build reports that error).
+// unchanged if the table could not be loaded: Ready reports that error).
 func foldHan(r rune) rune {
 	h, err := hanFolder()
 	if err != nil {
