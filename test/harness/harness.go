@@ -31,7 +31,8 @@ import (
 )
 
 // BinaryEnv names the environment variable that points the harness at a
-// citygrid binary built beforehand (e.g. by CI), instead of building one.
+// citygrid binary built beforehand (e.g. by CI), by its absolute path,
+// instead of building one.
 const BinaryEnv = "CITYGRID_TEST_BINARY"
 
 // commandTimeout bounds a one-shot subcommand, so that a hung one fails
@@ -84,10 +85,13 @@ func Binary(t testing.TB) string {
 	t.Helper()
 	build.once.Do(func() {
 		if p := os.Getenv(BinaryEnv); p != "" {
-			if _, err := os.Stat(p); err != nil {
+			build.binary = p
+			if !filepath.IsAbs(p) {
+				// go test runs each package in its own directory.
+				build.err = fmt.Errorf("%s=%s: want an absolute path", BinaryEnv, p)
+			} else if _, err := os.Stat(p); err != nil {
 				build.err = fmt.Errorf("%s: %w", BinaryEnv, err)
 			}
-			build.binary = p
 			return
 		}
 		dir, err := workDir()
