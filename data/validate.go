@@ -80,7 +80,21 @@ type validator struct {
 	roadCodes map[string]bool
 	extent    orb.Bound
 	hasExtent bool
+	// extentOf names the stored layers the extent was taken from.
+	extentOf string
 }
+
+// ExtentTolerance is how far, in degrees, a coordinate may lie outside the
+// extent of the stored city and still be taken as inside: 1e-6° is about
+// 0.1 m on the ground (0.11 m of latitude, 0.09 m of longitude at 35°N).
+// Reprojection noise is far smaller (a Gauss-Krüger metre coordinate
+// through PROJ and back differs by ~1e-9 m; the last bit of a double near
+// 115° is 1.4e-14°), so a boundary vertex that a contractor's file shares
+// with the stored outline passes, while a layer that is really misplaced
+// (by a datum shift of tens of metres, or 0.001° ≈ 100 m) does not. 0.1 m
+// is also the positional accuracy of 1:500 survey mapping, the scale grid
+// data is drawn at.
+const ExtentTolerance = 1e-6
 
 func newValidator(ds, city *Dataset, where func(string, int) string) *validator {
 	v := &validator{
@@ -119,15 +133,32 @@ func newValidator(ds, city *Dataset, where func(string, int) string) *validator 
 			v.roadCodes[d.Roads[i].Code] = true
 		}
 	}
-	for i := range city.AdminUnits {
-		if g := city.AdminUnits[i].Geometry; len(g) > 0 {
-			if !v.hasExtent {
-				v.extent, v.hasExtent = g.Bound(), true
-			} else {
-				v.extent = v.extent.Union(g.Bound())
-			}
+	// The stored polygon layers set the extent: the districts and their
+	// subdivisions, else (for a city imported grid first) the grids.
+	grow := func(g orb.MultiPolygon) {
+		if len(g) == 0 {
+			return
+		}
+		if !v.hasExtent {
+			v.extent, v.hasExtent = g.Bound(), true
+		} else {
+			v.extent = v.extent.Union(g.Bound())
 		}
 	}
+	for i := range city.AdminUnits {
+		grow(city.AdminUnits[i].Geometry)
+	}
+	v.extentOf = "stored districts, streets and communities"
+	if !v.hasExtent {
+		for i := range city.UnitGrids {
+			grow(city.UnitGrids[i].Geometry)
+		}
+		for i := range city.ManagementGrids {
+			grow(city.ManagementGrids[i].Geometry)
+		}
+		v.extentOf = "stored grids"
+	}
+	v.extent = v.extent.Pad(ExtentTolerance)
 	return v
 }
 
@@ -242,8 +273,12 @@ func (v *validator) point(field string, p orb.Point) bool {
 	case x < -180 || x > 180 || y < -90 || y > 90:
 		v.fail(field, "coordinate (%v, %v) is outside lon [-180, 180], lat [-90, 90]; coordinates must be CGCS2000 longitude, latitude in degrees", x, y)
 	case v.hasExtent && !v.extent.Contains(p):
-		v.fail(field, "coordinate (%v, %v) lies outside the city's extent lon [%v, %v], lat [%v, %v]",
-			x, y, v.extent.Min[0], v.extent.Max[0], v.extent.Min[1], v.extent.Max[1])
+		e := v.extent.Pad(-ExtentTolerance)
+		dx := math.Max(math.Max(e.Min[0]-x, x-e.Max[0]), 0)
+		dy := math.Max(math.Max(e.Min[1]-y, y-e.Max[1]), 0)
+		m := math.Hypot(dx*111320*math.Cos(y*math.Pi/180), dy*110574)
+		v.fail(field, "coordinate (%v, %v) lies %.1f m outside the city's extent lon [%v, %v], lat [%v, %v] (of the %s; %g° ≈ 0.1 m of reprojection noise is allowed): is the file in another coordinate system, or misplaced?",
+			x, y, m, e.Min[0], e.Max[0], e.Min[1], e.Max[1], v.extentOf, ExtentTolerance)
 	default:
 		return true
 	}
@@ -264,7 +299,34 @@ func (v *validator) line(field string, l orb.LineString) bool {
 		v.fail(field, "a line needs at least 2 points, has %d", len(l))
 		return false
 	}
-	return v.points(field, l)
+	if !v.points(field, l) {
+		return false
+	}
+	for _, p := range l[1:] {
+		if p != l[0] {
+			return true
+		}
+	}
+	// GEOS finds nothing on such a line; spatial queries would find a point.
+	v.fail(field, "has zero length: its %d points all lie at %v", len(l), l[0])
+	return false
+}
+
+// flat reports whether every point of a ring lies on one line, so that it
+// encloses no area in any reading.
+func flat(r orb.Ring) bool {
+	for i := 1; i < len(r); i++ {
+		if r[i] == r[0] {
+			continue
+		}
+		for j := i + 1; j < len(r); j++ {
+			if (r[i][0]-r[0][0])*(r[j][1]-r[0][1])-(r[i][1]-r[0][1])*(r[j][0]-r[0][0]) != 0 {
+				return false
+			}
+		}
+		return true
+	}
+	return true
 }
 
 func (v *validator) polygon(field string, p orb.Polygon) bool {
@@ -286,6 +348,10 @@ func (v *validator) polygon(field string, p orb.Polygon) bool {
 		}
 		if r[0] != r[len(r)-1] {
 			v.fail(field, "%s is not closed: it starts at %v and ends at %v", what, r[0], r[len(r)-1])
+			return false
+		}
+		if flat(r) {
+			v.fail(field, "%s encloses no area: its points all lie on one line (a zero-area polygon)", what)
 			return false
 		}
 	}
