@@ -94,7 +94,7 @@ func readGeoJSON(r io.Reader, layer Layer, m Mapping, progress func(done, total 
 				return nil, syntax("crs", err)
 			}
 			if n := crs.Properties.Name; n != "" && !geographicCRS(n) {
-				return nil, fmt.Errorf("%w: GeoJSON crs %q is not supported; reproject to longitude/latitude on CGCS2000 (EPSG:4490) or WGS 84, e.g. ogr2ogr -t_srs EPSG:4490", ErrSyntax, crs.Properties.Name)
+				return nil, fmt.Errorf("%w: GeoJSON crs %q", errProjected, crs.Properties.Name)
 			}
 		case "features":
 			sawFeatures = true
