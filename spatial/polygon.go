@@ -16,15 +16,28 @@ type edge struct{ ax, ay, bx, by float64 }
 // whose closed y-range overlaps the slab. A query looks at one slab only, so
 // the cost of a test does not grow with the polygon's vertex count.
 //
-// Because the parts of a valid multipolygon are disjoint and its holes lie
-// in their shells, one even-odd crossing count over all edges of all rings
-// decides interior points, while any edge passing exactly through the point
-// makes it a boundary point, which counts as covered (ST_Covers).
+// The reading is PostGIS's (ST_Covers, ST_Intersects with a point), which is
+// also the one GIS tools apply to invalid polygons: a part covers a point
+// when its shell does (non-zero winding number, boundary included) and no
+// hole contains it; a point on a hole's edge inside the shell is on the
+// boundary; a hole outside its shell takes nothing away; the multipolygon
+// covers what any part covers. On valid polygons this is the plain
+// even-odd reading; on self-touching rings, islands stored as holes and
+// overlapping parts it differs, and the stored data has all of them.
 type prepared struct {
 	bound     orb.Bound
 	invHeight float64  // slabs per degree of latitude
 	slabStart []uint32 // len = slabs+1; slab i is edges[slabStart[i]:slabStart[i+1]]
 	edges     []edge
+	// ring[k] is the ring of edges[k]: rings are numbered part by part,
+	// shell first, and within a slab the edges keep that order.
+	ring []uint32
+	// hole[r] reports whether ring r is a hole; part[r] is its part.
+	hole []bool
+	part []uint32
+	// simple is set when one even-odd count over all edges gives the same
+	// answer as the part-by-part reading: a single ring.
+	simple bool
 }
 
 // maxSlabs caps the slab count of one polygon; a district outline with
@@ -35,8 +48,13 @@ const maxSlabs = 4096
 // dropped; rings need not be closed (a missing closing edge is implied).
 func prepare(mp orb.MultiPolygon) prepared {
 	var all []edge
-	for _, poly := range mp {
-		for _, ring := range poly {
+	var allRing []uint32
+	pp := prepared{bound: mp.Bound()}
+	for pi, poly := range mp {
+		for ri, ring := range poly {
+			r := uint32(len(pp.hole))
+			pp.hole = append(pp.hole, ri > 0)
+			pp.part = append(pp.part, uint32(pi))
 			n := len(ring)
 			if n > 1 && ring[0] == ring[n-1] {
 				n--
@@ -50,10 +68,11 @@ func prepare(mp orb.MultiPolygon) prepared {
 					continue
 				}
 				all = append(all, edge{a[0], a[1], b[0], b[1]})
+				allRing = append(allRing, r)
 			}
 		}
 	}
-	pp := prepared{bound: mp.Bound()}
+	pp.simple = len(pp.hole) == 1
 	if len(all) == 0 {
 		pp.bound = orb.Bound{Min: orb.Point{1, 1}, Max: orb.Point{-1, -1}} // covers nothing
 		pp.slabStart = []uint32{0, 0}
@@ -74,7 +93,8 @@ func prepare(mp orb.MultiPolygon) prepared {
 	}
 	// Count, then fill: each edge goes into every slab its y-range touches.
 	// slabOf is monotone in y, so an edge spanning [y0,y1] is in every slab a
-	// query with y0 ≤ y ≤ y1 can land in.
+	// query with y0 ≤ y ≤ y1 can land in. Filling in edge order keeps each
+	// slab's edges grouped by ring.
 	counts := make([]uint32, slabs+1)
 	for _, e := range all {
 		lo, hi := pp.slabRange(e, slabs)
@@ -87,12 +107,14 @@ func prepare(mp orb.MultiPolygon) prepared {
 	}
 	pp.slabStart = counts
 	pp.edges = make([]edge, counts[slabs])
+	pp.ring = make([]uint32, counts[slabs])
 	fill := make([]uint32, slabs)
 	copy(fill, counts[:slabs])
-	for _, e := range all {
+	for k, e := range all {
 		lo, hi := pp.slabRange(e, slabs)
 		for s := lo; s <= hi; s++ {
 			pp.edges[fill[s]] = e
+			pp.ring[fill[s]] = allRing[k]
 			fill[s]++
 		}
 	}
@@ -140,31 +162,118 @@ func (pp *prepared) locate(x, y float64) int {
 	}
 	slabs := len(pp.slabStart) - 1
 	s := pp.slabOf(y, slabs)
-	inside := false
-	for _, e := range pp.edges[pp.slabStart[s]:pp.slabStart[s+1]] {
-		switch edgeCross(e.ax, e.ay, e.bx, e.by, x, y) {
-		case crossBoundary:
-			return boundary
-		case crossToggle:
-			inside = !inside
+	lo, hi := pp.slabStart[s], pp.slabStart[s+1]
+	if pp.simple {
+		wn := 0
+		for _, e := range pp.edges[lo:hi] {
+			c := edgeCross(e.ax, e.ay, e.bx, e.by, x, y)
+			if c == crossBoundary {
+				return boundary
+			}
+			wn += c
+		}
+		return windingClass(wn)
+	}
+	rs := ringScan{ring: noRing}
+	for k := lo; k < hi; k++ {
+		if r := pp.ring[k]; r != rs.ring {
+			if res, done := rs.finish(pp); done {
+				return res
+			}
+			rs.start(r)
+		}
+		if rs.onBoundary {
+			continue
+		}
+		e := &pp.edges[k]
+		c := edgeCross(e.ax, e.ay, e.bx, e.by, x, y)
+		if c == crossBoundary {
+			rs.onBoundary = true
+		} else {
+			rs.wn += c
 		}
 	}
-	if inside {
-		return interior
+	if res, done := rs.finish(pp); done {
+		return res
 	}
-	return outside
+	rs.closePart()
+	return rs.result
 }
 
-// Results of edgeCross.
+// ringScan walks a slab's edges ring by ring, keeping the classification
+// of the current part. Rings without an edge in the slab do not enclose the
+// point: a part whose shell is missing is outside, a missing hole takes
+// nothing away.
+type ringScan struct {
+	ring       uint32 // current ring; noRing before the first
+	wn         int
+	onBoundary bool
+	// part is the part whose shell was classified last and partState its
+	// state: outside, interior, or boundary.
+	part      uint32
+	partValid bool
+	partState int
+	// result is the best classification seen over finished parts.
+	result int
+}
+
+// noRing is ringScan.ring before the first edge.
+const noRing = ^uint32(0)
+
+func (rs *ringScan) start(r uint32) {
+	rs.ring, rs.wn, rs.onBoundary = r, 0, false
+}
+
+// finish closes the current ring and, with it, possibly the current part.
+// done reports that the answer is settled (a boundary point).
+func (rs *ringScan) finish(pp *prepared) (int, bool) {
+	if rs.ring == noRing {
+		return outside, false
+	}
+	cls := windingClass(rs.wn)
+	if rs.onBoundary {
+		cls = boundary
+	}
+	p := pp.part[rs.ring]
+	if !pp.hole[rs.ring] {
+		rs.closePart()
+		rs.part, rs.partValid, rs.partState = p, true, cls
+		if cls == boundary {
+			return boundary, true
+		}
+		return rs.result, false
+	}
+	if !rs.partValid || rs.part != p || rs.partState != interior {
+		return rs.result, false // the hole's shell does not contain the point
+	}
+	switch cls {
+	case interior:
+		rs.partState = outside
+	case boundary:
+		return boundary, true
+	}
+	return rs.result, false
+}
+
+// closePart folds the current part's state into the result.
+func (rs *ringScan) closePart() {
+	if rs.partValid && rs.partState == interior {
+		rs.result = interior
+	}
+	rs.partValid = false
+}
+
+// Results of edgeCross besides the winding contributions +1 and -1.
 const (
-	crossNone = iota
-	crossToggle
-	crossBoundary
+	crossNone     = 0
+	crossBoundary = 2
 )
 
 // edgeCross tests one edge a→b against the point (x, y): whether the point
-// lies on it, or whether it crosses the horizontal ray from the point to +x
-// (half-open in y, so a vertex on the ray is counted once).
+// lies on it (crossBoundary), or how the edge winds around the point: +1
+// for an upward edge to the right of the point, -1 for a downward one,
+// counted half-open in y so that a vertex on the horizontal ray is counted
+// once.
 func edgeCross(ax, ay, bx, by, x, y float64) int {
 	aAbove, bAbove := ay > y, by > y
 	if aAbove && bAbove || ay < y && by < y {
@@ -191,37 +300,81 @@ func edgeCross(ax, ay, bx, by, x, y float64) int {
 	// The edge is to the point's right when the point is left of an upward
 	// edge or right of a downward one.
 	if bAbove == (o > 0) {
-		return crossToggle
+		if bAbove {
+			return 1
+		}
+		return -1
 	}
 	return crossNone
 }
 
-// multiPolygonCovers is the unprepared form of prepared.covers, for
+// ringLocate classifies (x, y) against one ring by its winding number,
+// boundary included; it is the unprepared form of one ring of prepared.
+func ringLocate(ring orb.Ring, x, y float64) int {
+	n := len(ring)
+	if n > 1 && ring[0] == ring[n-1] {
+		n--
+	}
+	wn := 0
+	for i := 0; i < n; i++ {
+		a, b := ring[i], ring[(i+1)%n]
+		if a == b {
+			continue
+		}
+		c := edgeCross(a[0], a[1], b[0], b[1], x, y)
+		if c == crossBoundary {
+			return boundary
+		}
+		wn += c
+	}
+	return windingClass(wn)
+}
+
+// windingClass is the class of a point off a ring's edges: interior when the
+// ring winds around it.
+func windingClass(wn int) int {
+	if wn != 0 {
+		return interior
+	}
+	return outside
+}
+
+// multiPolygonLocate is the unprepared form of prepared.locate, for
 // geometries tested once (component polygons, query areas): every edge of
-// every ring, no allocation.
-func multiPolygonCovers(mp orb.MultiPolygon, x, y float64) bool {
-	inside := false
+// every ring, no allocation, the same reading.
+func multiPolygonLocate(mp orb.MultiPolygon, x, y float64) int {
+	result := outside
 	for _, poly := range mp {
-		for _, ring := range poly {
-			n := len(ring)
-			if n > 1 && ring[0] == ring[n-1] {
-				n--
+		if len(poly) == 0 {
+			continue
+		}
+		state := ringLocate(poly[0], x, y)
+		if state == boundary {
+			return boundary
+		}
+		if state == outside {
+			continue
+		}
+		for _, h := range poly[1:] {
+			c := ringLocate(h, x, y)
+			if c == boundary {
+				return boundary
 			}
-			for i := 0; i < n; i++ {
-				a, b := ring[i], ring[(i+1)%n]
-				if a == b {
-					continue
-				}
-				switch edgeCross(a[0], a[1], b[0], b[1], x, y) {
-				case crossBoundary:
-					return true
-				case crossToggle:
-					inside = !inside
-				}
+			if c == interior {
+				state = outside
+				break
 			}
 		}
+		if state == interior {
+			result = interior
+		}
 	}
-	return inside
+	return result
+}
+
+// multiPolygonCovers reports whether mp covers (x, y) (ST_Covers).
+func multiPolygonCovers(mp orb.MultiPolygon, x, y float64) bool {
+	return multiPolygonLocate(mp, x, y) != outside
 }
 
 // localPlane is an equirectangular projection centred on a point, in metres.
