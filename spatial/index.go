@@ -97,6 +97,9 @@ type Index struct {
 	// toleranceText is tolerance formatted for reasons.
 	toleranceText string
 	mgmtPerKind   int // len(kinds), for sizing answers
+	// overlaps lists the pairs of polygons found overlapping in the
+	// administrative and management layers at build time.
+	overlaps []Overlap
 	// outline is the unit grids' outline for the nearest-grid search of
 	// points outside the city, built on first use and again after grid
 	// edits (see outline.go).
@@ -123,6 +126,9 @@ type polyLayer struct {
 	cells *buckets
 	// marks, for the unit grids, answers most point queries outright.
 	marks *markRaster
+	// shared[i] reports that item i may share interior with another item
+	// (see overlap.go); nil when the layer was not checked.
+	shared []bool
 }
 
 // finish builds the layer's point-query cells: about two cells per
@@ -425,6 +431,7 @@ func (ix *Index) buildPolygons() error {
 		l.finish(r, off)
 	}
 	ix.raster = r
+	ix.findOverlaps()
 	ix.buildHints()
 	return nil
 }

@@ -494,16 +494,13 @@ func intersectsArea(pp *prepared, mp orb.MultiPolygon, g orb.Geometry) bool {
 			}
 		}
 	}
+	// Edges meeting the area's boundary, looked up in its slabs: the cost
+	// follows the number of the component's edges, not their product with
+	// the area's.
 	for _, l := range lines {
 		for i := 0; i+1 < len(l); i++ {
-			for _, poly := range mp {
-				for _, r := range poly {
-					for j := 0; j+1 < len(r); j++ {
-						if segmentsIntersect(l[i], l[i+1], r[j], r[j+1]) {
-							return true
-						}
-					}
-				}
+			if pp.segmentMeets(l[i], l[i+1], false) {
+				return true
 			}
 		}
 	}

@@ -487,3 +487,36 @@ func (pp *prepared) interiorPoint() (orb.Point, bool) {
 	}
 	return p, true
 }
+
+// segmentMeets reports whether the closed segment a→b shares a point with
+// an edge of the polygon (proper = false), or properly crosses one: the
+// two interiors meet in a single point (proper = true). Only the slabs the
+// segment's y-range spans are searched, so the cost follows the segment's
+// length rather than the polygon's vertex count.
+func (pp *prepared) segmentMeets(a, b orb.Point, proper bool) bool {
+	minX, maxX := math.Min(a[0], b[0]), math.Max(a[0], b[0])
+	minY, maxY := math.Min(a[1], b[1]), math.Max(a[1], b[1])
+	if maxX < pp.bound.Min[0] || minX > pp.bound.Max[0] || maxY < pp.bound.Min[1] || minY > pp.bound.Max[1] {
+		return false
+	}
+	slabs := len(pp.slabStart) - 1
+	lo, hi := pp.slabOf(math.Max(minY, pp.bound.Min[1]), slabs), pp.slabOf(math.Min(maxY, pp.bound.Max[1]), slabs)
+	for _, e := range pp.edges[pp.slabStart[lo]:pp.slabStart[hi+1]] {
+		if math.Max(e.ax, e.bx) < minX || math.Min(e.ax, e.bx) > maxX ||
+			math.Max(e.ay, e.by) < minY || math.Min(e.ay, e.by) > maxY {
+			continue
+		}
+		p, q := orb.Point{e.ax, e.ay}, orb.Point{e.bx, e.by}
+		if proper && segmentsCross(a, b, p, q) || !proper && segmentsIntersect(a, b, p, q) {
+			return true
+		}
+	}
+	return false
+}
+
+// segmentsCross reports whether segments p1p2 and q1q2 cross properly: each
+// has the other's ends strictly on opposite sides.
+func segmentsCross(p1, p2, q1, q2 orb.Point) bool {
+	return orient(p1[0], p1[1], p2[0], p2[1], q1[0], q1[1])*orient(p1[0], p1[1], p2[0], p2[1], q2[0], q2[1]) < 0 &&
+		orient(q1[0], q1[1], q2[0], q2[1], p1[0], p1[1])*orient(q1[0], q1[1], q2[0], q2[1], p2[0], p2[1]) < 0
+}
