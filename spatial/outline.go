@@ -61,8 +61,13 @@ func buildOutline(l *polyLayer, geom func(item int) orb.MultiPolygon) *outline {
 		if l.ds[i] < 0 {
 			continue
 		}
+		far := l.prep[i].far
+		ringNo := -1
 		for _, poly := range geom(i) {
 			for r, ring := range poly {
+				if ringNo++; ringNo < len(far) && far[ringNo] {
+					continue // an island stored as a hole: no distance is measured to it
+				}
 				n := len(ring)
 				if n > 1 && ring[0] == ring[n-1] {
 					n--

@@ -93,7 +93,10 @@ func reachesInto(g orb.MultiPolygon, other *prepared, inner []orb.Point) bool {
 				if a == b {
 					continue
 				}
-				if m := (orb.Point{(a[0] + b[0]) / 2, (a[1] + b[1]) / 2}); other.locate(m[0], m[1]) == interior {
+				// The midpoint of an edge the other polygon shares is on its
+				// boundary, but rounding may put it a hair inside: test it
+				// only for edges the other polygon does not run along.
+				if m := (orb.Point{(a[0] + b[0]) / 2, (a[1] + b[1]) / 2}); other.locate(m[0], m[1]) == interior && !other.runsAlong(a, b) {
 					return true
 				}
 				if other.segmentMeets(a, b, true) {

@@ -35,6 +35,10 @@ type prepared struct {
 	// hole[r] reports whether ring r is a hole; part[r] is its part.
 	hole []bool
 	part []uint32
+	// far[r] reports that ring r is a hole lying outside its shell (an
+	// island stored as a hole): it takes nothing away, and PostGIS measures
+	// distances to the shell past it (see ringsForDistance).
+	far []bool
 	// simple is set when one even-odd count over all edges gives the same
 	// answer as the part-by-part reading: a single ring.
 	simple bool
@@ -72,6 +76,7 @@ func prepare(mp orb.MultiPolygon) prepared {
 			}
 		}
 	}
+	pp.far = farHoles(mp)
 	pp.simple = len(pp.hole) == 1
 	if len(all) == 0 {
 		pp.bound = orb.Bound{Min: orb.Point{1, 1}, Max: orb.Point{-1, -1}} // covers nothing
@@ -119,6 +124,20 @@ func prepare(mp orb.MultiPolygon) prepared {
 		}
 	}
 	return pp
+}
+
+// farHoles flags, ring by ring in prepare's numbering, the holes with no
+// vertex strictly inside their shell.
+func farHoles(mp orb.MultiPolygon) []bool {
+	var far []bool
+	for _, poly := range mp {
+		for ri, ring := range poly {
+			far = append(far, ri > 0 && !slices.ContainsFunc(ring, func(v orb.Point) bool {
+				return ringLocate(poly[0], v[0], v[1]) == interior
+			}))
+		}
+	}
+	return far
 }
 
 func (pp *prepared) slabRange(e edge, slabs int) (lo, hi int) {
@@ -426,11 +445,16 @@ func nearestOnSegment(ax, ay, bx, by float64) (x, y float64) {
 }
 
 // nearestOnEdges returns the lon/lat point of the prepared polygon's
-// boundary closest to the plane's origin (by planar distance).
+// boundary closest to the plane's origin (by planar distance), for a point
+// the polygon does not cover. Holes outside their shell are passed over:
+// PostGIS's ST_Distance measures a point outside a shell to the shell.
 func (pp *prepared) nearestOnEdges(lp localPlane) (orb.Point, float64) {
 	best := math.Inf(1)
 	var bx, by float64
-	for _, e := range pp.edges {
+	for k, e := range pp.edges {
+		if pp.far[pp.ring[k]] {
+			continue
+		}
 		ax, ay := lp.project(e.ax, e.ay)
 		cx, cy := lp.project(e.bx, e.by)
 		x, y := nearestOnSegment(ax, ay, cx, cy)
@@ -508,6 +532,33 @@ func (pp *prepared) segmentMeets(a, b orb.Point, proper bool) bool {
 		}
 		p, q := orb.Point{e.ax, e.ay}, orb.Point{e.bx, e.by}
 		if proper && segmentsCross(a, b, p, q) || !proper && segmentsIntersect(a, b, p, q) {
+			return true
+		}
+	}
+	return false
+}
+
+// runsAlong reports whether an edge of the polygon is collinear with the
+// segment a→b and overlaps it in more than a point.
+func (pp *prepared) runsAlong(a, b orb.Point) bool {
+	minY, maxY := math.Min(a[1], b[1]), math.Max(a[1], b[1])
+	if maxY < pp.bound.Min[1] || minY > pp.bound.Max[1] {
+		return false
+	}
+	slabs := len(pp.slabStart) - 1
+	lo, hi := pp.slabOf(math.Max(minY, pp.bound.Min[1]), slabs), pp.slabOf(math.Min(maxY, pp.bound.Max[1]), slabs)
+	// Project on the segment's longer axis to compare extents.
+	axis := 0
+	if math.Abs(b[1]-a[1]) > math.Abs(b[0]-a[0]) {
+		axis = 1
+	}
+	s0, s1 := math.Min(a[axis], b[axis]), math.Max(a[axis], b[axis])
+	for _, e := range pp.edges[pp.slabStart[lo]:pp.slabStart[hi+1]] {
+		if orient(a[0], a[1], b[0], b[1], e.ax, e.ay) != 0 || orient(a[0], a[1], b[0], b[1], e.bx, e.by) != 0 {
+			continue
+		}
+		ea, eb := [2]float64{e.ax, e.ay}[axis], [2]float64{e.bx, e.by}[axis]
+		if math.Min(s1, math.Max(ea, eb)) > math.Max(s0, math.Min(ea, eb)) {
 			return true
 		}
 	}
