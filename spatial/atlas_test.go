@@ -15,13 +15,16 @@ import (
 )
 
 // The real-outline test set: administrative outlines nobody here drew, from
-// the public-domain us-atlas package (U.S. Census county and state
-// boundaries as TopoJSON, 1:10m), fetched with npm on first use and kept
-// in the user's cache directory. Nothing derived from them is committed.
+// the public-domain us-atlas and world-atlas packages (U.S. Census county
+// and state boundaries and Natural Earth countries as TopoJSON, 1:10m),
+// fetched with npm on first use and kept in the user's cache directory.
+// Nothing derived from them is committed.
+
+var atlasPackages = []string{"us-atlas@3.0.1", "world-atlas@2.0.2"}
 
 const (
-	atlasPackages = "us-atlas@3.0.1"
 	countiesFile  = "node_modules/us-atlas/counties-10m.json"
+	countriesFile = "node_modules/world-atlas/countries-10m.json"
 )
 
 // atlasDir returns a directory holding the atlas packages, installing them
@@ -37,7 +40,9 @@ func atlasDir(t *testing.T) string {
 		}
 		dir = filepath.Join(cache, "citygrid-test", "atlas")
 	}
-	if _, err := os.Stat(filepath.Join(dir, countiesFile)); err == nil {
+	_, err1 := os.Stat(filepath.Join(dir, countiesFile))
+	_, err2 := os.Stat(filepath.Join(dir, countriesFile))
+	if err1 == nil && err2 == nil {
 		return dir
 	}
 	fail := t.Skipf
@@ -51,7 +56,7 @@ func atlasDir(t *testing.T) string {
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		t.Fatal(err)
 	}
-	cmd := exec.Command(npm, "install", "--no-save", "--no-audit", "--no-fund", "--prefix", dir, atlasPackages)
+	cmd := exec.Command(npm, append([]string{"install", "--no-save", "--no-audit", "--no-fund", "--prefix", dir}, atlasPackages...)...)
 	if out, err := cmd.CombinedOutput(); err != nil {
 		fail("npm install %s: %v\n%s", atlasPackages, err, out)
 	}

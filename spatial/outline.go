@@ -99,7 +99,7 @@ func buildOutline(l *polyLayer, geom func(item int) orb.MultiPolygon) *outline {
 			}
 		}
 	}
-	var ext orb.Bound
+	var kept []outlineEdge
 	for _, e := range all {
 		kk := key{e.ax, e.ay, e.bx, e.by}
 		if e.bx < e.ax || e.bx == e.ax && e.by < e.ay {
@@ -108,16 +108,22 @@ func buildOutline(l *polyLayer, geom func(item int) orb.MultiPolygon) *outline {
 		if s := count[kk]; s.left == 1 && s.right == 1 {
 			continue // shared by two grids from opposite sides: interior
 		}
-		b := edgeBound(e)
-		if len(o.edges) == 0 {
-			ext = b
-		} else {
-			ext = ext.Union(b)
-		}
-		o.edges = append(o.edges, e)
+		kept = append(kept, e)
 	}
+	o.pack(kept)
+	return o
+}
+
+// pack files edges into the packed R-tree, in Hilbert order of their
+// midpoints.
+func (o *outline) pack(edges []outlineEdge) {
+	o.edges = edges
 	if len(o.edges) == 0 {
-		return o
+		return
+	}
+	ext := edgeBound(o.edges[0])
+	for _, e := range o.edges[1:] {
+		ext = ext.Union(edgeBound(e))
 	}
 	keys := make([]uint32, len(o.edges))
 	order := make([]int, len(o.edges))
@@ -153,7 +159,6 @@ func buildOutline(l *polyLayer, geom func(item int) orb.MultiPolygon) *outline {
 		o.levels = append(o.levels, up)
 		level = up
 	}
-	return o
 }
 
 func edgeBound(e outlineEdge) orb.Bound {
