@@ -271,7 +271,7 @@ func (ix *Index) nearestTree(tr *compTree, p orb.Point, k int, radius float64, s
 				return true
 			}
 			if q := ix.compPt[i]; q[0] != q[0] { // a line or polygon: d was its box
-				if d = ix.distanceTo(p, i); d > radius {
+				if d = ix.distanceWithin(p, i, math.Min(radius, top.kth())); d > radius {
 					return true
 				}
 			}

@@ -191,7 +191,13 @@ type outlineSearch struct {
 // plane's origin (ties to the lowest code), the nearest point in plane
 // metres and its planar distance; item -1 when the outline is empty.
 func (o *outline) nearest(lp localPlane, code []string) (item int, x, y, d float64) {
-	s := outlineSearch{o: o, code: code, lp: lp, best: math.Inf(1), item: -1}
+	return o.nearestWithin(lp, code, math.Inf(1))
+}
+
+// nearestWithin is nearest looking only closer than maxD planar metres:
+// item is -1 when no edge is that close.
+func (o *outline) nearestWithin(lp localPlane, code []string, maxD float64) (item int, x, y, d float64) {
+	s := outlineSearch{o: o, code: code, lp: lp, best: maxD * maxD, item: -1}
 	if len(o.levels) > 0 {
 		s.visit(len(o.levels)-1, 0)
 	}

@@ -62,12 +62,19 @@ func newShapeIndex(g orb.Geometry) *shapeIndex {
 // distance is componentDistance for the indexed component: the
 // great-circle distance from p to the point of the component nearest in
 // the local plane around p, 0 inside a polygon.
-func (s *shapeIndex) distance(p orb.Point) float64 {
+func (s *shapeIndex) distance(p orb.Point) float64 { return s.distanceWithin(p, math.Inf(1)) }
+
+// distanceWithin is distance for a caller that needs only distances up to
+// limit metres: it may return +Inf for a component farther than that, and
+// prunes the walk with the bound.
+func (s *shapeIndex) distanceWithin(p orb.Point, limit float64) float64 {
 	if s.area != nil && s.area.covers(p[0], p[1]) {
 		return 0
 	}
 	lp := newLocalPlane(p)
-	item, x, y, _ := s.segments.nearest(lp, oneItem)
+	// A point within limit great-circle metres is within
+	// limit/planarLowerBoundFactor plane metres.
+	item, x, y, _ := s.segments.nearestWithin(lp, oneItem, limit/planarLowerBoundFactor*(1+1e-9))
 	if item < 0 {
 		return math.Inf(1)
 	}
@@ -77,9 +84,15 @@ func (s *shapeIndex) distance(p orb.Point) float64 {
 // distanceTo is the distance from p to component i, through its shape
 // index when it has one.
 func (ix *Index) distanceTo(p orb.Point, i uint32) float64 {
+	return ix.distanceWithin(p, i, math.Inf(1))
+}
+
+// distanceWithin is distanceTo for a caller that needs only distances up to
+// limit metres (see shapeIndex.distanceWithin).
+func (ix *Index) distanceWithin(p orb.Point, i uint32, limit float64) float64 {
 	if int(i) < len(ix.compShape) {
 		if s := ix.compShape[i]; s != nil {
-			return s.distance(p)
+			return s.distanceWithin(p, limit)
 		}
 	}
 	return componentDistance(p, ix.ds.Components[i].Geometry)
