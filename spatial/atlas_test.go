@@ -63,8 +63,8 @@ func atlasDir(t *testing.T) string {
 	return dir
 }
 
-// topology is the part of a TopoJSON document the test reads.
-type topology struct {
+// topoDocument is the part of a TopoJSON document the test reads.
+type topoDocument struct {
 	Transform *struct {
 		Scale     [2]float64 `json:"scale"`
 		Translate [2]float64 `json:"translate"`
@@ -99,7 +99,7 @@ func decodeTopology(t *testing.T, path string) (objects map[string][]atlasFeatur
 	if err != nil {
 		t.Fatal(err)
 	}
-	var topo topology
+	var topo topoDocument
 	if err := json.Unmarshal(b, &topo); err != nil {
 		t.Fatal(err)
 	}

@@ -4,6 +4,8 @@ import (
 	"math"
 	"slices"
 
+	"citygrid/data/topology"
+
 	"github.com/paulmach/orb"
 )
 
@@ -132,8 +134,9 @@ func farHoles(mp orb.MultiPolygon) []bool {
 	var far []bool
 	for _, poly := range mp {
 		for ri, ring := range poly {
+			shell := orb.MultiPolygon{{poly[0]}}
 			far = append(far, ri > 0 && !slices.ContainsFunc(ring, func(v orb.Point) bool {
-				return ringLocate(poly[0], v[0], v[1]) == interior
+				return topology.Locate(shell, v) == topology.Interior
 			}))
 		}
 	}
@@ -327,28 +330,6 @@ func edgeCross(ax, ay, bx, by, x, y float64) int {
 	return crossNone
 }
 
-// ringLocate classifies (x, y) against one ring by its winding number,
-// boundary included; it is the unprepared form of one ring of prepared.
-func ringLocate(ring orb.Ring, x, y float64) int {
-	n := len(ring)
-	if n > 1 && ring[0] == ring[n-1] {
-		n--
-	}
-	wn := 0
-	for i := 0; i < n; i++ {
-		a, b := ring[i], ring[(i+1)%n]
-		if a == b {
-			continue
-		}
-		c := edgeCross(a[0], a[1], b[0], b[1], x, y)
-		if c == crossBoundary {
-			return boundary
-		}
-		wn += c
-	}
-	return windingClass(wn)
-}
-
 // windingClass is the class of a point off a ring's edges: interior when the
 // ring winds around it.
 func windingClass(wn int) int {
@@ -360,35 +341,9 @@ func windingClass(wn int) int {
 
 // multiPolygonLocate is the unprepared form of prepared.locate, for
 // geometries tested once (component polygons, query areas): every edge of
-// every ring, no allocation, the same reading.
+// every ring, the same reading (topology.Locate).
 func multiPolygonLocate(mp orb.MultiPolygon, x, y float64) int {
-	result := outside
-	for _, poly := range mp {
-		if len(poly) == 0 {
-			continue
-		}
-		state := ringLocate(poly[0], x, y)
-		if state == boundary {
-			return boundary
-		}
-		if state == outside {
-			continue
-		}
-		for _, h := range poly[1:] {
-			c := ringLocate(h, x, y)
-			if c == boundary {
-				return boundary
-			}
-			if c == interior {
-				state = outside
-				break
-			}
-		}
-		if state == interior {
-			result = interior
-		}
-	}
-	return result
+	return int(topology.Locate(mp, orb.Point{x, y}))
 }
 
 // multiPolygonCovers reports whether mp covers (x, y) (ST_Covers).
