@@ -9,14 +9,14 @@ import (
 	"github.com/tidwall/rtree"
 
 	"citygrid/data"
-	"citygrid/data/validity"
+	"citygrid/data/topology"
 )
 
 // GeometryOptions says what import does with invalid geometry and with
 // polygons of one layer that overlap or leave gaps.
 type GeometryOptions struct {
 	// MakeValid repairs invalid polygons to their shell-minus-holes
-	// reading (see package validity) and drops zero-length parts of lines,
+	// reading (see package topology) and drops zero-length parts of lines,
 	// instead of refusing the file. Each repair is listed as a warning.
 	MakeValid bool
 	// AllowOverlaps accepts overlaps and gaps within a layer that must
@@ -105,7 +105,7 @@ func (b *Batch) prepareGeometry(opt GeometryOptions) {
 		if !closedRings(mp) {
 			continue
 		}
-		probs := validity.Polygon(mp)
+		probs := topology.Check(mp)
 		if len(probs) == 0 {
 			continue
 		}
@@ -115,7 +115,7 @@ func (b *Batch) prepareGeometry(opt GeometryOptions) {
 				Reason: fmt.Sprintf("is not a valid polygon: %s; repair it in a GIS or import with --make-valid", describe(probs))})
 			continue
 		}
-		fixed := validity.MakeValid(mp)
+		fixed := topology.MakeValid(mp)
 		if len(fixed) == 0 {
 			b.errs = append(b.errs, &data.ValidationError{Where: where, Field: "geometry",
 				Reason: fmt.Sprintf("encloses no area (%s); nothing is left to import after --make-valid", describe(probs))})
@@ -128,12 +128,18 @@ func (b *Batch) prepareGeometry(opt GeometryOptions) {
 		b.Warnings = append(b.Warnings, fmt.Sprintf("%s: geometry repaired (--make-valid): %s", where, describe(probs)))
 	}
 	lines := func(layer string, i int, ml orb.MultiLineString, set func(orb.MultiLineString)) {
-		probs := validity.Lines(ml)
+		var probs []topology.Problem
+		for _, l := range ml {
+			// Fewer than two points is data.Validate's to report.
+			if p := topology.CheckLine(l); len(p) > 0 && p[0].Reason == topology.ZeroLength {
+				probs = append(probs, p...)
+			}
+		}
 		if len(probs) == 0 {
 			return
 		}
 		where := b.whereOf(layer, i)
-		fixed := validity.RepairLines(ml)
+		fixed := dropZeroLength(ml)
 		switch {
 		case !opt.MakeValid:
 			b.errs = append(b.errs, &data.ValidationError{Where: where, Field: "geometry",
@@ -161,7 +167,25 @@ func (b *Batch) prepareGeometry(opt GeometryOptions) {
 	}
 }
 
-func describe(probs []validity.Problem) string {
+// dropZeroLength drops the lines of a multiline whose points all coincide,
+// and repeated points of the others.
+func dropZeroLength(ml orb.MultiLineString) orb.MultiLineString {
+	var out orb.MultiLineString
+	for _, l := range ml {
+		var k orb.LineString
+		for _, p := range l {
+			if len(k) == 0 || k[len(k)-1] != p {
+				k = append(k, p)
+			}
+		}
+		if len(k) >= 2 {
+			out = append(out, k)
+		}
+	}
+	return out
+}
+
+func describe(probs []topology.Problem) string {
 	const shown = 3
 	parts := make([]string, 0, shown+1)
 	for i, p := range probs {
@@ -291,11 +315,8 @@ func (b *Batch) checkPartitions(city *data.Dataset) data.ValidationErrors {
 				if j == i || (other.where != "" && j < i) {
 					return true
 				}
-				if !validity.InteriorsMeet(it.geom, other.geom) {
-					return true
-				}
-				common := validity.Intersection(it.geom, other.geom)
-				area := validity.AreaM2(common)
+				common := topology.Intersection(it.geom, other.geom)
+				area := data.AreaM2(common)
 				if area < MinOverlapM2 {
 					return true
 				}
@@ -330,10 +351,10 @@ func (b *Batch) checkPartitions(city *data.Dataset) data.ValidationErrors {
 					}
 				}
 			}
-			gap := validity.Difference(parent, kids)
+			gap := topology.Gaps(parent, kids)
 			for _, part := range gap {
 				piece := orb.MultiPolygon{part}
-				if area := validity.AreaM2(piece); area >= MinOverlapM2 {
+				if area := data.AreaM2(piece); area >= MinOverlapM2 {
 					report(first, fmt.Sprintf("%s %s is not covered by its %ss: a gap of %.2f m² around %v (a gap may also be a %s of the %s not yet imported)",
 						pl.parent, code, pl.name, area, anchor(piece), pl.name, pl.parent), true)
 				}

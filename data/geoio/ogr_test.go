@@ -18,7 +18,7 @@ import (
 	"citygrid/data"
 	"citygrid/data/geoio"
 	"citygrid/data/gpkg"
-	"citygrid/data/validity"
+	"citygrid/data/topology"
 )
 
 // needGDAL skips a test where gdal-bin is not installed; CI installs it.
@@ -319,9 +319,9 @@ func TestInvalidRingsAreReportedByFeatureAndRepairedOnRequest(t *testing.T) {
 	}
 	msg := errList(errs)
 	for _, want := range []string{
-		"feature 1 (code 420102): geometry: is not a valid polygon: self-intersection at (114.31, 30.61)",
+		"feature 1 (code 420102): geometry: is not a valid polygon: self-intersection at (114.310000, 30.610000), part 1 ring 0",
 		"feature 2 (code 420103): geometry: is not a valid polygon: ring outside shell",
-		"feature 3 (code 420104): geometry: is not a valid polygon: self-touch at (114.12, 30.52)",
+		"feature 3 (code 420104): geometry: is not a valid polygon: self-touch at (114.120000, 30.520000), part 1 ring 0",
 		"--make-valid",
 	} {
 		if !strings.Contains(msg, want) {
@@ -355,7 +355,7 @@ func TestInvalidRingsAreReportedByFeatureAndRepairedOnRequest(t *testing.T) {
 	// keeps its 0.0016, the figure eight is two triangles of 0.0004.
 	wantCells := map[string]float64{"420102": 2, "420103": 16, "420104": 8, "420105": 16}
 	for _, u := range city.AdminUnits {
-		if p := validity.Polygon(u.Geometry); len(p) > 0 {
+		if p := topology.Check(u.Geometry); len(p) > 0 {
 			t.Errorf("%s stored invalid: %v", u.Code, p)
 		}
 		c := u.Geometry.Bound().Center()
