@@ -383,9 +383,14 @@ func (v *validator) adminUnits() {
 		})
 	}
 	parentLevel := map[AdminLevel]AdminLevel{LevelStreet: LevelDistrict, LevelCommunity: LevelStreet}
+	// Districts make the city's extent; they are not judged against it, so
+	// a city can be imported one district at a time.
+	hasExtent := v.hasExtent
+	defer func() { v.hasExtent = hasExtent }()
 	for i := range v.ds.AdminUnits {
 		u := &v.ds.AdminUnits[i]
 		v.at("admin_units", i)
+		v.hasExtent = hasExtent && u.Level != LevelDistrict
 		if _, ok := CodeLength[u.Level]; !ok {
 			v.fail("level", "unknown level %q (district, street or community)", u.Level)
 			continue

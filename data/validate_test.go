@@ -238,3 +238,28 @@ func TestCheckCreditCode(t *testing.T) {
 		})
 	}
 }
+
+func TestTheExtentAllowsReprojectionNoiseAndGrowsWithDistricts(t *testing.T) {
+	square := func(x0, y0, x1, y1 float64) orb.MultiPolygon {
+		return orb.MultiPolygon{{{{x0, y0}, {x1, y0}, {x1, y1}, {x0, y1}, {x0, y0}}}}
+	}
+	city := &data.Dataset{AdminUnits: []data.AdminUnit{{Level: data.LevelDistrict, Code: "420102", Name: "江岸区", Parent: "4201", Geometry: square(114.8828125, 30.5, 114.9, 30.6)}}}
+	street := func(west float64) *data.Dataset {
+		return &data.Dataset{AdminUnits: []data.AdminUnit{{Level: data.LevelStreet, Code: "420102001", Name: "大智街道", Parent: "420102", Geometry: square(west, 30.5, 114.89, 30.55)}}}
+	}
+	if errs := data.Validate(street(114.88281249999999), city); len(errs) > 0 {
+		t.Errorf("a vertex 1e-14° west of the district: %v", errs)
+	}
+	if errs := data.Validate(street(114.8828125-0.9*data.ExtentTolerance), city); len(errs) > 0 {
+		t.Errorf("a vertex 0.9 tolerances west of the district: %v", errs)
+	}
+	errs := data.Validate(street(114.8828125-2*data.ExtentTolerance), city)
+	if len(errs) != 1 || !strings.Contains(errs[0].Reason, "lies 0.2 m outside the city's extent") {
+		t.Errorf("a vertex 2e-6° west of the district: %v, want it 0.2 m outside", errs)
+	}
+	// Another district beside the stored one extends the city.
+	next := &data.Dataset{AdminUnits: []data.AdminUnit{{Level: data.LevelDistrict, Code: "420103", Name: "江汉区", Parent: "4201", Geometry: square(114.8, 30.5, 114.8828125, 30.6)}}}
+	if errs := data.Validate(next, city); len(errs) > 0 {
+		t.Errorf("a neighbouring district: %v", errs)
+	}
+}
