@@ -9,6 +9,8 @@ import (
 
 	"github.com/paulmach/orb"
 	"github.com/paulmach/orb/planar"
+
+	"citygrid/data/topology"
 )
 
 // String size limits. Names follow GB/T 47678.5 (名称 C30, 部门名称 C100,
@@ -312,23 +314,6 @@ func (v *validator) line(field string, l orb.LineString) bool {
 	return false
 }
 
-// flat reports whether every point of a ring lies on one line, so that it
-// encloses no area in any reading.
-func flat(r orb.Ring) bool {
-	for i := 1; i < len(r); i++ {
-		if r[i] == r[0] {
-			continue
-		}
-		for j := i + 1; j < len(r); j++ {
-			if (r[i][0]-r[0][0])*(r[j][1]-r[0][1])-(r[i][1]-r[0][1])*(r[j][0]-r[0][0]) != 0 {
-				return false
-			}
-		}
-		return true
-	}
-	return true
-}
-
 func (v *validator) polygon(field string, p orb.Polygon) bool {
 	if len(p) == 0 {
 		v.fail(field, "a polygon needs an outer ring")
@@ -350,10 +335,6 @@ func (v *validator) polygon(field string, p orb.Polygon) bool {
 			v.fail(field, "%s is not closed: it starts at %v and ends at %v", what, r[0], r[len(r)-1])
 			return false
 		}
-		if flat(r) {
-			v.fail(field, "%s encloses no area: its points all lie on one line (a zero-area polygon)", what)
-			return false
-		}
 	}
 	return true
 }
@@ -368,7 +349,24 @@ func (v *validator) multiPolygon(field string, mp orb.MultiPolygon) bool {
 			return false
 		}
 	}
-	return true
+	return v.valid(field, mp)
+}
+
+// valid checks a polygon with closed rings by the OGC rules GEOS applies:
+// answers read invalid polygons as PostGIS does, but a surveyor's edit
+// should not store one unnoticed. Import reports the same with a repair
+// on offer (--make-valid).
+func (v *validator) valid(field string, mp orb.MultiPolygon) bool {
+	probs := topology.Check(mp)
+	if len(probs) == 0 {
+		return true
+	}
+	more := ""
+	if len(probs) > 1 {
+		more = fmt.Sprintf(" (and %d more)", len(probs)-1)
+	}
+	v.fail(field, "is not a valid polygon: %s%s", probs[0], more)
+	return false
 }
 
 func (v *validator) adminUnits() {
@@ -652,7 +650,7 @@ func (v *validator) componentGeometry(c *Component, want GeometryType) {
 		}
 	case orb.Polygon:
 		if want == GeomPolygon {
-			v.polygon("geometry", g)
+			_ = v.polygon("geometry", g) && v.valid("geometry", orb.MultiPolygon{g})
 			return
 		}
 	case orb.MultiPolygon:
@@ -679,7 +677,7 @@ func (v *validator) anyGeometry(field string, g orb.Geometry) {
 			}
 		}
 	case orb.Polygon:
-		v.polygon(field, g)
+		_ = v.polygon(field, g) && v.valid(field, orb.MultiPolygon{g})
 	case orb.MultiPolygon:
 		v.multiPolygon(field, g)
 	default:

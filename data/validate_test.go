@@ -263,3 +263,21 @@ func TestTheExtentAllowsReprojectionNoiseAndGrowsWithDistricts(t *testing.T) {
 		t.Errorf("a neighbouring district: %v", errs)
 	}
 }
+
+func TestAnEditedPolygonMustBeValid(t *testing.T) {
+	city := gpkgtest.City()
+	g := city.UnitGrids[0]
+	g.Code = g.Code[:12] + "999"
+	b := g.Geometry.Bound()
+	// The grid's bounds drawn as a bow tie: its two edges cross mid-grid.
+	g.Geometry = orb.MultiPolygon{{{b.Min, b.Max, {b.Max[0], b.Min[1]}, {b.Min[0], b.Max[1]}, b.Min}}}
+	errs := data.Validate(&data.Dataset{UnitGrids: []data.UnitGrid{g}}, city)
+	if len(errs) != 1 || errs[0].Field != "geometry" || !strings.Contains(errs[0].Reason, "is not a valid polygon: self-intersection") {
+		t.Errorf("Validate(bow tie) = %v", errs)
+	}
+	g.Geometry = orb.MultiPolygon{{{b.Min, {b.Center()[0], b.Min[1]}, {b.Max[0], b.Min[1]}, b.Min}}}
+	errs = data.Validate(&data.Dataset{UnitGrids: []data.UnitGrid{g}}, city)
+	if len(errs) == 0 || !strings.Contains(errs[0].Reason, "zero area") {
+		t.Errorf("Validate(sliver) = %v", errs)
+	}
+}

@@ -58,7 +58,10 @@ type Batch struct {
 	// derived from (a community from the grid code, an area from the
 	// geometry), so errors name a field the file has.
 	derived map[string]map[string]string
-	geom    GeometryOptions
+	// geom is how invalid geometry and overlaps are treated, and prepared
+	// whether the geometry has been checked (and repaired) yet.
+	geom     GeometryOptions
+	prepared bool
 
 	// Warnings are things the user should check that do not stop the
 	// import: an assumed encoding, a repaired polygon, a border component.
@@ -585,6 +588,7 @@ func (b *Batch) add(rec *record, l Layer) {
 // component without a unit grid gets the grid it lies in. It is called by
 // Import before Validate.
 func (b *Batch) Complete(city *data.Dataset) {
+	b.prepareGeometry()
 	b.completeDepartments(city)
 	b.locateUnitGrids(city)
 }
@@ -696,6 +700,7 @@ func (b *Batch) completeDepartments(city *data.Dataset) {
 // could not be read at all are reported once, not again by the domain
 // checks.
 func (b *Batch) Validate(city *data.Dataset) data.ValidationErrors {
+	b.prepareGeometry()
 	errs := append(data.ValidationErrors(nil), b.errs...)
 	reported := map[[2]string]bool{}
 	for _, e := range b.errs {

@@ -95,11 +95,21 @@ func closedRings(mp orb.MultiPolygon) bool {
 	return len(mp) > 0
 }
 
+// SetGeometryOptions says how the batch treats invalid geometry and
+// overlaps, for a batch read without Read (ReadGeoJSON, ReadGeoPackage).
+// It must be called before Complete and Validate.
+func (b *Batch) SetGeometryOptions(opt GeometryOptions) { b.geom = opt }
+
 // prepareGeometry checks the validity of every polygon and line read, and
-// repairs or reports what is invalid. It runs once after reading, before
-// the batch is completed and validated against the city.
-func (b *Batch) prepareGeometry(opt GeometryOptions) {
-	b.geom = opt
+// repairs or reports what is invalid. It runs once, from whichever of
+// Complete and Validate comes first, so that the unit grids a component is
+// located in are already repaired.
+func (b *Batch) prepareGeometry() {
+	if b.prepared {
+		return
+	}
+	b.prepared = true
+	opt := b.geom
 	for _, pf := range b.polygons() {
 		mp := pf.get()
 		if !closedRings(mp) {
@@ -110,15 +120,18 @@ func (b *Batch) prepareGeometry(opt GeometryOptions) {
 			continue
 		}
 		where := b.whereOf(pf.layer, pf.index)
-		if !opt.MakeValid {
+		var fixed orb.MultiPolygon
+		if opt.MakeValid || noArea(probs) {
+			fixed = topology.MakeValid(mp)
+		}
+		switch {
+		case (opt.MakeValid || noArea(probs)) && len(fixed) == 0:
+			b.errs = append(b.errs, &data.ValidationError{Where: where, Field: "geometry",
+				Reason: fmt.Sprintf("encloses no area (%s): a zero-area polygon, nothing to import", describe(probs))})
+			continue
+		case !opt.MakeValid:
 			b.errs = append(b.errs, &data.ValidationError{Where: where, Field: "geometry",
 				Reason: fmt.Sprintf("is not a valid polygon: %s; repair it in a GIS or import with --make-valid", describe(probs))})
-			continue
-		}
-		fixed := topology.MakeValid(mp)
-		if len(fixed) == 0 {
-			b.errs = append(b.errs, &data.ValidationError{Where: where, Field: "geometry",
-				Reason: fmt.Sprintf("encloses no area (%s); nothing is left to import after --make-valid", describe(probs))})
 			continue
 		}
 		pf.set(fixed)
@@ -183,6 +196,17 @@ func dropZeroLength(ml orb.MultiLineString) orb.MultiLineString {
 		}
 	}
 	return out
+}
+
+// noArea reports whether every problem is a ring without area, which no
+// repair can give any.
+func noArea(probs []topology.Problem) bool {
+	for _, p := range probs {
+		if p.Reason != topology.ZeroArea && p.Reason != topology.TooFewPoints {
+			return false
+		}
+	}
+	return true
 }
 
 func describe(probs []topology.Problem) string {

@@ -109,7 +109,7 @@ func Read(ctx context.Context, path string, opt Options) (*Batch, error) {
 	if err != nil {
 		return nil, err
 	}
-	b.prepareGeometry(opt.Geometry)
+	b.geom = opt.Geometry
 	return b, nil
 }
 
