@@ -210,6 +210,13 @@ func textOf(v any) (string, bool) {
 	case string:
 		return strings.TrimSpace(v), true
 	case json.Number:
+		// A code kept in a Shapefile's Double field arrives as
+		// 420102001001001.0; the code is the integer.
+		if lit := v.String(); strings.ContainsAny(lit, ".eE") {
+			if x, err := strconv.ParseFloat(lit, 64); err == nil && x == math.Trunc(x) && math.Abs(x) < 1<<53 {
+				return strconv.FormatInt(int64(x), 10), true
+			}
+		}
 		return v.String(), true
 	case int64:
 		return strconv.FormatInt(v, 10), true

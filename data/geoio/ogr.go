@@ -76,7 +76,7 @@ type sourceInfo struct {
 }
 
 var (
-	layerLine  = regexp.MustCompile(`(?m)^\d+: (.+?)(?: \([^()]*\))?$`)
+	layerLine  = regexp.MustCompile(`(?m)^(?:\d+|Layer): (.+?)(?: \([^()]*\))?$`)
 	extentLine = regexp.MustCompile(`(?m)^Extent: \(([-\d.e+]+), ([-\d.e+]+)\) - \(([-\d.e+]+), ([-\d.e+]+)\)`)
 )
 

@@ -467,3 +467,51 @@ func TestShapefileCompanionsPointToTheShp(t *testing.T) {
 		}
 	}
 }
+
+func TestAFileGeodatabaseLayerIsChosenByName(t *testing.T) {
+	needGDAL(t)
+	dir := t.TempDir()
+	src := filepath.Join(dir, "source.geojson")
+	if err := os.WriteFile(src, []byte(sourceGeoJSON()), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	gdb := filepath.Join(dir, "普查.gdb")
+	ogr2ogr(t, "-f", "OpenFileGDB", "-t_srs", "EPSG:4549", "-nln", "XZQ", gdb, src)
+	ogr2ogr(t, "-f", "OpenFileGDB", "-update", "-t_srs", "EPSG:4549", "-nln", "JD", gdb, src)
+	_, err := geoio.Read(context.Background(), gdb, geoio.Options{Layer: geoio.Districts})
+	if !errors.Is(err, geoio.ErrSyntax) || !strings.Contains(err.Error(), "--source-layer") || !strings.Contains(err.Error(), "XZQ") {
+		t.Fatalf("Read of two layers = %v, want a request to name one", err)
+	}
+	b, err := geoio.Read(context.Background(), gdb, geoio.Options{Layer: geoio.Districts, CRS: geoio.CRSOptions{SourceLayer: "XZQ"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	checkAgainstSource(t, b.Dataset.AdminUnits)
+}
+
+func TestKMLIsReadAsLongitudeLatitude(t *testing.T) {
+	needGDAL(t)
+	dir := t.TempDir()
+	src := filepath.Join(dir, "source.geojson")
+	if err := os.WriteFile(src, []byte(sourceGeoJSON()), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	kml := filepath.Join(dir, "districts.kml")
+	ogr2ogr(t, "-f", "KML", kml, src)
+	b, err := geoio.Read(context.Background(), kml, geoio.Options{Layer: geoio.Districts, Mapping: geoio.Mapping{"name": "Name"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	checkAgainstSource(t, b.Dataset.AdminUnits)
+}
+
+func TestACodeInAShapefileDoubleFieldKeepsItsDigits(t *testing.T) {
+	b, err := geoio.ReadGeoJSON(strings.NewReader(`{"type":"FeatureCollection","features":[{"type":"Feature","properties":{"BGID":420102001001001.0},
+ "geometry":{"type":"Polygon","coordinates":[[[114.3,30.6],[114.31,30.6],[114.31,30.61],[114.3,30.6]]]}}]}`), geoio.UnitGrids, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if g := b.Dataset.UnitGrids[0]; g.Code != "420102001001001" || g.Community != "420102001001" {
+		t.Errorf("code %q community %q", g.Code, g.Community)
+	}
+}
