@@ -292,9 +292,10 @@ func (b *Batch) partitionLayers(city *data.Dataset) []*partitionLayer {
 }
 
 // checkPartitions lists the overlaps between polygons of one layer that
-// involve a feature of the batch, and the gaps the batch's features leave in
-// their parents, with their areas. Overlaps are errors unless AllowOverlaps
-// is set, and then warnings: they make "the lowest code wins" decide where
+// involve a feature of the batch, the parts of the batch's features outside
+// their parents, and the gaps they leave in their parents, with their
+// areas. Overlaps and parts outside the parent are errors unless
+// AllowOverlaps is set, and then warnings: they make "the lowest code wins" decide where
 // the survey meant one answer. Gaps are always warnings: a point in a gap
 // has no grid, which the answers say plainly, and a city imported one
 // street at a time has gaps until its last file is in.
@@ -354,6 +355,19 @@ func (b *Batch) checkPartitions(city *data.Dataset) data.ValidationErrors {
 		}
 		if pl.parent == "" {
 			continue
+		}
+		// A feature reaching out of its parent: two sources that do not
+		// register (a grid file 0.001° off the stored communities), or a
+		// child under the wrong parent.
+		for _, it := range pl.items {
+			parent := pl.parents[it.parent]
+			if it.where == "" || len(it.geom) == 0 || len(parent) == 0 {
+				continue
+			}
+			out := topology.Gaps(it.geom, []orb.MultiPolygon{parent})
+			if area := data.AreaM2(out); area >= MinOverlapM2 {
+				report(it.where, fmt.Sprintf("reaches %.2f m² outside its %s %s around %v; %ss must lie within their %s", area, pl.parent, it.parent, anchor(out), pl.name, pl.parent), false)
+			}
 		}
 		codes := make([]string, 0, len(touched))
 		for c := range touched {

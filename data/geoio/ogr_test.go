@@ -515,3 +515,36 @@ func TestACodeInAShapefileDoubleFieldKeepsItsDigits(t *testing.T) {
 		t.Errorf("code %q community %q", g.Code, g.Community)
 	}
 }
+
+func TestALayerFromASecondSourceIsJudgedAgainstTheStoredParents(t *testing.T) {
+	sq := func(x0, y0, x1, y1 float64) orb.MultiPolygon {
+		return orb.MultiPolygon{{{{x0, y0}, {x1, y0}, {x1, y1}, {x0, y1}, {x0, y0}}}}
+	}
+	city := &data.Dataset{AdminUnits: []data.AdminUnit{
+		{Level: data.LevelDistrict, Code: "420102", Name: "江岸区", Parent: "4201", Geometry: sq(114.2, 30.5, 114.4, 30.7)},
+		{Level: data.LevelStreet, Code: "420102001", Name: "大智街道", Parent: "420102", Geometry: sq(114.2, 30.5, 114.4, 30.7)},
+		{Level: data.LevelCommunity, Code: "420102001001", Name: "一元社区", Parent: "420102001", Geometry: sq(114.30, 30.60, 114.31, 30.61)},
+	}}
+	// The community's two unit grids from another contractor, 0.001° east.
+	grids := func(shift float64) string {
+		g := func(x0, x1 float64) string {
+			return fmt.Sprintf("[[[%v,30.6],[%v,30.6],[%v,30.61],[%v,30.61],[%v,30.6]]]", x0+shift, x1+shift, x1+shift, x0+shift, x0+shift)
+		}
+		return `{"type":"FeatureCollection","features":[
+{"type":"Feature","properties":{"code":"420102001001001"},"geometry":{"type":"Polygon","coordinates":` + g(114.30, 114.305) + `}},
+{"type":"Feature","properties":{"code":"420102001001002"},"geometry":{"type":"Polygon","coordinates":` + g(114.305, 114.31) + `}}]}`
+	}
+	if _, err := importString(t, storeWithCity(t, city), "grids.geojson", grids(0), geoio.Options{Layer: geoio.UnitGrids}); err != nil {
+		t.Fatalf("grids that register with their community: %v", err)
+	}
+	_, err := importString(t, storeWithCity(t, city), "shifted.geojson", grids(0.001), geoio.Options{Layer: geoio.UnitGrids})
+	var errs data.ValidationErrors
+	if !errors.As(err, &errs) {
+		t.Fatalf("shifted grids: %v, want refused", err)
+	}
+	strip := data.AreaM2(sq(114.31, 30.60, 114.311, 30.61))
+	want := fmt.Sprintf("feature 2 (code 420102001001002): geometry: reaches %.2f m² outside its community 420102001001", strip)
+	if msg := errList(errs); len(errs) != 1 || !strings.Contains(msg, want) {
+		t.Errorf("errors:\n%s\nwant one: %s", msg, want)
+	}
+}
