@@ -548,3 +548,26 @@ func TestALayerFromASecondSourceIsJudgedAgainstTheStoredParents(t *testing.T) {
 		t.Errorf("errors:\n%s\nwant one: %s", msg, want)
 	}
 }
+
+func TestBeijing1954NeedsTheSevenParameters(t *testing.T) {
+	needGDAL(t)
+	dir := t.TempDir()
+	src := filepath.Join(dir, "source.geojson")
+	if err := os.WriteFile(src, []byte(sourceGeoJSON()), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	shp := filepath.Join(dir, "bj54.shp")
+	ogr2ogr(t, "-f", "ESRI Shapefile", "-t_srs", "EPSG:2437", "-lco", "ENCODING=UTF-8", shp, src)
+	_, err := geoio.Read(context.Background(), shp, geoio.Options{Layer: geoio.Districts})
+	if !errors.Is(err, geoio.ErrUnknownCRS) || !strings.Contains(err.Error(), "EPSG:2437") || !strings.Contains(err.Error(), "datum other than CGCS2000") ||
+		!strings.Contains(err.Error(), "--s-srs EPSG:2437 --towgs84") {
+		t.Fatalf("Read = %v, want a request for the seven parameters", err)
+	}
+	b, err := geoio.Read(context.Background(), shp, geoio.Options{Layer: geoio.Districts, CRS: geoio.CRSOptions{SourceSRS: "EPSG:2437", ToWGS84: "15.8,-154.4,-82.3,0,0,0,0"}})
+	if err != nil {
+		t.Fatalf("with the parameters: %v", err)
+	}
+	if len(b.Dataset.AdminUnits) != len(shpSource) || b.Dataset.AdminUnits[0].Name != shpSource[0].name {
+		t.Errorf("read %+v", b.Dataset.AdminUnits)
+	}
+}
