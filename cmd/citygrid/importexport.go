@@ -147,6 +147,9 @@ flags:
 		fmt.Fprintln(os.Stderr)
 	}
 	if err != nil {
+		if strings.Contains(err.Error(), file) {
+			return err // the OGR route names the file itself
+		}
 		return fmt.Errorf("%s: %w", file, err)
 	}
 	storePath := filepath.Join(*dir, storeFile)

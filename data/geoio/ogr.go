@@ -232,7 +232,7 @@ func checkCRS(ctx context.Context, path string, info *sourceInfo, opt CRSOptions
 		} else if info.hasExtent {
 			hint = fmt.Sprintf(" The coordinates run from (%.0f, %.0f) to (%.0f, %.0f), a projected system.", info.extent[0], info.extent[1], info.extent[2], info.extent[3])
 		}
-		return fmt.Errorf("%w: %s layer %s has no coordinate system (no .prj);%s To import it, %s", ErrUnknownCRS, path, info.layer, hint, whatToSupply)
+		return fmt.Errorf("%w: %s layer %s has no coordinate system (no .prj).%s To import it, %s", ErrUnknownCRS, path, info.layer, hint, whatToSupply)
 	}
 	if strings.HasPrefix(info.wkt, "LOCAL_CS") || strings.HasPrefix(info.wkt, "ENGCRS") || strings.HasPrefix(info.wkt, "ENGINEERING") {
 		return fmt.Errorf("%w: %s layer %s is in a local engineering system with no link to the earth. To import it, %s", ErrUnknownCRS, path, info.layer, whatToSupply)
