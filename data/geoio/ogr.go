@@ -75,9 +75,17 @@ type sourceInfo struct {
 	hasExtent bool
 }
 
+// What ogrinfo and gdalsrsinfo print, read with these patterns: layer
+// lines ("1: roads (Line String)", or "Layer: roads (...)" for a File
+// Geodatabase), the extent line, the code at the end of a WKT, the datum
+// and CRS names, and the datum terms of a PROJ string.
 var (
 	layerLine  = regexp.MustCompile(`(?m)^(?:\d+|Layer): (.+?)(?: \([^()]*\))?$`)
 	extentLine = regexp.MustCompile(`(?m)^Extent: \(([-\d.e+]+), ([-\d.e+]+)\) - \(([-\d.e+]+), ([-\d.e+]+)\)`)
+	wktCode    = regexp.MustCompile(`ID\["EPSG",(\d+)\]\]\s*$`)
+	wktDatum   = regexp.MustCompile(`DATUM\["([^"]+)"`)
+	wktName    = regexp.MustCompile(`^[A-Z_]+\["([^"]*)"`)
+	projDatum  = regexp.MustCompile(`\+towgs84=\S+|\+nadgrids=\S+|\+datum=\S+`)
 )
 
 // runGDAL runs one GDAL program and returns its standard output; a failure
@@ -105,10 +113,7 @@ func inspect(ctx context.Context, path string, want Layer, opt CRSOptions, open 
 	if err != nil {
 		return nil, fmt.Errorf("%w: %v", ErrSyntax, err)
 	}
-	info := &sourceInfo{}
-	for _, m := range layerLine.FindAllStringSubmatch(string(out), -1) {
-		info.layers = append(info.layers, m[1])
-	}
+	info := &sourceInfo{layers: parseLayers(string(out))}
 	switch {
 	case opt.SourceLayer != "":
 		info.layer = opt.SourceLayer
@@ -138,7 +143,22 @@ func inspect(ctx context.Context, path string, want Layer, opt CRSOptions, open 
 	if err != nil {
 		return nil, fmt.Errorf("%w: %v", ErrSyntax, err)
 	}
-	text := string(out)
+	info.parseSummary(string(out))
+	return info, nil
+}
+
+// parseLayers reads the layer names from the output of ogrinfo -q.
+func parseLayers(out string) []string {
+	var layers []string
+	for _, m := range layerLine.FindAllStringSubmatch(out, -1) {
+		layers = append(layers, m[1])
+	}
+	return layers
+}
+
+// parseSummary reads the extent and the coordinate system's WKT from the
+// output of ogrinfo -so -nomd for one layer.
+func (info *sourceInfo) parseSummary(text string) {
 	if m := extentLine.FindStringSubmatch(text); m != nil {
 		for i := range 4 {
 			fmt.Sscan(m[i+1], &info.extent[i])
@@ -149,18 +169,16 @@ func inspect(ctx context.Context, path string, want Layer, opt CRSOptions, open 
 		wkt, _, _ := strings.Cut(after, "\nData axis to CRS axis mapping")
 		if wkt = strings.TrimSpace(wkt); !strings.HasPrefix(wkt, "(unknown)") {
 			// Field lines follow the WKT when no axis mapping line does.
-			wkt = wkt[:strings.LastIndex(wkt, "]")+1]
-			info.wkt = wkt
+			info.wkt = wkt[:strings.LastIndex(wkt, "]")+1]
 		}
 	}
-	return info, nil
 }
 
 // epsgOf finds the EPSG code of a coordinate system given as WKT, as
 // PROJ's identification does for a .prj written by ArcGIS, which names the
 // system but carries no code. It returns 0 when there is none.
 func epsgOf(ctx context.Context, wkt string) int {
-	if m := regexp.MustCompile(`ID\["EPSG",(\d+)\]\]\s*$`).FindStringSubmatch(wkt); m != nil {
+	if m := wktCode.FindStringSubmatch(wkt); m != nil {
 		var n int
 		fmt.Sscan(m[1], &n)
 		return n
@@ -189,7 +207,7 @@ func epsgOf(ctx context.Context, wkt string) int {
 // city's own) needs parameters PROJ may not have; without them PROJ falls
 // back to a "ballpark" shift that is tens of metres off.
 func shiftFreeDatum(wkt string) bool {
-	m := regexp.MustCompile(`DATUM\["([^"]+)"`).FindStringSubmatch(wkt)
+	m := wktDatum.FindStringSubmatch(wkt)
 	if m == nil {
 		return false
 	}
@@ -249,7 +267,7 @@ func checkCRS(ctx context.Context, path string, info *sourceInfo, opt CRSOptions
 }
 
 func crsName(wkt string) string {
-	if m := regexp.MustCompile(`^[A-Z_]+\["([^"]*)"`).FindStringSubmatch(wkt); m != nil {
+	if m := wktName.FindStringSubmatch(wkt); m != nil {
 		return m[1]
 	}
 	return "an unnamed system"
@@ -291,7 +309,9 @@ func sourceSRS(ctx context.Context, path string, info *sourceInfo, opt CRSOption
 		return "", fmt.Errorf("%w: %s: %v", ErrUnknownCRS, path, err)
 	}
 	p := strings.TrimSpace(string(out))
-	p = regexp.MustCompile(`\+towgs84=\S+|\+nadgrids=\S+|\+datum=\S+`).ReplaceAllString(p, "")
+	// The datum becomes the ellipsoid plus the user's shift.
+	p = strings.ReplaceAll(p, "+datum=WGS84", "+ellps=WGS84")
+	p = projDatum.ReplaceAllString(p, "")
 	return strings.Join(strings.Fields(p), " ") + " +towgs84=" + strings.ReplaceAll(opt.ToWGS84, " ", ""), nil
 }
 
