@@ -62,6 +62,8 @@ type Batch struct {
 	// whether the geometry has been checked (and repaired) yet.
 	geom     GeometryOptions
 	prepared bool
+	// name numbers features in errors when a file's users count otherwise.
+	name func(int) string
 
 	// Warnings are things the user should check that do not stop the
 	// import: an assumed encoding, a repaired polygon, a border component.

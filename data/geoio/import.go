@@ -1,6 +1,7 @@
 package geoio
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -120,7 +121,7 @@ func read(ctx context.Context, path string, format Format, opt Options) (*Batch,
 		return readOGR(ctx, path, opt)
 	}
 	if opt.CRS.given() {
-		return nil, fmt.Errorf("CSV input is read as CGCS2000 longitude/latitude; --s-srs, --towgs84 and --ct apply to Shapefile, File Geodatabase, GeoPackage, GeoJSON and KML")
+		return readProjectedCSV(ctx, path, opt)
 	}
 	b, err := readNative(ctx, path, format, opt)
 	if errors.Is(err, errProjected) {
@@ -137,16 +138,23 @@ func readNative(ctx context.Context, path string, format Format, opt Options) (*
 	switch format {
 	case GeoPackage:
 		return ReadGeoPackage(ctx, path, opt.Layer, opt.Mapping, GeoPackageOptions{Table: opt.Table, Progress: opt.Progress})
-	case GeoJSON, CSV:
+	case GeoJSON:
 		f, err := os.Open(path)
 		if err != nil {
 			return nil, fmt.Errorf("import: %w", err)
 		}
 		defer f.Close()
-		if format == GeoJSON {
-			return readGeoJSON(f, opt.Layer, opt.Mapping, opt.Progress)
+		return readGeoJSON(f, opt.Layer, opt.Mapping, opt.Progress)
+	case CSV:
+		text, note, err := csvText(path, opt.CRS.Encoding)
+		if err != nil {
+			return nil, err
 		}
-		return readCSV(f, opt.Layer, opt.Mapping, opt.CSV, opt.Progress)
+		b, err := readCSV(bytes.NewReader(text), opt.Layer, opt.Mapping, opt.CSV, opt.Progress)
+		if err == nil && note != "" {
+			b.Warnings = append(b.Warnings, note)
+		}
+		return b, err
 	}
 	return nil, fmt.Errorf("unknown format %q", format)
 }

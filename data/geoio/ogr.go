@@ -361,11 +361,28 @@ func readOGR(ctx context.Context, path string, opt Options) (*Batch, error) {
 		return nil, ErrNoGDAL
 	}
 	open, note := shapefileEncoding(path, opt.CRS.Encoding)
+	b, err := convertOGR(ctx, path, path, opt, open, nil)
+	if err != nil {
+		return nil, err
+	}
+	if note != "" {
+		b.Warnings = append(b.Warnings, note)
+	}
+	return b, nil
+}
+
+// convertOGR runs ogr2ogr on src (named path in messages) with the open
+// options given and reads the result; name numbers the features in errors
+// ("feature 3" when nil).
+func convertOGR(ctx context.Context, src, path string, opt Options, open []string, name func(int) string) (*Batch, error) {
+	if !GDALAvailable() {
+		return nil, ErrNoGDAL
+	}
 	want := opt.CRS
 	if want.SourceLayer == "" {
 		want.SourceLayer = opt.Table
 	}
-	info, err := inspect(ctx, path, opt.Layer, want, open)
+	info, err := inspect(ctx, src, opt.Layer, want, open)
 	if err != nil {
 		return nil, err
 	}
@@ -395,7 +412,7 @@ func readOGR(ctx context.Context, path string, opt Options) (*Batch, error) {
 			args = append(args, "-ct", want.Pipeline)
 		}
 	}
-	args = append(args, out, path, info.layer)
+	args = append(args, out, src, info.layer)
 	if _, err := runGDAL(ctx, "ogr2ogr", args...); err != nil {
 		return nil, fmt.Errorf("%w: %s layer %s: %v", ErrSyntax, path, info.layer, err)
 	}
@@ -404,14 +421,7 @@ func readOGR(ctx context.Context, path string, opt Options) (*Batch, error) {
 		return nil, fmt.Errorf("import: %w", err)
 	}
 	defer f.Close()
-	b, err := readGeoJSON(f, opt.Layer, opt.Mapping, opt.Progress)
-	if err != nil {
-		return nil, err
-	}
-	if note != "" {
-		b.Warnings = append(b.Warnings, note)
-	}
-	return b, nil
+	return readGeoJSONNamed(f, opt.Layer, opt.Mapping, opt.Progress, name)
 }
 
 // errProjected marks a GeoJSON or GeoPackage whose coordinates are not

@@ -14,6 +14,7 @@ import (
 	"unicode/utf8"
 
 	"github.com/paulmach/orb"
+	"golang.org/x/text/encoding/simplifiedchinese"
 
 	"citygrid/data"
 	"citygrid/data/geoio"
@@ -569,5 +570,78 @@ func TestBeijing1954NeedsTheSevenParameters(t *testing.T) {
 	}
 	if len(b.Dataset.AdminUnits) != len(shpSource) || b.Dataset.AdminUnits[0].Name != shpSource[0].name {
 		t.Errorf("read %+v", b.Dataset.AdminUnits)
+	}
+}
+
+// gbk encodes the Chinese text of a test file as a Chinese Excel saves it.
+func gbk(t *testing.T, s string) []byte {
+	t.Helper()
+	out, err := simplifiedchinese.GBK.NewEncoder().Bytes([]byte(s))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return out
+}
+
+func TestACSVSavedAsGBKIsReadWithItsNames(t *testing.T) {
+	in := filepath.Join(t.TempDir(), "poi.csv")
+	if err := os.WriteFile(in, gbk(t, "code,name,kind,lon,lat\nP001,雨花阁,park,118.77,31.99\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	b, err := geoio.Read(context.Background(), in, geoio.Options{Layer: geoio.POIs})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if n := b.Dataset.POIs[0].Name; n != "雨花阁" {
+		t.Errorf("name %q", n)
+	}
+	if len(b.Warnings) != 1 || !strings.Contains(b.Warnings[0], "GB18030") {
+		t.Errorf("warnings %q", b.Warnings)
+	}
+}
+
+func TestACSVOfGaussKrugerCoordinatesIsReprojected(t *testing.T) {
+	needGDAL(t)
+	dir := t.TempDir()
+	src := filepath.Join(dir, "poi.geojson")
+	if err := os.WriteFile(src, []byte(`{"type":"FeatureCollection","crs":{"type":"name","properties":{"name":"urn:ogc:def:crs:EPSG::4490"}},"features":[
+{"type":"Feature","properties":{"code":"007","name":"河坊街牌坊","kind":"landmark"},"geometry":{"type":"Point","coordinates":[120.1712345678,30.2412345678]}},
+{"type":"Feature","properties":{"code":"008","name":"鼓楼","kind":"landmark"},"geometry":{"type":"Point","coordinates":[120.17,30.24]}}]}`), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	// The surveyor's table: easting and northing in metres, names in GBK.
+	utf := filepath.Join(dir, "utf8.csv")
+	ogr2ogr(t, "-f", "CSV", "-t_srs", "EPSG:4549", "-lco", "GEOMETRY=AS_XY", utf, src)
+	raw, err := os.ReadFile(utf)
+	if err != nil {
+		t.Fatal(err)
+	}
+	in := filepath.Join(dir, "测量点.csv")
+	if err := os.WriteFile(in, gbk(t, strings.Replace(string(raw), "X,Y,", "东坐标,北坐标,", 1)), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	opt := geoio.Options{Layer: geoio.POIs, CRS: geoio.CRSOptions{SourceSRS: "EPSG:4549"}}
+	if _, err := geoio.Read(context.Background(), in, opt); err == nil || !strings.Contains(err.Error(), "--lat-col for the northing") {
+		t.Fatalf("without the column names: %v", err)
+	}
+	opt.CSV = geoio.CSVOptions{LonCol: "东坐标", LatCol: "北坐标"}
+	b, err := geoio.Read(context.Background(), in, opt)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := []orb.Point{{120.1712345678, 30.2412345678}, {120.17, 30.24}}
+	for i, p := range b.Dataset.POIs {
+		if d := metres(p.Point, want[i]); d > 0.01 {
+			t.Errorf("point %d moved %.4f m", i, d)
+		}
+	}
+	if p := b.Dataset.POIs[0]; p.Code != "007" || p.Name != "河坊街牌坊" {
+		t.Errorf("first point %+v: the code must keep its zeros and the name its characters", p)
+	}
+	// Errors name the lines of the CSV.
+	b.Dataset.POIs[1].Name = ""
+	errs := b.Validate(nil)
+	if len(errs) != 1 || !strings.HasPrefix(errs[0].Where, "line 3 (code 008)") {
+		t.Errorf("errors %s", errList(errs))
 	}
 }
