@@ -44,9 +44,9 @@ type CRSOptions struct {
 	// longitude/latitude (ogr2ogr -ct), for transformations a seven-parameter
 	// set cannot express.
 	Pipeline string
-	// Encoding is the attribute encoding of a Shapefile without a .cpg file
-	// (GBK, GB18030, UTF-8). Empty means: the .cpg, else UTF-8 when the
-	// .dbf is valid UTF-8, else GB18030.
+	// Encoding is the attribute encoding of a Shapefile without a .cpg file,
+	// or of a CSV file (GBK, GB18030, UTF-8). Empty means: the .cpg, else
+	// UTF-8 when the bytes are valid UTF-8, else GB18030.
 	Encoding string
 	// SourceLayer is the layer of a multi-layer source (a File
 	// Geodatabase feature class, a GeoPackage table, a KML folder).
@@ -59,7 +59,8 @@ func (c CRSOptions) given() bool { return c.SourceSRS != "" || c.ToWGS84 != "" |
 // and latitude in degrees.
 const TargetSRS = "EPSG:4490"
 
-// GDALAvailable reports whether ogr2ogr and ogrinfo are on the PATH.
+// GDALAvailable reports whether ogr2ogr and ogrinfo are on the PATH
+// (gdalsrsinfo, used to identify a .prj, comes in the same package).
 func GDALAvailable() bool {
 	_, err1 := exec.LookPath("ogr2ogr")
 	_, err2 := exec.LookPath("ogrinfo")

@@ -645,3 +645,11 @@ func TestACSVOfGaussKrugerCoordinatesIsReprojected(t *testing.T) {
 		t.Errorf("errors %s", errList(errs))
 	}
 }
+
+func TestWithoutGDALAShapefileNamesThePackageToInstall(t *testing.T) {
+	t.Setenv("PATH", t.TempDir())
+	_, err := geoio.Read(context.Background(), "survey/roads.shp", geoio.Options{Layer: geoio.Roads})
+	if !errors.Is(err, geoio.ErrNoGDAL) || !strings.Contains(err.Error(), "gdal-bin") {
+		t.Errorf("Read = %v, want ErrNoGDAL naming gdal-bin", err)
+	}
+}
