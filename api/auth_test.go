@@ -17,6 +17,7 @@ import (
 	"testing"
 	"time"
 
+	"citygrid/api/city"
 	"citygrid/data"
 	"citygrid/data/gpkg"
 
@@ -56,12 +57,11 @@ func newAuthFixture(t *testing.T, mutate func(*Config)) *authFixture {
 	if err != nil {
 		t.Fatal(err)
 	}
-	cfg := Config{Store: st, Tokens: st, Index: ix, Dir: t.TempDir(),
-		Logger: slog.New(slog.NewTextHandler(f.log, nil)), MaxBatchPoints: 1000}
+	cfg := Config{Tokens: st, Logger: slog.New(slog.NewTextHandler(f.log, nil)), MaxBatchPoints: 1000}
 	if mutate != nil {
 		mutate(&cfg)
 	}
-	f.h, err = New(cfg)
+	f.h, err = newServer(t, city.Config{Store: st, Index: ix, Dir: t.TempDir()}, cfg)
 	if err != nil {
 		t.Fatal(err)
 	}

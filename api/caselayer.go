@@ -116,12 +116,12 @@ func (b *caseBoard) caseTileJSON(w http.ResponseWriter, r *http.Request) {
 		writeError(w, err)
 		return
 	}
-	u := baseURL(r) + "/tiles/cases/{z}/{x}/{y}.mvt?g=" + strconv.FormatUint(b.layer.Generation(), 10)
+	u := baseURL(r) + "/tiles/cases/{z}/{x}/{y}.mvt?g=" + strconv.FormatUint(b.Layer().Generation(), 10)
 	if fq := filterQuery(q); fq != "" {
 		u += "&" + fq
 	}
 	w.Header().Set("Cache-Control", "no-cache")
-	writeJSON(w, http.StatusOK, tiles.CaseTileJSON(u, b.layer.Bounds()))
+	writeJSON(w, http.StatusOK, tiles.CaseTileJSON(u, b.Layer().Bounds()))
 }
 
 // caseTile answers GET /tiles/cases/{z}/{x}/{y}.mvt with the filter of
@@ -161,7 +161,7 @@ func (b *caseBoard) caseTile(w http.ResponseWriter, r *http.Request) {
 		writeError(w, err)
 		return
 	}
-	data, err := b.layer.Tile(z, x, y, &f)
+	data, err := b.Layer().Tile(z, x, y, &f)
 	if err != nil {
 		if errors.Is(err, tiles.ErrOutOfRange) {
 			field := "z"

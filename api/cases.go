@@ -2,16 +2,13 @@ package api
 
 import (
 	"bytes"
-	"context"
 	"crypto/rand"
 	"crypto/sha256"
-	"database/sql"
 	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
-	"log/slog"
 	"mime"
 	"mime/multipart"
 	"net/http"
@@ -20,305 +17,38 @@ import (
 	"slices"
 	"strconv"
 	"strings"
-	"sync"
 	"time"
 
+	"citygrid/api/city"
 	"citygrid/data"
 	"citygrid/data/cases"
 	"citygrid/spatial"
 
 	"github.com/go-chi/chi/v5"
-	"github.com/paulmach/orb"
 )
 
-// indexResolver adapts *spatial.Index to cases.Resolver.
-type indexResolver struct{ ix *spatial.Index }
-
-func (r indexResolver) Locate(p orb.Point) (cases.Place, error) {
-	loc, err := r.ix.Locate(p)
-	if err != nil {
-		return cases.Place{}, err
-	}
-	pl := cases.Place{Covered: loc.Covered, UnitGrid: loc.UnitGrid.Code, Community: loc.Community.Code, Street: loc.Street.Code, District: loc.District.Code}
-	for _, mg := range loc.ManagementGrids {
-		pl.ManagementGrids = append(pl.ManagementGrids, mg.Code)
-	}
-	return pl, nil
-}
-
-func (r indexResolver) Responsible(p orb.Point, kind data.CategoryKind, category, component string) (cases.Decision, error) {
-	res, err := r.ix.Responsible(p, kind, category, component)
-	if err != nil {
-		return cases.Decision{}, err
-	}
-	d := cases.Decision{Unit: res.Unit.Code, Rule: res.Rule, Reasons: []cases.Step{}, Candidates: []cases.Candidate{}}
-	if res.Component != nil {
-		d.Component = res.Component.Code
-	}
-	for _, rs := range res.Reasons {
-		d.Reasons = append(d.Reasons, cases.Step{Rule: rs.Rule, Decided: rs.Decided, Detail: rs.Detail})
-	}
-	seen := map[string]bool{}
-	add := func(unit, name, why string) {
-		if unit == "" || seen[unit] {
-			return
-		}
-		seen[unit] = true
-		d.Candidates = append(d.Candidates, cases.Candidate{Unit: unit, Name: name, Rank: len(d.Candidates) + 1, Why: why})
-	}
-	add(res.Unit.Code, res.Unit.Name, "decided by "+res.Rule)
-	if res.Component != nil {
-		add(res.Component.Owner, "", "owner of component "+res.Component.Code)
-	}
-	for _, mg := range res.Location.ManagementGrids {
-		add(mg.Unit, "", "responsible for "+mg.Kind+" grid "+mg.Code)
-	}
-	return d, nil
-}
-
-// caseService serves the case workflow (issue 6) under /api/v1/cases.
+// caseService serves the case workflow under /api/v1/cases over the
+// city's Workflow.
 type caseService struct {
-	svc      *cases.Service // nil: no case store (every route answers 503)
-	st       cases.ServerStore
-	ix       *spatial.Index
-	uploads  string
-	log      *slog.Logger
-	notifier *cases.Notifier
-	sweepMu  sync.Mutex
-	stop     func(context.Context) error // ends followRemote; nil when not following
-	sweeping bool
+	wf      *city.Workflow    // nil: no case store (every route answers 503)
+	svc     *cases.Service    // wf.Service
+	st      cases.ServerStore // wf.Store
+	ix      *spatial.Index
+	uploads string
 }
 
 // errNoCases: the server's store cannot hold cases.
 var errNoCases = fmt.Errorf("this server has no case store: %w", data.ErrUnavailable)
 
-// newCaseService opens the case tables in the server's GeoPackage, loads
-// the stored workflow configuration, feeds the case board (statistics,
-// case map) and registers the board as the store's change listener.
-func newCaseService(cfg Config, board *caseBoard, gs *geocodeService) *caseService {
-	cs := &caseService{log: cfg.Logger, ix: cfg.Index}
-	ctx := context.Background()
-	st := cfg.Cases
-	if st == nil {
-		dbs, ok := cfg.Store.(interface{ DB() *sql.DB })
-		if !ok || dbs.DB() == nil {
-			return cs
-		}
-		sq, err := cases.NewSQLStore(ctx, dbs.DB())
-		if err != nil {
-			cfg.Logger.Error("case store unavailable", "err", err)
-			return cs
-		}
-		st = sq
+func newCaseService(c *city.City) *caseService {
+	cs := &caseService{wf: c.Workflow, ix: c.Index}
+	if c.Workflow != nil {
+		cs.svc, cs.st = c.Workflow.Service, c.Workflow.Store
 	}
-	var ix cases.Resolver
-	if cfg.Index != nil {
-		ix = indexResolver{cfg.Index}
+	if c.Dir != "" {
+		cs.uploads = filepath.Join(c.Dir, "uploads", "cases")
 	}
-	cs.st, cs.svc = st, cases.NewService(st, ix)
-	if cfg.Index != nil {
-		ix := cfg.Index
-		cs.svc.UnitExists = func(code string) bool {
-			for _, d := range ix.Dataset().Departments {
-				if d.Code == code {
-					return true
-				}
-			}
-			return false
-		}
-	}
-	if gs != nil {
-		cs.svc.Geocode = func(addr string) (orb.Point, bool) {
-			rs, err := gs.current().Forward(addr, 1)
-			if err != nil || len(rs) == 0 || rs[0].Score < 0.5 {
-				return orb.Point{}, false
-			}
-			return orb.Point(rs[0].Geometry), true
-		}
-	}
-	if cfg.Dir != "" {
-		cs.uploads = filepath.Join(cfg.Dir, "uploads", "cases")
-	}
-	for _, name := range configNames {
-		if d, err := st.Config(ctx, name, 0); err == nil {
-			if err := cs.applyConfig(name, d.Body); err != nil {
-				cfg.Logger.Error("stored case configuration refused; defaults kept", "name", name, "version", d.Version, "err", err)
-			}
-		}
-	}
-	if cf, ok := st.(cases.ConfigFollower); ok {
-		// Another replica stored a new configuration version: apply it.
-		cf.OnRemoteConfig(func(name string) {
-			d, err := st.Config(ctx, name, 0)
-			if err == nil {
-				err = cs.applyConfig(name, d.Body)
-			}
-			if err != nil {
-				cfg.Logger.Error("case configuration stored by another replica not applied", "name", name, "err", err)
-			}
-		})
-	}
-	cs.notifier = &cases.Notifier{Service: cs.svc, Store: st}
-	if board != nil {
-		cs.feedBoard(ctx, cfg, board)
-	}
-	cs.startSweeps()
 	return cs
-}
-
-// feedBoard connects the case board to the store (the board decides what
-// an empty store means for its demo history). A full store is loaded in
-// the background (a million cases take seconds): changes committed
-// meanwhile are held and replayed after the load, so none is lost and the
-// server is ready at once.
-func (s *caseService) feedBoard(ctx context.Context, cfg Config, board *caseBoard) {
-	st := s.st
-	n := 0
-	if p, err := st.List(ctx, cases.Filter{Limit: 1}); err == nil {
-		n = p.Total
-	}
-	var mu sync.Mutex
-	loaded := false
-	var held []func()
-	// load (re)reads the board from the store. Changes committed while it
-	// reads are held and replayed after it, so a reload never drops a
-	// write that lands during it; reloads run one at a time.
-	var loadMu sync.Mutex
-	load := func() {
-		loadMu.Lock()
-		defer loadMu.Unlock()
-		mu.Lock()
-		loaded = false
-		mu.Unlock()
-		t0 := time.Now()
-		if err := board.attach(ctx, st); err != nil {
-			cfg.Logger.Error("case board not fed from the case store", "err", err)
-		} else {
-			cfg.Logger.Info("case board loaded from the case store", "took", time.Since(t0).Round(time.Millisecond))
-		}
-		// Replay what was held, in commit order; changes keep being held
-		// until the backlog is drained.
-		for {
-			mu.Lock()
-			h := held
-			held = nil
-			if len(h) == 0 {
-				loaded = true
-				mu.Unlock()
-				return
-			}
-			mu.Unlock()
-			for _, f := range h {
-				f()
-			}
-		}
-	}
-	apply := func(c *cases.Case, t *cases.Transition) {
-		mu.Lock()
-		if !loaded {
-			held = append(held, func() { board.Apply(c, t) })
-			mu.Unlock()
-			return
-		}
-		mu.Unlock()
-		board.Apply(c, t)
-	}
-	st.OnChange(apply)
-	if rf, ok := st.(cases.RemoteFollower); ok {
-		// Another replica's write committed after the board's load and
-		// before the LISTEN would never reach the board: the load waits
-		// (a while) until the follow is in place, and a re-established
-		// follow reloads the board.
-		ready := make(chan struct{})
-		if rr, ok := st.(interface{ OnRemoteReady(func()) }); ok {
-			var first sync.Once
-			rr.OnRemoteReady(func() {
-				again := true
-				first.Do(func() { close(ready); again = false })
-				if again {
-					load()
-				}
-			})
-		} else {
-			close(ready)
-		}
-		s.followRemote(cfg, rf, load, apply)
-		select {
-		case <-ready:
-		case <-time.After(remoteReadyWait):
-			cfg.Logger.Warn("not yet following other replicas' case writes; loading the case board anyway", "waited", remoteReadyWait)
-		}
-	}
-	if n == 0 {
-		load()
-		return
-	}
-	go load()
-}
-
-// remoteReadyWait is how long the case board's load waits for the follow
-// of other replicas' writes to be in place.
-const remoteReadyWait = 5 * time.Second
-
-// followRemote feeds the board with the case writes other replicas commit
-// to a shared case store, until Close. When the follow connection is lost
-// the board is reloaded from the store (writes may have been missed) and
-// the follow starts again.
-func (s *caseService) followRemote(cfg Config, rf cases.RemoteFollower, reload func(), apply func(*cases.Case, *cases.Transition)) {
-	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan struct{})
-	s.stop = func(context.Context) error {
-		cancel()
-		<-done
-		return nil
-	}
-	go func() {
-		defer close(done)
-		for {
-			err := rf.ListenRemote(ctx, apply)
-			if ctx.Err() != nil {
-				return
-			}
-			cfg.Logger.Warn("following other replicas' case writes failed; retrying", "err", err)
-			select {
-			case <-ctx.Done():
-				return
-			case <-time.After(time.Second):
-			}
-			reload()
-		}
-	}()
-}
-
-// close stops the case service's background work (the remote follow).
-func (s *caseService) close(ctx context.Context) error {
-	if s.stop == nil {
-		return nil
-	}
-	return s.stop(ctx)
-}
-
-// startSweeps starts the notification loop once a webhook is configured.
-func (s *caseService) startSweeps() {
-	if s.svc == nil || s.svc.Settings().WebhookURL == "" {
-		return
-	}
-	s.sweepMu.Lock()
-	defer s.sweepMu.Unlock()
-	if s.sweeping {
-		return
-	}
-	s.sweeping = true
-	go func() {
-		t := time.NewTicker(time.Minute)
-		defer t.Stop()
-		for range t.C {
-			url := s.svc.Settings().WebhookURL
-			if n, err := s.notifier.Sweep(context.Background(), url, time.Now()); err != nil {
-				s.log.Warn("case notifications", "sent", n, "err", err)
-			}
-		}
-	}()
 }
 
 // caseWriteRoles may call the action route: every role the machine names
@@ -817,52 +547,15 @@ func (s *caseService) attachment(w http.ResponseWriter, r *http.Request) {
 
 // Configuration: calendar, deadlines and settings documents, versioned.
 
-var configNames = []string{"calendar", "deadlines", "settings"}
-
-func (s *caseService) applyConfig(name string, body []byte) error {
-	dec := func(v any) error {
-		if err := json.Unmarshal(body, v); err != nil {
-			return jsonError(err)
-		}
-		return nil
+// configError names the field of a configuration document's JSON error;
+// the workflow's own errors (validation, unknown name) pass unchanged.
+func configError(err error) error {
+	var se *json.SyntaxError
+	var te *json.UnmarshalTypeError
+	if errors.As(err, &se) || errors.As(err, &te) || errors.Is(err, io.EOF) || errors.Is(err, io.ErrUnexpectedEOF) {
+		return jsonError(err)
 	}
-	switch name {
-	case "calendar":
-		var c cases.Calendar
-		if err := dec(&c); err != nil {
-			return err
-		}
-		return s.svc.SetCalendar(&c)
-	case "deadlines":
-		var t cases.DeadlineTable
-		if err := dec(&t); err != nil {
-			return err
-		}
-		return s.svc.SetDeadlines(&t)
-	case "settings":
-		var st cases.Settings
-		if err := dec(&st); err != nil {
-			return err
-		}
-		if err := s.svc.SetSettings(&st); err != nil {
-			return err
-		}
-		s.startSweeps()
-		return nil
-	}
-	return fmt.Errorf("configuration %q: %w", name, data.ErrNotFound)
-}
-
-func (s *caseService) currentConfig(name string) (any, error) {
-	switch name {
-	case "calendar":
-		return s.svc.Calendar(), nil
-	case "deadlines":
-		return s.svc.Deadlines(), nil
-	case "settings":
-		return s.svc.Settings(), nil
-	}
-	return nil, fmt.Errorf("configuration %q (calendar, deadlines or settings): %w", name, data.ErrNotFound)
+	return err
 }
 
 func (s *caseService) getConfig(w http.ResponseWriter, r *http.Request) {
@@ -871,7 +564,7 @@ func (s *caseService) getConfig(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	name := chi.URLParam(r, "name")
-	cur, err := s.currentConfig(name)
+	cur, err := s.wf.CurrentConfig(name)
 	if err != nil {
 		writeError(w, err)
 		return
@@ -906,7 +599,7 @@ func (s *caseService) configVersions(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	name := chi.URLParam(r, "name")
-	if _, err := s.currentConfig(name); err != nil {
+	if _, err := s.wf.CurrentConfig(name); err != nil {
 		writeError(w, err)
 		return
 	}
@@ -926,7 +619,7 @@ func (s *caseService) putConfig(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	name := chi.URLParam(r, "name")
-	if _, err := s.currentConfig(name); err != nil {
+	if _, err := s.wf.CurrentConfig(name); err != nil {
 		writeError(w, err)
 		return
 	}
@@ -936,9 +629,8 @@ func (s *caseService) putConfig(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	// Check on a scratch service first so a bad document changes nothing.
-	scratch := &caseService{svc: cases.NewService(nil, nil), log: s.log}
-	if err := scratch.applyConfig(name, raw); err != nil {
-		writeError(w, err)
+	if err := city.CheckConfig(name, raw); err != nil {
+		writeError(w, configError(err))
 		return
 	}
 	var ifv int64
@@ -965,11 +657,11 @@ func (s *caseService) putConfig(w http.ResponseWriter, r *http.Request) {
 		writeError(w, err)
 		return
 	}
-	if err := s.applyConfig(name, raw); err != nil {
-		writeError(w, err)
+	if err := s.wf.ApplyConfig(name, raw); err != nil {
+		writeError(w, configError(err))
 		return
 	}
-	cur, _ := s.currentConfig(name)
+	cur, _ := s.wf.CurrentConfig(name)
 	w.Header().Set("ETag", fmt.Sprintf(`"%d"`, d.Version))
 	writeJSON(w, http.StatusOK, map[string]any{"name": name, "version": d.Version, "config": cur})
 }

@@ -13,6 +13,7 @@ import (
 	"testing"
 	"time"
 
+	"citygrid/api/city"
 	"citygrid/data"
 	"citygrid/data/cases"
 	"citygrid/test/pgtest"
@@ -48,14 +49,11 @@ func TestCasesOnPostgreSQLAcrossReplicas(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		h, err := New(Config{Store: st, Index: ix, Dir: t.TempDir(), Logger: slog.New(slog.NewTextHandler(io.Discard, nil)), Auth: tokens, Cases: cs})
+		t.Cleanup(func() { cs.Close() }) // after the city's Close: cleanups run last first
+		h, err := newServer(t, city.Config{Store: st, Index: ix, Dir: t.TempDir(), Cases: cs}, Config{Logger: slog.New(slog.NewTextHandler(io.Discard, nil)), Auth: tokens})
 		if err != nil {
 			t.Fatal(err)
 		}
-		t.Cleanup(func() {
-			h.(*Server).Close(ctx)
-			cs.Close()
-		})
 		return h
 	}
 	a := replica()

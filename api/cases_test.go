@@ -13,6 +13,7 @@ import (
 	"strings"
 	"testing"
 
+	"citygrid/api/city"
 	"citygrid/data"
 )
 
@@ -23,18 +24,17 @@ func newCaseTestServer(t testing.TB) (http.Handler, string) {
 	t.Helper()
 	st, ix := storedTestCity(t, t.TempDir())
 	dir := t.TempDir()
-	h, err := New(Config{Store: st, Index: ix, Dir: dir, Logger: slog.New(slog.NewTextHandler(io.Discard, nil)),
-		Auth: StaticTokens{
-			"ins": {User: "insp1", Role: data.RoleInspector},
-			"opr": {User: "op1", Role: data.RoleOperator},
-			"sup": {User: "boss", Role: data.RoleSupervisor},
-			"dis": {User: "disp1", Role: data.RoleDispatcher},
-			"u3":  {User: "water", Role: data.RoleUnit, Unit: "D0003"},
-			"u2":  {User: "street", Role: data.RoleUnit, Unit: "D0002"},
-			"cit": {User: "13800000000", Role: data.RoleCitizen},
-			"vie": {User: "viewer1", Role: data.RoleViewer},
-			"adm": {User: "root", Role: data.RoleAdmin},
-		}})
+	h, err := newServer(t, city.Config{Store: st, Index: ix, Dir: dir}, Config{Logger: slog.New(slog.NewTextHandler(io.Discard, nil)), Auth: StaticTokens{
+		"ins": {User: "insp1", Role: data.RoleInspector},
+		"opr": {User: "op1", Role: data.RoleOperator},
+		"sup": {User: "boss", Role: data.RoleSupervisor},
+		"dis": {User: "disp1", Role: data.RoleDispatcher},
+		"u3":  {User: "water", Role: data.RoleUnit, Unit: "D0003"},
+		"u2":  {User: "street", Role: data.RoleUnit, Unit: "D0002"},
+		"cit": {User: "13800000000", Role: data.RoleCitizen},
+		"vie": {User: "viewer1", Role: data.RoleViewer},
+		"adm": {User: "root", Role: data.RoleAdmin},
+	}})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -13,19 +13,15 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"path/filepath"
-	"slices"
-	"strconv"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
+	"citygrid/api/city"
 	"citygrid/data"
 	"citygrid/data/cases"
 	"citygrid/data/cases/stats"
-	"citygrid/data/demo"
 	"citygrid/data/gpkg"
-	"citygrid/spatial"
 
 	"github.com/go-chi/chi/v5"
 	"github.com/paulmach/orb"
@@ -74,9 +70,9 @@ func newBoardServer(t *testing.T, role data.Role) (*caseBoard, http.Handler) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	b := newCaseBoard(Config{Index: ix, Logger: slog.New(slog.NewTextHandler(io.Discard, nil))})
-	b.now = func() time.Time { return boardNow }
-	if err := b.attach(context.Background(), sliceFeed(boardCases())); err != nil {
+	b := &caseBoard{Board: city.NewBoard(ix, nil, slog.New(slog.NewTextHandler(io.Discard, nil)))}
+	b.SetClock(func() time.Time { return boardNow })
+	if err := b.Attach(context.Background(), sliceFeed(boardCases())); err != nil {
 		t.Fatal(err)
 	}
 	r := chi.NewRouter()
@@ -310,7 +306,7 @@ func TestLiveCaseReachesTilesAndEvents(t *testing.T) {
 		UnitGrid: tGridA2, Community: tCommunityA, Street: tStreet, State: cases.StateReported, ReportedAt: boardNow}
 	b.Apply(&c, &cases.Transition{CaseID: 99, Action: "report", To: cases.StateReported, At: boardNow})
 	ev, dt := readEvent()
-	var msg caseEvent
+	var msg city.Event
 	if err := json.Unmarshal([]byte(dt), &msg); ev != "case" || err != nil || msg.ID != 99 || msg.Action != "report" {
 		t.Fatalf("event %q %s", ev, dt)
 	}
@@ -354,123 +350,6 @@ func TestLiveCaseReachesTilesAndEvents(t *testing.T) {
 	}
 }
 
-// metaStore is a data.Store whose metadata says it holds demo city 7.
-type metaStore struct{ data.Store }
-
-func (metaStore) Meta(_ context.Context, key string) (string, error) {
-	if key == metaDemoSeed {
-		return "7", nil
-	}
-	return "", nil
-}
-
-func TestDemoHistoryUntilACaseStoreAttaches(t *testing.T) {
-	ds, err := demo.Generate(context.Background(), demo.Options{Seed: 7, Scale: 0.01})
-	if err != nil {
-		t.Fatal(err)
-	}
-	ix, err := spatial.Build(ds)
-	if err != nil {
-		t.Fatal(err)
-	}
-	b := newCaseBoard(Config{Index: ix, Store: metaStore{}, Logger: slog.New(slog.NewTextHandler(io.Discard, nil))})
-	b.demoDays = 30
-	b.tablesWait = 0
-	go b.demoHistory(context.Background(), ix)
-	deadline := time.Now().Add(30 * time.Second)
-	for {
-		b.attachMu.Lock()
-		loaded := b.demoLoaded
-		b.attachMu.Unlock()
-		if loaded {
-			break
-		}
-		if time.Now().After(deadline) {
-			t.Fatal("the demo history was not generated")
-		}
-		time.Sleep(20 * time.Millisecond)
-	}
-	n := b.stats().Len()
-	if n < 1000 {
-		t.Fatalf("demo history of %d cases", n)
-	}
-	if b.postTable().Len() < n {
-		t.Fatalf("%d post events for %d cases", b.postTable().Len(), n)
-	}
-	// An empty store keeps the history; its first case joins it.
-	if err := b.attach(context.Background(), sliceFeed(nil)); err != nil {
-		t.Fatal(err)
-	}
-	live := boardCases()[0]
-	b.Apply(&live, nil)
-	if b.stats().Len() != n+1 || b.layer.Len() != n+1 {
-		t.Errorf("after a live case: %d in the table, %d on the map, want %d", b.stats().Len(), b.layer.Len(), n+1)
-	}
-	// A store with cases replaces the history.
-	if err := b.attach(context.Background(), sliceFeed(boardCases())); err != nil {
-		t.Fatal(err)
-	}
-	if b.stats().Len() != 3 || b.layer.Len() != 3 {
-		t.Errorf("after attaching a store of 3 cases: %d in the table, %d on the map", b.stats().Len(), b.layer.Len())
-	}
-}
-
-// TestDemoHistoryIsStoredOnce: a demo city's first serve writes the
-// generated history into the case store and shows it; the next serve
-// reads it back instead of generating it again.
-func TestDemoHistoryIsStoredOnce(t *testing.T) {
-	ctx := context.Background()
-	ds, err := demo.Generate(ctx, demo.Options{Seed: 7, Scale: 0.01})
-	if err != nil {
-		t.Fatal(err)
-	}
-	ix, err := spatial.Build(ds)
-	if err != nil {
-		t.Fatal(err)
-	}
-	st, err := gpkg.Open(ctx, filepath.Join(t.TempDir(), "city.gpkg"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer st.Close()
-	if err := st.SetMeta(ctx, metaDemoSeed, "7"); err != nil {
-		t.Fatal(err)
-	}
-	logger := slog.New(slog.NewTextHandler(io.Discard, nil))
-	waitLoaded := func(b *caseBoard) int {
-		deadline := time.Now().Add(60 * time.Second)
-		for time.Now().Before(deadline) {
-			if n := b.stats().Len(); n > 0 {
-				return n
-			}
-			time.Sleep(20 * time.Millisecond)
-		}
-		t.Fatal("no history on the board")
-		return 0
-	}
-	b1 := newCaseBoard(Config{Index: ix, Store: st, Logger: logger})
-	b1.demoDays = 30
-	b1.tablesWait = 0
-	go b1.demoHistory(ctx, ix)
-	n := waitLoaded(b1)
-	var stored int
-	if err := st.DB().QueryRow(`SELECT COUNT(*) FROM case_cases`).Scan(&stored); err != nil || stored != n {
-		t.Fatalf("%d cases on the board, %d stored (%v)", n, stored, err)
-	}
-	if v, _ := st.Meta(ctx, metaDemoCases); v != strconv.Itoa(n) {
-		t.Errorf("meta %s = %q", metaDemoCases, v)
-	}
-	b2 := newCaseBoard(Config{Index: ix, Store: st, Logger: logger})
-	b2.tablesWait = 0
-	go b2.demoHistory(ctx, ix)
-	if n2 := waitLoaded(b2); n2 != n {
-		t.Errorf("second serve: %d cases, want %d", n2, n)
-	}
-	if err := st.DB().QueryRow(`SELECT COUNT(*) FROM case_cases`).Scan(&stored); err != nil || stored != n {
-		t.Errorf("the history was stored twice: %d rows", stored)
-	}
-}
-
 // TestBoardFollowsTheCaseStore wires the board to the workflow's SQL store
 // as the server does and checks that a created and then updated case is
 // in the statistics, the open list and the next tile at once.
@@ -486,12 +365,12 @@ func TestBoardFollowsTheCaseStore(t *testing.T) {
 		t.Fatal(err)
 	}
 	b, h := newBoardServer(t, data.RoleViewer)
-	if err := b.attach(ctx, store); err != nil {
+	if err := b.Attach(ctx, store); err != nil {
 		t.Fatal(err)
 	}
 	store.OnChange(b.Apply)
-	if b.stats().Len() != 0 {
-		t.Fatalf("an empty store must empty the board: %d", b.stats().Len())
+	if b.Stats().Len() != 0 {
+		t.Fatalf("an empty store must empty the board: %d", b.Stats().Len())
 	}
 	c := boardCases()[1] // dispatched, overdue since 6 March
 	c.ID = 0
@@ -558,10 +437,9 @@ func TestPostScoresFromTheCaseStore(t *testing.T) {
 		act(c, cases.Transition{At: at(40), Action: cases.ActRegister, To: cases.StateRegistered, User: "sup1", Role: data.RoleSupervisor, StepDueAt: due(90)})
 		cs = append(cs, c)
 	}
-	defer func(n int) { transitionPage = n }(transitionPage)
-	transitionPage = 2
 	b, h := newBoardServer(t, data.RoleViewer)
-	if err := b.attach(ctx, store); err != nil {
+	b.SetTransitionPage(2)
+	if err := b.Attach(ctx, store); err != nil {
 		t.Fatal(err)
 	}
 	store.OnChange(b.Apply)
@@ -665,142 +543,4 @@ func TestPostScoresThroughTheWorkflow(t *testing.T) {
 	}
 	// A citizen may not read post scores.
 	mustStatus(t, call(t, h, "GET", "/api/v1/stats?group=post", "cit", ""), 403)
-}
-
-// memCases is an in-memory case store with a bulk import, as a case
-// store other than the GeoPackage's (PostgreSQL) offers it.
-type memCases struct {
-	mu  sync.Mutex
-	cs  []cases.Case
-	trs []cases.Transition
-}
-
-func (m *memCases) All(_ context.Context, fn func(*cases.Case) bool) error {
-	m.mu.Lock()
-	cs := slices.Clone(m.cs)
-	m.mu.Unlock()
-	for i := range cs {
-		if !fn(&cs[i]) {
-			break
-		}
-	}
-	return nil
-}
-
-func (m *memCases) ImportCases(_ context.Context, cs []cases.Case, trs []cases.Transition) error {
-	m.mu.Lock()
-	defer m.mu.Unlock()
-	base := int64(len(m.cs))
-	for i := range trs {
-		trs[i].CaseID += base
-	}
-	for i := range cs {
-		cs[i].ID += base
-	}
-	m.cs = append(m.cs, cs...)
-	m.trs = append(m.trs, trs...)
-	return nil
-}
-
-func (m *memCases) TransitionsBetween(_ context.Context, from, to time.Time, limit int) ([]cases.Transition, error) {
-	m.mu.Lock()
-	defer m.mu.Unlock()
-	var out []cases.Transition
-	for _, t := range m.trs {
-		if !t.At.Before(from) && t.At.Before(to) {
-			out = append(out, t)
-		}
-	}
-	slices.SortFunc(out, func(a, b cases.Transition) int {
-		if c := a.At.Compare(b.At); c != 0 {
-			return c
-		}
-		if a.CaseID != b.CaseID {
-			return int(a.CaseID - b.CaseID)
-		}
-		return a.Seq - b.Seq
-	})
-	return out[:min(limit, len(out))], nil
-}
-
-// memMeta is a data.Store whose metadata says it holds demo city 7 and
-// keeps what is set.
-type memMeta struct {
-	data.Store
-	mu sync.Mutex
-	m  map[string]string
-}
-
-func (s *memMeta) Meta(_ context.Context, key string) (string, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	if key == metaDemoSeed {
-		return "7", nil
-	}
-	return s.m[key], nil
-}
-
-func (s *memMeta) SetMeta(_ context.Context, key, v string) error {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	s.m[key] = v
-	return nil
-}
-
-// TestDemoHistoryImportedIntoAnotherCaseStore: with a case store that
-// offers demo.CaseImporter (not the GeoPackage's tables), the demo
-// history goes into it once and onto the board; a second board loading
-// that store (cases, then transitions in pages) shows the same post
-// scores as the first, which took the generated transitions directly.
-func TestDemoHistoryImportedIntoAnotherCaseStore(t *testing.T) {
-	ctx := context.Background()
-	ds, err := demo.Generate(ctx, demo.Options{Seed: 7, Scale: 0.01})
-	if err != nil {
-		t.Fatal(err)
-	}
-	ix, err := spatial.Build(ds)
-	if err != nil {
-		t.Fatal(err)
-	}
-	logger := slog.New(slog.NewTextHandler(io.Discard, nil))
-	store, meta := &memCases{}, &memMeta{m: map[string]string{}}
-	b1 := newCaseBoard(Config{Index: ix, Store: meta, Logger: logger})
-	b1.demoDays = 30
-	if err := b1.attach(ctx, store); err != nil {
-		t.Fatal(err)
-	}
-	b1.demoHistory(ctx, ix)
-	n := b1.stats().Len()
-	if n < 1000 || len(store.cs) != n || meta.m[metaDemoCases] != strconv.Itoa(n) {
-		t.Fatalf("%d cases on the board, %d imported, meta %q", n, len(store.cs), meta.m[metaDemoCases])
-	}
-	if b1.demoLoaded {
-		t.Error("the history stayed in memory only")
-	}
-	defer func(p int) { transitionPage = p }(transitionPage)
-	transitionPage = 777
-	b2 := newCaseBoard(Config{Index: ix, Store: meta, Logger: logger})
-	b2.demoDays = 30
-	if err := b2.attach(ctx, store); err != nil {
-		t.Fatal(err)
-	}
-	b2.demoHistory(ctx, ix) // stored already: nothing to do
-	if len(store.cs) != n || b2.stats().Len() != n {
-		t.Fatalf("second serve: %d stored, %d on the board, want %d", len(store.cs), b2.stats().Len(), n)
-	}
-	q := stats.PostQuery{From: time.Now().AddDate(0, 0, -31), To: time.Now().Add(time.Hour)}
-	r1, err1 := b1.postTable().Evaluate(q, stats.DefaultScoring())
-	r2, err2 := b2.postTable().Evaluate(q, stats.DefaultScoring())
-	j1, _ := json.Marshal(r1)
-	j2, _ := json.Marshal(r2)
-	if err1 != nil || err2 != nil || string(j1) != string(j2) {
-		t.Fatalf("post scores differ between the generating and the loading board: %v %v", err1, err2)
-	}
-	posts := map[stats.Post]int{}
-	for _, r := range r1.Rows {
-		posts[r.Post]++
-	}
-	if len(posts) != 4 {
-		t.Errorf("posts with people: %v", posts)
-	}
 }

@@ -15,6 +15,7 @@ import (
 	"github.com/paulmach/orb"
 	"github.com/paulmach/orb/geojson"
 
+	"citygrid/api/city"
 	"citygrid/data"
 )
 
@@ -26,7 +27,7 @@ import (
 // back at once.
 type editService struct {
 	ed   data.Editor // nil when the store cannot edit: every route answers 503
-	live *liveUpdater
+	live *city.Live
 	dir  string
 	// The live index must replay the changes of one feature in the order
 	// the store committed them (two edits of one component replayed out of
@@ -39,9 +40,9 @@ type editService struct {
 	stripes [64]sync.Mutex
 }
 
-func newEditService(cfg Config, live *liveUpdater) *editService {
-	ed, _ := cfg.Store.(data.Editor)
-	return &editService{ed: ed, live: live, dir: cfg.Dir}
+func newEditService(c *city.City) *editService {
+	ed, _ := c.Store.(data.Editor)
+	return &editService{ed: ed, live: c.Live, dir: c.Dir}
 }
 
 // errPreconditionRequired: a conditional write came without If-Match (428).

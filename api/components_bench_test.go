@@ -17,6 +17,7 @@ import (
 
 	"github.com/paulmach/orb"
 
+	"citygrid/api/city"
 	"citygrid/data"
 	"citygrid/data/demo"
 	"citygrid/data/gpkg"
@@ -53,8 +54,7 @@ func BenchmarkHTTPEditsWithStore(b *testing.B) {
 	if err != nil {
 		b.Fatal(err)
 	}
-	h, err := New(Config{Store: st, Index: ix, Dir: dir, Logger: slog.New(slog.NewTextHandler(io.Discard, nil)),
-		Auth: StaticTokens{"sur": {User: "bench", Role: data.RoleSurveyor}}})
+	h, err := newServer(b, city.Config{Store: st, Index: ix, Dir: dir}, Config{Logger: slog.New(slog.NewTextHandler(io.Discard, nil)), Auth: StaticTokens{"sur": {User: "bench", Role: data.RoleSurveyor}}})
 	if err != nil {
 		b.Fatal(err)
 	}
@@ -137,8 +137,7 @@ func BenchmarkHTTPChangeset50k(b *testing.B) {
 		if err != nil {
 			b.Fatal(err)
 		}
-		h, err := New(Config{Store: st, Index: ix, Dir: dir, Logger: slog.New(slog.NewTextHandler(io.Discard, nil)),
-			Auth: StaticTokens{"sur": {User: "bench", Role: data.RoleSurveyor}}})
+		h, err := newServer(b, city.Config{Store: st, Index: ix, Dir: dir}, Config{Logger: slog.New(slog.NewTextHandler(io.Discard, nil)), Auth: StaticTokens{"sur": {User: "bench", Role: data.RoleSurveyor}}})
 		if err != nil {
 			b.Fatal(err)
 		}

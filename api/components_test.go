@@ -13,6 +13,7 @@ import (
 	"testing"
 	"time"
 
+	"citygrid/api/city"
 	"citygrid/data"
 	"citygrid/data/gpkg"
 
@@ -24,12 +25,11 @@ import (
 func newEditTestServer(t *testing.T) (http.Handler, *gpkg.Store) {
 	t.Helper()
 	st, ix := storedTestCity(t, t.TempDir())
-	h, err := New(Config{Store: st, Index: ix, Dir: t.TempDir(), Logger: slog.New(slog.NewTextHandler(io.Discard, nil)),
-		Auth: StaticTokens{
-			"sur": {User: "surveyor1", Role: data.RoleSurveyor},
-			"vie": {User: "viewer1", Role: data.RoleViewer},
-			"adm": {User: "root", Role: data.RoleAdmin},
-		}})
+	h, err := newServer(t, city.Config{Store: st, Index: ix, Dir: t.TempDir()}, Config{Logger: slog.New(slog.NewTextHandler(io.Discard, nil)), Auth: StaticTokens{
+		"sur": {User: "surveyor1", Role: data.RoleSurveyor},
+		"vie": {User: "viewer1", Role: data.RoleViewer},
+		"adm": {User: "root", Role: data.RoleAdmin},
+	}})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -9,6 +9,7 @@ import (
 	"testing"
 	"time"
 
+	"citygrid/api/city"
 	"citygrid/data"
 	"citygrid/data/gpkg"
 	"citygrid/data/gpkg/gpkgtest"
@@ -116,7 +117,7 @@ func newTestServer(t testing.TB) http.Handler {
 	if err != nil {
 		t.Fatal(err)
 	}
-	h, err := New(Config{Index: ix, Logger: slog.New(slog.NewTextHandler(io.Discard, nil)), MaxBatchPoints: 1000})
+	h, err := newServer(t, city.Config{Index: ix}, Config{Logger: slog.New(slog.NewTextHandler(io.Discard, nil)), MaxBatchPoints: 1000})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -149,4 +150,25 @@ func storedTestCity(t testing.TB, dir string) (*gpkg.Store, *spatial.Index) {
 		t.Fatal(err)
 	}
 	return st, ix
+}
+
+// newServer opens the city of cc (its logger that of cfg when unset) and
+// serves it with cfg; the city is closed at the end of the test (tb nil:
+// never, for a server shared by benchmarks).
+func newServer(tb testing.TB, cc city.Config, cfg Config) (http.Handler, error) {
+	if cc.Logger == nil {
+		cc.Logger = cfg.Logger
+	}
+	c, err := city.Open(context.Background(), cc)
+	if err != nil {
+		return nil, err
+	}
+	if tb != nil {
+		tb.Cleanup(func() {
+			if err := c.Close(context.Background()); err != nil {
+				tb.Errorf("close city: %v", err)
+			}
+		})
+	}
+	return New(c, cfg)
 }

@@ -9,6 +9,7 @@ import (
 	"strings"
 	"testing"
 
+	"citygrid/api/city"
 	"citygrid/data"
 	"citygrid/spatial"
 
@@ -44,12 +45,12 @@ func geocodeRouter(t *testing.T) http.Handler {
 	if err != nil {
 		t.Fatal(err)
 	}
-	gs, err := newGeocodeService(ix)
+	geo, err := city.NewGeocoder(ix)
 	if err != nil {
 		t.Fatal(err)
 	}
 	r := chi.NewRouter()
-	gs.mount(r)
+	(&geocodeService{geo: geo}).mount(r)
 	return r
 }
 

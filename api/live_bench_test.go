@@ -15,6 +15,7 @@ import (
 	"testing"
 	"time"
 
+	"citygrid/api/city"
 	"citygrid/data"
 	"citygrid/data/demo"
 	"citygrid/spatial"
@@ -61,7 +62,7 @@ func BenchmarkLiveEditsSustained(b *testing.B) {
 	if err != nil {
 		b.Fatal(err)
 	}
-	w, err := mbtiles.Create(context.Background(), filepath.Join(dir, MBTilesFile))
+	w, err := mbtiles.Create(context.Background(), filepath.Join(dir, city.MBTilesFile))
 	if err != nil {
 		b.Fatal(err)
 	}
@@ -73,15 +74,15 @@ func BenchmarkLiveEditsSustained(b *testing.B) {
 		b.Fatal(err)
 	}
 	b.Logf("baked z10–z17 in %v", time.Since(t0).Round(time.Millisecond))
-	cfg := Config{Index: ix, Dir: dir, Logger: slog.New(slog.NewTextHandler(io.Discard, nil))}
-	ms, err := newMapService(cfg)
+	logger := slog.New(slog.NewTextHandler(io.Discard, nil))
+	cy, err := city.Open(context.Background(), city.Config{Index: ix, Dir: dir, Logger: logger})
 	if err != nil {
 		b.Fatal(err)
 	}
-	defer ms.prov.Load().Close()
+	defer cy.Close(context.Background())
 	r := chi.NewRouter()
-	ms.mount(r)
-	live := newLiveUpdater(cfg, ix, ms)
+	newMapService(cy.Tiles, logger).mount(r)
+	live := cy.Live
 
 	const editors = 64
 	var mu sync.Mutex
@@ -130,7 +131,7 @@ func BenchmarkLiveEditsSustained(b *testing.B) {
 				} else if i%10 == 0 && !tileHasCode(rec.Body.Bytes(), c.Code) {
 					fail = "component " + c.Code + " not in its z17 tile right after the edit (from " + rec.Header().Get("X-Tile-Source") + ")"
 				}
-				dirty := ms.prov.Load().Dirty()
+				dirty := cy.Tiles.Provider().Dirty()
 				mu.Lock()
 				lat = append(lat, d)
 				maxDirty = max(maxDirty, dirty)
@@ -146,7 +147,7 @@ func BenchmarkLiveEditsSustained(b *testing.B) {
 	endEdits := time.Now()
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
 	defer cancel()
-	p := ms.prov.Load()
+	p := cy.Tiles.Provider()
 	if err := p.WaitRewritten(ctx); err != nil {
 		b.Fatal(err)
 	}

@@ -1,6 +1,7 @@
 package api
 
 import (
+	"context"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -12,6 +13,7 @@ import (
 	"sync"
 	"testing"
 
+	"citygrid/api/city"
 	"citygrid/data"
 
 	"github.com/go-chi/chi/v5"
@@ -21,22 +23,33 @@ import (
 )
 
 // newLiveTestServer serves testCity's tiles and lookups and returns the
-// live updater edit handlers would call.
-func newLiveTestServer(t *testing.T) (http.Handler, *liveUpdater) {
+// city, whose live applier edit handlers would call.
+func newLiveTestServer(t *testing.T) (http.Handler, *city.City) {
+	t.Helper()
+	return newLiveTestCity(t, city.Config{})
+}
+
+// newLiveTestCity opens testCity with cc (its index, logger and the rest
+// unset) and serves its tiles and lookups.
+func newLiveTestCity(t *testing.T, cc city.Config) (http.Handler, *city.City) {
 	t.Helper()
 	ix, err := newTestIndex()
 	if err != nil {
 		t.Fatal(err)
 	}
-	cfg := Config{Index: ix, Logger: slog.New(slog.NewTextHandler(io.Discard, nil)), MaxBatchPoints: 1000}
-	ms, err := newMapService(cfg)
+	cc.Index = ix
+	if cc.Logger == nil {
+		cc.Logger = slog.New(slog.NewTextHandler(io.Discard, nil))
+	}
+	c, err := city.Open(context.Background(), cc)
 	if err != nil {
 		t.Fatal(err)
 	}
+	t.Cleanup(func() { _ = c.Close(context.Background()) })
 	r := chi.NewRouter()
-	ms.mount(r)
+	newMapService(c.Tiles, slog.New(slog.NewTextHandler(io.Discard, nil))).mount(r)
 	(&spatialService{ix: ix, maxBatch: 1000}).mount(r)
-	return r, newLiveUpdater(cfg, ix, ms)
+	return r, c
 }
 
 func tileURL(p orb.Point, z int) string {
@@ -65,7 +78,7 @@ func TestLiveEditsReachTilesAndLookupsOverHTTP(t *testing.T) {
 	}
 	lamp := data.Component{Code: "3201140201000099", Category: tLamp, Name: "新路灯", Geometry: at,
 		Department: "D-LIGHT", Status: data.StatusIntact, UnitGrid: tGridA1, Version: 1}
-	live.Apply([]data.Change{{Layer: "components", Op: data.OpInsert, Code: lamp.Code, Version: 1, AfterComponent: &lamp}})
+	live.Live.Apply([]data.Change{{Layer: "components", Op: data.OpInsert, Code: lamp.Code, Version: 1, AfterComponent: &lamp}})
 
 	for _, z := range []int{15, 17} {
 		u := tileURL(at, z)
@@ -117,25 +130,25 @@ func TestLiveEditsReachTilesAndLookupsOverHTTP(t *testing.T) {
 func TestLiveApplyFollowsTheStoreWhenTheIndexDrifted(t *testing.T) {
 	h, live := newLiveTestServer(t)
 	v0 := tileJSONOf(t, h).DataVersion
-	live.Apply([]data.Change{{Layer: "components", Op: data.OpDelete, Code: "nope"}})
+	live.Live.Apply([]data.Change{{Layer: "components", Op: data.OpDelete, Code: "nope"}})
 	if v := tileJSONOf(t, h).DataVersion; v != v0 {
 		t.Errorf("version moved on a delete of nothing: %s → %s", v0, v)
 	}
 	lost := data.Component{Code: "3201140201000077", Category: tLamp, Geometry: orb.Point{118.709, 31.911}, Status: data.StatusIntact}
-	live.Apply([]data.Change{{Layer: "components", Op: data.OpUpdate, Code: lost.Code, AfterComponent: &lost}})
-	if got, ok := live.ix.Component(lost.Code); !ok || got.Geometry != lost.Geometry {
+	live.Live.Apply([]data.Change{{Layer: "components", Op: data.OpUpdate, Code: lost.Code, AfterComponent: &lost}})
+	if got, ok := live.Index.Component(lost.Code); !ok || got.Geometry != lost.Geometry {
 		t.Errorf("update of a component the index lacked: %+v %v", got, ok)
 	}
 	again := lost
 	again.Geometry = orb.Point{118.7091, 31.9111}
-	live.Apply([]data.Change{{Layer: "components", Op: data.OpInsert, Code: lost.Code, AfterComponent: &again}})
-	if got, _ := live.ix.Component(lost.Code); got.Geometry != again.Geometry {
+	live.Live.Apply([]data.Change{{Layer: "components", Op: data.OpInsert, Code: lost.Code, AfterComponent: &again}})
+	if got, _ := live.Index.Component(lost.Code); got.Geometry != again.Geometry {
 		t.Errorf("insert of a component the index had: %+v", got)
 	}
 	v1 := tileJSONOf(t, h).DataVersion
 	bad := data.Component{Code: "3201140201000078", Category: tLamp}
-	live.Apply([]data.Change{{Layer: "components", Op: data.OpInsert, Code: bad.Code, AfterComponent: &bad}})
-	if _, ok := live.ix.Component(bad.Code); ok || tileJSONOf(t, h).DataVersion != v1 {
+	live.Live.Apply([]data.Change{{Layer: "components", Op: data.OpInsert, Code: bad.Code, AfterComponent: &bad}})
+	if _, ok := live.Index.Component(bad.Code); ok || tileJSONOf(t, h).DataVersion != v1 {
 		t.Error("a component without geometry was applied")
 	}
 }
@@ -152,13 +165,13 @@ func TestConcurrentLiveAppliesAllLand(t *testing.T) {
 		go func() {
 			defer wg.Done()
 			if i == 7 {
-				live.Apply([]data.Change{{Layer: "components", Op: data.OpDelete, Code: "nope"}})
+				live.Live.Apply([]data.Change{{Layer: "components", Op: data.OpDelete, Code: "nope"}})
 				return
 			}
 			c := data.Component{Code: fmt.Sprintf("32011402019%05d", i), Category: tLamp, Name: "灯",
 				Geometry: orb.Point{118.701 + float64(i)*0.0005, 31.905}, Status: data.StatusIntact, Version: 1}
-			live.Apply([]data.Change{{Layer: "components", Op: data.OpInsert, Code: c.Code, AfterComponent: &c}})
-			if got, ok := live.ix.Component(c.Code); !ok || got.Geometry != c.Geometry {
+			live.Live.Apply([]data.Change{{Layer: "components", Op: data.OpInsert, Code: c.Code, AfterComponent: &c}})
+			if got, ok := live.Index.Component(c.Code); !ok || got.Geometry != c.Geometry {
 				errs <- "component " + c.Code + " not indexed when Apply returned"
 			}
 		}()
@@ -275,8 +288,8 @@ func TestLiveApplyOfLoggedChangesIsTheSame(t *testing.T) {
 		for k := range logged {
 			logged[k].Seq = int64(10*i + k + 1)
 		}
-		liveA.Apply(logged)
-		liveB.Apply(step)
+		liveA.Live.Apply(logged)
+		liveB.Live.Apply(step)
 		for z := 12; z <= 17; z++ {
 			for _, p := range []orb.Point{lamp.Geometry.(orb.Point), moved.Geometry.(orb.Point)} {
 				a, b := get(t, hA, tileURL(p, z)), get(t, hB, tileURL(p, z))
@@ -292,7 +305,7 @@ func TestLiveApplyOfLoggedChangesIsTheSame(t *testing.T) {
 		if a, b := get(t, hA, near).Body.String(), get(t, hB, near).Body.String(); a != b {
 			t.Errorf("step %d: nearest with Seq %s, without %s", i, a, b)
 		}
-		_, inA := liveA.ix.Component(lamp.Code)
+		_, inA := liveA.Index.Component(lamp.Code)
 		if want := i < 2; inA != want {
 			t.Errorf("step %d: lamp in the index %v, want %v", i, inA, want)
 		}

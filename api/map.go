@@ -1,108 +1,40 @@
 package api
 
 import (
-	"context"
 	"errors"
 	"fmt"
 	"log/slog"
 	"net/http"
-	"os"
-	"path/filepath"
 	"strconv"
 	"strings"
-	"sync"
-	"sync/atomic"
 
+	"citygrid/api/city"
 	"citygrid/data"
 	"citygrid/styles"
 	"citygrid/tiles"
-	"citygrid/tiles/mbtiles"
 
 	"github.com/go-chi/chi/v5"
 )
 
 // mapService serves vector tiles, TileJSON, styles, glyphs and the map
-// page. Tiles come from the baked MBTiles file when it matches the data,
-// else they are generated on the fly; both give the same bytes.
+// page over the city's tiles (city.Tiles): baked when the MBTiles file
+// matches the data, else generated on the fly; both give the same bytes.
 type mapService struct {
-	cfg    Config
-	logger *slog.Logger
-	prov   atomic.Pointer[tiles.Provider]
+	tiles  *city.Tiles
 	webDir string // MapLibre GL JS dist directory; "" when not installed
-
-	mu         sync.Mutex // serialises reload
-	baked      *mbtiles.Reader
-	bakedStamp string // size and modification time of the file baked was opened from
 }
-
-// MBTilesFile is the name of the baked tiles file in the data directory.
-const MBTilesFile = "citygrid.mbtiles"
 
 // WebDirEnv names the environment variable that points at MapLibre GL
 // JS's dist directory when it is not under api/web/node_modules relative
 // to the working directory or the executable.
 const WebDirEnv = "CITYGRID_WEB_DIR"
 
-func newMapService(cfg Config) (*mapService, error) {
-	m := &mapService{cfg: cfg, logger: cfg.Logger}
-	if m.logger == nil {
-		m.logger = slog.Default()
-	}
-	if err := m.reload(); err != nil {
-		return nil, err
-	}
-	m.webDir = findWebDir()
+func newMapService(t *city.Tiles, logger *slog.Logger) *mapService {
+	m := &mapService{tiles: t, webDir: findWebDir()}
 	if m.webDir == "" {
-		m.logger.Warn("MapLibre GL JS not installed: the map page will say how (npm ci --prefix api/web)")
+		logger.Warn("MapLibre GL JS not installed: the map page will say how (npm ci --prefix api/web)")
 	}
-	return m, nil
-}
-
-// reload builds the tileset from the index and opens the baked file (or
-// reopens it when it was replaced, as by citygrid bake while serving). It
-// runs at start; edits do not rebuild anything — they go through
-// applyChanges (map_live.go), which moves the data version on and
-// invalidates only the touched tiles. A baked file of another data
-// version is ignored and tiles are generated until the next bake.
-func (m *mapService) reload() error {
-	if m.cfg.Index == nil {
-		return errors.New("map: no spatial index")
-	}
-	m.mu.Lock()
-	defer m.mu.Unlock()
-	m.openBaked()
-	ts, err := tiles.New(m.cfg.Index, tiles.Options{Attribution: "citygrid"})
-	if err != nil {
-		return fmt.Errorf("map: %w", err)
-	}
-	p, note := tiles.NewProvider(ts, m.baked, 0)
-	m.logger.Info("tiles", "tileset", ts.Name(), "data_version", ts.Version(), "source", note)
-	m.prov.Store(p)
-	return nil
-}
-
-// openBaked opens DIR/citygrid.mbtiles when it exists and is not the file
-// already open. A replaced reader stays open: requests in flight may
-// still read it, and bakes are rare.
-func (m *mapService) openBaked() {
-	if m.cfg.Dir == "" {
-		return
-	}
-	path := filepath.Join(m.cfg.Dir, MBTilesFile)
-	fi, err := os.Stat(path)
-	if err != nil {
-		return
-	}
-	stamp := fmt.Sprintf("%d/%d", fi.Size(), fi.ModTime().UnixNano())
-	if m.baked != nil && stamp == m.bakedStamp {
-		return
-	}
-	r, err := mbtiles.Open(context.Background(), path)
-	if err != nil {
-		m.logger.Warn("baked tiles unreadable, generating on the fly", "path", path, "err", err)
-		return
-	}
-	m.baked, m.bakedStamp = r, stamp
+	return m
 }
 
 func (m *mapService) mount(r chi.Router) {
@@ -181,7 +113,7 @@ func (m *mapService) tileJSON(w http.ResponseWriter, r *http.Request) {
 		writeError(w, errBadRequest("path", "want /tiles/{tileset}.json or /tiles/{tileset}/{z}/{x}/{y}.mvt"))
 		return
 	}
-	ts := m.prov.Load().Tileset()
+	ts := m.tiles.Provider().Tileset()
 	if name != ts.Name() {
 		writeError(w, fmt.Errorf("tileset %q: %w", name, data.ErrNotFound))
 		return
@@ -195,7 +127,7 @@ func (m *mapService) tileJSON(w http.ResponseWriter, r *http.Request) {
 // tile answers GET /tiles/{tileset}/{z}/{x}/{y}.mvt.
 func (m *mapService) tile(w http.ResponseWriter, r *http.Request) {
 	cors(w)
-	p := m.prov.Load()
+	p := m.tiles.Provider()
 	ts := p.Tileset()
 	if name := chi.URLParam(r, "tileset"); name != ts.Name() {
 		writeError(w, fmt.Errorf("tileset %q: %w", name, data.ErrNotFound))

@@ -7,6 +7,7 @@ import (
 	"net/http/httptest"
 	"testing"
 
+	"citygrid/api/city"
 	"citygrid/spatial"
 )
 
@@ -18,7 +19,7 @@ func BenchmarkServeCachedTile(b *testing.B) {
 	if err != nil {
 		b.Fatal(err)
 	}
-	h, err := New(Config{Index: ix, Logger: slog.New(slog.NewTextHandler(io.Discard, nil))})
+	h, err := newServer(b, city.Config{Index: ix}, Config{Logger: slog.New(slog.NewTextHandler(io.Discard, nil))})
 	if err != nil {
 		b.Fatal(err)
 	}

@@ -11,6 +11,7 @@ import (
 	"path/filepath"
 	"testing"
 
+	"citygrid/api/city"
 	"citygrid/data"
 	"citygrid/data/demo"
 	"citygrid/spatial"
@@ -68,7 +69,7 @@ func TestServedTilesDecodeWithMapboxVectorTile(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	h, err := New(Config{Index: ix, Logger: slog.New(slog.NewTextHandler(io.Discard, nil))})
+	h, err := newServer(t, city.Config{Index: ix}, Config{Logger: slog.New(slog.NewTextHandler(io.Discard, nil))})
 	if err != nil {
 		t.Fatal(err)
 	}

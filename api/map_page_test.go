@@ -10,6 +10,7 @@ import (
 	"strings"
 	"testing"
 
+	"citygrid/api/city"
 	"citygrid/spatial"
 	"citygrid/tiles"
 	"citygrid/tiles/mbtiles"
@@ -22,10 +23,11 @@ func TestThePageSaysHowToInstallMapLibreWhenItIsMissing(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	m, err := newMapService(Config{Index: ix, Logger: slog.New(slog.NewTextHandler(io.Discard, nil))})
+	tl, err := city.NewTiles(ix, "", slog.New(slog.NewTextHandler(io.Discard, nil)))
 	if err != nil {
 		t.Fatal(err)
 	}
+	m := newMapService(tl, slog.New(slog.NewTextHandler(io.Discard, nil)))
 	r := chi.NewRouter()
 	m.mount(r)
 	m.webDir = ""
@@ -49,15 +51,16 @@ func TestReloadAfterAnEditChangesTheTileURLs(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	m, err := newMapService(Config{Index: ix, Logger: slog.New(slog.NewTextHandler(io.Discard, nil))})
+	tl, err := city.NewTiles(ix, "", slog.New(slog.NewTextHandler(io.Discard, nil)))
 	if err != nil {
 		t.Fatal(err)
 	}
+	m := newMapService(tl, slog.New(slog.NewTextHandler(io.Discard, nil)))
 	r := chi.NewRouter()
 	m.mount(r)
 	before := tileJSONOf(t, r)
 	ds.Components[0].Status = "damaged" // an edit the index shares
-	if err := m.reload(); err != nil {
+	if err := m.tiles.Reload(); err != nil {
 		t.Fatal(err)
 	}
 	after := tileJSONOf(t, r)
@@ -95,11 +98,11 @@ func FuzzTileAddress(f *testing.F) {
 	if err != nil {
 		f.Fatal(err)
 	}
-	m, err := newMapService(Config{Index: ix, Logger: slog.New(slog.NewTextHandler(io.Discard, nil))})
+	tl, err := city.NewTiles(ix, "", slog.New(slog.NewTextHandler(io.Discard, nil)))
 	if err != nil {
 		f.Fatal(err)
 	}
-	ts := m.prov.Load().Tileset()
+	ts := tl.Provider().Tileset()
 	f.Fuzz(func(t *testing.T, zs, xs, ys string) {
 		z, x, y, err := tileAddress(ts, zs, xs, ys)
 		if err != nil {
@@ -121,26 +124,27 @@ func TestABakeWhileServingIsPickedUpOnReload(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	m, err := newMapService(Config{Index: ix, Dir: dir, Logger: slog.New(slog.NewTextHandler(io.Discard, nil))})
+	tl, err := city.NewTiles(ix, dir, slog.New(slog.NewTextHandler(io.Discard, nil)))
 	if err != nil {
 		t.Fatal(err)
 	}
+	m := newMapService(tl, slog.New(slog.NewTextHandler(io.Discard, nil)))
 	r := chi.NewRouter()
 	m.mount(r)
 	if src := get(t, r, cityTile()).Header().Get("X-Tile-Source"); src != "generated" {
 		t.Fatalf("before the bake: %s", src)
 	}
-	w, err := mbtiles.Create(ctx, filepath.Join(dir, MBTilesFile))
+	w, err := mbtiles.Create(ctx, filepath.Join(dir, city.MBTilesFile))
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, err := m.prov.Load().Tileset().Bake(ctx, w, tiles.BakeOptions{MinZoom: 14, MaxZoom: 16}); err != nil {
+	if _, err := m.tiles.Provider().Tileset().Bake(ctx, w, tiles.BakeOptions{MinZoom: 14, MaxZoom: 16}); err != nil {
 		t.Fatal(err)
 	}
 	if err := w.Close(ctx); err != nil {
 		t.Fatal(err)
 	}
-	if err := m.reload(); err != nil {
+	if err := m.tiles.Reload(); err != nil {
 		t.Fatal(err)
 	}
 	if src := get(t, r, cityTile()).Header().Get("X-Tile-Source"); src != "baked" {

@@ -13,6 +13,7 @@ import (
 	"strings"
 	"testing"
 
+	"citygrid/api/city"
 	"citygrid/spatial"
 	"citygrid/tiles"
 	"citygrid/tiles/mbtiles"
@@ -248,7 +249,7 @@ func TestBakedTilesAreServedAsTheSameBytes(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	w, err := mbtiles.Create(ctx, filepath.Join(dir, MBTilesFile))
+	w, err := mbtiles.Create(ctx, filepath.Join(dir, city.MBTilesFile))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -258,7 +259,7 @@ func TestBakedTilesAreServedAsTheSameBytes(t *testing.T) {
 	if err := w.Close(ctx); err != nil {
 		t.Fatal(err)
 	}
-	baked, err := New(Config{Index: ix, Dir: dir, Logger: slog.New(slog.NewTextHandler(io.Discard, nil))})
+	baked, err := newServer(t, city.Config{Index: ix, Dir: dir}, Config{Logger: slog.New(slog.NewTextHandler(io.Discard, nil))})
 	if err != nil {
 		t.Fatal(err)
 	}

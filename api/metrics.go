@@ -2,6 +2,7 @@ package api
 
 import (
 	"bufio"
+	"citygrid/api/city"
 	"fmt"
 	"net/http"
 	"runtime"
@@ -278,5 +279,26 @@ func registerIndexGauges(m *metrics, ix *spatial.Index) {
 			emit(`layer="addresses"`, float64(len(ds.Addresses)))
 			emit(`layer="pois"`, float64(len(ds.POIs)))
 		})
+	})
+}
+
+// registerFollowerMetrics exposes where a replica's follower is in the
+// store's change log.
+func registerFollowerMetrics(m *metrics, f *city.Follower) {
+	m.addGauge("citygrid_replica_seq", "Seq of the newest store change this replica applied from the change log.", func(emit func(string, float64)) {
+		emit("", float64(f.Seq()))
+	})
+	m.addGauge("citygrid_replica_lag_changes", "Committed store changes notified but not applied yet by this replica.", func(emit func(string, float64)) {
+		emit("", float64(max(0, f.Newest()-f.Seq())))
+	})
+	m.addGauge("citygrid_replica_stale", "1 when the change log was pruned past this replica, which must be restarted.", func(emit func(string, float64)) {
+		v := 0.0
+		if f.Stale() {
+			v = 1
+		}
+		emit("", v)
+	})
+	m.addCounter("citygrid_replica_changes_applied_total", "Store changes applied from the change log (committed through other replicas, or own ones already applied and skipped).", func(emit func(string, float64)) {
+		emit("", float64(f.Applied()))
 	})
 }

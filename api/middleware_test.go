@@ -2,10 +2,8 @@ package api
 
 import (
 	"bytes"
-	"context"
+	"citygrid/api/city"
 	"encoding/json"
-	"errors"
-	"fmt"
 	"io"
 	"log/slog"
 	"net/http"
@@ -199,7 +197,7 @@ func TestABatchThatOutlivesTheHandlerTimeoutIs503(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	h, err := New(Config{Index: ix, Logger: slog.New(slog.NewTextHandler(io.Discard, nil)), HandlerTimeout: time.Nanosecond})
+	h, err := newServer(t, city.Config{Index: ix}, Config{Logger: slog.New(slog.NewTextHandler(io.Discard, nil)), HandlerTimeout: time.Nanosecond})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -209,29 +207,4 @@ func TestABatchThatOutlivesTheHandlerTimeoutIs503(t *testing.T) {
 		t.Fatalf("status %d, want 503: %.200s", rec.Code, rec.Body)
 	}
 	decodeError(t, rec)
-}
-
-func TestServerCloseRunsShutdownFunctionsLastFirst(t *testing.T) {
-	h := newTestServer(t)
-	srv, ok := h.(*Server)
-	if !ok {
-		t.Fatalf("New returned %T, want *Server", h)
-	}
-	var order []int
-	for i := range 3 {
-		srv.onClose(func(ctx context.Context) error {
-			order = append(order, i)
-			if i == 1 {
-				return errors.New("flush failed")
-			}
-			return nil
-		})
-	}
-	err := srv.Close(context.Background())
-	if fmt.Sprint(order) != "[2 1 0]" || err == nil || err.Error() != "flush failed" {
-		t.Fatalf("order %v, err %v", order, err)
-	}
-	if err := srv.Close(context.Background()); err != nil {
-		t.Fatalf("second Close: %v", err)
-	}
 }

@@ -7,6 +7,7 @@ import (
 	"strings"
 	"testing"
 
+	"citygrid/api/city"
 	"citygrid/data"
 	"citygrid/spatial"
 )
@@ -26,7 +27,7 @@ func newKindAPITest(t *testing.T) *apiTest {
 	if err != nil {
 		t.Fatal(err)
 	}
-	h, err := New(Config{Index: ix, Logger: slog.New(slog.NewTextHandler(io.Discard, nil)), MaxBatchPoints: 1000})
+	h, err := newServer(t, city.Config{Index: ix}, Config{Logger: slog.New(slog.NewTextHandler(io.Discard, nil)), MaxBatchPoints: 1000})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -3,7 +3,6 @@ package api
 import (
 	"bytes"
 	"cmp"
-	"encoding/json"
 	"fmt"
 	"net/http"
 	"net/url"
@@ -47,7 +46,7 @@ func parseDay(field, s string) (time.Time, error) {
 // 31), or period=day|week|month with date (default today); without any,
 // the current month.
 func (b *caseBoard) statsPeriod(q url.Values) (from, to, asOf time.Time, err error) {
-	asOf = b.now()
+	asOf = b.Now()
 	if s := q.Get("as_of"); s != "" {
 		if asOf, err = parseDay("as_of", s); err != nil {
 			return
@@ -140,26 +139,6 @@ func (b *caseBoard) statsQuery(r *http.Request) (stats.Query, time.Time, error) 
 	return stats.Query{Group: dim, From: from, To: to, Now: asOf, Filter: f}, asOf, nil
 }
 
-func (b *caseBoard) name(d stats.Dim, key string) string {
-	if d == stats.DimGrid {
-		// A unit grid has no name: its community's name and its own
-		// sequence number (the code's last three digits) say where it is.
-		if c, ok := b.gridCommunity[key]; ok {
-			if n := b.names[stats.DimCommunity][c]; n != "" && len(key) > 3 {
-				return n + " " + key[len(key)-3:] + "号网格"
-			}
-		}
-		return ""
-	}
-	return b.names[d][key]
-}
-
-func (b *caseBoard) currentScoring() stats.Scoring {
-	b.mu.RLock()
-	defer b.mu.RUnlock()
-	return b.scoring
-}
-
 // statsHandler answers GET /api/v1/stats: the indicators per group with
 // scores, ranks and the month-over-month change, as JSON, CSV
 // (format=csv) or XLSX (format=xlsx).
@@ -178,7 +157,7 @@ func (b *caseBoard) statsHandler(w http.ResponseWriter, r *http.Request) {
 		writeError(w, err)
 		return
 	}
-	res, err := b.stats().Evaluate(q, b.currentScoring(), func(d stats.Dim, key string) int { return b.gridsOf[d][key] })
+	res, err := b.Stats().Evaluate(q, b.Scoring(), func(d stats.Dim, key string) int { return b.GridsOf(d)[key] })
 	if err != nil {
 		writeError(w, err)
 		return
@@ -186,12 +165,12 @@ func (b *caseBoard) statsHandler(w http.ResponseWriter, r *http.Request) {
 	w.Header().Set("Cache-Control", "no-store")
 	switch format {
 	case "csv", "xlsx":
-		writeSheet(w, format, stats.SheetOf(res, func(k string) string { return b.name(q.Group, k) }), res.Group, q.From, q.To, asOf)
+		writeSheet(w, format, stats.SheetOf(res, func(k string) string { return b.Name(q.Group, k) }), res.Group, q.From, q.To, asOf)
 		return
 	}
 	ans := statsAnswer{Group: res.Group, From: res.From, To: res.To, AsOf: asOf, Total: res.Total, Rows: make([]statsRow, len(res.Rows))}
 	for i, row := range res.Rows {
-		ans.Rows[i] = statsRow{Name: b.name(q.Group, row.Key), Row: row}
+		ans.Rows[i] = statsRow{Name: b.Name(q.Group, row.Key), Row: row}
 	}
 	writeJSON(w, http.StatusOK, ans)
 }
@@ -210,14 +189,14 @@ func (b *caseBoard) topHandler(w http.ResponseWriter, r *http.Request) {
 		writeError(w, err)
 		return
 	}
-	rows, err := b.stats().Top(q, n)
+	rows, err := b.Stats().Top(q, n)
 	if err != nil {
 		writeError(w, err)
 		return
 	}
 	ans := statsAnswer{Group: q.Group.String(), From: q.From, To: q.To, AsOf: asOf, Rows: make([]statsRow, len(rows))}
 	for i, row := range rows {
-		ans.Rows[i] = statsRow{Name: b.name(q.Group, row.Key), Row: row}
+		ans.Rows[i] = statsRow{Name: b.Name(q.Group, row.Key), Row: row}
 	}
 	w.Header().Set("Cache-Control", "no-store")
 	writeJSON(w, http.StatusOK, ans)
@@ -257,7 +236,7 @@ type overdueCase struct {
 // Standard Time), open and overdue cases now, the longest-overdue list,
 // the top categories and grids of the last 30 days and a 30-day series.
 func (b *caseBoard) todayHandler(w http.ResponseWriter, r *http.Request) {
-	now := b.now()
+	now := b.Now()
 	q := r.URL.Query()
 	if s := q.Get("as_of"); s != "" {
 		var err error
@@ -273,28 +252,28 @@ func (b *caseBoard) todayHandler(w http.ResponseWriter, r *http.Request) {
 	}
 	y, m, d := now.In(commandZone).Date()
 	day := time.Date(y, m, d, 0, 0, 0, 0, commandZone)
-	res, err := b.stats().Compute(stats.Query{Group: stats.DimSource, From: day, To: day.AddDate(0, 0, 1), Now: now})
+	res, err := b.Stats().Compute(stats.Query{Group: stats.DimSource, From: day, To: day.AddDate(0, 0, 1), Now: now})
 	if err != nil {
 		writeError(w, err)
 		return
 	}
 	ans := todayAnswer{Date: day.Format("2006-01-02"), AsOf: now, Today: res.Total, Sources: map[string]int{},
-		Generation: b.layer.Generation()}
+		Generation: b.Layer().Generation()}
 	for _, row := range res.Rows {
 		ans.Sources[row.Key] = row.Reported
 	}
 	month := stats.Query{From: day.AddDate(0, 0, -29), To: day.AddDate(0, 0, 1), Now: now}
 	month.Group = stats.DimCategory
-	cats, _ := b.stats().Top(month, n)
+	cats, _ := b.Stats().Top(month, n)
 	month.Group = stats.DimGrid
-	grids, _ := b.stats().Top(month, n)
+	grids, _ := b.Stats().Top(month, n)
 	for _, c := range cats {
-		ans.TopCategories = append(ans.TopCategories, statsRow{Name: b.name(stats.DimCategory, c.Key), Row: c})
+		ans.TopCategories = append(ans.TopCategories, statsRow{Name: b.Name(stats.DimCategory, c.Key), Row: c})
 	}
 	for _, g := range grids {
-		ans.TopGrids = append(ans.TopGrids, statsRow{Name: b.name(stats.DimGrid, g.Key), Row: g})
+		ans.TopGrids = append(ans.TopGrids, statsRow{Name: b.Name(stats.DimGrid, g.Key), Row: g})
 	}
-	ans.Daily = b.stats().Daily(day.AddDate(0, 0, -29), 30, commandZone)
+	ans.Daily = b.Stats().Daily(day.AddDate(0, 0, -29), 30, commandZone)
 	ans.Open, ans.OverdueNow, ans.OverdueList = b.openNow(now, 50)
 	w.Header().Set("Cache-Control", "no-store")
 	writeJSON(w, http.StatusOK, ans)
@@ -302,19 +281,17 @@ func (b *caseBoard) todayHandler(w http.ResponseWriter, r *http.Request) {
 
 // openNow counts the open cases and lists the longest-overdue ones.
 func (b *caseBoard) openNow(now time.Time, limit int) (open, overdue int, list []overdueCase) {
-	b.openMu.RLock()
-	defer b.openMu.RUnlock()
-	for _, c := range b.open {
+	b.OpenCases(func(c *cases.Case) {
 		open++
 		if c.DueAt == nil || !c.DueAt.Before(now) || c.State == cases.StateSuspended {
-			continue
+			return
 		}
 		overdue++
 		list = append(list, overdueCase{ID: c.ID, Number: c.Number, Category: string(c.Kind) + "/" + c.Category,
-			CategoryName: b.name(stats.DimCategory, string(c.Kind)+"/"+c.Category), Unit: c.Unit,
-			UnitName: b.name(stats.DimUnit, c.Unit), State: c.State, DueAt: *c.DueAt,
+			CategoryName: b.Name(stats.DimCategory, string(c.Kind)+"/"+c.Category), Unit: c.Unit,
+			UnitName: b.Name(stats.DimUnit, c.Unit), State: c.State, DueAt: *c.DueAt,
 			OverdueHours: float64(int(now.Sub(*c.DueAt).Hours()*10)) / 10, Lon: c.Point[0], Lat: c.Point[1]})
-	}
+	})
 	slices.SortFunc(list, func(a, b overdueCase) int {
 		if c := a.DueAt.Compare(b.DueAt); c != 0 {
 			return c
@@ -330,7 +307,7 @@ func (b *caseBoard) openNow(now time.Time, limit int) (open, overdue int, list [
 // getScoring answers GET /api/v1/stats/scoring.
 func (b *caseBoard) getScoring(w http.ResponseWriter, r *http.Request) {
 	w.Header().Set("Cache-Control", "no-store")
-	writeJSON(w, http.StatusOK, b.currentScoring())
+	writeJSON(w, http.StatusOK, b.Scoring())
 }
 
 // putScoring answers PUT /api/v1/stats/scoring (admin): new weights and
@@ -345,16 +322,10 @@ func (b *caseBoard) putScoring(w http.ResponseWriter, r *http.Request) {
 		writeError(w, errBadRequest("body", err.Error()))
 		return
 	}
-	if b.store != nil {
-		body, _ := json.Marshal(sc)
-		if err := b.store.SetMeta(r.Context(), metaScoring, string(body)); err != nil {
-			writeError(w, fmt.Errorf("store scoring: %w", err))
-			return
-		}
+	if err := b.SetScoring(r.Context(), sc); err != nil {
+		writeError(w, err)
+		return
 	}
-	b.mu.Lock()
-	b.scoring = sc
-	b.mu.Unlock()
 	writeJSON(w, http.StatusOK, sc)
 }
 
@@ -427,7 +398,7 @@ func (b *caseBoard) postsHandler(w http.ResponseWriter, r *http.Request) {
 		writeError(w, err)
 		return
 	}
-	res, err := b.postTable().Evaluate(stats.PostQuery{Post: post, From: from, To: to}, b.currentScoring())
+	res, err := b.Posts().Evaluate(stats.PostQuery{Post: post, From: from, To: to}, b.Scoring())
 	if err != nil {
 		writeError(w, err)
 		return

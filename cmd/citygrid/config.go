@@ -16,6 +16,7 @@ import (
 	"time"
 
 	"citygrid/api"
+	"citygrid/api/city"
 	"citygrid/spatial"
 )
 
@@ -115,7 +116,7 @@ func defaultServerConfig() serverConfig {
 		MaxBodyBytes:      16 << 20,
 		MaxBatchPoints:    100_000,
 		StoreSchema:       "citygrid_store",
-		FollowEvery:       duration(api.DefaultFollowEvery),
+		FollowEvery:       duration(city.DefaultFollowEvery),
 
 		ComponentToleranceM: spatial.DefaultComponentToleranceM,
 		GCPercent:           400,

@@ -18,6 +18,7 @@ import (
 
 	"citygrid/data/cases"
 	"citygrid/data/cases/casestest"
+	"citygrid/data/cases/webhook"
 )
 
 // TestMain stops the throwaway PostgreSQL cluster the PostgreSQL tests
@@ -207,7 +208,7 @@ func TestNotifierTwoReplicasSendOnce(t *testing.T) {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			n := &cases.Notifier{Service: svcs[i], Store: s}
+			n := &cases.Notifier{Service: svcs[i], Store: s, Deliver: webhook.Deliver(nil)}
 			var err error
 			if sent[i], err = n.Sweep(context.Background(), srv.URL, ck.now()); err != nil {
 				t.Error(err)

@@ -1,4 +1,4 @@
-package api
+package city
 
 import (
 	"log/slog"
@@ -9,20 +9,20 @@ import (
 	"citygrid/spatial"
 )
 
-// liveUpdater makes the running server follow the store: after every
+// Live makes the running city follow the store: after every
 // committed write the handler that made it calls Apply with the store's
 // change records, and before Apply returns the spatial index answers with
 // the change and the tiles it touches are invalidated (the next fetch is
 // new content with a new ETag, TileJSON's data version moves on, baked
 // tiles of the change are served on the fly until rewritten).
 //
-// Edit handlers get the updater from New (see server.go) and must call
-// Apply before writing their HTTP answer, so a client that saw its write
-// succeed reads it back at once (read-your-writes).
-type liveUpdater struct {
-	cfg    Config
+// Edit handlers get it from the City (City.Live) and must call Apply
+// before writing their answer, so a client that saw its write succeed
+// reads it back at once (read-your-writes). It starts no goroutine: the
+// caller of Apply does the work.
+type Live struct {
 	ix     *spatial.Index
-	ms     *mapService
+	tiles  *Tiles
 	logger *slog.Logger
 
 	// Group commit: concurrent Apply calls queue their changes; one of them
@@ -33,9 +33,9 @@ type liveUpdater struct {
 	leading bool
 
 	// geo is rebuilt after unit-grid changes (nil: no geocoder).
-	geo *geocodeService
+	geo *Geocoder
 
-	// seqs, set on replicas following a change log (api/replica.go),
+	// seqs, set on replicas following a change log (replica.go),
 	// drops changes of a feature already applied at the same or a newer
 	// Seq, under qmu: a replica's own edits come back from the log.
 	seqs *appliedSeqs
@@ -46,12 +46,8 @@ type liveReq struct {
 	done    chan struct{}
 }
 
-func newLiveUpdater(cfg Config, ix *spatial.Index, ms *mapService) *liveUpdater {
-	l := &liveUpdater{cfg: cfg, ix: ix, ms: ms, logger: cfg.Logger}
-	if l.logger == nil {
-		l.logger = slog.Default()
-	}
-	return l
+func newLive(ix *spatial.Index, t *Tiles, geo *Geocoder, logger *slog.Logger) *Live {
+	return &Live{ix: ix, tiles: t, geo: geo, logger: logger}
 }
 
 // Apply replays committed changes on the index and the tiles and returns
@@ -61,7 +57,7 @@ func newLiveUpdater(cfg Config, ix *spatial.Index, ms *mapService) *liveUpdater 
 // them: a change the index cannot replay (which means the index had
 // drifted from the store) is logged at Error level and leaves the index
 // and tiles as they were.
-func (l *liveUpdater) Apply(changes []data.Change) {
+func (l *Live) Apply(changes []data.Change) {
 	if l == nil || len(changes) == 0 {
 		return
 	}
@@ -103,7 +99,7 @@ func (l *liveUpdater) Apply(changes []data.Change) {
 // refreshGeocoder rebuilds the geocoder after unit-grid changes the index
 // now holds, so that the caller's answer is followed by geocoding with the
 // edited grids.
-func (l *liveUpdater) refreshGeocoder() {
+func (l *Live) refreshGeocoder() {
 	l.geo.gridsChanged()
 	if err := l.geo.refresh(); err != nil {
 		l.logger.Error("live update: the geocoder keeps the unit grids it had", "err", err)
@@ -113,7 +109,7 @@ func (l *liveUpdater) refreshGeocoder() {
 // applyBatch applies queued requests in one pass; when the whole refuses
 // (one request's changes do not fit the index), each request is applied
 // on its own so that the others still go through.
-func (l *liveUpdater) applyBatch(batch []*liveReq) {
+func (l *Live) applyBatch(batch []*liveReq) {
 	defer func() {
 		for _, r := range batch {
 			close(r.done)
@@ -135,7 +131,7 @@ func (l *liveUpdater) applyBatch(batch []*liveReq) {
 	}
 }
 
-func (l *liveUpdater) applyOne(changes []data.Change) {
+func (l *Live) applyOne(changes []data.Change) {
 	err := l.apply(changes)
 	if err == nil {
 		return
@@ -157,7 +153,7 @@ func (l *liveUpdater) applyOne(changes []data.Change) {
 // code the index holds becomes an update, an update of a code it lacks an
 // insert, a delete of a code it lacks is dropped (following earlier changes
 // of the same list).
-func (l *liveUpdater) reconcile(changes []data.Change) []data.Change {
+func (l *Live) reconcile(changes []data.Change) []data.Change {
 	type key struct{ layer, code string }
 	have := map[key]bool{}
 	exists := func(k key) bool {
@@ -192,9 +188,9 @@ func (l *liveUpdater) reconcile(changes []data.Change) []data.Change {
 	return out
 }
 
-func (l *liveUpdater) apply(changes []data.Change) error {
-	if l.ms != nil {
-		return l.ms.applyChanges(changes, l.ix.Apply)
+func (l *Live) apply(changes []data.Change) error {
+	if l.tiles != nil {
+		return l.tiles.Apply(changes, l.ix.Apply)
 	}
 	return l.ix.Apply(changes)
 }

@@ -1,4 +1,4 @@
-package api
+package city
 
 import (
 	"context"
@@ -92,11 +92,11 @@ func (a *appliedSeqs) filter(changes []data.Change) []data.Change {
 	return out
 }
 
-// follower reads the change log after the index's Seq and applies it.
-type follower struct {
+// Follower reads the change log after the index's Seq and applies it.
+type Follower struct {
 	log    data.ChangeLog
 	notify func(ctx context.Context, fn func(seq int64)) error
-	live   *liveUpdater
+	live   *Live
 	logger *slog.Logger
 	every  time.Duration
 
@@ -116,10 +116,10 @@ type follower struct {
 	journal *ReplicaJournal
 }
 
-// newFollower starts following cfg.ChangeLog from cfg.ChangeSeq; Close
+// newFollower starts following cfg.ChangeLog from cfg.ChangeSeq; close
 // stops it.
-func newFollower(cfg Config, live *liveUpdater) *follower {
-	f := &follower{
+func newFollower(cfg Config, live *Live) *Follower {
+	f := &Follower{
 		log: cfg.ChangeLog, notify: cfg.ChangeNotify, live: live, logger: cfg.Logger,
 		every: cfg.FollowEvery, wake: make(chan struct{}, 1),
 	}
@@ -128,7 +128,7 @@ func newFollower(cfg Config, live *liveUpdater) *follower {
 	}
 	f.last.Store(cfg.ChangeSeq)
 	f.newest.Store(cfg.ChangeSeq)
-	if cfg.Dir != "" && live != nil && live.ms != nil {
+	if cfg.Dir != "" && live != nil && live.tiles != nil {
 		f.journal = &ReplicaJournal{Path: filepath.Join(cfg.Dir, ReplicaJournalFile)}
 		f.record(cfg.ChangeSeq)
 	}
@@ -149,8 +149,8 @@ func newFollower(cfg Config, live *liveUpdater) *follower {
 	return f
 }
 
-// Close stops the follower and waits for it (within ctx).
-func (f *follower) Close(ctx context.Context) error {
+// close stops the follower and waits for it (within ctx).
+func (f *Follower) close(ctx context.Context) error {
 	f.cancel()
 	done := make(chan struct{})
 	go func() { f.wg.Wait(); close(done) }()
@@ -162,7 +162,7 @@ func (f *follower) Close(ctx context.Context) error {
 	}
 }
 
-func (f *follower) poke() {
+func (f *Follower) poke() {
 	select {
 	case f.wake <- struct{}{}:
 	default:
@@ -172,7 +172,7 @@ func (f *follower) poke() {
 // listen keeps a notification listener running until ctx ends, waking the
 // follower on every notification and after every reconnection (changes
 // committed while it was not listening are read then).
-func (f *follower) listen(ctx context.Context) {
+func (f *Follower) listen(ctx context.Context) {
 	backoff := 100 * time.Millisecond
 	for ctx.Err() == nil {
 		start := time.Now()
@@ -204,7 +204,7 @@ func (f *follower) listen(ctx context.Context) {
 }
 
 // run reads and applies the log at start, on every wake and on the timer.
-func (f *follower) run(ctx context.Context) {
+func (f *Follower) run(ctx context.Context) {
 	t := time.NewTicker(f.every)
 	defer t.Stop()
 	for {
@@ -219,7 +219,7 @@ func (f *follower) run(ctx context.Context) {
 }
 
 // catchUp applies every committed change after last, in batches.
-func (f *follower) catchUp(ctx context.Context) {
+func (f *Follower) catchUp(ctx context.Context) {
 	for ctx.Err() == nil {
 		last := f.last.Load()
 		rctx, cancel := context.WithTimeout(ctx, 30*time.Second)
@@ -261,7 +261,7 @@ func (f *follower) catchUp(ctx context.Context) {
 
 // record journals the tiles' data version at seq, when the index holds no
 // own edit newer than seq (its version would not be seq's).
-func (f *follower) record(seq int64) {
+func (f *Follower) record(seq int64) {
 	if f.journal == nil {
 		return
 	}
@@ -272,7 +272,7 @@ func (f *follower) record(seq int64) {
 	if newer {
 		return
 	}
-	p := l.ms.prov.Load()
+	p := l.tiles.Provider()
 	if p == nil {
 		return
 	}
@@ -358,32 +358,26 @@ func (j *ReplicaJournal) SeqOf(v string) (int64, bool) {
 	return seq, found
 }
 
-// staleStage is why the replica is out of service ("" when it is not): the
+// StaleStage is why the replica is out of service ("" when it is not): the
 // store's change log was pruned past it, so its index can no longer follow
 // the store and it answers /readyz 503 until restarted.
-func (f *follower) staleStage() string {
+func (f *Follower) StaleStage() string {
 	if f.gone.Load() {
 		return "the store's change log was pruned past this replica: restart it"
 	}
 	return ""
 }
 
-// registerFollowerMetrics exposes where the follower is in the log.
-func registerFollowerMetrics(m *metrics, f *follower) {
-	m.addGauge("citygrid_replica_seq", "Seq of the newest store change this replica applied from the change log.", func(emit func(string, float64)) {
-		emit("", float64(f.last.Load()))
-	})
-	m.addGauge("citygrid_replica_lag_changes", "Committed store changes notified but not applied yet by this replica.", func(emit func(string, float64)) {
-		emit("", float64(max(0, f.newest.Load()-f.last.Load())))
-	})
-	m.addGauge("citygrid_replica_stale", "1 when the change log was pruned past this replica, which must be restarted.", func(emit func(string, float64)) {
-		v := 0.0
-		if f.gone.Load() {
-			v = 1
-		}
-		emit("", v)
-	})
-	m.addCounter("citygrid_replica_changes_applied_total", "Store changes applied from the change log (committed through other replicas, or own ones already applied and skipped).", func(emit func(string, float64)) {
-		emit("", float64(f.applied.Load()))
-	})
-}
+// Seq is the Seq of the newest change applied from the log.
+func (f *Follower) Seq() int64 { return f.last.Load() }
+
+// Newest is the newest Seq notified or read.
+func (f *Follower) Newest() int64 { return f.newest.Load() }
+
+// Applied counts the changes applied from the log (committed through other
+// replicas, or own ones already applied and skipped).
+func (f *Follower) Applied() int64 { return f.applied.Load() }
+
+// Stale reports whether the log was pruned past this replica, which must
+// be restarted.
+func (f *Follower) Stale() bool { return f.gone.Load() }

@@ -1,9 +1,8 @@
-package api
+package city
 
 import (
 	"context"
 	"log/slog"
-	"net/http"
 	"slices"
 	"strings"
 	"sync/atomic"
@@ -17,14 +16,13 @@ import (
 // import, the demo's first store) adds one to: gpkg.MetaGeneration.
 const storeGenerationKey = "store.generation"
 
-// storeWatchEvery is how often, at most, a server reads the store's
-// generation to notice an import made by another process. Tests set it
-// lower.
-var storeWatchEvery = time.Second
+// DefaultWatchEvery is how often, at most, a city reads the store's
+// generation to notice an import made by another process.
+const DefaultWatchEvery = time.Second
 
-// storeWatch makes a running server notice `citygrid import` run by
-// another process on the same store. Requests poke it; at most once per
-// storeWatchEvery one of them starts a check in the background (the
+// storeWatch makes a running city notice `citygrid import` run by
+// another process on the same store. Requests poke it (City.Poke); at most once per
+// Config.WatchEvery one of them starts a check in the background (the
 // request itself is not delayed): the store's generation is read, and when
 // it moved, the whole store is loaded and every unit grid and component
 // the index lacks is applied through the live updater as an insert, so
@@ -43,7 +41,9 @@ type storeWatch struct {
 	store  data.Store
 	ix     *spatial.Index
 	logger *slog.Logger
-	live   *liveUpdater // set once New has built it
+	live   *Live
+	bg     *group // runs the checks; stops them on Close
+	every  time.Duration
 
 	next    atomic.Int64 // unix nanoseconds of the next allowed check
 	running atomic.Bool  // one check at a time
@@ -53,41 +53,32 @@ type storeWatch struct {
 // newStoreWatch reads the store's current generation, the one the index
 // was loaded at (an import between the server's Load and this read is
 // missed until the next import). Without a store it watches nothing.
-func newStoreWatch(cfg Config) *storeWatch {
-	w := &storeWatch{store: cfg.Store, ix: cfg.Index, logger: cfg.Logger}
-	if w.logger == nil {
-		w.logger = slog.Default()
-	}
+func newStoreWatch(ctx context.Context, st data.Store, ix *spatial.Index, live *Live, bg *group, every time.Duration, logger *slog.Logger) *storeWatch {
+	w := &storeWatch{store: st, ix: ix, live: live, bg: bg, every: every, logger: logger}
 	if w.store != nil {
-		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		ctx, cancel := context.WithTimeout(ctx, 5*time.Second)
 		defer cancel()
 		w.gen, _ = w.store.Meta(ctx, storeGenerationKey)
 	}
 	return w
 }
 
-// middleware pokes the watch on every request.
-func (w *storeWatch) middleware(next http.Handler) http.Handler {
-	if w.store == nil {
-		return next
-	}
-	return http.HandlerFunc(func(rw http.ResponseWriter, r *http.Request) {
-		w.poke()
-		next.ServeHTTP(rw, r)
-	})
-}
-
 // poke starts a background check when one is due and none is running.
 func (w *storeWatch) poke() {
+	if w.store == nil {
+		return
+	}
 	now := time.Now().UnixNano()
 	if now < w.next.Load() || !w.running.CompareAndSwap(false, true) {
 		return
 	}
-	w.next.Store(now + int64(storeWatchEvery))
-	go func() {
+	w.next.Store(now + int64(w.every))
+	if !w.bg.spawn(func(ctx context.Context) {
 		defer w.running.Store(false)
-		w.check(context.Background())
-	}()
+		w.check(ctx)
+	}) {
+		w.running.Store(false)
+	}
 }
 
 // check reloads what another process imported, if anything.
