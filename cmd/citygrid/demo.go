@@ -207,6 +207,9 @@ func generateDemo(ctx context.Context, path string, opt demoOptions, log *slog.L
 	if err == nil {
 		err = st.SetMeta(ctx, metaDemoScale, formatScale(opt.scale))
 	}
+	if err == nil {
+		err = storeDemoHistory(ctx, st, ds, opt.seed, log)
+	}
 	close(done)
 	_ = spin.Finish()
 	if cerr := st.Close(); err == nil && cerr != nil {
