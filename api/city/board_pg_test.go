@@ -8,6 +8,7 @@ import (
 	"os"
 	"slices"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -28,6 +29,7 @@ var (
 	pgOnce    sync.Once
 	pgCluster *pgtest.Cluster
 	pgErr     error
+	pgSchemas atomic.Int64
 )
 
 // pgCases opens two case stores (two pools, as two replicas have) on a new
@@ -46,17 +48,17 @@ func pgCases(t *testing.T) (a, b *cases.PGStore) {
 		}
 		url = pgCluster.URL
 	}
-	schema := fmt.Sprintf("city_board_%d", os.Getpid())
+	schema := fmt.Sprintf("city_board_%d_%d", os.Getpid(), pgSchemas.Add(1))
 	var out []*cases.PGStore
 	for i := range 2 {
 		s, err := cases.OpenPG(context.Background(), url, schema)
 		if err != nil {
 			t.Fatal(err)
 		}
-		if i == 0 {
-			t.Cleanup(func() { s.DropSchema(context.Background()) })
-		}
 		t.Cleanup(func() { s.Close() })
+		if i == 0 {
+			t.Cleanup(func() { s.DropSchema(context.Background()) }) // runs before the Close above
+		}
 		out = append(out, s)
 	}
 	return out[0], out[1]

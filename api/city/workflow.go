@@ -332,27 +332,12 @@ func (r indexResolver) Responsible(p orb.Point, kind data.CategoryKind, category
 	if err != nil {
 		return cases.Decision{}, err
 	}
-	d := cases.Decision{Unit: res.Unit.Code, Rule: res.Rule, Reasons: []cases.Step{}, Candidates: []cases.Candidate{}}
+	f := cases.DispatchFacts{Unit: res.Unit.Code, UnitName: res.Unit.Name, Rule: res.Rule}
 	if res.Component != nil {
-		d.Component = res.Component.Code
-	}
-	for _, rs := range res.Reasons {
-		d.Reasons = append(d.Reasons, cases.Step{Rule: rs.Rule, Decided: rs.Decided, Detail: rs.Detail})
-	}
-	seen := map[string]bool{}
-	add := func(unit, name, why string) {
-		if unit == "" || seen[unit] {
-			return
-		}
-		seen[unit] = true
-		d.Candidates = append(d.Candidates, cases.Candidate{Unit: unit, Name: name, Rank: len(d.Candidates) + 1, Why: why})
-	}
-	add(res.Unit.Code, res.Unit.Name, "decided by "+res.Rule)
-	if res.Component != nil {
-		add(res.Component.Owner, "", "owner of component "+res.Component.Code)
+		f.Component, f.ComponentOwner = res.Component.Code, res.Component.Owner
 	}
 	for _, mg := range res.Location.ManagementGrids {
-		add(mg.Unit, "", "responsible for "+mg.Kind+" grid "+mg.Code)
+		f.Grids = append(f.Grids, cases.GridUnit{Kind: mg.Kind, Code: mg.Code, Unit: mg.Unit})
 	}
-	return d, nil
+	return f.Decision(res.Reasons), nil
 }

@@ -34,12 +34,9 @@ type Candidate struct {
 	Why  string `json:"why"`
 }
 
-// Step is one step of a responsibility reason chain.
-type Step struct {
-	Rule    string `json:"rule"`
-	Decided bool   `json:"decided"`
-	Detail  string `json:"detail"`
-}
+// Step is one step of a responsibility reason chain, as the spatial
+// responsibility lookup gives it.
+type Step = data.Reason
 
 // Decision is the responsible unit the Resolver found.
 type Decision struct {
