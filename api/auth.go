@@ -11,6 +11,7 @@ import (
 	"strings"
 	"time"
 
+	"citygrid/api/httpx"
 	"citygrid/data"
 )
 
@@ -76,7 +77,7 @@ func authenticate(a Authenticator, fails *limiter, trusted []netip.Prefix, log *
 					slog.String("path", r.URL.Path),
 					slog.String("reason", reason),
 					slog.String("error", err.Error()))
-				writeError(w, err)
+				httpx.WriteError(w, err)
 			}
 			scheme, token, ok := strings.Cut(h, " ")
 			token = strings.TrimSpace(token)
@@ -95,7 +96,7 @@ func authenticate(a Authenticator, fails *limiter, trusted []netip.Prefix, log *
 				if !errors.Is(err, data.ErrUnauthorized) {
 					// The store failed, not the client: no failure is
 					// counted against it.
-					writeError(w, err)
+					httpx.WriteError(w, err)
 					return
 				}
 				w.Header().Set("WWW-Authenticate", `Bearer realm="citygrid", error="invalid_token"`)
@@ -123,11 +124,11 @@ func requireRole(roles ...data.Role) func(http.Handler) http.Handler {
 			p := principalOf(r)
 			if p.Anonymous() {
 				w.Header().Set("WWW-Authenticate", `Bearer realm="citygrid"`)
-				writeError(w, fmt.Errorf("%s %s needs a bearer token: %w", r.Method, r.URL.Path, data.ErrUnauthorized))
+				httpx.WriteError(w, fmt.Errorf("%s %s needs a bearer token: %w", r.Method, r.URL.Path, data.ErrUnauthorized))
 				return
 			}
 			if p.Role != data.RoleAdmin && !slices.Contains(roles, p.Role) {
-				writeError(w, fmt.Errorf("role %q may not %s %s: %w", p.Role, r.Method, r.URL.Path, data.ErrForbidden))
+				httpx.WriteError(w, fmt.Errorf("role %q may not %s %s: %w", p.Role, r.Method, r.URL.Path, data.ErrForbidden))
 				return
 			}
 			next.ServeHTTP(w, r)
@@ -179,7 +180,7 @@ func readPolicy(private bool) func(http.Handler) http.Handler {
 				return
 			}
 			w.Header().Set("WWW-Authenticate", `Bearer realm="citygrid"`)
-			writeError(w, fmt.Errorf("%s needs a bearer token on this server (public_lookups is off): %w", r.URL.Path, data.ErrUnauthorized))
+			httpx.WriteError(w, fmt.Errorf("%s needs a bearer token on this server (public_lookups is off): %w", r.URL.Path, data.ErrUnauthorized))
 		})
 	}
 }

@@ -18,6 +18,7 @@ import (
 	"time"
 
 	"citygrid/api/city"
+	"citygrid/api/httpx"
 	"citygrid/data"
 	"citygrid/data/gpkg"
 
@@ -424,7 +425,7 @@ func TestPerIPAndPerUserRateLimits(t *testing.T) {
 	if w.Code != http.StatusTooManyRequests || w.Header().Get("Retry-After") != "4" {
 		t.Fatalf("3rd token request: %d Retry-After %q, want 429 and 4", w.Code, w.Header().Get("Retry-After"))
 	}
-	var body errorBody
+	var body httpx.ErrorBody
 	_ = json.NewDecoder(w.Body).Decode(&body)
 	if !strings.Contains(body.Error, "user-viewer") {
 		t.Errorf("429 body %q should name the user", body.Error)
@@ -527,11 +528,11 @@ func TestQueryPolygonsHaveAVertexCap(t *testing.T) {
 		b.WriteString(`[118.72,31.915],[118.705,31.905]]]}`)
 		return b.String()
 	}
-	if w := f.do("POST", "/api/v1/within", "", ring(MaxPolygonVertices-1)); w.Code != 200 {
-		t.Fatalf("%d vertices: %d %.300s", MaxPolygonVertices, w.Code, w.Body)
+	if w := f.do("POST", "/api/v1/within", "", ring(httpx.MaxPolygonVertices-1)); w.Code != 200 {
+		t.Fatalf("%d vertices: %d %.300s", httpx.MaxPolygonVertices, w.Code, w.Body)
 	}
-	w := f.do("POST", "/api/v1/within", "", ring(MaxPolygonVertices+1))
+	w := f.do("POST", "/api/v1/within", "", ring(httpx.MaxPolygonVertices+1))
 	if w.Code != 400 || !strings.Contains(w.Body.String(), `"geometry"`) {
-		t.Fatalf("%d vertices: %d %.300s", MaxPolygonVertices+2, w.Code, w.Body)
+		t.Fatalf("%d vertices: %d %.300s", httpx.MaxPolygonVertices+2, w.Code, w.Body)
 	}
 }

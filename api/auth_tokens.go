@@ -7,6 +7,7 @@ import (
 	"net/http"
 	"time"
 
+	"citygrid/api/httpx"
 	"citygrid/data"
 
 	"github.com/go-chi/chi/v5"
@@ -50,20 +51,20 @@ type issuedToken struct {
 
 func (s *tokenService) whoami(w http.ResponseWriter, r *http.Request) {
 	w.Header().Set("Cache-Control", "no-store")
-	writeJSON(w, http.StatusOK, principalOf(r))
+	httpx.WriteJSON(w, http.StatusOK, principalOf(r))
 }
 
 func (s *tokenService) list(w http.ResponseWriter, r *http.Request) {
 	ts, err := s.store.Tokens(r.Context())
 	if err != nil {
-		writeError(w, err)
+		httpx.WriteError(w, err)
 		return
 	}
 	if ts == nil {
 		ts = []data.Token{}
 	}
 	w.Header().Set("Cache-Control", "no-store")
-	writeJSON(w, http.StatusOK, map[string]any{"tokens": ts})
+	httpx.WriteJSON(w, http.StatusOK, map[string]any{"tokens": ts})
 }
 
 func (s *tokenService) create(w http.ResponseWriter, r *http.Request) {
@@ -71,25 +72,25 @@ func (s *tokenService) create(w http.ResponseWriter, r *http.Request) {
 	dec := json.NewDecoder(r.Body)
 	dec.DisallowUnknownFields()
 	if err := dec.Decode(&req); err != nil {
-		writeError(w, &data.ValidationError{Field: "body", Reason: err.Error()})
+		httpx.WriteError(w, &data.ValidationError{Field: "body", Reason: err.Error()})
 		return
 	}
 	var exp time.Time
 	if req.ExpiresIn != "" {
 		d, err := time.ParseDuration(req.ExpiresIn)
 		if err != nil || d <= 0 {
-			writeError(w, &data.ValidationError{Field: "expires_in", Reason: fmt.Sprintf("%q is not a positive duration like \"720h\"", req.ExpiresIn)})
+			httpx.WriteError(w, &data.ValidationError{Field: "expires_in", Reason: fmt.Sprintf("%q is not a positive duration like \"720h\"", req.ExpiresIn)})
 			return
 		}
 		exp = time.Now().Add(d)
 	}
 	tok, t, err := s.store.CreateToken(r.Context(), data.Principal{User: req.User, Role: req.Role, Unit: req.Unit}, req.Note, exp)
 	if err != nil {
-		writeError(w, err)
+		httpx.WriteError(w, err)
 		return
 	}
 	w.Header().Set("Cache-Control", "no-store")
-	writeJSON(w, http.StatusCreated, issuedToken{Secret: tok, Token: t})
+	httpx.WriteJSON(w, http.StatusCreated, issuedToken{Secret: tok, Token: t})
 }
 
 func (s *tokenService) revoke(w http.ResponseWriter, r *http.Request) {
@@ -102,10 +103,10 @@ func (s *tokenService) revoke(w http.ResponseWriter, r *http.Request) {
 		t, err = s.store.RevokeToken(r.Context(), id)
 	}
 	if err != nil {
-		writeError(w, err)
+		httpx.WriteError(w, err)
 		return
 	}
-	writeJSON(w, http.StatusOK, t)
+	httpx.WriteJSON(w, http.StatusOK, t)
 }
 
 // noTokenStore stands in when the server has no token store: the token

@@ -12,6 +12,7 @@ import (
 	"unicode/utf8"
 	"unsafe"
 
+	"citygrid/api/httpx"
 	"citygrid/spatial"
 	"citygrid/spatial/crs"
 
@@ -32,34 +33,34 @@ const batchChunk = 2048
 // locateBatch answers POST /api/v1/locate/batch.
 func (s *spatialService) locateBatch(w http.ResponseWriter, r *http.Request) {
 	if r.Body == nil || r.Body == http.NoBody {
-		writeError(w, errBadRequest("body", "required"))
+		httpx.WriteError(w, httpx.BadRequest("body", "required"))
 		return
 	}
 	body, err := io.ReadAll(r.Body)
 	if err != nil {
-		writeError(w, jsonError(err))
+		httpx.WriteError(w, httpx.JSONError(err))
 		return
 	}
 	req, err := parseBatch(body, s.maxBatch)
 	if err != nil {
-		writeError(w, err)
+		httpx.WriteError(w, err)
 		return
 	}
 	c, err := crs.Parse(req.crs)
 	if err != nil {
-		writeError(w, errBadRequest("crs", "unknown CRS "+quote(req.crs)+": want cgcs2000, wgs84, gcj02 or bd09"))
+		httpx.WriteError(w, httpx.BadRequest("crs", "unknown CRS "+httpx.Quote(req.crs)+": want cgcs2000, wgs84, gcj02 or bd09"))
 		return
 	}
 	for i, p := range req.points {
 		if !(p[0] >= -180 && p[0] <= 180 && p[1] >= -90 && p[1] <= 90) {
 			field := "points[" + strconv.Itoa(i) + "]"
-			writeError(w, checkLonLat(field, field, p[0], p[1]))
+			httpx.WriteError(w, httpx.CheckLonLat(field, field, p[0], p[1]))
 			return
 		}
 	}
 	chunks, covered, err := s.locateChunks(r.Context(), req.points, c)
 	if err != nil {
-		writeError(w, err)
+		httpx.WriteError(w, err)
 		return
 	}
 	w.Header().Set("Content-Type", "application/json; charset=utf-8")
@@ -259,9 +260,9 @@ func (p *batchParser) ws() {
 
 func (p *batchParser) syntax(want string) error {
 	if p.i >= len(p.b) {
-		return errBadRequest("body", "invalid JSON: unexpected end of input, want "+want)
+		return httpx.BadRequest("body", "invalid JSON: unexpected end of input, want "+want)
 	}
-	return errBadRequest("body", fmt.Sprintf("invalid JSON at byte %d: want %s, got %q", p.i, want, p.b[p.i]))
+	return httpx.BadRequest("body", fmt.Sprintf("invalid JSON at byte %d: want %s, got %q", p.i, want, p.b[p.i]))
 }
 
 func (p *batchParser) expect(c byte) error {
@@ -304,7 +305,7 @@ func (p *batchParser) str() (string, error) {
 			}
 			var s string
 			if err := json.Unmarshal(raw, &s); err != nil {
-				return "", errBadRequest("body", fmt.Sprintf("invalid JSON string at byte %d", start))
+				return "", httpx.BadRequest("body", fmt.Sprintf("invalid JSON string at byte %d", start))
 			}
 			return s, nil
 		case c < 0x20:
@@ -333,7 +334,7 @@ func (p *batchParser) num(field func() string) (float64, error) {
 	}
 	bad := func() (float64, error) {
 		end := min(len(p.b), max(p.i, start+1))
-		return 0, errBadRequest(field(), fmt.Sprintf("not a JSON number at byte %d: %q", start, p.b[start:end]))
+		return 0, httpx.BadRequest(field(), fmt.Sprintf("not a JSON number at byte %d: %q", start, p.b[start:end]))
 	}
 	if p.i < len(p.b) && p.b[p.i] == '-' {
 		p.i++
@@ -362,7 +363,7 @@ func (p *batchParser) num(field func() string) (float64, error) {
 	// number is parsed in place (ParseFloat keeps no reference to it).
 	v, err := strconv.ParseFloat(unsafe.String(&p.b[start], p.i-start), 64)
 	if err != nil {
-		return 0, errBadRequest(field(), fmt.Sprintf("%q is out of range", p.b[start:p.i]))
+		return 0, httpx.BadRequest(field(), fmt.Sprintf("%q is out of range", p.b[start:p.i]))
 	}
 	return v, nil
 }
@@ -382,7 +383,7 @@ func (p *batchParser) request() (batchRequest, error) {
 				return req, err
 			}
 			if seen[key] {
-				return req, errBadRequest(key, "given twice")
+				return req, httpx.BadRequest(key, "given twice")
 			}
 			seen[key] = true
 			if err := p.expect(':'); err != nil {
@@ -391,14 +392,14 @@ func (p *batchParser) request() (batchRequest, error) {
 			switch key {
 			case "crs":
 				if req.crs, err = p.str(); err != nil {
-					return req, errBadRequest("crs", "want a string")
+					return req, httpx.BadRequest("crs", "want a string")
 				}
 			case "points":
 				if req.points, err = p.points(); err != nil {
 					return req, err
 				}
 			default:
-				return req, errBadRequest(key, "unknown member: a batch has crs and points")
+				return req, httpx.BadRequest(key, "unknown member: a batch has crs and points")
 			}
 			if p.peek() == ',' {
 				p.i++
@@ -411,17 +412,17 @@ func (p *batchParser) request() (batchRequest, error) {
 		}
 	}
 	if p.ws(); p.i < len(p.b) {
-		return req, errBadRequest("body", "trailing data after the JSON value")
+		return req, httpx.BadRequest("body", "trailing data after the JSON value")
 	}
 	if !seen["points"] {
-		return req, errBadRequest("points", "required")
+		return req, httpx.BadRequest("points", "required")
 	}
 	return req, nil
 }
 
 func (p *batchParser) points() ([]orb.Point, error) {
 	if p.peek() != '[' {
-		return nil, errBadRequest("points", "want an array of [lon, lat] pairs")
+		return nil, httpx.BadRequest("points", "want an array of [lon, lat] pairs")
 	}
 	p.i++
 	// Estimate the count from the body size to allocate once: a point is
@@ -433,14 +434,14 @@ func (p *batchParser) points() ([]orb.Point, error) {
 	}
 	for {
 		if len(pts) == p.max {
-			return nil, errBadRequest("points", fmt.Sprintf("more than %d points in one batch", p.max))
+			return nil, httpx.BadRequest("points", fmt.Sprintf("more than %d points in one batch", p.max))
 		}
 		field := func() string { return "points[" + strconv.Itoa(len(pts)) + "]" }
 		if p.peek() == 0 {
 			return nil, p.syntax("a [lon, lat] pair")
 		}
 		if p.peek() != '[' {
-			return nil, errBadRequest(field(), "want a [lon, lat] pair")
+			return nil, httpx.BadRequest(field(), "want a [lon, lat] pair")
 		}
 		p.i++
 		lon, err := p.num(field)
@@ -448,7 +449,7 @@ func (p *batchParser) points() ([]orb.Point, error) {
 			return nil, err
 		}
 		if p.peek() != ',' {
-			return nil, errBadRequest(field(), "want exactly two numbers, [lon, lat]")
+			return nil, httpx.BadRequest(field(), "want exactly two numbers, [lon, lat]")
 		}
 		p.i++
 		lat, err := p.num(field)
@@ -456,7 +457,7 @@ func (p *batchParser) points() ([]orb.Point, error) {
 			return nil, err
 		}
 		if p.peek() != ']' {
-			return nil, errBadRequest(field(), "want exactly two numbers, [lon, lat]")
+			return nil, httpx.BadRequest(field(), "want exactly two numbers, [lon, lat]")
 		}
 		p.i++
 		pts = append(pts, orb.Point{lon, lat})

@@ -9,6 +9,7 @@ import (
 	"strconv"
 	"strings"
 
+	"citygrid/api/httpx"
 	"citygrid/data/cases"
 	"citygrid/tiles"
 
@@ -37,7 +38,7 @@ var caseFilterParams = []string{"state", "category", "source", "unit", "from", "
 //	overdue=true               only cases open past their deadline
 func parseCaseFilter(q url.Values) (tiles.CaseFilter, error) {
 	var f tiles.CaseFilter
-	for _, s := range queryList(q, "state") {
+	for _, s := range httpx.QueryList(q, "state") {
 		if s == "open" {
 			for _, st := range caseStates {
 				if !st.Terminal() {
@@ -47,23 +48,23 @@ func parseCaseFilter(q url.Values) (tiles.CaseFilter, error) {
 			continue
 		}
 		if !slices.Contains(caseStates, cases.State(s)) {
-			return f, errBadRequest("state", fmt.Sprintf("%q is not a case state (or open)", s))
+			return f, httpx.BadRequest("state", fmt.Sprintf("%q is not a case state (or open)", s))
 		}
 		f.States = append(f.States, cases.State(s))
 	}
-	f.Categories = queryList(q, "category")
+	f.Categories = httpx.QueryList(q, "category")
 	for _, c := range f.Categories {
 		if len(c) > 40 {
-			return f, errBadRequest("category", "too long")
+			return f, httpx.BadRequest("category", "too long")
 		}
 	}
-	for _, s := range queryList(q, "source") {
+	for _, s := range httpx.QueryList(q, "source") {
 		if !slices.Contains(caseSources, cases.Source(s)) {
-			return f, errBadRequest("source", fmt.Sprintf("%q is not a report source", s))
+			return f, httpx.BadRequest("source", fmt.Sprintf("%q is not a report source", s))
 		}
 		f.Sources = append(f.Sources, cases.Source(s))
 	}
-	f.Units = queryList(q, "unit")
+	f.Units = httpx.QueryList(q, "unit")
 	if s := q.Get("from"); s != "" {
 		t, err := parseDay("from", s)
 		if err != nil {
@@ -82,14 +83,14 @@ func parseCaseFilter(q url.Values) (tiles.CaseFilter, error) {
 		f.To = t
 	}
 	if !f.From.IsZero() && !f.To.IsZero() && !f.To.After(f.From) {
-		return f, errBadRequest("to", "must be after from")
+		return f, httpx.BadRequest("to", "must be after from")
 	}
 	switch q.Get("overdue") {
 	case "", "false", "0":
 	case "true", "1":
 		f.OverdueOnly = true
 	default:
-		return f, errBadRequest("overdue", "want true or false")
+		return f, httpx.BadRequest("overdue", "want true or false")
 	}
 	return f, nil
 }
@@ -113,15 +114,15 @@ func (b *caseBoard) caseTileJSON(w http.ResponseWriter, r *http.Request) {
 	cors(w)
 	q := r.URL.Query()
 	if _, err := parseCaseFilter(q); err != nil {
-		writeError(w, err)
+		httpx.WriteError(w, err)
 		return
 	}
-	u := baseURL(r) + "/tiles/cases/{z}/{x}/{y}.mvt?g=" + strconv.FormatUint(b.Layer().Generation(), 10)
+	u := httpx.BaseURL(r) + "/tiles/cases/{z}/{x}/{y}.mvt?g=" + strconv.FormatUint(b.Layer().Generation(), 10)
 	if fq := filterQuery(q); fq != "" {
 		u += "&" + fq
 	}
 	w.Header().Set("Cache-Control", "no-cache")
-	writeJSON(w, http.StatusOK, tiles.CaseTileJSON(u, b.Layer().Bounds()))
+	httpx.WriteJSON(w, http.StatusOK, tiles.CaseTileJSON(u, b.Layer().Bounds()))
 }
 
 // caseTile answers GET /tiles/cases/{z}/{x}/{y}.mvt with the filter of
@@ -131,34 +132,34 @@ func (b *caseBoard) caseTile(w http.ResponseWriter, r *http.Request) {
 	cors(w)
 	ys, ext, _ := strings.Cut(chi.URLParam(r, "y"), ".")
 	if ext != "mvt" && ext != "pbf" {
-		writeError(w, errBadRequest("y", "want {y}.mvt"))
+		httpx.WriteError(w, httpx.BadRequest("y", "want {y}.mvt"))
 		return
 	}
 	parse := func(field, s string) (int, error) {
 		v, err := strconv.Atoi(s)
 		if err != nil || len(s) > 9 {
-			return 0, errBadRequest(field, "not an integer: "+quote(s))
+			return 0, httpx.BadRequest(field, "not an integer: "+httpx.Quote(s))
 		}
 		return v, nil
 	}
 	z, err := parse("z", chi.URLParam(r, "z"))
 	if err != nil {
-		writeError(w, err)
+		httpx.WriteError(w, err)
 		return
 	}
 	x, err := parse("x", chi.URLParam(r, "x"))
 	if err != nil {
-		writeError(w, err)
+		httpx.WriteError(w, err)
 		return
 	}
 	y, err := parse("y", ys)
 	if err != nil {
-		writeError(w, err)
+		httpx.WriteError(w, err)
 		return
 	}
 	f, err := parseCaseFilter(r.URL.Query())
 	if err != nil {
-		writeError(w, err)
+		httpx.WriteError(w, err)
 		return
 	}
 	data, err := b.Layer().Tile(z, x, y, &f)
@@ -168,9 +169,9 @@ func (b *caseBoard) caseTile(w http.ResponseWriter, r *http.Request) {
 			if z >= tiles.CaseMinZoom && z <= tiles.CaseMaxZoom {
 				field = "x"
 			}
-			err = errBadRequest(field, err.Error())
+			err = httpx.BadRequest(field, err.Error())
 		}
-		writeError(w, err)
+		httpx.WriteError(w, err)
 		return
 	}
 	h := w.Header()
@@ -195,7 +196,7 @@ func (b *caseBoard) caseTile(w http.ResponseWriter, r *http.Request) {
 	if gz {
 		h.Set("Content-Encoding", "gzip")
 	} else if body, err = tiles.Gunzip(data); err != nil {
-		writeError(w, err)
+		httpx.WriteError(w, err)
 		return
 	}
 	h.Set("Content-Length", strconv.Itoa(len(body)))

@@ -20,6 +20,7 @@ import (
 	"time"
 
 	"citygrid/api/city"
+	"citygrid/api/httpx"
 	"citygrid/data"
 	"citygrid/data/cases"
 	"citygrid/spatial"
@@ -102,29 +103,29 @@ func mayRead(p data.Principal, c *cases.Case) bool {
 func (s *caseService) caseID(r *http.Request) (int64, error) {
 	id, err := strconv.ParseInt(chi.URLParam(r, "id"), 10, 64)
 	if err != nil || id <= 0 {
-		return 0, errBadRequest("id", "a positive case id")
+		return 0, httpx.BadRequest("id", "a positive case id")
 	}
 	return id, nil
 }
 
 func (s *caseService) create(w http.ResponseWriter, r *http.Request) {
 	if s.svc == nil {
-		writeError(w, errNoCases)
+		httpx.WriteError(w, errNoCases)
 		return
 	}
 	var in cases.NewCase
-	if err := decodeJSON(r, &in); err != nil {
-		writeError(w, err)
+	if err := httpx.DecodeJSON(r, &in); err != nil {
+		httpx.WriteError(w, err)
 		return
 	}
 	p := principalOf(r)
 	c, err := s.svc.Report(r.Context(), p, in)
 	if err != nil {
-		writeError(w, err)
+		httpx.WriteError(w, err)
 		return
 	}
 	w.Header().Set("Location", fmt.Sprintf("/api/v1/cases/%d", c.ID))
-	writeJSON(w, http.StatusCreated, s.view(c, p, time.Now()))
+	httpx.WriteJSON(w, http.StatusCreated, s.view(c, p, time.Now()))
 }
 
 func (s *caseService) get(w http.ResponseWriter, r *http.Request) {
@@ -133,18 +134,18 @@ func (s *caseService) get(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	w.Header().Set("ETag", fmt.Sprintf(`"%d"`, c.Version))
-	writeJSON(w, http.StatusOK, s.view(c, principalOf(r), time.Now()))
+	httpx.WriteJSON(w, http.StatusOK, s.view(c, principalOf(r), time.Now()))
 }
 
 // load reads the case of the path, answering the error itself.
 func (s *caseService) load(w http.ResponseWriter, r *http.Request) (*cases.Case, bool) {
 	if s.svc == nil {
-		writeError(w, errNoCases)
+		httpx.WriteError(w, errNoCases)
 		return nil, false
 	}
 	id, err := s.caseID(r)
 	if err != nil {
-		writeError(w, err)
+		httpx.WriteError(w, err)
 		return nil, false
 	}
 	c, err := s.st.Get(r.Context(), id)
@@ -152,7 +153,7 @@ func (s *caseService) load(w http.ResponseWriter, r *http.Request) (*cases.Case,
 		err = fmt.Errorf("case %d: %w", id, data.ErrNotFound) // do not reveal others' cases
 	}
 	if err != nil {
-		writeError(w, err)
+		httpx.WriteError(w, err)
 		return nil, false
 	}
 	return c, true
@@ -165,34 +166,34 @@ func (s *caseService) transitions(w http.ResponseWriter, r *http.Request) {
 	}
 	ts, err := s.st.Transitions(r.Context(), c.ID)
 	if err != nil {
-		writeError(w, err)
+		httpx.WriteError(w, err)
 		return
 	}
-	writeJSON(w, http.StatusOK, map[string]any{"case_id": c.ID, "transitions": ts})
+	httpx.WriteJSON(w, http.StatusOK, map[string]any{"case_id": c.ID, "transitions": ts})
 }
 
 // filterOf reads the listing filters of the query string.
 func filterOf(r *http.Request) (cases.Filter, error) {
 	q := r.URL.Query()
 	var f cases.Filter
-	for _, s := range queryList(q, "state") {
+	for _, s := range httpx.QueryList(q, "state") {
 		st := cases.State(s)
 		if !slices.Contains(allCaseStates, st) {
-			return f, errBadRequest("state", fmt.Sprintf("unknown state %q", s))
+			return f, httpx.BadRequest("state", fmt.Sprintf("unknown state %q", s))
 		}
 		f.States = append(f.States, st)
 	}
-	for _, s := range queryList(q, "id") {
+	for _, s := range httpx.QueryList(q, "id") {
 		id, err := strconv.ParseInt(s, 10, 64)
 		if err != nil {
-			return f, errBadRequest("id", "case ids are integers")
+			return f, httpx.BadRequest("id", "case ids are integers")
 		}
 		f.IDs = append(f.IDs, id)
 	}
 	f.Category, f.Unit, f.Street, f.Community, f.UnitGrid, f.Dispatcher = q.Get("category"), q.Get("unit"), q.Get("street"), q.Get("community"), q.Get("grid"), q.Get("dispatcher")
 	if k := q.Get("kind"); k != "" {
 		if k != string(data.KindComponent) && k != string(data.KindEvent) {
-			return f, errBadRequest("kind", "component or event")
+			return f, httpx.BadRequest("kind", "component or event")
 		}
 		f.Kind = data.CategoryKind(k)
 	}
@@ -206,13 +207,13 @@ func filterOf(r *http.Request) (cases.Filter, error) {
 	}{{"from", &f.ReportedFrom}, {"to", &f.ReportedTo}, {"updated_from", &f.UpdatedFrom}, {"updated_to", &f.UpdatedTo}} {
 		if v := q.Get(tf.name); v != "" {
 			if *tf.dst, err = time.Parse(time.RFC3339, v); err != nil {
-				return f, errBadRequest(tf.name, "an RFC 3339 time, e.g. 2026-03-01T00:00:00+08:00")
+				return f, httpx.BadRequest(tf.name, "an RFC 3339 time, e.g. 2026-03-01T00:00:00+08:00")
 			}
 		}
 	}
 	if v := q.Get("due_before"); v != "" {
 		if f.DueBefore, err = time.Parse(time.RFC3339, v); err != nil {
-			return f, errBadRequest("due_before", "an RFC 3339 time")
+			return f, httpx.BadRequest("due_before", "an RFC 3339 time")
 		}
 	}
 	for _, b := range []struct {
@@ -221,7 +222,7 @@ func filterOf(r *http.Request) (cases.Filter, error) {
 	}{{"overdue", &f.Overdue}, {"open", &f.Open}} {
 		if v := q.Get(b.name); v != "" {
 			if *b.dst, err = strconv.ParseBool(v); err != nil {
-				return f, errBadRequest(b.name, "true or false")
+				return f, httpx.BadRequest(b.name, "true or false")
 			}
 		}
 	}
@@ -230,12 +231,12 @@ func filterOf(r *http.Request) (cases.Filter, error) {
 	case "due":
 		f.Sort = cases.SortDue
 	default:
-		return f, errBadRequest("sort", "newest or due")
+		return f, httpx.BadRequest("sort", "newest or due")
 	}
-	if f.Offset, err = queryInt(q, "offset", 0, 0, 1<<30); err != nil {
+	if f.Offset, err = httpx.QueryInt(q, "offset", 0, 0, 1<<30); err != nil {
 		return f, err
 	}
-	if f.Limit, err = queryInt(q, "limit", cases.DefaultPageSize, 1, cases.MaxPageSize); err != nil {
+	if f.Limit, err = httpx.QueryInt(q, "limit", cases.DefaultPageSize, 1, cases.MaxPageSize); err != nil {
 		return f, err
 	}
 	return f, nil
@@ -261,12 +262,12 @@ func scope(p data.Principal, f *cases.Filter) {
 // see, answering the error itself.
 func (s *caseService) listRequest(w http.ResponseWriter, r *http.Request) (cases.Filter, data.Principal, bool) {
 	if s.svc == nil {
-		writeError(w, errNoCases)
+		httpx.WriteError(w, errNoCases)
 		return cases.Filter{}, data.Principal{}, false
 	}
 	f, err := filterOf(r)
 	if err != nil {
-		writeError(w, err)
+		httpx.WriteError(w, err)
 		return f, data.Principal{}, false
 	}
 	p := principalOf(r)
@@ -285,7 +286,7 @@ func (s *caseService) writePage(w http.ResponseWriter, r *http.Request, f cases.
 	f.Now = now
 	page, err := s.st.List(r.Context(), f)
 	if err != nil {
-		writeError(w, err)
+		httpx.WriteError(w, err)
 		return
 	}
 	out := struct {
@@ -297,7 +298,7 @@ func (s *caseService) writePage(w http.ResponseWriter, r *http.Request, f cases.
 	for i, c := range page.Cases {
 		out.Cases[i] = s.view(c, p, now)
 	}
-	writeJSON(w, http.StatusOK, out)
+	httpx.WriteJSON(w, http.StatusOK, out)
 }
 
 // queue lists the cases waiting on a unit (?unit=) or a dispatcher
@@ -334,45 +335,45 @@ type actionBody struct {
 
 func (s *caseService) action(w http.ResponseWriter, r *http.Request) {
 	if s.svc == nil {
-		writeError(w, errNoCases)
+		httpx.WriteError(w, errNoCases)
 		return
 	}
 	id, err := s.caseID(r)
 	if err != nil {
-		writeError(w, err)
+		httpx.WriteError(w, err)
 		return
 	}
 	var b actionBody
 	if r.ContentLength != 0 && r.Body != nil && r.Body != http.NoBody {
-		if err := decodeJSON(r, &b); err != nil {
-			writeError(w, err)
+		if err := httpx.DecodeJSON(r, &b); err != nil {
+			httpx.WriteError(w, err)
 			return
 		}
 	}
 	if im := strings.Trim(r.Header.Get("If-Match"), `"W/`); im != "" {
 		v, err := strconv.ParseInt(im, 10, 64)
 		if err != nil {
-			writeError(w, errBadRequest("If-Match", "the case version, as the ETag gives it"))
+			httpx.WriteError(w, httpx.BadRequest("If-Match", "the case version, as the ETag gives it"))
 			return
 		}
 		b.Version = v
 	}
 	p := principalOf(r)
 	if cur, err := s.st.Get(r.Context(), id); err == nil && !mayRead(p, cur) {
-		writeError(w, fmt.Errorf("case %d is not with unit %q: %w", id, p.Unit, data.ErrForbidden))
+		httpx.WriteError(w, fmt.Errorf("case %d is not with unit %q: %w", id, p.Unit, data.ErrForbidden))
 		return
 	}
 	c, t, err := s.svc.Act(r.Context(), p, id, cases.ActionRequest{Action: chi.URLParam(r, "action"), Note: b.Note, Unit: b.Unit, Amount: b.Amount, Version: b.Version})
 	if err != nil {
-		writeError(w, err)
+		httpx.WriteError(w, err)
 		return
 	}
 	w.Header().Set("ETag", fmt.Sprintf(`"%d"`, c.Version))
-	writeJSON(w, http.StatusOK, map[string]any{"case": s.view(c, p, time.Now()), "transition": t})
+	httpx.WriteJSON(w, http.StatusOK, map[string]any{"case": s.view(c, p, time.Now()), "transition": t})
 }
 
 func (s *caseService) workflow(w http.ResponseWriter, r *http.Request) {
-	writeJSON(w, http.StatusOK, map[string]any{"actions": cases.Machine, "states": allCaseStates, "report_roles": cases.ReportRoles})
+	httpx.WriteJSON(w, http.StatusOK, map[string]any{"actions": cases.Machine, "states": allCaseStates, "report_roles": cases.ReportRoles})
 }
 
 // Attachments.
@@ -401,11 +402,11 @@ func (s *caseService) attach(w http.ResponseWriter, r *http.Request) {
 	}
 	blobs, inStore := s.st.(cases.AttachmentContent)
 	if s.uploads == "" && !inStore {
-		writeError(w, fmt.Errorf("no data directory for uploads: %w", data.ErrUnavailable))
+		httpx.WriteError(w, fmt.Errorf("no data directory for uploads: %w", data.ErrUnavailable))
 		return
 	}
 	if c.State.Terminal() {
-		writeError(w, &cases.ConflictError{ID: c.ID, State: c.State, Version: c.Version, Allowed: []string{}, Reason: "no attachments to a finished case"})
+		httpx.WriteError(w, &cases.ConflictError{ID: c.ID, State: c.State, Version: c.Version, Allowed: []string{}, Reason: "no attachments to a finished case"})
 		return
 	}
 	max := s.svc.Settings().MaxPhotoBytes
@@ -416,7 +417,7 @@ func (s *caseService) attach(w http.ResponseWriter, r *http.Request) {
 		for {
 			part, err := mr.NextPart()
 			if err != nil {
-				writeError(w, errBadRequest("body", "a multipart form with one image file part"))
+				httpx.WriteError(w, httpx.BadRequest("body", "a multipart form with one image file part"))
 				return
 			}
 			if part.FileName() != "" || part.FormName() == "file" {
@@ -427,16 +428,16 @@ func (s *caseService) attach(w http.ResponseWriter, r *http.Request) {
 	}
 	body, err := io.ReadAll(io.LimitReader(src, max+1))
 	if err != nil {
-		writeError(w, err)
+		httpx.WriteError(w, err)
 		return
 	}
 	if int64(len(body)) > max {
-		writeError(w, &http.MaxBytesError{Limit: max})
+		httpx.WriteError(w, &http.MaxBytesError{Limit: max})
 		return
 	}
 	typ, ext := sniffImage(body)
 	if typ == "" {
-		writeError(w, errBadRequest("body", "a JPEG, PNG or WebP image"))
+		httpx.WriteError(w, httpx.BadRequest("body", "a JPEG, PNG or WebP image"))
 		return
 	}
 	if inStore {
@@ -444,36 +445,36 @@ func (s *caseService) attach(w http.ResponseWriter, r *http.Request) {
 		// serves the photo, whichever took it.
 		a := newAttachment(r, c, body, typ, ext)
 		if err := blobs.AddAttachmentContent(r.Context(), a, body); err != nil {
-			writeError(w, err)
+			httpx.WriteError(w, err)
 			return
 		}
 		w.Header().Set("Location", fmt.Sprintf("/api/v1/cases/%d/attachments/%d", c.ID, a.ID))
-		writeJSON(w, http.StatusCreated, a)
+		httpx.WriteJSON(w, http.StatusCreated, a)
 		return
 	}
 	if err := os.MkdirAll(s.uploads, 0o750); err != nil {
-		writeError(w, err)
+		httpx.WriteError(w, err)
 		return
 	}
 	a := newAttachment(r, c, body, typ, ext)
 	name := a.Name
 	tmp := filepath.Join(s.uploads, "."+name+".tmp")
 	if err := os.WriteFile(tmp, body, 0o640); err != nil {
-		writeError(w, err)
+		httpx.WriteError(w, err)
 		return
 	}
 	if err := os.Rename(tmp, filepath.Join(s.uploads, name)); err != nil {
 		os.Remove(tmp)
-		writeError(w, err)
+		httpx.WriteError(w, err)
 		return
 	}
 	if err := s.st.AddAttachment(r.Context(), a); err != nil {
 		os.Remove(filepath.Join(s.uploads, name))
-		writeError(w, err)
+		httpx.WriteError(w, err)
 		return
 	}
 	w.Header().Set("Location", fmt.Sprintf("/api/v1/cases/%d/attachments/%d", c.ID, a.ID))
-	writeJSON(w, http.StatusCreated, a)
+	httpx.WriteJSON(w, http.StatusCreated, a)
 }
 
 // newAttachment describes an uploaded image of case c under a generated
@@ -493,10 +494,10 @@ func (s *caseService) attachments(w http.ResponseWriter, r *http.Request) {
 	}
 	as, err := s.st.Attachments(r.Context(), c.ID)
 	if err != nil {
-		writeError(w, err)
+		httpx.WriteError(w, err)
 		return
 	}
-	writeJSON(w, http.StatusOK, map[string]any{"attachments": as})
+	httpx.WriteJSON(w, http.StatusOK, map[string]any{"attachments": as})
 }
 
 func (s *caseService) attachment(w http.ResponseWriter, r *http.Request) {
@@ -506,12 +507,12 @@ func (s *caseService) attachment(w http.ResponseWriter, r *http.Request) {
 	}
 	aid, err := strconv.ParseInt(chi.URLParam(r, "aid"), 10, 64)
 	if err != nil {
-		writeError(w, errBadRequest("aid", "an attachment id"))
+		httpx.WriteError(w, httpx.BadRequest("aid", "an attachment id"))
 		return
 	}
 	as, err := s.st.Attachments(r.Context(), c.ID)
 	if err != nil {
-		writeError(w, err)
+		httpx.WriteError(w, err)
 		return
 	}
 	for _, a := range as {
@@ -525,13 +526,13 @@ func (s *caseService) attachment(w http.ResponseWriter, r *http.Request) {
 					http.ServeContent(w, r, "", a.Uploaded, bytes.NewReader(body))
 					return
 				} else if !errors.Is(err, data.ErrNotFound) {
-					writeError(w, err)
+					httpx.WriteError(w, err)
 					return
 				}
 			}
 			f, err := os.Open(filepath.Join(s.uploads, a.Name))
 			if err != nil {
-				writeError(w, fmt.Errorf("attachment %d: %w", aid, data.ErrNotFound))
+				httpx.WriteError(w, fmt.Errorf("attachment %d: %w", aid, data.ErrNotFound))
 				return
 			}
 			defer f.Close()
@@ -542,7 +543,7 @@ func (s *caseService) attachment(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 	}
-	writeError(w, fmt.Errorf("attachment %d of case %d: %w", aid, c.ID, data.ErrNotFound))
+	httpx.WriteError(w, fmt.Errorf("attachment %d of case %d: %w", aid, c.ID, data.ErrNotFound))
 }
 
 // Configuration: calendar, deadlines and settings documents, versioned.
@@ -553,32 +554,32 @@ func configError(err error) error {
 	var se *json.SyntaxError
 	var te *json.UnmarshalTypeError
 	if errors.As(err, &se) || errors.As(err, &te) || errors.Is(err, io.EOF) || errors.Is(err, io.ErrUnexpectedEOF) {
-		return jsonError(err)
+		return httpx.JSONError(err)
 	}
 	return err
 }
 
 func (s *caseService) getConfig(w http.ResponseWriter, r *http.Request) {
 	if s.svc == nil {
-		writeError(w, errNoCases)
+		httpx.WriteError(w, errNoCases)
 		return
 	}
 	name := chi.URLParam(r, "name")
 	cur, err := s.wf.CurrentConfig(name)
 	if err != nil {
-		writeError(w, err)
+		httpx.WriteError(w, err)
 		return
 	}
 	var version int64
 	if v := r.URL.Query().Get("version"); v != "" {
 		n, err := strconv.ParseInt(v, 10, 64)
 		if err != nil || n <= 0 {
-			writeError(w, errBadRequest("version", "a positive version"))
+			httpx.WriteError(w, httpx.BadRequest("version", "a positive version"))
 			return
 		}
 		d, err := s.st.Config(r.Context(), name, n)
 		if err != nil {
-			writeError(w, err)
+			httpx.WriteError(w, err)
 			return
 		}
 		w.Header().Set("ETag", fmt.Sprintf(`"%d"`, d.Version))
@@ -590,54 +591,54 @@ func (s *caseService) getConfig(w http.ResponseWriter, r *http.Request) {
 		version = d.Version
 	}
 	w.Header().Set("ETag", fmt.Sprintf(`"%d"`, version))
-	writeJSON(w, http.StatusOK, map[string]any{"name": name, "version": version, "config": cur})
+	httpx.WriteJSON(w, http.StatusOK, map[string]any{"name": name, "version": version, "config": cur})
 }
 
 func (s *caseService) configVersions(w http.ResponseWriter, r *http.Request) {
 	if s.svc == nil {
-		writeError(w, errNoCases)
+		httpx.WriteError(w, errNoCases)
 		return
 	}
 	name := chi.URLParam(r, "name")
 	if _, err := s.wf.CurrentConfig(name); err != nil {
-		writeError(w, err)
+		httpx.WriteError(w, err)
 		return
 	}
 	vs, err := s.st.ConfigVersions(r.Context(), name)
 	if err != nil {
-		writeError(w, err)
+		httpx.WriteError(w, err)
 		return
 	}
-	writeJSON(w, http.StatusOK, map[string]any{"name": name, "versions": vs})
+	httpx.WriteJSON(w, http.StatusOK, map[string]any{"name": name, "versions": vs})
 }
 
 // putConfig stores a new version of a configuration document (admin);
 // If-Match with the current version guards against lost updates.
 func (s *caseService) putConfig(w http.ResponseWriter, r *http.Request) {
 	if s.svc == nil {
-		writeError(w, errNoCases)
+		httpx.WriteError(w, errNoCases)
 		return
 	}
 	name := chi.URLParam(r, "name")
 	if _, err := s.wf.CurrentConfig(name); err != nil {
-		writeError(w, err)
+		httpx.WriteError(w, err)
 		return
 	}
 	var raw json.RawMessage
-	if err := decodeJSON(r, &raw); err != nil {
-		writeError(w, err)
+	if err := httpx.DecodeJSON(r, &raw); err != nil {
+		httpx.WriteError(w, err)
 		return
 	}
 	// Check on a scratch service first so a bad document changes nothing.
 	if err := city.CheckConfig(name, raw); err != nil {
-		writeError(w, configError(err))
+		httpx.WriteError(w, configError(err))
 		return
 	}
 	var ifv int64
 	if im := strings.Trim(r.Header.Get("If-Match"), `"W/`); im != "" {
 		v, err := strconv.ParseInt(im, 10, 64)
 		if err != nil {
-			writeError(w, errBadRequest("If-Match", "the configuration version"))
+			httpx.WriteError(w, httpx.BadRequest("If-Match", "the configuration version"))
 			return
 		}
 		ifv = v
@@ -647,21 +648,21 @@ func (s *caseService) putConfig(w http.ResponseWriter, r *http.Request) {
 	}
 	if ifv == -1 {
 		if d, err := s.st.Config(r.Context(), name, 0); err == nil {
-			writeError(w, &cases.VersionError{Name: name, Current: d.Version})
+			httpx.WriteError(w, &cases.VersionError{Name: name, Current: d.Version})
 			return
 		}
 		ifv = 0
 	}
 	d, err := s.st.PutConfig(r.Context(), name, raw, principalOf(r).User, ifv)
 	if err != nil {
-		writeError(w, err)
+		httpx.WriteError(w, err)
 		return
 	}
 	if err := s.wf.ApplyConfig(name, raw); err != nil {
-		writeError(w, configError(err))
+		httpx.WriteError(w, configError(err))
 		return
 	}
 	cur, _ := s.wf.CurrentConfig(name)
 	w.Header().Set("ETag", fmt.Sprintf(`"%d"`, d.Version))
-	writeJSON(w, http.StatusOK, map[string]any{"name": name, "version": d.Version, "config": cur})
+	httpx.WriteJSON(w, http.StatusOK, map[string]any{"name": name, "version": d.Version, "config": cur})
 }

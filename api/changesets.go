@@ -12,6 +12,7 @@ import (
 
 	"github.com/go-chi/chi/v5"
 
+	"citygrid/api/httpx"
 	"citygrid/data"
 	"citygrid/data/geoio"
 )
@@ -57,7 +58,7 @@ func (s *editService) mountChangesets(r, w chi.Router) {
 func (s *editService) readChangeset(r *http.Request) (*data.Changeset, error) {
 	ct, _, _ := mime.ParseMediaType(r.Header.Get("Content-Type"))
 	if r.Body == nil || r.Body == http.NoBody {
-		return nil, errBadRequest("body", "required: a GeoJSON FeatureCollection or a GeoPackage")
+		return nil, httpx.BadRequest("body", "required: a GeoJSON FeatureCollection or a GeoPackage")
 	}
 	switch ct {
 	case "", "application/json", "application/geo+json":
@@ -78,37 +79,37 @@ func (s *editService) readChangeset(r *http.Request) (*data.Changeset, error) {
 			if errors.As(err, &mb) {
 				return nil, err
 			}
-			return nil, errBadRequest("body", err.Error())
+			return nil, httpx.BadRequest("body", err.Error())
 		}
 		cs, err := geoio.ReadChangesetGeoPackage(r.Context(), f.Name())
 		return cs, bodyError(err)
 	}
-	return nil, errBadRequest("Content-Type", fmt.Sprintf("%q: send application/geo+json or application/geopackage+sqlite3", ct))
+	return nil, httpx.BadRequest("Content-Type", fmt.Sprintf("%q: send application/geo+json or application/geopackage+sqlite3", ct))
 }
 
 // bodyError makes an unreadable file a 400 naming the body.
 func bodyError(err error) error {
 	if err != nil && errors.Is(err, geoio.ErrSyntax) {
-		return errBadRequest("body", err.Error())
+		return httpx.BadRequest("body", err.Error())
 	}
 	return err
 }
 
 func (s *editService) uploadChangeset(w http.ResponseWriter, r *http.Request) {
 	if s.ed == nil {
-		writeError(w, errNoEditor)
+		httpx.WriteError(w, errNoEditor)
 		return
 	}
 	cs, err := s.readChangeset(r)
 	if err != nil {
-		writeError(w, err)
+		httpx.WriteError(w, err)
 		return
 	}
 	q := r.URL.Query()
 	if v := q.Get("base_time"); v != "" {
 		t, err := time.Parse(time.RFC3339Nano, v)
 		if err != nil {
-			writeError(w, errBadRequest("base_time", "want an RFC 3339 time"))
+			httpx.WriteError(w, httpx.BadRequest("base_time", "want an RFC 3339 time"))
 			return
 		}
 		cs.BaseTime = t
@@ -119,11 +120,11 @@ func (s *editService) uploadChangeset(w http.ResponseWriter, r *http.Request) {
 	case "true", "1":
 		apply = true
 	default:
-		writeError(w, errBadRequest("apply", "want true or false"))
+		httpx.WriteError(w, httpx.BadRequest("apply", "want true or false"))
 		return
 	}
 	if err := s.ed.SaveChangeset(r.Context(), cs, s.meta(r)); err != nil {
-		writeError(w, err)
+		httpx.WriteError(w, err)
 		return
 	}
 	w.Header().Set("Location", "/api/v1/changesets/"+cs.ID)
@@ -133,40 +134,40 @@ func (s *editService) uploadChangeset(w http.ResponseWriter, r *http.Request) {
 	}
 	rep, err := s.ed.PlanChangeset(r.Context(), cs)
 	if err != nil {
-		writeError(w, err)
+		httpx.WriteError(w, err)
 		return
 	}
-	writeJSON(w, http.StatusCreated, changesetAnswer{ID: cs.ID, Status: "pending", Report: rep})
+	httpx.WriteJSON(w, http.StatusCreated, changesetAnswer{ID: cs.ID, Status: "pending", Report: rep})
 }
 
 func (s *editService) getChangeset(w http.ResponseWriter, r *http.Request) {
 	if s.ed == nil {
-		writeError(w, errNoEditor)
+		httpx.WriteError(w, errNoEditor)
 		return
 	}
 	cs, status, err := s.ed.LoadChangeset(r.Context(), chi.URLParam(r, "id"))
 	if err != nil {
-		writeError(w, err)
+		httpx.WriteError(w, err)
 		return
 	}
 	ans := changesetAnswer{ID: cs.ID, Status: status}
 	if status != "applied" {
 		if ans.Report, err = s.ed.PlanChangeset(r.Context(), cs); err != nil {
-			writeError(w, err)
+			httpx.WriteError(w, err)
 			return
 		}
 	}
-	writeJSON(w, http.StatusOK, ans)
+	httpx.WriteJSON(w, http.StatusOK, ans)
 }
 
 func (s *editService) applyChangeset(w http.ResponseWriter, r *http.Request) {
 	if s.ed == nil {
-		writeError(w, errNoEditor)
+		httpx.WriteError(w, errNoEditor)
 		return
 	}
 	cs, _, err := s.ed.LoadChangeset(r.Context(), chi.URLParam(r, "id"))
 	if err != nil {
-		writeError(w, err)
+		httpx.WriteError(w, err)
 		return
 	}
 	s.apply(w, r, cs, http.StatusOK)
@@ -185,8 +186,8 @@ func (s *editService) apply(w http.ResponseWriter, r *http.Request, cs *data.Cha
 		if rep != nil {
 			err = &changesetError{err: err, rep: rep}
 		}
-		writeError(w, err)
+		httpx.WriteError(w, err)
 		return
 	}
-	writeJSON(w, status, changesetAnswer{ID: cs.ID, Status: "applied", Report: rep})
+	httpx.WriteJSON(w, status, changesetAnswer{ID: cs.ID, Status: "applied", Report: rep})
 }

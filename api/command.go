@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"citygrid/api/city"
+	"citygrid/api/httpx"
 	"citygrid/data"
 
 	"github.com/go-chi/chi/v5"
@@ -41,7 +42,7 @@ var commandZone = time.FixedZone("CST", 8*3600)
 func (b *caseBoard) events(w http.ResponseWriter, r *http.Request) {
 	fl, ok := w.(http.Flusher)
 	if !ok {
-		writeError(w, fmt.Errorf("event stream: %w", data.ErrUnavailable))
+		httpx.WriteError(w, fmt.Errorf("event stream: %w", data.ErrUnavailable))
 		return
 	}
 	// The stream outlives the handler timeout by design.

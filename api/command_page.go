@@ -9,6 +9,7 @@ import (
 	"path/filepath"
 	"strings"
 
+	"citygrid/api/httpx"
 	"citygrid/data"
 
 	"github.com/go-chi/chi/v5"
@@ -67,7 +68,7 @@ func findInstalledDir(override, rel, marker string) string {
 func (b *caseBoard) page(w http.ResponseWriter, r *http.Request) {
 	body, err := commandFiles.ReadFile("web/command.html")
 	if err != nil {
-		writeError(w, err)
+		httpx.WriteError(w, err)
 		return
 	}
 	var missing []string
@@ -91,7 +92,7 @@ func (b *caseBoard) page(w http.ResponseWriter, r *http.Request) {
 func (b *caseBoard) reportPage(w http.ResponseWriter, r *http.Request) {
 	body, err := commandFiles.ReadFile("web/command-report.html")
 	if err != nil {
-		writeError(w, err)
+		httpx.WriteError(w, err)
 		return
 	}
 	w.Header().Set("Content-Type", "text/html; charset=utf-8")
@@ -104,12 +105,12 @@ func (b *caseBoard) reportPage(w http.ResponseWriter, r *http.Request) {
 func (b *caseBoard) asset(w http.ResponseWriter, r *http.Request) {
 	name := chi.URLParam(r, "file")
 	if strings.Contains(name, "/") || strings.HasSuffix(name, ".html") {
-		writeError(w, fmt.Errorf("command asset %q: %w", name, data.ErrNotFound))
+		httpx.WriteError(w, fmt.Errorf("command asset %q: %w", name, data.ErrNotFound))
 		return
 	}
 	body, err := commandFiles.ReadFile("web/" + name)
 	if err != nil {
-		writeError(w, fmt.Errorf("command asset %q: %w", name, data.ErrNotFound))
+		httpx.WriteError(w, fmt.Errorf("command asset %q: %w", name, data.ErrNotFound))
 		return
 	}
 	switch {
@@ -118,7 +119,7 @@ func (b *caseBoard) asset(w http.ResponseWriter, r *http.Request) {
 	case strings.HasSuffix(name, ".css"):
 		w.Header().Set("Content-Type", "text/css; charset=utf-8")
 	case strings.HasSuffix(name, ".json"):
-		body = bytes.ReplaceAll(body, []byte("@BASE@"), []byte(baseURL(r)))
+		body = bytes.ReplaceAll(body, []byte("@BASE@"), []byte(httpx.BaseURL(r)))
 		w.Header().Set("Content-Type", "application/json; charset=utf-8")
 	}
 	w.Header().Set("Cache-Control", "no-cache")
@@ -142,12 +143,12 @@ func (b *caseBoard) echarts(w http.ResponseWriter, r *http.Request) {
 	name := chi.URLParam(r, "file")
 	dir := b.echartsDir()
 	if dir == "" || !strings.HasPrefix(name, "echarts") || strings.ContainsAny(name, `/\`) || strings.Contains(name, "..") {
-		writeError(w, fmt.Errorf("echarts file %q: %w", name, data.ErrNotFound))
+		httpx.WriteError(w, fmt.Errorf("echarts file %q: %w", name, data.ErrNotFound))
 		return
 	}
 	path := filepath.Join(dir, name)
 	if _, err := os.Stat(path); err != nil {
-		writeError(w, fmt.Errorf("echarts file %q: %w", name, data.ErrNotFound))
+		httpx.WriteError(w, fmt.Errorf("echarts file %q: %w", name, data.ErrNotFound))
 		return
 	}
 	if strings.HasSuffix(name, ".js") || strings.HasSuffix(name, ".mjs") {

@@ -16,6 +16,7 @@ import (
 	"github.com/paulmach/orb/geojson"
 
 	"citygrid/api/city"
+	"citygrid/api/httpx"
 	"citygrid/data"
 )
 
@@ -44,9 +45,6 @@ func newEditService(c *city.City) *editService {
 	ed, _ := c.Store.(data.Editor)
 	return &editService{ed: ed, live: c.Live, dir: c.Dir}
 }
-
-// errPreconditionRequired: a conditional write came without If-Match (428).
-var errPreconditionRequired = errors.New("precondition required")
 
 // errNoEditor: the store behind this server does not support editing.
 var errNoEditor = fmt.Errorf("this server's store does not support editing: %w", data.ErrUnavailable)
@@ -174,11 +172,11 @@ func readFeature(r *http.Request) (*featureBody, error) {
 		Geometry   json.RawMessage            `json:"geometry"`
 		Properties map[string]json.RawMessage `json:"properties"`
 	}
-	if err := decodeJSON(r, &raw); err != nil {
+	if err := httpx.DecodeJSON(r, &raw); err != nil {
 		return nil, err
 	}
 	if raw.Type != "Feature" {
-		return nil, errBadRequest("type", fmt.Sprintf("want a GeoJSON Feature, not %q", raw.Type))
+		return nil, httpx.BadRequest("type", fmt.Sprintf("want a GeoJSON Feature, not %q", raw.Type))
 	}
 	fb := &featureBody{props: map[string]*string{}}
 	if raw.Geometry != nil {
@@ -186,7 +184,7 @@ func readFeature(r *http.Request) (*featureBody, error) {
 		if string(raw.Geometry) != "null" {
 			g, err := geojson.UnmarshalGeometry(raw.Geometry)
 			if err != nil {
-				return nil, errBadRequest("geometry", "invalid GeoJSON geometry: "+err.Error())
+				return nil, httpx.BadRequest("geometry", "invalid GeoJSON geometry: "+err.Error())
 			}
 			fb.geometry = g.Geometry()
 		}
@@ -199,7 +197,7 @@ func readFeature(r *http.Request) (*featureBody, error) {
 	for _, k := range names {
 		editable, known := editableProps[k]
 		if !known {
-			return nil, errBadRequest("properties."+k, "unknown property")
+			return nil, httpx.BadRequest("properties."+k, "unknown property")
 		}
 		if !editable {
 			continue
@@ -211,7 +209,7 @@ func readFeature(r *http.Request) (*featureBody, error) {
 		}
 		var s string
 		if err := json.Unmarshal(v, &s); err != nil {
-			return nil, errBadRequest("properties."+k, "must be a string")
+			return nil, httpx.BadRequest("properties."+k, "must be a string")
 		}
 		fb.props[k] = &s
 	}
@@ -231,7 +229,7 @@ func (fb *featureBody) apply(c *data.Component) error {
 		if err := data.SetComponentField(c, k, v); err != nil {
 			var ve *data.ValidationError
 			if errors.As(err, &ve) {
-				return errBadRequest("properties."+k, ve.Reason)
+				return httpx.BadRequest("properties."+k, ve.Reason)
 			}
 			return err
 		}
@@ -244,22 +242,22 @@ func (fb *featureBody) apply(c *data.Component) error {
 func ifMatch(r *http.Request, code string) (int64, error) {
 	h := strings.TrimSpace(r.Header.Get("If-Match"))
 	if h == "" {
-		return 0, fmt.Errorf("If-Match: required: send the ETag of the version you edited (or * to overwrite whatever is stored): %w", errPreconditionRequired)
+		return 0, fmt.Errorf("If-Match: required: send the ETag of the version you edited (or * to overwrite whatever is stored): %w", httpx.ErrPreconditionRequired)
 	}
 	if h == "*" {
 		return data.AnyVersion, nil
 	}
 	if strings.HasPrefix(h, "W/") || strings.Contains(h, ",") {
-		return 0, errBadRequest("If-Match", "give one strong entity tag")
+		return 0, httpx.BadRequest("If-Match", "give one strong entity tag")
 	}
 	tag := strings.Trim(h, `"`)
 	i := strings.LastIndex(tag, "-v")
 	if i < 0 {
-		return 0, errBadRequest("If-Match", fmt.Sprintf("%s is not an entity tag of this server", h))
+		return 0, httpx.BadRequest("If-Match", fmt.Sprintf("%s is not an entity tag of this server", h))
 	}
 	n, err := strconv.ParseInt(tag[i+2:], 10, 64)
 	if err != nil || n <= 0 {
-		return 0, errBadRequest("If-Match", fmt.Sprintf("%s is not an entity tag of this server", h))
+		return 0, httpx.BadRequest("If-Match", fmt.Sprintf("%s is not an entity tag of this server", h))
 	}
 	if tag[:i] != code {
 		return -1, nil // the tag of another component: never the current version (412)
@@ -275,7 +273,7 @@ func asOf(r *http.Request) (time.Time, bool, error) {
 	}
 	t, err := time.Parse(time.RFC3339Nano, v)
 	if err != nil {
-		return time.Time{}, false, errBadRequest("as_of", "want an RFC 3339 time such as 2026-01-31T12:00:00Z")
+		return time.Time{}, false, httpx.BadRequest("as_of", "want an RFC 3339 time such as 2026-01-31T12:00:00Z")
 	}
 	return t, true, nil
 }
@@ -292,13 +290,13 @@ func writeFeature(w http.ResponseWriter, status int, c *data.Component) {
 
 func (s *editService) get(w http.ResponseWriter, r *http.Request) {
 	if s.ed == nil {
-		writeError(w, errNoEditor)
+		httpx.WriteError(w, errNoEditor)
 		return
 	}
 	code := chi.URLParam(r, "code")
 	t, has, err := asOf(r)
 	if err != nil {
-		writeError(w, err)
+		httpx.WriteError(w, err)
 		return
 	}
 	var c data.Component
@@ -308,7 +306,7 @@ func (s *editService) get(w http.ResponseWriter, r *http.Request) {
 		c, err = s.ed.(data.Store).Component(r.Context(), code)
 	}
 	if err != nil {
-		writeError(w, err)
+		httpx.WriteError(w, err)
 		return
 	}
 	if inm := r.Header.Get("If-None-Match"); inm != "" && strings.TrimSpace(inm) == data.ETag(c.Code, c.Version) {
@@ -331,20 +329,20 @@ type componentList struct {
 // unit grid and category, in code order, a page at a time.
 func (s *editService) list(w http.ResponseWriter, r *http.Request) {
 	if s.ed == nil {
-		writeError(w, errNoEditor)
+		httpx.WriteError(w, errNoEditor)
 		return
 	}
 	q := r.URL.Query()
 	t, has, err := asOf(r)
 	if err != nil {
-		writeError(w, err)
+		httpx.WriteError(w, err)
 		return
 	}
 	limit := 1000
 	if v := q.Get("limit"); v != "" {
 		n, err := strconv.Atoi(v)
 		if err != nil || n < 1 || n > 10000 {
-			writeError(w, errBadRequest("limit", "want 1 to 10000"))
+			httpx.WriteError(w, httpx.BadRequest("limit", "want 1 to 10000"))
 			return
 		}
 		limit = n
@@ -359,7 +357,7 @@ func (s *editService) list(w http.ResponseWriter, r *http.Request) {
 			ok = err == nil
 		}
 		if !ok || f[0] > f[2] || f[1] > f[3] {
-			writeError(w, errBadRequest("bbox", "want minLon,minLat,maxLon,maxLat"))
+			httpx.WriteError(w, httpx.BadRequest("bbox", "want minLon,minLat,maxLon,maxLat"))
 			return
 		}
 		bbox = &orb.Bound{Min: orb.Point{f[0], f[1]}, Max: orb.Point{f[2], f[3]}}
@@ -383,7 +381,7 @@ func (s *editService) list(w http.ResponseWriter, r *http.Request) {
 	if has {
 		all, err := s.ed.ComponentsAsOf(r.Context(), t)
 		if err != nil {
-			writeError(w, err)
+			httpx.WriteError(w, err)
 			return
 		}
 		for i := range all {
@@ -395,7 +393,7 @@ func (s *editService) list(w http.ResponseWriter, r *http.Request) {
 		cc := *c
 		return take(&cc)
 	}); err != nil {
-		writeError(w, err)
+		httpx.WriteError(w, err)
 		return
 	}
 	w.Header().Set("Content-Type", "application/geo+json")
@@ -406,17 +404,17 @@ func (s *editService) list(w http.ResponseWriter, r *http.Request) {
 
 func (s *editService) create(w http.ResponseWriter, r *http.Request) {
 	if s.ed == nil {
-		writeError(w, errNoEditor)
+		httpx.WriteError(w, errNoEditor)
 		return
 	}
 	fb, err := readFeature(r)
 	if err != nil {
-		writeError(w, err)
+		httpx.WriteError(w, err)
 		return
 	}
 	var c data.Component
 	if err := fb.apply(&c); err != nil {
-		writeError(w, err)
+		httpx.WriteError(w, err)
 		return
 	}
 	if c.Status == "" {
@@ -424,7 +422,7 @@ func (s *editService) create(w http.ResponseWriter, r *http.Request) {
 	}
 	changes, err := s.commit(c.Code, func() ([]data.Change, error) { return s.ed.CreateComponent(r.Context(), c, s.meta(r)) })
 	if err != nil {
-		writeError(w, err)
+		httpx.WriteError(w, err)
 		return
 	}
 	after := changes[len(changes)-1].AfterComponent
@@ -445,22 +443,22 @@ func (s *editService) patch(w http.ResponseWriter, r *http.Request) {
 // kept, null ones cleared) the component.
 func (s *editService) update(w http.ResponseWriter, r *http.Request, replace bool) {
 	if s.ed == nil {
-		writeError(w, errNoEditor)
+		httpx.WriteError(w, errNoEditor)
 		return
 	}
 	code := chi.URLParam(r, "code")
 	expected, err := ifMatch(r, code)
 	if err != nil {
-		writeError(w, err)
+		httpx.WriteError(w, err)
 		return
 	}
 	fb, err := readFeature(r)
 	if err != nil {
-		writeError(w, err)
+		httpx.WriteError(w, err)
 		return
 	}
 	if replace && !fb.hasGeometry {
-		writeError(w, errBadRequest("geometry", "is missing: PUT replaces the whole component"))
+		httpx.WriteError(w, httpx.BadRequest("geometry", "is missing: PUT replaces the whole component"))
 		return
 	}
 	changes, err := s.commit(code, func() ([]data.Change, error) {
@@ -472,7 +470,7 @@ func (s *editService) update(w http.ResponseWriter, r *http.Request, replace boo
 		}, s.meta(r))
 	})
 	if err != nil {
-		writeError(w, err)
+		httpx.WriteError(w, err)
 		return
 	}
 	writeFeature(w, http.StatusOK, changes[len(changes)-1].AfterComponent)
@@ -480,18 +478,18 @@ func (s *editService) update(w http.ResponseWriter, r *http.Request, replace boo
 
 func (s *editService) delete(w http.ResponseWriter, r *http.Request) {
 	if s.ed == nil {
-		writeError(w, errNoEditor)
+		httpx.WriteError(w, errNoEditor)
 		return
 	}
 	code := chi.URLParam(r, "code")
 	expected, err := ifMatch(r, code)
 	if err != nil {
-		writeError(w, err)
+		httpx.WriteError(w, err)
 		return
 	}
 	_, err = s.commit(code, func() ([]data.Change, error) { return s.ed.DeleteComponent(r.Context(), code, expected, s.meta(r)) })
 	if err != nil {
-		writeError(w, err)
+		httpx.WriteError(w, err)
 		return
 	}
 	w.WriteHeader(http.StatusNoContent)
@@ -517,13 +515,13 @@ func (s *editService) history(w http.ResponseWriter, r *http.Request) {
 
 func (s *editService) writeHistory(w http.ResponseWriter, r *http.Request, layer string) {
 	if s.ed == nil {
-		writeError(w, errNoEditor)
+		httpx.WriteError(w, errNoEditor)
 		return
 	}
 	code := chi.URLParam(r, "code")
 	hs, err := s.ed.History(r.Context(), layer, code)
 	if err != nil {
-		writeError(w, err)
+		httpx.WriteError(w, err)
 		return
 	}
 	out := historyAnswer{Layer: layer, Code: code, History: make([]historyEntry, len(hs))}
@@ -546,5 +544,5 @@ func (s *editService) writeHistory(w http.ResponseWriter, r *http.Request, layer
 		}
 		out.History[i] = e
 	}
-	writeJSON(w, http.StatusOK, out)
+	httpx.WriteJSON(w, http.StatusOK, out)
 }

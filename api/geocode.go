@@ -5,6 +5,7 @@ import (
 	"strings"
 
 	"citygrid/api/city"
+	"citygrid/api/httpx"
 	"citygrid/spatial/crs"
 	"citygrid/spatial/geocode"
 
@@ -72,7 +73,7 @@ func (s *geocodeService) forward(w http.ResponseWriter, r *http.Request) {
 	text := q.Get("q")
 	structured := sq != (geocode.Query{})
 	if strings.TrimSpace(text) == "" && !structured {
-		writeError(w, errBadRequest("q", "required (or one of "+strings.Join(structuredFields, ", ")+")"))
+		httpx.WriteError(w, httpx.BadRequest("q", "required (or one of "+strings.Join(structuredFields, ", ")+")"))
 		return
 	}
 	s.answer(w, q, text, func(limit int) ([]geocode.Result, error) {
@@ -91,46 +92,46 @@ func (s *geocodeService) suggest(w http.ResponseWriter, r *http.Request) {
 	q := r.URL.Query()
 	text := q.Get("q")
 	if strings.TrimSpace(text) == "" {
-		writeError(w, errBadRequest("q", "required"))
+		httpx.WriteError(w, httpx.BadRequest("q", "required"))
 		return
 	}
 	s.answer(w, q, text, func(limit int) ([]geocode.Result, error) { return s.current().Suggest(text, limit) }, 10)
 }
 
 // answer reads crs and limit, runs find and writes the results.
-func (s *geocodeService) answer(w http.ResponseWriter, q getter, text string, find func(limit int) ([]geocode.Result, error), defLimit int) {
+func (s *geocodeService) answer(w http.ResponseWriter, q httpx.Getter, text string, find func(limit int) ([]geocode.Result, error), defLimit int) {
 	c, err := queryCRS(q)
 	if err != nil {
-		writeError(w, err)
+		httpx.WriteError(w, err)
 		return
 	}
-	limit, err := queryInt(q, "limit", defLimit, 1, geocode.MaxLimit)
+	limit, err := httpx.QueryInt(q, "limit", defLimit, 1, geocode.MaxLimit)
 	if err != nil {
-		writeError(w, err)
+		httpx.WriteError(w, err)
 		return
 	}
 	rs, err := find(limit)
 	if err != nil {
-		writeError(w, err)
+		httpx.WriteError(w, err)
 		return
 	}
 	if rs == nil {
 		rs = []geocode.Result{}
 	}
 	resultsToCRS(c, rs)
-	writeJSON(w, http.StatusOK, geocodeAnswer{CRS: c, Query: text, Count: len(rs), Results: rs})
+	httpx.WriteJSON(w, http.StatusOK, geocodeAnswer{CRS: c, Query: text, Count: len(rs), Results: rs})
 }
 
 // reverse answers GET /api/v1/geocode/reverse?lon=&lat=[&crs=].
 func (s *geocodeService) reverse(w http.ResponseWriter, r *http.Request) {
-	p, c, err := queryPoint(rawQuery(r.URL.RawQuery))
+	p, c, err := queryPoint(httpx.RawQuery(r.URL.RawQuery))
 	if err != nil {
-		writeError(w, err)
+		httpx.WriteError(w, err)
 		return
 	}
 	res, err := s.current().Reverse(p)
 	if err != nil {
-		writeError(w, err)
+		httpx.WriteError(w, err)
 		return
 	}
 	res.Point = geocode.Point(crs.FromStorage(c, p))
@@ -141,5 +142,5 @@ func (s *geocodeService) reverse(w http.ResponseWriter, r *http.Request) {
 	if res.Results == nil {
 		res.Results = []geocode.Result{}
 	}
-	writeJSON(w, http.StatusOK, reverseAnswer{CRS: c, ReverseResult: res})
+	httpx.WriteJSON(w, http.StatusOK, reverseAnswer{CRS: c, ReverseResult: res})
 }

@@ -7,6 +7,7 @@ import (
 
 	"github.com/go-chi/chi/v5"
 
+	"citygrid/api/httpx"
 	"citygrid/data"
 )
 
@@ -44,22 +45,22 @@ func gridsAt(r *http.Request) (time.Time, error) {
 func (s *editService) listGrids(w http.ResponseWriter, r *http.Request) {
 	h, err := s.gridHistory()
 	if err != nil {
-		writeError(w, err)
+		httpx.WriteError(w, err)
 		return
 	}
 	t, err := gridsAt(r)
 	if err != nil {
-		writeError(w, err)
+		httpx.WriteError(w, err)
 		return
 	}
 	community := r.URL.Query().Get("community")
 	if community != "" && !isCommunityCode(community) {
-		writeError(w, errBadRequest("community", "want a 12-digit community code"))
+		httpx.WriteError(w, httpx.BadRequest("community", "want a 12-digit community code"))
 		return
 	}
 	gs, err := h.UnitGridsAsOf(r.Context(), t)
 	if err != nil {
-		writeError(w, err)
+		httpx.WriteError(w, err)
 		return
 	}
 	out := gridCollection{Type: "FeatureCollection", Features: []*gridFeature{}}
@@ -74,17 +75,17 @@ func (s *editService) listGrids(w http.ResponseWriter, r *http.Request) {
 func (s *editService) getGrid(w http.ResponseWriter, r *http.Request) {
 	h, err := s.gridHistory()
 	if err != nil {
-		writeError(w, err)
+		httpx.WriteError(w, err)
 		return
 	}
 	t, err := gridsAt(r)
 	if err != nil {
-		writeError(w, err)
+		httpx.WriteError(w, err)
 		return
 	}
 	g, err := h.UnitGridAsOf(r.Context(), chi.URLParam(r, "code"), t)
 	if err != nil {
-		writeError(w, err)
+		httpx.WriteError(w, err)
 		return
 	}
 	writeGeoJSON(w, gridFeatureOf(&g))

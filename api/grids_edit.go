@@ -9,6 +9,7 @@ import (
 	"github.com/paulmach/orb"
 	"github.com/paulmach/orb/geojson"
 
+	"citygrid/api/httpx"
 	"citygrid/data"
 )
 
@@ -73,21 +74,21 @@ func gridAnswer(changes []data.Change) gridEditAnswer {
 
 func (s *editService) split(w http.ResponseWriter, r *http.Request) {
 	if s.ed == nil {
-		writeError(w, errNoEditor)
+		httpx.WriteError(w, errNoEditor)
 		return
 	}
 	var body struct {
 		Parts []json.RawMessage `json:"parts"`
 	}
-	if err := decodeJSON(r, &body); err != nil {
-		writeError(w, err)
+	if err := httpx.DecodeJSON(r, &body); err != nil {
+		httpx.WriteError(w, err)
 		return
 	}
 	parts := make([]orb.MultiPolygon, len(body.Parts))
 	for i, raw := range body.Parts {
 		mp, err := polygonOf(raw)
 		if err != nil {
-			writeError(w, errBadRequest(fmt.Sprintf("parts[%d]", i), err.Error()))
+			httpx.WriteError(w, httpx.BadRequest(fmt.Sprintf("parts[%d]", i), err.Error()))
 			return
 		}
 		parts[i] = mp
@@ -96,10 +97,10 @@ func (s *editService) split(w http.ResponseWriter, r *http.Request) {
 		return s.ed.SplitUnitGrid(r.Context(), chi.URLParam(r, "code"), parts, s.meta(r))
 	})
 	if err != nil {
-		writeError(w, err)
+		httpx.WriteError(w, err)
 		return
 	}
-	writeJSON(w, http.StatusOK, gridAnswer(changes))
+	httpx.WriteJSON(w, http.StatusOK, gridAnswer(changes))
 }
 
 // polygonOf reads a GeoJSON Polygon, MultiPolygon or a Feature holding one.
@@ -135,22 +136,22 @@ func polygonOf(raw json.RawMessage) (orb.MultiPolygon, error) {
 
 func (s *editService) merge(w http.ResponseWriter, r *http.Request) {
 	if s.ed == nil {
-		writeError(w, errNoEditor)
+		httpx.WriteError(w, errNoEditor)
 		return
 	}
 	var body struct {
 		Codes []string `json:"codes"`
 	}
-	if err := decodeJSON(r, &body); err != nil {
-		writeError(w, err)
+	if err := httpx.DecodeJSON(r, &body); err != nil {
+		httpx.WriteError(w, err)
 		return
 	}
 	changes, err := s.commitBulk(func() ([]data.Change, error) { return s.ed.MergeUnitGrids(r.Context(), body.Codes, s.meta(r)) })
 	if err != nil {
-		writeError(w, err)
+		httpx.WriteError(w, err)
 		return
 	}
-	writeJSON(w, http.StatusOK, gridAnswer(changes))
+	httpx.WriteJSON(w, http.StatusOK, gridAnswer(changes))
 }
 
 func (s *editService) gridChanges(w http.ResponseWriter, r *http.Request) {

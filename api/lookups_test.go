@@ -1,6 +1,7 @@
 package api
 
 import (
+	"citygrid/api/httpx"
 	"encoding/json"
 	"fmt"
 	"math"
@@ -292,8 +293,8 @@ func FuzzParseBatch(f *testing.F) {
 	f.Fuzz(func(t *testing.T, b []byte) {
 		req, err := parseBatch(b, 1000)
 		if err != nil {
-			if statusOf(err) != http.StatusBadRequest {
-				t.Fatalf("error %v maps to %d, want 400", err, statusOf(err))
+			if httpx.StatusOf(err) != http.StatusBadRequest {
+				t.Fatalf("error %v maps to %d, want 400", err, httpx.StatusOf(err))
 			}
 			return
 		}

@@ -9,6 +9,7 @@ import (
 	"strings"
 
 	"citygrid/api/city"
+	"citygrid/api/httpx"
 	"citygrid/data"
 	"citygrid/styles"
 	"citygrid/tiles"
@@ -71,57 +72,23 @@ func preflight(w http.ResponseWriter, r *http.Request) {
 	w.WriteHeader(http.StatusNoContent)
 }
 
-// baseURL is the scheme and host the client reached us by.
-func baseURL(r *http.Request) string {
-	scheme := "http"
-	if r.TLS != nil {
-		scheme = "https"
-	} else if p := r.Header.Get("X-Forwarded-Proto"); p == "https" || p == "http" {
-		scheme = p
-	}
-	host := r.Host
-	if fh := r.Header.Get("X-Forwarded-Host"); fh != "" && validHost(fh) {
-		host = fh
-	}
-	if !validHost(host) {
-		host = "localhost"
-	}
-	return scheme + "://" + host
-}
-
-// validHost accepts host[:port] names and IP literals, nothing that could
-// break out of a URL.
-func validHost(h string) bool {
-	if h == "" || len(h) > 255 {
-		return false
-	}
-	for _, c := range h {
-		switch {
-		case c >= 'a' && c <= 'z', c >= 'A' && c <= 'Z', c >= '0' && c <= '9', c == '.', c == '-', c == ':', c == '[', c == ']', c == '_':
-		default:
-			return false
-		}
-	}
-	return true
-}
-
 // tileJSON answers GET /tiles/{tileset}.json.
 func (m *mapService) tileJSON(w http.ResponseWriter, r *http.Request) {
 	cors(w)
 	name, ok := strings.CutSuffix(chi.URLParam(r, "file"), ".json")
 	if !ok {
-		writeError(w, errBadRequest("path", "want /tiles/{tileset}.json or /tiles/{tileset}/{z}/{x}/{y}.mvt"))
+		httpx.WriteError(w, httpx.BadRequest("path", "want /tiles/{tileset}.json or /tiles/{tileset}/{z}/{x}/{y}.mvt"))
 		return
 	}
 	ts := m.tiles.Provider().Tileset()
 	if name != ts.Name() {
-		writeError(w, fmt.Errorf("tileset %q: %w", name, data.ErrNotFound))
+		httpx.WriteError(w, fmt.Errorf("tileset %q: %w", name, data.ErrNotFound))
 		return
 	}
-	url := baseURL(r) + "/tiles/" + ts.Name() + "/{z}/{x}/{y}.mvt?v=" + ts.Version()
+	url := httpx.BaseURL(r) + "/tiles/" + ts.Name() + "/{z}/{x}/{y}.mvt?v=" + ts.Version()
 	// The document names the current version, so it must be revalidated.
 	w.Header().Set("Cache-Control", "no-cache")
-	writeJSON(w, http.StatusOK, ts.TileJSON(url))
+	httpx.WriteJSON(w, http.StatusOK, ts.TileJSON(url))
 }
 
 // tile answers GET /tiles/{tileset}/{z}/{x}/{y}.mvt.
@@ -130,25 +97,25 @@ func (m *mapService) tile(w http.ResponseWriter, r *http.Request) {
 	p := m.tiles.Provider()
 	ts := p.Tileset()
 	if name := chi.URLParam(r, "tileset"); name != ts.Name() {
-		writeError(w, fmt.Errorf("tileset %q: %w", name, data.ErrNotFound))
+		httpx.WriteError(w, fmt.Errorf("tileset %q: %w", name, data.ErrNotFound))
 		return
 	}
 	ys, ext, _ := strings.Cut(chi.URLParam(r, "y"), ".")
 	if ext != "mvt" && ext != "pbf" {
-		writeError(w, errBadRequest("y", "want {y}.mvt"))
+		httpx.WriteError(w, httpx.BadRequest("y", "want {y}.mvt"))
 		return
 	}
 	z, x, y, err := tileAddress(ts, chi.URLParam(r, "z"), chi.URLParam(r, "x"), ys)
 	if err != nil {
-		writeError(w, err)
+		httpx.WriteError(w, err)
 		return
 	}
 	t, err := p.Tile(r.Context(), z, x, y)
 	if err != nil {
 		if errors.Is(err, tiles.ErrOutOfRange) {
-			err = errBadRequest("z", err.Error())
+			err = httpx.BadRequest("z", err.Error())
 		}
-		writeError(w, err)
+		httpx.WriteError(w, err)
 		return
 	}
 	h := w.Header()
@@ -183,7 +150,7 @@ func (m *mapService) tile(w http.ResponseWriter, r *http.Request) {
 	} else {
 		body, err = tiles.Gunzip(t.Data)
 		if err != nil {
-			writeError(w, err)
+			httpx.WriteError(w, err)
 			return
 		}
 	}
@@ -199,7 +166,7 @@ func tileAddress(ts *tiles.Tileset, zs, xs, ys string) (z, x, y int, err error) 
 	parse := func(field, s string) (int, error) {
 		v, err := strconv.Atoi(s)
 		if err != nil || len(s) > 9 {
-			return 0, errBadRequest(field, "not an integer: "+quote(s))
+			return 0, httpx.BadRequest(field, "not an integer: "+httpx.Quote(s))
 		}
 		return v, nil
 	}
@@ -213,14 +180,14 @@ func tileAddress(ts *tiles.Tileset, zs, xs, ys string) (z, x, y int, err error) 
 		return
 	}
 	if z < ts.MinZoom() || z > ts.MaxZoom() {
-		return 0, 0, 0, errBadRequest("z", fmt.Sprintf("zoom %d outside %d..%d", z, ts.MinZoom(), ts.MaxZoom()))
+		return 0, 0, 0, httpx.BadRequest("z", fmt.Sprintf("zoom %d outside %d..%d", z, ts.MinZoom(), ts.MaxZoom()))
 	}
 	n := 1 << z
 	if x < 0 || x >= n {
-		return 0, 0, 0, errBadRequest("x", fmt.Sprintf("x %d outside 0..%d at zoom %d", x, n-1, z))
+		return 0, 0, 0, httpx.BadRequest("x", fmt.Sprintf("x %d outside 0..%d at zoom %d", x, n-1, z))
 	}
 	if y < 0 || y >= n {
-		return 0, 0, 0, errBadRequest("y", fmt.Sprintf("y %d outside 0..%d at zoom %d", y, n-1, z))
+		return 0, 0, 0, httpx.BadRequest("y", fmt.Sprintf("y %d outside 0..%d at zoom %d", y, n-1, z))
 	}
 	return z, x, y, nil
 }
@@ -277,12 +244,12 @@ func (m *mapService) style(w http.ResponseWriter, r *http.Request) {
 	cors(w)
 	name, ok := strings.CutSuffix(chi.URLParam(r, "file"), ".json")
 	if !ok {
-		writeError(w, errBadRequest("path", "want /styles/{name}.json"))
+		httpx.WriteError(w, httpx.BadRequest("path", "want /styles/{name}.json"))
 		return
 	}
-	b, err := styles.Style(name, baseURL(r))
+	b, err := styles.Style(name, httpx.BaseURL(r))
 	if err != nil {
-		writeError(w, err)
+		httpx.WriteError(w, err)
 		return
 	}
 	w.Header().Set("Content-Type", "application/json; charset=utf-8")
@@ -298,12 +265,12 @@ func (m *mapService) glyphs(w http.ResponseWriter, r *http.Request) {
 	start, err1 := strconv.Atoi(lo)
 	end, err2 := strconv.Atoi(hi)
 	if !ok || !ok2 || err1 != nil || err2 != nil || end != start+255 || start%256 != 0 || start < 0 || start > 65280 {
-		writeError(w, errBadRequest("range", "want {start}-{start+255}.pbf with start a multiple of 256 below 65536"))
+		httpx.WriteError(w, httpx.BadRequest("range", "want {start}-{start+255}.pbf with start a multiple of 256 below 65536"))
 		return
 	}
 	b, err := styles.Glyphs(chi.URLParam(r, "fontstack"), start)
 	if err != nil {
-		writeError(w, err)
+		httpx.WriteError(w, err)
 		return
 	}
 	w.Header().Set("Content-Type", "application/x-protobuf")

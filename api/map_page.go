@@ -9,6 +9,7 @@ import (
 	"path/filepath"
 	"strings"
 
+	"citygrid/api/httpx"
 	"citygrid/data"
 
 	"github.com/go-chi/chi/v5"
@@ -34,7 +35,7 @@ func findWebDir() string {
 func (m *mapService) page(w http.ResponseWriter, r *http.Request) {
 	b, err := webFiles.ReadFile("web/index.html")
 	if err != nil {
-		writeError(w, err)
+		httpx.WriteError(w, err)
 		return
 	}
 	missing := ""
@@ -54,7 +55,7 @@ func (m *mapService) asset(w http.ResponseWriter, r *http.Request) {
 	name := chi.URLParam(r, "file")
 	b, err := webFiles.ReadFile("web/" + name)
 	if err != nil || strings.Contains(name, "/") {
-		writeError(w, fmt.Errorf("web asset %q: %w", name, data.ErrNotFound))
+		httpx.WriteError(w, fmt.Errorf("web asset %q: %w", name, data.ErrNotFound))
 		return
 	}
 	switch {
@@ -71,12 +72,12 @@ func (m *mapService) asset(w http.ResponseWriter, r *http.Request) {
 func (m *mapService) maplibre(w http.ResponseWriter, r *http.Request) {
 	name := chi.URLParam(r, "*")
 	if m.webDir == "" || name == "" || strings.Contains(name, "/") || strings.Contains(name, "..") {
-		writeError(w, fmt.Errorf("maplibre file %q: %w", name, data.ErrNotFound))
+		httpx.WriteError(w, fmt.Errorf("maplibre file %q: %w", name, data.ErrNotFound))
 		return
 	}
 	path := filepath.Join(m.webDir, name)
 	if _, err := os.Stat(path); err != nil {
-		writeError(w, fmt.Errorf("maplibre file %q: %w", name, data.ErrNotFound))
+		httpx.WriteError(w, fmt.Errorf("maplibre file %q: %w", name, data.ErrNotFound))
 		return
 	}
 	if strings.HasSuffix(name, ".mjs") || strings.HasSuffix(name, ".js") {

@@ -11,6 +11,7 @@ import (
 	"testing"
 
 	"citygrid/api/city"
+	"citygrid/api/httpx"
 	"citygrid/spatial"
 	"citygrid/tiles"
 	"citygrid/tiles/mbtiles"
@@ -106,8 +107,8 @@ func FuzzTileAddress(f *testing.F) {
 	f.Fuzz(func(t *testing.T, zs, xs, ys string) {
 		z, x, y, err := tileAddress(ts, zs, xs, ys)
 		if err != nil {
-			if statusOf(err) != http.StatusBadRequest {
-				t.Errorf("error %v maps to %d", err, statusOf(err))
+			if httpx.StatusOf(err) != http.StatusBadRequest {
+				t.Errorf("error %v maps to %d", err, httpx.StatusOf(err))
 			}
 			return
 		}

@@ -1,6 +1,7 @@
 package api
 
 import (
+	"citygrid/api/httpx"
 	"context"
 	"crypto/rand"
 	"encoding/hex"
@@ -14,7 +15,6 @@ import (
 
 	"github.com/go-chi/chi/v5"
 	"github.com/go-chi/chi/v5/middleware"
-	"github.com/paulmach/orb"
 )
 
 // ctxKey keys the values this package stores in a request context.
@@ -165,7 +165,7 @@ func recoverPanics(log *slog.Logger) func(http.Handler) http.Handler {
 					slog.String("stack", string(debug.Stack())),
 				)
 				if ww.Status() == 0 {
-					writeError(ww, fmt.Errorf("panic: %v", v))
+					httpx.WriteError(ww, fmt.Errorf("panic: %v", v))
 				}
 			}()
 			next.ServeHTTP(ww, r)
@@ -179,7 +179,7 @@ func limitBodies(n int64) func(http.Handler) http.Handler {
 	return func(next http.Handler) http.Handler {
 		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 			if r.ContentLength > n {
-				writeError(w, &http.MaxBytesError{Limit: n})
+				httpx.WriteError(w, &http.MaxBytesError{Limit: n})
 				return
 			}
 			if r.Body != nil && r.Body != http.NoBody {
@@ -188,25 +188,4 @@ func limitBodies(n int64) func(http.Handler) http.Handler {
 			next.ServeHTTP(w, r)
 		})
 	}
-}
-
-// MaxPolygonVertices caps the vertices of a query polygon: the work of an
-// area query grows with vertices × candidates, and a 16 MiB body holds
-// 300,000 vertices, which kept a core busy for 4 s per request. City
-// districts drawn by hand have a few hundred.
-const MaxPolygonVertices = 20_000
-
-// checkVertices refuses a query polygon with more than MaxPolygonVertices
-// vertices (400 naming the geometry).
-func checkVertices(mp orb.MultiPolygon) error {
-	n := 0
-	for _, p := range mp {
-		for _, r := range p {
-			n += len(r)
-		}
-	}
-	if n > MaxPolygonVertices {
-		return errBadRequest("geometry", fmt.Sprintf("%d vertices; a query polygon may have at most %d (simplify it)", n, MaxPolygonVertices))
-	}
-	return nil
 }

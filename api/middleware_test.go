@@ -3,6 +3,7 @@ package api
 import (
 	"bytes"
 	"citygrid/api/city"
+	"citygrid/api/httpx"
 	"encoding/json"
 	"io"
 	"log/slog"
@@ -16,12 +17,12 @@ import (
 )
 
 // decodeError reads an error answer and checks it is JSON.
-func decodeError(t *testing.T, rec *httptest.ResponseRecorder) errorBody {
+func decodeError(t *testing.T, rec *httptest.ResponseRecorder) httpx.ErrorBody {
 	t.Helper()
 	if ct := rec.Header().Get("Content-Type"); !strings.HasPrefix(ct, "application/json") {
 		t.Fatalf("Content-Type = %q, want JSON; body %s", ct, rec.Body)
 	}
-	var b errorBody
+	var b httpx.ErrorBody
 	if err := json.Unmarshal(rec.Body.Bytes(), &b); err != nil {
 		t.Fatalf("error body is not JSON: %v: %s", err, rec.Body)
 	}
@@ -94,7 +95,7 @@ func TestAccessLogRecordsStatusRouteAndID(t *testing.T) {
 	r := chi.NewRouter()
 	r.Use(requestContext(0), accessLog(log))
 	r.Get("/things/{id}", func(w http.ResponseWriter, r *http.Request) {
-		writeJSON(w, http.StatusTeapot, map[string]int{"n": 1})
+		httpx.WriteJSON(w, http.StatusTeapot, map[string]int{"n": 1})
 	})
 	rec := httptest.NewRecorder()
 	r.ServeHTTP(rec, httptest.NewRequest("GET", "/things/7", nil))
@@ -119,8 +120,8 @@ func TestLimitBodiesAnswers413NamingTheBody(t *testing.T) {
 	r.Use(limitBodies(10))
 	r.Post("/", func(w http.ResponseWriter, r *http.Request) {
 		var v any
-		if err := decodeJSON(r, &v); err != nil {
-			writeError(w, err)
+		if err := httpx.DecodeJSON(r, &v); err != nil {
+			httpx.WriteError(w, err)
 			return
 		}
 		w.WriteHeader(http.StatusNoContent)
@@ -163,7 +164,7 @@ func TestTimeoutsSetADeadlineThatMapsTo503(t *testing.T) {
 			t.Error("no deadline on the request context")
 		}
 		<-r.Context().Done()
-		writeError(w, r.Context().Err())
+		httpx.WriteError(w, r.Context().Err())
 	})
 	rec := httptest.NewRecorder()
 	r.ServeHTTP(rec, httptest.NewRequest("GET", "/", nil))

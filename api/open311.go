@@ -11,6 +11,7 @@ import (
 	"strings"
 	"time"
 
+	"citygrid/api/httpx"
 	"citygrid/data"
 	"citygrid/data/cases"
 
@@ -64,11 +65,11 @@ func open311Write(w http.ResponseWriter, format string, status int, v any, xv an
 // open311Fail answers err in the spec's error format with the status the
 // domain error maps to.
 func open311Fail(w http.ResponseWriter, format string, err error) {
-	status := statusOf(err)
+	status := httpx.StatusOf(err)
 	var errs []open311Error
 	var ve *data.ValidationError
 	var ves data.ValidationErrors
-	var br *badRequest
+	var br *httpx.RequestError
 	switch {
 	case errors.As(err, &ves):
 		for _, e := range ves {
@@ -77,7 +78,7 @@ func open311Fail(w http.ResponseWriter, format string, err error) {
 	case errors.As(err, &ve):
 		errs = append(errs, open311Error{Code: status, Description: open311Field(ve.Field) + ": " + ve.Reason})
 	case errors.As(err, &br):
-		errs = append(errs, open311Error{Code: status, Description: br.field + ": " + br.reason})
+		errs = append(errs, open311Error{Code: status, Description: br.Field + ": " + br.Reason})
 	default:
 		msg := err.Error()
 		if status >= 500 {
@@ -385,7 +386,7 @@ func (s *caseService) o311Post(w http.ResponseWriter, r *http.Request, f string)
 	vals := map[string]string{}
 	if strings.HasPrefix(r.Header.Get("Content-Type"), "application/json") {
 		var m map[string]any
-		if err := decodeJSON(r, &m); err != nil {
+		if err := httpx.DecodeJSON(r, &m); err != nil {
 			open311Fail(w, f, err)
 			return
 		}
@@ -399,7 +400,7 @@ func (s *caseService) o311Post(w http.ResponseWriter, r *http.Request, f string)
 				open311Fail(w, f, err)
 				return
 			}
-			open311Fail(w, f, errBadRequest("body", "an application/x-www-form-urlencoded form"))
+			open311Fail(w, f, httpx.BadRequest("body", "an application/x-www-form-urlencoded form"))
 			return
 		}
 		for k := range r.PostForm {
@@ -408,7 +409,7 @@ func (s *caseService) o311Post(w http.ResponseWriter, r *http.Request, f string)
 	}
 	code := vals["service_code"]
 	if code == "" {
-		open311Fail(w, f, errBadRequest("service_code", "required"))
+		open311Fail(w, f, httpx.BadRequest("service_code", "required"))
 		return
 	}
 	kind, cat, ok := parseServiceCode(code)
@@ -426,16 +427,16 @@ func (s *caseService) o311Post(w http.ResponseWriter, r *http.Request, f string)
 		lat, err1 := strconv.ParseFloat(latS, 64)
 		lon, err2 := strconv.ParseFloat(lonS, 64)
 		if err1 != nil {
-			open311Fail(w, f, errBadRequest("lat", "a number (with long)"))
+			open311Fail(w, f, httpx.BadRequest("lat", "a number (with long)"))
 			return
 		}
 		if err2 != nil {
-			open311Fail(w, f, errBadRequest("long", "a number (with lat)"))
+			open311Fail(w, f, httpx.BadRequest("long", "a number (with lat)"))
 			return
 		}
 		in.Lat, in.Lon = &lat, &lon
 	} else if strings.TrimSpace(in.Address) == "" && vals["address_id"] == "" {
-		open311Fail(w, f, errBadRequest("lat", "a location is required: lat and long, or address_string"))
+		open311Fail(w, f, httpx.BadRequest("lat", "a location is required: lat and long, or address_string"))
 		return
 	}
 	if u := vals["attribute[urgency]"]; u != "" {
@@ -499,7 +500,7 @@ func o311ParseTime(field, v string) (time.Time, error) {
 	if t, err := time.ParseInLocation("2006-01-02", v, chinaTime); err == nil {
 		return t, nil
 	}
-	return time.Time{}, errBadRequest(field, "an ISO 8601 date-time with zone, e.g. 2026-03-01T00:00:00+08:00")
+	return time.Time{}, httpx.BadRequest(field, "an ISO 8601 date-time with zone, e.g. 2026-03-01T00:00:00+08:00")
 }
 
 func (s *caseService) o311Requests(w http.ResponseWriter, r *http.Request, f string) {
@@ -514,20 +515,20 @@ func (s *caseService) o311Requests(w http.ResponseWriter, r *http.Request, f str
 		for _, p := range strings.Split(ids, ",") {
 			id, err := strconv.ParseInt(strings.TrimSpace(p), 10, 64)
 			if err != nil {
-				open311Fail(w, f, errBadRequest("service_request_id", "a comma-separated list of request ids"))
+				open311Fail(w, f, httpx.BadRequest("service_request_id", "a comma-separated list of request ids"))
 				return
 			}
 			fl.IDs = append(fl.IDs, id)
 		}
 		if len(fl.IDs) > open311MaxRequests {
-			open311Fail(w, f, errBadRequest("service_request_id", fmt.Sprintf("at most %d ids", open311MaxRequests)))
+			open311Fail(w, f, httpx.BadRequest("service_request_id", fmt.Sprintf("at most %d ids", open311MaxRequests)))
 			return
 		}
 	} else {
 		if code := q.Get("service_code"); code != "" {
 			kind, cat, ok := parseServiceCode(code)
 			if !ok {
-				open311Fail(w, f, errBadRequest("service_code", "a service code from services.json"))
+				open311Fail(w, f, httpx.BadRequest("service_code", "a service code from services.json"))
 				return
 			}
 			fl.Kind, fl.Category = kind, cat
@@ -553,10 +554,10 @@ func (s *caseService) o311Requests(w http.ResponseWriter, r *http.Request, f str
 		case fl.ReportedTo.IsZero():
 			// open end
 		case fl.ReportedTo.Before(fl.ReportedFrom):
-			open311Fail(w, f, errBadRequest("end_date", "before start_date"))
+			open311Fail(w, f, httpx.BadRequest("end_date", "before start_date"))
 			return
 		case fl.ReportedTo.Sub(fl.ReportedFrom) > 90*24*time.Hour:
-			open311Fail(w, f, errBadRequest("end_date", "at most 90 days after start_date"))
+			open311Fail(w, f, httpx.BadRequest("end_date", "at most 90 days after start_date"))
 			return
 		}
 		if st := q.Get("status"); st != "" {
@@ -568,7 +569,7 @@ func (s *caseService) o311Requests(w http.ResponseWriter, r *http.Request, f str
 				case "closed":
 					closed = true
 				default:
-					open311Fail(w, f, errBadRequest("status", "open, closed or both"))
+					open311Fail(w, f, httpx.BadRequest("status", "open, closed or both"))
 					return
 				}
 			}
@@ -583,7 +584,7 @@ func (s *caseService) o311Requests(w http.ResponseWriter, r *http.Request, f str
 	if ps := q.Get("page_size"); ps != "" {
 		n, err := strconv.Atoi(ps)
 		if err != nil || n < 1 || n > open311MaxRequests {
-			open311Fail(w, f, errBadRequest("page_size", fmt.Sprintf("1 to %d", open311MaxRequests)))
+			open311Fail(w, f, httpx.BadRequest("page_size", fmt.Sprintf("1 to %d", open311MaxRequests)))
 			return
 		}
 		fl.Limit = n
@@ -591,7 +592,7 @@ func (s *caseService) o311Requests(w http.ResponseWriter, r *http.Request, f str
 	if pg := q.Get("page"); pg != "" {
 		n, err := strconv.Atoi(pg)
 		if err != nil || n < 1 || n > 1_000_000 {
-			open311Fail(w, f, errBadRequest("page", "a page number from 1"))
+			open311Fail(w, f, httpx.BadRequest("page", "a page number from 1"))
 			return
 		}
 		fl.Offset = (n - 1) * fl.Limit
@@ -690,7 +691,7 @@ func (s *caseService) o311Updates(w http.ResponseWriter, r *http.Request, f stri
 		}
 	}
 	if to.Before(from) {
-		open311Fail(w, f, errBadRequest("end_date", "before start_date"))
+		open311Fail(w, f, httpx.BadRequest("end_date", "before start_date"))
 		return
 	}
 	ts, err := s.st.TransitionsBetween(r.Context(), from, to, open311MaxRequests*5)

@@ -12,6 +12,7 @@ import (
 	"sync"
 	"time"
 
+	"citygrid/api/httpx"
 	"citygrid/data"
 )
 
@@ -153,7 +154,7 @@ func retryAfterSeconds(d time.Duration) string {
 // tooMany answers 429 with Retry-After.
 func tooMany(w http.ResponseWriter, wait time.Duration, what string) {
 	w.Header().Set("Retry-After", retryAfterSeconds(wait))
-	writeError(w, fmt.Errorf("%s; retry after %s s: %w", what, retryAfterSeconds(wait), data.ErrTooManyRequests))
+	httpx.WriteError(w, fmt.Errorf("%s; retry after %s s: %w", what, retryAfterSeconds(wait), data.ErrTooManyRequests))
 }
 
 // clientIP returns the address a request comes from: the connection's

@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"citygrid/api/city"
+	"citygrid/api/httpx"
 	"citygrid/data"
 
 	"github.com/go-chi/chi/v5"
@@ -65,7 +66,7 @@ func New(c *city.City, cfg Config) (http.Handler, error) {
 	if cfg.Logger == nil {
 		cfg.Logger = slog.Default()
 	}
-	errorLog.Store(cfg.Logger)
+	httpx.SetErrorLog(cfg.Logger)
 	if c == nil || c.Index == nil {
 		return nil, errors.New("api: no city")
 	}
@@ -106,15 +107,15 @@ func New(c *city.City, cfg Config) (http.Handler, error) {
 		r.Use(pokeCity(c)) // notices imports by other processes (city/watch.go)
 	}
 	r.NotFound(func(w http.ResponseWriter, r *http.Request) {
-		writeError(w, fmt.Errorf("no such path %s: %w", r.URL.Path, data.ErrNotFound))
+		httpx.WriteError(w, fmt.Errorf("no such path %s: %w", r.URL.Path, data.ErrNotFound))
 	})
 	r.MethodNotAllowed(func(w http.ResponseWriter, r *http.Request) {
-		writeError(w, fmt.Errorf("%s %s: %w", r.Method, r.URL.Path, errMethodNotAllowed))
+		httpx.WriteError(w, fmt.Errorf("%s %s: %w", r.Method, r.URL.Path, httpx.ErrMethodNotAllowed))
 	})
 
 	health := func(w http.ResponseWriter, r *http.Request) {
 		w.Header().Set("Cache-Control", "no-store")
-		writeJSON(w, http.StatusOK, healthBody{Status: "ok"})
+		httpx.WriteJSON(w, http.StatusOK, healthBody{Status: "ok"})
 	}
 	r.Get("/healthz", health)
 	// notReady lists what may take a running server out of service (a
@@ -124,7 +125,7 @@ func New(c *city.City, cfg Config) (http.Handler, error) {
 		for _, f := range notReady {
 			if stage := f(); stage != "" {
 				w.Header().Set("Cache-Control", "no-store")
-				writeJSON(w, http.StatusServiceUnavailable, healthBody{Status: "stale", Stage: stage})
+				httpx.WriteJSON(w, http.StatusServiceUnavailable, healthBody{Status: "stale", Stage: stage})
 				return
 			}
 		}

@@ -6,6 +6,7 @@ import (
 	"strconv"
 	"sync"
 
+	"citygrid/api/httpx"
 	"citygrid/data"
 	"citygrid/spatial"
 	"citygrid/spatial/crs"
@@ -41,18 +42,18 @@ const (
 )
 
 // queryCRS reads the optional crs parameter.
-func queryCRS(q getter) (crs.CRS, error) {
+func queryCRS(q httpx.Getter) (crs.CRS, error) {
 	c, err := crs.Parse(q.Get("crs"))
 	if err != nil {
-		return "", errBadRequest("crs", "unknown CRS "+quote(q.Get("crs"))+": want cgcs2000, wgs84, gcj02 or bd09")
+		return "", httpx.BadRequest("crs", "unknown CRS "+httpx.Quote(q.Get("crs"))+": want cgcs2000, wgs84, gcj02 or bd09")
 	}
 	return c, nil
 }
 
 // queryPoint reads lon, lat and crs and returns the point in storage
 // coordinates together with the CRS the answer must use.
-func queryPoint(q getter) (orb.Point, crs.CRS, error) {
-	lon, lat, err := queryLonLat(q)
+func queryPoint(q httpx.Getter) (orb.Point, crs.CRS, error) {
+	lon, lat, err := httpx.QueryLonLat(q)
 	if err != nil {
 		return orb.Point{}, "", err
 	}
@@ -65,9 +66,9 @@ func queryPoint(q getter) (orb.Point, crs.CRS, error) {
 
 // locate answers GET /api/v1/locate.
 func (s *spatialService) locate(w http.ResponseWriter, r *http.Request) {
-	p, c, err := queryPoint(rawQuery(r.URL.RawQuery))
+	p, c, err := queryPoint(httpx.RawQuery(r.URL.RawQuery))
 	if err != nil {
-		writeError(w, err)
+		httpx.WriteError(w, err)
 		return
 	}
 	loc, _ := s.locs.Get().(*spatial.Location)
@@ -81,9 +82,9 @@ func (s *spatialService) locate(w http.ResponseWriter, r *http.Request) {
 	case err == nil:
 		writeLocation(w, http.StatusOK, loc, "")
 	case spatial.IsOutside(err):
-		writeLocation(w, statusOf(err), loc, err.Error())
+		writeLocation(w, httpx.StatusOf(err), loc, err.Error())
 	default:
-		writeError(w, err)
+		httpx.WriteError(w, err)
 	}
 }
 
@@ -93,7 +94,7 @@ func (s *spatialService) responsible(w http.ResponseWriter, r *http.Request) {
 	component := q.Get("component")
 	c, err := queryCRS(q)
 	if err != nil {
-		writeError(w, err)
+		httpx.WriteError(w, err)
 		return
 	}
 	var p orb.Point
@@ -101,24 +102,24 @@ func (s *spatialService) responsible(w http.ResponseWriter, r *http.Request) {
 	// component's own position is used.
 	if component == "" || q.Get("lon") != "" || q.Get("lat") != "" {
 		if p, _, err = queryPoint(q); err != nil {
-			writeError(w, err)
+			httpx.WriteError(w, err)
 			return
 		}
 	}
 	category := q.Get("category")
 	if category == "" && component == "" {
-		writeError(w, errBadRequest("category", "required (or give component)"))
+		httpx.WriteError(w, httpx.BadRequest("category", "required (or give component)"))
 		return
 	}
 	res, err := s.ix.Responsible(p, data.CategoryKind(q.Get("kind")), category, component)
 	res.ToCRS(c)
 	switch {
 	case err == nil:
-		writeJSON(w, http.StatusOK, &res)
+		httpx.WriteJSON(w, http.StatusOK, &res)
 	case spatial.IsOutside(err):
-		writeJSON(w, statusOf(err), outsideResponsibility{Error: err.Error(), CRS: res.CRS, Location: &res.Location})
+		httpx.WriteJSON(w, httpx.StatusOf(err), outsideResponsibility{Error: err.Error(), CRS: res.CRS, Location: &res.Location})
 	default:
-		writeError(w, err)
+		httpx.WriteError(w, err)
 	}
 }
 
@@ -141,29 +142,29 @@ type responsibleBatchAnswer struct {
 // location in its result.
 func (s *spatialService) responsibleBatch(w http.ResponseWriter, r *http.Request) {
 	var req responsibleBatchRequest
-	if err := decodeJSON(r, &req); err != nil {
-		writeError(w, err)
+	if err := httpx.DecodeJSON(r, &req); err != nil {
+		httpx.WriteError(w, err)
 		return
 	}
 	c, err := crs.Parse(req.CRS)
 	if err != nil {
-		writeError(w, errBadRequest("crs", "unknown CRS "+quote(req.CRS)+": want cgcs2000, wgs84, gcj02 or bd09"))
+		httpx.WriteError(w, httpx.BadRequest("crs", "unknown CRS "+httpx.Quote(req.CRS)+": want cgcs2000, wgs84, gcj02 or bd09"))
 		return
 	}
 	if len(req.Cases) > s.maxBatch {
-		writeError(w, errBadRequest("cases", fmt.Sprintf("%d cases exceed the batch limit of %d", len(req.Cases), s.maxBatch)))
+		httpx.WriteError(w, httpx.BadRequest("cases", fmt.Sprintf("%d cases exceed the batch limit of %d", len(req.Cases), s.maxBatch)))
 		return
 	}
 	if len(req.Cases) == 0 {
-		writeError(w, errBadRequest("cases", "required: at least one case"))
+		httpx.WriteError(w, httpx.BadRequest("cases", "required: at least one case"))
 		return
 	}
 	for i := range req.Cases {
 		q := &req.Cases[i]
 		if q.Point != (orb.Point{}) {
 			field := "cases[" + strconv.Itoa(i) + "].point"
-			if err := checkLonLat(field, field, q.Point[0], q.Point[1]); err != nil {
-				writeError(w, err)
+			if err := httpx.CheckLonLat(field, field, q.Point[0], q.Point[1]); err != nil {
+				httpx.WriteError(w, err)
 				return
 			}
 			q.Point = crs.ToStorage(c, q.Point)
@@ -171,17 +172,17 @@ func (s *spatialService) responsibleBatch(w http.ResponseWriter, r *http.Request
 	}
 	res, err := s.ix.ResponsibleBatch(req.Cases)
 	if err != nil {
-		writeError(w, err)
+		httpx.WriteError(w, err)
 		return
 	}
 	if err := r.Context().Err(); err != nil {
-		writeError(w, err)
+		httpx.WriteError(w, err)
 		return
 	}
 	for i := range res {
 		res[i].ToCRS(c)
 	}
-	writeJSON(w, http.StatusOK, responsibleBatchAnswer{CRS: c, Count: len(res), Results: res})
+	httpx.WriteJSON(w, http.StatusOK, responsibleBatchAnswer{CRS: c, Count: len(res), Results: res})
 }
 
 // outsideResponsibility is the 404 answer of responsible for a point
@@ -197,26 +198,26 @@ func (s *spatialService) nearest(w http.ResponseWriter, r *http.Request) {
 	q := r.URL.Query()
 	p, c, err := queryPoint(q)
 	if err != nil {
-		writeError(w, err)
+		httpx.WriteError(w, err)
 		return
 	}
-	k, err := queryInt(q, "k", defaultNearestK, 1, spatial.MaxNearestK)
+	k, err := httpx.QueryInt(q, "k", defaultNearestK, 1, spatial.MaxNearestK)
 	if err != nil {
-		writeError(w, err)
+		httpx.WriteError(w, err)
 		return
 	}
-	radius, err := queryPositive(q, "radius", defaultRadiusM, spatial.MaxRadiusM)
+	radius, err := httpx.QueryPositive(q, "radius", defaultRadiusM, spatial.MaxRadiusM)
 	if err != nil {
-		writeError(w, err)
+		httpx.WriteError(w, err)
 		return
 	}
-	res, err := s.ix.Nearest(p, k, radius, queryList(q, "category"))
+	res, err := s.ix.Nearest(p, k, radius, httpx.QueryList(q, "category"))
 	if err != nil {
-		writeError(w, err)
+		httpx.WriteError(w, err)
 		return
 	}
 	res.ToCRS(c)
-	writeJSON(w, http.StatusOK, &res)
+	httpx.WriteJSON(w, http.StatusOK, &res)
 }
 
 // withinBBox answers GET /api/v1/within?bbox=.
@@ -224,35 +225,35 @@ func (s *spatialService) withinBBox(w http.ResponseWriter, r *http.Request) {
 	q := r.URL.Query()
 	c, err := queryCRS(q)
 	if err != nil {
-		writeError(w, err)
+		httpx.WriteError(w, err)
 		return
 	}
-	b, err := parseBBox("bbox", q.Get("bbox"))
+	b, err := httpx.ParseBBox("bbox", q.Get("bbox"))
 	if err != nil {
-		writeError(w, err)
+		httpx.WriteError(w, err)
 		return
 	}
-	limit, err := queryInt(q, "limit", defaultLimit, 0, maxLimit)
+	limit, err := httpx.QueryInt(q, "limit", defaultLimit, 0, maxLimit)
 	if err != nil {
-		writeError(w, err)
+		httpx.WriteError(w, err)
 		return
 	}
-	cats := queryList(q, "category")
+	cats := httpx.QueryList(q, "category")
 	var res spatial.WithinResult
 	if c.Geographic() {
-		res, err = s.ix.WithinBound(orb.Bound{Min: orb.Point{b.minLon, b.minLat}, Max: orb.Point{b.maxLon, b.maxLat}}, cats, limit)
+		res, err = s.ix.WithinBound(orb.Bound{Min: orb.Point{b.MinLon, b.MinLat}, Max: orb.Point{b.MaxLon, b.MaxLat}}, cats, limit)
 	} else {
 		// A box drawn on a GCJ-02 or BD-09 basemap is not a box in
 		// CGCS2000: convert its outline and query the polygon.
-		ring := orb.Ring{{b.minLon, b.minLat}, {b.maxLon, b.minLat}, {b.maxLon, b.maxLat}, {b.minLon, b.maxLat}, {b.minLon, b.minLat}}
+		ring := orb.Ring{{b.MinLon, b.MinLat}, {b.MaxLon, b.MinLat}, {b.MaxLon, b.MaxLat}, {b.MinLon, b.MaxLat}, {b.MinLon, b.MinLat}}
 		res, err = s.ix.WithinPolygon(toStorage(c, orb.MultiPolygon{{ring}}), cats, limit)
 	}
 	if err != nil {
-		writeError(w, err)
+		httpx.WriteError(w, err)
 		return
 	}
 	res.ToCRS(c)
-	writeJSON(w, http.StatusOK, &res)
+	httpx.WriteJSON(w, http.StatusOK, &res)
 }
 
 // withinPolygon answers POST /api/v1/within with a GeoJSON Polygon or
@@ -261,26 +262,26 @@ func (s *spatialService) withinPolygon(w http.ResponseWriter, r *http.Request) {
 	q := r.URL.Query()
 	c, err := queryCRS(q)
 	if err != nil {
-		writeError(w, err)
+		httpx.WriteError(w, err)
 		return
 	}
-	limit, err := queryInt(q, "limit", defaultLimit, 0, maxLimit)
+	limit, err := httpx.QueryInt(q, "limit", defaultLimit, 0, maxLimit)
 	if err != nil {
-		writeError(w, err)
+		httpx.WriteError(w, err)
 		return
 	}
-	mp, err := decodePolygon(r)
+	mp, err := httpx.DecodePolygon(r)
 	if err != nil {
-		writeError(w, err)
+		httpx.WriteError(w, err)
 		return
 	}
-	res, err := s.ix.WithinPolygon(toStorage(c, mp), queryList(q, "category"), limit)
+	res, err := s.ix.WithinPolygon(toStorage(c, mp), httpx.QueryList(q, "category"), limit)
 	if err != nil {
-		writeError(w, err)
+		httpx.WriteError(w, err)
 		return
 	}
 	res.ToCRS(c)
-	writeJSON(w, http.StatusOK, &res)
+	httpx.WriteJSON(w, http.StatusOK, &res)
 }
 
 // toStorage converts every coordinate of mp from c to storage coordinates
@@ -297,12 +298,4 @@ func toStorage(c crs.CRS, mp orb.MultiPolygon) orb.MultiPolygon {
 		}
 	}
 	return mp
-}
-
-// quote writes s in double quotes, shortened to keep error answers small.
-func quote(s string) string {
-	if len(s) > 40 {
-		s = s[:40] + "…"
-	}
-	return `"` + s + `"`
 }

@@ -10,6 +10,7 @@ import (
 	"strings"
 	"time"
 
+	"citygrid/api/httpx"
 	"citygrid/data/cases"
 	"citygrid/data/cases/stats"
 )
@@ -38,7 +39,7 @@ func parseDay(field, s string) (time.Time, error) {
 	if t, err := time.Parse(time.RFC3339, s); err == nil {
 		return t, nil
 	}
-	return time.Time{}, errBadRequest(field, fmt.Sprintf("%q is neither YYYY-MM-DD nor an RFC 3339 time", s))
+	return time.Time{}, httpx.BadRequest(field, fmt.Sprintf("%q is neither YYYY-MM-DD nor an RFC 3339 time", s))
 }
 
 // statsPeriod reads the period: from and to (to exclusive; a bare date
@@ -56,14 +57,14 @@ func (b *caseBoard) statsPeriod(q url.Values) (from, to, asOf time.Time, err err
 	switch {
 	case fs != "" || ts != "":
 		if ps != "" {
-			return from, to, asOf, errBadRequest("period", "give either period or from and to")
+			return from, to, asOf, httpx.BadRequest("period", "give either period or from and to")
 		}
 		if fs == "" || ts == "" {
 			field := "from"
 			if fs != "" {
 				field = "to"
 			}
-			return from, to, asOf, errBadRequest(field, "required with "+map[string]string{"from": "to", "to": "from"}[field])
+			return from, to, asOf, httpx.BadRequest(field, "required with "+map[string]string{"from": "to", "to": "from"}[field])
 		}
 		if from, err = parseDay("from", fs); err != nil {
 			return
@@ -75,7 +76,7 @@ func (b *caseBoard) statsPeriod(q url.Values) (from, to, asOf time.Time, err err
 			to = to.AddDate(0, 0, 1)
 		}
 		if !to.After(from) {
-			return from, to, asOf, errBadRequest("to", "must be after from")
+			return from, to, asOf, httpx.BadRequest("to", "must be after from")
 		}
 	default:
 		day := asOf.In(commandZone)
@@ -97,11 +98,11 @@ func (b *caseBoard) statsPeriod(q url.Values) (from, to, asOf time.Time, err err
 			from = time.Date(y, m, 1, 0, 0, 0, 0, commandZone)
 			to = from.AddDate(0, 1, 0)
 		default:
-			return from, to, asOf, errBadRequest("period", fmt.Sprintf("%q: want day, week or month", ps))
+			return from, to, asOf, httpx.BadRequest("period", fmt.Sprintf("%q: want day, week or month", ps))
 		}
 	}
 	if to.Sub(from) > 5*366*24*time.Hour {
-		return from, to, asOf, errBadRequest("to", "a period may span at most five years")
+		return from, to, asOf, httpx.BadRequest("to", "a period may span at most five years")
 	}
 	return from, to, asOf, nil
 }
@@ -122,11 +123,11 @@ func (b *caseBoard) statsQuery(r *http.Request) (stats.Query, time.Time, error) 
 	q := r.URL.Query()
 	g := q.Get("group")
 	if g == "" {
-		return stats.Query{}, time.Time{}, errBadRequest("group", "required: one of "+groupNames())
+		return stats.Query{}, time.Time{}, httpx.BadRequest("group", "required: one of "+groupNames())
 	}
 	dim, ok := stats.ParseDim(g)
 	if !ok {
-		return stats.Query{}, time.Time{}, errBadRequest("group", fmt.Sprintf("%q: want one of %s", g, groupNames()))
+		return stats.Query{}, time.Time{}, httpx.BadRequest("group", fmt.Sprintf("%q: want one of %s", g, groupNames()))
 	}
 	from, to, asOf, err := b.statsPeriod(q)
 	if err != nil {
@@ -149,17 +150,17 @@ func (b *caseBoard) statsHandler(w http.ResponseWriter, r *http.Request) {
 	}
 	q, asOf, err := b.statsQuery(r)
 	if err != nil {
-		writeError(w, err)
+		httpx.WriteError(w, err)
 		return
 	}
 	format, err := statsFormat(r)
 	if err != nil {
-		writeError(w, err)
+		httpx.WriteError(w, err)
 		return
 	}
 	res, err := b.Stats().Evaluate(q, b.Scoring(), func(d stats.Dim, key string) int { return b.GridsOf(d)[key] })
 	if err != nil {
-		writeError(w, err)
+		httpx.WriteError(w, err)
 		return
 	}
 	w.Header().Set("Cache-Control", "no-store")
@@ -172,7 +173,7 @@ func (b *caseBoard) statsHandler(w http.ResponseWriter, r *http.Request) {
 	for i, row := range res.Rows {
 		ans.Rows[i] = statsRow{Name: b.Name(q.Group, row.Key), Row: row}
 	}
-	writeJSON(w, http.StatusOK, ans)
+	httpx.WriteJSON(w, http.StatusOK, ans)
 }
 
 // topHandler answers GET /api/v1/stats/top: the groups with the most
@@ -181,17 +182,17 @@ func (b *caseBoard) statsHandler(w http.ResponseWriter, r *http.Request) {
 func (b *caseBoard) topHandler(w http.ResponseWriter, r *http.Request) {
 	q, asOf, err := b.statsQuery(r)
 	if err != nil {
-		writeError(w, err)
+		httpx.WriteError(w, err)
 		return
 	}
-	n, err := queryInt(r.URL.Query(), "n", 10, 1, 1000)
+	n, err := httpx.QueryInt(r.URL.Query(), "n", 10, 1, 1000)
 	if err != nil {
-		writeError(w, err)
+		httpx.WriteError(w, err)
 		return
 	}
 	rows, err := b.Stats().Top(q, n)
 	if err != nil {
-		writeError(w, err)
+		httpx.WriteError(w, err)
 		return
 	}
 	ans := statsAnswer{Group: q.Group.String(), From: q.From, To: q.To, AsOf: asOf, Rows: make([]statsRow, len(rows))}
@@ -199,7 +200,7 @@ func (b *caseBoard) topHandler(w http.ResponseWriter, r *http.Request) {
 		ans.Rows[i] = statsRow{Name: b.Name(q.Group, row.Key), Row: row}
 	}
 	w.Header().Set("Cache-Control", "no-store")
-	writeJSON(w, http.StatusOK, ans)
+	httpx.WriteJSON(w, http.StatusOK, ans)
 }
 
 // todayAnswer is the command page's summary.
@@ -241,20 +242,20 @@ func (b *caseBoard) todayHandler(w http.ResponseWriter, r *http.Request) {
 	if s := q.Get("as_of"); s != "" {
 		var err error
 		if now, err = parseDay("as_of", s); err != nil {
-			writeError(w, err)
+			httpx.WriteError(w, err)
 			return
 		}
 	}
-	n, err := queryInt(q, "n", 10, 1, 100)
+	n, err := httpx.QueryInt(q, "n", 10, 1, 100)
 	if err != nil {
-		writeError(w, err)
+		httpx.WriteError(w, err)
 		return
 	}
 	y, m, d := now.In(commandZone).Date()
 	day := time.Date(y, m, d, 0, 0, 0, 0, commandZone)
 	res, err := b.Stats().Compute(stats.Query{Group: stats.DimSource, From: day, To: day.AddDate(0, 0, 1), Now: now})
 	if err != nil {
-		writeError(w, err)
+		httpx.WriteError(w, err)
 		return
 	}
 	ans := todayAnswer{Date: day.Format("2006-01-02"), AsOf: now, Today: res.Total, Sources: map[string]int{},
@@ -276,7 +277,7 @@ func (b *caseBoard) todayHandler(w http.ResponseWriter, r *http.Request) {
 	ans.Daily = b.Stats().Daily(day.AddDate(0, 0, -29), 30, commandZone)
 	ans.Open, ans.OverdueNow, ans.OverdueList = b.openNow(now, 50)
 	w.Header().Set("Cache-Control", "no-store")
-	writeJSON(w, http.StatusOK, ans)
+	httpx.WriteJSON(w, http.StatusOK, ans)
 }
 
 // openNow counts the open cases and lists the longest-overdue ones.
@@ -307,26 +308,26 @@ func (b *caseBoard) openNow(now time.Time, limit int) (open, overdue int, list [
 // getScoring answers GET /api/v1/stats/scoring.
 func (b *caseBoard) getScoring(w http.ResponseWriter, r *http.Request) {
 	w.Header().Set("Cache-Control", "no-store")
-	writeJSON(w, http.StatusOK, b.Scoring())
+	httpx.WriteJSON(w, http.StatusOK, b.Scoring())
 }
 
 // putScoring answers PUT /api/v1/stats/scoring (admin): new weights and
 // grade bands, checked, stored in the store's metadata and used at once.
 func (b *caseBoard) putScoring(w http.ResponseWriter, r *http.Request) {
 	var sc stats.Scoring
-	if err := decodeJSON(r, &sc); err != nil {
-		writeError(w, err)
+	if err := httpx.DecodeJSON(r, &sc); err != nil {
+		httpx.WriteError(w, err)
 		return
 	}
 	if err := sc.Validate(); err != nil {
-		writeError(w, errBadRequest("body", err.Error()))
+		httpx.WriteError(w, httpx.BadRequest("body", err.Error()))
 		return
 	}
 	if err := b.SetScoring(r.Context(), sc); err != nil {
-		writeError(w, err)
+		httpx.WriteError(w, err)
 		return
 	}
-	writeJSON(w, http.StatusOK, sc)
+	httpx.WriteJSON(w, http.StatusOK, sc)
 }
 
 // groupNames lists the groups GET /api/v1/stats takes.
@@ -336,7 +337,7 @@ func groupNames() string { return strings.Join(append(stats.DimNames(), "post"),
 func statsFormat(r *http.Request) (string, error) {
 	format := r.URL.Query().Get("format")
 	if format != "" && format != "json" && format != "csv" && format != "xlsx" {
-		return "", errBadRequest("format", fmt.Sprintf("%q: want json, csv or xlsx", format))
+		return "", httpx.BadRequest("format", fmt.Sprintf("%q: want json, csv or xlsx", format))
 	}
 	return format, nil
 }
@@ -357,7 +358,7 @@ func writeSheet(w http.ResponseWriter, format string, sheet *stats.Sheet, group 
 	}
 	if err != nil {
 		w.Header().Del("Content-Type")
-		writeError(w, err)
+		httpx.WriteError(w, err)
 		return
 	}
 	w.Header().Set("Content-Disposition", fmt.Sprintf(`attachment; filename="%s.%s"`, fname, format))
@@ -382,25 +383,25 @@ func (b *caseBoard) postsHandler(w http.ResponseWriter, r *http.Request) {
 	q := r.URL.Query()
 	from, to, asOf, err := b.statsPeriod(q)
 	if err != nil {
-		writeError(w, err)
+		httpx.WriteError(w, err)
 		return
 	}
 	var post stats.Post
 	if s := q.Get("post"); s != "" {
 		var ok bool
 		if post, ok = stats.ParsePost(s); !ok {
-			writeError(w, errBadRequest("post", fmt.Sprintf("%q: want inspector, operator, supervisor or dispatcher", s)))
+			httpx.WriteError(w, httpx.BadRequest("post", fmt.Sprintf("%q: want inspector, operator, supervisor or dispatcher", s)))
 			return
 		}
 	}
 	format, err := statsFormat(r)
 	if err != nil {
-		writeError(w, err)
+		httpx.WriteError(w, err)
 		return
 	}
 	res, err := b.Posts().Evaluate(stats.PostQuery{Post: post, From: from, To: to}, b.Scoring())
 	if err != nil {
-		writeError(w, err)
+		httpx.WriteError(w, err)
 		return
 	}
 	w.Header().Set("Cache-Control", "no-store")
@@ -408,5 +409,5 @@ func (b *caseBoard) postsHandler(w http.ResponseWriter, r *http.Request) {
 		writeSheet(w, format, stats.PostSheetOf(res), "post", from, to, asOf)
 		return
 	}
-	writeJSON(w, http.StatusOK, postsAnswer{Group: "post", From: from, To: to, AsOf: asOf, Rows: res.Rows, Totals: res.Totals})
+	httpx.WriteJSON(w, http.StatusOK, postsAnswer{Group: "post", From: from, To: to, AsOf: asOf, Rows: res.Rows, Totals: res.Totals})
 }

@@ -1,4 +1,4 @@
-package api
+package httpx
 
 import (
 	"bytes"
@@ -21,7 +21,7 @@ func TestInternalErrorsAreLoggedNotShown(t *testing.T) {
 	defer errorLog.Store(prev)
 
 	rec := httptest.NewRecorder()
-	writeError(rec, fmt.Errorf("read tile 14/1/2: %w", errors.New("disk I/O error at page 77")))
+	WriteError(rec, fmt.Errorf("read tile 14/1/2: %w", errors.New("disk I/O error at page 77")))
 	if rec.Code != 500 || strings.Contains(rec.Body.String(), "page 77") || !strings.Contains(rec.Body.String(), "internal error") {
 		t.Fatalf("answer %d %s", rec.Code, rec.Body)
 	}
@@ -29,7 +29,7 @@ func TestInternalErrorsAreLoggedNotShown(t *testing.T) {
 		t.Fatalf("log %q lacks the cause", buf.String())
 	}
 	buf.Reset()
-	writeError(httptest.NewRecorder(), fmt.Errorf("component x: %w", data.ErrNotFound))
+	WriteError(httptest.NewRecorder(), fmt.Errorf("component x: %w", data.ErrNotFound))
 	if buf.Len() != 0 {
 		t.Fatalf("a 404 was logged: %q", buf.String())
 	}

@@ -1,4 +1,7 @@
-package api
+// Package httpx holds what every HTTP handler of citygrid shares: reading
+// query parameters and JSON bodies, writing JSON answers, and StatusOf, the
+// one function that maps domain errors to HTTP status codes.
+package httpx
 
 import (
 	"context"
@@ -12,8 +15,8 @@ import (
 	"citygrid/data"
 )
 
-// errorBody is the JSON body of every error answer.
-type errorBody struct {
+// ErrorBody is the JSON body of every error answer.
+type ErrorBody struct {
 	Error  string                  `json:"error"`
 	Field  string                  `json:"field,omitempty"`
 	Errors []*data.ValidationError `json:"errors,omitempty"`
@@ -22,23 +25,26 @@ type errorBody struct {
 	Details any `json:"details,omitempty"`
 }
 
-// badRequest is an error in the request itself (a parameter, a body).
-type badRequest struct {
-	field, reason string
+// RequestError is an error in the request itself (a parameter, a body).
+type RequestError struct {
+	Field, Reason string
 }
 
-func (e *badRequest) Error() string { return e.field + ": " + e.reason }
+func (e *RequestError) Error() string { return e.Field + ": " + e.Reason }
 
-// errMethodNotAllowed answers a known path asked with the wrong method.
-var errMethodNotAllowed = errors.New("method not allowed")
+// ErrPreconditionRequired: a conditional write came without If-Match (428).
+var ErrPreconditionRequired = errors.New("precondition required")
 
-// errBadRequest makes an error that maps to 400 naming the field.
-func errBadRequest(field, reason string) error { return &badRequest{field, reason} }
+// ErrMethodNotAllowed answers a known path asked with the wrong method.
+var ErrMethodNotAllowed = errors.New("method not allowed")
 
-// statusOf maps an error to its HTTP status. It is the only place that
+// BadRequest makes an error that maps to 400 naming the field.
+func BadRequest(field, reason string) error { return &RequestError{field, reason} }
+
+// StatusOf maps an error to its HTTP status. It is the only place that
 // knows which domain error means which status.
-func statusOf(err error) int {
-	var br *badRequest
+func StatusOf(err error) int {
+	var br *RequestError
 	var ve *data.ValidationError
 	var ves data.ValidationErrors
 	var mb *http.MaxBytesError
@@ -55,7 +61,7 @@ func statusOf(err error) int {
 		return http.StatusConflict
 	case errors.Is(err, data.ErrPrecondition):
 		return http.StatusPreconditionFailed
-	case errors.Is(err, errPreconditionRequired):
+	case errors.Is(err, ErrPreconditionRequired):
 		return http.StatusPreconditionRequired
 	case errors.Is(err, data.ErrUnauthorized):
 		return http.StatusUnauthorized
@@ -68,22 +74,22 @@ func statusOf(err error) int {
 	case errors.Is(err, context.DeadlineExceeded):
 		// The handler ran out of its time budget (api timeouts middleware).
 		return http.StatusServiceUnavailable
-	case errors.Is(err, errMethodNotAllowed):
+	case errors.Is(err, ErrMethodNotAllowed):
 		return http.StatusMethodNotAllowed
 	}
 	return http.StatusInternalServerError
 }
 
-// writeError answers err as JSON with the status statusOf gives.
-func writeError(w http.ResponseWriter, err error) {
-	status := statusOf(err)
-	body := errorBody{Error: err.Error()}
-	var br *badRequest
+// WriteError answers err as JSON with the status StatusOf gives.
+func WriteError(w http.ResponseWriter, err error) {
+	status := StatusOf(err)
+	body := ErrorBody{Error: err.Error()}
+	var br *RequestError
 	var ve *data.ValidationError
 	var ves data.ValidationErrors
 	switch {
 	case errors.As(err, &br):
-		body.Field = br.field
+		body.Field = br.Field
 	case errors.As(err, &ve):
 		body.Field = ve.Field
 		body.Errors = []*data.ValidationError{ve}
@@ -111,15 +117,18 @@ func writeError(w http.ResponseWriter, err error) {
 		}
 		logger.Error("internal error", "err", err)
 	}
-	writeJSON(w, status, body)
+	WriteJSON(w, status, body)
 }
 
-// errorLog is where writeError logs the causes of 500 answers: the logger
-// of the server built last (New sets it).
+// errorLog is where WriteError logs the causes of 500 answers: the logger
+// of the server built last (api.New sets it with SetErrorLog).
 var errorLog atomic.Pointer[slog.Logger]
 
-// writeJSON answers v as JSON.
-func writeJSON(w http.ResponseWriter, status int, v any) {
+// SetErrorLog makes l the logger of the causes of 500 answers.
+func SetErrorLog(l *slog.Logger) { errorLog.Store(l) }
+
+// WriteJSON answers v as JSON.
+func WriteJSON(w http.ResponseWriter, status int, v any) {
 	w.Header().Set("Content-Type", "application/json; charset=utf-8")
 	w.WriteHeader(status)
 	enc := json.NewEncoder(w)

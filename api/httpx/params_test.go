@@ -1,4 +1,4 @@
-package api
+package httpx
 
 import (
 	"net/url"
@@ -23,7 +23,7 @@ func TestRawQueryAgreesWithURLValues(t *testing.T) {
 	for _, q := range queries {
 		want, _ := url.ParseQuery(q)
 		for _, key := range []string{"lon", "lat", "crs", "a b"} {
-			if got := rawQuery(q).Get(key); got != want.Get(key) {
+			if got := RawQuery(q).Get(key); got != want.Get(key) {
 				t.Errorf("query %q key %q: rawQuery %q, url.Values %q", q, key, got, want.Get(key))
 			}
 		}
