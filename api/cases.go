@@ -19,6 +19,7 @@ import (
 	"strings"
 	"time"
 
+	"citygrid/api/auth"
 	"citygrid/api/city"
 	"citygrid/api/httpx"
 	"citygrid/data"
@@ -61,18 +62,18 @@ var caseWriteRoles = []data.Role{data.RoleInspector, data.RoleOperator, data.Rol
 var caseReadRoles = []data.Role{data.RoleViewer, data.RoleInspector, data.RoleOperator, data.RoleSupervisor, data.RoleDispatcher, data.RoleUnit, data.RoleCitizen}
 
 func (s *caseService) mount(r chi.Router) {
-	read := r.With(requireRole(caseReadRoles...))
+	read := r.With(auth.Require(caseReadRoles...))
 	read.Get("/api/v1/cases", s.list)
-	r.With(requireRole(cases.ReportRoles...)).Post("/api/v1/cases", s.create)
+	r.With(auth.Require(cases.ReportRoles...)).Post("/api/v1/cases", s.create)
 	read.Get("/api/v1/cases/queue", s.queue)
 	read.Get("/api/v1/cases/workflow", s.workflow)
 	read.Get("/api/v1/cases/config/{name}", s.getConfig)
 	read.Get("/api/v1/cases/config/{name}/versions", s.configVersions)
-	r.With(requireRole(data.RoleAdmin)).Put("/api/v1/cases/config/{name}", s.putConfig)
+	r.With(auth.Require(data.RoleAdmin)).Put("/api/v1/cases/config/{name}", s.putConfig)
 	read.Get("/api/v1/cases/{id}", s.get)
 	read.Get("/api/v1/cases/{id}/transitions", s.transitions)
-	r.With(requireRole(caseWriteRoles...)).Post("/api/v1/cases/{id}/actions/{action}", s.action)
-	r.With(requireRole(cases.ReportRoles...)).Post("/api/v1/cases/{id}/attachments", s.attach)
+	r.With(auth.Require(caseWriteRoles...)).Post("/api/v1/cases/{id}/actions/{action}", s.action)
+	r.With(auth.Require(cases.ReportRoles...)).Post("/api/v1/cases/{id}/attachments", s.attach)
 	read.Get("/api/v1/cases/{id}/attachments", s.attachments)
 	read.Get("/api/v1/cases/{id}/attachments/{aid}", s.attachment)
 	s.mountOpen311(r)
@@ -118,7 +119,7 @@ func (s *caseService) create(w http.ResponseWriter, r *http.Request) {
 		httpx.WriteError(w, err)
 		return
 	}
-	p := principalOf(r)
+	p := auth.PrincipalOf(r)
 	c, err := s.svc.Report(r.Context(), p, in)
 	if err != nil {
 		httpx.WriteError(w, err)
@@ -134,7 +135,7 @@ func (s *caseService) get(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	w.Header().Set("ETag", fmt.Sprintf(`"%d"`, c.Version))
-	httpx.WriteJSON(w, http.StatusOK, s.view(c, principalOf(r), time.Now()))
+	httpx.WriteJSON(w, http.StatusOK, s.view(c, auth.PrincipalOf(r), time.Now()))
 }
 
 // load reads the case of the path, answering the error itself.
@@ -149,7 +150,7 @@ func (s *caseService) load(w http.ResponseWriter, r *http.Request) (*cases.Case,
 		return nil, false
 	}
 	c, err := s.st.Get(r.Context(), id)
-	if err == nil && !mayRead(principalOf(r), c) {
+	if err == nil && !mayRead(auth.PrincipalOf(r), c) {
 		err = fmt.Errorf("case %d: %w", id, data.ErrNotFound) // do not reveal others' cases
 	}
 	if err != nil {
@@ -270,7 +271,7 @@ func (s *caseService) listRequest(w http.ResponseWriter, r *http.Request) (cases
 		httpx.WriteError(w, err)
 		return f, data.Principal{}, false
 	}
-	p := principalOf(r)
+	p := auth.PrincipalOf(r)
 	scope(p, &f)
 	return f, p, true
 }
@@ -358,7 +359,7 @@ func (s *caseService) action(w http.ResponseWriter, r *http.Request) {
 		}
 		b.Version = v
 	}
-	p := principalOf(r)
+	p := auth.PrincipalOf(r)
 	if cur, err := s.st.Get(r.Context(), id); err == nil && !mayRead(p, cur) {
 		httpx.WriteError(w, fmt.Errorf("case %d is not with unit %q: %w", id, p.Unit, data.ErrForbidden))
 		return
@@ -484,7 +485,7 @@ func newAttachment(r *http.Request, c *cases.Case, body []byte, typ, ext string)
 	rand.Read(rnd[:])
 	sum := sha256.Sum256(body)
 	return &cases.Attachment{CaseID: c.ID, Name: hex.EncodeToString(rnd[:]) + ext, Type: typ, Size: int64(len(body)), SHA256: hex.EncodeToString(sum[:]),
-		Stage: c.State, User: principalOf(r).User, Uploaded: time.Now().UTC()}
+		Stage: c.State, User: auth.PrincipalOf(r).User, Uploaded: time.Now().UTC()}
 }
 
 func (s *caseService) attachments(w http.ResponseWriter, r *http.Request) {
@@ -653,7 +654,7 @@ func (s *caseService) putConfig(w http.ResponseWriter, r *http.Request) {
 		}
 		ifv = 0
 	}
-	d, err := s.st.PutConfig(r.Context(), name, raw, principalOf(r).User, ifv)
+	d, err := s.st.PutConfig(r.Context(), name, raw, auth.PrincipalOf(r).User, ifv)
 	if err != nil {
 		httpx.WriteError(w, err)
 		return

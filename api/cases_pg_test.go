@@ -17,6 +17,7 @@ import (
 	"testing"
 	"time"
 
+	"citygrid/api/auth"
 	"citygrid/api/city"
 	"citygrid/data"
 	"citygrid/data/cases"
@@ -86,7 +87,7 @@ func pgCaseServers(t *testing.T) (a, b http.Handler) {
 	t.Helper()
 	st, ix := storedTestCity(t, t.TempDir())
 	pg := openPGCases(t, 2)
-	tokens := StaticTokens{
+	tokens := auth.StaticTokens{
 		"ins":  {User: "insp1", Role: data.RoleInspector},
 		"opr":  {User: "op1", Role: data.RoleOperator},
 		"sup":  {User: "boss", Role: data.RoleSupervisor},

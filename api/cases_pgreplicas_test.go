@@ -13,6 +13,7 @@ import (
 	"testing"
 	"time"
 
+	"citygrid/api/auth"
 	"citygrid/api/city"
 	"citygrid/data"
 	"citygrid/data/cases"
@@ -35,7 +36,7 @@ func TestCasesOnPostgreSQLAcrossReplicas(t *testing.T) {
 	t.Cleanup(cl.Stop)
 	ctx := context.Background()
 	st, ix := storedTestCity(t, t.TempDir())
-	tokens := StaticTokens{
+	tokens := auth.StaticTokens{
 		"ins": {User: "insp1", Role: data.RoleInspector},
 		"opr": {User: "op1", Role: data.RoleOperator},
 		"sup": {User: "boss", Role: data.RoleSupervisor},

@@ -13,6 +13,7 @@ import (
 	"strings"
 	"testing"
 
+	"citygrid/api/auth"
 	"citygrid/api/city"
 	"citygrid/data"
 )
@@ -24,7 +25,7 @@ func newCaseTestServer(t testing.TB) (http.Handler, string) {
 	t.Helper()
 	st, ix := storedTestCity(t, t.TempDir())
 	dir := t.TempDir()
-	h, err := newServer(t, city.Config{Store: st, Index: ix, Dir: dir}, Config{Logger: slog.New(slog.NewTextHandler(io.Discard, nil)), Auth: StaticTokens{
+	h, err := newServer(t, city.Config{Store: st, Index: ix, Dir: dir}, Config{Logger: slog.New(slog.NewTextHandler(io.Discard, nil)), Auth: auth.StaticTokens{
 		"ins": {User: "insp1", Role: data.RoleInspector},
 		"opr": {User: "op1", Role: data.RoleOperator},
 		"sup": {User: "boss", Role: data.RoleSupervisor},

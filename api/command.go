@@ -7,6 +7,7 @@ import (
 	"sync"
 	"time"
 
+	"citygrid/api/auth"
 	"citygrid/api/city"
 	"citygrid/api/httpx"
 	"citygrid/data"
@@ -90,12 +91,12 @@ var readRoles = []data.Role{data.RoleViewer, data.RoleInspector, data.RoleOperat
 // public; the statistics and the event stream need one of readRoles;
 // changing the scoring configuration needs admin.
 func (b *caseBoard) mount(r chi.Router) {
-	read := r.With(requireRole(readRoles...))
+	read := r.With(auth.Require(readRoles...))
 	read.Get("/api/v1/stats", b.statsHandler)
 	read.Get("/api/v1/stats/top", b.topHandler)
 	read.Get("/api/v1/stats/today", b.todayHandler)
 	read.Get("/api/v1/stats/scoring", b.getScoring)
-	r.With(requireRole(data.RoleAdmin)).Put("/api/v1/stats/scoring", b.putScoring)
+	r.With(auth.Require(data.RoleAdmin)).Put("/api/v1/stats/scoring", b.putScoring)
 	read.Get("/api/v1/case-events", b.events)
 	// Case tiles are public like the rest of /tiles/ and like Open311's
 	// request list, which publishes the same facts (place, category,

@@ -17,6 +17,7 @@ import (
 	"testing"
 	"time"
 
+	"citygrid/api/auth"
 	"citygrid/api/city"
 	"citygrid/data"
 	"citygrid/data/cases"
@@ -79,7 +80,7 @@ func newBoardServer(t *testing.T, role data.Role) (*caseBoard, http.Handler) {
 	r.Use(func(next http.Handler) http.Handler {
 		return http.HandlerFunc(func(w http.ResponseWriter, req *http.Request) {
 			if role != "" {
-				req = req.WithContext(context.WithValue(req.Context(), principalKey{}, data.Principal{User: "u", Role: role}))
+				req = req.WithContext(auth.WithPrincipal(req.Context(), data.Principal{User: "u", Role: role}))
 			}
 			next.ServeHTTP(w, req)
 		})

@@ -15,6 +15,7 @@ import (
 	"github.com/paulmach/orb"
 	"github.com/paulmach/orb/geojson"
 
+	"citygrid/api/auth"
 	"citygrid/api/city"
 	"citygrid/api/httpx"
 	"citygrid/data"
@@ -50,7 +51,7 @@ func newEditService(c *city.City) *editService {
 var errNoEditor = fmt.Errorf("this server's store does not support editing: %w", data.ErrUnavailable)
 
 func (s *editService) mount(r chi.Router) {
-	w := r.With(requireRole(data.RoleSurveyor))
+	w := r.With(auth.Require(data.RoleSurveyor))
 	r.Get("/api/v1/components", s.list)
 	w.Post("/api/v1/components", s.create)
 	r.Get("/api/v1/components/{code}", s.get)
@@ -103,7 +104,7 @@ func fnv32(s string) uint32 {
 }
 
 func (s *editService) meta(r *http.Request) data.EditMeta {
-	p := principalOf(r)
+	p := auth.PrincipalOf(r)
 	return data.EditMeta{User: p.User, Reason: strings.TrimSpace(r.URL.Query().Get("reason"))}
 }
 

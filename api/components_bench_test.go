@@ -17,6 +17,7 @@ import (
 
 	"github.com/paulmach/orb"
 
+	"citygrid/api/auth"
 	"citygrid/api/city"
 	"citygrid/data"
 	"citygrid/data/demo"
@@ -54,7 +55,7 @@ func BenchmarkHTTPEditsWithStore(b *testing.B) {
 	if err != nil {
 		b.Fatal(err)
 	}
-	h, err := newServer(b, city.Config{Store: st, Index: ix, Dir: dir}, Config{Logger: slog.New(slog.NewTextHandler(io.Discard, nil)), Auth: StaticTokens{"sur": {User: "bench", Role: data.RoleSurveyor}}})
+	h, err := newServer(b, city.Config{Store: st, Index: ix, Dir: dir}, Config{Logger: slog.New(slog.NewTextHandler(io.Discard, nil)), Auth: auth.StaticTokens{"sur": {User: "bench", Role: data.RoleSurveyor}}})
 	if err != nil {
 		b.Fatal(err)
 	}
@@ -137,7 +138,7 @@ func BenchmarkHTTPChangeset50k(b *testing.B) {
 		if err != nil {
 			b.Fatal(err)
 		}
-		h, err := newServer(b, city.Config{Store: st, Index: ix, Dir: dir}, Config{Logger: slog.New(slog.NewTextHandler(io.Discard, nil)), Auth: StaticTokens{"sur": {User: "bench", Role: data.RoleSurveyor}}})
+		h, err := newServer(b, city.Config{Store: st, Index: ix, Dir: dir}, Config{Logger: slog.New(slog.NewTextHandler(io.Discard, nil)), Auth: auth.StaticTokens{"sur": {User: "bench", Role: data.RoleSurveyor}}})
 		if err != nil {
 			b.Fatal(err)
 		}

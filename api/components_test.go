@@ -13,6 +13,7 @@ import (
 	"testing"
 	"time"
 
+	"citygrid/api/auth"
 	"citygrid/api/city"
 	"citygrid/data"
 	"citygrid/data/gpkg"
@@ -25,7 +26,7 @@ import (
 func newEditTestServer(t *testing.T) (http.Handler, *gpkg.Store) {
 	t.Helper()
 	st, ix := storedTestCity(t, t.TempDir())
-	h, err := newServer(t, city.Config{Store: st, Index: ix, Dir: t.TempDir()}, Config{Logger: slog.New(slog.NewTextHandler(io.Discard, nil)), Auth: StaticTokens{
+	h, err := newServer(t, city.Config{Store: st, Index: ix, Dir: t.TempDir()}, Config{Logger: slog.New(slog.NewTextHandler(io.Discard, nil)), Auth: auth.StaticTokens{
 		"sur": {User: "surveyor1", Role: data.RoleSurveyor},
 		"vie": {User: "viewer1", Role: data.RoleViewer},
 		"adm": {User: "root", Role: data.RoleAdmin},

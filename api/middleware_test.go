@@ -33,7 +33,7 @@ func TestRecoverPanicsAnswers500JSONAndLogsTheStack(t *testing.T) {
 	var logs bytes.Buffer
 	log := slog.New(slog.NewJSONHandler(&logs, nil))
 	r := chi.NewRouter()
-	r.Use(requestContext(0), recoverPanics(log))
+	r.Use(httpx.RequestContext(0), recoverPanics(log))
 	r.Get("/boom", func(w http.ResponseWriter, r *http.Request) { panic("kaboom") })
 	rec := httptest.NewRecorder()
 	r.ServeHTTP(rec, httptest.NewRequest("GET", "/boom", nil))
@@ -53,9 +53,9 @@ func TestRecoverPanicsAnswers500JSONAndLogsTheStack(t *testing.T) {
 
 func TestRequestIDs(t *testing.T) {
 	r := chi.NewRouter()
-	r.Use(requestContext(0))
+	r.Use(httpx.RequestContext(0))
 	var seen string
-	r.Get("/", func(w http.ResponseWriter, r *http.Request) { seen = RequestID(r.Context()) })
+	r.Get("/", func(w http.ResponseWriter, r *http.Request) { seen = httpx.RequestID(r.Context()) })
 	tests := []struct {
 		name, sent string
 		kept       bool
@@ -93,7 +93,7 @@ func TestAccessLogRecordsStatusRouteAndID(t *testing.T) {
 	var logs bytes.Buffer
 	log := slog.New(slog.NewJSONHandler(&logs, nil))
 	r := chi.NewRouter()
-	r.Use(requestContext(0), accessLog(log))
+	r.Use(httpx.RequestContext(0), accessLog(log))
 	r.Get("/things/{id}", func(w http.ResponseWriter, r *http.Request) {
 		httpx.WriteJSON(w, http.StatusTeapot, map[string]int{"n": 1})
 	})
@@ -158,7 +158,7 @@ func TestLimitBodiesAnswers413NamingTheBody(t *testing.T) {
 
 func TestTimeoutsSetADeadlineThatMapsTo503(t *testing.T) {
 	r := chi.NewRouter()
-	r.Use(requestContext(time.Millisecond))
+	r.Use(httpx.RequestContext(time.Millisecond))
 	r.Get("/", func(w http.ResponseWriter, r *http.Request) {
 		if _, ok := r.Context().Deadline(); !ok {
 			t.Error("no deadline on the request context")

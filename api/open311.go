@@ -11,6 +11,7 @@ import (
 	"strings"
 	"time"
 
+	"citygrid/api/auth"
 	"citygrid/api/httpx"
 	"citygrid/data"
 	"citygrid/data/cases"
@@ -443,7 +444,7 @@ func (s *caseService) o311Post(w http.ResponseWriter, r *http.Request, f string)
 		in.Urgency = cases.Urgency(u)
 	}
 	in.Component = vals["attribute[component]"]
-	p := principalOf(r)
+	p := auth.PrincipalOf(r)
 	if p.Anonymous() {
 		who := vals["phone"]
 		if who == "" {

@@ -11,6 +11,7 @@ import (
 	"net/netip"
 	"time"
 
+	"citygrid/api/auth"
 	"citygrid/api/city"
 	"citygrid/api/httpx"
 	"citygrid/data"
@@ -26,7 +27,7 @@ type Config struct {
 	// Auth checks bearer tokens; nil means the tokens of Tokens when that
 	// is set, else no token is valid (every route behind requireRole
 	// answers 401).
-	Auth Authenticator
+	Auth auth.Authenticator
 	// Tokens is where API tokens are issued (`citygrid token`, the
 	// /api/v1/tokens admin API); nil: no token API.
 	Tokens data.TokenStore
@@ -37,7 +38,7 @@ type Config struct {
 	PrivateReads bool
 	// RateLimits are the per-IP, per-user and failed-authentication
 	// limits (zero Rate: off, except the failed-authentication default).
-	RateLimits RateLimits
+	RateLimits auth.RateLimits
 	// TrustedProxies are the reverse proxies whose X-Forwarded-For names
 	// the client for rate limits and logs.
 	TrustedProxies []netip.Prefix
@@ -80,7 +81,7 @@ func New(c *city.City, cfg Config) (http.Handler, error) {
 		cfg.MaxBatchPoints = DefaultMaxBatchPoints
 	}
 	r := chi.NewRouter()
-	r.Use(requestContext(cfg.HandlerTimeout))
+	r.Use(httpx.RequestContext(cfg.HandlerTimeout))
 	m := newMetrics()
 	r.Use(m.middleware)
 	if cfg.AccessLog {
@@ -88,21 +89,17 @@ func New(c *city.City, cfg Config) (http.Handler, error) {
 	}
 	r.Use(recoverPanics(cfg.Logger))
 	r.Use(limitBodies(cfg.MaxBodyBytes))
-	sec := newSecurityMetrics()
-	storeAuth, _ := cfg.Auth.(*StoreTokens)
+	sec := auth.NewCounters()
+	storeAuth, _ := cfg.Auth.(*auth.StoreTokens)
 	if cfg.Auth == nil && cfg.Tokens != nil {
-		storeAuth = NewStoreTokens(cfg.Tokens)
+		storeAuth = auth.NewStoreTokens(cfg.Tokens)
 		cfg.Auth = storeAuth
 	}
 	m.registerSecurity(sec, storeAuth)
 	registerIndexGauges(m, c.Index)
-	fails := cfg.RateLimits.AuthFailures
-	if fails.Rate <= 0 {
-		fails = defaultAuthFailures
-	}
-	r.Use(authenticate(cfg.Auth, newLimiter(fails), cfg.TrustedProxies, cfg.Logger, sec))
-	r.Use(rateLimit(cfg.RateLimits, cfg.TrustedProxies, sec))
-	r.Use(readPolicy(cfg.PrivateReads))
+	r.Use(auth.Authenticate(cfg.Auth, cfg.RateLimits.AuthFailures, cfg.TrustedProxies, cfg.Logger, sec))
+	r.Use(auth.LimitRates(cfg.RateLimits, cfg.TrustedProxies, sec))
+	r.Use(auth.ReadPolicy(cfg.PrivateReads))
 	if c.Store != nil {
 		r.Use(pokeCity(c)) // notices imports by other processes (city/watch.go)
 	}
@@ -133,7 +130,7 @@ func New(c *city.City, cfg Config) (http.Handler, error) {
 	})
 	r.Get("/api/v1/openapi.json", serveOpenAPI)
 	r.Get("/metrics", m.serve)
-	(&tokenService{store: cfg.Tokens, auth: storeAuth}).mount(r)
+	auth.MountTokens(r, cfg.Tokens, storeAuth)
 
 	if f := c.Follower; f != nil {
 		registerFollowerMetrics(m, f)

@@ -15,7 +15,7 @@ import (
 	"strings"
 	"time"
 
-	"citygrid/api"
+	"citygrid/api/auth"
 	"citygrid/api/city"
 	"citygrid/spatial"
 )
@@ -277,10 +277,10 @@ func (c *serverConfig) trustedProxies() ([]netip.Prefix, error) {
 }
 
 // rateLimits returns the configured limits for the api package.
-func (c *serverConfig) rateLimits() api.RateLimits {
-	return api.RateLimits{
-		PerIP:    api.RateLimit{Rate: c.RateLimitIP, Burst: c.RateLimitIPBurst},
-		PerToken: api.RateLimit{Rate: c.RateLimitToken, Burst: c.RateLimitTokenBurst},
+func (c *serverConfig) rateLimits() auth.RateLimits {
+	return auth.RateLimits{
+		PerIP:    auth.RateLimit{Rate: c.RateLimitIP, Burst: c.RateLimitIPBurst},
+		PerToken: auth.RateLimit{Rate: c.RateLimitToken, Burst: c.RateLimitTokenBurst},
 	}
 }
 

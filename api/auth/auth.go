@@ -1,4 +1,8 @@
-package api
+// Package auth decides who makes a request and what they may do: bearer
+// tokens (fixed or issued from a token store), roles per route, the read
+// policy of a private server, rate limits per address and per token, and
+// the token administration API.
+package auth
 
 import (
 	"context"
@@ -37,22 +41,36 @@ func (t StaticTokens) Authenticate(_ context.Context, token string) (data.Princi
 
 type principalKey struct{}
 
-// principalOf returns who makes r: the zero Principal for a request without
+// WithPrincipal returns ctx carrying p as the principal of its request:
+// what Authenticate does once a token checks out, and what a handler
+// mounted behind another authentication (or a test) does itself.
+func WithPrincipal(ctx context.Context, p data.Principal) context.Context {
+	return context.WithValue(ctx, principalKey{}, p)
+}
+
+// PrincipalOf returns who makes r: the zero Principal for a request without
 // credentials.
-func principalOf(r *http.Request) data.Principal {
+func PrincipalOf(r *http.Request) data.Principal {
 	p, _ := r.Context().Value(principalKey{}).(data.Principal)
 	return p
 }
 
-// authenticate reads "Authorization: Bearer <token>" and puts the principal
+// Authenticate reads "Authorization: Bearer <token>" and puts the principal
 // into the request context. A request without the header goes on as
-// anonymous (public routes serve it; requireRole refuses it); a header with
+// anonymous (public routes serve it; Require refuses it); a header with
 // a bad token is refused at once with 401. Every failure is logged with
 // the client address and the token's public id (never the token) and
 // spends one token of the client's failed-authentication bucket; a client
 // whose bucket is empty gets 429 with Retry-After for any request carrying
 // a token, before the token is even looked at.
-func authenticate(a Authenticator, fails *limiter, trusted []netip.Prefix, log *slog.Logger, sec *securityMetrics) func(http.Handler) http.Handler {
+//
+// failures is the failed-authentication limit per client address (zero
+// Rate: DefaultAuthFailures).
+func Authenticate(a Authenticator, failures RateLimit, trusted []netip.Prefix, log *slog.Logger, sec *Counters) func(http.Handler) http.Handler {
+	if failures.Rate <= 0 {
+		failures = DefaultAuthFailures
+	}
+	fails := newLimiter(failures)
 	return func(next http.Handler) http.Handler {
 		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 			h := r.Header.Get("Authorization")
@@ -71,7 +89,7 @@ func authenticate(a Authenticator, fails *limiter, trusted []netip.Prefix, log *
 				sec.authFailures[reason].Add(1)
 				fails.take(ip, now, 1)
 				log.LogAttrs(r.Context(), slog.LevelWarn, "authentication failed",
-					slog.String("id", RequestID(r.Context())),
+					slog.String("id", httpx.RequestID(r.Context())),
 					slog.String("remote", ip),
 					slog.String("method", r.Method),
 					slog.String("path", r.URL.Path),
@@ -110,18 +128,18 @@ func authenticate(a Authenticator, fails *limiter, trusted []netip.Prefix, log *
 				fail(reason, err)
 				return
 			}
-			noteUser(r, p.User, string(p.Role))
-			next.ServeHTTP(w, r.WithContext(context.WithValue(r.Context(), principalKey{}, p)))
+			httpx.NoteUser(r, p.User, string(p.Role))
+			next.ServeHTTP(w, r.WithContext(WithPrincipal(r.Context(), p)))
 		})
 	}
 }
 
-// requireRole admits only principals with one of roles (RoleAdmin is always
+// Require admits only principals with one of roles (RoleAdmin is always
 // admitted): 401 without credentials, 403 with another role.
-func requireRole(roles ...data.Role) func(http.Handler) http.Handler {
+func Require(roles ...data.Role) func(http.Handler) http.Handler {
 	return func(next http.Handler) http.Handler {
 		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-			p := principalOf(r)
+			p := PrincipalOf(r)
 			if p.Anonymous() {
 				w.Header().Set("WWW-Authenticate", `Bearer realm="citygrid"`)
 				httpx.WriteError(w, fmt.Errorf("%s %s needs a bearer token: %w", r.Method, r.URL.Path, data.ErrUnauthorized))
@@ -147,12 +165,12 @@ var (
 	publicPrefixes = []string{"/tiles/", "/styles/", "/fonts/", "/web/", "/open311/", "/command/assets/", "/command/echarts/"}
 )
 
-// readOnlyPosts are POST routes that only read (lookups whose input is too
+// ReadOnlyPosts are POST routes that only read (lookups whose input is too
 // big for a query string). They follow the read policy, not the write one.
-var readOnlyPosts = []string{"/api/v1/locate/batch", "/api/v1/responsible/batch", "/api/v1/within"}
+var ReadOnlyPosts = []string{"/api/v1/locate/batch", "/api/v1/responsible/batch", "/api/v1/within"}
 
-// publicPath reports whether path is on the public list.
-func publicPath(path string) bool {
+// PublicPath reports whether path is on the public list.
+func PublicPath(path string) bool {
 	if slices.Contains(publicPaths, path) {
 		return true
 	}
@@ -164,18 +182,18 @@ func publicPath(path string) bool {
 	return false
 }
 
-// readPolicy enforces Config.PrivateReads: when set, every request
+// ReadPolicy enforces Config.PrivateReads: when set, every request
 // outside the public list needs a valid token of some role (401 without),
 // so the internal APIs (lookups, geocoding, statistics, cases, metrics)
 // are closed to the anonymous Internet while the map stays public. Writes
 // are guarded per route by requireRole either way.
-func readPolicy(private bool) func(http.Handler) http.Handler {
+func ReadPolicy(private bool) func(http.Handler) http.Handler {
 	return func(next http.Handler) http.Handler {
 		if !private {
 			return next
 		}
 		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-			if publicPath(r.URL.Path) || !principalOf(r).Anonymous() {
+			if PublicPath(r.URL.Path) || !PrincipalOf(r).Anonymous() {
 				next.ServeHTTP(w, r)
 				return
 			}

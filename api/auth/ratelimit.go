@@ -1,4 +1,4 @@
-package api
+package auth
 
 import (
 	"fmt"
@@ -40,7 +40,7 @@ type RateLimits struct {
 }
 
 // Default failed-authentication limit.
-var defaultAuthFailures = RateLimit{Rate: 1.0 / 6, Burst: 10}
+var DefaultAuthFailures = RateLimit{Rate: 1.0 / 6, Burst: 10}
 
 // limiter is a set of token buckets keyed by client (address or user),
 // sharded to keep lock contention low at tens of thousands of requests per
@@ -203,9 +203,9 @@ func exemptFromLimits(path string) bool {
 	return path == "/healthz" || path == "/readyz" || path == "/metrics"
 }
 
-// rateLimit applies the per-IP limit to anonymous requests and the
+// LimitRates applies the per-IP limit to anonymous requests and the
 // per-user limit to authenticated ones (after authenticate).
-func rateLimit(rl RateLimits, trusted []netip.Prefix, sec *securityMetrics) func(http.Handler) http.Handler {
+func LimitRates(rl RateLimits, trusted []netip.Prefix, sec *Counters) func(http.Handler) http.Handler {
 	var perIP, perUser *limiter
 	if rl.PerIP.Rate > 0 {
 		perIP = newLimiter(rl.PerIP)
@@ -223,7 +223,7 @@ func rateLimit(rl RateLimits, trusted []netip.Prefix, sec *securityMetrics) func
 				return
 			}
 			now := time.Now()
-			if p := principalOf(r); !p.Anonymous() {
+			if p := PrincipalOf(r); !p.Anonymous() {
 				if perUser != nil {
 					if ok, wait := perUser.take(p.User, now, 1); !ok {
 						sec.limited[limitToken].Add(1)

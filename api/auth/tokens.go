@@ -1,4 +1,4 @@
-package api
+package auth
 
 import (
 	"context"
@@ -21,12 +21,19 @@ type tokenService struct {
 	auth  *StoreTokens // nil when the server authenticates otherwise
 }
 
+// MountTokens adds the token API over store (nil: every call answers
+// 503); a is the server's token cache, told of revocations (nil when the
+// server authenticates otherwise).
+func MountTokens(r chi.Router, store data.TokenStore, a *StoreTokens) {
+	(&tokenService{store: store, auth: a}).mount(r)
+}
+
 func (s *tokenService) mount(r chi.Router) {
 	if s.store == nil {
 		s.store = noTokenStore{}
 	}
-	r.With(requireRole(data.Roles...)).Get("/api/v1/whoami", s.whoami)
-	admin := r.With(requireRole(data.RoleAdmin))
+	r.With(Require(data.Roles...)).Get("/api/v1/whoami", s.whoami)
+	admin := r.With(Require(data.RoleAdmin))
 	admin.Get("/api/v1/tokens", s.list)
 	admin.Post("/api/v1/tokens", s.create)
 	admin.Delete("/api/v1/tokens/{id}", s.revoke)
@@ -51,7 +58,7 @@ type issuedToken struct {
 
 func (s *tokenService) whoami(w http.ResponseWriter, r *http.Request) {
 	w.Header().Set("Cache-Control", "no-store")
-	httpx.WriteJSON(w, http.StatusOK, principalOf(r))
+	httpx.WriteJSON(w, http.StatusOK, PrincipalOf(r))
 }
 
 func (s *tokenService) list(w http.ResponseWriter, r *http.Request) {
