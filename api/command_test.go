@@ -19,6 +19,7 @@ import (
 
 	"citygrid/api/auth"
 	"citygrid/api/city"
+	"citygrid/api/internal/testcity"
 	"citygrid/data"
 	"citygrid/data/cases"
 	"citygrid/data/cases/stats"
@@ -51,15 +52,15 @@ func boardCases() []cases.Case {
 	d := func(day, hour int) time.Time { return time.Date(2026, 3, day, hour, 0, 0, 0, commandZone) }
 	yes := true
 	return []cases.Case{
-		{ID: 1, Number: "N1", Kind: data.KindComponent, Category: tCover, Source: cases.SourceInspector, Point: orb.Point{118.705, 31.91},
-			UnitGrid: tGridA1, Community: tCommunityA, Street: tStreet, Unit: "D-WATER", State: cases.StateClosed,
+		{ID: 1, Number: "N1", Kind: data.KindComponent, Category: testcity.Cover, Source: cases.SourceInspector, Point: orb.Point{118.705, 31.91},
+			UnitGrid: testcity.GridA1, Community: testcity.CommunityA, Street: testcity.Street, Unit: "D-WATER", State: cases.StateClosed,
 			ReportedAt: d(2, 9), RegisteredAt: tp(d(2, 10)), DispatchedAt: tp(d(2, 10)), DueAt: tp(d(2, 12)),
 			HandledAt: tp(d(2, 11)), ClosedAt: tp(d(2, 13)), HandledOnTime: &yes},
-		{ID: 2, Number: "N2", Kind: data.KindComponent, Category: tLamp, Source: cases.SourceHotline, Point: orb.Point{118.715, 31.915},
-			UnitGrid: tGridA2, Community: tCommunityA, Street: tStreet, Unit: "D-LIGHT", State: cases.StateDispatched,
+		{ID: 2, Number: "N2", Kind: data.KindComponent, Category: testcity.Lamp, Source: cases.SourceHotline, Point: orb.Point{118.715, 31.915},
+			UnitGrid: testcity.GridA2, Community: testcity.CommunityA, Street: testcity.Street, Unit: "D-LIGHT", State: cases.StateDispatched,
 			ReportedAt: d(5, 9), RegisteredAt: tp(d(5, 10)), DispatchedAt: tp(d(5, 10)), DueAt: tp(d(6, 10))},
-		{ID: 3, Number: "N3", Kind: data.KindComponent, Category: tLamp, Source: cases.SourceCitizen, Point: orb.Point{118.73, 31.91},
-			UnitGrid: tGridB1, Community: tCommunityB, Street: tStreet, State: cases.StateReported, ReportedAt: d(20, 8)},
+		{ID: 3, Number: "N3", Kind: data.KindComponent, Category: testcity.Lamp, Source: cases.SourceCitizen, Point: orb.Point{118.73, 31.91},
+			UnitGrid: testcity.GridB1, Community: testcity.CommunityB, Street: testcity.Street, State: cases.StateReported, ReportedAt: d(20, 8)},
 	}
 }
 
@@ -304,7 +305,7 @@ func TestLiveCaseReachesTilesAndEvents(t *testing.T) {
 	}
 	p := orb.Point{118.7125, 31.9175}
 	c := cases.Case{ID: 99, Number: "N99", Kind: data.KindEvent, Category: "0406", Source: cases.SourceCitizen, Point: p,
-		UnitGrid: tGridA2, Community: tCommunityA, Street: tStreet, State: cases.StateReported, ReportedAt: boardNow}
+		UnitGrid: testcity.GridA2, Community: testcity.CommunityA, Street: testcity.Street, State: cases.StateReported, ReportedAt: boardNow}
 	b.Apply(&c, &cases.Transition{CaseID: 99, Action: "report", To: cases.StateReported, At: boardNow})
 	ev, dt := readEvent()
 	var msg city.Event

@@ -14,6 +14,8 @@ import (
 	"testing"
 
 	"citygrid/api/city"
+	"citygrid/api/internal/testcity"
+	"citygrid/api/lookups"
 	"citygrid/data"
 
 	"github.com/go-chi/chi/v5"
@@ -48,7 +50,7 @@ func newLiveTestCity(t *testing.T, cc city.Config) (http.Handler, *city.City) {
 	t.Cleanup(func() { _ = c.Close(context.Background()) })
 	r := chi.NewRouter()
 	newMapService(c.Tiles, slog.New(slog.NewTextHandler(io.Discard, nil))).mount(r)
-	(&spatialService{ix: ix, maxBatch: 1000}).mount(r)
+	lookups.Mount(r, c, 1000)
 	return r, c
 }
 
@@ -76,8 +78,8 @@ func TestLiveEditsReachTilesAndLookupsOverHTTP(t *testing.T) {
 		}
 		etags[u] = rec.Header().Get("ETag")
 	}
-	lamp := data.Component{Code: "3201140201000099", Category: tLamp, Name: "新路灯", Geometry: at,
-		Department: "D-LIGHT", Status: data.StatusIntact, UnitGrid: tGridA1, Version: 1}
+	lamp := data.Component{Code: "3201140201000099", Category: testcity.Lamp, Name: "新路灯", Geometry: at,
+		Department: "D-LIGHT", Status: data.StatusIntact, UnitGrid: testcity.GridA1, Version: 1}
 	live.Live.Apply([]data.Change{{Layer: "components", Op: data.OpInsert, Code: lamp.Code, Version: 1, AfterComponent: &lamp}})
 
 	for _, z := range []int{15, 17} {
@@ -134,7 +136,7 @@ func TestLiveApplyFollowsTheStoreWhenTheIndexDrifted(t *testing.T) {
 	if v := tileJSONOf(t, h).DataVersion; v != v0 {
 		t.Errorf("version moved on a delete of nothing: %s → %s", v0, v)
 	}
-	lost := data.Component{Code: "3201140201000077", Category: tLamp, Geometry: orb.Point{118.709, 31.911}, Status: data.StatusIntact}
+	lost := data.Component{Code: "3201140201000077", Category: testcity.Lamp, Geometry: orb.Point{118.709, 31.911}, Status: data.StatusIntact}
 	live.Live.Apply([]data.Change{{Layer: "components", Op: data.OpUpdate, Code: lost.Code, AfterComponent: &lost}})
 	if got, ok := live.Index.Component(lost.Code); !ok || got.Geometry != lost.Geometry {
 		t.Errorf("update of a component the index lacked: %+v %v", got, ok)
@@ -146,7 +148,7 @@ func TestLiveApplyFollowsTheStoreWhenTheIndexDrifted(t *testing.T) {
 		t.Errorf("insert of a component the index had: %+v", got)
 	}
 	v1 := tileJSONOf(t, h).DataVersion
-	bad := data.Component{Code: "3201140201000078", Category: tLamp}
+	bad := data.Component{Code: "3201140201000078", Category: testcity.Lamp}
 	live.Live.Apply([]data.Change{{Layer: "components", Op: data.OpInsert, Code: bad.Code, AfterComponent: &bad}})
 	if _, ok := live.Index.Component(bad.Code); ok || tileJSONOf(t, h).DataVersion != v1 {
 		t.Error("a component without geometry was applied")
@@ -168,7 +170,7 @@ func TestConcurrentLiveAppliesAllLand(t *testing.T) {
 				live.Live.Apply([]data.Change{{Layer: "components", Op: data.OpDelete, Code: "nope"}})
 				return
 			}
-			c := data.Component{Code: fmt.Sprintf("32011402019%05d", i), Category: tLamp, Name: "灯",
+			c := data.Component{Code: fmt.Sprintf("32011402019%05d", i), Category: testcity.Lamp, Name: "灯",
 				Geometry: orb.Point{118.701 + float64(i)*0.0005, 31.905}, Status: data.StatusIntact, Version: 1}
 			live.Live.Apply([]data.Change{{Layer: "components", Op: data.OpInsert, Code: c.Code, AfterComponent: &c}})
 			if got, ok := live.Index.Component(c.Code); !ok || got.Geometry != c.Geometry {
@@ -275,7 +277,7 @@ func TestGeocodingFollowsUnitGridEdits(t *testing.T) {
 func TestLiveApplyOfLoggedChangesIsTheSame(t *testing.T) {
 	hA, liveA := newLiveTestServer(t)
 	hB, liveB := newLiveTestServer(t)
-	lamp := data.Component{Code: "3201140201000099", Category: tLamp, Geometry: orb.Point{118.7123, 31.9134}, Status: data.StatusIntact, Version: 1}
+	lamp := data.Component{Code: "3201140201000099", Category: testcity.Lamp, Geometry: orb.Point{118.7123, 31.9134}, Status: data.StatusIntact, Version: 1}
 	moved := lamp
 	moved.Geometry, moved.Version = orb.Point{118.7125, 31.9136}, 2
 	steps := [][]data.Change{
@@ -301,7 +303,7 @@ func TestLiveApplyOfLoggedChangesIsTheSame(t *testing.T) {
 		if va, vb := tileJSONOf(t, hA).DataVersion, tileJSONOf(t, hB).DataVersion; va != vb {
 			t.Errorf("step %d: data version with Seq %s, without %s", i, va, vb)
 		}
-		near := "/api/v1/nearest?lon=118.7125&lat=31.9136&k=1&category=" + tLamp
+		near := "/api/v1/nearest?lon=118.7125&lat=31.9136&k=1&category=" + testcity.Lamp
 		if a, b := get(t, hA, near).Body.String(), get(t, hB, near).Body.String(); a != b {
 			t.Errorf("step %d: nearest with Seq %s, without %s", i, a, b)
 		}

@@ -8,6 +8,7 @@ import (
 	"testing"
 
 	"citygrid/api/city"
+	"citygrid/api/internal/testcity"
 	"citygrid/spatial"
 )
 
@@ -15,7 +16,7 @@ import (
 // the in-memory cache (the steady state of a baked or warmed server),
 // through the full router and middleware.
 func BenchmarkServeCachedTile(b *testing.B) {
-	ix, err := spatial.Build(testCity())
+	ix, err := spatial.Build(testcity.New())
 	if err != nil {
 		b.Fatal(err)
 	}

@@ -12,6 +12,7 @@ import (
 
 	"citygrid/api/city"
 	"citygrid/api/httpx"
+	"citygrid/api/internal/testcity"
 	"citygrid/spatial"
 	"citygrid/tiles"
 	"citygrid/tiles/mbtiles"
@@ -20,7 +21,7 @@ import (
 )
 
 func TestThePageSaysHowToInstallMapLibreWhenItIsMissing(t *testing.T) {
-	ix, err := spatial.Build(testCity())
+	ix, err := spatial.Build(testcity.New())
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -47,7 +48,7 @@ func TestThePageSaysHowToInstallMapLibreWhenItIsMissing(t *testing.T) {
 }
 
 func TestReloadAfterAnEditChangesTheTileURLs(t *testing.T) {
-	ds := testCity()
+	ds := testcity.New()
 	ix, err := spatial.Build(ds)
 	if err != nil {
 		t.Fatal(err)
@@ -95,7 +96,7 @@ func FuzzTileAddress(f *testing.F) {
 	for _, s := range [][3]string{{"14", "13600", "6650"}, {"-1", "0", "0"}, {"99999999999", "1", "1"}, {"3", "+7", "0x1"}} {
 		f.Add(s[0], s[1], s[2])
 	}
-	ix, err := spatial.Build(testCity())
+	ix, err := spatial.Build(testcity.New())
 	if err != nil {
 		f.Fatal(err)
 	}
@@ -121,7 +122,7 @@ func FuzzTileAddress(f *testing.F) {
 func TestABakeWhileServingIsPickedUpOnReload(t *testing.T) {
 	ctx := context.Background()
 	dir := t.TempDir()
-	ix, err := spatial.Build(testCity())
+	ix, err := spatial.Build(testcity.New())
 	if err != nil {
 		t.Fatal(err)
 	}

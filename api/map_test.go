@@ -14,6 +14,7 @@ import (
 	"testing"
 
 	"citygrid/api/city"
+	"citygrid/api/internal/testcity"
 	"citygrid/spatial"
 	"citygrid/tiles"
 	"citygrid/tiles/mbtiles"
@@ -241,7 +242,7 @@ func TestPreflightAllowsAnyOrigin(t *testing.T) {
 func TestBakedTilesAreServedAsTheSameBytes(t *testing.T) {
 	ctx := context.Background()
 	dir := t.TempDir()
-	ix, err := spatial.Build(testCity())
+	ix, err := spatial.Build(testcity.New())
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"citygrid/api/city"
+	"citygrid/api/internal/testcity"
 	"citygrid/data"
 
 	"github.com/paulmach/orb"
@@ -90,8 +91,8 @@ func (l *lockedBuffer) String() string {
 
 // lampAt is a new street lamp in grid A1 of testCity.
 func lampAt(code string, p orb.Point, version int64) *data.Component {
-	return &data.Component{Code: code, Category: tLamp, Name: "路灯" + code[len(code)-2:], Geometry: p,
-		Department: "D-LIGHT", Status: data.StatusIntact, UnitGrid: tGridA1, Version: version}
+	return &data.Component{Code: code, Category: testcity.Lamp, Name: "路灯" + code[len(code)-2:], Geometry: p,
+		Department: "D-LIGHT", Status: data.StatusIntact, UnitGrid: testcity.GridA1, Version: version}
 }
 
 // newFollowerTest starts a follower of a fresh memLog from Seq start on

@@ -14,6 +14,7 @@ import (
 	"citygrid/api/auth"
 	"citygrid/api/city"
 	"citygrid/api/httpx"
+	"citygrid/api/lookups"
 	"citygrid/data"
 
 	"github.com/go-chi/chi/v5"
@@ -136,8 +137,7 @@ func New(c *city.City, cfg Config) (http.Handler, error) {
 		registerFollowerMetrics(m, f)
 		notReady = append(notReady, f.StaleStage)
 	}
-	(&spatialService{ix: c.Index, maxBatch: cfg.MaxBatchPoints}).mount(r)
-	(&geocodeService{geo: c.Geocoder}).mount(r)
+	lookups.Mount(r, c, cfg.MaxBatchPoints)
 	newMapService(c.Tiles, cfg.Logger).mount(r)
 	(&caseBoard{Board: c.Board}).mount(r) // case map, statistics, /command
 	newCaseService(c).mount(r)            // case workflow and Open311

@@ -8,6 +8,7 @@ import (
 	"testing"
 
 	"citygrid/api/city"
+	"citygrid/api/internal/testcity"
 	"citygrid/data"
 	"citygrid/spatial"
 )
@@ -17,12 +18,12 @@ import (
 // the shared code.
 func newKindAPITest(t *testing.T) *apiTest {
 	t.Helper()
-	ds := testCity()
-	ds.Categories = append(ds.Categories, data.Category{Scheme: data.SchemeGBT30428, Kind: data.KindEvent, Code: tCover,
+	ds := testcity.New()
+	ds.Categories = append(ds.Categories, data.Category{Scheme: data.SchemeGBT30428, Kind: data.KindEvent, Code: testcity.Cover,
 		Name: "暴露垃圾", Big: "01", BigName: "市容环境", Department: "D-STREET", DeadlineClass: "A"})
 	ds.Rules = append(ds.Rules,
-		data.Rule{ID: 2, Kind: data.KindEvent, Category: tCover, Scope: data.ScopeCity, Unit: "D-CENTRE"},
-		data.Rule{ID: 3, Kind: data.KindComponent, Category: tCover, Scope: data.ScopeCity, Unit: "D-LIGHT"})
+		data.Rule{ID: 2, Kind: data.KindEvent, Category: testcity.Cover, Scope: data.ScopeCity, Unit: "D-CENTRE"},
+		data.Rule{ID: 3, Kind: data.KindComponent, Category: testcity.Cover, Scope: data.ScopeCity, Unit: "D-LIGHT"})
 	ix, err := spatial.Build(ds)
 	if err != nil {
 		t.Fatal(err)

@@ -1,4 +1,4 @@
-package api
+package lookups
 
 import (
 	"net/http"

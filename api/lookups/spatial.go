@@ -1,4 +1,7 @@
-package api
+// Package lookups serves the spatial questions a centre asks of its city:
+// locate, responsible, nearest and within, one at a time or in batches,
+// and address search (geocode, reverse, suggest).
+package lookups
 
 import (
 	"fmt"
@@ -6,6 +9,7 @@ import (
 	"strconv"
 	"sync"
 
+	"citygrid/api/city"
 	"citygrid/api/httpx"
 	"citygrid/data"
 	"citygrid/spatial"
@@ -14,6 +18,13 @@ import (
 	"github.com/go-chi/chi/v5"
 	"github.com/paulmach/orb"
 )
+
+// Mount adds the lookup routes over the city c; maxBatch caps the points
+// of one batch request.
+func Mount(r chi.Router, c *city.City, maxBatch int) {
+	(&spatialService{ix: c.Index, maxBatch: maxBatch}).mount(r)
+	(&geocodeService{geo: c.Geocoder}).mount(r)
+}
 
 // spatialService serves the lookups of package spatial under /api/v1.
 // Handlers are thin: parse and check the input, call the index, encode.

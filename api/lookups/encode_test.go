@@ -1,4 +1,4 @@
-package api
+package lookups
 
 import (
 	"bytes"
@@ -7,6 +7,7 @@ import (
 	"math/rand/v2"
 	"testing"
 
+	"citygrid/api/internal/testcity"
 	"citygrid/spatial"
 	"citygrid/spatial/crs"
 
@@ -14,7 +15,7 @@ import (
 )
 
 func TestAppendLocationIsByteForByteEncodingJSON(t *testing.T) {
-	ix, err := newTestIndex()
+	ix, err := testcity.Index()
 	if err != nil {
 		t.Fatal(err)
 	}
