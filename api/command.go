@@ -31,9 +31,8 @@ type caseBoard struct {
 	webPath     string
 }
 
-// commandZone is the zone days and months are counted in (China Standard
-// Time; a fixed zone, so no tz database is needed).
-var commandZone = time.FixedZone("CST", 8*3600)
+// commandZone is the zone days and months are counted in.
+var commandZone = httpx.ChinaTime
 
 // events answers GET /api/v1/case-events: a text/event-stream of case
 // changes ("event: case"; "event: reload" when the board reloaded every
@@ -98,13 +97,6 @@ func (b *caseBoard) mount(r chi.Router) {
 	read.Get("/api/v1/stats/scoring", b.getScoring)
 	r.With(auth.Require(data.RoleAdmin)).Put("/api/v1/stats/scoring", b.putScoring)
 	read.Get("/api/v1/case-events", b.events)
-	// Case tiles are public like the rest of /tiles/ and like Open311's
-	// request list, which publishes the same facts (place, category,
-	// state, agency responsible).
-	r.Get("/tiles/cases.json", b.caseTileJSON)
-	r.Head("/tiles/cases.json", b.caseTileJSON)
-	r.Get("/tiles/cases/{z}/{x}/{y}", b.caseTile)
-	r.Head("/tiles/cases/{z}/{x}/{y}", b.caseTile)
 	r.Get("/command", b.page)
 	r.Get("/command/report", b.reportPage)
 	r.Get("/command/assets/{file}", b.asset)

@@ -2,7 +2,6 @@ package api
 
 import (
 	"bytes"
-	"embed"
 	"fmt"
 	"net/http"
 	"os"
@@ -10,63 +9,16 @@ import (
 	"strings"
 
 	"citygrid/api/httpx"
+	"citygrid/api/web"
 	"citygrid/data"
 
 	"github.com/go-chi/chi/v5"
 )
 
-//go:embed web/command.html web/command.js web/command.css web/command-style.json web/command-report.html web/command-report.js
-var commandFiles embed.FS
-
-// echartsDist is where npm puts Apache ECharts' browser files, relative to
-// the repository root (npm ci --prefix api/command).
-const echartsDist = "api/command/node_modules/echarts/dist"
-
-// EChartsDirEnv names the environment variable that points at ECharts'
-// dist directory when it is not under api/command/node_modules relative
-// to the working directory or the executable.
-const EChartsDirEnv = "CITYGRID_ECHARTS_DIR"
-
-// findEChartsDir looks for echarts.min.js like findWebDir looks for
-// MapLibre: $CITYGRID_ECHARTS_DIR, then api/command/node_modules/... under
-// the working directory, the executable's directory and their parents.
-func findEChartsDir() string {
-	return findInstalledDir(os.Getenv(EChartsDirEnv), echartsDist, "echarts.min.js")
-}
-
-// findInstalledDir finds an npm package's dist directory holding marker:
-// override when it holds it, else rel (relative to the repository root)
-// under the working directory, the executable's directory or one of their
-// five nearest parents.
-func findInstalledDir(override, rel, marker string) string {
-	ok := func(dir string) bool {
-		_, err := os.Stat(filepath.Join(dir, marker))
-		return err == nil
-	}
-	if override != "" && ok(override) {
-		return override
-	}
-	var roots []string
-	if wd, err := os.Getwd(); err == nil {
-		roots = append(roots, wd)
-	}
-	if exe, err := os.Executable(); err == nil {
-		roots = append(roots, filepath.Dir(exe))
-	}
-	for _, root := range roots {
-		for dir, i := root, 0; i < 6; i, dir = i+1, filepath.Dir(dir) {
-			if cand := filepath.Join(dir, rel); ok(cand) {
-				return cand
-			}
-		}
-	}
-	return ""
-}
-
 // page answers GET /command: the command display. It holds no data; its
 // script asks for a token and reads the statistics API.
 func (b *caseBoard) page(w http.ResponseWriter, r *http.Request) {
-	body, err := commandFiles.ReadFile("web/command.html")
+	body, err := web.CommandFiles.ReadFile("command.html")
 	if err != nil {
 		httpx.WriteError(w, err)
 		return
@@ -90,7 +42,7 @@ func (b *caseBoard) page(w http.ResponseWriter, r *http.Request) {
 
 // reportPage answers GET /command/report: the printable monthly report.
 func (b *caseBoard) reportPage(w http.ResponseWriter, r *http.Request) {
-	body, err := commandFiles.ReadFile("web/command-report.html")
+	body, err := web.CommandFiles.ReadFile("command-report.html")
 	if err != nil {
 		httpx.WriteError(w, err)
 		return
@@ -108,7 +60,7 @@ func (b *caseBoard) asset(w http.ResponseWriter, r *http.Request) {
 		httpx.WriteError(w, fmt.Errorf("command asset %q: %w", name, data.ErrNotFound))
 		return
 	}
-	body, err := commandFiles.ReadFile("web/" + name)
+	body, err := web.CommandFiles.ReadFile(name)
 	if err != nil {
 		httpx.WriteError(w, fmt.Errorf("command asset %q: %w", name, data.ErrNotFound))
 		return
@@ -127,13 +79,13 @@ func (b *caseBoard) asset(w http.ResponseWriter, r *http.Request) {
 }
 
 func (b *caseBoard) echartsDir() string {
-	b.echartsOnce.Do(func() { b.echartsPath = findEChartsDir() })
+	b.echartsOnce.Do(func() { b.echartsPath = web.EChartsDir() })
 	return b.echartsPath
 }
 
 // webDir is MapLibre's directory, looked up once like echartsDir.
 func (b *caseBoard) webDir() string {
-	b.webOnce.Do(func() { b.webPath = findWebDir() })
+	b.webOnce.Do(func() { b.webPath = web.MapLibreDir() })
 	return b.webPath
 }
 

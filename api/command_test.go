@@ -20,6 +20,7 @@ import (
 	"citygrid/api/auth"
 	"citygrid/api/city"
 	"citygrid/api/internal/testcity"
+	"citygrid/api/maps"
 	"citygrid/data"
 	"citygrid/data/cases"
 	"citygrid/data/cases/stats"
@@ -87,6 +88,7 @@ func newBoardServer(t *testing.T, role data.Role) (*caseBoard, http.Handler) {
 		})
 	})
 	b.mount(r)
+	maps.MountCaseTiles(r, b.Layer())
 	return b, r
 }
 

@@ -16,6 +16,7 @@ import (
 	"time"
 
 	"citygrid/api/city"
+	"citygrid/api/maps"
 	"citygrid/data"
 	"citygrid/data/demo"
 	"citygrid/spatial"
@@ -81,7 +82,7 @@ func BenchmarkLiveEditsSustained(b *testing.B) {
 	}
 	defer cy.Close(context.Background())
 	r := chi.NewRouter()
-	newMapService(cy.Tiles, logger).mount(r)
+	maps.Mount(r, cy, logger)
 	live := cy.Live
 
 	const editors = 64

@@ -16,6 +16,7 @@ import (
 	"citygrid/api/city"
 	"citygrid/api/internal/testcity"
 	"citygrid/api/lookups"
+	"citygrid/api/maps"
 	"citygrid/data"
 
 	"github.com/go-chi/chi/v5"
@@ -49,7 +50,7 @@ func newLiveTestCity(t *testing.T, cc city.Config) (http.Handler, *city.City) {
 	}
 	t.Cleanup(func() { _ = c.Close(context.Background()) })
 	r := chi.NewRouter()
-	newMapService(c.Tiles, slog.New(slog.NewTextHandler(io.Discard, nil))).mount(r)
+	maps.Mount(r, c, slog.New(slog.NewTextHandler(io.Discard, nil)))
 	lookups.Mount(r, c, 1000)
 	return r, c
 }
@@ -69,10 +70,10 @@ func TestLiveEditsReachTilesAndLookupsOverHTTP(t *testing.T) {
 	at := orb.Point{118.7080, 31.9120} // in grid A1, no component there
 	far := orb.Point{118.7350, 31.9050}
 	gz := []string{"Accept-Encoding", "gzip"}
-	v0 := tileJSONOf(t, h).DataVersion
+	v0 := testcity.TileJSONOf(t, h).DataVersion
 	etags := map[string]string{}
 	for _, u := range []string{tileURL(at, 15), tileURL(at, 17), tileURL(far, 17)} {
-		rec := get(t, h, u, gz...)
+		rec := testcity.Get(t, h, u, gz...)
 		if rec.Code != 200 && rec.Code != 204 {
 			t.Fatalf("%s: %d", u, rec.Code)
 		}
@@ -84,7 +85,7 @@ func TestLiveEditsReachTilesAndLookupsOverHTTP(t *testing.T) {
 
 	for _, z := range []int{15, 17} {
 		u := tileURL(at, z)
-		rec := get(t, h, u, "Accept-Encoding", "gzip", "If-None-Match", etags[u])
+		rec := testcity.Get(t, h, u, "Accept-Encoding", "gzip", "If-None-Match", etags[u])
 		if rec.Code != 200 || rec.Header().Get("ETag") == etags[u] {
 			t.Fatalf("%s after the edit: %d, ETag %s (was %s)", u, rec.Code, rec.Header().Get("ETag"), etags[u])
 		}
@@ -105,17 +106,17 @@ func TestLiveEditsReachTilesAndLookupsOverHTTP(t *testing.T) {
 		}
 	}
 	if u := tileURL(far, 17); etags[u] != "" {
-		if rec := get(t, h, u, "Accept-Encoding", "gzip", "If-None-Match", etags[u]); rec.Code != http.StatusNotModified {
+		if rec := testcity.Get(t, h, u, "Accept-Encoding", "gzip", "If-None-Match", etags[u]); rec.Code != http.StatusNotModified {
 			t.Errorf("untouched %s: %d, want 304", u, rec.Code)
 		}
 	} else {
 		t.Fatal("the far tile is empty: the fixture changed")
 	}
-	tj := tileJSONOf(t, h)
+	tj := testcity.TileJSONOf(t, h)
 	if tj.DataVersion == v0 || !strings.HasSuffix(tj.Tiles[0], "?v="+tj.DataVersion) {
 		t.Errorf("TileJSON after the edit: version %s (was %s), URL %s", tj.DataVersion, v0, tj.Tiles[0])
 	}
-	rec := get(t, h, "/api/v1/nearest?lon=118.7080&lat=31.9120&k=1&radius=5")
+	rec := testcity.Get(t, h, "/api/v1/nearest?lon=118.7080&lat=31.9120&k=1&radius=5")
 	var res struct {
 		Components []struct{ Code string } `json:"components"`
 	}
@@ -131,9 +132,9 @@ func TestLiveEditsReachTilesAndLookupsOverHTTP(t *testing.T) {
 // geometry) is refused and changes nothing.
 func TestLiveApplyFollowsTheStoreWhenTheIndexDrifted(t *testing.T) {
 	h, live := newLiveTestServer(t)
-	v0 := tileJSONOf(t, h).DataVersion
+	v0 := testcity.TileJSONOf(t, h).DataVersion
 	live.Live.Apply([]data.Change{{Layer: "components", Op: data.OpDelete, Code: "nope"}})
-	if v := tileJSONOf(t, h).DataVersion; v != v0 {
+	if v := testcity.TileJSONOf(t, h).DataVersion; v != v0 {
 		t.Errorf("version moved on a delete of nothing: %s → %s", v0, v)
 	}
 	lost := data.Component{Code: "3201140201000077", Category: testcity.Lamp, Geometry: orb.Point{118.709, 31.911}, Status: data.StatusIntact}
@@ -147,10 +148,10 @@ func TestLiveApplyFollowsTheStoreWhenTheIndexDrifted(t *testing.T) {
 	if got, _ := live.Index.Component(lost.Code); got.Geometry != again.Geometry {
 		t.Errorf("insert of a component the index had: %+v", got)
 	}
-	v1 := tileJSONOf(t, h).DataVersion
+	v1 := testcity.TileJSONOf(t, h).DataVersion
 	bad := data.Component{Code: "3201140201000078", Category: testcity.Lamp}
 	live.Live.Apply([]data.Change{{Layer: "components", Op: data.OpInsert, Code: bad.Code, AfterComponent: &bad}})
-	if _, ok := live.Index.Component(bad.Code); ok || tileJSONOf(t, h).DataVersion != v1 {
+	if _, ok := live.Index.Component(bad.Code); ok || testcity.TileJSONOf(t, h).DataVersion != v1 {
 		t.Error("a component without geometry was applied")
 	}
 }
@@ -294,17 +295,17 @@ func TestLiveApplyOfLoggedChangesIsTheSame(t *testing.T) {
 		liveB.Live.Apply(step)
 		for z := 12; z <= 17; z++ {
 			for _, p := range []orb.Point{lamp.Geometry.(orb.Point), moved.Geometry.(orb.Point)} {
-				a, b := get(t, hA, tileURL(p, z)), get(t, hB, tileURL(p, z))
+				a, b := testcity.Get(t, hA, tileURL(p, z)), testcity.Get(t, hB, tileURL(p, z))
 				if a.Code != b.Code || a.Header().Get("ETag") != b.Header().Get("ETag") {
 					t.Errorf("step %d z%d: with Seq %d %s, without %d %s", i, z, a.Code, a.Header().Get("ETag"), b.Code, b.Header().Get("ETag"))
 				}
 			}
 		}
-		if va, vb := tileJSONOf(t, hA).DataVersion, tileJSONOf(t, hB).DataVersion; va != vb {
+		if va, vb := testcity.TileJSONOf(t, hA).DataVersion, testcity.TileJSONOf(t, hB).DataVersion; va != vb {
 			t.Errorf("step %d: data version with Seq %s, without %s", i, va, vb)
 		}
 		near := "/api/v1/nearest?lon=118.7125&lat=31.9136&k=1&category=" + testcity.Lamp
-		if a, b := get(t, hA, near).Body.String(), get(t, hB, near).Body.String(); a != b {
+		if a, b := testcity.Get(t, hA, near).Body.String(), testcity.Get(t, hB, near).Body.String(); a != b {
 			t.Errorf("step %d: nearest with Seq %s, without %s", i, a, b)
 		}
 		_, inA := liveA.Index.Component(lamp.Code)

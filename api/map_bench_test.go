@@ -24,7 +24,7 @@ func BenchmarkServeCachedTile(b *testing.B) {
 	if err != nil {
 		b.Fatal(err)
 	}
-	url := cityTile()
+	url := testcity.CityTile()
 	req := httptest.NewRequest(http.MethodGet, url, nil)
 	req.Header.Set("Accept-Encoding", "gzip")
 	rec := httptest.NewRecorder()

@@ -12,6 +12,7 @@ import (
 	"testing"
 
 	"citygrid/api/city"
+	"citygrid/api/internal/testcity"
 	"citygrid/data"
 	"citygrid/data/demo"
 	"citygrid/spatial"
@@ -91,7 +92,7 @@ func TestServedTilesDecodeWithMapboxVectorTile(t *testing.T) {
 	for _, z := range []int{14, 16, 17} {
 		tile := maptile.At(at, maptile.Zoom(z))
 		url := "/tiles/city/" + itoa(z) + "/" + itoa(int(tile.X)) + "/" + itoa(int(tile.Y)) + ".mvt"
-		rec := get(t, h, url) // no Accept-Encoding: the body is the raw tile
+		rec := testcity.Get(t, h, url) // no Accept-Encoding: the body is the raw tile
 		if rec.Code != 200 {
 			t.Fatalf("%s: %d", url, rec.Code)
 		}

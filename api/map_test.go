@@ -19,46 +19,14 @@ import (
 	"citygrid/tiles"
 	"citygrid/tiles/mbtiles"
 
-	"github.com/paulmach/orb"
 	"github.com/paulmach/orb/encoding/mvt"
-	"github.com/paulmach/orb/maptile"
 )
-
-func get(t *testing.T, h http.Handler, url string, header ...string) *httptest.ResponseRecorder {
-	t.Helper()
-	req := httptest.NewRequest(http.MethodGet, url, nil)
-	for i := 0; i+1 < len(header); i += 2 {
-		req.Header.Set(header[i], header[i+1])
-	}
-	rec := httptest.NewRecorder()
-	h.ServeHTTP(rec, req)
-	return rec
-}
-
-// cityTile is the z15 tile over grid A1 of the fixture city.
-func cityTile() string {
-	t := maptile.At(orb.Point{118.705, 31.91}, 15)
-	return "/tiles/city/15/" + itoa(int(t.X)) + "/" + itoa(int(t.Y)) + ".mvt"
-}
 
 func itoa(i int) string { b, _ := json.Marshal(i); return string(b) }
 
-func tileJSONOf(t *testing.T, h http.Handler) tiles.TileJSON {
-	t.Helper()
-	rec := get(t, h, "/tiles/city.json")
-	if rec.Code != 200 {
-		t.Fatalf("tilejson: %d %s", rec.Code, rec.Body)
-	}
-	var tj tiles.TileJSON
-	if err := json.Unmarshal(rec.Body.Bytes(), &tj); err != nil {
-		t.Fatal(err)
-	}
-	return tj
-}
-
 func TestTileJSONNamesAbsoluteVersionedTileURLs(t *testing.T) {
 	h := newTestServer(t)
-	tj := tileJSONOf(t, h)
+	tj := testcity.TileJSONOf(t, h)
 	if tj.TileJSON != "3.0.0" || len(tj.Tiles) != 1 {
 		t.Fatalf("tilejson %q tiles %v", tj.TileJSON, tj.Tiles)
 	}
@@ -81,7 +49,7 @@ func TestTileJSONNamesAbsoluteVersionedTileURLs(t *testing.T) {
 			t.Errorf("vector_layers lacks %s", id)
 		}
 	}
-	if rec := get(t, h, "/tiles/nope.json"); rec.Code != 404 {
+	if rec := testcity.Get(t, h, "/tiles/nope.json"); rec.Code != 404 {
 		t.Errorf("unknown tileset: %d", rec.Code)
 	}
 }
@@ -115,7 +83,7 @@ func TestTilesAreGzippedOnlyForClientsThatAcceptIt(t *testing.T) {
 	var identity, compressed []byte
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
-			rec := get(t, h, cityTile(), "Accept-Encoding", tc.accept)
+			rec := testcity.Get(t, h, testcity.CityTile(), "Accept-Encoding", tc.accept)
 			if rec.Code != 200 {
 				t.Fatalf("status %d %s", rec.Code, rec.Body)
 			}
@@ -145,8 +113,8 @@ func TestTilesAreGzippedOnlyForClientsThatAcceptIt(t *testing.T) {
 
 func TestETagsAnswer304AndDifferPerEncoding(t *testing.T) {
 	h := newTestServer(t)
-	gz := get(t, h, cityTile(), "Accept-Encoding", "gzip")
-	plain := get(t, h, cityTile())
+	gz := testcity.Get(t, h, testcity.CityTile(), "Accept-Encoding", "gzip")
+	plain := testcity.Get(t, h, testcity.CityTile())
 	eg, ep := gz.Header().Get("ETag"), plain.Header().Get("ETag")
 	if !strings.HasPrefix(eg, `"`) || eg == ep || ep == "" {
 		t.Fatalf("etags %q %q", eg, ep)
@@ -163,7 +131,7 @@ func TestETagsAnswer304AndDifferPerEncoding(t *testing.T) {
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
-			rec := get(t, h, cityTile(), "If-None-Match", tc.inm, "Accept-Encoding", tc.accept)
+			rec := testcity.Get(t, h, testcity.CityTile(), "If-None-Match", tc.inm, "Accept-Encoding", tc.accept)
 			if rec.Code != tc.want {
 				t.Fatalf("status %d, want %d", rec.Code, tc.want)
 			}
@@ -176,10 +144,10 @@ func TestETagsAnswer304AndDifferPerEncoding(t *testing.T) {
 
 func TestCacheControlIsImmutableOnlyForTheCurrentVersion(t *testing.T) {
 	h := newTestServer(t)
-	v := tileJSONOf(t, h).DataVersion
-	cur := get(t, h, cityTile()+"?v="+v).Header().Get("Cache-Control")
-	old := get(t, h, cityTile()+"?v=old").Header().Get("Cache-Control")
-	none := get(t, h, cityTile()).Header().Get("Cache-Control")
+	v := testcity.TileJSONOf(t, h).DataVersion
+	cur := testcity.Get(t, h, testcity.CityTile()+"?v="+v).Header().Get("Cache-Control")
+	old := testcity.Get(t, h, testcity.CityTile()+"?v=old").Header().Get("Cache-Control")
+	none := testcity.Get(t, h, testcity.CityTile()).Header().Get("Cache-Control")
 	if !strings.Contains(cur, "immutable") || strings.Contains(old, "immutable") || strings.Contains(none, "immutable") {
 		t.Errorf("current %q, old %q, none %q", cur, old, none)
 	}
@@ -201,7 +169,7 @@ func TestTileErrorsAreJSON(t *testing.T) {
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
-			rec := get(t, h, tc.url)
+			rec := testcity.Get(t, h, tc.url)
 			if rec.Code != tc.status {
 				t.Fatalf("status %d, want %d", rec.Code, tc.status)
 			}
@@ -218,7 +186,7 @@ func TestTileErrorsAreJSON(t *testing.T) {
 
 func TestEmptyTilesAnswer204(t *testing.T) {
 	h := newTestServer(t)
-	rec := get(t, h, "/tiles/city/15/0/0.mvt", "Accept-Encoding", "gzip")
+	rec := testcity.Get(t, h, "/tiles/city/15/0/0.mvt", "Accept-Encoding", "gzip")
 	if rec.Code != 204 || rec.Body.Len() != 0 {
 		t.Errorf("status %d, %d bytes", rec.Code, rec.Body.Len())
 	}
@@ -229,7 +197,7 @@ func TestEmptyTilesAnswer204(t *testing.T) {
 
 func TestPreflightAllowsAnyOrigin(t *testing.T) {
 	h := newTestServer(t)
-	req := httptest.NewRequest(http.MethodOptions, cityTile(), nil)
+	req := httptest.NewRequest(http.MethodOptions, testcity.CityTile(), nil)
 	req.Header.Set("Origin", "http://elsewhere.test")
 	req.Header.Set("Access-Control-Request-Method", "GET")
 	rec := httptest.NewRecorder()
@@ -265,15 +233,15 @@ func TestBakedTilesAreServedAsTheSameBytes(t *testing.T) {
 		t.Fatal(err)
 	}
 	fresh := newTestServer(t)
-	a := get(t, baked, cityTile(), "Accept-Encoding", "gzip")
-	b := get(t, fresh, cityTile(), "Accept-Encoding", "gzip")
+	a := testcity.Get(t, baked, testcity.CityTile(), "Accept-Encoding", "gzip")
+	b := testcity.Get(t, fresh, testcity.CityTile(), "Accept-Encoding", "gzip")
 	if a.Header().Get("X-Tile-Source") != "baked" || b.Header().Get("X-Tile-Source") != "generated" {
 		t.Fatalf("sources %q %q", a.Header().Get("X-Tile-Source"), b.Header().Get("X-Tile-Source"))
 	}
 	if a.Code != 200 || !bytes.Equal(a.Body.Bytes(), b.Body.Bytes()) || a.Header().Get("ETag") != b.Header().Get("ETag") {
 		t.Errorf("baked and generated differ: %d/%d bytes, %s %s", a.Body.Len(), b.Body.Len(), a.Header().Get("ETag"), b.Header().Get("ETag"))
 	}
-	if c := get(t, baked, cityTile(), "Accept-Encoding", "gzip"); c.Header().Get("X-Tile-Source") != "cache" || !bytes.Equal(c.Body.Bytes(), a.Body.Bytes()) {
+	if c := testcity.Get(t, baked, testcity.CityTile(), "Accept-Encoding", "gzip"); c.Header().Get("X-Tile-Source") != "cache" || !bytes.Equal(c.Body.Bytes(), a.Body.Bytes()) {
 		t.Errorf("second answer from %s", c.Header().Get("X-Tile-Source"))
 	}
 }
@@ -294,25 +262,10 @@ func TestStylesFontsAndThePage(t *testing.T) {
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
-			rec := get(t, h, tc.url)
+			rec := testcity.Get(t, h, tc.url)
 			if rec.Code != tc.status || !strings.Contains(rec.Body.String(), tc.contains) {
 				t.Errorf("status %d, body %.200q", rec.Code, rec.Body.String())
 			}
 		})
-	}
-}
-
-func TestAcceptsGzip(t *testing.T) {
-	tests := []struct {
-		header string
-		want   bool
-	}{
-		{"gzip", true}, {"GZIP", true}, {"x-gzip", true}, {"deflate, gzip;q=0.5", true},
-		{"", false}, {"identity", false}, {"gzip;q=0", false}, {"gzip;q=0.0", false}, {"*;q=0", false}, {"br, *", true},
-	}
-	for _, tc := range tests {
-		if got := acceptsGzip(tc.header); got != tc.want {
-			t.Errorf("acceptsGzip(%q) = %v, want %v", tc.header, got, tc.want)
-		}
 	}
 }

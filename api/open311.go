@@ -264,7 +264,7 @@ func stateStatus(s cases.State, dup bool) string {
 
 func o311Time(t time.Time) string { return t.In(chinaTime).Format(time.RFC3339) }
 
-var chinaTime = time.FixedZone("CST", 8*3600)
+var chinaTime = httpx.ChinaTime
 
 func (s *caseService) categoryName(kind data.CategoryKind, code string) string {
 	if s.ix != nil {

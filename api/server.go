@@ -15,6 +15,7 @@ import (
 	"citygrid/api/city"
 	"citygrid/api/httpx"
 	"citygrid/api/lookups"
+	"citygrid/api/maps"
 	"citygrid/data"
 
 	"github.com/go-chi/chi/v5"
@@ -138,7 +139,7 @@ func New(c *city.City, cfg Config) (http.Handler, error) {
 		notReady = append(notReady, f.StaleStage)
 	}
 	lookups.Mount(r, c, cfg.MaxBatchPoints)
-	newMapService(c.Tiles, cfg.Logger).mount(r)
+	maps.Mount(r, c, cfg.Logger)
 	(&caseBoard{Board: c.Board}).mount(r) // case map, statistics, /command
 	newCaseService(c).mount(r)            // case workflow and Open311
 	newEditService(c).mount(r)

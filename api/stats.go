@@ -31,17 +31,6 @@ type statsAnswer struct {
 	Total stats.Row  `json:"total"`
 }
 
-// parseDay reads YYYY-MM-DD (midnight, China Standard Time) or RFC 3339.
-func parseDay(field, s string) (time.Time, error) {
-	if t, err := time.ParseInLocation("2006-01-02", s, commandZone); err == nil {
-		return t, nil
-	}
-	if t, err := time.Parse(time.RFC3339, s); err == nil {
-		return t, nil
-	}
-	return time.Time{}, httpx.BadRequest(field, fmt.Sprintf("%q is neither YYYY-MM-DD nor an RFC 3339 time", s))
-}
-
 // statsPeriod reads the period: from and to (to exclusive; a bare date
 // in to means the end of that day is included: to=2026-03-31 covers March
 // 31), or period=day|week|month with date (default today); without any,
@@ -49,7 +38,7 @@ func parseDay(field, s string) (time.Time, error) {
 func (b *caseBoard) statsPeriod(q url.Values) (from, to, asOf time.Time, err error) {
 	asOf = b.Now()
 	if s := q.Get("as_of"); s != "" {
-		if asOf, err = parseDay("as_of", s); err != nil {
+		if asOf, err = httpx.ParseDay("as_of", s); err != nil {
 			return
 		}
 	}
@@ -66,10 +55,10 @@ func (b *caseBoard) statsPeriod(q url.Values) (from, to, asOf time.Time, err err
 			}
 			return from, to, asOf, httpx.BadRequest(field, "required with "+map[string]string{"from": "to", "to": "from"}[field])
 		}
-		if from, err = parseDay("from", fs); err != nil {
+		if from, err = httpx.ParseDay("from", fs); err != nil {
 			return
 		}
-		if to, err = parseDay("to", ts); err != nil {
+		if to, err = httpx.ParseDay("to", ts); err != nil {
 			return
 		}
 		if len(ts) == len("2006-01-02") {
@@ -81,7 +70,7 @@ func (b *caseBoard) statsPeriod(q url.Values) (from, to, asOf time.Time, err err
 	default:
 		day := asOf.In(commandZone)
 		if s := q.Get("date"); s != "" {
-			if day, err = parseDay("date", s); err != nil {
+			if day, err = httpx.ParseDay("date", s); err != nil {
 				return
 			}
 		}
@@ -241,7 +230,7 @@ func (b *caseBoard) todayHandler(w http.ResponseWriter, r *http.Request) {
 	q := r.URL.Query()
 	if s := q.Get("as_of"); s != "" {
 		var err error
-		if now, err = parseDay("as_of", s); err != nil {
+		if now, err = httpx.ParseDay("as_of", s); err != nil {
 			httpx.WriteError(w, err)
 			return
 		}

@@ -10,6 +10,7 @@ import (
 	"net/url"
 	"strconv"
 	"strings"
+	"time"
 )
 
 // Getter reads one query parameter: url.Values, or rawQuery on hot paths.
@@ -206,4 +207,19 @@ func JSONError(err error) error {
 		return err
 	}
 	return BadRequest("body", err.Error())
+}
+
+// ChinaTime is China Standard Time, the zone a centre's days, months and
+// answers are counted in (a fixed zone, so no tz database is needed).
+var ChinaTime = time.FixedZone("CST", 8*3600)
+
+// ParseDay reads YYYY-MM-DD (midnight, China Standard Time) or RFC 3339.
+func ParseDay(field, s string) (time.Time, error) {
+	if t, err := time.ParseInLocation("2006-01-02", s, ChinaTime); err == nil {
+		return t, nil
+	}
+	if t, err := time.Parse(time.RFC3339, s); err == nil {
+		return t, nil
+	}
+	return time.Time{}, BadRequest(field, fmt.Sprintf("%q is neither YYYY-MM-DD nor an RFC 3339 time", s))
 }

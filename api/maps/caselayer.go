@@ -1,4 +1,4 @@
-package api
+package maps
 
 import (
 	"errors"
@@ -66,14 +66,14 @@ func parseCaseFilter(q url.Values) (tiles.CaseFilter, error) {
 	}
 	f.Units = httpx.QueryList(q, "unit")
 	if s := q.Get("from"); s != "" {
-		t, err := parseDay("from", s)
+		t, err := httpx.ParseDay("from", s)
 		if err != nil {
 			return f, err
 		}
 		f.From = t
 	}
 	if s := q.Get("to"); s != "" {
-		t, err := parseDay("to", s)
+		t, err := httpx.ParseDay("to", s)
 		if err != nil {
 			return f, err
 		}
@@ -110,25 +110,25 @@ func filterQuery(q url.Values) string {
 // caseTileJSON answers GET /tiles/cases.json; filter parameters are
 // carried into the tile URL template, with the layer's generation (g),
 // which changes with every case change.
-func (b *caseBoard) caseTileJSON(w http.ResponseWriter, r *http.Request) {
+func (b *caseTiles) caseTileJSON(w http.ResponseWriter, r *http.Request) {
 	cors(w)
 	q := r.URL.Query()
 	if _, err := parseCaseFilter(q); err != nil {
 		httpx.WriteError(w, err)
 		return
 	}
-	u := httpx.BaseURL(r) + "/tiles/cases/{z}/{x}/{y}.mvt?g=" + strconv.FormatUint(b.Layer().Generation(), 10)
+	u := httpx.BaseURL(r) + "/tiles/cases/{z}/{x}/{y}.mvt?g=" + strconv.FormatUint(b.layer.Generation(), 10)
 	if fq := filterQuery(q); fq != "" {
 		u += "&" + fq
 	}
 	w.Header().Set("Cache-Control", "no-cache")
-	httpx.WriteJSON(w, http.StatusOK, tiles.CaseTileJSON(u, b.Layer().Bounds()))
+	httpx.WriteJSON(w, http.StatusOK, tiles.CaseTileJSON(u, b.layer.Bounds()))
 }
 
 // caseTile answers GET /tiles/cases/{z}/{x}/{y}.mvt with the filter of
 // the query string. Tiles change with every case change, so they are
 // revalidated (ETag) rather than cached for long.
-func (b *caseBoard) caseTile(w http.ResponseWriter, r *http.Request) {
+func (b *caseTiles) caseTile(w http.ResponseWriter, r *http.Request) {
 	cors(w)
 	ys, ext, _ := strings.Cut(chi.URLParam(r, "y"), ".")
 	if ext != "mvt" && ext != "pbf" {
@@ -162,7 +162,7 @@ func (b *caseBoard) caseTile(w http.ResponseWriter, r *http.Request) {
 		httpx.WriteError(w, err)
 		return
 	}
-	data, err := b.Layer().Tile(z, x, y, &f)
+	data, err := b.layer.Tile(z, x, y, &f)
 	if err != nil {
 		if errors.Is(err, tiles.ErrOutOfRange) {
 			field := "z"

@@ -1,4 +1,6 @@
-package api
+// Package maps serves the city's maps: vector tiles of the city and of the
+// cases, TileJSON, MapLibre styles and glyphs, and the map page.
+package maps
 
 import (
 	"errors"
@@ -10,12 +12,36 @@ import (
 
 	"citygrid/api/city"
 	"citygrid/api/httpx"
+	"citygrid/api/web"
 	"citygrid/data"
 	"citygrid/styles"
 	"citygrid/tiles"
 
 	"github.com/go-chi/chi/v5"
 )
+
+// Mount adds the map routes over the city c: its tiles and styles, the
+// case map of its board, and the map page.
+func Mount(r chi.Router, c *city.City, logger *slog.Logger) {
+	newMapService(c.Tiles, logger).mount(r)
+	MountCaseTiles(r, c.Board.Layer())
+}
+
+// MountCaseTiles adds the case map's routes over layer. Case tiles are
+// public like the rest of /tiles/ and like Open311's request list, which
+// publishes the same facts (place, category, state, agency responsible).
+func MountCaseTiles(r chi.Router, layer *tiles.CaseLayer) {
+	ct := &caseTiles{layer: layer}
+	r.Get("/tiles/cases.json", ct.caseTileJSON)
+	r.Head("/tiles/cases.json", ct.caseTileJSON)
+	r.Get("/tiles/cases/{z}/{x}/{y}", ct.caseTile)
+	r.Head("/tiles/cases/{z}/{x}/{y}", ct.caseTile)
+}
+
+// caseTiles serves the case map (tileset "cases") of the city's board.
+type caseTiles struct {
+	layer *tiles.CaseLayer
+}
 
 // mapService serves vector tiles, TileJSON, styles, glyphs and the map
 // page over the city's tiles (city.Tiles): baked when the MBTiles file
@@ -25,13 +51,8 @@ type mapService struct {
 	webDir string // MapLibre GL JS dist directory; "" when not installed
 }
 
-// WebDirEnv names the environment variable that points at MapLibre GL
-// JS's dist directory when it is not under api/web/node_modules relative
-// to the working directory or the executable.
-const WebDirEnv = "CITYGRID_WEB_DIR"
-
 func newMapService(t *city.Tiles, logger *slog.Logger) *mapService {
-	m := &mapService{tiles: t, webDir: findWebDir()}
+	m := &mapService{tiles: t, webDir: web.MapLibreDir()}
 	if m.webDir == "" {
 		logger.Warn("MapLibre GL JS not installed: the map page will say how (npm ci --prefix api/web)")
 	}

@@ -1,4 +1,4 @@
-package api
+package maps
 
 import (
 	"context"
@@ -60,17 +60,17 @@ func TestReloadAfterAnEditChangesTheTileURLs(t *testing.T) {
 	m := newMapService(tl, slog.New(slog.NewTextHandler(io.Discard, nil)))
 	r := chi.NewRouter()
 	m.mount(r)
-	before := tileJSONOf(t, r)
+	before := testcity.TileJSONOf(t, r)
 	ds.Components[0].Status = "damaged" // an edit the index shares
 	if err := m.tiles.Reload(); err != nil {
 		t.Fatal(err)
 	}
-	after := tileJSONOf(t, r)
+	after := testcity.TileJSONOf(t, r)
 	if before.DataVersion == after.DataVersion || before.Tiles[0] == after.Tiles[0] {
 		t.Errorf("version %s → %s, URL %s → %s", before.DataVersion, after.DataVersion, before.Tiles[0], after.Tiles[0])
 	}
 	// A tile asked with the old version is no longer immutable.
-	cc := get(t, r, cityTile()+"?v="+before.DataVersion).Header().Get("Cache-Control")
+	cc := testcity.Get(t, r, testcity.CityTile()+"?v="+before.DataVersion).Header().Get("Cache-Control")
 	if strings.Contains(cc, "immutable") {
 		t.Errorf("stale version answered %q", cc)
 	}
@@ -133,7 +133,7 @@ func TestABakeWhileServingIsPickedUpOnReload(t *testing.T) {
 	m := newMapService(tl, slog.New(slog.NewTextHandler(io.Discard, nil)))
 	r := chi.NewRouter()
 	m.mount(r)
-	if src := get(t, r, cityTile()).Header().Get("X-Tile-Source"); src != "generated" {
+	if src := testcity.Get(t, r, testcity.CityTile()).Header().Get("X-Tile-Source"); src != "generated" {
 		t.Fatalf("before the bake: %s", src)
 	}
 	w, err := mbtiles.Create(ctx, filepath.Join(dir, city.MBTilesFile))
@@ -149,7 +149,22 @@ func TestABakeWhileServingIsPickedUpOnReload(t *testing.T) {
 	if err := m.tiles.Reload(); err != nil {
 		t.Fatal(err)
 	}
-	if src := get(t, r, cityTile()).Header().Get("X-Tile-Source"); src != "baked" {
+	if src := testcity.Get(t, r, testcity.CityTile()).Header().Get("X-Tile-Source"); src != "baked" {
 		t.Errorf("after the bake and a reload: %s", src)
+	}
+}
+
+func TestAcceptsGzip(t *testing.T) {
+	tests := []struct {
+		header string
+		want   bool
+	}{
+		{"gzip", true}, {"GZIP", true}, {"x-gzip", true}, {"deflate, gzip;q=0.5", true},
+		{"", false}, {"identity", false}, {"gzip;q=0", false}, {"gzip;q=0.0", false}, {"*;q=0", false}, {"br, *", true},
+	}
+	for _, tc := range tests {
+		if got := acceptsGzip(tc.header); got != tc.want {
+			t.Errorf("acceptsGzip(%q) = %v, want %v", tc.header, got, tc.want)
+		}
 	}
 }
