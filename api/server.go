@@ -13,6 +13,7 @@ import (
 
 	"citygrid/api/auth"
 	"citygrid/api/city"
+	"citygrid/api/editing"
 	"citygrid/api/httpx"
 	"citygrid/api/lookups"
 	"citygrid/api/maps"
@@ -142,7 +143,7 @@ func New(c *city.City, cfg Config) (http.Handler, error) {
 	maps.Mount(r, c, cfg.Logger)
 	(&caseBoard{Board: c.Board}).mount(r) // case map, statistics, /command
 	newCaseService(c).mount(r)            // case workflow and Open311
-	newEditService(c).mount(r)
+	editing.Mount(r, c)
 	return r, nil
 }
 

@@ -1,4 +1,4 @@
-package api
+package editing
 
 import (
 	"encoding/json"

@@ -1,4 +1,8 @@
-package api
+// Package editing serves the writes to a city's data: components (one at a
+// time, with optimistic concurrency), changesets, unit-grid splits and
+// merges, and the history and as-of reads of both. Every committed write
+// is applied to the running city (City.Live) before it is answered.
+package editing
 
 import (
 	"encoding/json"
@@ -41,6 +45,9 @@ type editService struct {
 	bulk    sync.RWMutex
 	stripes [64]sync.Mutex
 }
+
+// Mount adds the editing routes over the city c.
+func Mount(r chi.Router, c *city.City) { newEditService(c).mount(r) }
 
 func newEditService(c *city.City) *editService {
 	ed, _ := c.Store.(data.Editor)
