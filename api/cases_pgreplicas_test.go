@@ -15,6 +15,7 @@ import (
 
 	"citygrid/api/auth"
 	"citygrid/api/city"
+	"citygrid/api/httpx"
 	"citygrid/data"
 	"citygrid/data/cases"
 	"citygrid/test/pgtest"
@@ -110,7 +111,7 @@ func TestCasesOnPostgreSQLAcrossReplicas(t *testing.T) {
 	}
 	// Both boards count the dispatch to the winner's unit (the losing
 	// replica's through the remote follow; wait for the notification).
-	day := time.Now().In(commandZone).Format("2006-01-02")
+	day := time.Now().In(httpx.ChinaTime).Format("2006-01-02")
 	for name, h := range map[string]http.Handler{"a": a, "b": b} {
 		deadline := time.Now().Add(10 * time.Second)
 		for {

@@ -13,10 +13,13 @@ import (
 
 	"citygrid/api/auth"
 	"citygrid/api/city"
+	"citygrid/api/command"
 	"citygrid/api/editing"
 	"citygrid/api/httpx"
 	"citygrid/api/lookups"
 	"citygrid/api/maps"
+	"citygrid/api/open311"
+	"citygrid/api/workflow"
 	"citygrid/data"
 
 	"github.com/go-chi/chi/v5"
@@ -141,8 +144,9 @@ func New(c *city.City, cfg Config) (http.Handler, error) {
 	}
 	lookups.Mount(r, c, cfg.MaxBatchPoints)
 	maps.Mount(r, c, cfg.Logger)
-	(&caseBoard{Board: c.Board}).mount(r) // case map, statistics, /command
-	newCaseService(c).mount(r)            // case workflow and Open311
+	command.Mount(r, c.Board) // statistics, events, /command
+	workflow.Mount(r, c)      // case workflow
+	open311.Mount(r, c)       // Open311 GeoReport v2 over it
 	editing.Mount(r, c)
 	return r, nil
 }

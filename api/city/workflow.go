@@ -33,6 +33,10 @@ type Workflow struct {
 	sweeping bool
 }
 
+// ErrNoWorkflow: the city's store cannot hold cases, so it has no case
+// workflow (a store without SQL database and no case store given).
+var ErrNoWorkflow = fmt.Errorf("this server has no case store: %w", data.ErrUnavailable)
+
 // openCaseStore is the one place the city opens its case store: the store
 // given (cfg.Cases), else PostgreSQL at cfg.CasesURL (owned: closed by
 // Close), else the SQLite case tables in the GeoPackage of cfg.Store. A

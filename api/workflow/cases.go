@@ -1,4 +1,7 @@
-package api
+// Package workflow serves the case workflow under /api/v1/cases: report,
+// read, list and queue cases, act on them through the state machine,
+// attach photos, and version the workflow's configuration documents.
+package workflow
 
 import (
 	"bytes"
@@ -39,8 +42,9 @@ type caseService struct {
 	uploads string
 }
 
-// errNoCases: the server's store cannot hold cases.
-var errNoCases = fmt.Errorf("this server has no case store: %w", data.ErrUnavailable)
+// Mount adds the case routes over the city c's workflow (each answers 503
+// when the city has none).
+func Mount(r chi.Router, c *city.City) { newCaseService(c).mount(r) }
 
 func newCaseService(c *city.City) *caseService {
 	cs := &caseService{wf: c.Workflow, ix: c.Index}
@@ -76,7 +80,6 @@ func (s *caseService) mount(r chi.Router) {
 	r.With(auth.Require(cases.ReportRoles...)).Post("/api/v1/cases/{id}/attachments", s.attach)
 	read.Get("/api/v1/cases/{id}/attachments", s.attachments)
 	read.Get("/api/v1/cases/{id}/attachments/{aid}", s.attachment)
-	s.mountOpen311(r)
 }
 
 // caseView is a case with its deadline progress.
@@ -111,7 +114,7 @@ func (s *caseService) caseID(r *http.Request) (int64, error) {
 
 func (s *caseService) create(w http.ResponseWriter, r *http.Request) {
 	if s.svc == nil {
-		httpx.WriteError(w, errNoCases)
+		httpx.WriteError(w, city.ErrNoWorkflow)
 		return
 	}
 	var in cases.NewCase
@@ -141,7 +144,7 @@ func (s *caseService) get(w http.ResponseWriter, r *http.Request) {
 // load reads the case of the path, answering the error itself.
 func (s *caseService) load(w http.ResponseWriter, r *http.Request) (*cases.Case, bool) {
 	if s.svc == nil {
-		httpx.WriteError(w, errNoCases)
+		httpx.WriteError(w, city.ErrNoWorkflow)
 		return nil, false
 	}
 	id, err := s.caseID(r)
@@ -263,7 +266,7 @@ func scope(p data.Principal, f *cases.Filter) {
 // see, answering the error itself.
 func (s *caseService) listRequest(w http.ResponseWriter, r *http.Request) (cases.Filter, data.Principal, bool) {
 	if s.svc == nil {
-		httpx.WriteError(w, errNoCases)
+		httpx.WriteError(w, city.ErrNoWorkflow)
 		return cases.Filter{}, data.Principal{}, false
 	}
 	f, err := filterOf(r)
@@ -336,7 +339,7 @@ type actionBody struct {
 
 func (s *caseService) action(w http.ResponseWriter, r *http.Request) {
 	if s.svc == nil {
-		httpx.WriteError(w, errNoCases)
+		httpx.WriteError(w, city.ErrNoWorkflow)
 		return
 	}
 	id, err := s.caseID(r)
@@ -562,7 +565,7 @@ func configError(err error) error {
 
 func (s *caseService) getConfig(w http.ResponseWriter, r *http.Request) {
 	if s.svc == nil {
-		httpx.WriteError(w, errNoCases)
+		httpx.WriteError(w, city.ErrNoWorkflow)
 		return
 	}
 	name := chi.URLParam(r, "name")
@@ -597,7 +600,7 @@ func (s *caseService) getConfig(w http.ResponseWriter, r *http.Request) {
 
 func (s *caseService) configVersions(w http.ResponseWriter, r *http.Request) {
 	if s.svc == nil {
-		httpx.WriteError(w, errNoCases)
+		httpx.WriteError(w, city.ErrNoWorkflow)
 		return
 	}
 	name := chi.URLParam(r, "name")
@@ -617,7 +620,7 @@ func (s *caseService) configVersions(w http.ResponseWriter, r *http.Request) {
 // If-Match with the current version guards against lost updates.
 func (s *caseService) putConfig(w http.ResponseWriter, r *http.Request) {
 	if s.svc == nil {
-		httpx.WriteError(w, errNoCases)
+		httpx.WriteError(w, city.ErrNoWorkflow)
 		return
 	}
 	name := chi.URLParam(r, "name")

@@ -1,4 +1,4 @@
-package api
+package open311
 
 import (
 	"encoding/json"
@@ -12,9 +12,11 @@ import (
 	"time"
 
 	"citygrid/api/auth"
+	"citygrid/api/city"
 	"citygrid/api/httpx"
 	"citygrid/data"
 	"citygrid/data/cases"
+	"citygrid/spatial"
 
 	"github.com/go-chi/chi/v5"
 )
@@ -266,7 +268,7 @@ func o311Time(t time.Time) string { return t.In(chinaTime).Format(time.RFC3339) 
 
 var chinaTime = httpx.ChinaTime
 
-func (s *caseService) categoryName(kind data.CategoryKind, code string) string {
+func (s *service) categoryName(kind data.CategoryKind, code string) string {
 	if s.ix != nil {
 		if c, ok := s.ix.Category(kind, code); ok {
 			return c.Name
@@ -275,7 +277,7 @@ func (s *caseService) categoryName(kind data.CategoryKind, code string) string {
 	return code
 }
 
-func (s *caseService) toOpen311(c *cases.Case) open311Request {
+func (s *service) toOpen311(c *cases.Case) open311Request {
 	status, ext := open311Status(c)
 	notes := ext
 	if c.Reason != "" && (c.State == cases.StateNotRegistered || c.State == cases.StateCancelled) {
@@ -295,7 +297,24 @@ func (s *caseService) toOpen311(c *cases.Case) open311Request {
 	return r
 }
 
-func (s *caseService) mountOpen311(r chi.Router) {
+// Mount adds the Open311 GeoReport v2 routes over the city c's workflow.
+func Mount(r chi.Router, c *city.City) {
+	s := &service{ix: c.Index}
+	if c.Workflow != nil {
+		s.svc, s.st = c.Workflow.Service, c.Workflow.Store
+	}
+	s.mount(r)
+}
+
+// service is Open311's view of the case workflow: the protocol's
+// services, requests and updates over the case service and store.
+type service struct {
+	svc *cases.Service    // nil: no case workflow (every route answers 503)
+	st  cases.ServerStore // the case store
+	ix  *spatial.Index
+}
+
+func (s *service) mount(r chi.Router) {
 	for _, f := range []string{"json", "xml"} {
 		f := f
 		r.Get("/open311/v2/discovery."+f, func(w http.ResponseWriter, r *http.Request) { s.o311Discovery(w, r, f) })
@@ -309,7 +328,7 @@ func (s *caseService) mountOpen311(r chi.Router) {
 	}
 }
 
-func (s *caseService) o311Discovery(w http.ResponseWriter, r *http.Request, f string) {
+func (s *service) o311Discovery(w http.ResponseWriter, r *http.Request, f string) {
 	scheme := "http"
 	if r.TLS != nil || r.Header.Get("X-Forwarded-Proto") == "https" {
 		scheme = "https"
@@ -320,7 +339,7 @@ func (s *caseService) o311Discovery(w http.ResponseWriter, r *http.Request, f st
 	open311Write(w, f, http.StatusOK, d, d)
 }
 
-func (s *caseService) services() []open311Service {
+func (s *service) services() []open311Service {
 	out := []open311Service{}
 	if s.ix == nil {
 		return out
@@ -337,7 +356,7 @@ func (s *caseService) services() []open311Service {
 	return out
 }
 
-func (s *caseService) o311Services(w http.ResponseWriter, r *http.Request, f string) {
+func (s *service) o311Services(w http.ResponseWriter, r *http.Request, f string) {
 	svcs := s.services()
 	xs := make([]any, len(svcs))
 	for i := range svcs {
@@ -351,7 +370,7 @@ func (s *caseService) o311Services(w http.ResponseWriter, r *http.Request, f str
 
 // o311Definition answers the service definition: the optional attributes
 // a request may carry (urgency, area class, component code).
-func (s *caseService) o311Definition(w http.ResponseWriter, r *http.Request, f string) {
+func (s *service) o311Definition(w http.ResponseWriter, r *http.Request, f string) {
 	code := chi.URLParam(r, "code")
 	kind, cat, ok := parseServiceCode(code)
 	if !ok || s.ix == nil {
@@ -379,9 +398,9 @@ func (s *caseService) o311Definition(w http.ResponseWriter, r *http.Request, f s
 }
 
 // o311Post creates a service request from a form (or JSON) body.
-func (s *caseService) o311Post(w http.ResponseWriter, r *http.Request, f string) {
+func (s *service) o311Post(w http.ResponseWriter, r *http.Request, f string) {
 	if s.svc == nil {
-		open311Fail(w, f, errNoCases)
+		open311Fail(w, f, city.ErrNoWorkflow)
 		return
 	}
 	vals := map[string]string{}
@@ -473,9 +492,9 @@ func (s *caseService) o311Post(w http.ResponseWriter, r *http.Request, f string)
 	open311Write(w, f, http.StatusCreated, []open311Created{out}, open311Requests{Requests: []any{out}})
 }
 
-func (s *caseService) o311Request(w http.ResponseWriter, r *http.Request, f string) {
+func (s *service) o311Request(w http.ResponseWriter, r *http.Request, f string) {
 	if s.svc == nil {
-		open311Fail(w, f, errNoCases)
+		open311Fail(w, f, city.ErrNoWorkflow)
 		return
 	}
 	id, err := strconv.ParseInt(chi.URLParam(r, "id"), 10, 64)
@@ -504,9 +523,9 @@ func o311ParseTime(field, v string) (time.Time, error) {
 	return time.Time{}, httpx.BadRequest(field, "an ISO 8601 date-time with zone, e.g. 2026-03-01T00:00:00+08:00")
 }
 
-func (s *caseService) o311Requests(w http.ResponseWriter, r *http.Request, f string) {
+func (s *service) o311Requests(w http.ResponseWriter, r *http.Request, f string) {
 	if s.svc == nil {
-		open311Fail(w, f, errNoCases)
+		open311Fail(w, f, city.ErrNoWorkflow)
 		return
 	}
 	q := r.URL.Query()
@@ -614,9 +633,9 @@ func (s *caseService) o311Requests(w http.ResponseWriter, r *http.Request, f str
 
 // o311Token: this endpoint is realtime and answers service_request_id at
 // once, so a token is the case number, which maps to its id.
-func (s *caseService) o311Token(w http.ResponseWriter, r *http.Request, f string) {
+func (s *service) o311Token(w http.ResponseWriter, r *http.Request, f string) {
 	if s.svc == nil {
-		open311Fail(w, f, errNoCases)
+		open311Fail(w, f, city.ErrNoWorkflow)
 		return
 	}
 	tok := chi.URLParam(r, "token")
@@ -668,9 +687,9 @@ func publicNote(t cases.Transition) string {
 
 // o311Updates is mySociety's servicerequestupdates feed: every public
 // step of every case in [start_date, end_date) (default: the last 24 h).
-func (s *caseService) o311Updates(w http.ResponseWriter, r *http.Request, f string) {
+func (s *service) o311Updates(w http.ResponseWriter, r *http.Request, f string) {
 	if s.svc == nil {
-		open311Fail(w, f, errNoCases)
+		open311Fail(w, f, city.ErrNoWorkflow)
 		return
 	}
 	q := r.URL.Query()

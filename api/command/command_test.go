@@ -1,4 +1,4 @@
-package api
+package command
 
 import (
 	"archive/zip"
@@ -7,12 +7,12 @@ import (
 	"context"
 	"encoding/csv"
 	"encoding/json"
-	"fmt"
 	"io"
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -69,7 +69,7 @@ func boardCases() []cases.Case {
 // "" = anonymous).
 func newBoardServer(t *testing.T, role data.Role) (*caseBoard, http.Handler) {
 	t.Helper()
-	ix, err := newTestIndex()
+	ix, err := testcity.Index()
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -315,7 +315,7 @@ func TestLiveCaseReachesTilesAndEvents(t *testing.T) {
 		t.Fatalf("event %q %s", ev, dt)
 	}
 	tc := maptile.At(p, 16)
-	w := boardGet(t, h, "/tiles/cases/16/"+itoa(int(tc.X))+"/"+itoa(int(tc.Y))+".mvt?state=open&g="+itoa(int(msg.Generation)))
+	w := boardGet(t, h, "/tiles/cases/16/"+strconv.Itoa(int(tc.X))+"/"+strconv.Itoa(int(tc.Y))+".mvt?state=open&g="+strconv.Itoa(int(msg.Generation)))
 	if w.Code != 200 {
 		t.Fatalf("tile: %d", w.Code)
 	}
@@ -341,7 +341,7 @@ func TestLiveCaseReachesTilesAndEvents(t *testing.T) {
 		t.Errorf("counts after the new case: %+v", today.Today.Counts)
 	}
 	hw := httptest.NewRecorder()
-	h.ServeHTTP(hw, httptest.NewRequest("HEAD", "/tiles/cases/16/"+itoa(int(tc.X))+"/"+itoa(int(tc.Y))+".mvt?state=open", nil))
+	h.ServeHTTP(hw, httptest.NewRequest("HEAD", "/tiles/cases/16/"+strconv.Itoa(int(tc.X))+"/"+strconv.Itoa(int(tc.Y))+".mvt?state=open", nil))
 	if hw.Code != 200 || hw.Header().Get("ETag") == "" {
 		t.Errorf("HEAD of the tile: %d %v", hw.Code, hw.Header())
 	}
@@ -502,49 +502,4 @@ func TestPostScoresFromTheCaseStore(t *testing.T) {
 			t.Errorf("%s: %d %s", url, w.Code, w.Body)
 		}
 	}
-}
-
-// TestPostScoresThroughTheWorkflow: the real workflow over HTTP records
-// who did each step and its step deadline, and the post rows count them.
-func TestPostScoresThroughTheWorkflow(t *testing.T) {
-	h, _ := newCaseTestServer(t)
-	m := mustStatus(t, call(t, h, "POST", "/api/v1/cases", "opr", `{"kind":"component","category":"0101","lon":118.76505,"lat":31.99502,"description":"井盖破损"}`), 201)
-	id := int64(m["id"].(float64))
-	if m["state"] != "reported" {
-		t.Fatalf("hotline report: %v", m["state"])
-	}
-	mustStatus(t, call(t, h, "POST", fmt.Sprintf("/api/v1/cases/%d/actions/verify", id), "ins", ""), 200)
-	r := mustStatus(t, call(t, h, "POST", fmt.Sprintf("/api/v1/cases/%d/actions/register", id), "sup", ""), 200)
-	// The surveyed cover's maintainer takes it at once ("system"
-	// dispatches: no post event); it returns the case and the dispatcher
-	// redispatches it.
-	if st := r["case"].(map[string]any)["state"]; st != "dispatched" {
-		t.Fatalf("registered case not auto-dispatched: %v", st)
-	}
-	mustStatus(t, call(t, h, "POST", fmt.Sprintf("/api/v1/cases/%d/actions/return", id), "u3", `{"note":"不归我们管"}`), 200)
-	mustStatus(t, call(t, h, "POST", fmt.Sprintf("/api/v1/cases/%d/actions/redispatch", id), "dis", `{"unit":"D0002"}`), 200)
-	rec := call(t, h, "GET", "/api/v1/stats?group=post&period=day", "vie", "")
-	var ans postsAnswer
-	if err := json.Unmarshal(rec.Body.Bytes(), &ans); rec.Code != 200 || err != nil {
-		t.Fatalf("%d %s", rec.Code, rec.Body)
-	}
-	got := map[string]stats.PostCounts{}
-	for _, r := range ans.Rows {
-		got[string(r.Post)+"/"+r.User] = r.PostCounts
-	}
-	// Acting at once, every step is on time (a step due outside working
-	// hours is due later still).
-	want := map[string]stats.PostCounts{
-		"operator/op1":     {Accepted: 1, VerifySent: 1, VerifySentOnTime: 1},
-		"inspector/insp1":  {Verified: 1, VerifiedOnTime: 1, Missed: 1},
-		"supervisor/boss":  {Registered: 1, RegisteredOnTime: 1},
-		"dispatcher/disp1": {Dispatched: 1, DispatchedOnTime: 1},
-	}
-	for k, wc := range want {
-		if got[k] != wc {
-			t.Errorf("%s: %+v, want %+v (all %v)", k, got[k], wc, got)
-		}
-	}
-	// A citizen may not read post scores.
-	mustStatus(t, call(t, h, "GET", "/api/v1/stats?group=post", "cit", ""), 403)
 }

@@ -1,4 +1,7 @@
-package api
+// Package command serves the supervision and command side of the case
+// workflow: the statistics and evaluation API, the live event stream and
+// the command-display page (/command), all over the city's case board.
+package command
 
 import (
 	"bytes"
@@ -15,11 +18,9 @@ import (
 	"github.com/go-chi/chi/v5"
 )
 
-// The supervision and command side of the case workflow: the case map
-// (tileset "cases"), the statistics and evaluation API, the live event
-// stream and the command-display page (/command). All of it reads the
-// city's case Board (city.Board), which the case store's change listener
-// keeps current.
+// Mount adds the statistics, event stream and command page routes over
+// board (the case map is package maps').
+func Mount(r chi.Router, board *city.Board) { (&caseBoard{Board: board}).mount(r) }
 
 // caseBoard serves the city's board and the command page's assets.
 type caseBoard struct {
