@@ -16,6 +16,7 @@ import (
 	"sync"
 	"time"
 
+	"citygrid/api/city/caseboard"
 	"citygrid/data"
 	"citygrid/data/cases"
 	"citygrid/spatial"
@@ -84,7 +85,7 @@ type City struct {
 	// Follower follows the shared store's change log (nil: not a replica).
 	Follower *Follower
 	// Board is the live view of the cases: statistics, case map, events.
-	Board *Board
+	Board *caseboard.Board
 	// Workflow is the case workflow (nil: the store holds no cases).
 	Workflow *Workflow
 
@@ -123,7 +124,7 @@ func Open(ctx context.Context, cfg Config) (_ *City, err error) {
 	c.Live = newLive(c.Index, c.Tiles, c.Geocoder, log)
 	c.watch = newStoreWatch(ctx, cfg.Store, c.Index, c.Live, c.bg, cmpOr(cfg.WatchEvery, DefaultWatchEvery), log)
 
-	c.Board = NewBoard(c.Index, cfg.Store, log)
+	c.Board = caseboard.NewBoard(c.Index, cfg.Store, log)
 	st, closeCases, err := openCaseStore(ctx, cfg)
 	if err != nil && cfg.CasesURL != "" {
 		return c, err // a replica without its shared case store must not serve

@@ -9,6 +9,7 @@ import (
 	"sync"
 	"time"
 
+	"citygrid/api/city/caseboard"
 	"citygrid/data"
 	"citygrid/data/cases"
 	"citygrid/spatial"
@@ -205,7 +206,7 @@ func (w *Workflow) startSweeps() {
 // in the background (a million cases take seconds): changes committed
 // meanwhile are held and replayed after the load, so none is lost and the
 // city is ready at once.
-func (w *Workflow) feedBoard(ctx context.Context, board *Board) {
+func (w *Workflow) feedBoard(ctx context.Context, board *caseboard.Board) {
 	st := w.Store
 	n := 0
 	if p, err := st.List(ctx, cases.Filter{Limit: 1}); err == nil {

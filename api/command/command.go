@@ -11,7 +11,7 @@ import (
 	"time"
 
 	"citygrid/api/auth"
-	"citygrid/api/city"
+	"citygrid/api/city/caseboard"
 	"citygrid/api/httpx"
 	"citygrid/data"
 
@@ -20,11 +20,11 @@ import (
 
 // Mount adds the statistics, event stream and command page routes over
 // board (the case map is package maps').
-func Mount(r chi.Router, board *city.Board) { (&caseBoard{Board: board}).mount(r) }
+func Mount(r chi.Router, board *caseboard.Board) { (&caseBoard{Board: board}).mount(r) }
 
 // caseBoard serves the city's board and the command page's assets.
 type caseBoard struct {
-	*city.Board
+	*caseboard.Board
 
 	echartsOnce sync.Once
 	echartsPath string

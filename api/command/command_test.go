@@ -18,7 +18,7 @@ import (
 	"time"
 
 	"citygrid/api/auth"
-	"citygrid/api/city"
+	"citygrid/api/city/caseboard"
 	"citygrid/api/internal/testcity"
 	"citygrid/api/maps"
 	"citygrid/data"
@@ -73,7 +73,7 @@ func newBoardServer(t *testing.T, role data.Role) (*caseBoard, http.Handler) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	b := &caseBoard{Board: city.NewBoard(ix, nil, slog.New(slog.NewTextHandler(io.Discard, nil)))}
+	b := &caseBoard{Board: caseboard.NewBoard(ix, nil, slog.New(slog.NewTextHandler(io.Discard, nil)))}
 	b.SetClock(func() time.Time { return boardNow })
 	if err := b.Attach(context.Background(), sliceFeed(boardCases())); err != nil {
 		t.Fatal(err)
@@ -310,7 +310,7 @@ func TestLiveCaseReachesTilesAndEvents(t *testing.T) {
 		UnitGrid: testcity.GridA2, Community: testcity.CommunityA, Street: testcity.Street, State: cases.StateReported, ReportedAt: boardNow}
 	b.Apply(&c, &cases.Transition{CaseID: 99, Action: "report", To: cases.StateReported, At: boardNow})
 	ev, dt := readEvent()
-	var msg city.Event
+	var msg caseboard.Event
 	if err := json.Unmarshal([]byte(dt), &msg); ev != "case" || err != nil || msg.ID != 99 || msg.Action != "report" {
 		t.Fatalf("event %q %s", ev, dt)
 	}

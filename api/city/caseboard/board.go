@@ -1,4 +1,8 @@
-package city
+// Package caseboard is the running city's live view of its cases: the
+// statistics table, the post (岗位) scores and the case map, loaded once
+// from the case store and kept current by its change listener, with an
+// event for every change to whoever subscribes.
+package caseboard
 
 import (
 	"context"

@@ -1,4 +1,4 @@
-package city
+package caseboard
 
 import (
 	"context"
