@@ -1,6 +1,10 @@
-// Package api is citygrid's HTTP layer: routes, thin handlers over the
-// spatial, tiles and data packages, middleware, and the one function that
-// maps domain errors to HTTP status codes.
+// Package api assembles citygrid's HTTP layer over a running city (package
+// api/city): the middleware in its order (request id and deadline,
+// metrics, access log, panic recovery, body limit, authentication, rate
+// limits, read policy), the probes, the metrics and the OpenAPI document,
+// and the routes of each area, which live in their own packages: lookups,
+// maps, editing, workflow, open311, command and auth. Package httpx holds
+// what the areas share, including the one error → status function.
 package api
 
 import (
