@@ -13,7 +13,9 @@ import (
 	"sync"
 	"testing"
 
+	"citygrid/api/auth"
 	"citygrid/api/city"
+	"citygrid/api/internal/apitest"
 	"citygrid/api/internal/testcity"
 	"citygrid/api/lookups"
 	"citygrid/api/maps"
@@ -192,12 +194,17 @@ func TestConcurrentLiveAppliesAllLand(t *testing.T) {
 // grids that locate gives at their points (before: the old grid), and a
 // merge back to one grid is followed the same way.
 func TestGeocodingFollowsUnitGridEdits(t *testing.T) {
-	h, _ := newEditTestServer(t)
+	st, ix := apitest.StoredCity(t, t.TempDir())
+	h, err := newServer(t, city.Config{Store: st, Index: ix, Dir: t.TempDir()},
+		Config{Logger: slog.New(slog.NewTextHandler(io.Discard, nil)), Auth: auth.StaticTokens{"sur": {User: "surveyor1", Role: data.RoleSurveyor}}})
+	if err != nil {
+		t.Fatal(err)
+	}
 	plate := orb.Point{118.768, 31.9955} // A001, 雨花路101号
 	poi := orb.Point{118.762, 31.996}    // P002, 雨花小学
 	gridAt := func(p orb.Point) string {
 		t.Helper()
-		rec := call(t, h, "GET", fmt.Sprintf("/api/v1/locate?lon=%g&lat=%g", p[0], p[1]), "", "")
+		rec := apitest.Call(t, h, "GET", fmt.Sprintf("/api/v1/locate?lon=%g&lat=%g", p[0], p[1]), "", "")
 		var loc struct {
 			UnitGrid struct {
 				Code string `json:"code"`
@@ -214,7 +221,7 @@ func TestGeocodingFollowsUnitGridEdits(t *testing.T) {
 	}
 	forwardGrid := func() string {
 		t.Helper()
-		rec := call(t, h, "GET", "/api/v1/geocode?q="+url.QueryEscape("雨花路101号"), "", "")
+		rec := apitest.Call(t, h, "GET", "/api/v1/geocode?q="+url.QueryEscape("雨花路101号"), "", "")
 		var ans struct{ Results []result }
 		if rec.Code != 200 || json.Unmarshal(rec.Body.Bytes(), &ans) != nil || len(ans.Results) == 0 || ans.Results[0].Code != "A001" {
 			t.Fatalf("geocode: %d %s", rec.Code, rec.Body)
@@ -223,7 +230,7 @@ func TestGeocodingFollowsUnitGridEdits(t *testing.T) {
 	}
 	reverseGrid := func() string {
 		t.Helper()
-		rec := call(t, h, "GET", fmt.Sprintf("/api/v1/reverse?lon=%g&lat=%g", poi[0], poi[1]), "", "")
+		rec := apitest.Call(t, h, "GET", fmt.Sprintf("/api/v1/reverse?lon=%g&lat=%g", poi[0], poi[1]), "", "")
 		var ans struct{ Results []result }
 		if rec.Code != 200 || json.Unmarshal(rec.Body.Bytes(), &ans) != nil {
 			t.Fatalf("reverse: %d %s", rec.Code, rec.Body)
@@ -240,7 +247,7 @@ func TestGeocodingFollowsUnitGridEdits(t *testing.T) {
 	if f, r := forwardGrid(), reverseGrid(); f != old || r != old {
 		t.Fatalf("before the split: plate in %q, POI in %q, want %s", f, r, old)
 	}
-	rec := call(t, h, "POST", "/api/v1/unit_grids/"+old+"/split", "sur", `{"parts":[
+	rec := apitest.Call(t, h, "POST", "/api/v1/unit_grids/"+old+"/split", "sur", `{"parts":[
 	 {"type":"Polygon","coordinates":[[[118.76,31.99],[118.765,31.99],[118.765,32.0],[118.76,32.0],[118.76,31.99]]]},
 	 {"type":"Polygon","coordinates":[[[118.765,31.99],[118.77,31.99],[118.77,32.0],[118.765,32.0],[118.765,31.99]]]}]}`)
 	if rec.Code != 200 {
@@ -256,7 +263,7 @@ func TestGeocodingFollowsUnitGridEdits(t *testing.T) {
 	if r := reverseGrid(); r != west {
 		t.Errorf("reverse geocoding at the POI after the split answers grid %s, locate %s", r, west)
 	}
-	rec = call(t, h, "POST", "/api/v1/unit_grids/merge", "sur", fmt.Sprintf(`{"codes":[%q,%q]}`, west, east))
+	rec = apitest.Call(t, h, "POST", "/api/v1/unit_grids/merge", "sur", fmt.Sprintf(`{"codes":[%q,%q]}`, west, east))
 	if rec.Code != 200 {
 		t.Fatalf("merge: %d %s", rec.Code, rec.Body)
 	}

@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"citygrid/api/city"
+	"citygrid/api/internal/apitest"
 	"citygrid/data"
 	"citygrid/data/gpkg"
 	"citygrid/data/gpkg/gpkgtest"
@@ -44,7 +45,7 @@ func TestAServerFollowsAnImportByAnotherProcess(t *testing.T) {
 	ctx := context.Background()
 	dir := t.TempDir()
 	path := filepath.Join(dir, "citygrid.gpkg")
-	st, ix := storedTestCity(t, dir)
+	st, ix := apitest.StoredCity(t, dir)
 	var logs syncBuffer
 	h, err := newServer(t, city.Config{Store: st, Index: ix, Dir: dir, WatchEvery: time.Nanosecond}, Config{Logger: slog.New(slog.NewTextHandler(&logs, nil))})
 	if err != nil {

@@ -1,6 +1,7 @@
-package api
+package workflow_test
 
 import (
+	"citygrid/api/internal/routertest"
 	"fmt"
 	"net/http"
 	"net/http/httptest"
@@ -16,7 +17,7 @@ import (
 //
 //	go test ./api/ -run '^$' -bench CaseTransitionsHTTP -benchtime 5s
 func BenchmarkCaseTransitionsHTTP(b *testing.B) {
-	h, _ := newCaseTestServer(b)
+	h, _ := routertest.CaseServer(b)
 	const n = 128
 	ids := make([]int, n)
 	for i := range ids {

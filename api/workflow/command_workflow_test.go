@@ -1,33 +1,35 @@
-package api
+package workflow_test
 
 import (
 	"encoding/json"
 	"fmt"
 	"testing"
 
+	"citygrid/api/internal/apitest"
+	"citygrid/api/internal/routertest"
 	"citygrid/data/cases/stats"
 )
 
 // TestPostScoresThroughTheWorkflow: the real workflow over HTTP records
 // who did each step and its step deadline, and the post rows count them.
 func TestPostScoresThroughTheWorkflow(t *testing.T) {
-	h, _ := newCaseTestServer(t)
-	m := mustStatus(t, call(t, h, "POST", "/api/v1/cases", "opr", `{"kind":"component","category":"0101","lon":118.76505,"lat":31.99502,"description":"井盖破损"}`), 201)
+	h, _ := routertest.CaseServer(t)
+	m := apitest.MustStatus(t, apitest.Call(t, h, "POST", "/api/v1/cases", "opr", `{"kind":"component","category":"0101","lon":118.76505,"lat":31.99502,"description":"井盖破损"}`), 201)
 	id := int64(m["id"].(float64))
 	if m["state"] != "reported" {
 		t.Fatalf("hotline report: %v", m["state"])
 	}
-	mustStatus(t, call(t, h, "POST", fmt.Sprintf("/api/v1/cases/%d/actions/verify", id), "ins", ""), 200)
-	r := mustStatus(t, call(t, h, "POST", fmt.Sprintf("/api/v1/cases/%d/actions/register", id), "sup", ""), 200)
+	apitest.MustStatus(t, apitest.Call(t, h, "POST", fmt.Sprintf("/api/v1/cases/%d/actions/verify", id), "ins", ""), 200)
+	r := apitest.MustStatus(t, apitest.Call(t, h, "POST", fmt.Sprintf("/api/v1/cases/%d/actions/register", id), "sup", ""), 200)
 	// The surveyed cover's maintainer takes it at once ("system"
 	// dispatches: no post event); it returns the case and the dispatcher
 	// redispatches it.
 	if st := r["case"].(map[string]any)["state"]; st != "dispatched" {
 		t.Fatalf("registered case not auto-dispatched: %v", st)
 	}
-	mustStatus(t, call(t, h, "POST", fmt.Sprintf("/api/v1/cases/%d/actions/return", id), "u3", `{"note":"不归我们管"}`), 200)
-	mustStatus(t, call(t, h, "POST", fmt.Sprintf("/api/v1/cases/%d/actions/redispatch", id), "dis", `{"unit":"D0002"}`), 200)
-	rec := call(t, h, "GET", "/api/v1/stats?group=post&period=day", "vie", "")
+	apitest.MustStatus(t, apitest.Call(t, h, "POST", fmt.Sprintf("/api/v1/cases/%d/actions/return", id), "u3", `{"note":"不归我们管"}`), 200)
+	apitest.MustStatus(t, apitest.Call(t, h, "POST", fmt.Sprintf("/api/v1/cases/%d/actions/redispatch", id), "dis", `{"unit":"D0002"}`), 200)
+	rec := apitest.Call(t, h, "GET", "/api/v1/stats?group=post&period=day", "vie", "")
 	var ans struct {
 		Rows []stats.PostRow `json:"rows"`
 	}
@@ -52,5 +54,5 @@ func TestPostScoresThroughTheWorkflow(t *testing.T) {
 		}
 	}
 	// A citizen may not read post scores.
-	mustStatus(t, call(t, h, "GET", "/api/v1/stats?group=post", "cit", ""), 403)
+	apitest.MustStatus(t, apitest.Call(t, h, "GET", "/api/v1/stats?group=post", "cit", ""), 403)
 }

@@ -1,6 +1,8 @@
-package api
+package open311_test
 
 import (
+	"citygrid/api/internal/apitest"
+	"citygrid/api/internal/routertest"
 	"encoding/json"
 	"encoding/xml"
 	"io"
@@ -17,7 +19,7 @@ import (
 // in servicerequestupdates, and get the spec's error list for malformed
 // requests.
 func TestOpen311ClientFlow(t *testing.T) {
-	h, _ := newCaseTestServer(t)
+	h, _ := routertest.CaseServer(t)
 	srv := httptest.NewServer(h)
 	defer srv.Close()
 	base := srv.URL + "/open311/v2/"
@@ -134,7 +136,7 @@ func TestOpen311ClientFlow(t *testing.T) {
 		t.Fatalf("closed: %v", none)
 	}
 	// Staff progress shows in the updates feed with extended statuses.
-	rec := call(t, h, "POST", "/api/v1/cases/"+id+"/actions/verify", "ins", "")
+	rec := apitest.Call(t, h, "POST", "/api/v1/cases/"+id+"/actions/verify", "ins", "")
 	if rec.Code != 200 {
 		t.Fatal(rec.Body.String())
 	}
@@ -227,7 +229,7 @@ func TestOpen311ClientFlow(t *testing.T) {
 	if resp.StatusCode != 201 || !strings.HasPrefix(resp.Header.Get("Content-Type"), "text/xml") || xml.Unmarshal(b, &xc) != nil || len(xc.Requests) != 1 {
 		t.Fatalf("xml post: %d %s", resp.StatusCode, b)
 	}
-	rec = call(t, h, "GET", "/api/v1/cases/"+xc.Requests[0].ID, "ins", "")
+	rec = apitest.Call(t, h, "GET", "/api/v1/cases/"+xc.Requests[0].ID, "ins", "")
 	var cs struct {
 		Number string `json:"number"`
 	}

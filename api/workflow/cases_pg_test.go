@@ -1,7 +1,6 @@
-package api
+package workflow_test
 
 import (
-	"context"
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
@@ -13,71 +12,23 @@ import (
 	"os"
 	"strings"
 	"sync"
-	"sync/atomic"
 	"testing"
 	"time"
 
+	"citygrid/api"
 	"citygrid/api/auth"
 	"citygrid/api/city"
+	"citygrid/api/internal/apitest"
+	"citygrid/api/internal/routertest"
 	"citygrid/data"
-	"citygrid/data/cases"
-	"citygrid/test/pgtest"
 )
 
 // TestMain stops the throwaway PostgreSQL cluster testPostgres started,
 // if any.
 func TestMain(m *testing.M) {
 	code := m.Run()
-	if pgCluster != nil {
-		pgCluster.Stop()
-	}
+	apitest.StopPostgres()
 	os.Exit(code)
-}
-
-var (
-	pgOnce    sync.Once
-	pgCluster *pgtest.Cluster
-	pgErr     error
-	pgSchemas atomic.Int64
-)
-
-// testPostgres returns the URL of CITYGRID_TEST_POSTGRES or of a
-// throwaway cluster started on first use; without PostgreSQL the test
-// skips, or fails when CI is set.
-func testPostgres(t *testing.T) string {
-	t.Helper()
-	if u := os.Getenv("CITYGRID_TEST_POSTGRES"); u != "" {
-		return u
-	}
-	pgOnce.Do(func() { pgCluster, pgErr = pgtest.Start() })
-	if pgErr != nil {
-		if pgtest.InCI() {
-			t.Fatalf("CI is set and no PostgreSQL could be started: %v", pgErr)
-		}
-		t.Skipf("no PostgreSQL: %v", pgErr)
-	}
-	return pgCluster.URL
-}
-
-// openPGCases opens handles case stores on one new schema (each its own
-// pool, as replicas have), dropped after the test.
-func openPGCases(t *testing.T, handles int) []*cases.PGStore {
-	url := testPostgres(t)
-	ctx := context.Background()
-	schema := fmt.Sprintf("api_cases_%d_%d", os.Getpid(), pgSchemas.Add(1))
-	var out []*cases.PGStore
-	for i := range handles {
-		s, err := cases.OpenPG(ctx, url, schema)
-		if err != nil {
-			t.Fatal(err)
-		}
-		if i == 0 {
-			t.Cleanup(func() { s.DropSchema(context.Background()) })
-		}
-		t.Cleanup(func() { s.Close() })
-		out = append(out, s)
-	}
-	return out
 }
 
 // pgCaseServers serves gpkgtest.City twice, as two replicas whose cases
@@ -85,8 +36,8 @@ func openPGCases(t *testing.T, handles int) []*cases.PGStore {
 // role (those of newCaseTestServer).
 func pgCaseServers(t *testing.T) (a, b http.Handler) {
 	t.Helper()
-	st, ix := storedTestCity(t, t.TempDir())
-	pg := openPGCases(t, 2)
+	st, ix := apitest.StoredCity(t, t.TempDir())
+	pg := apitest.PGCases(t, 2)
 	tokens := auth.StaticTokens{
 		"ins":  {User: "insp1", Role: data.RoleInspector},
 		"opr":  {User: "op1", Role: data.RoleOperator},
@@ -98,7 +49,7 @@ func pgCaseServers(t *testing.T) (a, b http.Handler) {
 	}
 	var hs []http.Handler
 	for _, cs := range pg {
-		h, err := newServer(t, city.Config{Store: st, Index: ix, Dir: t.TempDir(), Cases: cs}, Config{Auth: tokens, Logger: slog.New(slog.NewTextHandler(io.Discard, nil))})
+		h, err := routertest.Server(t, city.Config{Store: st, Index: ix, Dir: t.TempDir(), Cases: cs}, api.Config{Auth: tokens, Logger: slog.New(slog.NewTextHandler(io.Discard, nil))})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -116,7 +67,7 @@ func openCases(t *testing.T, h http.Handler) int {
 	var ans struct {
 		Open int `json:"open"`
 	}
-	rec := call(t, h, "GET", "/api/v1/stats/today", "vie", "")
+	rec := apitest.Call(t, h, "GET", "/api/v1/stats/today", "vie", "")
 	if rec.Code != 200 {
 		t.Fatalf("today: %d %s", rec.Code, rec.Body)
 	}
@@ -152,12 +103,12 @@ func TestCasesHTTPTwoReplicasOnPostgres(t *testing.T) {
 	// A dispatches events by hand (the queue), as in
 	// TestCasesHTTPConfigAndDispatcherQueue.
 	set := `{"max_extensions":2,"max_extension_factor":1,"arbitration_after":2,"duplicate_radius_m":30,"duplicate_window_h":72,"auto_dispatch_rules":["component_maintainer","component_owner"],"due_soon_fraction":0.8,"max_photo_bytes":1048576}`
-	mustStatus(t, call(t, a, "PUT", "/api/v1/cases/config/settings", "adm", set, "If-Match", `"0"`), 200)
-	m := mustStatus(t, call(t, a, "POST", "/api/v1/cases", "opr", `{"kind":"event","category":"0101","lon":118.775,"lat":31.998,"description":"垃圾"}`), 201)
+	apitest.MustStatus(t, apitest.Call(t, a, "PUT", "/api/v1/cases/config/settings", "adm", set, "If-Match", `"0"`), 200)
+	m := apitest.MustStatus(t, apitest.Call(t, a, "POST", "/api/v1/cases", "opr", `{"kind":"event","category":"0101","lon":118.775,"lat":31.998,"description":"垃圾"}`), 201)
 	id := int64(m["id"].(float64))
 	waitOpen(t, b, 1, "a case reported through A")
-	mustStatus(t, call(t, b, "POST", fmt.Sprintf("/api/v1/cases/%d/actions/verify", id), "ins", ""), 200)
-	r := mustStatus(t, call(t, a, "POST", fmt.Sprintf("/api/v1/cases/%d/actions/register", id), "sup", ""), 200)
+	apitest.MustStatus(t, apitest.Call(t, b, "POST", fmt.Sprintf("/api/v1/cases/%d/actions/verify", id), "ins", ""), 200)
+	r := apitest.MustStatus(t, apitest.Call(t, a, "POST", fmt.Sprintf("/api/v1/cases/%d/actions/register", id), "sup", ""), 200)
 	c := r["case"].(map[string]any)
 	version := fmt.Sprintf(`"%v"`, c["version"])
 	if c["state"] != "registered" || version != `"3"` {
@@ -170,7 +121,7 @@ func TestCasesHTTPTwoReplicasOnPostgres(t *testing.T) {
 		go func() {
 			defer wg.Done()
 			tok := []string{"dis", "dis2"}[i]
-			recs[i] = call(t, h, "POST", fmt.Sprintf("/api/v1/cases/%d/actions/dispatch", id), tok, `{"unit":"D0002"}`, "If-Match", version)
+			recs[i] = apitest.Call(t, h, "POST", fmt.Sprintf("/api/v1/cases/%d/actions/dispatch", id), tok, `{"unit":"D0002"}`, "If-Match", version)
 		}()
 	}
 	wg.Wait()
@@ -182,14 +133,14 @@ func TestCasesHTTPTwoReplicasOnPostgres(t *testing.T) {
 	if codes[0] == 200 {
 		loser = recs[1]
 	}
-	if e := decodeBody(t, loser); fmt.Sprint(e["details"]) == "" || !strings.Contains(loser.Body.String(), "dispatched") {
+	if e := apitest.DecodeBody(t, loser); fmt.Sprint(e["details"]) == "" || !strings.Contains(loser.Body.String(), "dispatched") {
 		t.Errorf("the 409 does not name the stored state: %s", loser.Body)
 	}
-	tr := call(t, a, "GET", fmt.Sprintf("/api/v1/cases/%d/transitions", id), "vie", "")
+	tr := apitest.Call(t, a, "GET", fmt.Sprintf("/api/v1/cases/%d/transitions", id), "vie", "")
 	if n := strings.Count(tr.Body.String(), `"action":"dispatch"`); tr.Code != 200 || n != 1 {
 		t.Fatalf("%d dispatch transitions stored (%d): %s", n, tr.Code, tr.Body)
 	}
-	mustStatus(t, call(t, b, "POST", "/api/v1/cases", "opr", `{"kind":"event","category":"0101","lon":118.776,"lat":31.997}`), 201)
+	apitest.MustStatus(t, apitest.Call(t, b, "POST", "/api/v1/cases", "opr", `{"kind":"event","category":"0101","lon":118.776,"lat":31.997}`), 201)
 	waitOpen(t, a, 2, "a case reported through B")
 	waitOpen(t, b, 2, "B's own case")
 }
@@ -199,24 +150,24 @@ func TestCasesHTTPTwoReplicasOnPostgres(t *testing.T) {
 // store keeps the bytes: the replicas share no disk).
 func TestCaseAttachmentsAcrossReplicasOnPostgres(t *testing.T) {
 	a, b := pgCaseServers(t)
-	m := mustStatus(t, call(t, a, "POST", "/api/v1/cases", "opr", `{"kind":"event","category":"0101","lon":118.775,"lat":31.998}`), 201)
+	m := apitest.MustStatus(t, apitest.Call(t, a, "POST", "/api/v1/cases", "opr", `{"kind":"event","category":"0101","lon":118.775,"lat":31.998}`), 201)
 	id := int64(m["id"].(float64))
 	png := "\x89PNG\r\n\x1a\n" + strings.Repeat("\x01\x02", 500)
-	at := mustStatus(t, call(t, a, "POST", fmt.Sprintf("/api/v1/cases/%d/attachments", id), "opr", png), 201)
+	at := apitest.MustStatus(t, apitest.Call(t, a, "POST", fmt.Sprintf("/api/v1/cases/%d/attachments", id), "opr", png), 201)
 	sum := sha256.Sum256([]byte(png))
 	if at["sha256"] != hex.EncodeToString(sum[:]) || at["size"].(float64) != float64(len(png)) || at["type"] != "image/png" {
 		t.Fatalf("attachment %v", at)
 	}
 	url := fmt.Sprintf("/api/v1/cases/%d/attachments/%d", id, int64(at["id"].(float64)))
 	for name, h := range map[string]http.Handler{"the replica that took it": a, "the other replica": b} {
-		got := call(t, h, "GET", url, "vie", "")
+		got := apitest.Call(t, h, "GET", url, "vie", "")
 		if got.Code != 200 || got.Body.String() != png || got.Header().Get("Content-Type") != "image/png" || got.Header().Get("X-Content-Type-Options") != "nosniff" {
 			t.Errorf("%s: %d %q, %d bytes", name, got.Code, got.Header().Get("Content-Type"), got.Body.Len())
 		}
 	}
-	list := mustStatus(t, call(t, b, "GET", fmt.Sprintf("/api/v1/cases/%d/attachments", id), "vie", ""), 200)
+	list := apitest.MustStatus(t, apitest.Call(t, b, "GET", fmt.Sprintf("/api/v1/cases/%d/attachments", id), "vie", ""), 200)
 	if n := len(list["attachments"].([]any)); n != 1 {
 		t.Errorf("the other replica lists %d attachments", n)
 	}
-	mustStatus(t, call(t, b, "GET", url+"0", "vie", ""), 404)
+	apitest.MustStatus(t, apitest.Call(t, b, "GET", url+"0", "vie", ""), 404)
 }

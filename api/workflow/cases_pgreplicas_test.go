@@ -1,4 +1,4 @@
-package api
+package workflow_test
 
 import (
 	"context"
@@ -13,9 +13,12 @@ import (
 	"testing"
 	"time"
 
+	"citygrid/api"
 	"citygrid/api/auth"
 	"citygrid/api/city"
 	"citygrid/api/httpx"
+	"citygrid/api/internal/apitest"
+	"citygrid/api/internal/routertest"
 	"citygrid/data"
 	"citygrid/data/cases"
 	"citygrid/test/pgtest"
@@ -36,7 +39,7 @@ func TestCasesOnPostgreSQLAcrossReplicas(t *testing.T) {
 	}
 	t.Cleanup(cl.Stop)
 	ctx := context.Background()
-	st, ix := storedTestCity(t, t.TempDir())
+	st, ix := apitest.StoredCity(t, t.TempDir())
 	tokens := auth.StaticTokens{
 		"ins": {User: "insp1", Role: data.RoleInspector},
 		"opr": {User: "op1", Role: data.RoleOperator},
@@ -52,7 +55,7 @@ func TestCasesOnPostgreSQLAcrossReplicas(t *testing.T) {
 			t.Fatal(err)
 		}
 		t.Cleanup(func() { cs.Close() }) // after the city's Close: cleanups run last first
-		h, err := newServer(t, city.Config{Store: st, Index: ix, Dir: t.TempDir(), Cases: cs}, Config{Logger: slog.New(slog.NewTextHandler(io.Discard, nil)), Auth: tokens})
+		h, err := routertest.Server(t, city.Config{Store: st, Index: ix, Dir: t.TempDir(), Cases: cs}, api.Config{Logger: slog.New(slog.NewTextHandler(io.Discard, nil)), Auth: tokens})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -61,18 +64,18 @@ func TestCasesOnPostgreSQLAcrossReplicas(t *testing.T) {
 	a := replica()
 	// Events decided by the rule table wait for a dispatcher.
 	set := `{"max_extensions":2,"max_extension_factor":1,"arbitration_after":2,"duplicate_radius_m":30,"duplicate_window_h":72,"auto_dispatch_rules":["component_maintainer","component_owner"],"due_soon_fraction":0.8,"max_photo_bytes":1048576}`
-	mustStatus(t, call(t, a, "PUT", "/api/v1/cases/config/settings", "adm", set, "If-Match", `"0"`), 200)
+	apitest.MustStatus(t, apitest.Call(t, a, "PUT", "/api/v1/cases/config/settings", "adm", set, "If-Match", `"0"`), 200)
 	b := replica() // loads the stored settings
-	m := mustStatus(t, call(t, a, "POST", "/api/v1/cases", "opr", `{"kind":"event","category":"0101","lon":118.775,"lat":31.998,"description":"垃圾"}`), 201)
+	m := apitest.MustStatus(t, apitest.Call(t, a, "POST", "/api/v1/cases", "opr", `{"kind":"event","category":"0101","lon":118.775,"lat":31.998,"description":"垃圾"}`), 201)
 	id := int64(m["id"].(float64))
-	mustStatus(t, call(t, b, "POST", fmt.Sprintf("/api/v1/cases/%d/actions/verify", id), "ins", ""), 200)
-	r := mustStatus(t, call(t, a, "POST", fmt.Sprintf("/api/v1/cases/%d/actions/register", id), "sup", ""), 200)
+	apitest.MustStatus(t, apitest.Call(t, b, "POST", fmt.Sprintf("/api/v1/cases/%d/actions/verify", id), "ins", ""), 200)
+	r := apitest.MustStatus(t, apitest.Call(t, a, "POST", fmt.Sprintf("/api/v1/cases/%d/actions/register", id), "sup", ""), 200)
 	if st := r["case"].(map[string]any)["state"]; st != "registered" {
 		t.Fatalf("registered case is %v", st)
 	}
 	// The number names the case on both replicas (Open311 tokens).
 	for _, h := range []http.Handler{a, b} {
-		w := call(t, h, "GET", "/open311/v2/tokens/"+m["number"].(string)+".json", "", "")
+		w := apitest.Call(t, h, "GET", "/open311/v2/tokens/"+m["number"].(string)+".json", "", "")
 		if w.Code != 200 || !strings.Contains(w.Body.String(), fmt.Sprintf(`"%d"`, id)) {
 			t.Fatalf("Open311 token: %d %s", w.Code, w.Body)
 		}
@@ -104,7 +107,7 @@ func TestCasesOnPostgreSQLAcrossReplicas(t *testing.T) {
 	}
 	unit := []string{"D0003", "D0002"}[winner]
 	for name, h := range map[string]http.Handler{"a": a, "b": b} {
-		c := mustStatus(t, call(t, h, "GET", fmt.Sprintf("/api/v1/cases/%d", id), "vie", ""), 200)
+		c := apitest.MustStatus(t, apitest.Call(t, h, "GET", fmt.Sprintf("/api/v1/cases/%d", id), "vie", ""), 200)
 		if c["unit"] != unit || c["state"] != "dispatched" {
 			t.Fatalf("replica %s reads %v %v, want dispatched to %s", name, c["state"], c["unit"], unit)
 		}
@@ -115,7 +118,7 @@ func TestCasesOnPostgreSQLAcrossReplicas(t *testing.T) {
 	for name, h := range map[string]http.Handler{"a": a, "b": b} {
 		deadline := time.Now().Add(10 * time.Second)
 		for {
-			w := call(t, h, "GET", "/api/v1/stats?group=unit&from="+day+"&to="+day, "vie", "")
+			w := apitest.Call(t, h, "GET", "/api/v1/stats?group=unit&from="+day+"&to="+day, "vie", "")
 			var ans struct {
 				Rows []map[string]any `json:"rows"`
 			}
@@ -137,11 +140,11 @@ func TestCasesOnPostgreSQLAcrossReplicas(t *testing.T) {
 	// is refused once B lowered the size limit.
 	png := "\x89PNG\r\n\x1a\n" + strings.Repeat("\x00", 2000)
 	attach := fmt.Sprintf("/api/v1/cases/%d/attachments", id)
-	mustStatus(t, call(t, a, "POST", attach, "adm", png), 201)
-	mustStatus(t, call(t, b, "PUT", "/api/v1/cases/config/settings", "adm", strings.Replace(set, "1048576", "1024", 1), "If-Match", `"1"`), 200)
+	apitest.MustStatus(t, apitest.Call(t, a, "POST", attach, "adm", png), 201)
+	apitest.MustStatus(t, apitest.Call(t, b, "PUT", "/api/v1/cases/config/settings", "adm", strings.Replace(set, "1048576", "1024", 1), "If-Match", `"1"`), 200)
 	deadline := time.Now().Add(10 * time.Second)
 	for {
-		w := call(t, a, "POST", attach, "adm", png)
+		w := apitest.Call(t, a, "POST", attach, "adm", png)
 		if w.Code == 400 || w.Code == 413 {
 			break
 		}

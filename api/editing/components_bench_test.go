@@ -1,4 +1,4 @@
-package api
+package editing_test
 
 import (
 	"context"
@@ -17,8 +17,10 @@ import (
 
 	"github.com/paulmach/orb"
 
+	"citygrid/api"
 	"citygrid/api/auth"
 	"citygrid/api/city"
+	"citygrid/api/internal/routertest"
 	"citygrid/data"
 	"citygrid/data/demo"
 	"citygrid/data/gpkg"
@@ -55,7 +57,7 @@ func BenchmarkHTTPEditsWithStore(b *testing.B) {
 	if err != nil {
 		b.Fatal(err)
 	}
-	h, err := newServer(b, city.Config{Store: st, Index: ix, Dir: dir}, Config{Logger: slog.New(slog.NewTextHandler(io.Discard, nil)), Auth: auth.StaticTokens{"sur": {User: "bench", Role: data.RoleSurveyor}}})
+	h, err := routertest.Server(b, city.Config{Store: st, Index: ix, Dir: dir}, api.Config{Logger: slog.New(slog.NewTextHandler(io.Discard, nil)), Auth: auth.StaticTokens{"sur": {User: "bench", Role: data.RoleSurveyor}}})
 	if err != nil {
 		b.Fatal(err)
 	}
@@ -138,7 +140,7 @@ func BenchmarkHTTPChangeset50k(b *testing.B) {
 		if err != nil {
 			b.Fatal(err)
 		}
-		h, err := newServer(b, city.Config{Store: st, Index: ix, Dir: dir}, Config{Logger: slog.New(slog.NewTextHandler(io.Discard, nil)), Auth: auth.StaticTokens{"sur": {User: "bench", Role: data.RoleSurveyor}}})
+		h, err := routertest.Server(b, city.Config{Store: st, Index: ix, Dir: dir}, api.Config{Logger: slog.New(slog.NewTextHandler(io.Discard, nil)), Auth: auth.StaticTokens{"sur": {User: "bench", Role: data.RoleSurveyor}}})
 		if err != nil {
 			b.Fatal(err)
 		}

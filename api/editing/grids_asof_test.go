@@ -1,6 +1,8 @@
-package api
+package editing_test
 
 import (
+	"citygrid/api/internal/apitest"
+	"citygrid/api/internal/routertest"
 	"net/url"
 	"testing"
 	"time"
@@ -10,14 +12,14 @@ import (
 // merged grid now and the two old grids as of before the merge; a retired
 // grid reads back as of then and is 404 now.
 func TestUnitGridsAsOfOverHTTP(t *testing.T) {
-	h, _ := newEditTestServer(t)
+	h, _ := routertest.EditServer(t)
 	codes := func(q string) []string {
-		rec := call(t, h, "GET", "/api/v1/unit_grids?"+q, "", "")
+		rec := apitest.Call(t, h, "GET", "/api/v1/unit_grids?"+q, "", "")
 		if rec.Code != 200 || rec.Header().Get("Content-Type") != "application/geo+json" {
 			t.Fatalf("list %s: %d %s", q, rec.Code, rec.Body)
 		}
 		var out []string
-		for _, f := range decodeBody(t, rec)["features"].([]any) {
+		for _, f := range apitest.DecodeBody(t, rec)["features"].([]any) {
 			out = append(out, f.(map[string]any)["id"].(string))
 		}
 		return out
@@ -25,7 +27,7 @@ func TestUnitGridsAsOfOverHTTP(t *testing.T) {
 	time.Sleep(5 * time.Millisecond)
 	before := time.Now().UTC().Format(time.RFC3339Nano)
 	time.Sleep(5 * time.Millisecond)
-	if rec := call(t, h, "POST", "/api/v1/unit_grids/merge", "sur", `{"codes":["320114001001001","320114001001002"]}`); rec.Code != 200 {
+	if rec := apitest.Call(t, h, "POST", "/api/v1/unit_grids/merge", "sur", `{"codes":["320114001001001","320114001001002"]}`); rec.Code != 200 {
 		t.Fatalf("merge: %d %s", rec.Code, rec.Body)
 	}
 	if got := codes("community=320114001001"); len(got) != 1 || got[0] != "320114001001003" {
@@ -34,15 +36,15 @@ func TestUnitGridsAsOfOverHTTP(t *testing.T) {
 	if got := codes("community=320114001001&as_of=" + url.QueryEscape(before)); len(got) != 2 || got[0] != "320114001001001" || got[1] != "320114001001002" {
 		t.Fatalf("grids before the merge: %v", got)
 	}
-	if rec := call(t, h, "GET", "/api/v1/unit_grids/320114001001001", "", ""); rec.Code != 404 {
+	if rec := apitest.Call(t, h, "GET", "/api/v1/unit_grids/320114001001001", "", ""); rec.Code != 404 {
 		t.Fatalf("retired grid now: %d", rec.Code)
 	}
-	rec := call(t, h, "GET", "/api/v1/unit_grids/320114001001001?as_of="+url.QueryEscape(before), "", "")
-	if rec.Code != 200 || decodeBody(t, rec)["properties"].(map[string]any)["community"] != "320114001001" {
+	rec := apitest.Call(t, h, "GET", "/api/v1/unit_grids/320114001001001?as_of="+url.QueryEscape(before), "", "")
+	if rec.Code != 200 || apitest.DecodeBody(t, rec)["properties"].(map[string]any)["community"] != "320114001001" {
 		t.Fatalf("retired grid as of before: %d %s", rec.Code, rec.Body)
 	}
 	for _, q := range []string{"as_of=yesterday", "community=32011400"} {
-		if rec := call(t, h, "GET", "/api/v1/unit_grids?"+q, "", ""); rec.Code != 400 {
+		if rec := apitest.Call(t, h, "GET", "/api/v1/unit_grids?"+q, "", ""); rec.Code != 400 {
 			t.Fatalf("%s: %d", q, rec.Code)
 		}
 	}
