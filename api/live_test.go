@@ -9,6 +9,7 @@ import (
 	"net/http"
 	"net/url"
 	"slices"
+	"strconv"
 	"strings"
 	"sync"
 	"testing"
@@ -59,7 +60,7 @@ func newLiveTestCity(t *testing.T, cc city.Config) (http.Handler, *city.City) {
 
 func tileURL(p orb.Point, z int) string {
 	t := maptile.At(p, maptile.Zoom(z))
-	return "/tiles/city/" + itoa(z) + "/" + itoa(int(t.X)) + "/" + itoa(int(t.Y)) + ".mvt"
+	return "/tiles/city/" + strconv.Itoa(z) + "/" + strconv.Itoa(int(t.X)) + "/" + strconv.Itoa(int(t.Y)) + ".mvt"
 }
 
 // TestLiveEditsReachTilesAndLookupsOverHTTP: after Apply returns, the tile

@@ -12,6 +12,7 @@ import (
 	"citygrid/api/auth"
 	"citygrid/api/city"
 	"citygrid/api/internal/apitest"
+	"citygrid/api/internal/testcity"
 	"citygrid/data"
 	"citygrid/data/gpkg"
 )
@@ -28,6 +29,21 @@ func Server(tb testing.TB, cc city.Config, cfg api.Config) (http.Handler, error)
 		return nil, err
 	}
 	return api.New(c, cfg)
+}
+
+// TestCity serves the hand-built test city (package testcity) from its
+// index alone: no store, so no edits and no case workflow.
+func TestCity(t testing.TB) http.Handler {
+	t.Helper()
+	ix, err := testcity.Index()
+	if err != nil {
+		t.Fatal(err)
+	}
+	h, err := Server(t, city.Config{Index: ix}, api.Config{Logger: slog.New(slog.NewTextHandler(io.Discard, nil)), MaxBatchPoints: 1000})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return h
 }
 
 // CaseServer serves gpkgtest.City (known owners: the manhole cover

@@ -1,4 +1,4 @@
-package api
+package maps_test
 
 import (
 	"io"
@@ -7,7 +7,9 @@ import (
 	"net/http/httptest"
 	"testing"
 
+	"citygrid/api"
 	"citygrid/api/city"
+	"citygrid/api/internal/routertest"
 	"citygrid/api/internal/testcity"
 	"citygrid/spatial"
 )
@@ -20,7 +22,7 @@ func BenchmarkServeCachedTile(b *testing.B) {
 	if err != nil {
 		b.Fatal(err)
 	}
-	h, err := newServer(b, city.Config{Index: ix}, Config{Logger: slog.New(slog.NewTextHandler(io.Discard, nil))})
+	h, err := routertest.Server(b, city.Config{Index: ix}, api.Config{Logger: slog.New(slog.NewTextHandler(io.Discard, nil))})
 	if err != nil {
 		b.Fatal(err)
 	}

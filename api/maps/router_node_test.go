@@ -1,4 +1,4 @@
-package api
+package maps_test
 
 import (
 	"context"
@@ -9,9 +9,12 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"strconv"
 	"testing"
 
+	"citygrid/api"
 	"citygrid/api/city"
+	"citygrid/api/internal/routertest"
 	"citygrid/api/internal/testcity"
 	"citygrid/data"
 	"citygrid/data/demo"
@@ -43,7 +46,7 @@ type decodedLayer struct {
 // test is skipped, except on CI (CI=true), where it fails.
 func nodeDecoder(t *testing.T) (node, script string) {
 	t.Helper()
-	dir, _ := filepath.Abs(filepath.Join("..", "test", "browser"))
+	dir, _ := filepath.Abs(filepath.Join("..", "..", "test", "browser"))
 	node, err := exec.LookPath("node")
 	if err == nil {
 		_, err = os.Stat(filepath.Join(dir, "node_modules", "@mapbox", "vector-tile"))
@@ -70,7 +73,7 @@ func TestServedTilesDecodeWithMapboxVectorTile(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	h, err := newServer(t, city.Config{Index: ix}, Config{Logger: slog.New(slog.NewTextHandler(io.Discard, nil))})
+	h, err := routertest.Server(t, city.Config{Index: ix}, api.Config{Logger: slog.New(slog.NewTextHandler(io.Discard, nil))})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -91,7 +94,7 @@ func TestServedTilesDecodeWithMapboxVectorTile(t *testing.T) {
 	at := c.Geometry.Bound().Center()
 	for _, z := range []int{14, 16, 17} {
 		tile := maptile.At(at, maptile.Zoom(z))
-		url := "/tiles/city/" + itoa(z) + "/" + itoa(int(tile.X)) + "/" + itoa(int(tile.Y)) + ".mvt"
+		url := "/tiles/city/" + strconv.Itoa(z) + "/" + strconv.Itoa(int(tile.X)) + "/" + strconv.Itoa(int(tile.Y)) + ".mvt"
 		rec := testcity.Get(t, h, url) // no Accept-Encoding: the body is the raw tile
 		if rec.Code != 200 {
 			t.Fatalf("%s: %d", url, rec.Code)
@@ -100,7 +103,7 @@ func TestServedTilesDecodeWithMapboxVectorTile(t *testing.T) {
 		if err := os.WriteFile(file, rec.Body.Bytes(), 0o644); err != nil {
 			t.Fatal(err)
 		}
-		out, err := exec.Command(node, script, file, itoa(z), itoa(int(tile.X)), itoa(int(tile.Y))).Output()
+		out, err := exec.Command(node, script, file, strconv.Itoa(z), strconv.Itoa(int(tile.X)), strconv.Itoa(int(tile.Y))).Output()
 		if err != nil {
 			t.Fatalf("decode %s: %v", url, err)
 		}

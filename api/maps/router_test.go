@@ -1,4 +1,4 @@
-package api
+package maps_test
 
 import (
 	"bytes"
@@ -13,7 +13,9 @@ import (
 	"strings"
 	"testing"
 
+	"citygrid/api"
 	"citygrid/api/city"
+	"citygrid/api/internal/routertest"
 	"citygrid/api/internal/testcity"
 	"citygrid/spatial"
 	"citygrid/tiles"
@@ -22,10 +24,8 @@ import (
 	"github.com/paulmach/orb/encoding/mvt"
 )
 
-func itoa(i int) string { b, _ := json.Marshal(i); return string(b) }
-
 func TestTileJSONNamesAbsoluteVersionedTileURLs(t *testing.T) {
-	h := newTestServer(t)
+	h := routertest.TestCity(t)
 	tj := testcity.TileJSONOf(t, h)
 	if tj.TileJSON != "3.0.0" || len(tj.Tiles) != 1 {
 		t.Fatalf("tilejson %q tiles %v", tj.TileJSON, tj.Tiles)
@@ -68,7 +68,7 @@ func gunzip(t *testing.T, b []byte) []byte {
 }
 
 func TestTilesAreGzippedOnlyForClientsThatAcceptIt(t *testing.T) {
-	h := newTestServer(t)
+	h := routertest.TestCity(t)
 	tests := []struct {
 		name, accept string
 		gzip         bool
@@ -112,7 +112,7 @@ func TestTilesAreGzippedOnlyForClientsThatAcceptIt(t *testing.T) {
 }
 
 func TestETagsAnswer304AndDifferPerEncoding(t *testing.T) {
-	h := newTestServer(t)
+	h := routertest.TestCity(t)
 	gz := testcity.Get(t, h, testcity.CityTile(), "Accept-Encoding", "gzip")
 	plain := testcity.Get(t, h, testcity.CityTile())
 	eg, ep := gz.Header().Get("ETag"), plain.Header().Get("ETag")
@@ -143,7 +143,7 @@ func TestETagsAnswer304AndDifferPerEncoding(t *testing.T) {
 }
 
 func TestCacheControlIsImmutableOnlyForTheCurrentVersion(t *testing.T) {
-	h := newTestServer(t)
+	h := routertest.TestCity(t)
 	v := testcity.TileJSONOf(t, h).DataVersion
 	cur := testcity.Get(t, h, testcity.CityTile()+"?v="+v).Header().Get("Cache-Control")
 	old := testcity.Get(t, h, testcity.CityTile()+"?v=old").Header().Get("Cache-Control")
@@ -154,7 +154,7 @@ func TestCacheControlIsImmutableOnlyForTheCurrentVersion(t *testing.T) {
 }
 
 func TestTileErrorsAreJSON(t *testing.T) {
-	h := newTestServer(t)
+	h := routertest.TestCity(t)
 	tests := []struct {
 		name, url string
 		status    int
@@ -185,7 +185,7 @@ func TestTileErrorsAreJSON(t *testing.T) {
 }
 
 func TestEmptyTilesAnswer204(t *testing.T) {
-	h := newTestServer(t)
+	h := routertest.TestCity(t)
 	rec := testcity.Get(t, h, "/tiles/city/15/0/0.mvt", "Accept-Encoding", "gzip")
 	if rec.Code != 204 || rec.Body.Len() != 0 {
 		t.Errorf("status %d, %d bytes", rec.Code, rec.Body.Len())
@@ -196,7 +196,7 @@ func TestEmptyTilesAnswer204(t *testing.T) {
 }
 
 func TestPreflightAllowsAnyOrigin(t *testing.T) {
-	h := newTestServer(t)
+	h := routertest.TestCity(t)
 	req := httptest.NewRequest(http.MethodOptions, testcity.CityTile(), nil)
 	req.Header.Set("Origin", "http://elsewhere.test")
 	req.Header.Set("Access-Control-Request-Method", "GET")
@@ -228,11 +228,11 @@ func TestBakedTilesAreServedAsTheSameBytes(t *testing.T) {
 	if err := w.Close(ctx); err != nil {
 		t.Fatal(err)
 	}
-	baked, err := newServer(t, city.Config{Index: ix, Dir: dir}, Config{Logger: slog.New(slog.NewTextHandler(io.Discard, nil))})
+	baked, err := routertest.Server(t, city.Config{Index: ix, Dir: dir}, api.Config{Logger: slog.New(slog.NewTextHandler(io.Discard, nil))})
 	if err != nil {
 		t.Fatal(err)
 	}
-	fresh := newTestServer(t)
+	fresh := routertest.TestCity(t)
 	a := testcity.Get(t, baked, testcity.CityTile(), "Accept-Encoding", "gzip")
 	b := testcity.Get(t, fresh, testcity.CityTile(), "Accept-Encoding", "gzip")
 	if a.Header().Get("X-Tile-Source") != "baked" || b.Header().Get("X-Tile-Source") != "generated" {
@@ -247,7 +247,7 @@ func TestBakedTilesAreServedAsTheSameBytes(t *testing.T) {
 }
 
 func TestStylesFontsAndThePage(t *testing.T) {
-	h := newTestServer(t)
+	h := routertest.TestCity(t)
 	tests := []struct {
 		name, url string
 		status    int
