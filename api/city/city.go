@@ -98,17 +98,23 @@ type City struct {
 // Open builds the city of cfg and starts its background work: the replica
 // follower, the import watch (on Poke), the case board's feed and the
 // workflow's sweeps. Close stops them.
-func Open(ctx context.Context, cfg Config) (_ *City, err error) {
+func Open(ctx context.Context, cfg Config) (*City, error) {
+	c, err := open(ctx, cfg)
+	if err != nil {
+		// Stop and close whatever was started before the failure.
+		return nil, errors.Join(err, c.Close(context.WithoutCancel(ctx)))
+	}
+	return c, nil
+}
+
+// open does Open's work; on error the City it returns holds what was
+// started so far, for Open to close.
+func open(ctx context.Context, cfg Config) (_ *City, err error) {
 	log := cfg.Logger
 	if log == nil {
 		log = slog.Default()
 	}
 	c := &City{Store: cfg.Store, Index: cfg.Index, Dir: cfg.Dir, log: log, bg: newGroup()}
-	defer func() {
-		if err != nil {
-			err = errors.Join(err, c.Close(context.WithoutCancel(ctx)))
-		}
-	}()
 	if c.Index == nil {
 		if err := c.buildIndex(ctx, cfg); err != nil {
 			return c, err

@@ -1,3 +1,10 @@
+// Package open311 is Open311 GeoReport v2
+// (http://wiki.open311.org/GeoReport_v2), a protocol facade over the case
+// workflow: a service is a small category (service_code "C0101" for the
+// component category 0101, "E0101" for the event category 0101), a
+// service request is a case. Public routes: citizens' apps need no token.
+// Plus mySociety's servicerequestupdates feed so FixMyStreet-style clients
+// can follow progress.
 package open311
 
 import (
@@ -20,13 +27,6 @@ import (
 
 	"github.com/go-chi/chi/v5"
 )
-
-// Open311 GeoReport v2 (http://wiki.open311.org/GeoReport_v2) over the case
-// workflow: a service is a small category (service_code "C0101" for the
-// component category 0101, "E0101" for the event category 0101), a
-// service request is a case. Public routes: citizens' apps need no token.
-// Plus mySociety's servicerequestupdates feed so FixMyStreet-style clients
-// can follow progress.
 
 // open311MaxRequests caps a request listing (the spec's default is 1000).
 const open311MaxRequests = 1000
