@@ -30,6 +30,7 @@ type RequestError struct {
 	Field, Reason string
 }
 
+// Error names the field and the reason.
 func (e *RequestError) Error() string { return e.Field + ": " + e.Reason }
 
 // ErrPreconditionRequired: a conditional write came without If-Match (428).
