@@ -65,17 +65,10 @@ func (b *caseBoard) asset(w http.ResponseWriter, r *http.Request) {
 		httpx.WriteError(w, fmt.Errorf("command asset %q: %w", name, data.ErrNotFound))
 		return
 	}
-	switch {
-	case strings.HasSuffix(name, ".js"):
-		w.Header().Set("Content-Type", "text/javascript; charset=utf-8")
-	case strings.HasSuffix(name, ".css"):
-		w.Header().Set("Content-Type", "text/css; charset=utf-8")
-	case strings.HasSuffix(name, ".json"):
+	if strings.HasSuffix(name, ".json") {
 		body = bytes.ReplaceAll(body, []byte("@BASE@"), []byte(httpx.BaseURL(r)))
-		w.Header().Set("Content-Type", "application/json; charset=utf-8")
 	}
-	w.Header().Set("Cache-Control", "no-cache")
-	_, _ = w.Write(body)
+	web.WriteAsset(w, name, body)
 }
 
 func (b *caseBoard) echartsDir() string {

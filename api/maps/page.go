@@ -43,14 +43,7 @@ func (m *mapService) asset(w http.ResponseWriter, r *http.Request) {
 		httpx.WriteError(w, fmt.Errorf("web asset %q: %w", name, data.ErrNotFound))
 		return
 	}
-	switch {
-	case strings.HasSuffix(name, ".js"):
-		w.Header().Set("Content-Type", "text/javascript; charset=utf-8")
-	case strings.HasSuffix(name, ".css"):
-		w.Header().Set("Content-Type", "text/css; charset=utf-8")
-	}
-	w.Header().Set("Cache-Control", "no-cache")
-	_, _ = w.Write(b)
+	web.WriteAsset(w, name, b)
 }
 
 // maplibre answers GET /web/maplibre-gl/* from the installed dist files.

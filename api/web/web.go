@@ -6,8 +6,10 @@ package web
 
 import (
 	"embed"
+	"net/http"
 	"os"
 	"path/filepath"
+	"strings"
 )
 
 // MapFiles is the map page: index.html, app.js and app.css.
@@ -80,4 +82,21 @@ const EChartsDirEnv = "CITYGRID_ECHARTS_DIR"
 // the working directory, the executable's directory and their parents.
 func EChartsDir() string {
 	return FindInstalledDir(os.Getenv(EChartsDirEnv), echartsDist, "echarts.min.js")
+}
+
+// WriteAsset answers one of the pages' own files: its type from its
+// extension (.js, .css, .json), revalidated on every use (no-cache) so a
+// new binary's pages are picked up at once.
+func WriteAsset(w http.ResponseWriter, name string, body []byte) {
+	h := w.Header()
+	switch {
+	case strings.HasSuffix(name, ".js"):
+		h.Set("Content-Type", "text/javascript; charset=utf-8")
+	case strings.HasSuffix(name, ".css"):
+		h.Set("Content-Type", "text/css; charset=utf-8")
+	case strings.HasSuffix(name, ".json"):
+		h.Set("Content-Type", "application/json; charset=utf-8")
+	}
+	h.Set("Cache-Control", "no-cache")
+	_, _ = w.Write(body)
 }
