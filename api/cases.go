@@ -25,6 +25,7 @@ import (
 
 	"citygrid/data"
 	"citygrid/data/cases"
+	"citygrid/data/cases/sqlitecases"
 	"citygrid/spatial"
 
 	"github.com/go-chi/chi/v5"
@@ -104,7 +105,7 @@ func newCaseService(cfg Config, board *caseBoard, gs *geocodeService) *caseServi
 		if !ok || dbs.DB() == nil {
 			return cs
 		}
-		sq, err := cases.NewSQLStore(ctx, dbs.DB())
+		sq, err := sqlitecases.New(ctx, dbs.DB())
 		if err != nil {
 			cfg.Logger.Error("case store unavailable", "err", err)
 			return cs

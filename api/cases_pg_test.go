@@ -19,6 +19,7 @@ import (
 
 	"citygrid/data"
 	"citygrid/data/cases"
+	"citygrid/data/cases/pgcases"
 	"citygrid/data/cases/stats"
 	"citygrid/data/demo"
 	"citygrid/spatial"
@@ -62,13 +63,13 @@ func testPostgres(t *testing.T) string {
 
 // openPGCases opens handles case stores on one new schema (each its own
 // pool, as replicas have), dropped after the test.
-func openPGCases(t *testing.T, handles int) []*cases.PGStore {
+func openPGCases(t *testing.T, handles int) []*pgcases.Store {
 	url := testPostgres(t)
 	ctx := context.Background()
 	schema := fmt.Sprintf("api_cases_%d_%d", os.Getpid(), pgSchemas.Add(1))
-	var out []*cases.PGStore
+	var out []*pgcases.Store
 	for i := range handles {
-		s, err := cases.OpenPG(ctx, url, schema)
+		s, err := pgcases.Open(ctx, url, schema)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -82,7 +83,7 @@ func openPGCases(t *testing.T, handles int) []*cases.PGStore {
 }
 
 // TestDemoHistoryImportedIntoPostgres: a demo city served with its cases
-// in PostgreSQL stores the generated history there once (ImportCases,
+// in PostgreSQL stores the generated history there once (ImportHistory,
 // with every transition's step deadline), and a second server loading it
 // back (cases, then transitions in pages through TransitionsBetween)
 // shows the same case count and the same post (岗位) scores as the first,

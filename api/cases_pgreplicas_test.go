@@ -14,7 +14,7 @@ import (
 	"time"
 
 	"citygrid/data"
-	"citygrid/data/cases"
+	"citygrid/data/cases/pgcases"
 	"citygrid/test/pgtest"
 )
 
@@ -44,7 +44,7 @@ func TestCasesOnPostgreSQLAcrossReplicas(t *testing.T) {
 		"adm": {User: "root", Role: data.RoleAdmin},
 	}
 	replica := func() http.Handler {
-		cs, err := cases.OpenPG(ctx, cl.URL, "")
+		cs, err := pgcases.Open(ctx, cl.URL, "")
 		if err != nil {
 			t.Fatal(err)
 		}

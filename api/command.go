@@ -14,6 +14,7 @@ import (
 
 	"citygrid/data"
 	"citygrid/data/cases"
+	"citygrid/data/cases/sqlitecases"
 	"citygrid/data/cases/stats"
 	"citygrid/data/demo"
 	"citygrid/spatial"
@@ -340,7 +341,7 @@ const metaDemoCases = "demo.cases"
 // the store holds a demo city ('citygrid demo' recorded its seed) and the
 // history is not stored yet, it generates it (data/demo.Cases, ending
 // now, handling units from the responsible lookup) and writes it into the
-// workflow's case tables with the bulk path (demo.StoreCases), then loads
+// workflow's case tables with the bulk path (ImportHistory), then loads
 // the board from the case store unless the workflow attached it already.
 // A store without SQL (or a failed write) gets the history in memory only.
 // It runs in the background at start-up.
@@ -408,16 +409,16 @@ func (b *caseBoard) demoHistory(ctx context.Context, ix *spatial.Index) {
 }
 
 // importedDemoHistory stores the generated history through the attached
-// case store's bulk import (demo.CaseImporter: a case store that is not
+// case store's bulk import (cases.HistoryImporter: a case store that is not
 // the GeoPackage's SQLite tables, e.g. PostgreSQL), when the store has
 // one: it waits up to tablesWait for the workflow to attach its store.
 // done is false (and err nil) when no such store is attached.
 func (b *caseBoard) importedDemoHistory(ctx context.Context, generate func() ([]cases.Case, []cases.Transition, error)) (done bool, err error) {
-	var imp demo.CaseImporter
+	var imp cases.HistoryImporter
 	for deadline := time.Now().Add(b.tablesWait); ; {
 		b.attachMu.Lock()
 		attached := b.attached
-		imp, _ = b.feed.(demo.CaseImporter)
+		imp, _ = b.feed.(cases.HistoryImporter)
 		b.attachMu.Unlock()
 		if attached || !time.Now().Before(deadline) {
 			break
@@ -435,7 +436,7 @@ func (b *caseBoard) importedDemoHistory(ctx context.Context, generate func() ([]
 	if err != nil {
 		return false, err
 	}
-	if err := imp.ImportCases(ctx, all, trs); err != nil {
+	if err := imp.ImportHistory(ctx, &cases.History{Cases: all, Transitions: trs}, cases.AppendHistory); err != nil {
 		return false, err
 	}
 	if err := b.store.SetMeta(ctx, metaDemoCases, strconv.Itoa(len(all))); err != nil {
@@ -471,7 +472,7 @@ func (b *caseBoard) storedDemoHistory(ctx context.Context, db *sql.DB, generate 
 		}
 		time.Sleep(50 * time.Millisecond)
 	}
-	store, err := cases.NewSQLStore(ctx, db)
+	store, err := sqlitecases.New(ctx, db)
 	if err != nil {
 		return err
 	}
@@ -486,7 +487,7 @@ func (b *caseBoard) storedDemoHistory(ctx context.Context, db *sql.DB, generate 
 		if err != nil {
 			return err
 		}
-		if err := demo.StoreCases(ctx, db, all, trs); err != nil {
+		if err := store.ImportHistory(ctx, &cases.History{Cases: all, Transitions: trs}, cases.AppendHistory); err != nil {
 			return err
 		}
 		if err := b.store.SetMeta(ctx, metaDemoCases, strconv.Itoa(len(all))); err != nil {

@@ -22,6 +22,7 @@ import (
 
 	"citygrid/data"
 	"citygrid/data/cases"
+	"citygrid/data/cases/sqlitecases"
 	"citygrid/data/cases/stats"
 	"citygrid/data/demo"
 	"citygrid/data/gpkg"
@@ -481,7 +482,7 @@ func TestBoardFollowsTheCaseStore(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer st.Close()
-	store, err := cases.NewSQLStore(ctx, st.DB())
+	store, err := sqlitecases.New(ctx, st.DB())
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -527,7 +528,7 @@ func TestPostScoresFromTheCaseStore(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer st.Close()
-	store, err := cases.NewSQLStore(ctx, st.DB())
+	store, err := sqlitecases.New(ctx, st.DB())
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -687,7 +688,8 @@ func (m *memCases) All(_ context.Context, fn func(*cases.Case) bool) error {
 	return nil
 }
 
-func (m *memCases) ImportCases(_ context.Context, cs []cases.Case, trs []cases.Transition) error {
+func (m *memCases) ImportHistory(_ context.Context, h *cases.History, _ cases.ImportMode) error {
+	cs, trs := h.Cases, h.Transitions
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	base := int64(len(m.cs))
@@ -748,7 +750,7 @@ func (s *memMeta) SetMeta(_ context.Context, key, v string) error {
 }
 
 // TestDemoHistoryImportedIntoAnotherCaseStore: with a case store that
-// offers demo.CaseImporter (not the GeoPackage's tables), the demo
+// offers cases.HistoryImporter (not the GeoPackage's tables), the demo
 // history goes into it once and onto the board; a second board loading
 // that store (cases, then transitions in pages) shows the same post
 // scores as the first, which took the generated transitions directly.

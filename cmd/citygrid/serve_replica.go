@@ -13,7 +13,7 @@ import (
 
 	"citygrid/api"
 	"citygrid/data"
-	"citygrid/data/cases"
+	"citygrid/data/cases/pgcases"
 	"citygrid/spatial"
 	"citygrid/tiles"
 	"citygrid/tiles/mbtiles"
@@ -24,7 +24,7 @@ import (
 // closing), and the store's change log followed from the Seq the loaded
 // city reflects, woken by the store's notifications when it sends them.
 func replicaConfig(ctx context.Context, acfg *api.Config, st data.Store, ds *data.Dataset, cfg *serverConfig, log *slog.Logger) (io.Closer, error) {
-	cs, err := cases.OpenPG(ctx, cfg.Store, "")
+	cs, err := pgcases.Open(ctx, cfg.Store, "")
 	if err != nil {
 		return nil, fmt.Errorf("open case store %s: %w", redactURL(cfg.Store), err)
 	}

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"path/filepath"
 	"slices"
 	"sync"
 	"testing"
@@ -12,6 +13,8 @@ import (
 
 	"citygrid/data"
 	"citygrid/data/cases"
+	"citygrid/data/cases/sqlitecases"
+	"citygrid/data/gpkg"
 
 	"github.com/paulmach/orb"
 )
@@ -52,6 +55,22 @@ type clock struct {
 
 func (c *clock) now() time.Time          { c.mu.Lock(); defer c.mu.Unlock(); return c.t }
 func (c *clock) advance(d time.Duration) { c.mu.Lock(); c.t = c.t.Add(d); c.mu.Unlock() }
+
+// openStore opens the SQLite case store of a fresh GeoPackage file.
+func openStore(t testing.TB) *sqlitecases.Store {
+	t.Helper()
+	ctx := context.Background()
+	g, err := gpkg.Open(ctx, filepath.Join(t.TempDir(), "c.gpkg"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { g.Close() })
+	s, err := sqlitecases.New(ctx, g.DB())
+	if err != nil {
+		t.Fatal(err)
+	}
+	return s
+}
 
 func newService(t testing.TB) (*cases.Service, *clock) {
 	st := openStore(t)

@@ -1,8 +1,27 @@
-package cases
+// Package pgcases is the case store on PostgreSQL, shared by every
+// citygrid replica of a city: the tables of sqlitecases (same names, same
+// columns, times as epoch milliseconds, the case as JSON in a json column:
+// kept byte for byte, as SQLite keeps it, where jsonb would reorder the
+// keys of its raw parts such as Resolution) in a schema of their own
+// (default DefaultSchema), migrated through case_schema under an advisory
+// lock, plus the API tokens (citygrid_tokens; Store is a data.TokenStore).
+// The row codec is the one sqlitecases shares
+// (data/cases/internal/caserow).
+//
+// Concurrency is decided inside the database: Update is one statement,
+// `UPDATE ... WHERE id = $1 AND version = $2` chained to the transition's
+// INSERT, so of two replicas acting on one case at the same version one
+// wins and the other gets a *cases.ConflictError (409). Case ids come from
+// one sequence, so case numbers (date + id) are unique across replicas.
+//
+// Every committed case write sends `NOTIFY <schema>, '<id>:<seq>'` (the
+// channel is the schema name, "citygrid_cases" by default; seq is the
+// transition's), every configuration version `'config:<name>'`;
+// ListenRemote follows the writes of other processes.
+package pgcases
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"regexp"
@@ -12,38 +31,22 @@ import (
 	"time"
 
 	"citygrid/data"
+	"citygrid/data/cases"
+	"citygrid/data/cases/internal/caserow"
 
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgconn"
 	"github.com/jackc/pgx/v5/pgxpool"
 )
 
-// PGStore is the case Store on PostgreSQL, shared by every citygrid
-// replica of a city: the tables of SQLStore (same names, same columns,
-// times as epoch milliseconds, the case as JSON in a json column: kept
-// byte for byte, as SQLite keeps it, where jsonb would reorder the keys of
-// its raw parts such as Resolution) in a schema of their own (default
-// DefaultPGSchema), migrated through
-// case_schema under an advisory lock, plus the API tokens
-// (citygrid_tokens; PGStore is a data.TokenStore).
-//
-// Concurrency is decided inside the database: Update is one statement,
-// `UPDATE ... WHERE id = $1 AND version = $2` chained to the transition's
-// INSERT, so of two replicas acting on one case at the same version one
-// wins and the other gets a *ConflictError (409). Case ids come from one
-// sequence, so case numbers (date + id) are unique across replicas.
-//
-// Every committed case write sends `NOTIFY <schema>, '<id>:<seq>'` (the
-// channel is the schema name, "citygrid_cases" by default; seq is the
-// transition's), every configuration version `'config:<name>'`;
-// ListenRemote follows the writes of other processes.
-type PGStore struct {
+// Store is the case store on PostgreSQL.
+type Store struct {
 	pool    *pgxpool.Pool
 	schema  string
 	channel string
 
-	lmu       sync.RWMutex
-	listeners []func(*Case, *Transition)
+	listeners caserow.Listeners
+	fmu       sync.RWMutex
 	configFns []func(name string)
 	readyFns  []func()
 
@@ -53,20 +56,23 @@ type PGStore struct {
 	own sync.Map // uint32 → struct{}
 }
 
-// DefaultPGSchema is the schema OpenPG uses when given none.
-const DefaultPGSchema = "citygrid_cases"
+// DefaultSchema is the schema Open uses when given none.
+const DefaultSchema = "citygrid_cases"
 
 var (
-	_ ServerStore     = (*PGStore)(nil)
-	_ RemoteFollower  = (*PGStore)(nil)
-	_ data.TokenStore = (*PGStore)(nil)
+	_ cases.ServerStore         = (*Store)(nil)
+	_ cases.RemoteFollower      = (*Store)(nil)
+	_ cases.ConfigFollower      = (*Store)(nil)
+	_ cases.NotificationClaimer = (*Store)(nil)
+	_ cases.HistoryImporter     = (*Store)(nil)
+	_ data.TokenStore           = (*Store)(nil)
 )
 
 var pgIdent = regexp.MustCompile(`^[a-z_][a-z0-9_]{0,62}$`)
 
 // pgMigrations bring the case schema up to date, in order (case_schema
-// records how many ran). Times are epoch milliseconds as in SQLStore, so
-// both stores share the filter code.
+// records how many ran). Times are epoch milliseconds as in sqlitecases, so
+// both stores share the row codec.
 var pgMigrations = []string{
 	`CREATE TABLE case_cases (
 		id bigserial PRIMARY KEY,
@@ -158,14 +164,14 @@ var pgMigrations = []string{
 	`ALTER TABLE case_attachments ADD COLUMN content bytea`,
 }
 
-// OpenPG connects to the PostgreSQL database at url (a postgres:// URL or
+// Open connects to the PostgreSQL database at url (a postgres:// URL or
 // a keyword/value string) and opens the case tables in schema (""
-// means DefaultPGSchema; a lower-case SQL identifier), creating or
+// means DefaultSchema; a lower-case SQL identifier), creating or
 // migrating them. Several processes may open one database at once: the
 // migrations run under an advisory lock. Close releases the connections.
-func OpenPG(ctx context.Context, url, schema string) (*PGStore, error) {
+func Open(ctx context.Context, url, schema string) (*Store, error) {
 	if schema == "" {
-		schema = DefaultPGSchema
+		schema = DefaultSchema
 	}
 	if !pgIdent.MatchString(schema) {
 		return nil, fmt.Errorf("case store: schema %q: want a lower-case SQL identifier", schema)
@@ -175,7 +181,7 @@ func OpenPG(ctx context.Context, url, schema string) (*PGStore, error) {
 		return nil, fmt.Errorf("case store: %w", err)
 	}
 	cfg.ConnConfig.RuntimeParams["search_path"] = schema
-	s := &PGStore{schema: schema, channel: schema}
+	s := &Store{schema: schema, channel: schema}
 	cfg.AfterConnect = func(_ context.Context, c *pgx.Conn) error {
 		s.own.Store(c.PgConn().PID(), struct{}{})
 		return nil
@@ -193,7 +199,7 @@ func OpenPG(ctx context.Context, url, schema string) (*PGStore, error) {
 	return s, nil
 }
 
-func (s *PGStore) migrate(ctx context.Context) error {
+func (s *Store) migrate(ctx context.Context) error {
 	return pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) error {
 		if _, err := tx.Exec(ctx, `SELECT pg_advisory_xact_lock(hashtext('citygrid case schema'))`); err != nil {
 			return fmt.Errorf("case store: lock: %w", err)
@@ -225,16 +231,16 @@ func (s *PGStore) migrate(ctx context.Context) error {
 }
 
 // Close releases the store's connections.
-func (s *PGStore) Close() error {
+func (s *Store) Close() error {
 	s.pool.Close()
 	return nil
 }
 
 // Schema is the schema the store's tables are in (also the NOTIFY channel).
-func (s *PGStore) Schema() string { return s.schema }
+func (s *Store) Schema() string { return s.schema }
 
 // DropSchema removes the store's schema and everything in it (tests).
-func (s *PGStore) DropSchema(ctx context.Context) error {
+func (s *Store) DropSchema(ctx context.Context) error {
 	if _, err := s.pool.Exec(ctx, `DROP SCHEMA IF EXISTS `+s.schema+` CASCADE`); err != nil {
 		return fmt.Errorf("case store: drop schema: %w", err)
 	}
@@ -242,26 +248,11 @@ func (s *PGStore) DropSchema(ctx context.Context) error {
 }
 
 // OnChange registers a listener for writes committed through this store.
-func (s *PGStore) OnChange(fn func(*Case, *Transition)) {
-	s.lmu.Lock()
-	s.listeners = append(s.listeners, fn)
-	s.lmu.Unlock()
-}
+func (s *Store) OnChange(fn func(*cases.Case, *cases.Transition)) { s.listeners.Add(fn) }
 
-func (s *PGStore) notify(c *Case, t *Transition) {
-	s.lmu.RLock()
-	ls := s.listeners
-	s.lmu.RUnlock()
-	for _, fn := range ls {
-		cc := *c
-		tt := *t
-		fn(&cc, &tt)
-	}
-}
-
-// pgArgs rewrites the ? placeholders of SQLStore's filter SQL (which
-// holds no other question mark) to $n, numbering from first.
-func pgArgs(q string, first int) string {
+// dollars rewrites the ? parameters of the shared row SQL (which holds no
+// other question mark) to $n, numbering from first.
+func dollars(q string, first int) string {
 	var b strings.Builder
 	n := first
 	for _, r := range q {
@@ -280,80 +271,67 @@ func isUnique(err error) bool {
 	return errors.As(err, &pe) && pe.Code == "23505"
 }
 
-const pgTransitionCols = `case_id, seq, at, action, from_state, to_state, "user", role, unit, note, step_due_at`
+var (
+	transitionCols    = caserow.Columns(caserow.TransitionColumns)
+	selectTransitions = `SELECT ` + transitionCols + ` FROM case_transitions`
+)
 
 // Create stores a new case and its first transition in one statement.
-func (s *PGStore) Create(ctx context.Context, c *Case, t *Transition) error {
-	if c.ReportedAt.IsZero() {
-		c.ReportedAt = time.Now().UTC()
-	}
-	if c.UpdatedAt.IsZero() {
-		c.UpdatedAt = c.ReportedAt
-	}
+func (s *Store) Create(ctx context.Context, c *cases.Case, t *cases.Transition) error {
+	caserow.NewCase(c)
 	if err := s.pool.QueryRow(ctx, `SELECT nextval('case_cases_id_seq')`).Scan(&c.ID); err != nil {
 		return fmt.Errorf("create case: %w", err)
 	}
-	c.Version = 1
-	c.Lon, c.Lat = c.Point[0], c.Point[1]
 	if c.Number == "" {
-		c.Number = fmt.Sprintf("%s%07d", c.ReportedAt.In(chinaTZ).Format("20060102"), c.ID)
+		c.Number = caserow.Number(c)
 	}
-	doc, err := json.Marshal(c)
+	vals, err := caserow.CaseValues(c)
 	if err != nil {
 		return fmt.Errorf("create case: %w", err)
 	}
-	if t.At.IsZero() {
-		t.At = time.Now().UTC()
-	}
 	t.CaseID, t.Seq = c.ID, 1
+	args := append(append(vals, caserow.TransitionValues(t)[2:]...), s.channel)
 	_, err = s.pool.Exec(ctx, `WITH c AS (
-		INSERT INTO case_cases(id, number, state, kind, category, source, unit, street, community, unit_grid, dispatcher, reporter, lon, lat, reported_at, updated_at, due_at, version, doc)
-		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, 1, $18) RETURNING id),
-	t AS (INSERT INTO case_transitions(`+pgTransitionCols+`)
-		SELECT id, 1, $19, $20, $21, $22, $23, $24, $25, $26, $27 FROM c RETURNING case_id)
-	SELECT pg_notify($28, case_id || ':1') FROM t`,
-		c.ID, c.Number, c.State, c.Kind, c.Category, c.Source, c.Unit, c.Street, c.Community, c.UnitGrid, c.Dispatcher, c.Reporter,
-		c.Point[0], c.Point[1], ms(c.ReportedAt), ms(c.UpdatedAt), msPtr(c.DueAt), string(doc),
-		ms(t.At), t.Action, t.From, t.To, t.User, t.Role, t.Unit, t.Note, msPtr(t.StepDueAt), s.channel)
+		INSERT INTO case_cases(`+caserow.Columns(caserow.CaseColumns)+`)
+		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19) RETURNING id),
+	t AS (INSERT INTO case_transitions(`+transitionCols+`)
+		SELECT id, 1, $20, $21, $22, $23, $24, $25, $26, $27, $28 FROM c RETURNING case_id)
+	SELECT pg_notify($29, case_id || ':1') FROM t`, args...)
 	if err != nil {
 		if isUnique(err) {
 			return fmt.Errorf("create case: number %q exists: %w", c.Number, data.ErrConflict)
 		}
 		return fmt.Errorf("create case: %w", err)
 	}
-	s.notify(c, t)
+	s.listeners.Notify(c, t)
 	return nil
 }
 
 // Update stores c and t if c.Version is still the stored version: one
 // statement (conditional UPDATE, the transition's INSERT, NOTIFY), so the
 // database decides between replicas.
-func (s *PGStore) Update(ctx context.Context, c *Case, t *Transition) error {
+func (s *Store) Update(ctx context.Context, c *cases.Case, t *cases.Transition) error {
 	old := c.Version
 	c.Version = old + 1
-	c.Lon, c.Lat = c.Point[0], c.Point[1]
-	doc, err := json.Marshal(c)
+	vals, err := caserow.CaseValues(c)
 	if err != nil {
 		c.Version = old
 		return fmt.Errorf("update case %d: %w", c.ID, err)
 	}
-	if t.At.IsZero() {
-		t.At = time.Now().UTC()
-	}
+	// $1 id, $2 the version read, $3..$19 the case's other columns from
+	// state on, $20..$28 the transition's from at on, $29 the channel.
+	args := append(append(append([]any{c.ID, old}, vals[2:]...), caserow.TransitionValues(t)[2:]...), s.channel)
 	var seq int
 	err = s.pool.QueryRow(ctx, `WITH u AS (
 		UPDATE case_cases SET state = $3, kind = $4, category = $5, source = $6, unit = $7, street = $8, community = $9, unit_grid = $10, dispatcher = $11, reporter = $12,
-			lon = $13, lat = $14, updated_at = $15, due_at = $16, version = $2 + 1, doc = $17
+			lon = $13, lat = $14, reported_at = $15, updated_at = $16, due_at = $17, version = $18, doc = $19
 		WHERE id = $1 AND version = $2 RETURNING id),
-	t AS (INSERT INTO case_transitions(`+pgTransitionCols+`)
-		SELECT id, (SELECT COALESCE(MAX(seq), 0) + 1 FROM case_transitions WHERE case_id = $1), $18, $19, $20, $21, $22, $23, $24, $25, $26 FROM u RETURNING seq)
-	SELECT seq FROM t CROSS JOIN LATERAL (SELECT pg_notify($27, $1::text || ':' || t.seq)) n`,
-		c.ID, old, c.State, c.Kind, c.Category, c.Source, c.Unit, c.Street, c.Community, c.UnitGrid, c.Dispatcher, c.Reporter,
-		c.Point[0], c.Point[1], ms(c.UpdatedAt), msPtr(c.DueAt), string(doc),
-		ms(t.At), t.Action, t.From, t.To, t.User, t.Role, t.Unit, t.Note, msPtr(t.StepDueAt), s.channel).Scan(&seq)
+	t AS (INSERT INTO case_transitions(`+transitionCols+`)
+		SELECT id, (SELECT COALESCE(MAX(seq), 0) + 1 FROM case_transitions WHERE case_id = $1), $20, $21, $22, $23, $24, $25, $26, $27, $28 FROM u RETURNING seq)
+	SELECT seq FROM t CROSS JOIN LATERAL (SELECT pg_notify($29, $1::text || ':' || t.seq)) n`, args...).Scan(&seq)
 	if errors.Is(err, pgx.ErrNoRows) || isUnique(err) {
 		c.Version = old
-		var st State
+		var st cases.State
 		var v int64
 		err := s.pool.QueryRow(ctx, `SELECT state, version FROM case_cases WHERE id = $1`, c.ID).Scan(&st, &v)
 		if errors.Is(err, pgx.ErrNoRows) {
@@ -362,60 +340,45 @@ func (s *PGStore) Update(ctx context.Context, c *Case, t *Transition) error {
 		if err != nil {
 			return fmt.Errorf("update case %d: %w", c.ID, err)
 		}
-		return &ConflictError{ID: c.ID, Action: t.Action, State: st, Version: v, Reason: fmt.Sprintf("changed by someone else (version %d, not %d)", v, old)}
+		return caserow.Conflict(c, t, st, v, old)
 	}
 	if err != nil {
 		c.Version = old
 		return fmt.Errorf("update case %d: %w", c.ID, err)
 	}
 	t.CaseID, t.Seq = c.ID, seq
-	s.notify(c, t)
+	s.listeners.Notify(c, t)
 	return nil
 }
 
 // Get returns one case.
-func (s *PGStore) Get(ctx context.Context, id int64) (*Case, error) {
-	var doc string
-	var lon, lat float64
-	err := s.pool.QueryRow(ctx, `SELECT doc::text, lon, lat FROM case_cases WHERE id = $1`, id).Scan(&doc, &lon, &lat)
+func (s *Store) Get(ctx context.Context, id int64) (*cases.Case, error) {
+	var r caserow.CaseRow
+	err := s.pool.QueryRow(ctx, `SELECT doc::text, lon, lat FROM case_cases WHERE id = $1`, id).Scan(r.Dest()...)
 	if errors.Is(err, pgx.ErrNoRows) {
 		return nil, fmt.Errorf("case %d: %w", id, data.ErrNotFound)
 	}
 	if err != nil {
 		return nil, fmt.Errorf("case %d: %w", id, err)
 	}
-	return decodeCase(doc, lon, lat)
+	return r.Case()
 }
 
 // List returns one page of matching cases.
-func (s *PGStore) List(ctx context.Context, f Filter) (Page, error) {
-	if f.Limit <= 0 {
-		f.Limit = DefaultPageSize
-	}
-	if f.Limit > MaxPageSize {
-		f.Limit = MaxPageSize
-	}
-	if f.Offset < 0 {
-		f.Offset = 0
-	}
-	where, args := f.where()
-	order := " ORDER BY id DESC"
-	if f.Sort == SortDue {
-		order = " ORDER BY due_at IS NULL, due_at, id"
-	}
-	p := Page{Cases: []*Case{}, Offset: f.Offset, Limit: f.Limit, Total: -1}
-	rows, err := s.pool.Query(ctx, pgArgs(`SELECT doc::text, lon, lat FROM case_cases`+where+order+` LIMIT ? OFFSET ?`, 1), append(args, f.Limit, f.Offset)...)
+func (s *Store) List(ctx context.Context, f cases.Filter) (cases.Page, error) {
+	q, args, count, countArgs := caserow.Listing(&f, "doc::text")
+	p := cases.Page{Cases: []*cases.Case{}, Offset: f.Offset, Limit: f.Limit, Total: -1}
+	rows, err := s.pool.Query(ctx, dollars(q, 1), args...)
 	if err != nil {
 		return p, fmt.Errorf("list cases: %w", err)
 	}
 	defer rows.Close()
 	for rows.Next() {
-		var doc string
-		var lon, lat float64
-		if err := rows.Scan(&doc, &lon, &lat); err != nil {
+		var r caserow.CaseRow
+		if err := rows.Scan(r.Dest()...); err != nil {
 			return p, fmt.Errorf("list cases: %w", err)
 		}
-		c, err := decodeCase(doc, lon, lat)
+		c, err := r.Case()
 		if err != nil {
 			return p, err
 		}
@@ -425,7 +388,7 @@ func (s *PGStore) List(ctx context.Context, f Filter) (Page, error) {
 		return p, fmt.Errorf("list cases: %w", err)
 	}
 	if !f.NoTotal {
-		if err := s.pool.QueryRow(ctx, pgArgs(`SELECT COUNT(*) FROM case_cases`+where, 1), args...).Scan(&p.Total); err != nil {
+		if err := s.pool.QueryRow(ctx, dollars(count, 1), countArgs...).Scan(&p.Total); err != nil {
 			return p, fmt.Errorf("count cases: %w", err)
 		}
 	}
@@ -433,8 +396,8 @@ func (s *PGStore) List(ctx context.Context, f Filter) (Page, error) {
 }
 
 // Transitions returns a case's transitions in order.
-func (s *PGStore) Transitions(ctx context.Context, id int64) ([]Transition, error) {
-	out, err := s.transitions(ctx, `SELECT `+pgTransitionCols+` FROM case_transitions WHERE case_id = $1 ORDER BY seq`, id)
+func (s *Store) Transitions(ctx context.Context, id int64) ([]cases.Transition, error) {
+	out, err := s.transitions(ctx, selectTransitions+` WHERE case_id = $1 ORDER BY seq`, id)
 	if err != nil {
 		return nil, fmt.Errorf("transitions of case %d: %w", id, err)
 	}
@@ -447,69 +410,60 @@ func (s *PGStore) Transitions(ctx context.Context, id int64) ([]Transition, erro
 }
 
 // TransitionsBetween returns the transitions recorded in [from, to).
-func (s *PGStore) TransitionsBetween(ctx context.Context, from, to time.Time, limit int) ([]Transition, error) {
-	out, err := s.transitions(ctx, `SELECT `+pgTransitionCols+` FROM case_transitions WHERE at >= $1 AND at < $2 ORDER BY at, case_id, seq LIMIT $3`, ms(from), ms(to), limit)
+func (s *Store) TransitionsBetween(ctx context.Context, from, to time.Time, limit int) ([]cases.Transition, error) {
+	out, err := s.transitions(ctx, selectTransitions+` WHERE at >= $1 AND at < $2 ORDER BY at, case_id, seq LIMIT $3`, caserow.MS(from), caserow.MS(to), limit)
 	if err != nil {
 		return nil, fmt.Errorf("transitions: %w", err)
 	}
 	return out, nil
 }
 
-func (s *PGStore) transitions(ctx context.Context, q string, args ...any) ([]Transition, error) {
+func (s *Store) transitions(ctx context.Context, q string, args ...any) ([]cases.Transition, error) {
 	rows, err := s.pool.Query(ctx, q, args...)
 	if err != nil {
 		return nil, err
 	}
 	defer rows.Close()
-	out := []Transition{}
+	out := []cases.Transition{}
 	for rows.Next() {
-		var t Transition
-		var at int64
-		var due *int64
-		if err := rows.Scan(&t.CaseID, &t.Seq, &at, &t.Action, &t.From, &t.To, &t.User, &t.Role, &t.Unit, &t.Note, &due); err != nil {
+		var r caserow.TransitionRow
+		if err := rows.Scan(r.Dest()...); err != nil {
 			return nil, err
 		}
-		t.At = fromMS(at)
-		if due != nil {
-			d := fromMS(*due)
-			t.StepDueAt = &d
-		}
-		out = append(out, t)
+		out = append(out, r.Transition())
 	}
 	return out, rows.Err()
 }
 
 // Scan calls fn for the cases reported in [from, to).
-func (s *PGStore) Scan(ctx context.Context, from, to time.Time, fn func(*Case) bool) error {
-	f := Filter{ReportedFrom: from, ReportedTo: to}
-	where, args := f.where()
-	return s.scan(ctx, where, args, fn)
+func (s *Store) Scan(ctx context.Context, from, to time.Time, fn func(*cases.Case) bool) error {
+	return s.scan(ctx, &cases.Filter{ReportedFrom: from, ReportedTo: to}, fn)
 }
 
 // All calls fn for every case.
-func (s *PGStore) All(ctx context.Context, fn func(*Case) bool) error {
-	return s.scan(ctx, "", nil, fn)
+func (s *Store) All(ctx context.Context, fn func(*cases.Case) bool) error {
+	return s.scan(ctx, &cases.Filter{}, fn)
 }
 
 // scan pages by id (no long-lived cursor), decoding each page before
 // calling fn.
-func (s *PGStore) scan(ctx context.Context, where string, args []any, fn func(*Case) bool) error {
+func (s *Store) scan(ctx context.Context, f *cases.Filter, fn func(*cases.Case) bool) error {
+	q, args := caserow.ScanQuery(f, "doc::text")
+	q = dollars(q, 1)
 	var after int64
-	q := pgArgs(`SELECT id, doc::text, lon, lat FROM case_cases`+andWhere(where, "id > ?")+` ORDER BY id LIMIT `+strconv.Itoa(scanPage), 1)
 	for {
-		rows, err := s.pool.Query(ctx, q, append(append([]any{}, args...), after)...)
+		rows, err := s.pool.Query(ctx, q, append(args, after)...)
 		if err != nil {
 			return fmt.Errorf("scan cases: %w", err)
 		}
-		var page []*Case
+		var page []*cases.Case
 		for rows.Next() {
-			var doc string
-			var lon, lat float64
-			if err := rows.Scan(&after, &doc, &lon, &lat); err != nil {
+			var r caserow.CaseRow
+			if err := rows.Scan(append([]any{&after}, r.Dest()...)...); err != nil {
 				rows.Close()
 				return fmt.Errorf("scan cases: %w", err)
 			}
-			c, err := decodeCase(doc, lon, lat)
+			c, err := r.Case()
 			if err != nil {
 				rows.Close()
 				return err
@@ -525,38 +479,31 @@ func (s *PGStore) scan(ctx context.Context, where string, args []any, fn func(*C
 				return nil
 			}
 		}
-		if len(page) < scanPage {
+		if len(page) < caserow.ScanPage {
 			return nil
 		}
 	}
 }
 
 // AddAttachment records a stored file of a case.
-func (s *PGStore) AddAttachment(ctx context.Context, a *Attachment) error {
-	err := s.pool.QueryRow(ctx, `INSERT INTO case_attachments(case_id, name, type, size, sha256, stage, "user", uploaded) VALUES ($1, $2, $3, $4, $5, $6, $7, $8) RETURNING id`,
-		a.CaseID, a.Name, a.Type, a.Size, a.SHA256, a.Stage, a.User, ms(a.Uploaded)).Scan(&a.ID)
-	if err != nil {
-		return fmt.Errorf("attach to case %d: %w", a.CaseID, err)
-	}
-	return nil
+func (s *Store) AddAttachment(ctx context.Context, a *cases.Attachment) error {
+	return s.AddAttachmentContent(ctx, a, nil)
 }
 
 // Attachments lists a case's files.
-func (s *PGStore) Attachments(ctx context.Context, caseID int64) ([]Attachment, error) {
-	rows, err := s.pool.Query(ctx, `SELECT id, case_id, name, type, size, sha256, stage, "user", uploaded FROM case_attachments WHERE case_id = $1 ORDER BY id`, caseID)
+func (s *Store) Attachments(ctx context.Context, caseID int64) ([]cases.Attachment, error) {
+	rows, err := s.pool.Query(ctx, `SELECT `+caserow.Columns(caserow.AttachmentColumns)+` FROM case_attachments WHERE case_id = $1 ORDER BY id`, caseID)
 	if err != nil {
 		return nil, fmt.Errorf("attachments of case %d: %w", caseID, err)
 	}
 	defer rows.Close()
-	out := []Attachment{}
+	out := []cases.Attachment{}
 	for rows.Next() {
-		var a Attachment
-		var at int64
-		if err := rows.Scan(&a.ID, &a.CaseID, &a.Name, &a.Type, &a.Size, &a.SHA256, &a.Stage, &a.User, &at); err != nil {
+		var r caserow.AttachmentRow
+		if err := rows.Scan(r.Dest()...); err != nil {
 			return nil, fmt.Errorf("attachments of case %d: %w", caseID, err)
 		}
-		a.Uploaded = fromMS(at)
-		out = append(out, a)
+		out = append(out, r.Attachment())
 	}
 	return out, rows.Err()
 }
@@ -565,8 +512,8 @@ func (s *PGStore) Attachments(ctx context.Context, caseID int64) ([]Attachment, 
 // Writers of one name are serialised by a transaction-scoped advisory
 // lock, so versions have no gaps and ifVersion is checked against the
 // version the new one follows.
-func (s *PGStore) PutConfig(ctx context.Context, name string, body []byte, user string, ifVersion int64) (ConfigDoc, error) {
-	var d ConfigDoc
+func (s *Store) PutConfig(ctx context.Context, name string, body []byte, user string, ifVersion int64) (cases.ConfigDoc, error) {
+	var d cases.ConfigDoc
 	err := pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) error {
 		if _, err := tx.Exec(ctx, `SELECT pg_advisory_xact_lock(hashtext('citygrid case config ' || $1))`, name); err != nil {
 			return err
@@ -576,74 +523,66 @@ func (s *PGStore) PutConfig(ctx context.Context, name string, body []byte, user 
 			return err
 		}
 		if ifVersion != 0 && ifVersion != cur {
-			return &VersionError{Name: name, Current: cur}
+			return &cases.VersionError{Name: name, Current: cur}
 		}
-		at := time.Now().UTC()
-		if _, err := tx.Exec(ctx, `INSERT INTO case_config(name, version, body, "user", at) VALUES ($1, $2, $3, $4, $5)`, name, cur+1, string(body), user, ms(at)); err != nil {
+		d = cases.ConfigDoc{Name: name, Version: cur + 1, Body: body, User: user, At: time.Now().UTC()}
+		if _, err := tx.Exec(ctx, `INSERT INTO case_config(`+caserow.Columns(caserow.ConfigColumns)+`) VALUES ($1, $2, $3, $4, $5)`, caserow.ConfigValues(&d)...); err != nil {
 			return err
 		}
-		if _, err := tx.Exec(ctx, `SELECT pg_notify($1, 'config:' || $2)`, s.channel, name); err != nil {
-			return err
-		}
-		d = ConfigDoc{Name: name, Version: cur + 1, Body: body, User: user, At: at}
-		return nil
+		_, err := tx.Exec(ctx, `SELECT pg_notify($1, 'config:' || $2)`, s.channel, name)
+		return err
 	})
-	var ve *VersionError
+	var ve *cases.VersionError
 	if errors.As(err, &ve) {
-		return ConfigDoc{}, err
+		return cases.ConfigDoc{}, err
 	}
 	if err != nil {
-		return ConfigDoc{}, fmt.Errorf("config %s: %w", name, err)
+		return cases.ConfigDoc{}, fmt.Errorf("config %s: %w", name, err)
 	}
 	return d, nil
 }
 
 // Config returns the named document at version (0: the latest).
-func (s *PGStore) Config(ctx context.Context, name string, version int64) (ConfigDoc, error) {
+func (s *Store) Config(ctx context.Context, name string, version int64) (cases.ConfigDoc, error) {
 	q := `SELECT version, body, "user", at FROM case_config WHERE name = $1 ORDER BY version DESC LIMIT 1`
 	args := []any{name}
 	if version > 0 {
 		q = `SELECT version, body, "user", at FROM case_config WHERE name = $1 AND version = $2`
 		args = append(args, version)
 	}
-	d := ConfigDoc{Name: name}
-	var body string
-	var at int64
-	err := s.pool.QueryRow(ctx, q, args...).Scan(&d.Version, &body, &d.User, &at)
+	var r caserow.ConfigRow
+	err := s.pool.QueryRow(ctx, q, args...).Scan(r.Dest()...)
 	if errors.Is(err, pgx.ErrNoRows) {
-		return d, fmt.Errorf("config %s: %w", name, data.ErrNotFound)
+		return cases.ConfigDoc{Name: name}, fmt.Errorf("config %s: %w", name, data.ErrNotFound)
 	}
 	if err != nil {
-		return d, fmt.Errorf("config %s: %w", name, err)
+		return cases.ConfigDoc{Name: name}, fmt.Errorf("config %s: %w", name, err)
 	}
-	d.Body, d.At = []byte(body), fromMS(at)
-	return d, nil
+	return r.Config(name), nil
 }
 
 // ConfigVersions lists the stored versions of a document, newest first.
-func (s *PGStore) ConfigVersions(ctx context.Context, name string) ([]ConfigDoc, error) {
+func (s *Store) ConfigVersions(ctx context.Context, name string) ([]cases.ConfigDoc, error) {
 	rows, err := s.pool.Query(ctx, `SELECT version, "user", at FROM case_config WHERE name = $1 ORDER BY version DESC`, name)
 	if err != nil {
 		return nil, fmt.Errorf("config %s: %w", name, err)
 	}
 	defer rows.Close()
-	out := []ConfigDoc{}
+	out := []cases.ConfigDoc{}
 	for rows.Next() {
-		d := ConfigDoc{Name: name}
-		var at int64
-		if err := rows.Scan(&d.Version, &d.User, &at); err != nil {
+		var r caserow.ConfigRow
+		if err := rows.Scan(r.DestNoBody()...); err != nil {
 			return nil, fmt.Errorf("config %s: %w", name, err)
 		}
-		d.At = fromMS(at)
-		out = append(out, d)
+		out = append(out, r.Config(name))
 	}
 	return out, rows.Err()
 }
 
 // MarkNotified records that a notification went out; false when it had
 // already been recorded (by any replica).
-func (s *PGStore) MarkNotified(ctx context.Context, caseID int64, kind string, dueAt time.Time) (bool, error) {
-	tag, err := s.pool.Exec(ctx, `INSERT INTO case_notifications(case_id, kind, due_at, sent_at) VALUES ($1, $2, $3, $4) ON CONFLICT DO NOTHING`, caseID, kind, ms(dueAt), ms(time.Now()))
+func (s *Store) MarkNotified(ctx context.Context, caseID int64, kind string, dueAt time.Time) (bool, error) {
+	tag, err := s.pool.Exec(ctx, `INSERT INTO case_notifications(case_id, kind, due_at, sent_at) VALUES ($1, $2, $3, $4) ON CONFLICT DO NOTHING`, caseID, kind, caserow.MS(dueAt), caserow.MS(time.Now()))
 	if err != nil {
 		return false, fmt.Errorf("notification of case %d: %w", caseID, err)
 	}
@@ -651,25 +590,25 @@ func (s *PGStore) MarkNotified(ctx context.Context, caseID int64, kind string, d
 }
 
 // ReleaseNotification removes a notification record (the Notifier's
-// claim when its delivery failed; see NotificationClaimer).
-func (s *PGStore) ReleaseNotification(ctx context.Context, caseID int64, kind string, dueAt time.Time) error {
-	if _, err := s.pool.Exec(ctx, `DELETE FROM case_notifications WHERE case_id = $1 AND kind = $2 AND due_at = $3`, caseID, kind, ms(dueAt)); err != nil {
+// claim when its delivery failed; see cases.NotificationClaimer).
+func (s *Store) ReleaseNotification(ctx context.Context, caseID int64, kind string, dueAt time.Time) error {
+	if _, err := s.pool.Exec(ctx, `DELETE FROM case_notifications WHERE case_id = $1 AND kind = $2 AND due_at = $3`, caseID, kind, caserow.MS(dueAt)); err != nil {
 		return fmt.Errorf("notification of case %d: %w", caseID, err)
 	}
 	return nil
 }
 
 // Notified reports whether the notification was recorded.
-func (s *PGStore) Notified(ctx context.Context, caseID int64, kind string, dueAt time.Time) (bool, error) {
+func (s *Store) Notified(ctx context.Context, caseID int64, kind string, dueAt time.Time) (bool, error) {
 	var ok bool
-	if err := s.pool.QueryRow(ctx, `SELECT EXISTS (SELECT 1 FROM case_notifications WHERE case_id = $1 AND kind = $2 AND due_at = $3)`, caseID, kind, ms(dueAt)).Scan(&ok); err != nil {
+	if err := s.pool.QueryRow(ctx, `SELECT EXISTS (SELECT 1 FROM case_notifications WHERE case_id = $1 AND kind = $2 AND due_at = $3)`, caseID, kind, caserow.MS(dueAt)).Scan(&ok); err != nil {
 		return false, fmt.Errorf("notification of case %d: %w", caseID, err)
 	}
 	return ok, nil
 }
 
 // CaseIDByNumber finds a case by its number.
-func (s *PGStore) CaseIDByNumber(ctx context.Context, number string) (int64, error) {
+func (s *Store) CaseIDByNumber(ctx context.Context, number string) (int64, error) {
 	var id int64
 	err := s.pool.QueryRow(ctx, `SELECT id FROM case_cases WHERE number = $1`, number).Scan(&id)
 	if errors.Is(err, pgx.ErrNoRows) {
@@ -681,70 +620,8 @@ func (s *PGStore) CaseIDByNumber(ctx context.Context, number string) (int64, err
 	return id, nil
 }
 
-// ImportCases writes a generated history in bulk (data/demo.CaseImporter):
-// one transaction, COPY for both tables, ids taken from the case sequence
-// (so they never collide with other replicas' cases) and written back into
-// cs and trs. Numbers, versions and seqs are kept; no listener is called;
-// one NOTIFY 'reload' tells other processes' ListenRemote to end with
-// ErrReload.
-func (s *PGStore) ImportCases(ctx context.Context, cs []Case, trs []Transition) error {
-	if len(cs) == 0 {
-		return nil
-	}
-	return pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) error {
-		rows, err := tx.Query(ctx, `SELECT nextval('case_cases_id_seq') FROM generate_series(1, $1) ORDER BY 1`, len(cs))
-		if err != nil {
-			return fmt.Errorf("import cases: %w", err)
-		}
-		ids, err := pgx.CollectRows(rows, pgx.RowTo[int64])
-		if err != nil {
-			return fmt.Errorf("import cases: %w", err)
-		}
-		newID := make(map[int64]int64, len(cs))
-		caseRows := make([][]any, len(cs))
-		for i := range cs {
-			c := &cs[i]
-			newID[c.ID] = ids[i]
-			c.ID = ids[i]
-			c.Lon, c.Lat = c.Point[0], c.Point[1]
-			doc, err := json.Marshal(c)
-			if err != nil {
-				return fmt.Errorf("import case %s: %w", c.Number, err)
-			}
-			caseRows[i] = []any{c.ID, c.Number, string(c.State), string(c.Kind), c.Category, string(c.Source), c.Unit, c.Street, c.Community, c.UnitGrid, c.Dispatcher, c.Reporter,
-				c.Point[0], c.Point[1], ms(c.ReportedAt), ms(c.UpdatedAt), msPtr(c.DueAt), c.Version, string(doc)}
-		}
-		trRows := make([][]any, len(trs))
-		for i := range trs {
-			t := &trs[i]
-			id, ok := newID[t.CaseID]
-			if !ok {
-				return fmt.Errorf("import cases: transition of unknown case %d", t.CaseID)
-			}
-			t.CaseID = id
-			trRows[i] = []any{t.CaseID, int32(t.Seq), ms(t.At), t.Action, string(t.From), string(t.To), t.User, string(t.Role), t.Unit, t.Note, msPtr(t.StepDueAt)}
-		}
-		if _, err := tx.CopyFrom(ctx, pgx.Identifier{"case_cases"}, []string{"id", "number", "state", "kind", "category", "source", "unit", "street", "community", "unit_grid", "dispatcher", "reporter",
-			"lon", "lat", "reported_at", "updated_at", "due_at", "version", "doc"}, pgx.CopyFromRows(caseRows)); err != nil {
-			if isUnique(err) {
-				return fmt.Errorf("import cases: a number exists: %w", data.ErrConflict)
-			}
-			return fmt.Errorf("import cases: %w", err)
-		}
-		if _, err := tx.CopyFrom(ctx, pgx.Identifier{"case_transitions"}, []string{"case_id", "seq", "at", "action", "from_state", "to_state", "user", "role", "unit", "note", "step_due_at"},
-			pgx.CopyFromRows(trRows)); err != nil {
-			return fmt.Errorf("import transitions: %w", err)
-		}
-		// Followers reload (ListenRemote ends with ErrReload).
-		if _, err := tx.Exec(ctx, `SELECT pg_notify($1, 'reload')`, s.channel); err != nil {
-			return fmt.Errorf("import cases: %w", err)
-		}
-		return nil
-	})
-}
-
 // ErrReload ends ListenRemote when another process wrote in bulk
-// (ImportCases) instead of case by case: the follower reloads what it
+// (ImportHistory) instead of case by case: the follower reloads what it
 // shows from the store and listens again.
 var ErrReload = errors.New("cases written in bulk by another process: reload")
 
@@ -752,7 +629,7 @@ var ErrReload = errors.New("cases written in bulk by another process: reload")
 // RemoteFollower): a dedicated connection LISTENs on the store's channel;
 // each notification not sent by one of this store's own connections is
 // read back (the case, and the transition its seq names) and handed to fn.
-func (s *PGStore) ListenRemote(ctx context.Context, fn func(c *Case, t *Transition)) error {
+func (s *Store) ListenRemote(ctx context.Context, fn func(c *cases.Case, t *cases.Transition)) error {
 	conn, err := pgx.ConnectConfig(ctx, s.pool.Config().ConnConfig.Copy())
 	if err != nil {
 		return fmt.Errorf("listen for case writes: %w", err)
@@ -761,9 +638,9 @@ func (s *PGStore) ListenRemote(ctx context.Context, fn func(c *Case, t *Transiti
 	if _, err := conn.Exec(ctx, `LISTEN `+pgx.Identifier{s.channel}.Sanitize()); err != nil {
 		return fmt.Errorf("listen for case writes: %w", err)
 	}
-	s.lmu.RLock()
+	s.fmu.RLock()
 	ready := s.readyFns
-	s.lmu.RUnlock()
+	s.fmu.RUnlock()
 	for _, r := range ready {
 		r()
 	}
@@ -782,9 +659,9 @@ func (s *PGStore) ListenRemote(ctx context.Context, fn func(c *Case, t *Transiti
 			return ErrReload
 		}
 		if name, ok := strings.CutPrefix(n.Payload, "config:"); ok {
-			s.lmu.RLock()
+			s.fmu.RLock()
 			fns := s.configFns
-			s.lmu.RUnlock()
+			s.fmu.RUnlock()
 			for _, fn := range fns {
 				fn(name)
 			}
@@ -801,7 +678,7 @@ func (s *PGStore) ListenRemote(ctx context.Context, fn func(c *Case, t *Transiti
 			}
 			continue // gone (a dropped schema): nothing to show
 		}
-		ts, err := s.transitions(ctx, `SELECT `+pgTransitionCols+` FROM case_transitions WHERE case_id = $1 AND seq = $2`, id, seq)
+		ts, err := s.transitions(ctx, selectTransitions+` WHERE case_id = $1 AND seq = $2`, id, seq)
 		if err != nil || len(ts) == 0 {
 			if ctx.Err() != nil {
 				return nil
@@ -814,10 +691,10 @@ func (s *PGStore) ListenRemote(ctx context.Context, fn func(c *Case, t *Transiti
 
 // OnRemoteConfig registers fn for configuration documents stored by other
 // processes (see ConfigFollower).
-func (s *PGStore) OnRemoteConfig(fn func(name string)) {
-	s.lmu.Lock()
+func (s *Store) OnRemoteConfig(fn func(name string)) {
+	s.fmu.Lock()
 	s.configFns = append(s.configFns, fn)
-	s.lmu.Unlock()
+	s.fmu.Unlock()
 }
 
 // OnRemoteReady registers fn, called by ListenRemote each time its LISTEN
@@ -826,10 +703,10 @@ func (s *PGStore) OnRemoteConfig(fn func(name string)) {
 // (or lost the connection) reloads it then. A replica starting while
 // others write would otherwise miss the writes between its load and its
 // LISTEN.
-func (s *PGStore) OnRemoteReady(fn func()) {
-	s.lmu.Lock()
+func (s *Store) OnRemoteReady(fn func()) {
+	s.fmu.Lock()
 	s.readyFns = append(s.readyFns, fn)
-	s.lmu.Unlock()
+	s.fmu.Unlock()
 }
 
 // parseCasePayload reads a notification's '<id>:<seq>'.

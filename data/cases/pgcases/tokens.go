@@ -1,4 +1,4 @@
-package cases
+package pgcases
 
 import (
 	"context"
@@ -44,7 +44,7 @@ func timeOrNil(t time.Time) any {
 }
 
 // CreateToken implements data.TokenStore.
-func (s *PGStore) CreateToken(ctx context.Context, p data.Principal, note string, expiresAt time.Time) (string, data.Token, error) {
+func (s *Store) CreateToken(ctx context.Context, p data.Principal, note string, expiresAt time.Time) (string, data.Token, error) {
 	if err := data.CheckPrincipal(p); err != nil {
 		return "", data.Token{}, err
 	}
@@ -71,7 +71,7 @@ func (s *PGStore) CreateToken(ctx context.Context, p data.Principal, note string
 }
 
 // TokenByHash implements data.TokenStore.
-func (s *PGStore) TokenByHash(ctx context.Context, h data.TokenHash) (data.Token, error) {
+func (s *Store) TokenByHash(ctx context.Context, h data.TokenHash) (data.Token, error) {
 	t, err := scanPGToken(s.pool.QueryRow(ctx, `SELECT `+pgTokenColumns+` FROM citygrid_tokens WHERE hash = $1`, h[:]))
 	if errors.Is(err, pgx.ErrNoRows) {
 		return t, fmt.Errorf("token %s: %w", h.ID(), data.ErrNotFound)
@@ -83,7 +83,7 @@ func (s *PGStore) TokenByHash(ctx context.Context, h data.TokenHash) (data.Token
 }
 
 // Tokens implements data.TokenStore.
-func (s *PGStore) Tokens(ctx context.Context) ([]data.Token, error) {
+func (s *Store) Tokens(ctx context.Context) ([]data.Token, error) {
 	rows, err := s.pool.Query(ctx, `SELECT `+pgTokenColumns+` FROM citygrid_tokens ORDER BY created_at DESC, id`)
 	if err != nil {
 		return nil, fmt.Errorf("list tokens: %w", err)
@@ -105,7 +105,7 @@ func (s *PGStore) Tokens(ctx context.Context) ([]data.Token, error) {
 
 // RevokeToken implements data.TokenStore; revoking a revoked token keeps
 // its first revocation time.
-func (s *PGStore) RevokeToken(ctx context.Context, id string) (data.Token, error) {
+func (s *Store) RevokeToken(ctx context.Context, id string) (data.Token, error) {
 	if _, err := s.pool.Exec(ctx, `UPDATE citygrid_tokens SET revoked_at = $1, revocation = nextval('citygrid_token_revocations') WHERE id = $2 AND revoked_at IS NULL`,
 		time.Now().UTC(), id); err != nil {
 		return data.Token{}, fmt.Errorf("revoke token %s: %w", id, err)
@@ -121,7 +121,7 @@ func (s *PGStore) RevokeToken(ctx context.Context, id string) (data.Token, error
 }
 
 // TokenRevocations implements data.TokenStore.
-func (s *PGStore) TokenRevocations(ctx context.Context) (int64, error) {
+func (s *Store) TokenRevocations(ctx context.Context) (int64, error) {
 	var n int64
 	if err := s.pool.QueryRow(ctx, `SELECT COALESCE(MAX(revocation), 0) FROM citygrid_tokens`).Scan(&n); err != nil {
 		return 0, fmt.Errorf("token revocations: %w", err)

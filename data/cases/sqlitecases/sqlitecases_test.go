@@ -1,4 +1,4 @@
-package cases_test
+package sqlitecases_test
 
 import (
 	"context"
@@ -9,12 +9,13 @@ import (
 	"citygrid/data"
 	"citygrid/data/cases"
 	"citygrid/data/cases/casestest"
+	"citygrid/data/cases/sqlitecases"
 	"citygrid/data/gpkg"
 
 	"github.com/paulmach/orb"
 )
 
-func openStore(t testing.TB) *cases.SQLStore {
+func openStore(t testing.TB) *sqlitecases.Store {
 	t.Helper()
 	ctx := context.Background()
 	g, err := gpkg.Open(ctx, filepath.Join(t.TempDir(), "c.gpkg"))
@@ -22,20 +23,20 @@ func openStore(t testing.TB) *cases.SQLStore {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { g.Close() })
-	s, err := cases.NewSQLStore(ctx, g.DB())
+	s, err := sqlitecases.New(ctx, g.DB())
 	if err != nil {
 		t.Fatal(err)
 	}
 	// reopening migrates nothing and keeps working
-	if _, err := cases.NewSQLStore(ctx, g.DB()); err != nil {
+	if _, err := sqlitecases.New(ctx, g.DB()); err != nil {
 		t.Fatal(err)
 	}
 	return s
 }
 
-// The shared suite on SQLite: two SQLStores on one GeoPackage file, as
+// The shared suite on SQLite: two stores on one GeoPackage file, as
 // the server and a command-line tool would open it.
-func TestSQLStoreSuite(t *testing.T) {
+func TestStoreSuite(t *testing.T) {
 	casestest.Run(t, func(t *testing.T) (a, b cases.ServerStore) {
 		ctx := context.Background()
 		path := filepath.Join(t.TempDir(), "c.gpkg")
@@ -46,7 +47,7 @@ func TestSQLStoreSuite(t *testing.T) {
 				t.Fatal(err)
 			}
 			t.Cleanup(func() { g.Close() })
-			s, err := cases.NewSQLStore(ctx, g.DB())
+			s, err := sqlitecases.New(ctx, g.DB())
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -58,14 +59,14 @@ func TestSQLStoreSuite(t *testing.T) {
 
 // Case writes share the GeoPackage file with the city's own writers: both
 // going at once, neither fails with SQLITE_BUSY.
-func TestSQLStoreSharesTheFileWithOtherWriters(t *testing.T) {
+func TestStoreSharesTheFileWithOtherWriters(t *testing.T) {
 	ctx := context.Background()
 	g, err := gpkg.Open(ctx, filepath.Join(t.TempDir(), "c.gpkg"))
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer g.Close()
-	s, err := cases.NewSQLStore(ctx, g.DB())
+	s, err := sqlitecases.New(ctx, g.DB())
 	if err != nil {
 		t.Fatal(err)
 	}
