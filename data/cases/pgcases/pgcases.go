@@ -41,6 +41,7 @@ import (
 
 // Store is the case store on PostgreSQL.
 type Store struct {
+	caserow.Reader
 	pool    *pgxpool.Pool
 	schema  string
 	channel string
@@ -95,16 +96,7 @@ var pgMigrations = []string{
 		version bigint NOT NULL,
 		doc json NOT NULL
 	);
-	CREATE INDEX case_cases_state_due ON case_cases(state, due_at);
-	CREATE INDEX case_cases_unit_state_due ON case_cases(unit, state, due_at);
-	CREATE INDEX case_cases_dispatcher_state_due ON case_cases(dispatcher, state, due_at);
-	CREATE INDEX case_cases_reported ON case_cases(reported_at);
-	CREATE INDEX case_cases_updated ON case_cases(updated_at);
-	CREATE INDEX case_cases_category_reported ON case_cases(category, reported_at);
-	CREATE INDEX case_cases_street ON case_cases(street, state);
-	CREATE INDEX case_cases_community ON case_cases(community, state);
-	CREATE INDEX case_cases_grid ON case_cases(unit_grid, state);
-	CREATE INDEX case_cases_reporter ON case_cases(reporter) WHERE reporter <> '';
+` + caserow.CaseIndexes + `
 	CREATE TABLE case_transitions (
 		case_id bigint NOT NULL REFERENCES case_cases(id),
 		seq integer NOT NULL,
@@ -192,6 +184,7 @@ func Open(ctx context.Context, url, schema string) (*Store, error) {
 		return nil, fmt.Errorf("case store: %w", err)
 	}
 	s.pool = pool
+	s.Reader = caserow.Reader{DB: pgDB{pool}, Doc: "doc::text", NoRows: pgx.ErrNoRows}
 	if err := s.migrate(ctx); err != nil {
 		pool.Close()
 		return nil, err
@@ -266,15 +259,29 @@ func dollars(q string, first int) string {
 	return b.String()
 }
 
+// pgDB is the pool or a transaction as the shared reads' caserow.DB,
+// numbering the ? parameters.
+type pgDB struct {
+	db interface {
+		Query(ctx context.Context, q string, args ...any) (pgx.Rows, error)
+		QueryRow(ctx context.Context, q string, args ...any) pgx.Row
+	}
+}
+
+func (d pgDB) Query(ctx context.Context, q string, args ...any) (caserow.Rows, error) {
+	return d.db.Query(ctx, dollars(q, 1), args...)
+}
+
+func (d pgDB) QueryRow(ctx context.Context, q string, args ...any) caserow.Row {
+	return d.db.QueryRow(ctx, dollars(q, 1), args...)
+}
+
 func isUnique(err error) bool {
 	var pe *pgconn.PgError
 	return errors.As(err, &pe) && pe.Code == "23505"
 }
 
-var (
-	transitionCols    = caserow.Columns(caserow.TransitionColumns)
-	selectTransitions = `SELECT ` + transitionCols + ` FROM case_transitions`
-)
+var transitionCols = caserow.Columns(caserow.TransitionColumns)
 
 // Create stores a new case and its first transition in one statement.
 func (s *Store) Create(ctx context.Context, c *cases.Case, t *cases.Transition) error {
@@ -331,16 +338,7 @@ func (s *Store) Update(ctx context.Context, c *cases.Case, t *cases.Transition) 
 	SELECT seq FROM t CROSS JOIN LATERAL (SELECT pg_notify($29, $1::text || ':' || t.seq)) n`, args...).Scan(&seq)
 	if errors.Is(err, pgx.ErrNoRows) || isUnique(err) {
 		c.Version = old
-		var st cases.State
-		var v int64
-		err := s.pool.QueryRow(ctx, `SELECT state, version FROM case_cases WHERE id = $1`, c.ID).Scan(&st, &v)
-		if errors.Is(err, pgx.ErrNoRows) {
-			return fmt.Errorf("case %d: %w", c.ID, data.ErrNotFound)
-		}
-		if err != nil {
-			return fmt.Errorf("update case %d: %w", c.ID, err)
-		}
-		return caserow.Conflict(c, t, st, v, old)
+		return s.Conflict(s.pool.QueryRow(ctx, `SELECT state, version FROM case_cases WHERE id = $1`, c.ID), c, t, old)
 	}
 	if err != nil {
 		c.Version = old
@@ -351,161 +349,9 @@ func (s *Store) Update(ctx context.Context, c *cases.Case, t *cases.Transition) 
 	return nil
 }
 
-// Get returns one case.
-func (s *Store) Get(ctx context.Context, id int64) (*cases.Case, error) {
-	var r caserow.CaseRow
-	err := s.pool.QueryRow(ctx, `SELECT doc::text, lon, lat FROM case_cases WHERE id = $1`, id).Scan(r.Dest()...)
-	if errors.Is(err, pgx.ErrNoRows) {
-		return nil, fmt.Errorf("case %d: %w", id, data.ErrNotFound)
-	}
-	if err != nil {
-		return nil, fmt.Errorf("case %d: %w", id, err)
-	}
-	return r.Case()
-}
-
-// List returns one page of matching cases.
-func (s *Store) List(ctx context.Context, f cases.Filter) (cases.Page, error) {
-	q, args, count, countArgs := caserow.Listing(&f, "doc::text")
-	p := cases.Page{Cases: []*cases.Case{}, Offset: f.Offset, Limit: f.Limit, Total: -1}
-	rows, err := s.pool.Query(ctx, dollars(q, 1), args...)
-	if err != nil {
-		return p, fmt.Errorf("list cases: %w", err)
-	}
-	defer rows.Close()
-	for rows.Next() {
-		var r caserow.CaseRow
-		if err := rows.Scan(r.Dest()...); err != nil {
-			return p, fmt.Errorf("list cases: %w", err)
-		}
-		c, err := r.Case()
-		if err != nil {
-			return p, err
-		}
-		p.Cases = append(p.Cases, c)
-	}
-	if err := rows.Err(); err != nil {
-		return p, fmt.Errorf("list cases: %w", err)
-	}
-	if !f.NoTotal {
-		if err := s.pool.QueryRow(ctx, dollars(count, 1), countArgs...).Scan(&p.Total); err != nil {
-			return p, fmt.Errorf("count cases: %w", err)
-		}
-	}
-	return p, nil
-}
-
-// Transitions returns a case's transitions in order.
-func (s *Store) Transitions(ctx context.Context, id int64) ([]cases.Transition, error) {
-	out, err := s.transitions(ctx, selectTransitions+` WHERE case_id = $1 ORDER BY seq`, id)
-	if err != nil {
-		return nil, fmt.Errorf("transitions of case %d: %w", id, err)
-	}
-	if len(out) == 0 {
-		if _, err := s.Get(ctx, id); err != nil {
-			return nil, err
-		}
-	}
-	return out, nil
-}
-
-// TransitionsBetween returns the transitions recorded in [from, to).
-func (s *Store) TransitionsBetween(ctx context.Context, from, to time.Time, limit int) ([]cases.Transition, error) {
-	out, err := s.transitions(ctx, selectTransitions+` WHERE at >= $1 AND at < $2 ORDER BY at, case_id, seq LIMIT $3`, caserow.MS(from), caserow.MS(to), limit)
-	if err != nil {
-		return nil, fmt.Errorf("transitions: %w", err)
-	}
-	return out, nil
-}
-
-func (s *Store) transitions(ctx context.Context, q string, args ...any) ([]cases.Transition, error) {
-	rows, err := s.pool.Query(ctx, q, args...)
-	if err != nil {
-		return nil, err
-	}
-	defer rows.Close()
-	out := []cases.Transition{}
-	for rows.Next() {
-		var r caserow.TransitionRow
-		if err := rows.Scan(r.Dest()...); err != nil {
-			return nil, err
-		}
-		out = append(out, r.Transition())
-	}
-	return out, rows.Err()
-}
-
-// Scan calls fn for the cases reported in [from, to).
-func (s *Store) Scan(ctx context.Context, from, to time.Time, fn func(*cases.Case) bool) error {
-	return s.scan(ctx, &cases.Filter{ReportedFrom: from, ReportedTo: to}, fn)
-}
-
-// All calls fn for every case.
-func (s *Store) All(ctx context.Context, fn func(*cases.Case) bool) error {
-	return s.scan(ctx, &cases.Filter{}, fn)
-}
-
-// scan pages by id (no long-lived cursor), decoding each page before
-// calling fn.
-func (s *Store) scan(ctx context.Context, f *cases.Filter, fn func(*cases.Case) bool) error {
-	q, args := caserow.ScanQuery(f, "doc::text")
-	q = dollars(q, 1)
-	var after int64
-	for {
-		rows, err := s.pool.Query(ctx, q, append(args, after)...)
-		if err != nil {
-			return fmt.Errorf("scan cases: %w", err)
-		}
-		var page []*cases.Case
-		for rows.Next() {
-			var r caserow.CaseRow
-			if err := rows.Scan(append([]any{&after}, r.Dest()...)...); err != nil {
-				rows.Close()
-				return fmt.Errorf("scan cases: %w", err)
-			}
-			c, err := r.Case()
-			if err != nil {
-				rows.Close()
-				return err
-			}
-			page = append(page, c)
-		}
-		rows.Close()
-		if err := rows.Err(); err != nil {
-			return fmt.Errorf("scan cases: %w", err)
-		}
-		for _, c := range page {
-			if !fn(c) {
-				return nil
-			}
-		}
-		if len(page) < caserow.ScanPage {
-			return nil
-		}
-	}
-}
-
 // AddAttachment records a stored file of a case.
 func (s *Store) AddAttachment(ctx context.Context, a *cases.Attachment) error {
 	return s.AddAttachmentContent(ctx, a, nil)
-}
-
-// Attachments lists a case's files.
-func (s *Store) Attachments(ctx context.Context, caseID int64) ([]cases.Attachment, error) {
-	rows, err := s.pool.Query(ctx, `SELECT `+caserow.Columns(caserow.AttachmentColumns)+` FROM case_attachments WHERE case_id = $1 ORDER BY id`, caseID)
-	if err != nil {
-		return nil, fmt.Errorf("attachments of case %d: %w", caseID, err)
-	}
-	defer rows.Close()
-	out := []cases.Attachment{}
-	for rows.Next() {
-		var r caserow.AttachmentRow
-		if err := rows.Scan(r.Dest()...); err != nil {
-			return nil, fmt.Errorf("attachments of case %d: %w", caseID, err)
-		}
-		out = append(out, r.Attachment())
-	}
-	return out, rows.Err()
 }
 
 // PutConfig stores a new version of the named configuration document.
@@ -542,43 +388,6 @@ func (s *Store) PutConfig(ctx context.Context, name string, body []byte, user st
 	return d, nil
 }
 
-// Config returns the named document at version (0: the latest).
-func (s *Store) Config(ctx context.Context, name string, version int64) (cases.ConfigDoc, error) {
-	q := `SELECT version, body, "user", at FROM case_config WHERE name = $1 ORDER BY version DESC LIMIT 1`
-	args := []any{name}
-	if version > 0 {
-		q = `SELECT version, body, "user", at FROM case_config WHERE name = $1 AND version = $2`
-		args = append(args, version)
-	}
-	var r caserow.ConfigRow
-	err := s.pool.QueryRow(ctx, q, args...).Scan(r.Dest()...)
-	if errors.Is(err, pgx.ErrNoRows) {
-		return cases.ConfigDoc{Name: name}, fmt.Errorf("config %s: %w", name, data.ErrNotFound)
-	}
-	if err != nil {
-		return cases.ConfigDoc{Name: name}, fmt.Errorf("config %s: %w", name, err)
-	}
-	return r.Config(name), nil
-}
-
-// ConfigVersions lists the stored versions of a document, newest first.
-func (s *Store) ConfigVersions(ctx context.Context, name string) ([]cases.ConfigDoc, error) {
-	rows, err := s.pool.Query(ctx, `SELECT version, "user", at FROM case_config WHERE name = $1 ORDER BY version DESC`, name)
-	if err != nil {
-		return nil, fmt.Errorf("config %s: %w", name, err)
-	}
-	defer rows.Close()
-	out := []cases.ConfigDoc{}
-	for rows.Next() {
-		var r caserow.ConfigRow
-		if err := rows.Scan(r.DestNoBody()...); err != nil {
-			return nil, fmt.Errorf("config %s: %w", name, err)
-		}
-		out = append(out, r.Config(name))
-	}
-	return out, rows.Err()
-}
-
 // MarkNotified records that a notification went out; false when it had
 // already been recorded (by any replica).
 func (s *Store) MarkNotified(ctx context.Context, caseID int64, kind string, dueAt time.Time) (bool, error) {
@@ -596,28 +405,6 @@ func (s *Store) ReleaseNotification(ctx context.Context, caseID int64, kind stri
 		return fmt.Errorf("notification of case %d: %w", caseID, err)
 	}
 	return nil
-}
-
-// Notified reports whether the notification was recorded.
-func (s *Store) Notified(ctx context.Context, caseID int64, kind string, dueAt time.Time) (bool, error) {
-	var ok bool
-	if err := s.pool.QueryRow(ctx, `SELECT EXISTS (SELECT 1 FROM case_notifications WHERE case_id = $1 AND kind = $2 AND due_at = $3)`, caseID, kind, caserow.MS(dueAt)).Scan(&ok); err != nil {
-		return false, fmt.Errorf("notification of case %d: %w", caseID, err)
-	}
-	return ok, nil
-}
-
-// CaseIDByNumber finds a case by its number.
-func (s *Store) CaseIDByNumber(ctx context.Context, number string) (int64, error) {
-	var id int64
-	err := s.pool.QueryRow(ctx, `SELECT id FROM case_cases WHERE number = $1`, number).Scan(&id)
-	if errors.Is(err, pgx.ErrNoRows) {
-		return 0, fmt.Errorf("case number %q: %w", number, data.ErrNotFound)
-	}
-	if err != nil {
-		return 0, fmt.Errorf("case number %q: %w", number, err)
-	}
-	return id, nil
 }
 
 // ErrReload ends ListenRemote when another process wrote in bulk
@@ -678,14 +465,14 @@ func (s *Store) ListenRemote(ctx context.Context, fn func(c *cases.Case, t *case
 			}
 			continue // gone (a dropped schema): nothing to show
 		}
-		ts, err := s.transitions(ctx, selectTransitions+` WHERE case_id = $1 AND seq = $2`, id, seq)
-		if err != nil || len(ts) == 0 {
+		t, err := s.Transition(ctx, id, seq)
+		if err != nil {
 			if ctx.Err() != nil {
 				return nil
 			}
 			continue
 		}
-		fn(c, &ts[0])
+		fn(c, &t)
 	}
 }
 

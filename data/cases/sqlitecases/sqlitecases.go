@@ -8,10 +8,7 @@ package sqlitecases
 import (
 	"context"
 	"database/sql"
-	"errors"
 	"fmt"
-	"runtime"
-	"strings"
 	"sync"
 	"time"
 
@@ -22,6 +19,7 @@ import (
 
 // Store is the case store on an SQLite database.
 type Store struct {
+	caserow.Reader
 	db *sql.DB
 	// mu serialises writes: SQLite has one writer, and a deferred
 	// transaction upgrading to a write lock could fail with SQLITE_BUSY.
@@ -58,16 +56,7 @@ var migrations = []string{
 		version INTEGER NOT NULL,
 		doc TEXT NOT NULL
 	);
-	CREATE INDEX case_cases_state_due ON case_cases(state, due_at);
-	CREATE INDEX case_cases_unit_state_due ON case_cases(unit, state, due_at);
-	CREATE INDEX case_cases_dispatcher_state_due ON case_cases(dispatcher, state, due_at);
-	CREATE INDEX case_cases_reported ON case_cases(reported_at);
-	CREATE INDEX case_cases_updated ON case_cases(updated_at);
-	CREATE INDEX case_cases_category_reported ON case_cases(category, reported_at);
-	CREATE INDEX case_cases_street ON case_cases(street, state);
-	CREATE INDEX case_cases_community ON case_cases(community, state);
-	CREATE INDEX case_cases_grid ON case_cases(unit_grid, state);
-	CREATE INDEX case_cases_reporter ON case_cases(reporter) WHERE reporter <> '';
+` + caserow.CaseIndexes + `
 	CREATE TABLE case_transitions (
 		case_id INTEGER NOT NULL REFERENCES case_cases(id),
 		seq INTEGER NOT NULL,
@@ -141,8 +130,34 @@ func New(ctx context.Context, db *sql.DB) (*Store, error) {
 			return nil, fmt.Errorf("case migration %d: %w", i+1, err)
 		}
 	}
-	return &Store{db: db}, nil
+	return &Store{Reader: caserow.Reader{DB: sqlDB{db}, Doc: "doc", NoRows: sql.ErrNoRows}, db: db}, nil
 }
+
+// sqlDB is a database/sql handle (the database or a transaction) as the
+// shared reads' caserow.DB.
+type sqlDB struct {
+	db interface {
+		QueryContext(ctx context.Context, q string, args ...any) (*sql.Rows, error)
+		QueryRowContext(ctx context.Context, q string, args ...any) *sql.Row
+	}
+}
+
+func (d sqlDB) Query(ctx context.Context, q string, args ...any) (caserow.Rows, error) {
+	rows, err := d.db.QueryContext(ctx, q, args...)
+	if err != nil {
+		return nil, err
+	}
+	return sqlRows{rows}, nil
+}
+
+func (d sqlDB) QueryRow(ctx context.Context, q string, args ...any) caserow.Row {
+	return d.db.QueryRowContext(ctx, q, args...)
+}
+
+// sqlRows drops the error of Close, which rows.Err reports.
+type sqlRows struct{ *sql.Rows }
+
+func (r sqlRows) Close() { r.Rows.Close() }
 
 // DB returns the database the store writes to.
 func (s *Store) DB() *sql.DB { return s.db }
@@ -184,7 +199,7 @@ func (s *Store) Create(ctx context.Context, c *cases.Case, t *cases.Transition) 
 		return fmt.Errorf("create case: %w", err)
 	}
 	if _, err := tx.ExecContext(ctx, `UPDATE case_cases SET number = ?, `+caseValuesSet+` WHERE id = ?`, append(vals[1:], c.ID)...); err != nil {
-		if strings.Contains(err.Error(), "UNIQUE") {
+		if isUnique(err) {
 			return fmt.Errorf("create case: number %q exists: %w", c.Number, data.ErrConflict)
 		}
 		return fmt.Errorf("create case: %w", err)
@@ -240,16 +255,7 @@ func (s *Store) update(ctx context.Context, c *cases.Case, t *cases.Transition, 
 		return fmt.Errorf("update case %d: %w", c.ID, err)
 	}
 	if n, _ := res.RowsAffected(); n != 1 {
-		var st cases.State
-		var v int64
-		err := tx.QueryRowContext(ctx, `SELECT state, version FROM case_cases WHERE id = ?`, c.ID).Scan(&st, &v)
-		if errors.Is(err, sql.ErrNoRows) {
-			return fmt.Errorf("case %d: %w", c.ID, data.ErrNotFound)
-		}
-		if err != nil {
-			return fmt.Errorf("update case %d: %w", c.ID, err)
-		}
-		return caserow.Conflict(c, t, st, v, old)
+		return s.Conflict(tx.QueryRowContext(ctx, `SELECT state, version FROM case_cases WHERE id = ?`, c.ID), c, t, old)
 	}
 	var seq int
 	if err := tx.QueryRowContext(ctx, `SELECT COALESCE(MAX(seq), 0) + 1 FROM case_transitions WHERE case_id = ?`, c.ID).Scan(&seq); err != nil {
@@ -265,176 +271,6 @@ func (s *Store) update(ctx context.Context, c *cases.Case, t *cases.Transition, 
 	return nil
 }
 
-// Get returns one case.
-func (s *Store) Get(ctx context.Context, id int64) (*cases.Case, error) {
-	var r caserow.CaseRow
-	err := s.db.QueryRowContext(ctx, `SELECT doc, lon, lat FROM case_cases WHERE id = ?`, id).Scan(r.Dest()...)
-	if errors.Is(err, sql.ErrNoRows) {
-		return nil, fmt.Errorf("case %d: %w", id, data.ErrNotFound)
-	}
-	if err != nil {
-		return nil, fmt.Errorf("case %d: %w", id, err)
-	}
-	return r.Case()
-}
-
-// List returns one page of matching cases.
-func (s *Store) List(ctx context.Context, f cases.Filter) (cases.Page, error) {
-	q, args, count, countArgs := caserow.Listing(&f, "doc")
-	p := cases.Page{Cases: []*cases.Case{}, Offset: f.Offset, Limit: f.Limit, Total: -1}
-	rows, err := s.db.QueryContext(ctx, q, args...)
-	if err != nil {
-		return p, fmt.Errorf("list cases: %w", err)
-	}
-	defer rows.Close()
-	for rows.Next() {
-		var r caserow.CaseRow
-		if err := rows.Scan(r.Dest()...); err != nil {
-			return p, fmt.Errorf("list cases: %w", err)
-		}
-		c, err := r.Case()
-		if err != nil {
-			return p, err
-		}
-		p.Cases = append(p.Cases, c)
-	}
-	if err := rows.Err(); err != nil {
-		return p, fmt.Errorf("list cases: %w", err)
-	}
-	if !f.NoTotal {
-		if err := s.db.QueryRowContext(ctx, count, countArgs...).Scan(&p.Total); err != nil {
-			return p, fmt.Errorf("count cases: %w", err)
-		}
-	}
-	return p, nil
-}
-
-var selectTransitions = `SELECT ` + caserow.Columns(caserow.TransitionColumns) + ` FROM case_transitions`
-
-// Transitions returns a case's transitions in order.
-func (s *Store) Transitions(ctx context.Context, id int64) ([]cases.Transition, error) {
-	out, err := s.transitions(ctx, selectTransitions+` WHERE case_id = ? ORDER BY seq`, id)
-	if err != nil {
-		return nil, fmt.Errorf("transitions of case %d: %w", id, err)
-	}
-	if len(out) == 0 {
-		if _, err := s.Get(ctx, id); err != nil {
-			return nil, err
-		}
-	}
-	return out, nil
-}
-
-// TransitionsBetween returns the transitions recorded in [from, to), oldest
-// first, at most limit (the Open311 updates feed).
-func (s *Store) TransitionsBetween(ctx context.Context, from, to time.Time, limit int) ([]cases.Transition, error) {
-	out, err := s.transitions(ctx, selectTransitions+` WHERE at >= ? AND at < ? ORDER BY at, case_id, seq LIMIT ?`, caserow.MS(from), caserow.MS(to), limit)
-	if err != nil {
-		return nil, fmt.Errorf("transitions: %w", err)
-	}
-	return out, nil
-}
-
-func (s *Store) transitions(ctx context.Context, q string, args ...any) ([]cases.Transition, error) {
-	rows, err := s.db.QueryContext(ctx, q, args...)
-	if err != nil {
-		return nil, err
-	}
-	defer rows.Close()
-	out := []cases.Transition{}
-	for rows.Next() {
-		var r caserow.TransitionRow
-		if err := rows.Scan(r.Dest()...); err != nil {
-			return nil, err
-		}
-		out = append(out, r.Transition())
-	}
-	return out, rows.Err()
-}
-
-// Scan calls fn for the cases reported in [from, to).
-func (s *Store) Scan(ctx context.Context, from, to time.Time, fn func(*cases.Case) bool) error {
-	return s.scan(ctx, &cases.Filter{ReportedFrom: from, ReportedTo: to}, fn)
-}
-
-// All calls fn for every case.
-func (s *Store) All(ctx context.Context, fn func(*cases.Case) bool) error {
-	return s.scan(ctx, &cases.Filter{}, fn)
-}
-
-// scan pages by id so that no read transaction stays open across a long
-// scan (it would hold the WAL back); each page's JSON is decoded on every
-// core, then handed to fn in id order.
-func (s *Store) scan(ctx context.Context, f *cases.Filter, fn func(*cases.Case) bool) error {
-	q, args := caserow.ScanQuery(f, "doc")
-	var after int64
-	page := make([]caserow.CaseRow, 0, caserow.ScanPage)
-	out := make([]*cases.Case, caserow.ScanPage)
-	workers := max(1, runtime.GOMAXPROCS(0))
-	for {
-		rows, err := s.db.QueryContext(ctx, q, append(args, after)...)
-		if err != nil {
-			return fmt.Errorf("scan cases: %w", err)
-		}
-		page = page[:0]
-		for rows.Next() {
-			var r caserow.CaseRow
-			if err := rows.Scan(append([]any{&after}, r.Dest()...)...); err != nil {
-				rows.Close()
-				return fmt.Errorf("scan cases: %w", err)
-			}
-			page = append(page, r)
-		}
-		err = rows.Err()
-		rows.Close()
-		if err != nil {
-			return fmt.Errorf("scan cases: %w", err)
-		}
-		if len(page) == 0 {
-			return nil
-		}
-		if err := decodePage(page, out, workers); err != nil {
-			return err
-		}
-		for i := range page {
-			if !fn(out[i]) {
-				return nil
-			}
-			out[i] = nil
-		}
-		if len(page) < caserow.ScanPage {
-			return nil
-		}
-	}
-}
-
-// decodePage decodes page into out on workers goroutines.
-func decodePage(page []caserow.CaseRow, out []*cases.Case, workers int) error {
-	errs := make([]error, workers)
-	var wg sync.WaitGroup
-	chunk := (len(page) + workers - 1) / workers
-	for w := 0; w < workers; w++ {
-		lo, hi := w*chunk, min(len(page), (w+1)*chunk)
-		if lo >= hi {
-			continue
-		}
-		wg.Add(1)
-		go func(w, lo, hi int) {
-			defer wg.Done()
-			for i := lo; i < hi; i++ {
-				c, err := page[i].Case()
-				if err != nil {
-					errs[w] = err
-					return
-				}
-				out[i] = c
-			}
-		}(w, lo, hi)
-	}
-	wg.Wait()
-	return errors.Join(errs...)
-}
-
 // AddAttachment records a stored file of a case.
 func (s *Store) AddAttachment(ctx context.Context, a *cases.Attachment) error {
 	s.mu.Lock()
@@ -446,24 +282,6 @@ func (s *Store) AddAttachment(ctx context.Context, a *cases.Attachment) error {
 	}
 	a.ID, _ = res.LastInsertId()
 	return nil
-}
-
-// Attachments lists a case's files.
-func (s *Store) Attachments(ctx context.Context, caseID int64) ([]cases.Attachment, error) {
-	rows, err := s.db.QueryContext(ctx, `SELECT `+caserow.Columns(caserow.AttachmentColumns)+` FROM case_attachments WHERE case_id = ? ORDER BY id`, caseID)
-	if err != nil {
-		return nil, fmt.Errorf("attachments of case %d: %w", caseID, err)
-	}
-	defer rows.Close()
-	out := []cases.Attachment{}
-	for rows.Next() {
-		var r caserow.AttachmentRow
-		if err := rows.Scan(r.Dest()...); err != nil {
-			return nil, fmt.Errorf("attachments of case %d: %w", caseID, err)
-		}
-		out = append(out, r.Attachment())
-	}
-	return out, rows.Err()
 }
 
 // PutConfig stores a new version of the named configuration document and
@@ -497,44 +315,6 @@ func (s *Store) PutConfig(ctx context.Context, name string, body []byte, user st
 	return d, nil
 }
 
-// Config returns the named document at version (0: the latest); a missing
-// one wraps data.ErrNotFound.
-func (s *Store) Config(ctx context.Context, name string, version int64) (cases.ConfigDoc, error) {
-	q := `SELECT version, body, "user", at FROM case_config WHERE name = ? ORDER BY version DESC LIMIT 1`
-	args := []any{name}
-	if version > 0 {
-		q = `SELECT version, body, "user", at FROM case_config WHERE name = ? AND version = ?`
-		args = append(args, version)
-	}
-	var r caserow.ConfigRow
-	err := s.db.QueryRowContext(ctx, q, args...).Scan(r.Dest()...)
-	if errors.Is(err, sql.ErrNoRows) {
-		return cases.ConfigDoc{Name: name}, fmt.Errorf("config %s: %w", name, data.ErrNotFound)
-	}
-	if err != nil {
-		return cases.ConfigDoc{Name: name}, fmt.Errorf("config %s: %w", name, err)
-	}
-	return r.Config(name), nil
-}
-
-// ConfigVersions lists the stored versions of a document, newest first.
-func (s *Store) ConfigVersions(ctx context.Context, name string) ([]cases.ConfigDoc, error) {
-	rows, err := s.db.QueryContext(ctx, `SELECT version, "user", at FROM case_config WHERE name = ? ORDER BY version DESC`, name)
-	if err != nil {
-		return nil, fmt.Errorf("config %s: %w", name, err)
-	}
-	defer rows.Close()
-	out := []cases.ConfigDoc{}
-	for rows.Next() {
-		var r caserow.ConfigRow
-		if err := rows.Scan(r.DestNoBody()...); err != nil {
-			return nil, fmt.Errorf("config %s: %w", name, err)
-		}
-		out = append(out, r.Config(name))
-	}
-	return out, rows.Err()
-}
-
 // MarkNotified records that a notification of kind for the case's deadline
 // dueAt went out; it reports false when it had already been recorded.
 func (s *Store) MarkNotified(ctx context.Context, caseID int64, kind string, dueAt time.Time) (bool, error) {
@@ -546,29 +326,6 @@ func (s *Store) MarkNotified(ctx context.Context, caseID int64, kind string, due
 	}
 	n, _ := res.RowsAffected()
 	return n == 1, nil
-}
-
-// Notified reports whether a notification of kind for the case's deadline
-// dueAt was recorded by MarkNotified.
-func (s *Store) Notified(ctx context.Context, caseID int64, kind string, dueAt time.Time) (bool, error) {
-	var n int
-	if err := s.db.QueryRowContext(ctx, `SELECT COUNT(*) FROM case_notifications WHERE case_id = ? AND kind = ? AND due_at = ?`, caseID, kind, caserow.MS(dueAt)).Scan(&n); err != nil {
-		return false, fmt.Errorf("notification of case %d: %w", caseID, err)
-	}
-	return n > 0, nil
-}
-
-// CaseIDByNumber finds a case by its number.
-func (s *Store) CaseIDByNumber(ctx context.Context, number string) (int64, error) {
-	var id int64
-	err := s.db.QueryRowContext(ctx, `SELECT id FROM case_cases WHERE number = ?`, number).Scan(&id)
-	if errors.Is(err, sql.ErrNoRows) {
-		return 0, fmt.Errorf("case number %q: %w", number, data.ErrNotFound)
-	}
-	if err != nil {
-		return 0, fmt.Errorf("case number %q: %w", number, err)
-	}
-	return id, nil
 }
 
 // Has reports whether db holds the case tables, without creating them

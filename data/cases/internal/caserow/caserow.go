@@ -9,7 +9,6 @@ package caserow
 import (
 	"encoding/json"
 	"fmt"
-	"strconv"
 	"strings"
 	"sync"
 	"time"
@@ -52,6 +51,20 @@ func Columns(cols []string) string {
 func Placeholders(n int) string {
 	return strings.TrimSuffix(strings.Repeat("?, ", n), ", ")
 }
+
+// CaseIndexes are the indexes of case_cases, the same in both dialects:
+// the queues (state, unit, dispatcher by deadline), the time ranges and the
+// filters of the listings.
+const CaseIndexes = `CREATE INDEX case_cases_state_due ON case_cases(state, due_at);
+	CREATE INDEX case_cases_unit_state_due ON case_cases(unit, state, due_at);
+	CREATE INDEX case_cases_dispatcher_state_due ON case_cases(dispatcher, state, due_at);
+	CREATE INDEX case_cases_reported ON case_cases(reported_at);
+	CREATE INDEX case_cases_updated ON case_cases(updated_at);
+	CREATE INDEX case_cases_category_reported ON case_cases(category, reported_at);
+	CREATE INDEX case_cases_street ON case_cases(street, state);
+	CREATE INDEX case_cases_community ON case_cases(community, state);
+	CREATE INDEX case_cases_grid ON case_cases(unit_grid, state);
+	CREATE INDEX case_cases_reporter ON case_cases(reporter) WHERE reporter <> '';`
 
 // CaseColumns are the columns of case_cases in the order of CaseValues.
 var CaseColumns = []string{"id", "number", "state", "kind", "category", "source", "unit", "street", "community", "unit_grid",
@@ -107,12 +120,6 @@ func NewCase(c *cases.Case) {
 // date in China (UTC+8, no daylight saving) and the id on seven digits.
 func Number(c *cases.Case) string {
 	return fmt.Sprintf("%s%07d", c.ReportedAt.In(cases.ChinaTime).Format("20060102"), c.ID)
-}
-
-// Conflict is the error of an update whose case moved on to version v in
-// state st since the caller read version old.
-func Conflict(c *cases.Case, t *cases.Transition, st cases.State, v, old int64) error {
-	return &cases.ConflictError{ID: c.ID, Action: t.Action, State: st, Version: v, Reason: fmt.Sprintf("changed by someone else (version %d, not %d)", v, old)}
 }
 
 // TransitionColumns are the columns of case_transitions in the order of
@@ -315,37 +322,6 @@ func AndWhere(where, cond string) string {
 		return " WHERE " + cond
 	}
 	return where + " AND " + cond
-}
-
-// Listing is the query of one page of f: limit and offset brought into
-// range (in f), the SQL of `SELECT doc, lon, lat ... LIMIT ? OFFSET ?`
-// (doc selected as docExpr), its arguments, and the count query.
-func Listing(f *cases.Filter, docExpr string) (list string, args []any, count string, countArgs []any) {
-	if f.Limit <= 0 {
-		f.Limit = cases.DefaultPageSize
-	}
-	f.Limit = min(f.Limit, cases.MaxPageSize)
-	f.Offset = max(f.Offset, 0)
-	where, wargs := Where(f)
-	order := " ORDER BY id DESC"
-	if f.Sort == cases.SortDue {
-		order = " ORDER BY due_at IS NULL, due_at, id"
-	}
-	list = `SELECT ` + docExpr + `, lon, lat FROM case_cases` + where + order + ` LIMIT ? OFFSET ?`
-	args = append(append([]any{}, wargs...), f.Limit, f.Offset)
-	return list, args, `SELECT COUNT(*) FROM case_cases` + where, wargs
-}
-
-// ScanPage is how many cases one query of a full scan reads: scans page
-// by id so that no read transaction stays open across a long scan.
-const ScanPage = 10000
-
-// ScanQuery is the query of the next page of a scan of the cases f
-// selects after a given id, `SELECT id, doc, lon, lat` (doc selected as
-// docExpr), and its arguments less that id, which comes last.
-func ScanQuery(f *cases.Filter, docExpr string) (string, []any) {
-	where, args := Where(f)
-	return `SELECT id, ` + docExpr + `, lon, lat FROM case_cases` + AndWhere(where, "id > ?") + ` ORDER BY id LIMIT ` + strconv.Itoa(ScanPage), args
 }
 
 // Listeners are the change listeners of a store (cases.Store.OnChange).
