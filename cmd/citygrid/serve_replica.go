@@ -14,7 +14,6 @@ import (
 	"citygrid/api"
 	"citygrid/data"
 	"citygrid/data/cases/pgcases"
-	"citygrid/spatial"
 	"citygrid/tiles"
 	"citygrid/tiles/mbtiles"
 )
@@ -167,7 +166,7 @@ func rewind(ds *data.Dataset, changes []data.Change) (*data.Dataset, error) {
 	for i := len(changes) - 1; i >= 0; i-- {
 		ch := &changes[i]
 		switch ch.Layer {
-		case spatial.LayerComponents:
+		case data.LayerComponents:
 			if ch.Op == data.OpInsert {
 				delete(comps, ch.Code)
 				continue
@@ -180,7 +179,7 @@ func rewind(ds *data.Dataset, changes []data.Change) (*data.Dataset, error) {
 			}
 			c := *ch.BeforeComponent
 			comps[ch.Code] = &c
-		case spatial.LayerUnitGrids:
+		case data.LayerUnitGrids:
 			if ch.Op == data.OpInsert {
 				delete(grids, ch.Code)
 				continue

@@ -189,9 +189,9 @@ FROM changes WHERE layer = $1 AND code = $2 ORDER BY seq`, layer, code)
 		return nil, fmt.Errorf("pgstore: history of %s %s: %w", layer, code, err)
 	}
 	if len(out) == 0 {
-		table := "components"
+		table := data.LayerComponents
 		if layer == data.LayerUnitGrids {
-			table = "unit_grids"
+			table = data.LayerUnitGrids
 		}
 		var n int
 		if err := s.pool.QueryRow(ctx, `SELECT count(*) FROM `+table+` WHERE code = $1`, code).Scan(&n); err != nil {
