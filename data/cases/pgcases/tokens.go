@@ -2,7 +2,6 @@ package pgcases
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"time"
 
@@ -45,26 +44,13 @@ func timeOrNil(t time.Time) any {
 
 // CreateToken implements data.TokenStore.
 func (s *Store) CreateToken(ctx context.Context, p data.Principal, note string, expiresAt time.Time) (string, data.Token, error) {
-	if err := data.CheckPrincipal(p); err != nil {
-		return "", data.Token{}, err
-	}
-	if len(note) > 500 {
-		return "", data.Token{}, &data.ValidationError{Field: "note", Reason: "at most 500 characters"}
-	}
-	now := time.Now().UTC().Truncate(time.Microsecond)
-	if !expiresAt.IsZero() && !expiresAt.After(now) {
-		return "", data.Token{}, &data.ValidationError{Field: "expires", Reason: "lies in the past"}
-	}
-	tok, h, err := data.NewToken()
+	// PostgreSQL keeps microseconds.
+	tok, h, t, err := data.IssueToken(p, note, expiresAt, time.Microsecond)
 	if err != nil {
 		return "", data.Token{}, err
 	}
-	t := data.Token{ID: h.ID(), Principal: p, Note: note, CreatedAt: now}
-	if !expiresAt.IsZero() {
-		t.ExpiresAt = expiresAt.UTC().Truncate(time.Microsecond)
-	}
 	if _, err := s.pool.Exec(ctx, `INSERT INTO citygrid_tokens (id, hash, "user", role, unit, note, created_at, expires_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)`,
-		t.ID, h[:], p.User, string(p.Role), p.Unit, note, now, timeOrNil(t.ExpiresAt)); err != nil {
+		t.ID, h[:], p.User, string(p.Role), p.Unit, note, t.CreatedAt, timeOrNil(t.ExpiresAt)); err != nil {
 		return "", data.Token{}, fmt.Errorf("create token: %w", err)
 	}
 	return tok, t, nil
@@ -73,13 +59,7 @@ func (s *Store) CreateToken(ctx context.Context, p data.Principal, note string, 
 // TokenByHash implements data.TokenStore.
 func (s *Store) TokenByHash(ctx context.Context, h data.TokenHash) (data.Token, error) {
 	t, err := scanPGToken(s.pool.QueryRow(ctx, `SELECT `+pgTokenColumns+` FROM citygrid_tokens WHERE hash = $1`, h[:]))
-	if errors.Is(err, pgx.ErrNoRows) {
-		return t, fmt.Errorf("token %s: %w", h.ID(), data.ErrNotFound)
-	}
-	if err != nil {
-		return t, fmt.Errorf("read token %s: %w", h.ID(), err)
-	}
-	return t, nil
+	return data.FoundToken(t, err, pgx.ErrNoRows, h.ID(), "read")
 }
 
 // Tokens implements data.TokenStore.
@@ -89,18 +69,7 @@ func (s *Store) Tokens(ctx context.Context) ([]data.Token, error) {
 		return nil, fmt.Errorf("list tokens: %w", err)
 	}
 	defer rows.Close()
-	var out []data.Token
-	for rows.Next() {
-		t, err := scanPGToken(rows)
-		if err != nil {
-			return nil, fmt.Errorf("list tokens: %w", err)
-		}
-		out = append(out, t)
-	}
-	if err := rows.Err(); err != nil {
-		return nil, fmt.Errorf("list tokens: %w", err)
-	}
-	return out, nil
+	return data.ListTokens(rows, func(r pgx.Rows) (data.Token, error) { return scanPGToken(r) })
 }
 
 // RevokeToken implements data.TokenStore; revoking a revoked token keeps
@@ -111,13 +80,7 @@ func (s *Store) RevokeToken(ctx context.Context, id string) (data.Token, error) 
 		return data.Token{}, fmt.Errorf("revoke token %s: %w", id, err)
 	}
 	t, err := scanPGToken(s.pool.QueryRow(ctx, `SELECT `+pgTokenColumns+` FROM citygrid_tokens WHERE id = $1`, id))
-	if errors.Is(err, pgx.ErrNoRows) {
-		return t, fmt.Errorf("token %s: %w", id, data.ErrNotFound)
-	}
-	if err != nil {
-		return t, fmt.Errorf("revoke token %s: %w", id, err)
-	}
-	return t, nil
+	return data.FoundToken(t, err, pgx.ErrNoRows, id, "revoke")
 }
 
 // TokenRevocations implements data.TokenStore.
