@@ -7,7 +7,6 @@ import (
 	"fmt"
 	"net/http"
 	"net/http/httptest"
-	"os"
 	"sync"
 	"testing"
 
@@ -20,11 +19,7 @@ import (
 
 // TestMain stops the throwaway PostgreSQL cluster the PostgreSQL tests
 // started, if any.
-func TestMain(m *testing.M) {
-	code := m.Run()
-	casestest.StopPostgreSQL()
-	os.Exit(code)
-}
+func TestMain(m *testing.M) { casestest.Main(m) }
 
 func openPG(t testing.TB, n int) []*pgcases.Store { return casestest.OpenPG(t, n) }
 

@@ -5,7 +5,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"path/filepath"
 	"slices"
 	"sync"
 	"testing"
@@ -13,8 +12,8 @@ import (
 
 	"citygrid/data"
 	"citygrid/data/cases"
+	"citygrid/data/cases/casestest"
 	"citygrid/data/cases/sqlitecases"
-	"citygrid/data/gpkg"
 
 	"github.com/paulmach/orb"
 )
@@ -57,20 +56,7 @@ func (c *clock) now() time.Time          { c.mu.Lock(); defer c.mu.Unlock(); ret
 func (c *clock) advance(d time.Duration) { c.mu.Lock(); c.t = c.t.Add(d); c.mu.Unlock() }
 
 // openStore opens the SQLite case store of a fresh GeoPackage file.
-func openStore(t testing.TB) *sqlitecases.Store {
-	t.Helper()
-	ctx := context.Background()
-	g, err := gpkg.Open(ctx, filepath.Join(t.TempDir(), "c.gpkg"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { g.Close() })
-	s, err := sqlitecases.New(ctx, g.DB())
-	if err != nil {
-		t.Fatal(err)
-	}
-	return s
-}
+func openStore(t testing.TB) *sqlitecases.Store { return casestest.OpenSQLite(t) }
 
 func newService(t testing.TB) (*cases.Service, *clock) {
 	st := openStore(t)

@@ -22,7 +22,7 @@ var (
 // PostgreSQL returns the URL of a PostgreSQL server for the case store
 // tests: CITYGRID_TEST_POSTGRES, or a throwaway cluster (test/pgtest)
 // started on first use. Without one the test skips, or fails when CI is
-// set. The package's TestMain calls StopPostgreSQL.
+// set. The package's TestMain calls Main.
 func PostgreSQL(t testing.TB) string {
 	t.Helper()
 	if u := os.Getenv("CITYGRID_TEST_POSTGRES"); u != "" {
@@ -38,11 +38,14 @@ func PostgreSQL(t testing.TB) string {
 	return pgCluster.URL
 }
 
-// StopPostgreSQL stops the cluster PostgreSQL started, if any.
-func StopPostgreSQL() {
+// Main runs a package's tests (its TestMain calls it) and then stops the
+// cluster PostgreSQL started, if any.
+func Main(m *testing.M) {
+	code := m.Run()
 	if pgCluster != nil {
 		pgCluster.Stop()
 	}
+	os.Exit(code)
 }
 
 // OpenPG opens n stores (n replicas' pools) on a fresh schema of the test

@@ -1,7 +1,6 @@
 package pgcases_test
 
 import (
-	"os"
 	"testing"
 
 	"citygrid/data/cases"
@@ -11,11 +10,7 @@ import (
 
 // TestMain stops the throwaway PostgreSQL cluster the tests started, if
 // any.
-func TestMain(m *testing.M) {
-	code := m.Run()
-	casestest.StopPostgreSQL()
-	os.Exit(code)
-}
+func TestMain(m *testing.M) { casestest.Main(m) }
 
 func openPG(t testing.TB, n int) []*pgcases.Store { return casestest.OpenPG(t, n) }
 
