@@ -176,7 +176,7 @@ func tileHasCode(gz []byte, code string) bool {
 		return false
 	}
 	for _, l := range ls {
-		if l.Name != tiles.LayerComponents {
+		if l.Name != data.LayerComponents {
 			continue
 		}
 		for _, f := range l.Features {

@@ -14,6 +14,7 @@ import (
 
 	"citygrid/data"
 	"citygrid/data/cases"
+	"citygrid/data/cases/sqlitecases"
 	"citygrid/data/gpkg"
 	"citygrid/data/gpkg/gpkgtest"
 	"citygrid/spatial"
@@ -66,7 +67,7 @@ func TestCloseStopsEveryGoroutine(t *testing.T) {
 	bakeCity(t, ds, dir)
 	// A case in the store makes the board load in the background; a
 	// webhook in the stored settings starts the sweeps.
-	cs, err := cases.NewSQLStore(ctx, st.DB())
+	cs, err := sqlitecases.New(ctx, st.DB())
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -72,7 +72,7 @@ func (l *Live) Apply(changes []data.Change) {
 		l.qmu.Unlock()
 		return
 	}
-	grids = l.geo != nil && slices.ContainsFunc(changes, func(ch data.Change) bool { return ch.Layer == spatial.LayerUnitGrids })
+	grids = l.geo != nil && slices.ContainsFunc(changes, func(ch data.Change) bool { return ch.Layer == data.LayerUnitGrids })
 	req := &liveReq{changes: changes, done: make(chan struct{})}
 	l.queue = append(l.queue, req)
 	if l.leading {
@@ -161,10 +161,10 @@ func (l *Live) reconcile(changes []data.Change) []data.Change {
 			return v
 		}
 		switch k.layer {
-		case spatial.LayerComponents:
+		case data.LayerComponents:
 			_, ok := l.ix.Component(k.code)
 			return ok
-		case spatial.LayerUnitGrids:
+		case data.LayerUnitGrids:
 			_, ok := l.ix.UnitGrid(k.code)
 			return ok
 		}

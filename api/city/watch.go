@@ -129,13 +129,13 @@ func (w *storeWatch) imported(ctx context.Context, ds *data.Dataset) ([]data.Cha
 		for i := range ds.UnitGrids {
 			g := &ds.UnitGrids[i]
 			if _, ok := w.ix.UnitGrid(g.Code); !ok {
-				changes = append(changes, data.Change{Layer: spatial.LayerUnitGrids, Op: data.OpInsert, Code: g.Code, AfterUnitGrid: g})
+				changes = append(changes, data.Change{Layer: data.LayerUnitGrids, Op: data.OpInsert, Code: g.Code, AfterUnitGrid: g})
 			}
 		}
 		for i := range ds.Components {
 			c := &ds.Components[i]
 			if _, ok := w.ix.Component(c.Code); !ok {
-				changes = append(changes, data.Change{Layer: spatial.LayerComponents, Op: data.OpInsert, Code: c.Code, Version: c.Version, AfterComponent: c})
+				changes = append(changes, data.Change{Layer: data.LayerComponents, Op: data.OpInsert, Code: c.Code, Version: c.Version, AfterComponent: c})
 			}
 		}
 		old := w.ix.Dataset()
@@ -159,7 +159,7 @@ func (w *storeWatch) imported(ctx context.Context, ds *data.Dataset) ([]data.Cha
 	})
 	kept := changes[:0]
 	for _, ch := range changes {
-		if ch.Layer == spatial.LayerComponents {
+		if ch.Layer == data.LayerComponents {
 			if _, err := w.store.Component(ctx, ch.Code); err != nil {
 				continue
 			}

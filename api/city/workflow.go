@@ -12,6 +12,8 @@ import (
 	"citygrid/api/city/caseboard"
 	"citygrid/data"
 	"citygrid/data/cases"
+	"citygrid/data/cases/pgcases"
+	"citygrid/data/cases/sqlitecases"
 	"citygrid/spatial"
 
 	"github.com/paulmach/orb"
@@ -48,7 +50,7 @@ func openCaseStore(ctx context.Context, cfg Config) (st cases.ServerStore, owned
 	case cfg.Cases != nil:
 		return cfg.Cases, nil, nil
 	case cfg.CasesURL != "":
-		pg, err := cases.OpenPG(ctx, cfg.CasesURL, "")
+		pg, err := pgcases.Open(ctx, cfg.CasesURL, "")
 		if err != nil {
 			return nil, nil, fmt.Errorf("open case store: %w", err)
 		}
@@ -58,7 +60,7 @@ func openCaseStore(ctx context.Context, cfg Config) (st cases.ServerStore, owned
 	if !ok || dbs.DB() == nil {
 		return nil, nil, nil
 	}
-	sq, err := cases.NewSQLStore(ctx, dbs.DB())
+	sq, err := sqlitecases.New(ctx, dbs.DB())
 	if err != nil {
 		return nil, nil, fmt.Errorf("open case store: %w", err)
 	}

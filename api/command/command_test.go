@@ -23,6 +23,7 @@ import (
 	"citygrid/api/maps"
 	"citygrid/data"
 	"citygrid/data/cases"
+	"citygrid/data/cases/sqlitecases"
 	"citygrid/data/cases/stats"
 	"citygrid/data/gpkg"
 
@@ -364,7 +365,7 @@ func TestBoardFollowsTheCaseStore(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer st.Close()
-	store, err := cases.NewSQLStore(ctx, st.DB())
+	store, err := sqlitecases.New(ctx, st.DB())
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -410,7 +411,7 @@ func TestPostScoresFromTheCaseStore(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer st.Close()
-	store, err := cases.NewSQLStore(ctx, st.DB())
+	store, err := sqlitecases.New(ctx, st.DB())
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -20,7 +20,7 @@ import (
 	"citygrid/api/internal/apitest"
 	"citygrid/api/internal/routertest"
 	"citygrid/data"
-	"citygrid/data/cases"
+	"citygrid/data/cases/pgcases"
 	"citygrid/test/pgtest"
 )
 
@@ -50,7 +50,7 @@ func TestCasesOnPostgreSQLAcrossReplicas(t *testing.T) {
 		"adm": {User: "root", Role: data.RoleAdmin},
 	}
 	replica := func() http.Handler {
-		cs, err := cases.OpenPG(ctx, cl.URL, "")
+		cs, err := pgcases.Open(ctx, cl.URL, "")
 		if err != nil {
 			t.Fatal(err)
 		}

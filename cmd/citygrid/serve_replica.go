@@ -11,7 +11,6 @@ import (
 
 	"citygrid/api/city"
 	"citygrid/data"
-	"citygrid/spatial"
 	"citygrid/tiles"
 	"citygrid/tiles/mbtiles"
 )
@@ -147,7 +146,7 @@ func rewind(ds *data.Dataset, changes []data.Change) (*data.Dataset, error) {
 	for i := len(changes) - 1; i >= 0; i-- {
 		ch := &changes[i]
 		switch ch.Layer {
-		case spatial.LayerComponents:
+		case data.LayerComponents:
 			if ch.Op == data.OpInsert {
 				delete(comps, ch.Code)
 				continue
@@ -160,7 +159,7 @@ func rewind(ds *data.Dataset, changes []data.Change) (*data.Dataset, error) {
 			}
 			c := *ch.BeforeComponent
 			comps[ch.Code] = &c
-		case spatial.LayerUnitGrids:
+		case data.LayerUnitGrids:
 			if ch.Op == data.OpInsert {
 				delete(grids, ch.Code)
 				continue

@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"citygrid/data/cases"
+	"citygrid/data/cases/pgcases"
 	"citygrid/test/pgtest"
 )
 
@@ -35,7 +36,7 @@ var (
 // pgCases opens two case stores (two pools, as two replicas have) on a new
 // schema of CITYGRID_TEST_POSTGRES or of a throwaway cluster; without
 // PostgreSQL the test skips, or fails when CI is set.
-func pgCases(t *testing.T) (a, b *cases.PGStore) {
+func pgCases(t *testing.T) (a, b *pgcases.Store) {
 	t.Helper()
 	url := os.Getenv("CITYGRID_TEST_POSTGRES")
 	if url == "" {
@@ -49,9 +50,9 @@ func pgCases(t *testing.T) (a, b *cases.PGStore) {
 		url = pgCluster.URL
 	}
 	schema := fmt.Sprintf("city_board_%d_%d", os.Getpid(), pgSchemas.Add(1))
-	var out []*cases.PGStore
+	var out []*pgcases.Store
 	for i := range 2 {
-		s, err := cases.OpenPG(context.Background(), url, schema)
+		s, err := pgcases.Open(context.Background(), url, schema)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -76,7 +77,7 @@ func TestBoardLoadsAHistoryImportedIntoPostgres(t *testing.T) {
 	now := time.Now()
 	logger := slog.New(slog.NewTextHandler(io.Discard, nil))
 	direct := directBoard(ix, all, trs, logger)
-	if err := pg0.ImportCases(ctx, slices.Clone(all), slices.Clone(trs)); err != nil {
+	if err := pg0.ImportHistory(ctx, &cases.History{Cases: slices.Clone(all), Transitions: slices.Clone(trs)}, cases.AppendHistory); err != nil {
 		t.Fatal(err)
 	}
 	stored, err := pg1.TransitionsBetween(ctx, time.UnixMilli(0), time.Now().Add(24*time.Hour), 1_000_000)

@@ -18,7 +18,7 @@ import (
 	"testing"
 
 	"citygrid/api/city"
-	"citygrid/data/cases"
+	"citygrid/data/cases/pgcases"
 	"citygrid/data/gpkg"
 	"citygrid/data/gpkg/gpkgtest"
 	"citygrid/spatial"
@@ -145,14 +145,14 @@ func StopPostgres() {
 
 // PGCases opens handles case stores on one new schema (each its own pool,
 // as replicas have), closed and dropped after the test.
-func PGCases(t testing.TB, handles int) []*cases.PGStore {
+func PGCases(t testing.TB, handles int) []*pgcases.Store {
 	t.Helper()
 	url := Postgres(t)
 	ctx := context.Background()
 	schema := fmt.Sprintf("api_cases_%d_%d", os.Getpid(), pgSchemas.Add(1))
-	var out []*cases.PGStore
+	var out []*pgcases.Store
 	for i := range handles {
-		s, err := cases.OpenPG(ctx, url, schema)
+		s, err := pgcases.Open(ctx, url, schema)
 		if err != nil {
 			t.Fatal(err)
 		}

@@ -1,4 +1,4 @@
-package cases_test
+package sqlitecases_test
 
 import (
 	"context"
@@ -9,66 +9,26 @@ import (
 	"citygrid/data"
 	"citygrid/data/cases"
 	"citygrid/data/cases/casestest"
-	"citygrid/data/gpkg"
 
 	"github.com/paulmach/orb"
 )
 
-func openStore(t testing.TB) *cases.SQLStore {
-	t.Helper()
-	ctx := context.Background()
-	g, err := gpkg.Open(ctx, filepath.Join(t.TempDir(), "c.gpkg"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { g.Close() })
-	s, err := cases.NewSQLStore(ctx, g.DB())
-	if err != nil {
-		t.Fatal(err)
-	}
-	// reopening migrates nothing and keeps working
-	if _, err := cases.NewSQLStore(ctx, g.DB()); err != nil {
-		t.Fatal(err)
-	}
-	return s
-}
-
-// The shared suite on SQLite: two SQLStores on one GeoPackage file, as
+// The shared suite on SQLite: two stores on one GeoPackage file, as
 // the server and a command-line tool would open it.
-func TestSQLStoreSuite(t *testing.T) {
+func TestStoreSuite(t *testing.T) {
 	casestest.Run(t, func(t *testing.T) (a, b cases.ServerStore) {
-		ctx := context.Background()
 		path := filepath.Join(t.TempDir(), "c.gpkg")
-		var out []cases.ServerStore
-		for range 2 {
-			g, err := gpkg.Open(ctx, path)
-			if err != nil {
-				t.Fatal(err)
-			}
-			t.Cleanup(func() { g.Close() })
-			s, err := cases.NewSQLStore(ctx, g.DB())
-			if err != nil {
-				t.Fatal(err)
-			}
-			out = append(out, s)
-		}
-		return out[0], out[1]
+		_, a = casestest.OpenSQLiteAt(t, path)
+		_, b = casestest.OpenSQLiteAt(t, path)
+		return a, b
 	})
 }
 
 // Case writes share the GeoPackage file with the city's own writers: both
 // going at once, neither fails with SQLITE_BUSY.
-func TestSQLStoreSharesTheFileWithOtherWriters(t *testing.T) {
+func TestStoreSharesTheFileWithOtherWriters(t *testing.T) {
 	ctx := context.Background()
-	g, err := gpkg.Open(ctx, filepath.Join(t.TempDir(), "c.gpkg"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer g.Close()
-	s, err := cases.NewSQLStore(ctx, g.DB())
-	if err != nil {
-		t.Fatal(err)
-	}
+	g, s := casestest.OpenSQLiteAt(t, filepath.Join(t.TempDir(), "c.gpkg"))
 	done := make(chan error, 1)
 	go func() {
 		for i := 0; i < 200; i++ {

@@ -1,8 +1,7 @@
-package cases
+package pgcases
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"time"
 
@@ -44,84 +43,48 @@ func timeOrNil(t time.Time) any {
 }
 
 // CreateToken implements data.TokenStore.
-func (s *PGStore) CreateToken(ctx context.Context, p data.Principal, note string, expiresAt time.Time) (string, data.Token, error) {
-	if err := data.CheckPrincipal(p); err != nil {
-		return "", data.Token{}, err
-	}
-	if len(note) > 500 {
-		return "", data.Token{}, &data.ValidationError{Field: "note", Reason: "at most 500 characters"}
-	}
-	now := time.Now().UTC().Truncate(time.Microsecond)
-	if !expiresAt.IsZero() && !expiresAt.After(now) {
-		return "", data.Token{}, &data.ValidationError{Field: "expires", Reason: "lies in the past"}
-	}
-	tok, h, err := data.NewToken()
+func (s *Store) CreateToken(ctx context.Context, p data.Principal, note string, expiresAt time.Time) (string, data.Token, error) {
+	// PostgreSQL keeps microseconds.
+	tok, h, t, err := data.IssueToken(p, note, expiresAt, time.Microsecond)
 	if err != nil {
 		return "", data.Token{}, err
 	}
-	t := data.Token{ID: h.ID(), Principal: p, Note: note, CreatedAt: now}
-	if !expiresAt.IsZero() {
-		t.ExpiresAt = expiresAt.UTC().Truncate(time.Microsecond)
-	}
 	if _, err := s.pool.Exec(ctx, `INSERT INTO citygrid_tokens (id, hash, "user", role, unit, note, created_at, expires_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)`,
-		t.ID, h[:], p.User, string(p.Role), p.Unit, note, now, timeOrNil(t.ExpiresAt)); err != nil {
+		t.ID, h[:], p.User, string(p.Role), p.Unit, note, t.CreatedAt, timeOrNil(t.ExpiresAt)); err != nil {
 		return "", data.Token{}, fmt.Errorf("create token: %w", err)
 	}
 	return tok, t, nil
 }
 
 // TokenByHash implements data.TokenStore.
-func (s *PGStore) TokenByHash(ctx context.Context, h data.TokenHash) (data.Token, error) {
+func (s *Store) TokenByHash(ctx context.Context, h data.TokenHash) (data.Token, error) {
 	t, err := scanPGToken(s.pool.QueryRow(ctx, `SELECT `+pgTokenColumns+` FROM citygrid_tokens WHERE hash = $1`, h[:]))
-	if errors.Is(err, pgx.ErrNoRows) {
-		return t, fmt.Errorf("token %s: %w", h.ID(), data.ErrNotFound)
-	}
-	if err != nil {
-		return t, fmt.Errorf("read token %s: %w", h.ID(), err)
-	}
-	return t, nil
+	return data.FoundToken(t, err, pgx.ErrNoRows, h.ID(), "read")
 }
 
 // Tokens implements data.TokenStore.
-func (s *PGStore) Tokens(ctx context.Context) ([]data.Token, error) {
+func (s *Store) Tokens(ctx context.Context) ([]data.Token, error) {
 	rows, err := s.pool.Query(ctx, `SELECT `+pgTokenColumns+` FROM citygrid_tokens ORDER BY created_at DESC, id`)
 	if err != nil {
 		return nil, fmt.Errorf("list tokens: %w", err)
 	}
 	defer rows.Close()
-	var out []data.Token
-	for rows.Next() {
-		t, err := scanPGToken(rows)
-		if err != nil {
-			return nil, fmt.Errorf("list tokens: %w", err)
-		}
-		out = append(out, t)
-	}
-	if err := rows.Err(); err != nil {
-		return nil, fmt.Errorf("list tokens: %w", err)
-	}
-	return out, nil
+	return data.ListTokens(rows, func(r pgx.Rows) (data.Token, error) { return scanPGToken(r) })
 }
 
 // RevokeToken implements data.TokenStore; revoking a revoked token keeps
 // its first revocation time.
-func (s *PGStore) RevokeToken(ctx context.Context, id string) (data.Token, error) {
+func (s *Store) RevokeToken(ctx context.Context, id string) (data.Token, error) {
 	if _, err := s.pool.Exec(ctx, `UPDATE citygrid_tokens SET revoked_at = $1, revocation = nextval('citygrid_token_revocations') WHERE id = $2 AND revoked_at IS NULL`,
 		time.Now().UTC(), id); err != nil {
 		return data.Token{}, fmt.Errorf("revoke token %s: %w", id, err)
 	}
 	t, err := scanPGToken(s.pool.QueryRow(ctx, `SELECT `+pgTokenColumns+` FROM citygrid_tokens WHERE id = $1`, id))
-	if errors.Is(err, pgx.ErrNoRows) {
-		return t, fmt.Errorf("token %s: %w", id, data.ErrNotFound)
-	}
-	if err != nil {
-		return t, fmt.Errorf("revoke token %s: %w", id, err)
-	}
-	return t, nil
+	return data.FoundToken(t, err, pgx.ErrNoRows, id, "revoke")
 }
 
 // TokenRevocations implements data.TokenStore.
-func (s *PGStore) TokenRevocations(ctx context.Context) (int64, error) {
+func (s *Store) TokenRevocations(ctx context.Context) (int64, error) {
 	var n int64
 	if err := s.pool.QueryRow(ctx, `SELECT COALESCE(MAX(revocation), 0) FROM citygrid_tokens`).Scan(&n); err != nil {
 		return 0, fmt.Errorf("token revocations: %w", err)

@@ -1,4 +1,4 @@
-package cases_test
+package pgcases_test
 
 import (
 	"context"
@@ -18,7 +18,7 @@ import (
 )
 
 // Attachment bytes kept by the PostgreSQL store, and the photos of a
-// GeoPackage server (files) loaded into it after CopyFrom.
+// GeoPackage server (files) loaded into it after a restore (ImportHistory).
 func TestPGAttachmentContent(t *testing.T) {
 	ctx := context.Background()
 	s := openPG(t, 1)[0]
@@ -41,7 +41,7 @@ func TestPGAttachmentContent(t *testing.T) {
 	if _, err := s.AttachmentContent(ctx, c.ID+1, "a.png"); !errors.Is(err, data.ErrNotFound) {
 		t.Fatalf("another case's name: %v", err)
 	}
-	// Records without bytes, as CopyFrom leaves them: b's file is in the
+	// Records without bytes, as a restore leaves them: b's file is in the
 	// uploads directory, c's is not, d's was changed after upload.
 	dir := t.TempDir()
 	for name, body := range map[string]string{"b.png": "photo-b", "d.png": "photo-d-changed"} {

@@ -1,4 +1,4 @@
-package cases
+package pgcases
 
 import (
 	"context"
@@ -11,17 +11,19 @@ import (
 	"strings"
 
 	"citygrid/data"
+	"citygrid/data/cases"
+	"citygrid/data/cases/internal/caserow"
 
 	"github.com/jackc/pgx/v5"
 )
 
-var _ AttachmentContent = (*PGStore)(nil)
+var _ cases.AttachmentContent = (*Store)(nil)
 
 // AddAttachmentContent records a stored file of a case with its bytes
 // (case_attachments.content), so that every replica can serve it.
-func (s *PGStore) AddAttachmentContent(ctx context.Context, a *Attachment, body []byte) error {
-	err := s.pool.QueryRow(ctx, `INSERT INTO case_attachments(case_id, name, type, size, sha256, stage, "user", uploaded, content) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) RETURNING id`,
-		a.CaseID, a.Name, a.Type, a.Size, a.SHA256, a.Stage, a.User, ms(a.Uploaded), body).Scan(&a.ID)
+func (s *Store) AddAttachmentContent(ctx context.Context, a *cases.Attachment, body []byte) error {
+	vals := append(caserow.AttachmentValues(a)[1:], body)
+	err := s.pool.QueryRow(ctx, `INSERT INTO case_attachments(`+caserow.Columns(caserow.AttachmentColumns[1:])+`, content) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) RETURNING id`, vals...).Scan(&a.ID)
 	if err != nil {
 		return fmt.Errorf("attach to case %d: %w", a.CaseID, err)
 	}
@@ -31,7 +33,7 @@ func (s *PGStore) AddAttachmentContent(ctx context.Context, a *Attachment, body 
 // AttachmentContent returns the bytes of the case's attachment named name;
 // one recorded without them (AddAttachment: a file on a server's disk)
 // wraps data.ErrNotFound.
-func (s *PGStore) AttachmentContent(ctx context.Context, caseID int64, name string) ([]byte, error) {
+func (s *Store) AttachmentContent(ctx context.Context, caseID int64, name string) ([]byte, error) {
 	var body []byte
 	err := s.pool.QueryRow(ctx, `SELECT content FROM case_attachments WHERE case_id = $1 AND name = $2`, caseID, name).Scan(&body)
 	if errors.Is(err, pgx.ErrNoRows) || err == nil && body == nil {
@@ -44,14 +46,14 @@ func (s *PGStore) AttachmentContent(ctx context.Context, caseID int64, name stri
 }
 
 // LoadAttachmentFiles stores in the database the bytes of every attachment
-// recorded without them — those CopyFrom brought over from a GeoPackage
+// recorded without them — those ImportHistory restored from a GeoPackage
 // server, whose photos are files in its uploads directory dir
 // (DIR/uploads/cases) — so that every replica serves them, not only the
 // one that has that directory. A file must match its record's size and
 // SHA-256, else the error names it (files before it stay loaded; running
 // again resumes). A missing file is counted, not an error. Safe to run
 // while replicas serve.
-func (s *PGStore) LoadAttachmentFiles(ctx context.Context, dir string) (loaded, missing int, err error) {
+func (s *Store) LoadAttachmentFiles(ctx context.Context, dir string) (loaded, missing int, err error) {
 	type rec struct {
 		id         int64
 		name, hash string

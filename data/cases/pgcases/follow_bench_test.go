@@ -1,4 +1,4 @@
-package cases_test
+package pgcases_test
 
 import (
 	"context"
