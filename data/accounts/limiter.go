@@ -82,6 +82,29 @@ func (l *limiter) wait(key string, now time.Time) time.Duration {
 	return time.Duration(over * float64(l.limit.Forgive))
 }
 
+// take is an attempt of key at now: when key is locked it returns the
+// wait and counts nothing; otherwise it counts a failure in advance and
+// returns zero. Counting before the password is checked bounds the
+// attempts in flight: a thousand concurrent guesses at one account get
+// Failures checks, not a thousand. A success gives the charge back
+// (reset or refund).
+func (l *limiter) take(key string, now time.Time) time.Duration {
+	if w := l.wait(key, now); w > 0 {
+		return w
+	}
+	l.fail(key, now)
+	return 0
+}
+
+// refund gives back one failure counted by take.
+func (l *limiter) refund(key string) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if b := l.m[key]; b != nil {
+		b.level = max(b.level-1, 0)
+	}
+}
+
 // fail counts one failure of key at now.
 func (l *limiter) fail(key string, now time.Time) {
 	l.mu.Lock()

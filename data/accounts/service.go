@@ -127,25 +127,33 @@ type Current struct {
 // checked before the password, so a locked account costs no hashing) or
 // ErrDisabled (right password, disabled account).
 //
-// Only failures count. A refusal because the account is locked does not
+// Only failures count. Each attempt is counted before the password is
+// checked and given back on success, so concurrent guesses cannot pass
+// the limit together. A refusal because the account is locked does not
 // count against the address, so a page retrying a locked account never
 // blocks colleagues behind the same address; a success clears the
-// account's count, not the address's.
+// account's count and gives back only its own charge to the address.
+// A password longer than MaxPasswordBytes fails without being hashed.
 func (s *Service) SignIn(ctx context.Context, name, password, addr, userAgent string) (SignedIn, error) {
 	now := s.clock()
 	key := NormalizeName(name)
 	akey := addressKey(addr)
-	if w := s.addrs.wait(akey, now); w > 0 {
+	if w := s.addrs.take(akey, now); w > 0 {
 		s.log.Warn("sign-in refused", "reason", "address locked", "addr", addr, "retry_after", w.Round(time.Second))
 		return SignedIn{}, &LockedError{Scope: "address", RetryAfter: w}
 	}
-	if w := s.accounts.wait(key, now); w > 0 {
+	if w := s.accounts.take(key, now); w > 0 {
+		s.addrs.refund(akey)
 		s.log.Warn("sign-in refused", "reason", "account locked", "user", logName(key), "addr", addr, "retry_after", w.Round(time.Second))
 		return SignedIn{}, &LockedError{Scope: "account", RetryAfter: w}
 	}
+	// Both keys now carry this attempt as a failure; a success or an
+	// error that is not the caller's gives it back.
+	refund := func() { s.accounts.refund(key); s.addrs.refund(akey) }
 	u, hash, err := s.store.User(ctx, key)
 	known := err == nil
 	if err != nil && !errors.Is(err, data.ErrNotFound) {
+		refund()
 		return SignedIn{}, fmt.Errorf("sign in: %w", err)
 	}
 	if !known {
@@ -153,28 +161,28 @@ func (s *Service) SignIn(ctx context.Context, name, password, addr, userAgent st
 		// wrong password and does not reveal which names exist.
 		hash = s.dummyHash(ctx)
 	}
-	ok, rehash, err := s.hasher.Verify(ctx, password, hash)
-	if err != nil {
-		return SignedIn{}, fmt.Errorf("sign in %s: %w", logName(key), err)
+	ok := false
+	if len(password) <= MaxPasswordBytes {
+		var rehash bool
+		ok, rehash, err = s.hasher.Verify(ctx, password, hash)
+		if err != nil {
+			refund()
+			return SignedIn{}, fmt.Errorf("sign in %s: %w", logName(key), err)
+		}
+		if ok && known && rehash {
+			defer s.rehash(ctx, u.Name, password)
+		}
 	}
 	if !ok || !known {
-		s.accounts.fail(key, now)
-		s.addrs.fail(akey, now)
 		s.log.Warn("sign-in failed", "reason", "bad credentials", "user", logName(key), "known_user", known, "addr", addr,
 			"account_failures", int(s.accounts.failures(key, now)+0.5), "address_failures", int(s.addrs.failures(akey, now)+0.5))
 		return SignedIn{}, ErrBadCredentials
 	}
+	s.addrs.refund(akey)
 	s.accounts.reset(key)
 	if u.Disabled {
 		s.log.Warn("sign-in refused", "reason", "disabled", "user", u.Name, "addr", addr)
 		return SignedIn{}, ErrDisabled
-	}
-	if rehash {
-		if nh, err := s.hasher.Hash(ctx, password); err == nil {
-			if err := s.store.SetPasswordHash(ctx, u.Name, nh, time.Time{}); err != nil {
-				s.log.Warn("password rehash failed", "user", u.Name, "err", err)
-			}
-		}
 	}
 	secret, h, err := newSessionSecret()
 	if err != nil {
@@ -187,6 +195,19 @@ func (s *Service) SignIn(ctx context.Context, name, password, addr, userAgent st
 	}
 	s.log.Info("signed in", "user", u.Name, "role", sess.Role, "session", sess.ID, "addr", addr)
 	return SignedIn{Secret: secret, CSRF: CSRFToken(secret), Session: sess, User: u}, nil
+}
+
+// rehash replaces a user's hash by one with the current parameters,
+// keeping the password's change time. A failure only delays it to the next
+// sign-in.
+func (s *Service) rehash(ctx context.Context, name, password string) {
+	nh, err := s.hasher.Hash(ctx, password)
+	if err == nil {
+		err = s.store.SetPasswordHash(ctx, name, nh, time.Time{})
+	}
+	if err != nil {
+		s.log.Warn("password rehash failed", "user", name, "err", err)
+	}
 }
 
 // logName is how a typed user name appears in a log: as typed when it
@@ -458,23 +479,25 @@ func (s *Service) ChangePassword(ctx context.Context, secret, old, password, add
 		return err
 	}
 	now := s.clock()
-	if w := s.accounts.wait(cur.User.Name, now); w > 0 {
+	if w := s.accounts.take(cur.User.Name, now); w > 0 {
 		return &LockedError{Scope: "account", RetryAfter: w}
 	}
 	_, hash, err := s.store.User(ctx, cur.User.Name)
 	if err != nil {
+		s.accounts.refund(cur.User.Name)
 		return err
 	}
 	ok, _, err := s.hasher.Verify(ctx, old, hash)
 	if err != nil {
+		s.accounts.refund(cur.User.Name)
 		return fmt.Errorf("change password of %s: %w", cur.User.Name, err)
 	}
 	if !ok {
-		s.accounts.fail(cur.User.Name, now)
 		s.addrs.fail(addressKey(addr), now)
 		s.log.Warn("password change refused", "reason", "wrong current password", "user", cur.User.Name, "addr", addr)
 		return &data.ValidationError{Field: "old_password", Reason: "is not the current password"}
 	}
+	s.accounts.reset(cur.User.Name)
 	if err := s.setPassword(ctx, cur.User.Name, password); err != nil {
 		return err
 	}

@@ -8,6 +8,7 @@ import (
 	"bytes"
 	"context"
 	"errors"
+	"fmt"
 	"log/slog"
 	"slices"
 	"strings"
@@ -376,6 +377,35 @@ func testAccountLock(t *testing.T, st accounts.Store) {
 	}
 	if _, err := svc.SignIn(ctx, "slj01", pw, office, ""); err != nil {
 		t.Fatalf("four failures after a success: %v, want not locked", err)
+	}
+	// Fifty guesses at once get five password checks, not fifty.
+	var wg sync.WaitGroup
+	var mu sync.Mutex
+	counts := map[string]int{}
+	for range 50 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			_, err := svc.SignIn(ctx, "slj02", "wrong-password", "198.51.100.1", "")
+			kind := "other: " + fmt.Sprint(err)
+			switch {
+			case errors.Is(err, accounts.ErrBadCredentials):
+				kind = "checked"
+			case errors.Is(err, accounts.ErrLocked):
+				kind = "locked"
+			}
+			mu.Lock()
+			counts[kind]++
+			mu.Unlock()
+		}()
+	}
+	wg.Wait()
+	if counts["checked"] != 5 || counts["locked"] != 45 {
+		t.Fatalf("50 concurrent guesses: %v, want 5 checked and 45 locked", counts)
+	}
+	// A password beyond the policy's length fails like a wrong one.
+	if _, err := svc.SignIn(ctx, "slj01", strings.Repeat("x", accounts.MaxPasswordBytes+1), office, ""); !errors.Is(err, accounts.ErrBadCredentials) {
+		t.Fatalf("an over-long password: %v", err)
 	}
 	// An admin reset clears a lock at once.
 	for range 5 {
