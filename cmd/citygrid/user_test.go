@@ -203,3 +203,46 @@ func TestDemoUsersArePrintedOnceAndSignIn(t *testing.T) {
 		}
 	}
 }
+
+// TestMigrateStoreCopiesUsers: migrate-store into PostgreSQL brings the
+// data directory's users along, and they sign in to the replicas' account
+// store with the passwords they had.
+func TestMigrateStoreCopiesUsers(t *testing.T) {
+	cl, err := pgtest.Start()
+	if err != nil {
+		if pgtest.InCI() {
+			t.Fatalf("no PostgreSQL in CI: %v", err)
+		}
+		t.Skipf("no PostgreSQL: %v", err)
+	}
+	t.Cleanup(cl.Stop)
+	ctx := context.Background()
+	dir := t.TempDir()
+	st, err := gpkg.Open(ctx, filepath.Join(dir, storeFile))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := st.Insert(ctx, gpkgtest.City()); err != nil {
+		t.Fatal(err)
+	}
+	st.Close()
+	const pw = "Tq7-kettle-雨花"
+	if _, _, err := runUserCLI(t, pw, "add", "--dir", dir, "--name", "d000101", "--display", "赵磊", "--roles", "unit", "--unit", "D0001"); err != nil {
+		t.Fatal(err)
+	}
+	if err := runMigrateStore(ctx, []string{"--from", dir, "--to", cl.URL, "--schema", "city_a"}); err != nil {
+		t.Fatal(err)
+	}
+	svc, done, err := openAccounts(ctx, "", cl.URL, "city_a", &bytes.Buffer{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer done()
+	in, err := svc.SignIn(ctx, "d000101", pw, "127.0.0.1", "test")
+	if err != nil {
+		t.Fatalf("sign in after the migration: %v", err)
+	}
+	if cur, err := svc.Session(ctx, in.Secret); err != nil || cur.Principal != (data.Principal{User: "d000101", Role: data.RoleUnit, Unit: "D0001"}) {
+		t.Fatalf("session %+v %v", cur.Principal, err)
+	}
+}

@@ -521,3 +521,31 @@ func (s *Service) setPassword(ctx context.Context, name, password string) error 
 	}
 	return nil
 }
+
+// CopyUsers copies every user of from, password hash included, into to,
+// which must hold no users: moving a data directory's accounts into the
+// PostgreSQL store of its replicas. Sessions are not copied; people sign
+// in again. It returns how many users it copied.
+func CopyUsers(ctx context.Context, from, to Store) (int, error) {
+	have, err := to.Users(ctx)
+	if err != nil {
+		return 0, err
+	}
+	if len(have) > 0 {
+		return 0, fmt.Errorf("copy users: the destination holds %d users already: %w", len(have), data.ErrConflict)
+	}
+	us, err := from.Users(ctx)
+	if err != nil {
+		return 0, err
+	}
+	for i, u := range us {
+		_, hash, err := from.User(ctx, u.Name)
+		if err != nil {
+			return i, err
+		}
+		if err := to.CreateUser(ctx, u, hash); err != nil {
+			return i, fmt.Errorf("copy user %s: %w", u.Name, err)
+		}
+	}
+	return len(us), nil
+}

@@ -35,6 +35,7 @@ func Run(t *testing.T, open Opener) {
 	t.Run("RehashOnParameterChange", func(t *testing.T) { testRehash(t, open(t)) })
 	t.Run("NoSecretReachesTheLog", func(t *testing.T) { testLogs(t, open(t)) })
 	t.Run("DemoUsers", func(t *testing.T) { testDemo(t, open(t)) })
+	t.Run("CopyUsers", func(t *testing.T) { testCopy(t, open(t), open(t)) })
 }
 
 // Directory is the small city the suite validates against: two
@@ -698,5 +699,44 @@ func testDemo(t *testing.T, st accounts.Store) {
 	ins, _ := svc.User(ctx, roles[data.RoleInspector])
 	if unit.Name != "hw01" || unit.Unit != "HW" || ins.Name != "jdy00101" || ins.Grid != "10020032011400160100" {
 		t.Fatalf("unit user %+v, inspector %+v: want hw01 of HW and jdy00101 on the first work grid of street 320114001", unit, ins)
+	}
+}
+
+func testCopy(t *testing.T, from, to accounts.Store) {
+	ctx := context.Background()
+	src, _ := newService(from, nil, accounts.Options{})
+	mustCreate(t, src, accounts.User{Name: "hw01", DisplayName: "赵磊", Roles: []data.Role{data.RoleUnit, data.RoleViewer}, Unit: "HW"})
+	mustCreate(t, src, accounts.User{Name: "jdy00101", DisplayName: "李娜", Roles: []data.Role{data.RoleInspector}, Grid: "10020032011400160100"})
+	if _, err := src.DisableUser(ctx, "jdy00101"); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := src.SignIn(ctx, "hw01", pw, "192.0.2.1", ""); err != nil {
+		t.Fatal(err)
+	}
+	n, err := accounts.CopyUsers(ctx, from, to)
+	if err != nil || n != 2 {
+		t.Fatalf("copy: %d %v", n, err)
+	}
+	a, _ := from.Users(ctx)
+	b, _ := to.Users(ctx)
+	if len(a) != len(b) {
+		t.Fatalf("copied %d users of %d", len(b), len(a))
+	}
+	for i := range a {
+		_, ha, _ := from.User(ctx, a[i].Name)
+		_, hb, _ := to.User(ctx, b[i].Name)
+		if !equalUser(a[i], b[i]) || ha != hb {
+			t.Errorf("copied %+v, want %+v with the same hash", b[i], a[i])
+		}
+	}
+	dst, _ := newService(to, nil, accounts.Options{})
+	if _, err := dst.SignIn(ctx, "hw01", pw, "192.0.2.1", ""); err != nil {
+		t.Fatalf("sign in at the destination: %v", err)
+	}
+	if _, err := dst.SignIn(ctx, "jdy00101", pw, "192.0.2.1", ""); !errors.Is(err, accounts.ErrDisabled) {
+		t.Fatalf("disabled user at the destination: %v", err)
+	}
+	if _, err := accounts.CopyUsers(ctx, from, to); !errors.Is(err, data.ErrConflict) {
+		t.Fatalf("a second copy: %v, want ErrConflict", err)
 	}
 }
