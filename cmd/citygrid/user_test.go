@@ -27,6 +27,21 @@ func runUserCLI(t *testing.T, stdin string, args ...string) (string, string, err
 	return out.String(), errOut.String(), err
 }
 
+// cityDir returns a data directory holding the sample city of gpkgtest.
+func cityDir(t *testing.T) string {
+	t.Helper()
+	dir := t.TempDir()
+	st, err := gpkg.Open(context.Background(), filepath.Join(dir, storeFile))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	if err := st.Insert(context.Background(), gpkgtest.City()); err != nil {
+		t.Fatal(err)
+	}
+	return dir
+}
+
 // signIn tries a password against the accounts the CLI wrote.
 func signIn(t *testing.T, openSvc func() (*accounts.Service, func()), name, password string) error {
 	t.Helper()
@@ -115,16 +130,7 @@ func testUserCommands(t *testing.T, loc []string, openSvc func() (*accounts.Serv
 // wrote.
 func TestUserCommandsOnADataDirectory(t *testing.T) {
 	ctx := context.Background()
-	dir := t.TempDir()
-	path := filepath.Join(dir, storeFile)
-	st, err := gpkg.Open(ctx, path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := st.Insert(ctx, gpkgtest.City()); err != nil {
-		t.Fatal(err)
-	}
-	st.Close()
+	dir := cityDir(t)
 	testUserCommands(t, []string{"--dir", dir}, func() (*accounts.Service, func()) {
 		svc, done, err := openAccounts(ctx, dir, "", "", &bytes.Buffer{})
 		if err != nil {
@@ -137,14 +143,7 @@ func TestUserCommandsOnADataDirectory(t *testing.T) {
 // TestUserCommandsOnPostgreSQL: the same against a PostgreSQL deployment,
 // departments and grids checked against the city in its store schema.
 func TestUserCommandsOnPostgreSQL(t *testing.T) {
-	cl, err := pgtest.Start()
-	if err != nil {
-		if pgtest.InCI() {
-			t.Fatalf("no PostgreSQL in CI: %v", err)
-		}
-		t.Skipf("no PostgreSQL: %v", err)
-	}
-	t.Cleanup(cl.Stop)
+	cl := pgtest.ForTest(t)
 	ctx := context.Background()
 	city, err := pgstore.Open(ctx, cl.URL, pgstore.Options{Schema: "city_a"})
 	if err != nil {
@@ -208,24 +207,9 @@ func TestDemoUsersArePrintedOnceAndSignIn(t *testing.T) {
 // data directory's users along, and they sign in to the replicas' account
 // store with the passwords they had.
 func TestMigrateStoreCopiesUsers(t *testing.T) {
-	cl, err := pgtest.Start()
-	if err != nil {
-		if pgtest.InCI() {
-			t.Fatalf("no PostgreSQL in CI: %v", err)
-		}
-		t.Skipf("no PostgreSQL: %v", err)
-	}
-	t.Cleanup(cl.Stop)
+	cl := pgtest.ForTest(t)
 	ctx := context.Background()
-	dir := t.TempDir()
-	st, err := gpkg.Open(ctx, filepath.Join(dir, storeFile))
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := st.Insert(ctx, gpkgtest.City()); err != nil {
-		t.Fatal(err)
-	}
-	st.Close()
+	dir := cityDir(t)
 	const pw = "Tq7-kettle-雨花"
 	if _, _, err := runUserCLI(t, pw, "add", "--dir", dir, "--name", "d000101", "--display", "赵磊", "--roles", "unit", "--unit", "D0001"); err != nil {
 		t.Fatal(err)
