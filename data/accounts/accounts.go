@@ -251,8 +251,10 @@ type Store interface {
 	// SessionByHash reads a session, revoked and expired ones included, or
 	// fails with data.ErrNotFound.
 	SessionByHash(ctx context.Context, h SessionHash) (Session, error)
-	// TouchSession sets a session's LastSeenAt and Role.
-	TouchSession(ctx context.Context, h SessionHash, lastSeen time.Time, role data.Role) error
+	// TouchSession sets a session's LastSeenAt (only forward).
+	TouchSession(ctx context.Context, h SessionHash, lastSeen time.Time) error
+	// SetSessionRole sets the role a session acts in and its LastSeenAt.
+	SetSessionRole(ctx context.Context, h SessionHash, role data.Role, at time.Time) error
 	// Sessions lists a user's sessions not revoked and not past ExpiresAt
 	// at now, newest first.
 	Sessions(ctx context.Context, user string, now time.Time) ([]Session, error)

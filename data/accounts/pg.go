@@ -250,9 +250,15 @@ func (s *PGStore) SessionByHash(ctx context.Context, h SessionHash) (Session, er
 	return x, nil
 }
 
-// TouchSession implements Store.
-func (s *PGStore) TouchSession(ctx context.Context, h SessionHash, lastSeen time.Time, role data.Role) error {
-	return s.exec(ctx, "touch session "+h.ID(), `UPDATE account_sessions SET last_seen_at = $1, role = $2 WHERE hash = $3`, lastSeen, string(role), h[:])
+// TouchSession implements Store. It only moves LastSeenAt forward, so
+// requests finishing out of order never set it back.
+func (s *PGStore) TouchSession(ctx context.Context, h SessionHash, lastSeen time.Time) error {
+	return s.exec(ctx, "touch session "+h.ID(), `UPDATE account_sessions SET last_seen_at = GREATEST(last_seen_at, $1) WHERE hash = $2`, lastSeen, h[:])
+}
+
+// SetSessionRole implements Store.
+func (s *PGStore) SetSessionRole(ctx context.Context, h SessionHash, role data.Role, at time.Time) error {
+	return s.exec(ctx, "set role of session "+h.ID(), `UPDATE account_sessions SET role = $1, last_seen_at = GREATEST(last_seen_at, $2) WHERE hash = $3`, string(role), at, h[:])
 }
 
 // Sessions implements Store.

@@ -278,7 +278,7 @@ func (s *Service) Session(ctx context.Context, secret string) (Current, error) {
 		return Current{}, fmt.Errorf("session %s: %w", h.ID(), err)
 	}
 	if now.Sub(sess.LastSeenAt) >= touchEvery {
-		if err := s.store.TouchSession(ctx, h, now, sess.Role); err != nil {
+		if err := s.store.TouchSession(ctx, h, now); err != nil {
 			// A store that cannot take the write (read-only, busy) must
 			// not sign people out; the next request tries again.
 			s.log.Warn("session last-seen not written", "session", sess.ID, "err", err)
@@ -299,7 +299,7 @@ func (s *Service) SelectRole(ctx context.Context, secret string, role data.Role)
 		return Current{}, &data.ValidationError{Field: "role", Reason: fmt.Sprintf("%s does not hold role %q (holds %v)", cur.User.Name, role, cur.User.Roles)}
 	}
 	now := s.clock()
-	if err := s.store.TouchSession(ctx, HashSession(secret), now, role); err != nil {
+	if err := s.store.SetSessionRole(ctx, HashSession(secret), role, now); err != nil {
 		return Current{}, fmt.Errorf("select role: %w", err)
 	}
 	cur.Session.Role, cur.Session.LastSeenAt = role, now

@@ -265,9 +265,15 @@ func (s *SQLStore) SessionByHash(ctx context.Context, h SessionHash) (Session, e
 	return x, nil
 }
 
-// TouchSession implements Store.
-func (s *SQLStore) TouchSession(ctx context.Context, h SessionHash, lastSeen time.Time, role data.Role) error {
-	return s.exec(ctx, "touch session "+h.ID(), `UPDATE account_sessions SET last_seen_at = ?, role = ? WHERE hash = ?`, micros(lastSeen), string(role), h[:])
+// TouchSession implements Store. It only moves LastSeenAt forward, so
+// requests finishing out of order never set it back.
+func (s *SQLStore) TouchSession(ctx context.Context, h SessionHash, lastSeen time.Time) error {
+	return s.exec(ctx, "touch session "+h.ID(), `UPDATE account_sessions SET last_seen_at = MAX(last_seen_at, ?) WHERE hash = ?`, micros(lastSeen), h[:])
+}
+
+// SetSessionRole implements Store.
+func (s *SQLStore) SetSessionRole(ctx context.Context, h SessionHash, role data.Role, at time.Time) error {
+	return s.exec(ctx, "set role of session "+h.ID(), `UPDATE account_sessions SET role = ?, last_seen_at = MAX(last_seen_at, ?) WHERE hash = ?`, string(role), micros(at), h[:])
 }
 
 // Sessions implements Store.

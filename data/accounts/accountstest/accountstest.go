@@ -178,11 +178,23 @@ func testSessions(t *testing.T, st accounts.Store) {
 		t.Fatalf("unknown session: %v", err)
 	}
 	seen := at.Add(30 * time.Minute)
-	if err := st.TouchSession(ctx, h1, seen, data.RoleViewer); err != nil {
+	if err := st.TouchSession(ctx, h1, seen); err != nil {
 		t.Fatal(err)
 	}
-	if got, _ = st.SessionByHash(ctx, h1); !got.LastSeenAt.Equal(seen) || got.Role != data.RoleViewer {
-		t.Fatalf("touched: %+v", got)
+	if err := st.TouchSession(ctx, h1, seen.Add(-time.Minute)); err != nil {
+		t.Fatal(err)
+	}
+	if got, _ = st.SessionByHash(ctx, h1); !got.LastSeenAt.Equal(seen) || got.Role != data.RoleSupervisor {
+		t.Fatalf("touched at %s, then at a minute earlier: %+v, want last seen %s and the role kept", seen, got, seen)
+	}
+	if err := st.SetSessionRole(ctx, h1, data.RoleViewer, seen.Add(time.Minute)); err != nil {
+		t.Fatal(err)
+	}
+	if got, _ = st.SessionByHash(ctx, h1); !got.LastSeenAt.Equal(seen.Add(time.Minute)) || got.Role != data.RoleViewer {
+		t.Fatalf("role set: %+v", got)
+	}
+	if err := st.TouchSession(ctx, accounts.HashSession("cgs_none"), seen); !errors.Is(err, data.ErrNotFound) {
+		t.Fatalf("touching an unknown session: %v", err)
 	}
 	list, err := st.Sessions(ctx, "zbz01", at.Add(time.Hour))
 	if err != nil || len(list) != 2 || list[0].ID != s2.ID || list[1].ID != s1.ID {
