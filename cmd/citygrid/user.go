@@ -18,6 +18,7 @@ import (
 
 	"citygrid/data"
 	"citygrid/data/accounts"
+	"citygrid/data/accounts/password"
 )
 
 const userUsage = `usage:
@@ -248,10 +249,10 @@ func joinRoleNames(rs []data.Role) string {
 // a secret store without it showing in the process list).
 func newPassword(stdin io.Reader, stderr io.Writer, generate bool) (string, error) {
 	if generate {
-		return accounts.GeneratePassword()
+		return password.Generate()
 	}
 	if f, ok := stdin.(*os.File); ok && term.IsTerminal(int(f.Fd())) {
-		fmt.Fprintf(stderr, "New password (at least %d characters): ", accounts.MinPasswordLength)
+		fmt.Fprintf(stderr, "New password (at least %d characters): ", password.MinLength)
 		a, err := term.ReadPassword(int(f.Fd()))
 		fmt.Fprintln(stderr)
 		if err != nil {
@@ -268,7 +269,7 @@ func newPassword(stdin io.Reader, stderr io.Writer, generate bool) (string, erro
 		}
 		return string(a), nil
 	}
-	line, err := bufio.NewReader(io.LimitReader(stdin, accounts.MaxPasswordBytes+2)).ReadString('\n')
+	line, err := bufio.NewReader(io.LimitReader(stdin, password.MaxBytes+2)).ReadString('\n')
 	if err != nil && !errors.Is(err, io.EOF) {
 		return "", fmt.Errorf("read password from standard input: %w", err)
 	}

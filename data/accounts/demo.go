@@ -7,6 +7,7 @@ import (
 	"slices"
 
 	"citygrid/data"
+	"citygrid/data/accounts/password"
 )
 
 // DemoUnit is the department the demo's unit user works for when the city
@@ -69,17 +70,17 @@ func (s *Service) CreateDemoUsers(ctx context.Context, ds *data.Dataset) (string
 	if err != nil {
 		return "", nil, err
 	}
-	password, err := GeneratePassword()
+	pw, err := password.Generate()
 	if err != nil {
 		return "", nil, err
 	}
 	out := make([]User, 0, len(users))
 	for _, u := range users {
-		created, err := s.CreateUser(ctx, u, password)
+		created, err := s.CreateUser(ctx, u, pw)
 		if err != nil {
 			return "", nil, fmt.Errorf("demo user %s: %w", u.Name, err)
 		}
 		out = append(out, created)
 	}
-	return password, out, nil
+	return pw, out, nil
 }

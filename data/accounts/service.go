@@ -9,16 +9,16 @@ import (
 	"log/slog"
 	"slices"
 	"strings"
-	"sync"
 	"time"
 
 	"citygrid/data"
+	"citygrid/data/accounts/password"
 )
 
 // Options configure a Service; zero fields take the defaults.
 type Options struct {
-	// Params are the argon2id parameters of new hashes (DefaultParams).
-	Params Params
+	// Params are the argon2id parameters of new hashes (password.Default).
+	Params password.Params
 	// IdleTimeout ends a session not used for this long (2 h: a desk left
 	// over lunch still works, a browser left overnight does not).
 	IdleTimeout time.Duration
@@ -49,24 +49,19 @@ const (
 type Service struct {
 	store    Store
 	dir      Directory
-	hasher   *Hasher
+	hasher   *password.Hasher
 	accounts *limiter
 	addrs    *limiter
 	idle     time.Duration
 	absolute time.Duration
 	log      *slog.Logger
 	now      func() time.Time
-
-	// dummyOnce makes dummy, a hash verified for unknown user names so
-	// that they take as long as wrong passwords.
-	dummyOnce sync.Once
-	dummy     string
 }
 
 // NewService returns the service over store, validating departments and
 // grids against dir.
 func NewService(store Store, dir Directory, o Options) *Service {
-	s := &Service{store: store, dir: dir, hasher: NewHasher(o.Params), idle: o.IdleTimeout, absolute: o.AbsoluteTimeout, log: o.Log, now: o.Now}
+	s := &Service{store: store, dir: dir, hasher: password.NewHasher(o.Params), idle: o.IdleTimeout, absolute: o.AbsoluteTimeout, log: o.Log, now: o.Now}
 	if s.idle <= 0 {
 		s.idle = DefaultIdleTimeout
 	}
@@ -133,8 +128,8 @@ type Current struct {
 // count against the address, so a page retrying a locked account never
 // blocks colleagues behind the same address; a success clears the
 // account's count and gives back only its own charge to the address.
-// A password longer than MaxPasswordBytes fails without being hashed.
-func (s *Service) SignIn(ctx context.Context, name, password, addr, userAgent string) (SignedIn, error) {
+// A password longer than password.MaxBytes fails without being hashed.
+func (s *Service) SignIn(ctx context.Context, name, pw, addr, userAgent string) (SignedIn, error) {
 	now := s.clock()
 	key := NormalizeName(name)
 	akey := addressKey(addr)
@@ -156,21 +151,20 @@ func (s *Service) SignIn(ctx context.Context, name, password, addr, userAgent st
 		refund()
 		return SignedIn{}, fmt.Errorf("sign in: %w", err)
 	}
-	if !known {
-		// Hash anyway, so that an unknown name answers as slowly as a
-		// wrong password and does not reveal which names exist.
-		hash = s.dummyHash(ctx)
-	}
 	ok := false
-	if len(password) <= MaxPasswordBytes {
+	if len(pw) <= password.MaxBytes {
 		var rehash bool
-		ok, rehash, err = s.hasher.Verify(ctx, password, hash)
+		if known {
+			ok, rehash, err = s.hasher.Verify(ctx, pw, hash)
+		} else {
+			err = s.hasher.Waste(ctx, pw)
+		}
 		if err != nil {
 			refund()
 			return SignedIn{}, fmt.Errorf("sign in %s: %w", logName(key), err)
 		}
 		if ok && known && rehash {
-			defer s.rehash(ctx, u.Name, password)
+			defer s.rehash(ctx, u.Name, pw)
 		}
 	}
 	if !ok || !known {
@@ -200,8 +194,8 @@ func (s *Service) SignIn(ctx context.Context, name, password, addr, userAgent st
 // rehash replaces a user's hash by one with the current parameters,
 // keeping the password's change time. A failure only delays it to the next
 // sign-in.
-func (s *Service) rehash(ctx context.Context, name, password string) {
-	nh, err := s.hasher.Hash(ctx, password)
+func (s *Service) rehash(ctx context.Context, name, pw string) {
+	nh, err := s.hasher.Hash(ctx, pw)
 	if err == nil {
 		err = s.store.SetPasswordHash(ctx, name, nh, time.Time{})
 	}
@@ -226,19 +220,6 @@ func clip(s string, n int) string {
 		return s
 	}
 	return strings.ToValidUTF8(s[:n], "")
-}
-
-// dummyHash is a hash of a random password made once with the service's
-// parameters.
-func (s *Service) dummyHash(ctx context.Context) string {
-	s.dummyOnce.Do(func() {
-		pw, _ := GeneratePassword()
-		s.dummy, _ = s.hasher.Hash(ctx, pw)
-	})
-	if s.dummy == "" {
-		return encodePHC(s.hasher.params, make([]byte, saltLen), make([]byte, keyLen))
-	}
-	return s.dummy
 }
 
 func newSessionSecret() (string, SessionHash, error) {
@@ -364,16 +345,16 @@ func (s *Service) PruneSessions(ctx context.Context) (int, error) {
 }
 
 // CreateUser validates and stores a new user with an initial password.
-func (s *Service) CreateUser(ctx context.Context, u User, password string) (User, error) {
+func (s *Service) CreateUser(ctx context.Context, u User, pw string) (User, error) {
 	u.Name = NormalizeName(u.Name)
 	u.DisplayName = strings.TrimSpace(u.DisplayName)
 	if err := checkUser(ctx, &u, s.dir); err != nil {
 		return User{}, err
 	}
-	if err := CheckPassword(u.Name, password); err != nil {
+	if err := password.Check(u.Name, pw); err != nil {
 		return User{}, err
 	}
-	hash, err := s.hasher.Hash(ctx, password)
+	hash, err := s.hasher.Hash(ctx, pw)
 	if err != nil {
 		return User{}, err
 	}
@@ -454,12 +435,12 @@ func (s *Service) SetDisplayName(ctx context.Context, name, display string) (Use
 
 // ResetPassword sets a new password chosen by an admin and ends every
 // session of the user; the account's failure count is cleared.
-func (s *Service) ResetPassword(ctx context.Context, name, password string) error {
+func (s *Service) ResetPassword(ctx context.Context, name, pw string) error {
 	key := NormalizeName(name)
 	if _, _, err := s.store.User(ctx, key); err != nil {
 		return err
 	}
-	if err := s.setPassword(ctx, key, password); err != nil {
+	if err := s.setPassword(ctx, key, pw); err != nil {
 		return err
 	}
 	if _, err := s.store.RevokeSessions(ctx, key, "", s.clock()); err != nil {
@@ -473,7 +454,7 @@ func (s *Service) ResetPassword(ctx context.Context, name, password string) erro
 // ChangePassword is a signed-in user changing their own password: the old
 // one must be right (a failure counts like a failed sign-in), and every
 // other session of the user ends.
-func (s *Service) ChangePassword(ctx context.Context, secret, old, password, addr string) error {
+func (s *Service) ChangePassword(ctx context.Context, secret, old, pw, addr string) error {
 	cur, err := s.Session(ctx, secret)
 	if err != nil {
 		return err
@@ -498,7 +479,7 @@ func (s *Service) ChangePassword(ctx context.Context, secret, old, password, add
 		return &data.ValidationError{Field: "old_password", Reason: "is not the current password"}
 	}
 	s.accounts.reset(cur.User.Name)
-	if err := s.setPassword(ctx, cur.User.Name, password); err != nil {
+	if err := s.setPassword(ctx, cur.User.Name, pw); err != nil {
 		return err
 	}
 	if _, err := s.store.RevokeSessions(ctx, cur.User.Name, cur.Session.ID, now); err != nil {
@@ -508,11 +489,11 @@ func (s *Service) ChangePassword(ctx context.Context, secret, old, password, add
 	return nil
 }
 
-func (s *Service) setPassword(ctx context.Context, name, password string) error {
-	if err := CheckPassword(name, password); err != nil {
+func (s *Service) setPassword(ctx context.Context, name, pw string) error {
+	if err := password.Check(name, pw); err != nil {
 		return err
 	}
-	hash, err := s.hasher.Hash(ctx, password)
+	hash, err := s.hasher.Hash(ctx, pw)
 	if err != nil {
 		return err
 	}

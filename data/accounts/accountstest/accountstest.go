@@ -18,6 +18,7 @@ import (
 
 	"citygrid/data"
 	"citygrid/data/accounts"
+	"citygrid/data/accounts/password"
 )
 
 // Opener opens a store on a fresh, empty database, closed by t's cleanup.
@@ -52,7 +53,7 @@ func Directory() accounts.Directory {
 
 // fastParams keep the suite quick; the hashing itself is tested with the
 // defaults and the reference implementation's hashes in package accounts.
-var fastParams = accounts.Params{Memory: 256, Time: 1, Threads: 1}
+var fastParams = password.Params{Memory: 256, Time: 1, Threads: 1}
 
 // Clock is a settable clock for the service.
 type Clock struct {
@@ -68,7 +69,7 @@ func (c *Clock) Advance(d time.Duration) { c.mu.Lock(); c.t = c.t.Add(d); c.mu.U
 
 func newService(st accounts.Store, log *slog.Logger, o accounts.Options) (*accounts.Service, *Clock) {
 	clk := &Clock{t: time.Date(2026, 3, 2, 8, 0, 0, 0, time.UTC)}
-	if o.Params == (accounts.Params{}) {
+	if o.Params == (password.Params{}) {
 		o.Params = fastParams
 	}
 	o.Now, o.Log = clk.Now, log
@@ -417,7 +418,7 @@ func testAccountLock(t *testing.T, st accounts.Store) {
 		t.Fatalf("50 concurrent guesses: %v, want 5 checked and 45 locked", counts)
 	}
 	// A password beyond the policy's length fails like a wrong one.
-	if _, err := svc.SignIn(ctx, "slj01", strings.Repeat("x", accounts.MaxPasswordBytes+1), office, ""); !errors.Is(err, accounts.ErrBadCredentials) {
+	if _, err := svc.SignIn(ctx, "slj01", strings.Repeat("x", password.MaxBytes+1), office, ""); !errors.Is(err, accounts.ErrBadCredentials) {
 		t.Fatalf("an over-long password: %v", err)
 	}
 	// An admin reset clears a lock at once.
@@ -606,14 +607,14 @@ func testValidation(t *testing.T, st accounts.Store) {
 
 func testRehash(t *testing.T, st accounts.Store) {
 	ctx := context.Background()
-	old, _ := newService(st, nil, accounts.Options{Params: accounts.Params{Memory: 128, Time: 1, Threads: 1}})
+	old, _ := newService(st, nil, accounts.Options{Params: password.Params{Memory: 128, Time: 1, Threads: 1}})
 	mustCreate(t, old, accounts.User{Name: "admin", DisplayName: "管理员", Roles: []data.Role{data.RoleAdmin}})
 	_, h0, _ := st.User(ctx, "admin")
 	if !strings.Contains(h0, "m=128,t=1,p=1$") {
 		t.Fatalf("hash %s", h0)
 	}
 	before, _, _ := st.User(ctx, "admin")
-	svc, _ := newService(st, nil, accounts.Options{Params: accounts.Params{Memory: 256, Time: 2, Threads: 1}})
+	svc, _ := newService(st, nil, accounts.Options{Params: password.Params{Memory: 256, Time: 2, Threads: 1}})
 	if _, err := svc.SignIn(ctx, "admin", "wrong-password", "192.0.2.1", ""); !errors.Is(err, accounts.ErrBadCredentials) {
 		t.Fatal(err)
 	}

@@ -1,4 +1,9 @@
-package accounts
+// Package password hashes passwords with argon2id (RFC 9106) in the
+// reference implementation's PHC string format, verifies them in constant
+// time, tells when a stored hash was made with other parameters, applies
+// the password policy and generates passwords that are easy to read off a
+// screen. It knows nothing of users or storage.
+package password
 
 import (
 	"context"
@@ -28,13 +33,13 @@ type Params struct {
 	Threads uint8
 }
 
-// DefaultParams are RFC 9106's second recommended option (§4): 64 MiB, three
+// Default are RFC 9106's second recommended option (§4): 64 MiB, three
 // passes, four lanes. One hash took 0.28 s with GOMAXPROCS=1 on the shared
 // 2-core build machine at load average 11, less on an idle core: unnoticed
 // at sign-in, and as costly for each offline guess at a stolen hash. A
 // stored hash made with other parameters is rehashed with these at the
 // user's next successful sign-in.
-var DefaultParams = Params{Memory: 64 * 1024, Time: 3, Threads: 4}
+var Default = Params{Memory: 64 * 1024, Time: 3, Threads: 4}
 
 // Salt and key lengths of every hash: a 128-bit salt and a 256-bit key,
 // the lengths RFC 9106 recommends.
@@ -51,11 +56,11 @@ type Hasher struct {
 	slots  chan struct{}
 }
 
-// NewHasher returns a Hasher with these parameters (DefaultParams when
+// NewHasher returns a Hasher with these parameters (Default when
 // zero) running at most GOMAXPROCS hashes at once.
 func NewHasher(p Params) *Hasher {
 	if p == (Params{}) {
-		p = DefaultParams
+		p = Default
 	}
 	return &Hasher{params: p, slots: make(chan struct{}, max(1, runtime.GOMAXPROCS(0)))}
 }
@@ -106,6 +111,19 @@ func (h *Hasher) Verify(ctx context.Context, password, stored string) (ok, rehas
 	got := argon2.IDKey([]byte(password), salt, p.Time, p.Memory, p.Threads, uint32(len(key)))
 	ok = subtle.ConstantTimeCompare(got, key) == 1
 	return ok, p != h.params || len(salt) != saltLen || len(key) != keyLen, nil
+}
+
+// Waste spends on password what a verification costs, with nothing to
+// compare: an unknown user name then answers as slowly as a wrong
+// password and does not reveal which names exist.
+func (h *Hasher) Waste(ctx context.Context, password string) error {
+	release, err := h.acquire(ctx)
+	if err != nil {
+		return err
+	}
+	defer release()
+	_ = argon2.IDKey([]byte(password), make([]byte, saltLen), h.params.Time, h.params.Memory, h.params.Threads, keyLen)
+	return nil
 }
 
 func encodePHC(p Params, salt, key []byte) string {
@@ -160,15 +178,15 @@ func decodePHC(s string) (Params, []byte, []byte, error) {
 
 // Password policy. NIST SP 800-63B §5.1.1 asks for length and a check
 // against easily guessed values instead of composition rules, which push
-// people to "Passw0rd!" patterns: at least MinPasswordLength characters,
+// people to "Passw0rd!" patterns: at least MinLength characters,
 // not containing the user name, not a common or trivially patterned
-// password. MaxPasswordBytes bounds the work one sign-in can ask for.
+// password. MaxBytes bounds the work one sign-in can ask for.
 const (
-	MinPasswordLength = 10
-	MaxPasswordBytes  = 256
+	MinLength = 10
+	MaxBytes  = 256
 )
 
-// commonPasswords are passwords of at least MinPasswordLength characters
+// commonPasswords are passwords of at least MinLength characters
 // that lead the published leak lists, Chinese ones included (pinyin
 // phrases, keyboard runs, QQ-era favourites).
 var commonPasswords = map[string]bool{
@@ -181,20 +199,20 @@ var commonPasswords = map[string]bool{
 	"zaq12wsxcde3": true, "qwertyuiop123": true, "citygrid123": true, "chengguan123": true,
 }
 
-// CheckPassword applies the password policy to a new password for user,
+// Check applies the password policy to a new password for user,
 // returning a *data.ValidationError on field "password" that says what
 // to change. It never echoes the password.
-func CheckPassword(user, password string) error {
+func Check(user, password string) error {
 	bad := func(reason string) error { return &data.ValidationError{Field: "password", Reason: reason} }
 	if !utf8.ValidString(password) {
 		return bad("must be valid UTF-8 text")
 	}
 	n := utf8.RuneCountInString(password)
-	if n < MinPasswordLength {
-		return bad(fmt.Sprintf("must be at least %d characters", MinPasswordLength))
+	if n < MinLength {
+		return bad(fmt.Sprintf("must be at least %d characters", MinLength))
 	}
-	if len(password) > MaxPasswordBytes {
-		return bad(fmt.Sprintf("must be at most %d bytes", MaxPasswordBytes))
+	if len(password) > MaxBytes {
+		return bad(fmt.Sprintf("must be at most %d bytes", MaxBytes))
 	}
 	for _, r := range password {
 		if unicode.IsControl(r) {
@@ -231,13 +249,13 @@ func trivial(s string) bool {
 	return len(distinct) <= 2 || up || down
 }
 
-// demoAlphabet has no characters that read alike (0/O, 1/l/I).
-const demoAlphabet = "abcdefghijkmnpqrstuvwxyzABCDEFGHJKLMNPQRSTUVWXYZ23456789"
+// alphabet has no characters that read alike (0/O, 1/l/I).
+const alphabet = "abcdefghijkmnpqrstuvwxyzABCDEFGHJKLMNPQRSTUVWXYZ23456789"
 
-// GeneratePassword returns a random password of three groups of four
+// Generate returns a random password of three groups of four
 // characters ("xK7m-Qp2r-Zt9w", about 70 bits), easy to read off a screen
 // and to type.
-func GeneratePassword() (string, error) {
+func Generate() (string, error) {
 	var sb strings.Builder
 	var b [32]byte
 	for n := 0; n < 12; {
@@ -247,13 +265,13 @@ func GeneratePassword() (string, error) {
 		for _, c := range b {
 			// Bytes from 224 up are dropped: 224 is 4 × 56, so every
 			// character of the alphabet is equally likely.
-			if n == 12 || int(c) >= 4*len(demoAlphabet) {
+			if n == 12 || int(c) >= 4*len(alphabet) {
 				continue
 			}
 			if n > 0 && n%4 == 0 {
 				sb.WriteByte('-')
 			}
-			sb.WriteByte(demoAlphabet[int(c)%len(demoAlphabet)])
+			sb.WriteByte(alphabet[int(c)%len(alphabet)])
 			n++
 		}
 	}

@@ -1,4 +1,4 @@
-package accounts
+package password
 
 import (
 	"context"
@@ -21,7 +21,7 @@ var referenceHashes = []struct{ password, phc string }{
 
 func TestHashesOfTheReferenceImplementationVerify(t *testing.T) {
 	ctx := context.Background()
-	h := NewHasher(DefaultParams)
+	h := NewHasher(Default)
 	for _, c := range referenceHashes {
 		ok, rehash, err := h.Verify(ctx, c.password, c.phc)
 		if err != nil || !ok {
@@ -70,7 +70,7 @@ func TestOurHashesAreReferencePHCStringsWithFreshSalts(t *testing.T) {
 }
 
 func TestTamperedHashesAreRefusedWithoutHashing(t *testing.T) {
-	h := NewHasher(DefaultParams)
+	h := NewHasher(Default)
 	for _, bad := range []string{
 		"",
 		"plain",
@@ -100,6 +100,10 @@ func TestHashingWaitsForASlotAndGivesUpWithTheContext(t *testing.T) {
 	if _, err := h.Hash(ctx, "whatever-long"); !errors.Is(err, context.Canceled) {
 		t.Fatalf("hash with every slot taken and a cancelled context: %v", err)
 	}
+	// Waste stands in for a verification, so it queues for a slot too.
+	if err := h.Waste(ctx, "whatever-long"); !errors.Is(err, context.Canceled) {
+		t.Fatalf("waste with every slot taken and a cancelled context: %v", err)
+	}
 }
 
 func TestPasswordPolicy(t *testing.T) {
@@ -122,9 +126,9 @@ func TestPasswordPolicy(t *testing.T) {
 		{"invalid UTF-8 is refused", "zbz01", "abcdefghij\xff", false},
 	} {
 		t.Run(c.name, func(t *testing.T) {
-			err := CheckPassword(c.user, c.password)
+			err := Check(c.user, c.password)
 			if c.ok != (err == nil) {
-				t.Fatalf("CheckPassword(%q): %v, want ok=%v", c.password, err, c.ok)
+				t.Fatalf("Check(%q): %v, want ok=%v", c.password, err, c.ok)
 			}
 			var ve *data.ValidationError
 			if err != nil && (!errors.As(err, &ve) || ve.Field != "password" || strings.Contains(ve.Reason, c.password)) {
@@ -137,14 +141,14 @@ func TestPasswordPolicy(t *testing.T) {
 func TestGeneratedPasswordsPassThePolicyAndDiffer(t *testing.T) {
 	seen := map[string]bool{}
 	for range 200 {
-		p, err := GeneratePassword()
+		p, err := Generate()
 		if err != nil {
 			t.Fatal(err)
 		}
 		if len(p) != 14 || p[4] != '-' || p[9] != '-' || strings.ContainsAny(p, "0O1lI") {
 			t.Fatalf("password %q: want xxxx-xxxx-xxxx without look-alike characters", p)
 		}
-		if err := CheckPassword("admin", p); err != nil {
+		if err := Check("admin", p); err != nil {
 			t.Fatalf("generated %q fails the policy: %v", p, err)
 		}
 		if seen[p] {
