@@ -3,6 +3,7 @@ module citygrid
 go 1.26.8
 
 require (
+	github.com/6tail/lunar-go v1.4.7
 	github.com/go-chi/chi/v5 v5.5.0
 	github.com/jackc/pgx/v5 v5.12.0
 	github.com/mattn/go-sqlite3 v1.14.53
