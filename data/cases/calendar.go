@@ -3,6 +3,7 @@ package cases
 import (
 	"errors"
 	"fmt"
+	"reflect"
 	"slices"
 	"sort"
 	"sync"
@@ -37,8 +38,10 @@ type Calendar struct {
 	// days (YYYY-MM-DD); they win over the national arrangement.
 	Holidays []string `json:"holidays"`
 	Workdays []string `json:"workdays"`
-	// Arrangements are the yearly national arrangements an admin loaded;
-	// each replaces the built-in one of its year.
+	// Arrangements are the yearly national arrangements in the calendar
+	// document: the built-in ones as DefaultCalendar writes them out, and
+	// those an admin loaded, each replacing the built-in one of its year.
+	// A year with a built-in arrangement that is not listed still has it.
 	Arrangements []Arrangement `json:"arrangements,omitempty"`
 	// Centre is when the centre itself takes and handles its steps; nil is
 	// around the clock on every day (全天候受理).
@@ -102,15 +105,17 @@ const WorkingDay = 8 * time.Hour
 
 // DefaultCalendar is 08:00–12:00 and 14:00–18:00 on Monday to Friday in
 // China Standard Time (standards.md §4.4) with the built-in national
-// arrangements, and a centre that works around the clock.
+// arrangements written out (so the calendar document shows them), and a
+// centre that works around the clock.
 func DefaultCalendar() *Calendar {
 	c := &Calendar{
-		City:     "default",
-		TimeZone: "Asia/Shanghai",
-		Periods:  []Period{{"08:00", "12:00"}, {"14:00", "18:00"}},
-		Weekend:  []time.Weekday{time.Saturday, time.Sunday},
-		Holidays: []string{},
-		Workdays: []string{},
+		City:         "default",
+		TimeZone:     "Asia/Shanghai",
+		Periods:      []Period{{"08:00", "12:00"}, {"14:00", "18:00"}},
+		Weekend:      []time.Weekday{time.Saturday, time.Sunday},
+		Holidays:     []string{},
+		Workdays:     []string{},
+		Arrangements: BuiltinArrangements(),
 	}
 	if err := c.Compile(); err != nil {
 		panic(err)
@@ -163,8 +168,9 @@ func (c *Calendar) Compile() error {
 	}
 	byYear := map[int]Arrangement{}
 	source := map[int]string{}
+	builtin := map[int]Arrangement{}
 	for _, a := range BuiltinArrangements() {
-		byYear[a.Year], source[a.Year] = a, ArrangementBuiltin
+		byYear[a.Year], source[a.Year], builtin[a.Year] = a, ArrangementBuiltin, a
 	}
 	loaded := map[int]int{}
 	for i, a := range c.Arrangements {
@@ -175,7 +181,9 @@ func (c *Calendar) Compile() error {
 			return &data.ValidationError{Field: fmt.Sprintf("arrangements[%d].year", i), Reason: fmt.Sprintf("%d is already arrangements[%d]", a.Year, j)}
 		}
 		loaded[a.Year] = i
-		byYear[a.Year], source[a.Year] = a, ArrangementLoaded
+		if b, ok := builtin[a.Year]; !ok || !reflect.DeepEqual(a.clone(), b.clone()) {
+			byYear[a.Year], source[a.Year] = a, ArrangementLoaded
+		}
 	}
 	for y, a := range byYear {
 		for _, d := range a.DaysOff() {
@@ -204,8 +212,8 @@ func (c *Calendar) Compile() error {
 
 // Where an arrangement of a year comes from.
 const (
-	ArrangementBuiltin = "builtin" // shipped with citygrid
-	ArrangementLoaded  = "loaded"  // loaded by an admin
+	ArrangementBuiltin = "builtin" // shipped with citygrid (listed in the document or not)
+	ArrangementLoaded  = "loaded"  // loaded by an admin, differing from any built-in one
 )
 
 func compilePeriods(field string, ps []Period) ([][2]int, error) {

@@ -1,6 +1,7 @@
 package cases_test
 
 import (
+	"encoding/json"
 	"errors"
 	"os"
 	"slices"
@@ -292,5 +293,43 @@ func TestCentreAndDepartmentCalendars(t *testing.T) {
 	var ve *data.ValidationError
 	if err := bad.Compile(); !errors.As(err, &ve) || ve.Field != "centre.shifts[0]" {
 		t.Errorf("a shift across midnight must be two periods: %v", err)
+	}
+}
+
+// A calendar document saved before arrangements existed (no
+// "arrangements") still gets the built-in years, and the default document
+// reads back to the same calendar.
+func TestCalendarDocumentsOldAndRoundTripped(t *testing.T) {
+	old := &cases.Calendar{TimeZone: "Asia/Shanghai", Periods: []cases.Period{{"08:00", "12:00"}, {"14:00", "18:00"}},
+		Weekend: []time.Weekday{time.Saturday, time.Sunday}}
+	if err := old.Compile(); err != nil {
+		t.Fatal(err)
+	}
+	if src, ok := old.Arranged(2026); !ok || src != cases.ArrangementBuiltin {
+		t.Fatalf("2026 in an old document: %q %v", src, ok)
+	}
+	if !old.IsWorkingDate(date(2026, 10, 10)) || old.IsWorkingDate(date(2026, 10, 7)) || old.IsWorkingDate(date(2025, 10, 8)) {
+		t.Error("old document: 2026-10-10 (Sat) is worked, 2026-10-07 and 2025-10-08 are off")
+	}
+	b, err := json.Marshal(cases.DefaultCalendar())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(string(b), `"2026-10-10"`) {
+		t.Errorf("default document %s", b)
+	}
+	var back cases.Calendar
+	if err := json.Unmarshal(b, &back); err != nil {
+		t.Fatal(err)
+	}
+	if err := back.Compile(); err != nil {
+		t.Fatal(err)
+	}
+	def := cases.DefaultCalendar()
+	for y := 2025; y <= 2027; y++ {
+		a, b := def.Year(y), back.Year(y)
+		if !slices.Equal(a.DaysOff, b.DaysOff) || !slices.Equal(a.MakeUpDays, b.MakeUpDays) || a.Source != b.Source {
+			t.Errorf("%d differs after a round trip: %+v / %+v", y, a, b)
+		}
 	}
 }
