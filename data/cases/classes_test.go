@@ -212,3 +212,21 @@ func TestProvisionalDeadlinesAndTheirRefresh(t *testing.T) {
 		t.Fatalf("warnings after loading %+v", w)
 	}
 }
+
+func TestAreaClassFromGridsTakesTheStrictest(t *testing.T) {
+	f := cases.AreaClassFromGrids(map[string]string{"AC-CORE": "A", "AC-TOWN": "B", "AC-EDGE": "C", "AC-BAD": "D"})
+	for _, tc := range []struct {
+		grids []string
+		want  string
+	}{
+		{[]string{"RESP-1", "AC-TOWN"}, "B"},
+		{[]string{"AC-EDGE", "AC-TOWN", "AC-CORE"}, "A"},
+		{[]string{"AC-EDGE"}, "C"},
+		{[]string{"AC-BAD", "RESP-1"}, ""},
+		{nil, ""},
+	} {
+		if got := f(orb.Point{118.7, 31.9}, cases.Place{ManagementGrids: tc.grids}); got != tc.want {
+			t.Errorf("%v: %q, want %q", tc.grids, got, tc.want)
+		}
+	}
+}

@@ -6,6 +6,8 @@ import (
 	"time"
 
 	"citygrid/data"
+
+	"github.com/paulmach/orb"
 )
 
 // LimitRule is one row of the deadline table: the handling limit of cases
@@ -264,4 +266,24 @@ type Progress struct {
 	// Provisional: DueAt counts days of a year whose holiday arrangement
 	// is not loaded (statutory days only); it may move once it is.
 	Provisional bool `json:"provisional,omitempty"`
+}
+
+// AreaClassFromGrids is a Service.AreaClassAt for centres that draw their
+// area classes as management grids: classOf maps a grid's code to A, B or
+// C. A case takes the class of the grids its point lies in; where grids of
+// several classes overlap the strictest wins (A before B before C), since
+// the stricter limit is the one the area was drawn for. No class grid: "".
+func AreaClassFromGrids(classOf map[string]string) func(p orb.Point, pl Place) string {
+	return func(_ orb.Point, pl Place) string {
+		best := ""
+		for _, g := range pl.ManagementGrids {
+			switch c := classOf[g]; c {
+			case "A", "B", "C":
+				if best == "" || c < best {
+					best = c
+				}
+			}
+		}
+		return best
+	}
 }
