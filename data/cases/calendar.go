@@ -116,6 +116,7 @@ func DefaultCalendar() *Calendar {
 		Holidays:     []string{},
 		Workdays:     []string{},
 		Arrangements: BuiltinArrangements(),
+		Centre:       AroundTheClock(),
 	}
 	if err := c.Compile(); err != nil {
 		panic(err)
