@@ -230,3 +230,23 @@ func TestAreaClassFromGridsTakesTheStrictest(t *testing.T) {
 		}
 	}
 }
+
+// A fast (1 working day) case dispatched on 2026-12-31 at 16:00 is due on
+// Monday 2027-01-04 at 16:00 (元旦 by the statutory rule, then the
+// weekend), provisional while 2027 has no arrangement; an urgent one
+// dispatched at 23:00 is due at 01:00 on 元旦 itself.
+func TestCaseDeadlinesAcrossTheYearEnd(t *testing.T) {
+	svc, ck := catalogueService(t, ts(2026, 12, 31, 16, 0))
+	c := dispatchNow(t, svc, reportComponent(t, svc, inspector, "0118", 118.70))
+	if !c.DueAt.Equal(ts(2027, 1, 4, 16, 0)) || !c.DueProvisional {
+		t.Fatalf("fast: due %s provisional %v", c.DueAt.In(cst), c.DueProvisional)
+	}
+	if p := svc.Progress(c, ck.now()); !p.Provisional || p.Light != cases.LightGreen {
+		t.Fatalf("progress %+v", p)
+	}
+	ck.t = ts(2026, 12, 31, 23, 0)
+	u := dispatchNow(t, svc, reportComponent(t, svc, inspector, "0104", 118.60))
+	if !u.DueAt.Equal(ts(2027, 1, 1, 1, 0)) || u.DueProvisional {
+		t.Fatalf("urgent: due %s provisional %v", u.DueAt.In(cst), u.DueProvisional)
+	}
+}
