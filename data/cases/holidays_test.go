@@ -333,3 +333,22 @@ func TestCalendarDocumentsOldAndRoundTripped(t *testing.T) {
 		}
 	}
 }
+
+// Many goroutines count over years the calendar has not computed yet
+// (run with -race): the statutory days are filled in once, safely.
+func TestCalendarIsSafeForConcurrentReaders(t *testing.T) {
+	cal := cases.DefaultCalendar()
+	cst := time.FixedZone("CST", 8*3600)
+	start := time.Date(2030, 1, 2, 9, 0, 0, 0, cst)
+	want := cal.AddWork(start, 400*cases.WorkingDay)
+	done := make(chan time.Time)
+	for range 8 {
+		go func() { done <- cases.DefaultCalendar().AddWork(start, 400*cases.WorkingDay) }()
+		go func() { done <- cal.AddWork(start, 400*cases.WorkingDay) }()
+	}
+	for range 16 {
+		if got := <-done; !got.Equal(want) {
+			t.Errorf("concurrent AddWork %s, want %s", got, want)
+		}
+	}
+}
