@@ -12,7 +12,6 @@ import (
 	"time"
 
 	"citygrid/data"
-	"citygrid/spatial"
 
 	"github.com/longbridgeapp/opencc"
 	"github.com/paulmach/orb"
@@ -539,7 +538,7 @@ func judge(ds *data.Dataset, q writtenQuery, r Result) bool {
 			return false
 		}
 		for _, c := range q.crossing {
-			if spatial.HaversineM(c, orb.Point(r.Geometry)) <= 30 {
+			if data.HaversineM(c, orb.Point(r.Geometry)) <= 30 {
 				return true
 			}
 		}
