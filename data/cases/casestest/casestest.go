@@ -37,6 +37,8 @@ func Run(t *testing.T, open Opener) {
 	t.Run("RemoteFollow", func(t *testing.T) { testRemote(t, open) })
 	t.Run("Tokens", func(t *testing.T) { testTokens(t, open) })
 	t.Run("ConfigVersionTakenOnce", func(t *testing.T) { testConfigRace(t, open) })
+	t.Run("Replays", func(t *testing.T) { testReplays(t, open) })
+	t.Run("Positions", func(t *testing.T) { testPositions(t, open) })
 }
 
 func first(open Opener) func(t *testing.T) cases.ServerStore {

@@ -31,9 +31,9 @@ import (
 	"time"
 
 	"citygrid/data"
-	"citygrid/data/pgschema"
 	"citygrid/data/cases"
 	"citygrid/data/cases/internal/caserow"
+	"citygrid/data/pgschema"
 
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgconn"
@@ -43,6 +43,8 @@ import (
 // Store is the case store on PostgreSQL.
 type Store struct {
 	caserow.Reader
+	// Field keeps idempotent writes' answers, duty and positions.
+	caserow.Field
 	pool    *pgxpool.Pool
 	schema  string
 	channel string
@@ -68,6 +70,8 @@ var (
 	_ cases.NotificationClaimer = (*Store)(nil)
 	_ cases.HistoryImporter     = (*Store)(nil)
 	_ data.TokenStore           = (*Store)(nil)
+	_ data.ReplayStore          = (*Store)(nil)
+	_ cases.FieldStore          = (*Store)(nil)
 )
 
 var pgIdent = regexp.MustCompile(`^[a-z_][a-z0-9_]{0,62}$`)
@@ -155,6 +159,8 @@ var pgMigrations = []string{
 	);`,
 	// 2: attachments' bytes (replicas share no disk; pg_attachments.go).
 	`ALTER TABLE case_attachments ADD COLUMN content bytea`,
+	// 3: idempotent writes' answers, inspectors' duty and positions.
+	fmt.Sprintf(caserow.FieldTables, "bytea"),
 }
 
 // Open connects to the PostgreSQL database at url (a postgres:// URL or
@@ -186,6 +192,10 @@ func Open(ctx context.Context, url, schema string) (*Store, error) {
 	}
 	s.pool = pool
 	s.Reader = caserow.Reader{DB: pgDB{pool}, Doc: "doc::text", NoRows: pgx.ErrNoRows}
+	s.Field = caserow.Field{DB: pgDB{pool}, NoRows: pgx.ErrNoRows, Exec: func(ctx context.Context, q string, args ...any) (int64, error) {
+		tag, err := pool.Exec(ctx, dollars(q, 1), args...)
+		return tag.RowsAffected(), err
+	}}
 	if err := s.migrate(ctx); err != nil {
 		pool.Close()
 		return nil, err

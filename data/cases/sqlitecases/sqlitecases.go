@@ -20,6 +20,8 @@ import (
 // Store is the case store on an SQLite database.
 type Store struct {
 	caserow.Reader
+	// Field keeps idempotent writes' answers, duty and positions.
+	caserow.Field
 	db *sql.DB
 	// mu serialises writes: SQLite has one writer, and a deferred
 	// transaction upgrading to a write lock could fail with SQLITE_BUSY.
@@ -30,6 +32,8 @@ type Store struct {
 var (
 	_ cases.ServerStore     = (*Store)(nil)
 	_ cases.HistoryImporter = (*Store)(nil)
+	_ data.ReplayStore      = (*Store)(nil)
+	_ cases.FieldStore      = (*Store)(nil)
 )
 
 // migrations of the case tables, applied in order; case_schema records how
@@ -99,6 +103,7 @@ var migrations = []string{
 		PRIMARY KEY (case_id, kind, due_at)
 	) WITHOUT ROWID;`,
 	`ALTER TABLE case_transitions ADD COLUMN step_due_at INTEGER`,
+	fmt.Sprintf(caserow.FieldTables, "BLOB"),
 }
 
 // New opens the case tables in db, creating or migrating them.
@@ -130,7 +135,9 @@ func New(ctx context.Context, db *sql.DB) (*Store, error) {
 			return nil, fmt.Errorf("case migration %d: %w", i+1, err)
 		}
 	}
-	return &Store{Reader: caserow.Reader{DB: sqlDB{db}, Doc: "doc", NoRows: sql.ErrNoRows}, db: db}, nil
+	s := &Store{Reader: caserow.Reader{DB: sqlDB{db}, Doc: "doc", NoRows: sql.ErrNoRows}, db: db}
+	s.Field = caserow.Field{DB: sqlDB{db}, NoRows: sql.ErrNoRows, Exec: s.exec}
+	return s, nil
 }
 
 // sqlDB is a database/sql handle (the database or a transaction) as the
@@ -337,4 +344,15 @@ func Has(ctx context.Context, db *sql.DB) (bool, error) {
 		return false, fmt.Errorf("case tables: %w", err)
 	}
 	return n > 0, nil
+}
+
+// exec runs one write of the field tables under the store's write lock.
+func (s *Store) exec(ctx context.Context, q string, args ...any) (int64, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	res, err := s.db.ExecContext(ctx, q, args...)
+	if err != nil {
+		return 0, err
+	}
+	return res.RowsAffected()
 }
