@@ -3,7 +3,7 @@
 // metrics, access log, panic recovery, body limit, authentication, rate
 // limits, read policy), the probes, the metrics and the OpenAPI document,
 // and the routes of each area, which live in their own packages: lookups,
-// maps, editing, workflow, open311, command and auth. Package httpx holds
+// maps, editing, workflow, open311, command, field and auth. Package httpx holds
 // what the areas share, including the one error → status function.
 package api
 
@@ -19,6 +19,7 @@ import (
 	"citygrid/api/city"
 	"citygrid/api/command"
 	"citygrid/api/editing"
+	"citygrid/api/field"
 	"citygrid/api/httpx"
 	"citygrid/api/lookups"
 	"citygrid/api/maps"
@@ -110,6 +111,9 @@ func New(c *city.City, cfg Config) (http.Handler, error) {
 	r.Use(auth.Authenticate(cfg.Auth, cfg.RateLimits.AuthFailures, cfg.TrustedProxies, cfg.Logger, sec))
 	r.Use(auth.LimitRates(cfg.RateLimits, cfg.TrustedProxies, sec))
 	r.Use(auth.ReadPolicy(cfg.PrivateReads))
+	// A write sent again with its Idempotency-Key gets its first answer
+	// (the field app's outbox retries after a lost answer).
+	r.Use(httpx.Idempotent(c.Replays, func(r *http.Request) string { return auth.PrincipalOf(r).User }, cfg.Logger))
 	if c.Store != nil {
 		r.Use(pokeCity(c)) // notices imports by other processes (city/watch.go)
 	}
@@ -152,6 +156,7 @@ func New(c *city.City, cfg Config) (http.Handler, error) {
 	workflow.Mount(r, c)      // case workflow
 	open311.Mount(r, c)       // Open311 GeoReport v2 over it
 	editing.Mount(r, c)
+	field.Mount(r, c) // inspectors' duty and positions, the field app
 	return r, nil
 }
 

@@ -17,10 +17,11 @@ type Replay struct {
 	// Request is a hash of the method, path and body: the same key with
 	// another request is a client error, not a retry.
 	Request string `json:"request"`
-	// Status, ContentType, Location and Body are the first answer.
+	// Status, ContentType, Location, ETag and Body are the first answer.
 	Status      int       `json:"status"`
 	ContentType string    `json:"content_type"`
 	Location    string    `json:"location"`
+	ETag        string    `json:"etag"`
 	Body        []byte    `json:"body"`
 	At          time.Time `json:"at"`
 }

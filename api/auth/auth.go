@@ -158,11 +158,12 @@ func Require(roles ...data.Role) func(http.Handler) http.Handler {
 // read without a token, whatever the configuration: the map (page, assets,
 // tiles, TileJSON, styles, fonts), Open311 GeoReport v2 (read and post —
 // citizens' apps have no accounts here), the probes, the API document and
-// the command pages' shells (/command, /command/report and their assets:
-// no data; the page asks for a token and its data calls keep their rules).
+// the shells of the command pages (/command, /command/report and their
+// assets) and of the field app (/field/): no data; the page asks for a
+// sign-in and its data calls keep their rules.
 var (
-	publicPaths    = []string{"/", "/healthz", "/readyz", "/api/v1/openapi.json", "/command", "/command/report"}
-	publicPrefixes = []string{"/tiles/", "/styles/", "/fonts/", "/web/", "/open311/", "/command/assets/", "/command/echarts/"}
+	publicPaths    = []string{"/", "/healthz", "/readyz", "/api/v1/openapi.json", "/command", "/command/report", "/field"}
+	publicPrefixes = []string{"/tiles/", "/styles/", "/fonts/", "/web/", "/open311/", "/command/assets/", "/command/echarts/", "/field/"}
 )
 
 // ReadOnlyPosts are POST routes that only read (lookups whose input is too

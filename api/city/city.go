@@ -65,6 +65,11 @@ type Config struct {
 	// WatchEvery is how often, at most, the store is checked for an
 	// import by another process (default DefaultWatchEvery).
 	WatchEvery time.Duration
+	// PositionRetention is how long inspectors' position samples are kept
+	// (default DefaultPositionRetention); older ones are pruned hourly.
+	PositionRetention time.Duration
+	// fieldPruneEvery overrides the pruning interval (tests).
+	fieldPruneEvery time.Duration
 }
 
 // City is a running city. Its fields are set by Open and not changed
@@ -89,10 +94,11 @@ type City struct {
 	// Workflow is the case workflow (nil: the store holds no cases).
 	Workflow *Workflow
 
-	log     *slog.Logger
-	bg      *group
-	watch   *storeWatch
-	closers []func() error // what Open opened, closed last first by Close
+	log               *slog.Logger
+	positionRetention time.Duration
+	bg                *group
+	watch             *storeWatch
+	closers           []func() error // what Open opened, closed last first by Close
 }
 
 // Open builds the city of cfg and starts its background work: the replica
@@ -114,7 +120,8 @@ func open(ctx context.Context, cfg Config) (_ *City, err error) {
 	if log == nil {
 		log = slog.Default()
 	}
-	c := &City{Store: cfg.Store, Index: cfg.Index, Dir: cfg.Dir, log: log, bg: newGroup()}
+	c := &City{Store: cfg.Store, Index: cfg.Index, Dir: cfg.Dir, log: log, bg: newGroup(),
+		positionRetention: cmpOr(cfg.PositionRetention, DefaultPositionRetention)}
 	if c.Index == nil {
 		if err := c.buildIndex(ctx, cfg); err != nil {
 			return c, err
@@ -144,6 +151,7 @@ func open(ctx context.Context, cfg Config) (_ *City, err error) {
 		c.Workflow = newWorkflow(ctx, st, c.Index, c.Geocoder, cfg.Deliver, c.bg, log)
 		c.Workflow.feedBoard(ctx, c.Board)
 		c.Workflow.startSweeps()
+		c.startFieldPruning(cmpOr(cfg.fieldPruneEvery, fieldPruneEvery))
 	}
 
 	if cfg.ChangeLog != nil { // a replica: follow the shared store's change log

@@ -31,14 +31,14 @@ func testReplays(t *testing.T, open Opener) {
 		t.Fatal("keys are not per user")
 	}
 	body := []byte(`{"id":7}`)
-	if err := ra.FinishReplay(ctx, data.Replay{User: "jdy01", Key: "k-1", Status: 201, ContentType: "application/json", Location: "/api/v1/cases/7", Body: body}); err != nil {
+	if err := ra.FinishReplay(ctx, data.Replay{User: "jdy01", Key: "k-1", Status: 201, ContentType: "application/json", Location: "/api/v1/cases/7", ETag: `"1"`, Body: body}); err != nil {
 		t.Fatal(err)
 	}
 	if err := ra.FinishReplay(ctx, data.Replay{User: "jdy01", Key: "k-1", Status: 500}); err == nil {
 		t.Fatal("an answer was stored twice")
 	}
 	got, fresh, err = rb.BeginReplay(ctx, data.Replay{User: "jdy01", Key: "k-1", Request: "h1", At: at.Add(time.Hour)})
-	if err != nil || fresh || got.Status != 201 || !bytes.Equal(got.Body, body) || got.Location != "/api/v1/cases/7" || got.ContentType != "application/json" {
+	if err != nil || fresh || got.Status != 201 || !bytes.Equal(got.Body, body) || got.Location != "/api/v1/cases/7" || got.ContentType != "application/json" || got.ETag != `"1"` {
 		t.Fatalf("replayed %+v fresh %v, %v", got, fresh, err)
 	}
 	if err := ra.AbandonReplay(ctx, "jdy02", "k-1"); err != nil {

@@ -20,6 +20,7 @@ const FieldTables = `CREATE TABLE case_replays (
 		status integer NOT NULL,
 		content_type text NOT NULL DEFAULT '',
 		location text NOT NULL DEFAULT '',
+		etag text NOT NULL DEFAULT '',
 		body %[1]s,
 		at bigint NOT NULL,
 		PRIMARY KEY ("user", key)
@@ -65,8 +66,8 @@ func (f *Field) BeginReplay(ctx context.Context, r data.Replay) (data.Replay, bo
 	}
 	var s data.Replay
 	var at int64
-	err = f.DB.QueryRow(ctx, `SELECT "user", key, request, status, content_type, location, body, at FROM case_replays WHERE "user" = ? AND key = ?`, r.User, r.Key).
-		Scan(&s.User, &s.Key, &s.Request, &s.Status, &s.ContentType, &s.Location, &s.Body, &at)
+	err = f.DB.QueryRow(ctx, `SELECT "user", key, request, status, content_type, location, etag, body, at FROM case_replays WHERE "user" = ? AND key = ?`, r.User, r.Key).
+		Scan(&s.User, &s.Key, &s.Request, &s.Status, &s.ContentType, &s.Location, &s.ETag, &s.Body, &at)
 	if errors.Is(err, f.NoRows) { // pruned or abandoned in between: take it now
 		return f.BeginReplay(ctx, r)
 	}
@@ -79,8 +80,8 @@ func (f *Field) BeginReplay(ctx context.Context, r data.Replay) (data.Replay, bo
 
 // FinishReplay implements data.ReplayStore.
 func (f *Field) FinishReplay(ctx context.Context, r data.Replay) error {
-	n, err := f.Exec(ctx, `UPDATE case_replays SET status = ?, content_type = ?, location = ?, body = ? WHERE "user" = ? AND key = ? AND status = 0`,
-		r.Status, r.ContentType, r.Location, r.Body, r.User, r.Key)
+	n, err := f.Exec(ctx, `UPDATE case_replays SET status = ?, content_type = ?, location = ?, etag = ?, body = ? WHERE "user" = ? AND key = ? AND status = 0`,
+		r.Status, r.ContentType, r.Location, r.ETag, r.Body, r.User, r.Key)
 	if err == nil && n != 1 {
 		err = fmt.Errorf("key %q of %q is not in progress: %w", r.Key, r.User, data.ErrConflict)
 	}
