@@ -16,12 +16,12 @@ func fuzzCheck(t *testing.T, e *Expr, err error) {
 		}
 		return
 	}
-	_, _ = Compile(e, ComponentQueryables)
+	_, _ = Compile(e, Queryables{"status": TypeString, "version": TypeInteger, "geometry": TypeGeometry})
 	f, err := Compile(e, nil)
 	if err != nil {
 		t.Fatalf("Compile without queryables: %v", err)
 	}
-	f.Plan(GeometryProperty)
+	f.Plan("geometry")
 	f.Match(lamp)
 }
 

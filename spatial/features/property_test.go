@@ -1,7 +1,6 @@
-package cql2_test
+package features_test
 
 import (
-	"context"
 	"encoding/json"
 	"fmt"
 	"math/rand/v2"
@@ -12,32 +11,27 @@ import (
 	"time"
 
 	"citygrid/data"
-	"citygrid/data/demo"
-	"citygrid/spatial"
 	"citygrid/spatial/cql2"
+	"citygrid/spatial/features"
 
 	"github.com/paulmach/orb"
 	"github.com/paulmach/orb/clip"
 	"github.com/paulmach/orb/planar"
 )
 
-// The property: for random filters over a demo city, taking candidates
-// from the R-tree with the filter's Plan and matching them gives the same
-// components as a brute-force evaluation, written here independently of
-// the package (its own tree, truth tables and geometry tests), over every
-// component. Filters are sent half as CQL2-Text, half as CQL2-JSON.
-func TestRTreePlannedFilteringEqualsBruteForce(t *testing.T) {
-	ds, err := demo.Generate(context.Background(), demo.Options{Seed: 5, Scale: 0.02})
-	if err != nil {
-		t.Fatal(err)
-	}
-	ix, err := spatial.Build(ds)
-	if err != nil {
-		t.Fatal(err)
-	}
+// The property: for random filters over a demo city, the components
+// collection's Items — candidates from the R-tree inside the filter's
+// Plan, then the filter matched on each, paged by code — gives the same
+// components as a brute-force evaluation written here independently of
+// the packages (its own tree, truth tables and geometry tests), over every
+// component. Filters are sent half as CQL2-Text, half as CQL2-JSON; some
+// carry a bbox parameter too, and every tenth is read page by page.
+func TestItemsEqualBruteForceOnRandomFilters(t *testing.T) {
+	ds, ix := cityOf(t, 5, 0.02)
+	coll, _ := features.Lookup("components")
 	g := newGen(ds, 7)
 	const runs = 1200
-	bounded, nonEmpty := 0, 0
+	bounded, nonEmpty, paged := 0, 0, 0
 	for i := range runs {
 		f := g.filter(0)
 		if i%4 < 2 {
@@ -46,6 +40,7 @@ func TestRTreePlannedFilteringEqualsBruteForce(t *testing.T) {
 			f = &gnode{kind: "and", kids: []*gnode{g.spatialLeaf(), f}}
 		}
 		var e *cql2.Expr
+		var err error
 		src := f.text()
 		if i%2 == 1 {
 			src = string(mustMarshal(f.json()))
@@ -56,43 +51,62 @@ func TestRTreePlannedFilteringEqualsBruteForce(t *testing.T) {
 		if err != nil {
 			t.Fatalf("filter %d %s: %v", i, src, err)
 		}
-		flt, err := cql2.Compile(e, cql2.ComponentQueryables)
+		var bbox *gnode
+		conds := []*cql2.Expr{e}
+		if i%3 == 0 {
+			bbox = g.spatialLeaf()
+			for bbox.point != nil || bbox.kind != "sint" {
+				bbox = g.spatialLeaf()
+			}
+			conds = append(conds, coll.BBox(bbox.rect))
+		}
+		flt, err := coll.Filter(conds...)
 		if err != nil {
 			t.Fatalf("filter %d %s: %v", i, src, err)
 		}
-		var got []string
-		plan := flt.Plan(cql2.GeometryProperty)
-		if !plan.Empty {
-			b := plan.Bound
-			if !plan.Bounded {
-				b = orb.Bound{Min: orb.Point{-180, -90}, Max: orb.Point{180, 90}}
-			} else {
-				bounded++
-			}
-			ix.Components(b, func(c *data.Component) bool {
-				if flt.Match(cql2.Component{C: c}) {
-					got = append(got, c.Code)
-				}
-				return true
-			})
+		if flt.Plan(features.GeometryProperty).Bounded {
+			bounded++
 		}
 		var want []string
 		for k := range ds.Components {
-			if f.eval(&ds.Components[k]) == yes {
-				want = append(want, ds.Components[k].Code)
+			c := &ds.Components[k]
+			if f.eval(c) == yes && (bbox == nil || bbox.spatial(c.Geometry)) {
+				want = append(want, c.Code)
 			}
 		}
-		slices.Sort(got)
 		slices.Sort(want)
+		limit := features.MaxLimit
+		if i%10 == 0 {
+			limit = 1 + len(want)/3
+			paged++
+		}
+		var got []string
+		after := ""
+		for pages := 0; ; pages++ {
+			page, err := coll.Items(ix, features.Query{Filter: flt, Limit: limit, After: after})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if page.Matched != len(want) || pages > 10 {
+				t.Fatalf("filter %d %s: page %d says %d matched, brute force %d", i, src, pages, page.Matched, len(want))
+			}
+			for _, it := range page.Items {
+				got = append(got, it.ID)
+			}
+			if page.Next == "" {
+				break
+			}
+			after = page.Next
+		}
 		if !slices.Equal(got, want) {
-			t.Fatalf("filter %d %s:\nplanned+matched %d components, brute force %d\nonly planned: %v\nonly brute: %v",
-				i, src, len(got), len(want), minus(got, want), minus(want, got))
+			t.Fatalf("filter %d %s (bbox %v):\nItems %d components, brute force %d\nonly Items: %v\nonly brute: %v",
+				i, src, bbox != nil, len(got), len(want), minus(got, want), minus(want, got))
 		}
 		if len(want) > 0 {
 			nonEmpty++
 		}
 	}
-	t.Logf("%d filters over %d components: %d bounded by the plan, %d with matches", runs, len(ds.Components), bounded, nonEmpty)
+	t.Logf("%d filters over %d components: %d bounded by the plan, %d with matches, %d read page by page", runs, len(ds.Components), bounded, nonEmpty, paged)
 	if nonEmpty < runs/4 || bounded < runs/2 {
 		t.Fatalf("the generator is too narrow: %d with matches, %d bounded", nonEmpty, bounded)
 	}
