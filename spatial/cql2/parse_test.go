@@ -68,6 +68,8 @@ var cases = []struct {
 	{"line crossing the polygon's boundary intersects", `S_INTERSECTS(grid, LINESTRING(115 39.5, 116.2 39.5))`,
 		`{"op":"s_intersects","args":[{"property":"grid"},{"type":"LineString","coordinates":[[115,39.5],[116.2,39.5]]}]}`, true},
 	{"disjoint", `S_DISJOINT(geometry, MULTIPOINT((1 2), 3 4))`, `{"op":"s_disjoint","args":[{"property":"geometry"},{"type":"MultiPoint","coordinates":[[1,2],[3,4]]}]}`, true},
+	{"Z coordinates dropped", `S_INTERSECTS(geometry, POINT Z (116.5 39.9 10))`,
+		`{"op":"s_intersects","args":[{"property":"geometry"},{"type":"Point","coordinates":[116.5,39.9,10]}]}`, true},
 	{"collection", `S_INTERSECTS(geometry, GEOMETRYCOLLECTION(POINT(0 0), POINT Z(116.5 39.9 10)))`,
 		`{"op":"s_intersects","args":[{"property":"geometry"},{"type":"GeometryCollection","geometries":[{"type":"Point","coordinates":[0,0]},{"type":"Point","coordinates":[116.5,39.9,10]}]}]}`, true},
 	{"polygon containing another polygon's hole is not within it", `S_WITHIN(POLYGON((116.3 39.7, 116.6 39.7, 116.6 39.95, 116.3 39.95, 116.3 39.7)), grid)`,

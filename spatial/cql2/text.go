@@ -511,6 +511,13 @@ func (p *textParser) scalar() (*Expr, error) {
 	if err := p.advance(); err != nil {
 		return nil, err
 	}
+	if wktKinds[up] && p.keyword("Z") {
+		g, err := p.wkt(up, t.pos)
+		if err != nil {
+			return nil, err
+		}
+		return &Expr{Op: OpLiteral, Value: g, Pos: t.pos}, nil
+	}
 	if !p.punct("(") {
 		return &Expr{Op: OpProperty, Name: t.text, Pos: t.pos}, nil
 	}
