@@ -98,7 +98,7 @@ var all = []*Collection{
 	adminCollection("streets", "街道", data.LevelStreet),
 	adminCollection("communities", "社区", data.LevelCommunity),
 	{
-		ID: "management_grids", Title: "管理网格", Description: "责任网格、监督员工作网格等管理网格；id 为 kind/code",
+		ID: "management_grids", Title: "管理网格", Description: "责任网格、监督员工作网格等管理网格；id 为 kind:code",
 		Queryables: managementQueryables,
 		search: func(ix *spatial.Index, b orb.Bound, fn func(cql2.Feature, string, func() Item) bool) {
 			ix.ManagementGrids("", b, func(g *data.ManagementGrid) bool {
@@ -107,7 +107,7 @@ var all = []*Collection{
 		},
 		get: func(ix *spatial.Index, id string) (Item, bool) {
 			for i := 0; i < len(id); i++ {
-				if id[i] == '/' {
+				if id[i] == ':' {
 					if g, ok := ix.ManagementGrid(id[:i], id[i+1:]); ok {
 						return managementItem(g), true
 					}
@@ -149,7 +149,8 @@ func adminCollection(id, title string, level data.AdminLevel) *Collection {
 	}
 }
 
-func managementID(g *data.ManagementGrid) string { return g.Kind + "/" + g.Code }
+// managementID names a management grid: codes are unique per kind only.
+func managementID(g *data.ManagementGrid) string { return g.Kind + ":" + g.Code }
 
 // answer turns a filter value into what an item's JSON carries.
 func answer(v any) any {

@@ -1,0 +1,181 @@
+// Package ogc serves citygrid through the OGC APIs desktop GIS and other
+// servers speak: OGC API – Features (Part 1 core and GeoJSON, Part 2 CRS
+// by reference, Part 3 filtering with CQL2) over the layers, and OGC API –
+// Tiles over the vector tileset. The handlers are thin: they decode
+// parameters, call the cores (spatial/features, spatial/cql2,
+// spatial/crs, tiles) and encode JSON.
+//
+// The package is mounted under /ogc by package api, which hands in the
+// live index, the tile provider and the tile handler it already has, so
+// OGC clients see the same data, edits and tiles as every other client.
+package ogc
+
+import (
+	"encoding/json"
+	"errors"
+	"net/http"
+	"strings"
+
+	"citygrid/spatial"
+	"citygrid/spatial/cql2"
+	"citygrid/tiles"
+
+	"github.com/go-chi/chi/v5"
+)
+
+// Config is what the OGC APIs are served from.
+type Config struct {
+	// Index is the live spatial index.
+	Index func() *spatial.Index
+	// Tiles is the current tile provider.
+	Tiles func() *tiles.Provider
+	// BaseURL is the scheme and host the client reached the server by.
+	BaseURL func(*http.Request) string
+	// ServeTile answers one tile (z/x/y) as the /tiles routes do:
+	// compression, ETag and 204 for an empty tile.
+	ServeTile func(w http.ResponseWriter, r *http.Request, z, x, y int)
+}
+
+// Server serves the OGC APIs.
+type Server struct {
+	cfg     Config
+	extents extentCache
+}
+
+// New makes a server.
+func New(cfg Config) *Server { return &Server{cfg: cfg} }
+
+// Handler routes the OGC APIs, relative to where it is mounted (/ogc).
+func (s *Server) Handler() http.Handler {
+	r := chi.NewRouter()
+	r.Get("/", s.landing)
+	r.Get("/conformance", s.conformance)
+	r.Get("/api", s.openAPI)
+	r.Get("/collections", s.collections)
+	r.Get("/collections/{collection}", s.collection)
+	r.Get("/collections/{collection}/queryables", s.queryables)
+	r.Get("/collections/{collection}/items", s.items)
+	r.Get("/collections/{collection}/items/{item}", s.item)
+	r.Get("/tileMatrixSets", s.tileMatrixSets)
+	r.Get("/tileMatrixSets/{tms}", s.tileMatrixSet)
+	r.Get("/tiles", s.tilesets)
+	r.Get("/tiles/{tms}", s.tileset)
+	r.Get("/tiles/{tms}/{z}/{y}/{x}", s.tile)
+	r.NotFound(func(w http.ResponseWriter, r *http.Request) {
+		writeException(w, http.StatusNotFound, "NotFound", "no such resource: "+r.URL.Path)
+	})
+	r.MethodNotAllowed(func(w http.ResponseWriter, r *http.Request) {
+		writeException(w, http.StatusMethodNotAllowed, "MethodNotAllowed", r.Method+" is not allowed on "+r.URL.Path)
+	})
+	return r
+}
+
+// base is the URL the OGC APIs answer under.
+func (s *Server) base(r *http.Request) string { return s.cfg.BaseURL(r) + "/ogc" }
+
+// exception is the error body of the OGC APIs (OGC API – Common, RFC 7807
+// style members): a code clients switch on and a description people read.
+type exception struct {
+	Code        string `json:"code"`
+	Description string `json:"description"`
+	// Position is where in a CQL2-Text filter the problem is (byte
+	// offset), or the JSON pointer in a CQL2-JSON filter.
+	Position any `json:"position,omitempty"`
+}
+
+func writeException(w http.ResponseWriter, status int, code, desc string) {
+	writeJSONAs(w, status, "application/json; charset=utf-8", exception{Code: code, Description: desc})
+}
+
+// paramError is a bad query parameter (400 InvalidParameterValue).
+type paramError struct {
+	param, reason string
+	cql           *cql2.Error
+}
+
+func (e *paramError) Error() string { return e.param + ": " + e.reason }
+
+func badParam(param, reason string) error { return &paramError{param: param, reason: reason} }
+
+// notFound is an unknown collection, item or tile matrix set.
+type notFound struct{ what string }
+
+func (e *notFound) Error() string { return e.what + " not found" }
+
+// writeError answers an error of this package as an OGC exception.
+func writeError(w http.ResponseWriter, err error) {
+	var pe *paramError
+	var nf *notFound
+	switch {
+	case errors.As(err, &pe):
+		body := exception{Code: "InvalidParameterValue", Description: pe.Error()}
+		if pe.cql != nil {
+			if pe.cql.Path != "" {
+				body.Position = pe.cql.Path
+			} else if pe.cql.Pos >= 0 {
+				body.Position = pe.cql.Pos
+			}
+		}
+		writeJSONAs(w, http.StatusBadRequest, "application/json; charset=utf-8", body)
+	case errors.As(err, &nf):
+		writeException(w, http.StatusNotFound, "NotFound", nf.Error())
+	default:
+		writeException(w, http.StatusInternalServerError, "ServerError", err.Error())
+	}
+}
+
+func writeJSONAs(w http.ResponseWriter, status int, contentType string, v any) {
+	w.Header().Set("Content-Type", contentType)
+	w.Header().Set("Access-Control-Allow-Origin", "*")
+	w.WriteHeader(status)
+	enc := json.NewEncoder(w)
+	enc.SetEscapeHTML(false)
+	_ = enc.Encode(v)
+}
+
+func writeJSON(w http.ResponseWriter, v any) {
+	writeJSONAs(w, http.StatusOK, "application/json; charset=utf-8", v)
+}
+
+// checkParams answers 400 for a query parameter the operation does not
+// define (Part 1 /req/core/query-param-unknown); allowed tells the
+// defined ones, and f is allowed everywhere.
+func checkParams(r *http.Request, allowed func(string) bool) error {
+	for name, vs := range r.URL.Query() {
+		if name == "f" {
+			if f := vs[0]; f != "json" && f != "geojson" && f != "" {
+				return badParam("f", "only json is offered, not "+f)
+			}
+			continue
+		}
+		if !allowed(name) {
+			return badParam(name, "unknown query parameter")
+		}
+		if len(vs) > 1 {
+			return badParam(name, "given more than once")
+		}
+	}
+	return nil
+}
+
+func noParams(string) bool { return false }
+
+// link is a link of an OGC API document.
+type link struct {
+	Href      string `json:"href"`
+	Rel       string `json:"rel"`
+	Type      string `json:"type,omitempty"`
+	Title     string `json:"title,omitempty"`
+	Templated bool   `json:"templated,omitempty"`
+}
+
+const (
+	typeJSON    = "application/json"
+	typeGeoJSON = "application/geo+json"
+	typeOpenAPI = "application/vnd.oai.openapi+json;version=3.0"
+	typeSchema  = "application/schema+json"
+	typeMVT     = "application/vnd.mapbox-vector-tile"
+)
+
+// joinPath joins URL path parts.
+func joinPath(parts ...string) string { return strings.Join(parts, "/") }
