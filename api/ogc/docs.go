@@ -48,11 +48,11 @@ var Conformance = []string{
 
 func (s *Server) landing(w http.ResponseWriter, r *http.Request) {
 	if err := checkParams(r, noParams); err != nil {
-		writeError(w, err)
+		s.fail(w, err)
 		return
 	}
 	b := s.base(r)
-	writeJSON(w, map[string]any{
+	writeJSON(w, http.StatusOK, map[string]any{
 		"title":       "citygrid 数字城管空间数据服务",
 		"description": "城市部件、单元网格、行政区划和管理网格（OGC API – Features），以及城市矢量瓦片（OGC API – Tiles）",
 		"links": []link{
@@ -68,10 +68,14 @@ func (s *Server) landing(w http.ResponseWriter, r *http.Request) {
 
 func (s *Server) conformance(w http.ResponseWriter, r *http.Request) {
 	if err := checkParams(r, noParams); err != nil {
-		writeError(w, err)
+		s.fail(w, err)
 		return
 	}
-	writeJSON(w, map[string]any{"conformsTo": Conformance})
+	classes := Conformance
+	if s.cfg.Edit != nil {
+		classes = slices.Concat(Conformance, Part4)
+	}
+	writeJSON(w, http.StatusOK, map[string]any{"conformsTo": classes})
 }
 
 // collectionDoc is one collection's description.
@@ -161,7 +165,7 @@ func (s *Server) lookup(r *http.Request) (*features.Collection, error) {
 
 func (s *Server) collections(w http.ResponseWriter, r *http.Request) {
 	if err := checkParams(r, noParams); err != nil {
-		writeError(w, err)
+		s.fail(w, err)
 		return
 	}
 	b := s.base(r)
@@ -169,7 +173,7 @@ func (s *Server) collections(w http.ResponseWriter, r *http.Request) {
 	for _, c := range features.Collections() {
 		docs = append(docs, s.collectionDoc(r, c))
 	}
-	writeJSON(w, map[string]any{
+	writeJSON(w, http.StatusOK, map[string]any{
 		"links":       []link{{Href: b + "/collections", Rel: "self", Type: typeJSON}},
 		"collections": docs,
 		"crs":         crs.OGCURIs(),
@@ -184,7 +188,7 @@ func (s *Server) collectionOnly(w http.ResponseWriter, r *http.Request) (*featur
 		err = checkParams(r, noParams)
 	}
 	if err != nil {
-		writeError(w, err)
+		s.fail(w, err)
 		return nil, false
 	}
 	return c, true
@@ -192,7 +196,7 @@ func (s *Server) collectionOnly(w http.ResponseWriter, r *http.Request) (*featur
 
 func (s *Server) collection(w http.ResponseWriter, r *http.Request) {
 	if c, ok := s.collectionOnly(w, r); ok {
-		writeJSON(w, s.collectionDoc(r, c))
+		writeJSON(w, http.StatusOK, s.collectionDoc(r, c))
 	}
 }
 

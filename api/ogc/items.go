@@ -186,17 +186,17 @@ func parseFilter(v, lang, filterCRS string) (*cql2.Expr, error) {
 func (s *Server) items(w http.ResponseWriter, r *http.Request) {
 	c, err := s.lookup(r)
 	if err != nil {
-		writeError(w, err)
+		s.fail(w, err)
 		return
 	}
 	fq, out, err := itemsQuery(r, c)
 	if err != nil {
-		writeError(w, err)
+		s.fail(w, err)
 		return
 	}
 	page, err := c.Items(s.cfg.Index(), fq)
 	if err != nil {
-		writeError(w, err)
+		s.fail(w, err)
 		return
 	}
 	here := s.base(r) + "/collections/" + c.ID + "/items"
@@ -245,18 +245,18 @@ func (s *Server) item(w http.ResponseWriter, r *http.Request) {
 		err = checkParams(r, func(name string) bool { return name == "crs" })
 	}
 	if err != nil {
-		writeError(w, err)
+		s.fail(w, err)
 		return
 	}
 	out, err := crs.ParseOGC(r.URL.Query().Get("crs"))
 	if err != nil {
-		writeError(w, badParam("crs", err.Error()))
+		s.fail(w, badParam("crs", err.Error()))
 		return
 	}
 	id := chi.URLParam(r, "item")
 	it, ok := c.Item(s.cfg.Index(), id)
 	if !ok {
-		writeError(w, &notFound{"feature " + id + " of " + c.ID})
+		s.fail(w, &notFound{"feature " + id + " of " + c.ID})
 		return
 	}
 	f := featureOf(it, out)

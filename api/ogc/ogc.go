@@ -16,6 +16,7 @@ import (
 	"net/http"
 	"strings"
 
+	"citygrid/data"
 	"citygrid/spatial"
 	"citygrid/spatial/cql2"
 	"citygrid/tiles"
@@ -34,6 +35,17 @@ type Config struct {
 	// ServeTile answers one tile (z/x/y) as the /tiles routes do:
 	// compression, ETag and 204 for an empty tile.
 	ServeTile func(w http.ResponseWriter, r *http.Request, z, x, y int)
+
+	// Edit commits a write of component code ("" for a new one) with the
+	// components API's editor and replays its changes on the live index
+	// and tiles before returning; nil keeps the collections read-only.
+	Edit func(r *http.Request, code string, write func(ed data.Editor, m data.EditMeta) ([]data.Change, error)) ([]data.Change, error)
+	// Writers wraps the write routes: authentication and the editing
+	// role. Required with Edit.
+	Writers func(http.Handler) http.Handler
+	// StatusOf maps the editor's domain errors to HTTP statuses (package
+	// api's single mapping); 500 for all when nil.
+	StatusOf func(error) int
 }
 
 // Server serves the OGC APIs.
@@ -42,8 +54,14 @@ type Server struct {
 	extents extentCache
 }
 
-// New makes a server.
-func New(cfg Config) *Server { return &Server{cfg: cfg} }
+// New makes a server. Edit without Writers is a wiring mistake that would
+// open writes to anyone, so it panics.
+func New(cfg Config) *Server {
+	if cfg.Edit != nil && cfg.Writers == nil {
+		panic("ogc: Config.Edit needs Config.Writers")
+	}
+	return &Server{cfg: cfg}
+}
 
 // Handler routes the OGC APIs, relative to where it is mounted (/ogc).
 func (s *Server) Handler() http.Handler {
@@ -56,16 +74,25 @@ func (s *Server) Handler() http.Handler {
 	r.Get("/collections/{collection}/queryables", s.queryables)
 	r.Get("/collections/{collection}/items", s.items)
 	r.Get("/collections/{collection}/items/{item}", s.item)
+	if s.cfg.Edit != nil {
+		r.Group(func(r chi.Router) {
+			r.Use(s.cfg.Writers)
+			r.Post("/collections/{collection}/items", s.create)
+			r.Put("/collections/{collection}/items/{item}", s.replace)
+			r.Patch("/collections/{collection}/items/{item}", s.patch)
+			r.Delete("/collections/{collection}/items/{item}", s.remove)
+		})
+	}
 	r.Get("/tileMatrixSets", s.tileMatrixSets)
 	r.Get("/tileMatrixSets/{tms}", s.tileMatrixSet)
 	r.Get("/tiles", s.tilesets)
 	r.Get("/tiles/{tms}", s.tileset)
 	r.Get("/tiles/{tms}/{z}/{y}/{x}", s.tile)
 	r.NotFound(func(w http.ResponseWriter, r *http.Request) {
-		writeException(w, http.StatusNotFound, "NotFound", "no such resource: "+r.URL.Path)
+		writeJSON(w, http.StatusNotFound, exception{Code: "NotFound", Description: "no such resource: " + r.URL.Path})
 	})
 	r.MethodNotAllowed(func(w http.ResponseWriter, r *http.Request) {
-		writeException(w, http.StatusMethodNotAllowed, "MethodNotAllowed", r.Method+" is not allowed on "+r.URL.Path)
+		writeJSON(w, http.StatusMethodNotAllowed, exception{Code: "MethodNotAllowed", Description: r.Method + " is not allowed on " + r.URL.Path})
 	})
 	return r
 }
@@ -73,21 +100,20 @@ func (s *Server) Handler() http.Handler {
 // base is the URL the OGC APIs answer under.
 func (s *Server) base(r *http.Request) string { return s.cfg.BaseURL(r) + "/ogc" }
 
-// exception is the error body of the OGC APIs (OGC API – Common, RFC 7807
-// style members): a code clients switch on and a description people read.
+// exception is the error body of the OGC APIs (OGC API – Common): a code
+// clients switch on and a description people read.
 type exception struct {
 	Code        string `json:"code"`
 	Description string `json:"description"`
 	// Position is where in a CQL2-Text filter the problem is (byte
 	// offset), or the JSON pointer in a CQL2-JSON filter.
 	Position any `json:"position,omitempty"`
+	// Details carries what a domain error adds (a write's current ETag).
+	Details any `json:"details,omitempty"`
 }
 
-func writeException(w http.ResponseWriter, status int, code, desc string) {
-	writeJSONAs(w, status, "application/json; charset=utf-8", exception{Code: code, Description: desc})
-}
-
-// paramError is a bad query parameter (400 InvalidParameterValue).
+// paramError is a bad query parameter or body member (400
+// InvalidParameterValue).
 type paramError struct {
 	param, reason string
 	cql           *cql2.Error
@@ -102,10 +128,12 @@ type notFound struct{ what string }
 
 func (e *notFound) Error() string { return e.what + " not found" }
 
-// writeError answers an error of this package as an OGC exception.
-func writeError(w http.ResponseWriter, err error) {
+// fail answers an error as an OGC exception: this package's own errors
+// with their status, the editor's through Config.StatusOf.
+func (s *Server) fail(w http.ResponseWriter, err error) {
 	var pe *paramError
 	var nf *notFound
+	var se *statusError
 	switch {
 	case errors.As(err, &pe):
 		body := exception{Code: "InvalidParameterValue", Description: pe.Error()}
@@ -116,12 +144,31 @@ func writeError(w http.ResponseWriter, err error) {
 				body.Position = pe.cql.Pos
 			}
 		}
-		writeJSONAs(w, http.StatusBadRequest, "application/json; charset=utf-8", body)
+		writeJSON(w, http.StatusBadRequest, body)
 	case errors.As(err, &nf):
-		writeException(w, http.StatusNotFound, "NotFound", nf.Error())
+		writeJSON(w, http.StatusNotFound, exception{Code: "NotFound", Description: nf.Error()})
+	case errors.As(err, &se):
+		writeJSON(w, se.status, exception{Code: se.code, Description: se.msg})
 	default:
-		writeException(w, http.StatusInternalServerError, "ServerError", err.Error())
+		status := http.StatusInternalServerError
+		if s.cfg.StatusOf != nil {
+			status = s.cfg.StatusOf(err)
+		}
+		body := exception{Code: strings.ReplaceAll(http.StatusText(status), " ", ""), Description: err.Error()}
+		if status == http.StatusBadRequest {
+			body.Code = "InvalidParameterValue"
+		}
+		var d data.Detailer
+		if errors.As(err, &d) {
+			body.Details = d.ErrorDetails()
+		}
+		writeJSON(w, status, body)
 	}
+}
+
+// writeJSON answers v as JSON with the status.
+func writeJSON(w http.ResponseWriter, status int, v any) {
+	writeJSONAs(w, status, "application/json; charset=utf-8", v)
 }
 
 func writeJSONAs(w http.ResponseWriter, status int, contentType string, v any) {
@@ -131,10 +178,6 @@ func writeJSONAs(w http.ResponseWriter, status int, contentType string, v any) {
 	enc := json.NewEncoder(w)
 	enc.SetEscapeHTML(false)
 	_ = enc.Encode(v)
-}
-
-func writeJSON(w http.ResponseWriter, v any) {
-	writeJSONAs(w, http.StatusOK, "application/json; charset=utf-8", v)
 }
 
 // checkParams answers 400 for a query parameter the operation does not

@@ -13,7 +13,7 @@ import (
 // cannot drift from what they accept.
 func (s *Server) openAPI(w http.ResponseWriter, r *http.Request) {
 	if err := checkParams(r, noParams); err != nil {
-		writeError(w, err)
+		s.fail(w, err)
 		return
 	}
 	ref := func(name string) map[string]any { return map[string]any{"$ref": "#/components/parameters/" + name} }

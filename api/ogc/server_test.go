@@ -33,15 +33,7 @@ func newCity(t *testing.T) *city {
 	if err != nil {
 		t.Fatal(err)
 	}
-	ix, err := spatial.Build(ds)
-	if err != nil {
-		t.Fatal(err)
-	}
-	ts, err := tiles.New(ix, tiles.Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	p, _ := tiles.NewProvider(ts, nil, 0)
+	ix, p := indexAndTiles(t, ds)
 	c := &city{ds: ds, ix: ix, p: p}
 	s := ogc.New(ogc.Config{
 		Index:   func() *spatial.Index { return ix },
@@ -66,6 +58,21 @@ func newCity(t *testing.T) *city {
 	c.srv = httptest.NewServer(r)
 	t.Cleanup(c.srv.Close)
 	return c
+}
+
+// indexAndTiles indexes ds and makes its tile provider.
+func indexAndTiles(t *testing.T, ds *data.Dataset) (*spatial.Index, *tiles.Provider) {
+	t.Helper()
+	ix, err := spatial.Build(ds)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ts, err := tiles.New(ix, tiles.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	p, _ := tiles.NewProvider(ts, nil, 0)
+	return ix, p
 }
 
 // get fetches a path (or an absolute URL) and decodes the JSON answer.

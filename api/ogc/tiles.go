@@ -18,11 +18,11 @@ const tmsID = "WebMercatorQuad"
 
 func (s *Server) tileMatrixSets(w http.ResponseWriter, r *http.Request) {
 	if err := checkParams(r, noParams); err != nil {
-		writeError(w, err)
+		s.fail(w, err)
 		return
 	}
 	b := s.base(r)
-	writeJSON(w, map[string]any{"tileMatrixSets": []map[string]any{{
+	writeJSON(w, http.StatusOK, map[string]any{"tileMatrixSets": []map[string]any{{
 		"id": tmsID, "title": "Google Maps Compatible for the World", "uri": tiles.WebMercatorQuadURI,
 		"links": []link{{Href: b + "/tileMatrixSets/" + tmsID, Rel: "self", Type: typeJSON}},
 	}}})
@@ -37,20 +37,20 @@ func (s *Server) checkTMS(r *http.Request) error {
 
 func (s *Server) tileMatrixSet(w http.ResponseWriter, r *http.Request) {
 	if err := s.checkTMS(r); err != nil {
-		writeError(w, err)
+		s.fail(w, err)
 		return
 	}
-	writeJSON(w, tiles.WebMercatorQuad(s.cfg.Tiles().Tileset().MaxZoom()))
+	writeJSON(w, http.StatusOK, tiles.WebMercatorQuad(s.cfg.Tiles().Tileset().MaxZoom()))
 }
 
 func (s *Server) tilesets(w http.ResponseWriter, r *http.Request) {
 	if err := checkParams(r, noParams); err != nil {
-		writeError(w, err)
+		s.fail(w, err)
 		return
 	}
 	b := s.base(r)
 	ts := s.cfg.Tiles().Tileset()
-	writeJSON(w, map[string]any{"tilesets": []map[string]any{{
+	writeJSON(w, http.StatusOK, map[string]any{"tilesets": []map[string]any{{
 		"title": ts.Name(), "dataType": "vector", "crs": crs.EPSG3857.URI, "tileMatrixSetURI": tiles.WebMercatorQuadURI,
 		"links": []link{
 			{Href: b + "/tiles/" + tmsID, Rel: "self", Type: typeJSON, Title: "瓦片集元数据"},
@@ -61,14 +61,14 @@ func (s *Server) tilesets(w http.ResponseWriter, r *http.Request) {
 
 func (s *Server) tileset(w http.ResponseWriter, r *http.Request) {
 	if err := s.checkTMS(r); err != nil {
-		writeError(w, err)
+		s.fail(w, err)
 		return
 	}
 	b := s.base(r)
 	ts := s.cfg.Tiles().Tileset()
 	// The document names the current data version: revalidate it.
 	w.Header().Set("Cache-Control", "no-cache")
-	writeJSON(w, ts.OGCTileset(b+"/tiles/"+tmsID, b+"/tileMatrixSets/"+tmsID,
+	writeJSON(w, http.StatusOK, ts.OGCTileset(b+"/tiles/"+tmsID, b+"/tileMatrixSets/"+tmsID,
 		b+"/tiles/"+tmsID+"/{tileMatrix}/{tileRow}/{tileCol}"))
 }
 
@@ -77,7 +77,7 @@ func (s *Server) tileset(w http.ResponseWriter, r *http.Request) {
 // asks.
 func (s *Server) tile(w http.ResponseWriter, r *http.Request) {
 	if id := chi.URLParam(r, "tms"); id != tmsID {
-		writeError(w, &notFound{"tile matrix set " + id})
+		s.fail(w, &notFound{"tile matrix set " + id})
 		return
 	}
 	ts := s.cfg.Tiles().Tileset()
@@ -85,14 +85,14 @@ func (s *Server) tile(w http.ResponseWriter, r *http.Request) {
 	for i, name := range []string{"z", "y", "x"} {
 		n, err := strconv.Atoi(chi.URLParam(r, name))
 		if err != nil {
-			writeError(w, badParam(name, "not an integer"))
+			s.fail(w, badParam(name, "not an integer"))
 			return
 		}
 		v[i] = n
 	}
 	z, y, x := v[0], v[1], v[2]
 	if err := ts.Check(z, x, y); err != nil {
-		writeError(w, &notFound{"tile " + err.Error()})
+		s.fail(w, &notFound{"tile " + err.Error()})
 		return
 	}
 	s.cfg.ServeTile(w, r, z, x, y)
