@@ -20,10 +20,11 @@ import (
 
 // itemParams are the query parameters of items besides the property
 // filters: Part 1 (limit, bbox, datetime), Part 2 (crs, bbox-crs), Part 3
-// (filter, filter-lang, filter-crs) and the paging cursor after.
+// (filter, filter-lang, filter-crs), the paging cursor after and the
+// as_of extension (the layer as it was at a past time).
 var itemParams = map[string]bool{
 	"limit": true, "bbox": true, "bbox-crs": true, "crs": true, "datetime": true,
-	"filter": true, "filter-lang": true, "filter-crs": true, "after": true,
+	"filter": true, "filter-lang": true, "filter-crs": true, "after": true, "as_of": true,
 }
 
 // feature is one GeoJSON feature of an answer.
@@ -194,7 +195,17 @@ func (s *Server) items(w http.ResponseWriter, r *http.Request) {
 		s.fail(w, err)
 		return
 	}
-	page, err := c.Items(s.cfg.Index(), fq)
+	h, past, err := s.history(r, c)
+	if err != nil {
+		s.fail(w, err)
+		return
+	}
+	var page features.Page
+	if past {
+		page, err = c.ItemsAsOf(h, fq)
+	} else {
+		page, err = c.Items(s.cfg.Index(), fq)
+	}
 	if err != nil {
 		s.fail(w, err)
 		return
@@ -242,7 +253,7 @@ func cloneValues(q url.Values) url.Values {
 func (s *Server) item(w http.ResponseWriter, r *http.Request) {
 	c, err := s.lookup(r)
 	if err == nil {
-		err = checkParams(r, func(name string) bool { return name == "crs" })
+		err = checkParams(r, func(name string) bool { return name == "crs" || name == "as_of" })
 	}
 	if err != nil {
 		s.fail(w, err)
@@ -254,7 +265,11 @@ func (s *Server) item(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	id := chi.URLParam(r, "item")
-	it, ok := c.Item(s.cfg.Index(), id)
+	it, ok, err := s.itemAt(r, c, id)
+	if err != nil {
+		s.fail(w, err)
+		return
+	}
 	if !ok {
 		s.fail(w, &notFound{"feature " + id + " of " + c.ID})
 		return
@@ -270,4 +285,44 @@ func (s *Server) item(w http.ResponseWriter, r *http.Request) {
 	}
 	w.Header().Set("Content-Crs", "<"+out.URI+">")
 	writeJSONAs(w, http.StatusOK, typeGeoJSON, f)
+}
+
+// history reads the layer as it was at as_of, when the request gives one
+// (past is then true).
+func (s *Server) history(r *http.Request, c *features.Collection) (h features.History, past bool, err error) {
+	v := r.URL.Query().Get("as_of")
+	if v == "" {
+		return h, false, nil
+	}
+	t, err := time.Parse(time.RFC3339Nano, v)
+	if err != nil {
+		return h, false, badParam("as_of", "want an RFC 3339 time such as 2026-01-31T12:00:00Z")
+	}
+	if s.cfg.AsOf == nil || !c.Editable {
+		return h, false, badParam("as_of", c.ID+" keep no history on this server")
+	}
+	h, err = s.cfg.AsOf(r.Context(), c.ID, t)
+	return h, true, err
+}
+
+// itemAt finds one item now, or as it was at as_of.
+func (s *Server) itemAt(r *http.Request, c *features.Collection, id string) (features.Item, bool, error) {
+	h, past, err := s.history(r, c)
+	if err != nil || !past {
+		it, ok := c.Item(s.cfg.Index(), id)
+		return it, ok, err
+	}
+	f, err := c.PropertyFilter("code", id)
+	if err != nil {
+		return features.Item{}, false, err
+	}
+	flt, err := c.Filter(f)
+	if err != nil {
+		return features.Item{}, false, err
+	}
+	page, err := c.ItemsAsOf(h, features.Query{Filter: flt, Limit: 1})
+	if err != nil || len(page.Items) == 0 {
+		return features.Item{}, false, err
+	}
+	return page.Items[0], true, nil
 }

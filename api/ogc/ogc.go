@@ -11,14 +11,17 @@
 package ogc
 
 import (
+	"context"
 	"encoding/json"
 	"errors"
 	"net/http"
 	"strings"
+	"time"
 
 	"citygrid/data"
 	"citygrid/spatial"
 	"citygrid/spatial/cql2"
+	"citygrid/spatial/features"
 	"citygrid/tiles"
 
 	"github.com/go-chi/chi/v5"
@@ -43,6 +46,9 @@ type Config struct {
 	// Writers wraps the write routes: authentication and the editing
 	// role. Required with Edit.
 	Writers func(http.Handler) http.Handler
+	// AsOf reads an edited layer ("components" or "unit_grids") as it
+	// was at a past time, for the as_of extension; nil: not offered.
+	AsOf func(ctx context.Context, layer string, t time.Time) (features.History, error)
 	// StatusOf maps the editor's domain errors to HTTP statuses (package
 	// api's single mapping); 500 for all when nil.
 	StatusOf func(error) int

@@ -45,6 +45,7 @@ func (s *Server) openAPI(w http.ResponseWriter, r *http.Request) {
 			"schema": map[string]any{"type": "array", "minItems": 4, "maxItems": 6, "items": map[string]any{"type": "number"}}},
 		"datetime":    withName(str("RFC 3339 时刻或区间（a/b，.. 表示开放）"), "datetime"),
 		"after":       withName(str("分页游标：上一页最后一个要素的 id（见 next 链接）"), "after"),
+		"as_of":       withName(str("扩展：按 RFC 3339 时刻读取部件或单元网格当时的状态（编辑历史）"), "as_of"),
 		"filter":      withName(str("CQL2 过滤条件"), "filter"),
 		"filter-lang": withName(map[string]any{"in": "query", "required": false, "schema": map[string]any{"type": "string", "enum": []string{"cql2-text", "cql2-json"}, "default": "cql2-text"}}, "filter-lang"),
 		"crs":         withName(crsParam("输出坐标参考系"), "crs"),
@@ -52,7 +53,7 @@ func (s *Server) openAPI(w http.ResponseWriter, r *http.Request) {
 		"filter-crs":  withName(crsParam("过滤条件中几何的坐标参考系"), "filter-crs"),
 	}
 	itemsParams := []any{ref("collectionId"), ref("limit"), ref("bbox"), ref("bbox-crs"), ref("datetime"), ref("crs"),
-		ref("filter"), ref("filter-lang"), ref("filter-crs"), ref("after")}
+		ref("filter"), ref("filter-lang"), ref("filter-crs"), ref("after"), ref("as_of")}
 	tileParam := func(name string) map[string]any {
 		return map[string]any{"name": name, "in": "path", "required": true, "schema": map[string]any{"type": "integer", "minimum": 0}}
 	}
@@ -64,7 +65,7 @@ func (s *Server) openAPI(w http.ResponseWriter, r *http.Request) {
 		"/collections/{collectionId}":            get("要素集合", []any{ref("collectionId")}, jsonOK("collection", typeJSON)),
 		"/collections/{collectionId}/queryables": get("可查询属性", []any{ref("collectionId")}, jsonOK("JSON Schema", typeSchema)),
 		"/collections/{collectionId}/items":      get("要素", itemsParams, jsonOK("FeatureCollection", typeGeoJSON)),
-		"/collections/{collectionId}/items/{featureId}": get("单个要素", []any{ref("collectionId"), ref("featureId"), ref("crs")},
+		"/collections/{collectionId}/items/{featureId}": get("单个要素", []any{ref("collectionId"), ref("featureId"), ref("crs"), ref("as_of")},
 			jsonOK("Feature", typeGeoJSON)),
 		"/tileMatrixSets":                 get("瓦片矩阵集列表", nil, jsonOK("tileMatrixSets", typeJSON)),
 		"/tileMatrixSets/WebMercatorQuad": get("WebMercatorQuad", nil, jsonOK("TileMatrixSet", typeJSON)),

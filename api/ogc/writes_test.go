@@ -12,12 +12,14 @@ import (
 	"slices"
 	"strings"
 	"testing"
+	"time"
 
 	"citygrid/api/ogc"
 	"citygrid/data"
 	"citygrid/data/demo"
 	"citygrid/data/gpkg"
 	"citygrid/spatial"
+	"citygrid/spatial/features"
 	"citygrid/tiles"
 
 	"github.com/go-chi/chi/v5"
@@ -95,6 +97,13 @@ func newEditCity(t *testing.T) *editCity {
 			})
 		},
 		StatusOf: statusOf,
+		AsOf: func(ctx context.Context, layer string, at time.Time) (features.History, error) {
+			if layer != "components" {
+				return features.History{}, data.ErrNotFound
+			}
+			comps, err := st.ComponentsAsOf(ctx, at)
+			return features.History{Components: comps}, err
+		},
 	})
 	r := chi.NewRouter()
 	r.Mount("/ogc", s.Handler())
@@ -218,6 +227,10 @@ func TestAPart4RoundTripGoesThroughTheEditor(t *testing.T) {
 	if changed, seq2 = c.tileChanged(t, pt, seq2); !changed {
 		t.Fatal("the PATCH does not show in the next tile")
 	}
+	// as_of: before the PATCH the component was intact, now damaged.
+	time.Sleep(10 * time.Millisecond)
+	between := time.Now().UTC()
+	time.Sleep(10 * time.Millisecond)
 	// PUT replaces: absent properties are cleared.
 	put := `{"type":"Feature","geometry":{"type":"Point","coordinates":[` + jsonNum(pt[0]) + `,` + jsonNum(pt[1]) + `]},` +
 		`"properties":{"category":"` + tmpl.Category + `","department":"` + tmpl.Department + `","status":"lost","version":99}}`
@@ -235,6 +248,19 @@ func TestAPart4RoundTripGoesThroughTheEditor(t *testing.T) {
 	}
 	if st, _, _ := c.do(t, "GET", "/ogc/collections/components/items/"+code, "", ""); st != 404 {
 		t.Fatalf("GET after DELETE: %d", st)
+	}
+	// as_of reads the past: between the PATCH and the PUT it was damaged.
+	asOf := "?as_of=" + q(between.Format(time.RFC3339Nano))
+	st, _, body = c.do(t, "GET", "/ogc/collections/components/items/"+code+asOf, "", "")
+	if st != 200 || body["properties"].(map[string]any)["status"] != "damaged" {
+		t.Fatalf("as_of single item: %d %v", st, body)
+	}
+	st, _, body = c.do(t, "GET", "/ogc/collections/components/items"+asOf+"&filter="+q("code = '"+code+"'"), "", "")
+	if st != 200 || body["numberMatched"] != 1.0 {
+		t.Fatalf("as_of items: %d %v", st, body)
+	}
+	if st, _, _ := c.do(t, "GET", "/ogc/collections/districts/items"+asOf, "", ""); st != 400 {
+		t.Fatalf("as_of on districts: %d", st)
 	}
 	hist, err := c.st.History(context.Background(), "components", code)
 	if err != nil || len(hist) != 4 {

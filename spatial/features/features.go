@@ -239,11 +239,17 @@ func (c *Collection) Items(ix *spatial.Index, q Query) (Page, error) {
 			b = plan.Bound
 		}
 	}
+	return collect(q, func(fn func(cql2.Feature, string, func() Item) bool) { c.search(ix, b, fn) })
+}
+
+// collect runs a query over the features each hands over: the matches
+// with ids above q.After, the q.Limit lowest, and the count of all.
+func collect(q Query, each func(fn func(f cql2.Feature, id string, take func() Item) bool)) (Page, error) {
 	var page Page
 	// top keeps the Limit+1 lowest ids above After: one more than the
 	// page, to know whether a next page exists.
 	top := &idHeap{}
-	c.search(ix, b, func(f cql2.Feature, id string, take func() Item) bool {
+	each(func(f cql2.Feature, id string, take func() Item) bool {
 		if q.Filter != nil && !q.Filter.Match(f) {
 			return true
 		}
@@ -271,6 +277,45 @@ func (c *Collection) Items(ix *spatial.Index, q Query) (Page, error) {
 		page.Items[i] = h.item
 	}
 	return page, nil
+}
+
+// History is an edited layer as the store read it at a past time.
+type History struct {
+	Components []data.Component
+	UnitGrids  []data.UnitGrid
+}
+
+// ErrNoHistory is returned for as-of reads of a layer without history.
+var ErrNoHistory = errors.New("the layer keeps no history")
+
+// ItemsAsOf answers a query over a past state of the layer (components or
+// unit grids): the store's as-of read is scanned whole, as no index of
+// the past exists.
+func (c *Collection) ItemsAsOf(h History, q Query) (Page, error) {
+	if q.Limit < 1 || q.Limit > MaxLimit {
+		return Page{}, fmt.Errorf("%w: %d (want 1..%d)", ErrLimit, q.Limit, MaxLimit)
+	}
+	switch c.ID {
+	case "components":
+		return collect(q, func(fn func(cql2.Feature, string, func() Item) bool) {
+			for i := range h.Components {
+				comp := &h.Components[i]
+				if !fn(Component{comp}, comp.Code, func() Item { return componentItem(comp) }) {
+					return
+				}
+			}
+		})
+	case "unit_grids":
+		return collect(q, func(fn func(cql2.Feature, string, func() Item) bool) {
+			for i := range h.UnitGrids {
+				g := &h.UnitGrids[i]
+				if !fn(UnitGrid{g}, g.Code, func() Item { return gridItem(g) }) {
+					return
+				}
+			}
+		})
+	}
+	return Page{}, fmt.Errorf("%s: %w", c.ID, ErrNoHistory)
 }
 
 // Item finds one item by id.

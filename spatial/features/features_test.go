@@ -130,3 +130,32 @@ func TestPropertyFiltersAndDatetimeReadTheQueryablesTypes(t *testing.T) {
 		t.Error("limit 0 accepted")
 	}
 }
+
+func TestItemsAsOfAnswerAsItemsDoOverTheSameFeatures(t *testing.T) {
+	ds, ix := smallCity(t)
+	h := features.History{Components: ds.Components, UnitGrids: ds.UnitGrids}
+	for _, id := range []string{"components", "unit_grids"} {
+		c, _ := features.Lookup(id)
+		b := ds.UnitGrids[len(ds.UnitGrids)/2].Geometry.Bound().Pad(0.002)
+		f, err := c.Filter(c.BBox(b))
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, q := range []features.Query{{Limit: 7}, {Limit: 7, Filter: f}, {Limit: 3, Filter: f, After: ds.UnitGrids[0].Code}} {
+			now, err1 := c.Items(ix, q)
+			past, err2 := c.ItemsAsOf(h, q)
+			if err1 != nil || err2 != nil || now.Matched != past.Matched || now.Next != past.Next || len(now.Items) != len(past.Items) || now.Matched == 0 {
+				t.Fatalf("%s %+v: now %d/%s, past %d/%s (%v %v)", id, q, now.Matched, now.Next, past.Matched, past.Next, err1, err2)
+			}
+			for i := range now.Items {
+				if now.Items[i].ID != past.Items[i].ID {
+					t.Fatalf("%s: item %d %s vs %s", id, i, now.Items[i].ID, past.Items[i].ID)
+				}
+			}
+		}
+	}
+	d, _ := features.Lookup("districts")
+	if _, err := d.ItemsAsOf(h, features.Query{Limit: 1}); err == nil {
+		t.Error("as-of districts answered")
+	}
+}
