@@ -1,7 +1,9 @@
 package ogc_test
 
 import (
+	"io"
 	"math"
+	"net/http"
 	"slices"
 	"strconv"
 	"strings"
@@ -22,6 +24,8 @@ var classTests = map[string]func(*testing.T, *city){
 	"ogcapi-common-1/1.0/conf/core":                          testCommonCore,
 	"ogcapi-common-1/1.0/conf/landing-page":                  testLandingPage,
 	"ogcapi-common-1/1.0/conf/json":                          testJSON,
+	"ogcapi-common-1/1.0/conf/html":                          testHTML,
+	"ogcapi-features-1/1.0/conf/html":                        testHTML,
 	"ogcapi-common-1/1.0/conf/oas30":                         testOAS30,
 	"ogcapi-features-1/1.0/conf/core":                        testFeaturesCore,
 	"ogcapi-features-1/1.0/conf/geojson":                     testGeoJSON,
@@ -308,5 +312,39 @@ func testGeoJSON(t *testing.T, c *city) {
 		if err := jsonUnmarshal(f.Geometry, &g); err != nil || g.Type != "MultiPolygon" || f.Properties["code"] != f.ID {
 			t.Errorf("feature %s: geometry %s", f.ID, f.Geometry)
 		}
+	}
+}
+
+// /conf/html (Common and Features): landing page, collections, a
+// collection, items and an item as text/html, by f=html and by a
+// browser's Accept header, with the content of the JSON answers.
+func testHTML(t *testing.T, c *city) {
+	comp := c.ds.Components[2]
+	for path, want := range map[string]string{
+		"/ogc?f=html":                                                "要素集合",
+		"/ogc/collections?f=html":                                    "单元网格（unit_grids）",
+		"/ogc/collections/components?f=html":                         "可查询属性",
+		"/ogc/collections/components/items?f=html&limit=3":           "下一页",
+		"/ogc/collections/components/items/" + comp.Code + "?f=html": comp.Category,
+	} {
+		resp, err := http.Get(c.srv.URL + path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		b, _ := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		if resp.StatusCode != 200 || resp.Header.Get("Content-Type") != "text/html; charset=utf-8" || !strings.Contains(string(b), want) {
+			t.Errorf("%s: %d %s, want a page with %q", path, resp.StatusCode, resp.Header.Get("Content-Type"), want)
+		}
+	}
+	req, _ := http.NewRequest("GET", c.srv.URL+"/ogc/collections", nil)
+	req.Header.Set("Accept", "text/html,application/xhtml+xml,*/*;q=0.8")
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if !strings.HasPrefix(resp.Header.Get("Content-Type"), "text/html") {
+		t.Errorf("a browser got %s", resp.Header.Get("Content-Type"))
 	}
 }

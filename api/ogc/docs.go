@@ -20,9 +20,11 @@ var Conformance = []string{
 	"http://www.opengis.net/spec/ogcapi-common-1/1.0/conf/core",
 	"http://www.opengis.net/spec/ogcapi-common-1/1.0/conf/landing-page",
 	"http://www.opengis.net/spec/ogcapi-common-1/1.0/conf/json",
+	"http://www.opengis.net/spec/ogcapi-common-1/1.0/conf/html",
 	"http://www.opengis.net/spec/ogcapi-common-1/1.0/conf/oas30",
 	"http://www.opengis.net/spec/ogcapi-features-1/1.0/conf/core",
 	"http://www.opengis.net/spec/ogcapi-features-1/1.0/conf/geojson",
+	"http://www.opengis.net/spec/ogcapi-features-1/1.0/conf/html",
 	"http://www.opengis.net/spec/ogcapi-features-1/1.0/conf/oas30",
 	"http://www.opengis.net/spec/ogcapi-features-2/1.0/conf/crs",
 	"http://www.opengis.net/spec/ogcapi-features-3/1.0/conf/queryables",
@@ -52,18 +54,22 @@ func (s *Server) landing(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	b := s.base(r)
-	writeJSON(w, http.StatusOK, map[string]any{
-		"title":       "citygrid 数字城管空间数据服务",
-		"description": "城市部件、单元网格、行政区划和管理网格（OGC API – Features），以及城市矢量瓦片（OGC API – Tiles）",
-		"links": []link{
-			{Href: b, Rel: "self", Type: typeJSON, Title: "本页"},
-			{Href: b + "/api", Rel: "service-desc", Type: typeOpenAPI, Title: "OpenAPI 3.0 接口定义"},
-			{Href: b + "/conformance", Rel: "conformance", Type: typeJSON, Title: "符合的标准类"},
-			{Href: b + "/collections", Rel: "data", Type: typeJSON, Title: "要素集合"},
-			{Href: b + "/tiles", Rel: "http://www.opengis.net/def/rel/ogc/1.0/tilesets-vector", Type: typeJSON, Title: "矢量瓦片集"},
-			{Href: b + "/tileMatrixSets", Rel: "http://www.opengis.net/def/rel/ogc/1.0/tiling-schemes", Type: typeJSON, Title: "瓦片矩阵集"},
-		},
-	})
+	const title = "citygrid 数字城管空间数据服务"
+	const desc = "城市部件、单元网格、行政区划和管理网格（OGC API – Features），以及城市矢量瓦片（OGC API – Tiles）"
+	links := []link{
+		{Href: b, Rel: "self", Type: typeJSON, Title: "本页"},
+		{Href: b + "/api", Rel: "service-desc", Type: typeOpenAPI, Title: "OpenAPI 3.0 接口定义"},
+		{Href: b + "/conformance", Rel: "conformance", Type: typeJSON, Title: "符合的标准类"},
+		{Href: b + "/collections", Rel: "data", Type: typeJSON, Title: "要素集合"},
+		{Href: b + "/tiles", Rel: "http://www.opengis.net/def/rel/ogc/1.0/tilesets-vector", Type: typeJSON, Title: "矢量瓦片集"},
+		{Href: b + "/tileMatrixSets", Rel: "http://www.opengis.net/def/rel/ogc/1.0/tiling-schemes", Type: typeJSON, Title: "瓦片矩阵集"},
+	}
+	if wantsHTML(r) {
+		writeHTML(w, page{Base: b, Title: title, Description: desc, Links: htmlLinks(links)})
+		return
+	}
+	links = append(links, link{Href: b + "?f=html", Rel: "alternate", Type: "text/html", Title: "网页"})
+	writeJSON(w, http.StatusOK, map[string]any{"title": title, "description": desc, "links": links})
 }
 
 func (s *Server) conformance(w http.ResponseWriter, r *http.Request) {
@@ -173,6 +179,14 @@ func (s *Server) collections(w http.ResponseWriter, r *http.Request) {
 	for _, c := range features.Collections() {
 		docs = append(docs, s.collectionDoc(r, c))
 	}
+	if wantsHTML(r) {
+		p := page{Base: b, Title: "要素集合"}
+		for _, d := range docs {
+			p.Links = append(p.Links, link{Href: b + "/collections/" + d.ID + "?f=html", Title: d.Title + "（" + d.ID + "）"})
+		}
+		writeHTML(w, p)
+		return
+	}
 	writeJSON(w, http.StatusOK, map[string]any{
 		"links":       []link{{Href: b + "/collections", Rel: "self", Type: typeJSON}},
 		"collections": docs,
@@ -195,9 +209,16 @@ func (s *Server) collectionOnly(w http.ResponseWriter, r *http.Request) (*featur
 }
 
 func (s *Server) collection(w http.ResponseWriter, r *http.Request) {
-	if c, ok := s.collectionOnly(w, r); ok {
-		writeJSON(w, http.StatusOK, s.collectionDoc(r, c))
+	c, ok := s.collectionOnly(w, r)
+	if !ok {
+		return
 	}
+	doc := s.collectionDoc(r, c)
+	if wantsHTML(r) {
+		writeHTML(w, page{Base: s.base(r), Title: doc.Title, Description: doc.Description, Links: htmlLinks(doc.Links)})
+		return
+	}
+	writeJSON(w, http.StatusOK, doc)
 }
 
 // queryableSchema is the JSON Schema of one queryable.

@@ -200,11 +200,11 @@ func (s *Server) items(w http.ResponseWriter, r *http.Request) {
 		s.fail(w, err)
 		return
 	}
-	var page features.Page
+	var res features.Page
 	if past {
-		page, err = c.ItemsAsOf(h, fq)
+		res, err = c.ItemsAsOf(h, fq)
 	} else {
-		page, err = c.Items(s.cfg.Index(), fq)
+		res, err = c.Items(s.cfg.Index(), fq)
 	}
 	if err != nil {
 		s.fail(w, err)
@@ -212,19 +212,27 @@ func (s *Server) items(w http.ResponseWriter, r *http.Request) {
 	}
 	here := s.base(r) + "/collections/" + c.ID + "/items"
 	fc := featureCollection{
-		Type: "FeatureCollection", Features: make([]feature, len(page.Items)),
-		NumberMatched: page.Matched, NumberReturned: len(page.Items),
+		Type: "FeatureCollection", Features: make([]feature, len(res.Items)),
+		NumberMatched: res.Matched, NumberReturned: len(res.Items),
 		TimeStamp: time.Now().UTC().Format(time.RFC3339),
 		Links: []link{
 			{Href: withQuery(here, r.URL.Query(), "", ""), Rel: "self", Type: typeGeoJSON, Title: "本页"},
 			{Href: s.base(r) + "/collections/" + c.ID, Rel: "collection", Type: typeJSON, Title: c.Title},
 		},
 	}
-	for i, it := range page.Items {
+	for i, it := range res.Items {
 		fc.Features[i] = featureOf(it, out)
 	}
-	if page.Next != "" {
-		fc.Links = append(fc.Links, link{Href: withQuery(here, r.URL.Query(), "after", page.Next), Rel: "next", Type: typeGeoJSON, Title: "下一页"})
+	if res.Next != "" {
+		fc.Links = append(fc.Links, link{Href: withQuery(here, r.URL.Query(), "after", res.Next), Rel: "next", Type: typeGeoJSON, Title: "下一页"})
+	}
+	if wantsHTML(r) {
+		p := page{Base: s.base(r), Title: c.Title, Matched: res.Matched}
+		if res.Next != "" {
+			p.Next = withQuery(here, r.URL.Query(), "after", res.Next)
+		}
+		writeHTML(w, featuresPage(p, fc.Features, func(id string) string { return here + "/" + url.PathEscape(id) + "?f=html" }))
+		return
 	}
 	w.Header().Set("Content-Crs", "<"+out.URI+">")
 	writeJSONAs(w, http.StatusOK, typeGeoJSON, fc)
@@ -282,6 +290,11 @@ func (s *Server) item(w http.ResponseWriter, r *http.Request) {
 	}
 	if it.Version > 0 {
 		w.Header().Set("ETag", data.ETag(it.ID, it.Version))
+	}
+	if wantsHTML(r) {
+		p := page{Base: s.base(r), Title: c.Title + " " + it.ID, Matched: 1, Links: htmlLinks(f.Links)}
+		writeHTML(w, featuresPage(p, []feature{f}, func(string) string { return self + "?f=html" }))
+		return
 	}
 	w.Header().Set("Content-Crs", "<"+out.URI+">")
 	writeJSONAs(w, http.StatusOK, typeGeoJSON, f)

@@ -192,8 +192,8 @@ func writeJSONAs(w http.ResponseWriter, status int, contentType string, v any) {
 func checkParams(r *http.Request, allowed func(string) bool) error {
 	for name, vs := range r.URL.Query() {
 		if name == "f" {
-			if f := vs[0]; f != "json" && f != "geojson" && f != "" {
-				return badParam("f", "only json is offered, not "+f)
+			if f := vs[0]; f != "json" && f != "geojson" && f != "html" && f != "" {
+				return badParam("f", "json, geojson or html, not "+f)
 			}
 			continue
 		}
