@@ -22,7 +22,7 @@ import (
 	"github.com/paulmach/orb/maptile"
 
 	"citygrid/data"
-	"citygrid/data/cases"
+	"citygrid/data/cases/pgcases"
 	"citygrid/data/gpkg/gpkgtest"
 	"citygrid/data/pgstore"
 	"citygrid/test/harness"
@@ -188,7 +188,7 @@ func city(t *testing.T) map[data.Role]string {
 	if err := st.Insert(ctx, gpkgtest.City()); err != nil {
 		t.Fatal(err)
 	}
-	cs, err := cases.OpenPG(ctx, pgURL, "")
+	cs, err := pgcases.Open(ctx, pgURL, "")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -207,7 +207,7 @@ func city(t *testing.T) map[data.Role]string {
 			_ = st.DropSchema(ctx)
 			st.Close()
 		}
-		if cs, err := cases.OpenPG(ctx, pgURL, ""); err == nil {
+		if cs, err := pgcases.Open(ctx, pgURL, ""); err == nil {
 			_ = cs.DropSchema(ctx)
 			cs.Close()
 		}
