@@ -46,8 +46,26 @@ type editService struct {
 	stripes [64]sync.Mutex
 }
 
-// Mount adds the editing routes over the city c.
-func Mount(r chi.Router, c *city.City) { newEditService(c).mount(r) }
+// Mount adds the editing routes over the city c and returns the Committer
+// through which other write APIs (OGC API – Features Part 4) edit
+// components with the same editor, ordering and live replay.
+func Mount(r chi.Router, c *city.City) Committer {
+	s := newEditService(c)
+	s.mount(r)
+	return s.commitFor
+}
+
+// Committer commits a write of component code ("" for a new one) with the
+// store's editor and the request's user and reason, and replays its
+// changes on the running city before returning them.
+type Committer func(r *http.Request, code string, write func(ed data.Editor, m data.EditMeta) ([]data.Change, error)) ([]data.Change, error)
+
+func (s *editService) commitFor(r *http.Request, code string, write func(data.Editor, data.EditMeta) ([]data.Change, error)) ([]data.Change, error) {
+	if s.ed == nil {
+		return nil, errNoEditor
+	}
+	return s.commit(code, func() ([]data.Change, error) { return write(s.ed, s.meta(r)) })
+}
 
 func newEditService(c *city.City) *editService {
 	ed, _ := c.Store.(data.Editor)

@@ -78,7 +78,7 @@ func (s *Server) conformance(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	classes := Conformance
-	if s.cfg.Edit != nil {
+	if s.cfg.Edit != nil && !s.cfg.ReadOnly {
 		classes = slices.Concat(Conformance, Part4)
 	}
 	writeJSON(w, http.StatusOK, map[string]any{"conformsTo": classes})

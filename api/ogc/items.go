@@ -315,6 +315,9 @@ func (s *Server) history(r *http.Request, c *features.Collection) (h features.Hi
 		return h, false, badParam("as_of", c.ID+" keep no history on this server")
 	}
 	h, err = s.cfg.AsOf(r.Context(), c.ID, t)
+	if errors.Is(err, features.ErrNoHistory) {
+		return h, false, badParam("as_of", c.ID+" keep no history on this server")
+	}
 	return h, true, err
 }
 

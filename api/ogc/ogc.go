@@ -46,6 +46,9 @@ type Config struct {
 	// Writers wraps the write routes: authentication and the editing
 	// role. Required with Edit.
 	Writers func(http.Handler) http.Handler
+	// ReadOnly: the store behind Edit cannot edit. The write routes stay
+	// (answering Edit's error) but Part 4 is not declared.
+	ReadOnly bool
 	// AsOf reads an edited layer ("components" or "unit_grids") as it
 	// was at a past time, for the as_of extension; nil: not offered.
 	AsOf func(ctx context.Context, layer string, t time.Time) (features.History, error)
