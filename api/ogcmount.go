@@ -8,7 +8,6 @@ import (
 	"citygrid/api/auth"
 	"citygrid/api/city"
 	"citygrid/api/editing"
-	"citygrid/api/httpx"
 	"citygrid/api/maps"
 	"citygrid/api/ogc"
 	"citygrid/data"
@@ -24,14 +23,12 @@ import (
 // committer with the surveyor role, and as_of reads from its history.
 func mountOGC(r chi.Router, c *city.City, commit editing.Committer) {
 	cfg := ogc.Config{
-		Index:   func() *spatial.Index { return c.Index },
-		Tiles:   c.Tiles.Provider,
-		BaseURL: httpx.BaseURL,
+		Index: func() *spatial.Index { return c.Index },
+		Tiles: c.Tiles.Provider,
 		ServeTile: func(w http.ResponseWriter, r *http.Request, z, x, y int) {
 			w.Header().Set("Access-Control-Allow-Origin", "*")
 			maps.WriteTile(w, r, c.Tiles.Provider(), z, x, y)
 		},
-		StatusOf: httpx.StatusOf,
 		// The write routes are there whatever the store, as the
 		// components API's are: without an editor they answer 503.
 		Edit:    commit,

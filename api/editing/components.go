@@ -247,48 +247,14 @@ func (fb *featureBody) apply(c *data.Component) error {
 	if fb.hasGeometry {
 		c.Geometry = fb.geometry
 	}
-	for k, p := range fb.props {
-		v := ""
-		if p != nil {
-			v = *p
+	if err := data.ApplyComponentFields(c, fb.props); err != nil {
+		var ve *data.ValidationError
+		if errors.As(err, &ve) {
+			return httpx.BadRequest("properties."+ve.Field, ve.Reason)
 		}
-		if err := data.SetComponentField(c, k, v); err != nil {
-			var ve *data.ValidationError
-			if errors.As(err, &ve) {
-				return httpx.BadRequest("properties."+k, ve.Reason)
-			}
-			return err
-		}
+		return err
 	}
 	return nil
-}
-
-// ifMatch reads the expected version from If-Match: "<code>-v<n>", or *
-// for any version. It is required: a write without it answers 428.
-func ifMatch(r *http.Request, code string) (int64, error) {
-	h := strings.TrimSpace(r.Header.Get("If-Match"))
-	if h == "" {
-		return 0, fmt.Errorf("If-Match: required: send the ETag of the version you edited (or * to overwrite whatever is stored): %w", httpx.ErrPreconditionRequired)
-	}
-	if h == "*" {
-		return data.AnyVersion, nil
-	}
-	if strings.HasPrefix(h, "W/") || strings.Contains(h, ",") {
-		return 0, httpx.BadRequest("If-Match", "give one strong entity tag")
-	}
-	tag := strings.Trim(h, `"`)
-	i := strings.LastIndex(tag, "-v")
-	if i < 0 {
-		return 0, httpx.BadRequest("If-Match", fmt.Sprintf("%s is not an entity tag of this server", h))
-	}
-	n, err := strconv.ParseInt(tag[i+2:], 10, 64)
-	if err != nil || n <= 0 {
-		return 0, httpx.BadRequest("If-Match", fmt.Sprintf("%s is not an entity tag of this server", h))
-	}
-	if tag[:i] != code {
-		return -1, nil // the tag of another component: never the current version (412)
-	}
-	return n, nil
 }
 
 // asOf reads the optional as_of parameter.
@@ -473,7 +439,7 @@ func (s *editService) update(w http.ResponseWriter, r *http.Request, replace boo
 		return
 	}
 	code := chi.URLParam(r, "code")
-	expected, err := ifMatch(r, code)
+	expected, err := httpx.IfMatch(r, code)
 	if err != nil {
 		httpx.WriteError(w, err)
 		return
@@ -508,7 +474,7 @@ func (s *editService) delete(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	code := chi.URLParam(r, "code")
-	expected, err := ifMatch(r, code)
+	expected, err := httpx.IfMatch(r, code)
 	if err != nil {
 		httpx.WriteError(w, err)
 		return

@@ -18,6 +18,7 @@ import (
 	"strings"
 	"time"
 
+	"citygrid/api/httpx"
 	"citygrid/data"
 	"citygrid/spatial"
 	"citygrid/spatial/cql2"
@@ -33,8 +34,6 @@ type Config struct {
 	Index func() *spatial.Index
 	// Tiles is the current tile provider.
 	Tiles func() *tiles.Provider
-	// BaseURL is the scheme and host the client reached the server by.
-	BaseURL func(*http.Request) string
 	// ServeTile answers one tile (z/x/y) as the /tiles routes do:
 	// compression, ETag and 204 for an empty tile.
 	ServeTile func(w http.ResponseWriter, r *http.Request, z, x, y int)
@@ -52,9 +51,6 @@ type Config struct {
 	// AsOf reads an edited layer ("components" or "unit_grids") as it
 	// was at a past time, for the as_of extension; nil: not offered.
 	AsOf func(ctx context.Context, layer string, t time.Time) (features.History, error)
-	// StatusOf maps the editor's domain errors to HTTP statuses (package
-	// api's single mapping); 500 for all when nil.
-	StatusOf func(error) int
 }
 
 // Server serves the OGC APIs.
@@ -107,7 +103,7 @@ func (s *Server) Handler() http.Handler {
 }
 
 // base is the URL the OGC APIs answer under.
-func (s *Server) base(r *http.Request) string { return s.cfg.BaseURL(r) + "/ogc" }
+func (s *Server) base(r *http.Request) string { return httpx.BaseURL(r) + "/ogc" }
 
 // exception is the error body of the OGC APIs (OGC API – Common): a code
 // clients switch on and a description people read.
@@ -138,7 +134,8 @@ type notFound struct{ what string }
 func (e *notFound) Error() string { return e.what + " not found" }
 
 // fail answers an error as an OGC exception: this package's own errors
-// with their status, the editor's through Config.StatusOf.
+// with their status, the others with httpx.StatusOf's (api's single
+// error → status mapping).
 func (s *Server) fail(w http.ResponseWriter, err error) {
 	var pe *paramError
 	var nf *notFound
@@ -159,10 +156,7 @@ func (s *Server) fail(w http.ResponseWriter, err error) {
 	case errors.As(err, &se):
 		writeJSON(w, se.status, exception{Code: se.code, Description: se.msg})
 	default:
-		status := http.StatusInternalServerError
-		if s.cfg.StatusOf != nil {
-			status = s.cfg.StatusOf(err)
-		}
+		status := httpx.StatusOf(err)
 		body := exception{Code: strings.ReplaceAll(http.StatusText(status), " ", ""), Description: err.Error()}
 		if status == http.StatusBadRequest {
 			body.Code = "InvalidParameterValue"

@@ -36,9 +36,8 @@ func newCity(t *testing.T) *city {
 	ix, p := indexAndTiles(t, ds)
 	c := &city{ds: ds, ix: ix, p: p}
 	s := ogc.New(ogc.Config{
-		Index:   func() *spatial.Index { return ix },
-		Tiles:   func() *tiles.Provider { return p },
-		BaseURL: func(r *http.Request) string { return "http://" + r.Host },
+		Index: func() *spatial.Index { return ix },
+		Tiles: func() *tiles.Provider { return p },
 		ServeTile: func(w http.ResponseWriter, r *http.Request, z, x, y int) {
 			tl, err := p.Tile(r.Context(), z, x, y)
 			if err != nil {

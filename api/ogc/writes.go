@@ -8,9 +8,9 @@ import (
 	"net/http"
 	"net/url"
 	"slices"
-	"strconv"
 	"strings"
 
+	"citygrid/api/httpx"
 	"citygrid/data"
 	"citygrid/spatial/crs"
 	"citygrid/spatial/features"
@@ -123,44 +123,14 @@ func (b *body) apply(c *data.Component, in crs.OGC) error {
 			c.Geometry = in.ToStorage(b.geometry.Geometry())
 		}
 	}
-	for k, p := range b.props {
-		v := ""
-		if p != nil {
-			v = *p
+	if err := data.ApplyComponentFields(c, b.props); err != nil {
+		var ve *data.ValidationError
+		if errors.As(err, &ve) {
+			return badParam("properties."+ve.Field, ve.Reason)
 		}
-		if err := data.SetComponentField(c, k, v); err != nil {
-			var ve *data.ValidationError
-			if errors.As(err, &ve) {
-				return badParam("properties."+k, ve.Reason)
-			}
-			return err
-		}
+		return err
 	}
 	return nil
-}
-
-// ifMatch reads the version a write expects from If-Match, as the
-// components API does: required (428 without), "*" for any version, a
-// strong "<code>-v<n>" tag; another component's tag never matches.
-func ifMatch(r *http.Request, code string) (int64, error) {
-	h := strings.TrimSpace(r.Header.Get("If-Match"))
-	if h == "" {
-		return 0, &statusError{http.StatusPreconditionRequired, "PreconditionRequired",
-			"If-Match is required: send the ETag of the version you edited (or * to overwrite whatever is stored)"}
-	}
-	if h == "*" {
-		return data.AnyVersion, nil
-	}
-	tag := strings.Trim(h, `"`)
-	i := strings.LastIndex(tag, "-v")
-	n, err := strconv.ParseInt(tag[max(i, 0)+2:], 10, 64)
-	if strings.HasPrefix(h, "W/") || strings.Contains(h, ",") || i < 0 || err != nil || n <= 0 {
-		return 0, badParam("If-Match", h+" is not one strong entity tag of this server")
-	}
-	if tag[:i] != code {
-		return -1, nil
-	}
-	return n, nil
 }
 
 // editable finds the collection of a write: only components take them.
@@ -235,7 +205,7 @@ func (s *Server) target(w http.ResponseWriter, r *http.Request) (string, int64, 
 		return "", 0, false
 	}
 	code := chi.URLParam(r, "item")
-	expected, err := ifMatch(r, code)
+	expected, err := httpx.IfMatch(r, code)
 	if err != nil {
 		s.fail(w, err)
 		return "", 0, false

@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
-	"errors"
 	"io"
 	"net/http"
 	"net/http/httptest"
@@ -37,23 +36,6 @@ type editCity struct {
 	srv *httptest.Server
 }
 
-// statusOf is the domain errors' statuses as package api maps them.
-func statusOf(err error) int {
-	var ve data.ValidationErrors
-	var v1 *data.ValidationError
-	switch {
-	case errors.As(err, &ve), errors.As(err, &v1):
-		return 400
-	case errors.Is(err, data.ErrNotFound):
-		return 404
-	case errors.Is(err, data.ErrPrecondition):
-		return 412
-	case errors.Is(err, data.ErrConflict):
-		return 409
-	}
-	return 500
-}
-
 func newEditCity(t *testing.T) *editCity {
 	t.Helper()
 	ctx := context.Background()
@@ -77,7 +59,6 @@ func newEditCity(t *testing.T) *editCity {
 	s := ogc.New(ogc.Config{
 		Index:     func() *spatial.Index { return ix },
 		Tiles:     func() *tiles.Provider { return p },
-		BaseURL:   func(r *http.Request) string { return "http://" + r.Host },
 		ServeTile: func(w http.ResponseWriter, r *http.Request, z, x, y int) {},
 		Edit: func(r *http.Request, code string, write func(data.Editor, data.EditMeta) ([]data.Change, error)) ([]data.Change, error) {
 			changes, err := write(st, data.EditMeta{User: r.Header.Get("X-User")})
@@ -96,7 +77,6 @@ func newEditCity(t *testing.T) *editCity {
 				next.ServeHTTP(w, r)
 			})
 		},
-		StatusOf: statusOf,
 		AsOf: func(ctx context.Context, layer string, at time.Time) (features.History, error) {
 			if layer != "components" {
 				return features.History{}, data.ErrNotFound
