@@ -74,9 +74,17 @@ var all = []*Collection{
 		ID: "components", Title: "部件", Description: "管理部件（城市部件普查数据）",
 		Queryables: componentQueryables, Temporal: "changed_at", Editable: true,
 		search: func(ix *spatial.Index, b orb.Bound, fn func(cql2.Feature, string, func() Item) bool) {
-			ix.Components(b, func(c *data.Component) bool {
+			each := func(c *data.Component) bool {
 				return fn(Component{c}, c.Code, func() Item { return componentItem(c) })
-			})
+			}
+			if b == world {
+				// Everything: the slice is several times faster to walk
+				// than the R-tree (see docs/performance.md), and holds
+				// features without geometry too.
+				viewAll(ix, func(ds *data.Dataset) []data.Component { return ds.Components }, each)
+				return
+			}
+			ix.Components(b, each)
 		},
 		get: func(ix *spatial.Index, id string) (Item, bool) {
 			return viewed(ix, func() (*data.Component, bool) { return ix.Component(id) }, componentItem)
@@ -86,9 +94,14 @@ var all = []*Collection{
 		ID: "unit_grids", Title: "单元网格", Description: "单元网格（GB/T 30428.1）",
 		Queryables: unitGridQueryables, Editable: true,
 		search: func(ix *spatial.Index, b orb.Bound, fn func(cql2.Feature, string, func() Item) bool) {
-			ix.UnitGrids(b, func(g *data.UnitGrid) bool {
+			each := func(g *data.UnitGrid) bool {
 				return fn(UnitGrid{g}, g.Code, func() Item { return gridItem(g) })
-			})
+			}
+			if b == world {
+				viewAll(ix, func(ds *data.Dataset) []data.UnitGrid { return ds.UnitGrids }, each)
+				return
+			}
+			ix.UnitGrids(b, each)
 		},
 		get: func(ix *spatial.Index, id string) (Item, bool) {
 			return viewed(ix, func() (*data.UnitGrid, bool) { return ix.UnitGrid(id) }, gridItem)
@@ -116,6 +129,19 @@ var all = []*Collection{
 			return Item{}, false
 		},
 	},
+}
+
+// viewAll walks a live-edited layer's slice while no edit runs: live
+// edits keep it compact (a delete moves the last feature into the hole).
+func viewAll[T any](ix *spatial.Index, layer func(*data.Dataset) []T, fn func(*T) bool) {
+	ix.View(func() {
+		fs := layer(ix.Dataset())
+		for i := range fs {
+			if !fn(&fs[i]) {
+				return
+			}
+		}
+	})
 }
 
 // viewed finds a feature of a live-edited layer and copies it out while
@@ -239,11 +265,20 @@ func (c *Collection) Items(ix *spatial.Index, q Query) (Page, error) {
 			b = plan.Bound
 		}
 	}
-	return collect(q, func(fn func(cql2.Feature, string, func() Item) bool) { c.search(ix, b, fn) })
+	// One read lock around the whole query: the page's items are copied
+	// out at the end, from the same state of the data.
+	var page Page
+	var err error
+	ix.View(func() {
+		page, err = collect(q, func(fn func(cql2.Feature, string, func() Item) bool) { c.search(ix, b, fn) })
+	})
+	return page, err
 }
 
 // collect runs a query over the features each hands over: the matches
-// with ids above q.After, the q.Limit lowest, and the count of all.
+// with ids above q.After, the q.Limit lowest, and the count of all. The
+// features must stay valid until collect returns (Items holds the index's
+// read lock).
 func collect(q Query, each func(fn func(f cql2.Feature, id string, take func() Item) bool)) (Page, error) {
 	var page Page
 	// top keeps the Limit+1 lowest ids above After: one more than the
@@ -257,10 +292,12 @@ func collect(q Query, each func(fn func(f cql2.Feature, id string, take func() I
 		if id <= q.After && q.After != "" {
 			return true
 		}
+		// Items are made only for the page's winners, at the end: most
+		// candidates of a large page are pushed out again.
 		if top.Len() <= q.Limit {
-			heap.Push(top, held{id, take()})
+			heap.Push(top, held{id, take})
 		} else if id < (*top)[0].id {
-			(*top)[0] = held{id, take()}
+			(*top)[0] = held{id, take}
 			heap.Fix(top, 0)
 		}
 		return true
@@ -274,7 +311,7 @@ func collect(q Query, each func(fn func(f cql2.Feature, id string, take func() I
 	}
 	page.Items = make([]Item, len(items))
 	for i, h := range items {
-		page.Items[i] = h.item
+		page.Items[i] = h.take()
 	}
 	return page, nil
 }
@@ -349,10 +386,10 @@ func (c *Collection) Extent(ix *spatial.Index) (b orb.Bound, first, last time.Ti
 	return b, first, last, ok
 }
 
-// held is a candidate of a page.
+// held is a candidate of a page; take copies it out.
 type held struct {
 	id   string
-	item Item
+	take func() Item
 }
 
 // idHeap is a max-heap on id: the root is the highest id kept.
