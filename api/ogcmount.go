@@ -33,6 +33,10 @@ func mountOGC(r chi.Router, c *city.City, commit editing.Committer) {
 		// components API's are: without an editor they answer 503.
 		Edit:    commit,
 		Writers: auth.Require(data.RoleSurveyor),
+		CanWrite: func(r *http.Request) bool {
+			role := auth.PrincipalOf(r).Role
+			return role == data.RoleSurveyor || role == data.RoleAdmin
+		},
 	}
 	ed, ok := c.Store.(data.Editor)
 	cfg.ReadOnly = !ok

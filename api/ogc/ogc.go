@@ -48,6 +48,10 @@ type Config struct {
 	// ReadOnly: the store behind Edit cannot edit. The write routes stay
 	// (answering Edit's error) but Part 4 is not declared.
 	ReadOnly bool
+	// CanWrite tells whether the request's principal may write, for the
+	// methods OPTIONS advertises (QGIS enables editing by them); nil:
+	// anyone, the write routes' own check deciding.
+	CanWrite func(*http.Request) bool
 	// AsOf reads an edited layer ("components" or "unit_grids") as it
 	// was at a past time, for the as_of extension; nil: not offered.
 	AsOf func(ctx context.Context, layer string, t time.Time) (features.History, error)
@@ -79,6 +83,8 @@ func (s *Server) Handler() http.Handler {
 	r.Get("/collections/{collection}/queryables", s.queryables)
 	r.Get("/collections/{collection}/items", s.items)
 	r.Get("/collections/{collection}/items/{item}", s.item)
+	r.Options("/collections/{collection}/items", s.options)
+	r.Options("/collections/{collection}/items/{item}", s.options)
 	if s.cfg.Edit != nil {
 		r.Group(func(r chi.Router) {
 			r.Use(s.cfg.Writers)

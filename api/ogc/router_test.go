@@ -40,6 +40,18 @@ func TestOGCWritesGoThroughTheServersEditor(t *testing.T) {
 	if got.Code != 200 || got.Header().Get("ETag") != etag {
 		t.Fatalf("components API: %d %s, OGC ETag %s", got.Code, got.Header().Get("ETag"), etag)
 	}
+	// OPTIONS says what this client may do (QGIS enables editing by it).
+	for token, want := range map[string]string{"": "GET, OPTIONS", "vie": "GET, OPTIONS", "sur": "GET, POST, OPTIONS"} {
+		if got := apitest.Call(t, h, "OPTIONS", "/ogc/collections/components/items", token, "").Header().Get("Allow"); got != want {
+			t.Errorf("OPTIONS items as %q: Allow %q, want %q", token, got, want)
+		}
+	}
+	if got := apitest.Call(t, h, "OPTIONS", "/ogc/collections/components/items/"+code, "sur", "").Header().Get("Allow"); got != "GET, PUT, PATCH, DELETE, OPTIONS" {
+		t.Errorf("OPTIONS item: Allow %q", got)
+	}
+	if got := apitest.Call(t, h, "OPTIONS", "/ogc/collections/unit_grids/items", "sur", "").Header().Get("Allow"); got != "GET, OPTIONS" {
+		t.Errorf("OPTIONS unit grids: Allow %q", got)
+	}
 	// A stale ETag: 412 in the OGC exception format, with details.
 	stale := apitest.Call(t, h, "PATCH", "/ogc/collections/components/items/"+code, "sur", `{"type":"Feature","properties":{"status":"lost"}}`,
 		"If-Match", `"`+code+`-v9"`)

@@ -133,6 +133,32 @@ func (b *body) apply(c *data.Component, in crs.OGC) error {
 	return nil
 }
 
+// options answers OPTIONS on items and on an item with the methods this
+// client may use there (Part 4 /req/create-replace-delete/options): QGIS
+// offers editing only when they include the writes.
+func (s *Server) options(w http.ResponseWriter, r *http.Request) {
+	c, err := s.lookup(r)
+	if err != nil {
+		s.fail(w, err)
+		return
+	}
+	allow := "GET, OPTIONS"
+	if s.cfg.Edit != nil && !s.cfg.ReadOnly && c.ID == "components" && (s.cfg.CanWrite == nil || s.cfg.CanWrite(r)) {
+		if chi.URLParam(r, "item") == "" {
+			allow = "GET, POST, OPTIONS"
+		} else {
+			allow = "GET, PUT, PATCH, DELETE, OPTIONS"
+		}
+	}
+	h := w.Header()
+	h.Set("Allow", allow)
+	h.Set("Access-Control-Allow-Origin", "*")
+	h.Set("Access-Control-Allow-Methods", allow)
+	h.Set("Access-Control-Allow-Headers", "Authorization, Content-Type, Content-Crs, If-Match")
+	h.Set("Access-Control-Expose-Headers", "ETag, Location, Content-Crs")
+	w.WriteHeader(http.StatusNoContent)
+}
+
 // editable finds the collection of a write: only components take them.
 func (s *Server) editable(r *http.Request) error {
 	c, err := s.lookup(r)
