@@ -225,6 +225,9 @@ func generateDemo(ctx context.Context, path string, opt demoOptions, log *slog.L
 	}
 	close(done)
 	_ = spin.Finish()
+	if err == nil {
+		err = addDemoUsers(ctx, st, ds, log, os.Stdout)
+	}
 	if cerr := st.Close(); err == nil && cerr != nil {
 		err = fmt.Errorf("close store: %w", cerr)
 	}

@@ -31,6 +31,7 @@ import (
 	"time"
 
 	"citygrid/data"
+	"citygrid/data/pgschema"
 	"citygrid/data/cases"
 	"citygrid/data/cases/internal/caserow"
 
@@ -193,34 +194,8 @@ func Open(ctx context.Context, url, schema string) (*Store, error) {
 }
 
 func (s *Store) migrate(ctx context.Context) error {
-	return pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) error {
-		if _, err := tx.Exec(ctx, `SELECT pg_advisory_xact_lock(hashtext('citygrid case schema'))`); err != nil {
-			return fmt.Errorf("case store: lock: %w", err)
-		}
-		if _, err := tx.Exec(ctx, `CREATE SCHEMA IF NOT EXISTS `+s.schema+`;
-			CREATE TABLE IF NOT EXISTS `+s.schema+`.case_schema (version integer PRIMARY KEY, applied bigint NOT NULL)`); err != nil {
-			return fmt.Errorf("case store: schema: %w", err)
-		}
-		var v int
-		if err := tx.QueryRow(ctx, `SELECT COALESCE(MAX(version), 0) FROM `+s.schema+`.case_schema`).Scan(&v); err != nil {
-			return fmt.Errorf("case store: schema: %w", err)
-		}
-		if v > len(pgMigrations) {
-			return fmt.Errorf("case store: schema %s is at version %d, newer than this citygrid knows (%d)", s.schema, v, len(pgMigrations))
-		}
-		for i := v; i < len(pgMigrations); i++ {
-			if _, err := tx.Exec(ctx, `SET LOCAL search_path = `+s.schema); err != nil {
-				return fmt.Errorf("case migration %d: %w", i+1, err)
-			}
-			if _, err := tx.Exec(ctx, pgMigrations[i]); err != nil {
-				return fmt.Errorf("case migration %d: %w", i+1, err)
-			}
-			if _, err := tx.Exec(ctx, `INSERT INTO `+s.schema+`.case_schema(version, applied) VALUES ($1, $2)`, i+1, time.Now().Unix()); err != nil {
-				return fmt.Errorf("case migration %d: %w", i+1, err)
-			}
-		}
-		return nil
-	})
+	return pgschema.Migrate(ctx, s.pool, pgschema.Plan{What: "case store", Schema: s.schema, Table: "case_schema",
+		Lock: "citygrid case schema", Steps: pgMigrations})
 }
 
 // Close releases the store's connections.
