@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"math"
 	"sort"
 	"sync"
 )
@@ -54,13 +55,26 @@ func (rd *Reader) Metadata() (map[string]any, error) {
 	return m, nil
 }
 
-func (rd *Reader) section(off, n uint64) ([]byte, error) {
-	if n > maxDirBytes {
-		return nil, fmt.Errorf("pmtiles: section of %d bytes", n)
+// read reads n bytes at off, growing the buffer as bytes arrive rather
+// than trusting a length read from the file.
+func (rd *Reader) read(off, n uint64) ([]byte, error) {
+	if n > maxDirBytes || off > math.MaxInt64-n {
+		return nil, fmt.Errorf("pmtiles: %d bytes at %d: too large", n, off)
 	}
-	b := make([]byte, n)
-	if _, err := rd.r.ReadAt(b, int64(off)); err != nil {
+	b, err := io.ReadAll(io.NewSectionReader(rd.r, int64(off), int64(n)))
+	if err == nil && uint64(len(b)) != n {
+		err = io.ErrUnexpectedEOF
+	}
+	if err != nil {
 		return nil, fmt.Errorf("pmtiles: read %d bytes at %d: %w", n, off, err)
+	}
+	return b, nil
+}
+
+func (rd *Reader) section(off, n uint64) ([]byte, error) {
+	b, err := rd.read(off, n)
+	if err != nil {
+		return nil, err
 	}
 	if rd.header.InternalCompression == CompressionGzip {
 		return gunzipBytes(b)
@@ -86,8 +100,8 @@ func (rd *Reader) Tile(z uint8, x, y uint32) ([]byte, error) {
 			return nil, nil
 		}
 		if e.RunLength > 0 {
-			b := make([]byte, e.Length)
-			if _, err := rd.r.ReadAt(b, int64(rd.header.TileDataOffset+e.Offset)); err != nil {
+			b, err := rd.read(rd.header.TileDataOffset+e.Offset, uint64(e.Length))
+			if err != nil {
 				return nil, fmt.Errorf("pmtiles tile %d/%d/%d: %w", z, x, y, err)
 			}
 			return b, nil
