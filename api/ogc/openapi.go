@@ -74,6 +74,27 @@ func (s *Server) openAPI(w http.ResponseWriter, r *http.Request) {
 		"/tiles/WebMercatorQuad/{tileMatrix}/{tileRow}/{tileCol}": get("矢量瓦片（MVT）",
 			[]any{tileParam("tileMatrix"), tileParam("tileRow"), tileParam("tileCol")}, jsonOK("瓦片", typeMVT)),
 	}
+	if s.cfg.Edit != nil && !s.cfg.ReadOnly {
+		write := func(summary, ok string) map[string]any {
+			return map[string]any{"summary": summary + "（仅部件，需 surveyor 令牌；PUT/PATCH/DELETE 需 If-Match）",
+				"parameters":  []any{ref("collectionId")},
+				"requestBody": map[string]any{"content": map[string]any{typeGeoJSON: map[string]any{}}},
+				"responses": map[string]any{ok: map[string]any{"description": summary},
+					"400": map[string]any{"description": "要素无效"}, "412": map[string]any{"description": "If-Match 过期"},
+					"428": map[string]any{"description": "缺少 If-Match"}}}
+		}
+		items := paths["/collections/{collectionId}/items"].(map[string]any)
+		items["post"] = write("新建部件", "201")
+		item := paths["/collections/{collectionId}/items/{featureId}"].(map[string]any)
+		for method, summary := range map[string]string{"put": "替换部件", "patch": "修改部件（RFC 7396）", "delete": "删除部件"} {
+			op := write(summary, "200")
+			op["parameters"] = []any{ref("collectionId"), ref("featureId")}
+			if method == "delete" {
+				delete(op, "requestBody")
+			}
+			item[method] = op
+		}
+	}
 	writeJSONAs(w, http.StatusOK, typeOpenAPI, map[string]any{
 		"openapi": "3.0.3",
 		"info": map[string]any{"title": "citygrid OGC API", "version": "1.0.0",

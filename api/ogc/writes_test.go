@@ -146,6 +146,15 @@ func TestAPart4RoundTripGoesThroughTheEditor(t *testing.T) {
 	if !slices.Contains(conf.ConformsTo, ogc.Part4[0]) {
 		t.Fatalf("Part 4 not declared: %v", conf.ConformsTo)
 	}
+	var api struct {
+		Paths map[string]map[string]any
+	}
+	resp, _ = http.Get(c.srv.URL + "/ogc/api")
+	json.NewDecoder(resp.Body).Decode(&api)
+	resp.Body.Close()
+	if api.Paths["/collections/{collectionId}/items"]["post"] == nil || api.Paths["/collections/{collectionId}/items/{featureId}"]["patch"] == nil {
+		t.Fatalf("the OpenAPI document does not describe the writes")
+	}
 	ds := c.ix.Dataset()
 	tmpl := ds.Components[len(ds.Components)/2]
 	p := tmpl.Geometry.Bound().Center()
