@@ -21,10 +21,12 @@ var ErrFeedReset = errors.New("tile change feed: sequence number not covered, re
 // so this covers thousands of edits.
 const feedCapacity = 1 << 18
 
-// ledgerCapacity bounds the tile hashes the feed remembers; past it,
-// hashes of tiles not awaiting confirmation are forgotten, and those tiles
-// are listed when next touched whether or not their bytes changed.
-const ledgerCapacity = 1 << 20
+// ledgerCapacity bounds the tile hashes the feed remembers (about 100
+// bytes each, 25 MiB); past it, hashes of tiles not awaiting confirmation
+// are forgotten, and those tiles are listed when next touched whether or
+// not their bytes changed. A district of 130 km² has about 2,300 tiles
+// from z0 to z17, so a city rarely comes near.
+const ledgerCapacity = 1 << 18
 
 // changeFeed lists the tiles whose bytes edits changed. Each batch of
 // edits (Provider.Apply) gets a sequence number and records the tiles it

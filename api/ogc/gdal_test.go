@@ -120,6 +120,39 @@ func TestGDALListsEveryCollectionAndCopiesEachLayerWhole(t *testing.T) {
 		}
 	}
 
+	// The other layers: whole, each feature's code and geometry as stored.
+	type stored struct {
+		code string
+		geom orb.Geometry
+	}
+	others := map[string][]stored{}
+	for _, u := range c.ds.AdminUnits {
+		id := map[data.AdminLevel]string{data.LevelDistrict: "districts", data.LevelStreet: "streets", data.LevelCommunity: "communities"}[u.Level]
+		others[id] = append(others[id], stored{u.Code, u.Geometry})
+	}
+	for _, g := range c.ds.ManagementGrids {
+		others["management_grids"] = append(others["management_grids"], stored{g.Kind + "/" + g.Code, g.Geometry})
+	}
+	for layer, want := range others {
+		fc := copyLayer(t, o2o, url, layer)
+		byKey := map[string]orb.Geometry{}
+		for _, f := range fc.Features {
+			key := fmt.Sprint(f.Properties["code"])
+			if layer == "management_grids" {
+				key = fmt.Sprint(f.Properties["kind"]) + "/" + key
+			}
+			byKey[key] = f.Geometry
+		}
+		if len(fc.Features) != len(want) || len(byKey) != len(want) {
+			t.Fatalf("%s: copied %d features, the store has %d", layer, len(fc.Features), len(want))
+		}
+		for _, w := range want {
+			if g, ok := byKey[w.code]; !ok || maxDistance(g, w.geom) > 1e-9 {
+				t.Fatalf("%s %s differs from the store", layer, w.code)
+			}
+		}
+	}
+
 	// -spat: the components whose geometry meets the box.
 	b := gridBound(c, 4)
 	spat := copyLayer(t, o2o, url, "components", "-spat", ftoa(b.Min[0]), ftoa(b.Min[1]), ftoa(b.Max[0]), ftoa(b.Max[1]))
