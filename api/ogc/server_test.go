@@ -1,7 +1,6 @@
 package ogc_test
 
 import (
-	"context"
 	"encoding/json"
 	"io"
 	"net/http"
@@ -10,9 +9,9 @@ import (
 	"strings"
 	"testing"
 
+	"citygrid/api/internal/apitest"
 	"citygrid/api/ogc"
 	"citygrid/data"
-	"citygrid/data/demo"
 	"citygrid/spatial"
 	"citygrid/tiles"
 
@@ -29,11 +28,7 @@ type city struct {
 
 func newCity(t *testing.T) *city {
 	t.Helper()
-	ds, err := demo.Generate(context.Background(), demo.Options{Seed: 4, Scale: 0.02})
-	if err != nil {
-		t.Fatal(err)
-	}
-	ix, p := indexAndTiles(t, ds)
+	ds, ix, p := apitest.DemoTiles(t, 4, 0.02)
 	c := &city{ds: ds, ix: ix, p: p}
 	s := ogc.New(ogc.Config{
 		Index: func() *spatial.Index { return ix },
@@ -57,21 +52,6 @@ func newCity(t *testing.T) *city {
 	c.srv = httptest.NewServer(r)
 	t.Cleanup(c.srv.Close)
 	return c
-}
-
-// indexAndTiles indexes ds and makes its tile provider.
-func indexAndTiles(t *testing.T, ds *data.Dataset) (*spatial.Index, *tiles.Provider) {
-	t.Helper()
-	ix, err := spatial.Build(ds)
-	if err != nil {
-		t.Fatal(err)
-	}
-	ts, err := tiles.New(ix, tiles.Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	p, _ := tiles.NewProvider(ts, nil, 0)
-	return ix, p
 }
 
 // get fetches a path (or an absolute URL) and decodes the JSON answer.

@@ -13,6 +13,7 @@ import (
 	"testing"
 	"time"
 
+	"citygrid/api/internal/apitest"
 	"citygrid/api/ogc"
 	"citygrid/data"
 	"citygrid/data/demo"
@@ -54,7 +55,7 @@ func newEditCity(t *testing.T) *editCity {
 	if ds, err = st.Load(ctx); err != nil {
 		t.Fatal(err)
 	}
-	ix, p := indexAndTiles(t, ds)
+	ix, p := apitest.IndexAndTiles(t, ds)
 	c := &editCity{st: st, ix: ix, p: p}
 	s := ogc.New(ogc.Config{
 		Index:     func() *spatial.Index { return ix },

@@ -12,9 +12,9 @@ import (
 	"testing"
 	"time"
 
+	"citygrid/api/internal/apitest"
 	"citygrid/api/tilefeed"
 	"citygrid/data"
-	"citygrid/data/demo"
 	"citygrid/spatial"
 	"citygrid/tiles"
 )
@@ -28,19 +28,7 @@ type city struct {
 
 func newCity(t *testing.T) *city {
 	t.Helper()
-	ds, err := demo.Generate(context.Background(), demo.Options{Seed: 8, Scale: 0.01})
-	if err != nil {
-		t.Fatal(err)
-	}
-	ix, err := spatial.Build(ds)
-	if err != nil {
-		t.Fatal(err)
-	}
-	ts, err := tiles.New(ix, tiles.Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	p, _ := tiles.NewProvider(ts, nil, 0)
+	ds, ix, p := apitest.DemoTiles(t, 8, 0.01)
 	srv := httptest.NewServer(tilefeed.Handler(func() *tiles.Provider { return p }))
 	t.Cleanup(srv.Close)
 	return &city{ds, ix, p, srv}

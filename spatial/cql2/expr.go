@@ -89,6 +89,7 @@ type Error struct {
 	Msg  string
 }
 
+// Error says where (offset or JSON pointer) and what.
 func (e *Error) Error() string {
 	switch {
 	case e.Path != "":
