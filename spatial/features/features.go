@@ -48,7 +48,7 @@ type Collection struct {
 	// Editable: the layer takes Part 4 writes.
 	Editable bool
 
-	search func(ix *spatial.Index, b orb.Bound, fn func(f cql2.Feature, id string, take func() Item) bool)
+	search func(ix *spatial.Index, b orb.Bound, fn func(f feature, id string) bool)
 	get    func(ix *spatial.Index, id string) (Item, bool)
 }
 
@@ -73,9 +73,9 @@ var all = []*Collection{
 	{
 		ID: "components", Title: "部件", Description: "管理部件（城市部件普查数据）",
 		Queryables: componentQueryables, Temporal: "changed_at", Editable: true,
-		search: func(ix *spatial.Index, b orb.Bound, fn func(cql2.Feature, string, func() Item) bool) {
+		search: func(ix *spatial.Index, b orb.Bound, fn func(feature, string) bool) {
 			each := func(c *data.Component) bool {
-				return fn(Component{c}, c.Code, func() Item { return componentItem(c) })
+				return fn(Component{c}, c.Code)
 			}
 			if b == world {
 				// Everything: the slice is several times faster to walk
@@ -93,9 +93,9 @@ var all = []*Collection{
 	{
 		ID: "unit_grids", Title: "单元网格", Description: "单元网格（GB/T 30428.1）",
 		Queryables: unitGridQueryables, Editable: true,
-		search: func(ix *spatial.Index, b orb.Bound, fn func(cql2.Feature, string, func() Item) bool) {
+		search: func(ix *spatial.Index, b orb.Bound, fn func(feature, string) bool) {
 			each := func(g *data.UnitGrid) bool {
-				return fn(UnitGrid{g}, g.Code, func() Item { return gridItem(g) })
+				return fn(UnitGrid{g}, g.Code)
 			}
 			if b == world {
 				viewAll(ix, func(ds *data.Dataset) []data.UnitGrid { return ds.UnitGrids }, each)
@@ -113,9 +113,9 @@ var all = []*Collection{
 	{
 		ID: "management_grids", Title: "管理网格", Description: "责任网格、监督员工作网格等管理网格；id 为 kind:code",
 		Queryables: managementQueryables,
-		search: func(ix *spatial.Index, b orb.Bound, fn func(cql2.Feature, string, func() Item) bool) {
+		search: func(ix *spatial.Index, b orb.Bound, fn func(feature, string) bool) {
 			ix.ManagementGrids("", b, func(g *data.ManagementGrid) bool {
-				return fn(ManagementGrid{g}, managementID(g), func() Item { return managementItem(g) })
+				return fn(ManagementGrid{g}, managementID(g))
 			})
 		},
 		get: func(ix *spatial.Index, id string) (Item, bool) {
@@ -161,9 +161,9 @@ func viewed[T any](ix *spatial.Index, find func() (*T, bool), item func(*T) Item
 func adminCollection(id, title string, level data.AdminLevel) *Collection {
 	return &Collection{
 		ID: id, Title: title, Description: "行政区划：" + title, Queryables: adminQueryables,
-		search: func(ix *spatial.Index, b orb.Bound, fn func(cql2.Feature, string, func() Item) bool) {
+		search: func(ix *spatial.Index, b orb.Bound, fn func(feature, string) bool) {
 			ix.AdminUnits(level, b, func(u *data.AdminUnit) bool {
-				return fn(AdminUnit{u}, u.Code, func() Item { return adminItem(u) })
+				return fn(AdminUnit{u}, u.Code)
 			})
 		},
 		get: func(ix *spatial.Index, id string) (Item, bool) {
@@ -270,7 +270,7 @@ func (c *Collection) Items(ix *spatial.Index, q Query) (Page, error) {
 	var page Page
 	var err error
 	ix.View(func() {
-		page, err = collect(q, func(fn func(cql2.Feature, string, func() Item) bool) { c.search(ix, b, fn) })
+		page, err = collect(q, func(fn func(feature, string) bool) { c.search(ix, b, fn) })
 	})
 	return page, err
 }
@@ -279,12 +279,12 @@ func (c *Collection) Items(ix *spatial.Index, q Query) (Page, error) {
 // with ids above q.After, the q.Limit lowest, and the count of all. The
 // features must stay valid until collect returns (Items holds the index's
 // read lock).
-func collect(q Query, each func(fn func(f cql2.Feature, id string, take func() Item) bool)) (Page, error) {
+func collect(q Query, each func(fn func(f feature, id string) bool)) (Page, error) {
 	var page Page
 	// top keeps the Limit+1 lowest ids above After: one more than the
 	// page, to know whether a next page exists.
 	top := &idHeap{}
-	each(func(f cql2.Feature, id string, take func() Item) bool {
+	each(func(f feature, id string) bool {
 		if q.Filter != nil && !q.Filter.Match(f) {
 			return true
 		}
@@ -292,12 +292,10 @@ func collect(q Query, each func(fn func(f cql2.Feature, id string, take func() I
 		if id <= q.After && q.After != "" {
 			return true
 		}
-		// Items are made only for the page's winners, at the end: most
-		// candidates of a large page are pushed out again.
 		if top.Len() <= q.Limit {
-			heap.Push(top, held{id, take})
+			heap.Push(top, held{id, f})
 		} else if id < (*top)[0].id {
-			(*top)[0] = held{id, take}
+			(*top)[0] = held{id, f}
 			heap.Fix(top, 0)
 		}
 		return true
@@ -311,7 +309,7 @@ func collect(q Query, each func(fn func(f cql2.Feature, id string, take func() I
 	}
 	page.Items = make([]Item, len(items))
 	for i, h := range items {
-		page.Items[i] = h.take()
+		page.Items[i] = h.f.item()
 	}
 	return page, nil
 }
@@ -334,19 +332,19 @@ func (c *Collection) ItemsAsOf(h History, q Query) (Page, error) {
 	}
 	switch c.ID {
 	case "components":
-		return collect(q, func(fn func(cql2.Feature, string, func() Item) bool) {
+		return collect(q, func(fn func(feature, string) bool) {
 			for i := range h.Components {
 				comp := &h.Components[i]
-				if !fn(Component{comp}, comp.Code, func() Item { return componentItem(comp) }) {
+				if !fn(Component{comp}, comp.Code) {
 					return
 				}
 			}
 		})
 	case "unit_grids":
-		return collect(q, func(fn func(cql2.Feature, string, func() Item) bool) {
+		return collect(q, func(fn func(feature, string) bool) {
 			for i := range h.UnitGrids {
 				g := &h.UnitGrids[i]
-				if !fn(UnitGrid{g}, g.Code, func() Item { return gridItem(g) }) {
+				if !fn(UnitGrid{g}, g.Code) {
 					return
 				}
 			}
@@ -361,7 +359,7 @@ func (c *Collection) Item(ix *spatial.Index, id string) (Item, bool) { return c.
 // Extent is the lon/lat box of the collection's features, and for a
 // collection with a temporal property the first and last timestamps.
 func (c *Collection) Extent(ix *spatial.Index) (b orb.Bound, first, last time.Time, ok bool) {
-	c.search(ix, world, func(f cql2.Feature, _ string, _ func() Item) bool {
+	c.search(ix, world, func(f feature, _ string) bool {
 		g, _ := f.Property(GeometryProperty).(orb.Geometry)
 		if g == nil {
 			return true
@@ -386,10 +384,18 @@ func (c *Collection) Extent(ix *spatial.Index) (b orb.Bound, first, last time.Ti
 	return b, first, last, ok
 }
 
-// held is a candidate of a page; take copies it out.
+// held is a candidate of a page.
 type held struct {
-	id   string
-	take func() Item
+	id string
+	f  feature
+}
+
+// feature is a layer's feature as a filter reads it and as an item
+// copies it out (only for a page's winners: most candidates of a large
+// page are pushed out again).
+type feature interface {
+	cql2.Feature
+	item() Item
 }
 
 // idHeap is a max-heap on id: the root is the highest id kept.

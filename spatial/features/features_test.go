@@ -14,7 +14,7 @@ import (
 func smallCity(t *testing.T) (*data.Dataset, *spatial.Index) { return cityOf(t, 2, 0.01) }
 
 // cityOf is a demo city and its index.
-func cityOf(t *testing.T, seed int64, scale float64) (*data.Dataset, *spatial.Index) {
+func cityOf(t testing.TB, seed int64, scale float64) (*data.Dataset, *spatial.Index) {
 	t.Helper()
 	ds, err := demo.Generate(context.Background(), demo.Options{Seed: seed, Scale: scale})
 	if err != nil {

@@ -143,3 +143,13 @@ func (f ManagementGrid) Property(name string) any {
 	}
 	return nil
 }
+
+// The items of a page are copied out of these wrappers (see feature).
+
+func (f Component) item() Item { return componentItem(f.C) }
+
+func (f UnitGrid) item() Item { return gridItem(f.G) }
+
+func (f AdminUnit) item() Item { return adminItem(f.U) }
+
+func (f ManagementGrid) item() Item { return managementItem(f.G) }
