@@ -39,11 +39,14 @@ type prepared struct {
 	part []uint32
 	// far[r] reports that ring r is a hole lying outside its shell (an
 	// island stored as a hole): it takes nothing away, and PostGIS measures
-	// distances to the shell past it (see ringsForDistance).
-	far []bool
-	// simple is set when one even-odd count over all edges gives the same
-	// answer as the part-by-part reading: a single ring.
-	simple bool
+	// distances to the shell past it (see nearestOnEdges).
+	far    []bool
+	anyFar bool
+	// simple is set when one pass over the slab's edges decides: a single
+	// ring (by its winding number), or a valid polygon (topology.Valid),
+	// where the parity of all crossings is the shell-minus-holes reading
+	// whatever the rings' orientation (parity marks simple as such).
+	simple, parity bool
 }
 
 // maxSlabs caps the slab count of one polygon; a district outline with
@@ -79,7 +82,15 @@ func prepare(mp orb.MultiPolygon) prepared {
 		}
 	}
 	pp.far = farHoles(mp)
-	pp.simple = len(pp.hole) == 1
+	for _, f := range pp.far {
+		pp.anyFar = pp.anyFar || f
+	}
+	switch {
+	case len(pp.hole) == 1:
+		pp.simple = true
+	case topology.Valid(mp):
+		pp.simple, pp.parity = true, true
+	}
 	if len(all) == 0 {
 		pp.bound = orb.Bound{Min: orb.Point{1, 1}, Max: orb.Point{-1, -1}} // covers nothing
 		pp.slabStart = []uint32{0, 0}
@@ -193,6 +204,9 @@ func (pp *prepared) locate(x, y float64) int {
 				return boundary
 			}
 			wn += c
+		}
+		if pp.parity {
+			wn &= 1
 		}
 		return windingClass(wn)
 	}
@@ -407,7 +421,7 @@ func (pp *prepared) nearestOnEdges(lp localPlane) (orb.Point, float64) {
 	best := math.Inf(1)
 	var bx, by float64
 	for k, e := range pp.edges {
-		if pp.far[pp.ring[k]] {
+		if pp.anyFar && pp.far[pp.ring[k]] {
 			continue
 		}
 		ax, ay := lp.project(e.ax, e.ay)

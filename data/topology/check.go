@@ -242,5 +242,12 @@ func partsOverlap(a, b orb.Polygon) (orb.Point, bool) {
 			return m.at, true
 		}
 	}
+	// Parts sharing their whole outline (a part stored twice, one drawn
+	// along the inside of another's edges) show none of the above.
+	if a.Bound().Intersects(b.Bound()) {
+		if shared := Intersection(orb.MultiPolygon{a}, orb.MultiPolygon{b}); len(shared) > 0 {
+			return shared[0][0][0], true
+		}
+	}
 	return orb.Point{}, false
 }
