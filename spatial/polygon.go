@@ -144,6 +144,10 @@ func prepare(mp orb.MultiPolygon) prepared {
 func farHoles(mp orb.MultiPolygon) []bool {
 	var far []bool
 	for _, poly := range mp {
+		if len(poly) == 1 {
+			far = append(far, false)
+			continue
+		}
 		for ri, ring := range poly {
 			shell := orb.MultiPolygon{{poly[0]}}
 			far = append(far, ri > 0 && !slices.ContainsFunc(ring, func(v orb.Point) bool {

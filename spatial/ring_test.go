@@ -1,7 +1,11 @@
 package spatial
 
 import (
+	"math"
+	"slices"
 	"testing"
+
+	"citygrid/data"
 
 	"github.com/paulmach/orb"
 )
@@ -68,5 +72,74 @@ func TestInvalidPolygonsAreReadShellMinusHoles(t *testing.T) {
 				t.Errorf("unprepared locate = %d, want %d", got, tc.want)
 			}
 		})
+	}
+}
+
+// TestDistancesPassIslandsStoredAsHoles: PostGIS measures a point outside
+// a polygon's shell to the shell, even when a hole of the polygon (an island
+// stored as a hole) lies nearer; a point inside such a hole is outside the
+// polygon too. Both the scan and the shape index (a shell of 80 vertices)
+// must follow.
+func TestDistancesPassIslandsStoredAsHoles(t *testing.T) {
+	var shell orb.Ring
+	for k := range 80 { // the square [0,1]² with 20 vertices a side
+		f := float64(k%20) / 20
+		shell = append(shell, [4]orb.Point{{f, 0}, {1, f}, {1 - f, 1}, {0, 1 - f}}[k/20])
+	}
+	shell = append(shell, shell[0])
+	island := ringOf(1.5, 0, 1.5, 1, 2.5, 1, 2.5, 0, 1.5, 0)
+	mp := orb.MultiPolygon{{shell, island}}
+	base := orb.Point{118, 32}
+	for i := range mp[0] {
+		for k := range mp[0][i] {
+			mp[0][i][k] = orb.Point{base[0] + mp[0][i][k][0]*0.001, base[1] + mp[0][i][k][1]*0.001}
+		}
+	}
+	for _, p := range []orb.Point{{1.4, 0.5}, {2, 0.5}, {2.6, 0.5}} {
+		q := orb.Point{base[0] + p[0]*0.001, base[1] + p[1]*0.001}
+		want := HaversineM(q, orb.Point{base[0] + 0.001, q[1]}) // to the shell's east edge
+		if got := componentDistance(q, mp); math.Abs(got-want) > 1e-6*want {
+			t.Errorf("scan: distance from %v is %.3f m, want %.3f m to the shell", p, got, want)
+		}
+		if got := newShapeIndex(mp).distance(q); math.Abs(got-want) > 1e-6*want {
+			t.Errorf("shape index: distance from %v is %.3f m, want %.3f m to the shell", p, got, want)
+		}
+	}
+}
+
+// TestZeroLengthLinesActAsTheirPoint pins the PostGIS 3.3 / GEOS 3.11
+// reading of a line whose two vertices are the same point: ST_Intersects
+// with a polygon holding the point (or with the point on its edge) is true,
+// and ST_Distance is the distance to the point. Within and nearest follow.
+func TestZeroLengthLinesActAsTheirPoint(t *testing.T) {
+	ds := &data.Dataset{
+		Categories: []data.Category{{Kind: data.KindComponent, Code: "0201"}},
+		Components: []data.Component{
+			{Code: "inside", Category: "0201", Geometry: orb.LineString{at(5, 5), at(5, 5)}},
+			{Code: "on-edge", Category: "0201", Geometry: orb.LineString{at(10, 5), at(10, 5)}},
+			{Code: "outside", Category: "0201", Geometry: orb.LineString{at(50, 5), at(50, 5)}},
+		},
+	}
+	ix, err := Build(ds)
+	if err != nil {
+		t.Fatal(err)
+	}
+	res, err := ix.WithinPolygon(orb.MultiPolygon{{square(0, 0, 10, 10)}}, nil, 10)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var got []string
+	for _, c := range res.Components {
+		got = append(got, c.Code)
+	}
+	if !slices.Equal(got, []string{"inside", "on-edge"}) {
+		t.Fatalf("within found %v, want the two lines whose point the square covers", got)
+	}
+	near, err := ix.Nearest(at(48, 5), 1, 1000, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if want := HaversineM(at(48, 5), at(50, 5)); near.Count != 1 || near.Components[0].Code != "outside" || math.Abs(near.Components[0].DistanceM-want) > 1e-9 {
+		t.Fatalf("nearest = %+v, want outside at %.3f m", near.Components, want)
 	}
 }
