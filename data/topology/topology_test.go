@@ -94,6 +94,14 @@ func TestCheckLineFindsZeroLength(t *testing.T) {
 	if ps := CheckLine(orb.LineString{{1, 1}}); len(ps) != 1 || ps[0].Reason != TooFewPoints {
 		t.Fatalf("CheckLine of one point = %v", ps)
 	}
+	// PostGIS 3.3: ST_MakeValid('LINESTRING(5 5,5 5)') is POINT(5 5); a line
+	// with repeated vertices keeps them.
+	if g := MakeValidLine(orb.LineString{{5, 5}, {5, 5}}); g != (orb.Point{5, 5}) {
+		t.Fatalf("MakeValidLine of a zero-length line = %v", g)
+	}
+	if g := MakeValidLine(orb.LineString{{5, 5}, {5, 5}, {6, 6}}); len(g.(orb.LineString)) != 3 {
+		t.Fatalf("MakeValidLine changed a valid line: %v", g)
+	}
 }
 
 // samePoints checks that a and b cover the same points among random points
