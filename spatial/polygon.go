@@ -49,6 +49,12 @@ type prepared struct {
 	simple, parity bool
 }
 
+// maxCheckedEdges is the size up to which prepare checks a polygon of
+// several rings for validity, to test it in one pass: the check costs
+// milliseconds on a national outline with hundreds of islands, and a query
+// area is prepared on every within.
+const maxCheckedEdges = 2048
+
 // maxSlabs caps the slab count of one polygon; a district outline with
 // tens of thousands of vertices still gets short slabs.
 const maxSlabs = 4096
@@ -88,7 +94,7 @@ func prepare(mp orb.MultiPolygon) prepared {
 	switch {
 	case len(pp.hole) == 1:
 		pp.simple = true
-	case topology.Valid(mp):
+	case len(all) <= maxCheckedEdges && topology.Valid(mp):
 		pp.simple, pp.parity = true, true
 	}
 	if len(all) == 0 {

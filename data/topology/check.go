@@ -241,14 +241,25 @@ func partsOverlap(a, b orb.Polygon) (orb.Point, bool) {
 	if !ab.Intersects(bb) {
 		return orb.Point{}, false // islands of one county, most often
 	}
+	touching := false
 	for _, p := range openRing(a[0]) {
-		if bb.Contains(p) && polygonClass(b, p) == inside {
-			return p, true
+		if bb.Contains(p) {
+			switch polygonClass(b, p) {
+			case inside:
+				return p, true
+			case onBoundary:
+				touching = true
+			}
 		}
 	}
 	for _, p := range openRing(b[0]) {
-		if ab.Contains(p) && polygonClass(a, p) == inside {
-			return p, true
+		if ab.Contains(p) {
+			switch polygonClass(a, p) {
+			case inside:
+				return p, true
+			case onBoundary:
+				touching = true
+			}
 		}
 	}
 	for _, m := range meetings([]orb.Ring{openRing(a[0]), openRing(b[0])}) {
@@ -257,7 +268,12 @@ func partsOverlap(a, b orb.Polygon) (orb.Point, bool) {
 		}
 	}
 	// Parts sharing their whole outline (a part stored twice, one drawn
-	// along the inside of another's edges) show none of the above.
+	// along the inside of another's edges) show none of the above, but
+	// then a vertex of one lies on the other's edge: without one, the
+	// parts are apart (an island in a bay).
+	if !touching {
+		return orb.Point{}, false
+	}
 	if shared := Intersection(orb.MultiPolygon{a}, orb.MultiPolygon{b}); len(shared) > 0 {
 		return shared[0][0][0], true
 	}
