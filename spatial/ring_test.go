@@ -2,10 +2,12 @@ package spatial
 
 import (
 	"math"
+	"math/rand/v2"
 	"slices"
 	"testing"
 
 	"citygrid/data"
+	"citygrid/data/topology"
 
 	"github.com/paulmach/orb"
 )
@@ -141,5 +143,63 @@ func TestZeroLengthLinesActAsTheirPoint(t *testing.T) {
 	}
 	if want := HaversineM(at(48, 5), at(50, 5)); near.Count != 1 || near.Components[0].Code != "outside" || math.Abs(near.Components[0].DistanceM-want) > 1e-9 {
 		t.Fatalf("nearest = %+v, want outside at %.3f m", near.Components, want)
+	}
+}
+
+// TestPreparedLocateMatchesTheRingByRingReading is the property test of
+// the slab index: on random multipolygons — valid ones (one parity pass),
+// ones with self-crossing rings, holes anywhere and overlapping parts (the
+// ring-by-ring walk) — prepared.locate classifies random points, every
+// vertex and every edge midpoint as topology.Locate does.
+func TestPreparedLocateMatchesTheRingByRingReading(t *testing.T) {
+	r := rand.New(rand.NewPCG(11, 13))
+	randomRing := func(n int, x0, y0, size float64) orb.Ring {
+		var rg orb.Ring
+		for range n {
+			rg = append(rg, orb.Point{x0 + float64(r.IntN(8))*size/8, y0 + float64(r.IntN(8))*size/8})
+		}
+		return append(rg, rg[0])
+	}
+	for trial := range 400 {
+		var mp orb.MultiPolygon
+		for range 1 + r.IntN(3) {
+			x0, y0 := float64(r.IntN(4)), float64(r.IntN(4))
+			var poly orb.Polygon
+			if trial%2 == 0 { // valid: a square with square holes inside it
+				poly = orb.Polygon{ringOf(x0, y0, x0+4, y0, x0+4, y0+4, x0, y0+4, x0, y0)}
+				for h := range r.IntN(3) {
+					hx := x0 + 0.5 + float64(h)*1.2
+					poly = append(poly, ringOf(hx, y0+1, hx, y0+2, hx+1, y0+2, hx+1, y0+1, hx, y0+1))
+				}
+			} else {
+				poly = orb.Polygon{randomRing(3+r.IntN(8), x0, y0, 4)}
+				for range r.IntN(3) {
+					poly = append(poly, randomRing(3+r.IntN(5), float64(r.IntN(6)), float64(r.IntN(6)), 3))
+				}
+			}
+			mp = append(mp, poly)
+			if trial%2 == 0 {
+				break // one part: parts of a valid multipolygon must not overlap
+			}
+		}
+		pp := prepare(mp)
+		check := func(p orb.Point) {
+			if got, want := pp.locate(p[0], p[1]), int(topology.Locate(mp, p)); got != want {
+				t.Fatalf("trial %d at %v: prepared %d, topology %d\n%v", trial, p, got, want, mp)
+			}
+		}
+		for range 200 {
+			check(orb.Point{r.Float64() * 10, r.Float64() * 10})
+		}
+		for _, poly := range mp {
+			for _, rg := range poly {
+				for k := range rg {
+					check(rg[k])
+					if k+1 < len(rg) {
+						check(orb.Point{(rg[k][0] + rg[k+1][0]) / 2, (rg[k][1] + rg[k+1][1]) / 2})
+					}
+				}
+			}
+		}
 	}
 }
