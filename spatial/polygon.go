@@ -32,7 +32,8 @@ type prepared struct {
 	slabStart []uint32 // len = slabs+1; slab i is edges[slabStart[i]:slabStart[i+1]]
 	edges     []edge
 	// ring[k] is the ring of edges[k]: rings are numbered part by part,
-	// shell first, and within a slab the edges keep that order.
+	// shell first, and within a slab the edges keep that order. Nil for a
+	// one-pass polygon without far holes.
 	ring []uint32
 	// hole[r] reports whether ring r is a hole; part[r] is its part.
 	hole []bool
@@ -131,14 +132,21 @@ func prepare(mp orb.MultiPolygon) prepared {
 	}
 	pp.slabStart = counts
 	pp.edges = make([]edge, counts[slabs])
-	pp.ring = make([]uint32, counts[slabs])
+	// Only the ring-by-ring walk and the far-hole skip read the rings: a
+	// one-pass polygon (every unit grid, most outlines) does without.
+	withRings := !pp.simple || pp.anyFar
+	if withRings {
+		pp.ring = make([]uint32, counts[slabs])
+	}
 	fill := make([]uint32, slabs)
 	copy(fill, counts[:slabs])
 	for k, e := range all {
 		lo, hi := pp.slabRange(e, slabs)
 		for s := lo; s <= hi; s++ {
 			pp.edges[fill[s]] = e
-			pp.ring[fill[s]] = allRing[k]
+			if withRings {
+				pp.ring[fill[s]] = allRing[k]
+			}
 			fill[s]++
 		}
 	}
