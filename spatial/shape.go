@@ -3,6 +3,8 @@ package spatial
 import (
 	"math"
 
+	"citygrid/data"
+
 	"github.com/paulmach/orb"
 )
 
@@ -85,7 +87,7 @@ func (s *shapeIndex) distanceWithin(p orb.Point, limit float64) float64 {
 	if item < 0 {
 		return math.Inf(1)
 	}
-	return HaversineM(p, lp.unproject(x, y))
+	return data.HaversineM(p, lp.unproject(x, y))
 }
 
 // distanceTo is the distance from p to component i, through its shape

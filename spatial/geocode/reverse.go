@@ -1,20 +1,19 @@
 package geocode
 
 import (
+	"cmp"
 	"math"
 	"slices"
 	"strconv"
 
+	"citygrid/data"
 	"citygrid/spatial"
 
 	"github.com/paulmach/orb"
 )
 
-// earthRadiusM is the mean Earth radius, as package spatial uses it.
-const earthRadiusM = 6371008.8
-
 // metresPerDegree is the length of one degree of latitude on that sphere.
-const metresPerDegree = earthRadiusM * math.Pi / 180
+const metresPerDegree = data.EarthRadiusM * math.Pi / 180
 
 // ReverseResult is the answer of Reverse: the nearest door plate, road,
 // landmark and POI, nearest first, each with its distance, and what the
@@ -150,7 +149,9 @@ func (g *Geocoder) buildReverse() {
 	g.poiLayer = newPointLayer(ppts, pids)
 	g.markLayer = newPointLayer(mpts, mids)
 	var b orb.Bound
+	g.roadSegs = make([][2]int32, len(ds.Roads))
 	for ri := range ds.Roads {
+		g.roadSegs[ri][0] = int32(len(g.segs))
 		for _, ls := range ds.Roads[ri].Geometry {
 			for i := 1; i < len(ls); i++ {
 				sb := orb.Bound{Min: ls[i-1], Max: ls[i-1]}.Extend(ls[i])
@@ -161,6 +162,7 @@ func (g *Geocoder) buildReverse() {
 				g.segs = append(g.segs, segment{ls[i-1], ls[i], int32(ri)})
 			}
 		}
+		g.roadSegs[ri][1] = int32(len(g.segs))
 	}
 	g.segGrid = newCellGrid(b, len(g.segs), 1)
 	g.segGrid.fill(len(g.segs), func(i int) orb.Bound {
@@ -196,14 +198,14 @@ func (g *Geocoder) Reverse(p orb.Point) (ReverseResult, error) {
 		if r.Label == "" {
 			r.Label = a.Number
 		}
-		d := spatial.HaversineM(p, a.Point)
+		d := data.HaversineM(p, a.Point)
 		r.DistanceM = &d
 		out.Description = describe(r.Label, a.Point, p, d)
 		out.Results = append(out.Results, r)
 	}
 	if ri, foot := g.nearestRoad(pl); ri >= 0 {
 		rd := &g.ds.Roads[ri]
-		d := spatial.HaversineM(p, foot)
+		d := data.HaversineM(p, foot)
 		out.Results = append(out.Results, Result{Label: rd.Name, Level: LevelRoad, Geometry: Point(foot), Code: rd.Code, Road: rd.Code, District: rd.District, DistanceM: &d})
 		if out.Description == "" {
 			out.Description = describe(rd.Name, foot, p, d)
@@ -216,10 +218,11 @@ func (g *Geocoder) Reverse(p orb.Point) (ReverseResult, error) {
 	if pi := g.poiLayer.nearest(pl); pi >= 0 && pi != mark {
 		out.Results = append(out.Results, g.poiHit(pi, p))
 	}
-	slices.SortStableFunc(out.Results, func(a, b Result) int { return cmpF64(*a.DistanceM, *b.DistanceM) })
+	slices.SortStableFunc(out.Results, func(a, b Result) int { return cmp.Compare(*a.DistanceM, *b.DistanceM) })
 	for i := range out.Results {
 		r := &out.Results[i]
 		r.Score = math.Round(1e4*100/(100+*r.DistanceM)) / 1e4
+		r.Precision = r.Level.precision()
 		g.fillAdmin(r, &loc)
 	}
 	if g.ix != nil {
@@ -239,22 +242,12 @@ func (g *Geocoder) poiHit(i int32, p orb.Point) Result {
 	if poi.Landmark {
 		lv = LevelLandmark
 	}
-	d := spatial.HaversineM(p, poi.Point)
+	d := data.HaversineM(p, poi.Point)
 	r := Result{Label: poi.Name, Level: lv, Geometry: Point(poi.Point), Code: poi.Code, DistanceM: &d}
 	if e := &g.ents[g.poiEnt[i]]; len(e.comms) == 1 {
 		r.UnitGrid, r.Community = e.grid, e.comms[0]
 	}
 	return r
-}
-
-func cmpF64(a, b float64) int {
-	switch {
-	case a < b:
-		return -1
-	case a > b:
-		return 1
-	}
-	return 0
 }
 
 // compass names the eight directions, starting east and turning

@@ -1,20 +1,23 @@
 package stats
 
 import (
-	"archive/zip"
 	"encoding/csv"
-	"encoding/xml"
 	"fmt"
 	"io"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/xuri/excelize/v2"
 )
 
 // Sheet is a table for export: a header row and rows of cells. A cell is
 // a string, an int, a float64, a *float64 (nil is an empty cell) or nil.
 type Sheet struct {
-	Name   string
+	Name string
+	// Title is the XLSX title row (default: a Chinese name of the table).
+	Title  string
 	Header []string
 	Rows   [][]any
 }
@@ -38,8 +41,20 @@ func cellText(v any) string {
 	return fmt.Sprint(v)
 }
 
+// neutralise keeps a spreadsheet from reading a text cell as a formula:
+// a cell that begins with = + - @, a tab or a carriage return gets a
+// leading apostrophe (OWASP's advice for CSV injection). Numbers are
+// written as numbers and never pass through here.
+func neutralise(s string) string {
+	if s != "" && strings.ContainsRune("=+-@\t\r", rune(s[0])) {
+		return "'" + s
+	}
+	return s
+}
+
 // WriteCSV writes the sheet as RFC 4180 CSV with a UTF-8 byte order mark,
-// so that spreadsheet programs read the Chinese names correctly.
+// so that spreadsheet programs read the Chinese names correctly. Text
+// cells that a spreadsheet would run as a formula are neutralised.
 func WriteCSV(w io.Writer, s *Sheet) error {
 	if _, err := io.WriteString(w, "\ufeff"); err != nil {
 		return fmt.Errorf("write csv: %w", err)
@@ -54,6 +69,9 @@ func WriteCSV(w io.Writer, s *Sheet) error {
 			rec[i] = ""
 			if i < len(row) {
 				rec[i] = cellText(row[i])
+				if _, text := row[i].(string); text {
+					rec[i] = neutralise(rec[i])
+				}
 			}
 		}
 		if err := cw.Write(rec); err != nil {
@@ -67,124 +85,206 @@ func WriteCSV(w io.Writer, s *Sheet) error {
 	return nil
 }
 
-// WriteXLSX writes the sheet as a minimal Office Open XML workbook (ECMA-
-// 376: content types, package and workbook relationships, one worksheet
-// with inline strings and numbers, a bold header style). Numbers stay
-// numbers, so a spreadsheet can sort and sum them.
+// WriteXLSX writes the sheet as an Excel workbook with excelize: a title
+// row, a bold header row frozen above the data, column widths fitted to
+// the text, rates shown as percentages and numbers kept as numbers (so a
+// spreadsheet can sort and sum them), and one bar chart of the table's
+// headline rate per row. Leaders read these reports in Excel or WPS.
 func WriteXLSX(w io.Writer, s *Sheet, created time.Time) error {
-	zw := zip.NewWriter(w)
-	file := func(name, body string) error {
-		fw, err := zw.CreateHeader(&zip.FileHeader{Name: name, Method: zip.Deflate, Modified: created})
-		if err != nil {
-			return err
-		}
-		_, err = io.WriteString(fw, body)
-		return err
+	f := excelize.NewFile()
+	defer f.Close()
+	name := sheetName(s.Name)
+	if err := f.SetSheetName("Sheet1", name); err != nil {
+		return fmt.Errorf("write xlsx: %w", err)
 	}
-	name := s.Name
-	if name == "" {
-		name = "Sheet1"
+	if err := fillSheet(f, name, s); err != nil {
+		return fmt.Errorf("write xlsx: %w", err)
 	}
-	if len([]rune(name)) > 31 {
-		name = string([]rune(name)[:31])
-	}
-	var sheet strings.Builder
-	sheet.WriteString(xml.Header)
-	sheet.WriteString(`<worksheet xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main"><sheetData>`)
-	writeRow := func(r int, cells []any, style int) {
-		fmt.Fprintf(&sheet, `<row r="%d">`, r)
-		for c, v := range cells {
-			ref := colName(c) + strconv.Itoa(r)
-			st := ""
-			if style > 0 {
-				st = fmt.Sprintf(` s="%d"`, style)
-			}
-			switch v := v.(type) {
-			case nil:
-				continue
-			case *float64:
-				if v == nil {
-					continue
-				}
-				fmt.Fprintf(&sheet, `<c r="%s"%s><v>%s</v></c>`, ref, st, strconv.FormatFloat(*v, 'g', -1, 64))
-			case int, float64:
-				fmt.Fprintf(&sheet, `<c r="%s"%s><v>%s</v></c>`, ref, st, cellText(v))
-			default:
-				fmt.Fprintf(&sheet, `<c r="%s" t="inlineStr"%s><is><t xml:space="preserve">`, ref, st)
-				_ = xml.EscapeText(&sheet, []byte(xmlSafe(cellText(v))))
-				sheet.WriteString(`</t></is></c>`)
-			}
-		}
-		sheet.WriteString(`</row>`)
-	}
-	hdr := make([]any, len(s.Header))
-	for i, h := range s.Header {
-		hdr[i] = h
-	}
-	writeRow(1, hdr, 1)
-	for i, row := range s.Rows {
-		writeRow(i+2, row, 0)
-	}
-	sheet.WriteString(`</sheetData></worksheet>`)
-	var wb strings.Builder
-	wb.WriteString(xml.Header)
-	wb.WriteString(`<workbook xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main" xmlns:r="http://schemas.openxmlformats.org/officeDocument/2006/relationships"><sheets><sheet name="`)
-	_ = xml.EscapeText(&wb, []byte(xmlSafe(name)))
-	wb.WriteString(`" sheetId="1" r:id="rId1"/></sheets></workbook>`)
-	parts := []struct{ name, body string }{
-		{"[Content_Types].xml", xml.Header + `<Types xmlns="http://schemas.openxmlformats.org/package/2006/content-types">` +
-			`<Default Extension="rels" ContentType="application/vnd.openxmlformats-package.relationships+xml"/>` +
-			`<Default Extension="xml" ContentType="application/xml"/>` +
-			`<Override PartName="/xl/workbook.xml" ContentType="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet.main+xml"/>` +
-			`<Override PartName="/xl/worksheets/sheet1.xml" ContentType="application/vnd.openxmlformats-officedocument.spreadsheetml.worksheet+xml"/>` +
-			`<Override PartName="/xl/styles.xml" ContentType="application/vnd.openxmlformats-officedocument.spreadsheetml.styles+xml"/>` +
-			`</Types>`},
-		{"_rels/.rels", xml.Header + `<Relationships xmlns="http://schemas.openxmlformats.org/package/2006/relationships">` +
-			`<Relationship Id="rId1" Type="http://schemas.openxmlformats.org/officeDocument/2006/relationships/officeDocument" Target="xl/workbook.xml"/>` +
-			`</Relationships>`},
-		{"xl/_rels/workbook.xml.rels", xml.Header + `<Relationships xmlns="http://schemas.openxmlformats.org/package/2006/relationships">` +
-			`<Relationship Id="rId1" Type="http://schemas.openxmlformats.org/officeDocument/2006/relationships/worksheet" Target="worksheets/sheet1.xml"/>` +
-			`<Relationship Id="rId2" Type="http://schemas.openxmlformats.org/officeDocument/2006/relationships/styles" Target="styles.xml"/>` +
-			`</Relationships>`},
-		{"xl/workbook.xml", wb.String()},
-		{"xl/styles.xml", xml.Header + `<styleSheet xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main">` +
-			`<fonts count="2"><font><sz val="11"/><name val="Calibri"/></font><font><b/><sz val="11"/><name val="Calibri"/></font></fonts>` +
-			`<fills count="2"><fill><patternFill patternType="none"/></fill><fill><patternFill patternType="gray125"/></fill></fills>` +
-			`<borders count="1"><border><left/><right/><top/><bottom/><diagonal/></border></borders>` +
-			`<cellStyleXfs count="1"><xf numFmtId="0" fontId="0" fillId="0" borderId="0"/></cellStyleXfs>` +
-			`<cellXfs count="2"><xf numFmtId="0" fontId="0" fillId="0" borderId="0" xfId="0"/>` +
-			`<xf numFmtId="0" fontId="1" fillId="0" borderId="0" xfId="0" applyFont="1"/></cellXfs>` +
-			`</styleSheet>`},
-		{"xl/worksheets/sheet1.xml", sheet.String()},
-	}
-	for _, p := range parts {
-		if err := file(p.name, p.body); err != nil {
-			return fmt.Errorf("write xlsx: %w", err)
-		}
-	}
-	if err := zw.Close(); err != nil {
+	f.SetDocProps(&excelize.DocProperties{Creator: "citygrid", Title: s.title(), Created: created.UTC().Format(time.RFC3339),
+		Modified: created.UTC().Format(time.RFC3339)})
+	if _, err := f.WriteTo(w); err != nil {
 		return fmt.Errorf("write xlsx: %w", err)
 	}
 	return nil
 }
 
-// colName is the spreadsheet column name of a 0-based index: A … Z, AA ….
-func colName(i int) string {
-	s := ""
-	for i++; i > 0; i = (i - 1) / 26 {
-		s = string(rune('A'+(i-1)%26)) + s
+// xlsxHeaderRow is the row of the column labels; row 1 holds the title.
+const xlsxHeaderRow = 2
+
+func fillSheet(f *excelize.File, name string, s *Sheet) error {
+	ncol := max(len(s.Header), 1)
+	last := colName(ncol - 1)
+	titleStyle, err := f.NewStyle(&excelize.Style{Font: &excelize.Font{Bold: true, Size: 14},
+		Alignment: &excelize.Alignment{Horizontal: "center", Vertical: "center"}})
+	if err != nil {
+		return err
+	}
+	headStyle, err := f.NewStyle(&excelize.Style{Font: &excelize.Font{Bold: true},
+		Fill:      excelize.Fill{Type: "pattern", Pattern: 1, Color: []string{"DDEBF7"}},
+		Alignment: &excelize.Alignment{Horizontal: "center", Vertical: "center", WrapText: true},
+		Border:    []excelize.Border{{Type: "bottom", Color: "808080", Style: 1}}})
+	if err != nil {
+		return err
+	}
+	pctStyle, err := f.NewStyle(&excelize.Style{NumFmt: 10}) // 0.00%
+	if err != nil {
+		return err
+	}
+	if err := f.SetCellStr(name, "A1", s.title()); err != nil {
+		return err
+	}
+	if ncol > 1 {
+		if err := f.MergeCell(name, "A1", last+"1"); err != nil {
+			return err
+		}
+	}
+	if err := f.SetCellStyle(name, "A1", last+"1", titleStyle); err != nil {
+		return err
+	}
+	if err := f.SetRowHeight(name, 1, 24); err != nil {
+		return err
+	}
+	widths := make([]int, ncol)
+	for c, h := range s.Header {
+		label := ColumnLabel(h)
+		widths[c] = textWidth(label)
+		if err := f.SetCellStr(name, cellRef(c, xlsxHeaderRow), label); err != nil {
+			return err
+		}
+	}
+	if err := f.SetCellStyle(name, "A2", cellRef(ncol-1, xlsxHeaderRow), headStyle); err != nil {
+		return err
+	}
+	for i, row := range s.Rows {
+		r := xlsxHeaderRow + 1 + i
+		for c, v := range row {
+			if c >= ncol {
+				break
+			}
+			if err := setCell(f, name, cellRef(c, r), v); err != nil {
+				return err
+			}
+			widths[c] = max(widths[c], textWidth(cellText(v)))
+		}
+	}
+	lastRow := xlsxHeaderRow + len(s.Rows)
+	for c, h := range s.Header {
+		if isRate(h) && len(s.Rows) > 0 {
+			if err := f.SetCellStyle(name, cellRef(c, xlsxHeaderRow+1), cellRef(c, lastRow), pctStyle); err != nil {
+				return err
+			}
+		}
+		if err := f.SetColWidth(name, colName(c), colName(c), float64(min(max(widths[c], 6), 40))+2); err != nil {
+			return err
+		}
+	}
+	if err := f.SetPanes(name, &excelize.Panes{Freeze: true, YSplit: xlsxHeaderRow, TopLeftCell: "A3", ActivePane: "bottomLeft"}); err != nil {
+		return err
+	}
+	return addRateChart(f, name, s, lastRow)
+}
+
+// addRateChart draws the table's headline rate (the first of
+// chartColumns it has) per row as a bar chart beside the table. A table
+// without such a column or without rows gets no chart.
+func addRateChart(f *excelize.File, name string, s *Sheet, lastRow int) error {
+	col := -1
+	for _, want := range chartColumns {
+		if i := slices.Index(s.Header, want); i >= 0 {
+			col = i
+			break
+		}
+	}
+	if col < 0 || len(s.Rows) == 0 {
+		return nil
+	}
+	cat := 0
+	if i := slices.Index(s.Header, "name"); i >= 0 {
+		cat = i
+	}
+	ref := func(c int) string {
+		return fmt.Sprintf("'%s'!$%s$%d:$%s$%d", name, colName(c), xlsxHeaderRow+1, colName(c), lastRow)
+	}
+	label := ColumnLabel(s.Header[col])
+	return f.AddChart(name, cellRef(len(s.Header)+1, xlsxHeaderRow), &excelize.Chart{
+		Type:      excelize.Bar,
+		Series:    []excelize.ChartSeries{{Name: fmt.Sprintf("'%s'!$%s$%d", name, colName(col), xlsxHeaderRow), Categories: ref(cat), Values: ref(col)}},
+		Title:     excelize.ChartTitle{Paragraph: []excelize.RichTextRun{{Text: label}}},
+		Legend:    excelize.ChartLegend{Position: "none"},
+		XAxis:     excelize.ChartAxis{},
+		YAxis:     excelize.ChartAxis{NumFmt: excelize.ChartNumFmt{CustomNumFmt: "0%"}},
+		Dimension: excelize.ChartDimension{Width: 640, Height: uint(max(320, 18*len(s.Rows)+80))},
+	})
+}
+
+// chartColumns are the rates a report's chart shows, most wanted first:
+// 按期结案率 for area and unit tables, the score for post tables.
+var chartColumns = []string{"on_time_closure_rate", "closure_rate", "score"}
+
+func setCell(f *excelize.File, name, ref string, v any) error {
+	switch v := v.(type) {
+	case nil:
+		return nil
+	case *float64:
+		if v == nil {
+			return nil
+		}
+		return f.SetCellFloat(name, ref, *v, -1, 64)
+	case float64:
+		return f.SetCellFloat(name, ref, v, -1, 64)
+	case int:
+		return f.SetCellInt(name, ref, int64(v))
+	case string:
+		return f.SetCellStr(name, ref, xmlSafe(v))
+	}
+	return f.SetCellStr(name, ref, xmlSafe(cellText(v)))
+}
+
+func cellRef(col, row int) string { return colName(col) + strconv.Itoa(row) }
+
+// sheetName is a worksheet name Excel accepts: at most 31 characters,
+// none of : \ / ? * [ ].
+func sheetName(s string) string {
+	s = strings.Map(func(r rune) rune {
+		if strings.ContainsRune(`:\/?*[]`, r) {
+			return '_'
+		}
+		return r
+	}, s)
+	if s == "" {
+		s = "Sheet1"
+	}
+	if r := []rune(s); len(r) > 31 {
+		s = string(r[:31])
 	}
 	return s
 }
 
-// xmlSafe drops characters XML 1.0 cannot carry.
-func xmlSafe(s string) string {
-	return strings.Map(func(r rune) rune {
-		if r == '\t' || r == '\n' || r == '\r' || (r >= 0x20 && r <= 0xD7FF) || (r >= 0xE000 && r <= 0xFFFD) || r >= 0x10000 {
-			return r
+// textWidth is a column width in Excel's character units: a CJK
+// character takes two.
+func textWidth(s string) int {
+	w := 0
+	for _, r := range s {
+		if r >= 0x2E80 {
+			w += 2
+		} else {
+			w++
 		}
-		return -1
-	}, s)
+	}
+	return w
+}
+
+func isRate(col string) bool { return strings.HasSuffix(col, "_rate") }
+
+// title is the sheet's title row: Title, else a Chinese name of its table.
+func (s *Sheet) title() string {
+	if s.Title != "" {
+		return s.Title
+	}
+	if t, ok := tableTitles[s.Name]; ok {
+		return t
+	}
+	return "评价统计：" + s.Name
 }
 
 // Columns are the export columns of a statistics row, in order.
@@ -258,4 +358,23 @@ func PostSheetOf(res *PostResult) *Sheet {
 		add(&res.Totals[i], "total")
 	}
 	return s
+}
+
+// colName is the spreadsheet column name of a 0-based index: A … Z, AA ….
+func colName(i int) string {
+	s := ""
+	for i++; i > 0; i = (i - 1) / 26 {
+		s = string(rune('A'+(i-1)%26)) + s
+	}
+	return s
+}
+
+// xmlSafe drops characters XML 1.0 cannot carry.
+func xmlSafe(s string) string {
+	return strings.Map(func(r rune) rune {
+		if r == '\t' || r == '\n' || r == '\r' || (r >= 0x20 && r <= 0xD7FF) || (r >= 0xE000 && r <= 0xFFFD) || r >= 0x10000 {
+			return r
+		}
+		return -1
+	}, s)
 }
