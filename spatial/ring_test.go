@@ -99,7 +99,7 @@ func TestDistancesPassIslandsStoredAsHoles(t *testing.T) {
 	}
 	for _, p := range []orb.Point{{1.4, 0.5}, {2, 0.5}, {2.6, 0.5}} {
 		q := orb.Point{base[0] + p[0]*0.001, base[1] + p[1]*0.001}
-		want := HaversineM(q, orb.Point{base[0] + 0.001, q[1]}) // to the shell's east edge
+		want := data.HaversineM(q, orb.Point{base[0] + 0.001, q[1]}) // to the shell's east edge
 		if got := componentDistance(q, mp); math.Abs(got-want) > 1e-6*want {
 			t.Errorf("scan: distance from %v is %.3f m, want %.3f m to the shell", p, got, want)
 		}
@@ -141,7 +141,7 @@ func TestZeroLengthLinesActAsTheirPoint(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if want := HaversineM(at(48, 5), at(50, 5)); near.Count != 1 || near.Components[0].Code != "outside" || math.Abs(near.Components[0].DistanceM-want) > 1e-9 {
+	if want := data.HaversineM(at(48, 5), at(50, 5)); near.Count != 1 || near.Components[0].Code != "outside" || math.Abs(near.Components[0].DistanceM-want) > 1e-9 {
 		t.Fatalf("nearest = %+v, want outside at %.3f m", near.Components, want)
 	}
 }
