@@ -30,12 +30,12 @@ type RateLimits struct {
 	// PerToken limits authenticated requests per user (all of a user's
 	// tokens share one bucket).
 	PerToken RateLimit
-	// AuthFailures limits failed authentications per client address:
-	// once a client has used up its burst of bad tokens, every request
-	// carrying a token is answered 429 until the bucket refills, so
-	// guessing tokens is throttled to Rate per second (and a token has 256
-	// bits anyway). Zero Rate means the default, 1 per 6 s with a burst
-	// of 10.
+	// AuthFailures limits failed authentications per (client address,
+	// token id): once a token has used up its burst of failures from an
+	// address, requests with that token from there are answered 429 until
+	// the bucket refills; other tokens from the same address are not
+	// affected (Authenticate). Zero Rate means the default, 1 per 6 s with
+	// a burst of 10.
 	AuthFailures RateLimit
 }
 
