@@ -4,7 +4,7 @@
 // bearer tokens, cookie sessions with their CSRF check, rate limits, read
 // policy), the probes, the metrics and the OpenAPI document,
 // and the routes of each area, which live in their own packages: lookups,
-// maps, editing, workflow, open311, command and auth. Package httpx holds
+// maps, editing, workflow, open311, command, auth and signin. Package httpx holds
 // what the areas share, including the one error → status function.
 package api
 
@@ -24,6 +24,7 @@ import (
 	"citygrid/api/lookups"
 	"citygrid/api/maps"
 	"citygrid/api/open311"
+	"citygrid/api/signin"
 	"citygrid/api/workflow"
 	"citygrid/data"
 	"citygrid/data/accounts"
@@ -150,7 +151,7 @@ func New(c *city.City, cfg Config) (http.Handler, error) {
 	r.Get("/api/v1/openapi.json", serveOpenAPI)
 	r.Get("/metrics", m.serve)
 	auth.MountTokens(r, cfg.Tokens, storeAuth)
-	auth.MountSessions(r, sessions)
+	signin.Mount(r, sessions)
 
 	if f := c.Follower; f != nil {
 		registerFollowerMetrics(m, f)

@@ -1,7 +1,8 @@
 // Package auth decides who makes a request and what they may do: bearer
-// tokens (fixed or issued from a token store), roles per route, the read
-// policy of a private server, rate limits per address and per token, and
-// the token administration API.
+// tokens (fixed or issued from a token store), browser session cookies with
+// their CSRF check, roles per route, the read policy of a private server,
+// rate limits per address and per token, and the token administration API.
+// Opening and ending sessions and managing accounts is package signin's.
 package auth
 
 import (
@@ -85,7 +86,7 @@ func Authenticate(a Authenticator, failures RateLimit, trusted []netip.Prefix, l
 				next.ServeHTTP(w, r)
 				return
 			}
-			ip := clientIP(r, trusted)
+			ip := ClientIP(r, trusted)
 			now := time.Now()
 			scheme, token, ok := strings.Cut(h, " ")
 			token = strings.TrimSpace(token)

@@ -7,6 +7,7 @@ import (
 	"log/slog"
 	"net/http"
 	"net/netip"
+	"net/url"
 	"strings"
 
 	"citygrid/api/httpx"
@@ -71,8 +72,8 @@ func cookieName(r *http.Request, trusted []netip.Prefix) string {
 	return PlainCookieName
 }
 
-// sessionCookie returns the session secret r carries, "" when none.
-func sessionCookie(r *http.Request, trusted []netip.Prefix) string {
+// SessionCookie returns the session secret r carries, "" when none.
+func SessionCookie(r *http.Request, trusted []netip.Prefix) string {
 	c, err := r.Cookie(cookieName(r, trusted))
 	if err != nil {
 		return ""
@@ -80,16 +81,16 @@ func sessionCookie(r *http.Request, trusted []netip.Prefix) string {
 	return c.Value
 }
 
-// setSessionCookie gives the browser its session. It has no Max-Age: it
+// SetSessionCookie gives the browser its session. It has no Max-Age: it
 // ends with the browser, and the server ends it sooner on its idle and
 // absolute timeouts.
-func setSessionCookie(w http.ResponseWriter, r *http.Request, trusted []netip.Prefix, secret string) {
+func SetSessionCookie(w http.ResponseWriter, r *http.Request, trusted []netip.Prefix, secret string) {
 	http.SetCookie(w, &http.Cookie{Name: cookieName(r, trusted), Value: secret, Path: "/", HttpOnly: true,
 		Secure: secureRequest(r, trusted), SameSite: http.SameSiteLaxMode})
 }
 
-// clearSessionCookie tells the browser to forget its session cookie.
-func clearSessionCookie(w http.ResponseWriter, r *http.Request, trusted []netip.Prefix) {
+// ClearSessionCookie tells the browser to forget its session cookie.
+func ClearSessionCookie(w http.ResponseWriter, r *http.Request, trusted []netip.Prefix) {
 	http.SetCookie(w, &http.Cookie{Name: cookieName(r, trusted), Value: "", Path: "/", MaxAge: -1, HttpOnly: true,
 		Secure: secureRequest(r, trusted), SameSite: http.SameSiteLaxMode})
 }
@@ -102,11 +103,12 @@ type signedIn struct {
 	current accounts.Current
 }
 
-// sessionOf returns the cookie session of r, if it was authenticated with
-// one.
-func sessionOf(r *http.Request) (signedIn, bool) {
+// SessionOf returns the cookie session r was authenticated with, and its
+// secret: ok is false for a request without one (anonymous, or a bearer
+// token).
+func SessionOf(r *http.Request) (secret string, cur accounts.Current, ok bool) {
 	s, ok := r.Context().Value(sessionKey{}).(signedIn)
-	return s, ok
+	return s.secret, s.current, ok
 }
 
 // unsafeMethod reports whether m may change something, so that a
@@ -146,14 +148,14 @@ func Sessions(o SessionOptions) func(http.Handler) http.Handler {
 				next.ServeHTTP(w, r)
 				return
 			}
-			secret := sessionCookie(r, o.TrustedProxies)
+			secret := SessionCookie(r, o.TrustedProxies)
 			if secret == "" {
 				next.ServeHTTP(w, r)
 				return
 			}
 			cur, err := o.Accounts.Session(r.Context(), secret)
 			if errors.Is(err, accounts.ErrNoSession) {
-				clearSessionCookie(w, r, o.TrustedProxies)
+				ClearSessionCookie(w, r, o.TrustedProxies)
 				next.ServeHTTP(w, r)
 				return
 			}
@@ -183,4 +185,18 @@ func Sessions(o SessionOptions) func(http.Handler) http.Handler {
 			next.ServeHTTP(w, r.WithContext(ctx))
 		})
 	}
+}
+
+// SignInFirst sends a browser that is not signed in from a page to the
+// sign-in page (303), which brings it back to the page once signed in.
+// Pages stay free of credentials in their address: no ?token=.
+func SignInFirst(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if PrincipalOf(r).Anonymous() {
+			w.Header().Set("Cache-Control", "no-store")
+			http.Redirect(w, r, SignInPath+"?next="+url.QueryEscape(r.URL.Path), http.StatusSeeOther)
+			return
+		}
+		next.ServeHTTP(w, r)
+	})
 }

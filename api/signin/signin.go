@@ -1,4 +1,10 @@
-package auth
+// Package signin is sign-in over HTTP: the sign-in page, the routes of a
+// person's own session (sign in and out, switch role, change password,
+// sessions elsewhere) and the administrators' user API, over the accounts
+// service of data/accounts. Who makes a request, cookie or token, is
+// decided before these routes by package auth; this package only opens
+// and ends sessions and manages accounts.
+package signin
 
 import (
 	"encoding/json"
@@ -8,6 +14,7 @@ import (
 	"net/netip"
 	"time"
 
+	"citygrid/api/auth"
 	"citygrid/api/httpx"
 	"citygrid/data"
 	"citygrid/data/accounts"
@@ -28,12 +35,12 @@ type sessionAPI struct {
 	cop     *http.CrossOriginProtection
 }
 
-// MountSessions adds the sign-in routes, the user API and the sign-in
-// page over o.Accounts (nil: every route answers 503 saying so).
-func MountSessions(r chi.Router, o SessionOptions) {
+// Mount adds the sign-in routes, the user API and the sign-in page over
+// o.Accounts (nil: every route answers 503 saying so).
+func Mount(r chi.Router, o auth.SessionOptions) {
 	s := &sessionAPI{svc: o.Accounts, trusted: o.TrustedProxies, cop: http.NewCrossOriginProtection()}
-	r.Get(SignInPath, signInPage)
-	r.Get(SignInPath+"/assets/{file}", signInAsset)
+	r.Get(auth.SignInPath, signInPage)
+	r.Get(auth.SignInPath+"/assets/{file}", signInAsset)
 	r.Group(func(r chi.Router) {
 		r.Use(httpx.LimitBody(maxSessionBody))
 		own := r.With(s.available)
@@ -42,10 +49,10 @@ func MountSessions(r chi.Router, o SessionOptions) {
 		own.Delete("/api/v1/session", s.signOut)
 		own.Put("/api/v1/session/role", s.selectRole)
 		own.Post("/api/v1/session/password", s.changePassword)
-		signed := r.With(Require(data.Roles...), s.available)
+		signed := r.With(auth.Require(data.Roles...), s.available)
 		signed.Get("/api/v1/sessions", s.sessions)
 		signed.Delete("/api/v1/sessions/{id}", s.revokeSession)
-		admin := r.With(Require(data.RoleAdmin), s.available)
+		admin := r.With(auth.Require(data.RoleAdmin), s.available)
 		admin.Get("/api/v1/users", s.users)
 		admin.Post("/api/v1/users", s.createUser)
 		admin.Patch("/api/v1/users/{name}", s.updateUser)
@@ -86,6 +93,19 @@ func decodeStrict(r *http.Request, v any) error {
 		return httpx.BadRequest("body", "trailing data after the JSON value")
 	}
 	return nil
+}
+
+// signedIn is the cookie session of a request: its secret and what it
+// resolved to.
+type signedIn struct {
+	secret  string
+	current accounts.Current
+}
+
+// sessionOf returns the request's cookie session, if it has one.
+func sessionOf(r *http.Request) (signedIn, bool) {
+	secret, cur, ok := auth.SessionOf(r)
+	return signedIn{secret: secret, current: cur}, ok
 }
 
 // ownSession returns the request's cookie session and decodes the body
@@ -143,7 +163,7 @@ func (s *sessionAPI) body(u accounts.User, sess accounts.Session, secret string)
 func writeLocked(w http.ResponseWriter, err error) {
 	var le *accounts.LockedError
 	if errors.As(err, &le) {
-		w.Header().Set("Retry-After", retryAfterSeconds(le.RetryAfter))
+		w.Header().Set("Retry-After", auth.RetryAfterSeconds(le.RetryAfter))
 	}
 	httpx.WriteError(w, err)
 }
@@ -171,15 +191,15 @@ func (s *sessionAPI) signIn(w http.ResponseWriter, r *http.Request) {
 		httpx.WriteError(w, httpx.BadRequest("body", "username and password are required"))
 		return
 	}
-	in, err := s.svc.SignIn(r.Context(), req.Username, req.Password, clientIP(r, s.trusted), r.UserAgent())
+	in, err := s.svc.SignIn(r.Context(), req.Username, req.Password, auth.ClientIP(r, s.trusted), r.UserAgent())
 	if err != nil {
 		writeLocked(w, err)
 		return
 	}
-	if old := sessionCookie(r, s.trusted); old != "" {
+	if old := auth.SessionCookie(r, s.trusted); old != "" {
 		_ = s.svc.SignOut(r.Context(), old)
 	}
-	setSessionCookie(w, r, s.trusted, in.Secret)
+	auth.SetSessionCookie(w, r, s.trusted, in.Secret)
 	httpx.WriteJSON(w, http.StatusCreated, s.body(in.User, in.Session, in.Secret))
 }
 
@@ -205,7 +225,7 @@ func (s *sessionAPI) signOut(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 	}
-	clearSessionCookie(w, r, s.trusted)
+	auth.ClearSessionCookie(w, r, s.trusted)
 	w.WriteHeader(http.StatusNoContent)
 }
 
@@ -239,7 +259,7 @@ func (s *sessionAPI) changePassword(w http.ResponseWriter, r *http.Request) {
 	if !ok {
 		return
 	}
-	if err := s.svc.ChangePassword(r.Context(), si.secret, req.Old, req.New, clientIP(r, s.trusted)); err != nil {
+	if err := s.svc.ChangePassword(r.Context(), si.secret, req.Old, req.New, auth.ClientIP(r, s.trusted)); err != nil {
 		writeLocked(w, err)
 		return
 	}
@@ -256,7 +276,7 @@ type sessionView struct {
 
 // sessions answers GET /api/v1/sessions: where the caller is signed in.
 func (s *sessionAPI) sessions(w http.ResponseWriter, r *http.Request) {
-	all, err := s.svc.Sessions(r.Context(), PrincipalOf(r).User)
+	all, err := s.svc.Sessions(r.Context(), auth.PrincipalOf(r).User)
 	if err != nil {
 		httpx.WriteError(w, err)
 		return
@@ -273,12 +293,12 @@ func (s *sessionAPI) sessions(w http.ResponseWriter, r *http.Request) {
 // of their own sessions (204; 404 for a session not theirs).
 func (s *sessionAPI) revokeSession(w http.ResponseWriter, r *http.Request) {
 	id := chi.URLParam(r, "id")
-	if err := s.svc.RevokeSession(r.Context(), PrincipalOf(r).User, id); err != nil {
+	if err := s.svc.RevokeSession(r.Context(), auth.PrincipalOf(r).User, id); err != nil {
 		httpx.WriteError(w, err)
 		return
 	}
 	if si, ok := sessionOf(r); ok && si.current.Session.ID == id {
-		clearSessionCookie(w, r, s.trusted)
+		auth.ClearSessionCookie(w, r, s.trusted)
 	}
 	w.WriteHeader(http.StatusNoContent)
 }

@@ -1,9 +1,8 @@
-package auth
+package signin
 
 import (
 	"fmt"
 	"net/http"
-	"net/url"
 	"strings"
 
 	"citygrid/api/httpx"
@@ -12,20 +11,6 @@ import (
 
 	"github.com/go-chi/chi/v5"
 )
-
-// SignInFirst sends a browser that is not signed in from a page to the
-// sign-in page (303), which brings it back to the page once signed in.
-// Pages stay free of credentials in their address: no ?token=.
-func SignInFirst(next http.Handler) http.Handler {
-	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if PrincipalOf(r).Anonymous() {
-			w.Header().Set("Cache-Control", "no-store")
-			http.Redirect(w, r, SignInPath+"?next="+url.QueryEscape(r.URL.Path), http.StatusSeeOther)
-			return
-		}
-		next.ServeHTTP(w, r)
-	})
-}
 
 // signInPage answers GET /login: the Chinese sign-in form.
 func signInPage(w http.ResponseWriter, r *http.Request) {

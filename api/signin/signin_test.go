@@ -1,4 +1,4 @@
-package api
+package signin_test
 
 import (
 	"bytes"
@@ -14,9 +14,12 @@ import (
 	"testing"
 	"time"
 
+	"citygrid/api"
 	"citygrid/api/auth"
 	"citygrid/api/city"
 	"citygrid/api/internal/apitest"
+	"citygrid/api/internal/routertest"
+	"citygrid/api/signin"
 	"citygrid/data"
 	"citygrid/data/accounts"
 	"citygrid/data/accounts/password"
@@ -35,7 +38,7 @@ type sessionFixture struct {
 	token string // a supervisor's bearer token
 }
 
-func newSessionFixture(t *testing.T, mutate func(*Config)) *sessionFixture {
+func newSessionFixture(t *testing.T, mutate func(*api.Config)) *sessionFixture {
 	t.Helper()
 	ctx := context.Background()
 	st, ix := apitest.StoredCity(t, t.TempDir())
@@ -65,11 +68,11 @@ func newSessionFixture(t *testing.T, mutate func(*Config)) *sessionFixture {
 	if f.token, _, err = st.CreateToken(ctx, data.Principal{User: "bot", Role: data.RoleSupervisor}, "", time.Time{}); err != nil {
 		t.Fatal(err)
 	}
-	cfg := Config{Tokens: st, Accounts: f.svc, Logger: log, MaxBatchPoints: 1000, AccessLog: true}
+	cfg := api.Config{Tokens: st, Accounts: f.svc, Logger: log, MaxBatchPoints: 1000, AccessLog: true}
 	if mutate != nil {
 		mutate(&cfg)
 	}
-	if f.h, err = newServer(t, city.Config{Store: st, Index: ix, Dir: t.TempDir()}, cfg); err != nil {
+	if f.h, err = routertest.Server(t, city.Config{Store: st, Index: ix, Dir: t.TempDir()}, cfg); err != nil {
 		t.Fatal(err)
 	}
 	return f
@@ -119,13 +122,13 @@ func (b *browser) do(method, path, body string, header ...string) *httptest.Resp
 }
 
 // signIn signs b in as user and keeps its CSRF token.
-func (b *browser) signIn(t *testing.T, user string) auth.SessionBody {
+func (b *browser) signIn(t *testing.T, user string) signin.SessionBody {
 	t.Helper()
 	w := b.do("POST", "/api/v1/session", fmt.Sprintf(`{"username":%q,"password":%q}`, user, sessionPassword))
 	if w.Code != http.StatusCreated {
 		t.Fatalf("sign in %s: %d %s", user, w.Code, w.Body)
 	}
-	var s auth.SessionBody
+	var s signin.SessionBody
 	if err := json.Unmarshal(w.Body.Bytes(), &s); err != nil {
 		t.Fatal(err)
 	}
@@ -169,7 +172,7 @@ func TestSignInSetsAHostOnlyHttpOnlyLaxCookieAndAnswersTheUser(t *testing.T) {
 }
 
 func TestSessionCookieIsSecureAndHostPrefixedOverTLS(t *testing.T) {
-	f := newSessionFixture(t, func(c *Config) { c.TrustedProxies = []netip.Prefix{netip.MustParsePrefix("10.0.0.0/8")} })
+	f := newSessionFixture(t, func(c *api.Config) { c.TrustedProxies = []netip.Prefix{netip.MustParsePrefix("10.0.0.0/8")} })
 	body := `{"username":"sup","password":"` + sessionPassword + `"}`
 	for _, tc := range []struct {
 		name, remote, proto string
@@ -470,7 +473,7 @@ func TestCommandPagesSendBrowsersThatAreNotSignedInToTheSignInPage(t *testing.T)
 }
 
 func TestSignInPageAndSessionRouteStayOpenWithPrivateReads(t *testing.T) {
-	f := newSessionFixture(t, func(c *Config) { c.PrivateReads = true })
+	f := newSessionFixture(t, func(c *api.Config) { c.PrivateReads = true })
 	if w := f.browser().do("GET", auth.SignInPath, ""); w.Code != 200 {
 		t.Errorf("sign-in page: %d", w.Code)
 	}
