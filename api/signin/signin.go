@@ -12,7 +12,9 @@ import (
 	"fmt"
 	"net/http"
 	"net/netip"
+	"strings"
 	"time"
+	"unicode/utf8"
 
 	"citygrid/api/auth"
 	"citygrid/api/httpx"
@@ -419,9 +421,12 @@ func (s *sessionAPI) updateUser(w http.ResponseWriter, r *http.Request) {
 		httpx.WriteError(w, err)
 		return
 	}
+	// The roles are validated with the whole user by the store's rules, so
+	// they go first; a display name is checked here before either is
+	// written, so that a refused request changes nothing.
 	if req.DisplayName != nil {
-		if u, err = s.svc.SetDisplayName(ctx, name, *req.DisplayName); err != nil {
-			httpx.WriteError(w, err)
+		if n := utf8.RuneCountInString(strings.TrimSpace(*req.DisplayName)); n == 0 || n > 64 {
+			httpx.WriteError(w, &data.ValidationError{Field: "display_name", Reason: "must be 1 to 64 characters"})
 			return
 		}
 	}
@@ -437,6 +442,12 @@ func (s *sessionAPI) updateUser(w http.ResponseWriter, r *http.Request) {
 			grid = *req.Grid
 		}
 		if u, err = s.svc.SetRoles(ctx, name, roles, unit, grid); err != nil {
+			httpx.WriteError(w, err)
+			return
+		}
+	}
+	if req.DisplayName != nil {
+		if u, err = s.svc.SetDisplayName(ctx, name, *req.DisplayName); err != nil {
 			httpx.WriteError(w, err)
 			return
 		}

@@ -441,7 +441,17 @@ func TestAdminsCreateUpdateDisableAndResetUsers(t *testing.T) {
 	}
 	apitest.MustStatus(t, adm.do("POST", "/api/v1/users/hw09/password", `{"password":"`+sessionPassword+`"}`), 204)
 	apitest.MustStatus(t, adm.do("POST", "/api/v1/users/nobody/password", `{"password":"`+sessionPassword+`"}`), 404)
-	apitest.MustStatus(t, adm.do("PATCH", "/api/v1/users/hw09", `{"roles":["warlord"]}`), 400)
+	// A refused change changes nothing.
+	apitest.MustStatus(t, adm.do("PATCH", "/api/v1/users/hw09", `{"display_name":"新名字","roles":["warlord"]}`), 400)
+	apitest.MustStatus(t, adm.do("PATCH", "/api/v1/users/hw09", `{"display_name":"","roles":["viewer"]}`), 400)
+	apitest.MustStatus(t, adm.do("PATCH", "/api/v1/users/hw09", `{"disabled":"yes"}`), 400)
+	after := apitest.MustStatus(t, adm.do("GET", "/api/v1/users", ""), 200)
+	for _, x := range after["users"].([]any) {
+		if u := x.(map[string]any); u["username"] == "hw09" && (u["display_name"] != "钱峰峰" || fmt.Sprint(u["roles"]) != "[unit viewer]") {
+			t.Errorf("a refused PATCH changed the user: %v", u)
+		}
+	}
+	apitest.MustStatus(t, adm.do("PATCH", "/api/v1/users/nobody", `{"disabled":true}`), 404)
 }
 
 func TestCommandPagesSendBrowsersThatAreNotSignedInToTheSignInPage(t *testing.T) {
