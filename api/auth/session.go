@@ -117,6 +117,18 @@ func unsafeMethod(m string) bool {
 	return m != http.MethodGet && m != http.MethodHead && m != http.MethodOptions
 }
 
+// signingIn reports whether r is a sign-in. A browser still signed in may
+// sign in again (another person at the same desk) from the sign-in page,
+// which has no CSRF token: the password is the proof, and the origin
+// check still applies.
+func signingIn(r *http.Request) bool {
+	return r.Method == http.MethodPost && r.URL.Path == SessionPath
+}
+
+// SessionPath is the route that signs in (POST), reads (GET) and ends
+// (DELETE) the browser's session.
+const SessionPath = "/api/v1/session"
+
 // errCSRF answers a cookie-authenticated write without the session's
 // anti-forgery token.
 var errCSRF = fmt.Errorf("a write with the session cookie needs the session's %s header (from POST or GET /api/v1/session): %w", CSRFHeader, data.ErrForbidden)
@@ -133,7 +145,7 @@ var errCSRF = fmt.Errorf("a write with the session cookie needs the session's %s
 // Every cookie-authenticated POST, PUT, PATCH and DELETE must pass Go's
 // cross-origin protection (Sec-Fetch-Site, else Origin against Host) and
 // carry the session's CSRF token in X-CSRF-Token: 403 otherwise. A form
-// another site posts fails both.
+// another site posts fails both. Sign-in itself needs no CSRF token.
 func Sessions(o SessionOptions) func(http.Handler) http.Handler {
 	cop := http.NewCrossOriginProtection()
 	if o.Log == nil {
@@ -168,7 +180,7 @@ func Sessions(o SessionOptions) func(http.Handler) http.Handler {
 					httpx.WriteError(w, fmt.Errorf("cross-origin %s refused: %w", r.Method, data.ErrForbidden))
 					return
 				}
-				if !accounts.CheckCSRF(secret, r.Header.Get(CSRFHeader)) {
+				if !signingIn(r) && !accounts.CheckCSRF(secret, r.Header.Get(CSRFHeader)) {
 					o.Log.LogAttrs(r.Context(), slog.LevelWarn, "csrf token missing or wrong",
 						slog.String("id", httpx.RequestID(r.Context())),
 						slog.String("user", cur.User.Name),

@@ -46,9 +46,9 @@ func Mount(r chi.Router, o auth.SessionOptions) {
 	r.Group(func(r chi.Router) {
 		r.Use(httpx.LimitBody(maxSessionBody))
 		own := r.With(s.available)
-		own.Post("/api/v1/session", s.signIn)
-		own.Get("/api/v1/session", s.current)
-		own.Delete("/api/v1/session", s.signOut)
+		own.Post(auth.SessionPath, s.signIn)
+		own.Get(auth.SessionPath, s.current)
+		own.Delete(auth.SessionPath, s.signOut)
 		own.Put("/api/v1/session/role", s.selectRole)
 		own.Post("/api/v1/session/password", s.changePassword)
 		signed := r.With(auth.Require(data.Roles...), s.available)

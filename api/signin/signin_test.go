@@ -333,6 +333,19 @@ func TestSignOutEndsTheSessionAndClearsTheCookie(t *testing.T) {
 	}
 }
 
+func TestASignedInBrowserSignsInAgainAsSomeoneElseFromTheSignInPage(t *testing.T) {
+	f := newSessionFixture(t, nil)
+	b := f.browser()
+	b.signIn(t, "sup")
+	old := b.cookie
+	b.csrf = "" // the sign-in page has none
+	if s := b.signIn(t, "ins"); s.User.Username != "ins" {
+		t.Fatalf("signed in as %+v", s.User)
+	}
+	b.cookie = old
+	apitest.MustStatus(t, b.do("GET", "/api/v1/session", ""), 401) // the first session ended
+}
+
 func TestSelectRoleSwitchesWhatTheSessionMayDo(t *testing.T) {
 	f := newSessionFixture(t, nil)
 	b := f.browser()
