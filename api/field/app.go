@@ -58,8 +58,14 @@ func mountApp(r chi.Router) {
 		if rel == "" || path.Ext(rel) == "" {
 			rel = "index.html"
 		}
-		full := filepath.Join(d, filepath.FromSlash(rel))
-		if st, err := os.Stat(full); err != nil || !st.Mode().IsRegular() {
+		f, err := os.Open(filepath.Join(d, filepath.FromSlash(rel)))
+		if err != nil {
+			httpx.WriteError(w, &notFound{r.URL.Path})
+			return
+		}
+		defer f.Close()
+		st, err := f.Stat()
+		if err != nil || !st.Mode().IsRegular() {
 			httpx.WriteError(w, &notFound{r.URL.Path})
 			return
 		}
@@ -75,7 +81,9 @@ func mountApp(r chi.Router) {
 		if strings.HasSuffix(rel, ".webmanifest") {
 			w.Header().Set("Content-Type", "application/manifest+json")
 		}
-		http.ServeFile(w, r, full)
+		// ServeContent, not ServeFile: ServeFile redirects …/index.html to
+		// …/, and a service worker must not cache a redirected answer.
+		http.ServeContent(w, r, rel, st.ModTime(), f)
 	})
 	r.Get(strings.TrimSuffix(Prefix, "/"), func(w http.ResponseWriter, r *http.Request) {
 		http.Redirect(w, r, Prefix, http.StatusMovedPermanently)

@@ -2,6 +2,8 @@ package field_test
 
 import (
 	"fmt"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -185,5 +187,40 @@ func TestGCJ02PositionsLandWhereTheirWGS84Twin(t *testing.T) {
 	post("wgs84", gcj[0], gcj[1], at.Add(2*time.Second))
 	if g := lastGrid(); g != "320114001001002" {
 		t.Fatalf("the same numbers as WGS84 in grid %q", g)
+	}
+}
+
+// The app's shell is served as it is (a service worker caches it: no
+// redirect for index.html), revalidated on every load, and a screen path
+// gets the shell.
+func TestAppShellIsServedWithoutRedirects(t *testing.T) {
+	dir := t.TempDir()
+	for name, body := range map[string]string{"index.html": "<!doctype html><title>城管通</title>", "sw.js": "// sw", "assets/app-1.js": "x"} {
+		if err := os.MkdirAll(filepath.Dir(filepath.Join(dir, name)), 0o755); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(filepath.Join(dir, name), []byte(body), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	t.Setenv("CITYGRID_FIELD_DIR", dir)
+	h, _ := routertest.CaseServer(t)
+	for _, tc := range []struct{ path, want, cache string }{
+		{"/field/index.html", "城管通", "no-cache"},
+		{"/field/", "城管通", "no-cache"},
+		{"/field/tasks", "城管通", "no-cache"},
+		{"/field/sw.js", "// sw", "no-cache"},
+		{"/field/assets/app-1.js", "x", "public, max-age=31536000, immutable"},
+	} {
+		rec := apitest.Call(t, h, "GET", tc.path, "", "")
+		if rec.Code != 200 || !strings.Contains(rec.Body.String(), tc.want) || rec.Header().Get("Cache-Control") != tc.cache {
+			t.Errorf("%s: %d %q %q", tc.path, rec.Code, rec.Header().Get("Cache-Control"), rec.Body.String())
+		}
+	}
+	if rec := apitest.Call(t, h, "GET", "/field/nothing.js", "", ""); rec.Code != 404 {
+		t.Errorf("missing file: %d", rec.Code)
+	}
+	if rec := apitest.Call(t, h, "GET", "/field/../go.mod", "", ""); rec.Code == 200 {
+		t.Errorf("path escape answered 200")
 	}
 }

@@ -122,6 +122,7 @@ map.on('load', async () => {
   map.addSource('cases', { type: 'vector', tiles: caseTiles(state.generation), minzoom: 8, maxzoom: 18 });
   for (const l of style.layers) map.addLayer(l);
   state.mapReady = true;
+  inspectorLayer();
   map.on('click', 'cases', (e) => {
     const f = e.features[0];
     new maplibregl.Popup().setLngLat(e.lngLat)
@@ -131,6 +132,46 @@ map.on('load', async () => {
 });
 for (const id of ['f-state', 'f-days', 'f-overdue']) {
   document.getElementById(id).addEventListener('change', () => refreshTiles());
+}
+
+// ---- inspectors on duty -----------------------------------------------------
+// The inspectors' last positions (green: on duty, grey: off duty), read
+// every 30 s while the 监督员位置 box is ticked; a click shows one's track of
+// today. Roles that may not read positions never see the box.
+async function inspectorLayer() {
+  const empty = { type: 'FeatureCollection', features: [] };
+  map.addSource('inspectors', { type: 'geojson', data: empty });
+  map.addSource('inspector-track', { type: 'geojson', data: empty });
+  map.addLayer({ id: 'inspector-track', type: 'line', source: 'inspector-track', paint: { 'line-color': '#40c057', 'line-width': 3, 'line-dasharray': [2, 1] } });
+  map.addLayer({ id: 'inspectors', type: 'circle', source: 'inspectors', paint: { 'circle-radius': 7, 'circle-color': ['case', ['get', 'on_duty'], '#40c057', '#868e96'], 'circle-stroke-width': 2, 'circle-stroke-color': '#fff' } });
+  const box = document.getElementById('f-inspectors');
+  const load = async () => {
+    if (stopped || !box.checked) return;
+    const r = await fetch('/api/v1/inspectors/positions', { credentials: 'same-origin', cache: 'no-store' });
+    if (!r.ok) return; // 403: this role does not see inspectors
+    document.getElementById('l-inspectors').hidden = false;
+    const d = await r.json();
+    state.inspectors = d.inspectors.filter((i) => i.position).length;
+    map.getSource('inspectors').setData({ type: 'FeatureCollection', features: d.inspectors.filter((i) => i.position).map((i) => ({
+      type: 'Feature', geometry: { type: 'Point', coordinates: [i.position.lon, i.position.lat] },
+      properties: { user: i.user, on_duty: i.on_duty, at: i.position.at, unit_grid: i.unit_grid || '' },
+    })) });
+  };
+  box.addEventListener('change', () => {
+    for (const id of ['inspectors', 'inspector-track']) map.setLayoutProperty(id, 'visibility', box.checked ? 'visible' : 'none');
+    load();
+  });
+  map.on('click', 'inspectors', async (e) => {
+    const p = e.features[0].properties;
+    const r = await fetch(`/api/v1/inspectors/${encodeURIComponent(p.user)}/track`, { credentials: 'same-origin', cache: 'no-store' });
+    const t = r.ok ? await r.json() : { positions: [] };
+    map.getSource('inspector-track').setData({ type: 'Feature', geometry: { type: 'LineString', coordinates: t.positions.map((q) => [q.lon, q.lat]) }, properties: {} });
+    new maplibregl.Popup().setLngLat(e.lngLat)
+      .setHTML(`<b>监督员 ${p.user}</b><br>${p.on_duty ? '在岗' : '已下班'} · 网格 ${p.unit_grid || '—'}<br>${new Date(p.at).toLocaleTimeString('zh-CN', { hour12: false })} · 今日 ${t.positions.length} 个轨迹点`)
+      .addTo(map);
+  });
+  await load();
+  setInterval(load, 30000);
 }
 
 // ---- counts, lists and charts ----------------------------------------------

@@ -7,6 +7,7 @@ import { reactive } from 'vue';
 import * as db from './db.js';
 import { request, net } from './api.js';
 import { add } from './outbox.js';
+import { cacheAround, metres as dist } from './nearby.js';
 
 export const SAMPLE_EVERY_MS = 30_000;
 export const MOVE_M = 20;
@@ -67,12 +68,16 @@ async function onFix(pos) {
   tracker.last = s;
   if (lastSample && lastSample.at === s.at) return;
   const due = !lastSample || Date.parse(s.at) - Date.parse(lastSample.at) >= SAMPLE_EVERY_MS;
-  const moved = lastSample && metres(lastSample, s) >= MOVE_M;
+  const moved = lastSample && dist(lastSample.lon, lastSample.lat, s.lon, s.lat) >= MOVE_M;
   if (!due && !moved) return;
+  const first = !lastSample;
   lastSample = s;
   await db.put('positions', s);
   tracker.waiting++;
-  if (tracker.waiting >= UPLOAD_AT) upload();
+  // The first sample goes at once, so the centre sees him from 上班 on,
+  // with the components around him kept for offline reports.
+  if (first || tracker.waiting >= UPLOAD_AT) upload();
+  if (first && net.online) cacheAround(s.lon, s.lat).catch(() => {});
 }
 
 let uploading = null;
@@ -103,11 +108,4 @@ export function upload() {
     }
   })();
   return uploading;
-}
-
-function metres(a, b) {
-  const r = 6371008.8, rad = Math.PI / 180;
-  const dLat = (b.lat - a.lat) * rad, dLon = (b.lon - a.lon) * rad;
-  const h = Math.sin(dLat / 2) ** 2 + Math.cos(a.lat * rad) * Math.cos(b.lat * rad) * Math.sin(dLon / 2) ** 2;
-  return 2 * r * Math.asin(Math.sqrt(h));
 }
