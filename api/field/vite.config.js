@@ -30,9 +30,33 @@ function serviceWorker() {
   };
 }
 
+// noCDN drops the remote fallbacks of Vant's icon font (at.alicdn.com):
+// the inline woff2 is what browsers use, and citygrid serves everything
+// itself.
+const ALICDN = /,\s*url\(["']?(?:https?:)?\/\/at\.alicdn\.com[^)]*\)\s*format\(["'][a-z0-9-]+["']\)/g;
+
+function noCDN() {
+  return {
+    name: 'citygrid-field-no-cdn',
+    enforce: 'post',
+    transform(code, id) {
+      if (!id.includes('vant') || !id.endsWith('.css')) return null;
+      return code.replace(ALICDN, '');
+    },
+    generateBundle(_, bundle) {
+      for (const f of Object.values(bundle)) {
+        if (f.type === 'asset' && f.fileName.endsWith('.css')) {
+          f.source = String(f.source).replace(ALICDN, '');
+        }
+      }
+    },
+  };
+}
+
 export default defineConfig({
   base: '/field/',
-  plugins: [vue(), serviceWorker()],
+  plugins: [vue(), noCDN(), serviceWorker()],
+  worker: { format: 'es' },
   build: {
     outDir: 'dist',
     assetsDir: 'assets',
