@@ -31,13 +31,13 @@ export function useQueues(tabs, { active, filter = {} } = {}) {
     if (!list.some((c) => c.id === selectedId.value)) selectedId.value = list.length ? list[0].id : null;
   }
 
-  // Live: reload at most every 400 ms while events arrive.
+  // Live: reload at most every 150 ms while events arrive.
   let timer = null;
   let pausedUntil = 0;
   function stopAuto(seconds) { pausedUntil = Date.now() + seconds * 1000; }
   const off = onCaseEvent(() => {
     if (Date.now() < pausedUntil || timer) return;
-    timer = setTimeout(() => { timer = null; reload(); }, 400);
+    timer = setTimeout(() => { timer = null; reload(); }, 150);
   });
   onBeforeUnmount(() => { off(); clearTimeout(timer); });
 
