@@ -32,14 +32,15 @@ const photo = (n) => join(ui, 'test', 'fixtures', n);
 const kind = 'event';
 const category = '0110';
 let place;
+let walked; // the first walk's case
 
 function metres(a, b) {
   const r = Math.PI / 180;
   const x = (b.lon - a.lon) * r * Math.cos(((a.lat + b.lat) / 2) * r);
   return Math.hypot(x, (b.lat - a.lat) * r) * 6371000;
 }
-async function freePlace() {
-  const open = (await api('GET', `/api/v1/cases?open=true&kind=${kind}&category=${category}&limit=1000`)).cases;
+async function freePlace(taken = []) {
+  const open = (await api('GET', `/api/v1/cases?open=true&kind=${kind}&category=${category}&limit=1000`)).cases.concat(taken);
   for (let i = 0; i < 40; i++) {
     const p = { lon: 118.7700 + (i % 8) * 0.002, lat: 31.9790 + Math.floor(i / 8) * 0.002 };
     const where = await api('GET', `/api/v1/locate?lon=${p.lon}&lat=${p.lat}`);
@@ -145,6 +146,7 @@ test('walk 1: report → accept → register → dispatch → feedback → rewor
   });
   assert.equal(made.status, 201, await made.clone().text());
   const c = await made.json();
+  walked = c;
   // It reaches the open 受理台 by itself (server-sent events), within 1 s.
   await operator.waitForSelector(row(c.id), { timeout: 5000 });
   const arrival = Date.now() - t0;
@@ -165,7 +167,8 @@ test('walk 1: report → accept → register → dispatch → feedback → rewor
   // 立案: the supervisor sees the limit the case will get and registers it.
   const supervisor = await desk(userFor(city, 'supervisor'), '/register');
   await pick(supervisor, c.id);
-  assert.match(await supervisor.textContent('[data-test=will-get]'), /1 工作日/); // events outside class-A areas: 1 working day
+  const willGet = (await supervisor.textContent('[data-test=will-get] .big')).trim();
+  assert.equal(willGet, '1 工作日'); // events outside class-A areas: 1 working day
   await waitMap(supervisor);
   await shot(supervisor, 'walk1-02-register');
   await supervisor.click('[data-action=register]');
@@ -187,6 +190,8 @@ test('walk 1: report → accept → register → dispatch → feedback → rewor
   await gone(dispatcher, c.id);
   let cur = await until(c.id, (x) => x.state === 'dispatched', 'not dispatched');
   assert.equal(cur.unit, suggested);
+  // The limit announced at registration is the one the server applied.
+  assert.equal(willGet, `${cur.limit.amount} ${{ working_days: '工作日', working_hours: '工作时', hours: '小时' }[cur.limit.unit]}`);
 
   // 处置: the unit sees it green, feeds back with an after-photo.
   const unitName = unitUser(suggested);
@@ -278,9 +283,15 @@ test('walk 2: telephone report → extension approved → return → second retu
   await operator.keyboard.press('Enter');
   await operator.fill('[data-test=reporter]', '138****0001');
   await operator.fill('[data-test=description]', '小区门口垃圾堆积');
+  // Click a free place: the form's map opens centred on 118.77, 31.99 at
+  // zoom 12 (512-pixel Web Mercator tiles), so its pixel is known.
+  const p2 = await freePlace([place]);
   const map = await operator.waitForSelector('[data-test=register-drawer] .case-map canvas');
   const box = await map.boundingBox();
-  await operator.mouse.click(box.x + box.width * 0.6, box.y + box.height * 0.4);
+  const scale = 512 * 2 ** 12;
+  const mx = (lon) => ((lon + 180) / 360) * scale;
+  const my = (lat) => ((1 - Math.log(Math.tan(Math.PI / 4 + (lat * Math.PI) / 360)) / Math.PI) / 2) * scale;
+  await operator.mouse.click(box.x + box.width / 2 + mx(p2.lon) - mx(118.77), box.y + box.height / 2 + my(p2.lat) - my(31.99));
   await operator.waitForSelector('[data-test=register-drawer] .muted:has-text("已选")');
   await shot(operator, 'walk2-01-register-form');
   const [res] = await Promise.all([
@@ -291,6 +302,8 @@ test('walk 2: telephone report → extension approved → return → second retu
   const c = await res.json();
   assert.equal(c.source, 'hotline');
   assert.equal(c.category, category);
+  assert.ok(!c.duplicate_of, `linked as a duplicate of ${c.duplicate_of}`);
+  assert.ok(metres(c, p2) < 30, `the clicked place ${c.lon},${c.lat} is not ${p2.lon},${p2.lat}`);
   await pick(operator, c.id);
   await operator.keyboard.press('Enter');
   await until(c.id, (x) => x.state === 'verified', 'not accepted');
@@ -362,6 +375,40 @@ test('walk 2: telephone report → extension approved → return → second retu
   assert.deepEqual(actions, ['report', 'verify', 'register', 'dispatch', 'request_extension', 'approve_extension', 'return', 'redispatch', 'return', 'arbitrate']);
   await shot(supervisor, 'walk2-05-casefile');
   for (const p of Object.values(desks)) assert.deepEqual(p.errors, []);
+});
+
+test('the screens fit desk screens from 1366×768 to 1920×1080, and 处置 a tablet', { skip: skip() }, async () => {
+  const adminUser = userFor(city, 'admin');
+  for (const [w, h] of [[1366, 768], [1920, 1080]]) {
+    const page = await newDesk(browser, w, h);
+    await signIn(page, city.base, adminUser, city.password, '/app/intake');
+    for (const path of ['/intake', '/register', '/dispatch', '/check', `/cases/${walked.id}`]) {
+      await page.goto(`${city.base}/app${path}`);
+      await page.waitForSelector(path.startsWith('/cases') ? '[data-test=timeline] tbody tr' : '[data-test=queue]');
+      await page.waitForTimeout(300);
+      await waitMap(page).catch(() => {});
+      const overflow = await page.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
+      assert.ok(overflow <= 0, `${path} at ${w}×${h} is ${overflow} px too wide`);
+      await shot(page, `screen-${path.split('/')[1]}-${w}x${h}`);
+    }
+    assert.deepEqual(page.errors, []);
+    await page.context().close();
+  }
+  const unit = unitUser(walked.unit || (await caseOf(walked.id)).unit);
+  for (const [w, h] of [[1024, 768], [768, 1024]]) {
+    const page = await newDesk(browser, w, h);
+    await signIn(page, city.base, unit, city.password, '/app/handle');
+    await page.waitForSelector('[data-test=queue]');
+    await page.waitForSelector('.queue-table [data-case-id]');
+    await page.click('.queue-table [data-case-id] >> nth=0');
+    await page.waitForSelector('[data-action=handle]');
+    const box = await page.locator('[data-action=handle]').boundingBox();
+    assert.ok(box.height >= 40, 'a finger-sized feedback button');
+    const overflow = await page.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
+    assert.ok(overflow <= 0, `处置 at ${w}×${h} is ${overflow} px too wide`);
+    await shot(page, `screen-handle-tablet-${w}x${h}`);
+    await page.context().close();
+  }
 });
 
 test('every write the screens sent carried the CSRF token and no URL carried a token', { skip: skip() }, async () => {
