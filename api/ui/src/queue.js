@@ -12,7 +12,7 @@ export function useQueues(tabs, { active, filter = {} } = {}) {
   const selected = computed(() => (state.lists[state.active] || []).find((c) => c.id === selectedId.value) || null);
 
   async function reload() {
-    state.loading = true;
+    if (!Object.keys(state.lists).length) state.loading = true;
     await Promise.all(Object.entries(tabs).map(async ([key, path]) => {
       try {
         const page = await get(path());
@@ -31,13 +31,23 @@ export function useQueues(tabs, { active, filter = {} } = {}) {
     if (!list.some((c) => c.id === selectedId.value)) selectedId.value = list.length ? list[0].id : null;
   }
 
-  // Live: reload at most every 150 ms while events arrive.
+  // Live: the first event reloads at once; events during the next 300 ms
+  // are answered by one more reload at its end.
   let timer = null;
+  let again = false;
   let pausedUntil = 0;
   function stopAuto(seconds) { pausedUntil = Date.now() + seconds * 1000; }
+  function cooldown() {
+    timer = setTimeout(() => {
+      timer = null;
+      if (again) { again = false; reload(); cooldown(); }
+    }, 300);
+  }
   const off = onCaseEvent(() => {
-    if (Date.now() < pausedUntil || timer) return;
-    timer = setTimeout(() => { timer = null; reload(); }, 150);
+    if (Date.now() < pausedUntil) return;
+    if (timer) { again = true; return; }
+    reload();
+    cooldown();
   });
   onBeforeUnmount(() => { off(); clearTimeout(timer); });
 
