@@ -6,12 +6,15 @@ import { onCaseEvent } from './live.js';
 
 // useQueues takes named tabs {key: () => path} and answers the reactive
 // state: lists, totals, the active tab, the selected case, reload().
-export function useQueues(tabs, { active, filter = {} } = {}) {
+// filter[key] keeps only some cases of a tab; ready() false skips loading
+// (a screen still waiting for a choice).
+export function useQueues(tabs, { active, filter = {}, ready = () => true } = {}) {
   const state = reactive({ lists: {}, totals: {}, errors: {}, loading: false, active: active || Object.keys(tabs)[0] });
   const selectedId = ref(null);
   const selected = computed(() => (state.lists[state.active] || []).find((c) => c.id === selectedId.value) || null);
 
   async function reload() {
+    if (!ready()) return;
     if (!Object.keys(state.lists).length) state.loading = true;
     await Promise.all(Object.entries(tabs).map(async ([key, path]) => {
       try {
