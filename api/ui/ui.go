@@ -83,6 +83,30 @@ func Find(override string) (string, error) {
 	return "", fmt.Errorf("%w; looked in %s", ErrNotBuilt, strings.Join(looked, ", "))
 }
 
+// Open finds the build ($CITYGRID_UI_DIR, else the usual places) and
+// returns its Handler; the error says how to build the screens. A server
+// calls it at start-up so a missing build stops it with that message
+// instead of failing in browsers.
+func Open() (*Handler, error) {
+	dir, err := Find(os.Getenv(DirEnv))
+	if err != nil {
+		return nil, err
+	}
+	return New(dir)
+}
+
+// Router is what Mount needs of a router with chi-style patterns.
+type Router interface {
+	Handle(pattern string, h http.Handler)
+}
+
+// Mount registers h for Prefix without its slash (a redirect) and for
+// everything below Prefix.
+func (h *Handler) Mount(r Router) {
+	r.Handle(strings.TrimSuffix(Prefix, "/"), h)
+	r.Handle(Prefix+"*", h)
+}
+
 // Handler serves one built application directory at Prefix.
 type Handler struct {
 	dir string

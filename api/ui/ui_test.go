@@ -10,6 +10,8 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/go-chi/chi/v5"
 )
 
 // build writes a small stand-in of a Vite build: index.html, a hashed
@@ -219,6 +221,32 @@ func TestFindAndNewSayHowToBuildWhenTheBuildIsMissing(t *testing.T) {
 	}
 	if _, err := New(empty); !errors.Is(err, ErrNotBuilt) {
 		t.Errorf("New: %v, want ErrNotBuilt", err)
+	}
+}
+
+func TestMountServesThePrefixOnAChiRouter(t *testing.T) {
+	h, _ := New(build(t))
+	r := chi.NewRouter()
+	r.Get("/api/v1/cases", func(w http.ResponseWriter, _ *http.Request) { _, _ = w.Write([]byte("api")) })
+	h.Mount(r)
+	for target, want := range map[string]int{"/app": 301, "/app/": 200, "/app/dispatch": 200, "/app/assets/index-Ab12Cd34.js": 200, "/api/v1/cases": 200, "/application": 404} {
+		if res := get(t, r, http.MethodGet, target, nil); res.StatusCode != want {
+			t.Errorf("%s: %d, want %d", target, res.StatusCode, want)
+		}
+	}
+}
+
+func TestOpenReadsTheDirectoryFromTheEnvironment(t *testing.T) {
+	dir := build(t)
+	t.Chdir(t.TempDir())
+	t.Setenv(DirEnv, dir)
+	h, err := Open()
+	if err != nil || h.Dir() != dir {
+		t.Fatalf("Open() = %v, %v; want the build in %s", h, err, dir)
+	}
+	t.Setenv(DirEnv, "")
+	if _, err := Open(); !errors.Is(err, ErrNotBuilt) {
+		t.Errorf("Open() without a build: %v, want ErrNotBuilt", err)
 	}
 }
 
