@@ -103,11 +103,11 @@ export function fmtLeft(v, now = Date.now()) {
   ms = Math.abs(ms);
   const min = Math.round(ms / 60000);
   let s;
-  if (min < 60) s = `${min} 分钟`;
-  else if (min < 48 * 60) s = `${Math.floor(min / 60)} 小时 ${min % 60} 分`;
-  else if (min < 7 * 1440) s = `${Math.floor(min / 1440)} 天 ${Math.floor((min % 1440) / 60)} 小时`;
-  else s = `${Math.floor(min / 1440)} 天`;
-  return past ? `已超 ${s}` : `剩 ${s}`;
+  if (min < 60) s = `${min}分钟`;
+  else if (min < 48 * 60) s = `${Math.floor(min / 60)}小时${min % 60}分`;
+  else if (min < 7 * 1440) s = `${Math.floor(min / 1440)}天${Math.floor((min % 1440) / 60)}小时`;
+  else s = `${Math.floor(min / 1440)}天`;
+  return past ? `已超${s}` : `剩${s}`;
 }
 
 // lightOf is a case's traffic light: the server's, else from the share of

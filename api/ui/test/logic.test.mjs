@@ -56,9 +56,9 @@ test('times are written in Beijing time and deadlines in words', () => {
   assert.equal(fmtTime('2026-12-31T16:30:00Z'), '2027-01-01 00:30');
   assert.equal(fmtTime(null), '—');
   const now = Date.parse('2026-12-07T06:00:00Z');
-  assert.equal(fmtLeft('2026-12-07T06:45:00Z', now), '剩 45 分钟');
-  assert.equal(fmtLeft('2026-12-07T09:30:00Z', now), '剩 3 小时 30 分');
-  assert.equal(fmtLeft('2026-12-07T05:00:00Z', now), '已超 1 小时 0 分');
-  assert.equal(fmtLeft('2026-12-10T12:00:00Z', now), '剩 3 天 6 小时');
-  assert.equal(fmtLeft('2026-10-20T06:00:00Z', now), '已超 48 天');
+  assert.equal(fmtLeft('2026-12-07T06:45:00Z', now), '剩45分钟');
+  assert.equal(fmtLeft('2026-12-07T09:30:00Z', now), '剩3小时30分');
+  assert.equal(fmtLeft('2026-12-07T05:00:00Z', now), '已超1小时0分');
+  assert.equal(fmtLeft('2026-12-10T12:00:00Z', now), '剩3天6小时');
+  assert.equal(fmtLeft('2026-10-20T06:00:00Z', now), '已超48天');
 });
