@@ -43,8 +43,8 @@ async function freePlace(taken = []) {
   const open = (await api('GET', `/api/v1/cases?open=true&kind=${kind}&category=${category}&limit=1000`)).cases.concat(taken);
   for (let i = 0; i < 40; i++) {
     const p = { lon: 118.7700 + (i % 8) * 0.002, lat: 31.9790 + Math.floor(i / 8) * 0.002 };
-    const where = await api('GET', `/api/v1/locate?lon=${p.lon}&lat=${p.lat}`);
-    if (where.covered && open.every((c) => metres(c, p) > 100)) return p;
+    const where = await api('GET', `/api/v1/locate?lon=${p.lon}&lat=${p.lat}`).catch(() => null); // 404 outside the city
+    if (where && where.covered && open.every((c) => metres(c, p) > 100)) return p;
   }
   throw new Error('no free place for a new report');
 }
