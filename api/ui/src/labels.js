@@ -49,6 +49,9 @@ export const sourceLabels = {
   self: '自行处置',
 };
 
+// sourceShort names a source in a narrow queue column.
+export const sourceShort = { inspector: '监督员', hotline: '热线', citizen: '公众', video: '视频', self: '自处置' };
+
 export const roleLabels = {
   viewer: '只读',
   citizen: '公众',
