@@ -10,6 +10,7 @@ require (
 	github.com/paulmach/orb v0.14.0
 	github.com/schollz/progressbar/v3 v3.19.1
 	github.com/tidwall/rtree v1.10.0
+	golang.org/x/crypto v0.53.0
 	golang.org/x/image v0.47.0
 	golang.org/x/term v0.44.0
 )

@@ -9,7 +9,6 @@ import (
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
-	"net/netip"
 	"path/filepath"
 	"regexp"
 	"slices"
@@ -17,6 +16,9 @@ import (
 	"testing"
 	"time"
 
+	"citygrid/api/auth"
+	"citygrid/api/city"
+	"citygrid/api/httpx"
 	"citygrid/data"
 	"citygrid/data/gpkg"
 
@@ -56,12 +58,11 @@ func newAuthFixture(t *testing.T, mutate func(*Config)) *authFixture {
 	if err != nil {
 		t.Fatal(err)
 	}
-	cfg := Config{Store: st, Tokens: st, Index: ix, Dir: t.TempDir(),
-		Logger: slog.New(slog.NewTextHandler(f.log, nil)), MaxBatchPoints: 1000}
+	cfg := Config{Tokens: st, Logger: slog.New(slog.NewTextHandler(f.log, nil)), MaxBatchPoints: 1000}
 	if mutate != nil {
 		mutate(&cfg)
 	}
-	f.h, err = New(cfg)
+	f.h, err = newServer(t, city.Config{Store: st, Index: ix, Dir: t.TempDir()}, cfg)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -152,7 +153,7 @@ func TestEveryWriteRouteRefusesAnonymousAndWrongRoles(t *testing.T) {
 	f := newAuthFixture(t, nil)
 	writes := 0
 	for _, rt := range walkRoutes(t, f.h) {
-		if !isWriteMethod(rt.method) || publicPath(rt.path()) || slices.Contains(readOnlyPosts, rt.pattern) {
+		if !isWriteMethod(rt.method) || auth.PublicPath(rt.path()) || slices.Contains(auth.ReadOnlyPosts, rt.pattern) {
 			continue
 		}
 		writes++
@@ -210,7 +211,7 @@ func TestPrivateReadsCloseEverythingButThePublicList(t *testing.T) {
 	var closed, open int
 	for _, rt := range walkRoutes(t, f.h) {
 		w := f.do(rt.method, rt.path(), "", "{")
-		if publicPath(rt.path()) {
+		if auth.PublicPath(rt.path()) {
 			open++
 			if w.Code == http.StatusUnauthorized || w.Code == http.StatusForbidden {
 				t.Errorf("public %s %s: %d without a token", rt.method, rt.pattern, w.Code)
@@ -289,65 +290,6 @@ func TestTokenAPIIssuesUsableTokensAndRevocationTakesEffectAtOnce(t *testing.T) 
 	}
 }
 
-// TestRevocationByAnotherProcessIsSeenWithinAPoll: the cache of a running
-// server drops a token revoked directly in the store (as `citygrid token
-// revoke` does) at the next revocation poll.
-func TestRevocationByAnotherProcessIsSeenWithinAPoll(t *testing.T) {
-	ctx := context.Background()
-	st, err := gpkg.Open(ctx, filepath.Join(t.TempDir(), "t.gpkg"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer st.Close()
-	tok, info, err := st.CreateToken(ctx, data.Principal{User: "a", Role: data.RoleViewer}, "", time.Time{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	now := time.Unix(1_800_000_000, 0)
-	a := NewStoreTokens(st)
-	a.now = func() time.Time { return now }
-	for range 3 {
-		if _, err := a.Authenticate(ctx, tok); err != nil {
-			t.Fatal(err)
-		}
-	}
-	if h, m := a.CacheStats(); h != 2 || m != 1 {
-		t.Fatalf("cache hits %d misses %d, want 2 and 1", h, m)
-	}
-	if _, err := st.RevokeToken(ctx, info.ID); err != nil {
-		t.Fatal(err)
-	}
-	now = now.Add(a.PollInterval / 2)
-	if _, err := a.Authenticate(ctx, tok); err != nil {
-		t.Fatalf("within the poll interval the cache still answers: %v", err)
-	}
-	now = now.Add(a.PollInterval)
-	if _, err := a.Authenticate(ctx, tok); err == nil || !strings.Contains(err.Error(), "revoked") {
-		t.Fatalf("after a poll: %v, want revoked", err)
-	}
-}
-
-func TestExpiredTokenIsRefused(t *testing.T) {
-	ctx := context.Background()
-	st, err := gpkg.Open(ctx, filepath.Join(t.TempDir(), "t.gpkg"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer st.Close()
-	tok, _, err := st.CreateToken(ctx, data.Principal{User: "a", Role: data.RoleViewer}, "", time.Now().Add(time.Minute))
-	if err != nil {
-		t.Fatal(err)
-	}
-	a := NewStoreTokens(st)
-	if _, err := a.Authenticate(ctx, tok); err != nil {
-		t.Fatal(err)
-	}
-	a.now = func() time.Time { return time.Now().Add(2 * time.Minute) }
-	if _, err := a.Authenticate(ctx, tok); err == nil || !strings.Contains(err.Error(), "expired") {
-		t.Fatalf("after expiry: %v", err)
-	}
-}
-
 // TestFailedAuthenticationIsLoggedAndLimited: ten bad tokens from one
 // address are answered 401 and logged without the token; the eleventh
 // request with any token — even a good one — gets 429 and Retry-After;
@@ -355,14 +297,14 @@ func TestExpiredTokenIsRefused(t *testing.T) {
 func TestFailedAuthenticationIsLoggedAndLimited(t *testing.T) {
 	f := newAuthFixture(t, nil)
 	bad := data.TokenPrefix + "guessedguessedguessedguessedguessedguessed1"
-	for i := range defaultAuthFailures.Burst {
+	for i := range auth.DefaultAuthFailures.Burst {
 		if w := f.do("GET", "/api/v1/whoami", bad, ""); w.Code != http.StatusUnauthorized {
 			t.Fatalf("bad token %d: %d", i, w.Code)
 		}
 	}
 	w := f.do("GET", "/api/v1/whoami", f.tokens[data.RoleAdmin], "")
 	if w.Code != http.StatusTooManyRequests {
-		t.Fatalf("after %d failures: %d %s, want 429", defaultAuthFailures.Burst, w.Code, w.Body)
+		t.Fatalf("after %d failures: %d %s, want 429", auth.DefaultAuthFailures.Burst, w.Code, w.Body)
 	}
 	if ra := w.Header().Get("Retry-After"); ra != "6" {
 		t.Errorf("Retry-After %q, want 6 (one failure refills in 6 s)", ra)
@@ -380,8 +322,8 @@ func TestFailedAuthenticationIsLoggedAndLimited(t *testing.T) {
 		t.Errorf("another address: %d", rec.Code)
 	}
 	logs := f.log.String()
-	if strings.Count(logs, "authentication failed") != defaultAuthFailures.Burst {
-		t.Errorf("want %d failure log lines:\n%s", defaultAuthFailures.Burst, logs)
+	if strings.Count(logs, "authentication failed") != auth.DefaultAuthFailures.Burst {
+		t.Errorf("want %d failure log lines:\n%s", auth.DefaultAuthFailures.Burst, logs)
 	}
 	if strings.Contains(logs, bad) || strings.Contains(logs, bad[len(data.TokenPrefix):]) {
 		t.Error("the token appears in the log")
@@ -399,7 +341,7 @@ func TestFailedAuthenticationIsLoggedAndLimited(t *testing.T) {
 
 func TestPerIPAndPerUserRateLimits(t *testing.T) {
 	f := newAuthFixture(t, func(c *Config) {
-		c.RateLimits = RateLimits{PerIP: RateLimit{Rate: 0.5, Burst: 3}, PerToken: RateLimit{Rate: 0.25, Burst: 2}}
+		c.RateLimits = auth.RateLimits{PerIP: auth.RateLimit{Rate: 0.5, Burst: 3}, PerToken: auth.RateLimit{Rate: 0.25, Burst: 2}}
 	})
 	for i := range 3 {
 		if w := f.do("GET", "/api/v1/locate?lon=118.705&lat=31.91", "", ""); w.Code != 200 {
@@ -424,7 +366,7 @@ func TestPerIPAndPerUserRateLimits(t *testing.T) {
 	if w.Code != http.StatusTooManyRequests || w.Header().Get("Retry-After") != "4" {
 		t.Fatalf("3rd token request: %d Retry-After %q, want 429 and 4", w.Code, w.Header().Get("Retry-After"))
 	}
-	var body errorBody
+	var body httpx.ErrorBody
 	_ = json.NewDecoder(w.Body).Decode(&body)
 	if !strings.Contains(body.Error, "user-viewer") {
 		t.Errorf("429 body %q should name the user", body.Error)
@@ -433,66 +375,6 @@ func TestPerIPAndPerUserRateLimits(t *testing.T) {
 	for _, want := range []string{`citygrid_rate_limited_total{limit="ip"} 1`, `citygrid_rate_limited_total{limit="token"} 1`, `citygrid_index_features{layer="components"} 5`} {
 		if !strings.Contains(m, want) {
 			t.Errorf("metrics lack %s", want)
-		}
-	}
-}
-
-func TestTokenBucketRefillsAtItsRate(t *testing.T) {
-	l := newLimiter(RateLimit{Rate: 2, Burst: 4})
-	t0 := time.Unix(0, 0)
-	for i := range 4 {
-		if ok, _ := l.take("k", t0, 1); !ok {
-			t.Fatalf("burst request %d refused", i)
-		}
-	}
-	ok, wait := l.take("k", t0, 1)
-	if ok || wait != 500*time.Millisecond {
-		t.Fatalf("5th: ok=%v wait=%v, want refused for 500ms", ok, wait)
-	}
-	if ok, _ := l.take("k", t0.Add(499*time.Millisecond), 1); ok {
-		t.Fatal("admitted before a token refilled")
-	}
-	if ok, _ := l.take("k", t0.Add(1000*time.Millisecond), 1); !ok {
-		t.Fatal("refused after a token refilled")
-	}
-	// A long pause refills to the burst, not beyond.
-	t1 := t0.Add(time.Hour)
-	n := 0
-	for {
-		if ok, _ := l.take("k", t1, 1); !ok {
-			break
-		}
-		n++
-	}
-	if n != 4 {
-		t.Fatalf("after an hour %d requests admitted, want the burst 4", n)
-	}
-	if ok, _ := l.take("other", t1, 1); !ok {
-		t.Fatal("another key shares the bucket")
-	}
-}
-
-func TestClientIPTrustsOnlyConfiguredProxies(t *testing.T) {
-	proxy := []netip.Prefix{netip.MustParsePrefix("10.0.0.0/8")}
-	for _, c := range []struct {
-		remote, xff string
-		trusted     []netip.Prefix
-		want        string
-	}{
-		{"203.0.113.5:1", "1.2.3.4", nil, "203.0.113.5"},
-		{"203.0.113.5:1", "1.2.3.4", proxy, "203.0.113.5"},
-		{"10.1.1.1:1", "1.2.3.4", proxy, "1.2.3.4"},
-		{"10.1.1.1:1", "6.6.6.6, 1.2.3.4, 10.2.2.2", proxy, "1.2.3.4"},
-		{"10.1.1.1:1", "", proxy, "10.1.1.1"},
-		{"10.1.1.1:1", "garbage", proxy, "10.1.1.1"},
-	} {
-		r := httptest.NewRequest("GET", "/", nil)
-		r.RemoteAddr = c.remote
-		if c.xff != "" {
-			r.Header.Set("X-Forwarded-For", c.xff)
-		}
-		if got := clientIP(r, c.trusted); got != c.want {
-			t.Errorf("%s via %q: %s, want %s", c.remote, c.xff, got, c.want)
 		}
 	}
 }
@@ -527,11 +409,11 @@ func TestQueryPolygonsHaveAVertexCap(t *testing.T) {
 		b.WriteString(`[118.72,31.915],[118.705,31.905]]]}`)
 		return b.String()
 	}
-	if w := f.do("POST", "/api/v1/within", "", ring(MaxPolygonVertices-1)); w.Code != 200 {
-		t.Fatalf("%d vertices: %d %.300s", MaxPolygonVertices, w.Code, w.Body)
+	if w := f.do("POST", "/api/v1/within", "", ring(httpx.MaxPolygonVertices-1)); w.Code != 200 {
+		t.Fatalf("%d vertices: %d %.300s", httpx.MaxPolygonVertices, w.Code, w.Body)
 	}
-	w := f.do("POST", "/api/v1/within", "", ring(MaxPolygonVertices+1))
+	w := f.do("POST", "/api/v1/within", "", ring(httpx.MaxPolygonVertices+1))
 	if w.Code != 400 || !strings.Contains(w.Body.String(), `"geometry"`) {
-		t.Fatalf("%d vertices: %d %.300s", MaxPolygonVertices+2, w.Code, w.Body)
+		t.Fatalf("%d vertices: %d %.300s", httpx.MaxPolygonVertices+2, w.Code, w.Body)
 	}
 }

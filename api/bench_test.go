@@ -13,6 +13,7 @@ import (
 	"sync"
 	"testing"
 
+	"citygrid/api/city"
 	"citygrid/data/demo"
 	"citygrid/spatial"
 )
@@ -80,7 +81,7 @@ var demoServer = sync.OnceValues(func() (http.Handler, error) {
 	if err != nil {
 		return nil, err
 	}
-	return New(Config{Index: ix, Logger: slog.New(slog.NewTextHandler(io.Discard, nil))})
+	return newServer(nil, city.Config{Index: ix}, Config{Logger: slog.New(slog.NewTextHandler(io.Discard, nil))})
 })
 
 // demoBatchBody is a 100,000-point batch over the middle of the demo city,

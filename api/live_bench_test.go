@@ -15,6 +15,8 @@ import (
 	"testing"
 	"time"
 
+	"citygrid/api/city"
+	"citygrid/api/maps"
 	"citygrid/data"
 	"citygrid/data/demo"
 	"citygrid/spatial"
@@ -61,7 +63,7 @@ func BenchmarkLiveEditsSustained(b *testing.B) {
 	if err != nil {
 		b.Fatal(err)
 	}
-	w, err := mbtiles.Create(context.Background(), filepath.Join(dir, MBTilesFile))
+	w, err := mbtiles.Create(context.Background(), filepath.Join(dir, city.MBTilesFile))
 	if err != nil {
 		b.Fatal(err)
 	}
@@ -73,15 +75,15 @@ func BenchmarkLiveEditsSustained(b *testing.B) {
 		b.Fatal(err)
 	}
 	b.Logf("baked z10–z17 in %v", time.Since(t0).Round(time.Millisecond))
-	cfg := Config{Index: ix, Dir: dir, Logger: slog.New(slog.NewTextHandler(io.Discard, nil))}
-	ms, err := newMapService(cfg)
+	logger := slog.New(slog.NewTextHandler(io.Discard, nil))
+	cy, err := city.Open(context.Background(), city.Config{Index: ix, Dir: dir, Logger: logger})
 	if err != nil {
 		b.Fatal(err)
 	}
-	defer ms.prov.Load().Close()
+	defer cy.Close(context.Background())
 	r := chi.NewRouter()
-	ms.mount(r)
-	live := newLiveUpdater(cfg, ix, ms)
+	maps.Mount(r, cy, logger)
+	live := cy.Live
 
 	const editors = 64
 	var mu sync.Mutex
@@ -130,7 +132,7 @@ func BenchmarkLiveEditsSustained(b *testing.B) {
 				} else if i%10 == 0 && !tileHasCode(rec.Body.Bytes(), c.Code) {
 					fail = "component " + c.Code + " not in its z17 tile right after the edit (from " + rec.Header().Get("X-Tile-Source") + ")"
 				}
-				dirty := ms.prov.Load().Dirty()
+				dirty := cy.Tiles.Provider().Dirty()
 				mu.Lock()
 				lat = append(lat, d)
 				maxDirty = max(maxDirty, dirty)
@@ -146,7 +148,7 @@ func BenchmarkLiveEditsSustained(b *testing.B) {
 	endEdits := time.Now()
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
 	defer cancel()
-	p := ms.prov.Load()
+	p := cy.Tiles.Provider()
 	if err := p.WaitRewritten(ctx); err != nil {
 		b.Fatal(err)
 	}
@@ -174,7 +176,7 @@ func tileHasCode(gz []byte, code string) bool {
 		return false
 	}
 	for _, l := range ls {
-		if l.Name != tiles.LayerComponents {
+		if l.Name != data.LayerComponents {
 			continue
 		}
 		for _, f := range l.Features {

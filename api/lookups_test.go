@@ -1,12 +1,14 @@
 package api
 
 import (
+	"citygrid/api/internal/testcity"
 	"encoding/json"
 	"fmt"
 	"math"
 	"math/rand/v2"
 	"net/http"
 	"net/http/httptest"
+	"net/url"
 	"strconv"
 	"strings"
 	"testing"
@@ -155,7 +157,7 @@ func TestWithin(t *testing.T) {
 				t.Fatalf("status %d: %v", code, v)
 			}
 			var counts []string
-			for _, cat := range []string{tCover, tLamp} {
+			for _, cat := range []string{testcity.Cover, testcity.Lamp} {
 				if n, ok := v["counts"].(map[string]any)[cat]; ok {
 					counts = append(counts, fmt.Sprintf("%s:%v", cat, n))
 				}
@@ -199,9 +201,9 @@ func TestLocateBatch(t *testing.T) {
 	if len(res) != 3 || num(v, "count") != 3 || num(v, "covered") != 2 || str(v, "crs") != "EPSG:4326" {
 		t.Fatalf("answer %v", v)
 	}
-	if str(res[0], "unit_grid.code") != tGridA1 || str(res[1], "unit_grid.code") != tGridA2 ||
-		str(res[1], "street.code") != tStreet || res[2].(map[string]any)["covered"] != false ||
-		str(res[2], "nearest_unit_grid.code") != tGridB1 {
+	if str(res[0], "unit_grid.code") != testcity.GridA1 || str(res[1], "unit_grid.code") != testcity.GridA2 ||
+		str(res[1], "street.code") != testcity.Street || res[2].(map[string]any)["covered"] != false ||
+		str(res[2], "nearest_unit_grid.code") != testcity.GridB1 {
 		t.Errorf("results %v", res)
 	}
 
@@ -263,58 +265,6 @@ func TestLocateBatchAgreesWithSingleLocates(t *testing.T) {
 	}
 }
 
-func TestAppendJSONStringMatchesEncodingJSON(t *testing.T) {
-	for _, s := range []string{"", "320114001001001", `a"b\c`, "tab\there\n", "雨花台区", "\x01\x1f", "bad\xffutf8"} {
-		got := appendJSONString(nil, s)
-		var back string
-		if err := json.Unmarshal(got, &back); err != nil {
-			t.Errorf("%q encodes to invalid JSON %s: %v", s, got, err)
-			continue
-		}
-		want := strings.ToValidUTF8(s, "\ufffd")
-		if back != want {
-			t.Errorf("%q round-trips to %q", s, back)
-		}
-	}
-}
-
-// FuzzParseBatch checks the hand-written batch parser against
-// encoding/json: whatever it accepts, encoding/json reads as the same
-// points, and it never panics.
-func FuzzParseBatch(f *testing.F) {
-	for _, s := range []string{
-		`{"points":[[118.7,31.9]]}`, `{"crs":"gcj02","points":[[1,2],[3,4]]}`, `{"points":[]}`,
-		`{"points":[[1e3,-2.5E-3]]}`, `{"points":[[1,2,3]]}`, `{ "crs" : "a\"b" , "points" : [ [ 0 , 0 ] ] }`,
-		`{"points":[[01,2]]}`, `{"points":[[-,2]]}`, `{}`, `[]`,
-	} {
-		f.Add([]byte(s))
-	}
-	f.Fuzz(func(t *testing.T, b []byte) {
-		req, err := parseBatch(b, 1000)
-		if err != nil {
-			if statusOf(err) != http.StatusBadRequest {
-				t.Fatalf("error %v maps to %d, want 400", err, statusOf(err))
-			}
-			return
-		}
-		var v struct {
-			CRS    string      `json:"crs"`
-			Points [][]float64 `json:"points"`
-		}
-		if err := json.Unmarshal(b, &v); err != nil {
-			t.Fatalf("parseBatch accepted %q, encoding/json rejects it: %v", b, err)
-		}
-		if v.CRS != req.crs || len(v.Points) != len(req.points) {
-			t.Fatalf("parseBatch read crs %q and %d points, encoding/json %q and %d", req.crs, len(req.points), v.CRS, len(v.Points))
-		}
-		for i, p := range v.Points {
-			if len(p) != 2 || p[0] != req.points[i][0] || p[1] != req.points[i][1] {
-				t.Fatalf("point %d: parseBatch %v, encoding/json %v", i, req.points[i], p)
-			}
-		}
-	})
-}
-
 func TestResponsibleBatch(t *testing.T) {
 	a := newAPITest(t)
 	code, v := a.do("POST", "/api/v1/responsible/batch", "/api/v1/responsible/batch", `{"crs":"wgs84","cases":[
@@ -337,7 +287,7 @@ func TestResponsibleBatch(t *testing.T) {
 			t.Errorf("case %d: unit %q rule %q, want %q %q", i, str(res[i], "unit.code"), str(res[i], "rule"), w.unit, w.rule)
 		}
 	}
-	if str(res[3], "error") == "" || str(res[3], "location.nearest_unit_grid.code") != tGridB1 {
+	if str(res[3], "error") == "" || str(res[3], "location.nearest_unit_grid.code") != testcity.GridB1 {
 		t.Errorf("the case outside the city should carry an error and its nearest grid: %v", res[3])
 	}
 	for _, bad := range []struct{ name, body, field string }{
@@ -353,5 +303,58 @@ func TestResponsibleBatch(t *testing.T) {
 				t.Errorf("status %d field %q, want 400 naming %s: %v", code, str(v, "field"), bad.field, v)
 			}
 		})
+	}
+}
+
+// TestGeocode runs the endpoints through the whole server against the
+// shared test city, checking answers against the OpenAPI document.
+func TestGeocode(t *testing.T) {
+	a := newAPITest(t)
+	code, v := a.do("GET", "/api/v1/geocode", "/api/v1/geocode?q="+url.QueryEscape("软件大道3号"), "")
+	if code != http.StatusOK {
+		t.Fatalf("status %d: %v", code, v)
+	}
+	res, _ := v["results"].([]any)
+	if len(res) == 0 || str(res[0], "code") != "320114A0000003" || str(res[0], "level") != "door_plate" || str(res[0], "unit_grid") != testcity.GridA2 {
+		t.Fatalf("first result %v, want door plate 3 in grid A2", res)
+	}
+	if str(v, "crs") != "EPSG:4490" || str(v, "query") != "软件大道3号" {
+		t.Errorf("crs %q query %q", str(v, "crs"), str(v, "query"))
+	}
+
+	code, v = a.do("GET", "/api/v1/geocode/suggest", "/api/v1/geocode/suggest?q="+url.QueryEscape("软件"), "")
+	if code != http.StatusOK {
+		t.Fatalf("suggest: status %d: %v", code, v)
+	}
+	var labels []string
+	for _, r := range v["results"].([]any) {
+		labels = append(labels, str(r, "label"))
+	}
+	if !strings.Contains(strings.Join(labels, " "), "软件大道") {
+		t.Errorf("suggest 软件 gave %v, want 软件大道 among them", labels)
+	}
+
+	code, v = a.do("GET", "/api/v1/geocode/reverse", "/api/v1/geocode/reverse?lon=118.7051&lat=31.9103", "")
+	if code != http.StatusOK {
+		t.Fatalf("reverse: status %d: %v", code, v)
+	}
+	res, _ = v["results"].([]any)
+	if len(res) == 0 || str(res[0], "code") != "320114A0000001" {
+		t.Errorf("reverse results %v, want door plate 1 first", res)
+	}
+	if str(v, "location.unit_grid.code") != testcity.GridA1 || !strings.Contains(str(v, "description"), "软件大道1号") {
+		t.Errorf("reverse location %q description %q", str(v, "location.unit_grid.code"), str(v, "description"))
+	}
+
+	for _, bad := range []struct{ route, query, field string }{
+		{"/api/v1/geocode", "", "q"},
+		{"/api/v1/geocode", "q=%E8%BD%AF&limit=0", "limit"},
+		{"/api/v1/geocode/suggest", "q=%20", "q"},
+		{"/api/v1/geocode/reverse", "lon=118.7", "lat"},
+	} {
+		code, v := a.do("GET", bad.route, bad.route+"?"+bad.query, "")
+		if code != http.StatusBadRequest || str(v, "field") != bad.field {
+			t.Errorf("%s?%s: status %d field %q, want 400 naming %s", bad.route, bad.query, code, str(v, "field"), bad.field)
+		}
 	}
 }

@@ -2,6 +2,8 @@ package api
 
 import (
 	"bufio"
+	"citygrid/api/auth"
+	"citygrid/api/city"
 	"fmt"
 	"net/http"
 	"runtime"
@@ -167,38 +169,6 @@ func compareStrings(a, b string) int {
 	return 0
 }
 
-// Kinds of rate limit, for citygrid_rate_limited_total.
-const (
-	limitIP = iota
-	limitToken
-	limitAuthFailure
-	nLimits
-)
-
-var limitNames = [nLimits]string{"ip", "token", "auth_failure"}
-
-// Reasons of failed authentication, for citygrid_auth_failures_total.
-const (
-	failMalformed = "malformed"
-	failUnknown   = "unknown"
-	failRevoked   = "revoked"
-	failExpired   = "expired"
-)
-
-// securityMetrics counts what the security middleware refused.
-type securityMetrics struct {
-	limited      [nLimits]atomic.Uint64
-	authFailures map[string]*atomic.Uint64
-}
-
-func newSecurityMetrics() *securityMetrics {
-	s := &securityMetrics{authFailures: map[string]*atomic.Uint64{}}
-	for _, r := range []string{failMalformed, failUnknown, failRevoked, failExpired} {
-		s.authFailures[r] = new(atomic.Uint64)
-	}
-	return s
-}
-
 // family is one extra metric family: a name, help text, type and a
 // function that reports its samples (labels in exposition syntax without
 // braces, "" for none).
@@ -245,16 +215,12 @@ func (m *metrics) writeFamilies(bw *bufio.Writer) {
 }
 
 // registerSecurity exposes the security counters.
-func (m *metrics) registerSecurity(s *securityMetrics, tokens *StoreTokens) {
+func (m *metrics) registerSecurity(s *auth.Counters, tokens *auth.StoreTokens) {
 	m.addCounter("citygrid_rate_limited_total", "Requests refused with 429, by limit (ip, token, auth_failure).", func(emit func(string, float64)) {
-		for i, n := range limitNames {
-			emit(`limit="`+n+`"`, float64(s.limited[i].Load()))
-		}
+		s.Limited(func(limit string, n uint64) { emit(`limit="`+limit+`"`, float64(n)) })
 	})
 	m.addCounter("citygrid_auth_failures_total", "Failed authentications, by reason.", func(emit func(string, float64)) {
-		for _, r := range []string{failExpired, failMalformed, failRevoked, failUnknown} {
-			emit(`reason="`+r+`"`, float64(s.authFailures[r].Load()))
-		}
+		s.AuthFailures(func(reason string, n uint64) { emit(`reason="`+reason+`"`, float64(n)) })
 	})
 	if tokens != nil {
 		m.addCounter("citygrid_token_cache_lookups_total", "Token authentications, by whether the token cache answered.", func(emit func(string, float64)) {
@@ -278,5 +244,26 @@ func registerIndexGauges(m *metrics, ix *spatial.Index) {
 			emit(`layer="addresses"`, float64(len(ds.Addresses)))
 			emit(`layer="pois"`, float64(len(ds.POIs)))
 		})
+	})
+}
+
+// registerFollowerMetrics exposes where a replica's follower is in the
+// store's change log.
+func registerFollowerMetrics(m *metrics, f *city.Follower) {
+	m.addGauge("citygrid_replica_seq", "Seq of the newest store change this replica applied from the change log.", func(emit func(string, float64)) {
+		emit("", float64(f.Seq()))
+	})
+	m.addGauge("citygrid_replica_lag_changes", "Committed store changes notified but not applied yet by this replica.", func(emit func(string, float64)) {
+		emit("", float64(max(0, f.Newest()-f.Seq())))
+	})
+	m.addGauge("citygrid_replica_stale", "1 when the change log was pruned past this replica, which must be restarted.", func(emit func(string, float64)) {
+		v := 0.0
+		if f.Stale() {
+			v = 1
+		}
+		emit("", v)
+	})
+	m.addCounter("citygrid_replica_changes_applied_total", "Store changes applied from the change log (committed through other replicas, or own ones already applied and skipped).", func(emit func(string, float64)) {
+		emit("", float64(f.Applied()))
 	})
 }

@@ -2,10 +2,9 @@ package api
 
 import (
 	"bytes"
-	"context"
+	"citygrid/api/city"
+	"citygrid/api/httpx"
 	"encoding/json"
-	"errors"
-	"fmt"
 	"io"
 	"log/slog"
 	"net/http"
@@ -18,12 +17,12 @@ import (
 )
 
 // decodeError reads an error answer and checks it is JSON.
-func decodeError(t *testing.T, rec *httptest.ResponseRecorder) errorBody {
+func decodeError(t *testing.T, rec *httptest.ResponseRecorder) httpx.ErrorBody {
 	t.Helper()
 	if ct := rec.Header().Get("Content-Type"); !strings.HasPrefix(ct, "application/json") {
 		t.Fatalf("Content-Type = %q, want JSON; body %s", ct, rec.Body)
 	}
-	var b errorBody
+	var b httpx.ErrorBody
 	if err := json.Unmarshal(rec.Body.Bytes(), &b); err != nil {
 		t.Fatalf("error body is not JSON: %v: %s", err, rec.Body)
 	}
@@ -34,7 +33,7 @@ func TestRecoverPanicsAnswers500JSONAndLogsTheStack(t *testing.T) {
 	var logs bytes.Buffer
 	log := slog.New(slog.NewJSONHandler(&logs, nil))
 	r := chi.NewRouter()
-	r.Use(requestContext(0), recoverPanics(log))
+	r.Use(httpx.RequestContext(0), recoverPanics(log))
 	r.Get("/boom", func(w http.ResponseWriter, r *http.Request) { panic("kaboom") })
 	rec := httptest.NewRecorder()
 	r.ServeHTTP(rec, httptest.NewRequest("GET", "/boom", nil))
@@ -54,9 +53,9 @@ func TestRecoverPanicsAnswers500JSONAndLogsTheStack(t *testing.T) {
 
 func TestRequestIDs(t *testing.T) {
 	r := chi.NewRouter()
-	r.Use(requestContext(0))
+	r.Use(httpx.RequestContext(0))
 	var seen string
-	r.Get("/", func(w http.ResponseWriter, r *http.Request) { seen = RequestID(r.Context()) })
+	r.Get("/", func(w http.ResponseWriter, r *http.Request) { seen = httpx.RequestID(r.Context()) })
 	tests := []struct {
 		name, sent string
 		kept       bool
@@ -94,9 +93,9 @@ func TestAccessLogRecordsStatusRouteAndID(t *testing.T) {
 	var logs bytes.Buffer
 	log := slog.New(slog.NewJSONHandler(&logs, nil))
 	r := chi.NewRouter()
-	r.Use(requestContext(0), accessLog(log))
+	r.Use(httpx.RequestContext(0), accessLog(log))
 	r.Get("/things/{id}", func(w http.ResponseWriter, r *http.Request) {
-		writeJSON(w, http.StatusTeapot, map[string]int{"n": 1})
+		httpx.WriteJSON(w, http.StatusTeapot, map[string]int{"n": 1})
 	})
 	rec := httptest.NewRecorder()
 	r.ServeHTTP(rec, httptest.NewRequest("GET", "/things/7", nil))
@@ -121,8 +120,8 @@ func TestLimitBodiesAnswers413NamingTheBody(t *testing.T) {
 	r.Use(limitBodies(10))
 	r.Post("/", func(w http.ResponseWriter, r *http.Request) {
 		var v any
-		if err := decodeJSON(r, &v); err != nil {
-			writeError(w, err)
+		if err := httpx.DecodeJSON(r, &v); err != nil {
+			httpx.WriteError(w, err)
 			return
 		}
 		w.WriteHeader(http.StatusNoContent)
@@ -159,13 +158,13 @@ func TestLimitBodiesAnswers413NamingTheBody(t *testing.T) {
 
 func TestTimeoutsSetADeadlineThatMapsTo503(t *testing.T) {
 	r := chi.NewRouter()
-	r.Use(requestContext(time.Millisecond))
+	r.Use(httpx.RequestContext(time.Millisecond))
 	r.Get("/", func(w http.ResponseWriter, r *http.Request) {
 		if _, ok := r.Context().Deadline(); !ok {
 			t.Error("no deadline on the request context")
 		}
 		<-r.Context().Done()
-		writeError(w, r.Context().Err())
+		httpx.WriteError(w, r.Context().Err())
 	})
 	rec := httptest.NewRecorder()
 	r.ServeHTTP(rec, httptest.NewRequest("GET", "/", nil))
@@ -199,7 +198,7 @@ func TestABatchThatOutlivesTheHandlerTimeoutIs503(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	h, err := New(Config{Index: ix, Logger: slog.New(slog.NewTextHandler(io.Discard, nil)), HandlerTimeout: time.Nanosecond})
+	h, err := newServer(t, city.Config{Index: ix}, Config{Logger: slog.New(slog.NewTextHandler(io.Discard, nil)), HandlerTimeout: time.Nanosecond})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -209,29 +208,4 @@ func TestABatchThatOutlivesTheHandlerTimeoutIs503(t *testing.T) {
 		t.Fatalf("status %d, want 503: %.200s", rec.Code, rec.Body)
 	}
 	decodeError(t, rec)
-}
-
-func TestServerCloseRunsShutdownFunctionsLastFirst(t *testing.T) {
-	h := newTestServer(t)
-	srv, ok := h.(*Server)
-	if !ok {
-		t.Fatalf("New returned %T, want *Server", h)
-	}
-	var order []int
-	for i := range 3 {
-		srv.onClose(func(ctx context.Context) error {
-			order = append(order, i)
-			if i == 1 {
-				return errors.New("flush failed")
-			}
-			return nil
-		})
-	}
-	err := srv.Close(context.Background())
-	if fmt.Sprint(order) != "[2 1 0]" || err == nil || err.Error() != "flush failed" {
-		t.Fatalf("order %v, err %v", order, err)
-	}
-	if err := srv.Close(context.Background()); err != nil {
-		t.Fatalf("second Close: %v", err)
-	}
 }

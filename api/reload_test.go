@@ -13,18 +13,14 @@ import (
 	"testing"
 	"time"
 
+	"citygrid/api/city"
+	"citygrid/api/internal/apitest"
 	"citygrid/data"
 	"citygrid/data/gpkg"
 	"citygrid/data/gpkg/gpkgtest"
 
 	"github.com/paulmach/orb"
 )
-
-func TestStoreGenerationKeyIsTheStoresKey(t *testing.T) {
-	if storeGenerationKey != gpkg.MetaGeneration {
-		t.Fatalf("api watches %q, the store counts imports under %q", storeGenerationKey, gpkg.MetaGeneration)
-	}
-}
 
 // syncBuffer is a log sink the background check may write to while the
 // test reads it.
@@ -46,14 +42,12 @@ func (s *syncBuffer) String() string {
 }
 
 func TestAServerFollowsAnImportByAnotherProcess(t *testing.T) {
-	defer func(d time.Duration) { storeWatchEvery = d }(storeWatchEvery)
-	storeWatchEvery = 0
 	ctx := context.Background()
 	dir := t.TempDir()
 	path := filepath.Join(dir, "citygrid.gpkg")
-	st, ix := storedTestCity(t, dir)
+	st, ix := apitest.StoredCity(t, dir)
 	var logs syncBuffer
-	h, err := New(Config{Store: st, Index: ix, Dir: dir, Logger: slog.New(slog.NewTextHandler(&logs, nil))})
+	h, err := newServer(t, city.Config{Store: st, Index: ix, Dir: dir, WatchEvery: time.Nanosecond}, Config{Logger: slog.New(slog.NewTextHandler(&logs, nil))})
 	if err != nil {
 		t.Fatal(err)
 	}

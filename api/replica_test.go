@@ -10,6 +10,8 @@ import (
 	"testing"
 	"time"
 
+	"citygrid/api/city"
+	"citygrid/api/internal/testcity"
 	"citygrid/data"
 
 	"github.com/paulmach/orb"
@@ -89,23 +91,20 @@ func (l *lockedBuffer) String() string {
 
 // lampAt is a new street lamp in grid A1 of testCity.
 func lampAt(code string, p orb.Point, version int64) *data.Component {
-	return &data.Component{Code: code, Category: tLamp, Name: "路灯" + code[len(code)-2:], Geometry: p,
-		Department: "D-LIGHT", Status: data.StatusIntact, UnitGrid: tGridA1, Version: version}
+	return &data.Component{Code: code, Category: testcity.Lamp, Name: "路灯" + code[len(code)-2:], Geometry: p,
+		Department: "D-LIGHT", Status: data.StatusIntact, UnitGrid: testcity.GridA1, Version: version}
 }
 
 // newFollowerTest starts a follower of a fresh memLog from Seq start on
 // the live test server. The timer is an hour, so only notifications wake
 // the follower after its first read.
-func newFollowerTest(t *testing.T, start int64) (*liveUpdater, *memLog, *follower, *lockedBuffer) {
+func newFollowerTest(t *testing.T, start int64) (*city.City, *memLog, *city.Follower, *lockedBuffer) {
 	t.Helper()
-	_, live := newLiveTestServer(t)
 	logs := &lockedBuffer{}
 	log := &memLog{pruned: 0}
-	live.seqs = newAppliedSeqs()
-	cfg := Config{ChangeLog: log, ChangeSeq: start, ChangeNotify: log.listen, FollowEvery: time.Hour,
-		Logger: slog.New(slog.NewTextHandler(logs, &slog.HandlerOptions{Level: slog.LevelWarn}))}
-	f := newFollower(cfg, live)
-	t.Cleanup(func() { _ = f.Close(context.Background()) })
+	_, live := newLiveTestCity(t, city.Config{ChangeLog: log, ChangeSeq: start, ChangeNotify: log.listen, FollowEvery: time.Hour,
+		Logger: slog.New(slog.NewTextHandler(logs, &slog.HandlerOptions{Level: slog.LevelWarn}))})
+	f := live.Follower
 	// The listener subscribes asynchronously: wait for it.
 	waitFor(t, "the follower listens", func() bool { log.mu.Lock(); defer log.mu.Unlock(); return len(log.subs) == 1 })
 	return live, log, f, logs
@@ -132,7 +131,7 @@ func TestFollowerAppliesRemoteChangesOnNotification(t *testing.T) {
 	lamp := lampAt("3201140201000091", orb.Point{118.7080, 31.9120}, 1)
 	log.commit(data.Change{Layer: "components", Op: data.OpInsert, Code: lamp.Code, Version: 1, AfterComponent: lamp, Seq: 1})
 	waitFor(t, "the remote lamp is in the index", func() bool { _, ok := indexComponent(live, lamp.Code); return ok })
-	waitFor(t, "the follower is at Seq 1", func() bool { return f.last.Load() == 1 })
+	waitFor(t, "the follower is at Seq 1", func() bool { return f.Seq() == 1 })
 	moved := lampAt(lamp.Code, orb.Point{118.7085, 31.9125}, 2)
 	log.commit(data.Change{Layer: "components", Op: data.OpUpdate, Code: lamp.Code, Version: 2, BeforeComponent: lamp, AfterComponent: moved, Seq: 2})
 	waitFor(t, "the remote move is in the index", func() bool { c, _ := indexComponent(live, lamp.Code); return c.Version == 2 })
@@ -160,15 +159,15 @@ func TestFollowerSkipsOwnChangesAndOlderOnes(t *testing.T) {
 	// (move a), applied by its handlers at once. Another replica's: 12
 	// (move a, committed before 13) and 14 (insert b). The follower reads
 	// 11..14 only after the own edits were applied.
-	live.Apply([]data.Change{{Layer: "components", Op: data.OpInsert, Code: a1.Code, Version: 1, AfterComponent: a1, Seq: 11}})
-	live.Apply([]data.Change{{Layer: "components", Op: data.OpUpdate, Code: a1.Code, Version: 3, BeforeComponent: a2, AfterComponent: a3, Seq: 13}})
+	live.Live.Apply([]data.Change{{Layer: "components", Op: data.OpInsert, Code: a1.Code, Version: 1, AfterComponent: a1, Seq: 11}})
+	live.Live.Apply([]data.Change{{Layer: "components", Op: data.OpUpdate, Code: a1.Code, Version: 3, BeforeComponent: a2, AfterComponent: a3, Seq: 13}})
 	log.commit(
 		data.Change{Layer: "components", Op: data.OpInsert, Code: a1.Code, Version: 1, AfterComponent: a1, Seq: 11},
 		data.Change{Layer: "components", Op: data.OpUpdate, Code: a1.Code, Version: 2, BeforeComponent: a1, AfterComponent: a2, Seq: 12},
 		data.Change{Layer: "components", Op: data.OpUpdate, Code: a1.Code, Version: 3, BeforeComponent: a2, AfterComponent: a3, Seq: 13},
 		data.Change{Layer: "components", Op: data.OpInsert, Code: b1.Code, Version: 1, AfterComponent: b1, Seq: 14},
 	)
-	waitFor(t, "the follower is at Seq 14", func() bool { return f.last.Load() == 14 })
+	waitFor(t, "the follower is at Seq 14", func() bool { return f.Seq() == 14 })
 	if c, ok := indexComponent(live, a1.Code); !ok || c.Version != 3 || c.Geometry != a3.Geometry {
 		t.Errorf("lamp a after following: %+v %v, want version 3 at %v", c, ok, a3.Geometry)
 	}
@@ -177,40 +176,6 @@ func TestFollowerSkipsOwnChangesAndOlderOnes(t *testing.T) {
 	}
 	if s := logs.String(); strings.Contains(s, "drifted") || strings.Contains(s, "could not replay") {
 		t.Errorf("own changes were applied twice: %s", s)
-	}
-}
-
-// TestAppliedSeqsFilter: changes without a Seq always pass; a Seq'd change
-// passes when it is newer than the newest applied one of its feature.
-func TestAppliedSeqsFilter(t *testing.T) {
-	a := newAppliedSeqs()
-	ch := func(layer, code string, seq int64) data.Change {
-		return data.Change{Layer: layer, Code: code, Seq: seq}
-	}
-	codes := func(chs []data.Change) string {
-		var s []string
-		for _, c := range chs {
-			s = append(s, fmt.Sprintf("%s/%s@%d", c.Layer[:1], c.Code, c.Seq))
-		}
-		return strings.Join(s, " ")
-	}
-	for _, tc := range []struct {
-		in   []data.Change
-		want string
-	}{
-		{[]data.Change{ch("components", "x", 5), ch("components", "y", 6)}, "c/x@5 c/y@6"},
-		{[]data.Change{ch("components", "x", 5), ch("components", "x", 7)}, "c/x@7"},
-		{[]data.Change{ch("components", "x", 6), ch("unit_grids", "x", 6), ch("components", "z", 0)}, "u/x@6 c/z@0"},
-		{[]data.Change{ch("components", "z", 0)}, "c/z@0"},
-		{[]data.Change{ch("components", "y", 6)}, ""},
-	} {
-		if got := codes(a.filter(tc.in)); got != tc.want {
-			t.Errorf("filter(%s) = %q, want %q", codes(tc.in), got, tc.want)
-		}
-	}
-	var none *appliedSeqs
-	if got := none.filter([]data.Change{ch("components", "x", 1)}); len(got) != 1 {
-		t.Error("a nil filter dropped a change")
 	}
 }
 
@@ -224,13 +189,13 @@ func TestFollowerStopsAtAPrunedLog(t *testing.T) {
 	log.mu.Unlock()
 	lamp := lampAt("3201140201000094", orb.Point{118.7080, 31.9120}, 1)
 	log.commit(data.Change{Layer: "components", Op: data.OpInsert, Code: lamp.Code, Version: 1, AfterComponent: lamp, Seq: 6})
-	waitFor(t, "the follower gives up", f.gone.Load)
+	waitFor(t, "the follower gives up", f.Stale)
 	log.commit(data.Change{Layer: "components", Op: data.OpInsert, Code: lamp.Code + "1", Version: 1, AfterComponent: lamp, Seq: 7})
 	waitFor(t, "the second read", func() bool { log.mu.Lock(); defer log.mu.Unlock(); return log.reads >= 3 })
 	if _, ok := indexComponent(live, lamp.Code); ok {
 		t.Error("a change past a gap was applied")
 	}
-	if f.staleStage() == "" {
+	if f.StaleStage() == "" {
 		t.Error("a replica behind a pruned log does not say it is stale")
 	}
 	if n := strings.Count(logs.String(), "level=ERROR"); n != 1 {
@@ -240,12 +205,12 @@ func TestFollowerStopsAtAPrunedLog(t *testing.T) {
 
 // indexComponent reads a component from the live index the way handlers
 // do, under the index's read view (the follower applies concurrently).
-func indexComponent(live *liveUpdater, code string) (data.Component, bool) {
+func indexComponent(live *city.City, code string) (data.Component, bool) {
 	var c data.Component
 	var ok bool
-	live.ix.View(func() {
+	live.Index.View(func() {
 		var p *data.Component
-		if p, ok = live.ix.Component(code); ok {
+		if p, ok = live.Index.Component(code); ok {
 			c = *p
 		}
 	})

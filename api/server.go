@@ -1,44 +1,46 @@
-// Package api is citygrid's HTTP layer: routes, thin handlers over the
-// spatial, tiles and data packages, middleware, and the one function that
-// maps domain errors to HTTP status codes.
+// Package api assembles citygrid's HTTP layer over a running city (package
+// api/city): the middleware in its order (request id and deadline,
+// metrics, access log, panic recovery, body limit, authentication, rate
+// limits, read policy), the probes, the metrics and the OpenAPI document,
+// and the routes of each area, which live in their own packages: lookups,
+// maps, editing, workflow, open311, command and auth. Package httpx holds
+// what the areas share, including the one error → status function.
 package api
 
 import (
-	"context"
 	"errors"
 	"fmt"
 	"log/slog"
 	"net/http"
 	"net/netip"
-	"sync"
 	"time"
 
+	"citygrid/api/auth"
+	"citygrid/api/city"
+	"citygrid/api/command"
+	"citygrid/api/editing"
+	"citygrid/api/httpx"
+	"citygrid/api/lookups"
+	"citygrid/api/maps"
+	"citygrid/api/open311"
+	"citygrid/api/workflow"
 	"citygrid/data"
-	"citygrid/data/cases"
-	"citygrid/spatial"
 
 	"github.com/go-chi/chi/v5"
 )
 
-// Config is what the HTTP layer serves.
+// Config is how the HTTP layer serves a city: who may do what, limits and
+// logging. The city itself (store, index, tiles, cases) comes opened from
+// city.Open.
 type Config struct {
-	Store  data.Store
-	Index  *spatial.Index
-	Dir    string // data directory: citygrid.gpkg, citygrid.mbtiles, uploads
 	Logger *slog.Logger
 	// Auth checks bearer tokens; nil means the tokens of Tokens when that
 	// is set, else no token is valid (every route behind requireRole
 	// answers 401).
-	Auth Authenticator
+	Auth auth.Authenticator
 	// Tokens is where API tokens are issued (`citygrid token`, the
 	// /api/v1/tokens admin API); nil: no token API.
 	Tokens data.TokenStore
-	// Cases is the case workflow's store (e.g. cases.OpenPG for replicas
-	// sharing PostgreSQL); nil: the SQLite case tables in the GeoPackage
-	// of Store (cases.NewSQLStore on its DB()), or no workflow when Store
-	// has no SQL database. A store that is a cases.RemoteFollower also
-	// feeds the case board with other replicas' case writes.
-	Cases cases.ServerStore
 	// PrivateReads closes every route outside the public list (map, tiles,
 	// styles, fonts, Open311, probes) to requests without a valid token:
 	// the production setting. The zero value (the demo's) lets anyone read
@@ -46,7 +48,7 @@ type Config struct {
 	PrivateReads bool
 	// RateLimits are the per-IP, per-user and failed-authentication
 	// limits (zero Rate: off, except the failed-authentication default).
-	RateLimits RateLimits
+	RateLimits auth.RateLimits
 	// TrustedProxies are the reverse proxies whose X-Forwarded-For names
 	// the client for rate limits and logs.
 	TrustedProxies []netip.Prefix
@@ -59,20 +61,6 @@ type Config struct {
 	MaxBodyBytes int64
 	// MaxBatchPoints caps the points of one batch request (default 100,000).
 	MaxBatchPoints int
-
-	// ChangeLog, when set, is the log of the store shared with other
-	// replicas: the server follows it from ChangeSeq (the Seq the Index
-	// reflects, Dataset.ChangeSeq) and applies every change committed
-	// through another replica to its index and tiles (api/replica.go).
-	ChangeLog data.ChangeLog
-	ChangeSeq int64
-	// ChangeNotify, when set with ChangeLog, calls fn on every committed
-	// change's notification until ctx ends (pgstore.Store.Listen); the
-	// follower reads the log then instead of waiting for FollowEvery.
-	ChangeNotify func(ctx context.Context, fn func(seq int64)) error
-	// FollowEvery is how often the change log is read without a
-	// notification (default DefaultFollowEvery).
-	FollowEvery time.Duration
 }
 
 // Defaults of the zero Config fields.
@@ -82,14 +70,16 @@ const (
 	DefaultMaxBatchPoints = 100_000
 )
 
-// New builds the HTTP handler of a citygrid server.
-func New(cfg Config) (http.Handler, error) {
+// New builds the HTTP handler that serves the opened city c. The city
+// outlives the handler: its opener closes it after the HTTP server
+// stopped.
+func New(c *city.City, cfg Config) (http.Handler, error) {
 	if cfg.Logger == nil {
 		cfg.Logger = slog.Default()
 	}
-	errorLog.Store(cfg.Logger)
-	if cfg.Index == nil {
-		return nil, errors.New("api: no spatial index")
+	httpx.SetErrorLog(cfg.Logger)
+	if c == nil || c.Index == nil {
+		return nil, errors.New("api: no city")
 	}
 	if cfg.HandlerTimeout <= 0 {
 		cfg.HandlerTimeout = DefaultHandlerTimeout
@@ -101,9 +91,7 @@ func New(cfg Config) (http.Handler, error) {
 		cfg.MaxBatchPoints = DefaultMaxBatchPoints
 	}
 	r := chi.NewRouter()
-	srv := &Server{Mux: r}
-	_ = srv.onClose // services with background writers: srv.onClose(wait)
-	r.Use(requestContext(cfg.HandlerTimeout))
+	r.Use(httpx.RequestContext(cfg.HandlerTimeout))
 	m := newMetrics()
 	r.Use(m.middleware)
 	if cfg.AccessLog {
@@ -111,43 +99,40 @@ func New(cfg Config) (http.Handler, error) {
 	}
 	r.Use(recoverPanics(cfg.Logger))
 	r.Use(limitBodies(cfg.MaxBodyBytes))
-	sec := newSecurityMetrics()
-	storeAuth, _ := cfg.Auth.(*StoreTokens)
+	sec := auth.NewCounters()
+	storeAuth, _ := cfg.Auth.(*auth.StoreTokens)
 	if cfg.Auth == nil && cfg.Tokens != nil {
-		storeAuth = NewStoreTokens(cfg.Tokens)
+		storeAuth = auth.NewStoreTokens(cfg.Tokens)
 		cfg.Auth = storeAuth
 	}
 	m.registerSecurity(sec, storeAuth)
-	registerIndexGauges(m, cfg.Index)
-	fails := cfg.RateLimits.AuthFailures
-	if fails.Rate <= 0 {
-		fails = defaultAuthFailures
+	registerIndexGauges(m, c.Index)
+	r.Use(auth.Authenticate(cfg.Auth, cfg.RateLimits.AuthFailures, cfg.TrustedProxies, cfg.Logger, sec))
+	r.Use(auth.LimitRates(cfg.RateLimits, cfg.TrustedProxies, sec))
+	r.Use(auth.ReadPolicy(cfg.PrivateReads))
+	if c.Store != nil {
+		r.Use(pokeCity(c)) // notices imports by other processes (city/watch.go)
 	}
-	r.Use(authenticate(cfg.Auth, newLimiter(fails), cfg.TrustedProxies, cfg.Logger, sec))
-	r.Use(rateLimit(cfg.RateLimits, cfg.TrustedProxies, sec))
-	r.Use(readPolicy(cfg.PrivateReads))
-	sw := newStoreWatch(cfg) // notices imports by other processes (api/reload.go)
-	r.Use(sw.middleware)
 	r.NotFound(func(w http.ResponseWriter, r *http.Request) {
-		writeError(w, fmt.Errorf("no such path %s: %w", r.URL.Path, data.ErrNotFound))
+		httpx.WriteError(w, fmt.Errorf("no such path %s: %w", r.URL.Path, data.ErrNotFound))
 	})
 	r.MethodNotAllowed(func(w http.ResponseWriter, r *http.Request) {
-		writeError(w, fmt.Errorf("%s %s: %w", r.Method, r.URL.Path, errMethodNotAllowed))
+		httpx.WriteError(w, fmt.Errorf("%s %s: %w", r.Method, r.URL.Path, httpx.ErrMethodNotAllowed))
 	})
 
 	health := func(w http.ResponseWriter, r *http.Request) {
 		w.Header().Set("Cache-Control", "no-store")
-		writeJSON(w, http.StatusOK, healthBody{Status: "ok"})
+		httpx.WriteJSON(w, http.StatusOK, healthBody{Status: "ok"})
 	}
 	r.Get("/healthz", health)
 	// notReady lists what may take a running server out of service (a
-	// replica whose change log was pruned past it: api/replica.go).
+	// replica whose change log was pruned past it: city/replica.go).
 	var notReady []func() string
 	r.Get("/readyz", func(w http.ResponseWriter, r *http.Request) {
 		for _, f := range notReady {
 			if stage := f(); stage != "" {
 				w.Header().Set("Cache-Control", "no-store")
-				writeJSON(w, http.StatusServiceUnavailable, healthBody{Status: "stale", Stage: stage})
+				httpx.WriteJSON(w, http.StatusServiceUnavailable, healthBody{Status: "stale", Stage: stage})
 				return
 			}
 		}
@@ -155,72 +140,28 @@ func New(cfg Config) (http.Handler, error) {
 	})
 	r.Get("/api/v1/openapi.json", serveOpenAPI)
 	r.Get("/metrics", m.serve)
-	(&tokenService{store: cfg.Tokens, auth: storeAuth}).mount(r)
+	auth.MountTokens(r, cfg.Tokens, storeAuth)
 
-	s := &spatialService{ix: cfg.Index, maxBatch: cfg.MaxBatchPoints}
-	s.mount(r)
-	gs, err := newGeocodeService(cfg.Index)
-	if err != nil {
-		return nil, err
-	}
-	gs.mount(r)
-
-	ms, err := newMapService(cfg)
-	if err != nil {
-		return nil, err
-	}
-	ms.mount(r)
-	board := newCaseBoard(cfg) // case map, statistics, /command (api/command.go); workflow: board.attach(ctx, store) and board.Apply as the store's listener
-	board.mount(r)
-	cs := newCaseService(cfg, board, gs) // case workflow and Open311 (api/cases.go, api/open311.go): feeds the board and registers board.Apply
-	cs.mount(r)
-	srv.onClose(cs.close) // stops following other replicas' case writes
-	// live follows committed edits: edit services get it and call
-	// live.Apply(changes) after each committed write, before answering.
-	live := newLiveUpdater(cfg, cfg.Index, ms)
-	live.geo = gs // unit-grid edits rebuild the geocoder
-	sw.live = live
-	if cfg.ChangeLog != nil { // a replica: follow the shared store's change log (api/replica.go)
-		live.seqs = newAppliedSeqs()
-		f := newFollower(cfg, live)
+	if f := c.Follower; f != nil {
 		registerFollowerMetrics(m, f)
-		notReady = append(notReady, f.staleStage)
-		srv.onClose(f.Close)
+		notReady = append(notReady, f.StaleStage)
 	}
-	newEditService(cfg, live).mount(r)
-	return srv, nil
+	lookups.Mount(r, c, cfg.MaxBatchPoints)
+	maps.Mount(r, c, cfg.Logger)
+	command.Mount(r, c.Board) // statistics, events, /command
+	workflow.Mount(r, c)      // case workflow
+	open311.Mount(r, c)       // Open311 GeoReport v2 over it
+	editing.Mount(r, c)
+	return r, nil
 }
 
-// Server is the handler New returns: the router, and what has to be
-// stopped or flushed when the process shuts down (background writers,
-// sweeps). It satisfies chi.Routes, so tests can walk its routes.
-type Server struct {
-	*chi.Mux
-	mu      sync.Mutex
-	closers []func(context.Context) error
-}
-
-// onClose registers fn to run on Close (services call it from New for
-// background work that writes: wait for it or stop it within ctx).
-func (s *Server) onClose(fn func(context.Context) error) {
-	s.mu.Lock()
-	s.closers = append(s.closers, fn)
-	s.mu.Unlock()
-}
-
-// Close runs the registered shutdown functions, last registered first,
-// after the HTTP server has stopped taking requests and before the store
-// is closed; ctx bounds them. It returns the first error.
-func (s *Server) Close(ctx context.Context) error {
-	s.mu.Lock()
-	fns := s.closers
-	s.closers = nil
-	s.mu.Unlock()
-	var first error
-	for i := len(fns) - 1; i >= 0; i-- {
-		if err := fns[i](ctx); err != nil && first == nil {
-			first = err
-		}
+// pokeCity tells the city of every request, so that it notices imports
+// made by other processes.
+func pokeCity(c *city.City) func(http.Handler) http.Handler {
+	return func(next http.Handler) http.Handler {
+		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			c.Poke()
+			next.ServeHTTP(w, r)
+		})
 	}
-	return first
 }

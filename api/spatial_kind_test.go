@@ -7,6 +7,8 @@ import (
 	"strings"
 	"testing"
 
+	"citygrid/api/city"
+	"citygrid/api/internal/testcity"
 	"citygrid/data"
 	"citygrid/spatial"
 )
@@ -16,17 +18,17 @@ import (
 // the shared code.
 func newKindAPITest(t *testing.T) *apiTest {
 	t.Helper()
-	ds := testCity()
-	ds.Categories = append(ds.Categories, data.Category{Scheme: data.SchemeGBT30428, Kind: data.KindEvent, Code: tCover,
+	ds := testcity.New()
+	ds.Categories = append(ds.Categories, data.Category{Scheme: data.SchemeGBT30428, Kind: data.KindEvent, Code: testcity.Cover,
 		Name: "暴露垃圾", Big: "01", BigName: "市容环境", Department: "D-STREET", DeadlineClass: "A"})
 	ds.Rules = append(ds.Rules,
-		data.Rule{ID: 2, Kind: data.KindEvent, Category: tCover, Scope: data.ScopeCity, Unit: "D-CENTRE"},
-		data.Rule{ID: 3, Kind: data.KindComponent, Category: tCover, Scope: data.ScopeCity, Unit: "D-LIGHT"})
+		data.Rule{ID: 2, Kind: data.KindEvent, Category: testcity.Cover, Scope: data.ScopeCity, Unit: "D-CENTRE"},
+		data.Rule{ID: 3, Kind: data.KindComponent, Category: testcity.Cover, Scope: data.ScopeCity, Unit: "D-LIGHT"})
 	ix, err := spatial.Build(ds)
 	if err != nil {
 		t.Fatal(err)
 	}
-	h, err := New(Config{Index: ix, Logger: slog.New(slog.NewTextHandler(io.Discard, nil)), MaxBatchPoints: 1000})
+	h, err := newServer(t, city.Config{Index: ix}, Config{Logger: slog.New(slog.NewTextHandler(io.Discard, nil)), MaxBatchPoints: 1000})
 	if err != nil {
 		t.Fatal(err)
 	}

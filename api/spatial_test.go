@@ -1,6 +1,7 @@
 package api
 
 import (
+	"citygrid/api/internal/testcity"
 	"encoding/json"
 	"fmt"
 	"math"
@@ -90,13 +91,13 @@ func TestLocate(t *testing.T) {
 		query                    string
 		grid, community, regrids string
 	}{
-		{"a point in the west half is in grid A1", "lon=118.705&lat=31.91", tGridA1, tCommunityA, "inspector/I01 responsibility/R01"},
-		{"a point in the east half is in grid A2", "lon=118.715&lat=31.91", tGridA2, tCommunityA, "inspector/I01 responsibility/R01"},
-		{"a point in community B has no responsibility grid", "lon=118.73&lat=31.91", tGridB1, tCommunityB, "inspector/I01"},
-		{"a point on the A1/A2 edge goes to the lower code", "lon=118.71&lat=31.91", tGridA1, tCommunityA, "inspector/I01 responsibility/R01"},
-		{"a point on the community border goes to the lower community", "lon=118.72&lat=31.91", tGridA2, tCommunityA, "inspector/I01 responsibility/R01"},
-		{"a corner of the city is covered", "lon=118.74&lat=31.92", tGridB1, tCommunityB, "inspector/I01"},
-		{"wgs84 is the storage datum", "lon=118.705&lat=31.91&crs=wgs84", tGridA1, tCommunityA, "inspector/I01 responsibility/R01"},
+		{"a point in the west half is in grid A1", "lon=118.705&lat=31.91", testcity.GridA1, testcity.CommunityA, "inspector/I01 responsibility/R01"},
+		{"a point in the east half is in grid A2", "lon=118.715&lat=31.91", testcity.GridA2, testcity.CommunityA, "inspector/I01 responsibility/R01"},
+		{"a point in community B has no responsibility grid", "lon=118.73&lat=31.91", testcity.GridB1, testcity.CommunityB, "inspector/I01"},
+		{"a point on the A1/A2 edge goes to the lower code", "lon=118.71&lat=31.91", testcity.GridA1, testcity.CommunityA, "inspector/I01 responsibility/R01"},
+		{"a point on the community border goes to the lower community", "lon=118.72&lat=31.91", testcity.GridA2, testcity.CommunityA, "inspector/I01 responsibility/R01"},
+		{"a corner of the city is covered", "lon=118.74&lat=31.92", testcity.GridB1, testcity.CommunityB, "inspector/I01"},
+		{"wgs84 is the storage datum", "lon=118.705&lat=31.91&crs=wgs84", testcity.GridA1, testcity.CommunityA, "inspector/I01 responsibility/R01"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -110,7 +111,7 @@ func TestLocate(t *testing.T) {
 			if got := str(v, "community.code"); got != tt.community {
 				t.Errorf("community %s, want %s", got, tt.community)
 			}
-			if str(v, "street.code") != tStreet || str(v, "district.code") != tDistrict {
+			if str(v, "street.code") != testcity.Street || str(v, "district.code") != testcity.District {
 				t.Errorf("street %s district %s", str(v, "street.code"), str(v, "district.code"))
 			}
 			var mg []string
@@ -131,15 +132,15 @@ func TestLocateConvertsCommercialBasemapCoordinates(t *testing.T) {
 	// CGCS2000 that point would fall in grid A1 still, so use a point whose
 	// raw and converted positions land in different grids.
 	code, raw := a.do("GET", "/api/v1/locate", "/api/v1/locate?lon=118.7125&lat=31.91", "")
-	if code != http.StatusOK || str(raw, "unit_grid.code") != tGridA2 {
+	if code != http.StatusOK || str(raw, "unit_grid.code") != testcity.GridA2 {
 		t.Fatalf("raw point: %d %v", code, raw)
 	}
 	code, v := a.do("GET", "/api/v1/locate", "/api/v1/locate?lon=118.7125&lat=31.91&crs=gcj02", "")
 	if code != http.StatusOK {
 		t.Fatalf("status %d: %v", code, v)
 	}
-	if str(v, "unit_grid.code") != tGridA1 {
-		t.Errorf("GCJ-02 point located in %s; its CGCS2000 position (about 500 m west) is in %s", str(v, "unit_grid.code"), tGridA1)
+	if str(v, "unit_grid.code") != testcity.GridA1 {
+		t.Errorf("GCJ-02 point located in %s; its CGCS2000 position (about 500 m west) is in %s", str(v, "unit_grid.code"), testcity.GridA1)
 	}
 	if str(v, "crs") != "GCJ-02" {
 		t.Errorf("crs %q, want GCJ-02", str(v, "crs"))
@@ -156,8 +157,8 @@ func TestLocateOutsideTheCity(t *testing.T) {
 	if code != http.StatusNotFound {
 		t.Fatalf("status %d, want 404: %v", code, v)
 	}
-	if str(v, "nearest_unit_grid.code") != tGridB1 {
-		t.Errorf("nearest grid %s, want %s", str(v, "nearest_unit_grid.code"), tGridB1)
+	if str(v, "nearest_unit_grid.code") != testcity.GridB1 {
+		t.Errorf("nearest grid %s, want %s", str(v, "nearest_unit_grid.code"), testcity.GridB1)
 	}
 	// 0.01° of longitude at 31.91°N is 111,320 m·cos(31.91°) ≈ 945 m.
 	d, _ := strconv.ParseFloat(str(v, "nearest_unit_grid.distance_m"), 64)

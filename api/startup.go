@@ -1,6 +1,7 @@
 package api
 
 import (
+	"citygrid/api/httpx"
 	"net/http"
 	"sync/atomic"
 )
@@ -39,10 +40,10 @@ func (g *Gate) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	w.Header().Set("Cache-Control", "no-store")
 	stage := *g.stage.Load()
 	if r.URL.Path == "/healthz" || r.URL.Path == "/readyz" {
-		writeJSON(w, http.StatusServiceUnavailable, healthBody{Status: "starting", Stage: stage})
+		httpx.WriteJSON(w, http.StatusServiceUnavailable, healthBody{Status: "starting", Stage: stage})
 		return
 	}
-	writeJSON(w, http.StatusServiceUnavailable, errorBody{Error: "server is starting: " + stage})
+	httpx.WriteJSON(w, http.StatusServiceUnavailable, httpx.ErrorBody{Error: "server is starting: " + stage})
 }
 
 // healthBody is the answer of /healthz and /readyz.

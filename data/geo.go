@@ -15,6 +15,24 @@ const (
 	EllipsoidF = 1 / 298.257222101
 )
 
+// EarthRadiusM is the mean Earth radius (IUGG R1) of great-circle
+// distances. On the CGCS2000 ellipsoid the great-circle distance differs
+// from the geodesic by at most about 0.5 %, and uniformly for all points
+// around one query, so orderings by it are the geodesic orderings for
+// anything inside a city.
+const EarthRadiusM = 6371008.8
+
+// HaversineM is the great-circle distance in metres between two lon/lat
+// points: the one distance of nearest searches, duplicate reports and
+// reverse geocoding.
+func HaversineM(a, b orb.Point) float64 {
+	la1, la2 := a[1]*math.Pi/180, b[1]*math.Pi/180
+	sLat := math.Sin((la2 - la1) / 2)
+	sLon := math.Sin((b[0] - a[0]) * math.Pi / 360)
+	h := sLat*sLat + math.Cos(la1)*math.Cos(la2)*sLon*sLon
+	return 2 * EarthRadiusM * math.Asin(math.Sqrt(min(h, 1)))
+}
+
 var (
 	ellipsoidE2 = EllipsoidF * (2 - EllipsoidF) // first eccentricity squared
 	ellipsoidE  = math.Sqrt(ellipsoidE2)

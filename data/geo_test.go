@@ -107,3 +107,29 @@ func BenchmarkAreaM2(b *testing.B) {
 		AreaM2(mp)
 	}
 }
+
+// Great-circle distances against hand-computed arcs: a degree of a
+// meridian or of the equator is R·π/180 (111 195.08 m), a degree of
+// longitude at 60° half that, and the distance is symmetric.
+func TestHaversineM(t *testing.T) {
+	deg := EarthRadiusM * math.Pi / 180
+	for _, c := range []struct {
+		name string
+		a, b orb.Point
+		want float64
+	}{
+		{"one degree along a meridian", orb.Point{118.78, 31.5}, orb.Point{118.78, 32.5}, deg},
+		{"one degree along the equator", orb.Point{0, 0}, orb.Point{1, 0}, deg},
+		{"the same point", orb.Point{118.78, 31.99}, orb.Point{118.78, 31.99}, 0},
+		{"antipodes", orb.Point{0, 0}, orb.Point{180, 0}, EarthRadiusM * math.Pi},
+	} {
+		if got := HaversineM(c.a, c.b); math.Abs(got-c.want) > 1e-6 || math.Abs(HaversineM(c.b, c.a)-got) > 1e-9 {
+			t.Errorf("%s: %.6f m, want %.6f", c.name, got, c.want)
+		}
+	}
+	// along the 60th parallel a degree of longitude is nearly half a degree
+	// of the equator (the great circle is a little shorter than the parallel)
+	if got := HaversineM(orb.Point{0, 60}, orb.Point{1, 60}); got > deg/2 || got < deg/2*0.9999 {
+		t.Errorf("a degree at 60°: %.3f m, want just under %.3f", got, deg/2)
+	}
+}

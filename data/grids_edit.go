@@ -2,7 +2,9 @@ package data
 
 import (
 	"fmt"
+	"strconv"
 	"strings"
+	"time"
 
 	"github.com/paulmach/orb"
 )
@@ -14,16 +16,51 @@ type GridWriter interface {
 	// UnitGrid reads one stored grid (an error wrapping ErrNotFound when
 	// it is not stored).
 	UnitGrid(code string) (*UnitGrid, error)
-	// LastGridSequence is the highest sequence the community's grid codes
-	// ever had, retired ones included (codes are never reused).
-	LastGridSequence(community string) (int, error)
+	// LastGridCode is the largest code a unit grid of the community ever
+	// had, retired ones included (codes are never reused); "" for none.
+	LastGridCode(community string) (string, error)
 	DeleteUnitGrid(g *UnitGrid) error
 	InsertUnitGrid(g *UnitGrid) error
 	// Reattribute moves the components of the retired grids to the new
-	// ones (see ReattributeTo).
+	// ones (the store reads them and calls ReattributeComponents).
 	Reattribute(retired []string, news []*UnitGrid) error
 	// DefaultReason is the history reason when the editor gave none.
 	DefaultReason(reason string)
+}
+
+// lastGridSequence is the highest sequence the community's grid codes
+// ever had.
+func lastGridSequence(w GridWriter, community string) (int, error) {
+	last, err := w.LastGridCode(community)
+	if err != nil || len(last) <= len(community) {
+		return 0, err
+	}
+	n, err := strconv.Atoi(last[len(community):])
+	if err != nil {
+		return 0, fmt.Errorf("unit grid code %s: %w", last, err)
+	}
+	return n, nil
+}
+
+// ReattributeComponents moves comps, the components of the retired grids,
+// to the new grid containing them (ReattributeTo; one on none goes to any
+// other grid of ref containing it) through update, each as a new version
+// changed at.
+func ReattributeComponents(comps []Component, retired []string, news []*UnitGrid, ref *EditReference, at time.Time, update func(before, after *Component) error) error {
+	gone := map[string]bool{}
+	for _, c := range retired {
+		gone[c] = true
+	}
+	elsewhere := func(p orb.Point) string { return ref.GridAt(p, gone) }
+	for i := range comps {
+		cur := &comps[i]
+		next := *cur
+		next.UnitGrid, next.ChangedAt, next.Version = ReattributeTo(cur.Geometry, news, elsewhere), at, cur.Version+1
+		if err := update(cur, &next); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 // SplitUnitGridIn replaces the unit grid code by parts: the old grid is
@@ -40,7 +77,7 @@ func SplitUnitGridIn(w GridWriter, code string, parts []orb.MultiPolygon) error 
 		return err
 	}
 	w.DefaultReason("unit grid " + code + " split")
-	seq, err := w.LastGridSequence(old.Community)
+	seq, err := lastGridSequence(w, old.Community)
 	if err != nil {
 		return err
 	}
@@ -89,7 +126,7 @@ func MergeUnitGridsIn(w GridWriter, codes []string) error {
 	}
 	w.DefaultReason("unit grids " + strings.Join(codes, ", ") + " merged")
 	community := olds[0].Community
-	seq, err := w.LastGridSequence(community)
+	seq, err := lastGridSequence(w, community)
 	if err != nil {
 		return err
 	}

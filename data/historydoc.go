@@ -129,3 +129,20 @@ func UnmarshalUnitGridDoc(b []byte) (*UnitGrid, error) {
 	}
 	return g, nil
 }
+
+// DecodeDocs fills h's features from the history documents of its layer
+// (nil for NULL: the side of an insert or delete that has no feature).
+func (h *HistoryEntry) DecodeDocs(before, after []byte) error {
+	var err error
+	switch h.Layer {
+	case LayerComponents:
+		if h.BeforeComponent, err = UnmarshalComponentDoc(before); err == nil {
+			h.AfterComponent, err = UnmarshalComponentDoc(after)
+		}
+	case LayerUnitGrids:
+		if h.BeforeUnitGrid, err = UnmarshalUnitGridDoc(before); err == nil {
+			h.AfterUnitGrid, err = UnmarshalUnitGridDoc(after)
+		}
+	}
+	return err
+}

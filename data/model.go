@@ -253,3 +253,14 @@ type Dataset struct {
 	// data (0: the store keeps no log, or nothing was edited yet).
 	ChangeSeq int64
 }
+
+// Reason is one step of a responsibility decision's chain: which rule was
+// tried, whether it decided, and why. The spatial lookup writes the chain
+// and the case workflow keeps it with the case, as one type.
+type Reason struct {
+	Rule    string `json:"rule"`
+	Decided bool   `json:"decided"`
+	Detail  string `json:"detail"`
+	// RuleID is the rule-table row that decided, for a rule-table decision.
+	RuleID int64 `json:"rule_id,omitempty"`
+}

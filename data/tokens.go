@@ -6,6 +6,7 @@ import (
 	"crypto/sha256"
 	"encoding/base64"
 	"encoding/hex"
+	"errors"
 	"fmt"
 	"strings"
 	"time"
@@ -101,4 +102,65 @@ type TokenStore interface {
 	// TokenRevocations counts revocations ever made, so that a server can
 	// notice a revocation made by another process and drop its cache.
 	TokenRevocations(ctx context.Context) (int64, error)
+}
+
+// IssueToken checks a request for a token and makes it: the secret to
+// hand out once, its hash and the record to store. Times are cut to
+// resolution, the finest the store keeps, so that the record reads back
+// as it was issued.
+func IssueToken(p Principal, note string, expiresAt time.Time, resolution time.Duration) (string, TokenHash, Token, error) {
+	if err := CheckPrincipal(p); err != nil {
+		return "", TokenHash{}, Token{}, err
+	}
+	if len(note) > 500 {
+		return "", TokenHash{}, Token{}, &ValidationError{Field: "note", Reason: "at most 500 characters"}
+	}
+	now := time.Now().UTC().Truncate(resolution)
+	if !expiresAt.IsZero() && !expiresAt.After(now) {
+		return "", TokenHash{}, Token{}, &ValidationError{Field: "expires", Reason: "lies in the past"}
+	}
+	tok, h, err := NewToken()
+	if err != nil {
+		return "", TokenHash{}, Token{}, err
+	}
+	t := Token{ID: h.ID(), Principal: p, Note: note, CreatedAt: now}
+	if !expiresAt.IsZero() {
+		t.ExpiresAt = expiresAt.UTC().Truncate(resolution)
+	}
+	return tok, h, t, nil
+}
+
+// TokenRows are the rows of a token listing (*sql.Rows, pgx.Rows).
+type TokenRows interface {
+	Next() bool
+	Scan(dest ...any) error
+	Err() error
+}
+
+// ListTokens reads every row of a token listing with the store's scan.
+func ListTokens[R TokenRows](rows R, scan func(R) (Token, error)) ([]Token, error) {
+	var out []Token
+	for rows.Next() {
+		t, err := scan(rows)
+		if err != nil {
+			return nil, fmt.Errorf("list tokens: %w", err)
+		}
+		out = append(out, t)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("list tokens: %w", err)
+	}
+	return out, nil
+}
+
+// FoundToken is the answer of reading one token (named id; what the read
+// was for): noRows, the driver's error for no row, is ErrNotFound.
+func FoundToken(t Token, err, noRows error, id, what string) (Token, error) {
+	if errors.Is(err, noRows) {
+		return t, fmt.Errorf("token %s: %w", id, ErrNotFound)
+	}
+	if err != nil {
+		return t, fmt.Errorf("%s token %s: %w", what, id, err)
+	}
+	return t, nil
 }

@@ -108,7 +108,7 @@ func (ix *Index) Apply(changes []data.Change) error {
 	// The unit-grid slice may be shared (the geocoder indexes the same
 	// polygons): edit a copy. Grid edits are rare and the slice small.
 	for i := range changes {
-		if changes[i].Layer == LayerUnitGrids {
+		if changes[i].Layer == data.LayerUnitGrids {
 			ix.ds.UnitGrids = slices.Clone(ix.ds.UnitGrids)
 			break
 		}
@@ -117,9 +117,9 @@ func (ix *Index) Apply(changes []data.Change) error {
 	for i := range changes {
 		ch := &changes[i]
 		switch ch.Layer {
-		case LayerComponents:
+		case data.LayerComponents:
 			ix.applyComponent(ch)
-		case LayerUnitGrids:
+		case data.LayerUnitGrids:
 			if g, ok := ix.gridByCode(ch.Code); ok && len(g.Geometry) > 0 {
 				remark = append(remark, g.Geometry.Bound())
 			}
@@ -145,12 +145,6 @@ func (ix *Index) gridByCode(code string) (*data.UnitGrid, bool) {
 	return &ix.ds.UnitGrids[ix.grids.ds[i]], true
 }
 
-// Layers a data.Change may name.
-const (
-	LayerComponents = "components"
-	LayerUnitGrids  = "unit_grids"
-)
-
 // checkChanges validates a sequence of changes against the current index,
 // following the codes each change adds or removes.
 func (ix *Index) checkChanges(changes []data.Change) error {
@@ -163,7 +157,7 @@ func (ix *Index) checkChanges(changes []data.Change) error {
 			return v
 		}
 		switch k.layer {
-		case LayerComponents:
+		case data.LayerComponents:
 			_, ok := ix.compByCode[k.code]
 			return ok
 		default:
@@ -176,7 +170,7 @@ func (ix *Index) checkChanges(changes []data.Change) error {
 		field := fmt.Sprintf("changes[%d]", i)
 		var after bool
 		switch ch.Layer {
-		case LayerComponents:
+		case data.LayerComponents:
 			after = ch.AfterComponent != nil
 			if after && ch.AfterComponent.Code != ch.Code {
 				return &data.ValidationError{Field: field + ".after.code", Reason: fmt.Sprintf("component code %q is not the change's code %q", ch.AfterComponent.Code, ch.Code)}
@@ -184,7 +178,7 @@ func (ix *Index) checkChanges(changes []data.Change) error {
 			if after && ch.AfterComponent.Geometry == nil {
 				return &data.ValidationError{Field: field + ".after.geometry", Reason: "component " + ch.Code + " has no geometry"}
 			}
-		case LayerUnitGrids:
+		case data.LayerUnitGrids:
 			after = ch.AfterUnitGrid != nil
 			if after && ch.AfterUnitGrid.Code != ch.Code {
 				return &data.ValidationError{Field: field + ".after.code", Reason: fmt.Sprintf("unit grid code %q is not the change's code %q", ch.AfterUnitGrid.Code, ch.Code)}

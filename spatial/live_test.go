@@ -37,9 +37,9 @@ func newLiveModel(ds *data.Dataset) *liveModel {
 func (m *liveModel) apply(chs []data.Change) {
 	for _, ch := range chs {
 		switch {
-		case ch.Layer == LayerComponents && ch.Op == data.OpDelete:
+		case ch.Layer == data.LayerComponents && ch.Op == data.OpDelete:
 			delete(m.comps, ch.Code)
-		case ch.Layer == LayerComponents:
+		case ch.Layer == data.LayerComponents:
 			m.comps[ch.Code] = *ch.AfterComponent
 		case ch.Op == data.OpDelete:
 			delete(m.grids, ch.Code)
@@ -99,7 +99,7 @@ func (m *liveModel) randomEdit(r *rand.Rand, b orb.Bound, seq *int) []data.Chang
 		if r.IntN(5) == 0 {
 			c.Category, c.Geometry = "0301", orb.LineString{pt(), pt()}
 		}
-		return []data.Change{{Layer: LayerComponents, Op: data.OpInsert, Code: c.Code, AfterComponent: &c}}
+		return []data.Change{{Layer: data.LayerComponents, Op: data.OpInsert, Code: c.Code, AfterComponent: &c}}
 	case k < 6: // update
 		cs := codes(m.comps)
 		before := m.comps[cs[r.IntN(len(cs))]]
@@ -112,11 +112,11 @@ func (m *liveModel) randomEdit(r *rand.Rand, b orb.Bound, seq *int) []data.Chang
 			after.Category = cats[r.IntN(3)]
 		}
 		after.Status = data.StatusDamaged
-		return []data.Change{{Layer: LayerComponents, Op: data.OpUpdate, Code: after.Code, BeforeComponent: &before, AfterComponent: &after}}
+		return []data.Change{{Layer: data.LayerComponents, Op: data.OpUpdate, Code: after.Code, BeforeComponent: &before, AfterComponent: &after}}
 	case k < 8: // delete
 		cs := codes(m.comps)
 		before := m.comps[cs[r.IntN(len(cs))]]
-		return []data.Change{{Layer: LayerComponents, Op: data.OpDelete, Code: before.Code, BeforeComponent: &before}}
+		return []data.Change{{Layer: data.LayerComponents, Op: data.OpDelete, Code: before.Code, BeforeComponent: &before}}
 	}
 	gs := make([]string, 0, len(m.grids))
 	for c := range m.grids {
@@ -132,22 +132,22 @@ func (m *liveModel) randomEdit(r *rand.Rand, b orb.Bound, seq *int) []data.Chang
 		c := data.UnitGrid{Code: fmt.Sprintf("%sB%d", g.Code, *seq), Community: g.Community,
 			Geometry: orb.MultiPolygon{{{ring[0], ring[2], ring[3], ring[0]}}}, AreaM2: g.AreaM2 / 2}
 		return []data.Change{
-			{Layer: LayerUnitGrids, Op: data.OpDelete, Code: g.Code, BeforeUnitGrid: &g},
-			{Layer: LayerUnitGrids, Op: data.OpInsert, Code: a.Code, AfterUnitGrid: &a},
-			{Layer: LayerUnitGrids, Op: data.OpInsert, Code: c.Code, AfterUnitGrid: &c},
+			{Layer: data.LayerUnitGrids, Op: data.OpDelete, Code: g.Code, BeforeUnitGrid: &g},
+			{Layer: data.LayerUnitGrids, Op: data.OpInsert, Code: a.Code, AfterUnitGrid: &a},
+			{Layer: data.LayerUnitGrids, Op: data.OpInsert, Code: c.Code, AfterUnitGrid: &c},
 		}
 	case len(ring) == 4: // a split half: merge it with any other grid's outline replaced
 		merged := g
 		merged.Code = fmt.Sprintf("%sM%d", g.Code[:14], *seq)
 		merged.Geometry = orb.MultiPolygon{{{ring[0], ring[1], ring[2], ring[0]}}}
 		return []data.Change{
-			{Layer: LayerUnitGrids, Op: data.OpDelete, Code: g.Code, BeforeUnitGrid: &g},
-			{Layer: LayerUnitGrids, Op: data.OpInsert, Code: merged.Code, AfterUnitGrid: &merged},
+			{Layer: data.LayerUnitGrids, Op: data.OpDelete, Code: g.Code, BeforeUnitGrid: &g},
+			{Layer: data.LayerUnitGrids, Op: data.OpInsert, Code: merged.Code, AfterUnitGrid: &merged},
 		}
 	default: // re-attribute
 		after := g
 		after.Community = g.Community + "X"
-		return []data.Change{{Layer: LayerUnitGrids, Op: data.OpUpdate, Code: g.Code, BeforeUnitGrid: &g, AfterUnitGrid: &after}}
+		return []data.Change{{Layer: data.LayerUnitGrids, Op: data.OpUpdate, Code: g.Code, BeforeUnitGrid: &g, AfterUnitGrid: &after}}
 	}
 }
 
@@ -234,12 +234,12 @@ func TestApplyRefusesInconsistentChangesAndAppliesNothing(t *testing.T) {
 	moved := c
 	moved.Geometry = orb.Point{0, 0}
 	for name, chs := range map[string][]data.Change{
-		"insert existing": {{Layer: LayerComponents, Op: data.OpInsert, Code: c.Code, AfterComponent: &c}},
-		"delete missing":  {{Layer: LayerComponents, Op: data.OpUpdate, Code: moved.Code, AfterComponent: &moved}, {Layer: LayerComponents, Op: data.OpDelete, Code: "nope"}},
+		"insert existing": {{Layer: data.LayerComponents, Op: data.OpInsert, Code: c.Code, AfterComponent: &c}},
+		"delete missing":  {{Layer: data.LayerComponents, Op: data.OpUpdate, Code: moved.Code, AfterComponent: &moved}, {Layer: data.LayerComponents, Op: data.OpDelete, Code: "nope"}},
 		"unknown layer":   {{Layer: "roads", Op: data.OpDelete, Code: "x"}},
-		"update no after": {{Layer: LayerComponents, Op: data.OpUpdate, Code: c.Code}},
-		"code mismatch":   {{Layer: LayerComponents, Op: data.OpUpdate, Code: "other", AfterComponent: &c}},
-		"twice inserted":  {{Layer: LayerUnitGrids, Op: data.OpDelete, Code: sc.ds.UnitGrids[0].Code}, {Layer: LayerUnitGrids, Op: data.OpUpdate, Code: sc.ds.UnitGrids[0].Code, AfterUnitGrid: &sc.ds.UnitGrids[0]}},
+		"update no after": {{Layer: data.LayerComponents, Op: data.OpUpdate, Code: c.Code}},
+		"code mismatch":   {{Layer: data.LayerComponents, Op: data.OpUpdate, Code: "other", AfterComponent: &c}},
+		"twice inserted":  {{Layer: data.LayerUnitGrids, Op: data.OpDelete, Code: sc.ds.UnitGrids[0].Code}, {Layer: data.LayerUnitGrids, Op: data.OpUpdate, Code: sc.ds.UnitGrids[0].Code, AfterUnitGrid: &sc.ds.UnitGrids[0]}},
 	} {
 		err := ix.Apply(chs)
 		var ve *data.ValidationError
@@ -289,7 +289,7 @@ func TestLookupsRunWhileEditsApply(t *testing.T) {
 		if i%2 == 0 {
 			after.Geometry = p1
 		}
-		if err := ix.Apply([]data.Change{{Layer: LayerComponents, Op: data.OpUpdate, Code: c.Code, AfterComponent: &after}}); err != nil {
+		if err := ix.Apply([]data.Change{{Layer: data.LayerComponents, Op: data.OpUpdate, Code: c.Code, AfterComponent: &after}}); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -323,7 +323,7 @@ func TestGridEditsKeepTheLocateFastPath(t *testing.T) {
 	before := codeAt()
 	after := g
 	after.Community = g.Community + "X"
-	if err := ix.Apply([]data.Change{{Layer: LayerUnitGrids, Op: data.OpUpdate, Code: g.Code, AfterUnitGrid: &after}}); err != nil {
+	if err := ix.Apply([]data.Change{{Layer: data.LayerUnitGrids, Op: data.OpUpdate, Code: g.Code, AfterUnitGrid: &after}}); err != nil {
 		t.Fatal(err)
 	}
 	got := codeAt()
@@ -382,7 +382,7 @@ func TestEditsGetInBetweenBatches(t *testing.T) {
 		for i := 0; i < 20; i++ {
 			after := c
 			after.Version = int64(i + 2)
-			if err := ix.Apply([]data.Change{{Layer: LayerComponents, Op: data.OpUpdate, Code: c.Code, AfterComponent: &after}}); err != nil {
+			if err := ix.Apply([]data.Change{{Layer: data.LayerComponents, Op: data.OpUpdate, Code: c.Code, AfterComponent: &after}}); err != nil {
 				t.Error(err)
 				return
 			}

@@ -208,7 +208,7 @@ func TestOutsidePointsNameTheNearestGridAndDistance(t *testing.T) {
 	if !errors.Is(err, ErrOutside) {
 		t.Fatalf("want outside, got %v", err)
 	}
-	wantD := HaversineM(p, at(0.5, 0))
+	wantD := data.HaversineM(p, at(0.5, 0))
 	if got.Nearest.Code != "320114001001001" || math.Abs(got.Nearest.DistanceM-wantD) > 0.01 {
 		t.Fatalf("nearest = %+v, want 320114001001001 at %.2f m", got.Nearest, wantD)
 	}
@@ -219,7 +219,7 @@ func TestOutsidePointsNameTheNearestGridAndDistance(t *testing.T) {
 	}
 	// Near the far grid: its distance, not the bounding box's.
 	got, _ = ix.Locate(at(7, 7))
-	if want := HaversineM(at(7, 7), at(6, 6)); got.Nearest.Code != "320114001001003" || math.Abs(got.Nearest.DistanceM-want) > 0.5 {
+	if want := data.HaversineM(at(7, 7), at(6, 6)); got.Nearest.Code != "320114001001003" || math.Abs(got.Nearest.DistanceM-want) > 0.5 {
 		t.Fatalf("nearest = %+v, want 320114001001003 at %.1f m", got.Nearest, want)
 	}
 }
@@ -392,7 +392,7 @@ func bruteNearestGrid(ds *data.Dataset, p orb.Point) (string, float64) {
 			}
 		}
 	}
-	return best, HaversineM(p, bestQ)
+	return best, data.HaversineM(p, bestQ)
 }
 
 func TestRadixSortSorts(t *testing.T) {

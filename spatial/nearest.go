@@ -111,7 +111,7 @@ func (ix *Index) categoryTrees(categories []string) ([]string, error) {
 func componentDistance(p orb.Point, g orb.Geometry) float64 {
 	switch g := g.(type) {
 	case orb.Point:
-		return HaversineM(p, g)
+		return data.HaversineM(p, g)
 	case nil:
 		return math.Inf(1)
 	case orb.Polygon:
@@ -160,12 +160,12 @@ func componentDistance(p orb.Point, g orb.Geometry) float64 {
 		}
 	default:
 		c := g.Bound().Center()
-		return HaversineM(p, c)
+		return data.HaversineM(p, c)
 	}
 	if math.IsInf(best, 1) {
 		return best
 	}
-	return HaversineM(p, bq)
+	return data.HaversineM(p, bq)
 }
 
 // sortCandidates orders candidates nearest first, ties by code.

@@ -1,6 +1,7 @@
 package spatial
 
 import (
+	"citygrid/data"
 	"cmp"
 	"math"
 	"slices"
@@ -258,7 +259,7 @@ func (ix *Index) nearestGrid(p orb.Point) NearestGrid {
 	nb := nearBest{ix: ix, lp: lp, item: item, d: d, q: q}
 	const eps = 1e-9 // degrees, about 0.1 mm
 	ix.grids.tree.Search([2]float64{q[0] - eps, q[1] - eps}, [2]float64{q[0] + eps, q[1] + eps}, nb.consider)
-	return NearestGrid{Code: ix.grids.code[nb.item], DistanceM: HaversineM(p, nb.q)}
+	return NearestGrid{Code: ix.grids.code[nb.item], DistanceM: data.HaversineM(p, nb.q)}
 }
 
 // nearBest is the tie-break step of nearestGrid: grids whose box touches

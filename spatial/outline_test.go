@@ -146,7 +146,7 @@ func (ix *Index) nearestGridWalk(p orb.Point) NearestGrid {
 		},
 	)
 	if best.Code != "" {
-		best.DistanceM = HaversineM(p, bestQ)
+		best.DistanceM = data.HaversineM(p, bestQ)
 	}
 	return best
 }

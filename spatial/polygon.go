@@ -1,6 +1,7 @@
 package spatial
 
 import (
+	"citygrid/data"
 	"math"
 	"slices"
 
@@ -233,7 +234,7 @@ type localPlane struct {
 }
 
 func newLocalPlane(p orb.Point) localPlane {
-	ky := earthRadiusM * math.Pi / 180
+	ky := data.EarthRadiusM * math.Pi / 180
 	return localPlane{lon0: p[0], lat0: p[1], kx: ky * math.Cos(p[1]*math.Pi/180), ky: ky}
 }
 

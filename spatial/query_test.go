@@ -51,7 +51,7 @@ func TestNearestAgreesWithBruteForce(t *testing.T) {
 			}
 			var d float64
 			if pt, ok := c.Geometry.(orb.Point); ok {
-				d = HaversineM(p, pt)
+				d = data.HaversineM(p, pt)
 			} else {
 				d = bruteLineDistance(p, c.Geometry.(orb.LineString))
 			}
@@ -93,11 +93,11 @@ func bruteLineDistance(p orb.Point, ls orb.LineString) float64 {
 	best := math.Inf(1)
 	for i := 0; i+1 < len(ls); i++ {
 		a, b := ls[i], ls[i+1]
-		n := int(HaversineM(a, b)/0.05) + 1
+		n := int(data.HaversineM(a, b)/0.05) + 1
 		for s := 0; s <= n; s++ {
 			t := float64(s) / float64(n)
 			q := orb.Point{a[0] + t*(b[0]-a[0]), a[1] + t*(b[1]-a[1])}
-			best = math.Min(best, HaversineM(p, q))
+			best = math.Min(best, data.HaversineM(p, q))
 		}
 	}
 	return best
@@ -550,7 +550,7 @@ func TestResponsibleFindsTheNearestLiveComponentWithinTolerance(t *testing.T) {
 			}
 			var d float64
 			if pt, ok := c.Geometry.(orb.Point); ok {
-				d = HaversineM(p, pt)
+				d = data.HaversineM(p, pt)
 			} else {
 				d = bruteLineDistance(p, c.Geometry.(orb.LineString))
 			}

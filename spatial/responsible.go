@@ -41,15 +41,9 @@ type CategoryRef struct {
 	Kind data.CategoryKind `json:"kind"`
 }
 
-// Reason is one step of the responsibility chain: which rule was tried,
-// whether it decided, and why.
-type Reason struct {
-	Rule    string `json:"rule"`
-	Decided bool   `json:"decided"`
-	Detail  string `json:"detail"`
-	// RuleID is the rule-table row that decided, for RuleTable.
-	RuleID int64 `json:"rule_id,omitempty"`
-}
+// Reason is one step of the responsibility chain (data.Reason, which the
+// case workflow keeps with a case unchanged).
+type Reason = data.Reason
 
 // ComponentRef is the surveyed component a case was attributed to.
 type ComponentRef struct {

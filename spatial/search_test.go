@@ -232,8 +232,8 @@ func TestPolygonComponentsInNearestAndWithin(t *testing.T) {
 	}{
 		{"a point inside the polygon is at distance zero", at(0.25, 1), 0},
 		{"a point on its outer edge is at distance zero", at(0, 1), 0},
-		{"a point in its hole is as far as the hole's nearest edge (east-west is shorter here)", at(1, 1), HaversineM(at(1, 1), at(1.5, 1))},
-		{"a point outside is as far as the nearest edge", at(-0.5, 1), HaversineM(at(-0.5, 1), at(0, 1))},
+		{"a point in its hole is as far as the hole's nearest edge (east-west is shorter here)", at(1, 1), data.HaversineM(at(1, 1), at(1.5, 1))},
+		{"a point outside is as far as the nearest edge", at(-0.5, 1), data.HaversineM(at(-0.5, 1), at(0, 1))},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {

@@ -57,9 +57,9 @@ func TestEveryStyleLayerReadsALayerTheTilesHave(t *testing.T) {
 }
 
 func tilesLayers() []string {
-	return []string{tiles.LayerDistricts, tiles.LayerStreets, tiles.LayerCommunities, tiles.LayerUnitGrids,
-		tiles.LayerManagementGrids, tiles.LayerRoads, tiles.LayerComponents, tiles.LayerComponentClusters,
-		tiles.LayerAddresses, tiles.LayerPOIs, tiles.LayerLabels}
+	return []string{data.LayerDistricts, data.LayerStreets, data.LayerCommunities, data.LayerUnitGrids,
+		data.LayerManagementGrids, data.LayerRoads, data.LayerComponents, tiles.LayerComponentClusters,
+		data.LayerAddresses, data.LayerPOIs, tiles.LayerLabels}
 }
 
 // pbfGlyph is a decoded glyph message.

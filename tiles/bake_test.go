@@ -7,6 +7,7 @@ import (
 	"strings"
 	"testing"
 
+	"citygrid/data"
 	"citygrid/tiles/mbtiles"
 )
 
@@ -141,12 +142,12 @@ func TestBakedMetadataFollowsMBTiles13(t *testing.T) {
 			}
 		}
 	}
-	for _, want := range []string{LayerDistricts, LayerUnitGrids, LayerComponents, LayerManagementGrids, LayerLabels} {
+	for _, want := range []string{data.LayerDistricts, data.LayerUnitGrids, data.LayerComponents, data.LayerManagementGrids, LayerLabels} {
 		if !ids[want] {
 			t.Errorf("vector_layers lacks %s", want)
 		}
 	}
-	if ids[LayerAddresses] {
+	if ids[data.LayerAddresses] {
 		t.Errorf("addresses start at z16, outside the file")
 	}
 }

@@ -268,7 +268,7 @@ func (t *Tileset) addComponents(ctx context.Context, f *tileFrame, z int, qb orb
 		if g == nil {
 			return true
 		}
-		id := featureID(LayerComponents, c.Code)
+		id := featureID(data.LayerComponents, c.Code)
 		switch {
 		case z >= zoomComponentDetail:
 			lb.add(id, g, sv("code", c.Code), sv("category", c.Category), sv("big", cat.big), sv("status", string(c.Status)),

@@ -36,7 +36,7 @@ func (t *Tileset) applyLocked(changes []data.Change, applyData func([]data.Chang
 	// components is placed before any of them is counted in clusters.
 	var fresh []*catInfo
 	for i := range changes {
-		if changes[i].Layer != "components" {
+		if changes[i].Layer != data.LayerComponents {
 			continue
 		}
 		t.probeCount(befores[i].comp, -1)
@@ -83,7 +83,7 @@ func (t *Tileset) applyLocked(changes []data.Change, applyData func([]data.Chang
 					t.grow(g.Geometry)
 				}
 			}
-			t.labels.Delete(LayerUnitGrids + "/" + "\x00" + ch.Code)
+			t.labels.Delete(data.LayerUnitGrids + "/" + "\x00" + ch.Code)
 		}
 	}
 	if !t.fixedV {

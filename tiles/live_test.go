@@ -100,7 +100,7 @@ func summarise(t *testing.T, b []byte) tileSummary {
 	for _, l := range ls {
 		for _, f := range l.Features {
 			switch l.Name {
-			case tiles.LayerComponents:
+			case data.LayerComponents:
 				s.codes[f.Properties["code"].(string)] = true
 			case tiles.LayerComponentClusters:
 				s.clusterSum[f.Properties["big"].(string)] += uint64(f.Properties["count"].(float64))
@@ -251,7 +251,7 @@ func TestAGridSplitRedrawsItsTiles(t *testing.T) {
 		ls, _ := mvt.UnmarshalGzipped(tl.Data)
 		out := map[string]bool{}
 		for _, l := range ls {
-			if l.Name == tiles.LayerUnitGrids {
+			if l.Name == data.LayerUnitGrids {
 				for _, f := range l.Features {
 					out[f.Properties["code"].(string)] = true
 				}
@@ -297,10 +297,10 @@ func TestAGridSplitRedrawsItsTiles(t *testing.T) {
 				continue
 			}
 			for _, f := range l.Features {
-				if f.Properties["layer"] == tiles.LayerUnitGrids && f.Properties["code"] == half.Code {
+				if f.Properties["layer"] == data.LayerUnitGrids && f.Properties["code"] == half.Code {
 					found = true
 				}
-				if f.Properties["layer"] == tiles.LayerUnitGrids && f.Properties["code"] == g.Code {
+				if f.Properties["layer"] == data.LayerUnitGrids && f.Properties["code"] == g.Code {
 					t.Errorf("the split grid %s is still labelled", g.Code)
 				}
 			}

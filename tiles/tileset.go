@@ -310,8 +310,8 @@ const (
 	numLayers
 )
 
-var slotNames = [numLayers]string{LayerDistricts, LayerStreets, LayerCommunities, LayerUnitGrids, LayerManagementGrids,
-	LayerRoads, LayerComponents, LayerComponentClusters, LayerAddresses, LayerPOIs, LayerLabels}
+var slotNames = [numLayers]string{data.LayerDistricts, data.LayerStreets, data.LayerCommunities, data.LayerUnitGrids, data.LayerManagementGrids,
+	data.LayerRoads, data.LayerComponents, LayerComponentClusters, data.LayerAddresses, data.LayerPOIs, LayerLabels}
 
 // encode writes the uncompressed tile into st's buffers and returns them
 // (valid until st is reused); nil when the tile is empty.
@@ -369,11 +369,11 @@ func (t *Tileset) encode(ctx context.Context, st *tileState, z int, x, y uint32)
 		mg := &L[slotManagementGrids]
 		t.src.ManagementGrids("", qb, func(g *data.ManagementGrid) bool {
 			if mp := f.polygonInTile(g.Geometry); mp != nil {
-				mg.add(featureID(LayerManagementGrids, g.Kind, g.Code), mp,
+				mg.add(featureID(data.LayerManagementGrids, g.Kind, g.Code), mp,
 					sv("kind", g.Kind), sv("code", g.Code), sv("name", g.Name), sv("unit", g.Unit))
 			}
 			if z >= zoomLabelMgmt {
-				label(LayerManagementGrids, g.Code, g.Name, g.Kind, g.Geometry)
+				label(data.LayerManagementGrids, g.Code, g.Name, g.Kind, g.Geometry)
 			}
 			return true
 		})
@@ -385,7 +385,7 @@ func (t *Tileset) encode(ctx context.Context, st *tileState, z int, x, y uint32)
 		rl := &L[slotRoads]
 		t.src.Roads(qb, func(r *data.Road) bool {
 			if g := f.lineInTile(r.Geometry); g != nil {
-				rl.add(featureID(LayerRoads, r.Code), g, sv("code", r.Code), sv("name", r.Name))
+				rl.add(featureID(data.LayerRoads, r.Code), g, sv("code", r.Code), sv("name", r.Name))
 			}
 			return true
 		})
@@ -396,13 +396,13 @@ func (t *Tileset) encode(ctx context.Context, st *tileState, z int, x, y uint32)
 			t.src.UnitGrids(qb, func(g *data.UnitGrid) bool {
 				if mp := f.polygonInTile(g.Geometry); mp != nil {
 					if z >= zoomAreaAttr {
-						ug.add(featureID(LayerUnitGrids, g.Code), mp, sv("code", g.Code), sv("community", g.Community), dv("area_m2", math.Round(g.AreaM2*10)/10))
+						ug.add(featureID(data.LayerUnitGrids, g.Code), mp, sv("code", g.Code), sv("community", g.Community), dv("area_m2", math.Round(g.AreaM2*10)/10))
 					} else {
-						ug.add(featureID(LayerUnitGrids, g.Code), mp, sv("code", g.Code), sv("community", g.Community))
+						ug.add(featureID(data.LayerUnitGrids, g.Code), mp, sv("code", g.Code), sv("community", g.Community))
 					}
 				}
 				if z >= zoomLabelUnitGrids {
-					label(LayerUnitGrids, g.Code, g.Code, "", g.Geometry)
+					label(data.LayerUnitGrids, g.Code, g.Code, "", g.Geometry)
 				}
 				return true
 			})
@@ -418,9 +418,9 @@ func (t *Tileset) encode(ctx context.Context, st *tileState, z int, x, y uint32)
 		t.src.Addresses(tb, func(a *data.Address) bool {
 			if q, in := f.pointIn(a.Point); in {
 				if z >= zoomAddressFull {
-					al.add(featureID(LayerAddresses, a.Code), q, sv("code", a.Code), sv("number", a.Number), sv("road", a.Road), sv("address", a.FullAddress))
+					al.add(featureID(data.LayerAddresses, a.Code), q, sv("code", a.Code), sv("number", a.Number), sv("road", a.Road), sv("address", a.FullAddress))
 				} else {
-					al.add(featureID(LayerAddresses, a.Code), q, sv("code", a.Code), sv("number", a.Number), sv("road", a.Road))
+					al.add(featureID(data.LayerAddresses, a.Code), q, sv("code", a.Code), sv("number", a.Number), sv("road", a.Road))
 				}
 			}
 			return true
@@ -433,7 +433,7 @@ func (t *Tileset) encode(ctx context.Context, st *tileState, z int, x, y uint32)
 				return true
 			}
 			if q, in := f.pointIn(p.Point); in {
-				pl.add(featureID(LayerPOIs, p.Code), q, sv("code", p.Code), sv("name", p.Name), sv("kind", p.Kind), bv("landmark", p.Landmark))
+				pl.add(featureID(data.LayerPOIs, p.Code), q, sv("code", p.Code), sv("name", p.Name), sv("kind", p.Kind), bv("landmark", p.Landmark))
 			}
 			return true
 		})

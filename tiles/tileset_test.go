@@ -269,9 +269,9 @@ func TestTilesHoldEveryLayerWithTheAttributesOfTheirZoom(t *testing.T) {
 		layers []string
 		absent []string
 	}{
-		{10, []string{LayerDistricts, LayerStreets, LayerRoads, LayerComponentClusters, LayerLabels}, []string{LayerUnitGrids, LayerComponents, LayerCommunities}},
-		{14, []string{LayerDistricts, LayerCommunities, LayerUnitGrids, LayerManagementGrids, LayerComponents}, []string{LayerAddresses}},
-		{17, []string{LayerUnitGrids, LayerComponents, LayerPOIs, LayerLabels}, []string{LayerComponentClusters}},
+		{10, []string{data.LayerDistricts, data.LayerStreets, data.LayerRoads, LayerComponentClusters, LayerLabels}, []string{data.LayerUnitGrids, data.LayerComponents, data.LayerCommunities}},
+		{14, []string{data.LayerDistricts, data.LayerCommunities, data.LayerUnitGrids, data.LayerManagementGrids, data.LayerComponents}, []string{data.LayerAddresses}},
+		{17, []string{data.LayerUnitGrids, data.LayerComponents, data.LayerPOIs, LayerLabels}, []string{LayerComponentClusters}},
 	}
 	for _, tc := range tests {
 		tile := maptile.At(at, maptile.Zoom(tc.z))
@@ -302,7 +302,7 @@ func TestTilesHoldEveryLayerWithTheAttributesOfTheirZoom(t *testing.T) {
 				t.Errorf("z%d: layer %s should not be there yet", tc.z, name)
 			}
 		}
-		if l := ls[LayerUnitGrids]; l != nil {
+		if l := ls[data.LayerUnitGrids]; l != nil {
 			areas := map[string]float64{}
 			for _, g := range ds.UnitGrids {
 				areas[g.Code] = g.AreaM2
@@ -317,7 +317,7 @@ func TestTilesHoldEveryLayerWithTheAttributesOfTheirZoom(t *testing.T) {
 				}
 			}
 		}
-		if l := ls[LayerPOIs]; l != nil {
+		if l := ls[data.LayerPOIs]; l != nil {
 			for _, f := range l.Features {
 				if lm, ok := f.Properties["landmark"].(bool); !ok || lm != (f.Properties["code"] == "P001") {
 					t.Errorf("z%d: POI %v landmark %#v", tc.z, f.Properties["code"], f.Properties["landmark"])
@@ -362,7 +362,7 @@ func TestComponentsAreDrawnOnceOrCounted(t *testing.T) {
 					continue
 				}
 				ls := decode(t, raw)
-				if l := ls[LayerComponents]; l != nil {
+				if l := ls[data.LayerComponents]; l != nil {
 					for _, f := range l.Features {
 						code := f.Properties.MustString("code")
 						c := byCode[code]
@@ -377,7 +377,7 @@ func TestComponentsAreDrawnOnceOrCounted(t *testing.T) {
 						} else if seen[code] == 0 {
 							seen[code] = 1 // shapes repeat in the buffer of neighbours
 						}
-						if id, _ := f.ID.(float64); uint64(id) != featureID(LayerComponents, code) {
+						if id, _ := f.ID.(float64); uint64(id) != featureID(data.LayerComponents, code) {
 							t.Errorf("%s: id %v is not stable", code, f.ID)
 						}
 					}

@@ -10,7 +10,7 @@ import (
 	"runtime"
 	"time"
 
-	"citygrid/api"
+	"citygrid/api/city"
 	"citygrid/data/gpkg"
 	"citygrid/spatial"
 	"citygrid/tiles"
@@ -73,7 +73,7 @@ func runBake(ctx context.Context, args []string) error {
 		return err
 	}
 	loaded := time.Since(start)
-	out := filepath.Join(*dir, api.MBTilesFile)
+	out := filepath.Join(*dir, city.MBTilesFile)
 	w, err := mbtiles.Create(ctx, out)
 	if err != nil {
 		return err

@@ -15,7 +15,8 @@ import (
 	"strings"
 	"time"
 
-	"citygrid/api"
+	"citygrid/api/auth"
+	"citygrid/api/city"
 	"citygrid/spatial"
 )
 
@@ -115,7 +116,7 @@ func defaultServerConfig() serverConfig {
 		MaxBodyBytes:      16 << 20,
 		MaxBatchPoints:    100_000,
 		StoreSchema:       "citygrid_store",
-		FollowEvery:       duration(api.DefaultFollowEvery),
+		FollowEvery:       duration(city.DefaultFollowEvery),
 
 		ComponentToleranceM: spatial.DefaultComponentToleranceM,
 		GCPercent:           400,
@@ -276,10 +277,10 @@ func (c *serverConfig) trustedProxies() ([]netip.Prefix, error) {
 }
 
 // rateLimits returns the configured limits for the api package.
-func (c *serverConfig) rateLimits() api.RateLimits {
-	return api.RateLimits{
-		PerIP:    api.RateLimit{Rate: c.RateLimitIP, Burst: c.RateLimitIPBurst},
-		PerToken: api.RateLimit{Rate: c.RateLimitToken, Burst: c.RateLimitTokenBurst},
+func (c *serverConfig) rateLimits() auth.RateLimits {
+	return auth.RateLimits{
+		PerIP:    auth.RateLimit{Rate: c.RateLimitIP, Burst: c.RateLimitIPBurst},
+		PerToken: auth.RateLimit{Rate: c.RateLimitToken, Burst: c.RateLimitTokenBurst},
 	}
 }
 

@@ -15,9 +15,14 @@ import (
 	"time"
 
 	"citygrid/api"
+	"citygrid/data"
+	"citygrid/data/cases"
+	"citygrid/data/cases/sqlitecases"
 	"citygrid/data/demo"
 	"citygrid/data/gpkg"
+	"citygrid/spatial"
 
+	"github.com/paulmach/orb"
 	"github.com/schollz/progressbar/v3"
 	"golang.org/x/term"
 )
@@ -27,10 +32,16 @@ import (
 const (
 	metaDemoSeed  = "demo.seed"
 	metaDemoScale = "demo.scale"
+	// metaDemoCases records that the demo's case history is in the case
+	// store (its number of cases), so that it is written once.
+	metaDemoCases = "demo.cases"
 )
 
 // demoOptions are the flags of 'citygrid demo' beyond the server settings.
 type demoOptions struct {
+	// index are the spatial options the server resolves responsibility
+	// with; the history's handling units are found the same way.
+	index    spatial.Options
 	seed     int64
 	scale    float64
 	regen    bool
@@ -78,6 +89,7 @@ flags:
 	if isPostgresURL(cfg.Store) {
 		return fmt.Errorf("demo generates into %s/%s: copy it into PostgreSQL with 'citygrid migrate-store --from %s --to URL' and run 'citygrid serve --store URL'", cfg.Dir, storeFile, cfg.Dir)
 	}
+	opt.index = spatial.Options{FallbackUnit: cfg.FallbackUnit, ComponentToleranceM: cfg.ComponentToleranceM}
 	log, closeLog := newLogger(os.Stderr, &cfg)
 	defer closeLog()
 	return serveCity(ctx, &cfg, log, func(ctx context.Context, gate *api.Gate) error {
@@ -101,7 +113,7 @@ func ensureDemo(ctx context.Context, dir string, opt demoOptions, log *slog.Logg
 		switch {
 		case same:
 			log.Info("reusing the stored city", "path", path, "seed", seed, "scale", scale)
-			return nil
+			return ensureDemoHistory(ctx, path, seed, opt, log, gate)
 		case !opt.regen:
 			if seed == "" {
 				return fmt.Errorf("%s holds a city that is not a generated demo city; use another --dir", path)
@@ -202,6 +214,10 @@ func generateDemo(ctx context.Context, path string, opt demoOptions, log *slog.L
 	}()
 	err = st.Insert(ctx, ds)
 	if err == nil {
+		gate.SetStage("storing demo case history")
+		err = storeDemoHistory(ctx, st, ds, opt, time.Now().Truncate(time.Minute), log)
+	}
+	if err == nil {
 		err = st.SetMeta(ctx, metaDemoSeed, strconv.FormatInt(opt.seed, 10))
 	}
 	if err == nil {
@@ -209,6 +225,9 @@ func generateDemo(ctx context.Context, path string, opt demoOptions, log *slog.L
 	}
 	close(done)
 	_ = spin.Finish()
+	if err == nil {
+		err = addDemoUsers(ctx, st, ds, log, os.Stdout)
+	}
 	if cerr := st.Close(); err == nil && cerr != nil {
 		err = fmt.Errorf("close store: %w", cerr)
 	}
@@ -230,6 +249,64 @@ func generateDemo(ctx context.Context, path string, opt demoOptions, log *slog.L
 		return fmt.Errorf("store demo city: %w", err)
 	}
 	log.Info("demo city stored", "path", path, "took", time.Since(t1).Round(time.Millisecond))
+	return nil
+}
+
+// ensureDemoHistory gives a stored demo city of seed its case history when
+// the store has none yet (a city stored before the history was written at
+// generation time).
+func ensureDemoHistory(ctx context.Context, path, seed string, opt demoOptions, log *slog.Logger, gate *api.Gate) error {
+	st, err := gpkg.Open(ctx, path)
+	if err != nil {
+		return fmt.Errorf("open stored city %s: %w", path, err)
+	}
+	defer st.Close()
+	if n, err := st.Meta(ctx, metaDemoCases); err != nil || n != "" {
+		return err
+	}
+	if opt.seed, err = strconv.ParseInt(seed, 10, 64); err != nil {
+		return fmt.Errorf("%s: %s %q: %w", path, metaDemoSeed, seed, err)
+	}
+	gate.SetStage("storing demo case history")
+	ds, err := st.Load(ctx)
+	if err != nil {
+		return fmt.Errorf("load stored city %s: %w", path, err)
+	}
+	return storeDemoHistory(ctx, st, ds, opt, time.Now().Truncate(time.Minute), log)
+}
+
+// storeDemoHistory writes a year of the demo city's case work, ending at
+// end (now, when the city is generated), into its case store through the bulk import, so that the command
+// page and the statistics have a history from the first request. The
+// seed gives the same cases for the same city and end; each case's
+// handling unit is the one the server's responsibility lookup names.
+func storeDemoHistory(ctx context.Context, st *gpkg.Store, ds *data.Dataset, opt demoOptions, end time.Time, log *slog.Logger) error {
+	t0 := time.Now()
+	ix, err := spatial.BuildOptions(ds, opt.index)
+	if err != nil {
+		return fmt.Errorf("demo case history: %w", err)
+	}
+	responsible := func(p orb.Point, kind data.CategoryKind, category, component string) string {
+		if r, err := ix.Responsible(p, kind, category, component); err == nil {
+			return r.Unit.Code
+		}
+		return ""
+	}
+	cs, trs, err := demo.Cases(ds, demo.CaseOptions{Seed: opt.seed, End: end, Responsible: responsible})
+	if err != nil {
+		return fmt.Errorf("demo case history: %w", err)
+	}
+	store, err := sqlitecases.New(ctx, st.DB())
+	if err != nil {
+		return fmt.Errorf("demo case history: %w", err)
+	}
+	if err := store.ImportHistory(ctx, &cases.History{Cases: cs, Transitions: trs}, cases.AppendHistory); err != nil {
+		return fmt.Errorf("demo case history: %w", err)
+	}
+	if err := st.SetMeta(ctx, metaDemoCases, strconv.Itoa(len(cs))); err != nil {
+		return fmt.Errorf("demo case history: %w", err)
+	}
+	log.Info("demo case history stored", "cases", len(cs), "transitions", len(trs), "took", time.Since(t0).Round(time.Millisecond))
 	return nil
 }
 

@@ -24,6 +24,7 @@ var commands = map[string]command{
 	"export":    {"write a layer as GeoJSON or GeoPackage", runExport},
 	"bake":      {"pre-generate vector tiles into the MBTiles store", runBake},
 	"token":     {"create, list and revoke API tokens", runToken},
+	"user":      {"add, list, disable and reset the people who sign in", runUser},
 	"backup":    {"copy the store consistently while the server runs", runBackup},
 	"restore":   {"replace the store by a backup (server stopped)", runRestore},
 	"changeset": {"check (dry run) or apply a survey changeset file", runChangeset},

@@ -14,6 +14,8 @@ import (
 
 	"citygrid/data"
 	"citygrid/data/cases"
+	"citygrid/data/cases/pgcases"
+	"citygrid/data/cases/sqlitecases"
 	"citygrid/data/gpkg"
 	"citygrid/data/gpkg/gpkgtest"
 	"citygrid/test/pgtest"
@@ -42,7 +44,7 @@ func TestMigrateStoreMovesCasesIntoPostgreSQL(t *testing.T) {
 	if err := st.Insert(ctx, gpkgtest.City()); err != nil {
 		t.Fatal(err)
 	}
-	cs, err := cases.NewSQLStore(ctx, st.DB())
+	cs, err := sqlitecases.New(ctx, st.DB())
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -84,7 +86,7 @@ func TestMigrateStoreMovesCasesIntoPostgreSQL(t *testing.T) {
 	if err := runMigrateStore(ctx, []string{"--from", dir, "--to", url, "--schema", "city_a"}); err != nil {
 		t.Fatal(err)
 	}
-	pg, err := cases.OpenPG(ctx, url, "")
+	pg, err := pgcases.Open(ctx, url, "")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -114,7 +116,7 @@ func TestMigrateStoreMovesCasesIntoPostgreSQL(t *testing.T) {
 	dir2 := t.TempDir()
 	st2, _ := gpkg.Open(ctx, filepath.Join(dir2, storeFile))
 	st2.Insert(ctx, gpkgtest.City())
-	cs2, _ := cases.NewSQLStore(ctx, st2.DB())
+	cs2, _ := sqlitecases.New(ctx, st2.DB())
 	cs2.Create(ctx, &cases.Case{Source: cases.SourceInspector, Kind: data.KindEvent, Category: "0101", Point: orb.Point{118.765, 31.995},
 		State: cases.StateReported, ReportedAt: at, UpdatedAt: at}, &cases.Transition{At: at, Action: "report", To: cases.StateReported, User: "x", Role: data.RoleInspector})
 	st2.Close()

@@ -126,6 +126,9 @@ flags:
 		if err := migrateCases(ctx, g, *from, *to); err != nil {
 			return fmt.Errorf("cases: %w", err)
 		}
+		if err := migrateAccounts(ctx, g, *to); err != nil {
+			return fmt.Errorf("accounts: %w", err)
+		}
 	} else if isPostgresURL(*from) {
 		fmt.Println("cases stay in PostgreSQL: migrate-store copies cases only from a data directory into PostgreSQL")
 	}

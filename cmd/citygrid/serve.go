@@ -14,7 +14,9 @@ import (
 	"time"
 
 	"citygrid/api"
+	"citygrid/api/city"
 	"citygrid/data"
+	"citygrid/data/cases/webhook"
 	"citygrid/data/gpkg"
 	"citygrid/data/pgstore"
 	"citygrid/spatial"
@@ -112,7 +114,7 @@ func serveCity(ctx context.Context, cfg *serverConfig, log *slog.Logger, prepare
 	log.Info("listening", "addr", ln.Addr().String())
 
 	var store data.Store
-	var handler http.Handler
+	var running *city.City
 	// The serving lock is released after the store is closed, when
 	// serveCity returns.
 	unlockServing := func() {}
@@ -128,8 +130,8 @@ func serveCity(ctx context.Context, cfg *serverConfig, log *slog.Logger, prepare
 			return err
 		}
 		defer func() { unlockServing = unlock }()
-		h, st, err := loadCity(ctx, cfg, log, gate)
-		store, handler = st, h
+		h, c, st, err := loadCity(ctx, cfg, log, gate)
+		store, running = st, c
 		if err != nil {
 			return err
 		}
@@ -152,10 +154,10 @@ func serveCity(ctx context.Context, cfg *serverConfig, log *slog.Logger, prepare
 		shutErr = fmt.Errorf("shutdown: %w", shutErr)
 		_ = srv.Close()
 	}
-	// Background writers of the API finish (within the same grace)
-	// before the store closes under them.
-	if c, ok := handler.(interface{ Close(context.Context) error }); ok {
-		if err := c.Close(sctx); err != nil && shutErr == nil {
+	// The city's background work (follower, watch, board feed, sweeps)
+	// stops within the same grace, before the store closes under it.
+	if running != nil {
+		if err := running.Close(sctx); err != nil && shutErr == nil {
 			shutErr = fmt.Errorf("shutdown: %w", err)
 		}
 	}
@@ -177,9 +179,11 @@ func serveCity(ctx context.Context, cfg *serverConfig, log *slog.Logger, prepare
 	return shutErr
 }
 
-// loadCity opens the store, loads the city, builds the spatial index and
-// the HTTP handler, logging how long each step took.
-func loadCity(ctx context.Context, cfg *serverConfig, log *slog.Logger, gate *api.Gate) (http.Handler, data.Store, error) {
+// loadCity opens the store, loads the city, opens it (city.Open: index,
+// tiles, geocoder, case workflow, background work) and builds the HTTP
+// handler over it, logging how long each step took. The city and the
+// store it returns are closed by the caller, the city first, even on error.
+func loadCity(ctx context.Context, cfg *serverConfig, log *slog.Logger, gate *api.Gate) (http.Handler, *city.City, data.Store, error) {
 	path := filepath.Join(cfg.Dir, storeFile)
 	gate.SetStage("opening store")
 	t := time.Now()
@@ -189,65 +193,62 @@ func loadCity(ctx context.Context, cfg *serverConfig, log *slog.Logger, gate *ap
 		path = redactURL(cfg.Store)
 		st, err = pgstore.Open(ctx, cfg.Store, pgstore.Options{Schema: cfg.StoreSchema})
 		if err != nil {
-			return nil, nil, fmt.Errorf("open store %s: %w", path, err)
+			return nil, nil, nil, fmt.Errorf("open store %s: %w", path, err)
 		}
 	} else if st, err = gpkg.Open(ctx, path); err != nil {
 		if werr := dirWritable(cfg.Dir); werr != nil {
 			// SQLite's error for this case ("unable to open database
 			// file") does not say why.
-			return nil, nil, fmt.Errorf("open store %s: the data directory is not writable (%v); citygrid needs to write the store's -wal and -shm files beside it: %w", path, werr, err)
+			return nil, nil, nil, fmt.Errorf("open store %s: the data directory is not writable (%v); citygrid needs to write the store's -wal and -shm files beside it: %w", path, werr, err)
 		}
-		return nil, nil, fmt.Errorf("open store %s: %w", path, err)
+		return nil, nil, nil, fmt.Errorf("open store %s: %w", path, err)
 	}
 	gate.SetStage("loading store")
 	ds, err := st.Load(ctx)
 	if err != nil {
-		return nil, st, fmt.Errorf("load store %s: %w", path, err)
+		return nil, nil, st, fmt.Errorf("load store %s: %w", path, err)
 	}
 	log.Info("store loaded", "path", path, "took", time.Since(t).Round(time.Millisecond),
 		"unit_grids", len(ds.UnitGrids), "management_grids", len(ds.ManagementGrids),
 		"components", len(ds.Components), "addresses", len(ds.Addresses), "pois", len(ds.POIs), "change_seq", ds.ChangeSeq)
+	ccfg := city.Config{
+		Store:        st,
+		Dataset:      ds,
+		IndexOptions: spatial.Options{FallbackUnit: cfg.FallbackUnit, ComponentToleranceM: cfg.ComponentToleranceM},
+		Dir:          cfg.Dir,
+		Logger:       log,
+		Deliver:      webhook.Deliver(nil),
+	}
 	if isPostgresURL(cfg.Store) {
 		rewindToBaked(ctx, cfg.Dir, st, ds, log) // keep this replica's baked tiles (serve_replica.go)
+		replicaConfig(&ccfg, st, ds, cfg, log)
 	}
 	gate.SetStage("building spatial index")
-	t = time.Now()
-	ix, err := spatial.BuildOptions(ds, spatial.Options{FallbackUnit: cfg.FallbackUnit, ComponentToleranceM: cfg.ComponentToleranceM})
+	c, err := city.Open(ctx, ccfg)
 	if err != nil {
-		return nil, st, fmt.Errorf("build spatial index: %w", err)
+		return nil, nil, st, fmt.Errorf("open city: %w", err)
 	}
-	log.Info("spatial index built", "took", time.Since(t).Round(time.Millisecond))
 	proxies, _ := cfg.trustedProxies() // validated with the configuration
 	acfg := api.Config{
-		Store:          st,
 		PrivateReads:   !cfg.PublicLookups,
 		RateLimits:     cfg.rateLimits(),
 		TrustedProxies: proxies,
-		Index:          ix,
-		Dir:            cfg.Dir,
 		Logger:         log,
 		AccessLog:      cfg.AccessLog,
 		HandlerTimeout: time.Duration(cfg.HandlerTimeout),
 		MaxBodyBytes:   cfg.MaxBodyBytes,
 		MaxBatchPoints: cfg.MaxBatchPoints,
 	}
-	if ts, ok := st.(data.TokenStore); ok {
-		acfg.Tokens = ts
+	acfg.Tokens, _ = st.(data.TokenStore)
+	if isPostgresURL(cfg.Store) && c.Workflow != nil {
+		// Replicas keep API tokens with the cases in the shared database.
+		acfg.Tokens, _ = c.Workflow.Store.(data.TokenStore)
 	}
-	if isPostgresURL(cfg.Store) {
-		cs, err := replicaConfig(ctx, &acfg, st, ds, cfg, log)
-		if cs != nil {
-			st = storeAndCases{st, cs} // closed together when serving ends
-		}
-		if err != nil {
-			return nil, st, err
-		}
-	}
-	h, err := api.New(acfg)
+	h, err := api.New(c, acfg)
 	if err != nil {
-		return nil, st, fmt.Errorf("api: %w", err)
+		return nil, c, st, fmt.Errorf("api: %w", err)
 	}
-	return h, st, nil
+	return h, c, st, nil
 }
 
 // dirWritable reports why dir cannot take new files, or nil.

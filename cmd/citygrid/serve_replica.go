@@ -2,62 +2,41 @@ package main
 
 import (
 	"context"
-	"errors"
 	"fmt"
-	"io"
 	"log/slog"
 	"net/url"
 	"os"
 	"path/filepath"
 	"time"
 
-	"citygrid/api"
+	"citygrid/api/city"
 	"citygrid/data"
-	"citygrid/data/cases"
-	"citygrid/spatial"
 	"citygrid/tiles"
 	"citygrid/tiles/mbtiles"
 )
 
-// replicaConfig makes the server a replica of a shared PostgreSQL store:
-// cases and API tokens in the same database (cases.OpenPG, returned for
-// closing), and the store's change log followed from the Seq the loaded
+// replicaConfig makes the city a replica of a shared PostgreSQL store:
+// cases and API tokens in the same database (opened by city.Open from
+// CasesURL), and the store's change log followed from the Seq the loaded
 // city reflects, woken by the store's notifications when it sends them.
-func replicaConfig(ctx context.Context, acfg *api.Config, st data.Store, ds *data.Dataset, cfg *serverConfig, log *slog.Logger) (io.Closer, error) {
-	cs, err := cases.OpenPG(ctx, cfg.Store, "")
-	if err != nil {
-		return nil, fmt.Errorf("open case store %s: %w", redactURL(cfg.Store), err)
-	}
-	acfg.Cases = cs
-	acfg.Tokens = cs
+func replicaConfig(ccfg *city.Config, st data.Store, ds *data.Dataset, cfg *serverConfig, log *slog.Logger) {
+	ccfg.CasesURL = cfg.Store
 	cl, ok := st.(data.ChangeLog)
 	if !ok {
 		log.Warn("replica: the store keeps no change log; edits made through other replicas are not followed until a restart")
-		return cs, nil
+		return
 	}
-	acfg.ChangeLog = cl
-	acfg.ChangeSeq = ds.ChangeSeq
-	acfg.FollowEvery = time.Duration(cfg.FollowEvery)
+	ccfg.ChangeLog = cl
+	ccfg.ChangeSeq = ds.ChangeSeq
+	ccfg.FollowEvery = time.Duration(cfg.FollowEvery)
 	if l, ok := st.(interface {
 		Listen(ctx context.Context, fn func(seq int64)) error
 	}); ok {
-		acfg.ChangeNotify = l.Listen
+		ccfg.ChangeNotify = l.Listen
 	} else {
 		log.Warn("replica: the store sends no change notifications; reading its change log every follow_every", "follow_every", cfg.FollowEvery.String())
 	}
 	log.Info("replica: following the store's change log", "from_seq", ds.ChangeSeq)
-	return cs, nil
-}
-
-// storeAndCases closes a replica's case store with its city store.
-type storeAndCases struct {
-	data.Store
-	cases io.Closer
-}
-
-// Close closes the case store, then the city store.
-func (s storeAndCases) Close() error {
-	return errors.Join(s.cases.Close(), s.Store.Close())
 }
 
 // redactURL hides a URL's password for logs and errors.
@@ -91,7 +70,7 @@ func rewindToBaked(ctx context.Context, dir string, st data.Store, ds *data.Data
 	if !ok {
 		return
 	}
-	path := filepath.Join(dir, api.MBTilesFile)
+	path := filepath.Join(dir, city.MBTilesFile)
 	if _, err := os.Stat(path); err != nil {
 		return
 	}
@@ -101,7 +80,7 @@ func rewindToBaked(ctx context.Context, dir string, st data.Store, ds *data.Data
 	}
 	v := r.Metadata()["data_version"]
 	r.Close()
-	j := &api.ReplicaJournal{Path: filepath.Join(dir, api.ReplicaJournalFile)}
+	j := &city.ReplicaJournal{Path: filepath.Join(dir, city.ReplicaJournalFile)}
 	seq, found := j.SeqOf(v)
 	switch {
 	case !found:
@@ -167,7 +146,7 @@ func rewind(ds *data.Dataset, changes []data.Change) (*data.Dataset, error) {
 	for i := len(changes) - 1; i >= 0; i-- {
 		ch := &changes[i]
 		switch ch.Layer {
-		case spatial.LayerComponents:
+		case data.LayerComponents:
 			if ch.Op == data.OpInsert {
 				delete(comps, ch.Code)
 				continue
@@ -180,7 +159,7 @@ func rewind(ds *data.Dataset, changes []data.Change) (*data.Dataset, error) {
 			}
 			c := *ch.BeforeComponent
 			comps[ch.Code] = &c
-		case spatial.LayerUnitGrids:
+		case data.LayerUnitGrids:
 			if ch.Op == data.OpInsert {
 				delete(grids, ch.Code)
 				continue

@@ -7,7 +7,7 @@ import (
 	"strings"
 	"testing"
 
-	"citygrid/api"
+	"citygrid/api/city"
 	"citygrid/data"
 	"citygrid/data/gpkg/gpkgtest"
 	"citygrid/tiles"
@@ -91,7 +91,7 @@ func TestRewindUndoesChangesToTheBakedData(t *testing.T) {
 // newest Seq recorded with a version (a version can come back, e.g. an edit
 // undone), and nothing for an unknown version or a missing file.
 func TestReplicaJournalFindsTheNewestSeqOfAVersion(t *testing.T) {
-	j := &api.ReplicaJournal{Path: filepath.Join(t.TempDir(), api.ReplicaJournalFile)}
+	j := &city.ReplicaJournal{Path: filepath.Join(t.TempDir(), city.ReplicaJournalFile)}
 	if _, ok := j.SeqOf("v1"); ok {
 		t.Error("a missing journal answered")
 	}
@@ -116,7 +116,7 @@ func TestReplicaJournalFindsTheNewestSeqOfAVersion(t *testing.T) {
 // TestReplicaJournalIsTrimmed: after many batches the journal keeps only
 // the newest entries (bounded file), and still finds them.
 func TestReplicaJournalIsTrimmed(t *testing.T) {
-	j := &api.ReplicaJournal{Path: filepath.Join(t.TempDir(), api.ReplicaJournalFile)}
+	j := &city.ReplicaJournal{Path: filepath.Join(t.TempDir(), city.ReplicaJournalFile)}
 	for i := int64(1); i <= 4100; i++ {
 		if err := j.Append(i, "v"+strconv.FormatInt(i, 10)); err != nil {
 			t.Fatal(err)

@@ -5,7 +5,7 @@ import (
 	"fmt"
 
 	"citygrid/data"
-	"citygrid/data/cases"
+	"citygrid/data/cases/pgcases"
 )
 
 // tokenStore is where `citygrid token` issues, lists and revokes tokens.
@@ -25,7 +25,7 @@ func openTokenStore(ctx context.Context, dir, store string) (tokenStore, error) 
 	if !isPostgresURL(store) {
 		return nil, fmt.Errorf("--store: want a postgres:// URL, got %q", redactURL(store))
 	}
-	cs, err := cases.OpenPG(ctx, store, "")
+	cs, err := pgcases.Open(ctx, store, "")
 	if err != nil {
 		return nil, fmt.Errorf("open the tokens of %s: %w", redactURL(store), err)
 	}

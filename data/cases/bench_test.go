@@ -2,7 +2,6 @@ package cases_test
 
 import (
 	"context"
-	"encoding/json"
 	"fmt"
 	"math/rand/v2"
 	"os"
@@ -13,6 +12,7 @@ import (
 
 	"citygrid/data"
 	"citygrid/data/cases"
+	"citygrid/data/cases/sqlitecases"
 	"citygrid/data/gpkg"
 
 	"github.com/paulmach/orb"
@@ -92,57 +92,43 @@ func benchTransitions(b *testing.B, stores ...cases.Store) {
 // bigStore opens (or builds once, in $CITYGRID_BENCH_DIR or the temp dir)
 // a store holding n generated cases: 200 units, 50 dispatchers, 80 % closed,
 // the rest spread over the open states with deadlines around now.
-func bigStore(b *testing.B, n int) *cases.SQLStore {
+func bigStore(b *testing.B, n int) *sqlitecases.Store {
 	ctx := context.Background()
 	dir := os.Getenv("CITYGRID_BENCH_DIR")
 	if dir == "" {
 		dir = os.TempDir()
 	}
 	path := filepath.Join(dir, fmt.Sprintf("citygrid-cases-%d.gpkg", n))
-	_, statErr := os.Stat(path)
 	g, err := gpkg.Open(ctx, path)
 	if err != nil {
 		b.Fatal(err)
 	}
 	b.Cleanup(func() { g.Close() })
-	st, err := cases.NewSQLStore(ctx, g.DB())
+	st, err := sqlitecases.New(ctx, g.DB())
 	if err != nil {
 		b.Fatal(err)
 	}
-	var have int
-	g.DB().QueryRow(`SELECT COUNT(*) FROM case_cases`).Scan(&have)
-	if statErr == nil && have == n {
+	p, err := st.List(ctx, cases.Filter{Limit: 1})
+	if err != nil {
+		b.Fatal(err)
+	}
+	if p.Total == n {
 		return st
 	}
+	if p.Total > 0 {
+		b.Fatalf("%s holds %d cases, not %d: remove it", path, p.Total, n)
+	}
 	t0 := time.Now()
-	db := g.DB()
-	db.Exec(`DELETE FROM case_transitions`)
-	db.Exec(`DELETE FROM case_cases`)
 	rng := rand.New(rand.NewPCG(1, 2))
 	now := time.Now().UTC()
-	tx, err := db.Begin()
-	if err != nil {
+	cs := make([]cases.Case, n)
+	for i := range cs {
+		cs[i] = *bigCase(rng, now, i+1)
+	}
+	if err := st.ImportHistory(ctx, &cases.History{Cases: cs}, cases.AppendHistory); err != nil {
 		b.Fatal(err)
 	}
-	ins, err := tx.Prepare(`INSERT INTO case_cases(id, number, state, kind, category, source, unit, street, community, unit_grid, dispatcher, reporter, lon, lat, reported_at, updated_at, due_at, version, doc) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`)
-	if err != nil {
-		b.Fatal(err)
-	}
-	for i := 1; i <= n; i++ {
-		c := bigCase(rng, now, i)
-		var due any
-		if c.DueAt != nil {
-			due = c.DueAt.UnixMilli()
-		}
-		doc, _ := json.Marshal(c)
-		if _, err := ins.Exec(c.ID, c.Number, c.State, c.Kind, c.Category, c.Source, c.Unit, c.Street, c.Community, c.UnitGrid, c.Dispatcher, "",
-			c.Point[0], c.Point[1], c.ReportedAt.UnixMilli(), c.UpdatedAt.UnixMilli(), due, c.Version, string(doc)); err != nil {
-			b.Fatal(err)
-		}
-	}
-	if err := tx.Commit(); err != nil {
-		b.Fatal(err)
-	}
+	db := g.DB()
 	db.Exec(`ANALYZE`)
 	b.Logf("generated %d cases in %s (%s)", n, time.Since(t0).Round(time.Second), path)
 	return st

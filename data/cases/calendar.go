@@ -73,7 +73,7 @@ func DefaultCalendar() *Calendar {
 // Compile checks the calendar and prepares it for arithmetic; every
 // problem is a *data.ValidationError naming the field.
 func (c *Calendar) Compile() error {
-	loc := chinaTZ
+	loc := ChinaTime
 	if c.TimeZone != "" && c.TimeZone != "Asia/Shanghai" {
 		l, err := time.LoadLocation(c.TimeZone)
 		if err != nil {
@@ -316,3 +316,7 @@ func (c *Calendar) Used(l Limit, start, now time.Time, pauses []Pause) time.Dura
 	}
 	return used
 }
+
+// ChinaTime is UTC+8, the time of case numbers and of the default
+// calendar (China keeps no daylight saving time).
+var ChinaTime = time.FixedZone("CST", 8*3600)

@@ -14,6 +14,7 @@ import (
 
 	"citygrid/data"
 	"citygrid/data/cases"
+	"citygrid/data/cases/sqlitecases"
 	"citygrid/data/gpkg"
 
 	"github.com/paulmach/orb"
@@ -52,7 +53,7 @@ var fuzzService = sync.OnceValues(func() (*cases.Service, error) {
 	if err != nil {
 		return nil, err
 	}
-	st, err := cases.NewSQLStore(context.Background(), g.DB())
+	st, err := sqlitecases.New(context.Background(), g.DB())
 	if err != nil {
 		return nil, err
 	}

@@ -1,11 +1,10 @@
 package cases
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
-	"net/http"
 	"time"
 )
 
@@ -29,13 +28,24 @@ const (
 	NotifyOverdue = "overdue"
 )
 
+// Deliver posts one notification's JSON body to the webhook at url and
+// returns the HTTP status the receiver answered. It is the notifier's one
+// port to the network, so that the case engine does no transport of its
+// own: package data/cases/webhook delivers over HTTP.
+type Deliver func(ctx context.Context, url string, body []byte) (status int, err error)
+
+// errNoDelivery: a notifier was asked to notify without a way to deliver.
+var errNoDelivery = errors.New("no webhook delivery configured")
+
 // Notifier posts due-soon and overdue notifications to a webhook, at most
 // once per case, kind and deadline (recorded in the store), retrying a
 // failed delivery with exponential backoff, a bounded number of times.
 type Notifier struct {
 	Service *Service
 	Store   ServerStore
-	Client  *http.Client
+	// Deliver sends one notification (webhook.Deliver over HTTP); nil
+	// fails every delivery.
+	Deliver Deliver
 	// Attempts per notification (default 5) and the first retry delay
 	// (default 1 s, doubled each time, at most 1 min).
 	Attempts  int
@@ -160,6 +170,9 @@ type NotificationClaimer interface {
 	ReleaseNotification(ctx context.Context, caseID int64, kind string, dueAt time.Time) error
 }
 
+// statusTooManyRequests is HTTP 429: the receiver asks to be retried later.
+const statusTooManyRequests = 429
+
 // post sends one notification, retrying with backoff.
 func (n *Notifier) post(ctx context.Context, url string, body Notification) error {
 	b, _ := json.Marshal(body)
@@ -171,9 +184,8 @@ func (n *Notifier) post(ctx context.Context, url string, body Notification) erro
 	if delay <= 0 {
 		delay = time.Second
 	}
-	client := n.Client
-	if client == nil {
-		client = &http.Client{Timeout: 10 * time.Second}
+	if n.Deliver == nil {
+		return fmt.Errorf("notify case %d: %w", body.CaseID, errNoDelivery)
 	}
 	sleep := n.Sleep
 	if sleep == nil {
@@ -196,21 +208,14 @@ func (n *Notifier) post(ctx context.Context, url string, body Notification) erro
 			}
 			delay = min(delay*2, time.Minute)
 		}
-		var req *http.Request
-		req, err = http.NewRequestWithContext(ctx, http.MethodPost, url, bytes.NewReader(b))
-		if err != nil {
-			return fmt.Errorf("notify case %d: %w", body.CaseID, err)
-		}
-		req.Header.Set("Content-Type", "application/json")
-		var resp *http.Response
-		resp, err = client.Do(req)
+		var status int
+		status, err = n.Deliver(ctx, url, b)
 		if err == nil {
-			resp.Body.Close()
-			if resp.StatusCode < 300 {
+			if status < 300 {
 				return nil
 			}
-			err = fmt.Errorf("webhook answered %s", resp.Status)
-			if resp.StatusCode < 500 && resp.StatusCode != http.StatusTooManyRequests {
+			err = fmt.Errorf("webhook answered %d", status)
+			if status < 500 && status != statusTooManyRequests {
 				break // the receiver refuses it: retrying will not help
 			}
 		}

@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"citygrid/data/cases"
+	"citygrid/data/cases/webhook"
 )
 
 func TestNotifierRetriesWithBackoffOnce(t *testing.T) {
@@ -40,7 +41,7 @@ func testNotifier(t *testing.T, svc *cases.Service, ck *clock) {
 	}))
 	defer srv.Close()
 	var delays []time.Duration
-	n := &cases.Notifier{Service: svc, Store: st, Attempts: 4, BaseDelay: time.Second,
+	n := &cases.Notifier{Service: svc, Store: st, Deliver: webhook.Deliver(nil), Attempts: 4, BaseDelay: time.Second,
 		Sleep: func(_ context.Context, d time.Duration) error { delays = append(delays, d); return nil }}
 	sent, err := n.Sweep(context.Background(), srv.URL, ck.now())
 	if err != nil || sent != 2 {
@@ -67,7 +68,7 @@ func testNotifier(t *testing.T, svc *cases.Service, ck *clock) {
 	reach(t, svc, cases.StateDispatched)
 	ck.t = at(3, 20, 10, 0)
 	delays = nil
-	n2 := &cases.Notifier{Service: svc, Store: st, Attempts: 3, BaseDelay: time.Second, Sleep: n.Sleep}
+	n2 := &cases.Notifier{Service: svc, Store: st, Deliver: webhook.Deliver(nil), Attempts: 3, BaseDelay: time.Second, Sleep: n.Sleep}
 	n2.Sleep = func(_ context.Context, d time.Duration) error { delays = append(delays, d); return nil }
 	if _, err := n2.Sweep(context.Background(), bad.URL, ck.now()); err == nil {
 		t.Fatal("no error from a failing webhook")

@@ -11,7 +11,7 @@ import (
 
 // BenchmarkPGQueueListing200k lists the work queues of
 // BenchmarkQueueListing1M (50 rows and the total) from a PostgreSQL store
-// of 200,000 of bigStore's cases (bulk-loaded with ImportCases, then
+// of 200,000 of bigStore's cases (bulk-loaded with ImportHistory, then
 // ANALYZE). 200k, not 1M: the load shares the machine's cores.
 //
 // Run it on a server with synchronous_commit on (the default): with it off
@@ -33,7 +33,7 @@ func BenchmarkPGQueueListing200k(b *testing.B) {
 		cs[i] = *bigCase(rng, now, i+1)
 	}
 	t0 := time.Now()
-	if err := st.ImportCases(ctx, cs, nil); err != nil {
+	if err := st.ImportHistory(ctx, &cases.History{Cases: cs}, cases.AppendHistory); err != nil {
 		b.Fatal(err)
 	}
 	if err := st.Analyze(ctx); err != nil {

@@ -5,7 +5,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"math"
 	"slices"
 	"strings"
 	"sync"
@@ -34,12 +33,9 @@ type Candidate struct {
 	Why  string `json:"why"`
 }
 
-// Step is one step of a responsibility reason chain.
-type Step struct {
-	Rule    string `json:"rule"`
-	Decided bool   `json:"decided"`
-	Detail  string `json:"detail"`
-}
+// Step is one step of a responsibility reason chain, as the spatial
+// responsibility lookup gives it.
+type Step = data.Reason
 
 // Decision is the responsible unit the Resolver found.
 type Decision struct {
@@ -328,7 +324,7 @@ func (s *Service) findDuplicate(ctx context.Context, c *Case, set *Settings) (*C
 			if o.DuplicateOf != 0 || o.State == StateSuspended {
 				continue
 			}
-			if Distance(o.Point, c.Point) <= set.DuplicateRadiusM && (best == nil || o.ID < best.ID) {
+			if data.HaversineM(o.Point, c.Point) <= set.DuplicateRadiusM && (best == nil || o.ID < best.ID) {
 				best = o
 			}
 		}
@@ -337,16 +333,6 @@ func (s *Service) findDuplicate(ctx context.Context, c *Case, set *Settings) (*C
 		}
 	}
 	return best, nil
-}
-
-// Distance is the great-circle distance in metres (haversine, mean radius).
-func Distance(a, b orb.Point) float64 {
-	const r = 6371008.8
-	la1, la2 := a[1]*math.Pi/180, b[1]*math.Pi/180
-	dla := la2 - la1
-	dlo := (b[0] - a[0]) * math.Pi / 180
-	h := math.Sin(dla/2)*math.Sin(dla/2) + math.Cos(la1)*math.Cos(la2)*math.Sin(dlo/2)*math.Sin(dlo/2)
-	return 2 * r * math.Asin(math.Min(1, math.Sqrt(h)))
 }
 
 // ActionRequest is one action on a case.

@@ -12,6 +12,8 @@ import (
 
 	"citygrid/data"
 	"citygrid/data/cases"
+	"citygrid/data/cases/casestest"
+	"citygrid/data/cases/sqlitecases"
 
 	"github.com/paulmach/orb"
 )
@@ -52,6 +54,9 @@ type clock struct {
 
 func (c *clock) now() time.Time          { c.mu.Lock(); defer c.mu.Unlock(); return c.t }
 func (c *clock) advance(d time.Duration) { c.mu.Lock(); c.t = c.t.Add(d); c.mu.Unlock() }
+
+// openStore opens the SQLite case store of a fresh GeoPackage file.
+func openStore(t testing.TB) *sqlitecases.Store { return casestest.OpenSQLite(t) }
 
 func newService(t testing.TB) (*cases.Service, *clock) {
 	st := openStore(t)

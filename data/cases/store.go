@@ -150,8 +150,8 @@ type ConfigDoc struct {
 
 // ServerStore is a Store with everything the API server keeps next to the
 // cases: attachments, versioned configuration documents, the record of
-// sent notifications and the transition feed. SQLStore (SQLite, in the
-// GeoPackage) and PGStore (PostgreSQL, shared by replicas) implement it;
+// sent notifications and the transition feed. sqlitecases.Store (SQLite, in the
+// GeoPackage) and pgcases.Store (PostgreSQL, shared by replicas) implement it;
 // data/cases/casestest runs one suite against both.
 type ServerStore interface {
 	Store
@@ -185,7 +185,7 @@ type RemoteFollower interface {
 	// for every case write committed by another process: the case as
 	// stored when read and the transition that write recorded. It returns
 	// when ctx ends (nil), or with an error when the connection is lost
-	// or another process wrote in bulk (PGStore: ErrReload): the caller
+	// or another process wrote in bulk (pgcases: ErrReload): the caller
 	// reloads what it shows and calls again.
 	ListenRemote(ctx context.Context, fn func(c *Case, t *Transition)) error
 }
@@ -201,7 +201,7 @@ type ConfigFollower interface {
 }
 
 // AttachmentContent is a case store that keeps the attachments' bytes
-// itself (PGStore: replicas share no disk, so a photo uploaded through one
+// itself (pgcases: replicas share no disk, so a photo uploaded through one
 // must be served by every other). The server then writes no upload file.
 type AttachmentContent interface {
 	// AddAttachmentContent records a and its bytes in one statement and
@@ -211,3 +211,20 @@ type AttachmentContent interface {
 	// stored name; data.ErrNotFound when the store does not hold them.
 	AttachmentContent(ctx context.Context, caseID int64, name string) ([]byte, error)
 }
+
+// VersionError is a configuration write against a version that is not
+// current; it wraps data.ErrPrecondition.
+type VersionError struct {
+	Name    string
+	Current int64
+}
+
+func (e *VersionError) Error() string {
+	return fmt.Sprintf("config %s: version %d is current", e.Name, e.Current)
+}
+
+// Unwrap makes errors.Is(err, data.ErrPrecondition) true.
+func (e *VersionError) Unwrap() error { return data.ErrPrecondition }
+
+// ErrorDetails names the current version.
+func (e *VersionError) ErrorDetails() any { return map[string]any{"version": e.Current} }

@@ -12,28 +12,30 @@
 package geoio
 
 import (
+	"citygrid/data"
 	"fmt"
 	"sort"
 	"strings"
 )
 
-// Layer names a layer of a city; the names are the store's table names.
+// Layer names a layer of a city; the names are the store's table names
+// (the vocabulary of data.LayerComponents and the others).
 type Layer string
 
 // The layers.
 const (
-	Districts       Layer = "districts"
-	Streets         Layer = "streets"
-	Communities     Layer = "communities"
-	UnitGrids       Layer = "unit_grids"
-	ManagementGrids Layer = "management_grids"
-	Components      Layer = "components"
-	Roads           Layer = "roads"
-	Addresses       Layer = "addresses"
-	POIs            Layer = "pois"
-	Departments     Layer = "departments"
-	Categories      Layer = "categories"
-	Rules           Layer = "rules"
+	Districts       Layer = data.LayerDistricts
+	Streets         Layer = data.LayerStreets
+	Communities     Layer = data.LayerCommunities
+	UnitGrids       Layer = data.LayerUnitGrids
+	ManagementGrids Layer = data.LayerManagementGrids
+	Components      Layer = data.LayerComponents
+	Roads           Layer = data.LayerRoads
+	Addresses       Layer = data.LayerAddresses
+	POIs            Layer = data.LayerPOIs
+	Departments     Layer = data.LayerDepartments
+	Categories      Layer = data.LayerCategories
+	Rules           Layer = data.LayerRules
 	// All is the whole city: GeoJSON features say their layer in a "layer"
 	// property, a GeoPackage has one table per layer.
 	All Layer = "all"

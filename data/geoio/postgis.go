@@ -78,7 +78,7 @@ BEGIN;
 		if t.geomType != "" {
 			pw.printf(",\n  mvt_id bigint NOT NULL,\n  geom geometry(%s, %d) NOT NULL,\n  geom_3857 geometry(%s, 3857) GENERATED ALWAYS AS (ST_Transform(geom, 3857)) STORED",
 				t.geomType, PostGISSRID, t.geomType)
-			if t.name == "components" {
+			if t.name == data.LayerComponents {
 				pw.printf(",\n  geog geography GENERATED ALWAYS AS (geom::geography) STORED")
 			}
 		}

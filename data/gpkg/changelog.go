@@ -79,17 +79,7 @@ func historyRows(rows *sql.Rows) ([]data.HistoryEntry, error) {
 		if h.At, err = parseTimestamp([]byte(at)); err != nil {
 			return nil, err
 		}
-		switch h.Layer {
-		case layerComponents:
-			if h.BeforeComponent, err = parseComponentJSON(before); err == nil {
-				h.AfterComponent, err = parseComponentJSON(after)
-			}
-		case layerUnitGrids:
-			if h.BeforeUnitGrid, err = parseUnitGridJSON(before); err == nil {
-				h.AfterUnitGrid, err = parseUnitGridJSON(after)
-			}
-		}
-		if err != nil {
+		if err := h.DecodeDocs(nullBytes(before), nullBytes(after)); err != nil {
 			return nil, err
 		}
 		out = append(out, h)

@@ -5,8 +5,6 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
-	"sort"
-	"strconv"
 	"sync"
 	"time"
 
@@ -16,12 +14,6 @@ import (
 )
 
 var _ data.Editor = (*Store)(nil)
-
-// Layers the history records.
-const (
-	layerComponents = "components"
-	layerUnitGrids  = "unit_grids"
-)
 
 // migrateV3 adds the edit history and the survey changesets. They are
 // citygrid tables, not GeoPackage layers (GIS clients list only the city's
@@ -143,7 +135,7 @@ func (s *Store) write(ctx context.Context, m data.EditMeta, changeset string, fn
 	if err := tx.Commit(); err != nil {
 		return nil, WriteError(fmt.Errorf("commit: %w", err))
 	}
-	if et.touched[layerUnitGrids] {
+	if et.touched[data.LayerUnitGrids] {
 		s.dropReference()
 	}
 	return et.changes, nil
@@ -192,7 +184,7 @@ func (e *editTx) exec(q string, args ...any) error {
 
 func (e *editTx) grow(table string, g orb.Geometry) {
 	e.touched[table] = true
-	if table != layerComponents || g == nil {
+	if table != data.LayerComponents || g == nil {
 		return
 	}
 	b := g.Bound()
@@ -228,14 +220,14 @@ func (e *editTx) record(c data.Change) error {
 	var before, after []byte
 	var err error
 	switch c.Layer {
-	case layerComponents:
+	case data.LayerComponents:
 		if before, err = componentJSON(c.BeforeComponent); err != nil {
 			return err
 		}
 		if after, err = componentJSON(c.AfterComponent); err != nil {
 			return err
 		}
-	case layerUnitGrids:
+	case data.LayerUnitGrids:
 		if before, err = unitGridJSON(c.BeforeUnitGrid); err != nil {
 			return err
 		}
@@ -262,7 +254,7 @@ func nullText(b []byte) any {
 }
 
 // stored reads one component inside the transaction.
-func (e *editTx) stored(code string) (*data.Component, error) {
+func (e *editTx) StoredComponent(code string) (*data.Component, error) {
 	l := loader{tx: e.tx, intern: map[string]string{}}
 	var out *data.Component
 	err := l.scanComponents(e.ctx, `WHERE code = ?`, []any{code}, func(c *data.Component) {
@@ -273,7 +265,7 @@ func (e *editTx) stored(code string) (*data.Component, error) {
 }
 
 // lastVersion is the highest version code ever had (0: never stored).
-func (e *editTx) lastVersion(code string) (int64, error) {
+func (e *editTx) LastVersion(code string) (int64, error) {
 	st, err := e.stmt(`SELECT coalesce(max(version), 0) FROM citygrid_history WHERE layer = 'components' AND code = ?`)
 	if err != nil {
 		return 0, err
@@ -283,37 +275,24 @@ func (e *editTx) lastVersion(code string) (int64, error) {
 	return v, err
 }
 
-// nextCode assigns the next free sequence of county+category, counting
-// codes that were deleted too, so a code is never reused.
+// nextCode assigns the next free sequence of county+category (see
+// data.NextComponentCode), counting codes that were deleted too.
 func (e *editTx) nextCode(county, category string, taken map[string]int) (string, error) {
-	prefix := county + category
-	if n, ok := taken[prefix]; ok {
-		taken[prefix] = n + 1
-		return data.ComponentCode(county, category, n+1), nil
-	}
-	lo, hi := prefix+"000000", prefix+"999999"
-	var a, b sql.NullString
-	if err := e.tx.QueryRowContext(e.ctx, `SELECT max(code) FROM components WHERE code BETWEEN ? AND ?`, lo, hi).Scan(&a); err != nil {
-		return "", err
-	}
-	if err := e.tx.QueryRowContext(e.ctx, `SELECT max(code) FROM citygrid_history WHERE layer = 'components' AND code BETWEEN ? AND ?`, lo, hi).Scan(&b); err != nil {
-		return "", err
-	}
-	last := max(a.String, b.String)
-	n := 0
-	if last != "" {
-		n, _ = strconv.Atoi(last[len(prefix):])
-	}
-	if n >= 999999 {
-		return "", &data.ValidationError{Field: "code", Reason: fmt.Sprintf("every sequence of %s is used", prefix)}
-	}
-	taken[prefix] = n + 1
-	return data.ComponentCode(county, category, n+1), nil
+	return data.NextComponentCode(county, category, taken, func(lo, hi string) (string, error) {
+		var a, b sql.NullString
+		if err := e.tx.QueryRowContext(e.ctx, `SELECT max(code) FROM components WHERE code BETWEEN ? AND ?`, lo, hi).Scan(&a); err != nil {
+			return "", err
+		}
+		if err := e.tx.QueryRowContext(e.ctx, `SELECT max(code) FROM citygrid_history WHERE layer = 'components' AND code BETWEEN ? AND ?`, lo, hi).Scan(&b); err != nil {
+			return "", err
+		}
+		return max(a.String, b.String), nil
+	})
 }
 
-// prepare derives what the store owns (unit grid, code, change time) and
+// Prepare derives what the store owns (unit grid, code, change time) and
 // checks the component. where names it in errors.
-func (e *editTx) prepare(c *data.Component, where string, taken map[string]int) error {
+func (e *editTx) Prepare(c *data.Component, where string, taken map[string]int) error {
 	return e.ref.Prepare(c, where, e.at, func(county, category string) (string, error) {
 		return e.nextCode(county, category, taken)
 	})
@@ -330,119 +309,54 @@ func componentArgs(c *data.Component) []any {
 		formatDate(c.SurveyDate), formatTimestamp(c.ChangedAt), c.Version, c.Note}
 }
 
-func (e *editTx) insertComponent(c *data.Component) error {
+func (e *editTx) InsertComponent(c *data.Component) error {
 	if err := e.exec(`INSERT INTO components (`+componentColumns+`) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`, componentArgs(c)...); err != nil {
 		if isConstraint(err) {
 			return fmt.Errorf("component %s is already stored: %w", c.Code, data.ErrConflict)
 		}
 		return WriteError(err)
 	}
-	e.grow(layerComponents, c.Geometry)
-	return e.record(data.Change{Layer: layerComponents, Op: data.OpInsert, Code: c.Code, Version: c.Version, AfterComponent: c})
+	e.grow(data.LayerComponents, c.Geometry)
+	return e.record(data.Change{Layer: data.LayerComponents, Op: data.OpInsert, Code: c.Code, Version: c.Version, AfterComponent: c})
 }
 
-func (e *editTx) updateComponent(before, c *data.Component) error {
+func (e *editTx) UpdateComponent(before, c *data.Component) error {
 	args := componentArgs(c)
 	if err := e.exec(`UPDATE components SET geom = ?, code = ?, category = ?, name = ?, department = ?, owner = ?, maintainer = ?,
 		status = ?, unit_grid = ?, survey_date = ?, changed_at = ?, version = ?, note = ? WHERE code = ?`, append(args, before.Code)...); err != nil {
 		return WriteError(err)
 	}
-	e.grow(layerComponents, c.Geometry)
-	return e.record(data.Change{Layer: layerComponents, Op: data.OpUpdate, Code: c.Code, Version: c.Version, BeforeComponent: before, AfterComponent: c})
+	e.grow(data.LayerComponents, c.Geometry)
+	return e.record(data.Change{Layer: data.LayerComponents, Op: data.OpUpdate, Code: c.Code, Version: c.Version, BeforeComponent: before, AfterComponent: c})
 }
 
-func (e *editTx) deleteComponent(before *data.Component) error {
+func (e *editTx) DeleteComponent(before *data.Component) error {
 	if err := e.exec(`DELETE FROM components WHERE code = ?`, before.Code); err != nil {
 		return WriteError(err)
 	}
-	e.grow(layerComponents, nil)
-	return e.record(data.Change{Layer: layerComponents, Op: data.OpDelete, Code: before.Code, Version: before.Version, BeforeComponent: before})
-}
-
-// check compares the stored version with the expected one.
-func check(code string, cur *data.Component, expected int64) error {
-	if cur == nil {
-		if expected != data.AnyVersion {
-			return &data.PreconditionError{Layer: layerComponents, Code: code, Expected: expected}
-		}
-		return fmt.Errorf("component %s: %w", code, data.ErrNotFound)
-	}
-	if expected != data.AnyVersion && cur.Version != expected {
-		return &data.PreconditionError{Layer: layerComponents, Code: code, Expected: expected, Current: cur.Version, Exists: true}
-	}
-	return nil
+	e.grow(data.LayerComponents, nil)
+	return e.record(data.Change{Layer: data.LayerComponents, Op: data.OpDelete, Code: before.Code, Version: before.Version, BeforeComponent: before})
 }
 
 // CreateComponent stores a new component (see data.Editor).
 func (s *Store) CreateComponent(ctx context.Context, c data.Component, m data.EditMeta) ([]data.Change, error) {
-	return s.write(ctx, m, "", func(e *editTx) error {
-		if err := e.prepare(&c, "", map[string]int{}); err != nil {
-			return err
-		}
-		cur, err := e.stored(c.Code)
-		if err != nil {
-			return err
-		}
-		if cur != nil {
-			return fmt.Errorf("component %s is already stored (version %d): %w", c.Code, cur.Version, data.ErrConflict)
-		}
-		last, err := e.lastVersion(c.Code)
-		if err != nil {
-			return err
-		}
-		c.Version = last + 1
-		return e.insertComponent(&c)
-	})
+	return s.write(ctx, m, "", func(e *editTx) error { return data.CreateComponentIn(e, c) })
 }
 
 // UpdateComponent replaces a stored component (see data.Editor).
 func (s *Store) UpdateComponent(ctx context.Context, c data.Component, expected int64, m data.EditMeta) ([]data.Change, error) {
-	return s.PatchComponent(ctx, c.Code, expected, func(cur *data.Component) error {
-		code := cur.Code
-		*cur = c
-		cur.Code = code
-		return nil
-	}, m)
+	return s.PatchComponent(ctx, c.Code, expected, data.ReplaceComponent(c), m)
 }
 
 // PatchComponent changes a stored component in one transaction (see
 // data.Editor). The code cannot change.
 func (s *Store) PatchComponent(ctx context.Context, code string, expected int64, patch func(*data.Component) error, m data.EditMeta) ([]data.Change, error) {
-	return s.write(ctx, m, "", func(e *editTx) error {
-		cur, err := e.stored(code)
-		if err != nil {
-			return err
-		}
-		if err := check(code, cur, expected); err != nil {
-			return err
-		}
-		next := *cur
-		if err := patch(&next); err != nil {
-			return err
-		}
-		if next.Code != code {
-			return data.ValidationErrors{{Field: "code", Reason: fmt.Sprintf("is %s in the body but %s in the path; a code cannot change", next.Code, code)}}
-		}
-		if err := e.prepare(&next, "", nil); err != nil {
-			return err
-		}
-		next.Version = cur.Version + 1
-		return e.updateComponent(cur, &next)
-	})
+	return s.write(ctx, m, "", func(e *editTx) error { return data.PatchComponentIn(e, code, expected, patch) })
 }
 
 // DeleteComponent removes a stored component (see data.Editor).
 func (s *Store) DeleteComponent(ctx context.Context, code string, expected int64, m data.EditMeta) ([]data.Change, error) {
-	return s.write(ctx, m, "", func(e *editTx) error {
-		cur, err := e.stored(code)
-		if err != nil {
-			return err
-		}
-		if err := check(code, cur, expected); err != nil {
-			return err
-		}
-		return e.deleteComponent(cur)
-	})
+	return s.write(ctx, m, "", func(e *editTx) error { return data.DeleteComponentIn(e, code, expected) })
 }
 
 // History lists the changes of one feature, oldest first.
@@ -457,7 +371,7 @@ func (s *Store) History(ctx context.Context, layer, code string) ([]data.History
 		return nil, fmt.Errorf("history of %s %s: %w", layer, code, err)
 	}
 	if len(out) == 0 {
-		if layer == layerComponents {
+		if layer == data.LayerComponents {
 			if _, err := s.Component(ctx, code); err != nil {
 				return nil, err
 			}
@@ -502,67 +416,35 @@ func (s *Store) ScanComponents(ctx context.Context, after, unitGrid, category st
 	return err
 }
 
-// ComponentsAsOf reads the component layer as it was at t: the current
-// components, with every component changed after t put back as it was
-// before its first change after t. Features imported (not edited) count as
-// present since the store began.
-func (s *Store) ComponentsAsOf(ctx context.Context, t time.Time) ([]data.Component, error) {
-	return s.asOf(ctx, t, "")
-}
-
-// ComponentAsOf reads one component as it was at t.
-func (s *Store) ComponentAsOf(ctx context.Context, code string, t time.Time) (data.Component, error) {
-	cs, err := s.asOf(ctx, t, code)
-	if err != nil {
-		return data.Component{}, err
-	}
-	if len(cs) == 0 {
-		return data.Component{}, fmt.Errorf("component %s as of %s: %w", code, t.UTC().Format(time.RFC3339), data.ErrNotFound)
-	}
-	return cs[0], nil
-}
-
+// asOf reads the component layer (or only code) as it was at t (see
+// data.AsOf).
 func (s *Store) asOf(ctx context.Context, t time.Time, code string) ([]data.Component, error) {
 	tx, err := s.db.BeginTx(ctx, &sql.TxOptions{ReadOnly: true})
 	if err != nil {
 		return nil, err
 	}
 	defer tx.Rollback()
-	before, err := firstBefore(ctx, tx, "components", code, t)
+	before, err := firstBefore(ctx, tx, data.LayerComponents, code, t)
 	if err != nil {
 		return nil, fmt.Errorf("as of %s: %w", t, err)
 	}
 	then := make(map[string]*data.Component, len(before))
 	for c, doc := range before {
-		bc, err := parseComponentJSON(doc)
-		if err != nil {
+		if then[c], err = parseComponentJSON(doc); err != nil {
 			return nil, err
 		}
-		then[c] = bc
 	}
 	l := loader{tx: tx, intern: map[string]string{}}
-	var out []data.Component
 	tail, targs := `ORDER BY code`, []any(nil)
 	if code != "" {
 		tail, targs = `WHERE code = ?`, []any{code}
 	}
-	err = l.scanComponents(ctx, tail, targs, func(c *data.Component) {
-		if _, changed := then[c.Code]; changed {
-			return
-		}
-		out = append(out, *c)
+	return data.FeaturesAsOf(then, componentCode, func(keep func(*data.Component)) error {
+		return l.scanComponents(ctx, tail, targs, keep)
 	})
-	if err != nil {
-		return nil, err
-	}
-	for _, c := range then {
-		if c != nil {
-			out = append(out, *c)
-		}
-	}
-	sort.Slice(out, func(i, j int) bool { return out[i].Code < out[j].Code })
-	return out, nil
 }
+
+func componentCode(c *data.Component) string { return c.Code }
 
 // The history documents (data.MarshalComponentDoc and friends); NULL
 // columns are the side of an insert or delete without a feature.
@@ -572,15 +454,17 @@ var (
 )
 
 func parseComponentJSON(s sql.NullString) (*data.Component, error) {
-	if !s.Valid {
-		return nil, nil
-	}
-	return data.UnmarshalComponentDoc([]byte(s.String))
+	return data.UnmarshalComponentDoc(nullBytes(s))
 }
 
 func parseUnitGridJSON(s sql.NullString) (*data.UnitGrid, error) {
+	return data.UnmarshalUnitGridDoc(nullBytes(s))
+}
+
+// nullBytes is a nullable text column as a document: nil for NULL.
+func nullBytes(s sql.NullString) []byte {
 	if !s.Valid {
-		return nil, nil
+		return nil
 	}
-	return data.UnmarshalUnitGridDoc([]byte(s.String))
+	return []byte(s.String)
 }

@@ -4,7 +4,6 @@ import (
 	"context"
 	"database/sql"
 	"fmt"
-	"sort"
 	"time"
 
 	"citygrid/data"
@@ -12,36 +11,15 @@ import (
 
 var _ data.UnitGridHistory = (*Store)(nil)
 
-// UnitGridsAsOf reads the unit-grid layer as it was at t: the current
-// grids, with every grid changed after t (split, merged, or created by a
-// split or merge) put back as it was before its first change after t —
-// retired grids come back, grids created since are left out. Grids
-// imported (not edited) count as present since the store began. The
-// answer is in code order.
-func (s *Store) UnitGridsAsOf(ctx context.Context, t time.Time) ([]data.UnitGrid, error) {
-	return s.gridsAsOf(ctx, t, "")
-}
-
-// UnitGridAsOf reads one unit grid as it was at t (ErrNotFound when it
-// did not exist then).
-func (s *Store) UnitGridAsOf(ctx context.Context, code string, t time.Time) (data.UnitGrid, error) {
-	gs, err := s.gridsAsOf(ctx, t, code)
-	if err != nil {
-		return data.UnitGrid{}, err
-	}
-	if len(gs) == 0 {
-		return data.UnitGrid{}, fmt.Errorf("unit grid %s as of %s: %w", code, t.UTC().Format(time.RFC3339), data.ErrNotFound)
-	}
-	return gs[0], nil
-}
-
+// gridsAsOf reads the unit-grid layer (or only code) as it was at t (see
+// data.AsOf).
 func (s *Store) gridsAsOf(ctx context.Context, t time.Time, code string) ([]data.UnitGrid, error) {
 	tx, err := s.db.BeginTx(ctx, &sql.TxOptions{ReadOnly: true})
 	if err != nil {
 		return nil, err
 	}
 	defer tx.Rollback()
-	before, err := firstBefore(ctx, tx, "unit_grids", code, t)
+	before, err := firstBefore(ctx, tx, data.LayerUnitGrids, code, t)
 	if err != nil {
 		return nil, fmt.Errorf("unit grids as of %s: %w", t.UTC().Format(time.RFC3339), err)
 	}
@@ -58,20 +36,14 @@ func (s *Store) gridsAsOf(ctx context.Context, t time.Time, code string) ([]data
 	if err := l.unitGrids(ctx, &now); err != nil {
 		return nil, fmt.Errorf("unit grids as of %s: %w", t.UTC().Format(time.RFC3339), err)
 	}
-	var out []data.UnitGrid
-	for _, g := range now.UnitGrids {
-		if _, changed := then[g.Code]; changed || (code != "" && g.Code != code) {
-			continue
+	return data.FeaturesAsOf(then, gridCode, func(keep func(*data.UnitGrid)) error {
+		for i := range now.UnitGrids {
+			if code == "" || now.UnitGrids[i].Code == code {
+				keep(&now.UnitGrids[i])
+			}
 		}
-		out = append(out, g)
-	}
-	for _, g := range then {
-		if g != nil {
-			out = append(out, *g)
-		}
-	}
-	sort.Slice(out, func(i, j int) bool { return out[i].Code < out[j].Code })
-	return out, nil
+		return nil
+	})
 }
 
 // firstBefore reads, for every feature of layer (or only code, when not
@@ -102,3 +74,5 @@ func firstBefore(ctx context.Context, tx *sql.Tx, layer, code string, t time.Tim
 	}
 	return out, rows.Err()
 }
+
+func gridCode(g *data.UnitGrid) string { return g.Code }

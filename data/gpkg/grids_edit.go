@@ -4,7 +4,6 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
-	"strconv"
 
 	"github.com/paulmach/orb"
 
@@ -47,33 +46,25 @@ func (e *editTx) UnitGrid(code string) (*data.UnitGrid, error) {
 	return g, nil
 }
 
-// LastGridSequence is the highest sequence a unit grid of the community
-// ever had, stored or retired.
-func (e *editTx) LastGridSequence(community string) (int, error) {
+// LastGridCode is the largest code a unit grid of the community ever
+// had, stored or retired.
+func (e *editTx) LastGridCode(community string) (string, error) {
 	var a, b string
 	if err := e.tx.QueryRowContext(e.ctx, `SELECT coalesce(max(code), '') FROM unit_grids WHERE community = ?`, community).Scan(&a); err != nil {
-		return 0, err
+		return "", err
 	}
 	if err := e.tx.QueryRowContext(e.ctx, `SELECT coalesce(max(code), '') FROM citygrid_history WHERE layer = 'unit_grids' AND code LIKE ? || '%'`, community).Scan(&b); err != nil {
-		return 0, err
+		return "", err
 	}
-	last := max(a, b)
-	if len(last) <= len(community) {
-		return 0, nil
-	}
-	n, err := strconv.Atoi(last[len(community):])
-	if err != nil {
-		return 0, fmt.Errorf("unit grid code %s: %w", last, err)
-	}
-	return n, nil
+	return max(a, b), nil
 }
 
 func (e *editTx) DeleteUnitGrid(g *data.UnitGrid) error {
 	if err := e.exec(`DELETE FROM unit_grids WHERE code = ?`, g.Code); err != nil {
 		return WriteError(err)
 	}
-	e.touched[layerUnitGrids] = true
-	return e.record(data.Change{Layer: layerUnitGrids, Op: data.OpDelete, Code: g.Code, Version: 1, BeforeUnitGrid: g})
+	e.touched[data.LayerUnitGrids] = true
+	return e.record(data.Change{Layer: data.LayerUnitGrids, Op: data.OpDelete, Code: g.Code, Version: 1, BeforeUnitGrid: g})
 }
 
 func (e *editTx) InsertUnitGrid(g *data.UnitGrid) error {
@@ -84,17 +75,13 @@ func (e *editTx) InsertUnitGrid(g *data.UnitGrid) error {
 		}
 		return WriteError(err)
 	}
-	e.touched[layerUnitGrids] = true
-	return e.record(data.Change{Layer: layerUnitGrids, Op: data.OpInsert, Code: g.Code, Version: 1, AfterUnitGrid: g})
+	e.touched[data.LayerUnitGrids] = true
+	return e.record(data.Change{Layer: data.LayerUnitGrids, Op: data.OpInsert, Code: g.Code, Version: 1, AfterUnitGrid: g})
 }
 
-// Reattribute moves the components of the retired grids to the new grid
-// containing them; one left on none goes to any other grid containing it.
+// Reattribute moves the components of the retired grids to the new grids
+// (data.ReattributeComponents).
 func (e *editTx) Reattribute(retired []string, news []*data.UnitGrid) error {
-	gone := map[string]bool{}
-	for _, c := range retired {
-		gone[c] = true
-	}
 	b, _ := json.Marshal(retired)
 	l := loader{tx: e.tx, intern: map[string]string{}}
 	var comps []data.Component
@@ -103,20 +90,7 @@ func (e *editTx) Reattribute(retired []string, news []*data.UnitGrid) error {
 	}); err != nil {
 		return err
 	}
-	elsewhere := func(p orb.Point) string { return e.ref.GridAt(p, gone) }
-	for i := range comps {
-		cur := &comps[i]
-		target := data.ReattributeTo(cur.Geometry, news, elsewhere)
-		next := *cur
-		next.UnitGrid = target
-		next.ChangedAt = e.at
-		next.Version = cur.Version + 1
-		before := *cur
-		if err := e.updateComponent(&before, &next); err != nil {
-			return err
-		}
-	}
-	return nil
+	return data.ReattributeComponents(comps, retired, news, e.ref, e.at, e.UpdateComponent)
 }
 
 // DefaultReason sets the history reason when the editor gave none.

@@ -56,9 +56,10 @@ func init() {
 // Store is a city in a GeoPackage file. It implements data.Store and is
 // safe for concurrent use.
 type Store struct {
-	db   *sql.DB // reads
-	wdb  *sql.DB // write transactions (BEGIN IMMEDIATE)
-	path string
+	data.AsOf         // the as-of reads, over asOf and gridsAsOf
+	db        *sql.DB // reads
+	wdb       *sql.DB // write transactions (BEGIN IMMEDIATE)
+	path      string
 	// mu serialises Insert, so concurrent imports fail on conflicts rather
 	// than on SQLITE_BUSY.
 	mu sync.Mutex
@@ -120,7 +121,9 @@ func Open(ctx context.Context, path string) (*Store, error) {
 	}
 	wdb.SetMaxOpenConns(2)
 	wdb.SetMaxIdleConns(1)
-	return &Store{db: db, wdb: wdb, path: path}, nil
+	s := &Store{db: db, wdb: wdb, path: path}
+	s.AsOf = data.AsOf{Components: s.asOf, UnitGrids: s.gridsAsOf}
+	return s, nil
 }
 
 // Path returns the file the store lives in.

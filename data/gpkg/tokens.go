@@ -96,35 +96,24 @@ const tokenTime = time.RFC3339Nano
 
 // CreateToken implements data.TokenStore.
 func (s *Store) CreateToken(ctx context.Context, p data.Principal, note string, expiresAt time.Time) (string, data.Token, error) {
-	if err := data.CheckPrincipal(p); err != nil {
+	tok, h, t, err := data.IssueToken(p, note, expiresAt, 0)
+	if err != nil {
 		return "", data.Token{}, err
-	}
-	if len(note) > 500 {
-		return "", data.Token{}, &data.ValidationError{Field: "note", Reason: "at most 500 characters"}
-	}
-	now := time.Now().UTC()
-	if !expiresAt.IsZero() && !expiresAt.After(now) {
-		return "", data.Token{}, &data.ValidationError{Field: "expires", Reason: "lies in the past"}
 	}
 	if err := s.ensureTokens(ctx); err != nil {
 		return "", data.Token{}, err
 	}
-	tok, h, err := data.NewToken()
-	if err != nil {
-		return "", data.Token{}, err
-	}
-	t := data.Token{ID: h.ID(), Principal: p, Note: note, CreatedAt: now, ExpiresAt: expiresAt.UTC()}
 	// Token writes take the store's writer lock like the edits do: an
 	// edit's deferred transaction that read before this commit could not
 	// upgrade to a write and would fail with "database is locked".
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	exp := ""
-	if !expiresAt.IsZero() {
+	if !t.ExpiresAt.IsZero() {
 		exp = t.ExpiresAt.Format(tokenTime)
 	}
 	_, err = s.db.ExecContext(ctx, `INSERT INTO citygrid_tokens (id, hash, user, role, unit, note, created_at, expires_at)
-		VALUES (?, ?, ?, ?, ?, ?, ?, ?)`, t.ID, h[:], p.User, string(p.Role), p.Unit, note, now.Format(tokenTime), exp)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?)`, t.ID, h[:], p.User, string(p.Role), p.Unit, note, t.CreatedAt.Format(tokenTime), exp)
 	if err != nil {
 		return "", data.Token{}, fmt.Errorf("create token: %w", writeError(err))
 	}
@@ -163,13 +152,7 @@ func (s *Store) TokenByHash(ctx context.Context, h data.TokenHash) (data.Token, 
 		return data.Token{}, err
 	}
 	t, err := scanToken(s.db.QueryRowContext(ctx, `SELECT `+tokenColumns+` FROM citygrid_tokens WHERE hash = ?`, h[:]))
-	if errors.Is(err, sql.ErrNoRows) {
-		return t, fmt.Errorf("token %s: %w", h.ID(), data.ErrNotFound)
-	}
-	if err != nil {
-		return t, fmt.Errorf("read token %s: %w", h.ID(), err)
-	}
-	return t, nil
+	return data.FoundToken(t, err, sql.ErrNoRows, h.ID(), "read")
 }
 
 // Tokens implements data.TokenStore.
@@ -182,18 +165,7 @@ func (s *Store) Tokens(ctx context.Context) ([]data.Token, error) {
 		return nil, fmt.Errorf("list tokens: %w", err)
 	}
 	defer rows.Close()
-	var out []data.Token
-	for rows.Next() {
-		t, err := scanToken(rows)
-		if err != nil {
-			return nil, fmt.Errorf("list tokens: %w", err)
-		}
-		out = append(out, t)
-	}
-	if err := rows.Err(); err != nil {
-		return nil, fmt.Errorf("list tokens: %w", err)
-	}
-	return out, nil
+	return data.ListTokens(rows, func(r *sql.Rows) (data.Token, error) { return scanToken(r) })
 }
 
 // RevokeToken implements data.TokenStore. Revoking a revoked token
@@ -212,13 +184,7 @@ func (s *Store) RevokeToken(ctx context.Context, id string) (data.Token, error) 
 		return data.Token{}, fmt.Errorf("revoke token %s: %w", id, writeError(err))
 	}
 	t, err := scanToken(s.db.QueryRowContext(ctx, `SELECT `+tokenColumns+` FROM citygrid_tokens WHERE id = ?`, id))
-	if errors.Is(err, sql.ErrNoRows) {
-		return t, fmt.Errorf("token %s: %w", id, data.ErrNotFound)
-	}
-	if err != nil {
-		return t, fmt.Errorf("revoke token %s: %w", id, err)
-	}
-	return t, nil
+	return data.FoundToken(t, err, sql.ErrNoRows, id, "revoke")
 }
 
 // TokenRevocations implements data.TokenStore.

@@ -117,18 +117,7 @@ func scanChanges(rows pgx.Rows) ([]data.HistoryEntry, error) {
 			return nil, err
 		}
 		h.Op, h.At = data.ChangeOp(op), h.At.UTC()
-		var err error
-		switch h.Layer {
-		case layerComponents:
-			if h.BeforeComponent, err = parseComponentJSON(before); err == nil {
-				h.AfterComponent, err = parseComponentJSON(after)
-			}
-		case layerUnitGrids:
-			if h.BeforeUnitGrid, err = parseUnitGridJSON(before); err == nil {
-				h.AfterUnitGrid, err = parseUnitGridJSON(after)
-			}
-		}
-		if err != nil {
+		if err := h.DecodeDocs(before, after); err != nil {
 			return nil, fmt.Errorf("change %d: %w", h.ID, err)
 		}
 		out = append(out, h)
@@ -185,12 +174,6 @@ func (s *Store) Listen(ctx context.Context, fn func(seq int64)) error {
 		fn(seq)
 	}
 }
-
-// Layers the change log records.
-const (
-	layerComponents = "components"
-	layerUnitGrids  = "unit_grids"
-)
 
 // writeTx is one writing transaction: it holds the change counter's lock
 // from its start, so its reads see every change committed before it and
@@ -314,7 +297,7 @@ func (s *Store) ImportChanges(ctx context.Context, changes []data.Change) error 
 			return fmt.Errorf("the change log already holds %d changes: %w", w.seq, data.ErrConflict)
 		}
 		for _, c := range changes {
-			if c.Layer == layerUnitGrids {
+			if c.Layer == data.LayerUnitGrids {
 				w.grids = true
 			}
 			c.At = c.At.UTC()
@@ -337,11 +320,11 @@ func (w *writeTx) log(c data.Change) error {
 	var before, after []byte
 	var err error
 	switch c.Layer {
-	case layerComponents:
+	case data.LayerComponents:
 		if before, err = componentJSON(c.BeforeComponent); err == nil {
 			after, err = componentJSON(c.AfterComponent)
 		}
-	case layerUnitGrids:
+	case data.LayerUnitGrids:
 		if before, err = unitGridJSON(c.BeforeUnitGrid); err == nil {
 			after, err = unitGridJSON(c.AfterUnitGrid)
 		}

@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"sort"
 	"strconv"
 	"sync"
 	"time"
@@ -64,7 +63,7 @@ func readKey(ctx context.Context, tx pgx.Tx) (refKey, error) {
 }
 
 // stored reads one component inside the transaction (nil: not stored).
-func (w *writeTx) stored(code string) (*data.Component, error) {
+func (w *writeTx) StoredComponent(code string) (*data.Component, error) {
 	if w.preCode != "" && w.preCode == code && w.batch.Len() == 0 {
 		w.preCode = "" // once: later reads see this transaction's writes
 		return w.pre, nil
@@ -77,42 +76,33 @@ func (w *writeTx) stored(code string) (*data.Component, error) {
 	return out, err
 }
 
-// lastVersion is the highest version code ever had (0: never stored).
-func (w *writeTx) lastVersion(code string) (int64, error) {
+// LastVersion is the highest version code ever had (0: never stored). A
+// changeset's plan answers from what StoredComponents read for its codes:
+// a code assigned by nextCode was never used.
+func (w *writeTx) LastVersion(code string) (int64, error) {
+	if w.lastVersions != nil {
+		return w.lastVersions[code], nil
+	}
 	var v int64
 	err := w.tx.QueryRow(w.ctx, `SELECT coalesce(max(version), 0) FROM changes WHERE layer = 'components' AND code = $1`, code).Scan(&v)
 	return v, err
 }
 
-// nextCode assigns the next free sequence of county+category, counting
-// deleted codes too, so a code is never reused.
+// nextCode assigns the next free sequence of county+category (see
+// data.NextComponentCode), counting deleted codes too.
 func (w *writeTx) nextCode(county, category string, taken map[string]int) (string, error) {
-	prefix := county + category
-	if n, ok := taken[prefix]; ok {
-		taken[prefix] = n + 1
-		return data.ComponentCode(county, category, n+1), nil
-	}
-	var last string
-	if err := w.tx.QueryRow(w.ctx, `SELECT greatest(
+	return data.NextComponentCode(county, category, taken, func(lo, hi string) (string, error) {
+		var last string
+		err := w.tx.QueryRow(w.ctx, `SELECT greatest(
   (SELECT coalesce(max(code), '') FROM components WHERE code BETWEEN $1 AND $2),
-  (SELECT coalesce(max(code), '') FROM changes WHERE layer = 'components' AND code BETWEEN $1 AND $2))`,
-		prefix+"000000", prefix+"999999").Scan(&last); err != nil {
-		return "", err
-	}
-	n := 0
-	if last != "" {
-		n, _ = strconv.Atoi(last[len(prefix):])
-	}
-	if n >= 999999 {
-		return "", &data.ValidationError{Field: "code", Reason: fmt.Sprintf("every sequence of %s is used", prefix)}
-	}
-	taken[prefix] = n + 1
-	return data.ComponentCode(county, category, n+1), nil
+  (SELECT coalesce(max(code), '') FROM changes WHERE layer = 'components' AND code BETWEEN $1 AND $2))`, lo, hi).Scan(&last)
+		return last, err
+	})
 }
 
-// prepare derives what the store owns (unit grid, code, change time) and
+// Prepare derives what the store owns (unit grid, code, change time) and
 // checks the component; where names it in errors.
-func (w *writeTx) prepare(c *data.Component, where string, taken map[string]int) error {
+func (w *writeTx) Prepare(c *data.Component, where string, taken map[string]int) error {
 	return w.ref.Prepare(c, where, w.at, func(county, category string) (string, error) {
 		return w.nextCode(county, category, taken)
 	})
@@ -127,14 +117,14 @@ func componentRow(c *data.Component) ([]any, error) {
 		timeArg(c.SurveyDate), timeArg(c.ChangedAt), c.Version, c.Note, g}, nil
 }
 
-func (w *writeTx) insertComponent(c *data.Component) error {
+func (w *writeTx) InsertComponent(c *data.Component) error {
 	args, err := componentRow(c)
 	if err != nil {
 		return err
 	}
 	w.batch.Queue(`INSERT INTO components (code, category, name, department, owner, maintainer, status, unit_grid, survey_date, changed_at,
 version, note, geom) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, ST_GeomFromWKB($13, 4490))`, args...)
-	return w.record(data.Change{Layer: layerComponents, Op: data.OpInsert, Code: c.Code, Version: c.Version, AfterComponent: c})
+	return w.record(data.Change{Layer: data.LayerComponents, Op: data.OpInsert, Code: c.Code, Version: c.Version, AfterComponent: c})
 }
 
 // precondition is the answer of a conditional write that found another
@@ -142,15 +132,15 @@ version, note, geom) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, 
 func precondition(code string, expected int64) func(pgconn.CommandTag) error {
 	return func(ct pgconn.CommandTag) error {
 		if ct.RowsAffected() != 1 {
-			return &data.PreconditionError{Layer: layerComponents, Code: code, Expected: expected, Exists: true}
+			return &data.PreconditionError{Layer: data.LayerComponents, Code: code, Expected: expected, Exists: true}
 		}
 		return nil
 	}
 }
 
-// updateComponent replaces before by c, on the condition (checked by
+// UpdateComponent replaces before by c, on the condition (checked by
 // PostgreSQL) that the stored row still has before's version.
-func (w *writeTx) updateComponent(before, c *data.Component) error {
+func (w *writeTx) UpdateComponent(before, c *data.Component) error {
 	args, err := componentRow(c)
 	if err != nil {
 		return err
@@ -158,98 +148,33 @@ func (w *writeTx) updateComponent(before, c *data.Component) error {
 	w.batch.Queue(`UPDATE components SET code = $1, category = $2, name = $3, department = $4, owner = $5, maintainer = $6, status = $7,
 unit_grid = $8, survey_date = $9, changed_at = $10, version = $11, note = $12, geom = ST_GeomFromWKB($13, 4490)
 WHERE code = $14 AND version = $15`, append(args, before.Code, before.Version)...).Exec(precondition(before.Code, before.Version))
-	return w.record(data.Change{Layer: layerComponents, Op: data.OpUpdate, Code: c.Code, Version: c.Version, BeforeComponent: before, AfterComponent: c})
+	return w.record(data.Change{Layer: data.LayerComponents, Op: data.OpUpdate, Code: c.Code, Version: c.Version, BeforeComponent: before, AfterComponent: c})
 }
 
-func (w *writeTx) deleteComponent(before *data.Component) error {
+func (w *writeTx) DeleteComponent(before *data.Component) error {
 	w.batch.Queue(`DELETE FROM components WHERE code = $1 AND version = $2`, before.Code, before.Version).Exec(precondition(before.Code, before.Version))
-	return w.record(data.Change{Layer: layerComponents, Op: data.OpDelete, Code: before.Code, Version: before.Version, BeforeComponent: before})
-}
-
-// check compares the stored version with the expected one.
-func check(code string, cur *data.Component, expected int64) error {
-	if cur == nil {
-		if expected != data.AnyVersion {
-			return &data.PreconditionError{Layer: layerComponents, Code: code, Expected: expected}
-		}
-		return fmt.Errorf("component %s: %w", code, data.ErrNotFound)
-	}
-	if expected != data.AnyVersion && cur.Version != expected {
-		return &data.PreconditionError{Layer: layerComponents, Code: code, Expected: expected, Current: cur.Version, Exists: true}
-	}
-	return nil
+	return w.record(data.Change{Layer: data.LayerComponents, Op: data.OpDelete, Code: before.Code, Version: before.Version, BeforeComponent: before})
 }
 
 // CreateComponent stores a new component (see data.Editor).
 func (s *Store) CreateComponent(ctx context.Context, c data.Component, m data.EditMeta) ([]data.Change, error) {
-	return s.writeCode(ctx, m, "", c.Code, func(w *writeTx) error {
-		if err := w.prepare(&c, "", map[string]int{}); err != nil {
-			return err
-		}
-		cur, err := w.stored(c.Code)
-		if err != nil {
-			return err
-		}
-		if cur != nil {
-			return fmt.Errorf("component %s is already stored (version %d): %w", c.Code, cur.Version, data.ErrConflict)
-		}
-		last, err := w.lastVersion(c.Code)
-		if err != nil {
-			return err
-		}
-		c.Version = last + 1
-		return w.insertComponent(&c)
-	})
+	return s.writeCode(ctx, m, "", c.Code, func(w *writeTx) error { return data.CreateComponentIn(w, c) })
 }
 
 // UpdateComponent replaces a stored component (see data.Editor).
 func (s *Store) UpdateComponent(ctx context.Context, c data.Component, expected int64, m data.EditMeta) ([]data.Change, error) {
-	return s.PatchComponent(ctx, c.Code, expected, func(cur *data.Component) error {
-		code := cur.Code
-		*cur = c
-		cur.Code = code
-		return nil
-	}, m)
+	return s.PatchComponent(ctx, c.Code, expected, data.ReplaceComponent(c), m)
 }
 
 // PatchComponent changes a stored component in one transaction (see
 // data.Editor). The code cannot change.
 func (s *Store) PatchComponent(ctx context.Context, code string, expected int64, patch func(*data.Component) error, m data.EditMeta) ([]data.Change, error) {
-	return s.writeCode(ctx, m, "", code, func(w *writeTx) error {
-		cur, err := w.stored(code)
-		if err != nil {
-			return err
-		}
-		if err := check(code, cur, expected); err != nil {
-			return err
-		}
-		next := *cur
-		if err := patch(&next); err != nil {
-			return err
-		}
-		if next.Code != code {
-			return data.ValidationErrors{{Field: "code", Reason: fmt.Sprintf("is %s in the body but %s in the path; a code cannot change", next.Code, code)}}
-		}
-		if err := w.prepare(&next, "", nil); err != nil {
-			return err
-		}
-		next.Version = cur.Version + 1
-		return w.updateComponent(cur, &next)
-	})
+	return s.writeCode(ctx, m, "", code, func(w *writeTx) error { return data.PatchComponentIn(w, code, expected, patch) })
 }
 
 // DeleteComponent removes a stored component (see data.Editor).
 func (s *Store) DeleteComponent(ctx context.Context, code string, expected int64, m data.EditMeta) ([]data.Change, error) {
-	return s.writeCode(ctx, m, "", code, func(w *writeTx) error {
-		cur, err := w.stored(code)
-		if err != nil {
-			return err
-		}
-		if err := check(code, cur, expected); err != nil {
-			return err
-		}
-		return w.deleteComponent(cur)
-	})
+	return s.writeCode(ctx, m, "", code, func(w *writeTx) error { return data.DeleteComponentIn(w, code, expected) })
 }
 
 // History lists the changes of one feature, oldest first.
@@ -264,9 +189,9 @@ FROM changes WHERE layer = $1 AND code = $2 ORDER BY seq`, layer, code)
 		return nil, fmt.Errorf("pgstore: history of %s %s: %w", layer, code, err)
 	}
 	if len(out) == 0 {
-		table := "components"
-		if layer == layerUnitGrids {
-			table = "unit_grids"
+		table := data.LayerComponents
+		if layer == data.LayerUnitGrids {
+			table = data.LayerUnitGrids
 		}
 		var n int
 		if err := s.pool.QueryRow(ctx, `SELECT count(*) FROM `+table+` WHERE code = $1`, code).Scan(&n); err != nil {
@@ -305,34 +230,17 @@ func (s *Store) ScanComponents(ctx context.Context, after, unitGrid, category st
 	return err
 }
 
-// ComponentsAsOf reads the component layer as it was at t: the current
-// components, with every component changed after t put back as it was
-// before its first change after t (see data.Editor).
-func (s *Store) ComponentsAsOf(ctx context.Context, t time.Time) ([]data.Component, error) {
-	return s.componentsAsOf(ctx, t, "")
-}
-
-// ComponentAsOf reads one component as it was at t.
-func (s *Store) ComponentAsOf(ctx context.Context, code string, t time.Time) (data.Component, error) {
-	cs, err := s.componentsAsOf(ctx, t, code)
-	if err != nil {
-		return data.Component{}, err
-	}
-	if len(cs) == 0 {
-		return data.Component{}, fmt.Errorf("component %s as of %s: %w", code, t.UTC().Format(time.RFC3339), data.ErrNotFound)
-	}
-	return cs[0], nil
-}
-
 // readTx runs fn in a repeatable-read read-only transaction.
 func (s *Store) readTx(ctx context.Context, fn func(pgx.Tx) error) error {
 	return pgx.BeginTxFunc(ctx, s.pool, pgx.TxOptions{IsoLevel: pgx.RepeatableRead, AccessMode: pgx.ReadOnly}, fn)
 }
 
+// componentsAsOf reads the component layer (or only code) as it was at t
+// (see data.AsOf).
 func (s *Store) componentsAsOf(ctx context.Context, t time.Time, code string) ([]data.Component, error) {
 	var out []data.Component
 	err := s.readTx(ctx, func(tx pgx.Tx) error {
-		before, err := firstBefore(ctx, tx, layerComponents, code, t)
+		before, err := firstBefore(ctx, tx, data.LayerComponents, code, t)
 		if err != nil {
 			return err
 		}
@@ -346,25 +254,14 @@ func (s *Store) componentsAsOf(ctx context.Context, t time.Time, code string) ([
 		if code != "" {
 			tail, args = `WHERE code = $1`, []any{code}
 		}
-		if err := scanComponentsErr(ctx, tx, tail, args, func(c *data.Component) error {
-			if _, changed := then[c.Code]; !changed {
-				out = append(out, *c)
-			}
-			return nil
-		}); err != nil {
-			return err
-		}
-		for _, c := range then {
-			if c != nil {
-				out = append(out, *c)
-			}
-		}
-		return nil
+		out, err = data.FeaturesAsOf(then, componentCode, func(keep func(*data.Component)) error {
+			return scanComponentsErr(ctx, tx, tail, args, func(c *data.Component) error { keep(c); return nil })
+		})
+		return err
 	})
 	if err != nil {
 		return nil, fmt.Errorf("pgstore: components as of %s: %w", t.UTC().Format(time.RFC3339), err)
 	}
-	sort.Slice(out, func(i, j int) bool { return out[i].Code < out[j].Code })
 	return out, nil
 }
 
@@ -394,3 +291,5 @@ func firstBefore(ctx context.Context, tx pgx.Tx, layer, code string, t time.Time
 	}
 	return out, rows.Err()
 }
+
+func componentCode(c *data.Component) string { return c.Code }

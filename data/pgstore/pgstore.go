@@ -41,9 +41,10 @@ type Options struct {
 
 // Store is a city in PostgreSQL + PostGIS. It is safe for concurrent use.
 type Store struct {
-	pool   *pgxpool.Pool
-	schema string
-	refs   refCache // reference layers edits are checked against
+	data.AsOf // the as-of reads, over componentsAsOf and gridsAsOf
+	pool      *pgxpool.Pool
+	schema    string
+	refs      refCache // reference layers edits are checked against
 }
 
 var _ data.Store = (*Store)(nil)
@@ -106,6 +107,7 @@ func Open(ctx context.Context, url string, opt Options) (*Store, error) {
 		return nil, fmt.Errorf("pgstore: %w", err)
 	}
 	s := &Store{pool: pool, schema: schema}
+	s.AsOf = data.AsOf{Components: s.componentsAsOf, UnitGrids: s.gridsAsOf}
 	if err := s.migrate(ctx); err != nil {
 		pool.Close()
 		return nil, err

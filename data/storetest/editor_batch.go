@@ -45,7 +45,7 @@ func editSplit(t *testing.T, open OpenEditor) {
 	got := map[string]string{}
 	var grids []string
 	for _, c := range ch {
-		if c.Layer == "components" {
+		if c.Layer == data.LayerComponents {
 			got[c.Code] = c.AfterComponent.UnitGrid
 			if c.Version != c.BeforeComponent.Version+1 {
 				t.Errorf("%s: version %d after %d", c.Code, c.Version, c.BeforeComponent.Version)
@@ -104,7 +104,7 @@ func editSplitNumbering(t *testing.T, open OpenEditor) {
 	}
 	got := map[string]orb.Bound{}
 	for _, c := range ch {
-		if c.Layer == "unit_grids" && c.Op == data.OpInsert {
+		if c.Layer == data.LayerUnitGrids && c.Op == data.OpInsert {
 			got[c.Code] = c.AfterUnitGrid.Geometry.Bound()
 		}
 	}
@@ -129,10 +129,10 @@ func editMerge(t *testing.T, open OpenEditor) {
 	var merged *data.UnitGrid
 	moved := map[string]string{}
 	for _, c := range ch {
-		if c.Layer == "unit_grids" && c.Op == data.OpInsert {
+		if c.Layer == data.LayerUnitGrids && c.Op == data.OpInsert {
 			merged = c.AfterUnitGrid
 		}
-		if c.Layer == "components" {
+		if c.Layer == data.LayerComponents {
 			moved[c.Code] = c.AfterComponent.UnitGrid
 		}
 	}

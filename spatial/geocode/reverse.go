@@ -5,16 +5,14 @@ import (
 	"slices"
 	"strconv"
 
+	"citygrid/data"
 	"citygrid/spatial"
 
 	"github.com/paulmach/orb"
 )
 
-// earthRadiusM is the mean Earth radius, as package spatial uses it.
-const earthRadiusM = 6371008.8
-
 // metresPerDegree is the length of one degree of latitude on that sphere.
-const metresPerDegree = earthRadiusM * math.Pi / 180
+const metresPerDegree = data.EarthRadiusM * math.Pi / 180
 
 // ReverseResult is the answer of Reverse: the nearest door plate, road,
 // landmark and POI, nearest first, each with its distance, and what the
@@ -196,14 +194,14 @@ func (g *Geocoder) Reverse(p orb.Point) (ReverseResult, error) {
 		if r.Label == "" {
 			r.Label = a.Number
 		}
-		d := spatial.HaversineM(p, a.Point)
+		d := data.HaversineM(p, a.Point)
 		r.DistanceM = &d
 		out.Description = describe(r.Label, a.Point, p, d)
 		out.Results = append(out.Results, r)
 	}
 	if ri, foot := g.nearestRoad(pl); ri >= 0 {
 		rd := &g.ds.Roads[ri]
-		d := spatial.HaversineM(p, foot)
+		d := data.HaversineM(p, foot)
 		out.Results = append(out.Results, Result{Label: rd.Name, Level: LevelRoad, Geometry: Point(foot), Code: rd.Code, Road: rd.Code, District: rd.District, DistanceM: &d})
 		if out.Description == "" {
 			out.Description = describe(rd.Name, foot, p, d)
@@ -239,7 +237,7 @@ func (g *Geocoder) poiHit(i int32, p orb.Point) Result {
 	if poi.Landmark {
 		lv = LevelLandmark
 	}
-	d := spatial.HaversineM(p, poi.Point)
+	d := data.HaversineM(p, poi.Point)
 	r := Result{Label: poi.Name, Level: lv, Geometry: Point(poi.Point), Code: poi.Code, DistanceM: &d}
 	if e := &g.ents[g.poiEnt[i]]; len(e.comms) == 1 {
 		r.UnitGrid, r.Community = e.grid, e.comms[0]

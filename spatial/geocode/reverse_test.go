@@ -6,7 +6,6 @@ import (
 	"testing"
 
 	"citygrid/data"
-	"citygrid/spatial"
 
 	"github.com/paulmach/orb"
 )
@@ -37,10 +36,10 @@ func arcDistM(p, a, b orb.Point) float64 {
 		// The foot of p on the great circle lies on the arc when it is on
 		// the inner side of both end points.
 		if dot(cross(A, P), n) >= 0 && dot(cross(P, B), n) >= 0 {
-			return math.Abs(math.Asin(math.Max(-1, math.Min(1, dot(P, n))))) * earthRadiusM
+			return math.Abs(math.Asin(math.Max(-1, math.Min(1, dot(P, n))))) * data.EarthRadiusM
 		}
 	}
-	return math.Min(spatial.HaversineM(p, a), spatial.HaversineM(p, b))
+	return math.Min(data.HaversineM(p, a), data.HaversineM(p, b))
 }
 
 type bruteHit struct {
@@ -51,7 +50,7 @@ type bruteHit struct {
 func bruteNearest(ds *data.Dataset, p orb.Point) (plate, road, poi, mark bruteHit) {
 	plate.d, road.d, poi.d, mark.d = math.Inf(1), math.Inf(1), math.Inf(1), math.Inf(1)
 	for _, a := range ds.Addresses {
-		if d := spatial.HaversineM(p, a.Point); d < plate.d {
+		if d := data.HaversineM(p, a.Point); d < plate.d {
 			plate = bruteHit{a.Code, d}
 		}
 	}
@@ -65,7 +64,7 @@ func bruteNearest(ds *data.Dataset, p orb.Point) (plate, road, poi, mark bruteHi
 		}
 	}
 	for _, q := range ds.POIs {
-		d := spatial.HaversineM(p, q.Point)
+		d := data.HaversineM(p, q.Point)
 		if d < poi.d {
 			poi = bruteHit{q.Code, d}
 		}
@@ -159,7 +158,7 @@ func bruteDistOf(ds *data.Dataset, level Level, code string, p orb.Point) float6
 	case LevelDoorPlate:
 		for _, a := range ds.Addresses {
 			if a.Code == code {
-				d = spatial.HaversineM(p, a.Point)
+				d = data.HaversineM(p, a.Point)
 			}
 		}
 	case LevelRoad:
@@ -176,11 +175,11 @@ func bruteDistOf(ds *data.Dataset, level Level, code string, p orb.Point) float6
 	default:
 		for _, q := range ds.POIs {
 			if q.Code == code {
-				d = spatial.HaversineM(p, q.Point)
+				d = data.HaversineM(p, q.Point)
 			}
 		}
 	}
 	return d
 }
 
-func spatialDistance(a orb.Point, b Point) float64 { return spatial.HaversineM(a, orb.Point(b)) }
+func spatialDistance(a orb.Point, b Point) float64 { return data.HaversineM(a, orb.Point(b)) }

@@ -3,11 +3,10 @@ package e2e
 import (
 	"fmt"
 	"net/url"
-	"strings"
 	"testing"
-	"time"
 
 	"citygrid/data"
+	"citygrid/test/harness"
 )
 
 // TestCaseWorkflowOnTheRealBinary: a citizen reports through Open311, the
@@ -15,17 +14,10 @@ import (
 // checked and closed; the server restarts and the case, its transitions
 // and the Open311 view are all still there.
 func TestCaseWorkflowOnTheRealBinary(t *testing.T) {
-	dir := t.TempDir()
-	s := start(t, "demo", "--dir", dir, "--scale", scale, "--seed", "7", "--access-log=false")
-	s.waitReady(5 * time.Minute)
-	s.stop()
+	dir := city.Dir(t)
 	tokens := map[data.Role]string{}
 	for _, r := range []data.Role{data.RoleInspector, data.RoleSupervisor, data.RoleDispatcher} {
-		out, err := cli(t, "token", "create", "--dir", dir, "--user", "e2e-"+string(r), "--role", string(r))
-		if err != nil {
-			t.Fatal(err)
-		}
-		tokens[r] = strings.TrimSpace(out)
+		tokens[r] = harness.Token(t, dir, "e2e-"+string(r), string(r))
 	}
 	ds := loadCity(t, dir)
 	var code string
@@ -40,8 +32,7 @@ func TestCaseWorkflowOnTheRealBinary(t *testing.T) {
 		t.Fatal("no event category or grid point in the demo city")
 	}
 
-	s = start(t, "serve", "--dir", dir, "--access-log=false")
-	s.waitReady(2 * time.Minute)
+	s := serve(t, dir, "--access-log=false")
 	form := url.Values{"service_code": {"E" + code}, "lat": {fmt.Sprint(p[1])}, "long": {fmt.Sprint(p[0])}, "description": {"e2e"}, "phone": {"13700000000"}}
 	var created []struct {
 		ID string `json:"service_request_id"`
@@ -68,17 +59,12 @@ func TestCaseWorkflowOnTheRealBinary(t *testing.T) {
 	if c["state"] != "dispatched" || unit == "" {
 		t.Fatalf("not dispatched: %v", c)
 	}
-	out, err := cli(t, "token", "create", "--dir", dir, "--user", "e2e-unit", "--role", "unit", "--unit", unit)
-	if err != nil {
-		t.Fatalf("%v %s", err, out)
-	}
-	unitTok := strings.TrimSpace(out)
+	unitTok := harness.Token(t, dir, "e2e-unit", "unit", "--unit", unit)
 	act(unitTok, "handle", `{"note":"cleaned"}`)
 	act(tokens[data.RoleInspector], "check_pass", "")
 	act(tokens[data.RoleSupervisor], "close", "")
-	s.stop()
-	s = start(t, "serve", "--dir", dir, "--access-log=false")
-	s.waitReady(2 * time.Minute)
+	s.Stop()
+	s = serve(t, dir, "--access-log=false")
 	c = nil
 	if code, _ := s.do("GET", "/api/v1/cases/"+id, tokens[data.RoleSupervisor], "", &c); code != 200 || c["state"] != "closed" {
 		t.Fatalf("after restart: %d %v", code, c)
@@ -97,5 +83,5 @@ func TestCaseWorkflowOnTheRealBinary(t *testing.T) {
 	if len(reqs) != 1 || reqs[0]["status"] != "closed" {
 		t.Fatalf("open311 after restart %v", reqs)
 	}
-	s.stop()
+	s.Stop()
 }

@@ -1,10 +1,9 @@
-// Package e2e builds the real citygrid binary, runs it on a free loopback
-// port against a small generated demo city, and speaks HTTP to it.
+// Package e2e runs the real citygrid binary (test/harness) on a free
+// loopback port against a small generated demo city and speaks HTTP to it.
 package e2e
 
 import (
 	"bufio"
-	"bytes"
 	"context"
 	"database/sql"
 	"encoding/json"
@@ -16,16 +15,15 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
-	"runtime"
 	"sort"
 	"strings"
-	"sync"
 	"syscall"
 	"testing"
 	"time"
 
 	"citygrid/data"
 	"citygrid/data/gpkg"
+	"citygrid/test/harness"
 
 	"github.com/paulmach/orb"
 	"github.com/paulmach/orb/planar"
@@ -34,151 +32,36 @@ import (
 // scale of the demo city the tests generate: small enough for CI.
 const scale = "0.02"
 
-var binary string // path of the built citygrid binary
+// city is the demo city of that scale and seed 7, generated once; tests
+// that do not test generation itself start from a copy of it.
+var city = harness.Demo{Scale: 0.02, Seed: 7}
 
-func TestMain(m *testing.M) {
-	dir, err := os.MkdirTemp("", "citygrid-e2e-")
-	if err != nil {
-		fmt.Fprintln(os.Stderr, err)
-		os.Exit(1)
-	}
-	binary = filepath.Join(dir, "citygrid")
-	if runtime.GOOS == "windows" {
-		binary += ".exe"
-	}
-	build := exec.Command("go", "build", "-o", binary, "citygrid/cmd/citygrid")
-	build.Stdout, build.Stderr = os.Stderr, os.Stderr
-	if err := build.Run(); err != nil {
-		fmt.Fprintln(os.Stderr, "go build:", err)
-		os.RemoveAll(dir)
-		os.Exit(1)
-	}
-	code := m.Run()
-	os.RemoveAll(dir)
-	os.Exit(code)
-}
+func TestMain(m *testing.M) { os.Exit(harness.Main(m)) }
 
-// server is a running citygrid process.
+// server is a running citygrid process with the HTTP helpers the tests
+// speak to it with.
 type server struct {
-	t      *testing.T
-	cmd    *exec.Cmd
-	base   string
-	logs   *syncBuffer
-	exited chan struct{}
-	err    error // exit error, valid after exited is closed
-}
-
-// syncBuffer is a bytes.Buffer safe for the process's writes and the
-// test's reads.
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
-}
-
-// freeAddr returns a loopback address with a port that was free a moment ago.
-func freeAddr(t *testing.T) string {
-	t.Helper()
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	addr := ln.Addr().String()
-	ln.Close()
-	return addr
+	*harness.Server
+	t *testing.T
 }
 
 // start runs citygrid with args plus --addr on a free port.
 func start(t *testing.T, args ...string) *server {
 	t.Helper()
-	addr := freeAddr(t)
-	args = append(args, "--addr", addr)
-	cmd := exec.Command(binary, args...)
-	s := &server{t: t, cmd: cmd, base: "http://" + addr, logs: new(syncBuffer), exited: make(chan struct{})}
-	cmd.Stdout, cmd.Stderr = s.logs, s.logs
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	go func() { s.err = cmd.Wait(); close(s.exited) }()
-	t.Cleanup(func() {
-		select {
-		case <-s.exited:
-		default:
-			_ = cmd.Process.Kill()
-			<-s.exited
-		}
-		if t.Failed() {
-			t.Logf("citygrid %s output:\n%s", strings.Join(args, " "), s.logs)
-		}
-	})
-	return s
+	return &server{harness.Start(t, args...), t}
 }
 
-// waitReady polls /healthz until it answers 200, the process exits, or the
-// time runs out.
-func (s *server) waitReady(timeout time.Duration) {
-	s.t.Helper()
-	deadline := time.Now().Add(timeout)
-	for time.Now().Before(deadline) {
-		select {
-		case <-s.exited:
-			s.t.Fatalf("citygrid exited before it was ready: %v", s.err)
-		default:
-		}
-		resp, err := http.Get(s.base + "/healthz")
-		if err == nil {
-			io.Copy(io.Discard, resp.Body)
-			resp.Body.Close()
-			if resp.StatusCode == http.StatusOK {
-				return
-			}
-			if resp.StatusCode != http.StatusServiceUnavailable {
-				s.t.Fatalf("/healthz answered %s while starting; want 503 then 200", resp.Status)
-			}
-		}
-		time.Sleep(50 * time.Millisecond)
-	}
-	s.t.Fatalf("citygrid not ready after %s", timeout)
-}
-
-// stop sends SIGTERM and waits for a clean exit.
-func (s *server) stop() {
-	s.t.Helper()
-	if err := s.cmd.Process.Signal(syscall.SIGTERM); err != nil {
-		s.t.Fatal(err)
-	}
-	s.waitExit()
-}
-
-// waitExit waits for the process to exit cleanly after a SIGTERM.
-func (s *server) waitExit() {
-	s.t.Helper()
-	select {
-	case <-s.exited:
-	case <-time.After(20 * time.Second):
-		s.t.Fatal("citygrid did not exit within 20 s of SIGTERM")
-	}
-	if s.err != nil {
-		s.t.Fatalf("citygrid exited uncleanly after SIGTERM: %v", s.err)
-	}
+// serve serves the city in dir and waits until it is ready.
+func serve(t *testing.T, dir string, more ...string) *server {
+	t.Helper()
+	return &server{harness.Serve(t, dir, more...), t}
 }
 
 // get fetches path and decodes a JSON answer into v (when not nil),
 // returning the status code.
 func (s *server) get(path string, v any) int {
 	s.t.Helper()
-	resp, err := http.Get(s.base + path)
+	resp, err := http.Get(s.URL + path)
 	if err != nil {
 		s.t.Fatal(err)
 	}
@@ -187,7 +70,7 @@ func (s *server) get(path string, v any) int {
 
 func (s *server) post(path, body string, v any) int {
 	s.t.Helper()
-	resp, err := http.Post(s.base+path, "application/json", strings.NewReader(body))
+	resp, err := http.Post(s.URL+path, "application/json", strings.NewReader(body))
 	if err != nil {
 		s.t.Fatal(err)
 	}
@@ -282,7 +165,7 @@ func TestDemoServesTheCityItStored(t *testing.T) {
 	dir := t.TempDir()
 	t0 := time.Now()
 	s := start(t, "demo", "--dir", dir, "--scale", scale, "--seed", "7")
-	s.waitReady(5 * time.Minute)
+	s.WaitReady(5 * time.Minute)
 	firstStart := time.Since(t0)
 	ds := loadCity(t, dir)
 	if len(ds.UnitGrids) == 0 || len(ds.Components) == 0 {
@@ -525,7 +408,7 @@ func TestDemoServesTheCityItStored(t *testing.T) {
 		// between: the request is in flight, so a graceful shutdown must
 		// read the rest and answer it before the process exits.
 		body := fmt.Sprintf(`{"points":[[%.9f,%.9f],[%.9f,%.9f]]}`, probes[0][0], probes[0][1], probes[1][0], probes[1][1])
-		conn, err := net.Dial("tcp", strings.TrimPrefix(s.base, "http://"))
+		conn, err := net.Dial("tcp", s.Addr)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -536,13 +419,11 @@ func TestDemoServesTheCityItStored(t *testing.T) {
 			t.Fatal(err)
 		}
 		time.Sleep(300 * time.Millisecond) // the server has read the headers and waits for the body
-		if err := s.cmd.Process.Signal(syscall.SIGTERM); err != nil {
-			t.Fatal(err)
-		}
+		s.Signal(syscall.SIGTERM)
 		time.Sleep(300 * time.Millisecond) // shutdown has begun
 		select {
-		case <-s.exited:
-			t.Fatalf("citygrid exited with a request in flight: %v", s.err)
+		case <-s.Exited():
+			t.Fatalf("citygrid exited with a request in flight: %v", s.Err())
 		default:
 		}
 		if _, err := io.WriteString(conn, body[half:]); err != nil {
@@ -558,8 +439,10 @@ func TestDemoServesTheCityItStored(t *testing.T) {
 		if code := decode(t, resp, &got); code != http.StatusOK || got.Count != 2 {
 			t.Errorf("in-flight batch: status %d, count %d", code, got.Count)
 		}
-		s.waitExit()
-		if !strings.Contains(s.logs.String(), "msg=stopped") {
+		if err := s.Wait(); err != nil {
+			t.Fatalf("citygrid exited uncleanly after SIGTERM: %v", err)
+		}
+		if !strings.Contains(s.Logs(), "msg=stopped") {
 			t.Errorf("no 'stopped' log line after SIGTERM")
 		}
 	})
@@ -567,7 +450,7 @@ func TestDemoServesTheCityItStored(t *testing.T) {
 	t.Run("a second demo run reuses the stored city", func(t *testing.T) {
 		t1 := time.Now()
 		s2 := start(t, "demo", "--dir", dir, "--scale", scale, "--seed", "7")
-		s2.waitReady(2 * time.Minute)
+		s2.WaitReady(2 * time.Minute)
 		second := time.Since(t1)
 		if now := layers(); now != storedLayers {
 			t.Errorf("the city's layers were rewritten:\n%s\n→\n%s", storedLayers, now)
@@ -578,8 +461,8 @@ func TestDemoServesTheCityItStored(t *testing.T) {
 			t.Errorf("answers differ after restart: %v vs %v", before, after)
 		}
 		t.Logf("first start (generate + serve) %s, second start (reuse) %s", firstStart.Round(time.Millisecond), second.Round(time.Millisecond))
-		s2.stop() // logs are complete once the process has exited
-		if !strings.Contains(s2.logs.String(), "reusing") {
+		s2.Stop() // logs are complete once the process has exited
+		if !strings.Contains(s2.Logs(), "reusing") {
 			t.Errorf("second run does not say it reuses the city")
 		}
 	})
@@ -587,20 +470,20 @@ func TestDemoServesTheCityItStored(t *testing.T) {
 	t.Run("a demo run with another seed is refused", func(t *testing.T) {
 		s3 := start(t, "demo", "--dir", dir, "--scale", scale, "--seed", "8")
 		select {
-		case <-s3.exited:
+		case <-s3.Exited():
 		case <-time.After(time.Minute):
 			t.Fatal("demo with a different seed did not exit")
 		}
 		var ee *exec.ExitError
-		if !errors.As(s3.err, &ee) || ee.ExitCode() == 0 || !strings.Contains(s3.logs.String(), "--regen") {
-			t.Errorf("exit %v, output %s; want a failure that suggests --regen", s3.err, s3.logs)
+		if !errors.As(s3.Err(), &ee) || ee.ExitCode() == 0 || !strings.Contains(s3.Logs(), "--regen") {
+			t.Errorf("exit %v, output %s; want a failure that suggests --regen", s3.Err(), s3.Logs())
 		}
 	})
 
 	t.Run("--regen replaces the stored city with the one asked for", func(t *testing.T) {
 		s4 := start(t, "demo", "--dir", dir, "--scale", scale, "--seed", "8", "--regen")
-		s4.waitReady(2 * time.Minute)
-		s4.stop()
+		s4.WaitReady(2 * time.Minute)
+		s4.Stop()
 		ds8 := loadCity(t, dir)
 		same := len(ds8.Components) == len(ds.Components)
 		for i := 0; same && i < len(ds8.Components); i++ {
@@ -611,9 +494,9 @@ func TestDemoServesTheCityItStored(t *testing.T) {
 		}
 		// And the new city is reused by a plain second run.
 		s5 := start(t, "demo", "--dir", dir)
-		s5.waitReady(2 * time.Minute)
-		s5.stop()
-		if !strings.Contains(s5.logs.String(), "reusing") || !strings.Contains(s5.logs.String(), "seed=8") {
+		s5.WaitReady(2 * time.Minute)
+		s5.Stop()
+		if !strings.Contains(s5.Logs(), "reusing") || !strings.Contains(s5.Logs(), "seed=8") {
 			t.Errorf("a run without --seed should reuse the stored seed-8 city")
 		}
 	})
@@ -621,12 +504,12 @@ func TestDemoServesTheCityItStored(t *testing.T) {
 
 func TestServeWithoutACityFailsClearly(t *testing.T) {
 	dir := t.TempDir()
-	out, err := exec.Command(binary, "serve", "--dir", dir, "--addr", freeAddr(t)).CombinedOutput()
+	out, err := harness.Combined(t, "serve", "--dir", dir, "--addr", harness.FreeAddr(t))
 	var ee *exec.ExitError
 	if !errors.As(err, &ee) || ee.ExitCode() == 0 {
 		t.Fatalf("serve on an empty directory: %v", err)
 	}
-	if !strings.Contains(string(out), "no city in") || !strings.Contains(string(out), "citygrid demo") {
+	if !strings.Contains(out, "no city in") || !strings.Contains(out, "citygrid demo") {
 		t.Errorf("message does not explain what is missing: %s", out)
 	}
 }
@@ -634,18 +517,18 @@ func TestServeWithoutACityFailsClearly(t *testing.T) {
 func TestEverySubcommandHasHelp(t *testing.T) {
 	for _, sub := range []string{"demo", "serve", "import", "export", "bake"} {
 		t.Run(sub, func(t *testing.T) {
-			out, err := exec.Command(binary, sub, "--help").CombinedOutput()
+			out, err := harness.Combined(t, sub, "--help")
 			if err != nil {
 				t.Fatalf("citygrid %s --help: %v: %s", sub, err, out)
 			}
-			if !strings.Contains(string(out), "usage") && !strings.Contains(string(out), "Usage") {
+			if !strings.Contains(out, "usage") && !strings.Contains(out, "Usage") {
 				t.Errorf("citygrid %s --help prints no usage: %s", sub, out)
 			}
 		})
 	}
-	out, _ := exec.Command(binary, "--help").CombinedOutput()
+	out, _ := harness.Combined(t, "--help")
 	for _, sub := range []string{"demo", "serve"} {
-		if !strings.Contains(string(out), sub) {
+		if !strings.Contains(out, sub) {
 			t.Errorf("citygrid --help does not list %s: %s", sub, out)
 		}
 	}
@@ -661,7 +544,7 @@ func TestSIGTERMDuringGenerationLeavesNoHalfCity(t *testing.T) {
 			Status string `json:"status"`
 			Stage  string `json:"stage"`
 		}
-		resp, err := http.Get(s.base + "/healthz")
+		resp, err := http.Get(s.URL + "/healthz")
 		if err != nil {
 			time.Sleep(5 * time.Millisecond)
 			continue
@@ -670,7 +553,7 @@ func TestSIGTERMDuringGenerationLeavesNoHalfCity(t *testing.T) {
 		resp.Body.Close()
 		switch {
 		case h.Status == "ok":
-			s.stop()
+			s.Stop()
 			t.Skip("the city was ready before it could be interrupted")
 		case strings.Contains(h.Stage, "storing"):
 			// The store is half written: the hardest moment to stop.
@@ -680,7 +563,7 @@ func TestSIGTERMDuringGenerationLeavesNoHalfCity(t *testing.T) {
 	if stage == "" {
 		t.Fatal("never saw the storing stage")
 	}
-	s.stop() // exits 0: an interrupted start-up is not an error
+	s.Stop() // exits 0: an interrupted start-up is not an error
 	entries, err := os.ReadDir(dir)
 	if err != nil {
 		t.Fatal(err)
@@ -691,7 +574,7 @@ func TestSIGTERMDuringGenerationLeavesNoHalfCity(t *testing.T) {
 		}
 		t.Errorf("interrupted during %q, %s was left behind", stage, e.Name())
 	}
-	if !strings.Contains(s.logs.String(), "start-up interrupted") {
+	if !strings.Contains(s.Logs(), "start-up interrupted") {
 		t.Errorf("no 'start-up interrupted' log line")
 	}
 }
@@ -706,7 +589,7 @@ func TestASecondDemoRunOnABusyDirectoryFailsAndSaysWhy(t *testing.T) {
 			Status string `json:"status"`
 			Stage  string `json:"stage"`
 		}
-		resp, err := http.Get(a.base + "/healthz")
+		resp, err := http.Get(a.URL + "/healthz")
 		if err != nil {
 			time.Sleep(5 * time.Millisecond)
 			continue
@@ -714,7 +597,7 @@ func TestASecondDemoRunOnABusyDirectoryFailsAndSaysWhy(t *testing.T) {
 		_ = json.NewDecoder(resp.Body).Decode(&h)
 		resp.Body.Close()
 		if h.Status == "ok" {
-			a.stop()
+			a.Stop()
 			t.Skip("the city was ready before a second run could start")
 		}
 		busy = strings.Contains(h.Stage, "storing")
@@ -722,14 +605,14 @@ func TestASecondDemoRunOnABusyDirectoryFailsAndSaysWhy(t *testing.T) {
 	if !busy {
 		t.Fatal("never saw the storing stage")
 	}
-	out, err := exec.Command(binary, "demo", "--dir", dir, "--scale", "0.3", "--addr", freeAddr(t)).CombinedOutput()
+	out, err := harness.Combined(t, "demo", "--dir", dir, "--scale", "0.3", "--addr", harness.FreeAddr(t))
 	var ee *exec.ExitError
-	if !errors.As(err, &ee) || !strings.Contains(string(out), "another citygrid is generating") {
+	if !errors.As(err, &ee) || !strings.Contains(out, "another citygrid is generating") {
 		t.Errorf("second run while the first stores: %v: %s", err, out)
 	}
-	a.waitReady(2 * time.Minute)
+	a.WaitReady(2 * time.Minute)
 	if ds := loadCity(t, dir); len(ds.UnitGrids) == 0 {
 		t.Errorf("the first run's city is empty")
 	}
-	a.stop()
+	a.Stop()
 }

@@ -9,29 +9,21 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
-	"time"
 
 	"github.com/paulmach/orb"
 	"github.com/paulmach/orb/maptile"
 
 	"citygrid/data"
+	"citygrid/test/harness"
 )
 
-// editCity generates the small demo city into a temporary directory, issues
+// editCity copies the small demo city into a temporary directory, issues
 // a surveyor token with the CLI and serves the city.
 func editCity(t *testing.T) (s *server, dir, token string) {
 	t.Helper()
-	dir = t.TempDir()
-	s = start(t, "demo", "--dir", dir, "--scale", scale, "--seed", "7", "--access-log=false")
-	s.waitReady(5 * time.Minute)
-	s.stop()
-	out, err := cli(t, "token", "create", "--dir", dir, "--user", "surveyor-e2e", "--role", "surveyor")
-	if err != nil {
-		t.Fatal(err)
-	}
-	token = strings.TrimSpace(out)
-	s = start(t, "serve", "--dir", dir, "--access-log=false")
-	s.waitReady(2 * time.Minute)
+	dir = city.Dir(t)
+	token = harness.Token(t, dir, "surveyor-e2e", "surveyor")
+	s = serve(t, dir, "--access-log=false")
 	return s, dir, token
 }
 
@@ -42,7 +34,7 @@ func (s *server) do(method, path, token, body string, v any, header ...string) (
 	if body != "" {
 		rd = strings.NewReader(body)
 	}
-	req, _ := http.NewRequest(method, s.base+path, rd)
+	req, _ := http.NewRequest(method, s.URL+path, rd)
 	if token != "" {
 		req.Header.Set("Authorization", "Bearer "+token)
 	}
@@ -132,11 +124,11 @@ func TestSurveyorEditsOnTheRealBinary(t *testing.T) {
 		t.Fatalf("patch without If-Match: %d", st)
 	}
 	tl := maptile.At(moved, 17)
-	before := fetchTile(t, s.base, tl)
+	before := fetchTile(t, s.URL, tl)
 	// Lower zooms that draw the component must change too.
 	lows := map[maptile.Zoom]tileAnswer{}
 	for z := maptile.Zoom(14); z < 17; z++ {
-		if a := fetchTile(t, s.base, maptile.At(moved, z)); hasComponent(a.body, c.Code) {
+		if a := fetchTile(t, s.URL, maptile.At(moved, z)); hasComponent(a.body, c.Code) {
 			lows[z] = a
 		}
 	}
@@ -145,7 +137,7 @@ func TestSurveyorEditsOnTheRealBinary(t *testing.T) {
 	var nbTag string
 	for _, d := range [][2]int{{3, 0}, {-3, 0}, {0, 3}, {0, -3}, {3, 3}, {-3, -3}} {
 		cand := maptile.New(uint32(int(tl.X)+d[0]), uint32(int(tl.Y)+d[1]), tl.Z)
-		if a := fetchTile(t, s.base, cand); a.status == http.StatusOK {
+		if a := fetchTile(t, s.URL, cand); a.status == http.StatusOK {
 			nb, nbTag = cand, a.etag
 			break
 		}
@@ -163,7 +155,7 @@ func TestSurveyorEditsOnTheRealBinary(t *testing.T) {
 		t.Fatalf("stale patch: %d %+v", st, e)
 	}
 	// Read-your-writes: the next tile fetch and lookup show the move.
-	after := fetchTile(t, s.base, tl)
+	after := fetchTile(t, s.URL, tl)
 	if after.etag == before.etag || !hasComponent(after.body, c.Code) {
 		t.Fatalf("tile %v after the edit: ETag %s (was %s), has it: %v", tl, after.etag, before.etag, hasComponent(after.body, c.Code))
 	}
@@ -171,13 +163,13 @@ func TestSurveyorEditsOnTheRealBinary(t *testing.T) {
 		t.Fatalf("nearest after the move: %v", got)
 	}
 	for z, b := range lows {
-		if a := fetchTile(t, s.base, maptile.At(moved, z), "If-None-Match", b.etag); a.status == http.StatusNotModified || a.etag == b.etag {
+		if a := fetchTile(t, s.URL, maptile.At(moved, z), "If-None-Match", b.etag); a.status == http.StatusNotModified || a.etag == b.etag {
 			t.Errorf("z%d tile drawing the component kept ETag %s after the edit", z, a.etag)
 		}
 	}
 	t.Logf("lower zooms drawing the component: %d; untouched neighbour checked: %v", len(lows), nbTag != "")
 	if nbTag != "" {
-		if a := fetchTile(t, s.base, nb, "If-None-Match", nbTag); a.status != http.StatusNotModified {
+		if a := fetchTile(t, s.URL, nb, "If-None-Match", nbTag); a.status != http.StatusNotModified {
 			t.Errorf("untouched tile %v: %d (ETag %s → %s), want 304", nb, a.status, nbTag, a.etag)
 		}
 	}
@@ -216,9 +208,8 @@ func TestSurveyorEditsOnTheRealBinary(t *testing.T) {
 	}
 
 	// Restart: the store kept everything, with history.
-	s.stop()
-	s = start(t, "serve", "--dir", dir, "--access-log=false")
-	s.waitReady(2 * time.Minute)
+	s.Stop()
+	s = serve(t, dir, "--access-log=false")
 	var hist struct {
 		History []struct {
 			Op     string `json:"op"`
@@ -248,19 +239,19 @@ func TestSurveyorEditsOnTheRealBinary(t *testing.T) {
 	if err := os.WriteFile(file, []byte(doc), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	out, err := cli(t, "changeset", "--dir", dir, file)
+	out, err := harness.Run(t, "changeset", "--dir", dir, file)
 	var rep data.ChangesetReport
 	if err != nil || json.Unmarshal([]byte(out), &rep) != nil || rep.Modifies != 1 || !rep.Applicable {
 		t.Fatalf("changeset dry run: %v %s", err, out)
 	}
-	if _, err := cli(t, "changeset", "--dir", dir, "--apply", file); err == nil || !strings.Contains(err.Error(), "serving") {
+	if _, err := harness.Run(t, "changeset", "--dir", dir, "--apply", file); err == nil || !strings.Contains(err.Error(), "serving") {
 		t.Fatalf("apply under a running server: %v", err)
 	}
-	s.stop()
-	if out, err := cli(t, "changeset", "--dir", dir, "--apply", "--user", "cli", file); err != nil || !strings.Contains(out, `"applied": true`) {
+	s.Stop()
+	if out, err := harness.Run(t, "changeset", "--dir", dir, "--apply", "--user", "cli", file); err != nil || !strings.Contains(out, `"applied": true`) {
 		t.Fatalf("changeset apply: %v %s", err, out)
 	}
-	if _, err := cli(t, "changeset", "--dir", dir, "--apply", file); err == nil {
+	if _, err := harness.Run(t, "changeset", "--dir", dir, "--apply", file); err == nil {
 		t.Fatal("a stale changeset applied twice")
 	}
 }

@@ -7,7 +7,6 @@ import (
 	"math/rand"
 	"net/http"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -18,6 +17,7 @@ import (
 	"github.com/paulmach/orb/maptile"
 
 	"citygrid/data"
+	"citygrid/test/harness"
 )
 
 // TestSIGKILLDuringAChangesetApplyLosesNothingHalfway: a large survey batch
@@ -34,12 +34,11 @@ func TestSIGKILLDuringAChangesetApplyLosesNothingHalfway(t *testing.T) {
 	s, dir, token := editCity(t)
 	// Serve baked tiles, so the apply also sets the baked file's rewriting
 	// going when it is killed.
-	s.stop()
-	if out, err := exec.Command(binary, "bake", "--dir", dir, "--minzoom", "14", "--maxzoom", "17", "--quiet").CombinedOutput(); err != nil {
+	s.Stop()
+	if out, err := harness.Combined(t, "bake", "--dir", dir, "--minzoom", "14", "--maxzoom", "17", "--quiet"); err != nil {
 		t.Fatalf("bake: %v\n%s", err, out)
 	}
-	s = start(t, "serve", "--dir", dir, "--access-log=false")
-	s.waitReady(2 * time.Minute)
+	s = serve(t, dir, "--access-log=false")
 	ds := loadCity(t, dir)
 	const note = "crash-batch"
 	var b strings.Builder
@@ -84,7 +83,7 @@ func TestSIGKILLDuringAChangesetApplyLosesNothingHalfway(t *testing.T) {
 	// Apply, and SIGKILL the server part way through.
 	done := make(chan int, 1)
 	go func() {
-		req, _ := http.NewRequest("POST", s.base+"/api/v1/changesets/"+ans.ID+"/apply", nil)
+		req, _ := http.NewRequest("POST", s.URL+"/api/v1/changesets/"+ans.ID+"/apply", nil)
 		req.Header.Set("Authorization", "Bearer "+token)
 		resp, err := http.DefaultClient.Do(req)
 		if err != nil {
@@ -95,10 +94,7 @@ func TestSIGKILLDuringAChangesetApplyLosesNothingHalfway(t *testing.T) {
 		done <- resp.StatusCode
 	}()
 	time.Sleep(dry * 3 / 4)
-	if err := s.cmd.Process.Kill(); err != nil {
-		t.Fatal(err)
-	}
-	<-s.exited
+	s.Kill()
 	answered := <-done
 	wal, _ := os.Stat(filepath.Join(dir, "citygrid.gpkg-wal"))
 	walSize := int64(0)
@@ -108,8 +104,7 @@ func TestSIGKILLDuringAChangesetApplyLosesNothingHalfway(t *testing.T) {
 	t.Logf("batch of %d features (%d adds); dry run %s; killed %s into the apply; the apply answered %d; WAL %d bytes",
 		total, adds, dry, dry*3/4, answered, walSize)
 
-	s = start(t, "serve", "--dir", dir, "--access-log=false")
-	s.waitReady(2 * time.Minute)
+	s = serve(t, dir, "--access-log=false")
 
 	db, err := sql.Open("sqlite3", "file:"+filepath.Join(dir, "citygrid.gpkg")+"?mode=ro")
 	if err != nil {
@@ -192,7 +187,7 @@ func checkIndexAgrees(t *testing.T, s *server, dir, note string) {
 			continue
 		}
 		tl := maptile.At(p, 17)
-		a := fetchTile(t, s.base, tl)
+		a := fetchTile(t, s.URL, tl)
 		if a.status != 200 || !hasComponent(a.body, c.Code) {
 			t.Fatalf("tile %v (%s, %d) does not draw stored component %s", tl, a.source, a.status, c.Code)
 		}

@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"citygrid/data"
+	"citygrid/test/harness"
 	"citygrid/tiles/mbtiles"
 
 	"github.com/paulmach/orb"
@@ -76,20 +77,12 @@ func bakedHashes(t *testing.T, path string, as []maptile.Tile) map[maptile.Tile]
 // edits' geometry reaches (computed here from the tile grid), none missing
 // the new content, and the file names the served data version.
 func TestHTTPEditsReachTilesAndBakedFileLive(t *testing.T) {
-	dir := t.TempDir()
-	s := start(t, "demo", "--dir", dir, "--scale", scale, "--seed", "7", "--access-log=false")
-	s.waitReady(5 * time.Minute)
-	s.stop()
-	if out, err := cli(t, "bake", "--dir", dir, "--minzoom", "14", "--maxzoom", "17", "--quiet"); err != nil {
+	dir := city.Dir(t)
+	if out, err := harness.Run(t, "bake", "--dir", dir, "--minzoom", "14", "--maxzoom", "17", "--quiet"); err != nil {
 		t.Fatalf("bake: %v\n%s", err, out)
 	}
-	out, err := cli(t, "token", "create", "--dir", dir, "--user", "live-e2e", "--role", "surveyor")
-	if err != nil {
-		t.Fatal(err)
-	}
-	token := strings.TrimSpace(out)
-	s = start(t, "serve", "--dir", dir, "--access-log=false")
-	s.waitReady(2 * time.Minute)
+	token := harness.Token(t, dir, "live-e2e", "surveyor")
+	s := serve(t, dir, "--access-log=false")
 	mbPath := filepath.Join(dir, "citygrid.mbtiles")
 
 	ds := loadCity(t, dir)
@@ -137,18 +130,18 @@ func TestHTTPEditsReachTilesAndBakedFileLive(t *testing.T) {
 	before := bakedHashes(t, mbPath, probe)
 	tags := map[maptile.Tile]string{}
 	for _, tl := range probe {
-		tags[tl] = fetchTile(t, s.base, tl).etag
+		tags[tl] = fetchTile(t, s.URL, tl).etag
 	}
 
 	newCode := data.ComponentCode(c.Code[:6], c.Category, 999991)
 	body := fmt.Sprintf(`{"type":"Feature","geometry":{"type":"Point","coordinates":[%.9f,%.9f]},"properties":{"code":%q,"category":%q,"name":"实时新增","department":%q,"status":"intact"}}`,
 		added[0], added[1], newCode, c.Category, c.Department)
-	if st := liveCall(t, s.base, "POST", "/api/v1/components", token, body, nil); st != http.StatusCreated && st != http.StatusOK {
+	if st := liveCall(t, s.URL, "POST", "/api/v1/components", token, body, nil); st != http.StatusCreated && st != http.StatusOK {
 		t.Fatalf("create: %d", st)
 	}
 	for z := maptile.Zoom(14); z <= 17; z++ {
 		tl := maptile.At(added, z)
-		a := fetchTile(t, s.base, tl)
+		a := fetchTile(t, s.URL, tl)
 		if a.status != http.StatusOK || a.etag == tags[tl] {
 			t.Errorf("z%d tile %v after the insert: %d, ETag %s (was %s)", z, tl, a.status, a.etag, tags[tl])
 		}
@@ -162,7 +155,7 @@ func TestHTTPEditsReachTilesAndBakedFileLive(t *testing.T) {
 			continue
 		}
 		untouched++
-		if a := fetchTile(t, s.base, tl, "If-None-Match", tags[tl]); a.status != http.StatusNotModified {
+		if a := fetchTile(t, s.URL, tl, "If-None-Match", tags[tl]); a.status != http.StatusNotModified {
 			t.Errorf("untouched tile %v: %d, want 304", tl, a.status)
 		}
 	}
@@ -174,7 +167,7 @@ func TestHTTPEditsReachTilesAndBakedFileLive(t *testing.T) {
 			Code string `json:"code"`
 		} `json:"components"`
 	}
-	liveCall(t, s.base, "GET", fmt.Sprintf("/api/v1/nearest?lon=%.9f&lat=%.9f&k=1&radius=2", added[0], added[1]), "", "", &near)
+	liveCall(t, s.URL, "GET", fmt.Sprintf("/api/v1/nearest?lon=%.9f&lat=%.9f&k=1&radius=2", added[0], added[1]), "", "", &near)
 	if len(near.Components) != 1 || near.Components[0].Code != newCode {
 		t.Errorf("nearest at the new component: %+v", near)
 	}
@@ -193,7 +186,7 @@ func TestHTTPEditsReachTilesAndBakedFileLive(t *testing.T) {
 			} `json:"properties"`
 		} `json:"grids"`
 	}
-	if st := liveCall(t, s.base, "POST", "/api/v1/unit_grids/"+g.Code+"/split", token, fmt.Sprintf(`{"parts":[%s,%s]}`, pa, pb), &split); st != http.StatusOK && st != http.StatusCreated {
+	if st := liveCall(t, s.URL, "POST", "/api/v1/unit_grids/"+g.Code+"/split", token, fmt.Sprintf(`{"parts":[%s,%s]}`, pa, pb), &split); st != http.StatusOK && st != http.StatusCreated {
 		t.Fatalf("split: %d", st)
 	}
 	if len(split.Grids) != 2 {
@@ -205,7 +198,7 @@ func TestHTTPEditsReachTilesAndBakedFileLive(t *testing.T) {
 			Code string `json:"code"`
 		} `json:"unit_grid"`
 	}
-	liveCall(t, s.base, "GET", fmt.Sprintf("/api/v1/locate?lon=%.9f&lat=%.9f", ca[0], ca[1]), "", "", &loc)
+	liveCall(t, s.URL, "GET", fmt.Sprintf("/api/v1/locate?lon=%.9f&lat=%.9f", ca[0], ca[1]), "", "", &loc)
 	if loc.UnitGrid.Code == g.Code || (loc.UnitGrid.Code != split.Grids[0].Properties.Code && loc.UnitGrid.Code != split.Grids[1].Properties.Code) {
 		t.Errorf("locate in the first half after the split: %q (old %s, new %+v)", loc.UnitGrid.Code, g.Code, split.Grids)
 	}
@@ -214,7 +207,7 @@ func TestHTTPEditsReachTilesAndBakedFileLive(t *testing.T) {
 	var tj struct {
 		DataVersion string `json:"data_version"`
 	}
-	liveCall(t, s.base, "GET", "/tiles/city.json", "", "", &tj)
+	liveCall(t, s.URL, "GET", "/tiles/city.json", "", "", &tj)
 	deadline := time.Now().Add(30 * time.Second)
 	for {
 		rd, err := mbtiles.Open(context.Background(), mbPath)
@@ -241,7 +234,7 @@ func TestHTTPEditsReachTilesAndBakedFileLive(t *testing.T) {
 		if !reach[tl] {
 			t.Errorf("baked tile %v rewritten with new bytes, but no edit reaches it", tl)
 		}
-		served := fetchTile(t, s.base, tl)
+		served := fetchTile(t, s.URL, tl)
 		if sum := `"` + after[tl] + `"`; after[tl] != "" && served.etag != sum {
 			t.Errorf("baked tile %v holds %s, the server answers %s", tl, sum, served.etag)
 		}

@@ -8,7 +8,6 @@ import (
 	"fmt"
 	"io"
 	"net/http"
-	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -16,6 +15,7 @@ import (
 
 	"citygrid/data"
 	"citygrid/data/geoio"
+	"citygrid/test/harness"
 	"citygrid/tiles/mbtiles"
 
 	"github.com/paulmach/orb"
@@ -89,15 +89,11 @@ func hasComponent(gz []byte, code string) bool {
 // new bytes) and a restarted server trusts the file, whose data_version is
 // the new one, and serves the tile from it.
 func TestImportedComponentReachesBakedTilesLive(t *testing.T) {
-	dir := t.TempDir()
-	s := start(t, "demo", "--dir", dir, "--scale", scale, "--seed", "7")
-	s.waitReady(5 * time.Minute)
-	s.stop()
-	if out, err := exec.Command(binary, "bake", "--dir", dir, "--minzoom", "14", "--maxzoom", "17", "--quiet").CombinedOutput(); err != nil {
+	dir := city.Dir(t)
+	if out, err := harness.Combined(t, "bake", "--dir", dir, "--minzoom", "14", "--maxzoom", "17", "--quiet"); err != nil {
 		t.Fatalf("bake: %v\n%s", err, out)
 	}
-	s = start(t, "serve", "--dir", dir)
-	s.waitReady(2 * time.Minute)
+	s := serve(t, dir)
 
 	ds := loadCity(t, dir)
 	var c data.Component
@@ -126,7 +122,7 @@ func TestImportedComponentReachesBakedTilesLive(t *testing.T) {
 	n.Name = "新增部件"
 
 	at := maptile.At(n.Geometry.(orb.Point), 17)
-	before := fetchTile(t, s.base, at)
+	before := fetchTile(t, s.URL, at)
 	if before.status != http.StatusOK || before.source != "baked" {
 		t.Fatalf("tile %v before the import: %d from %q", at, before.status, before.source)
 	}
@@ -138,7 +134,7 @@ func TestImportedComponentReachesBakedTilesLive(t *testing.T) {
 		if cand.Bound(64.0 / 4096).Contains(n.Geometry.(orb.Point)) {
 			continue
 		}
-		if a := fetchTile(t, s.base, cand); a.status == http.StatusOK {
+		if a := fetchTile(t, s.URL, cand); a.status == http.StatusOK {
 			nb, nbTag = cand, a.etag
 			break
 		}
@@ -146,13 +142,13 @@ func TestImportedComponentReachesBakedTilesLive(t *testing.T) {
 	if nbTag == "" {
 		t.Fatal("no non-empty neighbour tile")
 	}
-	v0 := dataVersion(t, s.base)
+	v0 := dataVersion(t, s.URL)
 
 	src := filepath.Join(t.TempDir(), "new.geojson")
 	if err := geoio.Export(context.Background(), &data.Dataset{Components: []data.Component{n}}, geoio.Components, geoio.GeoJSON, src, false); err != nil {
 		t.Fatal(err)
 	}
-	if out, err := exec.Command(binary, "import", "--dir", dir, "--layer", "components", "--quiet", src).CombinedOutput(); err != nil {
+	if out, err := harness.Combined(t, "import", "--dir", dir, "--layer", "components", "--quiet", src); err != nil {
 		t.Fatalf("import: %v\n%s", err, out)
 	}
 
@@ -161,7 +157,7 @@ func TestImportedComponentReachesBakedTilesLive(t *testing.T) {
 	var after tileAnswer
 	deadline := time.Now().Add(20 * time.Second)
 	for {
-		after = fetchTile(t, s.base, at)
+		after = fetchTile(t, s.URL, at)
 		if after.etag != before.etag {
 			break
 		}
@@ -173,10 +169,10 @@ func TestImportedComponentReachesBakedTilesLive(t *testing.T) {
 	if after.status != http.StatusOK || after.source == "baked" || !hasComponent(after.body, n.Code) {
 		t.Fatalf("tile after the import: %d from %q, has the component: %v", after.status, after.source, hasComponent(after.body, n.Code))
 	}
-	if a := fetchTile(t, s.base, nb, "If-None-Match", nbTag); a.status != http.StatusNotModified {
+	if a := fetchTile(t, s.URL, nb, "If-None-Match", nbTag); a.status != http.StatusNotModified {
 		t.Errorf("untouched neighbour %v: %d (ETag %s → %s), want 304", nb, a.status, nbTag, a.etag)
 	}
-	v1 := dataVersion(t, s.base)
+	v1 := dataVersion(t, s.URL)
 	if v1 == v0 {
 		t.Errorf("data version still %s after the import", v0)
 	}
@@ -221,17 +217,16 @@ func TestImportedComponentReachesBakedTilesLive(t *testing.T) {
 		}
 		time.Sleep(100 * time.Millisecond)
 	}
-	s.stop()
+	s.Stop()
 
-	s = start(t, "serve", "--dir", dir)
-	s.waitReady(2 * time.Minute)
-	if v := dataVersion(t, s.base); v != v1 {
+	s = serve(t, dir)
+	if v := dataVersion(t, s.URL); v != v1 {
 		t.Errorf("restarted server names data version %s, the live one was %s", v, v1)
 	}
-	if a := fetchTile(t, s.base, at); a.source != "baked" || a.etag != after.etag {
+	if a := fetchTile(t, s.URL, at); a.source != "baked" || a.etag != after.etag {
 		t.Errorf("restarted server: tile from %q with ETag %s, want baked %s", a.source, a.etag, after.etag)
 	}
-	if !strings.Contains(s.logs.String(), "serving baked tiles") {
-		t.Logf("logs: %s", s.logs)
+	if !strings.Contains(s.Logs(), "serving baked tiles") {
+		t.Logf("logs: %s", s.Logs())
 	}
 }

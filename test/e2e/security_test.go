@@ -5,31 +5,19 @@ import (
 	"encoding/json"
 	"fmt"
 	"net/http"
-	"os/exec"
 	"path/filepath"
 	"strings"
 	"sync"
 	"testing"
 	"time"
-)
 
-// cli runs a citygrid subcommand and returns its standard output.
-func cli(t *testing.T, args ...string) (string, error) {
-	t.Helper()
-	cmd := exec.Command(binary, args...)
-	var stderr strings.Builder
-	cmd.Stderr = &stderr
-	out, err := cmd.Output()
-	if err != nil {
-		return string(out), fmt.Errorf("citygrid %s: %w: %s", strings.Join(args, " "), err, stderr.String())
-	}
-	return string(out), nil
-}
+	"citygrid/test/harness"
+)
 
 // authGet fetches path with a bearer token and returns the status.
 func (s *server) authGet(path, token string) int {
 	s.t.Helper()
-	req, _ := http.NewRequest("GET", s.base+path, nil)
+	req, _ := http.NewRequest("GET", s.URL+path, nil)
 	req.Header.Set("Authorization", "Bearer "+token)
 	resp, err := http.DefaultClient.Do(req)
 	if err != nil {
@@ -40,7 +28,7 @@ func (s *server) authGet(path, token string) int {
 
 // issueToken writes a token through the admin API.
 func (s *server) issueToken(admin, user string) (id, token string, status int) {
-	req, _ := http.NewRequest("POST", s.base+"/api/v1/tokens", strings.NewReader(`{"user":"`+user+`","role":"viewer"}`))
+	req, _ := http.NewRequest("POST", s.URL+"/api/v1/tokens", strings.NewReader(`{"user":"`+user+`","role":"viewer"}`))
 	req.Header.Set("Authorization", "Bearer "+admin)
 	resp, err := http.DefaultClient.Do(req)
 	if err != nil {
@@ -60,8 +48,8 @@ func (s *server) issueToken(admin, user string) (id, token string, status int) {
 func TestTokensBackupAndRestoreOnTheRealBinary(t *testing.T) {
 	dir := t.TempDir()
 	s := start(t, "demo", "--dir", dir, "--scale", scale, "--access-log=false")
-	s.waitReady(120 * time.Second)
-	out, err := cli(t, "token", "create", "--dir", dir, "--user", "e2e-admin", "--role", "admin")
+	s.WaitReady(120 * time.Second)
+	out, err := harness.Run(t, "token", "create", "--dir", dir, "--user", "e2e-admin", "--role", "admin")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -69,13 +57,13 @@ func TestTokensBackupAndRestoreOnTheRealBinary(t *testing.T) {
 	if s.authGet("/api/v1/whoami", admin) != 200 {
 		t.Fatal("a token made by the CLI is refused by the running server")
 	}
-	if _, err := cli(t, "token", "create", "--dir", dir, "--user", "x", "--role", "unit"); err == nil || !strings.Contains(err.Error(), "unit") {
+	if _, err := harness.Run(t, "token", "create", "--dir", dir, "--user", "x", "--role", "unit"); err == nil || !strings.Contains(err.Error(), "unit") {
 		t.Fatalf("a unit token without --unit: %v", err)
 	}
 
 	// A unit handler sees its own unit's cases only (the demo city's
 	// case history is stored in the background at first start).
-	for end := time.Now().Add(60 * time.Second); !strings.Contains(s.logs.String(), "demo case history"); {
+	for end := time.Now().Add(60 * time.Second); !strings.Contains(s.Logs(), "demo case history"); {
 		if time.Now().After(end) {
 			t.Fatal("no demo case history after 60 s")
 		}
@@ -115,7 +103,7 @@ func TestTokensBackupAndRestoreOnTheRealBinary(t *testing.T) {
 	}
 	mu.Unlock()
 	backup := filepath.Join(t.TempDir(), "backup.gpkg")
-	if _, err := cli(t, "backup", "--dir", dir, "--out", backup); err != nil {
+	if _, err := harness.Run(t, "backup", "--dir", dir, "--out", backup); err != nil {
 		t.Fatal(err)
 	}
 	close(stop)
@@ -155,7 +143,7 @@ func TestTokensBackupAndRestoreOnTheRealBinary(t *testing.T) {
 	if st != http.StatusCreated || s.authGet("/api/v1/whoami", late) != 200 {
 		t.Fatalf("late token: %d", st)
 	}
-	if _, err := cli(t, "token", "revoke", "--dir", dir, lateID); err != nil {
+	if _, err := harness.Run(t, "token", "revoke", "--dir", dir, lateID); err != nil {
 		t.Fatal(err)
 	}
 	deadline := time.Now().Add(5 * time.Second)
@@ -165,20 +153,19 @@ func TestTokensBackupAndRestoreOnTheRealBinary(t *testing.T) {
 		}
 		time.Sleep(100 * time.Millisecond)
 	}
-	list, err := cli(t, "token", "list", "--dir", dir)
+	list, err := harness.Run(t, "token", "list", "--dir", dir)
 	if err != nil || !strings.Contains(list, lateID) || !strings.Contains(list, "revoked") || strings.Contains(list, late) {
 		t.Fatalf("token list: %v\n%s", err, list)
 	}
 
-	if _, err := cli(t, "restore", "--dir", dir, "--from", backup); err == nil || !strings.Contains(err.Error(), "stop it first") {
+	if _, err := harness.Run(t, "restore", "--dir", dir, "--from", backup); err == nil || !strings.Contains(err.Error(), "stop it first") {
 		t.Fatalf("restore under a running server: %v", err)
 	}
-	s.stop()
-	if _, err := cli(t, "restore", "--dir", dir, "--from", backup); err != nil {
+	s.Stop()
+	if _, err := harness.Run(t, "restore", "--dir", dir, "--from", backup); err != nil {
 		t.Fatal(err)
 	}
-	s2 := start(t, "serve", "--dir", dir, "--access-log=false")
-	s2.waitReady(60 * time.Second)
+	s2 := serve(t, dir, "--access-log=false")
 	for id, tok := range before {
 		if s2.authGet("/api/v1/whoami", tok) != 200 {
 			t.Fatalf("token %s from the backup refused after restore", id)
@@ -191,7 +178,7 @@ func TestTokensBackupAndRestoreOnTheRealBinary(t *testing.T) {
 	if code := s2.get("/api/v1/locate?lon=118.78&lat=31.99", nil); code != 200 && code != 404 {
 		t.Fatalf("locate after restore: %d", code)
 	}
-	s2.stop()
+	s2.Stop()
 }
 
 // checkUnitScope lists cases as a unit handler of the unit with the most
@@ -199,7 +186,7 @@ func TestTokensBackupAndRestoreOnTheRealBinary(t *testing.T) {
 // cannot read one of them.
 func checkUnitScope(t *testing.T, s *server, dir string) {
 	t.Helper()
-	out, err := cli(t, "token", "create", "--dir", dir, "--user", "e2e-viewer", "--role", "viewer")
+	out, err := harness.Run(t, "token", "create", "--dir", dir, "--user", "e2e-viewer", "--role", "viewer")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -211,7 +198,7 @@ func checkUnitScope(t *testing.T, s *server, dir string) {
 		} `json:"cases"`
 	}
 	get := func(path, token string, v any) int {
-		req, _ := http.NewRequest("GET", s.base+path, nil)
+		req, _ := http.NewRequest("GET", s.URL+path, nil)
 		req.Header.Set("Authorization", "Bearer "+token)
 		resp, err := http.DefaultClient.Do(req)
 		if err != nil {
@@ -243,7 +230,7 @@ func checkUnitScope(t *testing.T, s *server, dir string) {
 	if unit == "" || other == "" {
 		t.Fatalf("want cases of two units, have %v", count)
 	}
-	out, err = cli(t, "token", "create", "--dir", dir, "--user", "e2e-unit", "--role", "unit", "--unit", unit)
+	out, err = harness.Run(t, "token", "create", "--dir", dir, "--user", "e2e-unit", "--role", "unit", "--unit", unit)
 	if err != nil {
 		t.Fatal(err)
 	}

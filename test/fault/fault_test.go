@@ -6,16 +6,12 @@
 package fault
 
 import (
-	"bytes"
-	"context"
 	"database/sql"
 	"encoding/json"
 	"fmt"
 	"io"
-	"net"
 	"net/http"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"strings"
 	"sync"
@@ -24,162 +20,14 @@ import (
 	"time"
 
 	_ "github.com/mattn/go-sqlite3"
+
+	"citygrid/test/harness"
 )
 
-var (
-	binary   string // the citygrid binary
-	template string // a data directory holding a small demo city
-)
+// city is the demo city every test starts from (a fresh copy each).
+var city = harness.Demo{Scale: 0.02}
 
-func TestMain(m *testing.M) {
-	code, err := setup(m)
-	if err != nil {
-		fmt.Fprintln(os.Stderr, err)
-		os.Exit(1)
-	}
-	os.Exit(code)
-}
-
-func setup(m *testing.M) (int, error) {
-	tmp, err := os.MkdirTemp("", "citygrid-fault-")
-	if err != nil {
-		return 0, err
-	}
-	defer os.RemoveAll(tmp)
-	binary = filepath.Join(tmp, "citygrid")
-	build := exec.Command("go", "build", "-o", binary, "citygrid/cmd/citygrid")
-	build.Stdout, build.Stderr = os.Stderr, os.Stderr
-	if err := build.Run(); err != nil {
-		return 0, fmt.Errorf("go build: %w", err)
-	}
-	template = filepath.Join(tmp, "city")
-	// Generate the demo city once, then stop the server it starts.
-	addr, err := freeAddr()
-	if err != nil {
-		return 0, err
-	}
-	cmd := exec.Command(binary, "demo", "--dir", template, "--scale", "0.02", "--addr", addr, "--access-log=false")
-	logs := new(syncBuffer)
-	cmd.Stdout, cmd.Stderr = logs, logs
-	if err := cmd.Start(); err != nil {
-		return 0, err
-	}
-	if err := waitReady("http://"+addr, 120*time.Second); err != nil {
-		_ = cmd.Process.Kill()
-		return 0, fmt.Errorf("demo city: %w\n%s", err, logs.String())
-	}
-	// The first serve stores the demo case history in the background;
-	// the template includes it, so that the tests' servers start settled.
-	for end := time.Now().Add(60 * time.Second); time.Now().Before(end) && !strings.Contains(logs.String(), "demo case history"); {
-		time.Sleep(100 * time.Millisecond)
-	}
-	_ = cmd.Process.Signal(syscall.SIGTERM)
-	if err := cmd.Wait(); err != nil {
-		return 0, fmt.Errorf("demo server exit: %w\n%s", err, logs.String())
-	}
-	return m.Run(), nil
-}
-
-func freeAddr() (string, error) {
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		return "", err
-	}
-	defer ln.Close()
-	return ln.Addr().String(), nil
-}
-
-func waitReady(base string, timeout time.Duration) error {
-	deadline := time.Now().Add(timeout)
-	for time.Now().Before(deadline) {
-		resp, err := http.Get(base + "/readyz")
-		if err == nil {
-			resp.Body.Close()
-			if resp.StatusCode == 200 {
-				return nil
-			}
-		}
-		time.Sleep(100 * time.Millisecond)
-	}
-	return fmt.Errorf("%s not ready after %s", base, timeout)
-}
-
-// copyCity copies the template store into dir.
-func copyCity(t *testing.T, dir string) {
-	t.Helper()
-	b, err := os.ReadFile(filepath.Join(template, "citygrid.gpkg"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := os.WriteFile(filepath.Join(dir, "citygrid.gpkg"), b, 0o644); err != nil {
-		t.Fatal(err)
-	}
-}
-
-// server is a running citygrid serve process.
-type server struct {
-	cmd    *exec.Cmd
-	base   string
-	logs   *syncBuffer
-	exited chan struct{}
-}
-
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
-}
-
-func serve(t *testing.T, dir string) *server {
-	t.Helper()
-	addr, err := freeAddr()
-	if err != nil {
-		t.Fatal(err)
-	}
-	s := &server{base: "http://" + addr, logs: new(syncBuffer), exited: make(chan struct{})}
-	s.cmd = exec.Command(binary, "serve", "--dir", dir, "--addr", addr, "--access-log=false")
-	s.cmd.Stdout, s.cmd.Stderr = s.logs, s.logs
-	if err := s.cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	go func() { _ = s.cmd.Wait(); close(s.exited) }()
-	t.Cleanup(func() {
-		select {
-		case <-s.exited:
-		default:
-			_ = s.cmd.Process.Kill()
-			<-s.exited
-		}
-		if t.Failed() {
-			t.Logf("server output:\n%s", s.logs)
-		}
-	})
-	if err := waitReady(s.base, 60*time.Second); err != nil {
-		t.Fatalf("%v\n%s", err, s.logs)
-	}
-	return s
-}
-
-// adminToken issues an admin token with the CLI.
-func adminToken(t *testing.T, dir string) string {
-	t.Helper()
-	out, err := exec.Command(binary, "token", "create", "--dir", dir, "--user", "fault-admin", "--role", "admin").Output()
-	if err != nil {
-		t.Fatalf("token create: %v", err)
-	}
-	return strings.TrimSpace(string(out))
-}
+func TestMain(m *testing.M) { os.Exit(harness.Main(m)) }
 
 // result of one token write.
 type result struct {
@@ -299,18 +147,15 @@ func checkStoreDSN(t *testing.T, dsn string, acked []result) {
 // and works, and integrity_check passes.
 func TestSIGKILLDuringWritesLosesNothingAcknowledged(t *testing.T) {
 	dir := t.TempDir()
-	copyCity(t, dir)
-	admin := adminToken(t, dir)
-	s := serve(t, dir)
+	city.CopyTo(t, dir)
+	admin := harness.Token(t, dir, "fault-admin", "admin")
+	s := harness.Serve(t, dir, "--access-log=false")
 	stop := make(chan struct{})
 	var acked, other []result
 	done := make(chan struct{})
-	go func() { acked, other = writers(s.base, admin, 8, stop); close(done) }()
+	go func() { acked, other = writers(s.URL, admin, 8, stop); close(done) }()
 	time.Sleep(1500 * time.Millisecond)
-	if err := s.cmd.Process.Signal(syscall.SIGKILL); err != nil {
-		t.Fatal(err)
-	}
-	<-s.exited
+	s.Kill()
 	close(stop)
 	<-done
 	if len(other) > 0 {
@@ -321,9 +166,9 @@ func TestSIGKILLDuringWritesLosesNothingAcknowledged(t *testing.T) {
 	}
 	checkStore(t, dir, acked)
 	// The restarted server authenticates the last acknowledged token.
-	s2 := serve(t, dir)
+	s2 := s.Restart()
 	last := acked[len(acked)-1]
-	req, _ := http.NewRequest("GET", s2.base+"/api/v1/whoami", nil)
+	req, _ := http.NewRequest("GET", s2.URL+"/api/v1/whoami", nil)
 	req.Header.Set("Authorization", "Bearer "+last.token)
 	resp, err := client.Do(req)
 	if err != nil {
@@ -360,18 +205,18 @@ type errorBody struct {
 // integrity_check.
 func TestFullDiskGivesClearErrorsAndNoCorruption(t *testing.T) {
 	dir := t.TempDir()
-	fi, err := os.Stat(filepath.Join(template, "citygrid.gpkg"))
+	fi, err := os.Stat(city.Store(t))
 	if err != nil {
 		t.Fatal(err)
 	}
 	mountTmpfs(t, dir, fi.Size()+1<<20)
-	copyCity(t, dir)
-	admin := adminToken(t, dir)
-	s := serve(t, dir)
+	city.CopyTo(t, dir)
+	admin := harness.Token(t, dir, "fault-admin", "admin")
+	s := harness.Serve(t, dir, "--access-log=false")
 	var acked []result
 	var full *result
 	for i := 0; i < 5000 && full == nil; i++ {
-		r, err := issue(s.base, admin, fmt.Sprintf("fill-%d", i))
+		r, err := issue(s.URL, admin, fmt.Sprintf("fill-%d", i))
 		if err != nil {
 			t.Fatalf("write %d: %v", i, err)
 		}
@@ -391,13 +236,13 @@ func TestFullDiskGivesClearErrorsAndNoCorruption(t *testing.T) {
 	}
 	t.Logf("disk full after %d writes: %s", len(acked), eb.Error)
 	// A component edit on the full disk fails the same way.
-	code := componentCodes(t, s.base, 1)[0]
-	resp0, err := client.Get(s.base + "/api/v1/components/" + code)
+	code := componentCodes(t, s.URL, 1)[0]
+	resp0, err := client.Get(s.URL + "/api/v1/components/" + code)
 	if err != nil {
 		t.Fatal(err)
 	}
 	resp0.Body.Close()
-	st, _, body, err := patchComponentBody(s.base, admin, code, resp0.Header.Get("ETag"), "damaged")
+	st, _, body, err := patchComponentBody(s.URL, admin, code, resp0.Header.Get("ETag"), "damaged")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -407,7 +252,7 @@ func TestFullDiskGivesClearErrorsAndNoCorruption(t *testing.T) {
 		t.Logf("component edit on a full disk: %d %s", st, strings.TrimSpace(body))
 	}
 	// Reads still work, and so does the server's health.
-	resp, err := client.Get(s.base + "/api/v1/locate?lon=118.75&lat=31.98")
+	resp, err := client.Get(s.URL + "/api/v1/locate?lon=118.75&lat=31.98")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -415,8 +260,8 @@ func TestFullDiskGivesClearErrorsAndNoCorruption(t *testing.T) {
 	if resp.StatusCode != 200 && resp.StatusCode != 404 {
 		t.Errorf("locate on a full disk: %d", resp.StatusCode)
 	}
-	_ = s.cmd.Process.Signal(syscall.SIGTERM)
-	<-s.exited
+	s.Signal(syscall.SIGTERM)
+	_ = s.Wait() // the exit status of a server on a full disk is not the point here
 	checkStore(t, dir, acked)
 }
 
@@ -430,18 +275,15 @@ func TestFullDiskGivesClearErrorsAndNoCorruption(t *testing.T) {
 func TestReadOnlyStoreFailsClearly(t *testing.T) {
 	dir := t.TempDir()
 	mountTmpfs(t, dir, 64<<20)
-	copyCity(t, dir)
+	city.CopyTo(t, dir)
 	if err := syscall.Mount("", dir, "", syscall.MS_REMOUNT|syscall.MS_RDONLY, "size=67108864"); err != nil {
 		t.Skipf("remount read-only: %v", err)
 	}
-	addr, _ := freeAddr()
-	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
-	defer cancel()
-	out, err := exec.CommandContext(ctx, binary, "serve", "--dir", dir, "--addr", addr).CombinedOutput()
-	if err == nil || !strings.Contains(string(out), "data directory is not writable") || !strings.Contains(string(out), "read-only file system") {
+	out, err := harness.Combined(t, "serve", "--dir", dir, "--addr", harness.FreeAddr(t))
+	if err == nil || !strings.Contains(out, "data directory is not writable") || !strings.Contains(out, "read-only file system") {
 		t.Fatalf("serve on a read-only directory: %v\n%s", err, out)
 	}
-	t.Logf("%s", out[bytes.LastIndex(bytes.TrimSpace(out), []byte("\n"))+1:])
+	t.Logf("%s", out[strings.LastIndex(strings.TrimSpace(out), "\n")+1:])
 	// No -wal exists after a copy, so the file alone is the store.
 	checkStoreDSN(t, "file:"+filepath.Join(dir, "citygrid.gpkg")+"?immutable=1", nil)
 }
@@ -507,14 +349,10 @@ func patchComponentBody(base, token, code, etag, status string) (int, string, st
 // the edit in flight), and the store passes integrity_check.
 func TestSIGKILLDuringComponentEditsKeepsEveryAcknowledgedVersion(t *testing.T) {
 	dir := t.TempDir()
-	copyCity(t, dir)
-	out, err := exec.Command(binary, "token", "create", "--dir", dir, "--user", "fault-surveyor", "--role", "surveyor").Output()
-	if err != nil {
-		t.Fatal(err)
-	}
-	tok := strings.TrimSpace(string(out))
-	s := serve(t, dir)
-	codes := componentCodes(t, s.base, 6)
+	city.CopyTo(t, dir)
+	tok := harness.Token(t, dir, "fault-surveyor", "surveyor")
+	s := harness.Serve(t, dir, "--access-log=false")
+	codes := componentCodes(t, s.URL, 6)
 	acked := make([]string, len(codes)) // last acknowledged ETag per code
 	first := make([]string, len(codes)) // ETag before the first edit
 	var wg sync.WaitGroup
@@ -524,7 +362,7 @@ func TestSIGKILLDuringComponentEditsKeepsEveryAcknowledgedVersion(t *testing.T) 
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			resp, err := client.Get(s.base + "/api/v1/components/" + code)
+			resp, err := client.Get(s.URL + "/api/v1/components/" + code)
 			if err != nil {
 				return
 			}
@@ -534,7 +372,7 @@ func TestSIGKILLDuringComponentEditsKeepsEveryAcknowledgedVersion(t *testing.T) 
 			first[i] = etag
 			mu.Unlock()
 			for n := 0; ; n++ {
-				st, next, err := patchComponent(s.base, tok, code, etag, []string{"damaged", "intact"}[n%2])
+				st, next, err := patchComponent(s.URL, tok, code, etag, []string{"damaged", "intact"}[n%2])
 				if err != nil {
 					return // the server is gone
 				}
@@ -552,14 +390,13 @@ func TestSIGKILLDuringComponentEditsKeepsEveryAcknowledgedVersion(t *testing.T) 
 		}()
 	}
 	time.Sleep(1500 * time.Millisecond)
-	_ = s.cmd.Process.Signal(syscall.SIGKILL)
-	<-s.exited
+	s.Kill()
 	wg.Wait()
 	if len(bad) > 0 {
 		t.Fatalf("edits answered other than 200: %v", bad)
 	}
 	checkStore(t, dir, nil)
-	s2 := serve(t, dir)
+	s2 := s.Restart()
 	total := 0
 	for i, code := range codes {
 		var want, v0 int
@@ -568,7 +405,7 @@ func TestSIGKILLDuringComponentEditsKeepsEveryAcknowledgedVersion(t *testing.T) 
 		}
 		_, _ = fmt.Sscanf(strings.TrimPrefix(first[i], `"`+code+`-v`), "%d", &v0)
 		total += want - v0
-		resp, err := client.Get(s2.base + "/api/v1/components/" + code)
+		resp, err := client.Get(s2.URL + "/api/v1/components/" + code)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -591,26 +428,20 @@ func TestSIGKILLDuringComponentEditsKeepsEveryAcknowledgedVersion(t *testing.T) 
 // (no write-ahead log left behind) and passes integrity_check.
 func TestSIGTERMDuringWritesFinishesThemAndExitsCleanly(t *testing.T) {
 	dir := t.TempDir()
-	copyCity(t, dir)
-	admin := adminToken(t, dir)
-	s := serve(t, dir)
+	city.CopyTo(t, dir)
+	admin := harness.Token(t, dir, "fault-admin", "admin")
+	s := harness.Serve(t, dir, "--access-log=false")
 	stop := make(chan struct{})
 	var acked, other []result
 	done := make(chan struct{})
-	go func() { acked, other = writers(s.base, admin, 8, stop); close(done) }()
+	go func() { acked, other = writers(s.URL, admin, 8, stop); close(done) }()
 	time.Sleep(1000 * time.Millisecond)
-	if err := s.cmd.Process.Signal(syscall.SIGTERM); err != nil {
-		t.Fatal(err)
-	}
-	select {
-	case <-s.exited:
-	case <-time.After(30 * time.Second):
-		t.Fatal("no exit within 30 s of SIGTERM")
-	}
+	s.Signal(syscall.SIGTERM)
+	exitErr := s.Wait() // fails the test unless it exits within harness.Grace
 	close(stop)
 	<-done
-	if st := s.cmd.ProcessState; st == nil || !st.Success() {
-		t.Fatalf("exit after SIGTERM: %v\n%s", st, s.logs)
+	if exitErr != nil {
+		t.Fatalf("exit after SIGTERM: %v\n%s", exitErr, s.Logs())
 	}
 	for _, r := range other {
 		if r.status >= 500 {
@@ -634,17 +465,13 @@ func TestSIGTERMDuringWritesFinishesThemAndExitsCleanly(t *testing.T) {
 // transactions now begin IMMEDIATE.
 func TestConcurrentWritersOfDifferentKinds(t *testing.T) {
 	dir := t.TempDir()
-	copyCity(t, dir)
+	city.CopyTo(t, dir)
 	tokenFor := func(role string) string {
-		out, err := exec.Command(binary, "token", "create", "--dir", dir, "--user", "cross-"+role, "--role", role).Output()
-		if err != nil {
-			t.Fatal(err)
-		}
-		return strings.TrimSpace(string(out))
+		return harness.Token(t, dir, "cross-"+role, role)
 	}
 	inspector, surveyor := tokenFor("inspector"), tokenFor("surveyor")
-	s := serve(t, dir)
-	codes := componentCodes(t, s.base, 2)
+	s := harness.Serve(t, dir, "--access-log=false")
+	codes := componentCodes(t, s.URL, 2)
 	var mu sync.Mutex
 	var failures []string
 	fail := func(f string) {
@@ -659,7 +486,7 @@ func TestConcurrentWritersOfDifferentKinds(t *testing.T) {
 			defer wg.Done()
 			for i := range 60 {
 				body := fmt.Sprintf(`{"kind":"event","category":"0101","lon":%.5f,"lat":31.97,"description":"x"}`, 118.70+float64(w)*0.05+float64(i)*0.0005)
-				req, _ := http.NewRequest("POST", s.base+"/api/v1/cases", strings.NewReader(body))
+				req, _ := http.NewRequest("POST", s.URL+"/api/v1/cases", strings.NewReader(body))
 				req.Header.Set("Authorization", "Bearer "+inspector)
 				resp, err := client.Do(req)
 				if err != nil {
@@ -676,7 +503,7 @@ func TestConcurrentWritersOfDifferentKinds(t *testing.T) {
 		go func() {
 			defer wg.Done()
 			code := codes[w]
-			resp, err := client.Get(s.base + "/api/v1/components/" + code)
+			resp, err := client.Get(s.URL + "/api/v1/components/" + code)
 			if err != nil {
 				fail(err.Error())
 				return
@@ -684,7 +511,7 @@ func TestConcurrentWritersOfDifferentKinds(t *testing.T) {
 			resp.Body.Close()
 			etag := resp.Header.Get("ETag")
 			for i := range 60 {
-				st, next, body, err := patchComponentBody(s.base, surveyor, code, etag, []string{"damaged", "intact"}[i%2])
+				st, next, body, err := patchComponentBody(s.URL, surveyor, code, etag, []string{"damaged", "intact"}[i%2])
 				if err != nil {
 					fail(err.Error())
 					return

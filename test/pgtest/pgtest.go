@@ -15,6 +15,7 @@ import (
 	"sort"
 	"strconv"
 	"strings"
+	"testing"
 )
 
 // Cluster is a running throwaway cluster.
@@ -106,4 +107,19 @@ func (c *Cluster) run(tool string, args ...string) ([]byte, error) {
 func pgVersion(bin string) int {
 	n, _ := strconv.Atoi(filepath.Base(filepath.Dir(bin)))
 	return n
+}
+
+// ForTest starts a cluster for one test and stops it when the test ends.
+// Without PostgreSQL the test is skipped, or fails in CI.
+func ForTest(t testing.TB) *Cluster {
+	t.Helper()
+	c, err := Start()
+	if err != nil {
+		if InCI() {
+			t.Fatalf("no PostgreSQL in CI: %v", err)
+		}
+		t.Skipf("no PostgreSQL: %v", err)
+	}
+	t.Cleanup(c.Stop)
+	return c
 }

@@ -3,13 +3,13 @@ package replicas
 import (
 	"context"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
 	"time"
 
 	"citygrid/data"
+	"citygrid/test/harness"
 	"citygrid/tiles"
 	"citygrid/tiles/mbtiles"
 )
@@ -40,7 +40,7 @@ func TestRestartedReplicaKeepsItsBakedTiles(t *testing.T) {
 		{"migrate-store", "--from", pgURL, "--to", bake},
 		{"bake", "--dir", bake, "--minzoom", "14", "--maxzoom", "17", "--quiet"},
 	} {
-		if out, err := exec.Command(binary, args...).CombinedOutput(); err != nil {
+		if out, err := harness.Combined(t, args...); err != nil {
 			t.Fatalf("citygrid %s: %v\n%s", strings.Join(args, " "), err, out)
 		}
 	}
@@ -55,23 +55,23 @@ func TestRestartedReplicaKeepsItsBakedTiles(t *testing.T) {
 	a := startReplica(t, "A", t.TempDir())
 	b := startReplica(t, "B", dirB)
 	// The log is flushed every 100 ms.
-	waitUntil(t, "B serves the baked tiles", func() bool { return strings.Contains(b.logs.String(), "serving baked tiles") })
+	waitUntil(t, "B serves the baked tiles", func() bool { return strings.Contains(b.Logs(), "serving baked tiles") })
 	if st := a.create(tok, 0); st != 201 {
 		t.Fatalf("create: %d", st)
 	}
 	waitUntil(t, "B follows the first edit", func() bool { return b.nearest(coverAt(0)) == coverCode(0) })
 	waitUntil(t, "B's baked file is not mid-rewrite", func() bool { return bakedVersion(t, dirB) != tiles.RewritingVersion })
-	b.kill()
+	b.Kill()
 	for i := 1; i <= 20; i++ {
 		if st := a.create(tok, i); st != 201 {
 			t.Fatalf("create %d: %d", i, st)
 		}
 	}
 	start := time.Now()
-	b = startReplica(t, "B", dirB)
+	b = b.restart()
 	t.Logf("B restarted in %v", time.Since(start))
 	waitUntil(t, "restarted B catches up from its baked tiles' Seq and serves them", func() bool {
-		logs := b.logs.String()
+		logs := b.Logs()
 		return strings.Contains(logs, "catching up from the baked tiles' Seq") && strings.Contains(logs, "serving baked tiles")
 	})
 	last := storeSeq(t)
@@ -89,11 +89,11 @@ func TestRestartedReplicaKeepsItsBakedTiles(t *testing.T) {
 	}
 	a.do("GET", "/tiles/city.json", "", "", &tj)
 	waitUntil(t, "B's baked file is rewritten to the current data", func() bool { return bakedVersion(t, dirB) == tj.DataVersion })
-	for _, s := range []string{a.logs.String(), b.logs.String()} {
+	for _, s := range []string{a.Logs(), b.Logs()} {
 		if strings.Contains(s, "drifted") || strings.Contains(s, "could not replay") {
 			t.Errorf("a replica replayed a change that did not fit its index:\n%s", s)
 		}
 	}
-	a.stop()
-	b.stop()
+	a.Stop()
+	b.Stop()
 }

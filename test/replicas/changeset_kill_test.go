@@ -74,7 +74,7 @@ func TestReplicaKilledMidChangeset(t *testing.T) {
 		answered := make(chan int, 1)
 		start := time.Now()
 		go func() {
-			req, _ := http.NewRequest("POST", a.base+"/api/v1/changesets?apply=true", strings.NewReader(sb.String()))
+			req, _ := http.NewRequest("POST", a.URL+"/api/v1/changesets?apply=true", strings.NewReader(sb.String()))
 			req.Header.Set("Authorization", "Bearer "+tok)
 			req.Header.Set("Content-Type", "application/geo+json")
 			resp, err := client.Do(req)
@@ -88,17 +88,17 @@ func TestReplicaKilledMidChangeset(t *testing.T) {
 		var st int
 		if round == 0 {
 			if st = <-answered; st != http.StatusCreated {
-				t.Fatalf("changeset through A: %d\n%s", st, a.logs)
+				t.Fatalf("changeset through A: %d\n%s", st, a.Logs())
 			}
 			took = time.Since(start)
 			// B is SIGKILLed as A answers, while it takes in the
 			// 2,000-change batch; restarted, it must hold all of it.
-			b.kill()
-			b = startReplica(t, "B", dirB)
+			b.Kill()
+			b = b.restart()
 		} else {
 			// Anywhere from a third into the apply to after it.
 			time.Sleep(took/3 + time.Duration(rand.Int64N(int64(took)*3/2)))
-			a.kill()
+			a.Kill()
 			st = <-answered
 		}
 		have, total := storeHas(t, codes)
@@ -132,20 +132,20 @@ func TestReplicaKilledMidChangeset(t *testing.T) {
 		if round == 0 {
 			continue
 		}
-		a = startReplica(t, "A", dirA)
+		a = a.restart()
 		if got := a.components(); got != total {
 			t.Fatalf("round %d: restarted A's index holds %d components, the store %d", round, got, total)
 		}
 	}
 	t.Logf("a %d-feature changeset applied in %v; outcomes of 3 kills during one: %v", n, took, outcomes)
-	a.stop()
-	b.stop()
+	a.Stop()
+	b.Stop()
 }
 
 // components is the component count of r's index (from /metrics).
 func (r *replica) components() int {
 	r.t.Helper()
-	resp, err := client.Get(r.base + "/metrics")
+	resp, err := client.Get(r.URL + "/metrics")
 	if err != nil {
 		r.t.Fatal(err)
 	}

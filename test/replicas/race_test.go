@@ -94,6 +94,6 @@ func TestOneComponentRacedThroughTwoReplicas(t *testing.T) {
 		}
 	}
 	t.Logf("winners over 6 rounds: %v", wins)
-	a.stop()
-	b.stop()
+	a.Stop()
+	b.Stop()
 }

@@ -1,24 +1,19 @@
-// Package replicas is the end-to-end test of issue 11's replicas: the real
+// Package replicas is the end-to-end test of replicas: the real
 // citygrid binary, two replicas serving one city from one PostgreSQL +
 // PostGIS database on loopback (a throwaway cluster, test/pgtest).
 package replicas
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
 	"fmt"
 	"io"
-	"net"
 	"net/http"
 	"net/url"
 	"os"
-	"os/exec"
-	"path/filepath"
 	"strconv"
 	"strings"
 	"sync"
-	"syscall"
 	"testing"
 	"time"
 
@@ -27,16 +22,16 @@ import (
 	"github.com/paulmach/orb/maptile"
 
 	"citygrid/data"
-	"citygrid/data/cases"
+	"citygrid/data/cases/pgcases"
 	"citygrid/data/gpkg/gpkgtest"
 	"citygrid/data/pgstore"
+	"citygrid/test/harness"
 	"citygrid/test/pgtest"
 )
 
 var (
-	binary string // the citygrid binary built for the tests
-	pgURL  string // the throwaway cluster; "" when none (tests skip)
-	pgErr  error
+	pgURL string // the throwaway cluster; "" when none (tests skip)
+	pgErr error
 )
 
 func TestMain(m *testing.M) {
@@ -52,119 +47,32 @@ func TestMain(m *testing.M) {
 		}
 		defer c.Stop()
 		pgURL = c.URL
-		dir, err := os.MkdirTemp("", "citygrid-replicas-")
-		if err != nil {
-			fmt.Fprintln(os.Stderr, err)
-			return 1
-		}
-		defer os.RemoveAll(dir)
-		binary = filepath.Join(dir, "citygrid")
-		if out, err := exec.Command("go", "build", "-o", binary, "citygrid/cmd/citygrid").CombinedOutput(); err != nil {
-			fmt.Fprintf(os.Stderr, "build: %v\n%s", err, out)
-			return 1
-		}
-		return m.Run()
+		return harness.Main(m)
 	}()
 	os.Exit(code)
 }
 
 // replica is one running citygrid serve --store postgres://.
 type replica struct {
+	*harness.Server
 	t    *testing.T
 	name string
-	dir  string
-	base string
-	cmd  *exec.Cmd
-	logs *syncBuffer
-	done chan error
-}
-
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
-}
-
-func freeAddr(t *testing.T) string {
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer l.Close()
-	return l.Addr().String()
 }
 
 // startReplica runs a replica on dir (its own tiles and uploads) and waits
 // until it is ready.
 func startReplica(t *testing.T, name, dir string, extra ...string) *replica {
 	t.Helper()
-	addr := freeAddr(t)
-	args := append([]string{"serve", "--dir", dir, "--addr", addr, "--store", pgURL, "--access-log=false",
-		"--public-lookups=true", "--log-level", "info"}, extra...)
-	r := &replica{t: t, name: name, dir: dir, base: "http://" + addr, logs: &syncBuffer{}, done: make(chan error, 1)}
-	r.cmd = exec.Command(binary, args...)
-	r.cmd.Stdout, r.cmd.Stderr = r.logs, r.logs
-	if err := r.cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	go func() { r.done <- r.cmd.Wait() }()
-	t.Cleanup(r.kill)
-	deadline := time.Now().Add(2 * time.Minute)
-	for {
-		resp, err := http.Get(r.base + "/readyz")
-		if err == nil {
-			resp.Body.Close()
-			if resp.StatusCode == 200 {
-				return r
-			}
-		}
-		select {
-		case err := <-r.done:
-			r.done <- err
-			t.Fatalf("replica %s exited while starting: %v\n%s", name, err, r.logs)
-		default:
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("replica %s not ready after 2 min:\n%s", name, r.logs)
-		}
-		time.Sleep(20 * time.Millisecond)
-	}
+	s := harness.Serve(t, dir, append([]string{"--store", pgURL, "--access-log=false",
+		"--public-lookups=true", "--log-level", "info"}, extra...)...)
+	return &replica{Server: s, t: t, name: name}
 }
 
-// kill sends SIGKILL (no shutdown of any kind) and waits for the exit.
-func (r *replica) kill() {
-	if r.cmd.ProcessState != nil {
-		return
-	}
-	_ = r.cmd.Process.Signal(syscall.SIGKILL)
-	err := <-r.done
-	r.done <- err
-}
-
-// stop shuts the replica down with SIGTERM and checks it exits cleanly.
-func (r *replica) stop() {
-	_ = r.cmd.Process.Signal(syscall.SIGTERM)
-	select {
-	case err := <-r.done:
-		r.done <- err
-		if err != nil {
-			r.t.Errorf("replica %s: exit %v\n%s", r.name, err, r.logs)
-		}
-	case <-time.After(30 * time.Second):
-		r.t.Errorf("replica %s did not stop within 30 s", r.name)
-		r.kill()
-	}
+// restart starts r again on its directory and address once it has exited
+// and waits until it is ready.
+func (r *replica) restart() *replica {
+	r.t.Helper()
+	return &replica{Server: r.Restart(), t: r.t, name: r.name}
 }
 
 var client = &http.Client{Timeout: 30 * time.Second}
@@ -176,7 +84,7 @@ func (r *replica) do(method, path, token, body string, v any, header ...string) 
 	if body != "" {
 		rd = strings.NewReader(body)
 	}
-	req, _ := http.NewRequest(method, r.base+path, rd)
+	req, _ := http.NewRequest(method, r.URL+path, rd)
 	if token != "" {
 		req.Header.Set("Authorization", "Bearer "+token)
 	}
@@ -217,7 +125,7 @@ func (r *replica) nearest(p orb.Point) string {
 func (r *replica) tileHas(p orb.Point, code string) bool {
 	r.t.Helper()
 	tl := maptile.At(p, 17)
-	resp, err := client.Get(fmt.Sprintf("%s/tiles/city/17/%d/%d.mvt", r.base, tl.X, tl.Y))
+	resp, err := client.Get(fmt.Sprintf("%s/tiles/city/17/%d/%d.mvt", r.URL, tl.X, tl.Y))
 	if err != nil {
 		r.t.Fatal(err)
 	}
@@ -248,7 +156,7 @@ func (r *replica) tileHas(p orb.Point, code string) bool {
 // metric reads one unlabelled value from /metrics.
 func (r *replica) metric(name string) float64 {
 	r.t.Helper()
-	resp, err := client.Get(r.base + "/metrics")
+	resp, err := client.Get(r.URL + "/metrics")
 	if err != nil {
 		r.t.Fatal(err)
 	}
@@ -280,7 +188,7 @@ func city(t *testing.T) map[data.Role]string {
 	if err := st.Insert(ctx, gpkgtest.City()); err != nil {
 		t.Fatal(err)
 	}
-	cs, err := cases.OpenPG(ctx, pgURL, "")
+	cs, err := pgcases.Open(ctx, pgURL, "")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -299,7 +207,7 @@ func city(t *testing.T) map[data.Role]string {
 			_ = st.DropSchema(ctx)
 			st.Close()
 		}
-		if cs, err := cases.OpenPG(ctx, pgURL, ""); err == nil {
+		if cs, err := pgcases.Open(ctx, pgURL, ""); err == nil {
 			_ = cs.DropSchema(ctx)
 			cs.Close()
 		}
@@ -352,7 +260,7 @@ func TestEditThroughOneReplicaReachesTheOther(t *testing.T) {
 		t.Fatal("the cover is there before it was created")
 	}
 	if st := a.create(tokens[data.RoleSurveyor], 0); st != http.StatusCreated {
-		t.Fatalf("create through A: %d\n%s", st, a.logs)
+		t.Fatalf("create through A: %d\n%s", st, a.Logs())
 	}
 	d1 := within("nearest on B finds the cover created through A", func() bool { return b.nearest(p) == coverCode(0) })
 	d2 := within("B's z17 tile draws the cover created through A", func() bool { return b.tileHas(p, coverCode(0)) })
@@ -371,12 +279,12 @@ func TestEditThroughOneReplicaReachesTheOther(t *testing.T) {
 	d4 := within("A's tiles follow the move", func() bool { return a.tileHas(q, coverCode(0)) && !a.tileHas(p, coverCode(0)) })
 	t.Logf("B→A: nearest after %v, tiles after %v more", d3, d4)
 	for _, r := range []*replica{a, b} {
-		if s := r.logs.String(); strings.Contains(s, "drifted") || strings.Contains(s, "could not replay") {
+		if s := r.Logs(); strings.Contains(s, "drifted") || strings.Contains(s, "could not replay") {
 			t.Errorf("replica %s replayed a change that did not fit its index:\n%s", r.name, s)
 		}
 	}
-	a.stop()
-	b.stop()
+	a.Stop()
+	b.Stop()
 }
 
 // TestReplicaKilledMidBatchCatchesUp: replica B is killed with SIGKILL
@@ -401,7 +309,7 @@ func TestReplicaKilledMidBatchCatchesUp(t *testing.T) {
 				return
 			default:
 			}
-			req, _ := http.NewRequest("POST", r.base+"/api/v1/components", strings.NewReader(coverBody(coverCode(i), coverAt(i))))
+			req, _ := http.NewRequest("POST", r.URL+"/api/v1/components", strings.NewReader(coverBody(coverCode(i), coverAt(i))))
 			req.Header.Set("Authorization", "Bearer "+tok)
 			req.Header.Set("Content-Type", "application/geo+json")
 			resp, err := client.Do(req)
@@ -425,12 +333,12 @@ func TestReplicaKilledMidBatchCatchesUp(t *testing.T) {
 		time.Sleep(2 * time.Millisecond)
 	}
 	seqBefore := b.metric("citygrid_replica_seq")
-	b.kill()
+	b.Kill()
 	<-done
 	if n := ackedCount(); n != 300 {
-		t.Fatalf("A acknowledged %d of 300 creations\n%s", n, a.logs)
+		t.Fatalf("A acknowledged %d of 300 creations\n%s", n, a.Logs())
 	}
-	b = startReplica(t, "B", dirB)
+	b = b.restart()
 	last := storeSeq(t)
 	waitUntil(t, "B's follower reaches the store's last Seq", func() bool { return b.metric("citygrid_replica_seq") >= float64(last) })
 	t.Logf("B killed at replica Seq %v (of %d acked writes 60+), restarted, store Seq %d", seqBefore, 300, last)
@@ -450,7 +358,7 @@ func TestReplicaKilledMidBatchCatchesUp(t *testing.T) {
 	for ackedCount() < 50 {
 		time.Sleep(2 * time.Millisecond)
 	}
-	a.kill()
+	a.Kill()
 	close(stop)
 	<-done
 	n := ackedCount()
@@ -464,15 +372,15 @@ func TestReplicaKilledMidBatchCatchesUp(t *testing.T) {
 			t.Fatalf("B after A's death: nearest at cover %d is %q, want %s", i, got, coverCode(i))
 		}
 	}
-	a = startReplica(t, "A", dirA)
+	a = a.restart()
 	for _, i := range acked {
 		if got := a.nearest(coverAt(i)); got != coverCode(i) {
 			t.Fatalf("restarted A: nearest at cover %d is %q, want %s", i, got, coverCode(i))
 		}
 	}
 	t.Logf("A killed after %d acknowledged creations; all of them in the store, on B and on restarted A", n)
-	a.stop()
-	b.stop()
+	a.Stop()
+	b.Stop()
 }
 
 // TestTwoDispatchersOnOneCaseAcrossReplicas: a case reported through
@@ -490,7 +398,7 @@ func TestTwoDispatchersOnOneCaseAcrossReplicas(t *testing.T) {
 		ID string `json:"service_request_id"`
 	}
 	if st, _ := a.do("POST", "/open311/v2/requests.json", "", form.Encode(), &created, "Content-Type", "application/x-www-form-urlencoded"); st != 201 || len(created) != 1 {
-		t.Fatalf("open311 post through A: %d %v\n%s", st, created, a.logs)
+		t.Fatalf("open311 post through A: %d %v\n%s", st, created, a.Logs())
 	}
 	id := created[0].ID
 	act := func(r *replica, role data.Role, action, body string) map[string]any {
@@ -557,8 +465,8 @@ func TestTwoDispatchersOnOneCaseAcrossReplicas(t *testing.T) {
 			t.Errorf("case on %s: %d %s transitions stored, want 1 (%v)", r.name, n, action, trs)
 		}
 	}
-	a.stop()
-	b.stop()
+	a.Stop()
+	b.Stop()
 }
 
 // storeSeq is the store's last committed change Seq.

@@ -16,7 +16,7 @@ import (
 // and returns the status and ETag.
 func (r *replica) tileTag(tl maptile.Tile, etag string) (int, string) {
 	r.t.Helper()
-	req, _ := http.NewRequest(http.MethodGet, fmt.Sprintf("%s/tiles/city/%d/%d/%d.mvt", r.base, tl.Z, tl.X, tl.Y), nil)
+	req, _ := http.NewRequest(http.MethodGet, fmt.Sprintf("%s/tiles/city/%d/%d/%d.mvt", r.URL, tl.Z, tl.X, tl.Y), nil)
 	req.Header.Set("Accept-Encoding", "gzip")
 	if etag != "" {
 		req.Header.Set("If-None-Match", etag)
@@ -73,6 +73,6 @@ func TestRemoteEditInvalidatesOnlyTheTouchedTiles(t *testing.T) {
 		}
 	}
 	t.Logf("touched tile redrawn on B after %v; %d untouched neighbours kept their ETags", time.Since(start).Round(time.Millisecond), len(neighbours))
-	a.stop()
-	b.stop()
+	a.Stop()
+	b.Stop()
 }

@@ -2,10 +2,11 @@ package replicas
 
 import (
 	"net/http"
-	"os/exec"
 	"strings"
 	"testing"
 	"time"
+
+	"citygrid/test/harness"
 )
 
 // TestTokenCLIOnPostgres: `citygrid token create --store postgres://...`
@@ -17,14 +18,7 @@ func TestTokenCLIOnPostgres(t *testing.T) {
 	a := startReplica(t, "A", t.TempDir())
 	cli := func(args ...string) string {
 		t.Helper()
-		out, err := exec.Command(binary, append([]string{"token"}, args...)...).Output()
-		if err != nil {
-			if ee, ok := err.(*exec.ExitError); ok {
-				t.Fatalf("citygrid token %s: %v\n%s", strings.Join(args, " "), err, ee.Stderr)
-			}
-			t.Fatal(err)
-		}
-		return strings.TrimSpace(string(out))
+		return harness.MustRun(t, append([]string{"token"}, args...)...)
 	}
 	tok := cli("create", "--store", pgURL, "--user", "cli-surveyor", "--role", "surveyor", "--note", "replica cli")
 	if !strings.HasPrefix(tok, "cgt_") {
@@ -50,5 +44,5 @@ func TestTokenCLIOnPostgres(t *testing.T) {
 		}
 		time.Sleep(50 * time.Millisecond)
 	}
-	a.stop()
+	a.Stop()
 }

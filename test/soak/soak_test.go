@@ -11,26 +11,23 @@
 package soak
 
 import (
-	"bytes"
 	"encoding/json"
 	"flag"
 	"fmt"
 	"io"
 
 	"math/rand/v2"
-	"net"
 	"net/http"
 	"os"
-	"os/exec"
-	"path/filepath"
 	"slices"
 	"strconv"
 	"strings"
 	"sync"
 	"sync/atomic"
-	"syscall"
 	"testing"
 	"time"
+
+	"citygrid/test/harness"
 )
 
 var (
@@ -46,32 +43,7 @@ const (
 	maxGrowthBytes    = 32 << 20
 )
 
-func freeAddr(t *testing.T) string {
-	t.Helper()
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer ln.Close()
-	return ln.Addr().String()
-}
-
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
-}
+func TestMain(m *testing.M) { os.Exit(harness.Main(m)) }
 
 // rssBytes reads the resident set of pid from /proc.
 func rssBytes(pid int) (int64, error) {
@@ -103,73 +75,19 @@ func TestSoakMixedTraffic(t *testing.T) {
 	if _, err := os.Stat("/proc/self/status"); err != nil {
 		t.Skip("needs /proc to sample the resident set")
 	}
-	tmp := t.TempDir()
-	binary := filepath.Join(tmp, "citygrid")
-	build := exec.Command("go", "build", "-o", binary, "citygrid/cmd/citygrid")
-	build.Stdout, build.Stderr = os.Stderr, os.Stderr
-	if err := build.Run(); err != nil {
-		t.Fatalf("go build: %v", err)
-	}
-	dir := filepath.Join(tmp, "city")
-	addr := freeAddr(t)
-	base := "http://" + addr
-	logs := new(syncBuffer)
-	cmd := exec.Command(binary, "demo", "--dir", dir, "--scale", "0.02", "--addr", addr, "--access-log=false")
-	cmd.Stdout, cmd.Stderr = logs, logs
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	exited := make(chan struct{})
-	var exitErr error
-	go func() { exitErr = cmd.Wait(); close(exited) }()
-	t.Cleanup(func() {
-		select {
-		case <-exited:
-		default:
-			_ = cmd.Process.Kill()
-			<-exited
-		}
-		if t.Failed() {
-			t.Logf("server output:\n%s", logs)
-		}
-	})
+	dir := t.TempDir()
+	srv := harness.Start(t, "demo", "--dir", dir, "--scale", "0.02", "--access-log=false")
+	base := srv.URL
 	client := &http.Client{Timeout: 10 * time.Second, Transport: &http.Transport{MaxIdleConnsPerHost: 64}}
-	deadline := time.Now().Add(120 * time.Second)
-	for {
-		resp, err := client.Get(base + "/readyz")
-		if err == nil {
-			resp.Body.Close()
-			if resp.StatusCode == 200 {
-				break
-			}
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("server not ready:\n%s", logs)
-		}
-		time.Sleep(100 * time.Millisecond)
-	}
+	srv.WaitReady(120 * time.Second)
 	// The first start stores the demo city's case history in the
 	// background (one long write); the soak measures the steady state
 	// after it. (Edits racing it fail with "database is locked": the
 	// edit transactions must begin IMMEDIATE to wait for the writer.)
-	for end := time.Now().Add(60 * time.Second); time.Now().Before(end) && !strings.Contains(logs.String(), "demo case history"); {
-		time.Sleep(100 * time.Millisecond)
-	}
-	out, err := exec.Command(binary, "token", "create", "--dir", dir, "--user", "soak", "--role", "admin").Output()
-	if err != nil {
-		t.Fatalf("token create: %v", err)
-	}
-	admin := strings.TrimSpace(string(out))
-	out, err = exec.Command(binary, "token", "create", "--dir", dir, "--user", "soak-surveyor", "--role", "surveyor").Output()
-	if err != nil {
-		t.Fatalf("token create: %v", err)
-	}
-	surveyor := strings.TrimSpace(string(out))
-	out, err = exec.Command(binary, "token", "create", "--dir", dir, "--user", "soak-inspector", "--role", "inspector").Output()
-	if err != nil {
-		t.Fatalf("token create: %v", err)
-	}
-	inspector := strings.TrimSpace(string(out))
+	srv.WaitLog("demo case history", 60*time.Second)
+	admin := harness.Token(t, dir, "soak", "admin")
+	surveyor := harness.Token(t, dir, "soak-surveyor", "surveyor")
+	inspector := harness.Token(t, dir, "soak-inspector", "inspector")
 
 	// The city's extent and tile URL template from the TileJSON.
 	var tj struct {
@@ -400,7 +318,7 @@ func TestSoakMixedTraffic(t *testing.T) {
 	tick := time.NewTicker(500 * time.Millisecond)
 	for time.Since(start) < *duration {
 		<-tick.C
-		rss, err := rssBytes(cmd.Process.Pid)
+		rss, err := rssBytes(srv.Pid())
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -431,16 +349,7 @@ func TestSoakMixedTraffic(t *testing.T) {
 		t.Errorf("resident set grew from %.1f MiB after warm-up to %.1f MiB, beyond the bound %.1f MiB", mib(warm), mib(peak), mib(limit))
 	}
 	// A clean shutdown after the soak.
-	_ = cmd.Process.Signal(syscall.SIGTERM)
-	select {
-	case <-exited:
-		if exitErr != nil {
-			t.Errorf("server exit after SIGTERM: %v", exitErr)
-		}
-	case <-time.After(30 * time.Second):
-		t.Error("server did not stop within 30 s of SIGTERM")
-	}
-
+	srv.Stop()
 }
 
 func mib(b int64) float64 { return float64(b) / (1 << 20) }

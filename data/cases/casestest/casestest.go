@@ -1,5 +1,5 @@
 // Package casestest is the one test suite of cases.ServerStore: the
-// SQLite store (data/cases, on a GeoPackage) and the PostgreSQL store run
+// SQLite store (sqlitecases, on a GeoPackage) and the PostgreSQL store (pgcases) run
 // the same tests, so both behave the same. Expectations are hand-written or
 // come from a brute-force oracle over what the test stored.
 package casestest
@@ -32,7 +32,8 @@ func Run(t *testing.T, open Opener) {
 	t.Run("TransitionsBetween", func(t *testing.T) { testTransitionsBetween(t, first(open)) })
 	t.Run("TwoReplicasOneCase", func(t *testing.T) { testTwoReplicas(t, open) })
 	t.Run("NumbersUniqueAcrossReplicas", func(t *testing.T) { testNumbers(t, open) })
-	t.Run("Import", func(t *testing.T) { testImport(t, first(open)) })
+	t.Run("AppendHistory", func(t *testing.T) { testAppend(t, first(open)) })
+	t.Run("RestoreHistory", func(t *testing.T) { testRestore(t, first(open)) })
 	t.Run("RemoteFollow", func(t *testing.T) { testRemote(t, open) })
 	t.Run("Tokens", func(t *testing.T) { testTokens(t, open) })
 	t.Run("ConfigVersionTakenOnce", func(t *testing.T) { testConfigRace(t, open) })
@@ -474,62 +475,6 @@ func testNumbers(t *testing.T, open Opener) {
 	}
 }
 
-// importer is data/demo.CaseImporter (not imported: demo imports cases).
-type importer interface {
-	ImportCases(ctx context.Context, cs []cases.Case, trs []cases.Transition) error
-}
-
-func testImport(t *testing.T, open func(*testing.T) cases.ServerStore) {
-	ctx := context.Background()
-	s := open(t)
-	imp, ok := s.(importer)
-	if !ok {
-		t.Skip("this store has no bulk import (data/demo.StoreCases writes its tables)")
-	}
-	live := &cases.Case{Kind: data.KindEvent, Category: "0101", State: cases.StateReported, Point: orb.Point{118, 32}}
-	if err := s.Create(ctx, live, &cases.Transition{Action: "report", To: live.State}); err != nil {
-		t.Fatal(err)
-	}
-	at := time.Date(2025, 6, 1, 9, 0, 0, 0, time.UTC)
-	step := at.Add(time.Hour)
-	cs := []cases.Case{
-		{ID: 1, Number: "D1", Kind: data.KindEvent, Category: "0101", State: cases.StateVerified, Point: orb.Point{118.1, 32.1}, ReportedAt: at, UpdatedAt: at, Version: 2},
-		{ID: 2, Number: "D2", Kind: data.KindEvent, Category: "0202", State: cases.StateReported, Point: orb.Point{118.2, 32.2}, ReportedAt: at, UpdatedAt: at, Version: 1},
-	}
-	trs := []cases.Transition{
-		{CaseID: 1, Seq: 1, At: at, Action: "report", To: cases.StateReported, User: "i"},
-		{CaseID: 1, Seq: 2, At: at.Add(time.Minute), Action: "verify", From: cases.StateReported, To: cases.StateVerified, User: "i", StepDueAt: &step},
-		{CaseID: 2, Seq: 1, At: at, Action: "report", To: cases.StateReported, User: "j"},
-	}
-	if err := imp.ImportCases(ctx, cs, trs); err != nil {
-		t.Fatal(err)
-	}
-	if cs[0].ID <= live.ID || cs[1].ID <= cs[0].ID || trs[1].CaseID != cs[0].ID || trs[2].CaseID != cs[1].ID {
-		t.Fatalf("renumbered %d %d; transitions of %d %d", cs[0].ID, cs[1].ID, trs[1].CaseID, trs[2].CaseID)
-	}
-	got, err := s.Get(ctx, cs[0].ID)
-	if err != nil || got.Number != "D1" || got.State != cases.StateVerified || got.Version != 2 || got.ID != cs[0].ID {
-		t.Fatalf("imported %+v %v", got, err)
-	}
-	ts, _ := s.Transitions(ctx, cs[0].ID)
-	if len(ts) != 2 || ts[1].StepDueAt == nil || !ts[1].StepDueAt.Equal(step) {
-		t.Fatalf("imported transitions %+v", ts)
-	}
-	// the imported case goes on through the workflow
-	got.State = cases.StateRegistered
-	tr := &cases.Transition{Action: "register", From: cases.StateVerified, To: cases.StateRegistered}
-	if err := s.Update(ctx, got, tr); err != nil || tr.Seq != 3 {
-		t.Fatalf("update after import: seq %d %v", tr.Seq, err)
-	}
-	bad := []cases.Case{{ID: 7, Number: "D7", Point: orb.Point{1, 1}}}
-	if err := imp.ImportCases(ctx, bad, []cases.Transition{{CaseID: 8, Seq: 1}}); err == nil {
-		t.Fatal("a transition of an unknown case was imported")
-	}
-	if _, err := s.CaseIDByNumber(ctx, "D7"); !errors.Is(err, data.ErrNotFound) {
-		t.Fatalf("a failed import left case D7: %v", err)
-	}
-}
-
 // Writes through one replica reach the other's follower, its own do not.
 func testRemote(t *testing.T, open Opener) {
 	a, b := open(t)
@@ -614,13 +559,15 @@ func testRemote(t *testing.T, open Opener) {
 		t.Fatal("remote configuration not seen")
 	}
 	// a bulk import by a ends b's follow: b must reload
-	imp, ok := a.(importer)
+	imp, ok := a.(cases.HistoryImporter)
 	if !ok {
 		return
 	}
 	at := time.Date(2025, 6, 1, 9, 0, 0, 0, time.UTC)
-	if err := imp.ImportCases(bg, []cases.Case{{ID: 1, Number: "R1", Kind: data.KindEvent, Category: "0101", State: cases.StateReported, Point: orb.Point{118, 32}, ReportedAt: at, UpdatedAt: at, Version: 1}},
-		[]cases.Transition{{CaseID: 1, Seq: 1, At: at, Action: "report", To: cases.StateReported}}); err != nil {
+	if err := imp.ImportHistory(bg, &cases.History{
+		Cases:       []cases.Case{{ID: 1, Number: "R1", Kind: data.KindEvent, Category: "0101", State: cases.StateReported, Point: orb.Point{118, 32}, ReportedAt: at, UpdatedAt: at, Version: 1}},
+		Transitions: []cases.Transition{{CaseID: 1, Seq: 1, At: at, Action: "report", To: cases.StateReported}},
+	}, cases.AppendHistory); err != nil {
 		t.Fatal(err)
 	}
 	select {
