@@ -70,6 +70,13 @@ func backupStore(ctx context.Context, src, dst string) (pages int, err error) {
 			_ = os.Remove(tmp)
 		}
 	}()
+	// A backup holds what the store holds: created for the owner only,
+	// before SQLite would create it with the umask's mode.
+	f, err := os.OpenFile(tmp, os.O_RDWR|os.O_CREATE|os.O_EXCL, 0o600)
+	if err != nil {
+		return 0, fmt.Errorf("create %s: %w", tmp, err)
+	}
+	_ = f.Close()
 	srcDB, err := sql.Open("sqlite3", "file:"+src+"?mode=ro&_busy_timeout=10000")
 	if err != nil {
 		return 0, err

@@ -25,8 +25,11 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"io/fs"
 	"net/url"
+	"os"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/mattn/go-sqlite3"
@@ -68,6 +71,9 @@ type Store struct {
 	// lastMu guards last, the time of the latest edit.
 	lastMu sync.Mutex
 	last   time.Time
+	// leftWAL is set by LeaveWAL: the file is self-contained and no
+	// connection may be opened that turns WAL mode back on.
+	leftWAL atomic.Bool
 }
 
 var _ data.Store = (*Store)(nil)
@@ -98,6 +104,9 @@ func Open(ctx context.Context, path string) (*Store, error) {
 	// writers.
 	q.Set("_txlock", "immediate")
 	wdsn := "file:" + (&url.URL{Path: path}).EscapedPath() + "?" + q.Encode()
+	if err := createPrivate(path); err != nil {
+		return nil, fmt.Errorf("open store %s: %w", path, err)
+	}
 	db, err := sql.Open(driverName, dsn)
 	if err != nil {
 		return nil, fmt.Errorf("open store %s: %w", path, err)
@@ -150,17 +159,78 @@ func (s *Store) LeaveWAL(ctx context.Context) error {
 	if _, err := s.db.ExecContext(ctx, `PRAGMA journal_mode = DELETE`); err != nil {
 		return fmt.Errorf("leave WAL mode: %w", err)
 	}
+	s.leftWAL.Store(true)
 	return nil
 }
 
-// Close releases the store; under WAL the last close checkpoints the
-// write-ahead log into the main file.
+// FileMode is the mode a new store file gets: the city's data and its
+// case records (names and telephone numbers of reporters) are readable by
+// the service account and its group only. SQLite gives the write-ahead log
+// and shared-memory files the main file's mode.
+const FileMode = 0o640
+
+// createPrivate creates an empty store file with FileMode when none is
+// there, before SQLite would create it with the process's umask (0644
+// under the usual 022). An empty file is a valid new SQLite database.
+func createPrivate(path string) error {
+	f, err := os.OpenFile(path, os.O_RDWR|os.O_CREATE|os.O_EXCL, FileMode)
+	if errors.Is(err, fs.ErrExist) {
+		return nil
+	}
+	if err != nil {
+		return err
+	}
+	return f.Close()
+}
+
+// closeCheckpointWait bounds how long Close retries a checkpoint that
+// readers or a last writer keep busy.
+const closeCheckpointWait = 10 * time.Second
+
+// Close checkpoints the write-ahead log into the main file and truncates
+// it, then releases the store. SQLite's own checkpoint at the last close
+// gives up silently when a connection is still busy, which left the log
+// behind after a clean stop under load; Checkpoint retries instead.
 func (s *Store) Close() error {
+	ctx, cancel := context.WithTimeout(context.Background(), closeCheckpointWait)
+	cerr := s.Checkpoint(ctx)
+	cancel()
 	werr := s.wdb.Close()
 	if err := s.db.Close(); err != nil {
 		return err
 	}
-	return werr
+	if werr != nil {
+		return werr
+	}
+	return cerr
+}
+
+// Checkpoint copies every frame of the write-ahead log into the main file
+// and truncates the log to zero bytes, waiting for busy readers and
+// writers until ctx ends. A store not in WAL mode has nothing to do.
+func (s *Store) Checkpoint(ctx context.Context) error {
+	if s.leftWAL.Load() {
+		// A new connection would switch the file back to WAL mode
+		// (the connect hook), undoing LeaveWAL.
+		return nil
+	}
+	for {
+		var busy, logFrames, done int
+		err := s.wdb.QueryRowContext(ctx, `PRAGMA wal_checkpoint(TRUNCATE)`).Scan(&busy, &logFrames, &done)
+		if err == nil && busy == 0 {
+			return nil
+		}
+		if ctx.Err() != nil {
+			if err == nil {
+				err = fmt.Errorf("%d log frames still in use", logFrames)
+			}
+			return fmt.Errorf("checkpoint %s: %w", s.path, err)
+		}
+		select {
+		case <-ctx.Done():
+		case <-time.After(20 * time.Millisecond):
+		}
+	}
 }
 
 // Meta reads a metadata value, "" when unset.

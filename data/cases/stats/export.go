@@ -1,25 +1,25 @@
 package stats
 
 import (
-	"archive/zip"
 	"encoding/csv"
-	"encoding/xml"
 	"fmt"
 	"io"
 	"strconv"
 	"strings"
-	"time"
 )
 
 // Sheet is a table for export: a header row and rows of cells. A cell is
 // a string, an int, a float64, a *float64 (nil is an empty cell) or nil.
 type Sheet struct {
-	Name   string
+	Name string
+	// Title is the XLSX title row (default: a Chinese name of the table).
+	Title  string
 	Header []string
 	Rows   [][]any
 }
 
-func cellText(v any) string {
+// CellText is the text of a cell as CSV writes it.
+func CellText(v any) string {
 	switch v := v.(type) {
 	case nil:
 		return ""
@@ -38,8 +38,20 @@ func cellText(v any) string {
 	return fmt.Sprint(v)
 }
 
+// neutralise keeps a spreadsheet from reading a text cell as a formula:
+// a cell that begins with = + - @, a tab or a carriage return gets a
+// leading apostrophe (OWASP's advice for CSV injection). Numbers are
+// written as numbers and never pass through here.
+func neutralise(s string) string {
+	if s != "" && strings.ContainsRune("=+-@\t\r", rune(s[0])) {
+		return "'" + s
+	}
+	return s
+}
+
 // WriteCSV writes the sheet as RFC 4180 CSV with a UTF-8 byte order mark,
-// so that spreadsheet programs read the Chinese names correctly.
+// so that spreadsheet programs read the Chinese names correctly. Text
+// cells that a spreadsheet would run as a formula are neutralised.
 func WriteCSV(w io.Writer, s *Sheet) error {
 	if _, err := io.WriteString(w, "\ufeff"); err != nil {
 		return fmt.Errorf("write csv: %w", err)
@@ -53,7 +65,10 @@ func WriteCSV(w io.Writer, s *Sheet) error {
 		for i := range rec {
 			rec[i] = ""
 			if i < len(row) {
-				rec[i] = cellText(row[i])
+				rec[i] = CellText(row[i])
+				if _, text := row[i].(string); text {
+					rec[i] = neutralise(rec[i])
+				}
 			}
 		}
 		if err := cw.Write(rec); err != nil {
@@ -67,124 +82,16 @@ func WriteCSV(w io.Writer, s *Sheet) error {
 	return nil
 }
 
-// WriteXLSX writes the sheet as a minimal Office Open XML workbook (ECMA-
-// 376: content types, package and workbook relationships, one worksheet
-// with inline strings and numbers, a bold header style). Numbers stay
-// numbers, so a spreadsheet can sort and sum them.
-func WriteXLSX(w io.Writer, s *Sheet, created time.Time) error {
-	zw := zip.NewWriter(w)
-	file := func(name, body string) error {
-		fw, err := zw.CreateHeader(&zip.FileHeader{Name: name, Method: zip.Deflate, Modified: created})
-		if err != nil {
-			return err
-		}
-		_, err = io.WriteString(fw, body)
-		return err
+// Heading is the sheet's title row: Title, else a Chinese name of its
+// table.
+func (s *Sheet) Heading() string {
+	if s.Title != "" {
+		return s.Title
 	}
-	name := s.Name
-	if name == "" {
-		name = "Sheet1"
+	if t, ok := tableTitles[s.Name]; ok {
+		return t
 	}
-	if len([]rune(name)) > 31 {
-		name = string([]rune(name)[:31])
-	}
-	var sheet strings.Builder
-	sheet.WriteString(xml.Header)
-	sheet.WriteString(`<worksheet xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main"><sheetData>`)
-	writeRow := func(r int, cells []any, style int) {
-		fmt.Fprintf(&sheet, `<row r="%d">`, r)
-		for c, v := range cells {
-			ref := colName(c) + strconv.Itoa(r)
-			st := ""
-			if style > 0 {
-				st = fmt.Sprintf(` s="%d"`, style)
-			}
-			switch v := v.(type) {
-			case nil:
-				continue
-			case *float64:
-				if v == nil {
-					continue
-				}
-				fmt.Fprintf(&sheet, `<c r="%s"%s><v>%s</v></c>`, ref, st, strconv.FormatFloat(*v, 'g', -1, 64))
-			case int, float64:
-				fmt.Fprintf(&sheet, `<c r="%s"%s><v>%s</v></c>`, ref, st, cellText(v))
-			default:
-				fmt.Fprintf(&sheet, `<c r="%s" t="inlineStr"%s><is><t xml:space="preserve">`, ref, st)
-				_ = xml.EscapeText(&sheet, []byte(xmlSafe(cellText(v))))
-				sheet.WriteString(`</t></is></c>`)
-			}
-		}
-		sheet.WriteString(`</row>`)
-	}
-	hdr := make([]any, len(s.Header))
-	for i, h := range s.Header {
-		hdr[i] = h
-	}
-	writeRow(1, hdr, 1)
-	for i, row := range s.Rows {
-		writeRow(i+2, row, 0)
-	}
-	sheet.WriteString(`</sheetData></worksheet>`)
-	var wb strings.Builder
-	wb.WriteString(xml.Header)
-	wb.WriteString(`<workbook xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main" xmlns:r="http://schemas.openxmlformats.org/officeDocument/2006/relationships"><sheets><sheet name="`)
-	_ = xml.EscapeText(&wb, []byte(xmlSafe(name)))
-	wb.WriteString(`" sheetId="1" r:id="rId1"/></sheets></workbook>`)
-	parts := []struct{ name, body string }{
-		{"[Content_Types].xml", xml.Header + `<Types xmlns="http://schemas.openxmlformats.org/package/2006/content-types">` +
-			`<Default Extension="rels" ContentType="application/vnd.openxmlformats-package.relationships+xml"/>` +
-			`<Default Extension="xml" ContentType="application/xml"/>` +
-			`<Override PartName="/xl/workbook.xml" ContentType="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet.main+xml"/>` +
-			`<Override PartName="/xl/worksheets/sheet1.xml" ContentType="application/vnd.openxmlformats-officedocument.spreadsheetml.worksheet+xml"/>` +
-			`<Override PartName="/xl/styles.xml" ContentType="application/vnd.openxmlformats-officedocument.spreadsheetml.styles+xml"/>` +
-			`</Types>`},
-		{"_rels/.rels", xml.Header + `<Relationships xmlns="http://schemas.openxmlformats.org/package/2006/relationships">` +
-			`<Relationship Id="rId1" Type="http://schemas.openxmlformats.org/officeDocument/2006/relationships/officeDocument" Target="xl/workbook.xml"/>` +
-			`</Relationships>`},
-		{"xl/_rels/workbook.xml.rels", xml.Header + `<Relationships xmlns="http://schemas.openxmlformats.org/package/2006/relationships">` +
-			`<Relationship Id="rId1" Type="http://schemas.openxmlformats.org/officeDocument/2006/relationships/worksheet" Target="worksheets/sheet1.xml"/>` +
-			`<Relationship Id="rId2" Type="http://schemas.openxmlformats.org/officeDocument/2006/relationships/styles" Target="styles.xml"/>` +
-			`</Relationships>`},
-		{"xl/workbook.xml", wb.String()},
-		{"xl/styles.xml", xml.Header + `<styleSheet xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main">` +
-			`<fonts count="2"><font><sz val="11"/><name val="Calibri"/></font><font><b/><sz val="11"/><name val="Calibri"/></font></fonts>` +
-			`<fills count="2"><fill><patternFill patternType="none"/></fill><fill><patternFill patternType="gray125"/></fill></fills>` +
-			`<borders count="1"><border><left/><right/><top/><bottom/><diagonal/></border></borders>` +
-			`<cellStyleXfs count="1"><xf numFmtId="0" fontId="0" fillId="0" borderId="0"/></cellStyleXfs>` +
-			`<cellXfs count="2"><xf numFmtId="0" fontId="0" fillId="0" borderId="0" xfId="0"/>` +
-			`<xf numFmtId="0" fontId="1" fillId="0" borderId="0" xfId="0" applyFont="1"/></cellXfs>` +
-			`</styleSheet>`},
-		{"xl/worksheets/sheet1.xml", sheet.String()},
-	}
-	for _, p := range parts {
-		if err := file(p.name, p.body); err != nil {
-			return fmt.Errorf("write xlsx: %w", err)
-		}
-	}
-	if err := zw.Close(); err != nil {
-		return fmt.Errorf("write xlsx: %w", err)
-	}
-	return nil
-}
-
-// colName is the spreadsheet column name of a 0-based index: A … Z, AA ….
-func colName(i int) string {
-	s := ""
-	for i++; i > 0; i = (i - 1) / 26 {
-		s = string(rune('A'+(i-1)%26)) + s
-	}
-	return s
-}
-
-// xmlSafe drops characters XML 1.0 cannot carry.
-func xmlSafe(s string) string {
-	return strings.Map(func(r rune) rune {
-		if r == '\t' || r == '\n' || r == '\r' || (r >= 0x20 && r <= 0xD7FF) || (r >= 0xE000 && r <= 0xFFFD) || r >= 0x10000 {
-			return r
-		}
-		return -1
-	}, s)
+	return "评价统计：" + s.Name
 }
 
 // Columns are the export columns of a statistics row, in order.
