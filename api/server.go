@@ -23,6 +23,7 @@ import (
 	"citygrid/api/lookups"
 	"citygrid/api/maps"
 	"citygrid/api/open311"
+	"citygrid/api/ui"
 	"citygrid/api/workflow"
 	"citygrid/data"
 
@@ -153,6 +154,13 @@ func New(c *city.City, cfg Config) (http.Handler, error) {
 	open311.Mount(r, c)       // Open311 GeoReport v2 over it
 	commit := editing.Mount(r, c)
 	mountOGC(r, c, commit) // OGC API Features and Tiles at /ogc
+	// The work screens (api/ui) at /app/, when built; the log says how to
+	// build them otherwise.
+	if h, err := ui.Open(); err == nil {
+		h.Mount(r)
+	} else {
+		cfg.Logger.Error("work screens not served at /app/", "err", err)
+	}
 	return r, nil
 }
 
