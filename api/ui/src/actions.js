@@ -6,7 +6,7 @@
 import { ElMessage, ElMessageBox } from 'element-plus';
 import { act } from './api.js';
 import { actionLabels, roleLabels, stateLabels } from './labels.js';
-import { session } from './api.js';
+import { actingRoles, session } from './api.js';
 
 // ruleOf finds the first of names that the machine knows, preferring one
 // that leaves the case's state (dispatch, redispatch and arbitrate are one
@@ -27,7 +27,7 @@ export function availability(wf, c, names) {
   if (!rule.from.includes(c.state)) {
     return { rule, enabled: false, why: `案件当前为「${stateLabels[c.state] || c.state}」，不能${actionLabels[rule.action] || rule.action}` };
   }
-  const mine = (session.user && session.user.roles) || [];
+  const mine = actingRoles();
   const admin = mine.includes('admin');
   if (!admin && !rule.roles.some((r) => mine.includes(r))) {
     return { rule, enabled: false, why: `需要${rule.roles.map((r) => roleLabels[r] || r).join('或')}岗位` };

@@ -78,6 +78,23 @@ export function parseRetryAfter(v) {
   return Number.isFinite(t) ? Math.max(1, Math.ceil((t - Date.now()) / 1000)) : 60;
 }
 
+// actingRoles is what the session may do now: the one role it acts in
+// (a person holding several switches between them), or every role of the
+// user when the server names none.
+export function actingRoles() {
+  const u = session.user;
+  if (!u) return [];
+  return u.role ? [u.role] : u.roles || [];
+}
+
+// selectRole makes the session act in another of the user's roles.
+export async function selectRole(role) {
+  const s = await request('PUT', '/api/v1/session/role', { body: { role } });
+  session.user = s.user;
+  if (s.csrf_token) session.csrf = s.csrf_token;
+  return s.user;
+}
+
 export const get = (path, opts) => request('GET', path, opts);
 export const post = (path, body, opts = {}) => request('POST', path, { ...opts, body });
 

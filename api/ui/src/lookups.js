@@ -4,7 +4,7 @@
 // is fetched once per page load.
 import { reactive } from 'vue';
 import { pinyin } from 'pinyin-pro';
-import { get, query, session } from './api.js';
+import { actingRoles, get, query } from './api.js';
 
 export const names = reactive({ units: {}, streets: {}, communities: {}, categories: {} });
 
@@ -117,12 +117,8 @@ export async function responsible(c) {
   return r;
 }
 
-// userRoles is the signed-in user's roles.
-export function userRoles() {
-  return (session.user && session.user.roles) || [];
-}
-
+// hasRole reports whether the session acts in one of roles (admin: any).
 export function hasRole(...roles) {
-  const mine = userRoles();
+  const mine = actingRoles();
   return mine.includes('admin') || roles.some((r) => mine.includes(r));
 }

@@ -1,8 +1,8 @@
 // Routes in history mode below /app/ (citygrid answers index.html for any
 // of them). Every route but the sign-in needs a session; a route the
-// user's roles do not allow goes to the first one they do.
+// role the session acts in does not allow goes to the first one it does.
 import { createRouter, createWebHistory } from 'vue-router';
-import { loadSession, session, setUnauthorizedHandler } from './api.js';
+import { actingRoles, loadSession, session, setUnauthorizedHandler } from './api.js';
 import { screens, screensFor, allowed, caseRoles } from './screens.js';
 
 const views = {
@@ -35,7 +35,7 @@ router.beforeEach(async (to) => {
     try { ok = await loadSession(); } catch { ok = false; }
     if (!ok) return { name: 'signin', query: { next: to.fullPath } };
   }
-  const roles = session.user.roles || [];
+  const roles = actingRoles();
   if (to.meta.roles && !allowed(roles, { roles: to.meta.roles })) {
     const first = screensFor(roles)[0];
     return first && first.name !== to.name ? { name: first.name } : { name: 'home' };
