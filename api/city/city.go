@@ -20,6 +20,7 @@ import (
 	"citygrid/data"
 	"citygrid/data/cases"
 	"citygrid/spatial"
+	"citygrid/spatial/geocode"
 )
 
 // Config is what a City is opened from.
@@ -34,6 +35,10 @@ type Config struct {
 	Index        *spatial.Index
 	Dataset      *data.Dataset
 	IndexOptions spatial.Options
+	// GeocodeVocabulary is the city's geocoder vocabulary (POI category
+	// words, abbreviations: geocode.LoadVocabulary); nil: the default
+	// that ships with package geocode.
+	GeocodeVocabulary *geocode.Vocabulary
 	// Dir is the data directory: the baked tiles, uploads, the replica
 	// journal. "" keeps none.
 	Dir    string
@@ -124,7 +129,11 @@ func open(ctx context.Context, cfg Config) (_ *City, err error) {
 		return c, err
 	}
 	c.closers = append(c.closers, c.Tiles.close)
-	if c.Geocoder, err = NewGeocoder(c.Index); err != nil {
+	var geoOpts []geocode.Option
+	if cfg.GeocodeVocabulary != nil {
+		geoOpts = append(geoOpts, geocode.WithVocabulary(cfg.GeocodeVocabulary))
+	}
+	if c.Geocoder, err = NewGeocoder(c.Index, geoOpts...); err != nil {
 		return c, err
 	}
 	c.Live = newLive(c.Index, c.Tiles, c.Geocoder, log)

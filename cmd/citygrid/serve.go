@@ -211,13 +211,18 @@ func loadCity(ctx context.Context, cfg *serverConfig, log *slog.Logger, gate *ap
 	log.Info("store loaded", "path", path, "took", time.Since(t).Round(time.Millisecond),
 		"unit_grids", len(ds.UnitGrids), "management_grids", len(ds.ManagementGrids),
 		"components", len(ds.Components), "addresses", len(ds.Addresses), "pois", len(ds.POIs), "change_seq", ds.ChangeSeq)
+	vocab, err := cfg.geocodeVocabulary()
+	if err != nil {
+		return nil, nil, st, err
+	}
 	ccfg := city.Config{
-		Store:        st,
-		Dataset:      ds,
-		IndexOptions: spatial.Options{FallbackUnit: cfg.FallbackUnit, ComponentToleranceM: cfg.ComponentToleranceM},
-		Dir:          cfg.Dir,
-		Logger:       log,
-		Deliver:      webhook.Deliver(nil),
+		Store:             st,
+		Dataset:           ds,
+		IndexOptions:      spatial.Options{FallbackUnit: cfg.FallbackUnit, ComponentToleranceM: cfg.ComponentToleranceM},
+		GeocodeVocabulary: vocab,
+		Dir:               cfg.Dir,
+		Logger:            log,
+		Deliver:           webhook.Deliver(nil),
 	}
 	if isPostgresURL(cfg.Store) {
 		rewindToBaked(ctx, cfg.Dir, st, ds, log) // keep this replica's baked tiles (serve_replica.go)
