@@ -367,15 +367,10 @@ func TestGeocode(t *testing.T) {
 	}
 }
 
-// TestGeocodeACrossingAnswersAsDocumented serves the test city with a
-// second road, 翠竹路 along lon 118.716, crossing 软件大道 at (118.716,
-// 31.91) in 甲社区, and checks a crossing query, a suggestion and a
-// reverse answer against the OpenAPI document: level intersection,
-// precision on every result, matched and ignored parts.
-func TestGeocodeACrossingAnswersAsDocumented(t *testing.T) {
-	ds := testcity.New()
-	ds.Roads = append(ds.Roads, data.Road{Code: "320114L0002", Name: "翠竹路", District: testcity.District,
-		Geometry: orb.MultiLineString{{{118.716, 31.90}, {118.716, 31.92}}}})
+// newCityAPITest serves ds, not the shared test city, checking answers
+// against the OpenAPI document.
+func newCityAPITest(t *testing.T, ds *data.Dataset) *apiTest {
+	t.Helper()
 	ix, err := spatial.Build(ds)
 	if err != nil {
 		t.Fatal(err)
@@ -385,7 +380,19 @@ func TestGeocodeACrossingAnswersAsDocumented(t *testing.T) {
 		t.Fatal(err)
 	}
 	doc := loadOpenAPI(t)
-	a := &apiTest{t: t, h: h, doc: doc, ops: doc.operations(t)}
+	return &apiTest{t: t, h: h, doc: doc, ops: doc.operations(t)}
+}
+
+// TestGeocodeACrossingAnswersAsDocumented serves the test city with a
+// second road, 翠竹路 along lon 118.716, crossing 软件大道 at (118.716,
+// 31.91) in 甲社区, and checks a crossing query, a suggestion and a
+// reverse answer against the OpenAPI document: level intersection,
+// precision on every result, matched and ignored parts.
+func TestGeocodeACrossingAnswersAsDocumented(t *testing.T) {
+	ds := testcity.New()
+	ds.Roads = append(ds.Roads, data.Road{Code: "320114L0002", Name: "翠竹路", District: testcity.District,
+		Geometry: orb.MultiLineString{{{118.716, 31.90}, {118.716, 31.92}}}})
+	a := newCityAPITest(t, ds)
 
 	code, v := a.do("GET", "/api/v1/geocode", "/api/v1/geocode?q="+url.QueryEscape("乙社区软件大道与翠竹路交叉口附近"), "")
 	res, _ := v["results"].([]any)
@@ -430,5 +437,37 @@ func TestGeocodeACrossingAnswersAsDocumented(t *testing.T) {
 	code, v = a.do("GET", "/api/v1/geocode/reverse", "/api/v1/geocode/reverse?lon=118.7161&lat=31.9150", "")
 	if res, _ := v["results"].([]any); code != http.StatusOK || len(res) == 0 || str(res[0], "precision") == "" {
 		t.Errorf("reverse: %d %v, want results with precision", code, v)
+	}
+}
+
+// TestReadyzListsOverlappingPolygonsWithoutGoingUnready: a city whose
+// responsibility grids overlap (twelve drawn over each other: 66 pairs)
+// is ready, and /readyz counts the pairs and lists the first ten; the
+// test city, which has none, answers a count of 0. Both answers are
+// checked against the OpenAPI document.
+func TestReadyzListsOverlappingPolygonsWithoutGoingUnready(t *testing.T) {
+	ready := func(ds *data.Dataset) map[string]any {
+		t.Helper()
+		code, v := newCityAPITest(t, ds).do("GET", "/readyz", "/readyz", "")
+		if code != http.StatusOK || str(v, "status") != "ok" {
+			t.Fatalf("/readyz: %d %v, want 200 ok", code, v)
+		}
+		return v
+	}
+	if v := ready(testcity.New()); num(v, "overlaps.count") != 0 {
+		t.Errorf("the test city: %v, want no overlaps", v["overlaps"])
+	}
+	v := ready(testcity.WithOverlappingGrids(12))
+	first, _ := v["overlaps"].(map[string]any)["first"].([]any)
+	if num(v, "overlaps.count") != 66 || len(first) != 10 {
+		t.Fatalf("overlaps %v, want count 66 and the first 10 pairs", v["overlaps"])
+	}
+	seen := map[string]bool{}
+	for _, p := range first {
+		a, b := str(p, "a"), str(p, "b")
+		if str(p, "layer") != "management:responsibility" || !(a < b) || !strings.HasPrefix(a, "R") || seen[a+b] {
+			t.Errorf("pair %v: want two distinct responsibility grids, lower code first", p)
+		}
+		seen[a+b] = true
 	}
 }

@@ -1,9 +1,11 @@
 package api
 
 import (
-	"citygrid/api/httpx"
 	"net/http"
 	"sync/atomic"
+
+	"citygrid/api/httpx"
+	"citygrid/spatial"
 )
 
 // Gate is the handler a server listens with while it is still starting: it
@@ -50,4 +52,24 @@ func (g *Gate) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 type healthBody struct {
 	Status string `json:"status"`
 	Stage  string `json:"stage,omitempty"`
+	// Overlaps is readiness detail (/readyz only): polygons of one layer
+	// that overlap. Answers stay exact where they do, so it is no reason
+	// to take the server out of service, but the data wants fixing.
+	Overlaps *overlapDetail `json:"overlaps,omitempty"`
+}
+
+// overlapsShown is how many overlapping pairs /readyz lists.
+const overlapsShown = 10
+
+// overlapDetail counts the overlapping pairs of polygons the index found
+// and lists the first of them.
+type overlapDetail struct {
+	Count int               `json:"count"`
+	First []spatial.Overlap `json:"first"`
+}
+
+// overlapsOf is the overlap detail of ix.
+func overlapsOf(ix *spatial.Index) *overlapDetail {
+	ov := ix.Overlaps()
+	return &overlapDetail{Count: len(ov), First: append([]spatial.Overlap{}, ov[:min(len(ov), overlapsShown)]...)}
 }

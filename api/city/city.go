@@ -13,6 +13,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"strings"
 	"sync"
 	"time"
 
@@ -125,6 +126,7 @@ func open(ctx context.Context, cfg Config) (_ *City, err error) {
 			return c, err
 		}
 	}
+	warnOverlaps(c.Index, log)
 	if c.Tiles, err = NewTiles(c.Index, cfg.Dir, log); err != nil {
 		return c, err
 	}
@@ -183,6 +185,25 @@ func (c *City) buildIndex(ctx context.Context, cfg Config) error {
 	c.log.Info("spatial index built", "took", time.Since(t).Round(time.Millisecond))
 	c.Index = ix
 	return nil
+}
+
+// overlapsLogged is how many overlapping pairs the start-up warning names.
+const overlapsLogged = 5
+
+// warnOverlaps logs the pairs of polygons of one layer that overlap
+// (spatial.Index.Overlaps): answers stay exact where they do, since the
+// lowest code wins, but the people who keep the data should fix it.
+func warnOverlaps(ix *spatial.Index, log *slog.Logger) {
+	ov := ix.Overlaps()
+	if len(ov) == 0 {
+		return
+	}
+	pairs := make([]string, 0, overlapsLogged)
+	for _, o := range ov[:min(len(ov), overlapsLogged)] {
+		pairs = append(pairs, o.Layer+" "+o.A+" & "+o.B)
+	}
+	log.Warn("polygons of one layer overlap: where they do, lookups answer the lowest code; fix the data",
+		"count", len(ov), "first", strings.Join(pairs, "; "))
 }
 
 // Poke tells the city that it is in use: at most once per WatchEvery it
