@@ -168,8 +168,10 @@ func serveCity(ctx context.Context, cfg *serverConfig, log *slog.Logger, prepare
 		}
 	}
 	if startErr != nil {
-		if ctx.Err() != nil && errors.Is(startErr, context.Canceled) {
-			log.Info("start-up interrupted")
+		// A signal ended the start-up: whatever step it cut short
+		// failed because of it (a cancelled query, a closed statement).
+		if ctx.Err() != nil {
+			log.Info("start-up interrupted", "step", startErr)
 			return shutErr
 		}
 		return startErr
