@@ -16,25 +16,15 @@ import (
 )
 
 // page answers GET /command: the command display. It holds no data; its
-// script asks for a token and reads the statistics API.
+// script reads the statistics API. The server does not start without
+// MapLibre and ECharts (web.Require), so the page never explains them.
 func (b *caseBoard) page(w http.ResponseWriter, r *http.Request) {
 	body, err := web.CommandFiles.ReadFile("command.html")
 	if err != nil {
 		httpx.WriteError(w, err)
 		return
 	}
-	var missing []string
-	if b.webDir() == "" {
-		missing = append(missing, "MapLibre GL JS (npm ci --prefix api/web)")
-	}
-	if b.echartsDir() == "" {
-		missing = append(missing, "Apache ECharts (npm ci --prefix api/command)")
-	}
-	if len(missing) > 0 {
-		note := `<div id="missing">The command page needs ` + strings.Join(missing, " and ") +
-			`, not installed on this server. Install from the repository root and restart.</div>`
-		body = bytes.Replace(body, []byte("<!--MISSING-->"), []byte(note), 1)
-	}
+	body = web.WithNav(body, "command")
 	w.Header().Set("Content-Type", "text/html; charset=utf-8")
 	w.Header().Set("Cache-Control", "no-cache")
 	_, _ = w.Write(body)
@@ -47,6 +37,7 @@ func (b *caseBoard) reportPage(w http.ResponseWriter, r *http.Request) {
 		httpx.WriteError(w, err)
 		return
 	}
+	body = web.WithNav(body, "report")
 	w.Header().Set("Content-Type", "text/html; charset=utf-8")
 	w.Header().Set("Cache-Control", "no-cache")
 	_, _ = w.Write(body)
@@ -74,12 +65,6 @@ func (b *caseBoard) asset(w http.ResponseWriter, r *http.Request) {
 func (b *caseBoard) echartsDir() string {
 	b.echartsOnce.Do(func() { b.echartsPath = web.EChartsDir() })
 	return b.echartsPath
-}
-
-// webDir is MapLibre's directory, looked up once like echartsDir.
-func (b *caseBoard) webDir() string {
-	b.webOnce.Do(func() { b.webPath = web.MapLibreDir() })
-	return b.webPath
 }
 
 // echarts answers GET /command/echarts/{file} from the installed dist

@@ -54,7 +54,7 @@ type mapService struct {
 func newMapService(t *city.Tiles, logger *slog.Logger) *mapService {
 	m := &mapService{tiles: t, webDir: web.MapLibreDir()}
 	if m.webDir == "" {
-		logger.Warn("MapLibre GL JS not installed: the map page will say how (npm ci --prefix api/web)")
+		logger.Warn("MapLibre GL JS not installed: the map page cannot load it", "install", web.InstallCommand)
 	}
 	return m
 }

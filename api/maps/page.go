@@ -1,7 +1,6 @@
 package maps
 
 import (
-	"bytes"
 	"fmt"
 	"net/http"
 	"os"
@@ -15,21 +14,15 @@ import (
 	"github.com/go-chi/chi/v5"
 )
 
-// page answers GET /: the map page, or instructions when MapLibre GL JS
-// is not installed.
+// page answers GET /: the map page. The server does not start without
+// MapLibre GL JS (web.Require), so the page never explains a missing one.
 func (m *mapService) page(w http.ResponseWriter, r *http.Request) {
 	b, err := web.MapFiles.ReadFile("index.html")
 	if err != nil {
 		httpx.WriteError(w, err)
 		return
 	}
-	missing := ""
-	if m.webDir == "" {
-		missing = `<div id="missing"><h1>citygrid</h1><p>The map needs MapLibre GL JS, which is not installed on this server.</p>` +
-			`<p>Install it from the repository root with <code>npm ci --prefix api/web</code> (or point ` + web.WebDirEnv +
-			` at a <code>maplibre-gl/dist</code> directory) and restart the server.</p></div>`
-	}
-	b = bytes.Replace(b, []byte("<!--MISSING-->"), []byte(missing), 1)
+	b = web.WithNav(b, "map")
 	w.Header().Set("Content-Type", "text/html; charset=utf-8")
 	w.Header().Set("Cache-Control", "no-cache")
 	_, _ = w.Write(b)

@@ -3,7 +3,7 @@
 // playwright-core, waits for tiles, finds a unit grid and a component with
 // queryRenderedFeatures at a known place, clicks the map and saves a
 // screenshot under test/artifacts/. Run: node --test test/browser/
-// Needs: npm ci --prefix test/browser, npm ci --prefix api/web, chromium.
+// Needs: npm ci --prefix test/browser, npm ci --prefix api, chromium.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { mkdirSync } from 'node:fs';
@@ -12,7 +12,7 @@ import { VectorTile } from '@mapbox/vector-tile';
 import { PbfReader } from 'pbf';
 import { artifacts, launchBrowser, skipUnless, startCity, stopCity } from './harness.mjs';
 
-const skip = skipUnless(['api/web/node_modules/maplibre-gl/dist/maplibre-gl.mjs'], 'chromium or api/web/node_modules');
+const skip = skipUnless(['api/node_modules/maplibre-gl/dist/maplibre-gl.mjs'], 'chromium or api/node_modules (npm ci --prefix api)');
 
 let work, server, base, browser;
 
