@@ -4,8 +4,6 @@ import (
 	"bytes"
 	"fmt"
 	"net/http"
-	"os"
-	"path/filepath"
 	"strings"
 
 	"citygrid/api/httpx"
@@ -70,20 +68,5 @@ func (b *caseBoard) echartsDir() string {
 // echarts answers GET /command/echarts/{file} from the installed dist
 // files (echarts.min.js and its source map).
 func (b *caseBoard) echarts(w http.ResponseWriter, r *http.Request) {
-	name := chi.URLParam(r, "file")
-	dir := b.echartsDir()
-	if dir == "" || !strings.HasPrefix(name, "echarts") || strings.ContainsAny(name, `/\`) || strings.Contains(name, "..") {
-		httpx.WriteError(w, fmt.Errorf("echarts file %q: %w", name, data.ErrNotFound))
-		return
-	}
-	path := filepath.Join(dir, name)
-	if _, err := os.Stat(path); err != nil {
-		httpx.WriteError(w, fmt.Errorf("echarts file %q: %w", name, data.ErrNotFound))
-		return
-	}
-	if strings.HasSuffix(name, ".js") || strings.HasSuffix(name, ".mjs") {
-		w.Header().Set("Content-Type", "text/javascript; charset=utf-8")
-	}
-	w.Header().Set("Cache-Control", "public, max-age=3600")
-	http.ServeFile(w, r, path)
+	web.ServeDist(w, r, b.echartsDir(), chi.URLParam(r, "file"), "echarts")
 }

@@ -14,6 +14,7 @@ import (
 	"citygrid/api/httpx"
 	"citygrid/api/web"
 	"citygrid/data"
+	"citygrid/spatial"
 	"citygrid/styles"
 	"citygrid/tiles"
 
@@ -23,7 +24,9 @@ import (
 // Mount adds the map routes over the city c: its tiles and styles, the
 // case map of its board, and the map page.
 func Mount(r chi.Router, c *city.City, logger *slog.Logger) {
-	newMapService(c.Tiles, logger).mount(r)
+	m := newMapService(c.Tiles, logger)
+	m.ix = c.Index
+	m.mount(r)
 	MountCaseTiles(r, c.Board.Layer())
 }
 
@@ -47,12 +50,16 @@ type caseTiles struct {
 // page over the city's tiles (city.Tiles): baked when the MBTiles file
 // matches the data, else generated on the fly; both give the same bytes.
 type mapService struct {
-	tiles  *city.Tiles
-	webDir string // MapLibre GL JS dist directory; "" when not installed
+	tiles     *city.Tiles
+	webDir    string // MapLibre GL JS dist directory; "" when not installed
+	pinyinDir string // pinyin-pro dist directory; "" when not installed
+	// ix names the codes the page shows (names.json); nil in tests that
+	// serve tiles only.
+	ix *spatial.Index
 }
 
 func newMapService(t *city.Tiles, logger *slog.Logger) *mapService {
-	m := &mapService{tiles: t, webDir: web.MapLibreDir()}
+	m := &mapService{tiles: t, webDir: web.MapLibreDir(), pinyinDir: web.PinyinDir()}
 	if m.webDir == "" {
 		logger.Warn("MapLibre GL JS not installed: the map page cannot load it", "install", web.InstallCommand)
 	}
@@ -72,6 +79,8 @@ func (m *mapService) mount(r chi.Router) {
 	r.Get("/fonts/{fontstack}/{file}", m.glyphs)
 	r.Options("/fonts/*", preflight)
 	r.Get("/", m.page)
+	r.Get("/web/names.json", m.names)
+	r.Get("/web/pinyin-pro/{file}", m.pinyin)
 	r.Get("/web/{file}", m.asset)
 	r.Get("/web/maplibre-gl/*", m.maplibre)
 }

@@ -14,6 +14,9 @@ import (
 	"path/filepath"
 	"runtime"
 	"strings"
+
+	"citygrid/api/httpx"
+	"citygrid/data"
 )
 
 // MapFiles is the map page (index.html, app.js, app.css) and the
@@ -121,20 +124,31 @@ func EChartsDir() string {
 	return FindInstalledDir(os.Getenv(EChartsDirEnv), echartsDist, "echarts.min.js")
 }
 
+// pinyinDist is where npm puts pinyin-pro's browser bundle, relative to
+// the repository root: the map page's category list matches pinyin.
+const pinyinDist = "api/node_modules/pinyin-pro/dist"
+
+// PinyinDir looks for pinyin-pro's browser bundle (index.js) under
+// api/node_modules like MapLibreDir.
+func PinyinDir() string {
+	return FindInstalledDir("", pinyinDist, "index.js")
+}
+
 // Libraries are the installed front-end packages the pages load.
 type Libraries struct {
 	MapLibre string // MapLibre GL JS dist directory
 	ECharts  string // Apache ECharts dist directory
+	Pinyin   string // pinyin-pro dist directory
 }
 
 // Require finds the front-end packages every page needs, or answers an
 // error naming each missing one and the command that installs them: a
 // server refuses to start without them rather than serve broken pages.
 func Require() (Libraries, error) {
-	return require(MapLibreDir(), EChartsDir())
+	return require(MapLibreDir(), EChartsDir(), PinyinDir())
 }
 
-func require(maplibre, echarts string) (Libraries, error) {
+func require(maplibre, echarts, pinyin string) (Libraries, error) {
 	var missing []string
 	if maplibre == "" {
 		missing = append(missing, "MapLibre GL JS ("+maplibreDist+", or $"+WebDirEnv+")")
@@ -142,11 +156,34 @@ func require(maplibre, echarts string) (Libraries, error) {
 	if echarts == "" {
 		missing = append(missing, "Apache ECharts ("+echartsDist+", or $"+EChartsDirEnv+")")
 	}
+	if pinyin == "" {
+		missing = append(missing, "pinyin-pro ("+pinyinDist+")")
+	}
 	if len(missing) > 0 {
 		return Libraries{}, fmt.Errorf("front-end packages not installed: %s; run `%s` in the repository root, then start again",
 			strings.Join(missing, " and "), InstallCommand)
 	}
-	return Libraries{MapLibre: maplibre, ECharts: echarts}, nil
+	return Libraries{MapLibre: maplibre, ECharts: echarts, Pinyin: pinyin}, nil
+}
+
+// ServeDist answers one browser file of an installed package from dir: a
+// plain file name (no path) starting with prefix, or 404. Library files
+// change only with an npm install, so browsers may keep them an hour.
+func ServeDist(w http.ResponseWriter, r *http.Request, dir, name, prefix string) {
+	if dir == "" || name == "" || !strings.HasPrefix(name, prefix) || strings.ContainsAny(name, `/\`) || strings.Contains(name, "..") {
+		httpx.WriteError(w, fmt.Errorf("library file %q: %w", name, data.ErrNotFound))
+		return
+	}
+	path := filepath.Join(dir, name)
+	if fi, err := os.Stat(path); err != nil || fi.IsDir() {
+		httpx.WriteError(w, fmt.Errorf("library file %q: %w", name, data.ErrNotFound))
+		return
+	}
+	if strings.HasSuffix(name, ".mjs") || strings.HasSuffix(name, ".js") {
+		w.Header().Set("Content-Type", "text/javascript; charset=utf-8")
+	}
+	w.Header().Set("Cache-Control", "public, max-age=3600")
+	http.ServeFile(w, r, path)
 }
 
 // WriteAsset answers one of the pages' own files: its type from its

@@ -8,21 +8,21 @@ import (
 )
 
 func TestRequireNamesEveryMissingPackageAndTheInstallCommand(t *testing.T) {
-	_, err := require("", "")
+	_, err := require("", "", "")
 	if err == nil {
 		t.Fatal("no error without either package")
 	}
-	for _, want := range []string{"MapLibre GL JS", "Apache ECharts", "`npm ci --prefix api`", "api/node_modules/echarts/dist"} {
+	for _, want := range []string{"MapLibre GL JS", "Apache ECharts", "pinyin-pro", "`npm ci --prefix api`", "api/node_modules/echarts/dist"} {
 		if !strings.Contains(err.Error(), want) {
 			t.Errorf("error %q does not say %q", err, want)
 		}
 	}
-	_, err = require("/m", "")
+	_, err = require("/m", "", "/p")
 	if err == nil || strings.Contains(err.Error(), "MapLibre") || !strings.Contains(err.Error(), "ECharts") {
 		t.Errorf("only ECharts missing: %v", err)
 	}
-	libs, err := require("/m", "/e")
-	if err != nil || libs != (Libraries{MapLibre: "/m", ECharts: "/e"}) {
+	libs, err := require("/m", "/e", "/p")
+	if err != nil || libs != (Libraries{MapLibre: "/m", ECharts: "/e", Pinyin: "/p"}) {
 		t.Errorf("both present: %+v %v", libs, err)
 	}
 }
