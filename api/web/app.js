@@ -241,7 +241,8 @@ function featureCard(f) {
   switch (f.sourceLayer) {
     case 'components': {
       const c = category('component', p.category);
-      return `<div class="card" data-layer="components"><h3>部件：${esc(c?.name || '类别 ' + p.category)}${p.name ? '（' + esc(p.name) + '）' : ''}</h3>` +
+      const title = c?.name || '类别 ' + p.category;
+      return `<div class="card" data-layer="components"><h3>部件：${esc(title)}${p.name && p.name !== title ? '（' + esc(p.name) + '）' : ''}</h3>` +
         facts([['大类', c?.big_name], ['部件编码', p.code], ['状态', statusNames[p.status] || p.status], ['主管部门', deptName(p.department || c?.department)], ['单元网格', p.unit_grid]]) + '</div>';
     }
     case 'pois':

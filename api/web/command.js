@@ -208,7 +208,7 @@ function renderRates(today, month, last) {
       continue;
     }
     const d = (month[k] - last[k]) * 100;
-    cell.textContent = (d >= 0 ? '↑ ' : '↓ ') + Math.abs(d).toFixed(1) + ' 个百分点';
+    cell.textContent = Math.abs(d) < 0.05 ? '持平' : (d > 0 ? '↑ ' : '↓ ') + Math.abs(d).toFixed(1) + ' 个百分点';
     const better = tr.dataset.lowerBetter ? d < 0 : d > 0;
     if (Math.abs(d) >= 0.05) cell.classList.add(better ? 'up' : 'down');
   }
@@ -310,7 +310,7 @@ function render(t) {
     title: { text: '今日上报来源', left: 6, top: 4, textStyle: { fontSize: 14, color: '#e7eef8' } },
     tooltip: { trigger: 'item', formatter: '{b}：{c} 件（{d}%）' },
     series: [{ type: 'pie', radius: ['35%', '62%'], center: ['50%', '58%'], label: { color: '#e7eef8', formatter: '{b} {c}' },
-      data: Object.entries(t.sources_today || {}).map(([k, v]) => ({ name: sourceNames[k] || k, value: v })) }],
+      data: Object.entries(t.sources_today || {}).filter(([, v]) => v > 0).map(([k, v]) => ({ name: sourceNames[k] || k, value: v })) }],
   });
   state.refreshedAt = Date.now();
 }

@@ -107,10 +107,10 @@ test('the map page shows unit grids and components at a known place', { skip, ti
   // 责任查询: a category picked from the list by its pinyin initials,
   // then a click on open ground answers for that category.
   await page.click('#category-q');
-  await page.keyboard.type('blj');
+  await page.keyboard.type('bllj');
   await page.waitForSelector('#category-list li[role=option]');
   const firstOption = await page.locator('#category-list li[role=option] >> nth=0').textContent();
-  assert.ok(firstOption.includes('暴露垃圾'), `blj does not find 暴露垃圾 first: ${firstOption}`);
+  assert.ok(firstOption.includes('暴露垃圾'), `bllj does not find 暴露垃圾 first: ${firstOption}`);
   await page.keyboard.press('Enter');
   assert.match(await page.locator('#category-name').textContent(), /暴露垃圾（事件 \d{4}/);
 
