@@ -151,7 +151,8 @@ func New(c *city.City, cfg Config) (http.Handler, error) {
 	command.Mount(r, c.Board) // statistics, events, /command
 	workflow.Mount(r, c)      // case workflow
 	open311.Mount(r, c)       // Open311 GeoReport v2 over it
-	editing.Mount(r, c)
+	commit := editing.Mount(r, c)
+	mountOGC(r, c, commit) // OGC API Features and Tiles at /ogc
 	return r, nil
 }
 
