@@ -153,6 +153,27 @@ test('first run: loading page, the map fitted to the city, sign-in, command disp
   await page.waitForTimeout(800);
   await page.screenshot({ path: join(shots, 'command-1920.png') });
 
+  // The year view of every case: a heatmap (clusters' below zoom 13, the
+  // unit grids' above) under cluster markers that
+  // never overlap (MapLibre drops the symbols that would collide).
+  await page.selectOption('#f-state', '');
+  await page.selectOption('#f-days', '365');
+  await page.evaluate((b) => window.commandMap.fitBounds(b, { padding: 30, duration: 0 }), [[w, s], [e, n]]);
+  await page.waitForTimeout(500);
+  await page.waitForFunction(() => window.commandMap.loaded() && window.commandMap.areTilesLoaded(), null, { timeout: 60000 });
+  const clusters = await page.evaluate(() => {
+    const m = window.commandMap;
+    const f = m.queryRenderedFeatures({ layers: ['case-clusters'] });
+    const pts = f.map((x) => m.project(x.geometry.coordinates));
+    let min = Infinity;
+    for (let i = 0; i < pts.length; i++) for (let j = i + 1; j < pts.length; j++) min = Math.min(min, Math.hypot(pts[i].x - pts[j].x, pts[i].y - pts[j].y));
+    return { n: f.length, min, heat: m.getZoom() < 13 ? m.getLayer('case-heat-low') !== undefined : m.getLayer('case-density') !== undefined && m.getZoom() < 16, total: f.reduce((a, x) => a + x.properties.count, 0) };
+  });
+  assert.ok(clusters.n > 0 && clusters.heat, `year view: ${JSON.stringify(clusters)}`);
+  assert.ok(clusters.min >= 12, `two cluster markers overlap (${clusters.min.toFixed(1)} px apart)`);
+  await page.screenshot({ path: join(shots, 'command-year-1920.png') });
+  await page.selectOption('#f-state', 'open');
+
   // A case popup: zoom onto an open case and click it.
   const at = await page.evaluate(async () => {
     const m = window.commandMap;
