@@ -23,9 +23,7 @@ func (b *caseBoard) page(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	body = web.WithNav(body, "command")
-	w.Header().Set("Content-Type", "text/html; charset=utf-8")
-	w.Header().Set("Cache-Control", "no-cache")
-	_, _ = w.Write(body)
+	web.WritePage(w, body)
 }
 
 // reportPage answers GET /command/report: the printable monthly report.
@@ -36,9 +34,7 @@ func (b *caseBoard) reportPage(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	body = web.WithNav(body, "report")
-	w.Header().Set("Content-Type", "text/html; charset=utf-8")
-	w.Header().Set("Cache-Control", "no-cache")
-	_, _ = w.Write(body)
+	web.WritePage(w, body)
 }
 
 // asset answers GET /command/assets/{file}: the page's script, styles and
