@@ -16,7 +16,7 @@ import { mkdirSync, mkdtempSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { artifacts, launchBrowser, root, skipUnless, stopCity } from './harness.mjs';
+import { artifacts, demoPassword, launchBrowser, root, skipUnless, stopCity } from './harness.mjs';
 
 const skip = skipUnless(['api/node_modules/maplibre-gl/dist/maplibre-gl.mjs', 'api/node_modules/echarts/dist/echarts.min.js'], 'chromium or api/node_modules (npm ci --prefix api)');
 const shots = join(artifacts, 'firstrun');
@@ -61,7 +61,9 @@ test('first run: loading page, the map fitted to the city, sign-in, command disp
   // directory outside the checkout: the front-end packages are found anyway.
   const port = await freePort();
   base = `http://127.0.0.1:${port}`;
-  server = spawn(bin, ['demo', '--dir', dir, '--addr', `127.0.0.1:${port}`, '--scale', '0.05', '--seed', '7'], { cwd: work, stdio: ['ignore', 'ignore', 'pipe'] });
+  server = spawn(bin, ['demo', '--dir', dir, '--addr', `127.0.0.1:${port}`, '--scale', '0.05', '--seed', '7'], { cwd: work, stdio: ['ignore', 'pipe', 'pipe'] });
+  let printed = '';
+  server.stdout.on('data', (d) => { printed += d; });
   let log = '';
   server.stderr.on('data', (d) => { log = (log + d).slice(-6000); });
   server.on('exit', (code) => { if (code) console.error(log); });
@@ -110,20 +112,20 @@ test('first run: loading page, the map fitted to the city, sign-in, command disp
   await page.waitForFunction(() => window.citygridMap && window.citygridMap.loaded() && window.citygridMap.areTilesLoaded(), null, { timeout: 60000 });
   await page.screenshot({ path: join(shots, 'map-1920.png') });
 
-  // ---- sign in, following the navigation bar to 指挥大屏. The pages ask
-  // for an internal role's token: it is made with the binary's own
-  // command, as the README says, and typed into the page's form.
-  const token = execFileSync(bin, ['token', 'create', '--dir', dir, '--user', 'firstrun', '--role', 'supervisor'], { cwd: work }).toString().trim();
+  // ---- sign in, following the navigation bar to 指挥大屏: the page
+  // sends a browser that is not signed in to the sign-in page, which
+  // brings it back. The demo printed its accounts and password once.
   await page.click('nav.cg-nav a[data-page="command"]');
-  await page.waitForURL(/\/command/);
-  await page.waitForSelector('#login:not([hidden])', { timeout: 30000 });
-  assert.doesNotMatch(await page.locator('#login').textContent(), /[A-Za-z]{3,}/, 'the sign-in form is not Chinese');
-  await page.fill('#token', token);
-  await page.click('#login button');
+  await page.waitForURL(/\/login\?next=/, { timeout: 30000 });
+  assert.doesNotMatch(await page.locator('form').first().textContent(), /[A-Za-z]{3,}/, 'the sign-in form is not Chinese');
+  await page.fill('#username', 'zbz01');
+  await page.fill('#password', demoPassword(printed));
+  await Promise.all([page.waitForURL((u) => u.pathname === '/command', { timeout: 30000 }), page.click('#submit')]);
 
   // ---- /command at 1920×1080: counts, rates, ranking, charts, map.
   await page.waitForFunction(() => window.commandState?.counts && window.commandState.mapReady && window.commandState.monthAt, null, { timeout: 60000 });
-  const q = (path) => fetch(base + path, { headers: { Authorization: `Bearer ${token}` } }).then((r) => r.json());
+  const cookies = (await context.cookies(base)).map((c) => `${c.name}=${c.value}`).join('; ');
+  const q = (path) => fetch(base + path, { headers: { Cookie: cookies } }).then((r) => r.json());
   const todayAnswer = await q('/api/v1/stats/today');
   const monthAnswer = await q(`/api/v1/stats?group=street&period=month&date=${todayAnswer.date}`);
   const pct = (v) => (v == null ? '—' : (v * 100).toFixed(1) + '%');
