@@ -15,6 +15,7 @@ import (
 
 	"citygrid/api"
 	"citygrid/api/city"
+	"citygrid/api/web"
 	"citygrid/data"
 	"citygrid/data/accounts"
 	"citygrid/data/cases/webhook"
@@ -91,6 +92,15 @@ func helpIsNotAnError(err error) error {
 // the city until ctx is cancelled and shuts down gracefully.
 func serveCity(ctx context.Context, cfg *serverConfig, log *slog.Logger, prepare func(ctx context.Context, gate *api.Gate) error) error {
 	log.Info("citygrid starting", cfg.logAttrs()...)
+	// The pages load MapLibre and ECharts from disk: without them every
+	// page would be broken, so the server does not start (before the
+	// minutes a demo generation may take).
+	libs, err := web.Require()
+	if err != nil {
+		log.Error("front-end packages missing", "install", web.InstallCommand, "err", err)
+		return err
+	}
+	log.Info("front-end packages", "maplibre", libs.MapLibre, "echarts", libs.ECharts)
 	debug.SetGCPercent(cfg.GCPercent)
 	if cfg.MemoryLimit > 0 {
 		debug.SetMemoryLimit(cfg.MemoryLimit)
