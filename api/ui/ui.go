@@ -25,6 +25,7 @@ import (
 	"os"
 	"path"
 	"path/filepath"
+	"runtime"
 	"strings"
 	"sync"
 	"time"
@@ -47,13 +48,15 @@ const assetsDir = "assets/"
 
 // ErrNotBuilt reports that no built application was found; its message says
 // how to build one.
-var ErrNotBuilt = errors.New("the work screens are not built: run `npm ci --prefix api/ui && npm run build --prefix api/ui` " +
+var ErrNotBuilt = errors.New("the work screens are not built: run `npm ci --prefix api && npm run build --prefix api` " +
 	"from the repository root (or point " + DirEnv + " at a built dist directory)")
 
 // Find returns the built application's directory: override when it holds
 // index.html, else DistRel under the working directory, the executable's
-// directory or one of their parents (up to five levels). It returns an
-// error wrapping ErrNotBuilt that lists where it looked when none holds it.
+// directory or one of their parents (up to five levels), else under the
+// checkout this package was compiled from (so `go run` from anywhere finds
+// it). It returns an error wrapping ErrNotBuilt that lists where it looked
+// when none holds it.
 func Find(override string) (string, error) {
 	var looked []string
 	try := func(dir string) bool {
@@ -79,6 +82,9 @@ func Find(override string) (string, error) {
 				return cand, nil
 			}
 		}
+	}
+	if checkoutDist != "" && try(checkoutDist) {
+		return checkoutDist, nil
 	}
 	return "", fmt.Errorf("%w; looked in %s", ErrNotBuilt, strings.Join(looked, ", "))
 }
@@ -106,6 +112,16 @@ func (h *Handler) Mount(r Router) {
 	r.Handle(strings.TrimSuffix(Prefix, "/"), h)
 	r.Handle(Prefix+"*", h)
 }
+
+// checkoutDist is dist/ beside this file in the checkout it was compiled
+// from, "" when the build trimmed the paths.
+var checkoutDist = func() string {
+	_, file, _, ok := runtime.Caller(0)
+	if !ok || !filepath.IsAbs(file) {
+		return ""
+	}
+	return filepath.Join(filepath.Dir(file), "dist")
+}()
 
 // Handler serves one built application directory at Prefix.
 type Handler struct {

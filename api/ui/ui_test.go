@@ -179,6 +179,17 @@ func TestHandlerAnswersRevalidationWithNotModified(t *testing.T) {
 	}
 }
 
+func TestFindFallsBackToTheCheckoutItWasCompiledFrom(t *testing.T) {
+	dir := build(t)
+	old := checkoutDist
+	checkoutDist = dir
+	t.Cleanup(func() { checkoutDist = old })
+	t.Chdir(t.TempDir())
+	if got, err := Find(""); err != nil || got != dir {
+		t.Errorf("Find = %s, %v; want the checkout's build %s", got, err, dir)
+	}
+}
+
 func TestFindLooksInTheWorkingDirectoryAndItsParents(t *testing.T) {
 	root := t.TempDir()
 	dist := filepath.Join(root, filepath.FromSlash(DistRel))
@@ -207,14 +218,22 @@ func TestFindLooksInTheWorkingDirectoryAndItsParents(t *testing.T) {
 	}
 }
 
+// withoutCheckout hides the build of the checkout the test runs in.
+func withoutCheckout(t *testing.T) {
+	old := checkoutDist
+	checkoutDist = ""
+	t.Cleanup(func() { checkoutDist = old })
+}
+
 func TestFindAndNewSayHowToBuildWhenTheBuildIsMissing(t *testing.T) {
+	withoutCheckout(t)
 	t.Chdir(t.TempDir())
 	empty := t.TempDir()
 	_, err := Find(empty)
 	if !errors.Is(err, ErrNotBuilt) {
 		t.Fatalf("Find: %v, want ErrNotBuilt", err)
 	}
-	for _, want := range []string{"npm ci --prefix api/ui", "npm run build --prefix api/ui", empty} {
+	for _, want := range []string{"npm ci --prefix api", "npm run build --prefix api", empty} {
 		if !strings.Contains(err.Error(), want) {
 			t.Errorf("the error %q does not mention %q", err, want)
 		}
@@ -245,6 +264,7 @@ func TestOpenReadsTheDirectoryFromTheEnvironment(t *testing.T) {
 		t.Fatalf("Open() = %v, %v; want the build in %s", h, err, dir)
 	}
 	t.Setenv(DirEnv, "")
+	withoutCheckout(t)
 	if _, err := Open(); !errors.Is(err, ErrNotBuilt) {
 		t.Errorf("Open() without a build: %v, want ErrNotBuilt", err)
 	}
