@@ -4,7 +4,8 @@
 // the server closes it, and stops on 401 (the sign-in page takes over).
 import { reactive } from 'vue';
 
-export const liveState = reactive({ connected: false, last: null });
+// wanted: some screen listens (the indicator shows only then).
+export const liveState = reactive({ connected: false, wanted: false, last: null });
 const listeners = new Set();
 let running = false;
 let controller = null;
@@ -22,11 +23,13 @@ export function stopLive() {
   running = false;
   if (controller) controller.abort();
   liveState.connected = false;
+  liveState.wanted = false;
 }
 
 async function start() {
   if (running) return;
   running = true;
+  liveState.wanted = true;
   let delay = 2000;
   while (running) {
     controller = new AbortController();
