@@ -193,6 +193,10 @@ type Settings struct {
 	WebhookURL string `json:"webhook_url,omitempty"`
 	// MaxPhotoBytes caps one attachment.
 	MaxPhotoBytes int64 `json:"max_photo_bytes"`
+	// InspectorPool are the inspectors who take 核实 and 核查 tasks in
+	// turn when the case's work grid has no inspector; empty: the centre
+	// hands those tasks out.
+	InspectorPool []string `json:"inspector_pool,omitempty"`
 }
 
 // DefaultSettings are the workflow defaults.

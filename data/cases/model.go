@@ -39,7 +39,8 @@ const (
 	StateCancelled     State = "cancelled"      // 作废 (terminal)
 )
 
-// Terminal reports whether no transition leaves s.
+// Terminal reports whether no transition moves a case out of s (a closed
+// case still takes the follow-up call and appeals, which stay).
 func (s State) Terminal() bool {
 	return s == StateClosed || s == StateNotRegistered || s == StateCancelled
 }
@@ -177,6 +178,21 @@ type Case struct {
 	// reason, waiting for the dispatcher (suspend approves it,
 	// reject_suspension refuses it).
 	SuspensionRequested string `json:"suspension_requested,omitempty"`
+
+	// Inspector is the inspector the current 核实 (reported) or 核查
+	// (handled) task is assigned to; "" while the centre holds it.
+	// InspectorFrom says how (InspectorFromGrid, InspectorFromPool,
+	// InspectorFromCentre, InspectorFromSupervisor).
+	Inspector     string `json:"inspector,omitempty"`
+	InspectorFrom string `json:"inspector_from,omitempty"`
+	// Urges counts the 督办/催办 on the case (ActUrge).
+	Urges int `json:"urges,omitempty"`
+	// Satisfaction is the reporter's grade at the 回访 after closure
+	// (ActFollowUp); FollowedUpAt when it was taken.
+	Satisfaction Satisfaction `json:"satisfaction,omitempty"`
+	FollowedUpAt *time.Time   `json:"followed_up_at,omitempty"`
+	// Appeals are the units' appeals against faults counted on the case.
+	Appeals []Appeal `json:"appeals,omitempty"`
 }
 
 // Transition is one recorded step of a case: who did what, when, from which

@@ -8,8 +8,9 @@ import (
 	"time"
 )
 
-// Notification is the webhook body for a case that is due soon or overdue,
-// so an SMS or messaging gateway can warn the unit's person in charge.
+// Notification is the body sent for a case that is due soon, overdue or
+// urged (督办), so a webhook or an SMS gateway can warn the unit's person
+// in charge.
 type Notification struct {
 	Kind     string    `json:"kind"` // due_soon or overdue
 	CaseID   int64     `json:"case_id"`
@@ -20,6 +21,9 @@ type Notification struct {
 	DueAt    time.Time `json:"due_at"`
 	Used     float64   `json:"used"`
 	At       time.Time `json:"at"`
+	// Note and By: the urge's text and who urged (NotifyUrge only).
+	Note string `json:"note,omitempty"`
+	By   string `json:"by,omitempty"`
 }
 
 // Notification kinds.

@@ -83,6 +83,18 @@ type Service struct {
 	// the place Locate found (a layer of area-class grids, or a rule); ""
 	// when nothing says. nil: only the reporter's area class is used.
 	AreaClassAt func(p orb.Point, pl Place) string
+	// InspectorOf names the inspector who walks one of the given
+	// management grids (those of kind inspector, 监督员工作网格); "" when
+	// none. nil: tasks go to the settings' pool or the centre.
+	InspectorOf func(grids []string) string
+	// InspectorExists tells whether a user is an inspector (reassignment
+	// checks it); nil accepts any name.
+	InspectorExists func(user string) bool
+	// Senders are the notification channels an urge (督办) goes out
+	// through; OnSendError hears their failures (nil: dropped), since
+	// the urge itself stands.
+	Senders     []Sender
+	OnSendError func(err error)
 
 	mu       sync.RWMutex
 	cal      *Calendar
@@ -393,6 +405,7 @@ func (s *Service) Report(ctx context.Context, p data.Principal, in NewCase) (*Ca
 		c.VerifiedAt = &now
 	}
 	s.stepDue(c, now)
+	s.assignInspector(c)
 	// Duplicate detection.
 	set := s.Settings()
 	if set.DuplicateRadiusM > 0 {
@@ -403,6 +416,7 @@ func (s *Service) Report(ctx context.Context, p data.Principal, in NewCase) (*Ca
 			c.State = StateCancelled
 			c.Reason = fmt.Sprintf("duplicate of case %d (%s)", orig.ID, orig.Number)
 			c.StepDueAt = nil
+			c.Inspector, c.InspectorFrom = "", ""
 			if err := s.Store.Create(ctx, c, &Transition{At: now, Action: act, From: "", To: StateCancelled, User: p.User, Role: p.Role, Note: c.Reason}); err != nil {
 				return nil, err
 			}
@@ -469,10 +483,17 @@ type ActionRequest struct {
 	// or both).
 	AreaClass     string `json:"area_class,omitempty"`
 	DeadlineClass string `json:"deadline_class,omitempty"`
+	// Inspector is the inspector assign_inspector gives the task to.
+	Inspector string `json:"inspector,omitempty"`
+	// Satisfaction is the grade follow_up records.
+	Satisfaction Satisfaction `json:"satisfaction,omitempty"`
+	// Fault is what appeal appeals against (and which pending appeal
+	// accept_appeal or reject_appeal decides, when given).
+	Fault Fault `json:"fault,omitempty"`
 }
 
 func conflict(c *Case, action, reason string, role data.Role) *ConflictError {
-	return &ConflictError{ID: c.ID, Action: action, State: c.State, Version: c.Version, Allowed: AllowedFor(c.State, role), Reason: reason}
+	return &ConflictError{ID: c.ID, Action: action, State: c.State, Version: c.Version, Allowed: AllowedOn(c, role), Reason: reason}
 }
 
 // Act applies an action to a case for p. A role that may never take the
@@ -521,7 +542,7 @@ func (s *Service) Act(ctx context.Context, p data.Principal, id int64, req Actio
 	if rule.Stay {
 		t.To = c.State
 	}
-	if err := s.apply(c, t, req, now); err != nil {
+	if err := s.apply(c, t, p, req, now); err != nil {
 		return nil, nil, err
 	}
 	auto := t.To == StateRegistered && s.decideAuto(c)
@@ -530,15 +551,24 @@ func (s *Service) Act(ctx context.Context, p data.Principal, id int64, req Actio
 	c.UpdatedAt = now
 	if moved {
 		s.stepDue(c, now) // an action that stays leaves the step's clock alone
+		s.assignInspector(c)
 	}
 	if err := s.Store.Update(ctx, c, t); err != nil {
 		var ce *ConflictError
 		if errors.As(err, &ce) {
 			if cur, gerr := s.Store.Get(ctx, id); gerr == nil {
-				ce.Allowed = AllowedFor(cur.State, p.Role)
+				ce.Allowed = AllowedOn(cur, p.Role)
 			}
 		}
 		return nil, nil, err
+	}
+	if t.Action == ActUrge {
+		sctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), sendTimeout)
+		err := s.send(sctx, urgeNotification(c, t))
+		cancel()
+		if err != nil && s.OnSendError != nil {
+			s.OnSendError(fmt.Errorf("urge case %d: %w", c.ID, err))
+		}
 	}
 	if auto {
 		if dc, dt, derr := s.autoDispatch(ctx, c, now); derr == nil {
@@ -549,7 +579,7 @@ func (s *Service) Act(ctx context.Context, p data.Principal, id int64, req Actio
 }
 
 // apply performs an action's side effects on c (state not yet changed).
-func (s *Service) apply(c *Case, t *Transition, req ActionRequest, now time.Time) error {
+func (s *Service) apply(c *Case, t *Transition, p data.Principal, req ActionRequest, now time.Time) error {
 	set := s.Settings()
 	switch t.Action {
 	case ActVerify:
@@ -663,6 +693,16 @@ func (s *Service) apply(c *Case, t *Transition, req ActionRequest, now time.Time
 		s.recompute(c)
 	case ActReclassify:
 		return s.reclassify(c, t, req)
+	case ActUrge:
+		return urge(c, t)
+	case ActFollowUp:
+		return followUp(c, t, req, now)
+	case ActAppeal:
+		return appeal(c, t, p, req, now)
+	case ActAcceptAppeal, ActRejectAppeal:
+		return decideAppeal(c, t, req, now)
+	case ActAssignInspector:
+		return s.reassignInspector(c, t, req)
 	case ActRecalculate:
 		// After the deadline table changed: the new limit from the same
 		// clock start, every earlier pause and approved extension kept.
