@@ -29,7 +29,8 @@ const scored = [
   ['应结案', (r) => r.due_for_closure], ['结案', (r) => r.closed], ['按期结案', (r) => r.closed_on_time],
   ['超期', (r) => r.overdue], ['结案率', (r) => pct(r.closure_rate)], ['按期结案率', (r) => pct(r.on_time_closure_rate)],
   ['返工率', (r) => pct(r.rework_rate)], ['综合指标值', (r) => (r.score ?? '—')], ['等级', (r) => r.grade || ''],
-  ['结案率环比', (r) => pp(r.change?.closure_rate)],
+  ['结案率环比', (r) => pp(r.change?.closure_rate)], ['类别', (r) => r.class || ''], ['类内排名', (r) => r.class_rank || (r.class ? '—' : '')],
+  ['督办', (r) => r.urged], ['回访满意率', (r) => pct(r.satisfaction_rate)], ['申诉采纳', (r) => r.appeals_accepted],
 ];
 const byRank = (a, b) => (a.rank || 1e9) - (b.rank || 1e9) || b.registered - a.registered;
 
@@ -42,7 +43,9 @@ async function load() {
     const t = st.total;
     document.getElementById('summary').textContent =
       `上报 ${t.reported} 件，立案 ${t.registered} 件，应结案 ${t.due_for_closure} 件，结案 ${t.closed} 件（结案率 ${pct(t.closure_rate)}），` +
-      `按期结案 ${t.closed_on_time} 件（按期结案率 ${pct(t.on_time_closure_rate)}），超期未结案 ${t.overdue} 件，返工 ${t.reworked} 次，回退 ${t.returned} 次，平均处置 ${t.avg_handling_hours ?? '—'} 小时。`;
+      `按期结案 ${t.closed_on_time} 件（按期结案率 ${pct(t.on_time_closure_rate)}），超期未结案 ${t.overdue} 件，返工 ${t.reworked} 次，回退 ${t.returned} 次，平均处置 ${t.avg_handling_hours ?? '—'} 小时。` +
+      `督办 ${t.urged} 次；回访 ${t.followed_up} 件，满意及基本满意 ${t.satisfied} 件（回访满意率 ${pct(t.satisfaction_rate)}）。` +
+      (t.appeals_accepted ? `经中心审核采纳申诉 ${t.appeals_accepted} 项，相应超期、返工、回退已不计入考核。` : '');
     table('t-street', st.rows.filter((r) => r.key).sort(byRank), scored);
     table('t-department', dp.rows.filter((r) => r.key).sort(byRank), scored);
     table('t-unit', un.rows.filter((r) => r.key).sort(byRank), scored);
