@@ -54,11 +54,7 @@ const (
 
 // queryCRS reads the optional crs parameter.
 func queryCRS(q httpx.Getter) (crs.CRS, error) {
-	c, err := crs.Parse(q.Get("crs"))
-	if err != nil {
-		return "", httpx.BadRequest("crs", "unknown CRS "+httpx.Quote(q.Get("crs"))+": want cgcs2000, wgs84, gcj02 or bd09")
-	}
-	return c, nil
+	return httpx.ParseCRS("crs", q.Get("crs"))
 }
 
 // queryPoint reads lon, lat and crs and returns the point in storage

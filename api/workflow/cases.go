@@ -5,6 +5,7 @@ package workflow
 
 import (
 	"bytes"
+	"context"
 	"crypto/rand"
 	"crypto/sha256"
 	"encoding/hex"
@@ -87,10 +88,31 @@ type caseView struct {
 	*cases.Case
 	Progress cases.Progress `json:"progress"`
 	Allowed  []string       `json:"allowed_actions"`
+	// Original is the open case a duplicate was linked to, so that its
+	// reporter can follow that one (single-case answers only).
+	Original *originalCase `json:"original,omitempty"`
+}
+
+// originalCase is what a duplicate's reporter sees of the original.
+type originalCase struct {
+	ID     int64       `json:"id"`
+	Number string      `json:"number"`
+	State  cases.State `json:"state"`
 }
 
 func (s *caseService) view(c *cases.Case, p data.Principal, now time.Time) caseView {
-	return caseView{Case: c, Progress: s.svc.Progress(c, now), Allowed: cases.AllowedFor(c.State, p.Role)}
+	return caseView{Case: c, Progress: s.svc.Progress(c, now), Allowed: cases.AllowedOn(c, p.Role)}
+}
+
+// viewOne is view with the original of a duplicate.
+func (s *caseService) viewOne(ctx context.Context, c *cases.Case, p data.Principal, now time.Time) caseView {
+	v := s.view(c, p, now)
+	if c.DuplicateOf != 0 {
+		if o, err := s.st.Get(ctx, c.DuplicateOf); err == nil {
+			v.Original = &originalCase{ID: o.ID, Number: o.Number, State: o.State}
+		}
+	}
+	return v
 }
 
 // mayRead reports whether p may see c.
@@ -117,19 +139,27 @@ func (s *caseService) create(w http.ResponseWriter, r *http.Request) {
 		httpx.WriteError(w, city.ErrNoWorkflow)
 		return
 	}
-	var in cases.NewCase
+	var in struct {
+		cases.NewCase
+		// CRS is the system lon and lat are in (default CGCS2000).
+		CRS string `json:"crs,omitempty"`
+	}
 	if err := httpx.DecodeJSON(r, &in); err != nil {
 		httpx.WriteError(w, err)
 		return
 	}
+	if err := httpx.LonLatToStorage("crs", in.CRS, in.Lon, in.Lat); err != nil {
+		httpx.WriteError(w, err)
+		return
+	}
 	p := auth.PrincipalOf(r)
-	c, err := s.svc.Report(r.Context(), p, in)
+	c, err := s.svc.Report(r.Context(), p, in.NewCase)
 	if err != nil {
 		httpx.WriteError(w, err)
 		return
 	}
 	w.Header().Set("Location", fmt.Sprintf("/api/v1/cases/%d", c.ID))
-	httpx.WriteJSON(w, http.StatusCreated, s.view(c, p, time.Now()))
+	httpx.WriteJSON(w, http.StatusCreated, s.viewOne(r.Context(), c, p, time.Now()))
 }
 
 func (s *caseService) get(w http.ResponseWriter, r *http.Request) {
@@ -138,7 +168,7 @@ func (s *caseService) get(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	w.Header().Set("ETag", fmt.Sprintf(`"%d"`, c.Version))
-	httpx.WriteJSON(w, http.StatusOK, s.view(c, auth.PrincipalOf(r), time.Now()))
+	httpx.WriteJSON(w, http.StatusOK, s.viewOne(r.Context(), c, auth.PrincipalOf(r), time.Now()))
 }
 
 // load reads the case of the path, answering the error itself.
