@@ -12,7 +12,7 @@ var columnLabels = map[string]string{
 	"on_time_handling_rate": "按期处置率", "rework_rate": "返工率", "avg_handling_hours": "平均处置时长（小时）",
 	"score": "综合得分", "grade": "等级", "rank": "排名", "registered_change": "立案数环比变化",
 	"closure_rate_change": "结案率环比变化",
-	"urged": "督办数", "followed_up": "回访数", "satisfied": "满意数", "satisfaction_rate": "回访满意率",
+	"urged":               "督办数", "followed_up": "回访数", "satisfied": "满意数", "satisfaction_rate": "回访满意率",
 	"appeals_accepted": "申诉采纳数", "class": "类别", "class_rank": "类内排名",
 
 	"post": "岗位", "user": "人员", "reports": "上报数", "valid_reports": "有效上报数", "missed": "漏报数",
