@@ -247,6 +247,18 @@ func registerIndexGauges(m *metrics, ix *spatial.Index) {
 	})
 }
 
+// registerCalendarGauge exposes how many years admins must load a holiday
+// arrangement for (the current one, and the next from 60 days before it),
+// so an alert can fire before deadlines turn provisional.
+func registerCalendarGauge(m *metrics, wf *city.Workflow) {
+	if wf == nil {
+		return
+	}
+	m.addGauge("citygrid_calendar_missing_arrangements", "Years (current or starting within 60 days) without a loaded holiday arrangement.", func(emit func(string, float64)) {
+		emit("", float64(len(wf.Service.ArrangementWarnings())))
+	})
+}
+
 // registerFollowerMetrics exposes where a replica's follower is in the
 // store's change log.
 func registerFollowerMetrics(m *metrics, f *city.Follower) {

@@ -107,6 +107,7 @@ func New(c *city.City, cfg Config) (http.Handler, error) {
 	}
 	m.registerSecurity(sec, storeAuth)
 	registerIndexGauges(m, c.Index)
+	registerCalendarGauge(m, c.Workflow)
 	r.Use(auth.Authenticate(cfg.Auth, cfg.RateLimits.AuthFailures, cfg.TrustedProxies, cfg.Logger, sec))
 	r.Use(auth.LimitRates(cfg.RateLimits, cfg.TrustedProxies, sec))
 	r.Use(auth.ReadPolicy(cfg.PrivateReads))
@@ -136,7 +137,12 @@ func New(c *city.City, cfg Config) (http.Handler, error) {
 				return
 			}
 		}
-		health(w, r)
+		body := healthBody{Status: "ok"}
+		if c.Workflow != nil {
+			body.CalendarWarnings = c.Workflow.Service.ArrangementWarnings()
+		}
+		w.Header().Set("Cache-Control", "no-store")
+		httpx.WriteJSON(w, http.StatusOK, body)
 	})
 	r.Get("/api/v1/openapi.json", serveOpenAPI)
 	r.Get("/metrics", m.serve)

@@ -1,9 +1,11 @@
 package api
 
 import (
-	"citygrid/api/httpx"
 	"net/http"
 	"sync/atomic"
+
+	"citygrid/api/httpx"
+	"citygrid/data/cases"
 )
 
 // Gate is the handler a server listens with while it is still starting: it
@@ -50,4 +52,8 @@ func (g *Gate) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 type healthBody struct {
 	Status string `json:"status"`
 	Stage  string `json:"stage,omitempty"`
+	// CalendarWarnings name the years whose holiday arrangement admins
+	// must load (deadlines into them are provisional). They do not take
+	// the server out of service.
+	CalendarWarnings []cases.ArrangementWarning `json:"calendar_warnings,omitempty"`
 }
