@@ -19,7 +19,9 @@ import (
 // li has no grid, and a disabled inspector listed first walks JD001 too.
 type users []accounts.User
 
-func (u users) Users(context.Context) ([]accounts.User, error) { return append([]accounts.User(nil), u...), nil }
+func (u users) Users(context.Context) ([]accounts.User, error) {
+	return append([]accounts.User(nil), u...), nil
+}
 
 // TestACheckTaskGoesToTheInspectorOfTheCasesWorkGrid runs the city with
 // its accounts: the 核实 and then the 核查 task of a case in JD001 go to
