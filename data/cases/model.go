@@ -12,6 +12,7 @@ package cases
 
 import (
 	"encoding/json"
+	"fmt"
 	"time"
 
 	"citygrid/data"
@@ -193,6 +194,18 @@ type Case struct {
 	FollowedUpAt *time.Time   `json:"followed_up_at,omitempty"`
 	// Appeals are the units' appeals against faults counted on the case.
 	Appeals []Appeal `json:"appeals,omitempty"`
+}
+
+// NumberPrefix starts every case number (案卷号): the demo district's
+// abbreviation (雨花), which live numbers share so that both read alike.
+const NumberPrefix = "YH"
+
+// CaseNumber is the one form of a case number: the prefix, the report's
+// day in China Standard Time (YYYYMMDD) and a sequence of at least four
+// digits, YH202612070001. The demo numbers each day from 1; the stores
+// use the case id, unique across replicas.
+func CaseNumber(prefix string, reported time.Time, seq int64) string {
+	return fmt.Sprintf("%s%s%04d", prefix, reported.In(ChinaTime).Format("20060102"), seq)
 }
 
 // Transition is one recorded step of a case: who did what, when, from which
