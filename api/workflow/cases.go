@@ -365,10 +365,9 @@ func (s *caseService) queue(w http.ResponseWriter, r *http.Request) {
 // actionBody is the body of an action (all optional but what the action
 // needs).
 type actionBody struct {
-	Note    string  `json:"note"`
-	Unit    string  `json:"unit"`
-	Amount  float64 `json:"amount"`
-	Version int64   `json:"version"`
+	cases.ActionRequest
+	// CRS is the system of lon and lat (verify with a position).
+	CRS string `json:"crs,omitempty"`
 }
 
 func (s *caseService) action(w http.ResponseWriter, r *http.Request) {
@@ -401,7 +400,12 @@ func (s *caseService) action(w http.ResponseWriter, r *http.Request) {
 		httpx.WriteError(w, fmt.Errorf("case %d is not with unit %q: %w", id, p.Unit, data.ErrForbidden))
 		return
 	}
-	c, t, err := s.svc.Act(r.Context(), p, id, cases.ActionRequest{Action: chi.URLParam(r, "action"), Note: b.Note, Unit: b.Unit, Amount: b.Amount, Version: b.Version})
+	if err := httpx.LonLatToStorage("crs", b.CRS, b.Lon, b.Lat); err != nil {
+		httpx.WriteError(w, err)
+		return
+	}
+	b.Action = chi.URLParam(r, "action")
+	c, t, err := s.svc.Act(r.Context(), p, id, b.ActionRequest)
 	if err != nil {
 		httpx.WriteError(w, err)
 		return

@@ -364,41 +364,9 @@ func (s *Service) Report(ctx context.Context, p data.Principal, in NewCase) (*Ca
 			c.DeadlineClass, c.DeadlineClassFrom = cat.DeadlineClass, ClassFromCatalogue
 		}
 	}
-	res := Resolution{}
-	var pl Place
-	if s.Resolver != nil {
-		var err error
-		pl, err = s.Resolver.Locate(pt)
-		if err != nil && !errors.Is(err, data.ErrNotFound) {
-			return nil, fmt.Errorf("locate case: %w", err)
-		}
-		c.UnitGrid, c.Community, c.Street, c.District, c.ManagementGrids = pl.UnitGrid, pl.Community, pl.Street, pl.District, pl.ManagementGrids
-		d, err := s.Resolver.Responsible(pt, in.Kind, in.Category, in.Component)
-		if err != nil {
-			var ve *data.ValidationError
-			if errors.As(err, &ve) {
-				return nil, err
-			}
-			res.Failed = err.Error()
-		} else {
-			res.Decision = d
-		}
+	if err := s.place(c, pt); err != nil {
+		return nil, err
 	}
-	if s.AreaClassAt != nil {
-		// Where the case is decides its area class, not what the reporter
-		// says; an operator can still override it (reclassify).
-		switch ac := s.AreaClassAt(pt, pl); ac {
-		case "A", "B", "C":
-			c.AreaClass, c.AreaClassFrom = ac, ClassFromLayer
-		}
-	}
-	if res.Reasons == nil {
-		res.Reasons = []Step{}
-	}
-	if res.Candidates == nil {
-		res.Candidates = []Candidate{}
-	}
-	c.Resolution, _ = json.Marshal(res)
 	act := ActReport
 	if in.Source == SourceInspector && (p.Role == data.RoleInspector || p.Role == data.RoleAdmin) {
 		c.State = StateVerified
@@ -441,6 +409,70 @@ func (s *Service) Report(ctx context.Context, p data.Principal, in NewCase) (*Ca
 		return nil, err
 	}
 	return c, nil
+}
+
+// place puts c at pt: where it lies (locate), who is responsible (the
+// resolution) and the area class of the layer there.
+func (s *Service) place(c *Case, pt orb.Point) error {
+	c.Point = pt
+	res := Resolution{}
+	var pl Place
+	if s.Resolver != nil {
+		var err error
+		pl, err = s.Resolver.Locate(pt)
+		if err != nil && !errors.Is(err, data.ErrNotFound) {
+			return fmt.Errorf("locate case: %w", err)
+		}
+		c.UnitGrid, c.Community, c.Street, c.District, c.ManagementGrids = pl.UnitGrid, pl.Community, pl.Street, pl.District, pl.ManagementGrids
+		d, err := s.Resolver.Responsible(pt, c.Kind, c.Category, c.Component)
+		if err != nil {
+			var ve *data.ValidationError
+			if errors.As(err, &ve) {
+				return err
+			}
+			res.Failed = err.Error()
+		} else {
+			res.Decision = d
+		}
+	}
+	if s.AreaClassAt != nil && c.AreaClassFrom != ClassFromOperator {
+		// Where the case is decides its area class, not what the reporter
+		// says; an operator can still override it (reclassify).
+		switch ac := s.AreaClassAt(pt, pl); ac {
+		case "A", "B", "C":
+			c.AreaClass, c.AreaClassFrom = ac, ClassFromLayer
+		}
+	}
+	if res.Reasons == nil {
+		res.Reasons = []Step{}
+	}
+	if res.Candidates == nil {
+		res.Candidates = []Candidate{}
+	}
+	c.Resolution, _ = json.Marshal(res)
+	return nil
+}
+
+// correctPlace moves a case the inspector found elsewhere on site (核实
+// with a position): it is located and resolved anew there.
+func (s *Service) correctPlace(c *Case, t *Transition, req ActionRequest) error {
+	if req.Lon == nil && req.Lat == nil {
+		return nil
+	}
+	if req.Lon == nil || req.Lat == nil {
+		return &data.ValidationError{Field: "lat", Reason: "lon and lat go together"}
+	}
+	pt := orb.Point{*req.Lon, *req.Lat}
+	if !(pt[0] >= -180 && pt[0] <= 180) || !(pt[1] >= -90 && pt[1] <= 90) {
+		return &data.ValidationError{Field: "lon", Reason: "lon between -180 and 180, lat between -90 and 90"}
+	}
+	moved := data.HaversineM(c.Point, pt)
+	if err := s.place(c, pt); err != nil {
+		return err
+	}
+	c.Geocoded = false
+	t.Note = strings.TrimSpace(fmt.Sprintf("位置更正 %.0f m → %.6f,%.6f (%s). %s", moved, pt[0], pt[1], c.UnitGrid, t.Note))
+	return nil
 }
 
 // findDuplicate returns the oldest open case of the same kind and
@@ -487,6 +519,10 @@ type ActionRequest struct {
 	Inspector string `json:"inspector,omitempty"`
 	// Satisfaction is the grade follow_up records.
 	Satisfaction Satisfaction `json:"satisfaction,omitempty"`
+	// Lon and Lat (verify): where the inspector found the problem, when
+	// not where it was reported; the case is located anew there.
+	Lon *float64 `json:"lon,omitempty"`
+	Lat *float64 `json:"lat,omitempty"`
 	// Fault is what appeal appeals against (and which pending appeal
 	// accept_appeal or reject_appeal decides, when given).
 	Fault Fault `json:"fault,omitempty"`
@@ -584,6 +620,9 @@ func (s *Service) apply(c *Case, t *Transition, p data.Principal, req ActionRequ
 	switch t.Action {
 	case ActVerify:
 		c.VerifiedAt = &now
+		if err := s.correctPlace(c, t, req); err != nil {
+			return err
+		}
 	case ActRegister:
 		c.RegisteredAt = &now
 	case ActNotRegister, ActCancel:
