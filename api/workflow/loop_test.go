@@ -5,6 +5,7 @@ import (
 	"math"
 	"strings"
 	"testing"
+	"time"
 
 	"citygrid/api/internal/apitest"
 	"citygrid/api/internal/routertest"
@@ -43,6 +44,19 @@ func TestVerifyWithAPositionUrgeAndFollowUpOverHTTP(t *testing.T) {
 	u := at("urge", "sup", `{"note":"请于今日18时前处置完毕"}`, 200)
 	if u["case"].(map[string]any)["urges"] != 1.0 || u["transition"].(map[string]any)["action"] != "urge" {
 		t.Fatalf("urged %v", u)
+	}
+	// The urge is counted in the statistics of the unit (the board follows the store).
+	day := time.Now().In(time.FixedZone("CST", 8*3600)).Format("2006-01-02")
+	var st map[string]any
+	for range 100 {
+		st = apitest.MustStatus(t, apitest.Call(t, h, "GET", "/api/v1/stats?group=unit&from="+day+"&to="+day, "vie", ""), 200)
+		if st["total"].(map[string]any)["urged"] == 1.0 {
+			break
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	if rows := fmt.Sprint(st["rows"]); st["total"].(map[string]any)["urged"] != 1.0 || !strings.Contains(rows, "urged:1") {
+		t.Fatalf("statistics after the urge: %v", st)
 	}
 	e := at("appeal", unitTok, `{"fault":"overdue","note":"未超期"}`, 409)
 	if !strings.Contains(fmt.Sprint(e), "no overdue is counted") {
