@@ -218,6 +218,7 @@ func loadCity(ctx context.Context, cfg *serverConfig, log *slog.Logger, gate *ap
 		Dir:          cfg.Dir,
 		Logger:       log,
 		Deliver:      webhook.Deliver(nil),
+		Users:        taskAccounts(ctx, st, log),
 	}
 	if isPostgresURL(cfg.Store) {
 		rewindToBaked(ctx, cfg.Dir, st, ds, log) // keep this replica's baked tiles (serve_replica.go)
