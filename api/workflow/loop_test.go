@@ -35,6 +35,7 @@ func TestVerifyWithAPositionUrgeAndFollowUpOverHTTP(t *testing.T) {
 	if v["unit_grid"] != "320114001001001" || math.Abs(v["lon"].(float64)-found[0]) > 1e-6 {
 		t.Fatalf("verified at %v %v", v["unit_grid"], v["lon"])
 	}
+	at("register", "sup", `{"lon":118.7,"lat":31.9}`, 400) // only verify takes a position
 	c := at("register", "sup", "", 200)["case"].(map[string]any)
 	if c["state"] != "dispatched" {
 		c = at("dispatch", "dis", `{"unit":"D0002"}`, 200)["case"].(map[string]any)

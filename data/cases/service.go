@@ -553,6 +553,9 @@ func (s *Service) Act(ctx context.Context, p data.Principal, id int64, req Actio
 	if len(req.Note) > 4000 {
 		return nil, nil, &data.ValidationError{Field: "note", Reason: "at most 4000 bytes"}
 	}
+	if (req.Lon != nil || req.Lat != nil) && rule.Action != ActVerify {
+		return nil, nil, &data.ValidationError{Field: "lon", Reason: "only verify takes a position"}
+	}
 	if rule.Unit && strings.TrimSpace(req.Unit) == "" {
 		return nil, nil, &data.ValidationError{Field: "unit", Reason: "the unit to dispatch to is required for " + rule.Action}
 	}
