@@ -91,8 +91,11 @@ func (w *Workflow) wireTasks(cfg Config) {
 	}
 	svc := w.Service
 	w.Service.Senders = []cases.Sender{cases.WebhookSender{URL: func() string { return svc.Settings().WebhookURL }, Deliver: cfg.Deliver}}
-	if cfg.SMS != nil {
-		w.Service.Senders = append(w.Service.Senders, cases.SMSSender{Gateway: cfg.SMS, Phones: cfg.SMSPhones})
-	}
 	w.Service.OnSendError = func(err error) { w.log.Warn("case notification not sent", "err", err) }
+	if cfg.SMS != nil {
+		sms := cases.SMSSender{Gateway: cfg.SMS, Phones: cfg.SMSPhones}
+		w.Service.Senders = append(w.Service.Senders, sms)
+		w.notifier.Also = []cases.Sender{sms} // due-soon and overdue warnings too
+		w.notifier.OnSendError = w.Service.OnSendError
+	}
 }
