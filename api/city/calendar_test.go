@@ -5,14 +5,11 @@ import (
 	"io"
 	"log/slog"
 	"os"
-	"path/filepath"
 	"testing"
 	"time"
 
 	"citygrid/data"
 	"citygrid/data/cases"
-	"citygrid/data/gpkg"
-	"citygrid/data/gpkg/gpkgtest"
 )
 
 // TestALoadedArrangementRefreshesDeadlinesAndOutlivesARestart: a case
@@ -21,25 +18,8 @@ import (
 // calendar, and a workflow opened afresh on the same store has 2027.
 func TestALoadedArrangementRefreshesDeadlinesAndOutlivesARestart(t *testing.T) {
 	ctx := context.Background()
-	dir := t.TempDir()
-	st, err := gpkg.Open(ctx, filepath.Join(dir, "citygrid.gpkg"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer st.Close()
-	if err := st.Insert(ctx, gpkgtest.City()); err != nil {
-		t.Fatal(err)
-	}
-	ds, err := st.Load(ctx)
-	if err != nil {
-		t.Fatal(err)
-	}
 	logger := slog.New(slog.NewTextHandler(io.Discard, nil))
-	c, err := Open(ctx, Config{Store: st, Dataset: ds, Dir: dir, Logger: logger})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer c.Close(ctx)
+	c := openTestCity(t, Config{Logger: logger})
 	svc := c.Workflow.Service
 	cst := time.FixedZone("CST", 8*3600)
 	svc.Now = func() time.Time { return time.Date(2027, 2, 4, 16, 0, 0, 0, cst) }

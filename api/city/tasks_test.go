@@ -28,30 +28,13 @@ func (u users) Users(context.Context) ([]accounts.User, error) {
 // wang, and the supervisor can give it to li but not to a stranger.
 func TestACheckTaskGoesToTheInspectorOfTheCasesWorkGrid(t *testing.T) {
 	ctx := context.Background()
-	dir := t.TempDir()
-	st, err := gpkg.Open(ctx, filepath.Join(dir, "citygrid.gpkg"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer st.Close()
-	if err := st.Insert(ctx, gpkgtest.City()); err != nil {
-		t.Fatal(err)
-	}
-	ds, err := st.Load(ctx)
-	if err != nil {
-		t.Fatal(err)
-	}
 	insp := []data.Role{data.RoleInspector}
-	c, err := Open(ctx, Config{Store: st, Dataset: ds, Dir: dir, Logger: slog.New(slog.NewTextHandler(io.Discard, nil)), Users: users{
+	c := openTestCity(t, Config{Users: users{
 		{Name: "aaron", Roles: insp, Grid: "JD001", Disabled: true},
 		{Name: "li", Roles: insp},
 		{Name: "sun", Roles: []data.Role{data.RoleOperator}},
 		{Name: "wang", Roles: insp, Grid: "JD001"},
 	}})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer c.Close(ctx)
 	svc := c.Workflow.Service
 	lon, lat := 118.765, 31.995
 	citizen := data.Principal{User: "13800000000", Role: data.RoleCitizen}
@@ -91,4 +74,34 @@ func TestACheckTaskGoesToTheInspectorOfTheCasesWorkGrid(t *testing.T) {
 	if got := step(boss, cases.ActAssignInspector, func(r *cases.ActionRequest) { r.Inspector = "li" }); got.Inspector != "li" {
 		t.Fatalf("reassigned to %q", got.Inspector)
 	}
+}
+
+// openTestCity opens the test city from a fresh GeoPackage with cfg's
+// other fields, closed when the test ends.
+func openTestCity(t *testing.T, cfg Config) *City {
+	t.Helper()
+	ctx := context.Background()
+	dir := t.TempDir()
+	st, err := gpkg.Open(ctx, filepath.Join(dir, "citygrid.gpkg"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { st.Close() })
+	if err := st.Insert(ctx, gpkgtest.City()); err != nil {
+		t.Fatal(err)
+	}
+	ds, err := st.Load(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	cfg.Store, cfg.Dataset, cfg.Dir = st, ds, dir
+	if cfg.Logger == nil {
+		cfg.Logger = slog.New(slog.NewTextHandler(io.Discard, nil))
+	}
+	c, err := Open(ctx, cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { c.Close(ctx) })
+	return c
 }
