@@ -4,9 +4,7 @@ import (
 	"fmt"
 	"math/rand/v2"
 	"path/filepath"
-	"syscall"
 	"testing"
-	"time"
 
 	"citygrid/data"
 
@@ -45,13 +43,13 @@ func BenchmarkWithinRealOutline(b *testing.B) {
 		}
 	}
 	b.ReportAllocs()
-	cpu := startCPU()
+	cpu0 := cpuTime()
 	for b.Loop() {
 		if _, err := ix.WithinPolygon(q, nil, 100); err != nil {
 			b.Fatal(err)
 		}
 	}
-	cpu.report(b)
+	reportCPU(b, cpu0, b.N)
 	b.ReportMetric(float64(n), "query-vertices")
 	b.ReportMetric(float64(len(ds.Components)), "components")
 }
@@ -118,34 +116,14 @@ func BenchmarkNearestManyVertexLines(b *testing.B) {
 				b.Fatal(err)
 			}
 			b.ReportAllocs()
-			cpu := startCPU()
+			cpu0 := cpuTime()
 			for b.Loop() {
 				p := orb.Point{118.7 + r.Float64()*0.2, 32.0 + r.Float64()*0.2}
 				if _, err := ix.Nearest(p, 5, 2000, nil); err != nil {
 					b.Fatal(err)
 				}
 			}
-			cpu.report(b)
+			reportCPU(b, cpu0, b.N)
 		})
 	}
-}
-
-// cpuClock measures the process's CPU time over a benchmark loop: on a
-// machine shared with other work, wall time per operation follows the load
-// average, CPU time much less.
-type cpuClock struct{ start time.Duration }
-
-func startCPU() cpuClock { return cpuClock{processCPU()} }
-
-// report adds the CPU time per operation as the metric cpu-ns/op.
-func (c cpuClock) report(b *testing.B) {
-	b.ReportMetric(float64(processCPU()-c.start)/float64(b.N), "cpu-ns/op")
-}
-
-func processCPU() time.Duration {
-	var ru syscall.Rusage
-	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
-		return 0
-	}
-	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
 }

@@ -8,8 +8,10 @@
 // The index is a plain in-memory structure rebuilt from the store at
 // start-up: R-trees (github.com/tidwall/rtree) find candidates, and every
 // polygon is prepared once into horizontal edge slabs so that an exact
-// point-in-polygon test touches only a few edges. Coordinates are
-// CGCS2000/WGS84 lon/lat; package spatial/crs converts from and to the
+// point-in-polygon test touches only a few edges. Polygons are read as
+// PostGIS reads them, invalid ones included (see prepared); components of
+// many vertices carry an index of their edges (see shape.go). Coordinates
+// are CGCS2000/WGS84 lon/lat; package spatial/crs converts from and to the
 // commercial basemaps' GCJ-02 and BD-09.
 //
 // An Index is safe for concurrent use by many readers. It does not copy the

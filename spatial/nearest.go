@@ -153,9 +153,16 @@ func componentDistance(p orb.Point, g orb.Geometry) float64 {
 			visit([]orb.Point{q})
 		}
 	case orb.MultiPolygon:
+		// A point outside a shell is measured to the shell, past any
+		// island stored as a hole (PostGIS's ST_Distance).
+		far := farHoles(g)
+		k := 0
 		for _, poly := range g {
 			for _, r := range poly {
-				visit(r)
+				if !far[k] {
+					visit(r)
+				}
+				k++
 			}
 		}
 	default:

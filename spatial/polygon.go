@@ -33,19 +33,29 @@ type prepared struct {
 	slabStart []uint32 // len = slabs+1; slab i is edges[slabStart[i]:slabStart[i+1]]
 	edges     []edge
 	// ring[k] is the ring of edges[k]: rings are numbered part by part,
-	// shell first, and within a slab the edges keep that order.
+	// shell first, and within a slab the edges keep that order. Nil for a
+	// one-pass polygon without far holes.
 	ring []uint32
 	// hole[r] reports whether ring r is a hole; part[r] is its part.
 	hole []bool
 	part []uint32
 	// far[r] reports that ring r is a hole lying outside its shell (an
 	// island stored as a hole): it takes nothing away, and PostGIS measures
-	// distances to the shell past it (see ringsForDistance).
-	far []bool
-	// simple is set when one even-odd count over all edges gives the same
-	// answer as the part-by-part reading: a single ring.
-	simple bool
+	// distances to the shell past it (see nearestOnEdges).
+	far    []bool
+	anyFar bool
+	// simple is set when one pass over the slab's edges decides: a single
+	// ring (by its winding number), or a valid polygon (topology.Valid),
+	// where the parity of all crossings is the shell-minus-holes reading
+	// whatever the rings' orientation (parity marks simple as such).
+	simple, parity bool
 }
+
+// maxCheckedEdges is the size up to which prepare checks a polygon of
+// several rings for validity, to test it in one pass: the check costs
+// milliseconds on a national outline with hundreds of islands, and a query
+// area is prepared on every within.
+const maxCheckedEdges = 2048
 
 // maxSlabs caps the slab count of one polygon; a district outline with
 // tens of thousands of vertices still gets short slabs.
@@ -80,7 +90,15 @@ func prepare(mp orb.MultiPolygon) prepared {
 		}
 	}
 	pp.far = farHoles(mp)
-	pp.simple = len(pp.hole) == 1
+	for _, f := range pp.far {
+		pp.anyFar = pp.anyFar || f
+	}
+	switch {
+	case len(pp.hole) == 1:
+		pp.simple = true
+	case len(all) <= maxCheckedEdges && topology.Valid(mp):
+		pp.simple, pp.parity = true, true
+	}
 	if len(all) == 0 {
 		pp.bound = orb.Bound{Min: orb.Point{1, 1}, Max: orb.Point{-1, -1}} // covers nothing
 		pp.slabStart = []uint32{0, 0}
@@ -115,14 +133,21 @@ func prepare(mp orb.MultiPolygon) prepared {
 	}
 	pp.slabStart = counts
 	pp.edges = make([]edge, counts[slabs])
-	pp.ring = make([]uint32, counts[slabs])
+	// Only the ring-by-ring walk and the far-hole skip read the rings: a
+	// one-pass polygon (every unit grid, most outlines) does without.
+	withRings := !pp.simple || pp.anyFar
+	if withRings {
+		pp.ring = make([]uint32, counts[slabs])
+	}
 	fill := make([]uint32, slabs)
 	copy(fill, counts[:slabs])
 	for k, e := range all {
 		lo, hi := pp.slabRange(e, slabs)
 		for s := lo; s <= hi; s++ {
 			pp.edges[fill[s]] = e
-			pp.ring[fill[s]] = allRing[k]
+			if withRings {
+				pp.ring[fill[s]] = allRing[k]
+			}
 			fill[s]++
 		}
 	}
@@ -134,6 +159,10 @@ func prepare(mp orb.MultiPolygon) prepared {
 func farHoles(mp orb.MultiPolygon) []bool {
 	var far []bool
 	for _, poly := range mp {
+		if len(poly) == 1 {
+			far = append(far, false)
+			continue
+		}
 		for ri, ring := range poly {
 			shell := orb.MultiPolygon{{poly[0]}}
 			far = append(far, ri > 0 && !slices.ContainsFunc(ring, func(v orb.Point) bool {
@@ -194,6 +223,9 @@ func (pp *prepared) locate(x, y float64) int {
 				return boundary
 			}
 			wn += c
+		}
+		if pp.parity {
+			wn &= 1
 		}
 		return windingClass(wn)
 	}
@@ -408,7 +440,7 @@ func (pp *prepared) nearestOnEdges(lp localPlane) (orb.Point, float64) {
 	best := math.Inf(1)
 	var bx, by float64
 	for k, e := range pp.edges {
-		if pp.far[pp.ring[k]] {
+		if pp.anyFar && pp.far[pp.ring[k]] {
 			continue
 		}
 		ax, ay := lp.project(e.ax, e.ay)

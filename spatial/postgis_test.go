@@ -11,6 +11,7 @@ import (
 	"testing"
 
 	"citygrid/data"
+	"citygrid/data/topology"
 	"citygrid/test/pgtest"
 
 	"github.com/jackc/pgx/v5"
@@ -463,4 +464,210 @@ func clip(s []string) string {
 		return strings.Join(s[:8], " ") + fmt.Sprintf(" … (%d)", len(s))
 	}
 	return strings.Join(s, " ")
+}
+
+// TestValidityAndRepairAgreeWithGEOS checks package topology on the atlas
+// city against GEOS through PostGIS: Check's verdict equals ST_IsValid for
+// every polygon (the real outlines, the invalid variants, the shifted
+// copies); every MakeValid result is valid for ST_IsValid; locate over the
+// repaired unit grids gives PostGIS's ST_Covers answers on the stored ones;
+// the overlaps of the street layer and the gaps left in a state are the
+// areas ST_Intersection and ST_Difference find.
+func TestValidityAndRepairAgreeWithGEOS(t *testing.T) {
+	if testing.Short() {
+		t.Skip("starts PostgreSQL")
+	}
+	city := buildAtlasCity(t)
+	pg := startPostGIS(t)
+	pts := testPoints(city.ds, city.bound, 5000)
+	pg.load(t, city.ds, pts)
+	ds := city.ds
+
+	// Validity verdicts, and repairs valid for GEOS.
+	type poly struct {
+		layer, code string
+		mp          orb.MultiPolygon
+	}
+	var polys []poly
+	for _, u := range ds.AdminUnits {
+		polys = append(polys, poly{string(u.Level), u.Code, u.Geometry})
+	}
+	for _, g := range ds.UnitGrids {
+		polys = append(polys, poly{"grid", g.Code, g.Geometry})
+	}
+	invalid, disagree := 0, 0
+	for _, p := range polys {
+		var geosValid bool
+		var reason string
+		if err := pg.conn.QueryRow(pg.ctx, `SELECT ST_IsValid(geom), ST_IsValidReason(geom) FROM poly WHERE layer = $1 AND code = $2`, p.layer, p.code).Scan(&geosValid, &reason); err != nil {
+			t.Fatal(err)
+		}
+		problems := topology.Check(p.mp)
+		if !geosValid {
+			invalid++
+		}
+		if geosValid != (len(problems) == 0) {
+			if disagree++; disagree <= 10 {
+				t.Errorf("%s %s: GEOS says %q, Check %v", p.layer, p.code, reason, problems)
+			}
+		}
+		fixed := topology.MakeValid(p.mp)
+		b, _ := wkb.Marshal(fixed)
+		var fixedValid bool
+		if err := pg.conn.QueryRow(pg.ctx, `SELECT ST_IsValid(ST_GeomFromWKB($1))`, b).Scan(&fixedValid); err != nil {
+			t.Fatal(err)
+		}
+		if !fixedValid {
+			t.Errorf("%s %s: the repair is invalid for GEOS", p.layer, p.code)
+		}
+	}
+	t.Logf("%d polygons, %d invalid for GEOS, %d verdicts differ", len(polys), invalid, disagree)
+
+	// Locate over the repaired grids against ST_Covers on the stored ones.
+	repaired := *ds
+	repaired.UnitGrids = slices.Clone(ds.UnitGrids)
+	for i := range repaired.UnitGrids {
+		repaired.UnitGrids[i].Geometry = topology.MakeValid(repaired.UnitGrids[i].Geometry)
+	}
+	ix, err := Build(&repaired)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := make([]string, len(pts))
+	rows, err := pg.conn.Query(pg.ctx, `SELECT pt.id, min(poly.code) FROM pt JOIN poly ON poly.layer = 'grid' AND ST_Covers(poly.geom, pt.geom) GROUP BY 1`)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var id int
+	var code string
+	if _, err := pgx.ForEachRow(rows, []any{&id, &code}, func() error { want[id] = code; return nil }); err != nil {
+		t.Fatal(err)
+	}
+	// The repair splits edges where rings cross, at rounded crossing
+	// points: a point exactly on a split edge may fall a rounding error to
+	// either side of the two new edges. Such points are counted apart;
+	// any other difference fails.
+	gridOf := map[string]orb.MultiPolygon{}
+	for _, g := range ds.UnitGrids {
+		gridOf[g.Code] = g.Geometry
+	}
+	diffs, onEdge := 0, 0
+	for i, p := range pts {
+		loc, _ := ix.Locate(p)
+		if loc.UnitGrid.Code == want[i] {
+			continue
+		}
+		if boundaryDistance(gridOf[loc.UnitGrid.Code], p) < 1e-12 || boundaryDistance(gridOf[want[i]], p) < 1e-12 {
+			onEdge++
+			continue
+		}
+		if diffs++; diffs <= 10 {
+			t.Errorf("point %v: repaired grid %q, PostGIS on the stored grids %q", p, loc.UnitGrid.Code, want[i])
+		}
+	}
+	if diffs > 0 {
+		t.Errorf("%d of %d grid answers differ after repair", diffs, len(pts))
+	}
+	t.Logf("after repair, %d of %d points on a stored edge changed grid (within 1e-12 degrees of it)", onEdge, len(pts))
+
+	// Overlaps of the street layer: pairs and shared areas.
+	var streets []topology.Feature
+	for _, u := range ds.AdminUnits {
+		if u.Level == data.LevelStreet {
+			streets = append(streets, topology.Feature{Code: u.Code, Geometry: u.Geometry})
+		}
+	}
+	// GEOS refuses to intersect invalid polygons: compare the valid ones.
+	streets = slices.DeleteFunc(streets, func(f topology.Feature) bool { return !topology.Valid(f.Geometry) })
+	got := map[[2]string]float64{}
+	for _, o := range topology.Overlaps(streets) {
+		got[[2]string{o.A, o.B}] = planarArea(o.Geometry)
+	}
+	rows, err = pg.conn.Query(pg.ctx, `SELECT a.code, b.code, ST_Area(ST_Intersection(a.geom, b.geom)) FROM poly a JOIN poly b
+		ON a.layer = 'street' AND b.layer = 'street' AND a.code < b.code AND ST_Intersects(a.geom, b.geom)
+		WHERE ST_IsValid(a.geom) AND ST_IsValid(b.geom)`)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var a, b string
+	var area float64
+	wantPairs := 0
+	if _, err := pgx.ForEachRow(rows, []any{&a, &b, &area}, func() error {
+		if area == 0 {
+			return nil
+		}
+		wantPairs++
+		// GEOS's overlay rounds its noding differently: a part in a
+		// million of the area is the agreement to expect.
+		if g, ok := got[[2]string{a, b}]; !ok || math.Abs(g-area) > 1e-6*area {
+			t.Errorf("streets %s and %s overlap by %.9g deg², topology.Overlaps %.9g (listed %v)", a, b, area, g, ok)
+		}
+		return nil
+	}); err != nil {
+		t.Fatal(err)
+	}
+	if wantPairs != len(got) {
+		t.Errorf("topology.Overlaps lists %d pairs, PostGIS %d", len(got), wantPairs)
+	}
+	t.Logf("%d overlapping street pairs", wantPairs)
+
+	// Gaps: Virginia less its valid counties but every tenth.
+	var state orb.MultiPolygon
+	var kept []orb.MultiPolygon
+	var keptCodes []string
+	for _, u := range ds.AdminUnits {
+		switch {
+		case u.Level == data.LevelDistrict && u.Code == "51":
+			state = u.Geometry
+		case u.Level == data.LevelStreet && strings.HasPrefix(u.Code, "51") && topology.Valid(u.Geometry):
+			// GEOS cannot union invalid polygons: they are left out, and
+			// every tenth valid county with them.
+			if len(keptCodes)%10 != 9 {
+				kept = append(kept, u.Geometry)
+			}
+			keptCodes = append(keptCodes, u.Code)
+		}
+	}
+	gap := planarArea(topology.Gaps(state, kept))
+	var wantGap float64
+	if err := pg.conn.QueryRow(pg.ctx, `WITH c AS (SELECT code, row_number() OVER (ORDER BY ord) AS n FROM unnest($1::text[]) WITH ORDINALITY u(code, ord))
+		SELECT ST_Area(ST_Difference((SELECT geom FROM poly WHERE layer = 'district' AND code = '51'),
+			(SELECT ST_Union(geom) FROM poly JOIN c USING (code) WHERE layer = 'street' AND (c.n - 1) % 10 <> 9)))`, keptCodes).Scan(&wantGap); err != nil {
+		t.Fatal(err)
+	}
+	if wantGap == 0 || math.Abs(gap-wantGap) > 1e-6*wantGap {
+		t.Errorf("gap in Virginia %.9g deg², PostGIS %.9g", gap, wantGap)
+	}
+	t.Logf("gap in Virginia %.9g deg², PostGIS %.9g", gap, wantGap)
+}
+
+// boundaryDistance is the planar distance in degrees from p to the nearest
+// edge of mp (+Inf for none).
+func boundaryDistance(mp orb.MultiPolygon, p orb.Point) float64 {
+	best := math.Inf(1)
+	for _, poly := range mp {
+		for _, r := range poly {
+			for k := 0; k+1 < len(r); k++ {
+				x, y := nearestOnSegment(r[k][0]-p[0], r[k][1]-p[1], r[k+1][0]-p[0], r[k+1][1]-p[1])
+				best = math.Min(best, math.Hypot(x, y))
+			}
+		}
+	}
+	return best
+}
+
+// planarArea is the area in square degrees of a valid multipolygon, the
+// unit of PostGIS's ST_Area on lon/lat geometry.
+func planarArea(mp orb.MultiPolygon) float64 {
+	var s float64
+	for _, poly := range mp {
+		for k, r := range poly {
+			a := math.Abs(ringArea(r[:len(r)-1])) / 2
+			if k > 0 {
+				a = -a
+			}
+			s += a
+		}
+	}
+	return s
 }

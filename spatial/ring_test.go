@@ -1,7 +1,13 @@
 package spatial
 
 import (
+	"math"
+	"math/rand/v2"
+	"slices"
 	"testing"
+
+	"citygrid/data"
+	"citygrid/data/topology"
 
 	"github.com/paulmach/orb"
 )
@@ -68,5 +74,132 @@ func TestInvalidPolygonsAreReadShellMinusHoles(t *testing.T) {
 				t.Errorf("unprepared locate = %d, want %d", got, tc.want)
 			}
 		})
+	}
+}
+
+// TestDistancesPassIslandsStoredAsHoles: PostGIS measures a point outside
+// a polygon's shell to the shell, even when a hole of the polygon (an island
+// stored as a hole) lies nearer; a point inside such a hole is outside the
+// polygon too. Both the scan and the shape index (a shell of 80 vertices)
+// must follow.
+func TestDistancesPassIslandsStoredAsHoles(t *testing.T) {
+	var shell orb.Ring
+	for k := range 80 { // the square [0,1]² with 20 vertices a side
+		f := float64(k%20) / 20
+		shell = append(shell, [4]orb.Point{{f, 0}, {1, f}, {1 - f, 1}, {0, 1 - f}}[k/20])
+	}
+	shell = append(shell, shell[0])
+	island := ringOf(1.5, 0, 1.5, 1, 2.5, 1, 2.5, 0, 1.5, 0)
+	mp := orb.MultiPolygon{{shell, island}}
+	base := orb.Point{118, 32}
+	for i := range mp[0] {
+		for k := range mp[0][i] {
+			mp[0][i][k] = orb.Point{base[0] + mp[0][i][k][0]*0.001, base[1] + mp[0][i][k][1]*0.001}
+		}
+	}
+	for _, p := range []orb.Point{{1.4, 0.5}, {2, 0.5}, {2.6, 0.5}} {
+		q := orb.Point{base[0] + p[0]*0.001, base[1] + p[1]*0.001}
+		want := data.HaversineM(q, orb.Point{base[0] + 0.001, q[1]}) // to the shell's east edge
+		if got := componentDistance(q, mp); math.Abs(got-want) > 1e-6*want {
+			t.Errorf("scan: distance from %v is %.3f m, want %.3f m to the shell", p, got, want)
+		}
+		if got := newShapeIndex(mp).distance(q); math.Abs(got-want) > 1e-6*want {
+			t.Errorf("shape index: distance from %v is %.3f m, want %.3f m to the shell", p, got, want)
+		}
+	}
+}
+
+// TestZeroLengthLinesActAsTheirPoint pins the PostGIS 3.3 / GEOS 3.11
+// reading of a line whose two vertices are the same point: ST_Intersects
+// with a polygon holding the point (or with the point on its edge) is true,
+// and ST_Distance is the distance to the point. Within and nearest follow.
+func TestZeroLengthLinesActAsTheirPoint(t *testing.T) {
+	ds := &data.Dataset{
+		Categories: []data.Category{{Kind: data.KindComponent, Code: "0201"}},
+		Components: []data.Component{
+			{Code: "inside", Category: "0201", Geometry: orb.LineString{at(5, 5), at(5, 5)}},
+			{Code: "on-edge", Category: "0201", Geometry: orb.LineString{at(10, 5), at(10, 5)}},
+			{Code: "outside", Category: "0201", Geometry: orb.LineString{at(50, 5), at(50, 5)}},
+		},
+	}
+	ix, err := Build(ds)
+	if err != nil {
+		t.Fatal(err)
+	}
+	res, err := ix.WithinPolygon(orb.MultiPolygon{{square(0, 0, 10, 10)}}, nil, 10)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var got []string
+	for _, c := range res.Components {
+		got = append(got, c.Code)
+	}
+	if !slices.Equal(got, []string{"inside", "on-edge"}) {
+		t.Fatalf("within found %v, want the two lines whose point the square covers", got)
+	}
+	near, err := ix.Nearest(at(48, 5), 1, 1000, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if want := data.HaversineM(at(48, 5), at(50, 5)); near.Count != 1 || near.Components[0].Code != "outside" || math.Abs(near.Components[0].DistanceM-want) > 1e-9 {
+		t.Fatalf("nearest = %+v, want outside at %.3f m", near.Components, want)
+	}
+}
+
+// TestPreparedLocateMatchesTheRingByRingReading is the property test of
+// the slab index: on random multipolygons — valid ones (one parity pass),
+// ones with self-crossing rings, holes anywhere and overlapping parts (the
+// ring-by-ring walk) — prepared.locate classifies random points, every
+// vertex and every edge midpoint as topology.Locate does.
+func TestPreparedLocateMatchesTheRingByRingReading(t *testing.T) {
+	r := rand.New(rand.NewPCG(11, 13))
+	randomRing := func(n int, x0, y0, size float64) orb.Ring {
+		var rg orb.Ring
+		for range n {
+			rg = append(rg, orb.Point{x0 + float64(r.IntN(8))*size/8, y0 + float64(r.IntN(8))*size/8})
+		}
+		return append(rg, rg[0])
+	}
+	for trial := range 400 {
+		var mp orb.MultiPolygon
+		for range 1 + r.IntN(3) {
+			x0, y0 := float64(r.IntN(4)), float64(r.IntN(4))
+			var poly orb.Polygon
+			if trial%2 == 0 { // valid: a square with square holes inside it
+				poly = orb.Polygon{ringOf(x0, y0, x0+4, y0, x0+4, y0+4, x0, y0+4, x0, y0)}
+				for h := range r.IntN(3) {
+					hx := x0 + 0.5 + float64(h)*1.2
+					poly = append(poly, ringOf(hx, y0+1, hx, y0+2, hx+1, y0+2, hx+1, y0+1, hx, y0+1))
+				}
+			} else {
+				poly = orb.Polygon{randomRing(3+r.IntN(8), x0, y0, 4)}
+				for range r.IntN(3) {
+					poly = append(poly, randomRing(3+r.IntN(5), float64(r.IntN(6)), float64(r.IntN(6)), 3))
+				}
+			}
+			mp = append(mp, poly)
+			if trial%2 == 0 {
+				break // one part: parts of a valid multipolygon must not overlap
+			}
+		}
+		pp := prepare(mp)
+		check := func(p orb.Point) {
+			if got, want := pp.locate(p[0], p[1]), int(topology.Locate(mp, p)); got != want {
+				t.Fatalf("trial %d at %v: prepared %d, topology %d\n%v", trial, p, got, want, mp)
+			}
+		}
+		for range 200 {
+			check(orb.Point{r.Float64() * 10, r.Float64() * 10})
+		}
+		for _, poly := range mp {
+			for _, rg := range poly {
+				for k := range rg {
+					check(rg[k])
+					if k+1 < len(rg) {
+						check(orb.Point{(rg[k][0] + rg[k+1][0]) / 2, (rg[k][1] + rg[k+1][1]) / 2})
+					}
+				}
+			}
+		}
 	}
 }

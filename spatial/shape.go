@@ -43,8 +43,15 @@ func newShapeIndex(g orb.Geometry) *shapeIndex {
 	if n <= shapeIndexVertices {
 		return nil
 	}
+	var far []bool
+	if mp != nil {
+		far = farHoles(mp) // numbered as pathsOf lists the rings
+	}
 	var edges []outlineEdge
-	for _, p := range paths {
+	for k, p := range paths {
+		if far != nil && far[k] {
+			continue
+		}
 		if len(p) == 1 {
 			edges = append(edges, outlineEdge{p[0][0], p[0][1], p[0][0], p[0][1], 0})
 		}

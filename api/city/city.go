@@ -13,6 +13,8 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"slices"
+	"strings"
 	"sync"
 	"time"
 
@@ -20,6 +22,7 @@ import (
 	"citygrid/data"
 	"citygrid/data/cases"
 	"citygrid/spatial"
+	"citygrid/spatial/geocode"
 )
 
 // Config is what a City is opened from.
@@ -34,6 +37,10 @@ type Config struct {
 	Index        *spatial.Index
 	Dataset      *data.Dataset
 	IndexOptions spatial.Options
+	// GeocodeVocabulary is the city's geocoder vocabulary (POI category
+	// words, abbreviations: geocode.LoadVocabulary); nil: the default
+	// that ships with package geocode.
+	GeocodeVocabulary *geocode.Vocabulary
 	// Dir is the data directory: the baked tiles, uploads, the replica
 	// journal. "" keeps none.
 	Dir    string
@@ -73,7 +80,25 @@ type Config struct {
 	// WatchEvery is how often, at most, the store is checked for an
 	// import by another process (default DefaultWatchEvery).
 	WatchEvery time.Duration
+
+	// Sessions, when set, are the sign-in sessions the City prunes of
+	// long-ended ones every PruneEvery (default DefaultPruneEvery), so the
+	// table does not grow with every sign-in forever.
+	Sessions   SessionPruner
+	PruneEvery time.Duration
+	// Closers are closed by Close after every goroutine stopped, last
+	// first: what the opener opened for them (an account store).
+	Closers []func() error
 }
+
+// SessionPruner deletes sessions that ended long ago
+// (accounts.Service.PruneSessions).
+type SessionPruner interface {
+	PruneSessions(ctx context.Context) (int, error)
+}
+
+// DefaultPruneEvery is how often ended sessions are deleted.
+const DefaultPruneEvery = time.Hour
 
 // City is a running city. Its fields are set by Open and not changed
 // after; what changes (tiles, geocoder, board) guards itself.
@@ -122,17 +147,22 @@ func open(ctx context.Context, cfg Config) (_ *City, err error) {
 	if log == nil {
 		log = slog.Default()
 	}
-	c := &City{Store: cfg.Store, Index: cfg.Index, Dir: cfg.Dir, log: log, bg: newGroup()}
+	c := &City{Store: cfg.Store, Index: cfg.Index, Dir: cfg.Dir, log: log, bg: newGroup(), closers: slices.Clone(cfg.Closers)}
 	if c.Index == nil {
 		if err := c.buildIndex(ctx, cfg); err != nil {
 			return c, err
 		}
 	}
+	warnOverlaps(c.Index, log)
 	if c.Tiles, err = NewTiles(c.Index, cfg.Dir, log); err != nil {
 		return c, err
 	}
 	c.closers = append(c.closers, c.Tiles.close)
-	if c.Geocoder, err = NewGeocoder(c.Index); err != nil {
+	var geoOpts []geocode.Option
+	if cfg.GeocodeVocabulary != nil {
+		geoOpts = append(geoOpts, geocode.WithVocabulary(cfg.GeocodeVocabulary))
+	}
+	if c.Geocoder, err = NewGeocoder(c.Index, geoOpts...); err != nil {
 		return c, err
 	}
 	c.Live = newLive(c.Index, c.Tiles, c.Geocoder, log)
@@ -155,12 +185,37 @@ func open(ctx context.Context, cfg Config) (_ *City, err error) {
 		c.Workflow.startSweeps()
 	}
 
+	if cfg.Sessions != nil {
+		c.bg.spawn(func(ctx context.Context) {
+			pruneSessions(ctx, cfg.Sessions, cmpOr(cfg.PruneEvery, DefaultPruneEvery), log)
+		})
+	}
+
 	if cfg.ChangeLog != nil { // a replica: follow the shared store's change log
 		c.Live.seqs = newAppliedSeqs()
 		cfg.Logger = log
 		c.Follower = newFollower(cfg, c.Live)
 	}
 	return c, nil
+}
+
+// pruneSessions deletes ended sessions at start and then every period
+// until ctx ends. A failure is logged and tried again next time.
+func pruneSessions(ctx context.Context, p SessionPruner, every time.Duration, log *slog.Logger) {
+	tick := time.NewTicker(every)
+	defer tick.Stop()
+	for {
+		if n, err := p.PruneSessions(ctx); err != nil && ctx.Err() == nil {
+			log.Warn("pruning ended sessions failed", "err", err)
+		} else if n > 0 {
+			log.Info("ended sessions pruned", "count", n)
+		}
+		select {
+		case <-ctx.Done():
+			return
+		case <-tick.C:
+		}
+	}
 }
 
 // buildIndex loads the store (unless a dataset was given) and indexes it.
@@ -183,6 +238,25 @@ func (c *City) buildIndex(ctx context.Context, cfg Config) error {
 	c.log.Info("spatial index built", "took", time.Since(t).Round(time.Millisecond))
 	c.Index = ix
 	return nil
+}
+
+// overlapsLogged is how many overlapping pairs the start-up warning names.
+const overlapsLogged = 5
+
+// warnOverlaps logs the pairs of polygons of one layer that overlap
+// (spatial.Index.Overlaps): answers stay exact where they do, since the
+// lowest code wins, but the people who keep the data should fix it.
+func warnOverlaps(ix *spatial.Index, log *slog.Logger) {
+	ov := ix.Overlaps()
+	if len(ov) == 0 {
+		return
+	}
+	pairs := make([]string, 0, overlapsLogged)
+	for _, o := range ov[:min(len(ov), overlapsLogged)] {
+		pairs = append(pairs, o.Layer+" "+o.A+" & "+o.B)
+	}
+	log.Warn("polygons of one layer overlap: where they do, lookups answer the lowest code; fix the data",
+		"count", len(ov), "first", strings.Join(pairs, "; "))
 }
 
 // Poke tells the city that it is in use: at most once per WatchEvery it

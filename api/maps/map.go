@@ -12,8 +12,10 @@ import (
 
 	"citygrid/api/city"
 	"citygrid/api/httpx"
+	"citygrid/api/tilefeed"
 	"citygrid/api/web"
 	"citygrid/data"
+	"citygrid/spatial"
 	"citygrid/styles"
 	"citygrid/tiles"
 
@@ -23,7 +25,9 @@ import (
 // Mount adds the map routes over the city c: its tiles and styles, the
 // case map of its board, and the map page.
 func Mount(r chi.Router, c *city.City, logger *slog.Logger) {
-	newMapService(c.Tiles, logger).mount(r)
+	m := newMapService(c.Tiles, logger)
+	m.ix = c.Index
+	m.mount(r)
 	MountCaseTiles(r, c.Board.Layer())
 }
 
@@ -47,14 +51,19 @@ type caseTiles struct {
 // page over the city's tiles (city.Tiles): baked when the MBTiles file
 // matches the data, else generated on the fly; both give the same bytes.
 type mapService struct {
-	tiles  *city.Tiles
-	webDir string // MapLibre GL JS dist directory; "" when not installed
+	tiles     *city.Tiles
+	feed      http.Handler // the tile change feed
+	webDir    string       // MapLibre GL JS dist directory; "" when not installed
+	pinyinDir string       // pinyin-pro dist directory; "" when not installed
+	// ix names the codes the page shows (names.json); nil in tests that
+	// serve tiles only.
+	ix *spatial.Index
 }
 
 func newMapService(t *city.Tiles, logger *slog.Logger) *mapService {
-	m := &mapService{tiles: t, webDir: web.MapLibreDir()}
+	m := &mapService{tiles: t, feed: tilefeed.Handler(t.Provider), webDir: web.MapLibreDir(), pinyinDir: web.PinyinDir()}
 	if m.webDir == "" {
-		logger.Warn("MapLibre GL JS not installed: the map page will say how (npm ci --prefix api/web)")
+		logger.Warn("MapLibre GL JS not installed: the map page cannot load it", "install", web.InstallCommand)
 	}
 	return m
 }
@@ -64,6 +73,7 @@ func (m *mapService) mount(r chi.Router) {
 	// .pbf suffixes themselves so a wrong one is a 400 naming the field.
 	r.Get("/tiles/{file}", m.tileJSON)
 	r.Head("/tiles/{file}", m.tileJSON)
+	r.Get("/tiles/{tileset}/changes", m.changes)
 	r.Get("/tiles/{tileset}/{z}/{x}/{y}", m.tile)
 	r.Head("/tiles/{tileset}/{z}/{x}/{y}", m.tile)
 	r.Options("/tiles/*", preflight)
@@ -72,6 +82,8 @@ func (m *mapService) mount(r chi.Router) {
 	r.Get("/fonts/{fontstack}/{file}", m.glyphs)
 	r.Options("/fonts/*", preflight)
 	r.Get("/", m.page)
+	r.Get("/web/names.json", m.names)
+	r.Get("/web/pinyin-pro/{file}", m.pinyin)
 	r.Get("/web/{file}", m.asset)
 	r.Get("/web/maplibre-gl/*", m.maplibre)
 }
@@ -112,6 +124,17 @@ func (m *mapService) tileJSON(w http.ResponseWriter, r *http.Request) {
 	httpx.WriteJSON(w, http.StatusOK, ts.TileJSON(url))
 }
 
+// changes answers GET /tiles/{tileset}/changes: the tile change feed
+// (package api/tilefeed) of the current provider.
+func (m *mapService) changes(w http.ResponseWriter, r *http.Request) {
+	cors(w)
+	if name := chi.URLParam(r, "tileset"); name != m.tiles.Provider().Tileset().Name() {
+		httpx.WriteError(w, fmt.Errorf("tileset %q: %w", name, data.ErrNotFound))
+		return
+	}
+	m.feed.ServeHTTP(w, r)
+}
+
 // tile answers GET /tiles/{tileset}/{z}/{x}/{y}.mvt.
 func (m *mapService) tile(w http.ResponseWriter, r *http.Request) {
 	cors(w)
@@ -131,6 +154,15 @@ func (m *mapService) tile(w http.ResponseWriter, r *http.Request) {
 		httpx.WriteError(w, err)
 		return
 	}
+	WriteTile(w, r, p, z, x, y)
+}
+
+// WriteTile answers tile z/x/y of the provider: the Cache-Control the URL's
+// data version allows, a strong ETag per encoding, 304 on If-None-Match,
+// gzip when accepted and 204 for an empty tile. The OGC API – Tiles routes
+// answer through it too, so both give the same bytes and tags.
+func WriteTile(w http.ResponseWriter, r *http.Request, p *tiles.Provider, z, x, y int) {
+	ts := p.Tileset()
 	t, err := p.Tile(r.Context(), z, x, y)
 	if err != nil {
 		if errors.Is(err, tiles.ErrOutOfRange) {

@@ -95,6 +95,16 @@ func CheckLine(ls orb.LineString) []Problem {
 	return []Problem{{Reason: ZeroLength, Ring2: -1, At: ls[0]}}
 }
 
+// MakeValidLine repairs a zero-length line to the point it stands on, as
+// PostGIS's ST_MakeValid does (and as ST_Intersects and ST_Distance already
+// read it); any other line is returned as it is.
+func MakeValidLine(ls orb.LineString) orb.Geometry {
+	if ps := CheckLine(ls); len(ps) == 1 && ps[0].Reason == ZeroLength {
+		return ls[0]
+	}
+	return ls
+}
+
 func finite(p orb.Point) bool {
 	return !math.IsNaN(p[0]) && !math.IsInf(p[0], 0) && !math.IsNaN(p[1]) && !math.IsInf(p[1], 0)
 }
@@ -227,20 +237,45 @@ func partsOverlap(a, b orb.Polygon) (orb.Point, bool) {
 	if len(a) == 0 || len(b) == 0 {
 		return orb.Point{}, false
 	}
+	ab, bb := a.Bound(), b.Bound()
+	if !ab.Intersects(bb) {
+		return orb.Point{}, false // islands of one county, most often
+	}
+	touching := false
 	for _, p := range openRing(a[0]) {
-		if polygonClass(b, p) == inside {
-			return p, true
+		if bb.Contains(p) {
+			switch polygonClass(b, p) {
+			case inside:
+				return p, true
+			case onBoundary:
+				touching = true
+			}
 		}
 	}
 	for _, p := range openRing(b[0]) {
-		if polygonClass(a, p) == inside {
-			return p, true
+		if ab.Contains(p) {
+			switch polygonClass(a, p) {
+			case inside:
+				return p, true
+			case onBoundary:
+				touching = true
+			}
 		}
 	}
 	for _, m := range meetings([]orb.Ring{openRing(a[0]), openRing(b[0])}) {
 		if m.reason == SelfIntersection && m.ring1 != m.ring2 {
 			return m.at, true
 		}
+	}
+	// Parts sharing their whole outline (a part stored twice, one drawn
+	// along the inside of another's edges) show none of the above, but
+	// then a vertex of one lies on the other's edge: without one, the
+	// parts are apart (an island in a bay).
+	if !touching {
+		return orb.Point{}, false
+	}
+	if shared := Intersection(orb.MultiPolygon{a}, orb.MultiPolygon{b}); len(shared) > 0 {
+		return shared[0][0][0], true
 	}
 	return orb.Point{}, false
 }

@@ -51,6 +51,9 @@ var checkCases = []struct {
 		orb.MultiPolygon{{square(0, 0, 4, 4), cw(square(3, 1, 6, 2))}}, []Reason{SelfIntersection}},
 	{"a hole in a hole is nested", orb.MultiPolygon{{square(0, 0, 10, 10), cw(square(2, 2, 8, 8)), cw(square(4, 4, 6, 6))}},
 		[]Reason{NestedHoles}},
+	{"a part stored twice overlaps itself", orb.MultiPolygon{{square(0, 0, 4, 4)}, {square(0, 0, 4, 4)}}, []Reason{OverlappingParts}},
+	{"a part inside another along its edges overlaps it",
+		orb.MultiPolygon{{square(0, 0, 4, 4)}, {ring(0, 0, 4, 0, 4, 4, 0, 0)}}, []Reason{OverlappingParts}},
 	{"overlapping parts overlap", orb.MultiPolygon{{square(0, 0, 4, 4)}, {square(2, 2, 6, 6)}}, []Reason{OverlappingParts}},
 	{"a ring of collinear points has no area", orb.MultiPolygon{{ring(0, 0, 1, 1, 2, 2, 0, 0)}}, []Reason{ZeroArea}},
 	{"a ring of two points has too few", orb.MultiPolygon{{ring(0, 0, 1, 1, 0, 0)}}, []Reason{TooFewPoints}},
@@ -90,6 +93,14 @@ func TestCheckLineFindsZeroLength(t *testing.T) {
 	}
 	if ps := CheckLine(orb.LineString{{1, 1}}); len(ps) != 1 || ps[0].Reason != TooFewPoints {
 		t.Fatalf("CheckLine of one point = %v", ps)
+	}
+	// PostGIS 3.3: ST_MakeValid('LINESTRING(5 5,5 5)') is POINT(5 5); a line
+	// with repeated vertices keeps them.
+	if g := MakeValidLine(orb.LineString{{5, 5}, {5, 5}}); g != (orb.Point{5, 5}) {
+		t.Fatalf("MakeValidLine of a zero-length line = %v", g)
+	}
+	if g := MakeValidLine(orb.LineString{{5, 5}, {5, 5}, {6, 6}}); len(g.(orb.LineString)) != 3 {
+		t.Fatalf("MakeValidLine changed a valid line: %v", g)
 	}
 }
 
