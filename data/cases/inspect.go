@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"slices"
 	"strings"
-	"sync/atomic"
 
 	"citygrid/data"
 )
@@ -18,9 +17,6 @@ const (
 	InspectorFromCentre     = "centre"     // neither: the centre hands it out
 	InspectorFromSupervisor = "supervisor" // reassigned by the supervisor or operator
 )
-
-// poolTurn hands the pool's inspectors out in turn across services.
-var poolTurn atomic.Uint64
 
 // inspectorStep reports whether the case's state is an inspector's task:
 // 核实 while reported, 核查 while handled.
@@ -41,7 +37,7 @@ func (s *Service) assignInspector(c *Case) {
 		}
 	}
 	if pool := s.Settings().InspectorPool; len(pool) > 0 {
-		c.Inspector, c.InspectorFrom = pool[(poolTurn.Add(1)-1)%uint64(len(pool))], InspectorFromPool
+		c.Inspector, c.InspectorFrom = pool[(s.poolTurn.Add(1)-1)%uint64(len(pool))], InspectorFromPool
 		return
 	}
 	c.InspectorFrom = InspectorFromCentre

@@ -8,6 +8,7 @@ import (
 	"slices"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"citygrid/data"
@@ -95,6 +96,9 @@ type Service struct {
 	// the urge itself stands.
 	Senders     []Sender
 	OnSendError func(err error)
+
+	// poolTurn hands the inspector pool's members out in turn.
+	poolTurn atomic.Uint64
 
 	mu       sync.RWMutex
 	cal      *Calendar
