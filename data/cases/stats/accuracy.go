@@ -6,9 +6,11 @@ import (
 	"fmt"
 	"slices"
 	"strconv"
+	"strings"
 	"sync"
 	"time"
 
+	"citygrid/data"
 	"citygrid/data/cases"
 )
 
@@ -267,3 +269,9 @@ func AccuracySheetOf(res *AccuracyResult) *Sheet {
 }
 
 var accuracyGroupTitle = map[string]string{AccuracyByCategory: "按小类", AccuracyByRule: "按规则", AccuracyByUnit: "按单位"}
+
+// splitClass splits a kind/code key.
+func splitClass(k string) (data.CategoryKind, string) {
+	kind, code, _ := strings.Cut(k, "/")
+	return data.CategoryKind(kind), code
+}

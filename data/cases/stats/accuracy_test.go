@@ -122,3 +122,48 @@ func TestAccuracyByRuleAndUnitHandComputed(t *testing.T) {
 		t.Errorf("sheet %+v", sh)
 	}
 }
+
+// TestProposalsJudgeTheWindow: a class off at 100 % over its window is
+// proposed, a class on at 50 % is flagged, one with too few cases is
+// left alone.
+func TestProposalsJudgeTheWindow(t *testing.T) {
+	tab := stats.NewAccuracyTable()
+	id := int64(0)
+	add := func(cat string, n, returned int) {
+		for i := range n {
+			id++
+			at := time.Date(2026, 3, 1, 0, 0, 0, 0, time.UTC).Add(time.Duration(id) * time.Hour)
+			c := cases.Case{ID: id, Kind: data.KindEvent, Category: cat, DispatchedAt: &at, Unit: "U"}
+			if i < returned {
+				c.ReturnCount, c.ReturnedBy = 1, []string{"U"}
+			}
+			tab.Put(&c)
+		}
+	}
+	add("good", 40, 0)
+	add("bad", 40, 20)
+	add("rare", 3, 0)
+	a := cases.DefaultAutoDispatch()
+	a.Classes["event/good"] = false
+	ps := tab.Proposals(a, time.Time{})
+	got := map[string]string{}
+	for _, p := range ps {
+		got[p.Class] = p.Verdict
+	}
+	want := map[string]string{"event/good": stats.ProposeOn, "event/bad": stats.FlagBelow, "event/rare": stats.TooFewCases}
+	for k, v := range want {
+		if got[k] != v {
+			t.Errorf("%s: %s, want %s", k, got[k], v)
+		}
+	}
+	if ps[0].Class != "event/bad" || ps[1].Class != "event/good" {
+		t.Errorf("order %v", ps)
+	}
+	// A window of 10 sees only the last ten "bad" cases, none returned.
+	a.Window, a.MinCases = 10, 5
+	for _, p := range tab.Proposals(a, time.Time{}) {
+		if p.Class == "event/bad" && p.Verdict != stats.KeepOn {
+			t.Errorf("last ten of bad: %s %+v", p.Verdict, p.Window)
+		}
+	}
+}
