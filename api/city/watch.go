@@ -139,7 +139,7 @@ func (w *storeWatch) imported(ctx context.Context, ds *data.Dataset) ([]data.Cha
 			}
 		}
 		old := w.ix.Dataset()
-		rules = !slices.Equal(old.Rules, ds.Rules)
+		rules = !slices.EqualFunc(old.Rules, ds.Rules, data.Rule.Equal)
 		for _, l := range []struct {
 			name     string
 			old, new int
