@@ -15,6 +15,7 @@ import (
 	"net/netip"
 	"time"
 
+	"citygrid/api/admin"
 	"citygrid/api/auth"
 	"citygrid/api/city"
 	"citygrid/api/command"
@@ -152,6 +153,7 @@ func New(c *city.City, cfg Config) (http.Handler, error) {
 	workflow.Mount(r, c)      // case workflow
 	open311.Mount(r, c)       // Open311 GeoReport v2 over it
 	editing.Mount(r, c)
+	admin.Mount(r, c) // rules, catalogue, audit log, precedents
 	return r, nil
 }
 

@@ -190,3 +190,17 @@ func ruleApplies(r *data.Rule, loc *Location) bool {
 	}
 	return false
 }
+
+// SetCategories replaces the category catalogue (names, competent
+// departments, deadline classes), for a catalogue an administrator edited
+// or imported while the server runs. The index keeps cats.
+func (ix *Index) SetCategories(cats []data.Category) {
+	byKey := make(map[catKey]uint32, len(cats))
+	for i, c := range cats {
+		byKey[catKey{c.Kind, c.Code}] = uint32(i)
+	}
+	ix.live.lock()
+	defer ix.live.unlock()
+	ix.ds.Categories = cats
+	ix.catByKey = byKey
+}

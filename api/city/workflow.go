@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"log/slog"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"citygrid/api/city/caseboard"
@@ -29,11 +30,14 @@ type Workflow struct {
 	// Store is the case store, opened once for the whole city.
 	Store cases.ServerStore
 
-	log      *slog.Logger
-	notifier *cases.Notifier
-	bg       *group
-	sweepMu  sync.Mutex
-	sweeping bool
+	ix *spatial.Index // nil: no rule table or catalogue documents
+	// catalogue is the category lookup in use (see lookupCategory).
+	catalogue atomic.Pointer[func(data.CategoryKind, string) (data.Category, bool)]
+	log       *slog.Logger
+	notifier  *cases.Notifier
+	bg        *group
+	sweepMu   sync.Mutex
+	sweeping  bool
 }
 
 // ErrNoWorkflow: the city's store cannot hold cases, so it has no case
@@ -74,12 +78,13 @@ func newWorkflow(ctx context.Context, st cases.ServerStore, ix *spatial.Index, g
 	if ix != nil {
 		res = indexResolver{ix}
 	}
-	w := &Workflow{Store: st, Service: cases.NewService(st, res), log: logger, bg: bg}
+	w := &Workflow{Store: st, Service: cases.NewService(st, res), ix: ix, log: logger, bg: bg}
 	w.notifier = &cases.Notifier{Service: w.Service, Store: st, Deliver: deliver}
 	if ix != nil {
 		// Deadline classes (urgent categories count continuous hours) come
 		// from the city's catalogue as stored with the city.
-		w.Service.Category = cases.CatalogueLookup(ix.Dataset().Categories)
+		w.setCatalogue(ix.Dataset().Categories)
+		w.Service.Category = w.lookupCategory
 		w.Service.UnitExists = func(code string) bool {
 			for _, d := range ix.Dataset().Departments {
 				if d.Code == code {
@@ -122,7 +127,7 @@ func newWorkflow(ctx context.Context, st cases.ServerStore, ix *spatial.Index, g
 
 // ConfigNames are the workflow's configuration documents, versioned in
 // the case store.
-var ConfigNames = []string{"calendar", "deadlines", "settings"}
+var ConfigNames = []string{"calendar", "deadlines", "settings", ConfigAutoDispatch, ConfigRules, ConfigCatalogue}
 
 // CheckConfig decodes and checks a configuration document on a scratch
 // service, changing nothing: a JSON error comes back as it is, for the
@@ -130,6 +135,23 @@ var ConfigNames = []string{"calendar", "deadlines", "settings"}
 func CheckConfig(name string, body []byte) error {
 	scratch := &Workflow{Service: cases.NewService(nil, nil)}
 	return scratch.ApplyConfig(name, body)
+}
+
+// CheckConfig is the package's CheckConfig against this city's data: a
+// rule table's categories, units and areas, a catalogue's departments.
+func (w *Workflow) CheckConfig(name string, body []byte) error {
+	if w.ix == nil {
+		return CheckConfig(name, body)
+	}
+	switch name {
+	case ConfigRules:
+		_, err := w.decodeRules(body)
+		return err
+	case ConfigCatalogue:
+		_, err := w.decodeCatalogue(body)
+		return err
+	}
+	return CheckConfig(name, body)
 }
 
 // ApplyConfig decodes a configuration document and uses it at once; new
@@ -159,6 +181,9 @@ func (w *Workflow) ApplyConfig(name string, body []byte) error {
 		w.startSweeps()
 		return nil
 	}
+	if ok, err := w.applyAdminConfig(name, body); ok {
+		return err
+	}
 	return fmt.Errorf("configuration %q: %w", name, data.ErrNotFound)
 }
 
@@ -172,7 +197,10 @@ func (w *Workflow) CurrentConfig(name string) (any, error) {
 	case "settings":
 		return w.Service.Settings(), nil
 	}
-	return nil, fmt.Errorf("configuration %q (calendar, deadlines or settings): %w", name, data.ErrNotFound)
+	if v, ok := w.currentAdminConfig(name); ok {
+		return v, nil
+	}
+	return nil, fmt.Errorf("configuration %q (calendar, deadlines, settings, auto_dispatch, rules or catalogue): %w", name, data.ErrNotFound)
 }
 
 // startSweeps starts the notification loop once a webhook is configured;

@@ -95,6 +95,7 @@ func (b *caseBoard) mount(r chi.Router) {
 	read.Get("/api/v1/stats", b.statsHandler)
 	read.Get("/api/v1/stats/top", b.topHandler)
 	read.Get("/api/v1/stats/today", b.todayHandler)
+	read.Get("/api/v1/stats/dispatch-accuracy", b.accuracyHandler)
 	read.Get("/api/v1/stats/scoring", b.getScoring)
 	r.With(auth.Require(data.RoleAdmin)).Put("/api/v1/stats/scoring", b.putScoring)
 	read.Get("/api/v1/case-events", b.events)

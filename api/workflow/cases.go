@@ -634,7 +634,7 @@ func (s *caseService) putConfig(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	// Check on a scratch service first so a bad document changes nothing.
-	if err := city.CheckConfig(name, raw); err != nil {
+	if err := s.wf.CheckConfig(name, raw); err != nil {
 		httpx.WriteError(w, configError(err))
 		return
 	}

@@ -47,7 +47,8 @@ type Board struct {
 	log      *slog.Logger
 	tableMu  sync.RWMutex // guards the table pointer (load swaps it)
 	table    *stats.Table
-	posts    *stats.PostTable // post scores, swapped with table
+	posts    *stats.PostTable     // post scores, swapped with table
+	accuracy *stats.AccuracyTable // first dispatches, swapped with table
 	tableOpt stats.Options
 	attachMu sync.Mutex
 	// transitionPage is how many transitions Attach reads at once.
@@ -106,6 +107,7 @@ func NewBoard(ix *spatial.Index, st data.Store, logger *slog.Logger) *Board {
 	b.tableOpt = stats.Options{Department: dept}
 	b.table = stats.NewTable(b.tableOpt)
 	b.posts = stats.NewPostTable()
+	b.accuracy = stats.NewAccuracyTable()
 	for _, d := range []stats.Dim{stats.DimUnit, stats.DimDepartment, stats.DimStreet, stats.DimCommunity, stats.DimCategory} {
 		b.names[d] = map[string]string{}
 	}
@@ -245,8 +247,10 @@ func (b *Board) load(all []cases.Case, pt *stats.PostTable) {
 	defer b.hub.publish(Event{Type: "reload", Generation: b.layer.Generation() + 1})
 	t := stats.NewTable(b.tableOpt)
 	t.PutAll(all)
+	acc := stats.NewAccuracyTable()
+	acc.PutAll(all)
 	b.tableMu.Lock()
-	b.table, b.posts = t, pt
+	b.table, b.posts, b.accuracy = t, pt, acc
 	b.tableMu.Unlock()
 	b.layer.Load(all)
 	b.openMu.Lock()
@@ -266,6 +270,7 @@ func (b *Board) load(all []cases.Case, pt *stats.PostTable) {
 // answer is sent.
 func (b *Board) Apply(c *cases.Case, t *cases.Transition) {
 	b.Stats().Put(c)
+	b.Accuracy().Put(c)
 	if t != nil {
 		b.Posts().Add(c, t)
 	}
@@ -296,6 +301,13 @@ func (b *Board) Stats() *stats.Table {
 	b.tableMu.RLock()
 	defer b.tableMu.RUnlock()
 	return b.table
+}
+
+// Accuracy is the current first-dispatch accuracy table (首派准确率).
+func (b *Board) Accuracy() *stats.AccuracyTable {
+	b.tableMu.RLock()
+	defer b.tableMu.RUnlock()
+	return b.accuracy
 }
 
 // Posts is the current post (岗位) table.
