@@ -186,3 +186,33 @@ func TestCatalogueExportEditImport(t *testing.T) {
 		t.Fatalf("after import %s", again.Body)
 	}
 }
+
+// TestScoringChangesAreVersioned: a change of the score weights through
+// the statistics API is a version of the scoring document, attributed,
+// and rolls back.
+func TestScoringChangesAreVersioned(t *testing.T) {
+	h, _ := routertest.CaseServer(t)
+	rec := apitest.Call(t, h, "GET", "/api/v1/stats/scoring", "vie", "")
+	if rec.Code != 200 {
+		t.Fatalf("scoring %d", rec.Code)
+	}
+	orig := rec.Body.String()
+	var sc map[string]any
+	_ = json.Unmarshal([]byte(orig), &sc)
+	sc["min_sample"] = 7.0
+	changed, _ := json.Marshal(sc)
+	apitest.MustStatus(t, apitest.Call(t, h, "PUT", "/api/v1/stats/scoring", "adm", orig), 200)
+	apitest.MustStatus(t, apitest.Call(t, h, "PUT", "/api/v1/stats/scoring", "adm", string(changed)), 200)
+	if got := apitest.MustStatus(t, apitest.Call(t, h, "GET", "/api/v1/stats/scoring", "vie", ""), 200); got["min_sample"].(float64) != 7 {
+		t.Fatalf("not applied: %v", got["min_sample"])
+	}
+	a := apitest.MustStatus(t, apitest.Call(t, h, "GET", "/api/v1/admin/audit?name=scoring", "adm", ""), 200)
+	if n := len(a["changes"].([]any)); n != 2 || a["changes"].([]any)[0].(map[string]any)["user"] != "root" {
+		t.Fatalf("audit %v", a)
+	}
+	apitest.MustStatus(t, apitest.Call(t, h, "POST", "/api/v1/admin/config/scoring/rollback", "adm", `{"version":1}`), 200)
+	if got := apitest.MustStatus(t, apitest.Call(t, h, "GET", "/api/v1/stats/scoring", "vie", ""), 200); got["min_sample"].(float64) == 7 {
+		t.Fatal("rollback not applied")
+	}
+	apitest.MustStatus(t, apitest.Call(t, h, "GET", "/api/v1/admin/audit?name=nope", "adm", ""), 400)
+}

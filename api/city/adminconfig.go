@@ -2,12 +2,15 @@ package city
 
 import (
 	"bytes"
+	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
 
+	"citygrid/api/city/caseboard"
 	"citygrid/data"
 	"citygrid/data/cases"
+	"citygrid/data/cases/stats"
 )
 
 // The administrators' configuration documents, versioned in the case
@@ -25,6 +28,10 @@ const (
 	// format of data/catalogue (names, default units, deadline classes);
 	// once stored it replaces the catalogue imported with the city.
 	ConfigCatalogue = "catalogue"
+	// ConfigScoring is the evaluation's weights and grade bands
+	// (stats.Scoring), also kept in the store's metadata where the board
+	// reads it at start-up.
+	ConfigScoring = "scoring"
 )
 
 // RulesDoc is the rule table document.
@@ -103,6 +110,18 @@ func (w *Workflow) applyAdminConfig(name string, body []byte) (bool, error) {
 			w.ix.SetRules(rules)
 		}
 		return true, err
+	case ConfigScoring:
+		var sc stats.Scoring
+		if err := json.Unmarshal(body, &sc); err != nil {
+			return true, err
+		}
+		if err := sc.Validate(); err != nil {
+			return true, &data.ValidationError{Field: "body", Reason: err.Error()}
+		}
+		if b := w.board.Load(); b != nil {
+			return true, b.SetScoring(context.Background(), sc)
+		}
+		return true, nil
 	case ConfigCatalogue:
 		cats, err := w.decodeCatalogue(body)
 		if err == nil && w.ix != nil {
@@ -120,6 +139,11 @@ func (w *Workflow) currentAdminConfig(name string) (any, bool) {
 	switch name {
 	case ConfigAutoDispatch:
 		return w.Service.AutoDispatch(), true
+	case ConfigScoring:
+		if b := w.board.Load(); b != nil {
+			return b.Scoring(), true
+		}
+		return stats.DefaultScoring(), true
 	case ConfigRules:
 		if w.ix == nil {
 			return RulesDoc{Rules: []data.RuleDoc{}}, true
@@ -136,6 +160,19 @@ func (w *Workflow) currentAdminConfig(name string) (any, bool) {
 		return json.RawMessage(b), true
 	}
 	return nil, false
+}
+
+// recordScoring makes every scoring change through the statistics API a
+// version of the scoring document: attributed, in the audit log, and
+// reversible like the others.
+func (w *Workflow) recordScoring(b *caseboard.Board) {
+	w.board.Store(b)
+	b.SetScoringRecorder(func(ctx context.Context, body []byte, user string) error {
+		if _, err := w.Store.PutConfig(ctx, ConfigScoring, body, user, 0); err != nil {
+			return err
+		}
+		return w.ApplyConfig(ConfigScoring, body)
+	})
 }
 
 // setCatalogue makes the service take deadline classes from cats.

@@ -143,6 +143,7 @@ func open(ctx context.Context, cfg Config) (_ *City, err error) {
 	if st != nil {
 		c.Workflow = newWorkflow(ctx, st, c.Index, c.Geocoder, cfg.Deliver, c.bg, log)
 		c.Workflow.feedBoard(ctx, c.Board)
+		c.Workflow.recordScoring(c.Board)
 		c.Workflow.startSweeps()
 	}
 

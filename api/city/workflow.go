@@ -31,6 +31,8 @@ type Workflow struct {
 	Store cases.ServerStore
 
 	ix *spatial.Index // nil: no rule table or catalogue documents
+	// board is the scoring document's board, once recordScoring ran.
+	board atomic.Pointer[caseboard.Board]
 	// catalogue is the category lookup in use (see lookupCategory).
 	catalogue atomic.Pointer[func(data.CategoryKind, string) (data.Category, bool)]
 	log       *slog.Logger
@@ -127,7 +129,7 @@ func newWorkflow(ctx context.Context, st cases.ServerStore, ix *spatial.Index, g
 
 // ConfigNames are the workflow's configuration documents, versioned in
 // the case store.
-var ConfigNames = []string{"calendar", "deadlines", "settings", ConfigAutoDispatch, ConfigRules, ConfigCatalogue}
+var ConfigNames = []string{"calendar", "deadlines", "settings", ConfigAutoDispatch, ConfigRules, ConfigCatalogue, ConfigScoring}
 
 // CheckConfig decodes and checks a configuration document on a scratch
 // service, changing nothing: a JSON error comes back as it is, for the
@@ -200,7 +202,7 @@ func (w *Workflow) CurrentConfig(name string) (any, error) {
 	if v, ok := w.currentAdminConfig(name); ok {
 		return v, nil
 	}
-	return nil, fmt.Errorf("configuration %q (calendar, deadlines, settings, auto_dispatch, rules or catalogue): %w", name, data.ErrNotFound)
+	return nil, fmt.Errorf("configuration %q (calendar, deadlines, settings, auto_dispatch, rules, catalogue or scoring): %w", name, data.ErrNotFound)
 }
 
 // startSweeps starts the notification loop once a webhook is configured;

@@ -60,8 +60,9 @@ type Board struct {
 	store          data.Store                      // for the scoring configuration (metadata); may be nil
 	now            func() time.Time
 
-	mu      sync.RWMutex
-	scoring stats.Scoring
+	mu            sync.RWMutex
+	scoring       stats.Scoring
+	recordScoring func(ctx context.Context, body []byte, user string) error // see SetScoringRecorder
 
 	openMu sync.RWMutex
 	open   map[int64]*cases.Case // cases not closed, cancelled or refused
@@ -451,6 +452,35 @@ func (b *Board) Scoring() stats.Scoring {
 	b.mu.RLock()
 	defer b.mu.RUnlock()
 	return b.scoring
+}
+
+// SetScoringRecorder makes SaveScoring record every change through fn (a
+// new version of a configuration document, attributed to user) instead of
+// calling SetScoring directly; fn is expected to call SetScoring.
+func (b *Board) SetScoringRecorder(fn func(ctx context.Context, body []byte, user string) error) {
+	b.mu.Lock()
+	b.recordScoring = fn
+	b.mu.Unlock()
+}
+
+// SaveScoring is an administrator's change of the scoring configuration:
+// recorded (versioned, attributed) when a recorder is set, else stored
+// with SetScoring.
+func (b *Board) SaveScoring(ctx context.Context, sc stats.Scoring, user string) error {
+	if err := sc.Validate(); err != nil {
+		return &data.ValidationError{Field: "body", Reason: err.Error()}
+	}
+	b.mu.RLock()
+	rec := b.recordScoring
+	b.mu.RUnlock()
+	if rec == nil {
+		return b.SetScoring(ctx, sc)
+	}
+	body, err := json.Marshal(sc)
+	if err != nil {
+		return err
+	}
+	return rec(ctx, body, user)
 }
 
 // SetScoring checks sc, stores it in the store's metadata and uses it at
