@@ -1,9 +1,10 @@
 // Package api assembles citygrid's HTTP layer over a running city (package
 // api/city): the middleware in its order (request id and deadline,
-// metrics, access log, panic recovery, body limit, authentication, rate
-// limits, read policy), the probes, the metrics and the OpenAPI document,
+// metrics, access log, panic recovery, security headers, body limit,
+// bearer tokens, cookie sessions with their CSRF check, rate limits, read
+// policy), the probes, the metrics and the OpenAPI document,
 // and the routes of each area, which live in their own packages: lookups,
-// maps, editing, workflow, open311, command and auth. Package httpx holds
+// maps, editing, workflow, open311, command, auth and signin. Package httpx holds
 // what the areas share, including the one error → status function.
 package api
 
@@ -24,8 +25,10 @@ import (
 	"citygrid/api/lookups"
 	"citygrid/api/maps"
 	"citygrid/api/open311"
+	"citygrid/api/signin"
 	"citygrid/api/workflow"
 	"citygrid/data"
+	"citygrid/data/accounts"
 
 	"github.com/go-chi/chi/v5"
 )
@@ -39,6 +42,10 @@ type Config struct {
 	// is set, else no token is valid (every route behind requireRole
 	// answers 401).
 	Auth auth.Authenticator
+	// Accounts signs people in with a user name and password and resolves
+	// their session cookies (package data/accounts); nil: no sign-in,
+	// bearer tokens only.
+	Accounts *accounts.Service
 	// Tokens is where API tokens are issued (`citygrid token`, the
 	// /api/v1/tokens admin API); nil: no token API.
 	Tokens data.TokenStore
@@ -99,7 +106,8 @@ func New(c *city.City, cfg Config) (http.Handler, error) {
 		r.Use(accessLog(cfg.Logger))
 	}
 	r.Use(recoverPanics(cfg.Logger))
-	r.Use(limitBodies(cfg.MaxBodyBytes))
+	r.Use(securityHeaders)
+	r.Use(httpx.LimitBody(cfg.MaxBodyBytes))
 	sec := auth.NewCounters()
 	storeAuth, _ := cfg.Auth.(*auth.StoreTokens)
 	if cfg.Auth == nil && cfg.Tokens != nil {
@@ -109,6 +117,8 @@ func New(c *city.City, cfg Config) (http.Handler, error) {
 	m.registerSecurity(sec, storeAuth)
 	registerIndexGauges(m, c.Index)
 	r.Use(auth.Authenticate(cfg.Auth, cfg.RateLimits.AuthFailures, cfg.TrustedProxies, cfg.Logger, sec))
+	sessions := auth.SessionOptions{Accounts: cfg.Accounts, TrustedProxies: cfg.TrustedProxies, Log: cfg.Logger}
+	r.Use(auth.Sessions(sessions))
 	r.Use(auth.LimitRates(cfg.RateLimits, cfg.TrustedProxies, sec))
 	r.Use(auth.ReadPolicy(cfg.PrivateReads))
 	if c.Store != nil {
@@ -142,6 +152,7 @@ func New(c *city.City, cfg Config) (http.Handler, error) {
 	r.Get("/api/v1/openapi.json", serveOpenAPI)
 	r.Get("/metrics", m.serve)
 	auth.MountTokens(r, cfg.Tokens, storeAuth)
+	signin.Mount(r, sessions)
 
 	if f := c.Follower; f != nil {
 		registerFollowerMetrics(m, f)
@@ -152,8 +163,9 @@ func New(c *city.City, cfg Config) (http.Handler, error) {
 	command.Mount(r, c.Board) // statistics, events, /command
 	workflow.Mount(r, c)      // case workflow
 	open311.Mount(r, c)       // Open311 GeoReport v2 over it
-	editing.Mount(r, c)
-	admin.Mount(r, c) // rules, catalogue, audit log, precedents
+	commit := editing.Mount(r, c)
+	mountOGC(r, c, commit) // OGC API Features and Tiles at /ogc
+	admin.Mount(r, c)      // rules, catalogue, audit log, precedents
 	return r, nil
 }
 

@@ -46,8 +46,26 @@ type editService struct {
 	stripes [64]sync.Mutex
 }
 
-// Mount adds the editing routes over the city c.
-func Mount(r chi.Router, c *city.City) { newEditService(c).mount(r) }
+// Mount adds the editing routes over the city c and returns the Committer
+// through which other write APIs (OGC API – Features Part 4) edit
+// components with the same editor, ordering and live replay.
+func Mount(r chi.Router, c *city.City) Committer {
+	s := newEditService(c)
+	s.mount(r)
+	return s.commitFor
+}
+
+// Committer commits a write of component code ("" for a new one) with the
+// store's editor and the request's user and reason, and replays its
+// changes on the running city before returning them.
+type Committer func(r *http.Request, code string, write func(ed data.Editor, m data.EditMeta) ([]data.Change, error)) ([]data.Change, error)
+
+func (s *editService) commitFor(r *http.Request, code string, write func(data.Editor, data.EditMeta) ([]data.Change, error)) ([]data.Change, error) {
+	if s.ed == nil {
+		return nil, errNoEditor
+	}
+	return s.commit(code, func() ([]data.Change, error) { return write(s.ed, s.meta(r)) })
+}
 
 func newEditService(c *city.City) *editService {
 	ed, _ := c.Store.(data.Editor)
@@ -229,48 +247,14 @@ func (fb *featureBody) apply(c *data.Component) error {
 	if fb.hasGeometry {
 		c.Geometry = fb.geometry
 	}
-	for k, p := range fb.props {
-		v := ""
-		if p != nil {
-			v = *p
+	if err := data.ApplyComponentFields(c, fb.props); err != nil {
+		var ve *data.ValidationError
+		if errors.As(err, &ve) {
+			return httpx.BadRequest("properties."+ve.Field, ve.Reason)
 		}
-		if err := data.SetComponentField(c, k, v); err != nil {
-			var ve *data.ValidationError
-			if errors.As(err, &ve) {
-				return httpx.BadRequest("properties."+k, ve.Reason)
-			}
-			return err
-		}
+		return err
 	}
 	return nil
-}
-
-// ifMatch reads the expected version from If-Match: "<code>-v<n>", or *
-// for any version. It is required: a write without it answers 428.
-func ifMatch(r *http.Request, code string) (int64, error) {
-	h := strings.TrimSpace(r.Header.Get("If-Match"))
-	if h == "" {
-		return 0, fmt.Errorf("If-Match: required: send the ETag of the version you edited (or * to overwrite whatever is stored): %w", httpx.ErrPreconditionRequired)
-	}
-	if h == "*" {
-		return data.AnyVersion, nil
-	}
-	if strings.HasPrefix(h, "W/") || strings.Contains(h, ",") {
-		return 0, httpx.BadRequest("If-Match", "give one strong entity tag")
-	}
-	tag := strings.Trim(h, `"`)
-	i := strings.LastIndex(tag, "-v")
-	if i < 0 {
-		return 0, httpx.BadRequest("If-Match", fmt.Sprintf("%s is not an entity tag of this server", h))
-	}
-	n, err := strconv.ParseInt(tag[i+2:], 10, 64)
-	if err != nil || n <= 0 {
-		return 0, httpx.BadRequest("If-Match", fmt.Sprintf("%s is not an entity tag of this server", h))
-	}
-	if tag[:i] != code {
-		return -1, nil // the tag of another component: never the current version (412)
-	}
-	return n, nil
 }
 
 // asOf reads the optional as_of parameter.
@@ -455,7 +439,7 @@ func (s *editService) update(w http.ResponseWriter, r *http.Request, replace boo
 		return
 	}
 	code := chi.URLParam(r, "code")
-	expected, err := ifMatch(r, code)
+	expected, err := httpx.IfMatch(r, code)
 	if err != nil {
 		httpx.WriteError(w, err)
 		return
@@ -490,7 +474,7 @@ func (s *editService) delete(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	code := chi.URLParam(r, "code")
-	expected, err := ifMatch(r, code)
+	expected, err := httpx.IfMatch(r, code)
 	if err != nil {
 		httpx.WriteError(w, err)
 		return

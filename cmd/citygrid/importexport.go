@@ -261,6 +261,7 @@ func runExport(ctx context.Context, args []string) error {
 	fs := flag.NewFlagSet("export", flag.ContinueOnError)
 	fs.Usage = func() {
 		fmt.Fprintf(fs.Output(), `usage: citygrid export --dir DIR --layer LAYER|all --format geojson|gpkg --out FILE
+       citygrid export --dir DIR --pmtiles FILE [--bbox minlon,minlat,maxlon,maxlat] [--minzoom 0] [--maxzoom 17]
 
 Writes one layer of the city in DIR/%s, or the whole city, as an RFC 7946
 GeoJSON FeatureCollection or as a GeoPackage. Properties carry the layer's
@@ -279,6 +280,7 @@ flags:
 	out := fs.String("out", "", "file to write (required)")
 	force := fs.Bool("force", false, "replace --out if it exists")
 	postgis := fs.Bool("postgis", false, "write the whole city as a psql script for PostgreSQL + PostGIS (see export_postgis.go)")
+	pmt := addPMTilesFlags(fs)
 	pos, err := parseInterspersed(fs, args)
 	if err != nil {
 		if errors.Is(err, flag.ErrHelp) {
@@ -288,6 +290,9 @@ flags:
 	}
 	if *postgis {
 		return exportPostGIS(ctx, *dir, *layerName, *out, *force, len(pos))
+	}
+	if *pmt.out != "" {
+		return exportPMTiles(ctx, *dir, pmt, *force, len(pos))
 	}
 	if *dir == "" || *layerName == "" || *out == "" || len(pos) > 0 {
 		fs.Usage()
