@@ -9,6 +9,7 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -173,8 +174,10 @@ type featureBody struct {
 }
 
 // readFeature decodes a GeoJSON Feature body, naming the field of any
-// problem: unknown properties and non-string values are refused.
-func readFeature(r *http.Request) (*featureBody, error) {
+// problem: unknown properties and non-string values are refused. A merge
+// patch (merge true) may leave out "type": RFC 7396 clients send only what
+// changes, whether as application/merge-patch+json or plain JSON.
+func readFeature(r *http.Request, merge bool) (*featureBody, error) {
 	var raw struct {
 		Type       string                     `json:"type"`
 		Geometry   json.RawMessage            `json:"geometry"`
@@ -183,7 +186,7 @@ func readFeature(r *http.Request) (*featureBody, error) {
 	if err := httpx.DecodeJSON(r, &raw); err != nil {
 		return nil, err
 	}
-	if raw.Type != "Feature" {
+	if raw.Type != "Feature" && !(merge && raw.Type == "") {
 		return nil, httpx.BadRequest("type", fmt.Sprintf("want a GeoJSON Feature, not %q", raw.Type))
 	}
 	fb := &featureBody{props: map[string]*string{}}
@@ -245,32 +248,47 @@ func (fb *featureBody) apply(c *data.Component) error {
 	return nil
 }
 
-// ifMatch reads the expected version from If-Match: "<code>-v<n>", or *
-// for any version. It is required: a write without it answers 428.
-func ifMatch(r *http.Request, code string) (int64, error) {
+// ifMatch reads the expected version from If-Match: a list of entity
+// tags ("<code>-v<n>") or * for any version. It is required: a write
+// without it answers 428. A well-formed tag that is not a current version
+// of this component (another component's, a weak one, one this server
+// never made) can never match: -1, which the store answers 412. Of several
+// tags of this component, the one naming the stored version is chosen, so
+// the store's check is the list's.
+func (s *editService) ifMatch(r *http.Request, code string) (int64, error) {
 	h := strings.TrimSpace(r.Header.Get("If-Match"))
 	if h == "" {
 		return 0, fmt.Errorf("If-Match: required: send the ETag of the version you edited (or * to overwrite whatever is stored): %w", httpx.ErrPreconditionRequired)
 	}
-	if h == "*" {
+	tags, any, err := httpx.IfMatch(h)
+	if err != nil {
+		return 0, err
+	}
+	if any {
 		return data.AnyVersion, nil
 	}
-	if strings.HasPrefix(h, "W/") || strings.Contains(h, ",") {
-		return 0, httpx.BadRequest("If-Match", "give one strong entity tag")
+	var versions []int64
+	for _, tag := range tags {
+		i := strings.LastIndex(tag, "-v")
+		if i < 0 || tag[:i] != code {
+			continue
+		}
+		if n, err := strconv.ParseInt(tag[i+2:], 10, 64); err == nil && n > 0 {
+			versions = append(versions, n)
+		}
 	}
-	tag := strings.Trim(h, `"`)
-	i := strings.LastIndex(tag, "-v")
-	if i < 0 {
-		return 0, httpx.BadRequest("If-Match", fmt.Sprintf("%s is not an entity tag of this server", h))
+	switch len(versions) {
+	case 0:
+		return -1, nil
+	case 1:
+		return versions[0], nil
 	}
-	n, err := strconv.ParseInt(tag[i+2:], 10, 64)
-	if err != nil || n <= 0 {
-		return 0, httpx.BadRequest("If-Match", fmt.Sprintf("%s is not an entity tag of this server", h))
+	if st, ok := s.ed.(data.Store); ok {
+		if c, err := st.Component(r.Context(), code); err == nil && slices.Contains(versions, c.Version) {
+			return c.Version, nil
+		}
 	}
-	if tag[:i] != code {
-		return -1, nil // the tag of another component: never the current version (412)
-	}
-	return n, nil
+	return -1, nil
 }
 
 // asOf reads the optional as_of parameter.
@@ -415,7 +433,7 @@ func (s *editService) create(w http.ResponseWriter, r *http.Request) {
 		httpx.WriteError(w, errNoEditor)
 		return
 	}
-	fb, err := readFeature(r)
+	fb, err := readFeature(r, false)
 	if err != nil {
 		httpx.WriteError(w, err)
 		return
@@ -455,12 +473,12 @@ func (s *editService) update(w http.ResponseWriter, r *http.Request, replace boo
 		return
 	}
 	code := chi.URLParam(r, "code")
-	expected, err := ifMatch(r, code)
+	expected, err := s.ifMatch(r, code)
 	if err != nil {
 		httpx.WriteError(w, err)
 		return
 	}
-	fb, err := readFeature(r)
+	fb, err := readFeature(r, !replace)
 	if err != nil {
 		httpx.WriteError(w, err)
 		return
@@ -490,7 +508,7 @@ func (s *editService) delete(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	code := chi.URLParam(r, "code")
-	expected, err := ifMatch(r, code)
+	expected, err := s.ifMatch(r, code)
 	if err != nil {
 		httpx.WriteError(w, err)
 		return

@@ -354,18 +354,23 @@ func (s *caseService) action(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 	}
-	if im := strings.Trim(r.Header.Get("If-Match"), `"W/`); im != "" {
-		v, err := strconv.ParseInt(im, 10, 64)
+	p := auth.PrincipalOf(r)
+	cur, err := s.st.Get(r.Context(), id)
+	if err == nil && !mayRead(p, cur) {
+		httpx.WriteError(w, fmt.Errorf("case %d is not with unit %q: %w", id, p.Unit, data.ErrForbidden))
+		return
+	}
+	if im := r.Header.Get("If-Match"); strings.TrimSpace(im) != "" {
+		var current int64
+		if cur != nil {
+			current = cur.Version
+		}
+		v, err := caseIfMatch(im, current)
 		if err != nil {
-			httpx.WriteError(w, httpx.BadRequest("If-Match", "the case version, as the ETag gives it"))
+			httpx.WriteError(w, err)
 			return
 		}
 		b.Version = v
-	}
-	p := auth.PrincipalOf(r)
-	if cur, err := s.st.Get(r.Context(), id); err == nil && !mayRead(p, cur) {
-		httpx.WriteError(w, fmt.Errorf("case %d is not with unit %q: %w", id, p.Unit, data.ErrForbidden))
-		return
 	}
 	c, t, err := s.svc.Act(r.Context(), p, id, cases.ActionRequest{Action: chi.URLParam(r, "action"), Note: b.Note, Unit: b.Unit, Amount: b.Amount, Version: b.Version})
 	if err != nil {
@@ -669,4 +674,21 @@ func (s *caseService) putConfig(w http.ResponseWriter, r *http.Request) {
 	cur, _ := s.wf.CurrentConfig(name)
 	w.Header().Set("ETag", fmt.Sprintf(`"%d"`, d.Version))
 	httpx.WriteJSON(w, http.StatusOK, map[string]any{"name": name, "version": d.Version, "config": cur})
+}
+
+// caseIfMatch reads If-Match on a case: "*" checks nothing (0); a list of
+// entity tags checks the version among them that is current, or a version
+// no case has (-1) when none is, so that any well-formed tag that does not
+// match answers 412 rather than 400.
+func caseIfMatch(h string, current int64) (int64, error) {
+	tags, any, err := httpx.IfMatch(h)
+	if err != nil || any {
+		return 0, err
+	}
+	for _, tag := range tags {
+		if v, err := strconv.ParseInt(tag, 10, 64); err == nil && v > 0 && v == current {
+			return v, nil
+		}
+	}
+	return -1, nil
 }

@@ -53,6 +53,10 @@ func TestCasesHTTPAutoDispatchToComponentMaintainer(t *testing.T) {
 	}
 	// Stale If-Match: 409.
 	apitest.MustStatus(t, apitest.Call(t, h, "POST", fmt.Sprintf("/api/v1/cases/%d/actions/handle", id), "u3", `{"note":"fixed"}`, "If-Match", `"1"`), 409)
+	// A well-formed tag this server never made is as stale as an old
+	// version; only a header that is no entity-tag list is a bad request.
+	apitest.MustStatus(t, apitest.Call(t, h, "POST", fmt.Sprintf("/api/v1/cases/%d/actions/handle", id), "u3", `{"note":"fixed"}`, "If-Match", `"v-abc", W/"2"`), 409)
+	apitest.MustStatus(t, apitest.Call(t, h, "POST", fmt.Sprintf("/api/v1/cases/%d/actions/handle", id), "u3", `{"note":"fixed"}`, "If-Match", `2`), 400)
 	apitest.MustStatus(t, apitest.Call(t, h, "POST", fmt.Sprintf("/api/v1/cases/%d/actions/handle", id), "u3", `{"note":"fixed"}`), 200)
 	// Photo: PNG accepted, text refused.
 	png := "\x89PNG\r\n\x1a\n" + strings.Repeat("\x00", 64)
