@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"net"
 	"net/netip"
 	"net/url"
 	"os"
@@ -97,6 +98,12 @@ type serverConfig struct {
 	// TrustedProxies is a comma-separated list of CIDRs of reverse
 	// proxies whose X-Forwarded-For names the client.
 	TrustedProxies string `json:"trusted_proxies"`
+
+	// readPolicyChosen records that public_lookups was set by the file,
+	// the environment or a flag rather than left at its default: protected
+	// mode (checkExposure) wants that choice made before the server
+	// listens beyond loopback.
+	readPolicyChosen bool
 }
 
 // defaultServerConfig is the configuration before any file, variable or flag.
@@ -342,6 +349,9 @@ func loadConfig(fs *flag.FlagSet, configPath string, getenv func(string) string)
 		}
 		err = decodeConfig(f, &cfg)
 		f.Close()
+		if err == nil {
+			cfg.readPolicyChosen = fileSets(configPath, "public_lookups")
+		}
 		if err != nil {
 			return cfg, fmt.Errorf("config %s: %w", configPath, err)
 		}
@@ -353,6 +363,7 @@ func loadConfig(fs *flag.FlagSet, configPath string, getenv func(string) string)
 			if err := s.value.Set(v); err != nil {
 				return cfg, fmt.Errorf("config: %s=%q: %w", s.envName(), v, err)
 			}
+			cfg.readPolicyChosen = cfg.readPolicyChosen || s.key == "public_lookups"
 		}
 	}
 	var ferr error
@@ -361,12 +372,57 @@ func loadConfig(fs *flag.FlagSet, configPath string, getenv func(string) string)
 			if err := s.value.Set(f.Value.String()); err != nil {
 				ferr = fmt.Errorf("config: --%s: %w", f.Name, err)
 			}
+			cfg.readPolicyChosen = cfg.readPolicyChosen || s.key == "public_lookups"
 		}
 	})
 	if ferr != nil {
 		return cfg, ferr
 	}
 	return cfg, cfg.validate()
+}
+
+// fileSets reports whether the JSON configuration file at path names key
+// (whatever its value).
+func fileSets(path, key string) bool {
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return false
+	}
+	var m map[string]json.RawMessage
+	if json.Unmarshal(b, &m) != nil {
+		return false
+	}
+	_, ok := m[key]
+	return ok
+}
+
+// checkExposure is protected mode: a server listening beyond loopback
+// must have its read policy chosen explicitly, because the default
+// (public lookups, for the demo) opens every read route to whoever can
+// reach the port. Loopback stays as easy as it was.
+func (c *serverConfig) checkExposure() error {
+	if c.readPolicyChosen || loopbackAddr(c.Addr) {
+		return nil
+	}
+	return fmt.Errorf("protected mode: addr %s listens beyond loopback, but no read policy was chosen; "+
+		"set public_lookups explicitly (in the config file, CITYGRID_PUBLIC_LOOKUPS or --public-lookups): "+
+		"false keeps every read route but the map, tiles, Open311 and probes behind a token (production), "+
+		"true lets anyone read the lookups", c.Addr)
+}
+
+// loopbackAddr reports whether HOST:PORT listens on loopback only. An
+// empty host or a name other than localhost listens (or may resolve)
+// beyond it.
+func loopbackAddr(addr string) bool {
+	host, _, err := net.SplitHostPort(addr)
+	if err != nil {
+		return false
+	}
+	if host == "localhost" {
+		return true
+	}
+	a, err := netip.ParseAddr(host)
+	return err == nil && a.IsLoopback()
 }
 
 // cityConfigFile is the configuration file a data directory may hold;

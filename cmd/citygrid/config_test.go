@@ -226,3 +226,55 @@ func TestLoadConfigReadsTheDataDirectorysOwnFile(t *testing.T) {
 		t.Fatalf("bad proxy CIDR: %v", err)
 	}
 }
+
+// TestProtectedModeRefusesToListenBeyondLoopbackWithoutAReadPolicy checks
+// protected mode: the demo's default read policy is fine on loopback, but
+// a server reachable from elsewhere must have public_lookups chosen in
+// the file, the environment or a flag, and the refusal names the setting.
+func TestProtectedModeRefusesToListenBeyondLoopbackWithoutAReadPolicy(t *testing.T) {
+	dir := t.TempDir()
+	withPolicy := filepath.Join(dir, "with.json")
+	writeFile(t, withPolicy, `{"public_lookups": true}`)
+	without := filepath.Join(dir, "without.json")
+	writeFile(t, without, `{"access_log": false}`)
+	cases := []struct {
+		name   string
+		args   []string
+		env    map[string]string
+		refuse bool
+	}{
+		{"loopback with the default policy starts", []string{"--addr", "127.0.0.1:0"}, nil, false},
+		{"localhost with the default policy starts", []string{"--addr", "localhost:0"}, nil, false},
+		{"IPv6 loopback with the default policy starts", []string{"--addr", "[::1]:0"}, nil, false},
+		{"all interfaces with the default policy is refused", []string{"--addr", ":8080"}, nil, true},
+		{"0.0.0.0 with the default policy is refused", []string{"--addr", "0.0.0.0:8080"}, nil, true},
+		{"a LAN address with a file that does not choose is refused", []string{"--addr", "10.0.0.5:8080", "--config", without}, nil, true},
+		{"a LAN address with the policy in the file starts", []string{"--addr", "10.0.0.5:8080", "--config", withPolicy}, nil, false},
+		{"all interfaces with the policy from the environment starts", []string{"--addr", ":8080"}, map[string]string{"CITYGRID_PUBLIC_LOOKUPS": "false"}, false},
+		{"all interfaces with the policy from a flag starts", []string{"--addr", ":8080", "--public-lookups=true"}, nil, false},
+	}
+	for _, c := range cases {
+		fs := flag.NewFlagSet("t", flag.ContinueOnError)
+		path, _ := configFlags(fs)
+		if err := fs.Parse(c.args); err != nil {
+			t.Fatal(err)
+		}
+		cfg, err := loadConfig(fs, *path, func(k string) string { return c.env[k] })
+		if err != nil {
+			t.Fatalf("%s: %v", c.name, err)
+		}
+		err = cfg.checkExposure()
+		if (err != nil) != c.refuse {
+			t.Errorf("%s: got %v", c.name, err)
+		}
+		if err != nil && !strings.Contains(err.Error(), "public_lookups") {
+			t.Errorf("%s: the refusal does not name the setting: %v", c.name, err)
+		}
+	}
+	// serve itself refuses before it listens.
+	writeFile(t, filepath.Join(dir, storeFile), "")
+	err := runServe(t.Context(), []string{"--dir", dir, "--addr", "0.0.0.0:0", "--log-level", "error"})
+	if err == nil || !strings.Contains(err.Error(), "protected mode") {
+		t.Fatalf("serve on 0.0.0.0 without a read policy: %v", err)
+	}
+}

@@ -90,6 +90,9 @@ func helpIsNotAnError(err error) error {
 // prepare (the demo generation, or nothing) and loads the store, then serves
 // the city until ctx is cancelled and shuts down gracefully.
 func serveCity(ctx context.Context, cfg *serverConfig, log *slog.Logger, prepare func(ctx context.Context, gate *api.Gate) error) error {
+	if err := cfg.checkExposure(); err != nil {
+		return err
+	}
 	log.Info("citygrid starting", cfg.logAttrs()...)
 	debug.SetGCPercent(cfg.GCPercent)
 	if cfg.MemoryLimit > 0 {
