@@ -183,3 +183,29 @@ func TestCasesHTTPUploadsDirHoldsOnlyGeneratedNames(t *testing.T) {
 		t.Fatalf("citizen list %v", l)
 	}
 }
+
+// TestReportsOutsideTheCityAreRefusedNamingTheNearestGrid: a report no
+// unit grid covers is a 400 naming lon, with the nearest unit grid and its
+// distance in the details. The point lies 0.01° of latitude south of grid
+// 320114001001001 ([118.76,118.77]×[31.99,32.00]), which is 1,112 m on the
+// sphere of radius 6,371,008.8 m. The open sea at (0, 0) is refused too.
+func TestReportsOutsideTheCityAreRefusedNamingTheNearestGrid(t *testing.T) {
+	h, _ := routertest.CaseServer(t)
+	e := apitest.MustStatus(t, apitest.Call(t, h, "POST", "/api/v1/cases", "cit", `{"kind":"event","category":"0101","lon":118.765,"lat":31.98,"description":"x"}`), 400)
+	d, _ := e["details"].(map[string]any)
+	if e["field"] != "lon" || d["nearest_unit_grid"] != "320114001001001" || d["distance_m"].(float64) < 1111 || d["distance_m"].(float64) > 1113 {
+		t.Fatalf("outside report: %v", e)
+	}
+	e = apitest.MustStatus(t, apitest.Call(t, h, "POST", "/api/v1/cases", "ins", `{"kind":"event","category":"0101","lon":0,"lat":0,"description":"x"}`), 400)
+	if !strings.Contains(e["error"].(string), "outside the city") {
+		t.Fatalf("report at (0, 0): %v", e)
+	}
+	// Nothing was stored; a report inside is.
+	if list := apitest.MustStatus(t, apitest.Call(t, h, "GET", "/api/v1/cases", "sup", ""), 200); list["total"] != 0.0 {
+		t.Fatalf("an outside report was stored: %v", list)
+	}
+	apitest.MustStatus(t, apitest.Call(t, h, "POST", "/api/v1/cases", "cit", `{"kind":"event","category":"0101","lon":118.765,"lat":31.995,"description":"x"}`), 201)
+	if list := apitest.MustStatus(t, apitest.Call(t, h, "GET", "/api/v1/cases", "sup", ""), 200); list["total"] != 1.0 {
+		t.Fatalf("the inside report: %v", list)
+	}
+}
