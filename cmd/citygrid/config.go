@@ -95,6 +95,10 @@ type serverConfig struct {
 	RateLimitIPBurst    int     `json:"rate_limit_ip_burst"`
 	RateLimitToken      float64 `json:"rate_limit_token"`
 	RateLimitTokenBurst int     `json:"rate_limit_token_burst"`
+	// RateLimitReport and RateLimitReportBurst limit anonymous writes
+	// (Open311 POST) per client address, on top of RateLimitIP.
+	RateLimitReport      float64 `json:"rate_limit_report"`
+	RateLimitReportBurst int     `json:"rate_limit_report_burst"`
 	// TrustedProxies is a comma-separated list of CIDRs of reverse
 	// proxies whose X-Forwarded-For names the client.
 	TrustedProxies string `json:"trusted_proxies"`
@@ -105,6 +109,16 @@ type serverConfig struct {
 	// listens beyond loopback.
 	readPolicyChosen bool
 }
+
+// Default per-address limits of anonymous requests: 100 requests per
+// second with bursts of 1,000 (a map page and its ~60 tiles, styles and
+// fonts is one burst; a whole office browsing the map behind one NAT
+// averages a few per second), and 6 reports per minute with bursts of 20
+// (a citizen reports a few a day).
+var (
+	DefaultRateLimitIP     = auth.RateLimit{Rate: 100, Burst: 1000}
+	DefaultRateLimitReport = auth.RateLimit{Rate: 0.1, Burst: 20}
+)
 
 // defaultServerConfig is the configuration before any file, variable or flag.
 func defaultServerConfig() serverConfig {
@@ -129,6 +143,14 @@ func defaultServerConfig() serverConfig {
 		GCPercent:           400,
 
 		PublicLookups: true,
+
+		// On by default: a centre's anonymous traffic (the public map's
+		// tiles, a citizen's few reports) stays far below these, while
+		// a flood from one address is cut to them.
+		RateLimitIP:          DefaultRateLimitIP.Rate,
+		RateLimitIPBurst:     DefaultRateLimitIP.Burst,
+		RateLimitReport:      DefaultRateLimitReport.Rate,
+		RateLimitReportBurst: DefaultRateLimitReport.Burst,
 	}
 }
 
@@ -207,6 +229,8 @@ func (c *serverConfig) settings() []setting {
 		{key: "rate_limit_ip_burst", usage: "burst of the per-address limit (default: one second's worth)", value: (*intValue)(&c.RateLimitIPBurst)},
 		{key: "rate_limit_token", usage: "authenticated requests per second per user; 0: no limit", value: (*float64Value)(&c.RateLimitToken)},
 		{key: "rate_limit_token_burst", usage: "burst of the per-user limit (default: one second's worth)", value: (*intValue)(&c.RateLimitTokenBurst)},
+		{key: "rate_limit_report", usage: "anonymous writes (Open311 POST) per second per client address; 0: no limit", value: (*float64Value)(&c.RateLimitReport)},
+		{key: "rate_limit_report_burst", usage: "burst of the per-address report limit", value: (*intValue)(&c.RateLimitReportBurst)},
 		{key: "trusted_proxies", usage: "comma-separated CIDRs of reverse proxies whose X-Forwarded-For is believed", value: (*stringValue)(&c.TrustedProxies)},
 	}
 }
@@ -249,7 +273,7 @@ func (c *serverConfig) validate() error {
 	if !(c.ComponentToleranceM > 0 && c.ComponentToleranceM <= 1000) {
 		return errors.New("config: component_tolerance_m must be greater than 0 and at most 1000")
 	}
-	if c.RateLimitIP < 0 || c.RateLimitToken < 0 || c.RateLimitIPBurst < 0 || c.RateLimitTokenBurst < 0 {
+	if c.RateLimitIP < 0 || c.RateLimitToken < 0 || c.RateLimitIPBurst < 0 || c.RateLimitTokenBurst < 0 || c.RateLimitReport < 0 || c.RateLimitReportBurst < 0 {
 		return errors.New("config: rate limits must not be negative")
 	}
 	if _, err := c.trustedProxies(); err != nil {
@@ -288,6 +312,7 @@ func (c *serverConfig) rateLimits() auth.RateLimits {
 	return auth.RateLimits{
 		PerIP:    auth.RateLimit{Rate: c.RateLimitIP, Burst: c.RateLimitIPBurst},
 		PerToken: auth.RateLimit{Rate: c.RateLimitToken, Burst: c.RateLimitTokenBurst},
+		Reports:  auth.RateLimit{Rate: c.RateLimitReport, Burst: c.RateLimitReportBurst},
 	}
 }
 
