@@ -347,8 +347,10 @@ func (s *editService) get(w http.ResponseWriter, r *http.Request) {
 type componentList struct {
 	Type     string              `json:"type"`
 	Features []*componentFeature `json:"features"`
-	// Next is the code to pass as after= for the next page ("" at the end).
-	Next string `json:"next,omitempty"`
+	// Next is the code to pass as after= for the next page ("" at the end);
+	// NextLink is that page's relative URL, also in the Link header.
+	Next     string `json:"next,omitempty"`
+	NextLink string `json:"next_link,omitempty"`
 }
 
 // list answers the components (as of a time, or now) filtered by bbox,
@@ -399,6 +401,7 @@ func (s *editService) list(w http.ResponseWriter, r *http.Request) {
 		}
 		if len(out.Features) == limit {
 			out.Next = out.Features[limit-1].ID
+			out.NextLink = httpx.SetNextLink(w, r, out.Next)
 			return false
 		}
 		out.Features = append(out.Features, featureOf(c))
