@@ -50,8 +50,14 @@ type Config struct {
 	// limits (zero Rate: off, except the failed-authentication default).
 	RateLimits auth.RateLimits
 	// TrustedProxies are the reverse proxies whose X-Forwarded-For names
-	// the client for rate limits and logs.
+	// the client for rate limits and logs, and whose X-Forwarded-Host and
+	// X-Forwarded-Proto name the URL clients reach the server by.
 	TrustedProxies []netip.Prefix
+	// PublicURL is the scheme, host and optional path prefix clients reach
+	// the server by (https://grid.example.gov.cn); absolute URLs in
+	// answers are built from it. Empty: from the request's Host, and the
+	// forwarded headers of trusted proxies.
+	PublicURL string
 
 	// AccessLog logs one line per request at Info level.
 	AccessLog bool
@@ -98,6 +104,7 @@ func New(c *city.City, cfg Config) (http.Handler, error) {
 		r.Use(accessLog(cfg.Logger))
 	}
 	r.Use(recoverPanics(cfg.Logger))
+	r.Use(urlPolicy(cfg.PublicURL, cfg.TrustedProxies))
 	r.Use(limitBodies(cfg.MaxBodyBytes))
 	sec := auth.NewCounters()
 	storeAuth, _ := cfg.Auth.(*auth.StoreTokens)
@@ -162,6 +169,26 @@ func pokeCity(c *city.City) func(http.Handler) http.Handler {
 		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 			c.Poke()
 			next.ServeHTTP(w, r)
+		})
+	}
+}
+
+// urlPolicy tells httpx.BaseURL how to build the request's absolute URLs:
+// from publicURL, or from its Host and, when the peer is one of trusted,
+// the forwarded headers.
+func urlPolicy(publicURL string, trusted []netip.Prefix) func(http.Handler) http.Handler {
+	return func(next http.Handler) http.Handler {
+		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			peer := false
+			if len(trusted) > 0 {
+				if ap, err := netip.ParseAddrPort(r.RemoteAddr); err == nil {
+					a := ap.Addr().Unmap()
+					for _, p := range trusted {
+						peer = peer || p.Contains(a)
+					}
+				}
+			}
+			next.ServeHTTP(w, r.WithContext(httpx.WithURLPolicy(r.Context(), publicURL, peer, len(trusted) > 0)))
 		})
 	}
 }

@@ -106,7 +106,7 @@ func (m *mapService) tileJSON(w http.ResponseWriter, r *http.Request) {
 		httpx.WriteError(w, fmt.Errorf("tileset %q: %w", name, data.ErrNotFound))
 		return
 	}
-	url := httpx.BaseURL(r) + "/tiles/" + ts.Name() + "/{z}/{x}/{y}.mvt?v=" + ts.Version()
+	url := httpx.BaseURL(w, r) + "/tiles/" + ts.Name() + "/{z}/{x}/{y}.mvt?v=" + ts.Version()
 	// The document names the current version, so it must be revalidated.
 	w.Header().Set("Cache-Control", "no-cache")
 	httpx.WriteJSON(w, http.StatusOK, ts.TileJSON(url))
@@ -268,7 +268,7 @@ func (m *mapService) style(w http.ResponseWriter, r *http.Request) {
 		httpx.WriteError(w, httpx.BadRequest("path", "want /styles/{name}.json"))
 		return
 	}
-	b, err := styles.Style(name, httpx.BaseURL(r))
+	b, err := styles.Style(name, httpx.BaseURL(w, r))
 	if err != nil {
 		httpx.WriteError(w, err)
 		return

@@ -102,6 +102,9 @@ type serverConfig struct {
 	// TrustedProxies is a comma-separated list of CIDRs of reverse
 	// proxies whose X-Forwarded-For names the client.
 	TrustedProxies string `json:"trusted_proxies"`
+	// PublicURL is the URL clients reach the server by; absolute URLs in
+	// answers (TileJSON, styles, Open311 discovery) are built from it.
+	PublicURL string `json:"public_url"`
 
 	// readPolicyChosen records that public_lookups was set by the file,
 	// the environment or a flag rather than left at its default: protected
@@ -231,7 +234,8 @@ func (c *serverConfig) settings() []setting {
 		{key: "rate_limit_token_burst", usage: "burst of the per-user limit (default: one second's worth)", value: (*intValue)(&c.RateLimitTokenBurst)},
 		{key: "rate_limit_report", usage: "anonymous writes (Open311 POST) per second per client address; 0: no limit", value: (*float64Value)(&c.RateLimitReport)},
 		{key: "rate_limit_report_burst", usage: "burst of the per-address report limit", value: (*intValue)(&c.RateLimitReportBurst)},
-		{key: "trusted_proxies", usage: "comma-separated CIDRs of reverse proxies whose X-Forwarded-For is believed", value: (*stringValue)(&c.TrustedProxies)},
+		{key: "trusted_proxies", usage: "comma-separated CIDRs of reverse proxies whose X-Forwarded-For, -Host and -Proto are believed", value: (*stringValue)(&c.TrustedProxies)},
+		{key: "public_url", usage: "URL clients reach the server by (https://host[/prefix]); absolute URLs in answers are built from it; empty: from the request's Host", value: (*stringValue)(&c.PublicURL)},
 	}
 }
 
@@ -275,6 +279,12 @@ func (c *serverConfig) validate() error {
 	}
 	if c.RateLimitIP < 0 || c.RateLimitToken < 0 || c.RateLimitIPBurst < 0 || c.RateLimitTokenBurst < 0 || c.RateLimitReport < 0 || c.RateLimitReportBurst < 0 {
 		return errors.New("config: rate limits must not be negative")
+	}
+	if c.PublicURL != "" {
+		u, err := url.Parse(c.PublicURL)
+		if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" || u.RawQuery != "" || u.Fragment != "" || u.User != nil {
+			return errors.New("config: public_url: want http(s)://host[:port][/prefix] without query or credentials")
+		}
 	}
 	if _, err := c.trustedProxies(); err != nil {
 		return fmt.Errorf("config: trusted_proxies: %w", err)

@@ -265,6 +265,7 @@ func loadCity(ctx context.Context, cfg *serverConfig, log *slog.Logger, gate *ap
 		PrivateReads:   !cfg.PublicLookups,
 		RateLimits:     cfg.rateLimits(),
 		TrustedProxies: proxies,
+		PublicURL:      cfg.PublicURL,
 		Logger:         log,
 		AccessLog:      cfg.AccessLog,
 		HandlerTimeout: time.Duration(cfg.HandlerTimeout),
