@@ -467,13 +467,7 @@ func (s *caseService) attach(w http.ResponseWriter, r *http.Request) {
 	}
 	a := newAttachment(r, c, body, typ, ext)
 	name := a.Name
-	tmp := filepath.Join(s.uploads, "."+name+".tmp")
-	if err := os.WriteFile(tmp, body, 0o640); err != nil {
-		httpx.WriteError(w, err)
-		return
-	}
-	if err := os.Rename(tmp, filepath.Join(s.uploads, name)); err != nil {
-		os.Remove(tmp)
+	if err := writeUpload(s.uploads, name, body); err != nil {
 		httpx.WriteError(w, err)
 		return
 	}
@@ -484,6 +478,39 @@ func (s *caseService) attach(w http.ResponseWriter, r *http.Request) {
 	}
 	w.Header().Set("Location", fmt.Sprintf("/api/v1/cases/%d/attachments/%d", c.ID, a.ID))
 	httpx.WriteJSON(w, http.StatusCreated, a)
+}
+
+// writeUpload stores body as dir/name through a temporary file renamed
+// into place, so that a reader never sees half a photo. On any failure
+// (a full disk above all, which fails the write half-way) the temporary
+// file is removed: failed uploads leave nothing behind.
+func writeUpload(dir, name string, body []byte) (err error) {
+	f, err := os.CreateTemp(dir, "."+name+".*.tmp")
+	if err != nil {
+		return fmt.Errorf("store photo: %w", err)
+	}
+	defer func() {
+		if err != nil {
+			f.Close()
+			os.Remove(f.Name())
+		}
+	}()
+	if err = f.Chmod(0o640); err != nil {
+		return fmt.Errorf("store photo: %w", err)
+	}
+	if _, err = f.Write(body); err != nil {
+		return fmt.Errorf("store photo: %w", err)
+	}
+	if err = f.Sync(); err != nil {
+		return fmt.Errorf("store photo: %w", err)
+	}
+	if err = f.Close(); err != nil {
+		return fmt.Errorf("store photo: %w", err)
+	}
+	if err = os.Rename(f.Name(), filepath.Join(dir, name)); err != nil {
+		return fmt.Errorf("store photo: %w", err)
+	}
+	return nil
 }
 
 // newAttachment describes an uploaded image of case c under a generated
