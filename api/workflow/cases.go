@@ -449,6 +449,14 @@ func (s *caseService) attach(w http.ResponseWriter, r *http.Request) {
 		httpx.WriteError(w, httpx.BadRequest("body", "a JPEG, PNG or WebP image"))
 		return
 	}
+	if body, typ, ext, err = cleanPhoto(body, typ); err != nil {
+		httpx.WriteError(w, err)
+		return
+	}
+	if err := s.checkPhotoQuota(r, c, int64(len(body))); err != nil {
+		httpx.WriteError(w, err)
+		return
+	}
 	if inStore {
 		// A store shared by replicas keeps the bytes: every replica
 		// serves the photo, whichever took it.
@@ -478,6 +486,38 @@ func (s *caseService) attach(w http.ResponseWriter, r *http.Request) {
 	}
 	w.Header().Set("Location", fmt.Sprintf("/api/v1/cases/%d/attachments/%d", c.ID, a.ID))
 	httpx.WriteJSON(w, http.StatusCreated, a)
+}
+
+// checkPhotoQuota refuses a photo of size bytes that would take case c
+// past its quota (409), or a citizen past the daily one (429).
+func (s *caseService) checkPhotoQuota(r *http.Request, c *cases.Case, size int64) error {
+	q := s.svc.Settings().PhotoQuota()
+	as, err := s.st.Attachments(r.Context(), c.ID)
+	if err != nil {
+		return err
+	}
+	total := size
+	for _, a := range as {
+		total += a.Size
+	}
+	if len(as)+1 > q.PerCase || total > q.BytesPerCase {
+		return fmt.Errorf("case %d holds %d photos (%d bytes with this one): at most %d photos and %d bytes a case: %w",
+			c.ID, len(as), total, q.PerCase, q.BytesPerCase, data.ErrConflict)
+	}
+	p := auth.PrincipalOf(r)
+	usage, ok := s.st.(cases.UploadUsage)
+	if p.Role != data.RoleCitizen || !ok {
+		return nil
+	}
+	n, bytes, err := usage.UploadsSince(r.Context(), p.User, time.Now().Add(-24*time.Hour))
+	if err != nil {
+		return err
+	}
+	if n+1 > q.PerCitizenDay || bytes+size > q.BytesPerCitizenDay {
+		return fmt.Errorf("%d photos (%d bytes) uploaded in 24 hours: at most %d photos and %d bytes a day: %w",
+			n, bytes, q.PerCitizenDay, q.BytesPerCitizenDay, data.ErrTooManyRequests)
+	}
+	return nil
 }
 
 // writeUpload stores body as dir/name through a temporary file renamed

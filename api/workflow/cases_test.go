@@ -59,7 +59,7 @@ func TestCasesHTTPAutoDispatchToComponentMaintainer(t *testing.T) {
 	apitest.MustStatus(t, apitest.Call(t, h, "POST", fmt.Sprintf("/api/v1/cases/%d/actions/handle", id), "u3", `{"note":"fixed"}`, "If-Match", `2`), 400)
 	apitest.MustStatus(t, apitest.Call(t, h, "POST", fmt.Sprintf("/api/v1/cases/%d/actions/handle", id), "u3", `{"note":"fixed"}`), 200)
 	// Photo: PNG accepted, text refused.
-	png := "\x89PNG\r\n\x1a\n" + strings.Repeat("\x00", 64)
+	png := smallPNG(t)
 	a := apitest.MustStatus(t, apitest.Call(t, h, "POST", fmt.Sprintf("/api/v1/cases/%d/attachments", id), "u3", png), 201)
 	if a["type"] != "image/png" || !strings.HasSuffix(a["name"].(string), ".png") || strings.Contains(a["name"].(string), "/") {
 		t.Fatalf("attachment %v", a)
@@ -164,13 +164,13 @@ func TestCasesHTTPUploadsDirHoldsOnlyGeneratedNames(t *testing.T) {
 	h, dir := routertest.CaseServer(t)
 	m := apitest.MustStatus(t, apitest.Call(t, h, "POST", "/api/v1/cases", "cit", `{"kind":"event","category":"0101","lon":118.765,"lat":31.993}`), 201)
 	id := int64(m["id"].(float64))
-	jpg := "\xff\xd8\xff\xe0" + strings.Repeat("a", 100)
+	jpg := string(smallJPEG(t, 16, 16))
 	apitest.MustStatus(t, apitest.Call(t, h, "POST", fmt.Sprintf("/api/v1/cases/%d/attachments", id), "cit", jpg, "Content-Disposition", `attachment; filename="../../etc/passwd"`), 201)
 	// A browser's multipart form works too; the part's file name is ignored.
 	var mp strings.Builder
 	mw := multipart.NewWriter(&mp)
 	fw, _ := mw.CreateFormFile("file", "../evil.php")
-	fw.Write([]byte("\x89PNG\r\n\x1a\n0000"))
+	fw.Write([]byte(smallPNG(t)))
 	mw.Close()
 	apitest.MustStatus(t, apitest.Call(t, h, "POST", fmt.Sprintf("/api/v1/cases/%d/attachments", id), "cit", mp.String(), "Content-Type", mw.FormDataContentType()), 201)
 	ents, _ := os.ReadDir(filepath.Join(dir, "uploads", "cases"))

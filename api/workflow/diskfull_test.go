@@ -1,11 +1,8 @@
 package workflow_test
 
 import (
-	"bytes"
 	"errors"
 	"fmt"
-	"image"
-	"image/png"
 	"io"
 	"log/slog"
 	"os"
@@ -50,15 +47,6 @@ func fill(t *testing.T, dir string) string {
 			return path
 		}
 	}
-}
-
-// smallPNG is a real 8×8 PNG image.
-func smallPNG(t *testing.T) string {
-	var b bytes.Buffer
-	if err := png.Encode(&b, image.NewGray(image.Rect(0, 0, 8, 8))); err != nil {
-		t.Fatal(err)
-	}
-	return b.String()
 }
 
 // TestFullDiskAnswers503WithRetryAfterAndLeavesNoTemporaryFiles runs the
