@@ -146,7 +146,7 @@ func New(c *city.City, cfg Config) (http.Handler, error) {
 		health(w, r)
 	})
 	r.Get("/api/v1/openapi.json", serveOpenAPI)
-	r.Get("/metrics", m.serve)
+	r.Method(http.MethodGet, "/metrics", m.serve())
 	auth.MountTokens(r, cfg.Tokens, storeAuth)
 
 	if f := c.Follower; f != nil {
