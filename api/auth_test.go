@@ -135,7 +135,12 @@ var wantWriteRoles = map[string][]data.Role{
 	"POST /api/v1/changesets/{id}/apply":   {data.RoleSurveyor, data.RoleAdmin},
 	"POST /api/v1/unit_grids/{code}/split": {data.RoleSurveyor, data.RoleAdmin},
 	"POST /api/v1/unit_grids/merge":        {data.RoleSurveyor, data.RoleAdmin},
-	"PUT /api/v1/stats/scoring":            {data.RoleAdmin},
+	// OGC API Features Part 4 writes the same components.
+	"POST /ogc/collections/{collection}/items":          {data.RoleSurveyor, data.RoleAdmin},
+	"PUT /ogc/collections/{collection}/items/{item}":    {data.RoleSurveyor, data.RoleAdmin},
+	"PATCH /ogc/collections/{collection}/items/{item}":  {data.RoleSurveyor, data.RoleAdmin},
+	"DELETE /ogc/collections/{collection}/items/{item}": {data.RoleSurveyor, data.RoleAdmin},
+	"PUT /api/v1/stats/scoring":                         {data.RoleAdmin},
 	// Cases (issue 6): reporters report and attach photos; the action
 	// route admits every role the state machine names and the service
 	// checks the action's own roles (and a unit handler's own unit).

@@ -158,7 +158,8 @@ func New(c *city.City, cfg Config) (http.Handler, error) {
 	command.Mount(r, c.Board) // statistics, events, /command
 	workflow.Mount(r, c)      // case workflow
 	open311.Mount(r, c)       // Open311 GeoReport v2 over it
-	editing.Mount(r, c)
+	commit := editing.Mount(r, c)
+	mountOGC(r, c, commit) // OGC API Features and Tiles at /ogc
 	return r, nil
 }
 
@@ -188,7 +189,14 @@ func urlPolicy(publicURL string, trusted []netip.Prefix) func(http.Handler) http
 					}
 				}
 			}
-			next.ServeHTTP(w, r.WithContext(httpx.WithURLPolicy(r.Context(), publicURL, peer, len(trusted) > 0)))
+			r = r.WithContext(httpx.WithURLPolicy(r.Context(), publicURL, peer, len(trusted) > 0))
+			if httpx.VaryForwarded(r) {
+				// Any answer may hold an absolute URL (TileJSON, styles,
+				// pages, Open311, OGC links): a shared cache must key
+				// them by the headers that built it.
+				w.Header().Add("Vary", "X-Forwarded-Host, X-Forwarded-Proto")
+			}
+			next.ServeHTTP(w, r)
 		})
 	}
 }

@@ -36,9 +36,22 @@ type catalogueFile struct {
 }
 
 type catalogueBig struct {
-	Kind CategoryKind `json:"kind"`
-	Code string       `json:"code"`
-	Name string       `json:"name"`
+	Kind  CategoryKind `json:"kind"`
+	Code  string       `json:"code"`
+	Name  string       `json:"name"`
+	Local bool         `json:"local,omitempty"`
+	Note  string       `json:"note,omitempty"`
+}
+
+// BigClass is a big class (大类) of a catalogue. Local marks the class
+// that holds a city's own extensions (扩展部件, 扩展事件); it may have no
+// small classes until the city adds them.
+type BigClass struct {
+	Scheme string
+	Kind   CategoryKind
+	Code   string
+	Name   string
+	Local  bool
 }
 
 type catalogueEntry struct {
@@ -61,14 +74,21 @@ type catalogueEntry struct {
 // code) pair repeats. Every problem is reported, each naming its entry, as
 // ValidationErrors.
 func ReadCatalogue(r io.Reader) ([]Category, error) {
+	_, cats, err := ReadCatalogueClasses(r)
+	return cats, err
+}
+
+// ReadCatalogueClasses is ReadCatalogue that also returns the big classes,
+// in file order.
+func ReadCatalogueClasses(r io.Reader) ([]BigClass, []Category, error) {
 	dec := json.NewDecoder(r)
 	dec.DisallowUnknownFields()
 	var f catalogueFile
 	if err := dec.Decode(&f); err != nil {
-		return nil, fmt.Errorf("read catalogue: %w", err)
+		return nil, nil, fmt.Errorf("read catalogue: %w", err)
 	}
 	if dec.More() {
-		return nil, fmt.Errorf("read catalogue: %w", &ValidationError{Field: "document", Reason: "trailing data after the catalogue object"})
+		return nil, nil, fmt.Errorf("read catalogue: %w", &ValidationError{Field: "document", Reason: "trailing data after the catalogue object"})
 	}
 	var errs ValidationErrors
 	bad := func(where, field, format string, args ...any) {
@@ -77,13 +97,14 @@ func ReadCatalogue(r io.Reader) ([]Category, error) {
 	n, ok := SchemeCategoryLength[f.Scheme]
 	if !ok {
 		bad("catalogue", "scheme", "unknown scheme %q (want %q or %q)", f.Scheme, SchemeGBT30428, SchemeGBT47678)
-		return nil, fmt.Errorf("read catalogue: %w", errs)
+		return nil, nil, fmt.Errorf("read catalogue: %w", errs)
 	}
 	type kindCode struct {
 		kind CategoryKind
 		code string
 	}
 	bigNames := make(map[kindCode]string, len(f.BigClasses))
+	bigs := make([]BigClass, 0, len(f.BigClasses))
 	for i, b := range f.BigClasses {
 		where := fmt.Sprintf("big_classes[%d] (%s %s)", i, b.Kind, b.Code)
 		switch {
@@ -97,6 +118,7 @@ func ReadCatalogue(r io.Reader) ([]Category, error) {
 			bad(where, "code", "big class %s %s is listed twice", b.Kind, b.Code)
 		default:
 			bigNames[kindCode{b.Kind, b.Code}] = b.Name
+			bigs = append(bigs, BigClass{Scheme: f.Scheme, Kind: b.Kind, Code: b.Code, Name: b.Name, Local: b.Local})
 		}
 	}
 	seen := make(map[kindCode]int, len(f.Categories))
@@ -164,12 +186,12 @@ func ReadCatalogue(r io.Reader) ([]Category, error) {
 		})
 	}
 	if err := errs.Err(); err != nil {
-		return nil, fmt.Errorf("read catalogue: %w", err)
+		return nil, nil, fmt.Errorf("read catalogue: %w", err)
 	}
 	if len(cats) == 0 {
-		return nil, fmt.Errorf("read catalogue: %w", &ValidationError{Field: "categories", Reason: "the catalogue has no categories"})
+		return nil, nil, fmt.Errorf("read catalogue: %w", &ValidationError{Field: "categories", Reason: "the catalogue has no categories"})
 	}
-	return cats, nil
+	return bigs, cats, nil
 }
 
 // ErrUnknownScheme is wrapped by DefaultCatalogue for a scheme it has no
@@ -206,6 +228,20 @@ func DefaultCatalogue(scheme string) ([]Category, error) {
 		return cats[i].Code < cats[j].Code
 	})
 	return cats, nil
+}
+
+// DefaultBigClasses returns the big classes of the built-in catalogue of
+// a scheme ("" means SchemeGBT30428), in file order: components first.
+func DefaultBigClasses(scheme string) ([]BigClass, error) {
+	b, err := DefaultCatalogueJSON(scheme)
+	if err != nil {
+		return nil, err
+	}
+	bigs, _, err := ReadCatalogueClasses(bytes.NewReader(b))
+	if err != nil {
+		return nil, fmt.Errorf("default catalogue %q: %w", scheme, err)
+	}
+	return bigs, nil
 }
 
 // DefaultCatalogueJSON returns the embedded catalogue file of a scheme, for

@@ -2,6 +2,7 @@ package data
 
 import (
 	"fmt"
+	"slices"
 	"strings"
 	"time"
 
@@ -207,6 +208,27 @@ func SetComponentField(c *Component, field, v string) error {
 		c.SurveyDate = t
 	default:
 		return &ValidationError{Field: field, Reason: "not a component property one may set"}
+	}
+	return nil
+}
+
+// ApplyComponentFields sets fields on c, each by SetComponentField: a nil
+// value (JSON null) clears the field. Fields are set in name order, so
+// the first invalid one reported is always the same.
+func ApplyComponentFields(c *Component, fields map[string]*string) error {
+	names := make([]string, 0, len(fields))
+	for k := range fields {
+		names = append(names, k)
+	}
+	slices.Sort(names)
+	for _, k := range names {
+		v := ""
+		if p := fields[k]; p != nil {
+			v = *p
+		}
+		if err := SetComponentField(c, k, v); err != nil {
+			return err
+		}
 	}
 	return nil
 }

@@ -9,6 +9,8 @@ import (
 
 	"github.com/paulmach/orb"
 	"github.com/paulmach/orb/planar"
+
+	"citygrid/data/topology"
 )
 
 // String size limits. Names follow GB/T 47678.5 (名称 C30, 部门名称 C100,
@@ -80,7 +82,21 @@ type validator struct {
 	roadCodes map[string]bool
 	extent    orb.Bound
 	hasExtent bool
+	// extentOf names the stored layers the extent was taken from.
+	extentOf string
 }
+
+// ExtentTolerance is how far, in degrees, a coordinate may lie outside the
+// extent of the stored city and still be taken as inside: 1e-6° is about
+// 0.1 m on the ground (0.11 m of latitude, 0.09 m of longitude at 35°N).
+// Reprojection noise is far smaller (a Gauss-Krüger metre coordinate
+// through PROJ and back differs by ~1e-9 m; the last bit of a double near
+// 115° is 1.4e-14°), so a boundary vertex that a contractor's file shares
+// with the stored outline passes, while a layer that is really misplaced
+// (by a datum shift of tens of metres, or 0.001° ≈ 100 m) does not. 0.1 m
+// is also the positional accuracy of 1:500 survey mapping, the scale grid
+// data is drawn at.
+const ExtentTolerance = 1e-6
 
 func newValidator(ds, city *Dataset, where func(string, int) string) *validator {
 	v := &validator{
@@ -119,15 +135,32 @@ func newValidator(ds, city *Dataset, where func(string, int) string) *validator 
 			v.roadCodes[d.Roads[i].Code] = true
 		}
 	}
-	for i := range city.AdminUnits {
-		if g := city.AdminUnits[i].Geometry; len(g) > 0 {
-			if !v.hasExtent {
-				v.extent, v.hasExtent = g.Bound(), true
-			} else {
-				v.extent = v.extent.Union(g.Bound())
-			}
+	// The stored polygon layers set the extent: the districts and their
+	// subdivisions, else (for a city imported grid first) the grids.
+	grow := func(g orb.MultiPolygon) {
+		if len(g) == 0 {
+			return
+		}
+		if !v.hasExtent {
+			v.extent, v.hasExtent = g.Bound(), true
+		} else {
+			v.extent = v.extent.Union(g.Bound())
 		}
 	}
+	for i := range city.AdminUnits {
+		grow(city.AdminUnits[i].Geometry)
+	}
+	v.extentOf = "stored districts, streets and communities"
+	if !v.hasExtent {
+		for i := range city.UnitGrids {
+			grow(city.UnitGrids[i].Geometry)
+		}
+		for i := range city.ManagementGrids {
+			grow(city.ManagementGrids[i].Geometry)
+		}
+		v.extentOf = "stored grids"
+	}
+	v.extent = v.extent.Pad(ExtentTolerance)
 	return v
 }
 
@@ -242,8 +275,12 @@ func (v *validator) point(field string, p orb.Point) bool {
 	case x < -180 || x > 180 || y < -90 || y > 90:
 		v.fail(field, "coordinate (%v, %v) is outside lon [-180, 180], lat [-90, 90]; coordinates must be CGCS2000 longitude, latitude in degrees", x, y)
 	case v.hasExtent && !v.extent.Contains(p):
-		v.fail(field, "coordinate (%v, %v) lies outside the city's extent lon [%v, %v], lat [%v, %v]",
-			x, y, v.extent.Min[0], v.extent.Max[0], v.extent.Min[1], v.extent.Max[1])
+		e := v.extent.Pad(-ExtentTolerance)
+		dx := math.Max(math.Max(e.Min[0]-x, x-e.Max[0]), 0)
+		dy := math.Max(math.Max(e.Min[1]-y, y-e.Max[1]), 0)
+		m := math.Hypot(dx*111320*math.Cos(y*math.Pi/180), dy*110574)
+		v.fail(field, "coordinate (%v, %v) lies %.1f m outside the city's extent lon [%v, %v], lat [%v, %v] (of the %s; %g° ≈ 0.1 m of reprojection noise is allowed): is the file in another coordinate system, or misplaced?",
+			x, y, m, e.Min[0], e.Max[0], e.Min[1], e.Max[1], v.extentOf, ExtentTolerance)
 	default:
 		return true
 	}
@@ -264,7 +301,17 @@ func (v *validator) line(field string, l orb.LineString) bool {
 		v.fail(field, "a line needs at least 2 points, has %d", len(l))
 		return false
 	}
-	return v.points(field, l)
+	if !v.points(field, l) {
+		return false
+	}
+	for _, p := range l[1:] {
+		if p != l[0] {
+			return true
+		}
+	}
+	// GEOS finds nothing on such a line; spatial queries would find a point.
+	v.fail(field, "has zero length: its %d points all lie at %v", len(l), l[0])
+	return false
 }
 
 func (v *validator) polygon(field string, p orb.Polygon) bool {
@@ -302,7 +349,24 @@ func (v *validator) multiPolygon(field string, mp orb.MultiPolygon) bool {
 			return false
 		}
 	}
-	return true
+	return v.valid(field, mp)
+}
+
+// valid checks a polygon with closed rings by the OGC rules GEOS applies:
+// answers read invalid polygons as PostGIS does, but a surveyor's edit
+// should not store one unnoticed. Import reports the same with a repair
+// on offer (--make-valid).
+func (v *validator) valid(field string, mp orb.MultiPolygon) bool {
+	probs := topology.Check(mp)
+	if len(probs) == 0 {
+		return true
+	}
+	more := ""
+	if len(probs) > 1 {
+		more = fmt.Sprintf(" (and %d more)", len(probs)-1)
+	}
+	v.fail(field, "is not a valid polygon: %s%s", probs[0], more)
+	return false
 }
 
 func (v *validator) adminUnits() {
@@ -317,9 +381,14 @@ func (v *validator) adminUnits() {
 		})
 	}
 	parentLevel := map[AdminLevel]AdminLevel{LevelStreet: LevelDistrict, LevelCommunity: LevelStreet}
+	// Districts make the city's extent; they are not judged against it, so
+	// a city can be imported one district at a time.
+	hasExtent := v.hasExtent
+	defer func() { v.hasExtent = hasExtent }()
 	for i := range v.ds.AdminUnits {
 		u := &v.ds.AdminUnits[i]
 		v.at("admin_units", i)
+		v.hasExtent = hasExtent && u.Level != LevelDistrict
 		if _, ok := CodeLength[u.Level]; !ok {
 			v.fail("level", "unknown level %q (district, street or community)", u.Level)
 			continue
@@ -581,7 +650,7 @@ func (v *validator) componentGeometry(c *Component, want GeometryType) {
 		}
 	case orb.Polygon:
 		if want == GeomPolygon {
-			v.polygon("geometry", g)
+			_ = v.polygon("geometry", g) && v.valid("geometry", orb.MultiPolygon{g})
 			return
 		}
 	case orb.MultiPolygon:
@@ -608,7 +677,7 @@ func (v *validator) anyGeometry(field string, g orb.Geometry) {
 			}
 		}
 	case orb.Polygon:
-		v.polygon(field, g)
+		_ = v.polygon(field, g) && v.valid(field, orb.MultiPolygon{g})
 	case orb.MultiPolygon:
 		v.multiPolygon(field, g)
 	default:

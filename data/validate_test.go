@@ -238,3 +238,46 @@ func TestCheckCreditCode(t *testing.T) {
 		})
 	}
 }
+
+func TestTheExtentAllowsReprojectionNoiseAndGrowsWithDistricts(t *testing.T) {
+	square := func(x0, y0, x1, y1 float64) orb.MultiPolygon {
+		return orb.MultiPolygon{{{{x0, y0}, {x1, y0}, {x1, y1}, {x0, y1}, {x0, y0}}}}
+	}
+	city := &data.Dataset{AdminUnits: []data.AdminUnit{{Level: data.LevelDistrict, Code: "420102", Name: "江岸区", Parent: "4201", Geometry: square(114.8828125, 30.5, 114.9, 30.6)}}}
+	street := func(west float64) *data.Dataset {
+		return &data.Dataset{AdminUnits: []data.AdminUnit{{Level: data.LevelStreet, Code: "420102001", Name: "大智街道", Parent: "420102", Geometry: square(west, 30.5, 114.89, 30.55)}}}
+	}
+	if errs := data.Validate(street(114.88281249999999), city); len(errs) > 0 {
+		t.Errorf("a vertex 1e-14° west of the district: %v", errs)
+	}
+	if errs := data.Validate(street(114.8828125-0.9*data.ExtentTolerance), city); len(errs) > 0 {
+		t.Errorf("a vertex 0.9 tolerances west of the district: %v", errs)
+	}
+	errs := data.Validate(street(114.8828125-2*data.ExtentTolerance), city)
+	if len(errs) != 1 || !strings.Contains(errs[0].Reason, "lies 0.2 m outside the city's extent") {
+		t.Errorf("a vertex 2e-6° west of the district: %v, want it 0.2 m outside", errs)
+	}
+	// Another district beside the stored one extends the city.
+	next := &data.Dataset{AdminUnits: []data.AdminUnit{{Level: data.LevelDistrict, Code: "420103", Name: "江汉区", Parent: "4201", Geometry: square(114.8, 30.5, 114.8828125, 30.6)}}}
+	if errs := data.Validate(next, city); len(errs) > 0 {
+		t.Errorf("a neighbouring district: %v", errs)
+	}
+}
+
+func TestAnEditedPolygonMustBeValid(t *testing.T) {
+	city := gpkgtest.City()
+	g := city.UnitGrids[0]
+	g.Code = g.Code[:12] + "999"
+	b := g.Geometry.Bound()
+	// The grid's bounds drawn as a bow tie: its two edges cross mid-grid.
+	g.Geometry = orb.MultiPolygon{{{b.Min, b.Max, {b.Max[0], b.Min[1]}, {b.Min[0], b.Max[1]}, b.Min}}}
+	errs := data.Validate(&data.Dataset{UnitGrids: []data.UnitGrid{g}}, city)
+	if len(errs) != 1 || errs[0].Field != "geometry" || !strings.Contains(errs[0].Reason, "is not a valid polygon: self-intersection") {
+		t.Errorf("Validate(bow tie) = %v", errs)
+	}
+	g.Geometry = orb.MultiPolygon{{{b.Min, {b.Center()[0], b.Min[1]}, {b.Max[0], b.Min[1]}, b.Min}}}
+	errs = data.Validate(&data.Dataset{UnitGrids: []data.UnitGrid{g}}, city)
+	if len(errs) == 0 || !strings.Contains(errs[0].Reason, "zero area") {
+		t.Errorf("Validate(sliver) = %v", errs)
+	}
+}

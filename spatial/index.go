@@ -8,8 +8,10 @@
 // The index is a plain in-memory structure rebuilt from the store at
 // start-up: R-trees (github.com/tidwall/rtree) find candidates, and every
 // polygon is prepared once into horizontal edge slabs so that an exact
-// point-in-polygon test touches only a few edges. Coordinates are
-// CGCS2000/WGS84 lon/lat; package spatial/crs converts from and to the
+// point-in-polygon test touches only a few edges. Polygons are read as
+// PostGIS reads them, invalid ones included (see prepared); components of
+// many vertices carry an index of their edges (see shape.go). Coordinates
+// are CGCS2000/WGS84 lon/lat; package spatial/crs converts from and to the
 // commercial basemaps' GCJ-02 and BD-09.
 //
 // An Index is safe for concurrent use by many readers. It does not copy the
@@ -79,7 +81,10 @@ type Index struct {
 	// compPt holds each point component's position (NaN for other
 	// geometries), a compact copy the nearest-neighbour walk reads instead
 	// of the large Component records.
-	compPt     []orb.Point
+	compPt []orb.Point
+	// compShape holds the edge index of each component with many vertices
+	// (nil for the others), see shape.go.
+	compShape  []*shapeIndex
 	compCats   []string // keys of comps, sorted
 	compByCode map[string]uint32
 
@@ -97,6 +102,9 @@ type Index struct {
 	// toleranceText is tolerance formatted for reasons.
 	toleranceText string
 	mgmtPerKind   int // len(kinds), for sizing answers
+	// overlaps lists the pairs of polygons found overlapping in the
+	// administrative and management layers at build time.
+	overlaps []Overlap
 	// outline is the unit grids' outline for the nearest-grid search of
 	// points outside the city, built on first use and again after grid
 	// edits (see outline.go).
@@ -123,6 +131,9 @@ type polyLayer struct {
 	cells *buckets
 	// marks, for the unit grids, answers most point queries outright.
 	marks *markRaster
+	// shared[i] reports that item i may share interior with another item
+	// (see overlap.go); nil when the layer was not checked.
+	shared []bool
 }
 
 // finish builds the layer's point-query cells: about two cells per
@@ -425,6 +436,7 @@ func (ix *Index) buildPolygons() error {
 		l.finish(r, off)
 	}
 	ix.raster = r
+	ix.findOverlaps()
 	ix.buildHints()
 	return nil
 }
@@ -501,6 +513,7 @@ func (ix *Index) buildComponents() error {
 	type rect32 struct{ lo, hi [2]float32 }
 	rects := make([]rect32, len(cs))
 	ix.compPt = make([]orb.Point, len(cs))
+	ix.compShape = make([]*shapeIndex, len(cs))
 	catOf := make([]uint16, len(cs)) // index into cats
 	catIdx := map[string]uint16{}
 	var cats []string
@@ -514,6 +527,7 @@ func (ix *Index) buildComponents() error {
 		}
 		rects[i].lo, rects[i].hi = boundRect(b)
 		ix.compPt[i] = pointOf(cs[i].Geometry)
+		ix.compShape[i] = newShapeIndex(cs[i].Geometry)
 		cat := cs[i].Category
 		k, ok := catIdx[cat]
 		if !ok {
@@ -762,7 +776,12 @@ func (ix *Index) componentsIn(tr *compTree, b orb.Bound, fn func(*data.Component
 	hi := [2]float32{up32(b.Max[0]), up32(b.Max[1])}
 	tr.Search(lo, hi, func(_, _ [2]float32, i uint32) bool {
 		c := &ix.ds.Components[i]
-		if !geometryBoundIntersects(c.Geometry, b) {
+		if sh := ix.compShape[i]; sh != nil {
+			// The bound of a many-vertex geometry is kept, not recomputed.
+			if !sh.bound.Intersects(b) {
+				return true
+			}
+		} else if !geometryBoundIntersects(c.Geometry, b) {
 			return true
 		}
 		more = fn(c)
@@ -942,6 +961,10 @@ func (ix *Index) insertComponent(i int) error {
 		ix.compPt = append(ix.compPt, orb.Point{})
 	}
 	ix.compPt[i] = pointOf(c.Geometry)
+	for len(ix.compShape) <= i {
+		ix.compShape = append(ix.compShape, nil)
+	}
+	ix.compShape[i] = newShapeIndex(c.Geometry)
 	tr.Insert(lo, hi, uint32(i))
 	ix.allComps.Insert(lo, hi, uint32(i))
 	ix.compByCode[c.Code] = uint32(i)

@@ -234,6 +234,7 @@ func (ix *Index) applyComponent(ch *data.Change) {
 		(*cs)[last] = data.Component{}
 		*cs = (*cs)[:last]
 		ix.compPt = ix.compPt[:last]
+		ix.compShape = ix.compShape[:last]
 	}
 }
 

@@ -98,9 +98,10 @@ func CheckPoint(p orb.Point) error {
 // For speed the community, street, district and management grids are
 // first guessed from the unit grid (its community, that community's street,
 // the management grid covering the unit grid) and accepted when the point is
-// strictly inside the guess; boundary points are always searched. In a
-// layer whose polygons do not overlap (which store validation ensures) this
-// gives exactly the lowest-code answer.
+// strictly inside the guess; boundary points are always searched. The
+// shortcut is taken only for polygons that Build found to share no
+// interior with another polygon of their layer, so the answer is the
+// lowest-code one even where a layer overlaps (see Overlaps).
 //
 // When no unit grid covers p, Locate returns an error wrapping ErrOutside
 // (and data.ErrNotFound) together with a Location that names the nearest
@@ -178,7 +179,7 @@ func (ix *Index) hinted(l *polyLayer, mark int32, hints []int32, from int, x, y 
 		return int(mark)
 	}
 	if from >= 0 && from < len(hints) {
-		if h := hints[from]; h >= 0 && l.prep[h].locate(x, y) == interior {
+		if h := hints[from]; h >= 0 && (l.shared == nil || !l.shared[h]) && l.prep[h].locate(x, y) == interior {
 			return int(h)
 		}
 	}

@@ -153,9 +153,16 @@ func componentDistance(p orb.Point, g orb.Geometry) float64 {
 			visit([]orb.Point{q})
 		}
 	case orb.MultiPolygon:
+		// A point outside a shell is measured to the shell, past any
+		// island stored as a hole (PostGIS's ST_Distance).
+		far := farHoles(g)
+		k := 0
 		for _, poly := range g {
 			for _, r := range poly {
-				visit(r)
+				if !far[k] {
+					visit(r)
+				}
+				k++
 			}
 		}
 	default:
@@ -225,7 +232,7 @@ func (ix *Index) nearestInRadius(cat string, p orb.Point, radius float64, skip f
 		if q := ix.compPt[i]; q[0] == q[0] {
 			d = hv.to(q)
 		} else {
-			d = componentDistance(p, cs[i].Geometry)
+			d = ix.distanceTo(p, i)
 		}
 		if d > radius || skip != nil && skip(&cs[i]) {
 			return true
@@ -238,49 +245,102 @@ func (ix *Index) nearestInRadius(cat string, p orb.Point, radius float64, skip f
 	return best, ok
 }
 
-// nearestTree is nearestIn over any component tree.
+// nearestTree is nearestIn over any component tree. The walk pops
+// components in order of a lower bound of their distance: the exact
+// distance for points (cheap), the distance to the bounding box for lines
+// and polygons, whose exact distance is computed only when popped. The walk
+// ends when the next lower bound exceeds the k-th exact distance found, so
+// a line is measured only when its box comes near enough to matter, not
+// whenever the walk opens the leaf holding it.
 func (ix *Index) nearestTree(tr *compTree, p orb.Point, k int, radius float64, skip func(*data.Component) bool, out []candidate) []candidate {
-	n := 0
-	kth := math.Inf(1)
+	var buf [16]float64
+	top := kSmallest{k: k, h: buf[:0]}
 	lp := newLocalPlane(p)
 	hv := newHaversineFrom(p)
 	tr.Nearby(
 		func(min, max [2]float32, i uint32, item bool) float64 {
-			if item {
-				// Items beyond the radius need no exact distance: their
-				// lower bound already ends the walk when it is popped.
-				if lb := lp.boxDist(float64(min[0]), float64(min[1]), float64(max[0]), float64(max[1])) * planarLowerBoundFactor; lb > radius {
-					return lb
-				}
+			// The planar distance to the box in the local projection,
+			// shrunk by a margin that covers its disagreement with the
+			// great circle up to MaxRadiusM.
+			lb := lp.boxDist(float64(min[0]), float64(min[1]), float64(max[0]), float64(max[1])) * planarLowerBoundFactor
+			if item && lb <= radius {
 				if q := ix.compPt[i]; q[0] == q[0] { // not NaN: a point
 					return hv.to(q)
 				}
-				return componentDistance(p, ix.ds.Components[i].Geometry)
 			}
-			// Nodes are many and need only a lower bound: the planar
-			// distance in the local projection, shrunk by a margin that
-			// covers its disagreement with the great circle up to
-			// MaxRadiusM.
-			return lp.boxDist(float64(min[0]), float64(min[1]), float64(max[0]), float64(max[1])) * planarLowerBoundFactor
+			return lb
 		},
 		func(_, _ [2]float32, i uint32, d float64) bool {
-			if d > radius || n >= k && d > kth {
+			if d > radius || d > top.kth() {
 				return false
 			}
 			if skip != nil && skip(&ix.ds.Components[i]) {
 				return true
 			}
-			// Past the k-th, keep collecting components exactly as far
-			// as the k-th, so the caller's code order settles ties.
-			out = append(out, candidate{i, d})
-			n++
-			if n == k {
-				kth = d
+			if q := ix.compPt[i]; q[0] != q[0] { // a line or polygon: d was its box
+				if d = ix.distanceWithin(p, i, math.Min(radius, top.kth())); d > radius {
+					return true
+				}
+			}
+			// Past the k-th, keep collecting components as far as the
+			// k-th, so the caller's code order settles ties; the caller
+			// sorts and cuts.
+			if d <= top.kth() {
+				out = append(out, candidate{i, d})
+				top.add(d)
 			}
 			return true
 		},
 	)
 	return out
+}
+
+// kSmallest keeps the k smallest distances seen, as a max-heap, to know
+// the k-th.
+type kSmallest struct {
+	k int
+	h []float64
+}
+
+// kth is the k-th smallest distance seen, +Inf before k were seen.
+func (t *kSmallest) kth() float64 {
+	if len(t.h) < t.k {
+		return math.Inf(1)
+	}
+	return t.h[0]
+}
+
+func (t *kSmallest) add(d float64) {
+	if len(t.h) < t.k {
+		t.h = append(t.h, d)
+		for c := len(t.h) - 1; c > 0; {
+			p := (c - 1) / 2
+			if t.h[p] >= t.h[c] {
+				break
+			}
+			t.h[p], t.h[c] = t.h[c], t.h[p]
+			c = p
+		}
+		return
+	}
+	if d >= t.h[0] {
+		return
+	}
+	t.h[0] = d
+	for c := 0; ; {
+		l, big := 2*c+1, c
+		if l < len(t.h) && t.h[l] > t.h[big] {
+			big = l
+		}
+		if r := l + 1; r < len(t.h) && t.h[r] > t.h[big] {
+			big = r
+		}
+		if big == c {
+			return
+		}
+		t.h[c], t.h[big] = t.h[big], t.h[c]
+		c = big
+	}
 }
 
 // Nearest finds the k components nearest to p (CGCS2000/WGS84) within
@@ -457,14 +517,11 @@ func (ix *Index) within(mp orb.MultiPolygon, b orb.Bound, categories []string, l
 		limit = len(hits)
 	}
 	if limit > 0 {
-		slices.SortFunc(hits, func(a, b *data.Component) int {
-			if c := cmp.Compare(a.Category, b.Category); c != 0 {
-				return c
-			}
-			return cmp.Compare(a.Code, b.Code)
+		first := smallestSorted(hits, limit, func(a, b *data.Component) int {
+			return cmp.Or(cmp.Compare(a.Category, b.Category), cmp.Compare(a.Code, b.Code))
 		})
 		res.Components = make([]ComponentHit, limit)
-		for i, c := range hits[:limit] {
+		for i, c := range first {
 			res.Components[i] = hitOf(c)
 		}
 	}
@@ -477,36 +534,47 @@ func (ix *Index) within(mp orb.MultiPolygon, b orb.Bound, categories []string, l
 // area (pp is mp prepared): a vertex of g covered by the area, an edge of g
 // crossing or touching an edge of the area, or the area lying inside a
 // polygon g.
+// pathsOf lists the vertex paths of a line or polygon geometry (lines, or
+// rings); mp is the geometry as a multipolygon when it is a polygon. Other
+// geometries give no paths.
+func pathsOf(g orb.Geometry) (paths [][]orb.Point, mp orb.MultiPolygon) {
+	switch g := g.(type) {
+	case orb.LineString:
+		return [][]orb.Point{g}, nil
+	case orb.MultiLineString:
+		for _, l := range g {
+			paths = append(paths, l)
+		}
+		return paths, nil
+	case orb.Polygon:
+		mp = orb.MultiPolygon{g}
+	case orb.MultiPolygon:
+		mp = g
+	default:
+		return nil, nil
+	}
+	for _, poly := range mp {
+		for _, r := range poly {
+			paths = append(paths, r)
+		}
+	}
+	return paths, mp
+}
+
 func intersectsArea(pp *prepared, mp orb.MultiPolygon, g orb.Geometry) bool {
 	if p, ok := g.(orb.Point); ok {
 		return pp.covers(p[0], p[1])
 	}
-	var lines [][]orb.Point
-	switch g := g.(type) {
-	case orb.MultiPoint:
-		for _, p := range g {
+	if mpt, ok := g.(orb.MultiPoint); ok {
+		for _, p := range mpt {
 			if pp.covers(p[0], p[1]) {
 				return true
 			}
 		}
 		return false
-	case orb.LineString:
-		lines = append(lines, g)
-	case orb.MultiLineString:
-		for _, l := range g {
-			lines = append(lines, l)
-		}
-	case orb.Polygon:
-		for _, r := range g {
-			lines = append(lines, r)
-		}
-	case orb.MultiPolygon:
-		for _, p := range g {
-			for _, r := range p {
-				lines = append(lines, r)
-			}
-		}
-	default:
+	}
+	lines, gp := pathsOf(g)
+	if lines == nil {
 		return false
 	}
 	for _, l := range lines {
@@ -516,28 +584,18 @@ func intersectsArea(pp *prepared, mp orb.MultiPolygon, g orb.Geometry) bool {
 			}
 		}
 	}
+	// Edges meeting the area's boundary, looked up in its slabs: the cost
+	// follows the number of the component's edges, not their product with
+	// the area's.
 	for _, l := range lines {
 		for i := 0; i+1 < len(l); i++ {
-			for _, poly := range mp {
-				for _, r := range poly {
-					for j := 0; j+1 < len(r); j++ {
-						if segmentsIntersect(l[i], l[i+1], r[j], r[j+1]) {
-							return true
-						}
-					}
-				}
+			if pp.segmentMeets(l[i], l[i+1], false) {
+				return true
 			}
 		}
 	}
 	// No vertex inside and no crossing: the area is either disjoint from a
 	// polygon g or wholly inside it.
-	var gp orb.MultiPolygon
-	switch g := g.(type) {
-	case orb.Polygon:
-		gp = orb.MultiPolygon{g}
-	case orb.MultiPolygon:
-		gp = g
-	}
 	if gp != nil && len(mp) > 0 && len(mp[0]) > 0 && len(mp[0][0]) > 0 {
 		q := mp[0][0][0]
 		return multiPolygonCovers(gp, q[0], q[1])
@@ -561,4 +619,46 @@ func segmentsIntersect(p1, p2, q1, q2 orb.Point) bool {
 	}
 	return o1 == 0 && onSeg(p1, p2, q1) || o2 == 0 && onSeg(p1, p2, q2) ||
 		o3 == 0 && onSeg(q1, q2, p1) || o4 == 0 && onSeg(q1, q2, p2)
+}
+
+// smallestSorted returns the n smallest elements of s in order, reordering
+// s. A query area often holds tens of thousands of components of which the
+// answer lists a hundred: a bounded heap of n compares each element about
+// log n times instead of sorting all of them.
+func smallestSorted[T any](s []T, n int, cmp func(a, b T) int) []T {
+	if n <= 0 {
+		return s[:0]
+	}
+	if n >= len(s)/4 {
+		slices.SortFunc(s, cmp)
+		return s[:min(n, len(s))]
+	}
+	h := s[:n] // a max-heap of the n smallest so far
+	down := func(i int) {
+		for {
+			l, big := 2*i+1, i
+			if l < n && cmp(h[l], h[big]) > 0 {
+				big = l
+			}
+			if r := l + 1; r < n && cmp(h[r], h[big]) > 0 {
+				big = r
+			}
+			if big == i {
+				return
+			}
+			h[i], h[big] = h[big], h[i]
+			i = big
+		}
+	}
+	for i := n/2 - 1; i >= 0; i-- {
+		down(i)
+	}
+	for k := n; k < len(s); k++ {
+		if cmp(s[k], h[0]) < 0 {
+			h[0], s[k] = s[k], h[0]
+			down(0)
+		}
+	}
+	slices.SortFunc(h, cmp)
+	return h
 }

@@ -62,8 +62,13 @@ func buildOutline(l *polyLayer, geom func(item int) orb.MultiPolygon) *outline {
 		if l.ds[i] < 0 {
 			continue
 		}
+		far := l.prep[i].far
+		ringNo := -1
 		for _, poly := range geom(i) {
 			for r, ring := range poly {
+				if ringNo++; ringNo < len(far) && far[ringNo] {
+					continue // an island stored as a hole: no distance is measured to it
+				}
 				n := len(ring)
 				if n > 1 && ring[0] == ring[n-1] {
 					n--
@@ -95,7 +100,7 @@ func buildOutline(l *polyLayer, geom func(item int) orb.MultiPolygon) *outline {
 			}
 		}
 	}
-	var ext orb.Bound
+	var kept []outlineEdge
 	for _, e := range all {
 		kk := key{e.ax, e.ay, e.bx, e.by}
 		if e.bx < e.ax || e.bx == e.ax && e.by < e.ay {
@@ -104,16 +109,22 @@ func buildOutline(l *polyLayer, geom func(item int) orb.MultiPolygon) *outline {
 		if s := count[kk]; s.left == 1 && s.right == 1 {
 			continue // shared by two grids from opposite sides: interior
 		}
-		b := edgeBound(e)
-		if len(o.edges) == 0 {
-			ext = b
-		} else {
-			ext = ext.Union(b)
-		}
-		o.edges = append(o.edges, e)
+		kept = append(kept, e)
 	}
+	o.pack(kept)
+	return o
+}
+
+// pack files edges into the packed R-tree, in Hilbert order of their
+// midpoints.
+func (o *outline) pack(edges []outlineEdge) {
+	o.edges = edges
 	if len(o.edges) == 0 {
-		return o
+		return
+	}
+	ext := edgeBound(o.edges[0])
+	for _, e := range o.edges[1:] {
+		ext = ext.Union(edgeBound(e))
 	}
 	keys := make([]uint32, len(o.edges))
 	order := make([]int, len(o.edges))
@@ -149,7 +160,6 @@ func buildOutline(l *polyLayer, geom func(item int) orb.MultiPolygon) *outline {
 		o.levels = append(o.levels, up)
 		level = up
 	}
-	return o
 }
 
 func edgeBound(e outlineEdge) orb.Bound {
@@ -182,7 +192,13 @@ type outlineSearch struct {
 // plane's origin (ties to the lowest code), the nearest point in plane
 // metres and its planar distance; item -1 when the outline is empty.
 func (o *outline) nearest(lp localPlane, code []string) (item int, x, y, d float64) {
-	s := outlineSearch{o: o, code: code, lp: lp, best: math.Inf(1), item: -1}
+	return o.nearestWithin(lp, code, math.Inf(1))
+}
+
+// nearestWithin is nearest looking only closer than maxD planar metres:
+// item is -1 when no edge is that close.
+func (o *outline) nearestWithin(lp localPlane, code []string, maxD float64) (item int, x, y, d float64) {
+	s := outlineSearch{o: o, code: code, lp: lp, best: maxD * maxD, item: -1}
 	if len(o.levels) > 0 {
 		s.visit(len(o.levels)-1, 0)
 	}

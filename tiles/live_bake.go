@@ -15,9 +15,10 @@ import (
 // and the tileset's own state change while no tile is drawn; then, before
 // any tile is drawn again, the touched tiles leave the cache and the baked
 // ones among them are marked dirty — drawn on the fly until the background
-// rewriter has stored them in the MBTiles file anew. A request that starts
-// after Apply returns gets the new content (read-your-writes); tiles the
-// change does not touch keep their cache entries and their bytes.
+// rewriter has stored them in the MBTiles file anew; the change feed
+// records them under a new sequence number (see Changes). A request that
+// starts after Apply returns gets the new content (read-your-writes);
+// tiles the change does not touch keep their cache entries and bytes.
 func (p *Provider) Apply(changes []data.Change, applyData func([]data.Change) error) ([]TileAddress, error) {
 	t := p.ts
 	t.mu.Lock()
@@ -30,6 +31,7 @@ func (p *Provider) Apply(changes []data.Change, applyData func([]data.Change) er
 	if p.cache != nil {
 		p.cache.drop(touched)
 	}
+	p.feed.record(touched)
 	baked := 0
 	if p.baked != nil {
 		p.dirtyMu.Lock()

@@ -48,6 +48,9 @@ type Provider struct {
 	dirty   map[TileAddress]dirtyTile
 	rw      atomic.Pointer[rewriter]
 	rewriterState
+
+	// feed lists the tiles edits changed (see feed.go).
+	feed *changeFeed
 }
 
 type flightKey struct {
@@ -66,7 +69,7 @@ type call struct {
 // cache). A baked file of another data version is ignored; the returned
 // note says why, for the log.
 func NewProvider(ts *Tileset, baked *mbtiles.Reader, cacheBytes int64) (*Provider, string) {
-	p := &Provider{ts: ts, inflight: map[flightKey]*call{}, dirty: map[TileAddress]dirtyTile{}}
+	p := &Provider{ts: ts, inflight: map[flightKey]*call{}, dirty: map[TileAddress]dirtyTile{}, feed: newChangeFeed()}
 	if cacheBytes == 0 {
 		cacheBytes = 256 << 20
 	}
@@ -121,8 +124,11 @@ func (p *Provider) Tile(ctx context.Context, z, x, y int) (Tile, error) {
 	// Others may be waiting for this tile: one client going away must not
 	// fail them, and a tile takes milliseconds, so finish it regardless.
 	c.t, c.err = p.load(context.WithoutCancel(ctx), a)
-	if c.err == nil && p.cache != nil {
-		p.cache.putIf(a, c.t, &p.gen, k.gen)
+	if c.err == nil {
+		p.feed.served(a, c.t.Hash, &p.gen, k.gen)
+		if p.cache != nil {
+			p.cache.putIf(a, c.t, &p.gen, k.gen)
+		}
 	}
 	p.mu.Lock()
 	delete(p.inflight, k)

@@ -78,6 +78,9 @@ func newWorkflow(ctx context.Context, st cases.ServerStore, ix *spatial.Index, g
 	w := &Workflow{Store: st, Service: cases.NewService(st, res), log: logger, bg: bg}
 	w.notifier = &cases.Notifier{Service: w.Service, Store: st, Deliver: deliver}
 	if ix != nil {
+		// Deadline classes (urgent categories count continuous hours) come
+		// from the city's catalogue as stored with the city.
+		w.Service.Category = cases.CatalogueLookup(ix.Dataset().Categories)
 		w.Service.UnitExists = func(code string) bool {
 			for _, d := range ix.Dataset().Departments {
 				if d.Code == code {

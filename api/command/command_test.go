@@ -1,7 +1,6 @@
 package command
 
 import (
-	"archive/zip"
 	"bufio"
 	"bytes"
 	"context"
@@ -31,6 +30,7 @@ import (
 	"github.com/paulmach/orb"
 	"github.com/paulmach/orb/encoding/mvt"
 	"github.com/paulmach/orb/maptile"
+	"github.com/xuri/excelize/v2"
 )
 
 // sliceFeed is a case store stand-in.
@@ -178,8 +178,20 @@ func TestStatsAPI(t *testing.T) {
 		t.Errorf("csv: %v %q", err, recs)
 	}
 	w = boardGet(t, h, "/api/v1/stats?group=community&period=month&date=2026-03-10&format=xlsx")
-	if zr, err := zip.NewReader(bytes.NewReader(w.Body.Bytes()), int64(w.Body.Len())); err != nil || len(zr.File) != 6 {
-		t.Errorf("xlsx: %v", err)
+	// The workbook has a title row, then the Chinese headings, then the
+	// rows the CSV has.
+	xf, err := excelize.OpenReader(bytes.NewReader(w.Body.Bytes()))
+	if err != nil {
+		t.Fatalf("xlsx: %v", err)
+	}
+	xrows, err := xf.GetRows(xf.GetSheetList()[0])
+	if err != nil || len(xrows) != len(recs)+1 || xrows[1][0] != stats.ColumnLabel("key") {
+		t.Fatalf("xlsx rows %v %q", err, xrows)
+	}
+	for i, rec := range recs[1:] {
+		if xrows[i+2][0] != rec[0] || xrows[i+2][1] != rec[1] {
+			t.Errorf("xlsx row %d = %q, csv %q", i+2, xrows[i+2][:2], rec[:2])
+		}
 	}
 	if cd := w.Header().Get("Content-Disposition"); !strings.Contains(cd, "20260301-20260331.xlsx") {
 		t.Errorf("xlsx file name: %s", cd)

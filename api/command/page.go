@@ -66,7 +66,7 @@ func (b *caseBoard) asset(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	if strings.HasSuffix(name, ".json") {
-		body = bytes.ReplaceAll(body, []byte("@BASE@"), []byte(httpx.BaseURL(w, r)))
+		body = bytes.ReplaceAll(body, []byte("@BASE@"), []byte(httpx.BaseURL(r)))
 	}
 	web.WriteAsset(w, name, body)
 }

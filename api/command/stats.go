@@ -13,6 +13,7 @@ import (
 	"citygrid/api/httpx"
 	"citygrid/data/cases"
 	"citygrid/data/cases/stats"
+	"citygrid/data/cases/stats/xlsx"
 )
 
 // statsRow is a statistics row with the display name of its key.
@@ -342,7 +343,7 @@ func writeSheet(w http.ResponseWriter, format string, sheet *stats.Sheet, group 
 		err = stats.WriteCSV(&buf, sheet)
 		w.Header().Set("Content-Type", "text/csv; charset=utf-8")
 	} else {
-		err = stats.WriteXLSX(&buf, sheet, asOf)
+		err = xlsx.Write(&buf, sheet, asOf)
 		w.Header().Set("Content-Type", "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
 	}
 	if err != nil {

@@ -9,7 +9,6 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
-	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -47,8 +46,26 @@ type editService struct {
 	stripes [64]sync.Mutex
 }
 
-// Mount adds the editing routes over the city c.
-func Mount(r chi.Router, c *city.City) { newEditService(c).mount(r) }
+// Mount adds the editing routes over the city c and returns the Committer
+// through which other write APIs (OGC API – Features Part 4) edit
+// components with the same editor, ordering and live replay.
+func Mount(r chi.Router, c *city.City) Committer {
+	s := newEditService(c)
+	s.mount(r)
+	return s.commitFor
+}
+
+// Committer commits a write of component code ("" for a new one) with the
+// store's editor and the request's user and reason, and replays its
+// changes on the running city before returning them.
+type Committer func(r *http.Request, code string, write func(ed data.Editor, m data.EditMeta) ([]data.Change, error)) ([]data.Change, error)
+
+func (s *editService) commitFor(r *http.Request, code string, write func(data.Editor, data.EditMeta) ([]data.Change, error)) ([]data.Change, error) {
+	if s.ed == nil {
+		return nil, errNoEditor
+	}
+	return s.commit(code, func() ([]data.Change, error) { return write(s.ed, s.meta(r)) })
+}
 
 func newEditService(c *city.City) *editService {
 	ed, _ := c.Store.(data.Editor)
@@ -232,63 +249,28 @@ func (fb *featureBody) apply(c *data.Component) error {
 	if fb.hasGeometry {
 		c.Geometry = fb.geometry
 	}
-	for k, p := range fb.props {
-		v := ""
-		if p != nil {
-			v = *p
+	if err := data.ApplyComponentFields(c, fb.props); err != nil {
+		var ve *data.ValidationError
+		if errors.As(err, &ve) {
+			return httpx.BadRequest("properties."+ve.Field, ve.Reason)
 		}
-		if err := data.SetComponentField(c, k, v); err != nil {
-			var ve *data.ValidationError
-			if errors.As(err, &ve) {
-				return httpx.BadRequest("properties."+k, ve.Reason)
-			}
-			return err
-		}
+		return err
 	}
 	return nil
 }
 
-// ifMatch reads the expected version from If-Match: a list of entity
-// tags ("<code>-v<n>") or * for any version. It is required: a write
-// without it answers 428. A well-formed tag that is not a current version
-// of this component (another component's, a weak one, one this server
-// never made) can never match: -1, which the store answers 412. Of several
-// tags of this component, the one naming the stored version is chosen, so
-// the store's check is the list's.
+// ifMatch reads the expected version from If-Match (httpx.IfMatch); of
+// several tags naming versions of this component, the stored version's is
+// chosen.
 func (s *editService) ifMatch(r *http.Request, code string) (int64, error) {
-	h := strings.TrimSpace(r.Header.Get("If-Match"))
-	if h == "" {
-		return 0, fmt.Errorf("If-Match: required: send the ETag of the version you edited (or * to overwrite whatever is stored): %w", httpx.ErrPreconditionRequired)
-	}
-	tags, any, err := httpx.IfMatch(h)
-	if err != nil {
-		return 0, err
-	}
-	if any {
-		return data.AnyVersion, nil
-	}
-	var versions []int64
-	for _, tag := range tags {
-		i := strings.LastIndex(tag, "-v")
-		if i < 0 || tag[:i] != code {
-			continue
+	return httpx.IfMatchCurrent(r, code, func() (int64, bool) {
+		st, ok := s.ed.(data.Store)
+		if !ok {
+			return 0, false
 		}
-		if n, err := strconv.ParseInt(tag[i+2:], 10, 64); err == nil && n > 0 {
-			versions = append(versions, n)
-		}
-	}
-	switch len(versions) {
-	case 0:
-		return -1, nil
-	case 1:
-		return versions[0], nil
-	}
-	if st, ok := s.ed.(data.Store); ok {
-		if c, err := st.Component(r.Context(), code); err == nil && slices.Contains(versions, c.Version) {
-			return c.Version, nil
-		}
-	}
-	return -1, nil
+		c, err := st.Component(r.Context(), code)
+		return c.Version, err == nil
+	})
 }
 
 // asOf reads the optional as_of parameter.

@@ -114,18 +114,15 @@ func WithURLPolicy(ctx context.Context, publicURL string, trustedPeer, anyTruste
 }
 
 // BaseURL is the scheme and host of the absolute URLs in an answer (tile
-// URLs in TileJSON and styles, Open311 discovery): the configured public
-// URL when there is one; else what the client reached us by, where the
-// forwarded headers count only from a trusted proxy (anyone may send
-// them, and a shared cache would keep a poisoned answer for everyone).
-// When the answer depends on a forwarded header, BaseURL says so in Vary.
-func BaseURL(w http.ResponseWriter, r *http.Request) string {
+// URLs in TileJSON and styles, Open311 discovery, OGC links): the
+// configured public URL when there is one; else what the client reached
+// us by, where the forwarded headers count only from a trusted proxy
+// (anyone may send them, and a shared cache would keep a poisoned answer
+// for everyone). VaryForwarded says when answers vary by those headers.
+func BaseURL(r *http.Request) string {
 	pol, _ := r.Context().Value(urlPolicyKey{}).(urlPolicy)
 	if pol.public != "" {
 		return pol.public
-	}
-	if pol.anyTrusted {
-		w.Header().Add("Vary", "X-Forwarded-Host, X-Forwarded-Proto")
 	}
 	scheme := "http"
 	if r.TLS != nil {
@@ -144,6 +141,14 @@ func BaseURL(w http.ResponseWriter, r *http.Request) string {
 		host = "localhost"
 	}
 	return scheme + "://" + host
+}
+
+// VaryForwarded reports whether the absolute URLs BaseURL builds for r
+// depend on the forwarded headers: some proxy is trusted and no public
+// URL is configured. The server then names them in Vary.
+func VaryForwarded(r *http.Request) bool {
+	pol, _ := r.Context().Value(urlPolicyKey{}).(urlPolicy)
+	return pol.public == "" && pol.anyTrusted
 }
 
 // validHost accepts host[:port] names and IP literals, nothing that could

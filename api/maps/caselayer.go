@@ -151,7 +151,7 @@ func (b *caseTiles) caseTileJSON(w http.ResponseWriter, r *http.Request) {
 		httpx.WriteError(w, err)
 		return
 	}
-	u := httpx.BaseURL(w, r) + "/tiles/cases/{z}/{x}/{y}.mvt?g=" + strconv.FormatUint(b.layer.Generation(), 10)
+	u := httpx.BaseURL(r) + "/tiles/cases/{z}/{x}/{y}.mvt?g=" + strconv.FormatUint(b.layer.Generation(), 10)
 	if fq := filterQuery(q); fq != "" {
 		u += "&" + fq
 	}

@@ -12,6 +12,7 @@ import (
 
 	"citygrid/api/city"
 	"citygrid/api/httpx"
+	"citygrid/api/tilefeed"
 	"citygrid/api/web"
 	"citygrid/data"
 	"citygrid/styles"
@@ -48,11 +49,12 @@ type caseTiles struct {
 // matches the data, else generated on the fly; both give the same bytes.
 type mapService struct {
 	tiles  *city.Tiles
-	webDir string // MapLibre GL JS dist directory; "" when not installed
+	feed   http.Handler // the tile change feed
+	webDir string       // MapLibre GL JS dist directory; "" when not installed
 }
 
 func newMapService(t *city.Tiles, logger *slog.Logger) *mapService {
-	m := &mapService{tiles: t, webDir: web.MapLibreDir()}
+	m := &mapService{tiles: t, feed: tilefeed.Handler(t.Provider), webDir: web.MapLibreDir()}
 	if m.webDir == "" {
 		logger.Warn("MapLibre GL JS not installed: the map page will say how (npm ci --prefix api/web)")
 	}
@@ -64,6 +66,7 @@ func (m *mapService) mount(r chi.Router) {
 	// .pbf suffixes themselves so a wrong one is a 400 naming the field.
 	r.Get("/tiles/{file}", m.tileJSON)
 	r.Head("/tiles/{file}", m.tileJSON)
+	r.Get("/tiles/{tileset}/changes", m.changes)
 	r.Get("/tiles/{tileset}/{z}/{x}/{y}", m.tile)
 	r.Head("/tiles/{tileset}/{z}/{x}/{y}", m.tile)
 	r.Options("/tiles/*", preflight)
@@ -106,10 +109,21 @@ func (m *mapService) tileJSON(w http.ResponseWriter, r *http.Request) {
 		httpx.WriteError(w, fmt.Errorf("tileset %q: %w", name, data.ErrNotFound))
 		return
 	}
-	url := httpx.BaseURL(w, r) + "/tiles/" + ts.Name() + "/{z}/{x}/{y}.mvt?v=" + ts.Version()
+	url := httpx.BaseURL(r) + "/tiles/" + ts.Name() + "/{z}/{x}/{y}.mvt?v=" + ts.Version()
 	// The document names the current version, so it must be revalidated.
 	w.Header().Set("Cache-Control", "no-cache")
 	httpx.WriteJSON(w, http.StatusOK, ts.TileJSON(url))
+}
+
+// changes answers GET /tiles/{tileset}/changes: the tile change feed
+// (package api/tilefeed) of the current provider.
+func (m *mapService) changes(w http.ResponseWriter, r *http.Request) {
+	cors(w)
+	if name := chi.URLParam(r, "tileset"); name != m.tiles.Provider().Tileset().Name() {
+		httpx.WriteError(w, fmt.Errorf("tileset %q: %w", name, data.ErrNotFound))
+		return
+	}
+	m.feed.ServeHTTP(w, r)
 }
 
 // tile answers GET /tiles/{tileset}/{z}/{x}/{y}.mvt.
@@ -131,6 +145,15 @@ func (m *mapService) tile(w http.ResponseWriter, r *http.Request) {
 		httpx.WriteError(w, err)
 		return
 	}
+	WriteTile(w, r, p, z, x, y)
+}
+
+// WriteTile answers tile z/x/y of the provider: the Cache-Control the URL's
+// data version allows, a strong ETag per encoding, 304 on If-None-Match,
+// gzip when accepted and 204 for an empty tile. The OGC API – Tiles routes
+// answer through it too, so both give the same bytes and tags.
+func WriteTile(w http.ResponseWriter, r *http.Request, p *tiles.Provider, z, x, y int) {
+	ts := p.Tileset()
 	t, err := p.Tile(r.Context(), z, x, y)
 	if err != nil {
 		if errors.Is(err, tiles.ErrOutOfRange) {
@@ -268,7 +291,7 @@ func (m *mapService) style(w http.ResponseWriter, r *http.Request) {
 		httpx.WriteError(w, httpx.BadRequest("path", "want /styles/{name}.json"))
 		return
 	}
-	b, err := styles.Style(name, httpx.BaseURL(w, r))
+	b, err := styles.Style(name, httpx.BaseURL(r))
 	if err != nil {
 		httpx.WriteError(w, err)
 		return

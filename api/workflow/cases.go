@@ -748,7 +748,7 @@ func (s *caseService) putConfig(w http.ResponseWriter, r *http.Request) {
 // no case has (-1) when none is, so that any well-formed tag that does not
 // match answers 412 rather than 400.
 func caseIfMatch(h string, current int64) (int64, error) {
-	tags, any, err := httpx.IfMatch(h)
+	tags, any, err := httpx.EntityTags(h)
 	if err != nil || any {
 		return 0, err
 	}

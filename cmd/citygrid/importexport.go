@@ -52,12 +52,21 @@ func runImport(ctx context.Context, args []string) error {
 	fs.Usage = func() {
 		fmt.Fprintf(fs.Output(), `usage: citygrid import --dir DIR --layer LAYER [flags] FILE
 
-Loads a GeoJSON FeatureCollection, a GeoPackage table or a CSV file into one
-layer of the city in DIR/%s (created if missing). The file is checked as a
-whole against the stored city (codes and their parents, categories,
-departments, geometry types, coordinates, duplicates); if anything is wrong,
-every problem is listed with its feature or line and field, and nothing is
-imported. Otherwise all features are added in one transaction.
+Loads one layer of a survey delivery into the city in DIR/%s (created if
+missing): a Shapefile (.shp with its .dbf, .shx, .prj, .cpg), a File
+Geodatabase (.gdb folder), a GeoPackage table, a GeoJSON FeatureCollection,
+KML or a CSV file. Shapefiles, File Geodatabases, KML and files in a
+projected CRS are read through GDAL/OGR (Debian package gdal-bin) and
+reprojected to CGCS2000 longitude/latitude (EPSG:4490), e.g. from the
+Gauss-Krüger zones EPSG:4513-4554. Shapefile attributes are read in the
+encoding of the .cpg, else UTF-8 or GBK as the bytes show (--encoding).
+
+The file is checked as a whole against the stored city (codes and their
+parents, categories, departments, geometry types and validity, coordinates
+within the city's extent, overlaps within a layer, duplicates); if anything
+is wrong, every problem is listed with its feature (number and code) and
+the file's field, and nothing is imported. Otherwise all features are
+added in one transaction. See docs/import.md.
 
 Layers: %s,
 or all (a whole-city GeoJSON export, whose features carry a "layer" property,
@@ -71,11 +80,18 @@ flags:
 	}
 	dir := fs.String("dir", "", "data directory holding "+storeFile+" (required)")
 	layerName := fs.String("layer", "", "layer to load into (required)")
-	formatName := fs.String("format", "", "geojson, gpkg or csv (default: from the file extension)")
+	formatName := fs.String("format", "", "shp, gdb, gpkg, geojson, kml or csv (default: from the file extension)")
 	mapping := fs.String("map", "", "field mapping as dst=src pairs, e.g. code=ObjID,category=ObjCode")
 	table := fs.String("gpkg-table", "", "GeoPackage table to read (default: the table named as the layer, or the only one)")
-	lonCol := fs.String("lon-col", "", "CSV longitude column (default lon, longitude or lng)")
-	latCol := fs.String("lat-col", "", "CSV latitude column (default lat or latitude)")
+	sourceLayer := fs.String("source-layer", "", "layer of a multi-layer source: a File Geodatabase feature class, a GeoPackage table, a KML folder")
+	sSRS := fs.String("s-srs", "", "the file's coordinate system when it has none or a wrong one: EPSG:4549, a PROJ string or a .prj file")
+	toWGS84 := fs.String("towgs84", "", "seven-parameter datum shift dx,dy,dz,rx,ry,rz,ds (m, arc-seconds, ppm) from the file's datum to CGCS2000/WGS 84")
+	pipeline := fs.String("ct", "", "PROJ pipeline from the file's coordinates to EPSG:4490 longitude/latitude, instead of --towgs84")
+	encoding := fs.String("encoding", "", "attribute encoding of a Shapefile without a .cpg file, or of a CSV: GBK, GB18030 or UTF-8 (default: from the bytes)")
+	makeValid := fs.Bool("make-valid", false, "repair invalid polygons to their shell-minus-holes reading and drop zero-length line parts, listing each repair")
+	allowOverlaps := fs.Bool("allow-overlaps", false, "accept polygons that overlap others of their layer, listing each overlap with its area")
+	lonCol := fs.String("lon-col", "", "CSV longitude column (default lon, longitude or lng); with --s-srs the easting column")
+	latCol := fs.String("lat-col", "", "CSV latitude column (default lat or latitude); with --s-srs the northing column")
 	wktCol := fs.String("wkt-col", "", "CSV column of WKT geometries, for lines and polygons (default wkt or geometry)")
 	dryRun := fs.Bool("dry-run", false, "check the file against the city without importing it")
 	quiet := fs.Bool("quiet", false, "no progress bar")
@@ -91,7 +107,11 @@ flags:
 		return errors.New("--dir, --layer and one FILE are required")
 	}
 	file := pos[0]
-	opt := geoio.Options{Table: *table, CSV: geoio.CSVOptions{LonCol: *lonCol, LatCol: *latCol, WKTCol: *wktCol}}
+	opt := geoio.Options{
+		Table: *table, CSV: geoio.CSVOptions{LonCol: *lonCol, LatCol: *latCol, WKTCol: *wktCol},
+		CRS:      geoio.CRSOptions{SourceSRS: *sSRS, ToWGS84: *toWGS84, Pipeline: *pipeline, Encoding: *encoding, SourceLayer: *sourceLayer},
+		Geometry: geoio.GeometryOptions{MakeValid: *makeValid, AllowOverlaps: *allowOverlaps},
+	}
 	if opt.Layer, err = geoio.ParseLayer(*layerName); err != nil {
 		return err
 	}
@@ -100,7 +120,7 @@ flags:
 			return err
 		}
 	} else if opt.Format, err = geoio.FormatOf(file); err != nil {
-		return fmt.Errorf("%w; name it with --format", err)
+		return err
 	}
 	if opt.Mapping, err = geoio.ParseMapping(*mapping); err != nil {
 		return err
@@ -127,6 +147,9 @@ flags:
 		fmt.Fprintln(os.Stderr)
 	}
 	if err != nil {
+		if strings.Contains(err.Error(), file) {
+			return err // the OGR route names the file itself
+		}
 		return fmt.Errorf("%s: %w", file, err)
 	}
 	storePath := filepath.Join(*dir, storeFile)
@@ -153,13 +176,17 @@ flags:
 			return err
 		}
 		b.Complete(city)
-		if errs := b.Validate(city); len(errs) > 0 {
+		errs := b.Validate(city)
+		warn(os.Stderr, file, b.Warnings)
+		if len(errs) > 0 {
 			return rejected(os.Stderr, file, errs)
 		}
 		fmt.Printf("%s: %s would be imported (dry run, nothing written)\n", file, describeCounts(b.Counts()))
 		return nil
 	}
-	if err := geoio.Apply(ctx, st, b); err != nil {
+	err = geoio.Apply(ctx, st, b)
+	warn(os.Stderr, file, b.Warnings)
+	if err != nil {
 		var errs data.ValidationErrors
 		if errors.As(err, &errs) {
 			return rejected(os.Stderr, file, errs)
@@ -171,6 +198,17 @@ flags:
 	}
 	fmt.Printf("imported %s from %s into %s in %.1f s\n", describeCounts(b.Counts()), file, storePath, time.Since(start).Seconds())
 	return nil
+}
+
+// warn prints what the user should check though it did not stop the import.
+func warn(w io.Writer, file string, warnings []string) {
+	for i, m := range warnings {
+		if i == maxShownErrors {
+			fmt.Fprintf(w, "%s: warning: ... and %d more\n", file, len(warnings)-maxShownErrors)
+			break
+		}
+		fmt.Fprintf(w, "%s: warning: %s\n", file, m)
+	}
 }
 
 // rejected prints a rejected file's problems and returns the error that
@@ -223,6 +261,7 @@ func runExport(ctx context.Context, args []string) error {
 	fs := flag.NewFlagSet("export", flag.ContinueOnError)
 	fs.Usage = func() {
 		fmt.Fprintf(fs.Output(), `usage: citygrid export --dir DIR --layer LAYER|all --format geojson|gpkg --out FILE
+       citygrid export --dir DIR --pmtiles FILE [--bbox minlon,minlat,maxlon,maxlat] [--minzoom 0] [--maxzoom 17]
 
 Writes one layer of the city in DIR/%s, or the whole city, as an RFC 7946
 GeoJSON FeatureCollection or as a GeoPackage. Properties carry the layer's
@@ -241,6 +280,7 @@ flags:
 	out := fs.String("out", "", "file to write (required)")
 	force := fs.Bool("force", false, "replace --out if it exists")
 	postgis := fs.Bool("postgis", false, "write the whole city as a psql script for PostgreSQL + PostGIS (see export_postgis.go)")
+	pmt := addPMTilesFlags(fs)
 	pos, err := parseInterspersed(fs, args)
 	if err != nil {
 		if errors.Is(err, flag.ErrHelp) {
@@ -250,6 +290,9 @@ flags:
 	}
 	if *postgis {
 		return exportPostGIS(ctx, *dir, *layerName, *out, *force, len(pos))
+	}
+	if *pmt.out != "" {
+		return exportPMTiles(ctx, *dir, pmt, *force, len(pos))
 	}
 	if *dir == "" || *layerName == "" || *out == "" || len(pos) > 0 {
 		fs.Usage()

@@ -5,6 +5,7 @@ import (
 	"crypto/sha256"
 	"errors"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -84,4 +85,46 @@ func TestImportExportCommands(t *testing.T) {
 		t.Fatalf("exported GeoPackage holds %d POIs (%v) and %d components; want the %d sample POIs only", len(ds.POIs), ds.POIs, len(ds.Components), len(want))
 	}
 	var _ data.Store = st
+}
+
+func TestImportReadsAShapefileWithTheCRSAndRepairFlags(t *testing.T) {
+	if !geoio.GDALAvailable() {
+		t.Skip("ogr2ogr not installed (Debian package gdal-bin)")
+	}
+	ctx := context.Background()
+	dir := t.TempDir()
+	// A bow tie in EPSG:4549, its .prj lost on the way.
+	src := filepath.Join(dir, "src.geojson")
+	os.WriteFile(src, []byte(`{"type":"FeatureCollection","crs":{"type":"name","properties":{"name":"urn:ogc:def:crs:EPSG::4490"}},"features":[
+{"type":"Feature","properties":{"XZQDM":"330102","XZQMC":"上城区"},"geometry":{"type":"Polygon","coordinates":[[[120.16,30.24],[120.18,30.26],[120.18,30.24],[120.16,30.26],[120.16,30.24]]]}}]}`), 0o644)
+	shp := filepath.Join(dir, "xzq.shp")
+	if out, err := exec.Command("ogr2ogr", "-f", "ESRI Shapefile", "-t_srs", "EPSG:4549", "-lco", "ENCODING=GBK", shp, src).CombinedOutput(); err != nil {
+		t.Fatalf("ogr2ogr: %v\n%s", err, out)
+	}
+	os.Remove(filepath.Join(dir, "xzq.prj"))
+	store := filepath.Join(dir, "data")
+	args := []string{"--dir", store, "--layer", "districts", "--map", "code=XZQDM,name=XZQMC", "--quiet", shp}
+	err := runImport(ctx, args)
+	if err == nil || !strings.Contains(err.Error(), "--s-srs") || !strings.Contains(err.Error(), "xzq.shp") {
+		t.Fatalf("import without a CRS = %v, want a request for --s-srs naming the file", err)
+	}
+	err = runImport(ctx, append([]string{"--s-srs", "EPSG:4549"}, args...))
+	if err == nil || !strings.Contains(err.Error(), "1 problem(s)") {
+		t.Fatalf("import of a bow tie = %v, want it refused", err)
+	}
+	if err := runImport(ctx, append([]string{"--s-srs", "EPSG:4549", "--make-valid"}, args...)); err != nil {
+		t.Fatalf("import with --make-valid: %v", err)
+	}
+	st, err := gpkg.Open(ctx, filepath.Join(store, "citygrid.gpkg"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	city, err := st.Load(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(city.AdminUnits) != 1 || city.AdminUnits[0].Name != "上城区" || len(city.AdminUnits[0].Geometry) != 2 {
+		t.Fatalf("stored %+v, want 上城区 as the two triangles of the bow tie", city.AdminUnits)
+	}
 }

@@ -1,68 +1,122 @@
 package cases
 
 import (
+	"errors"
 	"fmt"
+	"reflect"
+	"slices"
 	"sort"
+	"sync"
 	"time"
 
 	"citygrid/data"
 )
 
-// Period is a working period of a day, "HH:MM" to "HH:MM" local time.
+// Period is a working period of a day, "HH:MM" to "HH:MM" local time
+// ("24:00" ends a period at midnight; a night shift is two periods).
 type Period struct {
 	Start string `json:"start"`
 	End   string `json:"end"`
 }
 
-// Calendar is a city's working-time calendar: the working periods of a
-// working day, the weekend, statutory holidays and the make-up working
-// days (调休) that fall on weekends.
+// Calendar is a city's working-time calendar. Its working days are the
+// departments' (处置 runs on them): the working periods of a working day,
+// the weekend, the national holidays and make-up working days (调休) of
+// each year's arrangement, and the city's own extra days. Centre gives the
+// centre's own hours, which may be around the clock.
+//
+// A year whose arrangement is neither built in nor loaded is computed from
+// the statutory days alone (StatutoryDays); deadlines that reach into it
+// are provisional (Provisional) and admins are warned ahead
+// (ArrangementWarnings).
 type Calendar struct {
 	City     string         `json:"city"`
 	TimeZone string         `json:"time_zone"` // IANA name; Asia/Shanghai by default
 	Periods  []Period       `json:"periods"`
 	Weekend  []time.Weekday `json:"weekend"`
-	Holidays []string       `json:"holidays"` // YYYY-MM-DD, days off
-	Workdays []string       `json:"workdays"` // YYYY-MM-DD, make-up working days (调休上班)
+	// Holidays and Workdays are the city's own days off and extra working
+	// days (YYYY-MM-DD); they win over the national arrangement.
+	Holidays []string `json:"holidays"`
+	Workdays []string `json:"workdays"`
+	// Arrangements are the yearly national arrangements in the calendar
+	// document: the built-in ones as DefaultCalendar writes them out, and
+	// those an admin loaded, each replacing the built-in one of its year.
+	// A year with a built-in arrangement that is not listed still has it.
+	Arrangements []Arrangement `json:"arrangements,omitempty"`
+	// Centre is when the centre itself takes and handles its steps; nil is
+	// around the clock on every day (全天候受理).
+	Centre *CentreHours `json:"centre,omitempty"`
 
 	loc      *time.Location
 	periods  [][2]int // minutes of the day
 	weekend  [7]bool
-	holidays map[string]bool
-	workdays map[string]bool
+	everyDay bool // every day is a working day (the 7×24 centre)
+	days     *dayTable
+	centre   *Calendar
+}
+
+// CentreHours are the centre's staffed hours (值班). Shifts are the
+// periods of a day the centre works; WorkingDaysOnly limits them to the
+// departments' working days, else they run every day, holidays included.
+type CentreHours struct {
+	Shifts          []Period `json:"shifts"`
+	WorkingDaysOnly bool     `json:"working_days_only,omitempty"`
+}
+
+// AroundTheClock is the default centre: one shift of 24 hours every day.
+func AroundTheClock() *CentreHours {
+	return &CentreHours{Shifts: []Period{{"00:00", "24:00"}}}
+}
+
+// dayTable is what decides whether a date is a working day, shared by a
+// calendar and its centre calendar.
+type dayTable struct {
+	holidays, workdays map[Date]bool // the city's own
+	arrOff, arrWork    map[Date]bool // the national arrangements
+	arranged           map[int]string
+	stat               *statutoryCache
+}
+
+// statutoryCache memoises StatutoryDays per year; calendars are read by
+// many goroutines.
+type statutoryCache struct {
+	mu    sync.Mutex
+	years map[int]map[Date]bool
+}
+
+func (s *statutoryCache) off(d Date) bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	m, ok := s.years[d.Year]
+	if !ok {
+		m = map[Date]bool{}
+		if days, err := StatutoryDays(d.Year); err == nil {
+			for _, sd := range days {
+				m[sd.Date] = true
+			}
+		}
+		s.years[d.Year] = m
+	}
+	return m[d]
 }
 
 // WorkingDay is the length of one working day: 1 工作日 = 8 工作时.
 const WorkingDay = 8 * time.Hour
 
-// Holidays2026 and Workdays2026 are the PRC statutory holidays of 2026 and
-// their make-up working days, from 国务院办公厅关于2026年部分节假日安排的通知
-// (2025-11-04): 元旦 1-1..1-3 (work 1-4); 春节 2-15..2-23 (work 2-14,
-// 2-28); 清明 4-4..4-6; 劳动节 5-1..5-5 (work 5-9); 端午 6-19..6-21;
-// 中秋 9-25..9-27; 国庆 10-1..10-7 (work 9-20, 10-10).
-var (
-	Holidays2026 = []string{
-		"2026-01-01", "2026-01-02", "2026-01-03",
-		"2026-02-15", "2026-02-16", "2026-02-17", "2026-02-18", "2026-02-19", "2026-02-20", "2026-02-21", "2026-02-22", "2026-02-23",
-		"2026-04-04", "2026-04-05", "2026-04-06",
-		"2026-05-01", "2026-05-02", "2026-05-03", "2026-05-04", "2026-05-05",
-		"2026-06-19", "2026-06-20", "2026-06-21",
-		"2026-09-25", "2026-09-26", "2026-09-27",
-		"2026-10-01", "2026-10-02", "2026-10-03", "2026-10-04", "2026-10-05", "2026-10-06", "2026-10-07",
-	}
-	Workdays2026 = []string{"2026-01-04", "2026-02-14", "2026-02-28", "2026-05-09", "2026-09-20", "2026-10-10"}
-)
-
 // DefaultCalendar is 08:00–12:00 and 14:00–18:00 on Monday to Friday in
-// China Standard Time, with the 2026 PRC holidays and make-up days.
+// China Standard Time (standards.md §4.4) with the built-in national
+// arrangements written out (so the calendar document shows them), and a
+// centre that works around the clock.
 func DefaultCalendar() *Calendar {
 	c := &Calendar{
-		City:     "default",
-		TimeZone: "Asia/Shanghai",
-		Periods:  []Period{{"08:00", "12:00"}, {"14:00", "18:00"}},
-		Weekend:  []time.Weekday{time.Saturday, time.Sunday},
-		Holidays: append([]string(nil), Holidays2026...),
-		Workdays: append([]string(nil), Workdays2026...),
+		City:         "default",
+		TimeZone:     "Asia/Shanghai",
+		Periods:      []Period{{"08:00", "12:00"}, {"14:00", "18:00"}},
+		Weekend:      []time.Weekday{time.Saturday, time.Sunday},
+		Holidays:     []string{},
+		Workdays:     []string{},
+		Arrangements: BuiltinArrangements(),
+		Centre:       AroundTheClock(),
 	}
 	if err := c.Compile(); err != nil {
 		panic(err)
@@ -82,20 +136,11 @@ func (c *Calendar) Compile() error {
 		loc = l
 	}
 	c.loc = loc
-	if len(c.Periods) == 0 {
-		return &data.ValidationError{Field: "periods", Reason: "at least one working period is needed"}
+	periods, err := compilePeriods("periods", c.Periods)
+	if err != nil {
+		return err
 	}
-	c.periods = c.periods[:0]
-	prev := -1
-	for i, p := range c.Periods {
-		a, err1 := hhmm(p.Start)
-		b, err2 := hhmm(p.End)
-		if err1 != nil || err2 != nil || b <= a || a < prev {
-			return &data.ValidationError{Field: fmt.Sprintf("periods[%d]", i), Reason: "want HH:MM start before end, periods in order and not overlapping"}
-		}
-		prev = b
-		c.periods = append(c.periods, [2]int{a, b})
-	}
+	c.periods = periods
 	c.weekend = [7]bool{}
 	for _, d := range c.Weekend {
 		if d < 0 || d > 6 {
@@ -103,23 +148,108 @@ func (c *Calendar) Compile() error {
 		}
 		c.weekend[d] = true
 	}
-	c.holidays, c.workdays = map[string]bool{}, map[string]bool{}
-	for i, d := range c.Holidays {
-		if _, err := time.Parse("2006-01-02", d); err != nil {
+	t := &dayTable{holidays: map[Date]bool{}, workdays: map[Date]bool{}, arrOff: map[Date]bool{}, arrWork: map[Date]bool{},
+		arranged: map[int]string{}, stat: &statutoryCache{years: map[int]map[Date]bool{}}}
+	for i, s := range c.Holidays {
+		d, err := ParseDate(s)
+		if err != nil {
 			return &data.ValidationError{Field: fmt.Sprintf("holidays[%d]", i), Reason: "want YYYY-MM-DD"}
 		}
-		c.holidays[d] = true
+		t.holidays[d] = true
 	}
-	for i, d := range c.Workdays {
-		if _, err := time.Parse("2006-01-02", d); err != nil {
+	for i, s := range c.Workdays {
+		d, err := ParseDate(s)
+		if err != nil {
 			return &data.ValidationError{Field: fmt.Sprintf("workdays[%d]", i), Reason: "want YYYY-MM-DD"}
 		}
-		if c.holidays[d] {
-			return &data.ValidationError{Field: fmt.Sprintf("workdays[%d]", i), Reason: d + " is also a holiday"}
+		if t.holidays[d] {
+			return &data.ValidationError{Field: fmt.Sprintf("workdays[%d]", i), Reason: s + " is also a holiday"}
 		}
-		c.workdays[d] = true
+		t.workdays[d] = true
 	}
+	byYear := map[int]Arrangement{}
+	source := map[int]string{}
+	builtin := map[int]Arrangement{}
+	for _, a := range BuiltinArrangements() {
+		byYear[a.Year], source[a.Year], builtin[a.Year] = a, ArrangementBuiltin, a
+	}
+	loaded := map[int]int{}
+	for i, a := range c.Arrangements {
+		if err := a.Check(); err != nil {
+			return prefixErr(fmt.Sprintf("arrangements[%d]", i), err)
+		}
+		if j, dup := loaded[a.Year]; dup {
+			return &data.ValidationError{Field: fmt.Sprintf("arrangements[%d].year", i), Reason: fmt.Sprintf("%d is already arrangements[%d]", a.Year, j)}
+		}
+		loaded[a.Year] = i
+		if b, ok := builtin[a.Year]; !ok || !reflect.DeepEqual(a.clone(), b.clone()) {
+			byYear[a.Year], source[a.Year] = a, ArrangementLoaded
+		}
+	}
+	for y, a := range byYear {
+		for _, d := range a.DaysOff() {
+			t.arrOff[d] = true
+		}
+		for _, d := range a.MakeUpDays() {
+			t.arrWork[d] = true
+		}
+		t.arranged[y] = source[y]
+	}
+	c.days = t
+	c.everyDay = false
+	ch := c.Centre
+	if ch == nil {
+		ch = AroundTheClock()
+	}
+	shifts, err := compilePeriods("centre.shifts", ch.Shifts)
+	if err != nil {
+		return err
+	}
+	c.centre = &Calendar{City: c.City, TimeZone: c.TimeZone, Periods: ch.Shifts, Weekend: c.Weekend,
+		loc: loc, periods: shifts, weekend: c.weekend, everyDay: !ch.WorkingDaysOnly, days: t}
+	c.centre.centre = c.centre
 	return nil
+}
+
+// Where an arrangement of a year comes from.
+const (
+	ArrangementBuiltin = "builtin" // shipped with citygrid (listed in the document or not)
+	ArrangementLoaded  = "loaded"  // loaded by an admin, differing from any built-in one
+)
+
+func compilePeriods(field string, ps []Period) ([][2]int, error) {
+	if len(ps) == 0 {
+		return nil, &data.ValidationError{Field: field, Reason: "at least one working period is needed"}
+	}
+	out := make([][2]int, 0, len(ps))
+	prev := -1
+	for i, p := range ps {
+		a, err1 := hhmm(p.Start)
+		b, err2 := hhmm(p.End)
+		if err1 != nil || err2 != nil || b <= a || a < prev {
+			return nil, &data.ValidationError{Field: fmt.Sprintf("%s[%d]", field, i), Reason: "want HH:MM start before end, periods in order and not overlapping"}
+		}
+		prev = b
+		out = append(out, [2]int{a, b})
+	}
+	return out, nil
+}
+
+// prefixErr puts field in front of the fields of a validation error.
+func prefixErr(field string, err error) error {
+	var ves data.ValidationErrors
+	if errors.As(err, &ves) {
+		out := make(data.ValidationErrors, len(ves))
+		for i, v := range ves {
+			out[i] = &data.ValidationError{Where: v.Where, Field: field + "." + v.Field, Reason: v.Reason}
+		}
+		return out
+	}
+	var ve *data.ValidationError
+	if errors.As(err, &ve) {
+		return &data.ValidationError{Where: ve.Where, Field: field + "." + ve.Field, Reason: ve.Reason}
+	}
+	return &data.ValidationError{Field: field, Reason: err.Error()}
 }
 
 func hhmm(s string) (int, error) {
@@ -136,18 +266,169 @@ func hhmm(s string) (int, error) {
 // Location is the calendar's time zone.
 func (c *Calendar) Location() *time.Location { return c.loc }
 
-// IsWorkday reports whether the local date of t is a working day: a
-// make-up day always is, a holiday never, else every non-weekend day.
+// CentreCalendar is the centre's calendar: its shifts, on every day or on
+// the working days of c. The centre's own steps (核实, 立案, 派遣, 核查)
+// count on it.
+func (c *Calendar) CentreCalendar() *Calendar { return c.centre }
+
+// IsWorkday reports whether the local date of t is a working day.
 func (c *Calendar) IsWorkday(t time.Time) bool {
-	t = t.In(c.loc)
-	d := t.Format("2006-01-02")
-	if c.workdays[d] {
+	return c.IsWorkingDate(DateOf(t, c.loc))
+}
+
+// IsWorkingDate reports whether d is a working day: on a calendar that
+// runs every day always; else the city's own days win, then the year's
+// national arrangement, then (for a year without one) the statutory days;
+// then every day that is not a weekend day.
+func (c *Calendar) IsWorkingDate(d Date) bool {
+	if c.everyDay {
 		return true
 	}
-	if c.holidays[d] {
+	t := c.days
+	switch {
+	case t.workdays[d]:
+		return true
+	case t.holidays[d]:
+		return false
+	case t.arrWork[d]:
+		return true
+	case t.arrOff[d]:
 		return false
 	}
-	return !c.weekend[t.Weekday()]
+	if t.arranged[d.Year] == "" && t.stat.off(d) {
+		return false
+	}
+	return !c.weekend[d.Weekday()]
+}
+
+// Arranged tells whether year has a national arrangement, and where it
+// comes from (ArrangementBuiltin or ArrangementLoaded).
+func (c *Calendar) Arranged(year int) (string, bool) {
+	s, ok := c.days.arranged[year]
+	return s, ok
+}
+
+// ArrangedYears lists the years with an arrangement, in order.
+func (c *Calendar) ArrangedYears() []int {
+	out := make([]int, 0, len(c.days.arranged))
+	for y := range c.days.arranged {
+		out = append(out, y)
+	}
+	sort.Ints(out)
+	return out
+}
+
+// Provisional reports whether working time counted between a and b rests
+// on a guess: some local date in between lies in a year without a national
+// arrangement, so its days off come from the statutory rule alone. A
+// calendar that runs every day never guesses.
+func (c *Calendar) Provisional(a, b time.Time) bool {
+	if c.everyDay {
+		return false
+	}
+	if b.Before(a) {
+		a, b = b, a
+	}
+	for y := DateOf(a, c.loc).Year; y <= DateOf(b, c.loc).Year; y++ {
+		if _, ok := c.days.arranged[y]; !ok {
+			return true
+		}
+	}
+	return false
+}
+
+// ArrangementLead is how long before a year without an arrangement admins
+// are warned: the State Council usually publishes in November.
+const ArrangementLead = 60 // days
+
+// ArrangementWarning tells admins that a year's arrangement is missing.
+type ArrangementWarning struct {
+	Year int `json:"year"`
+	// Since is when the warning began (ArrangementLead days before the
+	// year starts).
+	Since   time.Time `json:"since"`
+	Message string    `json:"message"`
+}
+
+// ArrangementWarnings returns the warnings due at now: the current year
+// without an arrangement, and the next one from ArrangementLead days
+// before it starts. Empty when nothing is missing.
+func (c *Calendar) ArrangementWarnings(now time.Time) []ArrangementWarning {
+	out := []ArrangementWarning{}
+	y := DateOf(now, c.loc).Year
+	for _, year := range []int{y, y + 1} {
+		if _, ok := c.days.arranged[year]; ok {
+			continue
+		}
+		since := time.Date(year, time.January, 1, 0, 0, 0, 0, c.loc).AddDate(0, 0, -ArrangementLead)
+		if now.Before(since) {
+			continue
+		}
+		out = append(out, ArrangementWarning{Year: year, Since: since.UTC(), Message: fmt.Sprintf(
+			"%d 年节假日安排尚未载入：跨入该年的时限暂按法定节假日计算，标为“暂定”。国务院办公厅通知发布后，请载入当年的放假调休安排。", year)})
+	}
+	return out
+}
+
+// YearDays is what the calendar holds for one year: its days off and
+// make-up working days, and whether they are only the statutory rule.
+type YearDays struct {
+	Year        int    `json:"year"`
+	Source      string `json:"source"` // builtin, loaded, or statutory (no arrangement)
+	Provisional bool   `json:"provisional"`
+	DaysOff     []Date `json:"days_off"`
+	MakeUpDays  []Date `json:"make_up_days"`
+}
+
+// Year lists the days off (weekends aside) and the make-up working days of
+// a year as the calendar counts them, the city's own days included.
+func (c *Calendar) Year(year int) YearDays {
+	y := YearDays{Year: year, Source: c.days.arranged[year]}
+	if y.Source == "" {
+		y.Source, y.Provisional = "statutory", true
+	}
+	for d := (Date{year, time.January, 1}); d.Year == year; d = d.AddDays(1) {
+		weekend := c.weekend[d.Weekday()]
+		work := c.IsWorkingDate(d)
+		switch {
+		case !work && !weekend:
+			y.DaysOff = append(y.DaysOff, d)
+		case work && weekend:
+			y.MakeUpDays = append(y.MakeUpDays, d)
+		}
+	}
+	return y
+}
+
+// WithArrangement returns a copy of the calendar with a (checked) in place
+// of any arrangement of its year. The receiver is not changed.
+func (c *Calendar) WithArrangement(a Arrangement) (*Calendar, error) {
+	if err := a.Check(); err != nil {
+		return nil, err
+	}
+	n := c.clone()
+	n.Arrangements = slices.DeleteFunc(n.Arrangements, func(o Arrangement) bool { return o.Year == a.Year })
+	n.Arrangements = append(n.Arrangements, a.clone())
+	sort.Slice(n.Arrangements, func(i, j int) bool { return n.Arrangements[i].Year < n.Arrangements[j].Year })
+	if err := n.Compile(); err != nil {
+		return nil, err
+	}
+	return n, nil
+}
+
+// clone copies the calendar's configuration (not its compiled state).
+func (c *Calendar) clone() *Calendar {
+	n := &Calendar{City: c.City, TimeZone: c.TimeZone, Periods: slices.Clone(c.Periods), Weekend: slices.Clone(c.Weekend),
+		Holidays: slices.Clone(c.Holidays), Workdays: slices.Clone(c.Workdays)}
+	for _, a := range c.Arrangements {
+		n.Arrangements = append(n.Arrangements, a.clone())
+	}
+	if c.Centre != nil {
+		ch := *c.Centre
+		ch.Shifts = slices.Clone(ch.Shifts)
+		n.Centre = &ch
+	}
+	return n
 }
 
 // dayStart is local midnight of t's date.

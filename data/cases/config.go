@@ -2,23 +2,32 @@ package cases
 
 import (
 	"fmt"
+	"slices"
 	"time"
 
 	"citygrid/data"
+
+	"github.com/paulmach/orb"
 )
 
 // LimitRule is one row of the deadline table: the handling limit of cases
-// of a category (with its kind), filing condition (立案条件) and area
-// class. An empty field matches anything; the most specific matching row
-// wins (more fields set), then the earlier row.
+// of a category (with its kind), filing condition (立案条件), deadline
+// class (the catalogue's urgent, fast, normal, slow) and area class. An
+// empty field matches anything. Of the matching rows the one whose set
+// fields weigh most wins, then the earlier row; the weights make an
+// urgency row beat every other, a category or condition row beat a class
+// row, a deadline-class row beat an area-class row and that a kind row:
+// urgency 32, category 8, condition 8, deadline class 4, area class 2,
+// kind 1.
 type LimitRule struct {
-	Kind      data.CategoryKind `json:"kind,omitempty"`
-	Category  string            `json:"category,omitempty"`
-	Condition string            `json:"condition,omitempty"`
-	AreaClass string            `json:"area_class,omitempty"` // A, B or C
-	Urgency   Urgency           `json:"urgency,omitempty"`
-	Limit     Limit             `json:"limit"`
-	Note      string            `json:"note,omitempty"`
+	Kind          data.CategoryKind `json:"kind,omitempty"`
+	Category      string            `json:"category,omitempty"`
+	Condition     string            `json:"condition,omitempty"`
+	DeadlineClass string            `json:"deadline_class,omitempty"`
+	AreaClass     string            `json:"area_class,omitempty"` // A, B or C
+	Urgency       Urgency           `json:"urgency,omitempty"`
+	Limit         Limit             `json:"limit"`
+	Note          string            `json:"note,omitempty"`
 }
 
 // Steps of the centre's own work that have limits.
@@ -38,16 +47,33 @@ type DeadlineTable struct {
 	Steps map[string]Limit `json:"steps"`
 }
 
+// Deadline classes of the default catalogues (data/catalogue/*.json).
+const (
+	ClassUrgent = "urgent" // 紧急: 2 hours, counted continuously
+	ClassFast   = "fast"   // 快速: 1 working day
+	ClassNormal = "normal" // 一般: 3 working days
+	ClassSlow   = "slow"   // 复杂: 5 working days
+)
+
 // DefaultDeadlines is a starting table (one city's typical magnitudes,
-// standards.md §4.4: edit it per city): urgent items 2 continuous hours,
-// component repairs 3 working days (A: 2), events 1 working day (A: 4
-// working hours); steps verify 1 h, register 1 h, dispatch 1 h, check 4
-// working hours.
+// standards.md §4.4: edit it per city). By the catalogue's deadline class:
+// urgent 2 continuous hours, fast 1 working day (A: 4 working hours),
+// normal 3 working days (A: 2), slow 5 working days. Cases the reporter
+// marks urgent get 2 continuous hours too. For categories outside the
+// catalogue: components 3 working days (A: 2), events 1 working day (A: 4
+// working hours). Steps of the centre (on its own calendar): verify 1 h,
+// register 1 h, dispatch 1 h, check 4 h.
 func DefaultDeadlines() *DeadlineTable {
 	return &DeadlineTable{
 		Default: Limit{3, WorkingDays},
 		Rules: []LimitRule{
 			{Urgency: UrgencyUrgent, Limit: Limit{2, ContinuousHours}, Note: "urgent safety items count continuously"},
+			{DeadlineClass: ClassUrgent, Limit: Limit{2, ContinuousHours}, Note: "紧急：2 小时内，连续计时"},
+			{DeadlineClass: ClassFast, Limit: Limit{1, WorkingDays}},
+			{DeadlineClass: ClassFast, AreaClass: "A", Limit: Limit{4, WorkingHours}},
+			{DeadlineClass: ClassNormal, Limit: Limit{3, WorkingDays}},
+			{DeadlineClass: ClassNormal, AreaClass: "A", Limit: Limit{2, WorkingDays}},
+			{DeadlineClass: ClassSlow, Limit: Limit{5, WorkingDays}},
 			{Kind: data.KindComponent, Limit: Limit{3, WorkingDays}},
 			{Kind: data.KindComponent, AreaClass: "A", Limit: Limit{2, WorkingDays}},
 			{Kind: data.KindEvent, Limit: Limit{1, WorkingDays}},
@@ -79,6 +105,9 @@ func (t *DeadlineTable) Check() error {
 		if r.Kind != "" && r.Kind != data.KindComponent && r.Kind != data.KindEvent {
 			es = append(es, &data.ValidationError{Field: fmt.Sprintf("rules[%d].kind", i), Reason: "component or event"})
 		}
+		if len(r.DeadlineClass) > 32 {
+			es = append(es, &data.ValidationError{Field: fmt.Sprintf("rules[%d].deadline_class", i), Reason: "at most 32 bytes"})
+		}
 		if r.Urgency != "" && r.Urgency != UrgencyNormal && r.Urgency != UrgencyUrgent {
 			es = append(es, &data.ValidationError{Field: fmt.Sprintf("rules[%d].urgency", i), Reason: "normal or urgent"})
 		}
@@ -101,22 +130,20 @@ func (t *DeadlineTable) For(c *Case) (Limit, int) {
 	best, bestScore := -1, -1
 	for i, r := range t.Rules {
 		score := 0
-		match := func(rule, v string) bool {
+		match := func(rule, v string, weight int) bool {
 			if rule == "" {
 				return true
 			}
 			if rule == v {
-				score++
+				score += weight
 				return true
 			}
 			return false
 		}
-		if !match(string(r.Kind), string(c.Kind)) || !match(r.Category, c.Category) || !match(r.Condition, c.Condition) ||
-			!match(r.AreaClass, c.AreaClass) || !match(string(r.Urgency), string(c.Urgency)) {
+		if !match(string(r.Kind), string(c.Kind), 1) || !match(r.Category, c.Category, 8) || !match(r.Condition, c.Condition, 8) ||
+			!match(r.DeadlineClass, c.DeadlineClass, 4) || !match(r.AreaClass, c.AreaClass, 2) ||
+			!match(string(r.Urgency), string(c.Urgency), 32) {
 			continue
-		}
-		if r.Urgency != "" {
-			score += 10 // urgency overrides the ordinary rows
 		}
 		if score > bestScore {
 			best, bestScore = i, score
@@ -126,6 +153,18 @@ func (t *DeadlineTable) For(c *Case) (Limit, int) {
 		return t.Default, -1
 	}
 	return t.Rules[best].Limit, best
+}
+
+// Classes lists the deadline classes the table's rows name, in order of
+// first appearance: the values an operator may choose from.
+func (t *DeadlineTable) Classes() []string {
+	var out []string
+	for _, r := range t.Rules {
+		if r.DeadlineClass != "" && !slices.Contains(out, r.DeadlineClass) {
+			out = append(out, r.DeadlineClass)
+		}
+	}
+	return out
 }
 
 // Settings are the workflow's tunables.
@@ -263,4 +302,27 @@ type Progress struct {
 	Overdue bool       `json:"overdue"`
 	Paused  bool       `json:"paused,omitempty"`
 	DueAt   *time.Time `json:"due_at,omitempty"`
+	// Provisional: DueAt counts days of a year whose holiday arrangement
+	// is not loaded (statutory days only); it may move once it is.
+	Provisional bool `json:"provisional,omitempty"`
+}
+
+// AreaClassFromGrids is a Service.AreaClassAt for centres that draw their
+// area classes as management grids: classOf maps a grid's code to A, B or
+// C. A case takes the class of the grids its point lies in; where grids of
+// several classes overlap the strictest wins (A before B before C), since
+// the stricter limit is the one the area was drawn for. No class grid: "".
+func AreaClassFromGrids(classOf map[string]string) func(p orb.Point, pl Place) string {
+	return func(_ orb.Point, pl Place) string {
+		best := ""
+		for _, g := range pl.ManagementGrids {
+			switch c := classOf[g]; c {
+			case "A", "B", "C":
+				if best == "" || c < best {
+					best = c
+				}
+			}
+		}
+		return best
+	}
 }

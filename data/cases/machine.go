@@ -30,6 +30,7 @@ const (
 	ActRejectSuspension  = "reject_suspension"  // 挂账审批不通过 (reason)
 	ActRecalculate       = "recalculate"        // re-read the limit from the current deadline table; pauses and extensions kept
 	ActLinkDuplicate     = "link_duplicate"     // a later report was linked (no state change)
+	ActReclassify        = "reclassify"         // the operator sets the area or deadline class (reason); the limit follows
 )
 
 // Rule is one action of the state machine: the states it leaves, the
@@ -72,6 +73,7 @@ var Machine = []Rule{
 	{Action: ActSuspend, From: []State{StateDispatched}, To: StateSuspended, Roles: []data.Role{data.RoleDispatcher}, Reason: true},
 	{Action: ActResume, From: []State{StateSuspended}, To: StateDispatched, Roles: []data.Role{data.RoleDispatcher}},
 	{Action: ActRecalculate, From: []State{StateDispatched, StateSuspended}, Stay: true, Roles: []data.Role{data.RoleDispatcher, data.RoleSupervisor}},
+	{Action: ActReclassify, From: openStates, Stay: true, Roles: []data.Role{data.RoleOperator, data.RoleSupervisor}, Reason: true},
 	{Action: ActCancel, From: openStates, To: StateCancelled, Roles: []data.Role{data.RoleSupervisor}, Reason: true},
 }
 

@@ -56,6 +56,14 @@ const (
 	SourceSelf      Source = "self"      // self-inspection by a street (自查)
 )
 
+// Where a case's area class or deadline class came from.
+const (
+	ClassFromLayer     = "layer"     // the area-class layer at the case's point
+	ClassFromReporter  = "reporter"  // given with the report
+	ClassFromCatalogue = "catalogue" // the category's class in the catalogue
+	ClassFromOperator  = "operator"  // set by an operator, with a reason
+)
+
 // Urgency of a case.
 type Urgency string
 
@@ -83,6 +91,14 @@ type Case struct {
 	Component   string            `json:"component,omitempty"`
 	DuplicateOf int64             `json:"duplicate_of,omitempty"`
 	AreaClass   string            `json:"area_class,omitempty"` // A/B/C (核心区 ...)
+	// DeadlineClass is the deadline class of the category in the city's
+	// catalogue (urgent, fast, normal, slow), or the operator's choice.
+	DeadlineClass string `json:"deadline_class,omitempty"`
+	// AreaClassFrom and DeadlineClassFrom say where the classes came from
+	// (ClassFromLayer, ClassFromReporter, ClassFromCatalogue,
+	// ClassFromOperator); the operator's reason is on the timeline.
+	AreaClassFrom     string `json:"area_class_from,omitempty"`
+	DeadlineClassFrom string `json:"deadline_class_from,omitempty"`
 
 	// Where the point lies, filled by locate at creation.
 	UnitGrid        string   `json:"unit_grid,omitempty"`
@@ -138,6 +154,11 @@ type Case struct {
 	// StepDueAt is the deadline of the centre's current step (verify,
 	// register, dispatch, check), nil when the current state has none.
 	StepDueAt *time.Time `json:"step_due_at,omitempty"`
+	// DueProvisional and StepDueProvisional: the deadline counts days of a
+	// year without a loaded holiday arrangement (statutory days only), so
+	// it may move when the arrangement is loaded (RefreshProvisional).
+	DueProvisional     bool `json:"due_provisional,omitempty"`
+	StepDueProvisional bool `json:"step_due_provisional,omitempty"`
 	// Duplicates counts later reports linked to this case.
 	Duplicates int `json:"duplicates,omitempty"`
 	// ReturnedBy lists the units that returned the case (回退), in order.

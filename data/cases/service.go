@@ -75,6 +75,14 @@ type Service struct {
 	UnitExists func(code string) bool
 	// Now is the clock (tests set it); nil: time.Now.
 	Now func() time.Time
+	// Category looks a small class up in the city's catalogue; its
+	// deadline class picks the row of the deadline table. nil: cases get
+	// no deadline class. CatalogueLookup builds one from a catalogue.
+	Category func(kind data.CategoryKind, code string) (data.Category, bool)
+	// AreaClassAt tells the area class (A, B or C) at a case's point, from
+	// the place Locate found (a layer of area-class grids, or a rule); ""
+	// when nothing says. nil: only the reporter's area class is used.
+	AreaClassAt func(p orb.Point, pl Place) string
 
 	mu       sync.RWMutex
 	cal      *Calendar
@@ -135,6 +143,101 @@ func (s *Service) SetSettings(st *Settings) error {
 	s.settings = st
 	s.mu.Unlock()
 	return nil
+}
+
+// CatalogueLookup indexes a catalogue (data.ReadCatalogue,
+// data.DefaultCatalogue) for Service.Category.
+func CatalogueLookup(cats []data.Category) func(kind data.CategoryKind, code string) (data.Category, bool) {
+	m := make(map[string]data.Category, len(cats))
+	for _, c := range cats {
+		m[string(c.Kind)+"/"+c.Code] = c
+	}
+	return func(kind data.CategoryKind, code string) (data.Category, bool) {
+		c, ok := m[string(kind)+"/"+code]
+		return c, ok
+	}
+}
+
+// LoadArrangement puts a year's national holiday arrangement into the
+// calendar in use (replacing a built-in or earlier one of that year). The
+// deadlines already set stay until RefreshProvisional recomputes them.
+func (s *Service) LoadArrangement(a Arrangement) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	n, err := s.cal.WithArrangement(a)
+	if err != nil {
+		return err
+	}
+	s.cal = n
+	return nil
+}
+
+// ArrangementWarnings are the calendar's warnings at the service's now:
+// the years without a holiday arrangement admins must load soon.
+func (s *Service) ArrangementWarnings() []ArrangementWarning {
+	return s.Calendar().ArrangementWarnings(s.now())
+}
+
+// RefreshProvisional recomputes the deadlines of the open cases marked
+// provisional against the calendar in use (after LoadArrangement), each
+// with a recalculate transition by "system". It returns how many cases it
+// changed.
+func (s *Service) RefreshProvisional(ctx context.Context) (int, error) {
+	var ids []int64
+	if err := s.Store.All(ctx, func(c *Case) bool {
+		if !c.State.Terminal() && (c.DueProvisional || c.StepDueProvisional) {
+			ids = append(ids, c.ID)
+		}
+		return true
+	}); err != nil {
+		return 0, err
+	}
+	n := 0
+	for _, id := range ids {
+		for range 5 {
+			c, err := s.Store.Get(ctx, id)
+			if err != nil {
+				return n, err
+			}
+			stepBefore := copyTime(c.StepDueAt)
+			s.recompute(c)
+			if c.StepDueAt != nil && c.StepDueProvisional {
+				// The step clock started at the transition that set it.
+				if started, ok := s.stepStart(ctx, c); ok {
+					s.stepDueFrom(c, started)
+				}
+			}
+			now := s.now()
+			c.UpdatedAt = now
+			t := &Transition{At: now, Action: ActRecalculate, From: c.State, To: c.State, User: "system", Role: data.RoleAdmin,
+				Note: "holiday arrangement loaded: deadlines recomputed", StepDueAt: stepBefore}
+			err = s.Store.Update(ctx, c, t)
+			if errors.Is(err, data.ErrConflict) {
+				continue
+			}
+			if err != nil {
+				return n, err
+			}
+			n++
+			break
+		}
+	}
+	return n, nil
+}
+
+// stepStart is when the case's current step began: the last transition
+// that changed the state (actions that stay leave the step's clock alone).
+func (s *Service) stepStart(ctx context.Context, c *Case) (time.Time, bool) {
+	ts, err := s.Store.Transitions(ctx, c.ID)
+	if err != nil || len(ts) == 0 {
+		return time.Time{}, false
+	}
+	for i := len(ts) - 1; i >= 0; i-- {
+		if ts[i].From != ts[i].To {
+			return ts[i].At, true
+		}
+	}
+	return ts[len(ts)-1].At, true
 }
 
 // NewCase is a report.
@@ -241,9 +344,19 @@ func (s *Service) Report(ctx context.Context, p data.Principal, in NewCase) (*Ca
 	if c.Reporter == "" {
 		c.Reporter = p.User
 	}
+	if c.AreaClass != "" {
+		c.AreaClassFrom = ClassFromReporter
+	}
+	if s.Category != nil {
+		if cat, ok := s.Category(c.Kind, c.Category); ok && cat.DeadlineClass != "" {
+			c.DeadlineClass, c.DeadlineClassFrom = cat.DeadlineClass, ClassFromCatalogue
+		}
+	}
 	res := Resolution{}
+	var pl Place
 	if s.Resolver != nil {
-		pl, err := s.Resolver.Locate(pt)
+		var err error
+		pl, err = s.Resolver.Locate(pt)
 		if err != nil && !errors.Is(err, data.ErrNotFound) {
 			return nil, fmt.Errorf("locate case: %w", err)
 		}
@@ -257,6 +370,14 @@ func (s *Service) Report(ctx context.Context, p data.Principal, in NewCase) (*Ca
 			res.Failed = err.Error()
 		} else {
 			res.Decision = d
+		}
+	}
+	if s.AreaClassAt != nil {
+		// Where the case is decides its area class, not what the reporter
+		// says; an operator can still override it (reclassify).
+		switch ac := s.AreaClassAt(pt, pl); ac {
+		case "A", "B", "C":
+			c.AreaClass, c.AreaClassFrom = ac, ClassFromLayer
 		}
 	}
 	if res.Reasons == nil {
@@ -344,6 +465,10 @@ type ActionRequest struct {
 	Amount float64 `json:"amount,omitempty"`
 	// Version, when not 0, must be the case's current version.
 	Version int64 `json:"version,omitempty"`
+	// AreaClass and DeadlineClass are the classes reclassify sets (either
+	// or both).
+	AreaClass     string `json:"area_class,omitempty"`
+	DeadlineClass string `json:"deadline_class,omitempty"`
 }
 
 func conflict(c *Case, action, reason string, role data.Role) *ConflictError {
@@ -400,9 +525,12 @@ func (s *Service) Act(ctx context.Context, p data.Principal, id int64, req Actio
 		return nil, nil, err
 	}
 	auto := t.To == StateRegistered && s.decideAuto(c)
+	moved := c.State != t.To
 	c.State = t.To
 	c.UpdatedAt = now
-	s.stepDue(c, now)
+	if moved {
+		s.stepDue(c, now) // an action that stays leaves the step's clock alone
+	}
 	if err := s.Store.Update(ctx, c, t); err != nil {
 		var ce *ConflictError
 		if errors.As(err, &ce) {
@@ -533,6 +661,8 @@ func (s *Service) apply(c *Case, t *Transition, req ActionRequest, now time.Time
 	case ActResume:
 		closePause(c, now)
 		s.recompute(c)
+	case ActReclassify:
+		return s.reclassify(c, t, req)
 	case ActRecalculate:
 		// After the deadline table changed: the new limit from the same
 		// clock start, every earlier pause and approved extension kept.
@@ -545,6 +675,54 @@ func (s *Service) apply(c *Case, t *Transition, req ActionRequest, now time.Time
 		s.recompute(c)
 		t.Note = strings.TrimSpace(fmt.Sprintf("limit %s → %g %s. %s", old, l.Amount, l.Unit, req.Note))
 	}
+	return nil
+}
+
+// reclassify sets the area and/or deadline class an operator chose and,
+// when the handling clock runs, the limit that follows from them (same
+// clock start, pauses and extensions kept). The note records the change
+// and the reason.
+func (s *Service) reclassify(c *Case, t *Transition, req ActionRequest) error {
+	area, class := strings.TrimSpace(req.AreaClass), strings.TrimSpace(req.DeadlineClass)
+	if area == "" && class == "" {
+		return &data.ValidationError{Field: "area_class", Reason: "give area_class, deadline_class or both"}
+	}
+	if area != "" && area != "A" && area != "B" && area != "C" {
+		return &data.ValidationError{Field: "area_class", Reason: "A, B or C"}
+	}
+	if class != "" {
+		if known := s.Deadlines().Classes(); !slices.Contains(known, class) {
+			return &data.ValidationError{Field: "deadline_class", Reason: fmt.Sprintf("one of the deadline table's classes %v", known)}
+		}
+	}
+	orNone := func(v string) string {
+		if v == "" {
+			return "none"
+		}
+		return v
+	}
+	var parts []string
+	if area != "" {
+		parts = append(parts, fmt.Sprintf("area class %s → %s", orNone(c.AreaClass), area))
+		c.AreaClass, c.AreaClassFrom = area, ClassFromOperator
+	}
+	if class != "" {
+		parts = append(parts, fmt.Sprintf("deadline class %s → %s", orNone(c.DeadlineClass), class))
+		c.DeadlineClass, c.DeadlineClassFrom = class, ClassFromOperator
+	}
+	if c.ClockStart != nil {
+		l, _ := s.Deadlines().For(c)
+		if c.Limit != nil && (c.Limit.Amount != l.Amount || c.Limit.Unit != l.Unit) {
+			parts = append(parts, fmt.Sprintf("limit %g %s → %g %s", c.Limit.Amount, c.Limit.Unit, l.Amount, l.Unit))
+			if c.Limit.Unit != l.Unit {
+				c.ExtendedBy = 0 // an extension in the old unit means nothing in the new one
+			}
+		}
+		c.Limit = &l
+		s.recompute(c)
+	}
+	t.Note = strings.Join(parts, "; ") + ": " + req.Note
+	t.Unit = c.Unit
 	return nil
 }
 
@@ -574,16 +752,22 @@ func (s *Service) recompute(c *Case) {
 		return
 	}
 	ext := Limit{Amount: c.ExtendedBy, Unit: c.Limit.Unit}.Duration()
-	due, ok := s.Calendar().Deadline(*c.Limit, ext, *c.ClockStart, c.Pauses)
+	cal := s.Calendar()
+	due, ok := cal.Deadline(*c.Limit, ext, *c.ClockStart, c.Pauses)
 	if !ok {
-		c.DueAt = nil
+		c.DueAt, c.DueProvisional = nil, false
 		return
 	}
 	c.DueAt = &due
+	c.DueProvisional = !c.Limit.Continuous() && cal.Provisional(*c.ClockStart, due)
 }
 
-// stepDue sets the deadline of the centre's current step.
-func (s *Service) stepDue(c *Case, now time.Time) {
+// stepDue sets the deadline of the centre's current step, started now.
+func (s *Service) stepDue(c *Case, now time.Time) { s.stepDueFrom(c, now) }
+
+// stepDueFrom sets the deadline of the centre's current step started at
+// from, counted on the centre's calendar.
+func (s *Service) stepDueFrom(c *Case, now time.Time) {
 	step := ""
 	switch c.State {
 	case StateReported:
@@ -597,11 +781,13 @@ func (s *Service) stepDue(c *Case, now time.Time) {
 	}
 	l, ok := s.Deadlines().Steps[step]
 	if step == "" || !ok {
-		c.StepDueAt = nil
+		c.StepDueAt, c.StepDueProvisional = nil, false
 		return
 	}
-	d := s.Calendar().Add(l, now, l.Duration())
+	centre := s.Calendar().CentreCalendar()
+	d := centre.Add(l, now, l.Duration())
 	c.StepDueAt = &d
+	c.StepDueProvisional = !l.Continuous() && centre.Provisional(now, d)
 }
 
 // Progress reports how far the case's handling clock has run at now.
@@ -615,6 +801,7 @@ func (s *Service) Progress(c *Case, now time.Time) Progress {
 		return p
 	}
 	p.DueAt = c.DueAt
+	p.Provisional = c.DueProvisional
 	p.Paused = c.State == StateSuspended
 	total := Limit{Amount: c.Limit.Amount + c.ExtendedBy, Unit: c.Limit.Unit}.Duration()
 	at := now

@@ -165,7 +165,7 @@ func TestEveryTransitionAndForbidden(t *testing.T) {
 					act(t, svc, unit1, c.ID, cases.ActRequestSuspension, note("budget"))
 				}
 			}
-			got, tr, err := svc.Act(ctx, admin, c.ID, cases.ActionRequest{Action: rule.Action, Note: "n", Unit: "U9", Amount: 1})
+			got, tr, err := svc.Act(ctx, admin, c.ID, cases.ActionRequest{Action: rule.Action, Note: "n", Unit: "U9", Amount: 1, AreaClass: "B"})
 			if slices.Contains(rule.From, s) {
 				if err != nil {
 					t.Fatalf("%s from %s: %v", rule.Action, s, err)
@@ -343,8 +343,8 @@ func TestSuspensionRequestAndStepDeadlines(t *testing.T) {
 		t.Fatalf("verify step due %v", c.StepDueAt)
 	}
 	ck.t = at(3, 2, 11, 30)
-	c = act(t, svc, inspector, c.ID, cases.ActVerify) // register within 1 h: 11:30–12:00, 14:00–14:30
-	if !c.StepDueAt.Equal(at(3, 2, 14, 30)) {
+	c = act(t, svc, inspector, c.ID, cases.ActVerify) // register within 1 h of the 7×24 centre: 12:30
+	if !c.StepDueAt.Equal(at(3, 2, 12, 30)) {
 		t.Fatalf("register step due %v", c.StepDueAt.In(cst))
 	}
 	act(t, svc, supervisor, c.ID, cases.ActRegister)
@@ -354,7 +354,7 @@ func TestSuspensionRequestAndStepDeadlines(t *testing.T) {
 	}
 	// Each transition keeps the deadline of the step it completed: the
 	// verify came at 11:30 against 10:00 (late), the register before
-	// 14:30.
+	// 12:30.
 	ts, err := svc.Store.Transitions(ctx, c.ID)
 	if err != nil {
 		t.Fatal(err)
@@ -366,7 +366,7 @@ func TestSuspensionRequestAndStepDeadlines(t *testing.T) {
 	if d := due[cases.ActVerify]; d == nil || !d.Equal(at(3, 2, 10, 0)) {
 		t.Fatalf("verify transition step due %v", d)
 	}
-	if d := due[cases.ActRegister]; d == nil || !d.Equal(at(3, 2, 14, 30)) {
+	if d := due[cases.ActRegister]; d == nil || !d.Equal(at(3, 2, 12, 30)) {
 		t.Fatalf("register transition step due %v", d)
 	}
 	c = act(t, svc, unit1, c.ID, cases.ActRequestSuspension, note("needs a budget"))

@@ -54,6 +54,20 @@ type Batch struct {
 	layerOf map[string]Layer
 	// src[layer][dst] is the file's name for field dst, when it differs.
 	src map[Layer]map[string]string
+	// derived[where][dst] names the file's field a feature's field dst was
+	// derived from (a community from the grid code, an area from the
+	// geometry), so errors name a field the file has.
+	derived map[string]map[string]string
+	// geom is how invalid geometry and overlaps are treated, and prepared
+	// whether the geometry has been checked (and repaired) yet.
+	geom     GeometryOptions
+	prepared bool
+	// name numbers features in errors when a file's users count otherwise.
+	name func(int) string
+
+	// Warnings are things the user should check that do not stop the
+	// import: an assumed encoding, a repaired polygon, a border component.
+	Warnings []string
 }
 
 func newBatch(layer Layer, m Mapping) *Batch {
@@ -63,7 +77,25 @@ func newBatch(layer Layer, m Mapping) *Batch {
 		origin:  map[string][]string{},
 		layerOf: map[string]Layer{},
 		src:     map[Layer]map[string]string{},
+		derived: map[string]map[string]string{},
 	}
+}
+
+// derive records that field dst of the feature at where was derived from
+// the file's field src.
+func (b *Batch) derive(where, dst, src string) {
+	if b.derived[where] == nil {
+		b.derived[where] = map[string]string{}
+	}
+	b.derived[where][dst] = src
+}
+
+// fileName is the file's name for field dst of layer l.
+func (b *Batch) fileName(l Layer, dst string) string {
+	if src, ok := b.src[l][dst]; ok {
+		return src
+	}
+	return dst
 }
 
 // Layer returns the layer the batch was read for.
@@ -167,27 +199,60 @@ func (f field) str(dst string) string {
 	if !ok {
 		return ""
 	}
-	switch v := v.(type) {
-	case string:
-		return strings.TrimSpace(v)
-	case json.Number:
-		return v.String()
-	case int64:
-		return strconv.FormatInt(v, 10)
-	case float64:
-		if v == math.Trunc(v) && math.Abs(v) < 1e15 {
-			return strconv.FormatInt(int64(v), 10)
-		}
-		return strconv.FormatFloat(v, 'f', -1, 64)
-	case bool:
-		return strconv.FormatBool(v)
-	case []byte:
-		return strings.TrimSpace(string(v))
-	case time.Time:
-		return v.Format(time.RFC3339)
+	if t, ok := textOf(v); ok {
+		return t
 	}
 	f.fail(dst, "want text, have %T", v)
 	return ""
+}
+
+// textOf turns a property value into text.
+func textOf(v any) (string, bool) {
+	switch v := v.(type) {
+	case string:
+		return strings.TrimSpace(v), true
+	case json.Number:
+		// A code kept in a Shapefile's Double field arrives as
+		// 420102001001001.0; the code is the integer.
+		if lit := v.String(); strings.ContainsAny(lit, ".eE") {
+			if x, err := strconv.ParseFloat(lit, 64); err == nil && x == math.Trunc(x) && math.Abs(x) < 1<<53 {
+				return strconv.FormatInt(int64(x), 10), true
+			}
+		}
+		return v.String(), true
+	case int64:
+		return strconv.FormatInt(v, 10), true
+	case float64:
+		if v == math.Trunc(v) && math.Abs(v) < 1e15 {
+			return strconv.FormatInt(int64(v), 10), true
+		}
+		return strconv.FormatFloat(v, 'f', -1, 64), true
+	case bool:
+		return strconv.FormatBool(v), true
+	case []byte:
+		return strings.TrimSpace(string(v)), true
+	case time.Time:
+		return v.Format(time.RFC3339), true
+	}
+	return "", false
+}
+
+// label adds the feature's code (a rule's id) as the file names it to
+// where, so that every message about the feature can be found in a GIS by
+// its number and its code: "feature 12 (BGID 110101001001001)".
+func (b *Batch) label(rec *record, l Layer) {
+	key := "code"
+	if l == Rules {
+		key = "id"
+	}
+	f := field{b: b, rec: rec, layer: l}
+	v, ok := f.get(key)
+	if !ok {
+		return
+	}
+	if t, ok := textOf(v); ok && t != "" {
+		rec.where = fmt.Sprintf("%s (%s %s)", rec.where, b.fileName(l, key), t)
+	}
 }
 
 func (f field) float(dst string) (float64, bool) {
@@ -413,6 +478,7 @@ func (f field) componentGeometry() orb.Geometry {
 
 // add turns one record into a feature of layer l.
 func (b *Batch) add(rec *record, l Layer) {
+	b.label(rec, l)
 	f := field{b: b, rec: rec, layer: l}
 	ds := b.Dataset
 	b.layerOf[rec.where] = l
@@ -425,6 +491,7 @@ func (b *Batch) add(rec *record, l Layer) {
 			// The parent is the code one level up.
 			if n := data.CodeLength[level]; len(u.Code) == n {
 				u.Parent = u.Code[:map[data.AdminLevel]int{data.LevelDistrict: 4, data.LevelStreet: 6, data.LevelCommunity: 9}[level]]
+				b.derive(rec.where, "parent", b.fileName(l, "code"))
 			}
 		}
 		origin("admin_units")
@@ -438,11 +505,13 @@ func (b *Batch) add(rec *record, l Layer) {
 		}
 		if g.Community == "" && len(g.Code) == 15 {
 			g.Community = g.Code[:12]
+			b.derive(rec.where, "community", b.fileName(l, "code"))
 		}
 		if a, ok := f.float("area_m2"); ok && a != 0 {
 			g.AreaM2 = a
 		} else if len(g.Geometry) > 0 {
 			g.AreaM2 = data.AreaM2(g.Geometry)
+			b.derive(rec.where, "area_m2", "geometry")
 		}
 		origin("unit_grids")
 		ds.UnitGrids = append(ds.UnitGrids, g)
@@ -468,6 +537,7 @@ func (b *Batch) add(rec *record, l Layer) {
 			case 17:
 				c.Category = c.Code[6:11]
 			}
+			b.derive(rec.where, "category", b.fileName(l, "code"))
 		}
 		if len(c.UnitGrid) == 14 {
 			if norm, err := data.NormalizeUnitGridCode(c.UnitGrid, ""); err == nil {
@@ -527,6 +597,7 @@ func (b *Batch) add(rec *record, l Layer) {
 // component without a unit grid gets the grid it lies in. It is called by
 // Import before Validate.
 func (b *Batch) Complete(city *data.Dataset) {
+	b.prepareGeometry()
 	b.completeDepartments(city)
 	b.locateUnitGrids(city)
 }
@@ -565,17 +636,49 @@ func (b *Batch) locateUnitGrids(city *data.Dataset) {
 		if !ok || c.UnitGrid != "" {
 			continue
 		}
-		var best *data.UnitGrid
+		// A point on a county border lies in grids of both counties. The
+		// component's code names its county (its first six digits), and a
+		// grid of that county wins over the lower code of the other.
+		county := ""
+		if n := len(c.Code); (n == 16 || n == 17) && isDigits(c.Code[:6]) {
+			county = c.Code[:6]
+		}
+		var best, inCounty *data.UnitGrid
 		tr.Search(p, p, func(_, _ [2]float64, g *data.UnitGrid) bool {
-			if planar.MultiPolygonContains(g.Geometry, p) && (best == nil || g.Code < best.Code) {
+			if !planar.MultiPolygonContains(g.Geometry, p) {
+				return true
+			}
+			if best == nil || g.Code < best.Code {
 				best = g
+			}
+			if county != "" && strings.HasPrefix(g.Code, county) && (inCounty == nil || g.Code < inCounty.Code) {
+				inCounty = g
 			}
 			return true
 		})
+		where := fmt.Sprintf("component %d", i+1)
+		if o := b.origin["components"]; i < len(o) {
+			where = o[i]
+		}
+		if inCounty != nil && inCounty != best {
+			b.Warnings = append(b.Warnings, fmt.Sprintf("%s: lies on the border of unit grids %s and %s; took %s, in county %s that the component code names, over the lower code %s",
+				where, best.Code, inCounty.Code, inCounty.Code, county, best.Code))
+			best = inCounty
+		}
 		if best != nil {
 			c.UnitGrid = best.Code
+			b.derive(where, "unit_grid", "geometry")
 		}
 	}
+}
+
+func isDigits(s string) bool {
+	for i := 0; i < len(s); i++ {
+		if s[i] < '0' || s[i] > '9' {
+			return false
+		}
+	}
+	return s != ""
 }
 
 func (b *Batch) completeDepartments(city *data.Dataset) {
@@ -594,6 +697,9 @@ func (b *Batch) completeDepartments(city *data.Dataset) {
 		c := &b.Dataset.Components[i]
 		if c.Department == "" {
 			c.Department = deptOf[c.Category]
+			if o := b.origin["components"]; i < len(o) && c.Department != "" {
+				b.derive(o[i], "department", b.fileName(Components, "category"))
+			}
 		}
 	}
 }
@@ -603,6 +709,7 @@ func (b *Batch) completeDepartments(city *data.Dataset) {
 // could not be read at all are reported once, not again by the domain
 // checks.
 func (b *Batch) Validate(city *data.Dataset) data.ValidationErrors {
+	b.prepareGeometry()
 	errs := append(data.ValidationErrors(nil), b.errs...)
 	reported := map[[2]string]bool{}
 	for _, e := range b.errs {
@@ -615,13 +722,22 @@ func (b *Batch) Validate(city *data.Dataset) data.ValidationErrors {
 		return fmt.Sprintf("%s[%d]", layer, i)
 	}
 	for _, e := range data.ValidateWhere(b.Dataset, city, where) {
-		if src, ok := b.src[b.layerOf[e.Where]][e.Field]; ok {
+		if from, ok := b.derived[e.Where][e.Field]; ok {
+			// The file has no such field: name the one it came from.
+			if reported[[2]string{e.Where, from}] {
+				continue
+			}
+			e.Field = fmt.Sprintf("%s (%s derived from it)", from, e.Field)
+		} else if src, ok := b.src[b.layerOf[e.Where]][e.Field]; ok {
 			e.Field = src + " (" + e.Field + ")"
 		}
 		if reported[[2]string{e.Where, e.Field}] {
 			continue
 		}
 		errs = append(errs, e)
+	}
+	if len(errs) == 0 {
+		errs = append(errs, b.checkPartitions(city)...)
 	}
 	return errs
 }

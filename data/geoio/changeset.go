@@ -215,7 +215,11 @@ func ReadChangesetGeoPackage(ctx context.Context, path string) (*data.Changeset,
 		return nil, fmt.Errorf("%w: %v", ErrSyntax, err)
 	}
 	if t.geomCol != "" && !((t.org == "EPSG" || t.org == "epsg") && (t.orgID == 4490 || t.orgID == 4326)) {
-		return nil, data.ValidationErrors{{Field: "srs_id", Reason: fmt.Sprintf("table %s is not in EPSG:4490 or EPSG:4326; reproject it", t.name)}}
+		if !GDALAvailable() {
+			return nil, data.ValidationErrors{{Field: "srs_id", Reason: fmt.Sprintf("table %s is in %s:%d, not EPSG:4490 or EPSG:4326; reproject it, or install gdal-bin on the server to have it reprojected", t.name, t.org, t.orgID)}}
+		}
+		db.Close()
+		return reprojectChangeset(ctx, path, t.name)
 	}
 	rows, err := db.QueryContext(ctx, `SELECT * FROM `+quoteIdent(t.name))
 	if err != nil {
@@ -291,4 +295,29 @@ func ReadChangesetGeoPackage(ctx context.Context, path string) (*data.Changeset,
 		return nil, errs
 	}
 	return cs, nil
+}
+
+// reprojectChangeset reads a changeset table in a projected CRS (a field
+// app set to the city's Gauss-Krüger zone) by writing it to a GeoPackage in
+// EPSG:4490 with ogr2ogr; the columns, _op and _base_version included, are
+// copied as they are. A CRS that needs more than its EPSG code is refused
+// as import refuses it.
+func reprojectChangeset(ctx context.Context, path, table string) (*data.Changeset, error) {
+	info, err := inspect(ctx, path, Components, CRSOptions{SourceLayer: table}, nil)
+	if err != nil {
+		return nil, err
+	}
+	if err := checkCRS(ctx, path, info, CRSOptions{}); err != nil {
+		return nil, data.ValidationErrors{{Field: "srs_id", Reason: err.Error()}}
+	}
+	dir, err := os.MkdirTemp("", "citygrid-changeset-*")
+	if err != nil {
+		return nil, fmt.Errorf("read changeset: %w", err)
+	}
+	defer os.RemoveAll(dir)
+	out := dir + "/changeset.gpkg"
+	if _, err := runGDAL(ctx, "ogr2ogr", "-f", "GPKG", "-t_srs", TargetSRS, "-dim", "XY", "-nln", string(Components), out, path, table); err != nil {
+		return nil, fmt.Errorf("%w: %s table %s: %v", ErrSyntax, path, table, err)
+	}
+	return ReadChangesetGeoPackage(ctx, out)
 }

@@ -3,6 +3,9 @@ package geoio
 import (
 	"context"
 	"errors"
+	"math"
+	"os"
+	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -91,5 +94,34 @@ func TestReadChangesetGeoPackage(t *testing.T) {
 	}
 	if d.Op != data.CSDelete || d.BaseVersion != 3 || d.Component.Geometry != nil {
 		t.Errorf("delete %+v", d)
+	}
+}
+
+func TestAChangesetInGaussKrugerIsReprojected(t *testing.T) {
+	if !GDALAvailable() {
+		t.Skip("ogr2ogr not installed (Debian package gdal-bin)")
+	}
+	dir := t.TempDir()
+	src := filepath.Join(dir, "cs.geojson")
+	if err := os.WriteFile(src, []byte(`{"type":"FeatureCollection","crs":{"type":"name","properties":{"name":"urn:ogc:def:crs:EPSG::4490"}},"features":[
+	 {"type":"Feature","geometry":{"type":"Point","coordinates":[120.17,30.25]},"properties":{"_op":"modify","_base_version":3,"code":"3301020101000009","name":"井盖"}}]}`), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	in := filepath.Join(dir, "cs.gpkg")
+	if out, err := exec.Command("ogr2ogr", "-f", "GPKG", "-t_srs", "EPSG:4549", "-nln", "components", in, src).CombinedOutput(); err != nil {
+		t.Fatalf("ogr2ogr: %v\n%s", err, out)
+	}
+	cs, err := ReadChangesetGeoPackage(context.Background(), in)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(cs.Items) != 1 {
+		t.Fatalf("%d items", len(cs.Items))
+	}
+	it := cs.Items[0]
+	p, _ := it.Component.Geometry.(orb.Point)
+	// 1e-9° is 0.1 mm.
+	if it.Op != data.CSModify || it.BaseVersion != 3 || it.Component.Name != "井盖" || math.Abs(p[0]-120.17) > 1e-9 || math.Abs(p[1]-30.25) > 1e-9 {
+		t.Errorf("item %+v at %v", it, p)
 	}
 }

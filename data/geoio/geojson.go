@@ -37,6 +37,13 @@ func ReadGeoJSON(r io.Reader, layer Layer, m Mapping) (*Batch, error) {
 
 // readGeoJSON is ReadGeoJSON reporting progress in bytes decoded.
 func readGeoJSON(r io.Reader, layer Layer, m Mapping, progress func(done, total int64)) (*Batch, error) {
+	return readGeoJSONNamed(r, layer, m, progress, nil)
+}
+
+// readGeoJSONNamed is readGeoJSON naming feature i (from 1) in errors as
+// name(i) says, for a GeoJSON that ogr2ogr made from a file whose users
+// count otherwise (a CSV's lines); nil names it "feature i".
+func readGeoJSONNamed(r io.Reader, layer Layer, m Mapping, progress func(done, total int64), name func(int) string) (*Batch, error) {
 	if err := m.check(layer); err != nil {
 		return nil, err
 	}
@@ -45,6 +52,7 @@ func readGeoJSON(r io.Reader, layer Layer, m Mapping, progress func(done, total 
 		return nil, fmt.Errorf("read GeoJSON: %w", err)
 	}
 	b := newBatch(layer, m)
+	b.name = name
 	dec := json.NewDecoder(bytes.NewReader(src))
 	dec.UseNumber()
 	syntax := func(what string, err error) error {
@@ -94,7 +102,7 @@ func readGeoJSON(r io.Reader, layer Layer, m Mapping, progress func(done, total 
 				return nil, syntax("crs", err)
 			}
 			if n := crs.Properties.Name; n != "" && !geographicCRS(n) {
-				return nil, fmt.Errorf("%w: GeoJSON crs %q is not supported; reproject to longitude/latitude on CGCS2000 (EPSG:4490) or WGS 84, e.g. ogr2ogr -t_srs EPSG:4490", ErrSyntax, crs.Properties.Name)
+				return nil, fmt.Errorf("%w: GeoJSON crs %q", errProjected, crs.Properties.Name)
 			}
 		case "features":
 			sawFeatures = true
@@ -171,6 +179,9 @@ type rawFeature struct {
 
 func (b *Batch) addFeature(i int, raw *rawFeature) {
 	rec := &record{where: fmt.Sprintf("feature %d", i)}
+	if b.name != nil {
+		rec.where = b.name(i)
+	}
 	if raw.Type != "Feature" {
 		b.errs = append(b.errs, &data.ValidationError{Where: rec.where, Field: "type", Reason: fmt.Sprintf("is %q, want \"Feature\"", raw.Type)})
 		return

@@ -143,8 +143,7 @@ func readTable(ctx context.Context, db *sql.DB, t tableInfo, layer Layer, b *Bat
 		}
 		geographic := t.srsID == 0 || (strings.EqualFold(t.org, "EPSG") && (t.orgID == 4490 || t.orgID == 4326))
 		if !geographic {
-			return fmt.Errorf("%w: table %s is in %s:%d; citygrid imports longitude/latitude on CGCS2000 (EPSG:4490) or WGS 84 — reproject with ogr2ogr -t_srs EPSG:4490",
-				ErrSyntax, t.name, t.org, t.orgID)
+			return fmt.Errorf("%w: table %s is in %s:%d", errProjected, t.name, t.org, t.orgID)
 		}
 	}
 	var total int64

@@ -1,6 +1,7 @@
 package geoio
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -20,11 +21,30 @@ const (
 	GeoJSON    Format = "geojson"
 	GeoPackage Format = "gpkg"
 	CSV        Format = "csv"
+	// Shapefile is an ESRI Shapefile (.shp with its .dbf, .shx, .prj and
+	// .cpg), read through GDAL/OGR.
+	Shapefile Format = "shp"
+	// FileGDB is an ESRI File Geodatabase (a .gdb folder), read through
+	// GDAL/OGR's OpenFileGDB driver.
+	FileGDB Format = "gdb"
+	// KML is a KML or KMZ file, read through GDAL/OGR.
+	KML Format = "kml"
 )
+
+// throughOGR reports whether a format is read by ogr2ogr.
+func (f Format) throughOGR() bool { return f == Shapefile || f == FileGDB || f == KML }
 
 // FormatOf tells the format from a file name's extension.
 func FormatOf(path string) (Format, error) {
-	switch strings.ToLower(filepath.Ext(path)) {
+	switch strings.ToLower(filepath.Ext(strings.TrimRight(path, `/\`))) {
+	case ".shp":
+		return Shapefile, nil
+	case ".dbf", ".shx", ".prj", ".cpg":
+		return "", fmt.Errorf("%w %s: import the .shp file of the Shapefile; its .dbf, .shx, .prj and .cpg are read with it", errNoFormat, path)
+	case ".gdb":
+		return FileGDB, nil
+	case ".kml", ".kmz":
+		return KML, nil
 	case ".geojson", ".json":
 		return GeoJSON, nil
 	case ".gpkg":
@@ -32,20 +52,26 @@ func FormatOf(path string) (Format, error) {
 	case ".csv", ".txt":
 		return CSV, nil
 	}
-	return "", fmt.Errorf("%w %s (want .geojson, .json, .gpkg or .csv, or name the format)", errNoFormat, path)
+	return "", fmt.Errorf("%w %s (want .shp, .gdb, .gpkg, .geojson, .json, .kml, .kmz or .csv, or name the format with --format)", errNoFormat, path)
 }
 
 // ParseFormat checks a format name.
 func ParseFormat(s string) (Format, error) {
 	switch f := Format(strings.ToLower(s)); f {
-	case GeoJSON, GeoPackage, CSV:
+	case GeoJSON, GeoPackage, CSV, Shapefile, FileGDB, KML:
 		return f, nil
+	case "shapefile", "esri shapefile":
+		return Shapefile, nil
+	case "filegdb", "openfilegdb":
+		return FileGDB, nil
+	case "kmz":
+		return KML, nil
 	case "json":
 		return GeoJSON, nil
 	case "geopackage":
 		return GeoPackage, nil
 	}
-	return "", fmt.Errorf("unknown format %q (geojson, gpkg or csv)", s)
+	return "", fmt.Errorf("unknown format %q (shp, gdb, gpkg, geojson, kml or csv)", s)
 }
 
 // Options controls Read and Import.
@@ -57,6 +83,11 @@ type Options struct {
 	Table string
 	// CSV names the geometry columns of CSV input.
 	CSV CSVOptions
+	// CRS says what a file's coordinates are when the file does not, and
+	// picks the layer of a multi-layer source.
+	CRS CRSOptions
+	// Geometry says how invalid geometry and overlaps are treated.
+	Geometry GeometryOptions
 	// Progress, when set, is called while the file is read: bytes for
 	// GeoJSON and CSV, rows for GeoPackage.
 	Progress func(done, total int64)
@@ -75,19 +106,55 @@ func Read(ctx context.Context, path string, opt Options) (*Batch, error) {
 	if opt.Layer == "" {
 		return nil, errors.New("no layer given")
 	}
+	b, err := read(ctx, path, format, opt)
+	if err != nil {
+		return nil, err
+	}
+	b.geom = opt.Geometry
+	return b, nil
+}
+
+// read reads a file natively, or through GDAL/OGR when its format or
+// coordinate system needs it.
+func read(ctx context.Context, path string, format Format, opt Options) (*Batch, error) {
+	if format.throughOGR() || (opt.CRS.given() && format != CSV) {
+		return readOGR(ctx, path, opt)
+	}
+	if opt.CRS.given() {
+		return readProjectedCSV(ctx, path, opt)
+	}
+	b, err := readNative(ctx, path, format, opt)
+	if errors.Is(err, errProjected) {
+		// A projected GeoJSON or GeoPackage: let PROJ reproject it.
+		if !GDALAvailable() {
+			return nil, fmt.Errorf("%v; %w", err, ErrNoGDAL)
+		}
+		return readOGR(ctx, path, opt)
+	}
+	return b, err
+}
+
+func readNative(ctx context.Context, path string, format Format, opt Options) (*Batch, error) {
 	switch format {
 	case GeoPackage:
 		return ReadGeoPackage(ctx, path, opt.Layer, opt.Mapping, GeoPackageOptions{Table: opt.Table, Progress: opt.Progress})
-	case GeoJSON, CSV:
+	case GeoJSON:
 		f, err := os.Open(path)
 		if err != nil {
 			return nil, fmt.Errorf("import: %w", err)
 		}
 		defer f.Close()
-		if format == GeoJSON {
-			return readGeoJSON(f, opt.Layer, opt.Mapping, opt.Progress)
+		return readGeoJSON(f, opt.Layer, opt.Mapping, opt.Progress)
+	case CSV:
+		text, note, err := csvText(path, opt.CRS.Encoding)
+		if err != nil {
+			return nil, err
 		}
-		return readCSV(f, opt.Layer, opt.Mapping, opt.CSV, opt.Progress)
+		b, err := readCSV(bytes.NewReader(text), opt.Layer, opt.Mapping, opt.CSV, opt.Progress)
+		if err == nil && note != "" {
+			b.Warnings = append(b.Warnings, note)
+		}
+		return b, err
 	}
 	return nil, fmt.Errorf("unknown format %q", format)
 }

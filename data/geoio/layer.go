@@ -1,14 +1,19 @@
 // Package geoio imports and exports citygrid layers: GeoJSON
 // FeatureCollections, GeoPackage tables (written by citygrid, ogr2ogr, QGIS
-// or any conforming writer) and CSV files with lon/lat (or WKT) columns.
+// or any conforming writer) and CSV files with lon/lat (or WKT) columns,
+// read natively; Shapefiles, File Geodatabases, KML and files in a
+// projected coordinate system, read through GDAL/OGR's ogr2ogr, which
+// reprojects them to CGCS2000 longitude/latitude (EPSG:4490).
 //
 // Reading turns a file into a *data.Dataset for one layer, mapping the
-// file's property names onto the layer's fields (Mapping). Import then
-// validates the whole batch against the stored city and inserts it in one
-// transaction: a file with any bad feature is rejected whole, with errors
-// naming the feature or line and the field, and the store is not written
-// to at all. Export writes any layer, or the whole city, as GeoJSON (RFC
-// 7946) or as a GeoPackage.
+// file's property names onto the layer's fields (Mapping), and checks each
+// polygon's validity (repairing it on request, see GeometryOptions).
+// Import then validates the whole batch against the stored city, overlaps
+// within a layer included, and inserts it in one transaction: a file with
+// any bad feature is rejected whole, with errors naming the feature (its
+// number and code) or line and the file's field, and the store is not
+// written to at all. Export writes any layer, or the whole city, as GeoJSON
+// (RFC 7946) or as a GeoPackage.
 package geoio
 
 import (

@@ -29,6 +29,7 @@ import (
 	"net/url"
 	"os"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/mattn/go-sqlite3"
@@ -70,6 +71,9 @@ type Store struct {
 	// lastMu guards last, the time of the latest edit.
 	lastMu sync.Mutex
 	last   time.Time
+	// leftWAL is set by LeaveWAL: the file is self-contained and no
+	// connection may be opened that turns WAL mode back on.
+	leftWAL atomic.Bool
 }
 
 var _ data.Store = (*Store)(nil)
@@ -155,6 +159,7 @@ func (s *Store) LeaveWAL(ctx context.Context) error {
 	if _, err := s.db.ExecContext(ctx, `PRAGMA journal_mode = DELETE`); err != nil {
 		return fmt.Errorf("leave WAL mode: %w", err)
 	}
+	s.leftWAL.Store(true)
 	return nil
 }
 
@@ -204,6 +209,11 @@ func (s *Store) Close() error {
 // and truncates the log to zero bytes, waiting for busy readers and
 // writers until ctx ends. A store not in WAL mode has nothing to do.
 func (s *Store) Checkpoint(ctx context.Context) error {
+	if s.leftWAL.Load() {
+		// A new connection would switch the file back to WAL mode
+		// (the connect hook), undoing LeaveWAL.
+		return nil
+	}
 	for {
 		var busy, logFrames, done int
 		err := s.wdb.QueryRowContext(ctx, `PRAGMA wal_checkpoint(TRUNCATE)`).Scan(&busy, &logFrames, &done)

@@ -11,30 +11,38 @@ import (
 
 	"citygrid/data"
 	"citygrid/data/demo"
+	"citygrid/spatial/geocode/addrtext"
 )
 
-var (
-	demoOnce sync.Once
-	demoDS   *data.Dataset
-	demoGC   *Geocoder
-	demoErr  error
-)
+// testCity is a demo city and its geocoder, generated once for the tests
+// of this package that share it.
+type testCity struct {
+	seed  int64
+	scale float64
+	once  sync.Once
+	ds    *data.Dataset
+	g     *Geocoder
+	err   error
+}
 
-// demoCity is a small demo city (fixed seed) and its geocoder, shared by
-// the tests of this package.
-func demoCity(t testing.TB) (*data.Dataset, *Geocoder) {
+func (c *testCity) get(t testing.TB) (*data.Dataset, *Geocoder) {
 	t.Helper()
-	demoOnce.Do(func() {
-		demoDS, demoErr = demo.Generate(context.Background(), demo.Options{Seed: 7, Scale: 0.05})
-		if demoErr == nil {
-			demoGC, demoErr = Build(demoDS)
+	c.once.Do(func() {
+		c.ds, c.err = demo.Generate(context.Background(), demo.Options{Seed: c.seed, Scale: c.scale})
+		if c.err == nil {
+			c.g, c.err = Build(c.ds)
 		}
 	})
-	if demoErr != nil {
-		t.Fatal(demoErr)
+	if c.err != nil {
+		t.Fatal(c.err)
 	}
-	return demoDS, demoGC
+	return c.ds, c.g
 }
+
+var smallCity = &testCity{seed: 7, scale: 0.05}
+
+// demoCity is a small demo city (seed 7, scale 0.05) and its geocoder.
+func demoCity(t testing.TB) (*data.Dataset, *Geocoder) { return smallCity.get(t) }
 
 // evalQuery is one query of the evaluation set with the code of the
 // feature it means.
@@ -53,7 +61,7 @@ func typo(rng *rand.Rand, s string) string {
 	rs := []rune(s)
 	var pos []int
 	for i, r := range rs {
-		if !isDigit(r) && r > 0x2000 {
+		if !addrtext.IsDigit(r) && r > 0x2000 {
 			pos = append(pos, i)
 		}
 	}
@@ -81,13 +89,8 @@ func fullWidth(s string) string {
 	return b.String()
 }
 
-// buildEvalSet draws queries from the demo city with the perturbations
-// people make: dropped and reordered levels, spaces and punctuation,
-// full-width digits, 號 for 号, one mistyped character in a name, "附近"
-// tails and building parts, POI names with and without their city prefix,
-// community and street names in their short forms.
-func buildEvalSet(ds *data.Dataset, g *Geocoder, n int) []evalQuery {
-	rng := rand.New(rand.NewPCG(2026, 10))
+// byCode indexes a dataset's administrative units and roads by code.
+func byCode(ds *data.Dataset) (map[string]*data.AdminUnit, map[string]*data.Road) {
 	admin := map[string]*data.AdminUnit{}
 	for i := range ds.AdminUnits {
 		admin[ds.AdminUnits[i].Code] = &ds.AdminUnits[i]
@@ -96,19 +99,30 @@ func buildEvalSet(ds *data.Dataset, g *Geocoder, n int) []evalQuery {
 	for i := range ds.Roads {
 		roads[ds.Roads[i].Code] = &ds.Roads[i]
 	}
+	return admin, roads
+}
+
+// buildEvalSet draws queries from the demo city with the perturbations
+// people make: dropped and reordered levels, spaces and punctuation,
+// full-width digits, 號 for 号, one mistyped character in a name, "附近"
+// tails and building parts, POI names with and without their city prefix,
+// community and street names in their short forms.
+func buildEvalSet(ds *data.Dataset, g *Geocoder, n int) []evalQuery {
+	rng := rand.New(rand.NewPCG(2026, 10))
+	admin, roads := byCode(ds)
 	isName := map[string]bool{}
 	for _, a := range g.aliases {
 		isName[string(a.text)] = true
 	}
 	adminName := map[string]bool{}
 	for _, u := range ds.AdminUnits {
-		adminName[Normalize(u.Name)] = true
+		adminName[addrtext.Normalize(u.Name)] = true
 	}
 	// A typo that makes another real name is not a typo any geocoder can
 	// see; draw again.
 	typoName := func(s string) string {
 		for range 20 {
-			if t := typo(rng, s); !isName[Normalize(t)] {
+			if t := typo(rng, s); !isName[addrtext.Normalize(t)] {
 				return t
 			}
 		}
@@ -158,7 +172,7 @@ func buildEvalSet(ds *data.Dataset, g *Geocoder, n int) []evalQuery {
 			out = append(out, evalQuery{"door_plate", q, a.Code})
 		case k < 17: // POIs and landmarks
 			p := &ds.POIs[rng.IntN(len(ds.POIs))]
-			if adminName[Normalize(p.Name)] {
+			if adminName[addrtext.Normalize(p.Name)] {
 				continue // a residents' committee: the community answers first
 			}
 			var q string

@@ -4,6 +4,8 @@ import (
 	"strings"
 	"testing"
 	"unicode/utf8"
+
+	"citygrid/spatial/geocode/addrtext"
 )
 
 // FuzzParse checks the normaliser and parser on arbitrary text: no panic,
@@ -14,25 +16,27 @@ func FuzzParse(f *testing.F) {
 	for _, s := range []string{
 		"雨花台区雨花街道软件大道101号", "软件大道１０１號", "雨花12号路101-1号3栋", "丁墙社区附近",
 		"雨花街道 康盛社区附近", "#-－ 　", "101", "号号号", "东侧约50米", "\xff\xfe",
+		"软件大道与翠竹路交叉口", "翠竹路软件大道口", "软件大道一百零五号院三栋", "十十号", "軟件大道貳拾號", "路口口口",
+		"一-1号", "软件大道11号楼下", "〇〇号", "二十-1号",
 	} {
 		f.Add(s)
 	}
 	g := handCity(f)
 	f.Fuzz(func(t *testing.T, s string) {
-		n := Normalize(s)
-		if Normalize(n) != n {
-			t.Fatalf("Normalize not idempotent on %q: %q → %q", s, n, Normalize(n))
+		n := addrtext.Normalize(s)
+		if addrtext.Normalize(n) != n {
+			t.Fatalf("Normalize not idempotent on %q: %q → %q", s, n, addrtext.Normalize(n))
 		}
 		if strings.ContainsAny(n, " \t\n\u3000") || !utf8.ValidString(n) {
-			t.Fatalf("Normalize(%q) = %q keeps spaces or invalid UTF-8", s, n)
+			t.Fatalf("addrtext.Normalize(%q) = %q keeps spaces or invalid UTF-8", s, n)
 		}
-		p := parse(s)
-		if p.num.start >= 0 {
-			if p.num.start > p.num.end || p.num.end > len(p.q) {
-				t.Fatalf("parse(%q): number span %d-%d outside %d runes", s, p.num.start, p.num.end, len(p.q))
+		p := addrtext.Parse(s)
+		if p.Num.Start >= 0 {
+			if p.Num.Start > p.Num.End || p.Num.End > len(p.Q) {
+				t.Fatalf("parse(%q): number span %d-%d outside %d runes", s, p.Num.Start, p.Num.End, len(p.Q))
 			}
-			if !strings.HasPrefix(string(p.q[p.num.start:p.num.end]), p.num.text) {
-				t.Fatalf("parse(%q): span %q does not start with number %q", s, string(p.q[p.num.start:p.num.end]), p.num.text)
+			if !strings.HasPrefix(string(p.Q[p.Num.Start:p.Num.End]), p.Num.Text) {
+				t.Fatalf("parse(%q): span %q does not start with number %q", s, string(p.Q[p.Num.Start:p.Num.End]), p.Num.Text)
 			}
 		}
 		if checkQuery("q", s) == nil {

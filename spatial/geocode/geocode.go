@@ -2,18 +2,26 @@
 // into address texts (地理编码 and 逆地理编码) over a city's door plates,
 // roads, landmarks and POIs and its districts, streets and communities.
 //
-// Forward geocoding normalises a query (full-width forms, 號/号, spaces,
-// punctuation, "附近"-style tails, building and room parts), finds every
-// indexed name that occurs in it — exactly or within a small edit distance,
-// through an inverted index of character bigrams and skip-bigrams — and
-// ranks interpretations by how much of the query they explain, checking
-// the levels a query names (district, street, community) against where the
-// candidate lies. A door number not surveyed is interpolated between the
-// neighbouring numbers of the same parity on the road. Reverse geocoding
-// finds the nearest door plate, road, landmark and POI through uniform
-// cell grids searched ring by ring.
-// Suggest completes prefixes of names, of their pinyin and of their pinyin
-// initials for dispatcher forms.
+// Forward geocoding normalises a query (full-width forms, traditional and
+// variant characters through OpenCC's tables, Chinese numerals where a
+// number stands, spaces, punctuation, "附近"-style tails, crossing markers,
+// building and room parts), finds every indexed name that occurs in it —
+// exactly or within a small edit distance, through an inverted index of
+// character bigrams and skip-bigrams — and ranks interpretations by how
+// much of the query they explain. Administrative names a query gives
+// (district, street, community) rank the candidates and never exclude one:
+// a name the place does not lie in is reported as ignored. A door number
+// not surveyed is interpolated between the neighbouring numbers of the same
+// parity, or placed along the road past the last one; two road names read
+// as their crossing, computed from the road network. POI names are also
+// found by the words of a vocabulary (菜场 for 农贸市场, 工行, 街办) a city
+// can extend. Every answer says how exact it is (Precision) and which parts
+// of the query it used and set aside (Matched, Ignored).
+//
+// Reverse geocoding finds the nearest door plate, road, landmark and POI
+// through uniform cell grids searched ring by ring. Suggest completes
+// prefixes of names, and of their pinyin syllable by syllable (polyphones,
+// initials, fuzzy n/l, zh/z, in/ing pairs), for dispatcher forms.
 //
 // A Geocoder is built once from a dataset and is safe for concurrent use;
 // the dataset must not change while it is in use.
@@ -29,6 +37,7 @@ import (
 
 	"citygrid/data"
 	"citygrid/spatial"
+	"citygrid/spatial/geocode/addrtext"
 
 	"github.com/paulmach/orb"
 	"github.com/paulmach/orb/planar"
@@ -44,6 +53,9 @@ const (
 	// LevelInterpolated is a door number not surveyed, placed between the
 	// neighbouring numbers of the same parity on its road.
 	LevelInterpolated Level = "interpolated"
+	// LevelIntersection is where two named roads cross (路口), or where
+	// they come nearest when they do not meet.
+	LevelIntersection Level = "intersection"
 	// LevelRoad is a road or lane (街巷).
 	LevelRoad Level = "road"
 	// LevelLandmark is a landmark (标志物).
@@ -65,7 +77,7 @@ func (l Level) rank() int {
 	switch l {
 	case LevelDoorPlate:
 		return 0
-	case LevelInterpolated:
+	case LevelInterpolated, LevelIntersection:
 		return 1
 	case LevelCommunity:
 		return 2
@@ -79,6 +91,60 @@ func (l Level) rank() int {
 		return 6
 	}
 	return 7
+}
+
+// Precision says how exactly an answer's point is known, so that a
+// dispatcher sees an uncertain location for what it is.
+type Precision string
+
+// Precisions, from the most exact.
+const (
+	// PrecisionPlate is a surveyed door plate.
+	PrecisionPlate Precision = "plate"
+	// PrecisionInterpolated is a door number placed between surveyed
+	// neighbours, or beyond the last one along its road.
+	PrecisionInterpolated Precision = "interpolated"
+	// PrecisionIntersection is a road crossing computed from the network.
+	PrecisionIntersection Precision = "intersection"
+	// PrecisionPOI is a landmark or POI point.
+	PrecisionPOI Precision = "poi"
+	// PrecisionRoad is a point on a road: where it runs through a named
+	// area, or its middle.
+	PrecisionRoad Precision = "road"
+	// PrecisionArea is a representative point of a community, street or
+	// district.
+	PrecisionArea Precision = "area"
+)
+
+// precision is what a result of this level is exact to.
+func (l Level) precision() Precision {
+	switch l {
+	case LevelDoorPlate:
+		return PrecisionPlate
+	case LevelInterpolated:
+		return PrecisionInterpolated
+	case LevelIntersection:
+		return PrecisionIntersection
+	case LevelRoad:
+		return PrecisionRoad
+	case LevelLandmark, LevelPOI:
+		return PrecisionPOI
+	}
+	return PrecisionArea
+}
+
+// Part is one piece of a query as an answer reads it.
+type Part struct {
+	// Text is the piece as normalised (full-width folded, simplified,
+	// numerals as digits).
+	Text string `json:"text"`
+	// Role is what the piece names: district, street, community, road,
+	// number, poi, region, position (附近, 东侧50米), or text (words no
+	// name explains).
+	Role string `json:"role"`
+	// Note says why a piece was ignored, or how it was read ("the answer
+	// does not lie in it", "past the last surveyed plate").
+	Note string `json:"note,omitempty"`
 }
 
 // Point is a GeoJSON point geometry.
@@ -117,6 +183,15 @@ type Result struct {
 	District  string `json:"district,omitempty"`
 	// DistanceM is the distance from a reverse query's point, in metres.
 	DistanceM *float64 `json:"distance_m,omitempty"`
+	// Precision is how exactly the point is known.
+	Precision Precision `json:"precision"`
+	// Matched lists the parts of a forward query the answer rests on, in
+	// query order.
+	Matched []Part `json:"matched,omitempty"`
+	// Ignored lists the parts of a forward query the answer does not use:
+	// an administrative name the place does not lie in, and words no name
+	// explains.
+	Ignored []Part `json:"ignored,omitempty"`
 }
 
 type kind uint8
@@ -174,8 +249,9 @@ type plateKey struct {
 
 // Geocoder answers forward, reverse and suggest queries over one city.
 type Geocoder struct {
-	ds *data.Dataset
-	ix *spatial.Index
+	ds    *data.Dataset
+	ix    *spatial.Index
+	vocab *Vocabulary
 
 	ents    []entity
 	aliases []alias
@@ -196,14 +272,34 @@ type Geocoder struct {
 	markLayer pointLayer // landmarks only
 	segs      []segment
 	segGrid   cellGrid
+	roadSegs  [][2]int32             // road → its segments, segs[from:to]
+	meets     map[roadPair]orb.Point // where two roads cross or touch
+	segM      []float64              // measure at the start of each segment along its road, metres
+	roadLen   []float64              // road → length, metres
+	plateM    []float64              // addr index → measure of its foot along its road
+	plateOff  []orb.Point            // addr index → offset of the plate from its foot, degrees
 
 	sugg    []suggestKey
+	py      *pinyinIndex
 	scratch sync.Pool
+}
+
+// Option configures Build and BuildWithIndex.
+type Option func(*buildConfig)
+
+type buildConfig struct {
+	vocab *Vocabulary
+}
+
+// WithVocabulary builds with v (see LoadVocabulary) instead of
+// DefaultVocabulary.
+func WithVocabulary(v *Vocabulary) Option {
+	return func(c *buildConfig) { c.vocab = v }
 }
 
 // Build indexes a dataset. Unit grids of answers come from a spatial index
 // built over the dataset's administrative units and grids.
-func Build(ds *data.Dataset) (*Geocoder, error) {
+func Build(ds *data.Dataset, opts ...Option) (*Geocoder, error) {
 	if ds == nil {
 		return nil, fmt.Errorf("geocode: %w", &data.ValidationError{Field: "dataset", Reason: "is nil"})
 	}
@@ -212,14 +308,14 @@ func Build(ds *data.Dataset) (*Geocoder, error) {
 	if err != nil {
 		return nil, fmt.Errorf("geocode: index polygons: %w", err)
 	}
-	return build(ds, ix)
+	return build(ds, ix, opts)
 }
 
 // BuildWithIndex indexes the dataset of a spatial index as it is now (a
 // geocoder built before unit-grid edits keeps the grids it was built with:
 // build again to follow them) and uses the index
 // for unit grids and the locate answer of reverse queries.
-func BuildWithIndex(ix *spatial.Index) (*Geocoder, error) {
+func BuildWithIndex(ix *spatial.Index, opts ...Option) (*Geocoder, error) {
 	if ix == nil || ix.Dataset() == nil {
 		return nil, fmt.Errorf("geocode: %w", &data.ValidationError{Field: "index", Reason: "is nil"})
 	}
@@ -232,12 +328,23 @@ func BuildWithIndex(ix *spatial.Index) (*Geocoder, error) {
 		ds.UnitGrids = slices.Clone(ds.UnitGrids)
 		ds.Components = nil
 	})
-	return build(&ds, ix)
+	return build(&ds, ix, opts)
 }
 
-func build(ds *data.Dataset, ix *spatial.Index) (*Geocoder, error) {
+func build(ds *data.Dataset, ix *spatial.Index, opts []Option) (*Geocoder, error) {
+	if err := addrtext.Ready(); err != nil {
+		return nil, err
+	}
+	cfg := buildConfig{}
+	for _, o := range opts {
+		o(&cfg)
+	}
+	if cfg.vocab == nil {
+		cfg.vocab = DefaultVocabulary()
+	}
 	g := &Geocoder{
-		ds: ds, ix: ix,
+		vocab: cfg.vocab,
+		ds:    ds, ix: ix,
 		grams:  map[uint64][]int32{},
 		admin:  map[string]int32{},
 		parent: map[string]string{},
@@ -255,7 +362,10 @@ func build(ds *data.Dataset, ix *spatial.Index) (*Geocoder, error) {
 		g.indexAlias(int32(i))
 	}
 	g.buildReverse()
+	g.buildCrossings()
+	g.buildMeasures()
 	g.buildSuggest()
+	g.buildPinyin()
 	n := len(g.aliases)
 	g.scratch.New = func() any { return &scratch{counts: make([]uint16, n)} }
 	return g, nil
@@ -267,7 +377,19 @@ func (g *Geocoder) addEntity(e entity) int32 {
 }
 
 func (g *Geocoder) addAlias(ent int32, name string, penalty float32) {
-	t := []rune(Normalize(name))
+	g.addAliasText(ent, []rune(addrtext.Normalize(name)), penalty)
+}
+
+// addNumeralForm adds a name's form with its Chinese numerals kept
+// (华盛二路 beside 华盛2路), for a query whose numeral the normaliser cannot
+// read as a number because the character after it is mistyped.
+func (g *Geocoder) addNumeralForm(ent int32, name string, penalty float32) {
+	if raw := addrtext.NormalizeRunes(name, false); string(raw) != addrtext.Normalize(name) {
+		g.addAliasText(ent, raw, penalty+0.1)
+	}
+}
+
+func (g *Geocoder) addAliasText(ent int32, t []rune, penalty float32) {
 	if len(t) < 2 {
 		return
 	}
@@ -345,8 +467,39 @@ func (g *Geocoder) buildAdmin() error {
 		}
 		id := g.addEntity(e)
 		g.admin[u.Code] = id
-		for _, f := range adminNameForms(u.Level, u.Name) {
+		forms := adminNameForms(u.Level, u.Name)
+		if u.Level == data.LevelCommunity {
+			forms = append(forms, g.withoutStreet(u)...)
+		}
+		for _, f := range g.vocab.abbrForms(forms) {
 			g.addAlias(id, f.name, f.penalty)
+		}
+		g.addNumeralForm(id, u.Name, 0)
+	}
+	return nil
+}
+
+// withoutStreet lists the forms of a community's name without its
+// street's name in front: 中国（南京）软件谷十三号园区社区 is also 十三号园区社区
+// and 十三号园区.
+func (g *Geocoder) withoutStreet(u *data.AdminUnit) []nameForm {
+	var st *data.AdminUnit
+	for i := range g.ds.AdminUnits {
+		if g.ds.AdminUnits[i].Code == u.Parent {
+			st = &g.ds.AdminUnits[i]
+		}
+	}
+	if st == nil {
+		return nil
+	}
+	n := addrtext.Normalize(u.Name)
+	for _, sf := range adminNameForms(st.Level, st.Name) {
+		if rest, ok := strings.CutPrefix(n, sf.name); ok && len([]rune(rest)) >= 4 {
+			var out []nameForm
+			for _, f := range adminNameForms(u.Level, rest) {
+				out = append(out, nameForm{f.name, f.penalty + 0.2})
+			}
+			return out
 		}
 	}
 	return nil
@@ -361,7 +514,7 @@ type nameForm struct {
 // "丁墙社区居委会" is also 丁墙社区, 丁墙居委会 and 丁墙; "雨花街道" also 雨花;
 // "丁墙村村委会" also 丁墙村; "中国（南京）软件谷" also 软件谷.
 func adminNameForms(level data.AdminLevel, name string) []nameForm {
-	n := Normalize(name)
+	n := addrtext.Normalize(name)
 	out := []nameForm{{n, 0}}
 	add := func(s string, p float32) {
 		if len([]rune(s)) >= 2 {
@@ -429,7 +582,7 @@ var roadSuffixes = []string{"大道", "大街", "路", "街", "巷", "道"}
 // roadNameForms lists a road's name and the variants people write:
 // another generic suffix (软件大路 for 软件大道) or none (软件).
 func roadNameForms(name string) []nameForm {
-	n := Normalize(name)
+	n := addrtext.Normalize(name)
 	out := []nameForm{{n, 0}}
 	for _, suf := range roadSuffixes {
 		stem, ok := strings.CutSuffix(n, suf)
@@ -438,7 +591,10 @@ func roadNameForms(name string) []nameForm {
 		}
 		for _, other := range roadSuffixes {
 			if other != suf {
-				out = append(out, nameForm{stem + other, 0.5})
+				// Weaker than the bare stem: another road may bear this
+				// very name, and an exact name outranks a variant even
+				// when its door number lies past the surveyed ones.
+				out = append(out, nameForm{stem + other, 0.8})
 			}
 		}
 		out = append(out, nameForm{stem, 0.6})
@@ -464,6 +620,7 @@ func (g *Geocoder) buildRoads() error {
 		for _, f := range roadNameForms(r.Name) {
 			g.addAlias(id, f.name, f.penalty)
 		}
+		g.addNumeralForm(id, r.Name, 0)
 	}
 	g.plateComm = make([]string, len(ds.Addresses))
 	g.plateGrid = make([]string, len(ds.Addresses))
@@ -482,7 +639,7 @@ func (g *Geocoder) buildRoads() error {
 		if !ok {
 			continue // a plate on an unknown road can still be found in reverse
 		}
-		num := Normalize(a.Number)
+		num := addrtext.Normalize(a.Number)
 		num = strings.TrimSuffix(num, "号")
 		g.plates[plateKey{ri, num}] = int32(i)
 		e := &g.ents[g.roadEnt[ri]]
@@ -574,6 +731,8 @@ var poiPrefixes = []string{"江苏省", "南京市", "中国"}
 // the leading city, district or street (南京市雨花台区翠竹小学 → 翠竹小学).
 func (g *Geocoder) buildPOIs() {
 	var loc spatial.Location
+	prefixes := g.prefixNames()
+	streetNames := g.streetNames()
 	for i := range g.ds.POIs {
 		p := &g.ds.POIs[i]
 		e := entity{kind: kindPOI, ref: int32(i), code: p.Code, label: p.Name, point: p.Point, level: LevelPOI}
@@ -588,31 +747,68 @@ func (g *Geocoder) buildPOIs() {
 		}
 		id := g.addEntity(e)
 		g.poiEnt = append(g.poiEnt, id)
-		n := Normalize(p.Name)
-		g.addAlias(id, n, 0)
+		n := addrtext.Normalize(p.Name)
+		forms := []nameForm{{n, 0}}
 		// Strip leading region and administrative names, repeatedly.
 		for changed := true; changed; {
 			changed = false
-			for _, pre := range g.prefixNames() {
-				if s, ok := strings.CutPrefix(n, pre); ok && len([]rune(s)) >= 2 {
+			for _, pre := range prefixes {
+				if s, ok := strings.CutPrefix(n, pre); ok && len([]rune(s)) >= 2 && !g.vocab.isCategoryWord(s) {
 					n = s
-					g.addAlias(id, n, 0.2)
+					forms = append(forms, nameForm{n, 0.2})
 					changed = true
+					break // the longest name first, again
+				}
+			}
+		}
+		for _, f := range g.vocab.poiForms(p.Kind, forms) {
+			g.addAlias(id, f.name, f.penalty)
+			// A POI named after its street by the street's short name is
+			// also named with the full one: 铁心桥派出所, 铁心桥街道派出所.
+			for _, sn := range streetNames {
+				if rest, ok := strings.CutPrefix(f.name, sn.short); ok && g.vocab.isCategoryWord(rest) {
+					g.addAlias(id, sn.full+rest, f.penalty+0.1)
 				}
 			}
 		}
 	}
 }
 
+// streetName is a street's name in full and short (雨花街道, 雨花).
+type streetName struct{ short, full string }
+
+// streetNames lists the short and full names of the dataset's streets.
+func (g *Geocoder) streetNames() []streetName {
+	var out []streetName
+	for _, u := range g.ds.AdminUnits {
+		if u.Level != data.LevelStreet {
+			continue
+		}
+		full := addrtext.Normalize(u.Name)
+		for _, f := range adminNameForms(u.Level, u.Name) {
+			if f.name != full && strings.HasPrefix(full, f.name) {
+				out = append(out, streetName{f.name, full})
+			}
+		}
+	}
+	return out
+}
+
 // prefixNames are the names a POI name may start with: regions and the
-// district and street names.
+// district and street names in their full and short forms (雨花台区,
+// 雨花街道, 雨花, 软件谷), longest first.
 func (g *Geocoder) prefixNames() []string {
 	out := append([]string(nil), poiPrefixes...)
 	for _, u := range g.ds.AdminUnits {
 		if u.Level != data.LevelCommunity {
-			out = append(out, Normalize(u.Name))
+			for _, f := range adminNameForms(u.Level, u.Name) {
+				if f.penalty <= 0.5 && !slices.Contains(out, f.name) {
+					out = append(out, f.name)
+				}
+			}
 		}
 	}
+	slices.SortStableFunc(out, func(a, b string) int { return len([]rune(b)) - len([]rune(a)) })
 	return out
 }
 

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"math"
+	"slices"
 	"strings"
 	"testing"
 
@@ -101,7 +102,8 @@ func TestForwardHandCity(t *testing.T) {
 		{"a mistyped road name finds the plate", "软件大到3号", LevelDoorPlate, "320114L0001A03", nil, "", 0},
 		{"a missing even number is interpolated halfway between 4 and 8", "软件大道6号", LevelInterpolated, "320114L0001#6", &orb.Point{118.73, 31.9698}, "320114001002001", 0},
 		{"a missing odd number is interpolated between 5 and 9 on the odd side", "软件大道7号", LevelInterpolated, "320114L0001#7", &orb.Point{118.735, 31.9702}, "", 0},
-		{"a number past the last plate is placed at the last plate of its parity", "软件大道99号", LevelInterpolated, "320114L0001#99", &orb.Point{118.775, 31.9702}, "", 0},
+		{"a number just past the last plate is placed along the road by its spacing", "软件大道17号", LevelInterpolated, "320114L0001#17", &orb.Point{118.785, 31.9702}, "", 0},
+		{"a number far past the last plate stops at the road's end", "软件大道99号", LevelInterpolated, "320114L0001#99", &orb.Point{118.80, 31.9702}, "", 0},
 		{"a sub-number not surveyed falls back to its main number", "软件大道5-1号", LevelDoorPlate, "320114L0001A05", nil, "", 0},
 		{"a road named with a street is placed at its plates in that street", "赛虹桥街道软件大道", LevelRoad, "320114L0001", &orb.Point{118.765, 31.9702}, "320114002001001", 1},
 		{"a community's short name is the community", "丁墙社区", LevelCommunity, "320114001002", nil, "320114001002001", 1},
@@ -150,15 +152,24 @@ func TestForwardPenalisesLevelsThePlaceIsNotIn(t *testing.T) {
 		t.Fatalf("got %s and %s, want the plate 3 both times", right[0].Code, wrong[0].Code)
 	}
 	// The road runs through 赛虹桥街道 but plate 3 does not lie in it: all
-	// 11 characters explained, less one for the street.
-	if right[0].Score != 1 || math.Abs(wrong[0].Score-10.0/11) > 1e-4 {
-		t.Errorf("scores %v and %v, want 1 and %.4f", right[0].Score, wrong[0].Score, 10.0/11)
+	// 11 characters explained, less partlyCost for the street.
+	if right[0].Score != 1 || math.Abs(wrong[0].Score-(11-partlyCost)/11) > 1e-4 {
+		t.Errorf("scores %v and %v, want 1 and %.4f", right[0].Score, wrong[0].Score, (11-partlyCost)/11)
 	}
-	// A street the road does not run through at all explains nothing; the
-	// plate ties with the bare street and comes first as the finer level.
-	far, _ := g.Forward("赛虹桥街道翠竹路1号", 2)
-	if far[0].Code != "320114L0002A01" || far[0].Score != 0.5 || far[1].Code != "320114002" {
-		t.Errorf("got %s score %v then %s, want 翠竹路1号 with %.4f then the street", far[0].Code, far[0].Score, far[1].Code, 0.5)
+	// A street the road does not run through at all is read, set aside
+	// and reported: the plate first (10 characters less ignoreCost), then
+	// the road with the same street set aside, and the street alone last.
+	far, _ := g.Forward("赛虹桥街道翠竹路1号", 3)
+	if len(far) < 3 || far[0].Code != "320114L0002A01" || math.Abs(far[0].Score-(10-ignoreCost)/10) > 1e-4 ||
+		far[1].Code != "320114L0002" || far[2].Code != "320114002" {
+		t.Fatalf("got %+v, want 翠竹路1号 with %.4f, then the road, then the street", far, (10-ignoreCost)/10)
+	}
+	want := []Part{{Text: "赛虹桥街道", Role: "street", Note: noteText[noteNotIn]}}
+	if !slices.Equal(far[0].Ignored, want) {
+		t.Errorf("ignored %+v, want %+v", far[0].Ignored, want)
+	}
+	if far[0].Precision != PrecisionPlate || len(far[0].Matched) != 2 || far[0].Matched[0].Role != "road" || far[0].Matched[1] != (Part{Text: "1号", Role: "number"}) {
+		t.Errorf("precision %s, matched %+v; want plate, the road and the number", far[0].Precision, far[0].Matched)
 	}
 }
 
@@ -317,7 +328,7 @@ func TestNamesWithRepeatedCharactersMatchExactly(t *testing.T) {
 
 func TestConcurrentQueriesAnswerAsSequentialOnes(t *testing.T) {
 	g := handCity(t)
-	qs := []string{"软件大道3号", "软件大道6号", "丁墙社区", "雨花客厅", "翠竹小学", "赛虹桥街道软件大道"}
+	qs := []string{"软件大道3号", "软件大道6号", "丁墙社区", "雨花客厅", "翠竹小学", "赛虹桥街道软件大道", "软件大道与翠竹路交叉口", "赛虹桥街道翠竹路1号", "软件大道十七号"}
 	want := make([]string, len(qs))
 	for i, q := range qs {
 		res, _ := g.Forward(q, 3)
@@ -340,6 +351,10 @@ func TestConcurrentQueriesAnswerAsSequentialOnes(t *testing.T) {
 				}
 				if _, err := g.Reverse(orb.Point{118.70 + float64(k)*0.0005, 31.97}); err != nil {
 					done <- err
+					return
+				}
+				if res, err := g.Suggest([]string{"rjdd", "ruanjiang", "软件"}[k%3], 3); err != nil || len(res) == 0 {
+					done <- fmt.Errorf("suggest: %v %v", res, err)
 					return
 				}
 			}

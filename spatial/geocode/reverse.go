@@ -1,6 +1,7 @@
 package geocode
 
 import (
+	"cmp"
 	"math"
 	"slices"
 	"strconv"
@@ -148,7 +149,9 @@ func (g *Geocoder) buildReverse() {
 	g.poiLayer = newPointLayer(ppts, pids)
 	g.markLayer = newPointLayer(mpts, mids)
 	var b orb.Bound
+	g.roadSegs = make([][2]int32, len(ds.Roads))
 	for ri := range ds.Roads {
+		g.roadSegs[ri][0] = int32(len(g.segs))
 		for _, ls := range ds.Roads[ri].Geometry {
 			for i := 1; i < len(ls); i++ {
 				sb := orb.Bound{Min: ls[i-1], Max: ls[i-1]}.Extend(ls[i])
@@ -159,6 +162,7 @@ func (g *Geocoder) buildReverse() {
 				g.segs = append(g.segs, segment{ls[i-1], ls[i], int32(ri)})
 			}
 		}
+		g.roadSegs[ri][1] = int32(len(g.segs))
 	}
 	g.segGrid = newCellGrid(b, len(g.segs), 1)
 	g.segGrid.fill(len(g.segs), func(i int) orb.Bound {
@@ -214,10 +218,11 @@ func (g *Geocoder) Reverse(p orb.Point) (ReverseResult, error) {
 	if pi := g.poiLayer.nearest(pl); pi >= 0 && pi != mark {
 		out.Results = append(out.Results, g.poiHit(pi, p))
 	}
-	slices.SortStableFunc(out.Results, func(a, b Result) int { return cmpF64(*a.DistanceM, *b.DistanceM) })
+	slices.SortStableFunc(out.Results, func(a, b Result) int { return cmp.Compare(*a.DistanceM, *b.DistanceM) })
 	for i := range out.Results {
 		r := &out.Results[i]
 		r.Score = math.Round(1e4*100/(100+*r.DistanceM)) / 1e4
+		r.Precision = r.Level.precision()
 		g.fillAdmin(r, &loc)
 	}
 	if g.ix != nil {
@@ -243,16 +248,6 @@ func (g *Geocoder) poiHit(i int32, p orb.Point) Result {
 		r.UnitGrid, r.Community = e.grid, e.comms[0]
 	}
 	return r
-}
-
-func cmpF64(a, b float64) int {
-	switch {
-	case a < b:
-		return -1
-	case a > b:
-		return 1
-	}
-	return 0
 }
 
 // compass names the eight directions, starting east and turning

@@ -1,97 +1,32 @@
 package geocode
 
 import (
+	"cmp"
 	"math"
 	"slices"
 	"sort"
 	"strings"
 
 	"citygrid/spatial"
-
-	"github.com/mozillazg/go-pinyin"
+	"citygrid/spatial/geocode/addrtext"
 )
 
-// How a suggestion key spells a name.
-const (
-	spellName     uint8 = iota // the name itself
-	spellPinyin                // full pinyin without tones: ruanjiandadao
-	spellInitials              // pinyin initials: rjdd
-)
-
-// suggestKey is one sorted key of the suggest index.
+// suggestKey is one sorted key of the suggest index: a name form.
 type suggestKey struct {
 	key     string
 	ent     int32
-	spell   uint8
 	penalty float32
 }
 
-// maxSpellings caps the pinyin readings kept per name when characters have
-// several (长 cháng/zhǎng): combinations beyond it are dropped.
-const maxSpellings = 4
-
-// buildSuggest precomputes every name form's text, full pinyin and pinyin
-// initials, sorted for prefix search.
+// buildSuggest sorts every name form's text for prefix search; pinyin is
+// matched by buildPinyin's index.
 func (g *Geocoder) buildSuggest() {
-	args := pinyin.NewArgs()
-	args.Heteronym = true
-	cache := map[rune][]string{}
-	readings := func(r rune) []string {
-		if v, ok := cache[r]; ok {
-			return v
-		}
-		var v []string
-		if r < 0x80 {
-			v = []string{string(r)}
-		} else if ps := pinyin.SinglePinyin(r, args); len(ps) > 0 {
-			for _, p := range ps {
-				if !slices.Contains(v, p) {
-					v = append(v, p)
-				}
-			}
-		}
-		cache[r] = v
-		return v
-	}
 	for _, a := range g.aliases {
 		e := &g.ents[a.ent]
 		if e.kind == kindRegion || a.penalty > 0.3 {
 			continue
 		}
-		g.sugg = append(g.sugg, suggestKey{string(a.text), a.ent, spellName, a.penalty})
-		full, ini := []string{""}, []string{""}
-		for _, r := range a.text {
-			rs := readings(r)
-			if len(rs) == 0 {
-				continue
-			}
-			var nf, ni []string
-			for _, f := range full {
-				for _, p := range rs {
-					if len(nf) < maxSpellings {
-						nf = append(nf, f+p)
-					}
-				}
-			}
-			for _, f := range ini {
-				for _, p := range rs {
-					if s := f + p[:1]; len(ni) < maxSpellings && !slices.Contains(ni, s) {
-						ni = append(ni, s)
-					}
-				}
-			}
-			full, ini = nf, ni
-		}
-		for _, f := range full {
-			if f != "" && f != string(a.text) {
-				g.sugg = append(g.sugg, suggestKey{f, a.ent, spellPinyin, a.penalty})
-			}
-		}
-		for _, f := range ini {
-			if len(f) > 1 && f != string(a.text) {
-				g.sugg = append(g.sugg, suggestKey{f, a.ent, spellInitials, a.penalty})
-			}
-		}
+		g.sugg = append(g.sugg, suggestKey{string(a.text), a.ent, a.penalty})
 	}
 	slices.SortFunc(g.sugg, func(a, b suggestKey) int {
 		if c := strings.Compare(a.key, b.key); c != 0 {
@@ -119,7 +54,7 @@ func (g *Geocoder) Suggest(prefix string, limit int) ([]Result, error) {
 		limit = 10
 	}
 	limit = min(limit, MaxLimit)
-	n := Normalize(prefix)
+	n := addrtext.Normalize(prefix)
 	if n == "" {
 		return []Result{}, nil
 	}
@@ -137,7 +72,6 @@ func (g *Geocoder) Suggest(prefix string, limit int) ([]Result, error) {
 		// Closer to a whole word, spelt as the name rather than as pinyin,
 		// in its main form: better.
 		s := 0.5 + 0.5*float64(len(n))/float64(len(k.key))
-		s *= [3]float64{1, 0.95, 0.9}[k.spell]
 		s -= 0.1 * float64(k.penalty)
 		if k.key == n {
 			s += 0.05
@@ -149,13 +83,14 @@ func (g *Geocoder) Suggest(prefix string, limit int) ([]Result, error) {
 			best[k.ent] = s
 		}
 	}
+	g.suggestPinyin(n, best)
 	hits := make([]hit, 0, len(best))
 	for e, s := range best {
 		hits = append(hits, hit{e, s})
 	}
 	slices.SortFunc(hits, func(a, b hit) int {
 		if a.score != b.score {
-			return cmpF64(b.score, a.score)
+			return cmp.Compare(b.score, a.score)
 		}
 		ea, eb := &g.ents[a.ent], &g.ents[b.ent]
 		if c := len(ea.label) - len(eb.label); c != 0 {
@@ -174,6 +109,7 @@ func (g *Geocoder) Suggest(prefix string, limit int) ([]Result, error) {
 		if len(e.comms) == 1 {
 			r.Community = e.comms[0]
 		}
+		r.Precision = r.Level.precision()
 		g.fillAdmin(&r, &loc)
 		out = append(out, r)
 	}
@@ -185,7 +121,7 @@ func (g *Geocoder) Suggest(prefix string, limit int) ([]Result, error) {
 func (g *Geocoder) suggestPlates(n string, limit int) []Result {
 	rs := []rune(n)
 	i := len(rs)
-	for i > 0 && isDigit(rs[i-1]) {
+	for i > 0 && addrtext.IsDigit(rs[i-1]) {
 		i--
 	}
 	if i == len(rs) || i < 2 {
@@ -214,6 +150,7 @@ func (g *Geocoder) suggestPlates(n string, limit int) []Result {
 			}
 			r := g.plateResult(pp.addr, e)
 			r.Score = math.Round(1e4*(0.5+0.5*float64(len(digits))/float64(len(r.Number)))) / 1e4
+			r.Precision = PrecisionPlate
 			g.fillAdmin(&r, &loc)
 			out = append(out, r)
 		}
@@ -226,9 +163,7 @@ func (g *Geocoder) aliasesNamed(s string) []alias {
 	lo := sort.Search(len(g.sugg), func(i int) bool { return g.sugg[i].key >= s })
 	var out []alias
 	for i := lo; i < len(g.sugg) && g.sugg[i].key == s; i++ {
-		if g.sugg[i].spell == spellName {
-			out = append(out, alias{ent: g.sugg[i].ent})
-		}
+		out = append(out, alias{ent: g.sugg[i].ent})
 	}
 	return out
 }

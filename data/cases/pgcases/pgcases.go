@@ -31,9 +31,9 @@ import (
 	"time"
 
 	"citygrid/data"
-	"citygrid/data/pgschema"
 	"citygrid/data/cases"
 	"citygrid/data/cases/internal/caserow"
+	"citygrid/data/pgschema"
 
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgconn"

@@ -420,7 +420,7 @@ func TestPostSheet(t *testing.T) {
 			if !ok {
 				continue // rank 0 is left out of the JSON
 			}
-			if got := cellText(row[j]); got != cellText(jsonCell(want)) {
+			if got := CellText(row[j]); got != CellText(jsonCell(want)) {
 				t.Errorf("row %d %s: %q, want %v", i, h, got, want)
 			}
 		}
