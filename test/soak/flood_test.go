@@ -21,11 +21,12 @@ var (
 	floodDuration = flag.Duration("soak.flood", 10*time.Second, "how long the anonymous floods run")
 	floodScale    = flag.Float64("soak.flood-scale", 0.1, "demo city scale of the flood soak")
 	floodClients  = flag.Int("soak.flooders", 8, "anonymous clients flooding the costly routes")
+	// othersLocateP99 is what the centre's staff may wait for a locate
+	// while anonymous clients flood the costly routes. The flooders run
+	// in the test's own process, so a machine busy with other work adds
+	// its scheduling delays to the staff's latency too.
+	othersLocateP99 = flag.Duration("soak.flood-p99", 50*time.Millisecond, "bound of the staff's locate p99 under floods")
 )
-
-// othersLocateP99 is what the centre's staff may wait for a locate while
-// anonymous clients flood the costly routes.
-const othersLocateP99 = 50 * time.Millisecond
 
 // TestSoakAnonymousFloodsLeaveOthersLocateFast floods the routes that cost
 // the most without a token (whole-city within, the unit-grid list, batches,
@@ -183,8 +184,8 @@ func TestSoakAnonymousFloodsLeaveOthersLocateFast(t *testing.T) {
 	if len(serverErrors) > 0 {
 		t.Errorf("%d flood requests answered 5xx, e.g. %v", len(serverErrors), serverErrors[:min(5, len(serverErrors))])
 	}
-	if p99 > othersLocateP99 {
-		t.Errorf("staff locate p99 %s under anonymous floods, want under %s", p99, othersLocateP99)
+	if p99 > *othersLocateP99 {
+		t.Errorf("staff locate p99 %s under anonymous floods, want under %s", p99, *othersLocateP99)
 	}
 	if refused.Load() == 0 {
 		t.Errorf("no flood request was refused: the default per-address limits are not on")
