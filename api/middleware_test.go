@@ -119,7 +119,7 @@ func TestAccessLogRecordsStatusRouteAndID(t *testing.T) {
 
 func TestLimitBodiesAnswers413NamingTheBody(t *testing.T) {
 	r := chi.NewRouter()
-	r.Use(limitBodies(10))
+	r.Use(httpx.LimitBody(10))
 	r.Post("/", func(w http.ResponseWriter, r *http.Request) {
 		var v any
 		if err := httpx.DecodeJSON(r, &v); err != nil {

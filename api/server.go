@@ -1,9 +1,10 @@
 // Package api assembles citygrid's HTTP layer over a running city (package
 // api/city): the middleware in its order (request id and deadline,
-// metrics, access log, panic recovery, body limit, authentication, rate
-// limits, read policy), the probes, the metrics and the OpenAPI document,
+// metrics, access log, panic recovery, security headers, body limit,
+// bearer tokens, cookie sessions with their CSRF check, rate limits, read
+// policy), the probes, the metrics and the OpenAPI document,
 // and the routes of each area, which live in their own packages: lookups,
-// maps, editing, workflow, open311, command and auth. Package httpx holds
+// maps, editing, workflow, open311, command, auth and signin. Package httpx holds
 // what the areas share, including the one error → status function.
 package api
 
@@ -23,8 +24,10 @@ import (
 	"citygrid/api/lookups"
 	"citygrid/api/maps"
 	"citygrid/api/open311"
+	"citygrid/api/signin"
 	"citygrid/api/workflow"
 	"citygrid/data"
+	"citygrid/data/accounts"
 
 	"github.com/go-chi/chi/v5"
 )
@@ -38,6 +41,10 @@ type Config struct {
 	// is set, else no token is valid (every route behind requireRole
 	// answers 401).
 	Auth auth.Authenticator
+	// Accounts signs people in with a user name and password and resolves
+	// their session cookies (package data/accounts); nil: no sign-in,
+	// bearer tokens only.
+	Accounts *accounts.Service
 	// Tokens is where API tokens are issued (`citygrid token`, the
 	// /api/v1/tokens admin API); nil: no token API.
 	Tokens data.TokenStore
@@ -104,8 +111,9 @@ func New(c *city.City, cfg Config) (http.Handler, error) {
 		r.Use(accessLog(cfg.Logger))
 	}
 	r.Use(recoverPanics(cfg.Logger))
+	r.Use(securityHeaders)
 	r.Use(urlPolicy(cfg.PublicURL, cfg.TrustedProxies))
-	r.Use(limitBodies(cfg.MaxBodyBytes))
+	r.Use(httpx.LimitBody(cfg.MaxBodyBytes))
 	sec := auth.NewCounters()
 	storeAuth, _ := cfg.Auth.(*auth.StoreTokens)
 	if cfg.Auth == nil && cfg.Tokens != nil {
@@ -115,6 +123,8 @@ func New(c *city.City, cfg Config) (http.Handler, error) {
 	m.registerSecurity(sec, storeAuth)
 	registerIndexGauges(m, c.Index)
 	r.Use(auth.Authenticate(cfg.Auth, cfg.RateLimits.AuthFailures, cfg.TrustedProxies, cfg.Logger, sec))
+	sessions := auth.SessionOptions{Accounts: cfg.Accounts, TrustedProxies: cfg.TrustedProxies, Log: cfg.Logger}
+	r.Use(auth.Sessions(sessions))
 	r.Use(auth.LimitRates(cfg.RateLimits, cfg.TrustedProxies, sec))
 	r.Use(auth.ReadPolicy(cfg.PrivateReads))
 	if c.Store != nil {
@@ -148,6 +158,7 @@ func New(c *city.City, cfg Config) (http.Handler, error) {
 	r.Get("/api/v1/openapi.json", serveOpenAPI)
 	r.Method(http.MethodGet, "/metrics", m.serve())
 	auth.MountTokens(r, cfg.Tokens, storeAuth)
+	signin.Mount(r, sessions)
 
 	if f := c.Follower; f != nil {
 		registerFollowerMetrics(m, f)

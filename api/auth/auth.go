@@ -1,7 +1,8 @@
 // Package auth decides who makes a request and what they may do: bearer
-// tokens (fixed or issued from a token store), roles per route, the read
-// policy of a private server, rate limits per address and per token, and
-// the token administration API.
+// tokens (fixed or issued from a token store), browser session cookies with
+// their CSRF check, roles per route, the read policy of a private server,
+// rate limits per address and per token, and the token administration API.
+// Opening and ending sessions and managing accounts is package signin's.
 package auth
 
 import (
@@ -59,18 +60,25 @@ func PrincipalOf(r *http.Request) data.Principal {
 // into the request context. A request without the header goes on as
 // anonymous (public routes serve it; Require refuses it); a header with
 // a bad token is refused at once with 401. Every failure is logged with
-// the client address and the token's public id (never the token) and
-// spends one token of the client's failed-authentication bucket; a client
-// whose bucket is empty gets 429 with Retry-After for any request carrying
-// a token, before the token is even looked at.
+// the client address and the token's public id (never the token).
 //
-// failures is the failed-authentication limit per client address (zero
+// Failures are counted per (address, token id): a page left open with a
+// revoked token, reconnecting every few seconds, soon gets 429 with
+// Retry-After for that token alone, before it is looked up again, while a
+// colleague's valid token from the same address (one NAT, one proxy)
+// goes on working. A valid token is never refused for failures of other
+// tokens. Failures of every token from one address are counted too, ten
+// times more loosely: past that, a failing token gets 429 instead of 401,
+// which slows a guesser trying new tokens without touching valid ones.
+//
+// failures is the failed-authentication limit per (address, token) (zero
 // Rate: DefaultAuthFailures).
 func Authenticate(a Authenticator, failures RateLimit, trusted []netip.Prefix, log *slog.Logger, sec *Counters) func(http.Handler) http.Handler {
 	if failures.Rate <= 0 {
 		failures = DefaultAuthFailures
 	}
-	fails := newLimiter(failures)
+	perToken := newLimiter(failures)
+	perAddr := newLimiter(RateLimit{Rate: failures.Rate * addressFailureFactor, Burst: failures.Burst * addressFailureFactor})
 	return func(next http.Handler) http.Handler {
 		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 			h := r.Header.Get("Authorization")
@@ -78,28 +86,40 @@ func Authenticate(a Authenticator, failures RateLimit, trusted []netip.Prefix, l
 				next.ServeHTTP(w, r)
 				return
 			}
-			ip := clientIP(r, trusted)
+			ip := ClientIP(r, trusted)
 			now := time.Now()
-			if blocked, wait := fails.empty(ip, now); blocked {
+			scheme, token, ok := strings.Cut(h, " ")
+			token = strings.TrimSpace(token)
+			wellFormed := ok && strings.EqualFold(scheme, "Bearer") && token != ""
+			id := "malformed"
+			if wellFormed {
+				id = data.HashToken(token).ID()
+			}
+			key := ip + " " + id
+			if blocked, wait := perToken.empty(key, now); blocked {
 				sec.limited[limitAuthFailure].Add(1)
-				tooMany(w, wait, "too many failed authentications from this address")
+				tooMany(w, wait, "too many failed authentications with this token from this address")
 				return
 			}
 			fail := func(reason string, err error) {
 				sec.authFailures[reason].Add(1)
-				fails.take(ip, now, 1)
+				perToken.take(key, now, 1)
 				log.LogAttrs(r.Context(), slog.LevelWarn, "authentication failed",
 					slog.String("id", httpx.RequestID(r.Context())),
 					slog.String("remote", ip),
+					slog.String("token_id", id),
 					slog.String("method", r.Method),
 					slog.String("path", r.URL.Path),
 					slog.String("reason", reason),
 					slog.String("error", err.Error()))
+				if ok, wait := perAddr.take(ip, now, 1); !ok {
+					sec.limited[limitAuthFailure].Add(1)
+					tooMany(w, wait, "too many failed authentications from this address")
+					return
+				}
 				httpx.WriteError(w, err)
 			}
-			scheme, token, ok := strings.Cut(h, " ")
-			token = strings.TrimSpace(token)
-			if !ok || !strings.EqualFold(scheme, "Bearer") || token == "" {
+			if !wellFormed {
 				w.Header().Set("WWW-Authenticate", `Bearer realm="citygrid"`)
 				fail(failMalformed, fmt.Errorf("Authorization header is not \"Bearer <token>\": %w", data.ErrUnauthorized))
 				return
@@ -134,6 +154,10 @@ func Authenticate(a Authenticator, failures RateLimit, trusted []netip.Prefix, l
 	}
 }
 
+// addressFailureFactor is how much more loosely failed authentications
+// are counted per address than per (address, token).
+const addressFailureFactor = 10
+
 // Require admits only principals with one of roles (RoleAdmin is always
 // admitted): 401 without credentials, 403 with another role.
 func Require(roles ...data.Role) func(http.Handler) http.Handler {
@@ -142,7 +166,7 @@ func Require(roles ...data.Role) func(http.Handler) http.Handler {
 			p := PrincipalOf(r)
 			if p.Anonymous() {
 				w.Header().Set("WWW-Authenticate", `Bearer realm="citygrid"`)
-				httpx.WriteError(w, fmt.Errorf("%s %s needs a bearer token: %w", r.Method, r.URL.Path, data.ErrUnauthorized))
+				httpx.WriteError(w, fmt.Errorf("%s %s needs sign-in or a bearer token: %w", r.Method, r.URL.Path, data.ErrUnauthorized))
 				return
 			}
 			if p.Role != data.RoleAdmin && !slices.Contains(roles, p.Role) {
@@ -159,10 +183,12 @@ func Require(roles ...data.Role) func(http.Handler) http.Handler {
 // tiles, TileJSON, styles, fonts), Open311 GeoReport v2 (read and post —
 // citizens' apps have no accounts here), the probes, the API document and
 // the command pages' shells (/command, /command/report and their assets:
-// no data; the page asks for a token and its data calls keep their rules).
+// no data; a page sends a browser that is not signed in to sign in, and
+// its data calls keep their rules), the sign-in page and the sign-in
+// route itself (GET /api/v1/session answers 401 without a session).
 var (
-	publicPaths    = []string{"/", "/healthz", "/readyz", "/api/v1/openapi.json", "/command", "/command/report"}
-	publicPrefixes = []string{"/tiles/", "/styles/", "/fonts/", "/web/", "/open311/", "/command/assets/", "/command/echarts/"}
+	publicPaths    = []string{"/", "/healthz", "/readyz", "/api/v1/openapi.json", "/command", "/command/report", SignInPath, SessionPath}
+	publicPrefixes = []string{"/tiles/", "/styles/", "/fonts/", "/web/", "/open311/", "/command/assets/", "/command/echarts/", SignInPath + "/assets/"}
 )
 
 // ReadOnlyPosts are POST routes that only read (lookups whose input is too

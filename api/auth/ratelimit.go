@@ -38,12 +38,12 @@ type RateLimits struct {
 	// costs a store write and a place in a dispatcher's queue, so a
 	// flood must stop long before a lookup flood would.
 	Reports RateLimit
-	// AuthFailures limits failed authentications per client address:
-	// once a client has used up its burst of bad tokens, every request
-	// carrying a token is answered 429 until the bucket refills, so
-	// guessing tokens is throttled to Rate per second (and a token has 256
-	// bits anyway). Zero Rate means the default, 1 per 6 s with a burst
-	// of 10.
+	// AuthFailures limits failed authentications per (client address,
+	// token id): once a token has used up its burst of failures from an
+	// address, requests with that token from there are answered 429 until
+	// the bucket refills; other tokens from the same address are not
+	// affected (Authenticate). Zero Rate means the default, 1 per 6 s with
+	// a burst of 10.
 	AuthFailures RateLimit
 }
 
@@ -142,23 +142,23 @@ func (sh *limiterShard) sweep(now time.Time, l RateLimit) {
 	}
 }
 
-// retryAfterSeconds rounds a wait up to whole seconds, at least 1, as the
+// RetryAfterSeconds rounds a wait up to whole seconds, at least 1, as the
 // Retry-After header wants.
-func retryAfterSeconds(d time.Duration) string {
+func RetryAfterSeconds(d time.Duration) string {
 	return strconv.FormatInt(max(1, int64(math.Ceil(d.Seconds()))), 10)
 }
 
 // tooMany answers 429 with Retry-After.
 func tooMany(w http.ResponseWriter, wait time.Duration, what string) {
-	w.Header().Set("Retry-After", retryAfterSeconds(wait))
-	httpx.WriteError(w, fmt.Errorf("%s; retry after %s s: %w", what, retryAfterSeconds(wait), data.ErrTooManyRequests))
+	w.Header().Set("Retry-After", RetryAfterSeconds(wait))
+	httpx.WriteError(w, fmt.Errorf("%s; retry after %s s: %w", what, RetryAfterSeconds(wait), data.ErrTooManyRequests))
 }
 
-// clientIP returns the address a request comes from: the connection's
+// ClientIP returns the address a request comes from: the connection's
 // peer, or — when the peer is a trusted reverse proxy — the right-most
 // address in X-Forwarded-For that is not itself a trusted proxy (the
 // left-most entries are whatever the client claimed).
-func clientIP(r *http.Request, trusted []netip.Prefix) string {
+func ClientIP(r *http.Request, trusted []netip.Prefix) string {
 	host, _, err := net.SplitHostPort(r.RemoteAddr)
 	if err != nil {
 		host = r.RemoteAddr
@@ -244,7 +244,7 @@ func LimitRates(rl RateLimits, trusted []netip.Prefix, sec *Counters) func(http.
 			} else {
 				// The report limit first: a refused report flood spends
 				// nothing of the address's lookup budget.
-				ip := clientIP(r, trusted)
+				ip := ClientIP(r, trusted)
 				if reports != nil && anonymousWrite(r) {
 					if ok, wait := reports.take(ip, now, 1); !ok {
 						sec.limited[limitReport].Add(1)

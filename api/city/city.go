@@ -13,6 +13,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"slices"
 	"sync"
 	"time"
 
@@ -65,7 +66,25 @@ type Config struct {
 	// WatchEvery is how often, at most, the store is checked for an
 	// import by another process (default DefaultWatchEvery).
 	WatchEvery time.Duration
+
+	// Sessions, when set, are the sign-in sessions the City prunes of
+	// long-ended ones every PruneEvery (default DefaultPruneEvery), so the
+	// table does not grow with every sign-in forever.
+	Sessions   SessionPruner
+	PruneEvery time.Duration
+	// Closers are closed by Close after every goroutine stopped, last
+	// first: what the opener opened for them (an account store).
+	Closers []func() error
 }
+
+// SessionPruner deletes sessions that ended long ago
+// (accounts.Service.PruneSessions).
+type SessionPruner interface {
+	PruneSessions(ctx context.Context) (int, error)
+}
+
+// DefaultPruneEvery is how often ended sessions are deleted.
+const DefaultPruneEvery = time.Hour
 
 // City is a running city. Its fields are set by Open and not changed
 // after; what changes (tiles, geocoder, board) guards itself.
@@ -114,7 +133,7 @@ func open(ctx context.Context, cfg Config) (_ *City, err error) {
 	if log == nil {
 		log = slog.Default()
 	}
-	c := &City{Store: cfg.Store, Index: cfg.Index, Dir: cfg.Dir, log: log, bg: newGroup()}
+	c := &City{Store: cfg.Store, Index: cfg.Index, Dir: cfg.Dir, log: log, bg: newGroup(), closers: slices.Clone(cfg.Closers)}
 	if c.Index == nil {
 		if err := c.buildIndex(ctx, cfg); err != nil {
 			return c, err
@@ -146,12 +165,37 @@ func open(ctx context.Context, cfg Config) (_ *City, err error) {
 		c.Workflow.startSweeps()
 	}
 
+	if cfg.Sessions != nil {
+		c.bg.spawn(func(ctx context.Context) {
+			pruneSessions(ctx, cfg.Sessions, cmpOr(cfg.PruneEvery, DefaultPruneEvery), log)
+		})
+	}
+
 	if cfg.ChangeLog != nil { // a replica: follow the shared store's change log
 		c.Live.seqs = newAppliedSeqs()
 		cfg.Logger = log
 		c.Follower = newFollower(cfg, c.Live)
 	}
 	return c, nil
+}
+
+// pruneSessions deletes ended sessions at start and then every period
+// until ctx ends. A failure is logged and tried again next time.
+func pruneSessions(ctx context.Context, p SessionPruner, every time.Duration, log *slog.Logger) {
+	tick := time.NewTicker(every)
+	defer tick.Stop()
+	for {
+		if n, err := p.PruneSessions(ctx); err != nil && ctx.Err() == nil {
+			log.Warn("pruning ended sessions failed", "err", err)
+		} else if n > 0 {
+			log.Info("ended sessions pruned", "count", n)
+		}
+		select {
+		case <-ctx.Done():
+			return
+		case <-tick.C:
+		}
+	}
 }
 
 // buildIndex loads the store (unless a dataset was given) and indexes it.

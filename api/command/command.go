@@ -39,8 +39,9 @@ var commandZone = httpx.ChinaTime
 // events answers GET /api/v1/case-events: a text/event-stream of case
 // changes ("event: case"; "event: reload" when the board reloaded every
 // case from the store), with a comment line every 15 s to keep
-// proxies from closing it. Browsers read it with fetch (EventSource
-// cannot send the bearer token).
+// proxies from closing it. Browsers read it with fetch, which sends the
+// session cookie (or a script's bearer token) and sees a 401 or 429 that
+// EventSource would hide.
 func (b *caseBoard) events(w http.ResponseWriter, r *http.Request) {
 	fl, ok := w.(http.Flusher)
 	if !ok {
@@ -112,7 +113,8 @@ var readRoles = []data.Role{data.RoleViewer, data.RoleInspector, data.RoleOperat
 	data.RoleDispatcher, data.RoleUnit}
 
 // mount adds the board's routes. The page shells (/command, its report
-// page and assets) hold no data and ask for a token; the case tiles are
+// page and assets) hold no data; a browser not signed in is sent to sign
+// in first; the case tiles are
 // public; the statistics and the event stream need one of readRoles;
 // changing the scoring configuration needs admin.
 func (b *caseBoard) mount(r chi.Router) {
@@ -123,8 +125,8 @@ func (b *caseBoard) mount(r chi.Router) {
 	read.Get("/api/v1/stats/scoring", b.getScoring)
 	r.With(auth.Require(data.RoleAdmin)).Put("/api/v1/stats/scoring", b.putScoring)
 	read.Get("/api/v1/case-events", b.events)
-	r.Get("/command", b.page)
-	r.Get("/command/report", b.reportPage)
+	r.With(auth.SignInFirst).Get("/command", b.page)
+	r.With(auth.SignInFirst).Get("/command/report", b.reportPage)
 	r.Get("/command/assets/{file}", b.asset)
 	r.Get("/command/echarts/{file}", b.echarts)
 }

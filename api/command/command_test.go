@@ -207,9 +207,19 @@ func TestStatsAPIRoles(t *testing.T) {
 				t.Errorf("role %q %s: %d, want %d", role, url, w.Code, want)
 			}
 		}
-		for _, url := range []string{"/command", "/command/report", "/tiles/cases.json", "/tiles/cases/14/13651/6652.mvt"} {
+		for _, url := range []string{"/tiles/cases.json", "/tiles/cases/14/13651/6652.mvt"} {
 			if w := boardGet(t, h, url); w.Code != 200 && w.Code != 204 {
 				t.Errorf("role %q %s: %d, want it public", role, url, w.Code)
+			}
+		}
+		// The pages hold no data; without credentials they send the
+		// browser to sign in.
+		for _, url := range []string{"/command", "/command/report"} {
+			w := boardGet(t, h, url)
+			if role == "" && (w.Code != 303 || !strings.HasPrefix(w.Header().Get("Location"), auth.SignInPath+"?next=")) {
+				t.Errorf("anonymous %s: %d %q, want 303 to sign in", url, w.Code, w.Header().Get("Location"))
+			} else if role != "" && w.Code != 200 {
+				t.Errorf("role %q %s: %d", role, url, w.Code)
 			}
 		}
 	}

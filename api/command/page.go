@@ -35,9 +35,7 @@ func (b *caseBoard) page(w http.ResponseWriter, r *http.Request) {
 			`, not installed on this server. Install from the repository root and restart.</div>`
 		body = bytes.Replace(body, []byte("<!--MISSING-->"), []byte(note), 1)
 	}
-	w.Header().Set("Content-Type", "text/html; charset=utf-8")
-	w.Header().Set("Cache-Control", "no-cache")
-	_, _ = w.Write(body)
+	web.WritePage(w, body)
 }
 
 // reportPage answers GET /command/report: the printable monthly report.
@@ -47,9 +45,7 @@ func (b *caseBoard) reportPage(w http.ResponseWriter, r *http.Request) {
 		httpx.WriteError(w, err)
 		return
 	}
-	w.Header().Set("Content-Type", "text/html; charset=utf-8")
-	w.Header().Set("Cache-Control", "no-cache")
-	_, _ = w.Write(body)
+	web.WritePage(w, body)
 }
 
 // asset answers GET /command/assets/{file}: the page's script, styles and

@@ -91,3 +91,21 @@ func NotedUser(ctx context.Context) (user, role string) {
 	}
 	return "", ""
 }
+
+// LimitBody caps every request body at n bytes; reading past the cap
+// fails with *http.MaxBytesError, which StatusOf maps to 413. A body
+// declared larger is refused before it is read.
+func LimitBody(n int64) func(http.Handler) http.Handler {
+	return func(next http.Handler) http.Handler {
+		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			if r.ContentLength > n {
+				WriteError(w, &http.MaxBytesError{Limit: n})
+				return
+			}
+			if r.Body != nil && r.Body != http.NoBody {
+				r.Body = http.MaxBytesReader(w, r.Body, n)
+			}
+			next.ServeHTTP(w, r)
+		})
+	}
+}

@@ -1,18 +1,29 @@
 // Printable monthly evaluation report (月度综合评价报告) from
-// GET /api/v1/stats, with CSV and XLSX downloads. The token is the one the
-// command page keeps in this browser (or ?token=).
+// GET /api/v1/stats, with CSV and XLSX downloads. The session cookie
+// authenticates the calls; after a 401 the page goes to sign in, after a
+// 429 it stops and says so, instead of calling again.
 const params = new URLSearchParams(location.search);
-if (params.get('token')) localStorage.setItem('citygrid.token', params.get('token'));
-const token = localStorage.getItem('citygrid.token') || '';
-const auth = { Authorization: 'Bearer ' + token };
+localStorage.removeItem('citygrid.token');
 const pct = (v) => (v === null || v === undefined ? '—' : (v * 100).toFixed(2) + '%');
 const pp = (v) => (v === null || v === undefined ? '' : (v >= 0 ? '+' : '') + (v * 100).toFixed(2));
 const month = document.getElementById('month');
 const now = new Date(Date.now() + 8 * 3600000);
 month.value = params.get('month') || new Date(Date.UTC(now.getUTCFullYear(), now.getUTCMonth() - 1, 1)).toISOString().slice(0, 7);
 
+let stopped = false;
 async function get(q) {
-  const r = await fetch('/api/v1/stats?' + q, { headers: auth });
+  if (stopped) throw new Error('已暂停');
+  const r = await fetch('/api/v1/stats?' + q, { credentials: 'same-origin', cache: 'no-store' });
+  if (r.status === 401) {
+    stopped = true;
+    location.assign('/login?next=' + encodeURIComponent(location.pathname));
+    throw new Error('未登录');
+  }
+  if (r.status === 429) {
+    stopped = true;
+    throw new Error(`请求过多，请约 ${r.headers.get('Retry-After') || 60} 秒后刷新页面`);
+  }
+  if (r.status === 403) throw new Error('当前账号的角色无权查看此报告');
   if (!r.ok) throw new Error((await r.json().catch(() => ({}))).error || r.status);
   return r;
 }

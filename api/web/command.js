@@ -1,8 +1,9 @@
 // citygrid command display (监督指挥大屏): the case map, today's counts,
 // the overdue list, top categories and grids, a 30-day series and the
 // sources of today's reports. Data comes from citygrid's statistics API
-// with a bearer token; live changes arrive as server-sent events (read
-// with fetch, since EventSource cannot send the token) and redraw the
+// with the session cookie; live changes arrive as server-sent events (read
+// with fetch, which shows a 401 or 429 that EventSource would hide and
+// retry) and redraw the
 // case tiles and the counts within a second or two. MapLibre and ECharts
 // are served by citygrid itself (no CDN).
 import * as maplibregl from '/web/maplibre-gl/maplibre-gl.mjs';
@@ -10,39 +11,68 @@ import * as maplibregl from '/web/maplibre-gl/maplibre-gl.mjs';
 const state = { counts: null, generation: 0, events: 0, lastEvent: null, mapReady: false, refreshedAt: 0 };
 window.commandState = state;
 
-// The token: ?token= (then kept in this browser), else the stored one,
-// else ask.
-const params = new URLSearchParams(location.search);
-if (params.get('token')) {
-  localStorage.setItem('citygrid.token', params.get('token'));
-  params.delete('token');
-  history.replaceState(null, '', location.pathname + (params.toString() ? '?' + params : '') + location.hash);
+// The session cookie authenticates every call (fetch sends it); no
+// credential is ever in this page's address or storage. A token kept by
+// an older version of this page is forgotten.
+localStorage.removeItem('citygrid.token');
+
+// stopped is set once the server said 401 (not signed in) or 429 (too
+// many requests): the page stops calling it until the person acts, so an
+// open screen with an ended session cannot hammer the server.
+let stopped = false;
+
+// signIn sends the browser to the sign-in page, which brings it back here.
+function signIn() {
+  stopped = true;
+  location.assign('/login?next=' + encodeURIComponent(location.pathname));
 }
-let token = localStorage.getItem('citygrid.token') || '';
-const auth = () => ({ Authorization: 'Bearer ' + token });
+
+// pause stops the page after a 429 and says so.
+function pause(res) {
+  stopped = true;
+  const s = parseInt(res.headers.get('Retry-After') || '60', 10) || 60;
+  const f = document.getElementById('notice');
+  f.hidden = false;
+  f.textContent = `请求过多，已暂停刷新（约 ${s} 秒后可重试）。请刷新页面继续。`;
+}
 
 async function api(path) {
-  const r = await fetch(path, { headers: auth(), cache: 'no-store' });
-  if (r.status === 401 || r.status === 403) {
-    askToken(r.status === 401 ? '令牌无效或缺失 (401)' : '此令牌的角色无权查看 (403)');
+  if (stopped) throw new Error('stopped');
+  const r = await fetch(path, { credentials: 'same-origin', cache: 'no-store' });
+  if (r.status === 401) {
+    signIn();
     throw new Error('unauthorized');
+  }
+  if (r.status === 429) {
+    pause(r);
+    throw new Error('too many requests');
+  }
+  if (r.status === 403) {
+    const f = document.getElementById('notice');
+    f.hidden = false;
+    f.textContent = '当前账号的角色无权查看指挥大屏。';
+    stopped = true;
+    throw new Error('forbidden');
   }
   if (!r.ok) throw new Error(path + ': ' + r.status);
   return r.json();
 }
 
-function askToken(msg) {
-  const f = document.getElementById('login');
-  f.hidden = false;
-  document.getElementById('login-error').textContent = msg || '';
-}
-document.getElementById('login').addEventListener('submit', (e) => {
-  e.preventDefault();
-  token = document.getElementById('token').value.trim();
-  localStorage.setItem('citygrid.token', token);
-  document.getElementById('login').hidden = true;
-  refresh();
-  refreshTiles(state.generation + 1);
+// Who is signed in, and signing out (a write: it carries the session's
+// CSRF token).
+let csrf = '';
+(async () => {
+  const r = await fetch('/api/v1/session', { credentials: 'same-origin', cache: 'no-store' });
+  if (!r.ok) return;
+  const s = await r.json();
+  csrf = s.csrf_token;
+  document.getElementById('user').textContent = s.user.display_name + '（' + s.user.username + '）';
+  document.getElementById('signout').hidden = false;
+})();
+document.getElementById('signout').addEventListener('click', async () => {
+  stopped = true;
+  await fetch('/api/v1/session', { method: 'DELETE', credentials: 'same-origin', headers: { 'X-CSRF-Token': csrf } }).catch(() => {});
+  location.assign('/login');
 });
 
 // Clock.
@@ -57,7 +87,6 @@ const map = new maplibregl.Map({
   hash: true,
   localIdeographFontFamily: "'Noto Sans CJK SC', 'Source Han Sans SC', 'PingFang SC', 'Microsoft YaHei', sans-serif",
   attributionControl: { compact: true },
-  transformRequest: (url) => (url.includes("/api/") ? { url, headers: auth() } : { url }),
 });
 window.commandMap = map;
 map.addControl(new maplibregl.NavigationControl(), 'top-left');
@@ -172,8 +201,7 @@ function render(t) {
 
 let refreshing = false;
 async function refresh() {
-  if (!token) { askToken(); return; }
-  if (refreshing) return;
+  if (stopped || refreshing) return;
   refreshing = true;
   try {
     render(await api('/api/v1/stats/today'));
@@ -226,9 +254,18 @@ async function stream() {
   const live = document.getElementById('live');
   for (;;) {
     let ended = false;
-    if (token) {
+    if (stopped) return;
+    {
       try {
-        const res = await fetch('/api/v1/case-events', { headers: auth(), cache: 'no-store' });
+        const res = await fetch('/api/v1/case-events', { credentials: 'same-origin', cache: 'no-store' });
+        if (res.status === 401) {
+          signIn();
+          return;
+        }
+        if (res.status === 429) {
+          pause(res);
+          return;
+        }
         if (res.ok) {
           live.className = 'on';
           const reader = res.body.pipeThrough(new TextDecoderStream()).getReader();

@@ -22,6 +22,12 @@ var MapFiles embed.FS
 //go:embed command.html command.js command.css command-style.json command-report.html command-report.js
 var CommandFiles embed.FS
 
+// LoginFiles is the sign-in page, which the command pages send people to
+// when they are not signed in.
+//
+//go:embed login.html login.js login.css
+var LoginFiles embed.FS
+
 // FindInstalledDir finds an npm package's dist directory holding marker:
 // override when it holds it, else rel (relative to the repository root)
 // under the working directory, the executable's directory or one of their
@@ -98,5 +104,13 @@ func WriteAsset(w http.ResponseWriter, name string, body []byte) {
 		h.Set("Content-Type", "application/json; charset=utf-8")
 	}
 	h.Set("Cache-Control", "no-cache")
+	_, _ = w.Write(body)
+}
+
+// WritePage answers one of the pages' HTML documents, revalidated on every
+// use like their assets.
+func WritePage(w http.ResponseWriter, body []byte) {
+	w.Header().Set("Content-Type", "text/html; charset=utf-8")
+	w.Header().Set("Cache-Control", "no-cache")
 	_, _ = w.Write(body)
 }

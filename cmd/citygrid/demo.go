@@ -47,6 +47,8 @@ type demoOptions struct {
 	regen    bool
 	seedSet  bool
 	scaleSet bool
+	// addr is where the server will listen, for the printed sign-in URL.
+	addr string
 }
 
 func runDemo(ctx context.Context, args []string) error {
@@ -89,6 +91,7 @@ flags:
 	if isPostgresURL(cfg.Store) {
 		return fmt.Errorf("demo generates into %s/%s: copy it into PostgreSQL with 'citygrid migrate-store --from %s --to URL' and run 'citygrid serve --store URL'", cfg.Dir, storeFile, cfg.Dir)
 	}
+	opt.addr = cfg.Addr
 	opt.index = spatial.Options{FallbackUnit: cfg.FallbackUnit, ComponentToleranceM: cfg.ComponentToleranceM}
 	log, closeLog := newLogger(os.Stderr, &cfg)
 	defer closeLog()
@@ -226,7 +229,7 @@ func generateDemo(ctx context.Context, path string, opt demoOptions, log *slog.L
 	close(done)
 	_ = spin.Finish()
 	if err == nil {
-		err = addDemoUsers(ctx, st, ds, log, os.Stdout)
+		err = addDemoUsers(ctx, st, ds, log, os.Stdout, opt.addr)
 	}
 	if cerr := st.Close(); err == nil && cerr != nil {
 		err = fmt.Errorf("close store: %w", cerr)

@@ -17,6 +17,7 @@ import (
 	"citygrid/api"
 	"citygrid/api/city"
 	"citygrid/data"
+	"citygrid/data/accounts"
 	"citygrid/data/cases/webhook"
 	"citygrid/data/gpkg"
 	"citygrid/data/pgstore"
@@ -183,8 +184,10 @@ func serveCity(ctx context.Context, cfg *serverConfig, log *slog.Logger, prepare
 		}
 	}
 	if startErr != nil {
-		if ctx.Err() != nil && errors.Is(startErr, context.Canceled) {
-			log.Info("start-up interrupted")
+		// A signal ended the start-up: whatever step it cut short
+		// failed because of it (a cancelled query, a closed statement).
+		if ctx.Err() != nil {
+			log.Info("start-up interrupted", "step", startErr)
 			return shutErr
 		}
 		return startErr
@@ -255,6 +258,16 @@ func loadCity(ctx context.Context, cfg *serverConfig, log *slog.Logger, gate *ap
 		rewindToBaked(ctx, cfg.Dir, st, ds, log) // keep this replica's baked tiles (serve_replica.go)
 		replicaConfig(&ccfg, st, ds, cfg, log)
 	}
+	svc, closeAccounts, err := serveAccounts(ctx, cfg, st, ds, log)
+	if err != nil {
+		return nil, nil, st, err
+	}
+	if svc != nil {
+		ccfg.Sessions = svc
+	}
+	if closeAccounts != nil {
+		ccfg.Closers = append(ccfg.Closers, closeAccounts)
+	}
 	gate.SetStage("building spatial index")
 	c, err := city.Open(ctx, ccfg)
 	if err != nil {
@@ -271,6 +284,7 @@ func loadCity(ctx context.Context, cfg *serverConfig, log *slog.Logger, gate *ap
 		HandlerTimeout: time.Duration(cfg.HandlerTimeout),
 		MaxBodyBytes:   cfg.MaxBodyBytes,
 		MaxBatchPoints: cfg.MaxBatchPoints,
+		Accounts:       svc,
 	}
 	acfg.Tokens, _ = st.(data.TokenStore)
 	if isPostgresURL(cfg.Store) && c.Workflow != nil {
@@ -282,6 +296,29 @@ func loadCity(ctx context.Context, cfg *serverConfig, log *slog.Logger, gate *ap
 		return nil, c, st, fmt.Errorf("api: %w", err)
 	}
 	return h, c, st, nil
+}
+
+// serveAccounts opens the accounts people sign in with: the tables in the
+// data directory's GeoPackage, or the account schema of the PostgreSQL
+// store that replicas share. The close function (nil for the GeoPackage,
+// which closes with the store) runs when the city closes.
+func serveAccounts(ctx context.Context, cfg *serverConfig, st data.Store, ds *data.Dataset, log *slog.Logger) (*accounts.Service, func() error, error) {
+	dir := accounts.NewDatasetDirectory(ds)
+	if g, ok := st.(*gpkg.Store); ok {
+		as, err := accounts.NewSQLStore(ctx, g.DB())
+		if err != nil {
+			return nil, nil, fmt.Errorf("open accounts: %w", err)
+		}
+		return accounts.NewService(as, dir, accounts.Options{Log: log}), nil, nil
+	}
+	if !isPostgresURL(cfg.Store) {
+		return nil, nil, nil // a store that keeps no accounts: bearer tokens only
+	}
+	pg, err := accounts.OpenPG(ctx, cfg.Store, "")
+	if err != nil {
+		return nil, nil, fmt.Errorf("open the accounts of %s: %w", redactURL(cfg.Store), err)
+	}
+	return accounts.NewService(pg, dir, accounts.Options{Log: log}), pg.Close, nil
 }
 
 // dirWritable reports why dir cannot take new files, or nil.

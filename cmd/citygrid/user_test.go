@@ -2,6 +2,7 @@ package main
 
 import (
 	"bytes"
+	"citygrid/api/auth"
 	"context"
 	"encoding/json"
 	"errors"
@@ -176,8 +177,11 @@ func TestDemoUsersArePrintedOnceAndSignIn(t *testing.T) {
 		t.Fatal(err)
 	}
 	var out, logged bytes.Buffer
-	if err := addDemoUsers(ctx, st, ds, slog.New(slog.NewTextHandler(&logged, nil)), &out); err != nil {
+	if err := addDemoUsers(ctx, st, ds, slog.New(slog.NewTextHandler(&logged, nil)), &out, "0.0.0.0:8080"); err != nil {
 		t.Fatal(err)
+	}
+	if !strings.Contains(out.String(), "Sign in at http://localhost:8080"+auth.SignInPath+" ") {
+		t.Errorf("no sign-in URL in\n%s", out.String())
 	}
 	m := regexp.MustCompile(`password\s+(\S{4}-\S{4}-\S{4})`).FindStringSubmatch(out.String())
 	if m == nil {

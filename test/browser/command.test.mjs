@@ -1,7 +1,8 @@
 // Browser test of the command display (/command): builds and starts the
 // real citygrid binary on a small demo city, mints an admin token with
-// 'citygrid token create', opens the page in Debian's chromium through
-// playwright-core, checks today's counts, the overdue list, the ECharts
+// 'citygrid token create' for the test's own API calls, signs the browser
+// in as the demo's supervisor (the password 'citygrid demo' printed),
+// opens the page in Debian's chromium through playwright-core, checks today's counts, the overdue list, the ECharts
 // charts and the case map (the demo's case history), then creates a case
 // through the case API and checks that it appears on the map and in the
 // counts within 2 s of the answer, and saves screenshots under
@@ -14,17 +15,19 @@ import { execFileSync } from 'node:child_process';
 import { mkdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { validateStyleMin } from '@maplibre/maplibre-gl-style-spec';
-import { artifacts, launchBrowser, root, skipUnless, startCity, stopCity } from './harness.mjs';
+import { artifacts, demoPassword, launchBrowser, root, signIn, skipUnless, startCity, stopCity } from './harness.mjs';
 
 const skip = skipUnless(['api/web/node_modules/maplibre-gl/dist/maplibre-gl.mjs', 'api/command/node_modules/echarts/dist/echarts.min.js'], 'chromium, api/web or api/command node_modules');
 
-let work, server, base, browser, bin, dir, token;
+let work, server, base, browser, bin, dir, token, printed, context;
 
 before(async () => {
   if (skip) return;
-  ({ work, bin, dir, base, server } = await startCity('citygrid-command-'));
+  ({ work, bin, dir, base, server, printed } = await startCity('citygrid-command-'));
   token = execFileSync(bin, ['token', 'create', '--dir', dir, '--user', 'command-browser-test', '--role', 'admin'], { cwd: root }).toString().trim();
   browser = await launchBrowser();
+  context = await browser.newContext();
+  await signIn(context, base, 'zbz01', demoPassword(printed()));
 });
 
 after(() => stopCity(browser, server, work));
@@ -48,14 +51,13 @@ test('the command page shows counts, charts and the case map, and a new case wit
   assert.ok(t0.open > 0, 'the demo city has no open cases');
   assert.ok(t0.daily.some((d) => d.registered > 0), 'no registered case in 30 days');
 
-  const page = await browser.newPage({ viewport: { width: 1600, height: 900 } });
+  const page = await context.newPage();
+  await page.setViewportSize({ width: 1600, height: 900 });
   const errors = [];
   page.on('pageerror', (e) => errors.push(e.message));
   const focus = t0.overdue_list?.[0] ?? null;
-  await page.goto(`${base}/command?token=${encodeURIComponent(token)}#12/31.99/118.78`);
+  await page.goto(`${base}/command#12/31.99/118.78`);
   await page.waitForFunction(() => window.commandState?.counts && window.commandState.mapReady, null, { timeout: 60000 });
-  // The token left the address bar.
-  assert.ok(!page.url().includes('token='), 'the token stays in the URL');
   const shown = Number(await page.locator('#c-open').textContent());
   assert.equal(shown, t0.open, 'open cases on the page differ from the API');
   assert.equal(await page.locator('#overdue-rows tr').count(), Math.min(t0.overdue_list?.length ?? 0, 50));
@@ -116,10 +118,11 @@ test('the command page shows counts, charts and the case map, and a new case wit
 });
 
 test('the monthly report page renders the evaluation tables', { skip, timeout: 120000 }, async () => {
-  const page = await browser.newPage({ viewport: { width: 1200, height: 1600 } });
+  const page = await context.newPage();
+  await page.setViewportSize({ width: 1200, height: 1600 });
   const errors = [];
   page.on('pageerror', (e) => errors.push(e.message));
-  await page.goto(`${base}/command/report?token=${encodeURIComponent(token)}`);
+  await page.goto(`${base}/command/report`);
   await page.waitForFunction(() => document.body.dataset.loaded, null, { timeout: 30000 });
   assert.equal(await page.locator('#error').textContent(), '');
   assert.ok(await page.locator('#t-street tbody tr').count() > 0, 'no street rows');
@@ -142,11 +145,14 @@ test('the monthly report page renders the evaluation tables', { skip, timeout: 1
   await page.close();
 });
 
-test('the command pages are public, their data is not', { skip }, async () => {
-  for (const path of ['/command', '/command/report', '/command/assets/command-report.js']) {
-    const r = await fetch(base + path);
-    assert.equal(r.status, 200, `${path} without a token: ${r.status}`);
+test('the command pages send strangers to sign in, their data is closed', { skip }, async () => {
+  for (const path of ['/command', '/command/report']) {
+    const r = await fetch(base + path, { redirect: 'manual' });
+    assert.equal(r.status, 303, `${path} without a session: ${r.status}`);
+    assert.equal(r.headers.get('location'), '/login?next=' + encodeURIComponent(path));
   }
+  const r = await fetch(base + '/command/assets/command-report.js');
+  assert.equal(r.status, 200, `a page asset: ${r.status}`);
   for (const path of ['/api/v1/stats?group=post', '/api/v1/stats/today']) {
     const r = await fetch(base + path);
     assert.equal(r.status, 401, `${path} without a token: ${r.status}`);

@@ -42,6 +42,8 @@ async function waitHealthy(server, url, ms) {
 // startCity builds citygrid into a new temporary directory and serves a
 // small demo city (scale 0.05, seed 7) from it; it resolves when /healthz
 // answers 200. The server's last log lines are printed if it exits badly.
+// printed() is what the server wrote on standard output: the demo
+// accounts and their password. log() is its standard error.
 export async function startCity(prefix) {
   const work = mkdtempSync(join(tmpdir(), prefix));
   const bin = join(work, 'citygrid');
@@ -49,12 +51,15 @@ export async function startCity(prefix) {
   execFileSync('go', ['build', '-o', bin, './cmd/citygrid'], { cwd: root, stdio: 'inherit' });
   const port = await freePort();
   const base = `http://127.0.0.1:${port}`;
-  const server = spawn(bin, ['demo', '--dir', dir, '--addr', `127.0.0.1:${port}`, '--scale', '0.05', '--seed', '7'], { cwd: root, stdio: ['ignore', 'ignore', 'pipe'] });
+  const server = spawn(bin, ['demo', '--dir', dir, '--addr', `127.0.0.1:${port}`, '--scale', '0.05', '--seed', '7'], { cwd: root, stdio: ['ignore', 'pipe', 'pipe'] });
   let log = '';
-  server.stderr.on('data', (d) => { log = (log + d).slice(-4000); });
+  let out = '';
+  let logAll = '';
+  server.stdout.on('data', (d) => { out += d; });
+  server.stderr.on('data', (d) => { log = (log + d).slice(-4000); logAll += d; });
   server.on('exit', (code) => { if (code) console.error(log); });
   await waitHealthy(server, `${base}/healthz`, 180000);
-  return { work, bin, dir, base, server };
+  return { work, bin, dir, base, server, printed: () => out, log: () => logAll };
 }
 
 // launchBrowser starts headless chromium.
@@ -74,4 +79,23 @@ export async function stopCity(browser, server, work) {
     await new Promise((r) => server.once('exit', r));
   }
   if (work) rmSync(work, { recursive: true, force: true });
+}
+
+// demoPassword reads the one password 'citygrid demo' printed with the
+// demo accounts.
+export function demoPassword(printed) {
+  const m = printed.match(/^\s*password\s+(\S+)/m);
+  if (!m) throw new Error(`no demo password in:\n${printed}`);
+  return m[1];
+}
+
+// signIn signs a browser context in through the sign-in page, as a person
+// does, and resolves once the page has moved on.
+export async function signIn(context, base, username, password, next = '/command/report') {
+  const page = await context.newPage();
+  await page.goto(`${base}/login?next=${encodeURIComponent(next)}`);
+  await page.fill('#username', username);
+  await page.fill('#password', password);
+  await Promise.all([page.waitForURL((u) => u.pathname === next, { timeout: 30000 }), page.click('#submit')]);
+  await page.close();
 }
