@@ -195,6 +195,44 @@ func TestGateAnswers503UntilReady(t *testing.T) {
 	}
 }
 
+func TestGateShowsBrowsersALoadingPageAndAPIClientsJSON(t *testing.T) {
+	g := NewGate("building spatial index")
+	const browser = "text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8"
+	cases := []struct {
+		method, path, accept string
+		page                 bool
+	}{
+		{"GET", "/", browser, true},
+		{"GET", "/command", "TEXT/HTML", true},
+		{"GET", "/", "", false},
+		{"GET", "/", "application/json", false},
+		{"GET", "/", "*/*", false},
+		{"GET", "/api/v1/locate", browser, false},
+		{"POST", "/", browser, false},
+	}
+	for _, c := range cases {
+		req := httptest.NewRequest(c.method, c.path, nil)
+		if c.accept != "" {
+			req.Header.Set("Accept", c.accept)
+		}
+		rec := httptest.NewRecorder()
+		g.ServeHTTP(rec, req)
+		body := rec.Body.String()
+		if rec.Code != http.StatusServiceUnavailable {
+			t.Errorf("%s %s %q: status %d", c.method, c.path, c.accept, rec.Code)
+		}
+		ct := rec.Header().Get("Content-Type")
+		if c.page {
+			if !strings.HasPrefix(ct, "text/html") || !strings.Contains(body, "正在加载城市数据…") ||
+				!strings.Contains(body, `http-equiv="refresh"`) || !strings.Contains(body, "正在建立空间索引") {
+				t.Errorf("%s %s %q: want the loading page, got %s %.300s", c.method, c.path, c.accept, ct, body)
+			}
+		} else if !strings.HasPrefix(ct, "application/json") || !strings.Contains(body, `"server is starting: building spatial index"`) {
+			t.Errorf("%s %s %q: want the JSON error, got %s %.300s", c.method, c.path, c.accept, ct, body)
+		}
+	}
+}
+
 func TestABatchThatOutlivesTheHandlerTimeoutIs503(t *testing.T) {
 	ix, err := newTestIndex()
 	if err != nil {

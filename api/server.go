@@ -146,14 +146,14 @@ func New(c *city.City, cfg Config) (http.Handler, error) {
 	// replica whose change log was pruned past it: city/replica.go).
 	var notReady []func() string
 	r.Get("/readyz", func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Cache-Control", "no-store")
 		for _, f := range notReady {
 			if stage := f(); stage != "" {
-				w.Header().Set("Cache-Control", "no-store")
 				httpx.WriteJSON(w, http.StatusServiceUnavailable, healthBody{Status: "stale", Stage: stage})
 				return
 			}
 		}
-		health(w, r)
+		httpx.WriteJSON(w, http.StatusOK, healthBody{Status: "ok", Overlaps: overlapsOf(c.Index)})
 	})
 	r.Get("/api/v1/openapi.json", serveOpenAPI)
 	r.Method(http.MethodGet, "/metrics", m.serve())

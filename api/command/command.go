@@ -29,8 +29,6 @@ type caseBoard struct {
 
 	echartsOnce sync.Once
 	echartsPath string
-	webOnce     sync.Once
-	webPath     string
 }
 
 // commandZone is the zone days and months are counted in.

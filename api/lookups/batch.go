@@ -185,14 +185,21 @@ func appendBatchLocation(b []byte, loc *spatial.Location, err error) []byte {
 	}
 	b = append(b, `{"covered":true,"unit_grid":{"code":`...)
 	b = appendJSONString(b, loc.UnitGrid.Code)
+	b = append(b, '}')
+	// A level the point lies in no unit of is left out, as the single
+	// answer leaves it out, rather than written with an empty code.
 	for _, part := range [3]struct {
 		key  string
 		code string
-	}{{`},"community":{"code":`, loc.Community.Code}, {`},"street":{"code":`, loc.Street.Code}, {`},"district":{"code":`, loc.District.Code}} {
+	}{{`,"community":{"code":`, loc.Community.Code}, {`,"street":{"code":`, loc.Street.Code}, {`,"district":{"code":`, loc.District.Code}} {
+		if part.code == "" {
+			continue
+		}
 		b = append(b, part.key...)
 		b = appendJSONString(b, part.code)
+		b = append(b, '}')
 	}
-	b = append(b, `},"management_grids":[`...)
+	b = append(b, `,"management_grids":[`...)
 	for i, m := range loc.ManagementGrids {
 		if i > 0 {
 			b = append(b, ',')

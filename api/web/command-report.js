@@ -6,9 +6,20 @@ const params = new URLSearchParams(location.search);
 localStorage.removeItem('citygrid.token');
 const pct = (v) => (v === null || v === undefined ? '—' : (v * 100).toFixed(2) + '%');
 const pp = (v) => (v === null || v === undefined ? '' : (v >= 0 ? '+' : '') + (v * 100).toFixed(2));
+// The month list is written out in Chinese (an <input type=month> shows
+// the browser's language): this month and the 23 before it, last month
+// chosen unless the link names one.
 const month = document.getElementById('month');
 const now = new Date(Date.now() + 8 * 3600000);
-month.value = params.get('month') || new Date(Date.UTC(now.getUTCFullYear(), now.getUTCMonth() - 1, 1)).toISOString().slice(0, 7);
+for (let i = 0; i < 24; i++) {
+  const d = new Date(Date.UTC(now.getUTCFullYear(), now.getUTCMonth() - i, 1));
+  const o = document.createElement('option');
+  o.value = d.toISOString().slice(0, 7);
+  o.textContent = `${d.getUTCFullYear()} 年 ${d.getUTCMonth() + 1} 月${i === 0 ? '（本月）' : ''}`;
+  month.append(o);
+}
+const wanted = params.get('month');
+month.value = wanted && [...month.options].some((o) => o.value === wanted) ? wanted : month.options[1].value;
 
 let stopped = false;
 async function get(q) {
@@ -24,7 +35,7 @@ async function get(q) {
     throw new Error(`请求过多，请约 ${r.headers.get('Retry-After') || 60} 秒后刷新页面`);
   }
   if (r.status === 403) throw new Error('当前账号的角色无权查看此报告');
-  if (!r.ok) throw new Error((await r.json().catch(() => ({}))).error || r.status);
+  if (!r.ok) throw new Error(`服务器答复 ${r.status}`);
   return r;
 }
 
@@ -64,7 +75,7 @@ async function load() {
     // 岗位评价 (group=post): ranked people of each post, best first.
     const post = (name) => ps.rows.filter((r) => r.post === name && r.rank).slice(0, 30);
     const score = [['综合指标值', (r) => r.score ?? '—'], ['等级', (r) => r.grade || ''], ['环比', (r) => (r.score_change == null ? '' : (r.score_change >= 0 ? '+' : '') + r.score_change.toFixed(2))]];
-    const first = (label) => [['排名', (r) => r.rank], [label, (r) => r.user]];
+    const first = (label) => [['排名', (r) => r.rank], [label + '（账号）', (r) => r.user]];
     table('t-inspector', post('inspector'), [...first('监督员'), ['上报', (r) => r.reports], ['有效上报率', (r) => pct(r.valid_report_rate)],
       ['漏报率', (r) => pct(r.missed_report_rate)], ['核实', (r) => r.verified], ['按时核实率', (r) => pct(r.on_time_verify_rate)],
       ['核查', (r) => r.checked], ['按时核查率', (r) => pct(r.on_time_check_rate)], ...score]);
@@ -76,7 +87,7 @@ async function load() {
       ['被回退', (r) => r.dispatched_returned], ['准确派遣率', (r) => pct(r.accurate_dispatch_rate)], ...score]);
     document.body.dataset.loaded = month.value;
   } catch (e) {
-    document.getElementById('error').textContent = '加载失败: ' + e.message;
+    document.getElementById('error').textContent = '加载失败：' + e.message;
   }
 }
 

@@ -18,7 +18,9 @@ import (
 
 	"citygrid/api/auth"
 	"citygrid/api/city"
+	"citygrid/data"
 	"citygrid/spatial"
+	"citygrid/spatial/geocode"
 )
 
 // serverConfig is everything a city changes about a running server. It is
@@ -111,6 +113,13 @@ type serverConfig struct {
 	// mode (checkExposure) wants that choice made before the server
 	// listens beyond loopback.
 	readPolicyChosen bool
+
+	// GeocodeVocabulary is a file of the city's own geocoder words, in the
+	// form of spatial/geocode/vocabulary.txt (kind, abbr and org lines),
+	// added to the vocabulary that ships with the geocoder; empty: that
+	// vocabulary alone. A file that cannot be read or parsed stops the
+	// server at start-up, naming the file and the line.
+	GeocodeVocabulary string `json:"geocode_vocabulary"`
 }
 
 // Default per-address limits of anonymous requests: 100 requests per
@@ -236,6 +245,7 @@ func (c *serverConfig) settings() []setting {
 		{key: "rate_limit_report_burst", usage: "burst of the per-address report limit", value: (*intValue)(&c.RateLimitReportBurst)},
 		{key: "trusted_proxies", usage: "comma-separated CIDRs of reverse proxies whose X-Forwarded-For, -Host and -Proto are believed", value: (*stringValue)(&c.TrustedProxies)},
 		{key: "public_url", usage: "URL clients reach the server by (https://host[/prefix]); absolute URLs in answers are built from it; empty: from the request's Host", value: (*stringValue)(&c.PublicURL)},
+		{key: "geocode_vocabulary", usage: "file of the city's geocoder words (kind, abbr and org lines as in spatial/geocode/vocabulary.txt) added to the default vocabulary", value: (*stringValue)(&c.GeocodeVocabulary)},
 	}
 }
 
@@ -289,7 +299,28 @@ func (c *serverConfig) validate() error {
 	if _, err := c.trustedProxies(); err != nil {
 		return fmt.Errorf("config: trusted_proxies: %w", err)
 	}
+	if _, err := c.geocodeVocabulary(); err != nil {
+		return err
+	}
 	return nil
+}
+
+// geocodeVocabulary reads the city's geocoder vocabulary file over the
+// default vocabulary; nil when none is configured. Validation reads it
+// once to fail before the server listens; loadCity reads it again to use.
+func (c *serverConfig) geocodeVocabulary() (*geocode.Vocabulary, error) {
+	if c.GeocodeVocabulary == "" {
+		return nil, nil
+	}
+	v, err := geocode.LoadVocabulary(c.GeocodeVocabulary)
+	var ve *data.ValidationError
+	switch {
+	case errors.As(err, &ve):
+		return nil, fmt.Errorf("config: geocode_vocabulary: %w (want lines \"kind <POI kind> <word>…\", \"abbr <full> <short>…\" or \"org <word>…\")", err)
+	case err != nil:
+		return nil, fmt.Errorf("config: geocode_vocabulary: %w", err)
+	}
+	return v, nil
 }
 
 // trustedProxies parses TrustedProxies; a bare address is a /32 or /128.

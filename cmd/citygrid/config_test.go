@@ -13,8 +13,11 @@ import (
 	"testing"
 	"time"
 
+	"github.com/paulmach/orb"
+
 	"citygrid/api/auth"
 	"citygrid/data"
+	"citygrid/spatial/geocode"
 )
 
 func TestLoadConfigLayersFileThenEnvironmentThenFlags(t *testing.T) {
@@ -343,6 +346,95 @@ func TestDefaultLimitsStopAnAnonymousReportFloodButNotStaff(t *testing.T) {
 	for range 2000 {
 		if w := do(staff, "POST", "/api/v1/cases", "198.51.100.7"); w.Code != http.StatusCreated {
 			t.Fatalf("a staff write from the flooding address: %d", w.Code)
+		}
+	}
+}
+
+// TestGeocodeVocabularyFileExtendsTheGeocoder: the key comes from the
+// file, the environment or a flag like any other; the words of the file
+// it names reach the geocoder (雨中, a short form written for 雨花中学,
+// finds the school only with the file); a missing file and a bad line
+// stop loading with errors that name the key, the file and the line.
+func TestGeocodeVocabularyFileExtendsTheGeocoder(t *testing.T) {
+	dir := t.TempDir()
+	vocab := filepath.Join(dir, "words.txt")
+	writeFile(t, vocab, "# the city's words\nabbr 雨花中学 雨中\n")
+	load := func(args []string, env map[string]string) (serverConfig, error) {
+		fs := flag.NewFlagSet("t", flag.ContinueOnError)
+		fs.SetOutput(io.Discard)
+		path, _ := configFlags(fs)
+		if err := fs.Parse(args); err != nil {
+			return serverConfig{}, err
+		}
+		return loadConfig(fs, *path, func(k string) string { return env[k] })
+	}
+	conf := filepath.Join(dir, "c.json")
+	writeFile(t, conf, `{"geocode_vocabulary": "`+vocab+`"}`)
+	for name, how := range map[string]func() (serverConfig, error){
+		"file": func() (serverConfig, error) { return load([]string{"--config", conf}, nil) },
+		"environment": func() (serverConfig, error) {
+			return load(nil, map[string]string{"CITYGRID_GEOCODE_VOCABULARY": vocab})
+		},
+		"flag": func() (serverConfig, error) { return load([]string{"--geocode-vocabulary", vocab}, nil) },
+	} {
+		cfg, err := how()
+		if err != nil || cfg.GeocodeVocabulary != vocab {
+			t.Fatalf("from the %s: %q, %v", name, cfg.GeocodeVocabulary, err)
+		}
+	}
+
+	school := &data.Dataset{
+		AdminUnits: []data.AdminUnit{{Level: data.LevelDistrict, Code: "320114", Name: "雨花台区", Parent: "3201",
+			Geometry: orb.MultiPolygon{{{{118.70, 31.90}, {118.74, 31.90}, {118.74, 31.92}, {118.70, 31.92}, {118.70, 31.90}}}}}},
+		POIs: []data.POI{{Code: "P1", Name: "雨花中学", Kind: "school", Point: orb.Point{118.73, 31.915}}},
+	}
+	first := func(v *geocode.Vocabulary) string {
+		var opts []geocode.Option
+		if v != nil {
+			opts = append(opts, geocode.WithVocabulary(v))
+		}
+		g, err := geocode.Build(school, opts...)
+		if err != nil {
+			t.Fatal(err)
+		}
+		rs, err := g.Forward("雨中", 1)
+		if err != nil || len(rs) == 0 {
+			return ""
+		}
+		return rs[0].Code
+	}
+	cfg, _ := load([]string{"--geocode-vocabulary", vocab}, nil)
+	v, err := cfg.geocodeVocabulary()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := first(v); got != "P1" {
+		t.Errorf("with the file, 雨中 finds %q, want the school P1", got)
+	}
+	if got := first(nil); got == "P1" {
+		t.Errorf("without the file 雨中 finds the school: the test shows nothing")
+	}
+	// The default vocabulary is kept under the city's words.
+	if g, err := geocode.Build(&data.Dataset{AdminUnits: school.AdminUnits, POIs: []data.POI{{Code: "P2", Name: "中国工商银行雨花支行", Kind: "bank", Point: orb.Point{118.71, 31.91}}}}, geocode.WithVocabulary(v)); err != nil {
+		t.Fatal(err)
+	} else if rs, _ := g.Forward("工行雨花支行", 1); len(rs) == 0 || rs[0].Code != "P2" {
+		t.Errorf("工行雨花支行 with the city's file: %v, want the default abbreviation to find P2", rs)
+	}
+
+	bad := filepath.Join(dir, "bad.txt")
+	writeFile(t, bad, "abbr 雨花中学 雨中\nalias 菜场 菜市场\n")
+	for _, c := range []struct {
+		name, path string
+		want       []string
+	}{
+		{"a missing file", filepath.Join(dir, "none.txt"), []string{"geocode_vocabulary", "none.txt", "no such file"}},
+		{"a line of an unknown kind", bad, []string{"geocode_vocabulary", "bad.txt", "line 2", `"alias"`}},
+	} {
+		_, err := load([]string{"--geocode-vocabulary", c.path}, nil)
+		for _, w := range c.want {
+			if err == nil || !strings.Contains(err.Error(), w) {
+				t.Errorf("%s: err = %v, want one containing %q", c.name, err, w)
+			}
 		}
 	}
 }

@@ -16,6 +16,7 @@ import (
 
 	"citygrid/api"
 	"citygrid/api/city"
+	"citygrid/api/web"
 	"citygrid/data"
 	"citygrid/data/accounts"
 	"citygrid/data/cases/webhook"
@@ -95,6 +96,15 @@ func serveCity(ctx context.Context, cfg *serverConfig, log *slog.Logger, prepare
 		return err
 	}
 	log.Info("citygrid starting", cfg.logAttrs()...)
+	// The pages load MapLibre and ECharts from disk: without them every
+	// page would be broken, so the server does not start (before the
+	// minutes a demo generation may take).
+	libs, err := web.Require()
+	if err != nil {
+		log.Error("front-end packages missing", "install", web.InstallCommand, "err", err)
+		return err
+	}
+	log.Info("front-end packages", "maplibre", libs.MapLibre, "echarts", libs.ECharts)
 	debug.SetGCPercent(cfg.GCPercent)
 	if cfg.MemoryLimit > 0 {
 		debug.SetMemoryLimit(cfg.MemoryLimit)
@@ -246,13 +256,18 @@ func loadCity(ctx context.Context, cfg *serverConfig, log *slog.Logger, gate *ap
 	log.Info("store loaded", "path", path, "took", time.Since(t).Round(time.Millisecond),
 		"unit_grids", len(ds.UnitGrids), "management_grids", len(ds.ManagementGrids),
 		"components", len(ds.Components), "addresses", len(ds.Addresses), "pois", len(ds.POIs), "change_seq", ds.ChangeSeq)
+	vocab, err := cfg.geocodeVocabulary()
+	if err != nil {
+		return nil, nil, st, err
+	}
 	ccfg := city.Config{
-		Store:        st,
-		Dataset:      ds,
-		IndexOptions: spatial.Options{FallbackUnit: cfg.FallbackUnit, ComponentToleranceM: cfg.ComponentToleranceM},
-		Dir:          cfg.Dir,
-		Logger:       log,
-		Deliver:      webhook.Deliver(nil),
+		Store:             st,
+		Dataset:           ds,
+		IndexOptions:      spatial.Options{FallbackUnit: cfg.FallbackUnit, ComponentToleranceM: cfg.ComponentToleranceM},
+		GeocodeVocabulary: vocab,
+		Dir:               cfg.Dir,
+		Logger:            log,
+		Deliver:           webhook.Deliver(nil),
 	}
 	if isPostgresURL(cfg.Store) {
 		rewindToBaked(ctx, cfg.Dir, st, ds, log) // keep this replica's baked tiles (serve_replica.go)

@@ -7,8 +7,7 @@
 // through the case API and checks that it appears on the map and in the
 // counts within 2 s of the answer, and saves screenshots under
 // test/artifacts/. Run: node --test test/browser/
-// Needs: npm ci --prefix test/browser, npm ci --prefix api/web,
-// npm ci --prefix api/command, chromium.
+// Needs: npm ci --prefix test/browser, npm ci --prefix api, chromium.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
@@ -17,7 +16,7 @@ import { join } from 'node:path';
 import { validateStyleMin } from '@maplibre/maplibre-gl-style-spec';
 import { artifacts, demoPassword, launchBrowser, root, signIn, skipUnless, startCity, stopCity } from './harness.mjs';
 
-const skip = skipUnless(['api/web/node_modules/maplibre-gl/dist/maplibre-gl.mjs', 'api/command/node_modules/echarts/dist/echarts.min.js'], 'chromium, api/web or api/command node_modules');
+const skip = skipUnless(['api/node_modules/maplibre-gl/dist/maplibre-gl.mjs', 'api/node_modules/echarts/dist/echarts.min.js'], 'chromium or api/node_modules (npm ci --prefix api)');
 
 let work, server, base, browser, bin, dir, token, printed, context;
 
