@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"log/slog"
+	"math"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -355,8 +356,14 @@ func (w *Workflow) followRemote(rf cases.RemoteFollower, reload func(context.Con
 // indexResolver adapts *spatial.Index to cases.Resolver.
 type indexResolver struct{ ix *spatial.Index }
 
+// Locate places a case; a point no unit grid covers is refused with an
+// *OutsideError naming the nearest unit grid, so that a report from
+// anywhere on Earth never enters the workflow.
 func (r indexResolver) Locate(p orb.Point) (cases.Place, error) {
 	loc, err := r.ix.Locate(p)
+	if spatial.IsOutside(err) && loc.Nearest.Code != "" {
+		return cases.Place{}, &OutsideError{Nearest: loc.Nearest}
+	}
 	if err != nil {
 		return cases.Place{}, err
 	}
@@ -380,4 +387,27 @@ func (r indexResolver) Responsible(p orb.Point, kind data.CategoryKind, category
 		f.Grids = append(f.Grids, cases.GridUnit{Kind: mg.Kind, Code: mg.Code, Unit: mg.Unit})
 	}
 	return f.Decision(res.Reasons), nil
+}
+
+// OutsideError refuses a case reported at a point outside every unit
+// grid. It is a validation error of the location (400 naming lon) whose
+// details name the nearest unit grid and its distance, so a client can
+// tell a slip of the map from a report that belongs to another city.
+type OutsideError struct {
+	Nearest spatial.NearestGrid
+}
+
+// Error says where the point is.
+func (e *OutsideError) Error() string {
+	return fmt.Sprintf("the point is outside the city: the nearest unit grid %s is %.0f m away", e.Nearest.Code, e.Nearest.DistanceM)
+}
+
+// Unwrap makes the refusal a validation error of the field lon.
+func (e *OutsideError) Unwrap() error {
+	return &data.ValidationError{Field: "lon", Reason: e.Error()}
+}
+
+// ErrorDetails puts the nearest unit grid into the error body.
+func (e *OutsideError) ErrorDetails() any {
+	return map[string]any{"nearest_unit_grid": e.Nearest.Code, "distance_m": math.Round(e.Nearest.DistanceM*10) / 10}
 }
