@@ -182,6 +182,12 @@ func open(ctx context.Context, cfg Config) (_ *City, err error) {
 		c.Workflow = newWorkflow(ctx, st, c.Index, c.Geocoder, cfg.Deliver, c.bg, log)
 		c.Workflow.wireTasks(cfg)
 		c.Workflow.feedBoard(ctx, c.Board)
+		c.Workflow.recordScoring(c.Board)
+		wf := c.Workflow
+		c.watch.adminRules = func(ctx context.Context) bool {
+			_, err := wf.Store.Config(ctx, ConfigRules, 0)
+			return err == nil
+		}
 		c.Workflow.startSweeps()
 	}
 

@@ -336,11 +336,7 @@ func (s *service) mount(r chi.Router) {
 }
 
 func (s *service) o311Discovery(w http.ResponseWriter, r *http.Request, f string) {
-	scheme := "http"
-	if r.TLS != nil || r.Header.Get("X-Forwarded-Proto") == "https" {
-		scheme = "https"
-	}
-	base := scheme + "://" + r.Host + "/open311/v2"
+	base := httpx.BaseURL(r) + "/open311/v2"
 	d := open311Discovery{Changeset: "2026-01-01T00:00:00+08:00", Contact: "citygrid city-management centre", KeyService: "no API key needed",
 		Endpoints: []open311Endpoint{{Specification: "http://wiki.open311.org/GeoReport_v2", URL: base, Changeset: "2026-01-01T00:00:00+08:00", Type: "production", Formats: []string{"application/json", "text/xml"}}}}
 	open311Write(w, f, http.StatusOK, d, d)

@@ -22,9 +22,9 @@ const wanted = params.get('month');
 month.value = wanted && [...month.options].some((o) => o.value === wanted) ? wanted : month.options[1].value;
 
 let stopped = false;
-async function get(q) {
+async function get(q, path = '/api/v1/stats') {
   if (stopped) throw new Error('已暂停');
-  const r = await fetch('/api/v1/stats?' + q, { credentials: 'same-origin', cache: 'no-store' });
+  const r = await fetch(path + '?' + q, { credentials: 'same-origin', cache: 'no-store' });
   if (r.status === 401) {
     stopped = true;
     location.assign('/login?next=' + encodeURIComponent(location.pathname));
@@ -88,6 +88,14 @@ async function load() {
       ['作废', (r) => r.registered_cancelled], ['准确立案率', (r) => pct(r.accurate_register_rate)], ['结案', (r) => r.closed], ['按时结案率', (r) => pct(r.on_time_close_rate)], ...score]);
     table('t-dispatcher', post('dispatcher'), [...first('派遣员'), ['派遣', (r) => r.dispatched], ['按时派遣率', (r) => pct(r.on_time_dispatch_rate)],
       ['被回退', (r) => r.dispatched_returned], ['准确派遣率', (r) => pct(r.accurate_dispatch_rate)], ...score]);
+    // 首派准确率: first dispatches of the month that stuck, per small class, worst first.
+    const acc = await get(`group=category&${q}`, '/api/v1/stats/dispatch-accuracy').then((r) => r.json());
+    const at = acc.total;
+    document.getElementById('accuracy-summary').textContent =
+      `本月首次派遣 ${at.dispatched} 件，首派准确 ${at.stuck} 件，首派准确率 ${pct(at.accuracy)}；其中自动派遣 ${at.auto} 件，按规则派遣 ${at.followed} 件。`;
+    table('t-accuracy', acc.rows.sort((a, b) => (a.accuracy ?? 1) - (b.accuracy ?? 1) || b.dispatched - a.dispatched).slice(0, 30),
+      [['名称', (r) => r.name || r.key], ['代码', (r) => r.key], ['首次派遣', (r) => r.dispatched], ['首派准确', (r) => r.stuck],
+        ['被回退', (r) => r.returned], ['自动派遣', (r) => r.auto], ['首派准确率', (r) => pct(r.accuracy)]]);
     document.body.dataset.loaded = month.value;
   } catch (e) {
     document.getElementById('error').textContent = '加载失败：' + e.message;
@@ -98,11 +106,13 @@ month.addEventListener('change', load);
 document.getElementById('print').addEventListener('click', () => window.print());
 for (const b of document.querySelectorAll('button[data-format]')) {
   b.addEventListener('click', async () => {
-    const r = await get(`group=${b.dataset.group}&period=month&date=${month.value}-01&format=${b.dataset.format}`);
+    const group = b.dataset.group || b.dataset.accuracy;
+    const path = b.dataset.accuracy ? '/api/v1/stats/dispatch-accuracy' : '/api/v1/stats';
+    const r = await get(`group=${group}&period=month&date=${month.value}-01&format=${b.dataset.format}`, path);
     const url = URL.createObjectURL(await r.blob());
     const a = document.createElement('a');
     a.href = url;
-    a.download = `citygrid-${b.dataset.group}-${month.value}.${b.dataset.format}`;
+    a.download = `citygrid-${b.dataset.accuracy ? 'dispatch-accuracy' : group}-${month.value}.${b.dataset.format}`;
     a.click();
     URL.revokeObjectURL(url);
   });

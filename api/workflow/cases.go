@@ -387,18 +387,23 @@ func (s *caseService) action(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 	}
-	if im := strings.Trim(r.Header.Get("If-Match"), `"W/`); im != "" {
-		v, err := strconv.ParseInt(im, 10, 64)
+	p := auth.PrincipalOf(r)
+	cur, err := s.st.Get(r.Context(), id)
+	if err == nil && !mayRead(p, cur) {
+		httpx.WriteError(w, fmt.Errorf("case %d is not with unit %q: %w", id, p.Unit, data.ErrForbidden))
+		return
+	}
+	if im := r.Header.Get("If-Match"); strings.TrimSpace(im) != "" {
+		var current int64
+		if cur != nil {
+			current = cur.Version
+		}
+		v, err := caseIfMatch(im, current)
 		if err != nil {
-			httpx.WriteError(w, httpx.BadRequest("If-Match", "the case version, as the ETag gives it"))
+			httpx.WriteError(w, err)
 			return
 		}
 		b.Version = v
-	}
-	p := auth.PrincipalOf(r)
-	if cur, err := s.st.Get(r.Context(), id); err == nil && !mayRead(p, cur) {
-		httpx.WriteError(w, fmt.Errorf("case %d is not with unit %q: %w", id, p.Unit, data.ErrForbidden))
-		return
 	}
 	if err := httpx.LonLatToStorage("crs", b.CRS, b.Lon, b.Lat); err != nil {
 		httpx.WriteError(w, err)
@@ -482,6 +487,14 @@ func (s *caseService) attach(w http.ResponseWriter, r *http.Request) {
 		httpx.WriteError(w, httpx.BadRequest("body", "a JPEG, PNG or WebP image"))
 		return
 	}
+	if body, typ, ext, err = cleanPhoto(body, typ); err != nil {
+		httpx.WriteError(w, err)
+		return
+	}
+	if err := s.checkPhotoQuota(r, c, int64(len(body))); err != nil {
+		httpx.WriteError(w, err)
+		return
+	}
 	if inStore {
 		// A store shared by replicas keeps the bytes: every replica
 		// serves the photo, whichever took it.
@@ -500,13 +513,7 @@ func (s *caseService) attach(w http.ResponseWriter, r *http.Request) {
 	}
 	a := newAttachment(r, c, body, typ, ext)
 	name := a.Name
-	tmp := filepath.Join(s.uploads, "."+name+".tmp")
-	if err := os.WriteFile(tmp, body, 0o640); err != nil {
-		httpx.WriteError(w, err)
-		return
-	}
-	if err := os.Rename(tmp, filepath.Join(s.uploads, name)); err != nil {
-		os.Remove(tmp)
+	if err := writeUpload(s.uploads, name, body); err != nil {
 		httpx.WriteError(w, err)
 		return
 	}
@@ -517,6 +524,71 @@ func (s *caseService) attach(w http.ResponseWriter, r *http.Request) {
 	}
 	w.Header().Set("Location", fmt.Sprintf("/api/v1/cases/%d/attachments/%d", c.ID, a.ID))
 	httpx.WriteJSON(w, http.StatusCreated, a)
+}
+
+// checkPhotoQuota refuses a photo of size bytes that would take case c
+// past its quota (409), or a citizen past the daily one (429).
+func (s *caseService) checkPhotoQuota(r *http.Request, c *cases.Case, size int64) error {
+	q := s.svc.Settings().PhotoQuota()
+	as, err := s.st.Attachments(r.Context(), c.ID)
+	if err != nil {
+		return err
+	}
+	total := size
+	for _, a := range as {
+		total += a.Size
+	}
+	if len(as)+1 > q.PerCase || total > q.BytesPerCase {
+		return fmt.Errorf("case %d holds %d photos (%d bytes with this one): at most %d photos and %d bytes a case: %w",
+			c.ID, len(as), total, q.PerCase, q.BytesPerCase, data.ErrConflict)
+	}
+	p := auth.PrincipalOf(r)
+	usage, ok := s.st.(cases.UploadUsage)
+	if p.Role != data.RoleCitizen || !ok {
+		return nil
+	}
+	n, bytes, err := usage.UploadsSince(r.Context(), p.User, time.Now().Add(-24*time.Hour))
+	if err != nil {
+		return err
+	}
+	if n+1 > q.PerCitizenDay || bytes+size > q.BytesPerCitizenDay {
+		return fmt.Errorf("%d photos (%d bytes) uploaded in 24 hours: at most %d photos and %d bytes a day: %w",
+			n, bytes, q.PerCitizenDay, q.BytesPerCitizenDay, data.ErrTooManyRequests)
+	}
+	return nil
+}
+
+// writeUpload stores body as dir/name through a temporary file renamed
+// into place, so that a reader never sees half a photo. On any failure
+// (a full disk above all, which fails the write half-way) the temporary
+// file is removed: failed uploads leave nothing behind.
+func writeUpload(dir, name string, body []byte) (err error) {
+	f, err := os.CreateTemp(dir, "."+name+".*.tmp")
+	if err != nil {
+		return fmt.Errorf("store photo: %w", err)
+	}
+	defer func() {
+		if err != nil {
+			f.Close()
+			os.Remove(f.Name())
+		}
+	}()
+	if err = f.Chmod(0o640); err != nil {
+		return fmt.Errorf("store photo: %w", err)
+	}
+	if _, err = f.Write(body); err != nil {
+		return fmt.Errorf("store photo: %w", err)
+	}
+	if err = f.Sync(); err != nil {
+		return fmt.Errorf("store photo: %w", err)
+	}
+	if err = f.Close(); err != nil {
+		return fmt.Errorf("store photo: %w", err)
+	}
+	if err = os.Rename(f.Name(), filepath.Join(dir, name)); err != nil {
+		return fmt.Errorf("store photo: %w", err)
+	}
+	return nil
 }
 
 // newAttachment describes an uploaded image of case c under a generated
@@ -672,7 +744,7 @@ func (s *caseService) putConfig(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	// Check on a scratch service first so a bad document changes nothing.
-	if err := city.CheckConfig(name, raw); err != nil {
+	if err := s.wf.CheckConfig(name, raw); err != nil {
 		httpx.WriteError(w, configError(err))
 		return
 	}
@@ -707,4 +779,21 @@ func (s *caseService) putConfig(w http.ResponseWriter, r *http.Request) {
 	cur, _ := s.wf.CurrentConfig(name)
 	w.Header().Set("ETag", fmt.Sprintf(`"%d"`, d.Version))
 	httpx.WriteJSON(w, http.StatusOK, map[string]any{"name": name, "version": d.Version, "config": cur})
+}
+
+// caseIfMatch reads If-Match on a case: "*" checks nothing (0); a list of
+// entity tags checks the version among them that is current, or a version
+// no case has (-1) when none is, so that any well-formed tag that does not
+// match answers 412 rather than 400.
+func caseIfMatch(h string, current int64) (int64, error) {
+	tags, any, err := httpx.EntityTags(h)
+	if err != nil || any {
+		return 0, err
+	}
+	for _, tag := range tags {
+		if v, err := strconv.ParseInt(tag, 10, 64); err == nil && v > 0 && v == current {
+			return v, nil
+		}
+	}
+	return -1, nil
 }

@@ -104,6 +104,7 @@ type Service struct {
 	cal      *Calendar
 	table    *DeadlineTable
 	settings *Settings
+	auto     *AutoDispatch // nil: DefaultAutoDispatch
 }
 
 // NewService builds a service with the default calendar, deadline table
@@ -914,7 +915,8 @@ func (s *Service) Progress(c *Case, now time.Time) Progress {
 
 // decideAuto decides whether a case being registered is dispatched
 // automatically: its responsibility is unambiguous (the deciding rule is
-// one of the settings' auto rules and the category is not excluded). The
+// one of the settings' auto rules, the category is not excluded and its
+// class is switched on in the AutoDispatch document). The
 // answer and why are written into c.Resolution.
 func (s *Service) decideAuto(c *Case) bool {
 	var res Resolution
@@ -927,6 +929,8 @@ func (s *Service) decideAuto(c *Case) bool {
 		res.Why = "no responsible unit found: to the dispatcher queue"
 	case slices.Contains(set.NoAutoDispatch, c.Category):
 		res.Why = "category " + c.Category + " is excluded from auto-dispatch: to the dispatcher queue"
+	case !s.AutoDispatch().On(c.Kind, c.Category):
+		res.Why = "auto-dispatch of class " + ClassKey(c.Kind, c.Category) + " is switched off: to the dispatcher queue with the candidates"
 	case !slices.Contains(set.AutoDispatchRules, res.Rule):
 		res.Why = "decided by " + res.Rule + ", not unambiguous enough: to the dispatcher queue with the candidates"
 	default:
