@@ -7,6 +7,7 @@ import (
 	"sync/atomic"
 
 	"citygrid/api/httpx"
+	"citygrid/data/cases"
 	"citygrid/spatial"
 )
 
@@ -110,6 +111,10 @@ main{text-align:center}h1{font-size:22px;font-weight:600;margin:0 0 8px}p{margin
 type healthBody struct {
 	Status string `json:"status"`
 	Stage  string `json:"stage,omitempty"`
+	// CalendarWarnings is readiness detail (/readyz only): the years
+	// whose holiday arrangement admins must load (deadlines into them are
+	// provisional). They do not take the server out of service.
+	CalendarWarnings []cases.ArrangementWarning `json:"calendar_warnings,omitempty"`
 	// Overlaps is readiness detail (/readyz only): polygons of one layer
 	// that overlap. Answers stay exact where they do, so it is no reason
 	// to take the server out of service, but the data wants fixing.

@@ -195,8 +195,17 @@ var (
 // big for a query string). They follow the read policy, not the write one.
 var ReadOnlyPosts = []string{"/api/v1/locate/batch", "/api/v1/responsible/batch", "/api/v1/within"}
 
+// privateTiles are the tiles under /tiles/ that are not public on a
+// private server: the case map shows every case's place and category.
+var privateTiles = []string{"/tiles/cases.json", "/tiles/cases/"}
+
 // PublicPath reports whether path is on the public list.
 func PublicPath(path string) bool {
+	for _, p := range privateTiles {
+		if strings.HasPrefix(path, p) {
+			return false
+		}
+	}
 	if slices.Contains(publicPaths, path) {
 		return true
 	}

@@ -55,6 +55,14 @@ type Config struct {
 	// (webhook.Deliver over HTTP); nil: a configured webhook is not
 	// notified.
 	Deliver cases.Deliver
+	// SMS, when set, texts urges (督办) to the phones SMSPhones gives for
+	// a unit, beside the webhook.
+	SMS       cases.SMSGateway
+	SMSPhones func(unit string) []string
+	// Users lists the accounts (accounts.Store): 核实 and 核查 tasks go
+	// to the inspector whose work grid holds the case. nil: the
+	// settings' inspector pool, else the centre.
+	Users UserLister
 
 	// ChangeLog, when set, is the log of the store shared with other
 	// replicas: the City follows it from ChangeSeq (the Seq the Index
@@ -172,7 +180,14 @@ func open(ctx context.Context, cfg Config) (_ *City, err error) {
 	}
 	if st != nil {
 		c.Workflow = newWorkflow(ctx, st, c.Index, c.Geocoder, cfg.Deliver, c.bg, log)
+		c.Workflow.wireTasks(cfg)
 		c.Workflow.feedBoard(ctx, c.Board)
+		c.Workflow.recordScoring(c.Board)
+		wf := c.Workflow
+		c.watch.adminRules = func(ctx context.Context) bool {
+			_, err := wf.Store.Config(ctx, ConfigRules, 0)
+			return err == nil
+		}
 		c.Workflow.startSweeps()
 	}
 

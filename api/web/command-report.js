@@ -22,9 +22,9 @@ const wanted = params.get('month');
 month.value = wanted && [...month.options].some((o) => o.value === wanted) ? wanted : month.options[1].value;
 
 let stopped = false;
-async function get(q) {
+async function get(q, path = '/api/v1/stats') {
   if (stopped) throw new Error('已暂停');
-  const r = await fetch('/api/v1/stats?' + q, { credentials: 'same-origin', cache: 'no-store' });
+  const r = await fetch(path + '?' + q, { credentials: 'same-origin', cache: 'no-store' });
   if (r.status === 401) {
     stopped = true;
     location.assign('/login?next=' + encodeURIComponent(location.pathname));
@@ -51,7 +51,8 @@ const scored = [
   ['应结案', (r) => r.due_for_closure], ['结案', (r) => r.closed], ['按期结案', (r) => r.closed_on_time],
   ['超期', (r) => r.overdue], ['结案率', (r) => pct(r.closure_rate)], ['按期结案率', (r) => pct(r.on_time_closure_rate)],
   ['返工率', (r) => pct(r.rework_rate)], ['综合指标值', (r) => (r.score ?? '—')], ['等级', (r) => r.grade || ''],
-  ['结案率环比', (r) => pp(r.change?.closure_rate)],
+  ['结案率环比', (r) => pp(r.change?.closure_rate)], ['类别', (r) => r.class || ''], ['类内排名', (r) => r.class_rank || (r.class ? '—' : '')],
+  ['督办', (r) => r.urged], ['回访满意率', (r) => pct(r.satisfaction_rate)], ['申诉采纳', (r) => r.appeals_accepted],
 ];
 const byRank = (a, b) => (a.rank || 1e9) - (b.rank || 1e9) || b.registered - a.registered;
 
@@ -64,7 +65,9 @@ async function load() {
     const t = st.total;
     document.getElementById('summary').textContent =
       `上报 ${t.reported} 件，立案 ${t.registered} 件，应结案 ${t.due_for_closure} 件，结案 ${t.closed} 件（结案率 ${pct(t.closure_rate)}），` +
-      `按期结案 ${t.closed_on_time} 件（按期结案率 ${pct(t.on_time_closure_rate)}），超期未结案 ${t.overdue} 件，返工 ${t.reworked} 次，回退 ${t.returned} 次，平均处置 ${t.avg_handling_hours ?? '—'} 小时。`;
+      `按期结案 ${t.closed_on_time} 件（按期结案率 ${pct(t.on_time_closure_rate)}），超期未结案 ${t.overdue} 件，返工 ${t.reworked} 次，回退 ${t.returned} 次，平均处置 ${t.avg_handling_hours ?? '—'} 小时。` +
+      `督办 ${t.urged} 次；回访 ${t.followed_up} 件，满意及基本满意 ${t.satisfied} 件（回访满意率 ${pct(t.satisfaction_rate)}）。` +
+      (t.appeals_accepted ? `经中心审核采纳申诉 ${t.appeals_accepted} 项，相应超期、返工、回退已不计入考核。` : '');
     table('t-street', st.rows.filter((r) => r.key).sort(byRank), scored);
     table('t-department', dp.rows.filter((r) => r.key).sort(byRank), scored);
     table('t-unit', un.rows.filter((r) => r.key).sort(byRank), scored);
@@ -85,6 +88,14 @@ async function load() {
       ['作废', (r) => r.registered_cancelled], ['准确立案率', (r) => pct(r.accurate_register_rate)], ['结案', (r) => r.closed], ['按时结案率', (r) => pct(r.on_time_close_rate)], ...score]);
     table('t-dispatcher', post('dispatcher'), [...first('派遣员'), ['派遣', (r) => r.dispatched], ['按时派遣率', (r) => pct(r.on_time_dispatch_rate)],
       ['被回退', (r) => r.dispatched_returned], ['准确派遣率', (r) => pct(r.accurate_dispatch_rate)], ...score]);
+    // 首派准确率: first dispatches of the month that stuck, per small class, worst first.
+    const acc = await get(`group=category&${q}`, '/api/v1/stats/dispatch-accuracy').then((r) => r.json());
+    const at = acc.total;
+    document.getElementById('accuracy-summary').textContent =
+      `本月首次派遣 ${at.dispatched} 件，首派准确 ${at.stuck} 件，首派准确率 ${pct(at.accuracy)}；其中自动派遣 ${at.auto} 件，按规则派遣 ${at.followed} 件。`;
+    table('t-accuracy', acc.rows.sort((a, b) => (a.accuracy ?? 1) - (b.accuracy ?? 1) || b.dispatched - a.dispatched).slice(0, 30),
+      [['名称', (r) => r.name || r.key], ['代码', (r) => r.key], ['首次派遣', (r) => r.dispatched], ['首派准确', (r) => r.stuck],
+        ['被回退', (r) => r.returned], ['自动派遣', (r) => r.auto], ['首派准确率', (r) => pct(r.accuracy)]]);
     document.body.dataset.loaded = month.value;
   } catch (e) {
     document.getElementById('error').textContent = '加载失败：' + e.message;
@@ -95,11 +106,13 @@ month.addEventListener('change', load);
 document.getElementById('print').addEventListener('click', () => window.print());
 for (const b of document.querySelectorAll('button[data-format]')) {
   b.addEventListener('click', async () => {
-    const r = await get(`group=${b.dataset.group}&period=month&date=${month.value}-01&format=${b.dataset.format}`);
+    const group = b.dataset.group || b.dataset.accuracy;
+    const path = b.dataset.accuracy ? '/api/v1/stats/dispatch-accuracy' : '/api/v1/stats';
+    const r = await get(`group=${group}&period=month&date=${month.value}-01&format=${b.dataset.format}`, path);
     const url = URL.createObjectURL(await r.blob());
     const a = document.createElement('a');
     a.href = url;
-    a.download = `citygrid-${b.dataset.group}-${month.value}.${b.dataset.format}`;
+    a.download = `citygrid-${b.dataset.accuracy ? 'dispatch-accuracy' : group}-${month.value}.${b.dataset.format}`;
     a.click();
     URL.revokeObjectURL(url);
   });

@@ -326,13 +326,12 @@ func (g *caseGen) run() ([]cases.Case, []cases.Transition, error) {
 		}
 	}
 	slices.SortStableFunc(out, func(a, b cases.Case) int { return a.ReportedAt.Compare(b.ReportedAt) })
-	seq := map[string]int{}
 	for i := range out {
 		c := &out[i]
 		c.ID = int64(i + 1)
-		d := c.ReportedAt.In(shanghai).Format("20060102")
-		seq[d]++
-		c.Number = fmt.Sprintf("YH%s%04d", d, seq[d])
+		// The live stores' form: the id, unique however the history is
+		// imported (an append renumbers it with the id).
+		c.Number = cases.CaseNumber(cases.NumberPrefix, c.ReportedAt, c.ID)
 		trs = g.walk(c, trs)
 	}
 	return out, trs, nil

@@ -139,6 +139,13 @@ test('the monthly report page renders the evaluation tables', { skip, timeout: 1
   assert.equal(cells[1], best.user);
   assert.ok(cells.includes(String(best.score)), `score ${best.score} not in ${cells}`);
   assert.match(await page.locator('#summary').textContent(), /应结案 \d+ 件/);
+  // 首派准确率: the month's total as the API counts it, and class rows.
+  const ra = await fetch(`${base}/api/v1/stats/dispatch-accuracy?group=category&period=month&date=${month}-01`, { headers: authed() });
+  assert.equal(ra.status, 200);
+  const acc = (await ra.json()).total;
+  assert.ok(acc.dispatched > 0, 'no first dispatches in the month');
+  assert.match(await page.locator('#accuracy-summary').textContent(), new RegExp(`首次派遣 ${acc.dispatched} 件，首派准确 ${acc.stuck} 件`));
+  assert.ok(await page.locator('#t-accuracy tbody tr').count() > 0, 'no accuracy rows');
   await page.screenshot({ path: join(artifacts, 'command-report.png'), fullPage: true });
   assert.deepEqual(errors, []);
   await page.close();
