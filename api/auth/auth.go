@@ -187,8 +187,8 @@ func Require(roles ...data.Role) func(http.Handler) http.Handler {
 // its data calls keep their rules), the sign-in page and the sign-in
 // route itself (GET /api/v1/session answers 401 without a session).
 var (
-	publicPaths    = []string{"/", "/healthz", "/readyz", "/api/v1/openapi.json", "/command", "/command/report", SignInPath, SessionPath}
-	publicPrefixes = []string{"/tiles/", "/styles/", "/fonts/", "/web/", "/open311/", "/command/assets/", "/command/echarts/", SignInPath + "/assets/"}
+	publicPaths    = []string{"/", "/app", "/healthz", "/readyz", "/api/v1/openapi.json", "/command", "/command/report", SignInPath, SessionPath}
+	publicPrefixes = []string{"/app/", "/tiles/", "/styles/", "/fonts/", "/web/", "/open311/", "/command/assets/", "/command/echarts/", SignInPath + "/assets/"}
 )
 
 // ReadOnlyPosts are POST routes that only read (lookups whose input is too

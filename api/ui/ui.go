@@ -103,14 +103,14 @@ func Open() (*Handler, error) {
 
 // Router is what Mount needs of a router with chi-style patterns.
 type Router interface {
-	Handle(pattern string, h http.Handler)
+	Method(method, pattern string, h http.Handler)
 }
 
-// Mount registers h for Prefix without its slash (a redirect) and for
-// everything below Prefix.
+// Mount registers h, for GET, for Prefix without its slash (a
+// redirect) and for everything below Prefix.
 func (h *Handler) Mount(r Router) {
-	r.Handle(strings.TrimSuffix(Prefix, "/"), h)
-	r.Handle(Prefix+"*", h)
+	r.Method(http.MethodGet, strings.TrimSuffix(Prefix, "/"), h)
+	r.Method(http.MethodGet, Prefix+"*", h)
 }
 
 // checkoutDist is dist/ beside this file in the checkout it was compiled
