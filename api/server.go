@@ -185,7 +185,7 @@ func New(c *city.City, cfg Config) (http.Handler, error) {
 	} else {
 		cfg.Logger.Error("work screens not served at /app/", "err", err)
 	}
-	admin.Mount(r, c)      // rules, catalogue, audit log, precedents
+	admin.Mount(r, c) // rules, catalogue, audit log, precedents
 	return r, nil
 }
 
