@@ -1,9 +1,10 @@
 package api
 
 import (
-	"citygrid/api/internal/testcity"
 	"encoding/json"
 	"fmt"
+	"io"
+	"log/slog"
 	"math"
 	"math/rand/v2"
 	"net/http"
@@ -12,6 +13,13 @@ import (
 	"strconv"
 	"strings"
 	"testing"
+
+	"citygrid/api/city"
+	"citygrid/api/internal/testcity"
+	"citygrid/data"
+	"citygrid/spatial"
+
+	"github.com/paulmach/orb"
 )
 
 func num(v any, path string) float64 {
@@ -356,5 +364,110 @@ func TestGeocode(t *testing.T) {
 		if code != http.StatusBadRequest || str(v, "field") != bad.field {
 			t.Errorf("%s?%s: status %d field %q, want 400 naming %s", bad.route, bad.query, code, str(v, "field"), bad.field)
 		}
+	}
+}
+
+// newCityAPITest serves ds, not the shared test city, checking answers
+// against the OpenAPI document.
+func newCityAPITest(t *testing.T, ds *data.Dataset) *apiTest {
+	t.Helper()
+	ix, err := spatial.Build(ds)
+	if err != nil {
+		t.Fatal(err)
+	}
+	h, err := newServer(t, city.Config{Index: ix}, Config{Logger: slog.New(slog.NewTextHandler(io.Discard, nil))})
+	if err != nil {
+		t.Fatal(err)
+	}
+	doc := loadOpenAPI(t)
+	return &apiTest{t: t, h: h, doc: doc, ops: doc.operations(t)}
+}
+
+// TestGeocodeACrossingAnswersAsDocumented serves the test city with a
+// second road, 翠竹路 along lon 118.716, crossing 软件大道 at (118.716,
+// 31.91) in 甲社区, and checks a crossing query, a suggestion and a
+// reverse answer against the OpenAPI document: level intersection,
+// precision on every result, matched and ignored parts.
+func TestGeocodeACrossingAnswersAsDocumented(t *testing.T) {
+	ds := testcity.New()
+	ds.Roads = append(ds.Roads, data.Road{Code: "320114L0002", Name: "翠竹路", District: testcity.District,
+		Geometry: orb.MultiLineString{{{118.716, 31.90}, {118.716, 31.92}}}})
+	a := newCityAPITest(t, ds)
+
+	code, v := a.do("GET", "/api/v1/geocode", "/api/v1/geocode?q="+url.QueryEscape("乙社区软件大道与翠竹路交叉口附近"), "")
+	res, _ := v["results"].([]any)
+	if code != http.StatusOK || len(res) == 0 {
+		t.Fatalf("status %d: %v", code, v)
+	}
+	first := res[0]
+	if str(first, "level") != "intersection" || str(first, "precision") != "intersection" ||
+		str(first, "code") != "320114L0001&320114L0002" || str(first, "label") != "软件大道与翠竹路交叉口" {
+		t.Fatalf("first result %v, want the intersection of 320114L0001 and 320114L0002", first)
+	}
+	if p := first.(map[string]any)["geometry"].(map[string]any)["coordinates"].([]any); math.Abs(p[0].(float64)-118.716) > 1e-6 || math.Abs(p[1].(float64)-31.91) > 1e-6 {
+		t.Errorf("crossing at %v, want (118.716, 31.91)", p)
+	}
+	parts := func(key string) map[string]string {
+		out := map[string]string{}
+		list, _ := first.(map[string]any)[key].([]any)
+		for _, p := range list {
+			out[str(p, "text")] = str(p, "role")
+		}
+		return out
+	}
+	m, ign := parts("matched"), parts("ignored")
+	if m["软件大道"] != "road" || m["翠竹路"] != "road" || m["与"] != "connector" || m["交叉口附近"] != "position" {
+		t.Errorf("matched %v, want both roads, the connector and the position word", m)
+	}
+	// The crossing lies in 甲社区, so the 乙社区 of the query is ranked,
+	// not trusted, and said to be ignored.
+	if len(ign) != 1 || ign["乙社区"] != "community" || str(first, "community") != testcity.CommunityA {
+		t.Errorf("ignored %v in community %s, want 乙社区 ignored in %s", ign, str(first, "community"), testcity.CommunityA)
+	}
+	for _, r := range res {
+		if str(r, "precision") == "" {
+			t.Errorf("result without precision: %v", r)
+		}
+	}
+
+	code, v = a.do("GET", "/api/v1/geocode/suggest", "/api/v1/geocode/suggest?q=cuizhu", "")
+	if res, _ := v["results"].([]any); code != http.StatusOK || len(res) == 0 || str(res[0], "code") != "320114L0002" || str(res[0], "precision") != "road" {
+		t.Errorf("suggest cuizhu: %d %v, want 翠竹路 with precision road", code, v)
+	}
+	code, v = a.do("GET", "/api/v1/geocode/reverse", "/api/v1/geocode/reverse?lon=118.7161&lat=31.9150", "")
+	if res, _ := v["results"].([]any); code != http.StatusOK || len(res) == 0 || str(res[0], "precision") == "" {
+		t.Errorf("reverse: %d %v, want results with precision", code, v)
+	}
+}
+
+// TestReadyzListsOverlappingPolygonsWithoutGoingUnready: a city whose
+// responsibility grids overlap (twelve drawn over each other: 66 pairs)
+// is ready, and /readyz counts the pairs and lists the first ten; the
+// test city, which has none, answers a count of 0. Both answers are
+// checked against the OpenAPI document.
+func TestReadyzListsOverlappingPolygonsWithoutGoingUnready(t *testing.T) {
+	ready := func(ds *data.Dataset) map[string]any {
+		t.Helper()
+		code, v := newCityAPITest(t, ds).do("GET", "/readyz", "/readyz", "")
+		if code != http.StatusOK || str(v, "status") != "ok" {
+			t.Fatalf("/readyz: %d %v, want 200 ok", code, v)
+		}
+		return v
+	}
+	if v := ready(testcity.New()); num(v, "overlaps.count") != 0 {
+		t.Errorf("the test city: %v, want no overlaps", v["overlaps"])
+	}
+	v := ready(testcity.WithOverlappingGrids(12))
+	first, _ := v["overlaps"].(map[string]any)["first"].([]any)
+	if num(v, "overlaps.count") != 66 || len(first) != 10 {
+		t.Fatalf("overlaps %v, want count 66 and the first 10 pairs", v["overlaps"])
+	}
+	seen := map[string]bool{}
+	for _, p := range first {
+		a, b := str(p, "a"), str(p, "b")
+		if str(p, "layer") != "management:responsibility" || !(a < b) || !strings.HasPrefix(a, "R") || seen[a+b] {
+			t.Errorf("pair %v: want two distinct responsibility grids, lower code first", p)
+		}
+		seen[a+b] = true
 	}
 }

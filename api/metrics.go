@@ -1,53 +1,81 @@
 package api
 
 import (
-	"bufio"
-	"citygrid/api/auth"
-	"citygrid/api/city"
-	"fmt"
 	"net/http"
 	"runtime"
-	"slices"
 	"strconv"
 	"sync"
-	"sync/atomic"
 	"time"
 
+	"citygrid/api/auth"
+	"citygrid/api/city"
 	"citygrid/spatial"
 
 	"github.com/go-chi/chi/v5"
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/collectors"
+	"github.com/prometheus/client_golang/prometheus/promhttp"
 )
 
 // metrics counts requests and their latencies per route and status class
-// and serves them at /metrics in the Prometheus text exposition format
-// (version 0.0.4), without a client library: a few atomic counters per
-// route are all a scrape needs.
+// and serves them at /metrics through the Prometheus client library, with
+// the Go runtime and process collectors beside citygrid's own families.
+// Each server has its own registry (tests build many servers in one
+// process); the metric names and labels are those dashboards know.
 type metrics struct {
-	start  time.Time
-	routes sync.Map // routeKey → *routeStats
-
-	mu       sync.Mutex
-	families []family
+	reg      *prometheus.Registry
+	requests *prometheus.CounterVec
+	duration *prometheus.HistogramVec
+	// series caches the counter and histogram of each route key, so that
+	// a request costs two atomic adds rather than two label lookups.
+	series sync.Map // routeKey → *routeSeries
 }
 
-// routeKey identifies one series family member.
+// routeKey identifies one series.
 type routeKey struct {
 	method, route string
 	class         int // status / 100
 }
 
-// latencyBuckets are the histogram upper bounds in seconds: the API's
-// targets sit at 5 ms (p99 locate) and 200 ms (batches).
-var latencyBuckets = [...]float64{0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 10}
-
-// routeStats are the counters of one routeKey.
-type routeStats struct {
-	count   atomic.Uint64
-	sumNano atomic.Uint64
-	buckets [len(latencyBuckets)]atomic.Uint64
+type routeSeries struct {
+	count    prometheus.Counter
+	duration prometheus.Observer
 }
 
-func newMetrics() *metrics { return &metrics{start: time.Now()} }
+// latencyBuckets are the histogram upper bounds in seconds: the API's
+// targets sit at 5 ms (p99 locate) and 200 ms (batches).
+var latencyBuckets = []float64{0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 10}
+
+func newMetrics() *metrics {
+	start := time.Now()
+	m := &metrics{reg: prometheus.NewRegistry()}
+	labels := []string{"method", "route", "code"}
+	m.requests = prometheus.NewCounterVec(prometheus.CounterOpts{Name: "citygrid_http_requests_total",
+		Help: "HTTP requests served, by method, route pattern and status class."}, labels)
+	m.duration = prometheus.NewHistogramVec(prometheus.HistogramOpts{Name: "citygrid_http_request_duration_seconds",
+		Help: "Time to serve HTTP requests, by method, route pattern and status class.", Buckets: latencyBuckets}, labels)
+	m.reg.MustRegister(m.requests, m.duration,
+		collectors.NewGoCollector(),
+		collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}),
+		prometheus.NewGaugeFunc(prometheus.GaugeOpts{Name: "citygrid_heap_alloc_bytes", Help: "Bytes of allocated heap objects."}, func() float64 {
+			var ms runtime.MemStats
+			runtime.ReadMemStats(&ms)
+			return float64(ms.HeapAlloc)
+		}),
+		prometheus.NewCounterFunc(prometheus.CounterOpts{Name: "citygrid_gc_cycles_total", Help: "Completed garbage collection cycles."}, func() float64 {
+			var ms runtime.MemStats
+			runtime.ReadMemStats(&ms)
+			return float64(ms.NumGC)
+		}),
+		prometheus.NewGaugeFunc(prometheus.GaugeOpts{Name: "citygrid_goroutines", Help: "Goroutines that currently exist."}, func() float64 {
+			return float64(runtime.NumGoroutine())
+		}),
+		prometheus.NewGaugeFunc(prometheus.GaugeOpts{Name: "citygrid_uptime_seconds", Help: "Seconds since the HTTP handler was built."}, func() float64 {
+			return time.Since(start).Seconds()
+		}),
+	)
+	return m
+}
 
 // middleware records every request once it is served. Requests that match
 // no route are counted under the route "unmatched", so that scanning for
@@ -76,194 +104,124 @@ func (m *metrics) middleware(next http.Handler) http.Handler {
 			method = "other"
 		}
 		key := routeKey{method, route, status / 100}
-		v, ok := m.routes.Load(key)
+		v, ok := m.series.Load(key)
 		if !ok {
-			v, _ = m.routes.LoadOrStore(key, new(routeStats))
+			code := strconv.Itoa(key.class) + "xx"
+			v, _ = m.series.LoadOrStore(key, &routeSeries{
+				count:    m.requests.WithLabelValues(method, route, code),
+				duration: m.duration.WithLabelValues(method, route, code),
+			})
 		}
-		st := v.(*routeStats)
-		st.count.Add(1)
-		st.sumNano.Add(uint64(d))
-		secs := d.Seconds()
-		for i, le := range latencyBuckets {
-			if secs <= le {
-				st.buckets[i].Add(1)
-				break
-			}
-		}
+		s := v.(*routeSeries)
+		s.count.Inc()
+		s.duration.Observe(d.Seconds())
 	})
 }
 
-// serve answers GET /metrics.
-func (m *metrics) serve(w http.ResponseWriter, r *http.Request) {
-	type series struct {
-		key routeKey
-		st  *routeStats
-	}
-	var all []series
-	m.routes.Range(func(k, v any) bool {
-		all = append(all, series{k.(routeKey), v.(*routeStats)})
-		return true
+// serve answers GET /metrics in the text format (or OpenMetrics, when the
+// scraper asks for it).
+func (m *metrics) serve() http.Handler {
+	h := promhttp.HandlerFor(m.reg, promhttp.HandlerOpts{EnableOpenMetrics: true})
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Cache-Control", "no-store")
+		h.ServeHTTP(w, r)
 	})
-	slices.SortFunc(all, func(a, b series) int {
-		if a.key.route != b.key.route {
-			return compareStrings(a.key.route, b.key.route)
+}
+
+// funcFamily is a metric family whose samples a function reports at
+// scrape time, each with one label value (or none, when label is "").
+type funcFamily struct {
+	desc    *prometheus.Desc
+	typ     prometheus.ValueType
+	collect func(emit func(labelValue string, v float64))
+}
+
+// Describe implements prometheus.Collector.
+func (f *funcFamily) Describe(ch chan<- *prometheus.Desc) { ch <- f.desc }
+
+// Collect implements prometheus.Collector.
+func (f *funcFamily) Collect(ch chan<- prometheus.Metric) {
+	f.collect(func(lv string, v float64) {
+		var vals []string
+		if lv != "" {
+			vals = []string{lv}
 		}
-		if a.key.method != b.key.method {
-			return compareStrings(a.key.method, b.key.method)
-		}
-		return a.key.class - b.key.class
+		ch <- prometheus.MustNewConstMetric(f.desc, f.typ, v, vals...)
 	})
-	w.Header().Set("Content-Type", "text/plain; version=0.0.4; charset=utf-8")
-	w.Header().Set("Cache-Control", "no-store")
-	bw := bufio.NewWriter(w)
-	fmt.Fprintln(bw, "# HELP citygrid_http_requests_total HTTP requests served, by method, route pattern and status class.")
-	fmt.Fprintln(bw, "# TYPE citygrid_http_requests_total counter")
-	for _, s := range all {
-		fmt.Fprintf(bw, "citygrid_http_requests_total{%s} %d\n", labels(s.key), s.st.count.Load())
+}
+
+// addFamily registers a family of samples reported by collect, labelled by
+// label (none when "").
+func (m *metrics) addFamily(name, help, label string, typ prometheus.ValueType, collect func(emit func(labelValue string, v float64))) {
+	var labels []string
+	if label != "" {
+		labels = []string{label}
 	}
-	fmt.Fprintln(bw, "# HELP citygrid_http_request_duration_seconds Time to serve HTTP requests, by method, route pattern and status class.")
-	fmt.Fprintln(bw, "# TYPE citygrid_http_request_duration_seconds histogram")
-	for _, s := range all {
-		l := labels(s.key)
-		var cum uint64
-		for i, le := range latencyBuckets {
-			cum += s.st.buckets[i].Load()
-			fmt.Fprintf(bw, "citygrid_http_request_duration_seconds_bucket{%s,le=\"%s\"} %d\n", l, strconv.FormatFloat(le, 'g', -1, 64), cum)
-		}
-		n := s.st.count.Load()
-		fmt.Fprintf(bw, "citygrid_http_request_duration_seconds_bucket{%s,le=\"+Inf\"} %d\n", l, n)
-		fmt.Fprintf(bw, "citygrid_http_request_duration_seconds_sum{%s} %g\n", l, float64(s.st.sumNano.Load())/1e9)
-		fmt.Fprintf(bw, "citygrid_http_request_duration_seconds_count{%s} %d\n", l, n)
-	}
-	var ms runtime.MemStats
-	runtime.ReadMemStats(&ms)
-	fmt.Fprintln(bw, "# HELP citygrid_heap_alloc_bytes Bytes of allocated heap objects.")
-	fmt.Fprintln(bw, "# TYPE citygrid_heap_alloc_bytes gauge")
-	fmt.Fprintf(bw, "citygrid_heap_alloc_bytes %d\n", ms.HeapAlloc)
-	fmt.Fprintln(bw, "# HELP citygrid_gc_cycles_total Completed garbage collection cycles.")
-	fmt.Fprintln(bw, "# TYPE citygrid_gc_cycles_total counter")
-	fmt.Fprintf(bw, "citygrid_gc_cycles_total %d\n", ms.NumGC)
-	fmt.Fprintln(bw, "# HELP citygrid_goroutines Goroutines that currently exist.")
-	fmt.Fprintln(bw, "# TYPE citygrid_goroutines gauge")
-	fmt.Fprintf(bw, "citygrid_goroutines %d\n", runtime.NumGoroutine())
-	fmt.Fprintln(bw, "# HELP citygrid_uptime_seconds Seconds since the HTTP handler was built.")
-	fmt.Fprintln(bw, "# TYPE citygrid_uptime_seconds gauge")
-	fmt.Fprintf(bw, "citygrid_uptime_seconds %g\n", time.Since(m.start).Seconds())
-	m.writeFamilies(bw)
-	_ = bw.Flush()
-}
-
-// labels writes the label set of a series; route patterns and methods are
-// escaped as the exposition format requires.
-func labels(k routeKey) string {
-	return fmt.Sprintf(`method=%s,route=%s,code="%dxx"`, strconv.Quote(k.method), strconv.Quote(k.route), k.class)
-}
-
-func compareStrings(a, b string) int {
-	switch {
-	case a < b:
-		return -1
-	case a > b:
-		return 1
-	}
-	return 0
-}
-
-// family is one extra metric family: a name, help text, type and a
-// function that reports its samples (labels in exposition syntax without
-// braces, "" for none).
-type family struct {
-	name, help, typ string
-	collect         func(emit func(labels string, v float64))
-}
-
-// addFamily registers an extra metric family served after the built-in
-// ones. Services expose their gauges through it from New, e.g.
-//
-//	m.addGauge("citygrid_case_queue_length", "Open cases per queue.", func(emit func(string, float64)) { ... })
-func (m *metrics) addFamily(name, help, typ string, collect func(emit func(labels string, v float64))) {
-	m.mu.Lock()
-	m.families = append(m.families, family{name, help, typ, collect})
-	m.mu.Unlock()
-}
-
-// addGauge registers a gauge family.
-func (m *metrics) addGauge(name, help string, collect func(emit func(labels string, v float64))) {
-	m.addFamily(name, help, "gauge", collect)
-}
-
-// addCounter registers a counter family.
-func (m *metrics) addCounter(name, help string, collect func(emit func(labels string, v float64))) {
-	m.addFamily(name, help, "counter", collect)
-}
-
-// writeFamilies writes the registered extra families.
-func (m *metrics) writeFamilies(bw *bufio.Writer) {
-	m.mu.Lock()
-	fams := slices.Clone(m.families)
-	m.mu.Unlock()
-	for _, f := range fams {
-		fmt.Fprintf(bw, "# HELP %s %s\n# TYPE %s %s\n", f.name, f.help, f.name, f.typ)
-		f.collect(func(labels string, v float64) {
-			if labels != "" {
-				fmt.Fprintf(bw, "%s{%s} %s\n", f.name, labels, strconv.FormatFloat(v, 'g', -1, 64))
-			} else {
-				fmt.Fprintf(bw, "%s %s\n", f.name, strconv.FormatFloat(v, 'g', -1, 64))
-			}
-		})
-	}
+	m.reg.MustRegister(&funcFamily{desc: prometheus.NewDesc(name, help, labels, nil), typ: typ, collect: collect})
 }
 
 // registerSecurity exposes the security counters.
 func (m *metrics) registerSecurity(s *auth.Counters, tokens *auth.StoreTokens) {
-	m.addCounter("citygrid_rate_limited_total", "Requests refused with 429, by limit (ip, token, auth_failure).", func(emit func(string, float64)) {
-		s.Limited(func(limit string, n uint64) { emit(`limit="`+limit+`"`, float64(n)) })
+	m.addFamily("citygrid_rate_limited_total", "Requests refused with 429, by limit (ip, token, auth_failure, report).", "limit", prometheus.CounterValue, func(emit func(string, float64)) {
+		s.Limited(func(limit string, n uint64) { emit(limit, float64(n)) })
 	})
-	m.addCounter("citygrid_auth_failures_total", "Failed authentications, by reason.", func(emit func(string, float64)) {
-		s.AuthFailures(func(reason string, n uint64) { emit(`reason="`+reason+`"`, float64(n)) })
+	m.addFamily("citygrid_auth_failures_total", "Failed authentications, by reason.", "reason", prometheus.CounterValue, func(emit func(string, float64)) {
+		s.AuthFailures(func(reason string, n uint64) { emit(reason, float64(n)) })
 	})
 	if tokens != nil {
-		m.addCounter("citygrid_token_cache_lookups_total", "Token authentications, by whether the token cache answered.", func(emit func(string, float64)) {
+		m.addFamily("citygrid_token_cache_lookups_total", "Token authentications, by whether the token cache answered.", "result", prometheus.CounterValue, func(emit func(string, float64)) {
 			h, mi := tokens.CacheStats()
-			emit(`result="hit"`, float64(h))
-			emit(`result="miss"`, float64(mi))
+			emit("hit", float64(h))
+			emit("miss", float64(mi))
 		})
 	}
 }
 
 // registerIndexGauges exposes the sizes of the spatial index's layers.
 func registerIndexGauges(m *metrics, ix *spatial.Index) {
-	m.addGauge("citygrid_index_features", "Features in the in-memory spatial index, by layer.", func(emit func(string, float64)) {
+	m.addFamily("citygrid_index_features", "Features in the in-memory spatial index, by layer.", "layer", prometheus.GaugeValue, func(emit func(string, float64)) {
 		ix.View(func() {
 			ds := ix.Dataset()
-			emit(`layer="admin_units"`, float64(len(ds.AdminUnits)))
-			emit(`layer="unit_grids"`, float64(len(ds.UnitGrids)))
-			emit(`layer="management_grids"`, float64(len(ds.ManagementGrids)))
-			emit(`layer="components"`, float64(len(ds.Components)))
-			emit(`layer="roads"`, float64(len(ds.Roads)))
-			emit(`layer="addresses"`, float64(len(ds.Addresses)))
-			emit(`layer="pois"`, float64(len(ds.POIs)))
+			emit("admin_units", float64(len(ds.AdminUnits)))
+			emit("unit_grids", float64(len(ds.UnitGrids)))
+			emit("management_grids", float64(len(ds.ManagementGrids)))
+			emit("components", float64(len(ds.Components)))
+			emit("roads", float64(len(ds.Roads)))
+			emit("addresses", float64(len(ds.Addresses)))
+			emit("pois", float64(len(ds.POIs)))
 		})
+	})
+}
+
+// registerCalendarGauge exposes how many years admins must load a holiday
+// arrangement for (the current one, and the next from 60 days before it),
+// so an alert can fire before deadlines turn provisional.
+func registerCalendarGauge(m *metrics, wf *city.Workflow) {
+	if wf == nil {
+		return
+	}
+	m.addFamily("citygrid_calendar_missing_arrangements", "Years (current or starting within 60 days) without a loaded holiday arrangement.", "", prometheus.GaugeValue, func(emit func(string, float64)) {
+		emit("", float64(len(wf.Service.ArrangementWarnings())))
 	})
 }
 
 // registerFollowerMetrics exposes where a replica's follower is in the
 // store's change log.
 func registerFollowerMetrics(m *metrics, f *city.Follower) {
-	m.addGauge("citygrid_replica_seq", "Seq of the newest store change this replica applied from the change log.", func(emit func(string, float64)) {
+	m.addFamily("citygrid_replica_seq", "Seq of the newest store change this replica applied from the change log.", "", prometheus.GaugeValue, func(emit func(string, float64)) {
 		emit("", float64(f.Seq()))
 	})
-	m.addGauge("citygrid_replica_lag_changes", "Committed store changes notified but not applied yet by this replica.", func(emit func(string, float64)) {
+	m.addFamily("citygrid_replica_lag_changes", "Committed store changes notified but not applied yet by this replica.", "", prometheus.GaugeValue, func(emit func(string, float64)) {
 		emit("", float64(max(0, f.Newest()-f.Seq())))
 	})
-	m.addGauge("citygrid_replica_stale", "1 when the change log was pruned past this replica, which must be restarted.", func(emit func(string, float64)) {
+	m.addFamily("citygrid_replica_stale", "1 when the change log was pruned past this replica, which must be restarted.", "", prometheus.GaugeValue, func(emit func(string, float64)) {
 		v := 0.0
 		if f.Stale() {
 			v = 1
 		}
 		emit("", v)
 	})
-	m.addCounter("citygrid_replica_changes_applied_total", "Store changes applied from the change log (committed through other replicas, or own ones already applied and skipped).", func(emit func(string, float64)) {
+	m.addFamily("citygrid_replica_changes_applied_total", "Store changes applied from the change log (committed through other replicas, or own ones already applied and skipped).", "", prometheus.CounterValue, func(emit func(string, float64)) {
 		emit("", float64(f.Applied()))
 	})
 }

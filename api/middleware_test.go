@@ -2,8 +2,10 @@ package api
 
 import (
 	"bytes"
+	"citygrid/api/auth"
 	"citygrid/api/city"
 	"citygrid/api/httpx"
+	"citygrid/data"
 	"encoding/json"
 	"io"
 	"log/slog"
@@ -193,6 +195,44 @@ func TestGateAnswers503UntilReady(t *testing.T) {
 	}
 }
 
+func TestGateShowsBrowsersALoadingPageAndAPIClientsJSON(t *testing.T) {
+	g := NewGate("building spatial index")
+	const browser = "text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8"
+	cases := []struct {
+		method, path, accept string
+		page                 bool
+	}{
+		{"GET", "/", browser, true},
+		{"GET", "/command", "TEXT/HTML", true},
+		{"GET", "/", "", false},
+		{"GET", "/", "application/json", false},
+		{"GET", "/", "*/*", false},
+		{"GET", "/api/v1/locate", browser, false},
+		{"POST", "/", browser, false},
+	}
+	for _, c := range cases {
+		req := httptest.NewRequest(c.method, c.path, nil)
+		if c.accept != "" {
+			req.Header.Set("Accept", c.accept)
+		}
+		rec := httptest.NewRecorder()
+		g.ServeHTTP(rec, req)
+		body := rec.Body.String()
+		if rec.Code != http.StatusServiceUnavailable {
+			t.Errorf("%s %s %q: status %d", c.method, c.path, c.accept, rec.Code)
+		}
+		ct := rec.Header().Get("Content-Type")
+		if c.page {
+			if !strings.HasPrefix(ct, "text/html") || !strings.Contains(body, "正在加载城市数据…") ||
+				!strings.Contains(body, `http-equiv="refresh"`) || !strings.Contains(body, "正在建立空间索引") {
+				t.Errorf("%s %s %q: want the loading page, got %s %.300s", c.method, c.path, c.accept, ct, body)
+			}
+		} else if !strings.HasPrefix(ct, "application/json") || !strings.Contains(body, `"server is starting: building spatial index"`) {
+			t.Errorf("%s %s %q: want the JSON error, got %s %.300s", c.method, c.path, c.accept, ct, body)
+		}
+	}
+}
+
 func TestABatchThatOutlivesTheHandlerTimeoutIs503(t *testing.T) {
 	ix, err := newTestIndex()
 	if err != nil {
@@ -203,9 +243,44 @@ func TestABatchThatOutlivesTheHandlerTimeoutIs503(t *testing.T) {
 		t.Fatal(err)
 	}
 	rec := httptest.NewRecorder()
-	h.ServeHTTP(rec, httptest.NewRequest("POST", "/api/v1/locate/batch", bytes.NewReader(batchBody(5000))))
+	h.ServeHTTP(rec, httptest.NewRequest("POST", "/api/v1/locate/batch", bytes.NewReader(batchBody(1000))))
 	if rec.Code != http.StatusServiceUnavailable {
 		t.Fatalf("status %d, want 503: %.200s", rec.Code, rec.Body)
 	}
 	decodeError(t, rec)
+}
+
+// TestAnonymousBatchesAreCappedTokenHoldersKeepTheFullLimit: a batch is
+// the costliest lookup, so callers without a token get 1,000 points
+// (lookups.AnonymousBatchPoints) and a clear 400 past it, while a token
+// holder's 5,000-point batch is served.
+func TestAnonymousBatchesAreCappedTokenHoldersKeepTheFullLimit(t *testing.T) {
+	ix, err := newTestIndex()
+	if err != nil {
+		t.Fatal(err)
+	}
+	h, err := newServer(t, city.Config{Index: ix}, Config{Logger: slog.New(slog.NewTextHandler(io.Discard, nil)),
+		Auth: auth.StaticTokens{"vie": {User: "v", Role: data.RoleViewer}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	post := func(n int, token string) *httptest.ResponseRecorder {
+		req := httptest.NewRequest("POST", "/api/v1/locate/batch", bytes.NewReader(batchBody(n)))
+		if token != "" {
+			req.Header.Set("Authorization", "Bearer "+token)
+		}
+		rec := httptest.NewRecorder()
+		h.ServeHTTP(rec, req)
+		return rec
+	}
+	if rec := post(1000, ""); rec.Code != http.StatusOK {
+		t.Fatalf("1,000 anonymous points: %d %.200s", rec.Code, rec.Body)
+	}
+	rec := post(1001, "")
+	if rec.Code != http.StatusBadRequest || decodeError(t, rec).Field != "points" {
+		t.Fatalf("1,001 anonymous points: %d %.200s", rec.Code, rec.Body)
+	}
+	if rec := post(5000, "vie"); rec.Code != http.StatusOK {
+		t.Fatalf("5,000 points with a token: %d %.200s", rec.Code, rec.Body)
+	}
 }

@@ -16,6 +16,7 @@ import (
 	"net/netip"
 	"time"
 
+	"citygrid/api/admin"
 	"citygrid/api/auth"
 	"citygrid/api/city"
 	"citygrid/api/command"
@@ -26,6 +27,7 @@ import (
 	"citygrid/api/maps"
 	"citygrid/api/open311"
 	"citygrid/api/signin"
+	"citygrid/api/ui"
 	"citygrid/api/workflow"
 	"citygrid/data"
 	"citygrid/data/accounts"
@@ -58,8 +60,14 @@ type Config struct {
 	// limits (zero Rate: off, except the failed-authentication default).
 	RateLimits auth.RateLimits
 	// TrustedProxies are the reverse proxies whose X-Forwarded-For names
-	// the client for rate limits and logs.
+	// the client for rate limits and logs, and whose X-Forwarded-Host and
+	// X-Forwarded-Proto name the URL clients reach the server by.
 	TrustedProxies []netip.Prefix
+	// PublicURL is the scheme, host and optional path prefix clients reach
+	// the server by (https://grid.example.gov.cn); absolute URLs in
+	// answers are built from it. Empty: from the request's Host, and the
+	// forwarded headers of trusted proxies.
+	PublicURL string
 
 	// AccessLog logs one line per request at Info level.
 	AccessLog bool
@@ -107,6 +115,7 @@ func New(c *city.City, cfg Config) (http.Handler, error) {
 	}
 	r.Use(recoverPanics(cfg.Logger))
 	r.Use(securityHeaders)
+	r.Use(urlPolicy(cfg.PublicURL, cfg.TrustedProxies))
 	r.Use(httpx.LimitBody(cfg.MaxBodyBytes))
 	sec := auth.NewCounters()
 	storeAuth, _ := cfg.Auth.(*auth.StoreTokens)
@@ -116,6 +125,7 @@ func New(c *city.City, cfg Config) (http.Handler, error) {
 	}
 	m.registerSecurity(sec, storeAuth)
 	registerIndexGauges(m, c.Index)
+	registerCalendarGauge(m, c.Workflow)
 	r.Use(auth.Authenticate(cfg.Auth, cfg.RateLimits.AuthFailures, cfg.TrustedProxies, cfg.Logger, sec))
 	sessions := auth.SessionOptions{Accounts: cfg.Accounts, TrustedProxies: cfg.TrustedProxies, Log: cfg.Logger}
 	r.Use(auth.Sessions(sessions))
@@ -143,17 +153,21 @@ func New(c *city.City, cfg Config) (http.Handler, error) {
 	// replica whose change log was pruned past it: city/replica.go).
 	var notReady []func() string
 	r.Get("/readyz", func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Cache-Control", "no-store")
 		for _, f := range notReady {
 			if stage := f(); stage != "" {
-				w.Header().Set("Cache-Control", "no-store")
 				httpx.WriteJSON(w, http.StatusServiceUnavailable, healthBody{Status: "stale", Stage: stage})
 				return
 			}
 		}
-		health(w, r)
+		body := healthBody{Status: "ok", Overlaps: overlapsOf(c.Index)}
+		if c.Workflow != nil {
+			body.CalendarWarnings = c.Workflow.Service.ArrangementWarnings()
+		}
+		httpx.WriteJSON(w, http.StatusOK, body)
 	})
 	r.Get("/api/v1/openapi.json", serveOpenAPI)
-	r.Get("/metrics", m.serve)
+	r.Method(http.MethodGet, "/metrics", m.serve())
 	auth.MountTokens(r, cfg.Tokens, storeAuth)
 	signin.Mount(r, sessions)
 
@@ -168,7 +182,15 @@ func New(c *city.City, cfg Config) (http.Handler, error) {
 	open311.Mount(r, c)       // Open311 GeoReport v2 over it
 	commit := editing.Mount(r, c)
 	mountOGC(r, c, commit) // OGC API Features and Tiles at /ogc
-	field.Mount(r, c)      // inspectors' duty and positions, the field app
+	// The work screens (api/ui) at /app/, when built; the log says how to
+	// build them otherwise.
+	if h, err := ui.Open(); err == nil {
+		h.Mount(r)
+	} else {
+		cfg.Logger.Error("work screens not served at /app/", "err", err)
+	}
+	admin.Mount(r, c) // rules, catalogue, audit log, precedents
+	field.Mount(r, c) // inspectors' duty and positions, the field app
 	return r, nil
 }
 
@@ -178,6 +200,33 @@ func pokeCity(c *city.City) func(http.Handler) http.Handler {
 	return func(next http.Handler) http.Handler {
 		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 			c.Poke()
+			next.ServeHTTP(w, r)
+		})
+	}
+}
+
+// urlPolicy tells httpx.BaseURL how to build the request's absolute URLs:
+// from publicURL, or from its Host and, when the peer is one of trusted,
+// the forwarded headers.
+func urlPolicy(publicURL string, trusted []netip.Prefix) func(http.Handler) http.Handler {
+	return func(next http.Handler) http.Handler {
+		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			peer := false
+			if len(trusted) > 0 {
+				if ap, err := netip.ParseAddrPort(r.RemoteAddr); err == nil {
+					a := ap.Addr().Unmap()
+					for _, p := range trusted {
+						peer = peer || p.Contains(a)
+					}
+				}
+			}
+			r = r.WithContext(httpx.WithURLPolicy(r.Context(), publicURL, peer, len(trusted) > 0))
+			if httpx.VaryForwarded(r) {
+				// Any answer may hold an absolute URL (TileJSON, styles,
+				// pages, Open311, OGC links): a shared cache must key
+				// them by the headers that built it.
+				w.Header().Add("Vary", "X-Forwarded-Host, X-Forwarded-Proto")
+			}
 			next.ServeHTTP(w, r)
 		})
 	}

@@ -216,6 +216,11 @@ const (
 	ScopeStreet         ScopeKind = "street"
 	ScopeCommunity      ScopeKind = "community"
 	ScopeManagementGrid ScopeKind = "management_grid"
+	// ScopeUnitGrid: one unit grid (单元网格), the narrowest drawn area.
+	ScopeUnitGrid ScopeKind = "unit_grid"
+	// ScopeArea: a polygon drawn for the rule (Rule.Area), such as the
+	// stretch of road an arbitration ruled on; narrower than any grid.
+	ScopeArea ScopeKind = "area"
 )
 
 // Rule is one row of the responsibility rule table: for a category inside a
@@ -233,6 +238,20 @@ type Rule struct {
 	// event codes overlap (component 0101 上水井盖, event 0101 暴露垃圾).
 	// "" matches the code in either kind.
 	Kind CategoryKind
+	// Area is the polygon of a ScopeArea rule (CGCS2000 lon/lat).
+	Area orb.Polygon
+	// Precedent is the arbitration ruling the rule was saved from (仲裁先例);
+	// the reason chain cites it.
+	Precedent *Precedent
+}
+
+// Precedent is an arbitration ruling (仲裁裁定) kept as a responsibility
+// rule, so that the same dispute is decided by the lookup next time.
+type Precedent struct {
+	CaseID     int64     `json:"case_id"`
+	CaseNumber string    `json:"case_number"`
+	RuledAt    time.Time `json:"ruled_at"`
+	RuledBy    string    `json:"ruled_by"`
 }
 
 // Dataset is a whole city, or a batch of additions to one.

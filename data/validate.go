@@ -781,8 +781,16 @@ func (v *validator) rules() {
 			}
 		case ScopeManagementGrid:
 			v.ref("scope_ref", r.ScopeRef, "management grid", v.mgmt, true)
+		case ScopeUnitGrid:
+			if v.grids[r.ScopeRef] == nil {
+				v.fail("scope_ref", "unknown unit grid %q", r.ScopeRef)
+			}
+		case ScopeArea:
+			if err := CheckRuleArea(r.Area); err != nil {
+				v.fail("area", "%v", err)
+			}
 		default:
-			v.fail("scope", "unknown scope %q (city, district, street, community, management_grid)", r.Scope)
+			v.fail("scope", "unknown scope %q (city, district, street, community, management_grid, unit_grid, area)", r.Scope)
 		}
 		v.ref("unit", r.Unit, "department", v.depts, true)
 		v.textMode("note", r.Note, maxNoteRunes, false, true)

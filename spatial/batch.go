@@ -126,7 +126,7 @@ func (ix *Index) ResponsibleBatch(qs []ResponsibleQuery) ([]BatchResponsibility,
 			// the whole batch: a long batch must not hold edits off.
 			ix.live.rlock()
 			r, err := ix.responsible(qs[i].Point, qs[i].Kind, qs[i].Category, qs[i].Component,
-				mgs[i*k:i*k:(i+1)*k], reasons[i*maxReasons:i*maxReasons:(i+1)*maxReasons])
+				mgs[i*k:i*k:(i+1)*k], reasons[i*maxReasons:i*maxReasons:(i+1)*maxReasons], nil)
 			ix.live.runlock()
 			out[i].Responsibility = r
 			if err != nil {

@@ -604,3 +604,35 @@ func TestToCRSConvertsAnswersWithoutTouchingTheDataset(t *testing.T) {
 		t.Fatalf("JSON %s", b)
 	}
 }
+
+// TestWithinStopsAtItsCountCap: a city-wide area holds more components
+// than WithinCountCap; the search stops there and says so instead of
+// visiting them all, and one category with fewer components than the cap
+// is still counted exactly.
+func TestWithinStopsAtItsCountCap(t *testing.T) {
+	sc, ix := buildSynth(t, 7, 40, 40, 8)
+	total, lamps := 0, 0
+	for _, c := range sc.ds.Components {
+		total++
+		if c.Category == "0201" {
+			lamps++
+		}
+	}
+	if total <= WithinCountCap || lamps >= WithinCountCap {
+		t.Fatalf("the synthetic city has %d components, %d lamps: want more than the cap of %d, lamps fewer", total, lamps, WithinCountCap)
+	}
+	res, err := ix.WithinBound(sc.bound, nil, 1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !res.CountCapped || !res.Truncated || res.Count != WithinCountCap || len(res.Components) != 1 {
+		t.Fatalf("whole city, limit 1: count %d of %d, capped %v, truncated %v, %d listed", res.Count, total, res.CountCapped, res.Truncated, len(res.Components))
+	}
+	res, err = ix.WithinBound(sc.bound, []string{"0201"}, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if res.CountCapped || res.Count != lamps || !res.Truncated || len(res.Components) != 0 {
+		t.Fatalf("lamps: count %d of %d, capped %v", res.Count, lamps, res.CountCapped)
+	}
+}

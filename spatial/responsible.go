@@ -85,6 +85,8 @@ var scopeRank = map[data.ScopeKind]int{
 	data.ScopeStreet:         2,
 	data.ScopeCommunity:      3,
 	data.ScopeManagementGrid: 4,
+	data.ScopeUnitGrid:       5,
+	data.ScopeArea:           6,
 }
 
 // Responsible decides which unit must handle a case of the category at p
@@ -120,7 +122,7 @@ func (ix *Index) Responsible(p orb.Point, kind data.CategoryKind, category, comp
 	ix.live.rlock()
 	defer ix.live.runlock()
 	return ix.responsible(p, kind, category, componentCode,
-		make([]ManagementGridRef, 0, ix.mgmtPerKind), make([]Reason, 0, maxReasons))
+		make([]ManagementGridRef, 0, ix.mgmtPerKind), make([]Reason, 0, maxReasons), nil)
 }
 
 // maxReasons is the most reasons a Responsibility carries: maintainer,
@@ -129,7 +131,7 @@ const maxReasons = 5
 
 // responsible is Responsible with the answer's slices supplied by the
 // caller (batches carve them from one allocation).
-func (ix *Index) responsible(p orb.Point, kind data.CategoryKind, category, componentCode string, mg []ManagementGridRef, reasons []Reason) (Responsibility, error) {
+func (ix *Index) responsible(p orb.Point, kind data.CategoryKind, category, componentCode string, mg []ManagementGridRef, reasons []Reason, rs *RuleSet) (Responsibility, error) {
 	res := Responsibility{Reasons: reasons[:0]}
 	res.Location.ManagementGrids = mg[:0]
 	res.CRS = crs.Default
@@ -211,7 +213,12 @@ func (ix *Index) responsible(p orb.Point, kind data.CategoryKind, category, comp
 	}
 
 	// 2. The rule table.
-	if r := ix.matchRule(cat, &res.Location); r != nil {
+	var own RuleSet
+	if rs == nil {
+		own = ix.ruleSet()
+		rs = &own
+	}
+	if r := rs.match(cat, &res.Location); r != nil {
 		where := string(r.Scope)
 		if r.ScopeRef != "" {
 			where += " " + r.ScopeRef
@@ -223,7 +230,17 @@ func (ix *Index) responsible(p orb.Point, kind data.CategoryKind, category, comp
 				catText = string(r.Kind) + " category " + r.Category
 			}
 		}
-		ix.decide(&res, RuleTable, r.Unit, r.ID, "rule "+strconv.FormatInt(r.ID, 10)+": "+catText+" in "+where+" → "+r.Unit+" (priority "+strconv.Itoa(r.Priority)+")")
+		if r.Scope == data.ScopeArea {
+			where = "the rule's area"
+		}
+		detail := "rule " + strconv.FormatInt(r.ID, 10) + ": " + catText + " in " + where + " → " + r.Unit + " (priority " + strconv.Itoa(r.Priority) + ")"
+		if pr := r.Precedent; pr != nil {
+			detail += "; precedent: arbitration of case " + pr.CaseNumber + " on " + pr.RuledAt.In(chinaTime).Format("2006-01-02")
+			if pr.RuledBy != "" {
+				detail += " by " + pr.RuledBy
+			}
+		}
+		ix.decide(&res, RuleTable, r.Unit, r.ID, detail)
 		return res, nil
 	}
 	res.Reasons = append(res.Reasons, Reason{Rule: RuleTable, Detail: "no rule for category " + cat.Code + " matches this location"})
@@ -255,58 +272,11 @@ func (ix *Index) decide(res *Responsibility, rule, unit string, ruleID int64, de
 	res.Reasons = append(res.Reasons, Reason{Rule: rule, Decided: true, Detail: detail, RuleID: ruleID})
 }
 
-// matchRule picks the best rule-table row for the category at the
-// location, by the order documented on Responsible. A row naming the
-// category's code matches when its kind is the category's or "".
+// matchRule picks the best row of the index's rule table for the
+// category at the location (see RuleSet.match).
 func (ix *Index) matchRule(cat *data.Category, loc *Location) *data.Rule {
-	var best *data.Rule
-	better := func(r *data.Rule) bool {
-		if best == nil {
-			return true
-		}
-		if r.Priority != best.Priority {
-			return r.Priority > best.Priority
-		}
-		if a, b := scopeRank[r.Scope], scopeRank[best.Scope]; a != b {
-			return a > b
-		}
-		if (r.Category != "") != (best.Category != "") {
-			return r.Category != ""
-		}
-		return r.ID < best.ID
-	}
-	for _, key := range [2]string{cat.Code, ""} {
-		for _, ri := range ix.rulesByCat[key] {
-			r := &ix.ds.Rules[ri]
-			if r.Kind != "" && r.Kind != cat.Kind {
-				continue
-			}
-			if r.Unit != "" && ruleApplies(r, loc) && better(r) {
-				best = r
-			}
-		}
-	}
-	return best
-}
-
-func ruleApplies(r *data.Rule, loc *Location) bool {
-	switch r.Scope {
-	case data.ScopeCity:
-		return true
-	case data.ScopeDistrict:
-		return r.ScopeRef == loc.District.Code && r.ScopeRef != ""
-	case data.ScopeStreet:
-		return r.ScopeRef == loc.Street.Code && r.ScopeRef != ""
-	case data.ScopeCommunity:
-		return r.ScopeRef == loc.Community.Code && r.ScopeRef != ""
-	case data.ScopeManagementGrid:
-		for _, m := range loc.ManagementGrids {
-			if m.Code == r.ScopeRef {
-				return true
-			}
-		}
-	}
-	return false
+	rs := ix.ruleSet()
+	return rs.match(cat, loc)
 }
 
 // representativePoint is a point standing for a component's position: the

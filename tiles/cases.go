@@ -88,6 +88,10 @@ type CaseFilter struct {
 	From, To time.Time
 	// OverdueOnly keeps only overdue cases.
 	OverdueOnly bool
+	// Public draws what Open311 tells anyone of a case and no more: the
+	// report source and the urgency, which Open311 does not publish, are
+	// left out of the single cases.
+	Public bool
 }
 
 // Key is the canonical text of the filter, for cache keys.
@@ -122,6 +126,9 @@ func (f *CaseFilter) Key() string {
 	if f.OverdueOnly {
 		b.WriteString("overdue;")
 	}
+	if f.Public {
+		b.WriteString("public;")
+	}
 	return b.String()
 }
 
@@ -130,12 +137,13 @@ type matcher struct {
 	states, sources, units, cats, codes []bool // nil: any
 	from, to                            int64
 	overdue                             bool
+	public                              bool
 	now                                 int64
 }
 
 // compile resolves f's names to dictionary ids; l.mu is read-held.
 func (l *CaseLayer) compile(f *CaseFilter, now time.Time) *matcher {
-	m := &matcher{now: now.Unix(), overdue: f.OverdueOnly}
+	m := &matcher{now: now.Unix(), overdue: f.OverdueOnly, public: f.Public}
 	set := func(d int, names []string) []bool {
 		if len(names) == 0 {
 			return nil
@@ -452,6 +460,10 @@ func (l *CaseLayer) eachBase(z, x, y int, fn func(p *casePoint)) {
 // ErrCaseTile is wrapped by errors about a case tile address.
 var ErrCaseTile = fmt.Errorf("%w: case tile", ErrOutOfRange)
 
+// Now is the layer's clock (Options.Now): the time overdue and report
+// windows are judged at.
+func (l *CaseLayer) Now() time.Time { return l.opt.Now() }
+
 // Tile encodes the zoom-z tile (x, y) of the cases f selects, gzipped;
 // nil when it has no features. Tiles are cached per address and filter
 // until a case changes or CacheTTL passes.
@@ -567,6 +579,13 @@ func (l *CaseLayer) encode(z, x, y int, m *matcher) ([]byte, error) {
 			if p.urgent {
 				c.urgent++
 			}
+			return
+		}
+		if m.public {
+			st.pts.add(uint64(p.id), orb.Point{math.Floor(tx), math.Floor(ty)},
+				sv("state", names[cdState].names[p.state]), sv("category", names[cdCode].names[p.code]),
+				sv("kind", kindOf(names[cdCategory].names[p.category])), sv("unit", names[cdUnit].names[p.unit]),
+				bv("overdue", od))
 			return
 		}
 		st.pts.add(uint64(p.id), orb.Point{math.Floor(tx), math.Floor(ty)},

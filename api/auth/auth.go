@@ -188,16 +188,25 @@ func Require(roles ...data.Role) func(http.Handler) http.Handler {
 // signs in itself), the sign-in page and the sign-in route itself (GET
 // /api/v1/session answers 401 without a session).
 var (
-	publicPaths    = []string{"/", "/healthz", "/readyz", "/api/v1/openapi.json", "/command", "/command/report", SignInPath, SessionPath, "/field"}
-	publicPrefixes = []string{"/tiles/", "/styles/", "/fonts/", "/web/", "/open311/", "/command/assets/", "/command/echarts/", SignInPath + "/assets/", "/field/"}
+	publicPaths    = []string{"/", "/app", "/healthz", "/readyz", "/api/v1/openapi.json", "/command", "/command/report", SignInPath, SessionPath, "/field"}
+	publicPrefixes = []string{"/app/", "/tiles/", "/styles/", "/fonts/", "/web/", "/open311/", "/command/assets/", "/command/echarts/", SignInPath + "/assets/", "/field/"}
 )
 
 // ReadOnlyPosts are POST routes that only read (lookups whose input is too
 // big for a query string). They follow the read policy, not the write one.
 var ReadOnlyPosts = []string{"/api/v1/locate/batch", "/api/v1/responsible/batch", "/api/v1/within"}
 
+// privateTiles are the tiles under /tiles/ that are not public on a
+// private server: the case map shows every case's place and category.
+var privateTiles = []string{"/tiles/cases.json", "/tiles/cases/"}
+
 // PublicPath reports whether path is on the public list.
 func PublicPath(path string) bool {
+	for _, p := range privateTiles {
+		if strings.HasPrefix(path, p) {
+			return false
+		}
+	}
 	if slices.Contains(publicPaths, path) {
 		return true
 	}

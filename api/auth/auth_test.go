@@ -4,6 +4,7 @@ import (
 	"citygrid/data"
 	"citygrid/data/gpkg"
 	"context"
+	"net/http"
 	"net/http/httptest"
 	"net/netip"
 	"path/filepath"
@@ -127,6 +128,27 @@ func TestClientIPTrustsOnlyConfiguredProxies(t *testing.T) {
 		}
 		if got := ClientIP(r, c.trusted); got != c.want {
 			t.Errorf("%s via %q: %s, want %s", c.remote, c.xff, got, c.want)
+		}
+	}
+}
+
+// TestCaseTilesNeedATokenOnAPrivateServer: with public_lookups off the
+// map's tiles stay public but the case map (every case's place and
+// category) needs a token like the case lists.
+func TestCaseTilesNeedATokenOnAPrivateServer(t *testing.T) {
+	h := ReadPolicy(true)(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { w.WriteHeader(http.StatusOK) }))
+	for path, want := range map[string]int{
+		"/tiles/city.json":           200,
+		"/tiles/city/14/1/1.mvt":     200,
+		"/tiles/cases.json":          401,
+		"/tiles/cases/16/1/1.mvt":    401,
+		"/open311/v2/discovery.json": 200,
+		"/api/v1/cases":              401,
+	} {
+		rec := httptest.NewRecorder()
+		h.ServeHTTP(rec, httptest.NewRequest("GET", path, nil))
+		if rec.Code != want {
+			t.Errorf("%s anonymously on a private server: %d, want %d", path, rec.Code, want)
 		}
 	}
 }

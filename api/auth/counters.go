@@ -7,10 +7,11 @@ const (
 	limitIP = iota
 	limitToken
 	limitAuthFailure
+	limitReport
 	nLimits
 )
 
-var limitNames = [nLimits]string{"ip", "token", "auth_failure"}
+var limitNames = [nLimits]string{"ip", "token", "auth_failure", "report"}
 
 // Reasons of failed authentication, for citygrid_auth_failures_total.
 const (

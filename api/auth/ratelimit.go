@@ -7,6 +7,7 @@ import (
 	"net"
 	"net/http"
 	"net/netip"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -14,6 +15,8 @@ import (
 
 	"citygrid/api/httpx"
 	"citygrid/data"
+
+	"golang.org/x/time/rate"
 )
 
 // RateLimit is one token-bucket limit: Rate requests per second on
@@ -30,6 +33,11 @@ type RateLimits struct {
 	// PerToken limits authenticated requests per user (all of a user's
 	// tokens share one bucket).
 	PerToken RateLimit
+	// Reports limits anonymous writes per client address (Open311 POST
+	// and any other write without a token), on top of PerIP: a report
+	// costs a store write and a place in a dispatcher's queue, so a
+	// flood must stop long before a lookup flood would.
+	Reports RateLimit
 	// AuthFailures limits failed authentications per (client address,
 	// token id): once a token has used up its burst of failures from an
 	// address, requests with that token from there are answered 429 until
@@ -42,10 +50,11 @@ type RateLimits struct {
 // Default failed-authentication limit.
 var DefaultAuthFailures = RateLimit{Rate: 1.0 / 6, Burst: 10}
 
-// limiter is a set of token buckets keyed by client (address or user),
-// sharded to keep lock contention low at tens of thousands of requests per
-// second. Idle buckets (full again) are dropped when a shard grows, so a
-// scan from many addresses cannot grow it without bound.
+// limiter is a set of token buckets (golang.org/x/time/rate) keyed by
+// client (address or user), sharded to keep lock contention low at tens
+// of thousands of requests per second. Idle buckets (full again) are
+// dropped when a shard grows, so a scan from many addresses cannot grow
+// it without bound.
 type limiter struct {
 	limit  RateLimit
 	seed   maphash.Seed
@@ -54,16 +63,11 @@ type limiter struct {
 
 type limiterShard struct {
 	mu      sync.Mutex
-	buckets map[string]*bucket
-}
-
-type bucket struct {
-	tokens float64
-	last   time.Time
+	buckets map[string]*rate.Limiter
 }
 
 // maxBucketsPerShard bounds the memory of one shard (16 shards × 64k
-// buckets × ~100 bytes ≈ 100 MB worst case under a distributed scan).
+// buckets × ~150 bytes ≈ 150 MB worst case under a distributed scan).
 const maxBucketsPerShard = 1 << 16
 
 func newLimiter(l RateLimit) *limiter {
@@ -72,24 +76,35 @@ func newLimiter(l RateLimit) *limiter {
 	}
 	lm := &limiter{limit: l, seed: maphash.MakeSeed()}
 	for i := range lm.shards {
-		lm.shards[i].buckets = map[string]*bucket{}
+		lm.shards[i].buckets = map[string]*rate.Limiter{}
 	}
 	return lm
 }
 
-// take spends cost tokens of key's bucket when it has them. When it has
-// not, it reports how long until it has.
-func (l *limiter) take(key string, now time.Time, cost float64) (ok bool, retryAfter time.Duration) {
+// bucketOf returns key's bucket, made full on first use.
+func (l *limiter) bucketOf(key string, now time.Time) *rate.Limiter {
 	sh := &l.shards[maphash.String(l.seed, key)%uint64(len(l.shards))]
 	sh.mu.Lock()
 	defer sh.mu.Unlock()
-	b := sh.bucket(key, now, l.limit)
-	if b.tokens >= cost {
-		b.tokens -= cost
+	b, ok := sh.buckets[key]
+	if !ok {
+		if len(sh.buckets) >= maxBucketsPerShard {
+			sh.sweep(now, l.limit)
+		}
+		b = rate.NewLimiter(rate.Limit(l.limit.Rate), l.limit.Burst)
+		sh.buckets[key] = b
+	}
+	return b
+}
+
+// take spends cost tokens of key's bucket when it has them. When it has
+// not, it reports how long until it has.
+func (l *limiter) take(key string, now time.Time, cost int) (ok bool, retryAfter time.Duration) {
+	b := l.bucketOf(key, now)
+	if b.AllowN(now, cost) {
 		return true, 0
 	}
-	need := (cost - b.tokens) / l.limit.Rate
-	return false, time.Duration(need * float64(time.Second))
+	return false, l.wait(b.TokensAt(now), float64(cost))
 }
 
 // empty reports whether key's bucket has less than one token, and how long
@@ -97,37 +112,20 @@ func (l *limiter) take(key string, now time.Time, cost float64) (ok bool, retryA
 func (l *limiter) empty(key string, now time.Time) (bool, time.Duration) {
 	sh := &l.shards[maphash.String(l.seed, key)%uint64(len(l.shards))]
 	sh.mu.Lock()
-	defer sh.mu.Unlock()
 	b, ok := sh.buckets[key]
+	sh.mu.Unlock()
 	if !ok {
 		return false, 0
 	}
-	sh.refill(b, now, l.limit)
-	if b.tokens >= 1 {
-		return false, 0
+	if t := b.TokensAt(now); t < 1 {
+		return true, l.wait(t, 1)
 	}
-	return true, time.Duration((1 - b.tokens) / l.limit.Rate * float64(time.Second))
+	return false, 0
 }
 
-func (sh *limiterShard) bucket(key string, now time.Time, l RateLimit) *bucket {
-	b, ok := sh.buckets[key]
-	if ok {
-		sh.refill(b, now, l)
-		return b
-	}
-	if len(sh.buckets) >= maxBucketsPerShard {
-		sh.sweep(now, l)
-	}
-	b = &bucket{tokens: float64(l.Burst), last: now}
-	sh.buckets[key] = b
-	return b
-}
-
-func (sh *limiterShard) refill(b *bucket, now time.Time, l RateLimit) {
-	if dt := now.Sub(b.last).Seconds(); dt > 0 {
-		b.tokens = min(float64(l.Burst), b.tokens+dt*l.Rate)
-		b.last = now
-	}
+// wait is how long a bucket holding tokens takes to hold need.
+func (l *limiter) wait(tokens, need float64) time.Duration {
+	return time.Duration((need - tokens) / l.limit.Rate * float64(time.Second))
 }
 
 // sweep drops the buckets that are full again: forgetting them changes
@@ -135,8 +133,7 @@ func (sh *limiterShard) refill(b *bucket, now time.Time, l RateLimit) {
 // everything — better than unbounded memory.
 func (sh *limiterShard) sweep(now time.Time, l RateLimit) {
 	for k, b := range sh.buckets {
-		sh.refill(b, now, l)
-		if b.tokens >= float64(l.Burst) {
+		if b.TokensAt(now) >= float64(l.Burst) {
 			delete(sh.buckets, k)
 		}
 	}
@@ -203,18 +200,31 @@ func exemptFromLimits(path string) bool {
 	return path == "/healthz" || path == "/readyz" || path == "/metrics"
 }
 
+// anonymousWrite reports whether r writes (a method other than GET, HEAD
+// and OPTIONS, and not one of the read-only POSTs).
+func anonymousWrite(r *http.Request) bool {
+	switch r.Method {
+	case http.MethodGet, http.MethodHead, http.MethodOptions:
+		return false
+	}
+	return !slices.Contains(ReadOnlyPosts, r.URL.Path)
+}
+
 // LimitRates applies the per-IP limit to anonymous requests and the
 // per-user limit to authenticated ones (after authenticate).
 func LimitRates(rl RateLimits, trusted []netip.Prefix, sec *Counters) func(http.Handler) http.Handler {
-	var perIP, perUser *limiter
+	var perIP, perUser, reports *limiter
 	if rl.PerIP.Rate > 0 {
 		perIP = newLimiter(rl.PerIP)
 	}
 	if rl.PerToken.Rate > 0 {
 		perUser = newLimiter(rl.PerToken)
 	}
+	if rl.Reports.Rate > 0 {
+		reports = newLimiter(rl.Reports)
+	}
 	return func(next http.Handler) http.Handler {
-		if perIP == nil && perUser == nil {
+		if perIP == nil && perUser == nil && reports == nil {
 			return next
 		}
 		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
@@ -231,11 +241,23 @@ func LimitRates(rl RateLimits, trusted []netip.Prefix, sec *Counters) func(http.
 						return
 					}
 				}
-			} else if perIP != nil {
-				if ok, wait := perIP.take(ClientIP(r, trusted), now, 1); !ok {
-					sec.limited[limitIP].Add(1)
-					tooMany(w, wait, "rate limit of this address exceeded")
-					return
+			} else {
+				// The report limit first: a refused report flood spends
+				// nothing of the address's lookup budget.
+				ip := ClientIP(r, trusted)
+				if reports != nil && anonymousWrite(r) {
+					if ok, wait := reports.take(ip, now, 1); !ok {
+						sec.limited[limitReport].Add(1)
+						tooMany(w, wait, "report limit of this address exceeded")
+						return
+					}
+				}
+				if perIP != nil {
+					if ok, wait := perIP.take(ip, now, 1); !ok {
+						sec.limited[limitIP].Add(1)
+						tooMany(w, wait, "rate limit of this address exceeded")
+						return
+					}
 				}
 			}
 			next.ServeHTTP(w, r)

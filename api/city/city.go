@@ -14,6 +14,7 @@ import (
 	"fmt"
 	"log/slog"
 	"slices"
+	"strings"
 	"sync"
 	"time"
 
@@ -21,6 +22,7 @@ import (
 	"citygrid/data"
 	"citygrid/data/cases"
 	"citygrid/spatial"
+	"citygrid/spatial/geocode"
 )
 
 // Config is what a City is opened from.
@@ -35,6 +37,10 @@ type Config struct {
 	Index        *spatial.Index
 	Dataset      *data.Dataset
 	IndexOptions spatial.Options
+	// GeocodeVocabulary is the city's geocoder vocabulary (POI category
+	// words, abbreviations: geocode.LoadVocabulary); nil: the default
+	// that ships with package geocode.
+	GeocodeVocabulary *geocode.Vocabulary
 	// Dir is the data directory: the baked tiles, uploads, the replica
 	// journal. "" keeps none.
 	Dir    string
@@ -49,6 +55,14 @@ type Config struct {
 	// (webhook.Deliver over HTTP); nil: a configured webhook is not
 	// notified.
 	Deliver cases.Deliver
+	// SMS, when set, texts urges (督办) to the phones SMSPhones gives for
+	// a unit, beside the webhook.
+	SMS       cases.SMSGateway
+	SMSPhones func(unit string) []string
+	// Users lists the accounts (accounts.Store): 核实 and 核查 tasks go
+	// to the inspector whose work grid holds the case. nil: the
+	// settings' inspector pool, else the centre.
+	Users UserLister
 
 	// ChangeLog, when set, is the log of the store shared with other
 	// replicas: the City follows it from ChangeSeq (the Seq the Index
@@ -146,11 +160,16 @@ func open(ctx context.Context, cfg Config) (_ *City, err error) {
 			return c, err
 		}
 	}
+	warnOverlaps(c.Index, log)
 	if c.Tiles, err = NewTiles(c.Index, cfg.Dir, log); err != nil {
 		return c, err
 	}
 	c.closers = append(c.closers, c.Tiles.close)
-	if c.Geocoder, err = NewGeocoder(c.Index); err != nil {
+	var geoOpts []geocode.Option
+	if cfg.GeocodeVocabulary != nil {
+		geoOpts = append(geoOpts, geocode.WithVocabulary(cfg.GeocodeVocabulary))
+	}
+	if c.Geocoder, err = NewGeocoder(c.Index, geoOpts...); err != nil {
 		return c, err
 	}
 	c.Live = newLive(c.Index, c.Tiles, c.Geocoder, log)
@@ -168,7 +187,14 @@ func open(ctx context.Context, cfg Config) (_ *City, err error) {
 	}
 	if st != nil {
 		c.Workflow = newWorkflow(ctx, st, c.Index, c.Geocoder, cfg.Deliver, c.bg, log)
+		c.Workflow.wireTasks(cfg)
 		c.Workflow.feedBoard(ctx, c.Board)
+		c.Workflow.recordScoring(c.Board)
+		wf := c.Workflow
+		c.watch.adminRules = func(ctx context.Context) bool {
+			_, err := wf.Store.Config(ctx, ConfigRules, 0)
+			return err == nil
+		}
 		c.Workflow.startSweeps()
 		c.startFieldPruning(cmpOr(cfg.fieldPruneEvery, fieldPruneEvery))
 	}
@@ -226,6 +252,25 @@ func (c *City) buildIndex(ctx context.Context, cfg Config) error {
 	c.log.Info("spatial index built", "took", time.Since(t).Round(time.Millisecond))
 	c.Index = ix
 	return nil
+}
+
+// overlapsLogged is how many overlapping pairs the start-up warning names.
+const overlapsLogged = 5
+
+// warnOverlaps logs the pairs of polygons of one layer that overlap
+// (spatial.Index.Overlaps): answers stay exact where they do, since the
+// lowest code wins, but the people who keep the data should fix it.
+func warnOverlaps(ix *spatial.Index, log *slog.Logger) {
+	ov := ix.Overlaps()
+	if len(ov) == 0 {
+		return
+	}
+	pairs := make([]string, 0, overlapsLogged)
+	for _, o := range ov[:min(len(ov), overlapsLogged)] {
+		pairs = append(pairs, o.Layer+" "+o.A+" & "+o.B)
+	}
+	log.Warn("polygons of one layer overlap: where they do, lookups answer the lowest code; fix the data",
+		"count", len(ov), "first", strings.Join(pairs, "; "))
 }
 
 // Poke tells the city that it is in use: at most once per WatchEvery it

@@ -1,6 +1,7 @@
 package city
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"io"
@@ -12,6 +13,7 @@ import (
 	"testing"
 	"time"
 
+	"citygrid/api/internal/testcity"
 	"citygrid/data"
 	"citygrid/data/cases"
 	"citygrid/data/cases/sqlitecases"
@@ -192,5 +194,37 @@ func bakeCity(t *testing.T, ds *data.Dataset, dir string) {
 	}
 	if err := w.Close(ctx); err != nil {
 		t.Fatal(err)
+	}
+}
+
+// TestStartUpWarnsOfOverlappingPolygons: twelve responsibility grids
+// drawn over each other are 66 overlapping pairs (12·11/2); opening the
+// city logs one warning with the count and the first five pairs, and a
+// city without overlaps logs none.
+func TestStartUpWarnsOfOverlappingPolygons(t *testing.T) {
+	open := func(ds *data.Dataset) string {
+		t.Helper()
+		var buf bytes.Buffer
+		c, err := Open(context.Background(), Config{Dataset: ds, Logger: slog.New(slog.NewTextHandler(&buf, nil))})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := c.Close(context.Background()); err != nil {
+			t.Fatal(err)
+		}
+		return buf.String()
+	}
+	if out := open(testcity.New()); strings.Contains(out, "overlap") {
+		t.Errorf("a city without overlaps warns:\n%s", out)
+	}
+	out := open(testcity.WithOverlappingGrids(12))
+	var warn string
+	for _, line := range strings.Split(out, "\n") {
+		if strings.Contains(line, "level=WARN") && strings.Contains(line, "overlap") {
+			warn = line
+		}
+	}
+	if !strings.Contains(warn, "count=66") || strings.Count(warn, "management:responsibility R") != 5 {
+		t.Fatalf("warning %q, want count=66 and five pairs", warn)
 	}
 }

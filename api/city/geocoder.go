@@ -18,8 +18,9 @@ import (
 // and later requests use the new geocoder (read-your-writes). Component
 // edits do not concern it: it indexes no components.
 type Geocoder struct {
-	ix *spatial.Index
-	g  atomic.Pointer[geocode.Geocoder]
+	ix   *spatial.Index
+	opts []geocode.Option // every build's options: the city's vocabulary
+	g    atomic.Pointer[geocode.Geocoder]
 
 	want  atomic.Int64 // bumped by every applied unit-grid change
 	mu    sync.Mutex   // one rebuild at a time
@@ -28,15 +29,16 @@ type Geocoder struct {
 
 // NewGeocoder indexes the city's names once, over the dataset of the
 // spatial index, which also gives the unit grids and the locate answers.
-func NewGeocoder(ix *spatial.Index) (*Geocoder, error) {
+// opts (geocode.WithVocabulary) apply to this build and every rebuild.
+func NewGeocoder(ix *spatial.Index, opts ...geocode.Option) (*Geocoder, error) {
 	if ix == nil {
 		return nil, fmt.Errorf("geocode: no spatial index")
 	}
-	g, err := geocode.BuildWithIndex(ix)
+	g, err := geocode.BuildWithIndex(ix, opts...)
 	if err != nil {
 		return nil, fmt.Errorf("geocode: %w", err)
 	}
-	s := &Geocoder{ix: ix}
+	s := &Geocoder{ix: ix, opts: opts}
 	s.g.Store(g)
 	return s, nil
 }
@@ -68,7 +70,7 @@ func (s *Geocoder) refresh() error {
 		return nil
 	}
 	target = s.want.Load()
-	g, err := geocode.BuildWithIndex(s.ix)
+	g, err := geocode.BuildWithIndex(s.ix, s.opts...)
 	if err != nil {
 		return fmt.Errorf("geocode: rebuild after unit-grid edits: %w", err)
 	}

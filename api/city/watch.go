@@ -47,7 +47,10 @@ type storeWatch struct {
 
 	next    atomic.Int64 // unix nanoseconds of the next allowed check
 	running atomic.Bool  // one check at a time
-	gen     string       // generation the index reflects; owned by the running check
+	// adminRules reports that administrators keep the rule table as a
+	// configuration document; an import then does not replace it.
+	adminRules func(ctx context.Context) bool
+	gen        string // generation the index reflects; owned by the running check
 }
 
 // newStoreWatch reads the store's current generation, the one the index
@@ -96,7 +99,10 @@ func (w *storeWatch) check(ctx context.Context) {
 		return
 	}
 	changes, rules, others := w.imported(ctx, ds)
-	if rules {
+	if rules && w.adminRules != nil && w.adminRules(ctx) {
+		w.logger.Warn("store changed by another process with a new rule table; the administrators' rule table stays in use")
+		rules = false
+	} else if rules {
 		w.ix.SetRules(ds.Rules)
 	}
 	if len(changes) > 0 {
@@ -139,7 +145,7 @@ func (w *storeWatch) imported(ctx context.Context, ds *data.Dataset) ([]data.Cha
 			}
 		}
 		old := w.ix.Dataset()
-		rules = !slices.Equal(old.Rules, ds.Rules)
+		rules = !slices.EqualFunc(old.Rules, ds.Rules, data.Rule.Equal)
 		for _, l := range []struct {
 			name     string
 			old, new int

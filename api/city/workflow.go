@@ -6,7 +6,9 @@ import (
 	"encoding/json"
 	"fmt"
 	"log/slog"
+	"math"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"citygrid/api/city/caseboard"
@@ -29,11 +31,16 @@ type Workflow struct {
 	// Store is the case store, opened once for the whole city.
 	Store cases.ServerStore
 
-	log      *slog.Logger
-	notifier *cases.Notifier
-	bg       *group
-	sweepMu  sync.Mutex
-	sweeping bool
+	ix *spatial.Index // nil: no rule table or catalogue documents
+	// board is the scoring document's board, once recordScoring ran.
+	board atomic.Pointer[caseboard.Board]
+	// catalogue is the category lookup in use (see lookupCategory).
+	catalogue atomic.Pointer[func(data.CategoryKind, string) (data.Category, bool)]
+	log       *slog.Logger
+	notifier  *cases.Notifier
+	bg        *group
+	sweepMu   sync.Mutex
+	sweeping  bool
 }
 
 // ErrNoWorkflow: the city's store cannot hold cases, so it has no case
@@ -74,12 +81,13 @@ func newWorkflow(ctx context.Context, st cases.ServerStore, ix *spatial.Index, g
 	if ix != nil {
 		res = indexResolver{ix}
 	}
-	w := &Workflow{Store: st, Service: cases.NewService(st, res), log: logger, bg: bg}
+	w := &Workflow{Store: st, Service: cases.NewService(st, res), ix: ix, log: logger, bg: bg}
 	w.notifier = &cases.Notifier{Service: w.Service, Store: st, Deliver: deliver}
 	if ix != nil {
 		// Deadline classes (urgent categories count continuous hours) come
 		// from the city's catalogue as stored with the city.
-		w.Service.Category = cases.CatalogueLookup(ix.Dataset().Categories)
+		w.setCatalogue(ix.Dataset().Categories)
+		w.Service.Category = w.lookupCategory
 		w.Service.UnitExists = func(code string) bool {
 			for _, d := range ix.Dataset().Departments {
 				if d.Code == code {
@@ -122,7 +130,7 @@ func newWorkflow(ctx context.Context, st cases.ServerStore, ix *spatial.Index, g
 
 // ConfigNames are the workflow's configuration documents, versioned in
 // the case store.
-var ConfigNames = []string{"calendar", "deadlines", "settings"}
+var ConfigNames = []string{"calendar", "deadlines", "settings", ConfigAutoDispatch, ConfigRules, ConfigCatalogue, ConfigScoring}
 
 // CheckConfig decodes and checks a configuration document on a scratch
 // service, changing nothing: a JSON error comes back as it is, for the
@@ -130,6 +138,23 @@ var ConfigNames = []string{"calendar", "deadlines", "settings"}
 func CheckConfig(name string, body []byte) error {
 	scratch := &Workflow{Service: cases.NewService(nil, nil)}
 	return scratch.ApplyConfig(name, body)
+}
+
+// CheckConfig is the package's CheckConfig against this city's data: a
+// rule table's categories, units and areas, a catalogue's departments.
+func (w *Workflow) CheckConfig(name string, body []byte) error {
+	if w.ix == nil {
+		return CheckConfig(name, body)
+	}
+	switch name {
+	case ConfigRules:
+		_, err := w.decodeRules(body)
+		return err
+	case ConfigCatalogue:
+		_, err := w.decodeCatalogue(body)
+		return err
+	}
+	return CheckConfig(name, body)
 }
 
 // ApplyConfig decodes a configuration document and uses it at once; new
@@ -159,6 +184,9 @@ func (w *Workflow) ApplyConfig(name string, body []byte) error {
 		w.startSweeps()
 		return nil
 	}
+	if ok, err := w.applyAdminConfig(name, body); ok {
+		return err
+	}
 	return fmt.Errorf("configuration %q: %w", name, data.ErrNotFound)
 }
 
@@ -172,7 +200,10 @@ func (w *Workflow) CurrentConfig(name string) (any, error) {
 	case "settings":
 		return w.Service.Settings(), nil
 	}
-	return nil, fmt.Errorf("configuration %q (calendar, deadlines or settings): %w", name, data.ErrNotFound)
+	if v, ok := w.currentAdminConfig(name); ok {
+		return v, nil
+	}
+	return nil, fmt.Errorf("configuration %q (calendar, deadlines, settings, auto_dispatch, rules, catalogue or scoring): %w", name, data.ErrNotFound)
 }
 
 // startSweeps starts the notification loop once a webhook is configured;
@@ -325,8 +356,14 @@ func (w *Workflow) followRemote(rf cases.RemoteFollower, reload func(context.Con
 // indexResolver adapts *spatial.Index to cases.Resolver.
 type indexResolver struct{ ix *spatial.Index }
 
+// Locate places a case; a point no unit grid covers is refused with an
+// *OutsideError naming the nearest unit grid, so that a report from
+// anywhere on Earth never enters the workflow.
 func (r indexResolver) Locate(p orb.Point) (cases.Place, error) {
 	loc, err := r.ix.Locate(p)
+	if spatial.IsOutside(err) && loc.Nearest.Code != "" {
+		return cases.Place{}, &OutsideError{Nearest: loc.Nearest}
+	}
 	if err != nil {
 		return cases.Place{}, err
 	}
@@ -350,4 +387,27 @@ func (r indexResolver) Responsible(p orb.Point, kind data.CategoryKind, category
 		f.Grids = append(f.Grids, cases.GridUnit{Kind: mg.Kind, Code: mg.Code, Unit: mg.Unit})
 	}
 	return f.Decision(res.Reasons), nil
+}
+
+// OutsideError refuses a case reported at a point outside every unit
+// grid. It is a validation error of the location (400 naming lon) whose
+// details name the nearest unit grid and its distance, so a client can
+// tell a slip of the map from a report that belongs to another city.
+type OutsideError struct {
+	Nearest spatial.NearestGrid
+}
+
+// Error says where the point is.
+func (e *OutsideError) Error() string {
+	return fmt.Sprintf("the point is outside the city: the nearest unit grid %s is %.0f m away", e.Nearest.Code, e.Nearest.DistanceM)
+}
+
+// Unwrap makes the refusal a validation error of the field lon.
+func (e *OutsideError) Unwrap() error {
+	return &data.ValidationError{Field: "lon", Reason: e.Error()}
+}
+
+// ErrorDetails puts the nearest unit grid into the error body.
+func (e *OutsideError) ErrorDetails() any {
+	return map[string]any{"nearest_unit_grid": e.Nearest.Code, "distance_m": math.Round(e.Nearest.DistanceM*10) / 10}
 }

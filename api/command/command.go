@@ -5,6 +5,7 @@ package command
 
 import (
 	"bytes"
+	"encoding/json"
 	"fmt"
 	"net/http"
 	"sync"
@@ -28,8 +29,6 @@ type caseBoard struct {
 
 	echartsOnce sync.Once
 	echartsPath string
-	webOnce     sync.Once
-	webPath     string
 }
 
 // commandZone is the zone days and months are counted in.
@@ -52,6 +51,7 @@ func (b *caseBoard) events(w http.ResponseWriter, r *http.Request) {
 	_ = rc.SetWriteDeadline(time.Time{})
 	ch := b.Subscribe()
 	defer b.Unsubscribe(ch)
+	visible := eventScope(auth.PrincipalOf(r))
 	h := w.Header()
 	h.Set("Content-Type", "text/event-stream; charset=utf-8")
 	h.Set("Cache-Control", "no-store")
@@ -72,11 +72,34 @@ func (b *caseBoard) events(w http.ResponseWriter, r *http.Request) {
 			fl.Flush()
 		case msg := <-ch:
 			name, body, _ := bytes.Cut(msg, []byte("\n"))
+			if !visible(body) {
+				continue
+			}
 			if _, err := fmt.Fprintf(w, "event: %s\ndata: %s\n\n", name, body); err != nil {
 				return
 			}
 			fl.Flush()
 		}
+	}
+}
+
+// eventScope is which events of the board p may receive, as the case
+// lists scope them: a unit's token gets the events of its unit's cases
+// (and the board's reloads, which carry no case), every other reading
+// role all of them.
+func eventScope(p data.Principal) func(body []byte) bool {
+	if p.Role != data.RoleUnit {
+		return func([]byte) bool { return true }
+	}
+	return func(body []byte) bool {
+		var ev struct {
+			Type string `json:"type"`
+			Unit string `json:"unit"`
+		}
+		if json.Unmarshal(body, &ev) != nil {
+			return false
+		}
+		return ev.Type == "reload" || p.Unit != "" && ev.Unit == p.Unit
 	}
 }
 
@@ -97,6 +120,7 @@ func (b *caseBoard) mount(r chi.Router) {
 	read.Get("/api/v1/stats", b.statsHandler)
 	read.Get("/api/v1/stats/top", b.topHandler)
 	read.Get("/api/v1/stats/today", b.todayHandler)
+	read.Get("/api/v1/stats/dispatch-accuracy", b.accuracyHandler)
 	read.Get("/api/v1/stats/scoring", b.getScoring)
 	r.With(auth.Require(data.RoleAdmin)).Put("/api/v1/stats/scoring", b.putScoring)
 	read.Get("/api/v1/case-events", b.events)

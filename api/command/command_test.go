@@ -70,6 +70,13 @@ func boardCases() []cases.Case {
 // "" = anonymous).
 func newBoardServer(t *testing.T, role data.Role) (*caseBoard, http.Handler) {
 	t.Helper()
+	return newBoardServerAs(t, data.Principal{User: "u", Role: role})
+}
+
+// newBoardServerAs serves the board's routes as p (the zero role:
+// anonymous).
+func newBoardServerAs(t *testing.T, p data.Principal) (*caseBoard, http.Handler) {
+	t.Helper()
 	ix, err := testcity.Index()
 	if err != nil {
 		t.Fatal(err)
@@ -82,8 +89,8 @@ func newBoardServer(t *testing.T, role data.Role) (*caseBoard, http.Handler) {
 	r := chi.NewRouter()
 	r.Use(func(next http.Handler) http.Handler {
 		return http.HandlerFunc(func(w http.ResponseWriter, req *http.Request) {
-			if role != "" {
-				req = req.WithContext(auth.WithPrincipal(req.Context(), data.Principal{User: "u", Role: role}))
+			if p.Role != "" {
+				req = req.WithContext(auth.WithPrincipal(req.Context(), p))
 			}
 			next.ServeHTTP(w, req)
 		})

@@ -4,8 +4,6 @@ import (
 	"bytes"
 	"fmt"
 	"net/http"
-	"os"
-	"path/filepath"
 	"strings"
 
 	"citygrid/api/httpx"
@@ -16,25 +14,15 @@ import (
 )
 
 // page answers GET /command: the command display. It holds no data; its
-// script asks for a token and reads the statistics API.
+// script reads the statistics API. The server does not start without
+// MapLibre and ECharts (web.Require), so the page never explains them.
 func (b *caseBoard) page(w http.ResponseWriter, r *http.Request) {
 	body, err := web.CommandFiles.ReadFile("command.html")
 	if err != nil {
 		httpx.WriteError(w, err)
 		return
 	}
-	var missing []string
-	if b.webDir() == "" {
-		missing = append(missing, "MapLibre GL JS (npm ci --prefix api/web)")
-	}
-	if b.echartsDir() == "" {
-		missing = append(missing, "Apache ECharts (npm ci --prefix api/command)")
-	}
-	if len(missing) > 0 {
-		note := `<div id="missing">The command page needs ` + strings.Join(missing, " and ") +
-			`, not installed on this server. Install from the repository root and restart.</div>`
-		body = bytes.Replace(body, []byte("<!--MISSING-->"), []byte(note), 1)
-	}
+	body = web.WithNav(body, "command")
 	web.WritePage(w, body)
 }
 
@@ -45,6 +33,7 @@ func (b *caseBoard) reportPage(w http.ResponseWriter, r *http.Request) {
 		httpx.WriteError(w, err)
 		return
 	}
+	body = web.WithNav(body, "report")
 	web.WritePage(w, body)
 }
 
@@ -72,29 +61,8 @@ func (b *caseBoard) echartsDir() string {
 	return b.echartsPath
 }
 
-// webDir is MapLibre's directory, looked up once like echartsDir.
-func (b *caseBoard) webDir() string {
-	b.webOnce.Do(func() { b.webPath = web.MapLibreDir() })
-	return b.webPath
-}
-
 // echarts answers GET /command/echarts/{file} from the installed dist
 // files (echarts.min.js and its source map).
 func (b *caseBoard) echarts(w http.ResponseWriter, r *http.Request) {
-	name := chi.URLParam(r, "file")
-	dir := b.echartsDir()
-	if dir == "" || !strings.HasPrefix(name, "echarts") || strings.ContainsAny(name, `/\`) || strings.Contains(name, "..") {
-		httpx.WriteError(w, fmt.Errorf("echarts file %q: %w", name, data.ErrNotFound))
-		return
-	}
-	path := filepath.Join(dir, name)
-	if _, err := os.Stat(path); err != nil {
-		httpx.WriteError(w, fmt.Errorf("echarts file %q: %w", name, data.ErrNotFound))
-		return
-	}
-	if strings.HasSuffix(name, ".js") || strings.HasSuffix(name, ".mjs") {
-		w.Header().Set("Content-Type", "text/javascript; charset=utf-8")
-	}
-	w.Header().Set("Cache-Control", "public, max-age=3600")
-	http.ServeFile(w, r, path)
+	web.ServeDist(w, r, b.echartsDir(), chi.URLParam(r, "file"), "echarts")
 }

@@ -10,6 +10,7 @@ import (
 	"strings"
 	"time"
 
+	"citygrid/api/auth"
 	"citygrid/api/httpx"
 	"citygrid/data/cases"
 	"citygrid/data/cases/stats"
@@ -313,7 +314,7 @@ func (b *caseBoard) putScoring(w http.ResponseWriter, r *http.Request) {
 		httpx.WriteError(w, httpx.BadRequest("body", err.Error()))
 		return
 	}
-	if err := b.SetScoring(r.Context(), sc); err != nil {
+	if err := b.SaveScoring(r.Context(), sc, auth.PrincipalOf(r).User); err != nil {
 		httpx.WriteError(w, err)
 		return
 	}

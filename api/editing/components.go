@@ -191,8 +191,10 @@ type featureBody struct {
 }
 
 // readFeature decodes a GeoJSON Feature body, naming the field of any
-// problem: unknown properties and non-string values are refused.
-func readFeature(r *http.Request) (*featureBody, error) {
+// problem: unknown properties and non-string values are refused. A merge
+// patch (merge true) may leave out "type": RFC 7396 clients send only what
+// changes, whether as application/merge-patch+json or plain JSON.
+func readFeature(r *http.Request, merge bool) (*featureBody, error) {
 	var raw struct {
 		Type       string                     `json:"type"`
 		Geometry   json.RawMessage            `json:"geometry"`
@@ -201,7 +203,7 @@ func readFeature(r *http.Request) (*featureBody, error) {
 	if err := httpx.DecodeJSON(r, &raw); err != nil {
 		return nil, err
 	}
-	if raw.Type != "Feature" {
+	if raw.Type != "Feature" && !(merge && raw.Type == "") {
 		return nil, httpx.BadRequest("type", fmt.Sprintf("want a GeoJSON Feature, not %q", raw.Type))
 	}
 	fb := &featureBody{props: map[string]*string{}}
@@ -255,6 +257,20 @@ func (fb *featureBody) apply(c *data.Component) error {
 		return err
 	}
 	return nil
+}
+
+// ifMatch reads the expected version from If-Match (httpx.IfMatch); of
+// several tags naming versions of this component, the stored version's is
+// chosen.
+func (s *editService) ifMatch(r *http.Request, code string) (int64, error) {
+	return httpx.IfMatchCurrent(r, code, func() (int64, bool) {
+		st, ok := s.ed.(data.Store)
+		if !ok {
+			return 0, false
+		}
+		c, err := st.Component(r.Context(), code)
+		return c.Version, err == nil
+	})
 }
 
 // asOf reads the optional as_of parameter.
@@ -313,8 +329,10 @@ func (s *editService) get(w http.ResponseWriter, r *http.Request) {
 type componentList struct {
 	Type     string              `json:"type"`
 	Features []*componentFeature `json:"features"`
-	// Next is the code to pass as after= for the next page ("" at the end).
-	Next string `json:"next,omitempty"`
+	// Next is the code to pass as after= for the next page ("" at the end);
+	// NextLink is that page's relative URL, also in the Link header.
+	Next     string `json:"next,omitempty"`
+	NextLink string `json:"next_link,omitempty"`
 }
 
 // list answers the components (as of a time, or now) filtered by bbox,
@@ -365,6 +383,7 @@ func (s *editService) list(w http.ResponseWriter, r *http.Request) {
 		}
 		if len(out.Features) == limit {
 			out.Next = out.Features[limit-1].ID
+			out.NextLink = httpx.SetNextLink(w, r, out.Next)
 			return false
 		}
 		out.Features = append(out.Features, featureOf(c))
@@ -399,7 +418,7 @@ func (s *editService) create(w http.ResponseWriter, r *http.Request) {
 		httpx.WriteError(w, errNoEditor)
 		return
 	}
-	fb, err := readFeature(r)
+	fb, err := readFeature(r, false)
 	if err != nil {
 		httpx.WriteError(w, err)
 		return
@@ -439,12 +458,12 @@ func (s *editService) update(w http.ResponseWriter, r *http.Request, replace boo
 		return
 	}
 	code := chi.URLParam(r, "code")
-	expected, err := httpx.IfMatch(r, code)
+	expected, err := s.ifMatch(r, code)
 	if err != nil {
 		httpx.WriteError(w, err)
 		return
 	}
-	fb, err := readFeature(r)
+	fb, err := readFeature(r, !replace)
 	if err != nil {
 		httpx.WriteError(w, err)
 		return
@@ -474,7 +493,7 @@ func (s *editService) delete(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	code := chi.URLParam(r, "code")
-	expected, err := httpx.IfMatch(r, code)
+	expected, err := s.ifMatch(r, code)
 	if err != nil {
 		httpx.WriteError(w, err)
 		return

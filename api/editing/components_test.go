@@ -58,9 +58,17 @@ func TestComponentEditsOverHTTP(t *testing.T) {
 	if rec := apitest.Call(t, h, "PATCH", "/api/v1/components/"+code, "sur", patch); rec.Code != 428 {
 		t.Fatalf("patch without If-Match: %d %s", rec.Code, rec.Body)
 	}
-	for _, bad := range []string{`"a"`, `x`, `"` + code + `-v"`, `"` + code + `-v0"`, `W/"` + code + `-v1"`} {
+	for _, bad := range []string{`x`, `"unterminated`, code + `-v1`, `"a" "b"`, `"a",`} {
 		if rec := apitest.Call(t, h, "PATCH", "/api/v1/components/"+code, "sur", patch, "If-Match", bad); rec.Code != 400 || apitest.DecodeBody(t, rec)["field"] != "If-Match" {
 			t.Fatalf("If-Match %s: %d %s", bad, rec.Code, rec.Body)
+		}
+	}
+	// A well-formed entity tag that is not this version is a failed
+	// precondition (RFC 9110 §13.1.1), whoever made it; a weak tag never
+	// matches under the strong comparison If-Match uses.
+	for _, foreign := range []string{`"a"`, `"` + code + `-v"`, `"` + code + `-v0"`, `W/"` + code + `-v1"`, `"` + code + `-v7", "b"`} {
+		if rec := apitest.Call(t, h, "PATCH", "/api/v1/components/"+code, "sur", patch, "If-Match", foreign); rec.Code != 412 {
+			t.Fatalf("If-Match %s: %d %s", foreign, rec.Code, rec.Body)
 		}
 	}
 	// The tag of another component is never current.
@@ -267,5 +275,41 @@ func TestListComponentsPagesAndFilters(t *testing.T) {
 	}
 	if rec := apitest.Call(t, h, "GET", "/api/v1/components?bbox=1,2", "", ""); rec.Code != 400 || apitest.DecodeBody(t, rec)["field"] != "bbox" {
 		t.Fatalf("bad bbox: %d", rec.Code)
+	}
+}
+
+// TestMergePatchWithoutFeatureTypeChangesOnlyWhatItNames sends what RFC
+// 7396 clients send: only the members that change, without "type", as
+// application/merge-patch+json and as plain JSON. Absent members stay and
+// null clears; a body whose type is something else than a Feature is
+// still refused.
+func TestMergePatchWithoutFeatureTypeChangesOnlyWhatItNames(t *testing.T) {
+	h, _ := routertest.EditServer(t)
+	rec := apitest.Call(t, h, "POST", "/api/v1/components", "sur", newLamp)
+	if rec.Code != 201 {
+		t.Fatalf("create: %d %s", rec.Code, rec.Body)
+	}
+	code, etag := "3201140101000002", rec.Header().Get("ETag")
+	rec = apitest.Call(t, h, "PATCH", "/api/v1/components/"+code, "sur", `{"properties":{"status":"damaged"}}`,
+		"If-Match", etag, "Content-Type", "application/merge-patch+json")
+	if rec.Code != 200 {
+		t.Fatalf("merge patch: %d %s", rec.Code, rec.Body)
+	}
+	props := apitest.DecodeBody(t, rec)["properties"].(map[string]any)
+	if props["status"] != "damaged" || props["name"] != "上水井盖" || props["owner"] != "D0003" {
+		t.Fatalf("after the merge patch: %v", props)
+	}
+	rec = apitest.Call(t, h, "PATCH", "/api/v1/components/"+code, "sur", `{"properties":{"name":null}}`,
+		"If-Match", rec.Header().Get("ETag"), "Content-Type", "application/json")
+	if rec.Code != 200 {
+		t.Fatalf("plain JSON merge patch: %d %s", rec.Code, rec.Body)
+	}
+	props = apitest.DecodeBody(t, rec)["properties"].(map[string]any)
+	if props["name"] != nil && props["name"] != "" || props["status"] != "damaged" {
+		t.Fatalf("after clearing the name: %v", props)
+	}
+	rec = apitest.Call(t, h, "PATCH", "/api/v1/components/"+code, "sur", `{"type":"Point","properties":{}}`, "If-Match", "*")
+	if rec.Code != 400 || apitest.DecodeBody(t, rec)["field"] != "type" {
+		t.Fatalf("a Point body: %d %s", rec.Code, rec.Body)
 	}
 }

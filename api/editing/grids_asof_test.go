@@ -49,3 +49,49 @@ func TestUnitGridsAsOfOverHTTP(t *testing.T) {
 		}
 	}
 }
+
+// TestUnitGridListPagesFollowingItsNextLink: with limit=1 the list of the
+// test city's three grids comes one page at a time, each pointing to the
+// next in the Link header and the body, until the last, which has no next;
+// the pages together are the unpaged list. A limit past the maximum is 400.
+func TestUnitGridListPagesFollowingItsNextLink(t *testing.T) {
+	h, _ := routertest.EditServer(t)
+	rec := apitest.Call(t, h, "GET", "/api/v1/unit_grids", "", "")
+	apitest.MustStatus(t, rec, 200)
+	all := apitest.DecodeBody(t, rec)
+	var want []string
+	for _, f := range all["features"].([]any) {
+		want = append(want, f.(map[string]any)["id"].(string))
+	}
+	if len(want) < 2 || all["next"] != nil {
+		t.Fatalf("the unpaged list: %v", want)
+	}
+	var got []string
+	link := "/api/v1/unit_grids?limit=1"
+	for pages := 0; link != ""; pages++ {
+		if pages > len(want) {
+			t.Fatalf("more pages than grids: %v", got)
+		}
+		rec := apitest.Call(t, h, "GET", link, "", "")
+		apitest.MustStatus(t, rec, 200)
+		page := apitest.DecodeBody(t, rec)
+		fs := page["features"].([]any)
+		if len(fs) != 1 {
+			t.Fatalf("%s: %d features", link, len(fs))
+		}
+		got = append(got, fs[0].(map[string]any)["id"].(string))
+		link, _ = page["next_link"].(string)
+		if header := rec.Header().Get("Link"); (link == "") != (header == "") || link != "" && header != "<"+link+`>; rel="next"` {
+			t.Fatalf("Link header %q, next_link %q", header, link)
+		}
+	}
+	if len(got) != len(want) {
+		t.Fatalf("paged %v, unpaged %v", got, want)
+	}
+	for i := range got {
+		if got[i] != want[i] {
+			t.Fatalf("paged %v, unpaged %v", got, want)
+		}
+	}
+	apitest.MustStatus(t, apitest.Call(t, h, "GET", "/api/v1/unit_grids?limit=100000", "", ""), 400)
+}

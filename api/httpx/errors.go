@@ -11,6 +11,7 @@ import (
 	"net/http"
 	"strconv"
 	"sync/atomic"
+	"syscall"
 
 	"citygrid/data"
 )
@@ -70,7 +71,8 @@ func StatusOf(err error) int {
 		return http.StatusForbidden
 	case errors.Is(err, data.ErrTooManyRequests):
 		return http.StatusTooManyRequests
-	case errors.Is(err, data.ErrUnavailable):
+	case errors.Is(err, data.ErrUnavailable), errors.Is(err, syscall.ENOSPC), errors.Is(err, syscall.EDQUOT):
+		// A full disk or quota passes once an operator makes room.
 		return http.StatusServiceUnavailable
 	case errors.Is(err, context.DeadlineExceeded):
 		// The handler ran out of its time budget (api timeouts middleware).
@@ -80,6 +82,9 @@ func StatusOf(err error) int {
 	}
 	return http.StatusInternalServerError
 }
+
+// RetryAfterUnavailable is the Retry-After of a 503 answer, in seconds.
+const RetryAfterUnavailable = "30"
 
 // WriteError answers err as JSON with the status StatusOf gives.
 func WriteError(w http.ResponseWriter, err error) {
@@ -108,6 +113,11 @@ func WriteError(w http.ResponseWriter, err error) {
 	if errors.As(err, &mb) {
 		body.Field = "body"
 		body.Error = "request body larger than " + strconv.FormatInt(mb.Limit, 10) + " bytes"
+	}
+	if status == http.StatusServiceUnavailable && w.Header().Get("Retry-After") == "" {
+		// Every 503 is temporary: a full disk, a busy store, a
+		// request past its deadline, a server still loading.
+		w.Header().Set("Retry-After", RetryAfterUnavailable)
 	}
 	if status == http.StatusInternalServerError {
 		// The client learns nothing of the cause; the log keeps it.

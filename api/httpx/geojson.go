@@ -1,9 +1,11 @@
 package httpx
 
 import (
+	"context"
 	"encoding/json"
 	"fmt"
 	"net/http"
+	"strings"
 
 	"github.com/paulmach/orb"
 	"github.com/paulmach/orb/geojson"
@@ -93,22 +95,60 @@ func Quote(s string) string {
 	return `"` + s + `"`
 }
 
-// BaseURL is the scheme and host the client reached us by.
+// urlPolicyKey carries how the request's absolute URLs are built.
+type urlPolicyKey struct{}
+
+type urlPolicy struct {
+	public      string // the configured public URL, or ""
+	trustedPeer bool   // the peer is a trusted reverse proxy
+	anyTrusted  bool   // some reverse proxy is trusted at all
+}
+
+// WithURLPolicy returns ctx telling BaseURL how to build absolute URLs:
+// from publicURL when it is set; else from the Host header, and from
+// X-Forwarded-Host and X-Forwarded-Proto only when trustedPeer (the
+// connection comes from a trusted reverse proxy). anyTrusted says that
+// some proxy is trusted, so that answers vary by the forwarded headers.
+func WithURLPolicy(ctx context.Context, publicURL string, trustedPeer, anyTrusted bool) context.Context {
+	return context.WithValue(ctx, urlPolicyKey{}, urlPolicy{public: strings.TrimRight(publicURL, "/"), trustedPeer: trustedPeer, anyTrusted: anyTrusted})
+}
+
+// BaseURL is the scheme and host of the absolute URLs in an answer (tile
+// URLs in TileJSON and styles, Open311 discovery, OGC links): the
+// configured public URL when there is one; else what the client reached
+// us by, where the forwarded headers count only from a trusted proxy
+// (anyone may send them, and a shared cache would keep a poisoned answer
+// for everyone). VaryForwarded says when answers vary by those headers.
 func BaseURL(r *http.Request) string {
+	pol, _ := r.Context().Value(urlPolicyKey{}).(urlPolicy)
+	if pol.public != "" {
+		return pol.public
+	}
 	scheme := "http"
 	if r.TLS != nil {
 		scheme = "https"
-	} else if p := r.Header.Get("X-Forwarded-Proto"); p == "https" || p == "http" {
-		scheme = p
 	}
 	host := r.Host
-	if fh := r.Header.Get("X-Forwarded-Host"); fh != "" && validHost(fh) {
-		host = fh
+	if pol.trustedPeer {
+		if p := r.Header.Get("X-Forwarded-Proto"); p == "https" || p == "http" {
+			scheme = p
+		}
+		if fh := r.Header.Get("X-Forwarded-Host"); fh != "" && validHost(fh) {
+			host = fh
+		}
 	}
 	if !validHost(host) {
 		host = "localhost"
 	}
 	return scheme + "://" + host
+}
+
+// VaryForwarded reports whether the absolute URLs BaseURL builds for r
+// depend on the forwarded headers: some proxy is trusted and no public
+// URL is configured. The server then names them in Vary.
+func VaryForwarded(r *http.Request) bool {
+	pol, _ := r.Context().Value(urlPolicyKey{}).(urlPolicy)
+	return pol.public == "" && pol.anyTrusted
 }
 
 // validHost accepts host[:port] names and IP literals, nothing that could

@@ -11,8 +11,6 @@ import (
 	"strconv"
 	"strings"
 	"time"
-
-	"citygrid/data"
 )
 
 // Getter reads one query parameter: url.Values, or rawQuery on hot paths.
@@ -224,34 +222,4 @@ func ParseDay(field, s string) (time.Time, error) {
 		return t, nil
 	}
 	return time.Time{}, BadRequest(field, fmt.Sprintf("%q is neither YYYY-MM-DD nor an RFC 3339 time", s))
-}
-
-// IfMatch reads the version a write of feature code expects from If-Match:
-// a strong "<code>-v<n>" tag (data.ETag), or * for any version. It is
-// required: without it the error wraps ErrPreconditionRequired (428).
-// Another feature's tag never matches (-1, answered 412).
-func IfMatch(r *http.Request, code string) (int64, error) {
-	h := strings.TrimSpace(r.Header.Get("If-Match"))
-	if h == "" {
-		return 0, fmt.Errorf("If-Match: required: send the ETag of the version you edited (or * to overwrite whatever is stored): %w", ErrPreconditionRequired)
-	}
-	if h == "*" {
-		return data.AnyVersion, nil
-	}
-	if strings.HasPrefix(h, "W/") || strings.Contains(h, ",") {
-		return 0, BadRequest("If-Match", "give one strong entity tag")
-	}
-	tag := strings.Trim(h, `"`)
-	i := strings.LastIndex(tag, "-v")
-	if i < 0 {
-		return 0, BadRequest("If-Match", fmt.Sprintf("%s is not an entity tag of this server", h))
-	}
-	n, err := strconv.ParseInt(tag[i+2:], 10, 64)
-	if err != nil || n <= 0 {
-		return 0, BadRequest("If-Match", fmt.Sprintf("%s is not an entity tag of this server", h))
-	}
-	if tag[:i] != code {
-		return -1, nil // the tag of another component: never the current version (412)
-	}
-	return n, nil
 }

@@ -1,11 +1,21 @@
 package lookups
 
 import (
-	"citygrid/api/httpx"
 	"encoding/json"
+	"fmt"
 	"net/http"
+	"net/http/httptest"
+	"strconv"
 	"strings"
 	"testing"
+
+	"citygrid/api/httpx"
+	"citygrid/api/internal/testcity"
+	"citygrid/data"
+	"citygrid/spatial"
+
+	"github.com/go-chi/chi/v5"
+	"github.com/paulmach/orb"
 )
 
 func TestAppendJSONStringMatchesEncodingJSON(t *testing.T) {
@@ -58,4 +68,102 @@ func FuzzParseBatch(f *testing.F) {
 			}
 		}
 	})
+}
+
+// levelsCity has a unit grid for each set of levels a point may lie in,
+// in columns 0.01° wide from lon 118.70: G1 in community, street and
+// district; G2 in the street and district only; G3 in the district only;
+// G4 in none. A responsibility grid covers G1 and G2.
+func levelsCity() *data.Dataset {
+	col := func(i int) orb.MultiPolygon {
+		return testcity.Box(118.70+0.01*float64(i), 31.90, 118.71+0.01*float64(i), 31.91)
+	}
+	ds := &data.Dataset{
+		AdminUnits: []data.AdminUnit{
+			{Level: data.LevelDistrict, Code: "320114", Name: "雨花台区", Parent: "3201", Geometry: testcity.Box(118.70, 31.90, 118.73, 31.91)},
+			{Level: data.LevelStreet, Code: "320114001", Name: "雨花街道", Parent: "320114", Geometry: testcity.Box(118.70, 31.90, 118.72, 31.91)},
+			{Level: data.LevelCommunity, Code: "320114001001", Name: "甲社区", Parent: "320114001", Geometry: col(0)},
+		},
+		ManagementGrids: []data.ManagementGrid{
+			{Kind: data.KindResponsibility, Code: "R01", Name: "甲责任网格", Geometry: testcity.Box(118.70, 31.90, 118.72, 31.91)},
+		},
+	}
+	for i := range 4 {
+		ds.UnitGrids = append(ds.UnitGrids, data.UnitGrid{Code: "G" + strconv.Itoa(i+1), Community: "320114001001", Geometry: col(i), AreaM2: 1})
+	}
+	return ds
+}
+
+// TestBatchAnswersWriteTheLevelsTheSingleAnswerWrites locates points in
+// and out of each level singly and in one batch: a level is in the batch
+// result exactly when it is in the single answer, with the same code, and
+// both agree with the levels the point's column was built with.
+func TestBatchAnswersWriteTheLevelsTheSingleAnswerWrites(t *testing.T) {
+	ix, err := spatial.Build(levelsCity())
+	if err != nil {
+		t.Fatal(err)
+	}
+	r := chi.NewRouter()
+	(&spatialService{ix: ix, maxBatch: 100}).mount(r)
+	pts := []struct {
+		p       orb.Point
+		levels  string // c, s, d: the community, street and district it lies in
+		outside bool   // no unit grid covers it
+	}{
+		{orb.Point{118.705, 31.905}, "csd", false},
+		{orb.Point{118.7001, 31.9099}, "csd", false},
+		{orb.Point{118.715, 31.905}, "sd", false},
+		{orb.Point{118.7199, 31.9001}, "sd", false},
+		{orb.Point{118.725, 31.905}, "d", false},
+		{orb.Point{118.735, 31.905}, "", false},
+		{orb.Point{118.7399, 31.9099}, "", false},
+		{orb.Point{118.80, 31.905}, "", true},
+	}
+	var body strings.Builder
+	body.WriteString(`{"points":[`)
+	for i, c := range pts {
+		if i > 0 {
+			body.WriteByte(',')
+		}
+		fmt.Fprintf(&body, "[%v,%v]", c.p[0], c.p[1])
+	}
+	body.WriteString("]}")
+	rec := httptest.NewRecorder()
+	r.ServeHTTP(rec, httptest.NewRequest(http.MethodPost, "/api/v1/locate/batch", strings.NewReader(body.String())))
+	var batch struct{ Results []map[string]any }
+	if err := json.Unmarshal(rec.Body.Bytes(), &batch); err != nil || rec.Code != http.StatusOK || len(batch.Results) != len(pts) {
+		t.Fatalf("batch: %d %v: %.300s", rec.Code, err, rec.Body)
+	}
+	code := func(v map[string]any, key string) (string, bool) {
+		m, ok := v[key].(map[string]any)
+		if !ok {
+			return "", false
+		}
+		s, _ := m["code"].(string)
+		return s, true
+	}
+	for i, c := range pts {
+		rec := httptest.NewRecorder()
+		r.ServeHTTP(rec, httptest.NewRequest(http.MethodGet, fmt.Sprintf("/api/v1/locate?lon=%v&lat=%v", c.p[0], c.p[1]), nil))
+		var single map[string]any
+		if err := json.Unmarshal(rec.Body.Bytes(), &single); err != nil {
+			t.Fatalf("locate %v: %d %v", c.p, rec.Code, err)
+		}
+		got := batch.Results[i]
+		if got["covered"] != single["covered"] || got["covered"] != !c.outside {
+			t.Errorf("%v: covered %v in the batch, %v singly", c.p, got["covered"], single["covered"])
+		}
+		for _, key := range []string{"unit_grid", "community", "street", "district", "nearest_unit_grid"} {
+			bc, inBatch := code(got, key)
+			sc, inSingle := code(single, key)
+			if inBatch != inSingle || bc != sc || (inBatch && bc == "") {
+				t.Errorf("%v: %s %q (present %v) in the batch, %q (present %v) singly", c.p, key, bc, inBatch, sc, inSingle)
+			}
+		}
+		for l, key := range map[byte]string{'c': "community", 's': "street", 'd': "district"} {
+			if _, in := code(got, key); in != (strings.IndexByte(c.levels, l) >= 0) {
+				t.Errorf("%v (levels %q): %s present %v", c.p, c.levels, key, in)
+			}
+		}
+	}
 }

@@ -20,7 +20,8 @@ import (
 
 // geocodeCity is one community of one street with one unit grid, 软件大道
 // along lat 31.91 with plates 1 and 3 (north side, lon 118.705 and
-// 118.715) and 2 (south side), and the landmark 雨花客厅.
+// 118.715) and 2 (south side), 翠竹路 along lon 118.72 crossing it at
+// (118.72, 31.91), and the landmark 雨花客厅.
 func geocodeCity() *data.Dataset {
 	whole := testcity.Box(118.70, 31.90, 118.74, 31.92)
 	return &data.Dataset{
@@ -30,7 +31,10 @@ func geocodeCity() *data.Dataset {
 			{Level: data.LevelCommunity, Code: "320114001002", Name: "丁墙社区居委会", Parent: "320114001", Geometry: whole},
 		},
 		UnitGrids: []data.UnitGrid{{Code: "320114001002001", Community: "320114001002", Geometry: whole, AreaM2: 1}},
-		Roads:     []data.Road{{Code: "320114L0001", Name: "软件大道", District: "320114", Geometry: orb.MultiLineString{{{118.70, 31.91}, {118.74, 31.91}}}}},
+		Roads: []data.Road{
+			{Code: "320114L0001", Name: "软件大道", District: "320114", Geometry: orb.MultiLineString{{{118.70, 31.91}, {118.74, 31.91}}}},
+			{Code: "320114L0002", Name: "翠竹路", District: "320114", Geometry: orb.MultiLineString{{{118.72, 31.90}, {118.72, 31.92}}}},
+		},
 		Addresses: []data.Address{
 			{Code: "A1", Road: "320114L0001", Number: "1", FullAddress: "雨花台区雨花街道软件大道1号", Community: "320114001002", Point: orb.Point{118.705, 31.9102}},
 			{Code: "A3", Road: "320114L0001", Number: "3", FullAddress: "雨花台区雨花街道软件大道3号", Community: "320114001002", Point: orb.Point{118.715, 31.9102}},
@@ -68,7 +72,10 @@ type geoAnswer struct {
 			Type        string     `json:"type"`
 			Coordinates [2]float64 `json:"coordinates"`
 		} `json:"geometry"`
-		DistanceM *float64 `json:"distance_m"`
+		DistanceM *float64  `json:"distance_m"`
+		Precision string    `json:"precision"`
+		Matched   []geoPart `json:"matched"`
+		Ignored   []geoPart `json:"ignored"`
 	} `json:"results"`
 	Description string `json:"description"`
 	Location    *struct {
@@ -78,6 +85,13 @@ type geoAnswer struct {
 	} `json:"location"`
 	Error string `json:"error"`
 	Field string `json:"field"`
+}
+
+// geoPart is a matched or ignored part of a forward query.
+type geoPart struct {
+	Text string `json:"text"`
+	Role string `json:"role"`
+	Note string `json:"note"`
 }
 
 func getGeo(t *testing.T, h http.Handler, target string) (int, geoAnswer) {
@@ -119,6 +133,49 @@ func TestGeocodeEndpoints(t *testing.T) {
 				t.Errorf("GET %s: result %+v", c.target, r)
 			}
 		})
+	}
+}
+
+// TestACrossingQueryAnswersTheIntersection checks the ways people write a
+// crossing give the point where the two centre lines cross, (118.72,
+// 31.91) by construction, as level and precision intersection with both
+// roads among the matched parts.
+func TestACrossingQueryAnswersTheIntersection(t *testing.T) {
+	h := geocodeRouter(t)
+	for _, c := range []struct{ name, q, label, position string }{
+		{"A与B交叉口", "软件大道与翠竹路交叉口", "软件大道与翠竹路交叉口", "交叉口"},
+		{"A和B路口", "软件大道和翠竹路路口", "软件大道与翠竹路交叉口", "路口"},
+		{"AB路口 with the roads the other way round", "翠竹路软件大道路口", "翠竹路与软件大道交叉口", "路口"},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			target := "/api/v1/geocode?q=" + url.QueryEscape(c.q)
+			status, a := getGeo(t, h, target)
+			if status != http.StatusOK || len(a.Results) == 0 {
+				t.Fatalf("GET %s: %d %+v", target, status, a)
+			}
+			r := a.Results[0]
+			if r.Level != "intersection" || r.Precision != "intersection" || r.Code != "320114L0001&320114L0002" || r.Label != c.label {
+				t.Fatalf("first result %s %s %s %q, want intersection 320114L0001&320114L0002 %q", r.Level, r.Precision, r.Code, r.Label, c.label)
+			}
+			if p := r.Geometry.Coordinates; math.Abs(p[0]-118.72) > 1e-6 || math.Abs(p[1]-31.91) > 1e-6 {
+				t.Errorf("crossing at %v, want (118.72, 31.91)", p)
+			}
+			roles := map[string]string{}
+			for _, m := range r.Matched {
+				roles[m.Text] = m.Role
+			}
+			if roles["软件大道"] != "road" || roles["翠竹路"] != "road" || roles[c.position] != "position" || len(r.Ignored) != 0 {
+				t.Errorf("matched %+v ignored %+v, want both roads and %s, nothing ignored", r.Matched, r.Ignored, c.position)
+			}
+		})
+	}
+	// One road of the two is still answered, as a road whose precision
+	// says so, with the other road's words reported as ignored.
+	_, a := getGeo(t, h, "/api/v1/geocode?q="+url.QueryEscape("软件大道与翠竹路交叉口"))
+	for _, r := range a.Results[1:] {
+		if r.Level != "road" || r.Precision != "road" || len(r.Ignored) == 0 {
+			t.Errorf("a one-road answer %+v, want level and precision road with the other road ignored", r)
+		}
 	}
 }
 

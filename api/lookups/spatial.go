@@ -54,11 +54,7 @@ const (
 
 // queryCRS reads the optional crs parameter.
 func queryCRS(q httpx.Getter) (crs.CRS, error) {
-	c, err := crs.Parse(q.Get("crs"))
-	if err != nil {
-		return "", httpx.BadRequest("crs", "unknown CRS "+httpx.Quote(q.Get("crs"))+": want cgcs2000, wgs84, gcj02 or bd09")
-	}
-	return c, nil
+	return httpx.ParseCRS("crs", q.Get("crs"))
 }
 
 // queryPoint reads lon, lat and crs and returns the point in storage
@@ -162,8 +158,8 @@ func (s *spatialService) responsibleBatch(w http.ResponseWriter, r *http.Request
 		httpx.WriteError(w, httpx.BadRequest("crs", "unknown CRS "+httpx.Quote(req.CRS)+": want cgcs2000, wgs84, gcj02 or bd09"))
 		return
 	}
-	if len(req.Cases) > s.maxBatch {
-		httpx.WriteError(w, httpx.BadRequest("cases", fmt.Sprintf("%d cases exceed the batch limit of %d", len(req.Cases), s.maxBatch)))
+	if limit := s.batchLimit(r); len(req.Cases) > limit {
+		httpx.WriteError(w, httpx.BadRequest("cases", fmt.Sprintf("%d cases exceed the batch limit of %d", len(req.Cases), limit)))
 		return
 	}
 	if len(req.Cases) == 0 {

@@ -8,8 +8,11 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"time"
 
+	"citygrid/api/auth"
 	"citygrid/api/httpx"
+	"citygrid/data"
 	"citygrid/data/cases"
 	"citygrid/tiles"
 
@@ -95,6 +98,37 @@ func parseCaseFilter(q url.Values) (tiles.CaseFilter, error) {
 	return f, nil
 }
 
+// publicCaseWindow is how far back Open311's request list reaches in one
+// query: what anyone may see of the cases, the public case map shows.
+const publicCaseWindow = 90 * 24 * time.Hour
+
+// scopeCaseFilter narrows the case map to what the caller may see, as the
+// case lists do: callers without a token (and citizens) see what Open311
+// publishes (a report window of at most 90 days, the last 90 by default,
+// without the report source and urgency); a unit's token sees its unit's
+// cases only.
+func scopeCaseFilter(r *http.Request, f *tiles.CaseFilter, now time.Time) error {
+	p := auth.PrincipalOf(r)
+	switch {
+	case p.Anonymous() || p.Role == data.RoleCitizen:
+		if len(f.Sources) > 0 {
+			return httpx.BadRequest("source", "the report source is not public: filtering by it needs a token")
+		}
+		f.Public = true
+		switch {
+		case f.From.IsZero() && f.To.IsZero():
+			f.From = now.Add(-publicCaseWindow).Truncate(time.Hour)
+		case f.From.IsZero():
+			f.From = f.To.Add(-publicCaseWindow)
+		case f.To.IsZero() && now.Sub(f.From) > publicCaseWindow, !f.To.IsZero() && f.To.Sub(f.From) > publicCaseWindow:
+			return httpx.BadRequest("to", "at most 90 days after from without a token (as Open311 answers)")
+		}
+	case p.Role == data.RoleUnit:
+		f.Units = []string{p.Unit}
+	}
+	return nil
+}
+
 // filterQuery is the filter part of a case tile request's query, in a
 // fixed order, to carry into TileJSON's tile URL.
 func filterQuery(q url.Values) string {
@@ -158,6 +192,9 @@ func (b *caseTiles) caseTile(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	f, err := parseCaseFilter(r.URL.Query())
+	if err == nil {
+		err = scopeCaseFilter(r, &f, b.layer.Now())
+	}
 	if err != nil {
 		httpx.WriteError(w, err)
 		return
@@ -175,8 +212,8 @@ func (b *caseTiles) caseTile(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	h := w.Header()
-	h.Set("Cache-Control", "no-cache")
-	h.Set("Vary", "Accept-Encoding")
+	h.Set("Cache-Control", "private, no-cache") // the answer depends on who asks
+	h.Set("Vary", "Accept-Encoding, Authorization")
 	if data == nil {
 		w.WriteHeader(http.StatusNoContent)
 		return

@@ -15,6 +15,7 @@ import (
 	"citygrid/api/tilefeed"
 	"citygrid/api/web"
 	"citygrid/data"
+	"citygrid/spatial"
 	"citygrid/styles"
 	"citygrid/tiles"
 
@@ -24,7 +25,9 @@ import (
 // Mount adds the map routes over the city c: its tiles and styles, the
 // case map of its board, and the map page.
 func Mount(r chi.Router, c *city.City, logger *slog.Logger) {
-	newMapService(c.Tiles, logger).mount(r)
+	m := newMapService(c.Tiles, logger)
+	m.ix = c.Index
+	m.mount(r)
 	MountCaseTiles(r, c.Board.Layer())
 }
 
@@ -48,15 +51,19 @@ type caseTiles struct {
 // page over the city's tiles (city.Tiles): baked when the MBTiles file
 // matches the data, else generated on the fly; both give the same bytes.
 type mapService struct {
-	tiles  *city.Tiles
-	feed   http.Handler // the tile change feed
-	webDir string       // MapLibre GL JS dist directory; "" when not installed
+	tiles     *city.Tiles
+	feed      http.Handler // the tile change feed
+	webDir    string       // MapLibre GL JS dist directory; "" when not installed
+	pinyinDir string       // pinyin-pro dist directory; "" when not installed
+	// ix names the codes the page shows (names.json); nil in tests that
+	// serve tiles only.
+	ix *spatial.Index
 }
 
 func newMapService(t *city.Tiles, logger *slog.Logger) *mapService {
-	m := &mapService{tiles: t, feed: tilefeed.Handler(t.Provider), webDir: web.MapLibreDir()}
+	m := &mapService{tiles: t, feed: tilefeed.Handler(t.Provider), webDir: web.MapLibreDir(), pinyinDir: web.PinyinDir()}
 	if m.webDir == "" {
-		logger.Warn("MapLibre GL JS not installed: the map page will say how (npm ci --prefix api/web)")
+		logger.Warn("MapLibre GL JS not installed: the map page cannot load it", "install", web.InstallCommand)
 	}
 	return m
 }
@@ -75,6 +82,8 @@ func (m *mapService) mount(r chi.Router) {
 	r.Get("/fonts/{fontstack}/{file}", m.glyphs)
 	r.Options("/fonts/*", preflight)
 	r.Get("/", m.page)
+	r.Get("/web/names.json", m.names)
+	r.Get("/web/pinyin-pro/{file}", m.pinyin)
 	r.Get("/web/{file}", m.asset)
 	r.Get("/web/maplibre-gl/*", m.maplibre)
 }

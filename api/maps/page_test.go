@@ -2,6 +2,7 @@ package maps
 
 import (
 	"context"
+	"encoding/json"
 	"io"
 	"log/slog"
 	"net/http"
@@ -20,7 +21,7 @@ import (
 	"github.com/go-chi/chi/v5"
 )
 
-func TestThePageSaysHowToInstallMapLibreWhenItIsMissing(t *testing.T) {
+func TestTheMapPageCarriesTheNavigationAndNoMapLibreFileWithoutIt(t *testing.T) {
 	ix, err := spatial.Build(testcity.New())
 	if err != nil {
 		t.Fatal(err)
@@ -32,18 +33,18 @@ func TestThePageSaysHowToInstallMapLibreWhenItIsMissing(t *testing.T) {
 	m := newMapService(tl, slog.New(slog.NewTextHandler(io.Discard, nil)))
 	r := chi.NewRouter()
 	m.mount(r)
+	rec := httptest.NewRecorder()
+	r.ServeHTTP(rec, httptest.NewRequest(http.MethodGet, "/", nil))
+	body := rec.Body.String()
+	if rec.Code != 200 || !strings.Contains(body, `<a href="/command" data-page="command">指挥大屏</a>`) ||
+		!strings.Contains(body, `data-page="map" class="on"`) || strings.Contains(body, "<!--NAV-->") {
+		t.Errorf("map page: %d %.600s", rec.Code, body)
+	}
 	m.webDir = ""
-	{
-		rec := httptest.NewRecorder()
-		r.ServeHTTP(rec, httptest.NewRequest(http.MethodGet, "/", nil))
-		if rec.Code != 200 || !strings.Contains(rec.Body.String(), "npm ci --prefix api/web") {
-			t.Errorf("page without MapLibre: %d %.300s", rec.Code, rec.Body.String())
-		}
-		rec = httptest.NewRecorder()
-		r.ServeHTTP(rec, httptest.NewRequest(http.MethodGet, "/web/maplibre-gl/maplibre-gl.mjs", nil))
-		if rec.Code != 404 {
-			t.Errorf("maplibre file without MapLibre: %d", rec.Code)
-		}
+	rec = httptest.NewRecorder()
+	r.ServeHTTP(rec, httptest.NewRequest(http.MethodGet, "/web/maplibre-gl/maplibre-gl.mjs", nil))
+	if rec.Code != 404 {
+		t.Errorf("maplibre file without MapLibre: %d", rec.Code)
 	}
 }
 
@@ -165,6 +166,40 @@ func TestAcceptsGzip(t *testing.T) {
 	for _, tc := range tests {
 		if got := acceptsGzip(tc.header); got != tc.want {
 			t.Errorf("acceptsGzip(%q) = %v, want %v", tc.header, got, tc.want)
+		}
+	}
+}
+
+func TestNamesListsDepartmentsAndCategoriesOfTheCity(t *testing.T) {
+	ds := testcity.New()
+	ix, err := spatial.Build(ds)
+	if err != nil {
+		t.Fatal(err)
+	}
+	tl, err := city.NewTiles(ix, "", slog.New(slog.NewTextHandler(io.Discard, nil)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	m := newMapService(tl, slog.New(slog.NewTextHandler(io.Discard, nil)))
+	m.ix = ix
+	r := chi.NewRouter()
+	m.mount(r)
+	rec := httptest.NewRecorder()
+	r.ServeHTTP(rec, httptest.NewRequest(http.MethodGet, "/web/names.json", nil))
+	var body namesBody
+	if err := json.Unmarshal(rec.Body.Bytes(), &body); rec.Code != 200 || err != nil {
+		t.Fatalf("names: %d %v %.300s", rec.Code, err, rec.Body)
+	}
+	if got := body.Departments["D-CENTRE"]; got != "城管指挥中心" {
+		t.Errorf("D-CENTRE is %q", got)
+	}
+	if len(body.Departments) != len(ds.Departments) || len(body.Categories) != len(ds.Categories) {
+		t.Errorf("%d departments, %d categories; the city has %d and %d", len(body.Departments), len(body.Categories), len(ds.Departments), len(ds.Categories))
+	}
+	for i, c := range ds.Categories {
+		got := body.Categories[i]
+		if got.Kind != string(c.Kind) || got.Code != c.Code || got.Name != c.Name || got.BigName != c.BigName {
+			t.Errorf("category %d: %+v, want %s %s %s %s", i, got, c.Kind, c.Code, c.Name, c.BigName)
 		}
 	}
 }

@@ -76,12 +76,12 @@ func (s *Server) openAPI(w http.ResponseWriter, r *http.Request) {
 	}
 	if s.cfg.Edit != nil && !s.cfg.ReadOnly {
 		write := func(summary, ok string) map[string]any {
-			return map[string]any{"summary": summary + "（仅部件，需 surveyor 令牌；PUT/PATCH/DELETE 需 If-Match）",
+			return map[string]any{"summary": summary + "（仅部件，需 surveyor 令牌；PUT/PATCH 需 If-Match，或在 properties.version 中给出读到的版本；DELETE 需 If-Match）",
 				"parameters":  []any{ref("collectionId")},
 				"requestBody": map[string]any{"content": map[string]any{typeGeoJSON: map[string]any{}}},
 				"responses": map[string]any{ok: map[string]any{"description": summary},
 					"400": map[string]any{"description": "要素无效"}, "412": map[string]any{"description": "If-Match 过期"},
-					"428": map[string]any{"description": "缺少 If-Match"}}}
+					"428": map[string]any{"description": "缺少 If-Match（PUT/PATCH 也无 version 属性）"}}}
 		}
 		items := paths["/collections/{collectionId}/items"].(map[string]any)
 		items["post"] = write("新建部件", "201")

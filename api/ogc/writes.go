@@ -8,6 +8,7 @@ import (
 	"net/http"
 	"net/url"
 	"slices"
+	"strconv"
 	"strings"
 
 	"citygrid/api/httpx"
@@ -48,7 +49,8 @@ type statusError struct {
 func (e *statusError) Error() string { return e.msg }
 
 // readOnly are the properties the store sets; a body may carry them (a
-// client sending back what it read) and they are ignored.
+// client sending back what it read) and they are ignored, except that
+// version stands for If-Match when the request has none (precondition).
 var readOnly = map[string]bool{"unit_grid": true, "changed_at": true, "version": true}
 
 // body is a decoded Feature of a write.
@@ -56,11 +58,14 @@ type body struct {
 	hasGeometry bool
 	geometry    *geojson.Geometry
 	props       map[string]*string // nil value: null (clear)
+	version     int64              // properties.version; 0 when absent or null
 }
 
 // readBody decodes a GeoJSON Feature whose geometry is in the
-// Content-Crs of the request (CRS84 when none).
-func readBody(r *http.Request) (*body, crs.OGC, error) {
+// Content-Crs of the request (CRS84 when none). A merge patch (PATCH) may
+// leave out "type", as RFC 7396 lets any member be left out and QGIS
+// sends just "properties" or "geometry".
+func readBody(r *http.Request, patch bool) (*body, crs.OGC, error) {
 	in := crs.CRS84
 	if h := strings.TrimSpace(r.Header.Get("Content-Crs")); h != "" {
 		c, err := crs.ParseOGC(strings.Trim(h, "<>"))
@@ -81,7 +86,7 @@ func readBody(r *http.Request) (*body, crs.OGC, error) {
 	if err := json.Unmarshal(b, &raw); err != nil {
 		return nil, in, badParam("body", "not JSON: "+err.Error())
 	}
-	if raw.Type != "Feature" {
+	if raw.Type != "Feature" && !(patch && raw.Type == "") {
 		return nil, in, badParam("body", fmt.Sprintf("want a GeoJSON Feature, not %q", raw.Type))
 	}
 	out := &body{props: map[string]*string{}}
@@ -96,6 +101,11 @@ func readBody(r *http.Request) (*body, crs.OGC, error) {
 		}
 	}
 	for k, v := range raw.Properties {
+		if k == "version" {
+			if out.version, err = bodyVersion(v); err != nil {
+				return nil, in, err
+			}
+		}
 		if readOnly[k] {
 			continue
 		}
@@ -113,6 +123,38 @@ func readBody(r *http.Request) (*body, crs.OGC, error) {
 		out.props[k] = &s
 	}
 	return out, in, nil
+}
+
+// bodyVersion reads properties.version: a positive integer, as items
+// give it, or the same in a string; null is no version.
+func bodyVersion(v json.RawMessage) (int64, error) {
+	if string(v) == "null" {
+		return 0, nil
+	}
+	var s string
+	if json.Unmarshal(v, &s) == nil {
+		v = json.RawMessage(s)
+	}
+	n, err := strconv.ParseInt(string(v), 10, 64)
+	if err != nil || n <= 0 {
+		return 0, badParam("properties.version", fmt.Sprintf("%s is not a version: want the positive integer the feature was read with", v))
+	}
+	return n, nil
+}
+
+// precondition is the version a PUT or PATCH of code expects: If-Match
+// when the request has one; else the version property of the body, which
+// QGIS sends back as it read it and which is the same claim ("I edited
+// this version"); with neither, 428.
+func precondition(r *http.Request, code string, b *body) (int64, error) {
+	if strings.TrimSpace(r.Header.Get("If-Match")) != "" || b.version == 0 {
+		expected, err := httpx.IfMatch(r, code)
+		if errors.Is(err, httpx.ErrPreconditionRequired) {
+			err = fmt.Errorf("If-Match: required: send the ETag of the version you edited (or * to overwrite whatever is stored), or that version as properties.version: %w", httpx.ErrPreconditionRequired)
+		}
+		return expected, err
+	}
+	return b.version, nil
 }
 
 // apply sets the body's fields on c, the geometry converted from in.
@@ -200,7 +242,7 @@ func (s *Server) create(w http.ResponseWriter, r *http.Request) {
 		s.fail(w, err)
 		return
 	}
-	b, in, err := readBody(r)
+	b, in, err := readBody(r, false)
 	if err != nil {
 		s.fail(w, err)
 		return
@@ -223,8 +265,9 @@ func (s *Server) create(w http.ResponseWriter, r *http.Request) {
 	s.answer(w, r, http.StatusCreated, changes)
 }
 
-// target is the feature a PUT, PATCH or DELETE writes and the version it
-// expects; on failure it has answered.
+// target is the feature a DELETE removes and the version it expects
+// (If-Match, required: a DELETE has no body to carry a version); on
+// failure it has answered.
 func (s *Server) target(w http.ResponseWriter, r *http.Request) (string, int64, bool) {
 	if err := s.editable(r); err != nil {
 		s.fail(w, err)
@@ -242,11 +285,17 @@ func (s *Server) target(w http.ResponseWriter, r *http.Request) (string, int64, 
 // update replaces (PUT: absent properties empty, geometry required) or
 // merges (PATCH: absent properties kept, null ones cleared).
 func (s *Server) update(w http.ResponseWriter, r *http.Request, replace bool) {
-	code, expected, ok := s.target(w, r)
-	if !ok {
+	if err := s.editable(r); err != nil {
+		s.fail(w, err)
 		return
 	}
-	b, in, err := readBody(r)
+	code := chi.URLParam(r, "item")
+	b, in, err := readBody(r, !replace)
+	if err != nil {
+		s.fail(w, err)
+		return
+	}
+	expected, err := precondition(r, code, b)
 	if err != nil {
 		s.fail(w, err)
 		return

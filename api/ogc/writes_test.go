@@ -262,3 +262,89 @@ func TestAPart4RoundTripGoesThroughTheEditor(t *testing.T) {
 		}
 	}
 }
+
+// TestPutAndPatchWithoutIfMatchTakeTheVersionFromTheBody: QGIS sends no
+// If-Match, but sends back the version property it read. Without If-Match
+// that property is the precondition (the current version: 200; a stale
+// one: 412 naming the current ETag); with neither, 428; If-Match, when
+// sent, wins over the property; a DELETE still needs If-Match. PATCH
+// bodies may leave out "type", as QGIS's do.
+func TestPutAndPatchWithoutIfMatchTakeTheVersionFromTheBody(t *testing.T) {
+	c := newEditCity(t)
+	ds := c.ix.Dataset()
+	tmpl := ds.Components[len(ds.Components)/3]
+	p := tmpl.Geometry.Bound().Center()
+	pt := orb.Point{p[0] + 0.00002, p[1] - 0.00003}
+	geom := `{"type":"Point","coordinates":[` + jsonNum(pt[0]) + `,` + jsonNum(pt[1]) + `]}`
+	props := `"category":"` + tmpl.Category + `","department":"` + tmpl.Department + `","status":"intact"`
+	st, _, body := c.do(t, "POST", "/ogc/collections/components/items", "", `{"type":"Feature","geometry":`+geom+`,"properties":{`+props+`,"name":"旧名"}}`)
+	if st != 201 {
+		t.Fatalf("POST: %d %v", st, body)
+	}
+	code := body["id"].(string)
+	item := "/ogc/collections/components/items/" + code
+	if got := body["properties"].(map[string]any)["version"]; got != 1.0 {
+		t.Fatalf("a new component reads version %v, want 1", got)
+	}
+	put := func(version, name string) string {
+		return `{"type":"Feature","geometry":` + geom + `,"properties":{` + props + `,"name":"` + name + `","version":` + version + `}}`
+	}
+	steps := []struct {
+		name, method, ifMatch, body string
+		status                      int
+		etag                        string // ETag of a 200, the current ETag in a 412's details
+	}{
+		{"PUT with the version it read", "PUT", "", put("1", "新名"), 200, data.ETag(code, 2)},
+		{"PUT with the version as a string", "PUT", "", put(`"2"`, "新名2"), 200, data.ETag(code, 3)},
+		{"PUT with a stale version", "PUT", "", put("2", "迟到"), 412, data.ETag(code, 3)},
+		{"PATCH as QGIS sends it, with the version", "PATCH", "", `{"properties":{"status":"damaged","version":3}}`, 200, data.ETag(code, 4)},
+		{"PATCH with a stale version", "PATCH", "", `{"properties":{"status":"lost","version":3}}`, 412, data.ETag(code, 4)},
+		{"PATCH with neither If-Match nor version", "PATCH", "", `{"properties":{"status":"lost"}}`, 428, ""},
+		{"PATCH with a null version", "PATCH", "", `{"properties":{"status":"lost","version":null}}`, 428, ""},
+		{"PUT with neither If-Match nor version", "PUT", "", `{"type":"Feature","geometry":` + geom + `,"properties":{` + props + `}}`, 428, ""},
+		{"If-Match wins over a stale version", "PATCH", data.ETag(code, 4), `{"properties":{"note":"复核","version":1}}`, 200, data.ETag(code, 5)},
+		{"a stale If-Match wins over the current version", "PATCH", data.ETag(code, 4), `{"properties":{"note":"x","version":5}}`, 412, data.ETag(code, 5)},
+		{"a geometry-only PATCH as QGIS sends it", "PATCH", data.ETag(code, 5), `{"geometry":` + geom + `}`, 200, data.ETag(code, 6)},
+		{"a version that is no integer", "PATCH", "", `{"properties":{"version":1.5}}`, 400, ""},
+		{"a version of 0", "PATCH", "", `{"properties":{"version":0}}`, 400, ""},
+		{"a version that is no number", "PATCH", "", `{"properties":{"version":"v6"}}`, 400, ""},
+		{"a PUT still needs type Feature", "PUT", "", `{"geometry":` + geom + `,"properties":{"version":6}}`, 400, ""},
+		{"DELETE without If-Match", "DELETE", "", "", 428, ""},
+	}
+	for _, s := range steps {
+		st, h, body := c.do(t, s.method, item, s.ifMatch, s.body)
+		if st != s.status {
+			t.Fatalf("%s: %d %v, want %d", s.name, st, body, s.status)
+		}
+		switch st {
+		case 200:
+			if h.Get("ETag") != s.etag {
+				t.Fatalf("%s: ETag %s, want %s", s.name, h.Get("ETag"), s.etag)
+			}
+		case 412:
+			if body["details"].(map[string]any)["etag"] != s.etag {
+				t.Fatalf("%s: details %v, want the current ETag %s", s.name, body["details"], s.etag)
+			}
+		case 428:
+			if body["code"] != "PreconditionRequired" || !strings.Contains(body["description"].(string), "version") {
+				t.Fatalf("%s: %v, want PreconditionRequired naming the version property", s.name, body)
+			}
+		case 400:
+			if body["code"] != "InvalidParameterValue" {
+				t.Fatalf("%s: %v", s.name, body)
+			}
+		}
+	}
+	st, _, body = c.do(t, "GET", item, "", "")
+	got := body["properties"].(map[string]any)
+	if st != 200 || got["name"] != "新名2" || got["status"] != "damaged" || got["note"] != "复核" || got["version"] != 6.0 {
+		t.Fatalf("after the writes: %d %v, want name 新名2, status damaged, note 复核, version 6", st, got)
+	}
+	if st, _, _ := c.do(t, "DELETE", item, data.ETag(code, 6), ""); st != 204 {
+		t.Fatalf("DELETE with If-Match: %d", st)
+	}
+	hist, err := c.st.History(context.Background(), "components", code)
+	if err != nil || len(hist) != 7 {
+		t.Fatalf("history: %d entries, %v; want create, five updates, delete", len(hist), err)
+	}
+}

@@ -8,6 +8,7 @@
 package open311
 
 import (
+	"context"
 	"encoding/json"
 	"encoding/xml"
 	"errors"
@@ -158,6 +159,9 @@ type open311Request struct {
 	Lat               float64  `json:"lat" xml:"lat"`
 	Long              float64  `json:"long" xml:"long"`
 	MediaURL          string   `json:"media_url" xml:"media_url"`
+	// Original is the open request a duplicate was linked to (an
+	// extension: the reporter follows that one).
+	Original *original `json:"original,omitempty" xml:"original,omitempty"`
 }
 
 type open311Requests struct {
@@ -170,6 +174,8 @@ type open311Created struct {
 	ID            string   `json:"service_request_id" xml:"service_request_id"`
 	ServiceNotice string   `json:"service_notice" xml:"service_notice"`
 	AccountID     string   `json:"account_id" xml:"account_id"`
+	// Original: see open311Request.Original.
+	Original *original `json:"original,omitempty" xml:"original,omitempty"`
 }
 
 type open311Token struct {
@@ -277,19 +283,20 @@ func (s *service) categoryName(kind data.CategoryKind, code string) string {
 	return code
 }
 
-func (s *service) toOpen311(c *cases.Case) open311Request {
+func (s *service) toOpen311(ctx context.Context, c *cases.Case, l lang) open311Request {
 	status, ext := open311Status(c)
-	notes := ext
-	if c.Reason != "" && (c.State == cases.StateNotRegistered || c.State == cases.StateCancelled) {
-		notes += ": " + c.Reason
+	notes := statusNote(ext, l)
+	if c.Reason != "" && c.DuplicateOf == 0 && (c.State == cases.StateNotRegistered || c.State == cases.StateCancelled) {
+		notes += l.pick("：", ": ") + c.Reason
 	}
 	r := open311Request{
 		ID: strconv.FormatInt(c.ID, 10), Status: status, StatusNotes: notes, ServiceCode: serviceCode(c.Kind, c.Category),
-		ServiceName: s.categoryName(c.Kind, c.Category), Description: c.Description, AgencyResponsible: c.Unit,
+		ServiceName: s.categoryName(c.Kind, c.Category), Description: c.Description, AgencyResponsible: s.agencyName(c.Unit),
 		Requested: o311Time(c.ReportedAt), Updated: o311Time(c.UpdatedAt), Address: c.Address, Lat: c.Lat, Long: c.Lon, MediaURL: c.MediaURL,
 	}
-	if c.DuplicateOf != 0 {
-		r.ServiceNotice = fmt.Sprintf("duplicate of request %d", c.DuplicateOf)
+	if o := s.originalOf(ctx, c, l); o != nil {
+		r.Original = o
+		r.ServiceNotice = duplicateNotice(o, l)
 	}
 	if c.DueAt != nil {
 		r.Expected = o311Time(*c.DueAt)
@@ -329,11 +336,7 @@ func (s *service) mount(r chi.Router) {
 }
 
 func (s *service) o311Discovery(w http.ResponseWriter, r *http.Request, f string) {
-	scheme := "http"
-	if r.TLS != nil || r.Header.Get("X-Forwarded-Proto") == "https" {
-		scheme = "https"
-	}
-	base := scheme + "://" + r.Host + "/open311/v2"
+	base := httpx.BaseURL(r) + "/open311/v2"
 	d := open311Discovery{Changeset: "2026-01-01T00:00:00+08:00", Contact: "citygrid city-management centre", KeyService: "no API key needed",
 		Endpoints: []open311Endpoint{{Specification: "http://wiki.open311.org/GeoReport_v2", URL: base, Changeset: "2026-01-01T00:00:00+08:00", Type: "production", Formats: []string{"application/json", "text/xml"}}}}
 	open311Write(w, f, http.StatusOK, d, d)
@@ -381,17 +384,18 @@ func (s *service) o311Definition(w http.ResponseWriter, r *http.Request, f strin
 		open311Fail(w, f, fmt.Errorf("service_code %q: %w", code, data.ErrNotFound))
 		return
 	}
-	urg := open311Attribute{Variable: true, Code: "urgency", Datatype: "singlevaluelist", Description: "Is it dangerous now (e.g. an open manhole)?", Order: 1}
-	urg.Values = append(urg.Values, struct {
+	l := langOf(r)
+	type value = struct {
 		Key  string `json:"key" xml:"key"`
 		Name string `json:"name" xml:"name"`
-	}{"normal", "normal"}, struct {
-		Key  string `json:"key" xml:"key"`
-		Name string `json:"name" xml:"name"`
-	}{"urgent", "urgent (safety)"})
+	}
+	urg := open311Attribute{Variable: true, Code: "urgency", Datatype: "singlevaluelist",
+		Description: l.pick("现在是否有危险（例如井盖缺失）？", "Is it dangerous now (e.g. an open manhole)?"), Order: 1}
+	urg.Values = append(urg.Values, value{"normal", l.pick("一般", "normal")}, value{"urgent", l.pick("紧急（危及安全）", "urgent (safety)")})
 	attrs := []open311Attribute{urg}
 	if kind == data.KindComponent {
-		attrs = append(attrs, open311Attribute{Variable: true, Code: "component", Datatype: "string", Description: "The component's identifier (部件标识码) if it is marked on it", Order: 2})
+		attrs = append(attrs, open311Attribute{Variable: true, Code: "component", Datatype: "string",
+			Description: l.pick("部件上标注的部件标识码（如有）", "The component's identifier (部件标识码) if it is marked on it"), Order: 2})
 	}
 	d := open311Definition{Code: code, Attributes: attrs}
 	open311Write(w, f, http.StatusOK, d, d)
@@ -454,6 +458,11 @@ func (s *service) o311Post(w http.ResponseWriter, r *http.Request, f string) {
 			open311Fail(w, f, httpx.BadRequest("long", "a number (with lat)"))
 			return
 		}
+		// crs is an extension parameter: phones and WeChat send GCJ-02.
+		if err := httpx.LonLatToStorage("crs", vals["crs"], &lon, &lat); err != nil {
+			open311Fail(w, f, err)
+			return
+		}
 		in.Lat, in.Lon = &lat, &lon
 	} else if strings.TrimSpace(in.Address) == "" && vals["address_id"] == "" {
 		open311Fail(w, f, httpx.BadRequest("lat", "a location is required: lat and long, or address_string"))
@@ -486,8 +495,9 @@ func (s *service) o311Post(w http.ResponseWriter, r *http.Request, f string) {
 		return
 	}
 	out := open311Created{ID: strconv.FormatInt(c.ID, 10), AccountID: vals["account_id"]}
-	if c.DuplicateOf != 0 {
-		out.ServiceNotice = fmt.Sprintf("linked to the open request %d at the same place", c.DuplicateOf)
+	if o := s.originalOf(r.Context(), c, langOf(r)); o != nil {
+		out.Original = o
+		out.ServiceNotice = duplicateNotice(o, langOf(r))
 	}
 	open311Write(w, f, http.StatusCreated, []open311Created{out}, open311Requests{Requests: []any{out}})
 }
@@ -507,7 +517,7 @@ func (s *service) o311Request(w http.ResponseWriter, r *http.Request, f string) 
 		open311Fail(w, f, err)
 		return
 	}
-	o := s.toOpen311(c)
+	o := s.toOpen311(r.Context(), c, langOf(r))
 	open311Write(w, f, http.StatusOK, []open311Request{o}, open311Requests{Requests: []any{o}})
 }
 
@@ -624,8 +634,9 @@ func (s *service) o311Requests(w http.ResponseWriter, r *http.Request, f string)
 	}
 	out := make([]open311Request, len(page.Cases))
 	xs := make([]any, len(page.Cases))
+	l := langOf(r)
 	for i, c := range page.Cases {
-		out[i] = s.toOpen311(c)
+		out[i] = s.toOpen311(r.Context(), c, l)
 		xs[i] = out[i]
 	}
 	open311Write(w, f, http.StatusOK, out, open311Requests{Requests: xs})
@@ -646,43 +657,6 @@ func (s *service) o311Token(w http.ResponseWriter, r *http.Request, f string) {
 	}
 	o := open311Token{ID: strconv.FormatInt(id, 10), Token: tok}
 	open311Write(w, f, http.StatusOK, []open311Token{o}, open311Requests{Requests: []any{o}})
-}
-
-// publicNote is what the public feed tells about a transition: the
-// unit's feedback and the centre's decisions; internal notes (returns,
-// arbitration, extension requests) stay internal.
-func publicNote(t cases.Transition) string {
-	switch t.Action {
-	case cases.ActReport:
-		return "Report received."
-	case cases.ActVerify:
-		return "Confirmed on site by an inspector."
-	case cases.ActRegister:
-		return "Accepted as a case."
-	case cases.ActNotRegister:
-		return "Not accepted: " + t.Note
-	case cases.ActDispatch, cases.ActRedispatch, cases.ActArbitrate:
-		return "Sent to " + t.Unit + " for handling."
-	case cases.ActHandle:
-		return "The handling unit reports it done: " + t.Note
-	case cases.ActCheckPass:
-		return "Checked on site: fixed."
-	case cases.ActCheckFail:
-		return "Checked on site: not fixed yet; sent back to the unit."
-	case cases.ActClose:
-		return "Closed."
-	case cases.ActReturn:
-		return "Being re-routed to the responsible unit."
-	case cases.ActSuspend:
-		return "Deferred: it cannot be solved at once."
-	case cases.ActResume:
-		return "Work resumed."
-	case cases.ActCancel:
-		return "Cancelled: " + t.Note
-	case cases.ActApproveExtension:
-		return "More time granted to the handling unit."
-	}
-	return ""
 }
 
 // o311Updates is mySociety's servicerequestupdates feed: every public
@@ -714,6 +688,7 @@ func (s *service) o311Updates(w http.ResponseWriter, r *http.Request, f string) 
 		open311Fail(w, f, httpx.BadRequest("end_date", "before start_date"))
 		return
 	}
+	l := langOf(r)
 	ts, err := s.st.TransitionsBetween(r.Context(), from, to, open311MaxRequests*5)
 	if err != nil {
 		open311Fail(w, f, err)
@@ -721,13 +696,13 @@ func (s *service) o311Updates(w http.ResponseWriter, r *http.Request, f string) 
 	}
 	out := open311Updates{Updates: []open311Update{}}
 	for _, t := range ts {
-		desc := publicNote(t)
+		desc := publicNote(t, l, s.agencyName)
 		if desc == "" {
 			continue
 		}
 		dup := t.Action == cases.ActReport && t.To == cases.StateCancelled
 		if dup {
-			desc = "Linked to an open request at the same place."
+			desc = l.pick("与同一地点已受理的请求合并。", "Linked to an open request at the same place.")
 		}
 		out.Updates = append(out.Updates, open311Update{UpdateID: fmt.Sprintf("%d-%d", t.CaseID, t.Seq), RequestID: strconv.FormatInt(t.CaseID, 10),
 			Status: stateStatus(t.To, dup), Updated: o311Time(t.At), Desc: desc})

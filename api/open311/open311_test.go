@@ -175,6 +175,9 @@ func TestOpen311ClientFlow(t *testing.T) {
 		{url.Values{"service_code": {"E0101"}, "lat": {"north"}, "long": {"118.76"}}, 400, "lat"},
 		{url.Values{"service_code": {"E0101"}, "lat": {"95"}, "long": {"118.76"}}, 400, "lat"},
 		{url.Values{"service_code": {"Z42"}, "lat": {"31.99"}, "long": {"118.76"}}, 404, "service_code"},
+		// Outside every unit grid: 0.01° south of grid 320114001001001.
+		{url.Values{"service_code": {"E0101"}, "lat": {"31.98"}, "long": {"118.765"}}, 400, "nearest unit grid 320114001001001 is 1112 m away"},
+		{url.Values{"service_code": {"E0101"}, "lat": {"-60"}, "long": {"0"}}, 400, "outside the city"},
 		{url.Values{"service_code": {"E0101"}, "lat": {"31.99"}, "long": {"118.76"}, "description": {strings.Repeat("x", 4001)}}, 400, "description"},
 	} {
 		resp, err := http.PostForm(base+"requests.json", tc.form)

@@ -5,6 +5,7 @@ package workflow
 
 import (
 	"bytes"
+	"context"
 	"crypto/rand"
 	"crypto/sha256"
 	"encoding/hex"
@@ -71,6 +72,10 @@ func (s *caseService) mount(r chi.Router) {
 	r.With(auth.Require(cases.ReportRoles...)).Post("/api/v1/cases", s.create)
 	read.Get("/api/v1/cases/queue", s.queue)
 	read.Get("/api/v1/cases/workflow", s.workflow)
+	read.Get("/api/v1/cases/calendar/arrangements", s.arrangements)
+	read.Get("/api/v1/cases/calendar/warnings", s.calendarWarnings)
+	r.With(auth.Require(data.RoleAdmin)).Post("/api/v1/cases/calendar/arrangements", s.loadArrangement)
+	r.With(auth.Require(data.RoleInspector, data.RoleOperator, data.RoleSupervisor)).Get("/api/v1/cases/tasks", s.inspectorTasks)
 	read.Get("/api/v1/cases/config/{name}", s.getConfig)
 	read.Get("/api/v1/cases/config/{name}/versions", s.configVersions)
 	r.With(auth.Require(data.RoleAdmin)).Put("/api/v1/cases/config/{name}", s.putConfig)
@@ -87,10 +92,31 @@ type caseView struct {
 	*cases.Case
 	Progress cases.Progress `json:"progress"`
 	Allowed  []string       `json:"allowed_actions"`
+	// Original is the open case a duplicate was linked to, so that its
+	// reporter can follow that one (single-case answers only).
+	Original *originalCase `json:"original,omitempty"`
+}
+
+// originalCase is what a duplicate's reporter sees of the original.
+type originalCase struct {
+	ID     int64       `json:"id"`
+	Number string      `json:"number"`
+	State  cases.State `json:"state"`
 }
 
 func (s *caseService) view(c *cases.Case, p data.Principal, now time.Time) caseView {
-	return caseView{Case: c, Progress: s.svc.Progress(c, now), Allowed: cases.AllowedFor(c.State, p.Role)}
+	return caseView{Case: c, Progress: s.svc.Progress(c, now), Allowed: cases.AllowedOn(c, p.Role)}
+}
+
+// viewOne is view with the original of a duplicate.
+func (s *caseService) viewOne(ctx context.Context, c *cases.Case, p data.Principal, now time.Time) caseView {
+	v := s.view(c, p, now)
+	if c.DuplicateOf != 0 {
+		if o, err := s.st.Get(ctx, c.DuplicateOf); err == nil {
+			v.Original = &originalCase{ID: o.ID, Number: o.Number, State: o.State}
+		}
+	}
+	return v
 }
 
 // mayRead reports whether p may see c.
@@ -117,19 +143,27 @@ func (s *caseService) create(w http.ResponseWriter, r *http.Request) {
 		httpx.WriteError(w, city.ErrNoWorkflow)
 		return
 	}
-	var in cases.NewCase
+	var in struct {
+		cases.NewCase
+		// CRS is the system lon and lat are in (default CGCS2000).
+		CRS string `json:"crs,omitempty"`
+	}
 	if err := httpx.DecodeJSON(r, &in); err != nil {
 		httpx.WriteError(w, err)
 		return
 	}
+	if err := httpx.LonLatToStorage("crs", in.CRS, in.Lon, in.Lat); err != nil {
+		httpx.WriteError(w, err)
+		return
+	}
 	p := auth.PrincipalOf(r)
-	c, err := s.svc.Report(r.Context(), p, in)
+	c, err := s.svc.Report(r.Context(), p, in.NewCase)
 	if err != nil {
 		httpx.WriteError(w, err)
 		return
 	}
 	w.Header().Set("Location", fmt.Sprintf("/api/v1/cases/%d", c.ID))
-	httpx.WriteJSON(w, http.StatusCreated, s.view(c, p, time.Now()))
+	httpx.WriteJSON(w, http.StatusCreated, s.viewOne(r.Context(), c, p, time.Now()))
 }
 
 func (s *caseService) get(w http.ResponseWriter, r *http.Request) {
@@ -138,7 +172,7 @@ func (s *caseService) get(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	w.Header().Set("ETag", fmt.Sprintf(`"%d"`, c.Version))
-	httpx.WriteJSON(w, http.StatusOK, s.view(c, auth.PrincipalOf(r), time.Now()))
+	httpx.WriteJSON(w, http.StatusOK, s.viewOne(r.Context(), c, auth.PrincipalOf(r), time.Now()))
 }
 
 // load reads the case of the path, answering the error itself.
@@ -331,10 +365,9 @@ func (s *caseService) queue(w http.ResponseWriter, r *http.Request) {
 // actionBody is the body of an action (all optional but what the action
 // needs).
 type actionBody struct {
-	Note    string  `json:"note"`
-	Unit    string  `json:"unit"`
-	Amount  float64 `json:"amount"`
-	Version int64   `json:"version"`
+	cases.ActionRequest
+	// CRS is the system of lon and lat (verify with a position).
+	CRS string `json:"crs,omitempty"`
 }
 
 func (s *caseService) action(w http.ResponseWriter, r *http.Request) {
@@ -354,20 +387,30 @@ func (s *caseService) action(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 	}
-	if im := strings.Trim(r.Header.Get("If-Match"), `"W/`); im != "" {
-		v, err := strconv.ParseInt(im, 10, 64)
+	p := auth.PrincipalOf(r)
+	cur, err := s.st.Get(r.Context(), id)
+	if err == nil && !mayRead(p, cur) {
+		httpx.WriteError(w, fmt.Errorf("case %d is not with unit %q: %w", id, p.Unit, data.ErrForbidden))
+		return
+	}
+	if im := r.Header.Get("If-Match"); strings.TrimSpace(im) != "" {
+		var current int64
+		if cur != nil {
+			current = cur.Version
+		}
+		v, err := caseIfMatch(im, current)
 		if err != nil {
-			httpx.WriteError(w, httpx.BadRequest("If-Match", "the case version, as the ETag gives it"))
+			httpx.WriteError(w, err)
 			return
 		}
 		b.Version = v
 	}
-	p := auth.PrincipalOf(r)
-	if cur, err := s.st.Get(r.Context(), id); err == nil && !mayRead(p, cur) {
-		httpx.WriteError(w, fmt.Errorf("case %d is not with unit %q: %w", id, p.Unit, data.ErrForbidden))
+	if err := httpx.LonLatToStorage("crs", b.CRS, b.Lon, b.Lat); err != nil {
+		httpx.WriteError(w, err)
 		return
 	}
-	c, t, err := s.svc.Act(r.Context(), p, id, cases.ActionRequest{Action: chi.URLParam(r, "action"), Note: b.Note, Unit: b.Unit, Amount: b.Amount, Version: b.Version})
+	b.Action = chi.URLParam(r, "action")
+	c, t, err := s.svc.Act(r.Context(), p, id, b.ActionRequest)
 	if err != nil {
 		httpx.WriteError(w, err)
 		return
@@ -444,6 +487,14 @@ func (s *caseService) attach(w http.ResponseWriter, r *http.Request) {
 		httpx.WriteError(w, httpx.BadRequest("body", "a JPEG, PNG or WebP image"))
 		return
 	}
+	if body, typ, ext, err = cleanPhoto(body, typ); err != nil {
+		httpx.WriteError(w, err)
+		return
+	}
+	if err := s.checkPhotoQuota(r, c, int64(len(body))); err != nil {
+		httpx.WriteError(w, err)
+		return
+	}
 	if inStore {
 		// A store shared by replicas keeps the bytes: every replica
 		// serves the photo, whichever took it.
@@ -462,13 +513,7 @@ func (s *caseService) attach(w http.ResponseWriter, r *http.Request) {
 	}
 	a := newAttachment(r, c, body, typ, ext)
 	name := a.Name
-	tmp := filepath.Join(s.uploads, "."+name+".tmp")
-	if err := os.WriteFile(tmp, body, 0o640); err != nil {
-		httpx.WriteError(w, err)
-		return
-	}
-	if err := os.Rename(tmp, filepath.Join(s.uploads, name)); err != nil {
-		os.Remove(tmp)
+	if err := writeUpload(s.uploads, name, body); err != nil {
 		httpx.WriteError(w, err)
 		return
 	}
@@ -479,6 +524,71 @@ func (s *caseService) attach(w http.ResponseWriter, r *http.Request) {
 	}
 	w.Header().Set("Location", fmt.Sprintf("/api/v1/cases/%d/attachments/%d", c.ID, a.ID))
 	httpx.WriteJSON(w, http.StatusCreated, a)
+}
+
+// checkPhotoQuota refuses a photo of size bytes that would take case c
+// past its quota (409), or a citizen past the daily one (429).
+func (s *caseService) checkPhotoQuota(r *http.Request, c *cases.Case, size int64) error {
+	q := s.svc.Settings().PhotoQuota()
+	as, err := s.st.Attachments(r.Context(), c.ID)
+	if err != nil {
+		return err
+	}
+	total := size
+	for _, a := range as {
+		total += a.Size
+	}
+	if len(as)+1 > q.PerCase || total > q.BytesPerCase {
+		return fmt.Errorf("case %d holds %d photos (%d bytes with this one): at most %d photos and %d bytes a case: %w",
+			c.ID, len(as), total, q.PerCase, q.BytesPerCase, data.ErrConflict)
+	}
+	p := auth.PrincipalOf(r)
+	usage, ok := s.st.(cases.UploadUsage)
+	if p.Role != data.RoleCitizen || !ok {
+		return nil
+	}
+	n, bytes, err := usage.UploadsSince(r.Context(), p.User, time.Now().Add(-24*time.Hour))
+	if err != nil {
+		return err
+	}
+	if n+1 > q.PerCitizenDay || bytes+size > q.BytesPerCitizenDay {
+		return fmt.Errorf("%d photos (%d bytes) uploaded in 24 hours: at most %d photos and %d bytes a day: %w",
+			n, bytes, q.PerCitizenDay, q.BytesPerCitizenDay, data.ErrTooManyRequests)
+	}
+	return nil
+}
+
+// writeUpload stores body as dir/name through a temporary file renamed
+// into place, so that a reader never sees half a photo. On any failure
+// (a full disk above all, which fails the write half-way) the temporary
+// file is removed: failed uploads leave nothing behind.
+func writeUpload(dir, name string, body []byte) (err error) {
+	f, err := os.CreateTemp(dir, "."+name+".*.tmp")
+	if err != nil {
+		return fmt.Errorf("store photo: %w", err)
+	}
+	defer func() {
+		if err != nil {
+			f.Close()
+			os.Remove(f.Name())
+		}
+	}()
+	if err = f.Chmod(0o640); err != nil {
+		return fmt.Errorf("store photo: %w", err)
+	}
+	if _, err = f.Write(body); err != nil {
+		return fmt.Errorf("store photo: %w", err)
+	}
+	if err = f.Sync(); err != nil {
+		return fmt.Errorf("store photo: %w", err)
+	}
+	if err = f.Close(); err != nil {
+		return fmt.Errorf("store photo: %w", err)
+	}
+	if err = os.Rename(f.Name(), filepath.Join(dir, name)); err != nil {
+		return fmt.Errorf("store photo: %w", err)
+	}
+	return nil
 }
 
 // newAttachment describes an uploaded image of case c under a generated
@@ -634,7 +744,7 @@ func (s *caseService) putConfig(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	// Check on a scratch service first so a bad document changes nothing.
-	if err := city.CheckConfig(name, raw); err != nil {
+	if err := s.wf.CheckConfig(name, raw); err != nil {
 		httpx.WriteError(w, configError(err))
 		return
 	}
@@ -669,4 +779,21 @@ func (s *caseService) putConfig(w http.ResponseWriter, r *http.Request) {
 	cur, _ := s.wf.CurrentConfig(name)
 	w.Header().Set("ETag", fmt.Sprintf(`"%d"`, d.Version))
 	httpx.WriteJSON(w, http.StatusOK, map[string]any{"name": name, "version": d.Version, "config": cur})
+}
+
+// caseIfMatch reads If-Match on a case: "*" checks nothing (0); a list of
+// entity tags checks the version among them that is current, or a version
+// no case has (-1) when none is, so that any well-formed tag that does not
+// match answers 412 rather than 400.
+func caseIfMatch(h string, current int64) (int64, error) {
+	tags, any, err := httpx.EntityTags(h)
+	if err != nil || any {
+		return 0, err
+	}
+	for _, tag := range tags {
+		if v, err := strconv.ParseInt(tag, 10, 64); err == nil && v > 0 && v == current {
+			return v, nil
+		}
+	}
+	return -1, nil
 }

@@ -138,7 +138,7 @@ func TestCasesOnPostgreSQLAcrossReplicas(t *testing.T) {
 	}
 	// Settings stored through B reach A's workflow: a photo A took before
 	// is refused once B lowered the size limit.
-	png := "\x89PNG\r\n\x1a\n" + strings.Repeat("\x00", 2000)
+	png := noisyPNG(t, 40, 40, true) // about 1,700 bytes
 	attach := fmt.Sprintf("/api/v1/cases/%d/attachments", id)
 	apitest.MustStatus(t, apitest.Call(t, a, "POST", attach, "adm", png), 201)
 	apitest.MustStatus(t, apitest.Call(t, b, "PUT", "/api/v1/cases/config/settings", "adm", strings.Replace(set, "1048576", "1024", 1), "If-Match", `"1"`), 200)

@@ -53,9 +53,13 @@ func TestCasesHTTPAutoDispatchToComponentMaintainer(t *testing.T) {
 	}
 	// Stale If-Match: 409.
 	apitest.MustStatus(t, apitest.Call(t, h, "POST", fmt.Sprintf("/api/v1/cases/%d/actions/handle", id), "u3", `{"note":"fixed"}`, "If-Match", `"1"`), 409)
+	// A well-formed tag this server never made is as stale as an old
+	// version; only a header that is no entity-tag list is a bad request.
+	apitest.MustStatus(t, apitest.Call(t, h, "POST", fmt.Sprintf("/api/v1/cases/%d/actions/handle", id), "u3", `{"note":"fixed"}`, "If-Match", `"v-abc", W/"2"`), 409)
+	apitest.MustStatus(t, apitest.Call(t, h, "POST", fmt.Sprintf("/api/v1/cases/%d/actions/handle", id), "u3", `{"note":"fixed"}`, "If-Match", `2`), 400)
 	apitest.MustStatus(t, apitest.Call(t, h, "POST", fmt.Sprintf("/api/v1/cases/%d/actions/handle", id), "u3", `{"note":"fixed"}`), 200)
 	// Photo: PNG accepted, text refused.
-	png := "\x89PNG\r\n\x1a\n" + strings.Repeat("\x00", 64)
+	png := smallPNG(t)
 	a := apitest.MustStatus(t, apitest.Call(t, h, "POST", fmt.Sprintf("/api/v1/cases/%d/attachments", id), "u3", png), 201)
 	if a["type"] != "image/png" || !strings.HasSuffix(a["name"].(string), ".png") || strings.Contains(a["name"].(string), "/") {
 		t.Fatalf("attachment %v", a)
@@ -160,13 +164,13 @@ func TestCasesHTTPUploadsDirHoldsOnlyGeneratedNames(t *testing.T) {
 	h, dir := routertest.CaseServer(t)
 	m := apitest.MustStatus(t, apitest.Call(t, h, "POST", "/api/v1/cases", "cit", `{"kind":"event","category":"0101","lon":118.765,"lat":31.993}`), 201)
 	id := int64(m["id"].(float64))
-	jpg := "\xff\xd8\xff\xe0" + strings.Repeat("a", 100)
+	jpg := string(smallJPEG(t, 16, 16))
 	apitest.MustStatus(t, apitest.Call(t, h, "POST", fmt.Sprintf("/api/v1/cases/%d/attachments", id), "cit", jpg, "Content-Disposition", `attachment; filename="../../etc/passwd"`), 201)
 	// A browser's multipart form works too; the part's file name is ignored.
 	var mp strings.Builder
 	mw := multipart.NewWriter(&mp)
 	fw, _ := mw.CreateFormFile("file", "../evil.php")
-	fw.Write([]byte("\x89PNG\r\n\x1a\n0000"))
+	fw.Write([]byte(smallPNG(t)))
 	mw.Close()
 	apitest.MustStatus(t, apitest.Call(t, h, "POST", fmt.Sprintf("/api/v1/cases/%d/attachments", id), "cit", mp.String(), "Content-Type", mw.FormDataContentType()), 201)
 	ents, _ := os.ReadDir(filepath.Join(dir, "uploads", "cases"))
@@ -177,5 +181,31 @@ func TestCasesHTTPUploadsDirHoldsOnlyGeneratedNames(t *testing.T) {
 	l := apitest.MustStatus(t, apitest.Call(t, h, "GET", "/api/v1/cases", "cit", ""), 200)
 	if l["total"].(float64) != 1 {
 		t.Fatalf("citizen list %v", l)
+	}
+}
+
+// TestReportsOutsideTheCityAreRefusedNamingTheNearestGrid: a report no
+// unit grid covers is a 400 naming lon, with the nearest unit grid and its
+// distance in the details. The point lies 0.01° of latitude south of grid
+// 320114001001001 ([118.76,118.77]×[31.99,32.00]), which is 1,112 m on the
+// sphere of radius 6,371,008.8 m. The open sea at (0, 0) is refused too.
+func TestReportsOutsideTheCityAreRefusedNamingTheNearestGrid(t *testing.T) {
+	h, _ := routertest.CaseServer(t)
+	e := apitest.MustStatus(t, apitest.Call(t, h, "POST", "/api/v1/cases", "cit", `{"kind":"event","category":"0101","lon":118.765,"lat":31.98,"description":"x"}`), 400)
+	d, _ := e["details"].(map[string]any)
+	if e["field"] != "lon" || d["nearest_unit_grid"] != "320114001001001" || d["distance_m"].(float64) < 1111 || d["distance_m"].(float64) > 1113 {
+		t.Fatalf("outside report: %v", e)
+	}
+	e = apitest.MustStatus(t, apitest.Call(t, h, "POST", "/api/v1/cases", "ins", `{"kind":"event","category":"0101","lon":0,"lat":0,"description":"x"}`), 400)
+	if !strings.Contains(e["error"].(string), "outside the city") {
+		t.Fatalf("report at (0, 0): %v", e)
+	}
+	// Nothing was stored; a report inside is.
+	if list := apitest.MustStatus(t, apitest.Call(t, h, "GET", "/api/v1/cases", "sup", ""), 200); list["total"] != 0.0 {
+		t.Fatalf("an outside report was stored: %v", list)
+	}
+	apitest.MustStatus(t, apitest.Call(t, h, "POST", "/api/v1/cases", "cit", `{"kind":"event","category":"0101","lon":118.765,"lat":31.995,"description":"x"}`), 201)
+	if list := apitest.MustStatus(t, apitest.Call(t, h, "GET", "/api/v1/cases", "sup", ""), 200); list["total"] != 1.0 {
+		t.Fatalf("the inside report: %v", list)
 	}
 }

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"net"
 	"net/netip"
 	"net/url"
 	"os"
@@ -17,7 +18,9 @@ import (
 
 	"citygrid/api/auth"
 	"citygrid/api/city"
+	"citygrid/data"
 	"citygrid/spatial"
+	"citygrid/spatial/geocode"
 )
 
 // serverConfig is everything a city changes about a running server. It is
@@ -94,10 +97,40 @@ type serverConfig struct {
 	RateLimitIPBurst    int     `json:"rate_limit_ip_burst"`
 	RateLimitToken      float64 `json:"rate_limit_token"`
 	RateLimitTokenBurst int     `json:"rate_limit_token_burst"`
+	// RateLimitReport and RateLimitReportBurst limit anonymous writes
+	// (Open311 POST) per client address, on top of RateLimitIP.
+	RateLimitReport      float64 `json:"rate_limit_report"`
+	RateLimitReportBurst int     `json:"rate_limit_report_burst"`
 	// TrustedProxies is a comma-separated list of CIDRs of reverse
 	// proxies whose X-Forwarded-For names the client.
 	TrustedProxies string `json:"trusted_proxies"`
+	// PublicURL is the URL clients reach the server by; absolute URLs in
+	// answers (TileJSON, styles, Open311 discovery) are built from it.
+	PublicURL string `json:"public_url"`
+
+	// readPolicyChosen records that public_lookups was set by the file,
+	// the environment or a flag rather than left at its default: protected
+	// mode (checkExposure) wants that choice made before the server
+	// listens beyond loopback.
+	readPolicyChosen bool
+
+	// GeocodeVocabulary is a file of the city's own geocoder words, in the
+	// form of spatial/geocode/vocabulary.txt (kind, abbr and org lines),
+	// added to the vocabulary that ships with the geocoder; empty: that
+	// vocabulary alone. A file that cannot be read or parsed stops the
+	// server at start-up, naming the file and the line.
+	GeocodeVocabulary string `json:"geocode_vocabulary"`
 }
+
+// Default per-address limits of anonymous requests: 100 requests per
+// second with bursts of 1,000 (a map page and its ~60 tiles, styles and
+// fonts is one burst; a whole office browsing the map behind one NAT
+// averages a few per second), and 6 reports per minute with bursts of 20
+// (a citizen reports a few a day).
+var (
+	DefaultRateLimitIP     = auth.RateLimit{Rate: 100, Burst: 1000}
+	DefaultRateLimitReport = auth.RateLimit{Rate: 0.1, Burst: 20}
+)
 
 // defaultServerConfig is the configuration before any file, variable or flag.
 func defaultServerConfig() serverConfig {
@@ -122,6 +155,14 @@ func defaultServerConfig() serverConfig {
 		GCPercent:           400,
 
 		PublicLookups: true,
+
+		// On by default: a centre's anonymous traffic (the public map's
+		// tiles, a citizen's few reports) stays far below these, while
+		// a flood from one address is cut to them.
+		RateLimitIP:          DefaultRateLimitIP.Rate,
+		RateLimitIPBurst:     DefaultRateLimitIP.Burst,
+		RateLimitReport:      DefaultRateLimitReport.Rate,
+		RateLimitReportBurst: DefaultRateLimitReport.Burst,
 	}
 }
 
@@ -200,7 +241,11 @@ func (c *serverConfig) settings() []setting {
 		{key: "rate_limit_ip_burst", usage: "burst of the per-address limit (default: one second's worth)", value: (*intValue)(&c.RateLimitIPBurst)},
 		{key: "rate_limit_token", usage: "authenticated requests per second per user; 0: no limit", value: (*float64Value)(&c.RateLimitToken)},
 		{key: "rate_limit_token_burst", usage: "burst of the per-user limit (default: one second's worth)", value: (*intValue)(&c.RateLimitTokenBurst)},
-		{key: "trusted_proxies", usage: "comma-separated CIDRs of reverse proxies whose X-Forwarded-For is believed", value: (*stringValue)(&c.TrustedProxies)},
+		{key: "rate_limit_report", usage: "anonymous writes (Open311 POST) per second per client address; 0: no limit", value: (*float64Value)(&c.RateLimitReport)},
+		{key: "rate_limit_report_burst", usage: "burst of the per-address report limit", value: (*intValue)(&c.RateLimitReportBurst)},
+		{key: "trusted_proxies", usage: "comma-separated CIDRs of reverse proxies whose X-Forwarded-For, -Host and -Proto are believed", value: (*stringValue)(&c.TrustedProxies)},
+		{key: "public_url", usage: "URL clients reach the server by (https://host[/prefix]); absolute URLs in answers are built from it; empty: from the request's Host", value: (*stringValue)(&c.PublicURL)},
+		{key: "geocode_vocabulary", usage: "file of the city's geocoder words (kind, abbr and org lines as in spatial/geocode/vocabulary.txt) added to the default vocabulary", value: (*stringValue)(&c.GeocodeVocabulary)},
 	}
 }
 
@@ -242,13 +287,40 @@ func (c *serverConfig) validate() error {
 	if !(c.ComponentToleranceM > 0 && c.ComponentToleranceM <= 1000) {
 		return errors.New("config: component_tolerance_m must be greater than 0 and at most 1000")
 	}
-	if c.RateLimitIP < 0 || c.RateLimitToken < 0 || c.RateLimitIPBurst < 0 || c.RateLimitTokenBurst < 0 {
+	if c.RateLimitIP < 0 || c.RateLimitToken < 0 || c.RateLimitIPBurst < 0 || c.RateLimitTokenBurst < 0 || c.RateLimitReport < 0 || c.RateLimitReportBurst < 0 {
 		return errors.New("config: rate limits must not be negative")
+	}
+	if c.PublicURL != "" {
+		u, err := url.Parse(c.PublicURL)
+		if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" || u.RawQuery != "" || u.Fragment != "" || u.User != nil {
+			return errors.New("config: public_url: want http(s)://host[:port][/prefix] without query or credentials")
+		}
 	}
 	if _, err := c.trustedProxies(); err != nil {
 		return fmt.Errorf("config: trusted_proxies: %w", err)
 	}
+	if _, err := c.geocodeVocabulary(); err != nil {
+		return err
+	}
 	return nil
+}
+
+// geocodeVocabulary reads the city's geocoder vocabulary file over the
+// default vocabulary; nil when none is configured. Validation reads it
+// once to fail before the server listens; loadCity reads it again to use.
+func (c *serverConfig) geocodeVocabulary() (*geocode.Vocabulary, error) {
+	if c.GeocodeVocabulary == "" {
+		return nil, nil
+	}
+	v, err := geocode.LoadVocabulary(c.GeocodeVocabulary)
+	var ve *data.ValidationError
+	switch {
+	case errors.As(err, &ve):
+		return nil, fmt.Errorf("config: geocode_vocabulary: %w (want lines \"kind <POI kind> <word>…\", \"abbr <full> <short>…\" or \"org <word>…\")", err)
+	case err != nil:
+		return nil, fmt.Errorf("config: geocode_vocabulary: %w", err)
+	}
+	return v, nil
 }
 
 // trustedProxies parses TrustedProxies; a bare address is a /32 or /128.
@@ -281,6 +353,7 @@ func (c *serverConfig) rateLimits() auth.RateLimits {
 	return auth.RateLimits{
 		PerIP:    auth.RateLimit{Rate: c.RateLimitIP, Burst: c.RateLimitIPBurst},
 		PerToken: auth.RateLimit{Rate: c.RateLimitToken, Burst: c.RateLimitTokenBurst},
+		Reports:  auth.RateLimit{Rate: c.RateLimitReport, Burst: c.RateLimitReportBurst},
 	}
 }
 
@@ -342,6 +415,9 @@ func loadConfig(fs *flag.FlagSet, configPath string, getenv func(string) string)
 		}
 		err = decodeConfig(f, &cfg)
 		f.Close()
+		if err == nil {
+			cfg.readPolicyChosen = fileSets(configPath, "public_lookups")
+		}
 		if err != nil {
 			return cfg, fmt.Errorf("config %s: %w", configPath, err)
 		}
@@ -353,6 +429,7 @@ func loadConfig(fs *flag.FlagSet, configPath string, getenv func(string) string)
 			if err := s.value.Set(v); err != nil {
 				return cfg, fmt.Errorf("config: %s=%q: %w", s.envName(), v, err)
 			}
+			cfg.readPolicyChosen = cfg.readPolicyChosen || s.key == "public_lookups"
 		}
 	}
 	var ferr error
@@ -361,12 +438,57 @@ func loadConfig(fs *flag.FlagSet, configPath string, getenv func(string) string)
 			if err := s.value.Set(f.Value.String()); err != nil {
 				ferr = fmt.Errorf("config: --%s: %w", f.Name, err)
 			}
+			cfg.readPolicyChosen = cfg.readPolicyChosen || s.key == "public_lookups"
 		}
 	})
 	if ferr != nil {
 		return cfg, ferr
 	}
 	return cfg, cfg.validate()
+}
+
+// fileSets reports whether the JSON configuration file at path names key
+// (whatever its value).
+func fileSets(path, key string) bool {
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return false
+	}
+	var m map[string]json.RawMessage
+	if json.Unmarshal(b, &m) != nil {
+		return false
+	}
+	_, ok := m[key]
+	return ok
+}
+
+// checkExposure is protected mode: a server listening beyond loopback
+// must have its read policy chosen explicitly, because the default
+// (public lookups, for the demo) opens every read route to whoever can
+// reach the port. Loopback stays as easy as it was.
+func (c *serverConfig) checkExposure() error {
+	if c.readPolicyChosen || loopbackAddr(c.Addr) {
+		return nil
+	}
+	return fmt.Errorf("protected mode: addr %s listens beyond loopback, but no read policy was chosen; "+
+		"set public_lookups explicitly (in the config file, CITYGRID_PUBLIC_LOOKUPS or --public-lookups): "+
+		"false keeps every read route but the map, tiles, Open311 and probes behind a token (production), "+
+		"true lets anyone read the lookups", c.Addr)
+}
+
+// loopbackAddr reports whether HOST:PORT listens on loopback only. An
+// empty host or a name other than localhost listens (or may resolve)
+// beyond it.
+func loopbackAddr(addr string) bool {
+	host, _, err := net.SplitHostPort(addr)
+	if err != nil {
+		return false
+	}
+	if host == "localhost" {
+		return true
+	}
+	a, err := netip.ParseAddr(host)
+	return err == nil && a.IsLoopback()
 }
 
 // cityConfigFile is the configuration file a data directory may hold;

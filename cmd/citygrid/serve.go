@@ -11,10 +11,12 @@ import (
 	"os"
 	"path/filepath"
 	"runtime/debug"
+	"sync"
 	"time"
 
 	"citygrid/api"
 	"citygrid/api/city"
+	"citygrid/api/web"
 	"citygrid/data"
 	"citygrid/data/accounts"
 	"citygrid/data/cases/webhook"
@@ -90,7 +92,19 @@ func helpIsNotAnError(err error) error {
 // prepare (the demo generation, or nothing) and loads the store, then serves
 // the city until ctx is cancelled and shuts down gracefully.
 func serveCity(ctx context.Context, cfg *serverConfig, log *slog.Logger, prepare func(ctx context.Context, gate *api.Gate) error) error {
+	if err := cfg.checkExposure(); err != nil {
+		return err
+	}
 	log.Info("citygrid starting", cfg.logAttrs()...)
+	// The pages load MapLibre and ECharts from disk: without them every
+	// page would be broken, so the server does not start (before the
+	// minutes a demo generation may take).
+	libs, err := web.Require()
+	if err != nil {
+		log.Error("front-end packages missing", "install", web.InstallCommand, "err", err)
+		return err
+	}
+	log.Info("front-end packages", "maplibre", libs.MapLibre, "echarts", libs.ECharts)
 	debug.SetGCPercent(cfg.GCPercent)
 	if cfg.MemoryLimit > 0 {
 		debug.SetMemoryLimit(cfg.MemoryLimit)
@@ -100,8 +114,17 @@ func serveCity(ctx context.Context, cfg *serverConfig, log *slog.Logger, prepare
 		return fmt.Errorf("listen: %w", err)
 	}
 	gate := api.NewGate("starting")
+	// inflight counts the handlers running: when the shutdown grace
+	// runs out, srv.Close drops the connections but cannot stop a
+	// handler in the middle of a write, so the store is closed only after
+	// the last of them returned (bounded by lastWriters).
+	var inflight sync.WaitGroup
 	srv := &http.Server{
-		Handler:           gate,
+		Handler: http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			inflight.Add(1)
+			defer inflight.Done()
+			gate.ServeHTTP(w, r)
+		}),
 		ReadHeaderTimeout: time.Duration(cfg.ReadHeaderTimeout),
 		ReadTimeout:       time.Duration(cfg.ReadTimeout),
 		WriteTimeout:      time.Duration(cfg.WriteTimeout),
@@ -155,6 +178,9 @@ func serveCity(ctx context.Context, cfg *serverConfig, log *slog.Logger, prepare
 		shutErr = fmt.Errorf("shutdown: %w", shutErr)
 		_ = srv.Close()
 	}
+	if shutErr != nil {
+		waitFor(&inflight, lastWriters)
+	}
 	// The city's background work (follower, watch, board feed, sweeps)
 	// stops within the same grace, before the store closes under it.
 	if running != nil {
@@ -168,8 +194,10 @@ func serveCity(ctx context.Context, cfg *serverConfig, log *slog.Logger, prepare
 		}
 	}
 	if startErr != nil {
-		if ctx.Err() != nil && errors.Is(startErr, context.Canceled) {
-			log.Info("start-up interrupted")
+		// A signal ended the start-up: whatever step it cut short
+		// failed because of it (a cancelled query, a closed statement).
+		if ctx.Err() != nil {
+			log.Info("start-up interrupted", "step", startErr)
 			return shutErr
 		}
 		return startErr
@@ -178,6 +206,22 @@ func serveCity(ctx context.Context, cfg *serverConfig, log *slog.Logger, prepare
 		log.Info("stopped")
 	}
 	return shutErr
+}
+
+// lastWriters bounds the wait for handlers still running after the
+// shutdown grace ran out: every request's work is bounded by the handler
+// timeout, and a write in flight finishes in milliseconds once the
+// connections are gone.
+const lastWriters = 5 * time.Second
+
+// waitFor waits for wg, at most d.
+func waitFor(wg *sync.WaitGroup, d time.Duration) {
+	done := make(chan struct{})
+	go func() { wg.Wait(); close(done) }()
+	select {
+	case <-done:
+	case <-time.After(d):
+	}
 }
 
 // loadCity opens the store, loads the city, opens it (city.Open: index,
@@ -212,13 +256,18 @@ func loadCity(ctx context.Context, cfg *serverConfig, log *slog.Logger, gate *ap
 	log.Info("store loaded", "path", path, "took", time.Since(t).Round(time.Millisecond),
 		"unit_grids", len(ds.UnitGrids), "management_grids", len(ds.ManagementGrids),
 		"components", len(ds.Components), "addresses", len(ds.Addresses), "pois", len(ds.POIs), "change_seq", ds.ChangeSeq)
+	vocab, err := cfg.geocodeVocabulary()
+	if err != nil {
+		return nil, nil, st, err
+	}
 	ccfg := city.Config{
-		Store:        st,
-		Dataset:      ds,
-		IndexOptions: spatial.Options{FallbackUnit: cfg.FallbackUnit, ComponentToleranceM: cfg.ComponentToleranceM},
-		Dir:          cfg.Dir,
-		Logger:       log,
-		Deliver:      webhook.Deliver(nil),
+		Store:             st,
+		Dataset:           ds,
+		IndexOptions:      spatial.Options{FallbackUnit: cfg.FallbackUnit, ComponentToleranceM: cfg.ComponentToleranceM},
+		GeocodeVocabulary: vocab,
+		Dir:               cfg.Dir,
+		Logger:            log,
+		Deliver:           webhook.Deliver(nil),
 	}
 	if isPostgresURL(cfg.Store) {
 		rewindToBaked(ctx, cfg.Dir, st, ds, log) // keep this replica's baked tiles (serve_replica.go)
@@ -230,6 +279,7 @@ func loadCity(ctx context.Context, cfg *serverConfig, log *slog.Logger, gate *ap
 	}
 	if svc != nil {
 		ccfg.Sessions = svc
+		ccfg.Users = accountUsers{svc}
 	}
 	if closeAccounts != nil {
 		ccfg.Closers = append(ccfg.Closers, closeAccounts)
@@ -244,6 +294,7 @@ func loadCity(ctx context.Context, cfg *serverConfig, log *slog.Logger, gate *ap
 		PrivateReads:   !cfg.PublicLookups,
 		RateLimits:     cfg.rateLimits(),
 		TrustedProxies: proxies,
+		PublicURL:      cfg.PublicURL,
 		Logger:         log,
 		AccessLog:      cfg.AccessLog,
 		HandlerTimeout: time.Duration(cfg.HandlerTimeout),

@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"database/sql"
 	"encoding/json"
 	"errors"
 	"flag"
@@ -12,6 +13,7 @@ import (
 	"time"
 
 	"citygrid/data"
+	"citygrid/data/accounts"
 	"citygrid/data/gpkg"
 )
 
@@ -21,6 +23,7 @@ import (
 func runToken(ctx context.Context, args []string) error {
 	usage := `usage:
   citygrid token create --dir DIR --user USER --role ROLE [--unit CODE] [--expires 720h] [--note TEXT]
+                        (--unit must name a department of the city)
   citygrid token list   --dir DIR [--json]
   citygrid token revoke --dir DIR ID
   (--store postgres://... instead of --dir: the tokens of replicas serving
@@ -47,6 +50,7 @@ dispatcher, unit (needs --unit, the department code), surveyor, admin.
 		user := fs.String("user", "", "user the token is issued to (required)")
 		role := fs.String("role", "", "role of the token (required)")
 		unit := fs.String("unit", "", "department code of a unit handler's unit")
+		storeSchema := fs.String("store-schema", "citygrid_store", "with --store: the schema of the city, whose departments --unit is checked against")
 		expires := fs.Duration("expires", 0, "lifetime, e.g. 720h; 0: never expires")
 		note := fs.String("note", "", "what the token is for")
 		if err := fs.Parse(args); err != nil {
@@ -63,6 +67,9 @@ dispatcher, unit (needs --unit, the department code), surveyor, admin.
 			return err
 		}
 		defer st.Close()
+		if err := checkTokenUnit(ctx, st, *store, *storeSchema, *unit); err != nil {
+			return err
+		}
 		var exp time.Time
 		if *expires > 0 {
 			exp = time.Now().Add(*expires)
@@ -133,6 +140,33 @@ dispatcher, unit (needs --unit, the department code), surveyor, admin.
 	}
 	fmt.Fprint(os.Stderr, usage)
 	return fmt.Errorf("token: unknown subcommand %q", sub)
+}
+
+// checkTokenUnit refuses a unit token for a department the city does not
+// have: its holder could act on no case, and a typo would go unnoticed.
+func checkTokenUnit(ctx context.Context, st tokenStore, store, storeSchema, unit string) error {
+	if unit == "" {
+		return nil
+	}
+	var dir accounts.Directory
+	if db, ok := st.(interface{ DB() *sql.DB }); ok {
+		dir = accounts.SQLDirectory{DB: db.DB()}
+	} else {
+		pg, err := accounts.OpenPG(ctx, store, "")
+		if err != nil {
+			return fmt.Errorf("check --unit against %s: %w", redactURL(store), err)
+		}
+		defer pg.Close()
+		if dir, err = pg.Directory(storeSchema); err != nil {
+			return err
+		}
+	}
+	if _, err := dir.DepartmentName(ctx, unit); errors.Is(err, data.ErrNotFound) {
+		return fmt.Errorf("--unit: no department has code %q", unit)
+	} else if err != nil {
+		return fmt.Errorf("check --unit %s: %w", unit, err)
+	}
+	return nil
 }
 
 // openExisting opens the store of a data directory that must exist.

@@ -193,6 +193,46 @@ type Settings struct {
 	WebhookURL string `json:"webhook_url,omitempty"`
 	// MaxPhotoBytes caps one attachment.
 	MaxPhotoBytes int64 `json:"max_photo_bytes"`
+	// InspectorPool are the inspectors who take 核实 and 核查 tasks in
+	// turn when the case's work grid has no inspector; empty: the centre
+	// hands those tasks out.
+	InspectorPool []string `json:"inspector_pool,omitempty"`
+	// Attachment quotas (0: the default of DefaultPhotoQuota): photos and
+	// bytes per case, and photos and bytes a citizen may upload in 24
+	// hours over all cases. Staff have no daily quota: an inspector
+	// photographs every case of a round.
+	MaxPhotosPerCase           int   `json:"max_photos_per_case,omitempty"`
+	MaxPhotoBytesPerCase       int64 `json:"max_photo_bytes_per_case,omitempty"`
+	MaxPhotosPerCitizenDay     int   `json:"max_photos_per_citizen_day,omitempty"`
+	MaxPhotoBytesPerCitizenDay int64 `json:"max_photo_bytes_per_citizen_day,omitempty"`
+}
+
+// PhotoQuota is the effective attachment quota of a Settings.
+type PhotoQuota struct {
+	PerCase, PerCitizenDay           int
+	BytesPerCase, BytesPerCitizenDay int64
+}
+
+// DefaultPhotoQuota: nine photos per case (what a phone's share sheet
+// sends at most), 60 MiB; thirty photos and 150 MiB a citizen a day.
+var DefaultPhotoQuota = PhotoQuota{PerCase: 9, BytesPerCase: 60 << 20, PerCitizenDay: 30, BytesPerCitizenDay: 150 << 20}
+
+// PhotoQuota returns the quota, defaults filled in.
+func (s *Settings) PhotoQuota() PhotoQuota {
+	q := DefaultPhotoQuota
+	if s.MaxPhotosPerCase > 0 {
+		q.PerCase = s.MaxPhotosPerCase
+	}
+	if s.MaxPhotoBytesPerCase > 0 {
+		q.BytesPerCase = s.MaxPhotoBytesPerCase
+	}
+	if s.MaxPhotosPerCitizenDay > 0 {
+		q.PerCitizenDay = s.MaxPhotosPerCitizenDay
+	}
+	if s.MaxPhotoBytesPerCitizenDay > 0 {
+		q.BytesPerCitizenDay = s.MaxPhotoBytesPerCitizenDay
+	}
+	return q
 }
 
 // DefaultSettings are the workflow defaults.
@@ -233,6 +273,9 @@ func (s *Settings) Check() error {
 	}
 	if s.MaxPhotoBytes < 1024 || s.MaxPhotoBytes > 100<<20 {
 		bad("max_photo_bytes", "1 KiB to 100 MiB")
+	}
+	if s.MaxPhotosPerCase < 0 || s.MaxPhotoBytesPerCase < 0 || s.MaxPhotosPerCitizenDay < 0 || s.MaxPhotoBytesPerCitizenDay < 0 {
+		bad("max_photos_per_case", "photo quotas must not be negative (0: the default)")
 	}
 	for i, r := range s.AutoDispatchRules {
 		switch r {

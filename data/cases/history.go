@@ -113,12 +113,19 @@ func (h *History) Check(mode ImportMode) error {
 }
 
 // Renumber gives the history's cases the ids a store allotted (ids[i] to
-// Cases[i]) and moves their transitions with them.
+// Cases[i]) and moves their transitions with them; a number made from
+// the id (CaseNumber) is made anew from the new id.
 func (h *History) Renumber(ids []int64) {
 	newID := make(map[int64]int64, len(h.Cases))
 	for i := range h.Cases {
-		newID[h.Cases[i].ID] = ids[i]
-		h.Cases[i].ID = ids[i]
+		c := &h.Cases[i]
+		newID[c.ID] = ids[i]
+		if c.Number == CaseNumber(NumberPrefix, c.ReportedAt, c.ID) {
+			// A number made from the id follows it, or it would meet the
+			// number of the live case that holds the old id.
+			c.Number = CaseNumber(NumberPrefix, c.ReportedAt, ids[i])
+		}
+		c.ID = ids[i]
 	}
 	for i := range h.Transitions {
 		h.Transitions[i].CaseID = newID[h.Transitions[i].CaseID]

@@ -31,6 +31,12 @@ const (
 	ActRecalculate       = "recalculate"        // re-read the limit from the current deadline table; pauses and extensions kept
 	ActLinkDuplicate     = "link_duplicate"     // a later report was linked (no state change)
 	ActReclassify        = "reclassify"         // the operator sets the area or deadline class (reason); the limit follows
+	ActUrge              = "urge"               // 督办/催办 (note): the unit is reminded, counted, notified
+	ActAssignInspector   = "assign_inspector"   // (re)assign the 核实/核查 task to an inspector
+	ActFollowUp          = "follow_up"          // 回访 after closure, with the reporter's satisfaction grade
+	ActAppeal            = "appeal"             // 申诉 by a unit against a fault counted on its case (fault, reason)
+	ActAcceptAppeal      = "accept_appeal"      // the centre accepts the appeal: the fault leaves the unit's scores
+	ActRejectAppeal      = "reject_appeal"      // the centre rejects the appeal (reason)
 )
 
 // Rule is one action of the state machine: the states it leaves, the
@@ -49,6 +55,10 @@ type Rule struct {
 }
 
 var openStates = []State{StateReported, StateVerified, StateRegistered, StateDispatched, StateHandled, StateChecked, StateReturned, StateArbitration, StateSuspended}
+
+// appealStates are where a fault can have been counted: once dispatched,
+// and after closure.
+var appealStates = []State{StateDispatched, StateHandled, StateChecked, StateReturned, StateArbitration, StateSuspended, StateClosed}
 
 // Machine is the workflow as data. The service applies the side effects
 // (counters, deadlines) named in each action's comment; everything about
@@ -75,6 +85,12 @@ var Machine = []Rule{
 	{Action: ActRecalculate, From: []State{StateDispatched, StateSuspended}, Stay: true, Roles: []data.Role{data.RoleDispatcher, data.RoleSupervisor}},
 	{Action: ActReclassify, From: openStates, Stay: true, Roles: []data.Role{data.RoleOperator, data.RoleSupervisor}, Reason: true},
 	{Action: ActCancel, From: openStates, To: StateCancelled, Roles: []data.Role{data.RoleSupervisor}, Reason: true},
+	{Action: ActUrge, From: []State{StateDispatched}, Stay: true, Roles: []data.Role{data.RoleSupervisor}, Reason: true},
+	{Action: ActAssignInspector, From: []State{StateReported, StateHandled}, Stay: true, Roles: []data.Role{data.RoleSupervisor, data.RoleOperator}},
+	{Action: ActFollowUp, From: []State{StateClosed}, Stay: true, Roles: []data.Role{data.RoleOperator, data.RoleSupervisor}},
+	{Action: ActAppeal, From: appealStates, Stay: true, Roles: []data.Role{data.RoleUnit}, Reason: true},
+	{Action: ActAcceptAppeal, From: appealStates, Stay: true, Roles: []data.Role{data.RoleSupervisor}},
+	{Action: ActRejectAppeal, From: appealStates, Stay: true, Roles: []data.Role{data.RoleSupervisor}, Reason: true},
 }
 
 // RuleOf returns the rule of an action.
@@ -107,6 +123,25 @@ func AllowedFor(s State, role data.Role) []string {
 		}
 	}
 	return out
+}
+
+// AllowedOn lists the actions role may take on c now: AllowedFor its
+// state, less those the case itself rules out (a return once the owner is
+// fixed after arbitration, a second follow-up call, a decision with no
+// appeal waiting).
+func AllowedOn(c *Case, role data.Role) []string {
+	pending := slices.ContainsFunc(c.Appeals, func(a Appeal) bool { return a.Status == AppealPending })
+	return slices.DeleteFunc(AllowedFor(c.State, role), func(a string) bool {
+		switch a {
+		case ActReturn:
+			return c.OwnerFixed
+		case ActFollowUp:
+			return c.FollowedUpAt != nil
+		case ActAcceptAppeal, ActRejectAppeal:
+			return !pending
+		}
+		return false
+	})
 }
 
 // ReportRoles may create cases.

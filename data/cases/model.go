@@ -12,6 +12,7 @@ package cases
 
 import (
 	"encoding/json"
+	"fmt"
 	"time"
 
 	"citygrid/data"
@@ -39,7 +40,8 @@ const (
 	StateCancelled     State = "cancelled"      // 作废 (terminal)
 )
 
-// Terminal reports whether no transition leaves s.
+// Terminal reports whether no transition moves a case out of s (a closed
+// case still takes the follow-up call and appeals, which stay).
 func (s State) Terminal() bool {
 	return s == StateClosed || s == StateNotRegistered || s == StateCancelled
 }
@@ -177,6 +179,33 @@ type Case struct {
 	// reason, waiting for the dispatcher (suspend approves it,
 	// reject_suspension refuses it).
 	SuspensionRequested string `json:"suspension_requested,omitempty"`
+
+	// Inspector is the inspector the current 核实 (reported) or 核查
+	// (handled) task is assigned to; "" while the centre holds it.
+	// InspectorFrom says how (InspectorFromGrid, InspectorFromPool,
+	// InspectorFromCentre, InspectorFromSupervisor).
+	Inspector     string `json:"inspector,omitempty"`
+	InspectorFrom string `json:"inspector_from,omitempty"`
+	// Urges counts the 督办/催办 on the case (ActUrge).
+	Urges int `json:"urges,omitempty"`
+	// Satisfaction is the reporter's grade at the 回访 after closure
+	// (ActFollowUp); FollowedUpAt when it was taken.
+	Satisfaction Satisfaction `json:"satisfaction,omitempty"`
+	FollowedUpAt *time.Time   `json:"followed_up_at,omitempty"`
+	// Appeals are the units' appeals against faults counted on the case.
+	Appeals []Appeal `json:"appeals,omitempty"`
+}
+
+// NumberPrefix starts every case number (案卷号): the demo district's
+// abbreviation (雨花), which live numbers share so that both read alike.
+const NumberPrefix = "YH"
+
+// CaseNumber is the one form of a case number: the prefix, the report's
+// day in China Standard Time (YYYYMMDD) and a sequence of at least four
+// digits, YH202612070001. The demo numbers each day from 1; the stores
+// use the case id, unique across replicas.
+func CaseNumber(prefix string, reported time.Time, seq int64) string {
+	return fmt.Sprintf("%s%s%04d", prefix, reported.In(ChinaTime).Format("20060102"), seq)
 }
 
 // Transition is one recorded step of a case: who did what, when, from which

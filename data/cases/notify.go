@@ -8,8 +8,9 @@ import (
 	"time"
 )
 
-// Notification is the webhook body for a case that is due soon or overdue,
-// so an SMS or messaging gateway can warn the unit's person in charge.
+// Notification is the body sent for a case that is due soon, overdue or
+// urged (督办), so a webhook or an SMS gateway can warn the unit's person
+// in charge.
 type Notification struct {
 	Kind     string    `json:"kind"` // due_soon or overdue
 	CaseID   int64     `json:"case_id"`
@@ -20,6 +21,9 @@ type Notification struct {
 	DueAt    time.Time `json:"due_at"`
 	Used     float64   `json:"used"`
 	At       time.Time `json:"at"`
+	// Note and By: the urge's text and who urged (NotifyUrge only).
+	Note string `json:"note,omitempty"`
+	By   string `json:"by,omitempty"`
 }
 
 // Notification kinds.
@@ -53,6 +57,20 @@ type Notifier struct {
 	// Sleep waits between attempts (tests replace it); nil: a timer
 	// honouring ctx.
 	Sleep func(ctx context.Context, d time.Duration) error
+	// Also are the channels beside the webhook (an SMS sender) that get
+	// each warning once the webhook took it; their failures go to
+	// OnSendError and do not hold the record back.
+	Also        []Sender
+	OnSendError func(err error)
+}
+
+// also sends a delivered warning through the other channels.
+func (n *Notifier) also(ctx context.Context, body Notification) {
+	for _, snd := range n.Also {
+		if err := snd.Send(ctx, body); err != nil && n.OnSendError != nil {
+			n.OnSendError(fmt.Errorf("notify case %d (%s): %w", body.CaseID, body.Kind, err))
+		}
+	}
 }
 
 // Sweep finds the handling cases whose deadline is due soon or passed at
@@ -109,6 +127,7 @@ func (n *Notifier) Sweep(ctx context.Context, url string, now time.Time) (int, e
 					continue
 				}
 				sent++
+				n.also(ctx, body)
 				continue
 			}
 			if err := n.deliver(ctx, url, body); err != nil {
@@ -119,6 +138,7 @@ func (n *Notifier) Sweep(ctx context.Context, url string, now time.Time) (int, e
 				return sent, err
 			} else if fresh {
 				sent++
+				n.also(ctx, body)
 			}
 		}
 		if stop || len(p.Cases) < MaxPageSize {

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"net/http"
 	"net/http/httptest"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -41,8 +42,11 @@ func testNotifier(t *testing.T, svc *cases.Service, ck *clock) {
 	}))
 	defer srv.Close()
 	var delays []time.Duration
+	// The unit's person in charge gets a text beside the webhook.
+	sms := &recordingGateway{}
 	n := &cases.Notifier{Service: svc, Store: st, Deliver: webhook.Deliver(nil), Attempts: 4, BaseDelay: time.Second,
-		Sleep: func(_ context.Context, d time.Duration) error { delays = append(delays, d); return nil }}
+		Sleep: func(_ context.Context, d time.Duration) error { delays = append(delays, d); return nil },
+		Also:  []cases.Sender{cases.SMSSender{Gateway: sms, Phones: func(string) []string { return []string{"13900000001"} }}}}
 	sent, err := n.Sweep(context.Background(), srv.URL, ck.now())
 	if err != nil || sent != 2 {
 		t.Fatalf("sent %d, %v", sent, err)
@@ -53,8 +57,11 @@ func testNotifier(t *testing.T, svc *cases.Service, ck *clock) {
 	if got[0].Kind != cases.NotifyDueSoon || got[0].CaseID != soon.ID {
 		t.Fatalf("notifications %+v", got)
 	}
+	if len(sms.sent) != 2 || !strings.Contains(sms.sent[0], "案卷"+soon.Number+"即将到期，处置时限3月3日09:00") {
+		t.Fatalf("texts %q", sms.sent)
+	}
 	// Once per case, kind and deadline.
-	if sent, _ := n.Sweep(context.Background(), srv.URL, ck.now()); sent != 0 || len(got) != 2 {
+	if sent, _ := n.Sweep(context.Background(), srv.URL, ck.now()); sent != 0 || len(got) != 2 || len(sms.sent) != 2 {
 		t.Fatalf("sent again: %d", sent)
 	}
 	// Overdue is a new kind: notified once more.

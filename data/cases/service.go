@@ -8,6 +8,7 @@ import (
 	"slices"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"citygrid/data"
@@ -83,11 +84,27 @@ type Service struct {
 	// the place Locate found (a layer of area-class grids, or a rule); ""
 	// when nothing says. nil: only the reporter's area class is used.
 	AreaClassAt func(p orb.Point, pl Place) string
+	// InspectorOf names the inspector who walks one of the given
+	// management grids (those of kind inspector, 监督员工作网格); "" when
+	// none. nil: tasks go to the settings' pool or the centre.
+	InspectorOf func(grids []string) string
+	// InspectorExists tells whether a user is an inspector (reassignment
+	// checks it); nil accepts any name.
+	InspectorExists func(user string) bool
+	// Senders are the notification channels an urge (督办) goes out
+	// through; OnSendError hears their failures (nil: dropped), since
+	// the urge itself stands.
+	Senders     []Sender
+	OnSendError func(err error)
+
+	// poolTurn hands the inspector pool's members out in turn.
+	poolTurn atomic.Uint64
 
 	mu       sync.RWMutex
 	cal      *Calendar
 	table    *DeadlineTable
 	settings *Settings
+	auto     *AutoDispatch // nil: DefaultAutoDispatch
 }
 
 // NewService builds a service with the default calendar, deadline table
@@ -352,47 +369,16 @@ func (s *Service) Report(ctx context.Context, p data.Principal, in NewCase) (*Ca
 			c.DeadlineClass, c.DeadlineClassFrom = cat.DeadlineClass, ClassFromCatalogue
 		}
 	}
-	res := Resolution{}
-	var pl Place
-	if s.Resolver != nil {
-		var err error
-		pl, err = s.Resolver.Locate(pt)
-		if err != nil && !errors.Is(err, data.ErrNotFound) {
-			return nil, fmt.Errorf("locate case: %w", err)
-		}
-		c.UnitGrid, c.Community, c.Street, c.District, c.ManagementGrids = pl.UnitGrid, pl.Community, pl.Street, pl.District, pl.ManagementGrids
-		d, err := s.Resolver.Responsible(pt, in.Kind, in.Category, in.Component)
-		if err != nil {
-			var ve *data.ValidationError
-			if errors.As(err, &ve) {
-				return nil, err
-			}
-			res.Failed = err.Error()
-		} else {
-			res.Decision = d
-		}
+	if err := s.place(c, pt); err != nil {
+		return nil, err
 	}
-	if s.AreaClassAt != nil {
-		// Where the case is decides its area class, not what the reporter
-		// says; an operator can still override it (reclassify).
-		switch ac := s.AreaClassAt(pt, pl); ac {
-		case "A", "B", "C":
-			c.AreaClass, c.AreaClassFrom = ac, ClassFromLayer
-		}
-	}
-	if res.Reasons == nil {
-		res.Reasons = []Step{}
-	}
-	if res.Candidates == nil {
-		res.Candidates = []Candidate{}
-	}
-	c.Resolution, _ = json.Marshal(res)
 	act := ActReport
 	if in.Source == SourceInspector && (p.Role == data.RoleInspector || p.Role == data.RoleAdmin) {
 		c.State = StateVerified
 		c.VerifiedAt = &now
 	}
 	s.stepDue(c, now)
+	s.assignInspector(c)
 	// Duplicate detection.
 	set := s.Settings()
 	if set.DuplicateRadiusM > 0 {
@@ -403,6 +389,7 @@ func (s *Service) Report(ctx context.Context, p data.Principal, in NewCase) (*Ca
 			c.State = StateCancelled
 			c.Reason = fmt.Sprintf("duplicate of case %d (%s)", orig.ID, orig.Number)
 			c.StepDueAt = nil
+			c.Inspector, c.InspectorFrom = "", ""
 			if err := s.Store.Create(ctx, c, &Transition{At: now, Action: act, From: "", To: StateCancelled, User: p.User, Role: p.Role, Note: c.Reason}); err != nil {
 				return nil, err
 			}
@@ -427,6 +414,70 @@ func (s *Service) Report(ctx context.Context, p data.Principal, in NewCase) (*Ca
 		return nil, err
 	}
 	return c, nil
+}
+
+// place puts c at pt: where it lies (locate), who is responsible (the
+// resolution) and the area class of the layer there.
+func (s *Service) place(c *Case, pt orb.Point) error {
+	c.Point = pt
+	res := Resolution{}
+	var pl Place
+	if s.Resolver != nil {
+		var err error
+		pl, err = s.Resolver.Locate(pt)
+		if err != nil && !errors.Is(err, data.ErrNotFound) {
+			return fmt.Errorf("locate case: %w", err)
+		}
+		c.UnitGrid, c.Community, c.Street, c.District, c.ManagementGrids = pl.UnitGrid, pl.Community, pl.Street, pl.District, pl.ManagementGrids
+		d, err := s.Resolver.Responsible(pt, c.Kind, c.Category, c.Component)
+		if err != nil {
+			var ve *data.ValidationError
+			if errors.As(err, &ve) {
+				return err
+			}
+			res.Failed = err.Error()
+		} else {
+			res.Decision = d
+		}
+	}
+	if s.AreaClassAt != nil && c.AreaClassFrom != ClassFromOperator {
+		// Where the case is decides its area class, not what the reporter
+		// says; an operator can still override it (reclassify).
+		switch ac := s.AreaClassAt(pt, pl); ac {
+		case "A", "B", "C":
+			c.AreaClass, c.AreaClassFrom = ac, ClassFromLayer
+		}
+	}
+	if res.Reasons == nil {
+		res.Reasons = []Step{}
+	}
+	if res.Candidates == nil {
+		res.Candidates = []Candidate{}
+	}
+	c.Resolution, _ = json.Marshal(res)
+	return nil
+}
+
+// correctPlace moves a case the inspector found elsewhere on site (核实
+// with a position): it is located and resolved anew there.
+func (s *Service) correctPlace(c *Case, t *Transition, req ActionRequest) error {
+	if req.Lon == nil && req.Lat == nil {
+		return nil
+	}
+	if req.Lon == nil || req.Lat == nil {
+		return &data.ValidationError{Field: "lat", Reason: "lon and lat go together"}
+	}
+	pt := orb.Point{*req.Lon, *req.Lat}
+	if !(pt[0] >= -180 && pt[0] <= 180) || !(pt[1] >= -90 && pt[1] <= 90) {
+		return &data.ValidationError{Field: "lon", Reason: "lon between -180 and 180, lat between -90 and 90"}
+	}
+	moved := data.HaversineM(c.Point, pt)
+	if err := s.place(c, pt); err != nil {
+		return err
+	}
+	c.Geocoded = false
+	t.Note = strings.TrimSpace(fmt.Sprintf("位置更正 %.0f m → %.6f,%.6f (%s). %s", moved, pt[0], pt[1], c.UnitGrid, t.Note))
+	return nil
 }
 
 // findDuplicate returns the oldest open case of the same kind and
@@ -469,10 +520,21 @@ type ActionRequest struct {
 	// or both).
 	AreaClass     string `json:"area_class,omitempty"`
 	DeadlineClass string `json:"deadline_class,omitempty"`
+	// Inspector is the inspector assign_inspector gives the task to.
+	Inspector string `json:"inspector,omitempty"`
+	// Satisfaction is the grade follow_up records.
+	Satisfaction Satisfaction `json:"satisfaction,omitempty"`
+	// Lon and Lat (verify): where the inspector found the problem, when
+	// not where it was reported; the case is located anew there.
+	Lon *float64 `json:"lon,omitempty"`
+	Lat *float64 `json:"lat,omitempty"`
+	// Fault is what appeal appeals against (and which pending appeal
+	// accept_appeal or reject_appeal decides, when given).
+	Fault Fault `json:"fault,omitempty"`
 }
 
 func conflict(c *Case, action, reason string, role data.Role) *ConflictError {
-	return &ConflictError{ID: c.ID, Action: action, State: c.State, Version: c.Version, Allowed: AllowedFor(c.State, role), Reason: reason}
+	return &ConflictError{ID: c.ID, Action: action, State: c.State, Version: c.Version, Allowed: AllowedOn(c, role), Reason: reason}
 }
 
 // Act applies an action to a case for p. A role that may never take the
@@ -495,6 +557,9 @@ func (s *Service) Act(ctx context.Context, p data.Principal, id int64, req Actio
 	}
 	if len(req.Note) > 4000 {
 		return nil, nil, &data.ValidationError{Field: "note", Reason: "at most 4000 bytes"}
+	}
+	if (req.Lon != nil || req.Lat != nil) && rule.Action != ActVerify {
+		return nil, nil, &data.ValidationError{Field: "lon", Reason: "only verify takes a position"}
 	}
 	if rule.Unit && strings.TrimSpace(req.Unit) == "" {
 		return nil, nil, &data.ValidationError{Field: "unit", Reason: "the unit to dispatch to is required for " + rule.Action}
@@ -521,7 +586,7 @@ func (s *Service) Act(ctx context.Context, p data.Principal, id int64, req Actio
 	if rule.Stay {
 		t.To = c.State
 	}
-	if err := s.apply(c, t, req, now); err != nil {
+	if err := s.apply(c, t, p, req, now); err != nil {
 		return nil, nil, err
 	}
 	auto := t.To == StateRegistered && s.decideAuto(c)
@@ -530,15 +595,24 @@ func (s *Service) Act(ctx context.Context, p data.Principal, id int64, req Actio
 	c.UpdatedAt = now
 	if moved {
 		s.stepDue(c, now) // an action that stays leaves the step's clock alone
+		s.assignInspector(c)
 	}
 	if err := s.Store.Update(ctx, c, t); err != nil {
 		var ce *ConflictError
 		if errors.As(err, &ce) {
 			if cur, gerr := s.Store.Get(ctx, id); gerr == nil {
-				ce.Allowed = AllowedFor(cur.State, p.Role)
+				ce.Allowed = AllowedOn(cur, p.Role)
 			}
 		}
 		return nil, nil, err
+	}
+	if t.Action == ActUrge {
+		sctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), sendTimeout)
+		err := s.send(sctx, urgeNotification(c, t))
+		cancel()
+		if err != nil && s.OnSendError != nil {
+			s.OnSendError(fmt.Errorf("urge case %d: %w", c.ID, err))
+		}
 	}
 	if auto {
 		if dc, dt, derr := s.autoDispatch(ctx, c, now); derr == nil {
@@ -549,11 +623,14 @@ func (s *Service) Act(ctx context.Context, p data.Principal, id int64, req Actio
 }
 
 // apply performs an action's side effects on c (state not yet changed).
-func (s *Service) apply(c *Case, t *Transition, req ActionRequest, now time.Time) error {
+func (s *Service) apply(c *Case, t *Transition, p data.Principal, req ActionRequest, now time.Time) error {
 	set := s.Settings()
 	switch t.Action {
 	case ActVerify:
 		c.VerifiedAt = &now
+		if err := s.correctPlace(c, t, req); err != nil {
+			return err
+		}
 	case ActRegister:
 		c.RegisteredAt = &now
 	case ActNotRegister, ActCancel:
@@ -663,6 +740,16 @@ func (s *Service) apply(c *Case, t *Transition, req ActionRequest, now time.Time
 		s.recompute(c)
 	case ActReclassify:
 		return s.reclassify(c, t, req)
+	case ActUrge:
+		return urge(c, t)
+	case ActFollowUp:
+		return followUp(c, t, req, now)
+	case ActAppeal:
+		return appeal(c, t, p, req, now)
+	case ActAcceptAppeal, ActRejectAppeal:
+		return decideAppeal(c, t, req, now)
+	case ActAssignInspector:
+		return s.reassignInspector(c, t, req)
 	case ActRecalculate:
 		// After the deadline table changed: the new limit from the same
 		// clock start, every earlier pause and approved extension kept.
@@ -828,7 +915,8 @@ func (s *Service) Progress(c *Case, now time.Time) Progress {
 
 // decideAuto decides whether a case being registered is dispatched
 // automatically: its responsibility is unambiguous (the deciding rule is
-// one of the settings' auto rules and the category is not excluded). The
+// one of the settings' auto rules, the category is not excluded and its
+// class is switched on in the AutoDispatch document). The
 // answer and why are written into c.Resolution.
 func (s *Service) decideAuto(c *Case) bool {
 	var res Resolution
@@ -841,6 +929,8 @@ func (s *Service) decideAuto(c *Case) bool {
 		res.Why = "no responsible unit found: to the dispatcher queue"
 	case slices.Contains(set.NoAutoDispatch, c.Category):
 		res.Why = "category " + c.Category + " is excluded from auto-dispatch: to the dispatcher queue"
+	case !s.AutoDispatch().On(c.Kind, c.Category):
+		res.Why = "auto-dispatch of class " + ClassKey(c.Kind, c.Category) + " is switched off: to the dispatcher queue with the candidates"
 	case !slices.Contains(set.AutoDispatchRules, res.Rule):
 		res.Why = "decided by " + res.Rule + ", not unambiguous enough: to the dispatcher queue with the candidates"
 	default:

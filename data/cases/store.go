@@ -138,6 +138,12 @@ type Attachment struct {
 	Uploaded time.Time `json:"uploaded"`
 }
 
+// UploadUsage is a store that can tell what a user uploaded since a time,
+// for the citizens' daily attachment quota.
+type UploadUsage interface {
+	UploadsSince(ctx context.Context, user string, since time.Time) (count int, bytes int64, err error)
+}
+
 // ConfigDoc is one version of a configuration document (deadline table,
 // calendar, workflow settings).
 type ConfigDoc struct {

@@ -104,6 +104,41 @@ func addWorkingHours(t time.Time, h float64) time.Time {
 	return t.UTC()
 }
 
+// The centre's shifts: its own steps (verify, register, dispatch, check)
+// are taken every day of the week, 08:00–20:00 China Standard Time, in
+// two turns; reports come in at any hour (7×24 intake).
+const (
+	shiftStart = 8
+	shiftEnd   = 20
+)
+
+// addShiftHours moves t forward by h hours of the centre's shifts: every
+// day, weekends included, from shiftStart to shiftEnd. When the centre
+// acts comes from here; the step deadlines stay on the workflow's working
+// calendar (addWorkingHours), as the workflow computes them.
+func addShiftHours(t time.Time, h float64) time.Time {
+	t = t.In(shanghai)
+	left := time.Duration(h * float64(time.Hour))
+	for left > 0 {
+		y, m, d := t.Date()
+		open, closed := time.Date(y, m, d, shiftStart, 0, 0, 0, shanghai), time.Date(y, m, d, shiftEnd, 0, 0, 0, shanghai)
+		switch {
+		case t.Before(open):
+			t = open
+		case !t.Before(closed):
+			t = time.Date(y, m, d+1, shiftStart, 0, 0, 0, shanghai)
+		default:
+			if step := closed.Sub(t); step < left {
+				left -= step
+				t = closed
+			} else {
+				return t.Add(left).UTC()
+			}
+		}
+	}
+	return t.UTC()
+}
+
 // caseGen is Cases' working state.
 type caseGen struct {
 	ds    *data.Dataset
@@ -291,13 +326,12 @@ func (g *caseGen) run() ([]cases.Case, []cases.Transition, error) {
 		}
 	}
 	slices.SortStableFunc(out, func(a, b cases.Case) int { return a.ReportedAt.Compare(b.ReportedAt) })
-	seq := map[string]int{}
 	for i := range out {
 		c := &out[i]
 		c.ID = int64(i + 1)
-		d := c.ReportedAt.In(shanghai).Format("20060102")
-		seq[d]++
-		c.Number = fmt.Sprintf("YH%s%04d", d, seq[d])
+		// The live stores' form: the id, unique however the history is
+		// imported (an append renumbers it with the id).
+		c.Number = cases.CaseNumber(cases.NumberPrefix, c.ReportedAt, c.ID)
 		trs = g.walk(c, trs)
 	}
 	return out, trs, nil
@@ -487,7 +521,7 @@ func (g *caseGen) walk(c *cases.Case, trs []cases.Transition) []cases.Transition
 		trs = append(trs, first)
 		stepDue = due(t, stepVerifyH)
 		ins := g.inspector(c)
-		t = addWorkingHours(t, stepTime(inspectorPace(ins)))
+		t = addShiftHours(t, stepTime(inspectorPace(ins)))
 		if !step(t, cases.ActVerify, cases.StateVerified, ins, data.RoleInspector, "", "") {
 			return trs
 		}
@@ -501,7 +535,7 @@ func (g *caseGen) walk(c *cases.Case, trs []cases.Transition) []cases.Transition
 	}
 	stepDue = due(t, stepRegisterH)
 	sup, pace := onDuty(demoSupervisors, t)
-	t = addWorkingHours(t, stepTime(pace))
+	t = addShiftHours(t, stepTime(pace))
 	if r.Float64() > accept {
 		if step(t, cases.ActNotRegister, cases.StateNotRegistered, sup, data.RoleSupervisor, "", "不符合立案条件") {
 			c.Reason = "不符合立案条件"
@@ -519,7 +553,7 @@ func (g *caseGen) walk(c *cases.Case, trs []cases.Transition) []cases.Transition
 	unit := g.responsible(c)
 	stepDue = due(t, stepDispatchH)
 	dis, pace := onDuty(demoDispatchers, t)
-	t = addWorkingHours(t, stepTime(pace))
+	t = addShiftHours(t, stepTime(pace))
 	if !step(t, cases.ActDispatch, cases.StateDispatched, dis, data.RoleDispatcher, unit, "") {
 		return trs
 	}
@@ -559,7 +593,7 @@ func (g *caseGen) walk(c *cases.Case, trs []cases.Transition) []cases.Transition
 		unit = g.otherUnit(unit)
 		stepDue = due(t, stepDispatchH)
 		dis, pace = onDuty(demoDispatchers, t)
-		t = addWorkingHours(t, stepTime(pace))
+		t = addShiftHours(t, stepTime(pace))
 		if !step(t, cases.ActRedispatch, cases.StateDispatched, dis, data.RoleDispatcher, unit, "改派") {
 			return trs
 		}
@@ -599,7 +633,7 @@ func (g *caseGen) walk(c *cases.Case, trs []cases.Transition) []cases.Transition
 		c.HandledAt = ptr(t)
 		stepDue = due(t, stepCheckH)
 		ins := g.inspector(c)
-		t = addWorkingHours(t, 0.1+r.ExpFloat64()*inspectorPace(ins)*3)
+		t = addShiftHours(t, 0.1+r.ExpFloat64()*inspectorPace(ins)*3)
 		// The check fails now and then: rework (返工).
 		if round < 2 && r.Float64() < 0.05 {
 			if !step(t, cases.ActCheckFail, cases.StateDispatched, ins, data.RoleInspector, unit, "核查未通过") {

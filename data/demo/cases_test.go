@@ -38,6 +38,65 @@ func TestAddWorkingHours(t *testing.T) {
 	}
 }
 
+func TestAddShiftHours(t *testing.T) {
+	cst := func(d, h, m int) time.Time { return time.Date(2026, 3, d, h, m, 0, 0, shanghai) }
+	for _, tc := range []struct {
+		name  string
+		from  time.Time
+		hours float64
+		want  time.Time
+	}{
+		{"inside the shift", cst(2, 9, 0), 2, cst(2, 11, 0)},
+		{"over lunch, which the turns cover", cst(2, 11, 0), 2, cst(2, 13, 0)},
+		{"from the night to the morning", cst(2, 23, 0), 1, cst(3, 9, 0)},
+		{"before the shift", cst(2, 6, 30), 0.5, cst(2, 8, 30)},
+		{"across the evening", cst(2, 19, 0), 2, cst(3, 9, 0)},
+		{"on Saturday, as on any day", cst(7, 10, 0), 1, cst(7, 11, 0)}, // 7 March 2026 is a Saturday
+		{"Saturday evening to Sunday", cst(7, 19, 30), 1, cst(8, 8, 30)},
+		{"a whole shift", cst(6, 8, 0), 12, cst(6, 20, 0)},
+	} {
+		if got := addShiftHours(tc.from, tc.hours); !got.Equal(tc.want) {
+			t.Errorf("%s: got %v, want %v", tc.name, got.In(shanghai), tc.want)
+		}
+	}
+}
+
+// The centre works every day: every calendar day of the history, weekends
+// included, has cases registered (a city of this size registers dozens a
+// day), and no registration happens outside the shifts.
+func TestTheCentreRegistersEveryDay(t *testing.T) {
+	ds := smallCity(t)
+	end := time.Date(2026, 7, 1, 0, 0, 0, 0, time.UTC)
+	cs, _, err := Cases(ds, CaseOptions{Seed: 3, End: end, Days: 60})
+	if err != nil {
+		t.Fatal(err)
+	}
+	perDay := map[string]int{}
+	weekend := 0
+	for i := range cs {
+		at := cs[i].RegisteredAt
+		if at == nil {
+			continue
+		}
+		l := at.In(shanghai)
+		if l.Hour() < shiftStart || l.Hour() >= shiftEnd {
+			t.Fatalf("case %d registered at %v, outside the shifts", cs[i].ID, l)
+		}
+		perDay[l.Format("2006-01-02")]++
+		if wd := l.Weekday(); wd == time.Saturday || wd == time.Sunday {
+			weekend++
+		}
+	}
+	for d := end.AddDate(0, 0, -59).In(shanghai); d.Before(end.AddDate(0, 0, -1)); d = d.AddDate(0, 0, 1) {
+		if perDay[d.Format("2006-01-02")] == 0 {
+			t.Errorf("no case registered on %s (%s)", d.Format("2006-01-02"), d.Weekday())
+		}
+	}
+	if weekend == 0 {
+		t.Error("no registration on any weekend")
+	}
+}
+
 func TestCaseHistory(t *testing.T) {
 	ds := smallCity(t)
 	end := time.Date(2026, 7, 1, 0, 0, 0, 0, time.UTC)

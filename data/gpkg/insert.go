@@ -44,6 +44,12 @@ func (s *Store) Insert(ctx context.Context, ds *data.Dataset) error {
 	}
 	defer tx.Rollback()
 	if err := insertAll(ctx, tx, ds); err != nil {
+		if cerr := ctx.Err(); cerr != nil {
+			// database/sql rolls the transaction back when ctx ends and
+			// closes its statements: the statement's error ("statement is
+			// closed") hides why.
+			return fmt.Errorf("insert: %w", cerr)
+		}
 		return fmt.Errorf("insert: %w", err)
 	}
 	if _, err := tx.ExecContext(ctx, `INSERT INTO citygrid_meta (key, value) VALUES (?, '1')

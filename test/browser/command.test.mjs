@@ -7,8 +7,7 @@
 // through the case API and checks that it appears on the map and in the
 // counts within 2 s of the answer, and saves screenshots under
 // test/artifacts/. Run: node --test test/browser/
-// Needs: npm ci --prefix test/browser, npm ci --prefix api/web,
-// npm ci --prefix api/command, chromium.
+// Needs: npm ci --prefix test/browser, npm ci --prefix api, chromium.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
@@ -17,7 +16,7 @@ import { join } from 'node:path';
 import { validateStyleMin } from '@maplibre/maplibre-gl-style-spec';
 import { artifacts, demoPassword, launchBrowser, root, signIn, skipUnless, startCity, stopCity } from './harness.mjs';
 
-const skip = skipUnless(['api/web/node_modules/maplibre-gl/dist/maplibre-gl.mjs', 'api/command/node_modules/echarts/dist/echarts.min.js'], 'chromium, api/web or api/command node_modules');
+const skip = skipUnless(['api/node_modules/maplibre-gl/dist/maplibre-gl.mjs', 'api/node_modules/echarts/dist/echarts.min.js'], 'chromium or api/node_modules (npm ci --prefix api)');
 
 let work, server, base, browser, bin, dir, token, printed, context;
 
@@ -140,6 +139,13 @@ test('the monthly report page renders the evaluation tables', { skip, timeout: 1
   assert.equal(cells[1], best.user);
   assert.ok(cells.includes(String(best.score)), `score ${best.score} not in ${cells}`);
   assert.match(await page.locator('#summary').textContent(), /应结案 \d+ 件/);
+  // 首派准确率: the month's total as the API counts it, and class rows.
+  const ra = await fetch(`${base}/api/v1/stats/dispatch-accuracy?group=category&period=month&date=${month}-01`, { headers: authed() });
+  assert.equal(ra.status, 200);
+  const acc = (await ra.json()).total;
+  assert.ok(acc.dispatched > 0, 'no first dispatches in the month');
+  assert.match(await page.locator('#accuracy-summary').textContent(), new RegExp(`首次派遣 ${acc.dispatched} 件，首派准确 ${acc.stuck} 件`));
+  assert.ok(await page.locator('#t-accuracy tbody tr').count() > 0, 'no accuracy rows');
   await page.screenshot({ path: join(artifacts, 'command-report.png'), fullPage: true });
   assert.deepEqual(errors, []);
   await page.close();

@@ -3,7 +3,7 @@
 // playwright-core, waits for tiles, finds a unit grid and a component with
 // queryRenderedFeatures at a known place, clicks the map and saves a
 // screenshot under test/artifacts/. Run: node --test test/browser/
-// Needs: npm ci --prefix test/browser, npm ci --prefix api/web, chromium.
+// Needs: npm ci --prefix test/browser, npm ci --prefix api, chromium.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { mkdirSync } from 'node:fs';
@@ -12,7 +12,7 @@ import { VectorTile } from '@mapbox/vector-tile';
 import { PbfReader } from 'pbf';
 import { artifacts, launchBrowser, skipUnless, startCity, stopCity } from './harness.mjs';
 
-const skip = skipUnless(['api/web/node_modules/maplibre-gl/dist/maplibre-gl.mjs'], 'chromium or api/web/node_modules');
+const skip = skipUnless(['api/node_modules/maplibre-gl/dist/maplibre-gl.mjs'], 'chromium or api/node_modules (npm ci --prefix api)');
 
 let work, server, base, browser;
 
@@ -58,7 +58,7 @@ async function knownPlace() {
         const f = comps.feature(i);
         if (f.type !== 1) continue;
         const [plon, plat] = f.toGeoJSON(x + dx, y + dy, z).geometry.coordinates;
-        return { lon: plon, lat: plat, code: f.properties.code, road: await roadName(lon, lat), tj };
+        return { lon: plon, lat: plat, code: f.properties.code, category: f.properties.category, road: await roadName(lon, lat), tj };
       }
     }
   }
@@ -88,17 +88,31 @@ test('the map page shows unit grids and components at a known place', { skip, ti
   const loc = await (await fetch(`${base}/api/v1/locate?lon=${place.lon}&lat=${place.lat}`)).json();
   assert.ok(loc.unit_grid && found.grids.includes(loc.unit_grid.code), `unit grid under the point ${found.grids} does not hold locate's ${JSON.stringify(loc.unit_grid)}`);
 
-  // Clicking the map shows the feature and the locate answer in the panel.
+  // Clicking the map shows, in Chinese and by name, where the point is,
+  // the clicked component and who is responsible for it, and why.
   const box = await page.locator('#map').boundingBox();
   await page.mouse.click(box.x + found.point[0], box.y + found.point[1]);
-  await page.waitForFunction(() => /^200/.test(document.getElementById('locate')?.textContent || ''), null, { timeout: 15000 });
-  await page.waitForFunction(() => /^\d{3}/.test(document.getElementById('responsible')?.textContent || ''), null, { timeout: 15000 });
-  const responsible = await page.locator('#responsible').textContent();
-  assert.match(responsible, /^200\n/, `responsible answered ${responsible.slice(0, 200)}`);
-  assert.match(responsible, /"unit"/);
+  await page.waitForSelector('#location dl', { timeout: 15000 });
+  await page.waitForSelector('#responsible .unit-name', { timeout: 15000 });
+  const res = await (await fetch(`${base}/api/v1/responsible?lon=${place.lon}&lat=${place.lat}&category=${place.category}&component=${place.code}`)).json();
+  assert.equal((await page.locator('#responsible .unit-name').textContent()).trim(), res.unit.name);
+  const reason = await page.locator('#responsible .reason').textContent();
+  assert.ok(reason.includes(res.unit.name) && reason.endsWith('。'), `reason is not a sentence naming the unit: ${reason}`);
   const panel = await page.locator('#info').textContent();
-  assert.ok(panel.includes(loc.unit_grid.code), 'the panel does not show the unit grid');
-  assert.ok(panel.includes(place.code), 'the panel does not show the clicked component');
+  for (const want of [loc.unit_grid.code, loc.street.name, loc.community.name, place.code, res.category.name]) {
+    assert.ok(panel.includes(want), `the panel does not show ${want}: ${panel.slice(0, 400)}`);
+  }
+  assert.doesNotMatch(panel, /\b(status|department|intact|category|unit_grid|null|undefined)\b|[{}]/, `raw keys or JSON in the panel: ${panel.slice(0, 400)}`);
+
+  // 责任查询: a category picked from the list by its pinyin initials,
+  // then a click on open ground answers for that category.
+  await page.click('#category-q');
+  await page.keyboard.type('bllj');
+  await page.waitForSelector('#category-list li[role=option]');
+  const firstOption = await page.locator('#category-list li[role=option] >> nth=0').textContent();
+  assert.ok(firstOption.includes('暴露垃圾'), `bllj does not find 暴露垃圾 first: ${firstOption}`);
+  await page.keyboard.press('Enter');
+  assert.match(await page.locator('#category-name').textContent(), /暴露垃圾（事件 \d{4}/);
 
   mkdirSync(artifacts, { recursive: true });
   await page.screenshot({ path: join(artifacts, 'map-z17.png') });

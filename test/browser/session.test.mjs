@@ -16,7 +16,7 @@ import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { artifacts, demoPassword, launchBrowser, skipUnless, startCity, stopCity } from './harness.mjs';
 
-const skip = skipUnless(['api/web/node_modules/maplibre-gl/dist/maplibre-gl.mjs', 'api/command/node_modules/echarts/dist/echarts.min.js'], 'chromium, api/web or api/command node_modules');
+const skip = skipUnless(['api/node_modules/maplibre-gl/dist/maplibre-gl.mjs', 'api/node_modules/echarts/dist/echarts.min.js'], 'chromium or the api workspace packages (npm ci --prefix api)');
 
 let work, server, base, browser, printed, log;
 
@@ -59,7 +59,7 @@ test('a person signs in, opens both command pages, and no credential is in a URL
   await page.waitForFunction(() => document.getElementById('user').textContent.includes('zbz01'));
   await page.screenshot({ path: join(artifacts, 'signin-command.png') });
 
-  await page.click('#report-link');
+  await page.click('nav.cg-nav a[data-page="report"]');
   await page.waitForFunction(() => document.body.dataset.loaded, null, { timeout: 60000 });
   assert.equal(await page.locator('#error').textContent(), '');
   await page.screenshot({ path: join(artifacts, 'signin-command-report.png') });

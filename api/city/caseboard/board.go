@@ -47,7 +47,8 @@ type Board struct {
 	log      *slog.Logger
 	tableMu  sync.RWMutex // guards the table pointer (load swaps it)
 	table    *stats.Table
-	posts    *stats.PostTable // post scores, swapped with table
+	posts    *stats.PostTable     // post scores, swapped with table
+	accuracy *stats.AccuracyTable // first dispatches, swapped with table
 	tableOpt stats.Options
 	attachMu sync.Mutex
 	// transitionPage is how many transitions Attach reads at once.
@@ -59,8 +60,9 @@ type Board struct {
 	store          data.Store                      // for the scoring configuration (metadata); may be nil
 	now            func() time.Time
 
-	mu      sync.RWMutex
-	scoring stats.Scoring
+	mu            sync.RWMutex
+	scoring       stats.Scoring
+	recordScoring func(ctx context.Context, body []byte, user string) error // see SetScoringRecorder
 
 	openMu sync.RWMutex
 	open   map[int64]*cases.Case // cases not closed, cancelled or refused
@@ -106,6 +108,7 @@ func NewBoard(ix *spatial.Index, st data.Store, logger *slog.Logger) *Board {
 	b.tableOpt = stats.Options{Department: dept}
 	b.table = stats.NewTable(b.tableOpt)
 	b.posts = stats.NewPostTable()
+	b.accuracy = stats.NewAccuracyTable()
 	for _, d := range []stats.Dim{stats.DimUnit, stats.DimDepartment, stats.DimStreet, stats.DimCommunity, stats.DimCategory} {
 		b.names[d] = map[string]string{}
 	}
@@ -245,8 +248,10 @@ func (b *Board) load(all []cases.Case, pt *stats.PostTable) {
 	defer b.hub.publish(Event{Type: "reload", Generation: b.layer.Generation() + 1})
 	t := stats.NewTable(b.tableOpt)
 	t.PutAll(all)
+	acc := stats.NewAccuracyTable()
+	acc.PutAll(all)
 	b.tableMu.Lock()
-	b.table, b.posts = t, pt
+	b.table, b.posts, b.accuracy = t, pt, acc
 	b.tableMu.Unlock()
 	b.layer.Load(all)
 	b.openMu.Lock()
@@ -266,6 +271,7 @@ func (b *Board) load(all []cases.Case, pt *stats.PostTable) {
 // answer is sent.
 func (b *Board) Apply(c *cases.Case, t *cases.Transition) {
 	b.Stats().Put(c)
+	b.Accuracy().Put(c)
 	if t != nil {
 		b.Posts().Add(c, t)
 	}
@@ -296,6 +302,13 @@ func (b *Board) Stats() *stats.Table {
 	b.tableMu.RLock()
 	defer b.tableMu.RUnlock()
 	return b.table
+}
+
+// Accuracy is the current first-dispatch accuracy table (首派准确率).
+func (b *Board) Accuracy() *stats.AccuracyTable {
+	b.tableMu.RLock()
+	defer b.tableMu.RUnlock()
+	return b.accuracy
 }
 
 // Posts is the current post (岗位) table.
@@ -439,6 +452,35 @@ func (b *Board) Scoring() stats.Scoring {
 	b.mu.RLock()
 	defer b.mu.RUnlock()
 	return b.scoring
+}
+
+// SetScoringRecorder makes SaveScoring record every change through fn (a
+// new version of a configuration document, attributed to user) instead of
+// calling SetScoring directly; fn is expected to call SetScoring.
+func (b *Board) SetScoringRecorder(fn func(ctx context.Context, body []byte, user string) error) {
+	b.mu.Lock()
+	b.recordScoring = fn
+	b.mu.Unlock()
+}
+
+// SaveScoring is an administrator's change of the scoring configuration:
+// recorded (versioned, attributed) when a recorder is set, else stored
+// with SetScoring.
+func (b *Board) SaveScoring(ctx context.Context, sc stats.Scoring, user string) error {
+	if err := sc.Validate(); err != nil {
+		return &data.ValidationError{Field: "body", Reason: err.Error()}
+	}
+	b.mu.RLock()
+	rec := b.recordScoring
+	b.mu.RUnlock()
+	if rec == nil {
+		return b.SetScoring(ctx, sc)
+	}
+	body, err := json.Marshal(sc)
+	if err != nil {
+		return err
+	}
+	return rec(ctx, body, user)
 }
 
 // SetScoring checks sc, stores it in the store's metadata and uses it at

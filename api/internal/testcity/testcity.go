@@ -4,6 +4,7 @@
 package testcity
 
 import (
+	"fmt"
 	"time"
 
 	"citygrid/data"
@@ -106,3 +107,16 @@ func New() *data.Dataset {
 
 // Index indexes New.
 func Index() (*spatial.Index, error) { return spatial.Build(New()) }
+
+// WithOverlappingGrids is New with n responsibility grids drawn over each
+// other, as digitising errors leave them: R01 as in New and R02… the
+// square [118.705,118.715]×[31.905,31.915] inside it, so that each of the
+// n·(n-1)/2 pairs overlaps.
+func WithOverlappingGrids(n int) *data.Dataset {
+	ds := New()
+	for i := 2; i <= n; i++ {
+		ds.ManagementGrids = append(ds.ManagementGrids, data.ManagementGrid{Kind: data.KindResponsibility,
+			Code: fmt.Sprintf("R%02d", i), Name: fmt.Sprintf("重叠责任网格%d", i), Unit: "D-STREET", Geometry: Box(118.705, 31.905, 118.715, 31.915)})
+	}
+	return ds
+}

@@ -56,7 +56,7 @@ func testCreateUpdateConflict(t *testing.T, open func(*testing.T) cases.ServerSt
 		t.Fatal(err)
 	}
 	// the date in China (UTC+8) and the id, seven digits
-	if c.ID != 1 || c.Version != 1 || c.Number != "202603020000001" {
+	if c.ID != 1 || c.Version != 1 || c.Number != "YH202603020001" {
 		t.Fatalf("created %+v", c)
 	}
 	a, _ := s.Get(ctx, 1)

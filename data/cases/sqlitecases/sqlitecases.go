@@ -15,6 +15,7 @@ import (
 	"citygrid/data"
 	"citygrid/data/cases"
 	"citygrid/data/cases/internal/caserow"
+	"citygrid/data/gpkg"
 )
 
 // Store is the case store on an SQLite database.
@@ -178,7 +179,8 @@ const caseValuesSet = `state = ?, kind = ?, category = ?, source = ?, unit = ?, 
 	lon = ?, lat = ?, reported_at = ?, updated_at = ?, due_at = ?, version = ?, doc = ?`
 
 // Create stores a new case.
-func (s *Store) Create(ctx context.Context, c *cases.Case, t *cases.Transition) error {
+func (s *Store) Create(ctx context.Context, c *cases.Case, t *cases.Transition) (err error) {
+	defer func() { err = gpkg.WriteError(err) }() // a full disk is 503, not 500
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	tx, err := s.db.BeginTx(ctx, nil)
@@ -233,11 +235,12 @@ func insertTransition(ctx context.Context, tx *sql.Tx, t *cases.Transition) erro
 }
 
 // Update stores c and t if c.Version is still the stored version.
-func (s *Store) Update(ctx context.Context, c *cases.Case, t *cases.Transition) error {
+func (s *Store) Update(ctx context.Context, c *cases.Case, t *cases.Transition) (err error) {
+	defer func() { err = gpkg.WriteError(err) }() // a full disk is 503, not 500
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	old := c.Version
-	err := s.update(ctx, c, t, old)
+	err = s.update(ctx, c, t, old)
 	if err != nil {
 		c.Version = old
 		return err
@@ -279,7 +282,8 @@ func (s *Store) update(ctx context.Context, c *cases.Case, t *cases.Transition, 
 }
 
 // AddAttachment records a stored file of a case.
-func (s *Store) AddAttachment(ctx context.Context, a *cases.Attachment) error {
+func (s *Store) AddAttachment(ctx context.Context, a *cases.Attachment) (err error) {
+	defer func() { err = gpkg.WriteError(err) }() // a full disk is 503, not 500
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	vals := caserow.AttachmentValues(a)
@@ -294,7 +298,8 @@ func (s *Store) AddAttachment(ctx context.Context, a *cases.Attachment) error {
 // PutConfig stores a new version of the named configuration document and
 // returns it. When ifVersion is not 0 it must be the current version, else
 // the error is a *cases.VersionError.
-func (s *Store) PutConfig(ctx context.Context, name string, body []byte, user string, ifVersion int64) (cases.ConfigDoc, error) {
+func (s *Store) PutConfig(ctx context.Context, name string, body []byte, user string, ifVersion int64) (_ cases.ConfigDoc, err error) {
+	defer func() { err = gpkg.WriteError(err) }()
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	tx, err := s.db.BeginTx(ctx, nil)

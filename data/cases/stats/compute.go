@@ -44,6 +44,18 @@ type Counts struct {
 	// PublicVerified counts hotline and citizen reports in the period
 	// that were verified (监督举报核实数, for the region score).
 	PublicVerified int `json:"public_verified"`
+	// Urged is Σ urges (督办/催办) of the cases first dispatched in the
+	// period.
+	Urged int `json:"urged"`
+	// FollowedUp counts the cases closed in the period whose reporter was
+	// called back with a grade (回访), Satisfied those graded 满意 or
+	// 基本满意.
+	FollowedUp int `json:"followed_up"`
+	Satisfied  int `json:"satisfied"`
+	// AppealsAccepted counts the accepted appeals (申诉) of the cases
+	// closed in the period or overdue at its end: faults that the counts
+	// above leave out.
+	AppealsAccepted int `json:"appeals_accepted"`
 
 	handlingSecs float64
 	handlingN    int
@@ -65,6 +77,10 @@ func (c *Counts) add(o *Counts) {
 	c.ReturnedCases += o.ReturnedCases
 	c.Overdue += o.Overdue
 	c.PublicVerified += o.PublicVerified
+	c.Urged += o.Urged
+	c.FollowedUp += o.FollowedUp
+	c.Satisfied += o.Satisfied
+	c.AppealsAccepted += o.AppealsAccepted
 	c.handlingSecs += o.handlingSecs
 	c.handlingN += o.handlingN
 }
@@ -78,6 +94,8 @@ type Rates struct {
 	OnTimeHandlingRate *float64 `json:"on_time_handling_rate"`
 	ReworkRate         *float64 `json:"rework_rate"`
 	AvgHandlingHours   *float64 `json:"avg_handling_hours"`
+	// SatisfactionRate = satisfied / followed_up (回访满意率).
+	SatisfactionRate *float64 `json:"satisfaction_rate"`
 }
 
 func ratio(n, d int) *float64 {
@@ -96,6 +114,7 @@ func (c *Counts) Rates() Rates {
 		HandlingRate:       ratio(c.Handled, c.DueForHandling),
 		OnTimeHandlingRate: ratio(c.HandledOnTime, c.DueForHandling),
 		ReworkRate:         ratio(c.Reworked, c.Closed),
+		SatisfactionRate:   ratio(c.Satisfied, c.FollowedUp),
 	}
 	if c.handlingN > 0 {
 		h := c.handlingSecs / float64(c.handlingN) / 3600
@@ -116,6 +135,10 @@ type Row struct {
 	Score *float64 `json:"score,omitempty"`
 	Grade string   `json:"grade,omitempty"`
 	Rank  int      `json:"rank,omitempty"`
+	// Class is the group's class (Scoring.Classes) and ClassRank its rank
+	// among the groups of that class, by the same order as Rank.
+	Class     string `json:"class,omitempty"`
+	ClassRank int    `json:"class_rank,omitempty"`
 	// Previous is the same group in the previous period (the previous
 	// calendar month for a month, else the period of equal length just
 	// before) and Change the difference now − previous.
@@ -269,6 +292,7 @@ rows:
 			if t.returns[i] > 0 {
 				c.ReturnedCases++
 			}
+			c.Urged += int(t.urges[i])
 		}
 		// The feedback that counts is the last one; the workflow records
 		// whether it came by the deadline when the case closes.
@@ -288,6 +312,14 @@ rows:
 				c.ClosedOnTime++
 			}
 			c.Reworked += int(t.rework[i])
+			c.AppealsAccepted += int(t.appeals[i])
+			switch t.sat[i] {
+			case satContent:
+				c.FollowedUp++
+				c.Satisfied++
+			case satNot:
+				c.FollowedUp++
+			}
 			if han != 0 && dis != 0 && han >= dis {
 				c.handlingSecs += float64(han - dis)
 				c.handlingN++
@@ -296,6 +328,10 @@ rows:
 		// Closed is 0 unless the case is closed, so a suspended or
 		// cancelled case is open now and was open at End.
 		if due != 0 && due < end && (clo == 0 || clo >= end) && cls != clsCancelled && cls != clsSuspended {
+			c.AppealsAccepted += int(t.appeals[i])
+			if fl&flagOverdueExcused != 0 {
+				continue // the centre accepted the unit's appeal of this overdue
+			}
 			c.Overdue++
 			if han == 0 || han >= end {
 				c.DueForHandling++ // overdue, not handled

@@ -98,7 +98,8 @@ func (s *Sheet) Heading() string {
 var Columns = []string{"key", "name", "reported", "registered", "not_registered", "dispatched", "due_for_closure",
 	"closed", "closed_on_time", "handled", "handled_on_time", "due_for_handling", "reworked", "returned", "returned_cases", "overdue",
 	"closure_rate", "on_time_closure_rate", "handling_rate", "on_time_handling_rate", "rework_rate",
-	"avg_handling_hours", "score", "grade", "rank", "registered_change", "closure_rate_change"}
+	"avg_handling_hours", "score", "grade", "rank", "registered_change", "closure_rate_change",
+	"urged", "followed_up", "satisfied", "satisfaction_rate", "appeals_accepted", "class", "class_rank"}
 
 // SheetOf lays a result out for export; name gives a key's display name.
 func SheetOf(res *Result, name func(string) string) *Sheet {
@@ -117,10 +118,15 @@ func SheetOf(res *Result, name func(string) string) *Sheet {
 		if r.Rank > 0 {
 			rank = r.Rank
 		}
+		var classRank any
+		if r.ClassRank > 0 {
+			classRank = r.ClassRank
+		}
 		s.Rows = append(s.Rows, []any{r.Key, nm, r.Reported, r.Registered, r.NotRegistered, r.Dispatched, r.DueForClosure,
 			r.Closed, r.ClosedOnTime, r.Handled, r.HandledOnTime, r.DueForHandling, r.Reworked, r.Returned, r.ReturnedCases, r.Overdue,
 			r.ClosureRate, r.OnTimeClosureRate, r.HandlingRate, r.OnTimeHandlingRate, r.ReworkRate, r.AvgHandlingHours,
-			r.Score, r.Grade, rank, regCh, crCh})
+			r.Score, r.Grade, rank, regCh, crCh,
+			r.Urged, r.FollowedUp, r.Satisfied, r.SatisfactionRate, r.AppealsAccepted, r.Class, classRank})
 	}
 	for i := range res.Rows {
 		add(&res.Rows[i])

@@ -84,6 +84,8 @@ type Scoring struct {
 	// of the post's own events, PostCounts.Sample) a group needs to be ranked: one fast case must not top a ranking
 	// (FixMyStreet #1957). Unranked rows still carry their score.
 	MinSample int `json:"min_sample"`
+	// Classes rank groups within their class as well (分类排名).
+	Classes Classes `json:"classes,omitempty"`
 }
 
 // DefaultScoring is the scoring of the package documentation.
@@ -137,7 +139,7 @@ func (s *Scoring) Validate() error {
 			return fmt.Errorf("stats: grade bands must be listed best first with falling minimums")
 		}
 	}
-	return nil
+	return s.Classes.Validate()
 }
 
 // UpgradePosts replaces every post scheme (inspector, operator,
@@ -369,6 +371,7 @@ func (t *Table) Evaluate(q Query, s Scoring, grids func(Dim, string) int) (*Resu
 		r.Change = change(r, r.Previous)
 	}
 	rankRows(res.Rows, sc != nil, s.MinSample, q.Group == DimReporter || q.Group == DimDispatcher)
+	rankClasses(res.Rows, s.Classes[q.Group.String()], sc != nil, s.MinSample, q.Group == DimReporter || q.Group == DimDispatcher)
 	return res, nil
 }
 

@@ -37,6 +37,14 @@
 //	                 (错派: for the dispatcher's 准确派遣率 = (dispatched − returned_cases) / dispatched)
 //	avg_handling_hours mean of HandledAt − DispatchedAt over the closed cases that have both,
 //	                 in continuous hours
+//	urged            Σ urges (督办/催办) of the cases first dispatched in the period
+//	followed_up      cases closed in the period with a follow-up grade (回访数)
+//	satisfied        of those, graded 满意 or 基本满意
+//	appeals_accepted accepted appeals (申诉) of the cases closed in the period or overdue at End
+//
+// An accepted appeal takes exactly its fault out: an appealed overdue case
+// counts as handled on time (and, while open, not as overdue); an appealed
+// rework or return is not counted.
 //
 // Rates are fractions in [0, 1] (null when the denominator is 0):
 //
@@ -46,6 +54,7 @@
 //	handling_rate         = handled / due_for_handling          (处置率)
 //	on_time_handling_rate = handled_on_time / due_for_handling  (按期处置率)
 //	rework_rate           = reworked / closed                   (返工率)
+//	satisfaction_rate     = satisfied / followed_up             (回访满意率)
 //
 // The rework rate divides by closed, not by due_for_closure as one
 // implementation does: its numerator counts the reworks of closed cases
@@ -127,6 +136,14 @@ const (
 	flagOnTime                        // HandledOnTime true
 	flagVerified                      // VerifiedAt set
 	flagNotRegistered
+	flagOverdueExcused // an accepted appeal took the overdue fault out
+)
+
+// satisfaction grades stored per case.
+const (
+	satNone uint8 = iota
+	satContent
+	satNot
 )
 
 // Table is the columnar in-memory summary of every case. It is safe for
@@ -139,7 +156,7 @@ type Table struct {
 	ids []int64
 	// times, uint32 seconds since the Unix epoch, 0 = not yet
 	reported, registered, dispatched, handled, closed, due []uint32
-	cls, flags, rework, returns                            []uint8
+	cls, flags, rework, returns, urges, sat, appeals       []uint8
 	keys                                                   [numDims][]uint32
 	dicts                                                  [numDims]dict
 	deptOf                                                 map[string]string
@@ -254,6 +271,9 @@ func (t *Table) put(c *cases.Case) {
 		t.flags = append(t.flags, 0)
 		t.rework = append(t.rework, 0)
 		t.returns = append(t.returns, 0)
+		t.urges = append(t.urges, 0)
+		t.sat = append(t.sat, 0)
+		t.appeals = append(t.appeals, 0)
 		for d := range t.keys {
 			t.keys[d] = append(t.keys[d], 0)
 		}
@@ -292,9 +312,24 @@ func (t *Table) put(c *cases.Case) {
 	if c.State == cases.StateNotRegistered {
 		f |= flagNotRegistered
 	}
+	// An accepted appeal (申诉) takes exactly its fault out: an overdue
+	// case counts as handled on time, a rework or a return is not counted.
+	if c.AcceptedAppeals(cases.FaultOverdue) > 0 {
+		f |= flagOnTimeKnown | flagOnTime | flagOverdueExcused
+	}
 	t.flags[i] = f
-	t.rework[i] = clamp8(c.ReworkCount)
-	t.returns[i] = clamp8(c.ReturnCount)
+	t.rework[i] = clamp8(c.ReworkCount - c.AcceptedAppeals(cases.FaultRework))
+	t.returns[i] = clamp8(c.ReturnCount - c.AcceptedAppeals(cases.FaultReturn))
+	t.urges[i] = clamp8(c.Urges)
+	t.appeals[i] = clamp8(c.AcceptedAppeals(cases.FaultOverdue) + c.AcceptedAppeals(cases.FaultRework) + c.AcceptedAppeals(cases.FaultReturn))
+	switch {
+	case c.Satisfaction == "":
+		t.sat[i] = satNone
+	case c.Satisfaction.Content():
+		t.sat[i] = satContent
+	default:
+		t.sat[i] = satNot
+	}
 	t.keys[DimUnit][i] = t.dicts[DimUnit].id(c.Unit)
 	t.keys[DimDepartment][i] = t.dicts[DimDepartment].id(t.department(c.Unit))
 	t.keys[DimStreet][i] = t.dicts[DimStreet].id(c.Street)

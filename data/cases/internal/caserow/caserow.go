@@ -116,11 +116,11 @@ func NewCase(c *cases.Case) {
 	c.Lon, c.Lat = c.Point[0], c.Point[1]
 }
 
-// Number is the case number a store gives a case without one: the report
-// date in China (UTC+8, no daylight saving) and the id on seven digits.
-func Number(c *cases.Case) string {
-	return fmt.Sprintf("%s%07d", c.ReportedAt.In(cases.ChinaTime).Format("20060102"), c.ID)
-}
+// Number is the case number a store gives a case without one
+// (cases.CaseNumber with the id): ids are unique across replicas, and
+// after a demo history they are above any day's demo sequence, so the
+// two never meet.
+func Number(c *cases.Case) string { return cases.CaseNumber(cases.NumberPrefix, c.ReportedAt, c.ID) }
 
 // TransitionColumns are the columns of case_transitions in the order of
 // TransitionValues and TransitionRow.Dest.

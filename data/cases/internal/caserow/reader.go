@@ -170,6 +170,17 @@ func (r *Reader) Attachments(ctx context.Context, caseID int64) ([]cases.Attachm
 	return out, nil
 }
 
+// UploadsSince counts the attachments user uploaded since a time, and
+// their bytes (cases.UploadUsage).
+func (r *Reader) UploadsSince(ctx context.Context, user string, since time.Time) (int, int64, error) {
+	var n, size int64
+	err := r.DB.QueryRow(ctx, `SELECT COUNT(*), COALESCE(SUM(size), 0) FROM case_attachments WHERE "user" = ? AND uploaded >= ?`, user, MS(since)).Scan(&n, &size)
+	if err != nil {
+		return 0, 0, fmt.Errorf("uploads of %s: %w", user, err)
+	}
+	return int(n), size, nil
+}
+
 // Config returns the named document at version (0: the latest); a missing
 // one wraps data.ErrNotFound.
 func (r *Reader) Config(ctx context.Context, name string, version int64) (cases.ConfigDoc, error) {
