@@ -184,8 +184,8 @@ func Require(roles ...data.Role) func(http.Handler) http.Handler {
 // citizens' apps have no accounts here), the probes, the API document and
 // the command pages' shells (/command, /command/report and their assets:
 // no data; a page sends a browser that is not signed in to sign in, and
-// its data calls keep their rules), the field app's shell (/field/, which
-// signs in itself), the sign-in page and the sign-in route itself (GET
+// its data calls keep their rules), the work screens (/app/) and the field
+// app (/field/), which sign in themselves, the sign-in page and the sign-in route itself (GET
 // /api/v1/session answers 401 without a session).
 var (
 	publicPaths    = []string{"/", "/app", "/healthz", "/readyz", "/api/v1/openapi.json", "/command", "/command/report", SignInPath, SessionPath, "/field"}
