@@ -51,7 +51,7 @@ func mountApp(r chi.Router) {
 		d := dir
 		mu.Unlock()
 		if d == "" {
-			httpx.WriteJSON(w, http.StatusServiceUnavailable, httpx.ErrorBody{Error: "the field app is not built: run `npm ci --prefix api/field && npm run build --prefix api/field`"})
+			httpx.WriteJSON(w, http.StatusServiceUnavailable, httpx.ErrorBody{Error: "the field app is not built: run `npm ci --prefix api && npm run build --prefix api`"})
 			return
 		}
 		rel := strings.TrimPrefix(path.Clean("/"+strings.TrimPrefix(r.URL.Path, Prefix)), "/")
