@@ -289,6 +289,44 @@ func TestReadOnlyStoreFailsClearly(t *testing.T) {
 }
 
 // componentCodes returns n component codes of category 0101 in the city.
+// coverPositions are the positions of n surveyed covers (0101) of the
+// served city: points inside it.
+func coverPositions(t *testing.T, base string, n int) [][2]float64 {
+	t.Helper()
+	var tj struct {
+		Bounds []float64 `json:"bounds"`
+	}
+	resp, err := client.Get(base + "/tiles/city.json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	_ = json.NewDecoder(resp.Body).Decode(&tj)
+	resp.Body.Close()
+	if len(tj.Bounds) != 4 {
+		t.Fatalf("TileJSON bounds %v", tj.Bounds)
+	}
+	resp, err = client.Get(fmt.Sprintf("%s/api/v1/within?bbox=%g,%g,%g,%g&category=0101&limit=%d", base, tj.Bounds[0], tj.Bounds[1], tj.Bounds[2], tj.Bounds[3], n))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	var w struct {
+		Components []struct {
+			Geometry struct {
+				Coordinates [2]float64 `json:"coordinates"`
+			} `json:"geometry"`
+		} `json:"components"`
+	}
+	if err := json.NewDecoder(resp.Body).Decode(&w); err != nil || len(w.Components) < n {
+		t.Fatalf("within: %v, %d components", err, len(w.Components))
+	}
+	out := make([][2]float64, len(w.Components))
+	for i, c := range w.Components {
+		out[i] = c.Geometry.Coordinates
+	}
+	return out
+}
+
 func componentCodes(t *testing.T, base string, n int) []string {
 	t.Helper()
 	var tj struct {
@@ -472,6 +510,9 @@ func TestConcurrentWritersOfDifferentKinds(t *testing.T) {
 	inspector, surveyor := tokenFor("inspector"), tokenFor("surveyor")
 	s := harness.Serve(t, dir, "--access-log=false")
 	codes := componentCodes(t, s.URL, 2)
+	// Reports outside the city are refused: report where surveyed
+	// covers are.
+	at := coverPositions(t, s.URL, 120)
 	var mu sync.Mutex
 	var failures []string
 	fail := func(f string) {
@@ -485,7 +526,8 @@ func TestConcurrentWritersOfDifferentKinds(t *testing.T) {
 		go func() {
 			defer wg.Done()
 			for i := range 60 {
-				body := fmt.Sprintf(`{"kind":"event","category":"0101","lon":%.5f,"lat":31.97,"description":"x"}`, 118.70+float64(w)*0.05+float64(i)*0.0005)
+				p := at[w*60+i]
+				body := fmt.Sprintf(`{"kind":"event","category":"0101","lon":%.6f,"lat":%.6f,"description":"x"}`, p[0], p[1])
 				req, _ := http.NewRequest("POST", s.URL+"/api/v1/cases", strings.NewReader(body))
 				req.Header.Set("Authorization", "Bearer "+inspector)
 				resp, err := client.Do(req)
