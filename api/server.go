@@ -14,6 +14,7 @@ import (
 	"log/slog"
 	"net/http"
 	"net/netip"
+	"strings"
 	"time"
 
 	"citygrid/api/admin"
@@ -187,7 +188,14 @@ func New(c *city.City, cfg Config) (http.Handler, error) {
 	if h, err := ui.Open(); err == nil {
 		h.Mount(r)
 	} else {
+		// The routes stay, answering what to build, so that the router
+		// is the same with or without the build.
 		cfg.Logger.Error("work screens not served at /app/", "err", err)
+		notBuilt := http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {
+			httpx.WriteJSON(w, http.StatusServiceUnavailable, httpx.ErrorBody{Error: ui.ErrNotBuilt.Error()})
+		})
+		r.Method(http.MethodGet, strings.TrimSuffix(ui.Prefix, "/"), notBuilt)
+		r.Method(http.MethodGet, ui.Prefix+"*", notBuilt)
 	}
 	admin.Mount(r, c) // rules, catalogue, audit log, precedents
 	field.Mount(r, c) // inspectors' duty and positions, the field app
