@@ -289,9 +289,9 @@ func TestReadOnlyStoreFailsClearly(t *testing.T) {
 }
 
 // componentCodes returns n component codes of category 0101 in the city.
-// coverPositions are the positions of n surveyed covers (0101) of the
-// served city: points inside it.
-func coverPositions(t *testing.T, base string, n int) [][2]float64 {
+// coversURL asks for n surveyed covers (0101) within the served city's
+// bounds.
+func coversURL(t *testing.T, base string, n int) string {
 	t.Helper()
 	var tj struct {
 		Bounds []float64 `json:"bounds"`
@@ -305,7 +305,14 @@ func coverPositions(t *testing.T, base string, n int) [][2]float64 {
 	if len(tj.Bounds) != 4 {
 		t.Fatalf("TileJSON bounds %v", tj.Bounds)
 	}
-	resp, err = client.Get(fmt.Sprintf("%s/api/v1/within?bbox=%g,%g,%g,%g&category=0101&limit=%d", base, tj.Bounds[0], tj.Bounds[1], tj.Bounds[2], tj.Bounds[3], n))
+	return fmt.Sprintf("%s/api/v1/within?bbox=%g,%g,%g,%g&category=0101&limit=%d", base, tj.Bounds[0], tj.Bounds[1], tj.Bounds[2], tj.Bounds[3], n)
+}
+
+// coverPositions are the positions of n surveyed covers (0101) of the
+// served city: points inside it.
+func coverPositions(t *testing.T, base string, n int) [][2]float64 {
+	t.Helper()
+	resp, err := client.Get(coversURL(t, base, n))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -329,19 +336,7 @@ func coverPositions(t *testing.T, base string, n int) [][2]float64 {
 
 func componentCodes(t *testing.T, base string, n int) []string {
 	t.Helper()
-	var tj struct {
-		Bounds []float64 `json:"bounds"`
-	}
-	resp, err := client.Get(base + "/tiles/city.json")
-	if err != nil {
-		t.Fatal(err)
-	}
-	_ = json.NewDecoder(resp.Body).Decode(&tj)
-	resp.Body.Close()
-	if len(tj.Bounds) != 4 {
-		t.Fatalf("TileJSON bounds %v", tj.Bounds)
-	}
-	resp, err = client.Get(fmt.Sprintf("%s/api/v1/within?bbox=%g,%g,%g,%g&category=0101&limit=%d", base, tj.Bounds[0], tj.Bounds[1], tj.Bounds[2], tj.Bounds[3], n))
+	resp, err := client.Get(coversURL(t, base, n))
 	if err != nil {
 		t.Fatal(err)
 	}
