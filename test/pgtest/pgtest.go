@@ -15,6 +15,7 @@ import (
 	"sort"
 	"strconv"
 	"strings"
+	"sync"
 	"testing"
 )
 
@@ -122,4 +123,37 @@ func ForTest(t testing.TB) *Cluster {
 	}
 	t.Cleanup(c.Stop)
 	return c
+}
+
+// Shared is a server the tests of one test binary share: the URL in
+// CITYGRID_TEST_POSTGRES, else a throwaway cluster started by the first
+// test that asks. Without PostgreSQL the asking test is skipped, or fails
+// in CI. The package's TestMain calls Stop after the tests.
+type Shared struct {
+	once    sync.Once
+	cluster *Cluster
+	err     error
+}
+
+// URL is the shared server's connection string.
+func (s *Shared) URL(t testing.TB) string {
+	t.Helper()
+	if u := os.Getenv("CITYGRID_TEST_POSTGRES"); u != "" {
+		return u
+	}
+	s.once.Do(func() { s.cluster, s.err = Start() })
+	if s.err != nil {
+		if InCI() {
+			t.Fatalf("CI is set and no PostgreSQL could be started: %v", s.err)
+		}
+		t.Skipf("no PostgreSQL: %v", s.err)
+	}
+	return s.cluster.URL
+}
+
+// Stop stops the cluster URL started, if any.
+func (s *Shared) Stop() {
+	if s.cluster != nil {
+		s.cluster.Stop()
+	}
 }

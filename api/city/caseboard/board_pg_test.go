@@ -7,7 +7,6 @@ import (
 	"log/slog"
 	"os"
 	"slices"
-	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -20,16 +19,12 @@ import (
 // TestMain stops the throwaway PostgreSQL cluster pgCases started, if any.
 func TestMain(m *testing.M) {
 	code := m.Run()
-	if pgCluster != nil {
-		pgCluster.Stop()
-	}
+	pg.Stop()
 	os.Exit(code)
 }
 
 var (
-	pgOnce    sync.Once
-	pgCluster *pgtest.Cluster
-	pgErr     error
+	pg        pgtest.Shared
 	pgSchemas atomic.Int64
 )
 
@@ -38,17 +33,7 @@ var (
 // PostgreSQL the test skips, or fails when CI is set.
 func pgCases(t *testing.T) (a, b *pgcases.Store) {
 	t.Helper()
-	url := os.Getenv("CITYGRID_TEST_POSTGRES")
-	if url == "" {
-		pgOnce.Do(func() { pgCluster, pgErr = pgtest.Start() })
-		if pgErr != nil {
-			if pgtest.InCI() {
-				t.Fatalf("CI is set and no PostgreSQL could be started: %v", pgErr)
-			}
-			t.Skipf("no PostgreSQL: %v", pgErr)
-		}
-		url = pgCluster.URL
-	}
+	url := pg.URL(t)
 	schema := fmt.Sprintf("city_board_%d_%d", os.Getpid(), pgSchemas.Add(1))
 	var out []*pgcases.Store
 	for i := range 2 {

@@ -13,7 +13,6 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
-	"sync"
 	"sync/atomic"
 	"testing"
 
@@ -111,9 +110,7 @@ func OpenCity(tb testing.TB, cc city.Config) (*city.City, error) {
 }
 
 var (
-	pgOnce    sync.Once
-	pgCluster *pgtest.Cluster
-	pgErr     error
+	pg        pgtest.Shared
 	pgSchemas atomic.Int64
 )
 
@@ -123,25 +120,11 @@ var (
 // its TestMain with StopPostgres.
 func Postgres(t testing.TB) string {
 	t.Helper()
-	if u := os.Getenv("CITYGRID_TEST_POSTGRES"); u != "" {
-		return u
-	}
-	pgOnce.Do(func() { pgCluster, pgErr = pgtest.Start() })
-	if pgErr != nil {
-		if pgtest.InCI() {
-			t.Fatalf("CI is set and no PostgreSQL could be started: %v", pgErr)
-		}
-		t.Skipf("no PostgreSQL: %v", pgErr)
-	}
-	return pgCluster.URL
+	return pg.URL(t)
 }
 
 // StopPostgres stops the cluster Postgres started, if any.
-func StopPostgres() {
-	if pgCluster != nil {
-		pgCluster.Stop()
-	}
-}
+func StopPostgres() { pg.Stop() }
 
 // PGCases opens handles case stores on one new schema (each its own pool,
 // as replicas have), closed and dropped after the test.

@@ -4,7 +4,6 @@ import (
 	"context"
 	"fmt"
 	"os"
-	"sync"
 	"sync/atomic"
 	"testing"
 
@@ -13,9 +12,7 @@ import (
 )
 
 var (
-	pgOnce    sync.Once
-	pgCluster *pgtest.Cluster
-	pgErr     error
+	pg        pgtest.Shared
 	pgSchemas atomic.Int64
 )
 
@@ -25,26 +22,14 @@ var (
 // set. The package's TestMain calls Main.
 func PostgreSQL(t testing.TB) string {
 	t.Helper()
-	if u := os.Getenv("CITYGRID_TEST_POSTGRES"); u != "" {
-		return u
-	}
-	pgOnce.Do(func() { pgCluster, pgErr = pgtest.Start() })
-	if pgErr != nil {
-		if pgtest.InCI() {
-			t.Fatalf("CI is set and no PostgreSQL could be started: %v", pgErr)
-		}
-		t.Skipf("no PostgreSQL: %v", pgErr)
-	}
-	return pgCluster.URL
+	return pg.URL(t)
 }
 
 // Main runs a package's tests (its TestMain calls it) and then stops the
 // cluster PostgreSQL started, if any.
 func Main(m *testing.M) {
 	code := m.Run()
-	if pgCluster != nil {
-		pgCluster.Stop()
-	}
+	pg.Stop()
 	os.Exit(code)
 }
 
